@@ -1,0 +1,86 @@
+"""The bus interface the runtime is written against.
+
+A bus is topics of partitioned append-only logs, consumer offsets per group, and node state;
+`commit()` applies a node's appends, state changes and new input offsets atomically.
+"""
+
+from __future__ import annotations
+
+import zlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+DELETED: Any = object()  # a state value meaning "delete this key" in a Commit
+
+
+def partition_for(key: str | None, partitions: int) -> int:
+    """Same key, same partition: per-entity order holds within a partition."""
+    if partitions <= 1 or key is None:
+        return 0
+    return zlib.crc32(key.encode()) % partitions
+
+
+@dataclass(slots=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+    timestamp_us: int
+
+
+@dataclass
+class Commit:
+    """Everything one node's batch changes, applied all-or-nothing."""
+
+    appends: list[tuple[str, str | None, bytes]] = field(default_factory=list)
+    offsets: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (group, topic, part) -> next
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)  # node -> key -> value | DELETED
+
+    def empty(self) -> bool:
+        return not (self.appends or self.offsets or self.state)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    schema: str
+
+
+class Bus(ABC):
+    """Implemented by the embedded bus here and by the Kafka bus in its own module."""
+
+    @abstractmethod
+    def ensure_topic(self, spec: TopicSpec) -> None: ...
+
+    @abstractmethod
+    def partitions(self, topic: str) -> int: ...
+
+    @abstractmethod
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Message]: ...
+
+    @abstractmethod
+    def end_offset(self, topic: str, partition: int) -> int: ...
+
+    @abstractmethod
+    def committed(self, group: str, topic: str, partition: int) -> int: ...
+
+    @abstractmethod
+    def commit(self, commit: Commit) -> list[tuple[str, int, int]]:
+        """Apply atomically; return (topic, partition, offset) of each append, in order."""
+
+    @abstractmethod
+    def load_state(self, node: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def register_schema(self, schema_id: int, subject: str, canonical: str) -> None: ...
+
+    @abstractmethod
+    def known_schemas(self) -> Iterator[tuple[int, str]]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

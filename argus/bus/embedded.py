@@ -1,0 +1,192 @@
+"""The embedded bus: durable, partitioned, append-only topic logs in one SQLite file.
+
+Why SQLite rather than segment files: a node's output appends, its keyed state and its input
+offsets must become durable together, and one SQLite transaction (WAL mode) gives exactly that
+across all three with no recovery code of our own. A process killed with SIGKILL loses at most
+the batch it was working on, which it then reprocesses from the last committed offsets.
+Single writer process; other processes (`argus tail`, `argus dlq`) may read concurrently.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec, partition_for
+
+_SCHEMA = """
+PRAGMA journal_mode=WAL;
+CREATE TABLE IF NOT EXISTS topics(name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, schema TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log(
+  topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
+  key TEXT, ts INTEGER NOT NULL, value BLOB NOT NULL,
+  PRIMARY KEY(topic, part, off)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS offsets(
+  grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
+  PRIMARY KEY(grp, topic, part)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state(node TEXT NOT NULL, k TEXT NOT NULL, v BLOB NOT NULL,
+  PRIMARY KEY(node, k)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY, subject TEXT NOT NULL, canonical TEXT NOT NULL);
+"""
+
+
+class EmbeddedBus(Bus):
+    def __init__(self, path: str | Path, *, read_only: bool = False, sync: str = "NORMAL") -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            if not self.path.exists():
+                raise FileNotFoundError(f"no embedded bus at {self.path} (has `argus run` started?)")
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.executescript(_SCHEMA)
+            # NORMAL in WAL mode survives a killed process (the failure we promise to survive);
+            # FULL also survives power loss, at a cost per commit.
+            self._db.execute(f"PRAGMA synchronous={sync}")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._lock = threading.RLock()
+        self._topics: dict[str, TopicSpec] = {}
+        self._ends: dict[tuple[str, int], int] = {}
+        self._load_topics()
+
+    def _load_topics(self) -> None:
+        for name, parts, schema in self._db.execute("SELECT name, partitions, schema FROM topics"):
+            self._topics[name] = TopicSpec(name, parts, schema)
+
+    def ensure_topic(self, spec: TopicSpec) -> None:
+        with self._lock:
+            have = self._topics.get(spec.name)
+            if have is not None:
+                if have.partitions != spec.partitions:
+                    raise ValueError(
+                        f"topic {spec.name} exists with {have.partitions} partitions; "
+                        f"topology asks for {spec.partitions} (repartitioning needs a new topic)"
+                    )
+                if have.schema != spec.schema:
+                    self._db.execute("UPDATE topics SET schema=? WHERE name=?", (spec.schema, spec.name))
+            else:
+                self._db.execute(
+                    "INSERT INTO topics(name, partitions, schema) VALUES(?,?,?)",
+                    (spec.name, spec.partitions, spec.schema),
+                )
+            self._topics[spec.name] = spec
+
+    def topics(self) -> dict[str, TopicSpec]:
+        if not self._topics:
+            self._load_topics()
+        return dict(self._topics)
+
+    def partitions(self, topic: str) -> int:
+        spec = self._topics.get(topic)
+        if spec is None:
+            self._load_topics()
+            spec = self._topics.get(topic)
+        if spec is None:
+            raise KeyError(f"unknown topic {topic!r}")
+        return spec.partitions
+
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Message]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT off, key, value, ts FROM log WHERE topic=? AND part=? AND off>=? "
+                "ORDER BY off LIMIT ?",
+                (topic, partition, offset, limit),
+            ).fetchall()
+        return [Message(topic, partition, o, k, v, ts) for o, k, v, ts in rows]
+
+    def end_offset(self, topic: str, partition: int) -> int:
+        key = (topic, partition)
+        if not self.read_only and key in self._ends:
+            return self._ends[key]
+        with self._lock:
+            (mx,) = self._db.execute(
+                "SELECT MAX(off) FROM log WHERE topic=? AND part=?", (topic, partition)
+            ).fetchone()
+        end = 0 if mx is None else mx + 1
+        if not self.read_only:
+            self._ends[key] = end
+        return end
+
+    def committed(self, group: str, topic: str, partition: int) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT off FROM offsets WHERE grp=? AND topic=? AND part=?", (group, topic, partition)
+            ).fetchone()
+        return row[0] if row else 0
+
+    def commit(self, commit: Commit) -> list[tuple[str, int, int]]:
+        if self.read_only:
+            raise PermissionError("bus opened read-only")
+        placed: list[tuple[str, int, int]] = []
+        with self._lock:
+            ends = dict(self._ends)
+            rows = []
+            now = time.time_ns() // 1000
+            for topic, key, value in commit.appends:
+                part = partition_for(key, self.partitions(topic))
+                end = ends.get((topic, part))
+                if end is None:
+                    end = self.end_offset(topic, part)
+                rows.append((topic, part, end, key, now, value))
+                placed.append((topic, part, end))
+                ends[(topic, part)] = end + 1
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if rows:
+                    db.executemany("INSERT INTO log(topic, part, off, key, ts, value) VALUES(?,?,?,?,?,?)", rows)
+                if commit.offsets:
+                    db.executemany(
+                        "INSERT INTO offsets(grp, topic, part, off) VALUES(?,?,?,?) "
+                        "ON CONFLICT(grp, topic, part) DO UPDATE SET off=excluded.off",
+                        [(g, t, p, o) for (g, t, p), o in commit.offsets.items()],
+                    )
+                for node, changes in commit.state.items():
+                    puts = [(node, k, orjson.dumps(v)) for k, v in changes.items() if v is not DELETED]
+                    dels = [(node, k) for k, v in changes.items() if v is DELETED]
+                    if puts:
+                        db.executemany(
+                            "INSERT INTO state(node, k, v) VALUES(?,?,?) "
+                            "ON CONFLICT(node, k) DO UPDATE SET v=excluded.v", puts)
+                    if dels:
+                        db.executemany("DELETE FROM state WHERE node=? AND k=?", dels)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            self._ends = ends
+        return placed
+
+    def load_state(self, node: str) -> dict[str, Any]:
+        with self._lock:
+            return {
+                k: orjson.loads(v)
+                for k, v in self._db.execute("SELECT k, v FROM state WHERE node=?", (node,))
+            }
+
+    def register_schema(self, schema_id: int, subject: str, canonical: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO schemas(id, subject, canonical) VALUES(?,?,?)",
+                (schema_id, subject, canonical),
+            )
+
+    def known_schemas(self) -> Iterator[tuple[int, str]]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, canonical FROM schemas").fetchall()
+        yield from rows
+
+    def size(self, topic: str) -> int:
+        return sum(self.end_offset(topic, p) for p in range(self.partitions(topic)))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

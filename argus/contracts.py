@@ -1,0 +1,136 @@
+"""The three contracts every node implements: Connector, Processor, Sink.
+
+They are plain Python with no runtime in sight, so the same class runs on the embedded runtime
+and on Kafka. Keyed state is reached only through `ctx.state`, which the runtime commits
+atomically with the node's outputs and input offsets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from argus.records import Record, utcnow
+
+
+class NodeConfig(BaseModel):
+    """Base of every node's typed config: unknown keys are errors, caught by `argus check`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Backpressure(Exception):  # noqa: N818 - the name is the contract's word
+    """A sink that cannot take more now raises this instead of dropping anything."""
+
+    def __init__(self, retry_after: float, reason: str = "") -> None:
+        super().__init__(reason or f"backpressure, retry after {retry_after:.3f}s")
+        self.retry_after = retry_after
+
+
+class State(Protocol):
+    """Keyed state of one node. Values are JSON-compatible."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def put(self, key: str, value: Any) -> None: ...
+    def delete(self, key: str) -> None: ...
+
+
+class Context:
+    """What a node may touch: its name, its state, the clock and id source (frozen in tests)."""
+
+    def __init__(
+        self,
+        node: str,
+        state: State,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        ids: Callable[[], str] = lambda: str(uuid.uuid4()),
+        stores: dict[str, Any] | None = None,
+    ) -> None:
+        self.node = node
+        self.state = state
+        self._clock = clock
+        self._ids = ids
+        self.stores = stores or {}
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def new_id(self) -> str:
+        return self._ids()
+
+
+class Node(ABC):
+    """Common to all three roles: the config model and the name the topology gave it."""
+
+    Config: ClassVar[type[NodeConfig]] = NodeConfig
+
+    def __init__(self, config: NodeConfig | None = None, name: str | None = None) -> None:
+        self.config = config if config is not None else self.Config()
+        self.name = name or type(self).__name__
+
+
+class Connector(Node):
+    """Reads a source and emits records.
+
+    `run(ctx)` yields what is available now and returns; the runtime calls it again on the next
+    poll (that is how watch-a-folder modes follow new input). The connector's cursor lives in
+    ctx.state and must describe exactly the records yielded so far: set it, then yield. The
+    runtime commits cursor and records together, so a restart neither skips nor repeats.
+    Bad input is yielded as `ctx`-free dead letters via `DeadLetterRecord`.
+    """
+
+    def setup(self, ctx: Context) -> None:  # noqa: B027 - optional hook
+        """Open files or sessions."""
+
+    @abstractmethod
+    def run(self, ctx: Context) -> Iterator[Record | DeadLetterRecord]: ...
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Release what setup opened."""
+
+
+class Processor(Node):
+    """Pure function of (record, keyed state) to output records."""
+
+    def setup(self, ctx: Context) -> None:  # noqa: B027 - optional hook
+        """Load reference data."""
+
+    @abstractmethod
+    def process(self, record: Record, ctx: Context) -> Iterable[Record]: ...
+
+
+class Sink(Node):
+    """Writes to a store. `flush()` returns only when writes are durable; the runtime commits
+    input offsets after it, so writes must be idempotent (upsert by deterministic id)."""
+
+    #: names of the topology `stores:` this sink needs, handed over in ctx.stores
+    stores: ClassVar[tuple[str, ...]] = ()
+
+    def setup(self, ctx: Context) -> None:  # noqa: B027 - optional hook
+        """Create indexes and constraints."""
+
+    @abstractmethod
+    def add(self, record: Record) -> None: ...
+
+    @abstractmethod
+    def flush(self) -> None: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what setup opened."""
+
+
+class DeadLetterRecord:
+    """Input a connector refuses: why, where it was, and its exact bytes."""
+
+    __slots__ = ("original", "reason", "source")
+
+    def __init__(self, reason: str, original: bytes, source: str) -> None:
+        self.reason = reason
+        self.original = original
+        self.source = source

@@ -1,0 +1,200 @@
+"""Avro schemas: loaded once from schemas/*.avsc, one subject per topic, versioned by file name.
+
+The wire format is Confluent's (magic byte 0, 4-byte big-endian schema id, Avro binary) on both
+runtimes, so a record's bytes never depend on where it travelled. A schema id is the CRC-64-AVRO
+fingerprint of the self-contained schema folded to 31 bits; the embedded bus persists every id
+it has written with its schema text, so old records stay readable after a schema evolves.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import struct
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# Files of named types that topic schemas refer to, in dependency order.
+SHARED_FILES = ("envelope.v1.avsc", "pole.v1.avsc")
+MAGIC = 0
+_HEADER = struct.Struct(">bI")
+_PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+
+
+class SchemaError(ValueError):
+    """A schema file is missing, malformed, or a datum does not fit its schema."""
+
+
+def _fullname(schema: dict[str, Any], namespace: str | None) -> str:
+    name = schema["name"]
+    if "." in name:
+        return name
+    ns = schema.get("namespace", namespace)
+    return f"{ns}.{name}" if ns else name
+
+
+def inline_named(schema: Any, named: dict[str, Any]) -> Any:
+    """Return `schema` with every named reference replaced by its definition at first use.
+
+    The result is self-contained (parseable alone), which is what a registry must store.
+    """
+    defined: set[str] = set()
+
+    def walk(s: Any, namespace: str | None) -> Any:
+        if isinstance(s, str):
+            if s in _PRIMITIVES:
+                return s
+            full = s if "." in s or namespace is None else s
+            if full not in named and namespace and f"{namespace}.{s}" in named:
+                full = f"{namespace}.{s}"
+            if full in defined:
+                return full
+            if full not in named:
+                raise SchemaError(f"unknown Avro type {s!r}")
+            return walk(copy.deepcopy(named[full]), namespace)
+        if isinstance(s, list):
+            return [walk(x, namespace) for x in s]
+        if isinstance(s, dict):
+            t = s.get("type")
+            if t in ("record", "error", "enum", "fixed"):
+                full = _fullname(s, namespace)
+                defined.add(full)
+                out = dict(s)
+                out["name"] = full
+                out.pop("namespace", None)
+                ns = full.rsplit(".", 1)[0] if "." in full else None
+                if t in ("record", "error"):
+                    out["fields"] = [dict(f, type=walk(f["type"], ns)) for f in s["fields"]]
+                return out
+            if t == "array":
+                return dict(s, items=walk(s["items"], namespace))
+            if t == "map":
+                return dict(s, values=walk(s["values"], namespace))
+            if isinstance(t, (dict, list)) or (isinstance(t, str) and t not in _PRIMITIVES):
+                return dict(s, type=walk(t, namespace))
+            return s
+        raise SchemaError(f"not an Avro schema: {s!r}")
+
+    return walk(schema, None)
+
+
+@dataclass(frozen=True)
+class TopicSchema:
+    """One versioned subject (e.g. rms_record.v1) with its parsed, self-contained schema."""
+
+    name: str
+    subject: str
+    version: int
+    raw: dict[str, Any]
+
+    @cached_property
+    def canonical(self) -> str:
+        return to_parsing_canonical_form(parse_schema(self.raw))
+
+    @cached_property
+    def schema_id(self) -> int:
+        return int(fingerprint(self.canonical, "CRC-64-AVRO"), 16) & 0x7FFFFFFF
+
+    @cached_property
+    def parsed(self) -> Any:
+        return parse_schema(self.raw)
+
+
+class SchemaSet:
+    """Every schema in a directory, parsed once; also the decoder for any id it has seen."""
+
+    def __init__(self, directory: Path = SCHEMA_DIR) -> None:
+        self.directory = directory
+        self._named: dict[str, Any] = {}
+        self.topics: dict[str, TopicSchema] = {}
+        self._by_id: dict[int, Any] = {}
+        self._load()
+
+    def _load(self) -> None:
+        if not self.directory.is_dir():
+            raise SchemaError(f"schema directory {self.directory} not found")
+        for fname in SHARED_FILES:
+            doc = self._read(self.directory / fname)
+            for s in doc if isinstance(doc, list) else [doc]:
+                self._named[_fullname(s, None)] = s
+        for path in sorted(self.directory.glob("*.avsc")):
+            if path.name in SHARED_FILES:
+                continue
+            stem = path.name[: -len(".avsc")]
+            subject, _, ver = stem.rpartition(".v")
+            if not subject or not ver.isdigit():
+                raise SchemaError(f"{path.name}: schema files are named <subject>.v<N>.avsc")
+            raw = inline_named(self._read(path), self._named)
+            ts = TopicSchema(stem, subject, int(ver), raw)
+            try:
+                ts.parsed  # noqa: B018 - parse now so a bad file fails at load, not mid-stream
+            except Exception as exc:  # fastavro raises several types
+                raise SchemaError(f"{path.name}: {exc}") from exc
+            self.topics[stem] = ts
+            self._by_id[ts.schema_id] = ts.parsed
+
+    @staticmethod
+    def _read(path: Path) -> Any:
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise SchemaError(f"schema file {path} not found") from exc
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"{path.name}: invalid JSON: {exc}") from exc
+
+    def get(self, name: str) -> TopicSchema:
+        try:
+            return self.topics[name]
+        except KeyError:
+            known = ", ".join(sorted(self.topics))
+            raise SchemaError(f"unknown schema {name!r}; known: {known}") from None
+
+    def register_writer(self, schema_id: int, canonical: str) -> None:
+        """Make records written with an older (or foreign) schema readable."""
+        if schema_id not in self._by_id:
+            self._by_id[schema_id] = parse_schema(json.loads(canonical))
+
+    def encode(self, schema: TopicSchema, datum: dict[str, Any]) -> bytes:
+        buf = io.BytesIO()
+        buf.write(_HEADER.pack(MAGIC, schema.schema_id))
+        try:
+            schemaless_writer(buf, schema.parsed, datum)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise SchemaError(f"record does not fit schema {schema.name}: {exc}") from exc
+        return buf.getvalue()
+
+    def decode(self, data: bytes, reader: TopicSchema | None = None) -> dict[str, Any]:
+        if len(data) < 5:
+            raise SchemaError("not an Argus Avro message: shorter than its 5-byte header")
+        magic, sid = _HEADER.unpack_from(data)
+        if magic != MAGIC:
+            raise SchemaError(f"not an Argus Avro message: magic byte {magic}")
+        writer = self._by_id.get(sid)
+        if writer is None:
+            raise SchemaError(f"unknown schema id {sid}")
+        buf = io.BytesIO(data)
+        buf.seek(5)
+        try:
+            if reader is None or reader.schema_id == sid:
+                return schemaless_reader(buf, writer, None)
+            return schemaless_reader(buf, writer, reader.parsed)
+        except Exception as exc:  # fastavro raises EOFError, SchemaResolutionError, ...
+            raise SchemaError(f"cannot decode record with schema id {sid}: {exc}") from exc
+
+
+_DEFAULT: SchemaSet | None = None
+
+
+def default_schemas() -> SchemaSet:
+    """The process-wide SchemaSet: schemas are parsed once, never per record."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = SchemaSet()
+    return _DEFAULT
