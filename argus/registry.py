@@ -1,0 +1,76 @@
+"""Finding node classes and backends by name, imported only when a topology needs them."""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+from argus.contracts import Connector, Node, Processor, Sink
+
+
+class RegistryError(LookupError):
+    pass
+
+
+ROLES: dict[str, type[Node]] = {"connector": Connector, "processor": Processor, "sink": Sink}
+
+# Backends by URL scheme: "module:Class", with the pip extra that brings its dependency.
+BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
+    "bus": {"embedded": ("argus.bus.embedded:EmbeddedBus", None)},
+    "graph": {"embedded": ("argus.stores.embedded_graph:EmbeddedGraphStore", None)},
+    "search": {"embedded": ("argus.stores.embedded_search:EmbeddedSearchStore", None)},
+}
+
+
+def import_object(spec: str) -> Any:
+    module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise RegistryError(f"{spec!r} is not of the form 'module:Class'")
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise RegistryError(f"cannot import {module!r} for {spec!r}: {exc}") from exc
+    try:
+        return getattr(mod, attr)
+    except AttributeError:
+        raise RegistryError(f"module {module!r} has no {attr!r}") from None
+
+
+def node_names() -> dict[str, str]:
+    return {ep.name: ep.value for ep in entry_points(group="argus.nodes")}
+
+
+def node_class(use: str) -> type[Node]:
+    """`use` is an entry-point name (e.g. "entity_resolution") or "module:Class"."""
+    spec = use if ":" in use else node_names().get(use)
+    if spec is None:
+        known = ", ".join(sorted(node_names())) or "(none installed: run `pip install -e .`)"
+        raise RegistryError(f"unknown node type {use!r}; known: {known}")
+    cls = import_object(spec)
+    if not (isinstance(cls, type) and issubclass(cls, Node)):
+        raise RegistryError(f"{spec!r} is not a Connector, Processor or Sink")
+    return cls
+
+
+def role_of(cls: type[Node]) -> str:
+    for role, base in ROLES.items():
+        if issubclass(cls, base):
+            return role
+    raise RegistryError(f"{cls.__name__} is not a Connector, Processor or Sink")
+
+
+def backend_class(kind: str, url: str) -> Any:
+    scheme = url.split(":", 1)[0].lower()
+    table = BACKENDS[kind]
+    if scheme not in table:
+        raise RegistryError(
+            f"{kind}: no backend for URL scheme {scheme!r} in {url!r}; available: "
+            + ", ".join(sorted(table))
+        )
+    spec, extra = table[scheme]
+    try:
+        return import_object(spec)
+    except RegistryError as exc:
+        hint = f" (install it with: pip install 'argus-fusion[{extra}]')" if extra else ""
+        raise RegistryError(f"{kind} backend {scheme!r}: {exc}{hint}") from exc

@@ -1,0 +1,464 @@
+"""The embedded runtime: every node of a topology in one process, on the embedded bus.
+
+One thread schedules work units (a node and one of its input topics, or a connector). Units
+reading `priority: high` topics (the field-query path) run before anything else at every step,
+and ingest batches are bounded, so a query waits at most for one ingest batch.
+
+Per batch: read from the node's in-memory positions, process each record (retrying, then
+dead-lettering), flush sinks, then commit outputs + state + offsets in one bus transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from argus import metrics
+from argus.bus.base import Bus, Commit, Message, TopicSpec
+from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Sink
+from argus.records import Record, deterministic_id, utcnow
+from argus.registry import backend_class, node_class, role_of
+from argus.schemas import SchemaError, SchemaSet, TopicSchema, default_schemas
+from argus.state import NodeState
+from argus.topology import NodeModel, Topology, embedded_path
+
+log = logging.getLogger("argus.runtime")
+
+
+class NodeFailure(RuntimeError):
+    """A node could not make progress (e.g. its store is gone); the runtime stops."""
+
+
+@dataclass
+class Host:
+    name: str
+    node: Node
+    model: NodeModel
+    role: str
+    state: NodeState
+    ctx: Context
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)
+    gen: Any = None
+    next_poll: float = 0.0
+    poll_interval: float = 0.25
+
+
+def open_bus(topo: Topology) -> Bus:
+    url = topo.bus_url
+    cls = backend_class("bus", url)
+    return cls(embedded_path(url)) if url.startswith("embedded:") else cls(url)
+
+
+def open_store(topo: Topology, kind: str) -> Any:
+    url = topo.store_url(kind)
+    cls = backend_class(kind, url)
+    return cls(embedded_path(url)) if url.startswith("embedded:") else cls(url)
+
+
+class _Fault:
+    """Test hook: ARGUS_FAULT=node:phase:n SIGKILLs this process the n-th time `node` reaches
+    `phase` (after_flush: sink writes durable, offsets not yet committed; before_commit)."""
+
+    def __init__(self) -> None:
+        spec = os.environ.get("ARGUS_FAULT", "")
+        self.node, self.phase, self.n = None, None, 0
+        if spec:
+            node, phase, n = spec.split(":")
+            self.node, self.phase, self.n = node, phase, int(n)
+
+    def hit(self, node: str, phase: str) -> None:
+        if node == self.node and phase == self.phase:
+            self.n -= 1
+            if self.n <= 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+class EmbeddedRuntime:
+    def __init__(
+        self,
+        topo: Topology,
+        *,
+        schemas: SchemaSet | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        ids: Callable[[], str] | None = None,
+    ) -> None:
+        self.topo = topo
+        self.schemas = schemas or default_schemas()
+        self.clock = clock
+        self.ids = ids
+        self.bus: Bus | None = None
+        self.stores: dict[str, Any] = {}
+        self.hosts: dict[str, Host] = {}
+        self._topic_schema: dict[str, TopicSchema] = {}
+        self._units: list[tuple[Host, str | None]] = []
+        self._hot: list[tuple[Host, str]] = []
+        self._rr = 0
+        self._fault = _Fault()
+        self._stop = threading.Event()
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def open(self) -> EmbeddedRuntime:
+        topo = self.topo
+        topo.data_dir.mkdir(parents=True, exist_ok=True)
+        self.bus = open_bus(topo)
+        for name, t in topo.topics.items():
+            ts = self.schemas.get(t.schema_)
+            self._topic_schema[name] = ts
+            self.bus.ensure_topic(TopicSpec(name, t.partitions, t.schema_))
+            self.bus.register_schema(ts.schema_id, ts.name, ts.canonical)
+        for sid, canonical in self.bus.known_schemas():
+            self.schemas.register_writer(sid, canonical)
+        for name, model in topo.nodes.items():
+            cls = node_class(model.use)
+            config = cls.Config.model_validate(self._resolve_paths(cls, model.config))
+            node = cls(config, name=name)
+            state = NodeState(self.bus.load_state(name))
+            kwargs: dict[str, Any] = {"clock": self.clock}
+            if self.ids:
+                kwargs["ids"] = self.ids
+            stores = {s: self._store(s) for s in getattr(cls, "stores", ())}
+            ctx = Context(name, state, stores=stores, **kwargs)
+            host = Host(name, node, model, role_of(cls), state, ctx)
+            node.setup(ctx)
+            self.hosts[name] = host
+            if host.role == "connector":
+                host.poll_interval = float(getattr(config, "poll_interval", 0.25))
+                self._units.append((host, None))
+            for t in model.inputs:
+                for p in range(self.bus.partitions(t)):
+                    host.positions[(t, p)] = self.bus.committed(name, t, p)
+                unit = (host, t)
+                (self._hot if topo.topics[t].priority == "high" else self._units).append(unit)
+        return self
+
+    def _store(self, kind: str) -> Any:
+        if kind not in self.stores:
+            self.stores[kind] = open_store(self.topo, kind)
+        return self.stores[kind]
+
+    def _resolve_paths(self, cls: type[Node], config: dict[str, Any]) -> dict[str, Any]:
+        """Config fields named *path or *dir are relative to the topology file."""
+        out = dict(config)
+        for k, v in config.items():
+            if isinstance(v, str) and (k.endswith("path") or k.endswith("dir")):
+                out[k] = str(self.topo.resolve_path(v))
+        return out
+
+    def close(self) -> None:
+        for host in self.hosts.values():
+            try:
+                if isinstance(host.node, Connector):
+                    host.node.stop()
+                elif isinstance(host.node, Sink):
+                    host.node.close()
+            except Exception:
+                log.exception("node %s failed to close", host.name)
+        for store in self.stores.values():
+            store.close()
+        if self.bus is not None:
+            self.bus.close()
+            self.bus = None
+
+    def __enter__(self) -> EmbeddedRuntime:
+        return self.open() if self.bus is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # --- scheduling ----------------------------------------------------------------------
+    def _pending(self, host: Host, topic: str) -> bool:
+        assert self.bus is not None
+        return any(pos < self.bus.end_offset(t, p) for (t, p), pos in host.positions.items() if t == topic)
+
+    def step(self) -> int:
+        """Run the hot lane dry, then one other unit. Returns records handled."""
+        done = self._run_hot()
+        n = len(self._units)
+        for i in range(n):
+            host, topic = self._units[(self._rr + i) % n]
+            if topic is None:
+                if host.gen is None and time.monotonic() < host.next_poll:
+                    continue
+                got = self._run_connector(host)
+            elif self._pending(host, topic):
+                got = self._run_batch(host, topic)
+            else:
+                continue
+            self._rr = (self._rr + i + 1) % n
+            return done + got
+        return done
+
+    def _run_hot(self) -> int:
+        done = 0
+        progressed = True
+        while progressed:
+            progressed = False
+            for host, topic in self._hot:
+                if self._pending(host, topic):
+                    done += self._run_batch(host, topic)
+                    progressed = True
+        return done
+
+    def run_until_idle(self, max_seconds: float | None = None) -> int:
+        """Process until no unit has work and every connector has run dry once."""
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        total = 0
+        for host, topic in self._units:
+            if topic is None:
+                host.next_poll = 0.0
+        idle_rounds = 0
+        while idle_rounds < 2:
+            got = self.step()
+            total += got
+            connectors_dry = all(h.gen is None for h, t in self._units if t is None)
+            idle_rounds = idle_rounds + 1 if got == 0 and connectors_dry else 0
+            if got == 0 and idle_rounds == 1:
+                for host, topic in self._units:  # one more poll of every source
+                    if topic is None:
+                        host.next_poll = 0.0
+            if deadline is not None and time.monotonic() > deadline:
+                break
+        return total
+
+    def run_forever(self, idle_sleep: float = 0.01) -> None:
+        self._stop.clear()
+        while not self._stop.is_set():
+            if self.step() == 0:
+                self._stop.wait(idle_sleep)
+
+    # --- publishing from outside (API, tests, bench) ---------------------------------------
+    def publish(self, topic: str, value: dict[str, Any], key: str | None = None) -> None:
+        assert self.bus is not None
+        data = self.schemas.encode(self._topic_schema[topic], value)
+        self.bus.commit(Commit(appends=[(topic, key, data)]))
+
+    # --- the three kinds of unit -------------------------------------------------------------
+    def _dead_letter(self, commit: Commit, host: Host, *, reason: str, error_type: str,
+                     original: bytes, topic: str | None = None, partition: int = -1,
+                     offset: int = -1, source: str | None = None, attempts: int = 1) -> None:
+        dlq = self.topo.dead_letter_topic
+        where = source if source is not None else f"{topic}/{partition}/{offset}"
+        value = {
+            "id": deterministic_id("deadletter", host.name, where),
+            "node": host.name, "topic": topic, "partition": partition, "offset": offset,
+            "source": source, "reason": reason[:4000], "error_type": error_type,
+            "attempts": attempts, "original": original, "failed_at": host.ctx.now(),
+        }
+        commit.appends.append((dlq, host.name, self.schemas.encode(self._topic_schema[dlq], value)))
+        metrics.DEAD_LETTERS.labels(host.name).inc()
+        log.warning("dead letter from %s (%s): %s", host.name, error_type, reason[:200])
+
+    def _encode_outputs(self, host: Host, outs: list[Record]) -> list[tuple[str, str | None, bytes]]:
+        encoded = []
+        outputs = host.model.outputs
+        for out in outs:
+            topic = out.topic or outputs[0]
+            if topic not in outputs:
+                raise SchemaError(f"{host.name} emitted to {topic!r}, not one of its outputs {outputs}")
+            encoded.append((topic, out.key, self.schemas.encode(self._topic_schema[topic], out.value)))
+        return encoded
+
+    def _finish(self, host: Host, commit: Commit, started: float) -> None:
+        assert self.bus is not None
+        commit.state[host.name] = host.state.pending()
+        self._fault.hit(host.name, "before_commit")
+        try:
+            self.bus.commit(commit)
+        except BaseException:
+            host.state.rollback()
+            raise
+        host.state.committed()
+        for topic, _key, _data in commit.appends:
+            metrics.RECORDS_OUT.labels(host.name, topic).inc()
+        metrics.BATCH_SECONDS.labels(host.name).observe(time.perf_counter() - started)
+
+    def _run_connector(self, host: Host) -> int:
+        started = time.perf_counter()
+        node = host.node
+        assert isinstance(node, Connector)
+        commit = Commit()
+        count = 0
+        exhausted = False
+        try:
+            if host.gen is None:
+                host.gen = iter(node.run(host.ctx))
+            for _ in range(host.model.batch_size):
+                try:
+                    item = next(host.gen)
+                except StopIteration:
+                    exhausted = True
+                    break
+                count += 1
+                if isinstance(item, DeadLetterRecord):
+                    self._dead_letter(commit, host, reason=item.reason, error_type="InvalidRecord",
+                                      original=item.original, source=item.source)
+                    continue
+                try:
+                    commit.appends.extend(self._encode_outputs(host, [item]))
+                except SchemaError as exc:
+                    self._dead_letter(commit, host, reason=str(exc), error_type="SchemaError",
+                                      original=repr(item.value).encode()[:65536],
+                                      source=item.key or "")
+        except Exception as exc:  # the source itself failed (unreadable file, ...)
+            metrics.ERRORS.labels(host.name).inc()
+            log.error("connector %s failed: %s; retrying in %.1fs", host.name, exc, host.poll_interval)
+            host.state.rollback()
+            host.gen = None
+            host.next_poll = time.monotonic() + max(host.poll_interval, 1.0)
+            return 0
+        if exhausted:
+            host.gen = None
+            host.next_poll = time.monotonic() + host.poll_interval
+        if count or host.state.pending():
+            self._finish(host, commit, started)
+        return count
+
+    def _read(self, host: Host, topic: str) -> list[Message]:
+        assert self.bus is not None
+        msgs: list[Message] = []
+        budget = host.model.batch_size
+        for (t, p), pos in host.positions.items():
+            if t != topic or budget <= 0:
+                continue
+            got = self.bus.read(t, p, pos, budget)
+            msgs.extend(got)
+            budget -= len(got)
+        return msgs
+
+    def _run_batch(self, host: Host, topic: str) -> int:
+        started = time.perf_counter()
+        msgs = self._read(host, topic)
+        if not msgs:
+            return 0
+        commit = Commit()
+        reader = self._topic_schema[topic]
+        policy = host.model.error_policy
+        is_sink = isinstance(host.node, Sink)
+        sink_ok = True
+        for msg in msgs:
+            try:
+                value = self.schemas.decode(msg.value, reader)
+            except SchemaError as exc:
+                self._dead_letter(commit, host, reason=str(exc), error_type="SchemaError",
+                                  original=msg.value, topic=topic, partition=msg.partition,
+                                  offset=msg.offset)
+                continue
+            rec = Record(value, key=msg.key, topic=topic, partition=msg.partition,
+                         offset=msg.offset, raw=msg.value)
+            attempt = 0
+            while True:
+                attempt += 1
+                host.state.begin_record()
+                try:
+                    if is_sink:
+                        host.node.add(rec)  # type: ignore[union-attr]
+                        encoded: list[tuple[str, str | None, bytes]] = []
+                    else:
+                        outs = list(host.node.process(rec, host.ctx))  # type: ignore[union-attr]
+                        encoded = self._encode_outputs(host, outs)
+                    host.state.end_record(True)
+                    commit.appends.extend(encoded)
+                    break
+                except Exception as exc:
+                    host.state.end_record(False)
+                    metrics.ERRORS.labels(host.name).inc()
+                    if attempt > policy.retries or isinstance(exc, SchemaError):
+                        self._dead_letter(commit, host, reason=f"{type(exc).__name__}: {exc}",
+                                          error_type=type(exc).__name__, original=msg.value,
+                                          topic=topic, partition=msg.partition,
+                                          offset=msg.offset, attempts=attempt)
+                        break
+                    time.sleep(min(policy.backoff_ms * 2 ** (attempt - 1), policy.max_backoff_ms) / 1000)
+        if is_sink:
+            sink_ok = self._flush(host)
+        if not sink_ok:
+            host.state.rollback()
+            return 0
+        self._fault.hit(host.name, "after_flush")
+        new_pos: dict[tuple[str, int], int] = {}
+        for msg in msgs:
+            new_pos[(topic, msg.partition)] = msg.offset + 1
+        for (t, p), off in new_pos.items():
+            commit.offsets[(host.name, t, p)] = off
+        self._finish(host, commit, started)
+        host.positions.update(new_pos)
+        metrics.RECORDS_IN.labels(host.name, topic).inc(len(msgs))
+        now_us = time.time_ns() // 1000
+        hist = metrics.RECORD_LATENCY.labels(host.name)
+        for msg in msgs:
+            hist.observe(max(0, now_us - msg.timestamp_us) / 1e6)
+        if any(self._topic_schema[t].subject == "alert" for t in host.model.outputs):
+            self._observe_alerts(commit)
+        return len(msgs)
+
+    def _observe_alerts(self, commit: Commit) -> None:
+        now = time.time()
+        for topic, _key, data in commit.appends:
+            ts = self._topic_schema[topic]
+            if ts.subject != "alert":
+                continue
+            body = self.schemas.decode(data, ts)["body"]
+            if body["alert_type"] == "QUERY_HIT":
+                metrics.QUERY_TO_ALERT.observe(max(0.0, now - body["trigger_received_at"].timestamp()))
+
+    def _flush(self, host: Host) -> bool:
+        """Flush a sink, waiting out backpressure; False if the runtime is stopping."""
+        node = host.node
+        assert isinstance(node, Sink)
+        failures = 0
+        while True:
+            try:
+                node.flush()
+                return True
+            except Backpressure as bp:
+                if self._stop.wait(bp.retry_after):
+                    return False
+            except Exception as exc:
+                failures += 1
+                metrics.ERRORS.labels(host.name).inc()
+                if failures > host.model.error_policy.retries:
+                    raise NodeFailure(f"sink {host.name} cannot flush: {exc}") from exc
+                time.sleep(min(host.model.error_policy.backoff_ms * 2 ** failures,
+                               host.model.error_policy.max_backoff_ms) / 1000)
+
+    # --- inspection -------------------------------------------------------------------------
+    def lag(self) -> dict[tuple[str, str], int]:
+        assert self.bus is not None
+        out: dict[tuple[str, str], int] = {}
+        for host in self.hosts.values():
+            for (t, p), pos in host.positions.items():
+                out[(host.name, t)] = out.get((host.name, t), 0) + self.bus.end_offset(t, p) - pos
+        for (node, topic), n in out.items():
+            metrics.CONSUMER_LAG.labels(node, topic).set(n)
+        return out
+
+    def read_topic(self, topic: str) -> list[Record]:
+        """Every record of a topic, decoded (tests and the CLI)."""
+        assert self.bus is not None
+        return read_topic(self.bus, self.schemas, topic, self._topic_schema[topic])
+
+
+def read_topic(bus: Bus, schemas: SchemaSet, topic: str, reader: TopicSchema | None = None,
+               start: dict[int, int] | None = None) -> list[Record]:
+    out = []
+    for p in range(bus.partitions(topic)):
+        off = (start or {}).get(p, 0)
+        while True:
+            msgs = bus.read(topic, p, off, 5000)
+            if not msgs:
+                break
+            for m in msgs:
+                out.append(Record(schemas.decode(m.value, reader), key=m.key, topic=topic,
+                                  partition=p, offset=m.offset, raw=m.value))
+            off = msgs[-1].offset + 1
+    return out

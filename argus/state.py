@@ -1,0 +1,65 @@
+"""Keyed node state: an in-memory view of what the bus has committed, plus uncommitted layers.
+
+Reads are dictionary lookups (entity resolution does several per record); writes collect in a
+batch layer the runtime commits with the batch's outputs and offsets, and a record layer so a
+record that fails leaves no half-written state behind.
+
+Rule for processors: treat values you `get` as immutable; build a new value and `put` it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from argus.bus.base import DELETED
+
+_MISSING = object()
+
+
+class NodeState:
+    def __init__(self, committed: dict[str, Any] | None = None) -> None:
+        self._committed: dict[str, Any] = committed or {}
+        self._batch: dict[str, Any] = {}
+        self._record: dict[str, Any] | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        for layer in (self._record, self._batch):
+            if layer:
+                v = layer.get(key, _MISSING)
+                if v is not _MISSING:
+                    return default if v is DELETED else v
+        return self._committed.get(key, default)
+
+    def put(self, key: str, value: Any) -> None:
+        (self._record if self._record is not None else self._batch)[key] = value
+
+    def delete(self, key: str) -> None:
+        (self._record if self._record is not None else self._batch)[key] = DELETED
+
+    def __len__(self) -> int:
+        return len(self._committed)
+
+    # --- used by the runtime -------------------------------------------------------------
+    def begin_record(self) -> None:
+        self._record = {}
+
+    def end_record(self, keep: bool) -> None:
+        if keep and self._record:
+            self._batch.update(self._record)
+        self._record = None
+
+    def pending(self) -> dict[str, Any]:
+        return self._batch
+
+    def committed(self) -> None:
+        """The bus has made the batch layer durable: fold it into the committed view."""
+        for k, v in self._batch.items():
+            if v is DELETED:
+                self._committed.pop(k, None)
+            else:
+                self._committed[k] = v
+        self._batch = {}
+
+    def rollback(self) -> None:
+        self._batch = {}
+        self._record = None

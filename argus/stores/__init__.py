@@ -1,0 +1,1 @@
+"""Store interfaces (graph, search), each with an embedded default and server backends."""

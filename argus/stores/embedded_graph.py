@@ -1,0 +1,197 @@
+"""The embedded graph store: nodes and edges in SQLite, traversals by breadth-first search."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
+
+_DDL = """
+PRAGMA journal_mode=WAL;
+CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, kind TEXT NOT NULL, subtype TEXT NOT NULL,
+  label TEXT NOT NULL, props BLOB NOT NULL, merged_into TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS edges(id TEXT PRIMARY KEY, src TEXT NOT NULL, dst TEXT NOT NULL,
+  rel TEXT NOT NULL, props BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edges_src ON edges(src);
+CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst);
+CREATE TABLE IF NOT EXISTS sources(entity_id TEXT NOT NULL, record_id TEXT NOT NULL,
+  agency TEXT NOT NULL, tlp TEXT NOT NULL, method TEXT NOT NULL, score REAL NOT NULL,
+  reason TEXT NOT NULL, PRIMARY KEY(entity_id, record_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS merges(merged TEXT PRIMARY KEY, survivor TEXT NOT NULL,
+  reason TEXT NOT NULL, score REAL NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS merges_survivor ON merges(survivor);
+"""
+
+
+class EmbeddedGraphStore(GraphStore):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.executescript(_DDL)
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._alias: dict[str, str] = dict(self._db.execute("SELECT merged, survivor FROM merges"))
+
+    def _canon(self, node_id: str) -> str:
+        seen = 0
+        while node_id in self._alias and seen < 64:
+            node_id = self._alias[node_id]
+            seen += 1
+        return node_id
+
+    def upsert_nodes(self, nodes: list[GraphNode]) -> None:
+        self._db.executemany(
+            "INSERT INTO nodes(id, kind, subtype, label, props) VALUES(?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, subtype=excluded.subtype, "
+            "label=excluded.label, props=excluded.props",
+            [(n["id"], n["kind"], n["subtype"], n["label"], orjson.dumps(n["props"])) for n in nodes],
+        )
+
+    def upsert_edges(self, edges: list[GraphEdge]) -> None:
+        self._db.executemany(
+            "INSERT INTO edges(id, src, dst, rel, props) VALUES(?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET src=excluded.src, dst=excluded.dst, rel=excluded.rel, "
+            "props=excluded.props",
+            [(e["id"], self._canon(e["src"]), self._canon(e["dst"]), e["rel"], orjson.dumps(e["props"]))
+             for e in edges],
+        )
+
+    def add_sources(self, rows: list[SourceRow]) -> None:
+        self._db.executemany(
+            "INSERT INTO sources(entity_id, record_id, agency, tlp, method, score, reason) "
+            "VALUES(?,?,?,?,?,?,?) ON CONFLICT(entity_id, record_id) DO UPDATE SET "
+            "agency=excluded.agency, tlp=excluded.tlp, method=excluded.method, "
+            "score=excluded.score, reason=excluded.reason",
+            [(r["entity_id"], r["record_id"], r["agency"], r["tlp"], r["method"], r["score"],
+              r["reason"]) for r in rows],
+        )
+
+    def merge(self, survivor: str, merged: str, reason: str, score: float) -> None:
+        survivor = self._canon(survivor)
+        if survivor == merged:
+            return
+        db = self._db
+        db.execute("INSERT OR REPLACE INTO merges(merged, survivor, reason, score) VALUES(?,?,?,?)",
+                   (merged, survivor, reason, score))
+        db.execute("UPDATE nodes SET merged_into=? WHERE id=?", (survivor, merged))
+        db.execute("UPDATE edges SET src=? WHERE src=?", (survivor, merged))
+        db.execute("UPDATE edges SET dst=? WHERE dst=?", (survivor, merged))
+        db.execute("UPDATE OR REPLACE sources SET entity_id=? WHERE entity_id=?", (survivor, merged))
+        self._alias[merged] = survivor
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def _row(self, row: tuple[Any, ...]) -> GraphNode:
+        return {"id": row[0], "kind": row[1], "subtype": row[2], "label": row[3],
+                "props": orjson.loads(row[4])}
+
+    def node(self, node_id: str) -> GraphNode | None:
+        row = self._db.execute("SELECT id, kind, subtype, label, props FROM nodes WHERE id=?",
+                               (self._canon(node_id),)).fetchone()
+        return self._row(row) if row else None
+
+    def _edges_of(self, ids: list[str]) -> list[GraphEdge]:
+        out: list[GraphEdge] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for eid, src, dst, rel, props in self._db.execute(
+                f"SELECT id, src, dst, rel, props FROM edges WHERE src IN ({marks}) "
+                f"UNION SELECT id, src, dst, rel, props FROM edges WHERE dst IN ({marks})",
+                chunk + chunk,
+            ):
+                out.append({"id": eid, "src": src, "dst": dst, "rel": rel, "props": orjson.loads(props)})
+        return out
+
+    def neighbours(self, node_id: str, hops: int = 1, limit: int = 200) -> dict[str, list[Any]]:
+        start = self._canon(node_id)
+        seen = {start}
+        frontier = [start]
+        edges: dict[str, GraphEdge] = {}
+        for _ in range(hops):
+            nxt = []
+            for e in self._edges_of(frontier):
+                edges[e["id"]] = e
+                for n in (e["src"], e["dst"]):
+                    if n not in seen and len(seen) < limit:
+                        seen.add(n)
+                        nxt.append(n)
+            frontier = nxt
+            if not frontier:
+                break
+        nodes = [self.node(n) for n in seen]
+        kept = {n["id"] for n in nodes if n}
+        return {"nodes": [n for n in nodes if n],
+                "edges": [e for e in edges.values() if e["src"] in kept and e["dst"] in kept]}
+
+    def paths(self, src: str, dst: str, max_hops: int = 4, limit: int = 5) -> list[list[GraphEdge]]:
+        src, dst = self._canon(src), self._canon(dst)
+        if src == dst:
+            return [[]]
+        # BFS keeping every shortest-path parent, then enumerate up to `limit` paths.
+        parents: dict[str, list[GraphEdge]] = {src: []}
+        depth = {src: 0}
+        queue = deque([src])
+        found = False
+        while queue and not found:
+            level = list(queue)
+            queue.clear()
+            if depth[level[0]] >= max_hops:
+                break
+            for e in self._edges_of(level):
+                for a, b in ((e["src"], e["dst"]), (e["dst"], e["src"])):
+                    if a in depth and depth[a] == depth[level[0]] and (b not in depth or depth[b] == depth[a] + 1):
+                        if b not in depth:
+                            depth[b] = depth[a] + 1
+                            parents[b] = []
+                            queue.append(b)
+                        parents[b].append(e)
+                        found = found or b == dst
+        if dst not in parents:
+            return []
+        out: list[list[GraphEdge]] = []
+
+        def walk(node: str, acc: list[GraphEdge]) -> None:
+            if len(out) >= limit:
+                return
+            if node == src:
+                out.append(list(reversed(acc)))
+                return
+            for e in parents[node]:
+                prev = e["src"] if e["dst"] == node else e["dst"]
+                if depth.get(prev, -1) == depth[node] - 1:
+                    walk(prev, [*acc, e])
+
+        walk(dst, [])
+        return out
+
+    def sources(self, entity_id: str) -> list[SourceRow]:
+        rows = self._db.execute(
+            "SELECT entity_id, record_id, agency, tlp, method, score, reason FROM sources "
+            "WHERE entity_id=? ORDER BY record_id", (self._canon(entity_id),))
+        return [{"entity_id": r[0], "record_id": r[1], "agency": r[2], "tlp": r[3], "method": r[4],
+                 "score": r[5], "reason": r[6]} for r in rows]
+
+    def merges(self, entity_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT merged, survivor, reason, score FROM merges WHERE survivor=?",
+                                (self._canon(entity_id),))
+        return [{"merged": m, "survivor": s, "reason": r, "score": sc} for m, s, r, sc in rows]
+
+    def counts(self) -> dict[str, int]:
+        q = self._db.execute
+        return {
+            "nodes": q("SELECT COUNT(*) FROM nodes WHERE merged_into IS NULL").fetchone()[0],
+            "merged_nodes": q("SELECT COUNT(*) FROM nodes WHERE merged_into IS NOT NULL").fetchone()[0],
+            "edges": q("SELECT COUNT(*) FROM edges").fetchone()[0],
+            "sources": q("SELECT COUNT(*) FROM sources").fetchone()[0],
+        }
+
+    def close(self) -> None:
+        self._db.commit()
+        self._db.close()

@@ -1,0 +1,125 @@
+"""The embedded search store: SQLite FTS5 (BM25 ranking, snippets) over report documents."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from argus.stores.search import SearchDoc, SearchStore
+
+_DDL = """
+PRAGMA journal_mode=WAL;
+CREATE TABLE IF NOT EXISTS docs(rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind TEXT NOT NULL,
+  agency TEXT NOT NULL, tlp TEXT NOT NULL, occurred_at TEXT NOT NULL, title TEXT NOT NULL,
+  lat REAL, lon REAL, fields BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_agency ON docs(agency);
+CREATE INDEX IF NOT EXISTS docs_time ON docs(occurred_at);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, text, tokenize='unicode61');
+"""
+_TOKEN = re.compile(r"[\w-]+", re.UNICODE)
+
+
+def fts_query(q: str) -> str:
+    """User text to an FTS5 query: every word must match (prefix on the last); no syntax injection."""
+    words = _TOKEN.findall(q)
+    if not words:
+        return ""
+    quoted = ['"' + w.replace('"', "") + '"' for w in words]
+    quoted[-1] += "*"
+    return " AND ".join(quoted)
+
+
+class EmbeddedSearchStore(SearchStore):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.executescript(_DDL)
+        self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def upsert(self, docs: list[SearchDoc]) -> None:
+        db = self._db
+        for d in docs:
+            row = db.execute(
+                "INSERT INTO docs(id, kind, agency, tlp, occurred_at, title, lat, lon, fields) "
+                "VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, "
+                "agency=excluded.agency, tlp=excluded.tlp, occurred_at=excluded.occurred_at, "
+                "title=excluded.title, lat=excluded.lat, lon=excluded.lon, fields=excluded.fields "
+                "RETURNING rid",
+                (d["id"], d["kind"], d["agency"], d["tlp"], d["occurred_at"], d["title"], d["lat"],
+                 d["lon"], orjson.dumps(d["fields"])),
+            ).fetchone()
+            rid = row[0]
+            db.execute("DELETE FROM fts WHERE rowid=?", (rid,))
+            db.execute("INSERT INTO fts(rowid, title, text) VALUES(?,?,?)", (rid, d["title"], d["text"]))
+
+    def delete(self, ids: list[str]) -> None:
+        for doc_id in ids:
+            row = self._db.execute("DELETE FROM docs WHERE id=? RETURNING rid", (doc_id,)).fetchone()
+            if row:
+                self._db.execute("DELETE FROM fts WHERE rowid=?", (row[0],))
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def search(self, query: str | None = None, *, kinds: list[str] | None = None,
+               agencies: list[str] | None = None, tlps: list[str] | None = None,
+               since: str | None = None, until: str | None = None,
+               bbox: tuple[float, float, float, float] | None = None,
+               limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        where: list[str] = []
+        args: list[Any] = []
+        match = fts_query(query) if query else ""
+        if query and not match:
+            return {"total": 0, "hits": []}
+        for col, vals in (("kind", kinds), ("agency", agencies), ("tlp", tlps)):
+            if vals:
+                where.append(f"d.{col} IN ({','.join('?' * len(vals))})")
+                args.extend(vals)
+        if since:
+            where.append("d.occurred_at >= ?")
+            args.append(since)
+        if until:
+            where.append("d.occurred_at <= ?")
+            args.append(until)
+        if bbox:
+            where.append("d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ?")
+            args.extend([bbox[0], bbox[2], bbox[1], bbox[3]])
+        if match:
+            base = "FROM fts JOIN docs d ON d.rid = fts.rowid WHERE fts MATCH ?"
+            args = [match, *args]
+            cols = ("d.id, d.kind, d.agency, d.tlp, d.occurred_at, d.title, d.lat, d.lon, d.fields, "
+                    "bm25(fts) AS score, snippet(fts, 1, '[', ']', '…', 12)")
+            order = "ORDER BY score"
+        else:
+            base = "FROM docs d WHERE 1=1"
+            cols = "d.id, d.kind, d.agency, d.tlp, d.occurred_at, d.title, d.lat, d.lon, d.fields, 0, ''"
+            order = "ORDER BY d.occurred_at DESC"
+        cond = "".join(f" AND {w}" for w in where)
+        total = self._db.execute(f"SELECT COUNT(*) {base}{cond}", args).fetchone()[0]
+        rows = self._db.execute(f"SELECT {cols} {base}{cond} {order} LIMIT ? OFFSET ?",
+                                [*args, limit, offset]).fetchall()
+        hits = [{"id": r[0], "kind": r[1], "agency": r[2], "tlp": r[3], "occurred_at": r[4],
+                 "title": r[5], "lat": r[6], "lon": r[7], "fields": orjson.loads(r[8]),
+                 "score": -float(r[9]), "snippet": r[10]} for r in rows]
+        return {"total": total, "hits": hits}
+
+    def get(self, doc_id: str) -> SearchDoc | None:
+        r = self._db.execute(
+            "SELECT d.id, d.kind, d.agency, d.tlp, d.occurred_at, d.title, fts.text, d.lat, d.lon, "
+            "d.fields FROM docs d JOIN fts ON fts.rowid = d.rid WHERE d.id=?", (doc_id,)).fetchone()
+        if not r:
+            return None
+        return {"id": r[0], "kind": r[1], "agency": r[2], "tlp": r[3], "occurred_at": r[4],
+                "title": r[5], "text": r[6], "lat": r[7], "lon": r[8], "fields": orjson.loads(r[9])}
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.commit()
+        self._db.close()

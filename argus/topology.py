@@ -1,0 +1,226 @@
+"""topology.yaml: the one wiring file. Loaded into typed models and checked before anything runs.
+
+`argus check` runs `load_topology` + `check`: unknown keys, unknown node types, node configs
+that do not validate, topics without schemas, inputs nobody produces, and schemas a node
+cannot read are all reported together with where they are.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from argus.registry import RegistryError, backend_class, node_class, role_of
+from argus.schemas import SchemaError, SchemaSet, default_schemas
+
+DEAD_LETTER_SCHEMA = "dead_letter.v1"
+
+
+class TopologyError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("topology has problems:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TopicModel(_Strict):
+    schema_: str = Field(alias="schema")
+    partitions: int = Field(default=4, ge=1, le=256)
+    priority: Literal["normal", "high"] = "normal"
+    compacted: bool = False
+    retention_hours: int | None = Field(default=None, ge=1)
+
+
+class ErrorPolicy(_Strict):
+    retries: int = Field(default=2, ge=0, le=20)
+    backoff_ms: int = Field(default=10, ge=0)
+    max_backoff_ms: int = Field(default=2000, ge=0)
+
+
+class NodeModel(_Strict):
+    use: str
+    inputs: list[str] = []
+    outputs: list[str] = []
+    config: dict[str, Any] = {}
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    error_policy: ErrorPolicy = ErrorPolicy()
+
+
+class TopologyModel(_Strict):
+    name: str = "argus"
+    data_dir: str = "var/argus"
+    bus: str | None = None
+    stores: dict[str, str] = {}
+    metrics_port: int | None = Field(default=9464, ge=0, le=65535)
+    dead_letter_topic: str = "deadletters"
+    include: list[str] = []
+    topics: dict[str, TopicModel] = {}
+    nodes: dict[str, NodeModel] = {}
+
+
+class Topology:
+    """A loaded, merged topology with resolved paths and URLs (env overrides applied)."""
+
+    def __init__(self, model: TopologyModel, base_dir: Path, data_dir: Path) -> None:
+        self.model = model
+        self.base_dir = base_dir
+        self.data_dir = data_dir
+
+    @property
+    def topics(self) -> dict[str, TopicModel]:
+        return self.model.topics
+
+    @property
+    def nodes(self) -> dict[str, NodeModel]:
+        return self.model.nodes
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.model.dead_letter_topic
+
+    @property
+    def bus_url(self) -> str:
+        return os.environ.get("ARGUS_BUS") or self.model.bus or f"embedded://{self.data_dir / 'bus.db'}"
+
+    def store_url(self, name: str) -> str:
+        env = os.environ.get(f"ARGUS_{name.upper()}")
+        if env:
+            return env
+        url = self.model.stores.get(name)
+        return url or f"embedded://{self.data_dir / (name + '.db')}"
+
+    def resolve_path(self, p: str) -> Path:
+        path = Path(p).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path)
+
+
+def embedded_path(url: str) -> Path:
+    """`embedded:///abs/path` or `embedded://relative/path` -> a filesystem path."""
+    rest = url.split("://", 1)[1] if "://" in url else url.split(":", 1)[1]
+    return Path(rest)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise TopologyError([f"{path}: file not found"]) from None
+    except yaml.YAMLError as exc:
+        raise TopologyError([f"{path}: invalid YAML: {exc}"]) from None
+    if not isinstance(doc, dict):
+        raise TopologyError([f"{path}: expected a mapping at the top level"])
+    return doc
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], where: Path, problems: list[str]) -> None:
+    for section in ("topics", "nodes"):
+        for name, spec in (extra.get(section) or {}).items():
+            if name in (base.get(section) or {}):
+                problems.append(f"{where}: {section[:-1]} {name!r} is defined twice")
+            base.setdefault(section, {})[name] = spec
+    for key in extra:
+        if key not in ("topics", "nodes"):
+            problems.append(f"{where}: an included pipeline may only define topics and nodes, not {key!r}")
+
+
+def load_topology(path: str | Path, data_dir: str | Path | None = None) -> Topology:
+    path = Path(path).resolve()
+    doc = _read_yaml(path)
+    problems: list[str] = []
+    for inc in doc.get("include") or []:
+        inc_path = (path.parent / inc).resolve()
+        _merge(doc, _read_yaml(inc_path), inc_path, problems)
+    try:
+        model = TopologyModel.model_validate(doc)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"])
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{path.name}: {loc}: {msg}")
+        raise TopologyError(problems) from None
+    if problems:
+        raise TopologyError(problems)
+    dd = data_dir or os.environ.get("ARGUS_DATA_DIR")
+    resolved = Path(dd).resolve() if dd else (path.parent / model.data_dir).resolve()
+    return Topology(model, path.parent, resolved)
+
+
+def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
+    """Return warnings; raise TopologyError listing every problem."""
+    schemas = schemas or default_schemas()
+    problems: list[str] = []
+    warnings: list[str] = []
+    topics = topo.topics
+    dlq = topo.dead_letter_topic
+    if dlq not in topics:
+        problems.append(f"dead_letter_topic {dlq!r} is not declared under topics")
+    elif topics[dlq].schema_ != DEAD_LETTER_SCHEMA:
+        problems.append(f"topic {dlq!r} must use schema {DEAD_LETTER_SCHEMA}")
+    for tname, t in topics.items():
+        try:
+            schemas.get(t.schema_)
+        except SchemaError as exc:
+            problems.append(f"topic {tname!r}: {exc}")
+    for kind, url in [("bus", topo.bus_url)] + [(k, topo.store_url(k)) for k in ("graph", "search")]:
+        try:
+            backend_class(kind, url)
+        except RegistryError as exc:
+            problems.append(str(exc))
+    produced: set[str] = set()
+    consumed: set[str] = set()
+    for name, node in topo.nodes.items():
+        where = f"node {name!r}"
+        try:
+            cls = node_class(node.use)
+        except RegistryError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        role = role_of(cls)
+        try:
+            cls.Config.model_validate(node.config)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(x) for x in err["loc"])
+                msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+                problems.append(f"{where}: config.{loc}: {msg}")
+        if role == "connector" and node.inputs:
+            problems.append(f"{where}: a connector has no inputs")
+        if role != "connector" and not node.inputs:
+            problems.append(f"{where}: a {role} needs at least one input topic")
+        if role != "sink" and not node.outputs:
+            problems.append(f"{where}: a {role} needs at least one output topic")
+        if role == "sink" and node.outputs:
+            problems.append(f"{where}: a sink writes to its store, not to topics (outputs: {node.outputs})")
+        accepts: tuple[str, ...] = getattr(cls, "accepts", ())
+        emits: tuple[str, ...] = getattr(cls, "emits", ())
+        for t in node.inputs:
+            if t not in topics:
+                problems.append(f"{where}: input topic {t!r} is not declared")
+            elif accepts and topics[t].schema_ not in accepts:
+                problems.append(f"{where}: input {t!r} carries {topics[t].schema_}, but "
+                                f"{cls.__name__} reads only {', '.join(accepts)}")
+            consumed.add(t)
+        for t in node.outputs:
+            if t not in topics:
+                problems.append(f"{where}: output topic {t!r} is not declared")
+            elif emits and topics[t].schema_ not in emits:
+                problems.append(f"{where}: output {t!r} carries {topics[t].schema_}, but "
+                                f"{cls.__name__} writes only {', '.join(emits)}")
+            produced.add(t)
+        for store in getattr(cls, "stores", ()):
+            if store not in ("graph", "search") and store not in topo.model.stores:
+                problems.append(f"{where}: needs store {store!r}, which stores: does not define")
+    for t in sorted(consumed - produced):
+        problems.append(f"topic {t!r} is read by a node but no node writes it")
+    for t in sorted(set(topics) - consumed - produced - {dlq}):
+        warnings.append(f"topic {t!r} is declared but no node uses it")
+    if problems:
+        raise TopologyError(problems)
+    return warnings
