@@ -278,3 +278,8 @@ class Record:
     @property
     def body(self) -> Any:
         return self.value["body"]
+
+
+# The union branch of report.v1 / resolved.v1 for each envelope type (written as (name, body)).
+REPORT_BRANCH = {"rms.incident": "argus.RmsRecord", "cad.incident": "argus.CadIncident",
+                 "sar": "argus.Sar", "stix": "argus.StixObject"}

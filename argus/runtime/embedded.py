@@ -262,11 +262,23 @@ class EmbeddedRuntime:
         encoded = []
         outputs = host.model.outputs
         for out in outs:
-            topic = out.topic or outputs[0]
-            if topic not in outputs:
-                raise SchemaError(f"{host.name} emitted to {topic!r}, not one of its outputs {outputs}")
+            topic = self._route(host, out.topic)
             encoded.append((topic, out.key, self.schemas.encode(self._topic_schema[topic], out.value)))
         return encoded
+
+    def _route(self, host: Host, target: str | None) -> str:
+        """An emitted record names an output topic, or the schema it is written in, or nothing
+        (the first output): processors need not know the topology's topic names."""
+        outputs = host.model.outputs
+        if target is None:
+            return outputs[0]
+        if target in outputs:
+            return target
+        for t in outputs:
+            if self._topic_schema[t].name == target:
+                return t
+        raise SchemaError(f"{host.name} emitted to {target!r}, which is neither one of its outputs "
+                          f"{outputs} nor the schema of one")
 
     def _finish(self, host: Host, commit: Commit, started: float) -> None:
         assert self.bus is not None

@@ -1,0 +1,77 @@
+"""STIX 2.1 bundle files: each object becomes one record, kept as its exact JSON."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from pydantic import Field
+
+from argus.contracts import Context
+from argus.records import (
+    InvalidRecord, Record, Tlp, deterministic_id, make_envelope, parse_handling, parse_time,
+)
+from connectors.files import FileSourceConfig, FileSourceConnector
+
+STIX_ID = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# TLP 2.0 marking-definition ids, and TLP 1.0 ids mapped onto TLP 2.0 on ingest.
+TLP_MARKINGS = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": Tlp.CLEAR,
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": Tlp.GREEN,
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": Tlp.AMBER,
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": Tlp.AMBER_STRICT,
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": Tlp.RED,
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": Tlp.CLEAR,
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": Tlp.GREEN,
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": Tlp.AMBER,
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": Tlp.RED,
+}
+
+
+class StixFileConfig(FileSourceConfig):
+    format: str = "json"  # type: ignore[assignment]
+    agency: str = Field(description="ORI of the partner whose feed this is")
+    default_tlp: str | None = "TLP:GREEN"
+    default_reliability: str | None = "C"
+    default_validity: int | None = 3
+
+
+class StixFileConnector(FileSourceConnector):
+    Config = StixFileConfig
+    config: StixFileConfig
+    emits = ("stix_object.v1",)
+
+    def split_document(self, doc: Any) -> list[Any]:
+        if isinstance(doc, dict) and doc.get("type") == "bundle":
+            objs = doc.get("objects", [])
+            if not isinstance(objs, list):
+                raise InvalidRecord("bundle.objects: expected a list")
+            return objs
+        return doc if isinstance(doc, list) else [doc]
+
+    def convert(self, raw: Any, ctx: Context) -> Record:
+        if not isinstance(raw, dict):
+            raise InvalidRecord("a STIX object must be a JSON object")
+        sid, stype = raw.get("id"), raw.get("type")
+        if not isinstance(sid, str) or not STIX_ID.match(sid):
+            raise InvalidRecord(f"id: {str(sid)[:80]!r} is not a STIX identifier (type--uuid)")
+        if stype != sid.split("--")[0]:
+            raise InvalidRecord(f"type {stype!r} does not match id {sid!r}")
+        spec = raw.get("spec_version", "2.1")
+        if stype != "marking-definition" and spec != "2.1":
+            raise InvalidRecord(f"spec_version: {spec!r}; only STIX 2.1 is accepted")
+        markings = [TLP_MARKINGS[m] for m in raw.get("object_marking_refs", []) if m in TLP_MARKINGS]
+        cfg = self.config
+        tlp = Tlp.most_restrictive(markings) if markings else cfg.default_tlp
+        handling = parse_handling({"tlp": tlp.label if isinstance(tlp, Tlp) else tlp},
+                                  agency=cfg.agency, default_reliability=cfg.default_reliability,
+                                  default_validity=cfg.default_validity)
+        modified = raw.get("modified")
+        observed = parse_time(modified, "modified") if modified else ctx.now()
+        body = {"stix_id": sid, "stix_type": stype, "spec_version": spec,
+                "modified": modified, "object_json": orjson.dumps(raw).decode()}
+        rid = deterministic_id("stix", sid)
+        env = make_envelope(record_id=rid, rtype="stix", handling=handling, source_system=self.name,
+                            observed_at=observed, ingested_at=ctx.now(), trace_id=ctx.new_id())
+        return Record({"envelope": env, "body": body}, key=sid)

@@ -1,0 +1,1 @@
+"""Stream processors: pure functions of (record, keyed state), hosted by any runtime."""

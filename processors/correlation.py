@@ -1,0 +1,364 @@
+"""Cross-jurisdiction correlation: who else holds something about what was just touched.
+
+- A field query or CAD incident that resolves to a person or vehicle on which another agency
+  holds records raises an alert to the querying officer/unit, with the path
+  (query -> entity -> record -> series), a score with its reasons, and only the fields the
+  record's marking lets that recipient see (argus.security.policy.report_view).
+- The owning agency is told that its subject or vehicle was encountered: where, when, by whom
+  (the two-way notification that also deconflicts agencies working one subject).
+- A new RMS report or SAR about a subject already in another agency's holdings raises a
+  "related case exists" notice to both owners, once per pair of records.
+
+State: `ent:<entity>` -> [[record id, role], ...]; `rep:<record id>` -> summary;
+`ser:<series entity>` -> [record ids]; `alias:<entity>` -> survivor after merges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from argus.contracts import Context, NodeConfig, Processor
+from argus.nibrs import offense_name
+from argus.records import RELIABILITY_TEXT, VALIDITY_TEXT, Record, Tlp, deterministic_id
+from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
+from processors.scoring import level, score_hit
+
+LINKABLE = ("PERSON", "OBJECT")
+KIND_LABEL = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
+
+
+class CorrelationConfig(NodeConfig):
+    max_reports_per_entity: int = Field(default=200, ge=1)
+    max_hits_per_alert: int = Field(default=10, ge=1)
+    min_score: float = Field(default=0.0, ge=0, le=100, description="Hits below are not sent")
+    narrative_chars: int = Field(default=600, ge=0)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+class CorrelationProcessor(Processor):
+    Config = CorrelationConfig
+    config: CorrelationConfig
+    accepts = ("resolved.v1", "query_resolved.v1")
+    emits = ("alert.v1",)
+
+    def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        if record.envelope["type"] == "cad.query":
+            return self._on_query(record, ctx)
+        return self._on_report(record, ctx)
+
+    # --- state ------------------------------------------------------------------------------
+    @staticmethod
+    def _canon(ctx: Context, eid: str) -> str:
+        for _ in range(64):
+            nxt = ctx.state.get(f"alias:{eid}")
+            if nxt is None:
+                break
+            eid = nxt
+        return eid
+
+    def _summary(self, record: Record) -> dict[str, Any]:
+        env, body = record.envelope, record.body
+        rep = body["report"]
+        ents = body["entities"]
+        series = next((e for e in ents if e["subtype"] == "series"), None)
+        when = rep.get("occurred_at") or rep.get("received_at")
+        return {
+            "id": env["id"], "type": env["type"], "kind": env["type"].split(".")[0],
+            "source_id": rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id")
+            or rep.get("stix_id"),
+            "event_id": body["event_id"], "agency": env["source_agency"], "tlp": env["tlp"],
+            "reliability": env["reliability"], "validity": env["validity"],
+            "criminal_intelligence": env["criminal_intelligence"], "handling": env["handling"],
+            "offenses": rep.get("offenses", []), "behavior": rep.get("behavior"),
+            "call_type": rep.get("call_type"),
+            "series_id": rep.get("series_id"), "series_entity": series["entity_id"] if series else None,
+            "occurred_at": _iso(when), "case_owner": rep.get("case_owner"),
+            "narrative": (rep.get("narrative") or "")[: self.config.narrative_chars],
+            "units": rep.get("units", []),
+            "vehicles": [{"entity_id": e["entity_id"], "role": e["role"], "display": e["display"]}
+                         for e in ents if e["subtype"] == "vehicle"],
+            "persons": [{"entity_id": e["entity_id"], "role": e["role"], "display": e["display"],
+                         "dob": e["attributes"].get("dob"), "sex": e["attributes"].get("sex"),
+                         "race": e["attributes"].get("race")} for e in ents if e["subtype"] == "person"],
+            "locations": [{"role": e["role"], "display": e["display"]} for e in ents if e["kind"] == "LOCATION"],
+        }
+
+    def _remember(self, record: Record, ctx: Context) -> tuple[dict[str, Any], list[tuple[dict, list]]]:
+        """Store the report; return its summary and, per linkable entity, the prior holdings."""
+        body = record.body
+        for m in body["merges"]:
+            surv, gone = self._canon(ctx, m["survivor_id"]), m["merged_id"]
+            if surv == gone:
+                continue
+            ctx.state.put(f"alias:{gone}", surv)
+            moved = ctx.state.get(f"ent:{gone}", [])
+            if moved:
+                have = ctx.state.get(f"ent:{surv}", [])
+                ctx.state.put(f"ent:{surv}", have + [x for x in moved if x not in have])
+                ctx.state.delete(f"ent:{gone}")
+        summary = self._summary(record)
+        rid = summary["id"]
+        ctx.state.put(f"rep:{rid}", summary)
+        if summary["series_entity"]:
+            key = f"ser:{summary['series_entity']}"
+            lst = ctx.state.get(key, [])
+            if rid not in lst:
+                ctx.state.put(key, [*lst, rid])
+        prior: list[tuple[dict, list]] = []
+        cap = self.config.max_reports_per_entity
+        for ent in body["entities"]:
+            if ent["kind"] not in LINKABLE or ent["subtype"] not in ("person", "vehicle"):
+                continue
+            eid = self._canon(ctx, ent["entity_id"])
+            have = ctx.state.get(f"ent:{eid}", [])
+            others = [x for x in have if x[0] != rid]
+            prior.append((dict(ent, entity_id=eid), others))
+            if not any(x[0] == rid for x in have):
+                ctx.state.put(f"ent:{eid}", [*have, [rid, ent["role"]]][-cap:])
+        return summary, prior
+
+    # --- building hits -------------------------------------------------------------------------
+    def _fields(self, s: dict[str, Any], view: ReportView) -> dict[str, str]:
+        f: dict[str, str] = {}
+        if view.can("offenses") and s["offenses"]:
+            f["offenses"] = ", ".join(f"{c} {offense_name(c)}" for c in s["offenses"])
+        if view.can("offenses") and s.get("behavior"):
+            f["sar_behavior"] = s["behavior"]
+        if view.can("offenses") and s.get("call_type"):
+            f["call_type"] = s["call_type"]
+        if view.can("series_id") and s["series_id"]:
+            f["series_id"] = s["series_id"]
+        if view.can("occurred_at") and s["occurred_at"]:
+            f["occurred_at"] = s["occurred_at"]
+        if view.can("ratings"):
+            f["ratings"] = (f"{s['reliability']}{s['validity']} ({RELIABILITY_TEXT[s['reliability']]}, "
+                            f"{VALIDITY_TEXT[s['validity']]})")
+        if view.can("vehicles") and s["vehicles"]:
+            f["vehicles"] = "; ".join(f"{v['role']}: {v['display']}" for v in s["vehicles"])
+        if view.can("persons") and s["persons"]:
+            parts = []
+            for p in s["persons"]:
+                desc = "/".join(x for x in (p.get("sex"), p.get("race")) if x) or "description not given"
+                txt = f"{p['role']}: {desc}"
+                if view.can("person_names"):
+                    txt += f" {p['display']}"
+                if view.can("person_dobs") and p.get("dob"):
+                    txt += f" DOB {p['dob']}"
+                parts.append(txt)
+            f["persons"] = "; ".join(parts)
+        if view.can("locations") and s["locations"]:
+            f["locations"] = "; ".join(f"{x['role']}: {x['display']}" for x in s["locations"])
+        if view.can("narrative") and s["narrative"]:
+            f["narrative"] = s["narrative"]
+        return f
+
+    @staticmethod
+    def _contact(s: dict[str, Any]) -> str:
+        return s["agency"] + (f" ({s['case_owner']})" if s.get("case_owner") else "")
+
+    def _report_step(self, s: dict[str, Any], view: ReportView, relation: str) -> dict[str, Any]:
+        if view.level == EXISTENCE:
+            return {"kind": "RECORD", "id": s["event_id"], "relation": relation,
+                    "label": f"restricted record, contact {s['agency']}"}
+        what = KIND_LABEL.get(s["type"], s["type"])
+        offs = ", ".join(offense_name(c) for c in s["offenses"]) if view.can("offenses") else ""
+        return {"kind": "RECORD", "id": s["event_id"], "relation": relation,
+                "label": f"{what} {s['agency']} {s['source_id']}" + (f" ({offs})" if offs else "")}
+
+    def _hit(self, ctx: Context, s: dict[str, Any], view: ReportView, role: str, matched_id: str,
+             matched_label: str, match_reason: str, match_score: float, head: list[dict[str, Any]],
+             other_agency: bool) -> dict[str, Any]:
+        path = [*head, self._report_step(s, view, f"LISTED_AS_{role.upper()}" if view.level != EXISTENCE else "LISTED")]
+        series_n = len(ctx.state.get(f"ser:{s['series_entity']}", [])) if s["series_entity"] else 0
+        if view.can("series_id") and s["series_id"]:
+            path.append({"kind": "SERIES", "id": s["series_entity"], "relation": "PART_OF_SERIES",
+                         "label": f"series {s['series_id']} ({series_n} report(s) on file)"})
+        score, reasons = score_hit(s, role, match_score, ctx.now(), series_n, other_agency)
+        if view.level == EXISTENCE:
+            reasons = [r for r in reasons if not r.startswith("+") or "listed as" in r]
+            reasons.append("details withheld by the record's marking")
+        return {"matched_entity_id": matched_id, "matched": matched_label, "match_reason": match_reason,
+                "path": path, "score": score, "reasons": reasons, "report_id": s["source_id"],
+                "report_agency": s["agency"], "report_tlp": s["tlp"], "contact": self._contact(s),
+                "fields": self._fields(s, view), "withheld": list(view.withheld)}
+
+    def _alert(self, ctx: Context, trigger: Record, alert_id: str, atype: str, to: Recipient,
+               hits: list[dict[str, Any]], summary: str, instructions: str) -> Record:
+        hits = sorted(hits, key=lambda h: -h["score"])[: self.config.max_hits_per_alert]
+        top = max(h["score"] for h in hits)
+        env = trigger.envelope
+        tlp = Tlp.most_restrictive([Tlp(h["report_tlp"]) for h in hits])
+        body = {"alert_id": alert_id, "alert_type": atype, "recipient_agency": to.agency,
+                "recipient_unit": to.unit, "recipient_officer": to.officer, "created_at": ctx.now(),
+                "trigger_id": env["id"], "trigger_received_at": env["ingested_at"],
+                "summary": summary, "score": top, "level": level(top), "instructions": instructions,
+                "hits": hits}
+        envelope = {"id": alert_id, "type": "alert", "source_agency": env["source_agency"],
+                    "source_system": self.name, "tlp": tlp.value, "reliability": env["reliability"],
+                    "validity": env["validity"], "criminal_intelligence": False,
+                    "criminal_predicate": None, "handling": [], "review_by": None,
+                    "observed_at": env["observed_at"], "ingested_at": ctx.now(),
+                    "trace_id": env["trace_id"]}
+        return Record({"envelope": envelope, "body": body}, key=f"{to.agency}:{to.unit or '-'}")
+
+    # --- triggers ----------------------------------------------------------------------------
+    def _on_query(self, record: Record, ctx: Context) -> list[Record]:
+        env, q = record.envelope, record.body["query"]
+        agency = env["source_agency"]
+        to = Recipient(agency=agency, role="patrol_officer", unit=q["unit_id"], officer=q["officer_id"])
+        asked = q.get("plate") or q.get("vin") or q.get("name") or ""
+        head = [{"kind": "QUERY", "id": env["id"], "relation": None,
+                 "label": f"query {asked!r} by unit {q['unit_id']} ({agency})"}]
+        hits: list[dict[str, Any]] = []
+        notices: list[Record] = []
+        for m in record.body["matches"]:
+            eid = self._canon(ctx, m["entity_id"])
+            kind_word = "vehicle" if m["subtype"] == "vehicle" else "person"
+            for rid, role in reversed(ctx.state.get(f"ent:{eid}", [])):
+                s = ctx.state.get(f"rep:{rid}")
+                if s is None or s["kind"] == "stix":
+                    continue
+                view = report_view(s, to)
+                other = s["agency"] != agency
+                if view is not None:
+                    ent_label = self._entity_label(s, eid, view, kind_word, asked)
+                    step = {"kind": kind_word.upper(), "id": eid, "relation": "MATCHED", "label": ent_label}
+                    h = self._hit(ctx, s, view, role, eid, ent_label, m["match_reason"], m["match_score"],
+                                  [*head, step], other)
+                    if h["score"] >= self.config.min_score:
+                        hits.append(h)
+                if other:
+                    notices.append(self._encounter(ctx, record, s, eid, role, kind_word))
+        out: list[Record] = []
+        if hits:
+            top = max(hits, key=lambda h: h["score"])
+            series = top["fields"].get("series_id")
+            summary = (f"{level(top['score'])}: {top['matched']} is on file with {top['report_agency']}"
+                       + (f" ({top['fields']['offenses']}" if "offenses" in top["fields"] else "")
+                       + (f", series {series}" if series else "")
+                       + (")" if "offenses" in top["fields"] else "")
+                       + (f"; {len(hits)} record(s) in all" if len(hits) > 1 else ""))
+            instr = ("A hit on another agency's record is a lead, not probable cause. Confirm with "
+                     f"{top['contact']} before acting. Officer safety: treat as {level(top['score'])}.")
+            out.append(self._alert(ctx, record, deterministic_id("alert", env["id"], agency),
+                                   "QUERY_HIT", to, hits, summary, instr))
+        return out + notices
+
+    @staticmethod
+    def _entity_label(s: dict[str, Any], eid: str, view: ReportView, kind_word: str, asked: str) -> str:
+        """What was matched, in words this recipient may see."""
+        if kind_word == "vehicle" and view.can("vehicles"):
+            v = next((v for v in s["vehicles"] if v["entity_id"] == eid), None)
+            if v:
+                return f"vehicle {v['display']}"
+        if kind_word == "person" and view.can("person_names"):
+            p = next((p for p in s["persons"] if p["entity_id"] == eid), None)
+            if p:
+                return f"person {p['display']}"
+        return f"{kind_word} {asked}"
+
+    def _encounter(self, ctx: Context, record: Record, s: dict[str, Any], eid: str, role: str,
+                   kind_word: str) -> Record:
+        """Tell the owning agency its subject or vehicle was encountered (and by whom)."""
+        env, q = record.envelope, record.body.get("query") or {}
+        owner = Recipient(agency=s["agency"], role="analyst")
+        view = report_view(s, owner)
+        assert view is not None  # the owner always sees its own record
+        label = self._entity_label(s, eid, view, kind_word, "")
+        loc = (q.get("location") or {}).get("address") or ""
+        when = (q.get("issued_at") or env["observed_at"]).isoformat()
+        unit = q.get("unit_id") or ", ".join(record.body["report"].get("units", []) if "report" in record.body else [])
+        reason = q.get("reason") or "CAD incident"
+        hit = {"matched_entity_id": eid, "matched": label, "match_reason": f"{reason} by {env['source_agency']}",
+               "path": [{"kind": "RECORD", "id": s["event_id"], "relation": None,
+                         "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}"},
+                        {"kind": kind_word.upper(), "id": eid, "relation": f"LISTED_AS_{role.upper()}", "label": label},
+                        {"kind": "ENCOUNTER", "id": env["id"], "relation": "ENCOUNTERED",
+                         "label": f"{reason} by {env['source_agency']} unit {unit or '?'}"}],
+               "score": 0.0, "reasons": ["deconfliction notice"], "report_id": s["source_id"],
+               "report_agency": env["source_agency"], "report_tlp": env["tlp"],
+               "contact": f"{env['source_agency']} unit {unit or '?'}",
+               "fields": {k: v for k, v in {"encountered_by": env["source_agency"], "unit": unit,
+                                            "officer": q.get("officer_id") or "", "when": when,
+                                            "where": loc, "reason": reason}.items() if v},
+               "withheld": []}
+        summary = (f"Your {label} ({s['source_id']}) was encountered by {env['source_agency']} "
+                   f"unit {unit or '?'} at {when}" + (f", {loc}" if loc else "") + f" ({reason}).")
+        return self._alert(ctx, record, deterministic_id("notice", env["id"], s["id"]), "ENCOUNTER_NOTICE",
+                           owner, [hit], summary,
+                           "Deconfliction: the encountering agency has been pointed to you as contact.")
+
+    def _on_report(self, record: Record, ctx: Context) -> list[Record]:
+        summary, prior = self._remember(record, ctx)
+        if summary["kind"] == "stix":
+            return []
+        agency = summary["agency"]
+        out: list[Record] = []
+        if summary["type"] == "cad.incident":
+            units = summary["units"]
+            to = Recipient(agency=agency, role="patrol_officer", unit=units[0] if units else None)
+            head_base = {"kind": "INCIDENT", "id": summary["event_id"], "relation": None,
+                         "label": f"CAD incident {summary['source_id']} ({summary.get('call_type')})"}
+            hits = []
+            for ent, others in prior:
+                kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
+                for rid, role in reversed(others):
+                    s = ctx.state.get(f"rep:{rid}")
+                    if s is None or s["agency"] == agency or s["type"] == "cad.incident":
+                        continue
+                    view = report_view(s, to)
+                    if view is not None:
+                        label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
+                        step = {"kind": kind_word.upper(), "id": ent["entity_id"],
+                                "relation": f"LISTED_AS_{ent['role'].upper()}", "label": label}
+                        hits.append(self._hit(ctx, s, view, role, ent["entity_id"], label,
+                                              ent["match_reason"], ent["match_score"], [head_base, step], True))
+                    out.append(self._encounter(ctx, record, s, ent["entity_id"], role, kind_word))
+            if hits:
+                top = max(hits, key=lambda h: h["score"])
+                out.insert(0, self._alert(
+                    ctx, record, deterministic_id("alert", summary["id"], agency), "INCIDENT_HIT", to, hits,
+                    f"{level(top['score'])}: {top['matched']} in this incident is on file with "
+                    f"{top['report_agency']}",
+                    f"A hit on another agency's record is a lead, not probable cause. Confirm with {top['contact']}."))
+            return out
+        # RMS reports and SARs: related-case notices to both owners, once per pair.
+        pairs = 0
+        for ent, others in prior:
+            kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
+            for rid, role in reversed(others):
+                s = ctx.state.get(f"rep:{rid}")
+                if s is None or s["agency"] == agency or s["type"] == "cad.incident" or s["kind"] == "stix":
+                    continue
+                pair = "|".join(sorted((summary["id"], rid)))
+                if ctx.state.get(f"rc:{pair}") or pairs >= self.config.max_hits_per_alert:
+                    continue
+                ctx.state.put(f"rc:{pair}", 1)
+                pairs += 1
+                for mine, theirs, my_role, their_role in ((summary, s, ent["role"], role),
+                                                          (s, summary, role, ent["role"])):
+                    to = Recipient(agency=mine["agency"], role="analyst")
+                    view = report_view(theirs, to)
+                    if view is None:
+                        continue
+                    my_view = report_view(mine, to)
+                    assert my_view is not None
+                    label = self._entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
+                    head = [self._report_step(mine, my_view, "") | {"relation": None},
+                            {"kind": kind_word.upper(), "id": ent["entity_id"],
+                             "relation": f"LISTED_AS_{my_role.upper()}", "label": label}]
+                    hit = self._hit(ctx, theirs, view, their_role, ent["entity_id"], label,
+                                    ent["match_reason"], ent["match_score"], head, True)
+                    out.append(self._alert(
+                        ctx, record, deterministic_id("related", mine["id"], theirs["id"]), "RELATED_CASE",
+                        to, [hit], f"Related case: your {mine['source_id']} and {theirs['agency']}'s "
+                                   f"record share {label}",
+                        f"Deconfliction: contact {hit['contact']} before further action on this subject."))
+        return out

@@ -1,0 +1,49 @@
+"""Deduplication: one report per (id, version), whichever source or replay it came from.
+
+Versions: RMS/CAD/SAR carry an integer version; STIX objects their `modified`. A newer version
+supersedes and passes; an equal version with equal content is a duplicate and stops here; an
+older version is stale and stops here (its arrival is counted, it is not lost: it stays on the
+source topic). An equal version with different content is a correction and passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import orjson
+from prometheus_client import Counter
+
+from argus.contracts import Context, Processor
+from argus.records import REPORT_BRANCH, Record
+
+DROPPED = Counter("argus_dedup_dropped_total", "Reports dedup did not pass on", ["node", "why"])
+
+
+
+def version_of(rtype: str, body: dict) -> str:
+    if rtype == "stix":
+        return body.get("modified") or body.get("created") or ""
+    return f"{body.get('version', 1):010d}"
+
+
+class DedupProcessor(Processor):
+    accepts = ("rms_record.v1", "cad_incident.v1", "sar.v1", "stix_object.v1")
+    emits = ("report.v1",)
+
+    def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        env, body = record.envelope, record.body
+        rtype = env["type"]
+        version = version_of(rtype, body)
+        digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
+        seen = ctx.state.get(env["id"])
+        if seen is not None:
+            old_version, old_digest = seen
+            if version < old_version:
+                DROPPED.labels(self.name, "stale").inc()
+                return []
+            if version == old_version and digest == old_digest:
+                DROPPED.labels(self.name, "duplicate").inc()
+                return []
+        ctx.state.put(env["id"], [version, digest])
+        return [Record({"envelope": env, "body": (REPORT_BRANCH[rtype], body)}, key=env["id"])]

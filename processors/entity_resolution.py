@@ -1,0 +1,378 @@
+"""POLE entity resolution: which person, vehicle, place and event each report is about.
+
+Every entity id is stable and explainable: each ResolvedEntity says how it got its id
+(new / exact / fuzzy / deterministic), with a score and a reason, and every merge of two
+entities is emitted with its reason so sinks can keep it and an analyst can undo it.
+
+Cost stays linear in the holdings: candidates come only from blocking keys (a vehicle's VIN
+and normalised plate; a person's Soundex(last name) + given-name initial and date of birth;
+a place's normalised address and ~11 m grid cell).
+
+Field queries (cad.query) are resolved with the same rules but lookup-only: a query never
+creates or changes an entity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from pydantic import Field
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from argus.contracts import Context, NodeConfig, Processor
+from argus.normalize import (
+    PersonName, address_key, first_names_compatible, formal_names, geo_key, parse_name,
+    plate_folded, plate_key, soundex, vin_normal, vin_valid,
+)
+from argus.records import REPORT_BRANCH, Record, deterministic_id
+
+KIND_OF_STIX = {"identity": "PERSON", "location": "LOCATION", "observed-data": "EVENT",
+                "sighting": "EVENT", "report": "EVENT", "incident": "EVENT", "grouping": "EVENT"}
+
+
+class EntityResolutionConfig(NodeConfig):
+    person_threshold: float = Field(default=0.90, ge=0.5, le=1.0,
+                                    description="Score to match a person when both have a DOB")
+    person_threshold_no_dob: float = Field(default=0.95, ge=0.5, le=1.0,
+                                           description="Name score to match when a DOB is missing "
+                                                       "(and then only a single candidate)")
+    max_candidates: int = Field(default=400, ge=10, description="Per blocking key, newest first")
+
+
+def _add(lst: list[str] | None, item: str, cap: int) -> list[str]:
+    lst = list(lst or [])
+    if item not in lst:
+        lst.append(item)
+        if len(lst) > cap:
+            lst = lst[-cap:]
+    return lst
+
+
+def _s(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+class EntityResolutionProcessor(Processor):
+    Config = EntityResolutionConfig
+    config: EntityResolutionConfig
+    accepts = ("report.v1", "cad_query.v1")
+    emits = ("resolved.v1", "query_resolved.v1")
+
+    def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        if record.envelope["type"] == "cad.query":
+            return [self._query(record, ctx)]
+        return [self._report(record, ctx)]
+
+    # --- helpers over state ----------------------------------------------------------------
+    @staticmethod
+    def _canon(ctx: Context, eid: str) -> str:
+        for _ in range(64):
+            nxt = ctx.state.get(f"alias:{eid}")
+            if nxt is None:
+                return eid
+            eid = nxt
+        return eid
+
+    @staticmethod
+    def _entity(eid: str, kind: str, subtype: str, display: str, role: str, keys: dict[str, Any],
+                attrs: dict[str, Any], method: str, score: float, reason: str) -> dict[str, Any]:
+        return {"entity_id": eid, "kind": kind, "subtype": subtype, "display": display, "role": role,
+                "keys": {k: str(v) for k, v in keys.items() if v not in (None, "")},
+                "attributes": {k: str(v) for k, v in attrs.items() if v not in (None, "")},
+                "match_method": method, "match_score": round(score, 4), "match_reason": reason}
+
+    # --- vehicles ---------------------------------------------------------------------------
+    def _vehicle_candidates(self, ctx: Context, plate: str | None, state: str | None,
+                            vin: str | None) -> list[tuple[str, str, float]]:
+        """(entity id, reason, score) in order of strength: VIN, plate+state, plate alone."""
+        out: list[tuple[str, str, float]] = []
+        if vin and vin_valid(vin):
+            e = ctx.state.get(f"vin:{vin}")
+            if e:
+                out.append((self._canon(ctx, e), f"same VIN {vin} (check digit valid)", 1.0))
+        pk = plate_key(plate)
+        if pk:
+            fold = " after folding O/0 and I/1" if plate and plate_folded(plate) else ""
+            shown = f"plate {plate!r} normalised to {pk}{fold}"
+            if state:
+                e = ctx.state.get(f"pl:{state}:{pk}")
+                if e:
+                    out.append((self._canon(ctx, e), f"{shown}, state {state}: exact", 1.0 if not fold else 0.97))
+            else:
+                ids = {self._canon(ctx, e) for e in ctx.state.get(f"pn:{pk}", [])}
+                if len(ids) == 1:
+                    out.append((ids.pop(), f"{shown}; state missing, one vehicle on file with it", 0.9))
+        return out
+
+    def _vehicle(self, ctx: Context, v: dict[str, Any], record_id: str,
+                 merges: list[dict[str, Any]]) -> dict[str, Any]:
+        vin = vin_normal(v.get("vin"))
+        good_vin = vin if vin and vin_valid(vin) else None
+        state = v.get("plate_state")
+        pk = plate_key(v.get("plate"))
+        cands = self._vehicle_candidates(ctx, v.get("plate"), state, vin)
+        # A plate moves between vehicles over time: a plate hit whose VIN differs is another car.
+        if good_vin:
+            cands = [c for c in cands if ctx.state.get(f"vv:{c[0]}") in (None, good_vin)]
+        note = "" if not vin or good_vin else f"; VIN {vin} fails its check digit, not used to match"
+        if not cands:
+            eid = deterministic_id("vehicle", good_vin) if good_vin else deterministic_id("vehicle", state or "??", pk or "")
+            method, score, reason = "new", 1.0, "no vehicle on file with this VIN or plate" + note
+        else:
+            eid, reason, score = cands[0]
+            method = "exact" if score >= 1.0 else "fuzzy"
+            reason += note
+            for other, why, sc in cands[1:]:
+                if other != eid:
+                    merges.append({"survivor_id": eid, "merged_id": other, "score": sc,
+                                   "reason": f"record {record_id}: {reason} and {why}"})
+                    ctx.state.put(f"alias:{other}", eid)
+        if good_vin:
+            ctx.state.put(f"vin:{good_vin}", eid)
+            ctx.state.put(f"vv:{eid}", good_vin)
+        if pk:
+            if state:
+                ctx.state.put(f"pl:{state}:{pk}", eid)
+            ctx.state.put(f"pn:{pk}", _add(ctx.state.get(f"pn:{pk}"), eid, 16))
+        desc = " ".join(x for x in (_s(v.get("colour")), _s(v.get("year")), _s(v.get("make")),
+                                    _s(v.get("model"))) if x)
+        plate_txt = f"{state or '??'} {pk}" if pk else f"VIN {vin}"
+        return self._entity(eid, "OBJECT", "vehicle", f"{plate_txt} {desc}".strip(), v["role"],
+                            {"plate_key": pk, "plate_state": state, "vin": good_vin},
+                            {"plate": v.get("plate"), "plate_state": state, "vin": vin,
+                             "year": v.get("year"), "make": v.get("make"), "model": v.get("model"),
+                             "colour": v.get("colour")}, method, score, reason)
+
+    # --- persons ----------------------------------------------------------------------------
+    @staticmethod
+    def _blocks(n: PersonName, dob: str | None) -> list[str]:
+        sx = soundex(n.last)
+        keys = {f"pb:{sx}{f[0]}" for f in formal_names(n.first) if f} or {f"pb:{sx}"}
+        if dob:
+            keys.add(f"pb:d{dob}")
+        return sorted(keys)
+
+    @staticmethod
+    def _score(n: PersonName, dob: str | None, sex: str | None, prof: list[Any]) -> tuple[float, float, str] | None:
+        """(score, name score, reason), or None when the two cannot be one person."""
+        last, first, _middle, pdob, psex = prof
+        if sex and psex and sex != psex and "U" not in (sex, psex):
+            return None
+        last_sim = JaroWinkler.similarity(n.last, last)
+        if n.first and first and first_names_compatible(n.first, first):
+            first_sim = 1.0 if n.first == first else 0.95
+            fwhy = "same given name" if n.first == first else f"given names {n.first}/{first} compatible"
+        else:
+            first_sim = JaroWinkler.similarity(n.first, first) if n.first and first else 0.5
+            fwhy = f"given names {n.first}/{first} similar ({first_sim:.2f})"
+        name = (0.55 * last_sim + 0.45 * first_sim)
+        lwhy = "same surname" if last_sim == 1.0 else f"surnames {n.last}/{last} similar ({last_sim:.2f})"
+        if dob and pdob:
+            if dob == pdob:
+                d, dwhy = 1.0, "same DOB"
+            elif dob[:4] == pdob[:4] and dob[5:7] == pdob[8:10] and dob[8:10] == pdob[5:7]:
+                d, dwhy = 0.9, "DOB day and month transposed"
+            elif Levenshtein.distance(dob, pdob) == 1:
+                d, dwhy = 0.85, f"DOBs {dob}/{pdob} differ by one digit"
+            else:
+                return None
+            return 0.8 * name + 0.2 * d, name, f"{lwhy}, {fwhy}, {dwhy}"
+        return name, name, f"{lwhy}, {fwhy}, DOB missing on one side"
+
+    def _person_candidates(self, ctx: Context, n: PersonName, dob: str | None,
+                           sex: str | None) -> list[tuple[float, str, str, bool]]:
+        cap = self.config.max_candidates
+        seen: set[str] = set()
+        scored: list[tuple[float, str, str, bool]] = []
+        for b in self._blocks(n, dob):
+            for e in reversed(ctx.state.get(b, [])[-cap:]):
+                e = self._canon(ctx, e)
+                if e in seen:
+                    continue
+                seen.add(e)
+                prof = ctx.state.get(f"p:{e}")
+                if prof is None:
+                    continue
+                r = self._score(n, dob, sex, prof)
+                if r is None:
+                    continue
+                score, name_score, why = r
+                both_dob = bool(dob and prof[3])
+                ok = score >= self.config.person_threshold if both_dob else name_score >= self.config.person_threshold_no_dob
+                if ok:
+                    scored.append((score, e, why, both_dob))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return scored
+
+    def _pick_person(self, scored: list[tuple[float, str, str, bool]]) -> tuple[float, str, str] | None:
+        if not scored:
+            return None
+        best = scored[0]
+        if not best[3]:
+            # Without both DOBs a name is weak evidence: match only an unambiguous candidate.
+            if len(scored) > 1:
+                return None
+            return best[0], best[1], best[2] + "; the only candidate"
+        return best[0], best[1], best[2]
+
+    def _person(self, ctx: Context, p: dict[str, Any], record_id: str, idx: int) -> dict[str, Any]:
+        n = parse_name(p["name"])
+        dob, sex = p.get("dob"), p.get("sex")
+        picked = self._pick_person(self._person_candidates(ctx, n, dob, sex))
+        if picked is None:
+            eid = deterministic_id("person", n.last, n.first, dob) if dob else \
+                deterministic_id("person", n.last, n.first, record_id, str(idx))
+            method, score, reason = "new", 1.0, "no matching person on file"
+            prof = [n.last, n.first, n.middle, dob, sex]
+        else:
+            score, eid, reason = picked
+            method = "exact" if score >= 0.999 else "fuzzy"
+            old = ctx.state.get(f"p:{eid}")
+            prof = [old[0], old[1] if len(old[1]) >= len(n.first) else n.first, old[2] or n.middle,
+                    old[3] or dob, old[4] or sex]
+        if prof != ctx.state.get(f"p:{eid}"):
+            ctx.state.put(f"p:{eid}", prof)
+        for b in self._blocks(PersonName(prof[0], prof[1], prof[2]), prof[3]) + self._blocks(n, dob):
+            lst = ctx.state.get(b)
+            if not lst or lst[-1] != eid:
+                ctx.state.put(b, _add(lst, eid, 4 * self.config.max_candidates))
+        return self._entity(eid, "PERSON", "person", n.display, p["role"],
+                            {"name_key": n.key, "dob": dob, "soundex": soundex(n.last)},
+                            {"name": p["name"], "dob": dob, "sex": sex, "race": p.get("race")},
+                            method, score, reason)
+
+    # --- locations, events --------------------------------------------------------------------
+    def _location(self, ctx: Context, loc: dict[str, Any]) -> dict[str, Any]:
+        ak = address_key(loc.get("address"))
+        gk = geo_key(loc.get("lat"), loc.get("lon"))
+        eid = None
+        reason = "new place"
+        method = "new"
+        if ak and ctx.state.get(f"addr:{ak}"):
+            eid, reason, method = ctx.state.get(f"addr:{ak}"), f"same normalised address {ak}", "exact"
+        elif gk and ctx.state.get(f"geo:{gk}"):
+            eid, reason, method = ctx.state.get(f"geo:{gk}"), f"same ~11 m cell {gk}", "exact"
+        if eid is None:
+            eid = deterministic_id("location", ak or gk or "")
+        if ak and ctx.state.get(f"addr:{ak}") is None:
+            ctx.state.put(f"addr:{ak}", eid)
+        if gk and ctx.state.get(f"geo:{gk}") is None:
+            ctx.state.put(f"geo:{gk}", eid)
+        return self._entity(eid, "LOCATION", "address", loc.get("address") or gk or "", loc["role"],
+                            {"address_key": ak, "geo": gk},
+                            {"address": loc.get("address"), "lat": loc.get("lat"), "lon": loc.get("lon")},
+                            method, 1.0, reason)
+
+    def _report(self, record: Record, ctx: Context) -> Record:
+        env, body = record.envelope, record.body
+        rtype, agency, rid = env["type"], env["source_agency"], env["id"]
+        if rtype == "stix":
+            return self._stix(record)
+        source_id = body.get("report_id") or body.get("incident_id") or body.get("sar_id")
+        subtype = {"rms.incident": "incident", "cad.incident": "cad_incident", "sar": "sar"}[rtype]
+        event_id = deterministic_id("event", agency, rtype, source_id)
+        when = body.get("occurred_at") or body.get("received_at")
+        title = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR"}[rtype]
+        entities = [self._entity(event_id, "EVENT", subtype, f"{title} {agency} {source_id}", "report",
+                                 {"agency": agency, "source_id": source_id},
+                                 {"occurred_at": when.isoformat() if when else None,
+                                  "offenses": ",".join(body.get("offenses", [])) or None,
+                                  "behavior": body.get("behavior"), "call_type": body.get("call_type")},
+                                 "deterministic", 1.0, "event id from agency and report id")]
+        links: list[dict[str, Any]] = []
+        merges: list[dict[str, Any]] = []
+
+        def link(src: str, rel: str, dst: str, why: str) -> None:
+            links.append({"link_id": deterministic_id("link", src, rel, dst), "from_id": src,
+                          "to_id": dst, "relation": rel, "reason": why})
+
+        where = f"{title} {source_id}"
+        for i, p in enumerate(body.get("persons", [])):
+            ent = self._person(ctx, p, rid, i)
+            entities.append(ent)
+            link(event_id, p["role"].upper(), ent["entity_id"], f"{where} names a {p['role']}")
+        for v in body.get("vehicles", []):
+            ent = self._vehicle(ctx, v, rid, merges)
+            entities.append(ent)
+            rel = "SUSPECT_VEHICLE" if v["role"] == "suspect" else f"VEHICLE_{v['role'].upper()}"
+            link(event_id, rel, ent["entity_id"], f"{where} lists the vehicle as {v['role']}")
+        for loc in body.get("locations", []):
+            ent = self._location(ctx, loc)
+            entities.append(ent)
+            link(event_id, f"AT_{loc['role'].upper()}", ent["entity_id"], f"{where} location ({loc['role']})")
+        series = body.get("series_id")
+        if series:
+            sid = deterministic_id("series", series.upper())
+            entities.append(self._entity(sid, "EVENT", "series", f"series {series}", "series",
+                                         {"series_id": series.upper()}, {}, "deterministic", 1.0,
+                                         "series id as assigned by the investigating agency"))
+            link(event_id, "PART_OF_SERIES", sid, f"{where} is assigned to series {series}")
+        return Record({"envelope": env, "body": {
+            "report": record.body if isinstance(record.body, tuple) else (REPORT_BRANCH[rtype], body),
+            "event_id": event_id, "entities": entities, "links": links, "merges": merges}},
+            key=rid, topic="resolved.v1")
+
+    def _stix(self, record: Record) -> Record:
+        env, body = record.envelope, record.body
+        obj = orjson.loads(body["object_json"])
+        sid, stype = body["stix_id"], body["stix_type"]
+        entities, links = [], []
+        if stype == "relationship":
+            src, dst = obj.get("source_ref"), obj.get("target_ref")
+            if src and dst:
+                rel = str(obj.get("relationship_type", "related-to")).upper().replace("-", "_")
+                links.append({"link_id": deterministic_id("link", src, rel, dst), "from_id": src, "to_id": dst,
+                              "relation": rel, "reason": f"STIX relationship {sid}"})
+        elif stype == "sighting":
+            for ref in obj.get("observed_data_refs", []) or []:
+                links.append({"link_id": deterministic_id("link", sid, "OBSERVED", ref), "from_id": sid,
+                              "to_id": ref, "relation": "OBSERVED", "reason": f"STIX sighting {sid}"})
+            if obj.get("sighting_of_ref"):
+                ref = obj["sighting_of_ref"]
+                links.append({"link_id": deterministic_id("link", sid, "SIGHTING_OF", ref), "from_id": sid,
+                              "to_id": ref, "relation": "SIGHTING_OF", "reason": f"STIX sighting {sid}"})
+        if stype != "relationship":
+            kind = KIND_OF_STIX.get(stype, "OBJECT")
+            if stype == "identity" and obj.get("identity_class") not in (None, "individual"):
+                kind = "OBJECT"
+            label = obj.get("name") or obj.get("value") or sid
+            ext = [r.get("external_id") for r in obj.get("external_references", []) if r.get("external_id")]
+            entities.append(self._entity(sid, kind, stype, str(label)[:200], "stix",
+                                         {"stix_id": sid, "external_id": ext[0] if ext else None},
+                                         {"modified": body.get("modified")}, "deterministic", 1.0,
+                                         "STIX identifier"))
+        return Record({"envelope": env, "body": {"report": ("argus.StixObject", body), "event_id": sid,
+                                                 "entities": entities, "links": links, "merges": []}},
+                      key=env["id"], topic="resolved.v1")
+
+    # --- field queries (lookup only) -----------------------------------------------------------
+    def _query(self, record: Record, ctx: Context) -> Record:
+        q = record.body
+        matches: list[dict[str, Any]] = []
+        if q["query_type"] == "VEHICLE":
+            vin = vin_normal(q.get("vin"))
+            seen: set[str] = set()
+            for eid, why, score in self._vehicle_candidates(ctx, q.get("plate"), q.get("plate_state"), vin):
+                if eid in seen:
+                    continue
+                seen.add(eid)
+                pk = plate_key(q.get("plate"))
+                matches.append(self._entity(eid, "OBJECT", "vehicle", f"{q.get('plate_state') or '??'} {pk}",
+                                            "queried", {"plate_key": pk, "vin": vin}, {},
+                                            "exact" if score >= 1.0 else "fuzzy", score, why))
+        else:
+            n = parse_name(q["name"])
+            scored = self._person_candidates(ctx, n, q.get("dob"), None)
+            picked = self._pick_person(scored) if not q.get("dob") else None
+            chosen = [(picked[0], picked[1], picked[2])] if picked else [(s, e, w) for s, e, w, _ in scored[:3]]
+            if not q.get("dob") and picked is None:
+                chosen = []
+            for score, eid, why in chosen:
+                matches.append(self._entity(eid, "PERSON", "person", n.display, "queried",
+                                            {"name_key": n.key, "dob": q.get("dob")}, {},
+                                            "exact" if score >= 0.999 else "fuzzy", score, why))
+        return Record({"envelope": record.envelope, "body": {"query": q, "matches": matches}},
+                      key=record.key, topic="query_resolved.v1")
+

@@ -1,0 +1,1 @@
+"""Sinks: write resolved records into stores, idempotently (upsert by deterministic id)."""

@@ -1,0 +1,63 @@
+"""Writes resolved reports into the graph store: POLE entities as nodes, links as edges,
+each entity's source records with the reason it was matched, and merges.
+
+Any GraphStore backend works (embedded by default); writes are batched until flush().
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from argus.contracts import Context, Sink
+from argus.records import Record
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
+
+
+class GraphSink(Sink):
+    accepts = ("resolved.v1",)
+    stores = ("graph",)
+
+    def setup(self, ctx: Context) -> None:
+        self.store: GraphStore = ctx.stores["graph"]
+        self._nodes: dict[str, GraphNode] = {}
+        self._edges: dict[str, GraphEdge] = {}
+        self._sources: list[SourceRow] = []
+        self._merges: list[dict[str, Any]] = []
+
+    def add(self, record: Record) -> None:
+        env, body = record.envelope, record.body
+        rid, agency, tlp = env["id"], env["source_agency"], env["tlp"]
+        if body["merges"]:
+            self._drain()  # merges apply after everything that came before them
+            self._merges.extend(body["merges"])
+            self._drain()
+        for e in body["entities"]:
+            props = dict(e["attributes"])
+            props["keys"] = e["keys"]
+            if e["kind"] == "EVENT" and e["subtype"] != "series":
+                props.update(agency=agency, tlp=tlp, record_id=rid)
+            self._nodes[e["entity_id"]] = {"id": e["entity_id"], "kind": e["kind"], "subtype": e["subtype"],
+                                           "label": e["display"], "props": props}
+            self._sources.append({"entity_id": e["entity_id"], "record_id": rid, "agency": agency,
+                                  "tlp": tlp, "method": e["match_method"], "score": e["match_score"],
+                                  "reason": e["match_reason"]})
+        for link in body["links"]:
+            self._edges[link["link_id"]] = {"id": link["link_id"], "src": link["from_id"], "dst": link["to_id"],
+                                            "rel": link["relation"],
+                                            "props": {"reason": link["reason"], "record_id": rid,
+                                                      "agency": agency, "tlp": tlp}}
+
+    def _drain(self) -> None:
+        if self._nodes:
+            self.store.upsert_nodes(list(self._nodes.values()))
+        if self._edges:
+            self.store.upsert_edges(list(self._edges.values()))
+        if self._sources:
+            self.store.add_sources(self._sources)
+        for m in self._merges:
+            self.store.merge(m["survivor_id"], m["merged_id"], m["reason"], m["score"])
+        self._nodes, self._edges, self._sources, self._merges = {}, {}, [], []
+
+    def flush(self) -> None:
+        self._drain()
+        self.store.commit()

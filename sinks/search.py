@@ -1,0 +1,56 @@
+"""Indexes each resolved report for search: its text, the names/plates/places it mentions,
+and the filterable fields (kind, agency, TLP, time, coordinates). One document per report,
+upserted by the report's record id."""
+
+from __future__ import annotations
+
+import orjson
+
+from argus.contracts import Context, Sink
+from argus.records import Record
+from argus.stores.search import SearchDoc, SearchStore
+
+TITLES = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
+
+
+class SearchSink(Sink):
+    accepts = ("resolved.v1",)
+    stores = ("search",)
+
+    def setup(self, ctx: Context) -> None:
+        self.store: SearchStore = ctx.stores["search"]
+        self._docs: dict[str, SearchDoc] = {}
+
+    def add(self, record: Record) -> None:
+        env, body = record.envelope, record.body
+        rep = body["report"]
+        rtype = env["type"]
+        ents = body["entities"]
+        if rtype == "stix":
+            obj = orjson.loads(rep["object_json"])
+            source_id = rep["stix_id"]
+            text = " ".join(str(obj.get(k, "")) for k in ("name", "description", "pattern", "value"))
+            when = rep.get("modified") or env["observed_at"].isoformat()
+        else:
+            source_id = rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id")
+            when = (rep.get("occurred_at") or rep.get("received_at")).isoformat()
+            text = rep.get("narrative", "")
+        mentions = " ".join(e["display"] + " " + " ".join(e["keys"].values()) for e in ents
+                            if e["kind"] != "EVENT")
+        loc = next((e["attributes"] for e in ents if e["kind"] == "LOCATION" and "lat" in e["attributes"]), None)
+        self._docs[env["id"]] = {
+            "id": env["id"], "kind": rtype, "agency": env["source_agency"], "tlp": env["tlp"],
+            "occurred_at": when, "title": f"{TITLES.get(rtype, rtype)} {env['source_agency']} {source_id}",
+            "text": f"{text}\n{mentions}",
+            "lat": float(loc["lat"]) if loc else None, "lon": float(loc["lon"]) if loc else None,
+            "fields": {"source_id": source_id, "event_id": body["event_id"],
+                       "offenses": rep.get("offenses", []), "series_id": rep.get("series_id"),
+                       "criminal_intelligence": env["criminal_intelligence"],
+                       "entities": [e["entity_id"] for e in ents]},
+        }
+
+    def flush(self) -> None:
+        if self._docs:
+            self.store.upsert(list(self._docs.values()))
+            self._docs = {}
+        self.store.commit()
