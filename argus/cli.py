@@ -1,0 +1,210 @@
+"""The `argus` command: demo, run, check, tail, dlq."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from argus.alerts import for_recipient, format_alert
+from argus.bus.base import Commit
+from argus.registry import RegistryError
+from argus.schemas import default_schemas
+from argus.topology import TopologyError, check, load_topology
+
+app = typer.Typer(help="Argus fusion-centre pipeline.", no_args_is_help=True, add_completion=False)
+dlq_app = typer.Typer(help="Dead letters: list and replay.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
+DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
+
+
+def _load(topology: Path, data_dir: Path | None):  # noqa: ANN202
+    try:
+        topo = load_topology(topology, data_dir)
+        for w in check(topo):
+            typer.echo(f"warning: {w}", err=True)
+        return topo
+    except (TopologyError, RegistryError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path | None, typer.Option(help="Where to write sample data and stores")] = None,
+    background: Annotated[int, typer.Option(help="Background records besides the scenario")] = 300,
+) -> None:
+    """Run the plate-stop scenario end to end on bundled sample data and print the alert."""
+    from argus.demo import run_demo
+
+    logging.basicConfig(level=logging.ERROR)
+    wd = workdir or Path(tempfile.mkdtemp(prefix="argus-demo-"))
+    wd.mkdir(parents=True, exist_ok=True)
+    run_demo(wd, typer.echo, background)
+
+
+@app.command("check")
+def check_cmd(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
+    """Validate topology.yaml: keys, node configs, wiring, schemas, backends."""
+    topo = _load(topology, data_dir)
+    typer.echo(f"{topology}: OK ({len(topo.nodes)} nodes, {len(topo.topics)} topics; "
+               f"bus {topo.bus_url})")
+
+
+@app.command()
+def run(
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics here (0: off)")] = None,
+    until_idle: Annotated[bool, typer.Option(help="Stop when all input is processed")] = False,
+    log_level: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Run topology.yaml continuously (embedded runtime), serving Prometheus /metrics."""
+    from argus import metrics
+    from argus.runtime.embedded import EmbeddedRuntime
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    topo = _load(topology, data_dir)
+    port = metrics_port if metrics_port is not None else topo.model.metrics_port
+    if port:
+        metrics.serve(port)
+        typer.echo(f"metrics on http://127.0.0.1:{port}/metrics", err=True)
+    rt = EmbeddedRuntime(topo).open()
+    signal.signal(signal.SIGTERM, lambda *_: rt.stop())
+    try:
+        if until_idle:
+            n = rt.run_until_idle()
+            typer.echo(f"processed {n} records; lag {sum(rt.lag().values())}")
+        else:
+            typer.echo(f"running {topo.model.name} on {topo.bus_url} (Ctrl-C to stop)", err=True)
+            rt.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rt.close()
+
+
+def _reader(topo):  # noqa: ANN001, ANN202
+    from argus.bus.embedded import EmbeddedBus
+    from argus.topology import embedded_path
+
+    url = topo.bus_url
+    if not url.startswith("embedded:"):
+        typer.echo(f"this command reads the embedded bus; {url} is not one", err=True)
+        raise typer.Exit(2)
+    try:
+        bus = EmbeddedBus(embedded_path(url), read_only=True)
+    except FileNotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    schemas = default_schemas()
+    for sid, canonical in bus.known_schemas():
+        schemas.register_writer(sid, canonical)
+    return bus, schemas
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="Topic to follow, e.g. alerts")] = "alerts",
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    agency: Annotated[str | None, typer.Option(help="Only alerts for this ORI")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only alerts for this unit")] = None,
+    from_start: Annotated[bool, typer.Option("--from-start", help="Replay what is already there")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+    follow: Annotated[bool, typer.Option(help="Keep following new records")] = True,
+) -> None:
+    """Follow a topic (the alert topic, as a CAD or mobile consumer would)."""
+    from argus.runtime.embedded import read_topic
+
+    topo = _load(topology, data_dir)
+    if topic not in topo.topics:
+        typer.echo(f"unknown topic {topic!r}; topics: {', '.join(topo.topics)}", err=True)
+        raise typer.Exit(2)
+    bus, schemas = _reader(topo)
+    reader = schemas.get(topo.topics[topic].schema_)
+    parts = bus.partitions(topic)
+    pos = {p: 0 if from_start else bus.end_offset(topic, p) for p in range(parts)}
+    try:
+        while True:
+            recs = read_topic(bus, schemas, topic, reader, pos)
+            for r in recs:
+                pos[r.partition] = r.offset + 1
+                body = r.value.get("body", r.value)
+                if topic == "alerts" and not for_recipient(body, agency, unit):
+                    continue
+                if as_json:
+                    typer.echo(orjson.dumps(r.value, default=str).decode())
+                elif topic == "alerts":
+                    typer.echo(format_alert(body) + "\n")
+                else:
+                    typer.echo(orjson.dumps(r.value, default=lambda o: o.hex() if isinstance(o, bytes) else str(o)).decode())
+            if not follow:
+                break
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bus.close()
+
+
+@dlq_app.command("list")
+def dlq_list(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None,
+             limit: Annotated[int, typer.Option()] = 50) -> None:
+    """Show dead letters: node, where it came from, why."""
+    from argus.runtime.embedded import read_topic
+
+    topo = _load(topology, data_dir)
+    bus, schemas = _reader(topo)
+    recs = read_topic(bus, schemas, topo.dead_letter_topic)
+    for r in recs[-limit:]:
+        v = r.value
+        where = v["source"] or f"{v['topic']}[{v['partition']}]@{v['offset']}"
+        typer.echo(f"{v['id']}  {v['failed_at']:%Y-%m-%d %H:%M:%S}  {v['node']}  {where}\n    {v['reason']}")
+    typer.echo(f"{len(recs)} dead letter(s)")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids (default: all)")] = None,
+    topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write connector input for re-ingest")] = None,
+) -> None:
+    """Replay dead letters after a fix: records that failed in a node go back onto the node's input
+    topic; raw input a connector refused is written to --out for correction and re-ingest."""
+    from argus.bus.embedded import EmbeddedBus
+    from argus.runtime.embedded import read_topic
+    from argus.topology import embedded_path
+
+    topo = _load(topology, data_dir)
+    bus = EmbeddedBus(embedded_path(topo.bus_url))
+    schemas = default_schemas()
+    for sid, canonical in bus.known_schemas():
+        schemas.register_writer(sid, canonical)
+    recs = [r for r in read_topic(bus, schemas, topo.dead_letter_topic) if not ids or r.value["id"] in ids]
+    to_topic = [(r.value["topic"], None, r.value["original"]) for r in recs if r.value["topic"]]
+    raw = [r.value["original"] for r in recs if not r.value["topic"]]
+    if to_topic:
+        bus.commit(Commit(appends=to_topic))
+    if raw:
+        if out is None:
+            typer.echo(f"{len(raw)} connector dead letter(s) need --out FILE to be written for correction", err=True)
+        else:
+            with out.open("ab") as fh:
+                for b in raw:
+                    fh.write(b if b.endswith(b"\n") else b + b"\n")
+    typer.echo(f"replayed {len(to_topic)} onto their topics; wrote {len(raw) if out else 0} to {out or '-'}")
+    bus.close()
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

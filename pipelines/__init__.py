@@ -1,0 +1,1 @@
+"""Named pipeline definitions (YAML) that topology files include."""
