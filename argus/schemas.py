@@ -186,7 +186,7 @@ class SchemaSet:
                 return schemaless_reader(buf, writer, None)
             return schemaless_reader(buf, writer, reader.parsed)
         except Exception as exc:  # fastavro raises EOFError, SchemaResolutionError, ...
-            raise SchemaError(f"cannot decode record with schema id {sid}: {exc}") from exc
+            raise SchemaError(f"cannot decode record with schema id {sid}: {str(exc)[:300]}") from exc
 
 
 _DEFAULT: SchemaSet | None = None

@@ -217,7 +217,7 @@ class CorrelationProcessor(Processor):
         head = [{"kind": "QUERY", "id": env["id"], "relation": None,
                  "label": f"query {asked!r} by unit {q['unit_id']} ({agency})"}]
         hits: list[dict[str, Any]] = []
-        notices: list[Record] = []
+        touched: list[tuple[dict[str, Any], str, str, str]] = []
         for m in record.body["matches"]:
             eid = self._canon(ctx, m["entity_id"])
             kind_word = "vehicle" if m["subtype"] == "vehicle" else "person"
@@ -235,7 +235,7 @@ class CorrelationProcessor(Processor):
                     if h["score"] >= self.config.min_score:
                         hits.append(h)
                 if other:
-                    notices.append(self._encounter(ctx, record, s, eid, role, kind_word))
+                    touched.append((s, eid, role, kind_word))
         out: list[Record] = []
         if hits:
             top = max(hits, key=lambda h: h["score"])
@@ -249,7 +249,7 @@ class CorrelationProcessor(Processor):
                      f"{top['contact']} before acting. Officer safety: treat as {level(top['score'])}.")
             out.append(self._alert(ctx, record, deterministic_id("alert", env["id"], agency),
                                    "QUERY_HIT", to, hits, summary, instr))
-        return out + notices
+        return out + self._encounters(ctx, record, touched)
 
     @staticmethod
     def _entity_label(s: dict[str, Any], eid: str, view: ReportView, kind_word: str, asked: str) -> str:
@@ -264,36 +264,48 @@ class CorrelationProcessor(Processor):
                 return f"person {p['display']}"
         return f"{kind_word} {asked}"
 
-    def _encounter(self, ctx: Context, record: Record, s: dict[str, Any], eid: str, role: str,
-                   kind_word: str) -> Record:
-        """Tell the owning agency its subject or vehicle was encountered (and by whom)."""
-        env, q = record.envelope, record.body.get("query") or {}
-        owner = Recipient(agency=s["agency"], role="analyst")
-        view = report_view(s, owner)
-        assert view is not None  # the owner always sees its own record
-        label = self._entity_label(s, eid, view, kind_word, "")
+    def _encounters(self, ctx: Context, record: Record,
+                    seen: list[tuple[dict[str, Any], str, str, str]]) -> list[Record]:
+        """Tell each owning agency its subjects or vehicles were encountered, and by whom:
+        one notice per agency, one hit per record of theirs that was touched."""
+        env = record.envelope
+        q = record.body.get("query") or {}
         loc = (q.get("location") or {}).get("address") or ""
         when = (q.get("issued_at") or env["observed_at"]).isoformat()
         unit = q.get("unit_id") or ", ".join(record.body["report"].get("units", []) if "report" in record.body else [])
         reason = q.get("reason") or "CAD incident"
-        hit = {"matched_entity_id": eid, "matched": label, "match_reason": f"{reason} by {env['source_agency']}",
-               "path": [{"kind": "RECORD", "id": s["event_id"], "relation": None,
-                         "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}"},
-                        {"kind": kind_word.upper(), "id": eid, "relation": f"LISTED_AS_{role.upper()}", "label": label},
-                        {"kind": "ENCOUNTER", "id": env["id"], "relation": "ENCOUNTERED",
-                         "label": f"{reason} by {env['source_agency']} unit {unit or '?'}"}],
-               "score": 0.0, "reasons": ["deconfliction notice"], "report_id": s["source_id"],
-               "report_agency": env["source_agency"], "report_tlp": env["tlp"],
-               "contact": f"{env['source_agency']} unit {unit or '?'}",
-               "fields": {k: v for k, v in {"encountered_by": env["source_agency"], "unit": unit,
-                                            "officer": q.get("officer_id") or "", "when": when,
-                                            "where": loc, "reason": reason}.items() if v},
-               "withheld": []}
-        summary = (f"Your {label} ({s['source_id']}) was encountered by {env['source_agency']} "
-                   f"unit {unit or '?'} at {when}" + (f", {loc}" if loc else "") + f" ({reason}).")
-        return self._alert(ctx, record, deterministic_id("notice", env["id"], s["id"]), "ENCOUNTER_NOTICE",
-                           owner, [hit], summary,
-                           "Deconfliction: the encountering agency has been pointed to you as contact.")
+        by_owner: dict[str, list[dict[str, Any]]] = {}
+        first_label: dict[str, str] = {}
+        for s, eid, role, kind_word in seen:
+            owner = Recipient(agency=s["agency"], role="analyst")
+            view = report_view(s, owner)
+            assert view is not None  # the owner always sees its own record
+            label = self._entity_label(s, eid, view, kind_word, "")
+            first_label.setdefault(s["agency"], label)
+            by_owner.setdefault(s["agency"], []).append({
+                "matched_entity_id": eid, "matched": label, "match_reason": f"{reason} by {env['source_agency']}",
+                "path": [{"kind": "RECORD", "id": s["event_id"], "relation": None,
+                          "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}"},
+                         {"kind": kind_word.upper(), "id": eid, "relation": f"LISTED_AS_{role.upper()}",
+                          "label": label},
+                         {"kind": "ENCOUNTER", "id": env["id"], "relation": "ENCOUNTERED",
+                          "label": f"{reason} by {env['source_agency']} unit {unit or '?'}"}],
+                "score": 0.0, "reasons": ["deconfliction notice"], "report_id": s["source_id"],
+                "report_agency": env["source_agency"], "report_tlp": env["tlp"],
+                "contact": f"{env['source_agency']} unit {unit or '?'}",
+                "fields": {k: v for k, v in {"encountered_by": env["source_agency"], "unit": unit,
+                                             "officer": q.get("officer_id") or "", "when": when,
+                                             "where": loc, "reason": reason}.items() if v},
+                "withheld": []})
+        out = []
+        for agency, hits in by_owner.items():
+            records = ", ".join(sorted({h["report_id"] for h in hits}))
+            summary = (f"Your {first_label[agency]} ({records}) was encountered by {env['source_agency']} "
+                       f"unit {unit or '?'} at {when}" + (f", {loc}" if loc else "") + f" ({reason}).")
+            out.append(self._alert(ctx, record, deterministic_id("notice", env["id"], agency), "ENCOUNTER_NOTICE",
+                                   Recipient(agency=agency, role="analyst"), hits, summary,
+                                   "Deconfliction: the encountering agency has been pointed to you as contact."))
+        return out
 
     def _on_report(self, record: Record, ctx: Context) -> list[Record]:
         summary, prior = self._remember(record, ctx)
@@ -307,6 +319,7 @@ class CorrelationProcessor(Processor):
             head_base = {"kind": "INCIDENT", "id": summary["event_id"], "relation": None,
                          "label": f"CAD incident {summary['source_id']} ({summary.get('call_type')})"}
             hits = []
+            touched: list[tuple[dict[str, Any], str, str, str]] = []
             for ent, others in prior:
                 kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
                 for rid, role in reversed(others):
@@ -320,7 +333,8 @@ class CorrelationProcessor(Processor):
                                 "relation": f"LISTED_AS_{ent['role'].upper()}", "label": label}
                         hits.append(self._hit(ctx, s, view, role, ent["entity_id"], label,
                                               ent["match_reason"], ent["match_score"], [head_base, step], True))
-                    out.append(self._encounter(ctx, record, s, ent["entity_id"], role, kind_word))
+                    touched.append((s, ent["entity_id"], role, kind_word))
+            out.extend(self._encounters(ctx, record, touched))
             if hits:
                 top = max(hits, key=lambda h: h["score"])
                 out.insert(0, self._alert(

@@ -185,9 +185,9 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print, background: int 
             "on the alert topic):")
         say("")
         say(format_alert(alert))
+        say("")
+        say("Owning agencies told of the encounter (two-way notification, deconfliction):")
         for n in notices:
-            say("")
-            say("Notice to the owning agency (two-way notification / deconfliction):")
-            say(format_alert(n))
+            say(f"  -> {n['recipient_agency']}: {n['summary']}")
         return {"alert": alert, "notices": notices, "latency_ms": latency_ms, "dead_letters": len(dl),
                 "graph": graph, "search_docs": search}

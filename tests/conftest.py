@@ -1,0 +1,63 @@
+"""Shared fixtures: sample source records as agencies send them, and nodes to build records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from argus.contracts import Context
+from argus.records import Record
+from argus.state import NodeState
+from argus.testing import FROZEN_NOW, counting_ids, frozen_clock
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def ago(**kw: Any) -> str:
+    return (FROZEN_NOW - timedelta(**kw)).isoformat()
+
+
+def rms_raw(**over: Any) -> dict[str, Any]:
+    base = {
+        "report_id": "RPT-2026-0412", "agency": "CA0190000", "tlp": "TLP:AMBER", "reliability": "B",
+        "validity": 2, "offenses": ["120"], "occurred_at": ago(days=3), "series_id": "ROB-2026-014",
+        "case_owner": "Det. M. Alvarez #4411", "narrative": "Armed robbery; fled in grey Civic 8ABC123.",
+        "persons": [{"role": "suspect", "name": "SMITH, JONATHAN A", "dob": "1991-04-02", "sex": "M", "race": "W"},
+                    {"role": "suspect", "name": "REYES, MARCUS", "dob": "1994-11-19", "sex": "M", "race": "H"}],
+        "vehicles": [{"role": "suspect", "plate": "8ABC123", "state": "CA", "make": "HOND", "model": "CIVIC",
+                      "colour": "GRY", "year": 2014}],
+        "locations": [{"role": "offense", "address": "2200 W Shaw Ave, Fresno, CA", "lat": 36.8083, "lon": -119.8269}],
+    }
+    base.update(over)
+    return base
+
+
+def query_raw(**over: Any) -> dict[str, Any]:
+    base = {"query_id": "Q-1", "agency": "CA0430000", "officer_id": "4471", "unit_id": "2A31",
+            "plate": "8-ABC 123", "state": "CA", "reason": "traffic stop", "issued_at": ago(seconds=1)}
+    base.update(over)
+    return base
+
+
+def ctx(node: str = "test") -> Context:
+    return Context(node, NodeState(), clock=frozen_clock(), ids=counting_ids())
+
+
+def rms_record(**over: Any) -> Record:
+    from connectors.rms import RmsConnector
+
+    return RmsConnector(RmsConnector.Config(path="-"), name="rms").convert(rms_raw(**over), ctx())
+
+
+def query_record(**over: Any) -> Record:
+    from connectors.cad import CadQueryConnector
+
+    return CadQueryConnector(CadQueryConnector.Config(path="-"), name="cad_queries").convert(query_raw(**over), ctx())
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO

@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from argus.topology import TopologyError, check, load_topology
+
+
+def write(tmp_path: Path, doc: dict) -> Path:
+    p = tmp_path / "topology.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    return p
+
+
+def base(repo: Path) -> dict:
+    """The repository topology with its pipeline inlined, so tests can edit any node."""
+    doc = yaml.safe_load((repo / "topology.yaml").read_text())
+    pipeline = yaml.safe_load((repo / "pipelines" / "fusion.yaml").read_text())
+    doc.pop("include")
+    doc["topics"] = pipeline["topics"]
+    doc["nodes"].update(pipeline["nodes"])
+    return doc
+
+
+def test_repository_topology_is_valid(repo: Path) -> None:
+    topo = load_topology(repo / "topology.yaml")
+    assert check(topo) == []
+    assert {"dedup", "entity_resolution", "correlation", "graph_sink", "search_sink", "rms"} <= set(topo.nodes)
+
+
+def test_unknown_keys_are_rejected_everywhere(tmp_path: Path, repo: Path) -> None:
+    doc = base(repo)
+    doc["colour"] = "blue"
+    doc["nodes"]["rms"]["config"]["pathh"] = "x"
+    doc["nodes"]["dedup"] = {"use": "dedup", "inputs": ["rms.records"], "outputs": ["reports"], "retries": 3}
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "colour: unknown key" in str(exc.value)
+
+
+def test_bad_wiring_is_reported_with_its_place(tmp_path: Path, repo: Path) -> None:
+    doc = base(repo)
+    doc["nodes"]["rms"]["config"]["pathh"] = "x"
+    doc["nodes"]["correlation"]["inputs"] = ["resolved", "nowhere"]
+    doc["nodes"]["graph_sink"]["inputs"] = ["reports"]
+    doc["nodes"]["mystery"] = {"use": "no_such_node", "inputs": ["alerts"]}
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    msg = str(exc.value)
+    assert "node 'rms': config.pathh: unknown key" in msg
+    assert "node 'correlation': input topic 'nowhere' is not declared" in msg
+    assert "input 'reports' carries report.v1, but GraphSink reads only resolved.v1" in msg
+    assert "unknown node type 'no_such_node'" in msg
+
+
+def test_topic_nobody_writes_and_unknown_backend(tmp_path: Path, repo: Path, monkeypatch) -> None:
+    doc = base(repo)
+    del doc["nodes"]["cad_queries"]
+    monkeypatch.setenv("ARGUS_GRAPH", "bolt://127.0.0.1:7687")
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "topic 'cad.queries' is read by a node but no node writes it" in str(exc.value)
+    assert "graph: no backend for URL scheme 'bolt'" in str(exc.value)
