@@ -222,8 +222,11 @@ class EntityResolutionProcessor(Processor):
         dob, sex = p.get("dob"), p.get("sex")
         picked = self._pick_person(self._person_candidates(ctx, n, dob, sex))
         if picked is None:
-            eid = deterministic_id("person", n.last, n.first, dob) if dob else \
-                deterministic_id("person", n.last, n.first, record_id, str(idx))
+            eid = deterministic_id("person", n.last, n.first, dob) if dob else ""
+            if not eid or ctx.state.get(f"p:{eid}") is not None:
+                # No DOB, or the natural id is taken by someone this record is not (e.g. the
+                # sex conflicts): an id of its own, still the same on every replay.
+                eid = deterministic_id("person", n.last, n.first, dob or "", record_id, str(idx))
             method, score, reason = "new", 1.0, "no matching person on file"
             prof = [n.last, n.first, n.middle, dob, sex]
         else:

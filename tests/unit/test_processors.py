@@ -1,0 +1,120 @@
+"""Dedup and entity resolution, node by node through the harness."""
+
+from argus.testing import Harness, run_node
+from processors.dedup import DedupProcessor
+from processors.entity_resolution import EntityResolutionProcessor
+from tests.conftest import query_record, rms_record
+
+
+def resolve(er: Harness, *records):
+    return [r.body for r in er.run([run_node(DedupProcessor(), [rec]).outputs[0] for rec in records]).outputs]
+
+
+def test_dedup_passes_new_and_newer_drops_duplicates_and_stale() -> None:
+    h = Harness(DedupProcessor())
+    a = rms_record()
+    out = h.run([a, a, rms_record(version=2), rms_record(version=1), rms_record(version=2, narrative="corrected")])
+    assert [r.body["version"] for r in out.outputs] == [1, 2, 2]
+    assert out.outputs[0].topic == "report.v1"
+
+
+def test_vehicle_variants_resolve_to_one_entity() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b = resolve(er, rms_record(), rms_record(report_id="R2", agency="CA0200000", vehicles=[
+        {"role": "suspect", "plate": "8 ABC-123", "state": "CA"}]))
+    va = next(e for e in a["entities"] if e["subtype"] == "vehicle")
+    vb = next(e for e in b["entities"] if e["subtype"] == "vehicle")
+    assert va["entity_id"] == vb["entity_id"]
+    assert va["match_method"] == "new" and vb["match_method"] == "exact"
+    assert "normalised to 8ABC123, state CA: exact" in vb["match_reason"]
+
+
+def test_jon_smith_without_dob_matches_smith_jonathan() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b = resolve(er, rms_record(), rms_record(report_id="R2", persons=[{"role": "suspect", "name": "Jon Smith"}]))
+    pa = next(e for e in a["entities"] if e["display"].startswith("SMITH"))
+    pb = next(e for e in b["entities"] if e["subtype"] == "person")
+    assert pa["entity_id"] == pb["entity_id"]
+    assert "given names JON/JONATHAN compatible" in pb["match_reason"]
+    assert "DOB missing on one side" in pb["match_reason"] and "only candidate" in pb["match_reason"]
+
+
+def test_missing_dob_with_two_namesakes_does_not_guess() -> None:
+    er = Harness(EntityResolutionProcessor())
+    p = lambda dob: {"role": "suspect", "name": "SMITH, JOHN", "dob": dob}  # noqa: E731
+    a, b, c = resolve(er, rms_record(report_id="R1", persons=[p("1980-01-01")]),
+                      rms_record(report_id="R2", persons=[p("1990-05-05")]),
+                      rms_record(report_id="R3", persons=[{"role": "suspect", "name": "John Smith"}]))
+    ids = {x["entities"][1]["entity_id"] for x in (a, b)}
+    assert len(ids) == 2 and c["entities"][1]["entity_id"] not in ids
+
+
+def test_conflicting_dob_or_sex_never_merge_and_transposed_dob_does() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b, c, d = resolve(
+        er, rms_record(report_id="R1", persons=[{"role": "suspect", "name": "SMITH, JONATHAN", "dob": "1991-04-02", "sex": "M"}]),
+        rms_record(report_id="R2", persons=[{"role": "suspect", "name": "SMITH, JONATHAN", "dob": "1975-09-09"}]),
+        rms_record(report_id="R3", persons=[{"role": "suspect", "name": "Smith, Jonathan", "dob": "1991-02-04"}]),
+        rms_record(report_id="R4", persons=[{"role": "suspect", "name": "SMITH, JONATHAN", "dob": "1991-04-02", "sex": "F"}]))
+    pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
+    assert pid(b) != pid(a) and pid(d) != pid(a)
+    assert pid(c) == pid(a) and "transposed" in c["entities"][1]["match_reason"]
+
+
+def test_typo_in_surname_matches_through_dob_block() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b = resolve(er, rms_record(report_id="R1", persons=[{"role": "suspect", "name": "GUTIERREZ, ANA", "dob": "1990-01-01"}]),
+                   rms_record(report_id="R2", persons=[{"role": "suspect", "name": "GUITERREZ, ANA", "dob": "1990-01-01"}]))
+    assert a["entities"][1]["entity_id"] == b["entities"][1]["entity_id"]
+    assert b["entities"][1]["match_method"] == "fuzzy"
+
+
+def test_vin_links_plate_only_and_vin_only_records_with_a_merge() -> None:
+    er = Harness(EntityResolutionProcessor())
+    vin = "1HGCM82633A004352"
+    a, b, c = resolve(er, rms_record(report_id="R1", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA"}]),
+                      rms_record(report_id="R2", vehicles=[{"role": "suspect", "vin": vin}]),
+                      rms_record(report_id="R3", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": vin}]))
+    va, vb = (next(e for e in x["entities"] if e["subtype"] == "vehicle") for x in (a, b))
+    assert va["entity_id"] != vb["entity_id"]
+    assert c["merges"] == [{"survivor_id": vb["entity_id"], "merged_id": va["entity_id"], "score": 1.0,
+                            "reason": c["merges"][0]["reason"]}]
+    assert "same VIN" in c["merges"][0]["reason"]
+
+
+def test_plate_moved_to_another_car_is_not_merged() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b = resolve(er, rms_record(report_id="R1", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": "1HGCM82633A004352"}]),
+                   rms_record(report_id="R2", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": "1M8GDM9AXKP042788"}]))
+    va, vb = (next(e for e in x["entities"] if e["subtype"] == "vehicle") for x in (a, b))
+    assert va["entity_id"] != vb["entity_id"] and b["merges"] == []
+
+
+def test_invalid_vin_is_kept_but_not_used_to_match() -> None:
+    er = Harness(EntityResolutionProcessor())
+    (a,) = resolve(er, rms_record(vehicles=[{"role": "suspect", "plate": "7XYZ001", "state": "CA", "vin": "1HGCM82633A004353"}]))
+    v = next(e for e in a["entities"] if e["subtype"] == "vehicle")
+    assert "fails its check digit" in v["match_reason"] and "vin" not in v["keys"]
+
+
+def test_report_becomes_event_linked_to_its_entities_and_series() -> None:
+    (a,) = resolve(Harness(EntityResolutionProcessor()), rms_record())
+    kinds = sorted((e["kind"], e["subtype"]) for e in a["entities"])
+    assert kinds == [("EVENT", "incident"), ("EVENT", "series"), ("LOCATION", "address"), ("OBJECT", "vehicle"),
+                     ("PERSON", "person"), ("PERSON", "person")]
+    rels = sorted(link["relation"] for link in a["links"])
+    assert rels == ["AT_OFFENSE", "PART_OF_SERIES", "SUSPECT", "SUSPECT", "SUSPECT_VEHICLE"]
+
+
+def test_query_is_lookup_only() -> None:
+    er = Harness(EntityResolutionProcessor())
+    q = er.run([query_record()]).outputs
+    assert q[0].topic == "query_resolved.v1" and q[0].body["matches"] == []
+    assert er.state.pending() == {} and len(er.state) == 0
+    resolve(er, rms_record())
+    m = er.run([query_record(plate="8-ABC I23")]).outputs[0].body["matches"]
+    assert len(m) == 1 and "folding O/0 and I/1" in m[0]["match_reason"]
+    m = er.run([query_record(plate="8ABC123", state=None)]).outputs[0].body["matches"]
+    assert "state missing, one vehicle on file" in m[0]["match_reason"]
+    m = er.run([query_record(plate=None, name="Jonathan Smith", dob="1991-04-02")]).outputs[0].body["matches"]
+    assert [x["subtype"] for x in m] == ["person"]
