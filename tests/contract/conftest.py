@@ -1,0 +1,28 @@
+"""Every store interface has one contract suite, run against every backend listed here.
+
+Server backends (Neo4j, OpenSearch) join these lists with fixtures that start real servers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from argus.stores.embedded_graph import EmbeddedGraphStore
+from argus.stores.embedded_search import EmbeddedSearchStore
+
+
+@pytest.fixture(params=["embedded"])
+def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    store = EmbeddedGraphStore(tmp_path / "graph.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["embedded"])
+def search_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    store = EmbeddedSearchStore(tmp_path / "search.db")
+    yield store
+    store.close()
