@@ -96,8 +96,11 @@ class Truth:
 
 class Generator:
     def __init__(self, seed: int = 7, persons: int = 2000, vehicles: int = 1500, places: int = 800,
-                 anchor: datetime | None = None) -> None:
+                 anchor: datetime | None = None, messiness: float = 1.0) -> None:
+        """`messiness` scales nicknames, typos, missing DOBs/states and transposed DOBs
+        (0: only formatting variants, which normalise to the same keys)."""
         self.rng = random.Random(seed)
+        self.mess = messiness
         self.anchor = anchor or datetime.now(UTC).replace(microsecond=0)
         self.truth = Truth()
         rng = self.rng
@@ -142,17 +145,17 @@ class Generator:
 
     def person_mention(self, p: dict[str, Any], role: str) -> dict[str, Any]:
         rng = self.rng
-        first = NICK.get(p["first"], p["first"]) if rng.random() < 0.15 else p["first"]
-        last = self._typo(p["last"]) if rng.random() < 0.05 else p["last"]
+        first = NICK.get(p["first"], p["first"]) if rng.random() < 0.15 * self.mess else p["first"]
+        last = self._typo(p["last"]) if rng.random() < 0.05 * self.mess else p["last"]
         style = rng.random()
-        if style < 0.5:
+        if style < 0.5 or not self.mess:
             name = f"{last}, {first}" + (f" {p['middle']}" if p["middle"] and rng.random() < 0.5 else "")
         elif style < 0.85:
             name = f"{first.title()} {last.title()}"
         else:
             name = f"{first.title()} {p['middle'] + '. ' if p['middle'] else ''}{last.title()}"
-        dob = p["dob"] if rng.random() < 0.75 else None
-        if dob and rng.random() < 0.02:
+        dob = p["dob"] if rng.random() >= 0.25 * self.mess else None
+        if dob and rng.random() < 0.02 * self.mess:
             y, m, d = dob.split("-")
             if int(d) <= 12 and m != d:
                 dob = f"{y}-{d}-{m}"
@@ -177,7 +180,7 @@ class Generator:
     def vehicle_mention(self, v: dict[str, Any], role: str) -> dict[str, Any]:
         rng = self.rng
         return {"role": role, "plate": self.plate_as_typed(v["plate"]),
-                "state": v["state"] if rng.random() < 0.9 else None,
+                "state": v["state"] if rng.random() >= 0.1 * self.mess else None,
                 "vin": v["vin"] if rng.random() < 0.25 else None, "make": v["make"],
                 "model": v["model"] if rng.random() < 0.8 else None,
                 "colour": v["colour"] if rng.random() < 0.9 else None,

@@ -28,6 +28,9 @@ from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
 from processors.scoring import level, score_hit
 
 LINKABLE = ("PERSON", "OBJECT")
+# Roles that make a record *about* a person or vehicle. Related-case and incident notices need
+# them on both sides: sharing a witness or a victim's car is not a related case.
+SUBJECT_ROLES = frozenset({"suspect", "subject", "driver", "owner", "involved", "arrestee"})
 KIND_LABEL = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
 
 
@@ -322,9 +325,11 @@ class CorrelationProcessor(Processor):
             touched: list[tuple[dict[str, Any], str, str, str]] = []
             for ent, others in prior:
                 kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
+                if ent["role"] not in SUBJECT_ROLES:
+                    continue
                 for rid, role in reversed(others):
                     s = ctx.state.get(f"rep:{rid}")
-                    if s is None or s["agency"] == agency or s["type"] == "cad.incident":
+                    if s is None or s["agency"] == agency or s["type"] == "cad.incident" or role not in SUBJECT_ROLES:
                         continue
                     view = report_view(s, to)
                     if view is not None:
@@ -343,36 +348,59 @@ class CorrelationProcessor(Processor):
                     f"{top['report_agency']}",
                     f"A hit on another agency's record is a lead, not probable cause. Confirm with {top['contact']}."))
             return out
-        # RMS reports and SARs: related-case notices to both owners, once per pair.
-        pairs = 0
+        # RMS reports and SARs: "related case exists", to both owners: one notice to this
+        # report's owner listing the other agencies' records, one to each of those agencies.
+        mine = summary
+        me = Recipient(agency=agency, role="analyst")
+        my_view = report_view(mine, me)
+        assert my_view is not None
+        to_me: list[dict[str, Any]] = []
+        to_them: dict[str, dict[str, dict[str, Any]]] = {}
         for ent, others in prior:
             kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
+            if ent["role"] not in SUBJECT_ROLES:
+                continue
             for rid, role in reversed(others):
                 s = ctx.state.get(f"rep:{rid}")
-                if s is None or s["agency"] == agency or s["type"] == "cad.incident" or s["kind"] == "stix":
+                if (s is None or s["agency"] == agency or s["type"] == "cad.incident" or s["kind"] == "stix"
+                        or role not in SUBJECT_ROLES):
                     continue
-                pair = "|".join(sorted((summary["id"], rid)))
-                if ctx.state.get(f"rc:{pair}") or pairs >= self.config.max_hits_per_alert:
+                pair = "|".join(sorted((mine["id"], rid)))
+                if ctx.state.get(f"rc:{pair}") or len(to_me) >= self.config.max_hits_per_alert:
                     continue
                 ctx.state.put(f"rc:{pair}", 1)
-                pairs += 1
-                for mine, theirs, my_role, their_role in ((summary, s, ent["role"], role),
-                                                          (s, summary, role, ent["role"])):
-                    to = Recipient(agency=mine["agency"], role="analyst")
-                    view = report_view(theirs, to)
-                    if view is None:
-                        continue
-                    my_view = report_view(mine, to)
-                    assert my_view is not None
+                view = report_view(s, me)
+                if view is not None:
                     label = self._entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
                     head = [self._report_step(mine, my_view, "") | {"relation": None},
                             {"kind": kind_word.upper(), "id": ent["entity_id"],
-                             "relation": f"LISTED_AS_{my_role.upper()}", "label": label}]
-                    hit = self._hit(ctx, theirs, view, their_role, ent["entity_id"], label,
-                                    ent["match_reason"], ent["match_score"], head, True)
-                    out.append(self._alert(
-                        ctx, record, deterministic_id("related", mine["id"], theirs["id"]), "RELATED_CASE",
-                        to, [hit], f"Related case: your {mine['source_id']} and {theirs['agency']}'s "
-                                   f"record share {label}",
-                        f"Deconfliction: contact {hit['contact']} before further action on this subject."))
+                             "relation": f"LISTED_AS_{ent['role'].upper()}", "label": label}]
+                    to_me.append(self._hit(ctx, s, view, role, ent["entity_id"], label, ent["match_reason"],
+                                           ent["match_score"], head, True))
+                them = Recipient(agency=s["agency"], role="analyst")
+                view_them = report_view(mine, them)
+                their_view = report_view(s, them)
+                assert their_view is not None
+                if view_them is not None and ent["entity_id"] not in to_them.get(s["agency"], {}):
+                    label = self._entity_label(s, ent["entity_id"], their_view, kind_word, ent["display"])
+                    head = [self._report_step(s, their_view, "") | {"relation": None},
+                            {"kind": kind_word.upper(), "id": ent["entity_id"],
+                             "relation": f"LISTED_AS_{role.upper()}", "label": label}]
+                    to_them.setdefault(s["agency"], {})[ent["entity_id"]] = self._hit(
+                        ctx, mine, view_them, ent["role"], ent["entity_id"], label, ent["match_reason"],
+                        ent["match_score"], head, True)
+        out: list[Record] = []
+        if to_me:
+            agencies = ", ".join(sorted({h["report_agency"] for h in to_me}))
+            out.append(self._alert(
+                ctx, record, deterministic_id("related", mine["id"], agency), "RELATED_CASE", me, to_me,
+                f"Related case: your {mine['source_id']} shares subjects with records of {agencies}",
+                "Deconfliction: contact the listed agencies before further action on these subjects."))
+        for other, hits in sorted(to_them.items()):
+            out.append(self._alert(
+                ctx, record, deterministic_id("related", mine["id"], other), "RELATED_CASE",
+                Recipient(agency=other, role="analyst"), list(hits.values()),
+                f"Related case: {agency}'s new {KIND_LABEL.get(mine['type'], mine['type'])} {mine['source_id']} "
+                "shares subjects with your records",
+                f"Deconfliction: contact {self._contact(mine)} before further action on these subjects."))
         return out

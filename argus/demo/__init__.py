@@ -83,9 +83,10 @@ def scenario(now: datetime) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def write_inbox(root: Path, now: datetime, background: int = 300) -> dict[str, int]:
+def write_inbox(root: Path, now: datetime, background: int = 300, messiness: float = 1.0) -> dict[str, int]:
     """The sample data: the scenario plus `background` generated records, as agencies export them."""
-    gen = Generator(seed=2026, persons=400, vehicles=300, places=150, anchor=now)
+    gen = Generator(seed=2026, persons=max(40, background), vehicles=max(30, background * 3 // 4),
+                    places=max(15, background // 2), anchor=now, messiness=messiness)
     sc = scenario(now)
     inbox = root / "inbox"
     for sub in ("rms", "rms_csv", "cad/incidents", "cad/queries", "sar", "stix"):

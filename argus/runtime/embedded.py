@@ -190,6 +190,8 @@ class EmbeddedRuntime:
                 if host.gen is None and time.monotonic() < host.next_poll:
                     continue
                 got = self._run_connector(host)
+                if not got:
+                    continue  # an empty poll is not a turn: look for work elsewhere
             elif self._pending(host, topic):
                 got = self._run_batch(host, topic)
             else:

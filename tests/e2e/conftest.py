@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from argus.demo import prepare, write_inbox
+from argus.runtime.embedded import EmbeddedRuntime, read_topic
+from argus.topology import load_topology
+
+
+def make_workdir(path: Path, background: int = 300, messiness: float = 1.0) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    write_inbox(path, datetime.now(UTC).replace(microsecond=0), background, messiness)
+    return prepare(path)
+
+
+def argus(*args: str, env: dict[str, str] | None = None, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "argus", *args], capture_output=True, text=True, env=full_env,
+                          timeout=timeout, **kw)
+
+
+def snapshot(topology: Path, data_dir: Path) -> dict:
+    """Everything every store holds, in a form that does not depend on processing order:
+    which records each store has (and how often), and how mentions cluster into entities."""
+    topo = load_topology(topology, data_dir)
+    with EmbeddedRuntime(topo) as rt:
+        bus = rt.bus
+        topics = {}
+        for t in topo.topics:
+            recs = read_topic(bus, rt.schemas, t, rt._topic_schema[t])
+            ids = [r.value["envelope"]["id"] if "envelope" in r.value else r.value["id"] for r in recs]
+            topics[t] = sorted(ids)
+        alerts = read_topic(bus, rt.schemas, "alerts")
+        g = rt._store("graph")
+        rows = g._db.execute("SELECT entity_id, record_id FROM sources").fetchall()
+        clusters: dict[str, set[str]] = {}
+        for eid, rid in rows:
+            clusters.setdefault(eid, set()).add(rid)
+        s = rt._store("search")
+        return {
+            "topics": topics,
+            "alert_types": sorted((a.body["alert_type"], a.body["recipient_agency"]) for a in alerts),
+            "graph_counts": g.counts(),
+            "graph_clusters": sorted(sorted(c) for c in clusters.values()),
+            "search_ids": sorted(r[0] for r in s._db.execute("SELECT id FROM docs")),
+            "search_fts_rows": s._db.execute("SELECT COUNT(*) FROM fts").fetchone()[0],
+        }
