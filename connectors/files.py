@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import time
 from abc import abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,9 @@ class FileSourceConfig(NodeConfig):
     watch: bool = Field(default=False, description="Keep polling for new lines and new files")
     poll_interval: float = Field(default=0.25, gt=0, le=60)
     max_record_bytes: int = Field(default=1_048_576, ge=1024)
+    settle_seconds: float = Field(default=2.0, ge=0,
+                                  description="Watch mode: a whole-JSON file that does not parse is "
+                                              "taken as still being written until unchanged this long")
     default_tlp: str | None = None
     default_reliability: str | None = None
     default_validity: int | None = None
@@ -126,8 +130,8 @@ class FileSourceConnector(Connector):
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            if self.config.watch and not data.rstrip().endswith((b"}", b"]")):
-                return  # still being written
+            if self.config.watch and time.time() - f.stat().st_mtime < self.config.settle_seconds:
+                return  # probably still being written; look again on a later poll
             ctx.state.put(key, -1)
             yield DeadLetterRecord(f"malformed JSON: {exc}", data[:65536], f.name)
             return

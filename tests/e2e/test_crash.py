@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -111,22 +112,35 @@ def test_sigkill_at_commit_points_full_topology(full, tmp_path: Path, fault: str
     assert_same_stores(snapshot(topo, data), clean, exact_alerts=False)
 
 
+def log_size(bus: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{bus}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute("SELECT COUNT(*) FROM log").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
 @pytest.mark.parametrize("which", ["linear", "full"])
 def test_sigkill_at_random_moments(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> None:
+    """SIGKILL from outside once the bus holds a random number of records (so always mid-stream),
+    four times over, then let a run finish."""
     topo, clean = request.getfixturevalue(which)
     data = tmp_path / "data"
+    total = sum(len(v) for v in clean["topics"].values())
     rng = random.Random(1234)
     cmd = [sys.executable, "-m", "argus", "run", "--until-idle", "-t", str(topo), "--data-dir", str(data),
            "--metrics-port", "0"]
     kills = 0
-    for _ in range(12):  # kill at random moments until a run gets to the end by itself
+    for round_ in range(4):
+        target = int(total * (round_ + rng.random()) / 5)
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 0.7))  # start-up ~0.4 s, then ~0.3 s of work
+        deadline = time.time() + 60
+        while p.poll() is None and log_size(data / "bus.db") < target and time.time() < deadline:
+            time.sleep(0.005)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
-        if p.wait() == 0:
-            break
-    assert kills >= 1
+        p.wait()
+    assert kills >= 3
     assert run(topo, data).returncode == 0
     assert_same_stores(snapshot(topo, data), clean, exact_alerts=which == "linear")

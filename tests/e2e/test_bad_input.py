@@ -1,0 +1,83 @@
+"""Bad input of every kind: a clear reason in the dead-letter topic, the original bytes kept,
+and every good record still in every store."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import orjson
+
+from argus.runtime.embedded import EmbeddedRuntime
+from argus.topology import load_topology
+from tests.conftest import query_raw, rms_raw
+from tests.e2e.conftest import make_workdir
+
+
+def test_bad_records_are_dead_lettered_and_nothing_else_is_lost(tmp_path: Path) -> None:
+    topo = make_workdir(tmp_path, background=0)
+    inbox = tmp_path / "inbox"
+    for f in inbox.rglob("*.json*"):
+        f.unlink()
+    for f in inbox.rglob("*.csv"):
+        f.unlink()
+    bad = {
+        b"{not json\n": "malformed JSON",
+        orjson.dumps(rms_raw(report_id="B1", tlp="TLP:ULTRA")) + b"\n": "unknown TLP marking",
+        orjson.dumps(rms_raw(report_id="B2", category="criminal_intelligence", reliability=None)) + b"\n":
+            "criminal intelligence needs a source-reliability rating",
+        orjson.dumps(rms_raw(report_id="B3", validity="two")) + b"\n": "validity: expected an integer 1-6",
+        orjson.dumps(rms_raw(report_id="B4", occurred_at=12345)) + b"\n": "occurred_at: expected an ISO 8601",
+        orjson.dumps(rms_raw(report_id="B5", persons=[{"role": "suspect", "name": "A" * 5000}])) + b"\n": "over the limit",
+        orjson.dumps(rms_raw(report_id="B6", narrative="ok\u0000<script>")) + b"\n": "control character U+0000",
+        orjson.dumps([1, 2, 3]) + b"\n": "expected a JSON object",
+        orjson.dumps(rms_raw(report_id="B7", vehicles=[{"role": "suspect"}])) + b"\n": "needs a plate or a VIN",
+        b"\xff\xfe garbage\n": "not UTF-8",
+    }
+    good = [orjson.dumps(rms_raw(report_id=f"G{i}", agency="CA0200000")) + b"\n" for i in range(5)]
+    lines = list(bad)
+    (inbox / "rms" / "mixed.jsonl").write_bytes(b"".join(x for pair in zip(lines, good + [b""] * 10) for x in pair))
+    (inbox / "cad" / "queries" / "q.jsonl").write_bytes(
+        orjson.dumps(query_raw(plate=None, name=None)) + b"\n" + orjson.dumps(query_raw()) + b"\n")
+    (inbox / "sar" / "broken.json").write_bytes(b'[{"sar_id": "S1",')
+    os.utime(inbox / "sar" / "broken.json", (time.time() - 60, time.time() - 60))  # a writer long gone
+    with EmbeddedRuntime(load_topology(topo)) as rt:
+        rt.run_until_idle()
+        dead = [r.value for r in rt.read_topic("deadletters")]
+        reasons = [d["reason"] for d in dead]
+        for raw, why in bad.items():
+            match = [d for d in dead if d["original"] == raw]
+            assert len(match) == 1, raw
+            assert why in match[0]["reason"], (why, match[0]["reason"])
+            assert match[0]["node"] == "rms" and match[0]["source"].startswith("mixed.jsonl@")
+        assert any("a query needs a plate, a VIN or a name" in r for r in reasons)
+        assert any(d["node"] == "sar" and "malformed JSON" in d["reason"] for d in dead)
+        assert len(dead) == len(bad) + 2
+        assert rt.bus.size("resolved") == 5
+        assert rt.stores["search"].count() == 5
+        assert rt.bus.size("queries.resolved") == 1
+
+
+def test_a_poison_record_inside_a_node_is_retried_then_dead_lettered(tmp_path: Path, monkeypatch) -> None:
+    """A record that makes a processor raise goes to the DLQ after retries; the partition flows on."""
+    from processors import entity_resolution
+
+    topo = make_workdir(tmp_path, background=20)
+    real = entity_resolution.EntityResolutionProcessor._report
+    calls = {"n": 0}
+
+    def flaky(self, record, ctx):  # noqa: ANN001, ANN202
+        if record.body.get("report_id") == "RPT-2026-0388":
+            calls["n"] += 1
+            raise RuntimeError("simulated defect on this record")
+        return real(self, record, ctx)
+
+    monkeypatch.setattr(entity_resolution.EntityResolutionProcessor, "_report", flaky)
+    with EmbeddedRuntime(load_topology(topo)) as rt:
+        rt.run_until_idle()
+        dead = [r.value for r in rt.read_topic("deadletters") if r.value["node"] == "entity_resolution"]
+        assert len(dead) == 1 and dead[0]["attempts"] == 3 and calls["n"] == 3
+        assert dead[0]["reason"] == "RuntimeError: simulated defect on this record"
+        assert dead[0]["topic"] == "reports" and dead[0]["offset"] >= 0
+        assert rt.bus.size("resolved") == rt.bus.size("reports") - 1

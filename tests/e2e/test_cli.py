@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+
+from tests.e2e.conftest import argus, make_workdir
+
+
+def test_check_accepts_the_repository_topology(repo: Path) -> None:
+    r = argus("check", "-t", str(repo / "topology.yaml"))
+    assert r.returncode == 0 and "OK (" in r.stdout
+
+
+def test_check_rejects_with_a_clear_message(tmp_path: Path, repo: Path) -> None:
+    bad = tmp_path / "topology.yaml"
+    bad.write_text((repo / "topology.yaml").read_text().replace("include: [pipelines/fusion.yaml]",
+                                                               f"include: [{repo}/pipelines/fusion.yaml]")
+                   .replace("use: rms\n", "use: rms\n    colour: red\n", 1))
+    r = argus("check", "-t", str(bad))
+    assert r.returncode == 2 and "nodes.rms.colour: unknown key" in r.stderr
+
+
+def test_run_tail_and_dlq(tmp_path: Path) -> None:
+    topo = make_workdir(tmp_path, background=40)
+    assert argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0").returncode == 0
+    (tmp_path / "inbox" / "cad" / "queries" / "q.jsonl").write_bytes(orjson.dumps({
+        "query_id": "Q-9", "agency": "CA0430000", "officer_id": "4471", "unit_id": "2A31", "plate": "8ABC123",
+        "state": "CA", "issued_at": "2026-11-25T10:00:00Z"}) + b"\n")
+    r = argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0")
+    assert r.returncode == 0, r.stderr
+    t = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--unit", "2A31")
+    assert t.returncode == 0 and "QUERY_HIT" in t.stdout and "path:" in t.stdout
+    j = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--json", "--agency", "CA0430000")
+    assert all(orjson.loads(line)["body"]["recipient_agency"] == "CA0430000" for line in j.stdout.splitlines())
+    d = argus("dlq", "list", "-t", str(topo))
+    assert "3 dead letter(s)" in d.stdout and "unknown TLP marking" in d.stdout
+    out = tmp_path / "fix-me.jsonl"
+    rp = argus("dlq", "replay", "-t", str(topo), "--out", str(out))
+    assert rp.returncode == 0 and len(out.read_bytes().splitlines()) == 3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
+    topo = make_workdir(tmp_path, background=30)
+    port = free_port()
+    p = subprocess.Popen([sys.executable, "-m", "argus", "run", "-t", str(topo), "--metrics-port", str(port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        body = ""
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+                if 'argus_records_in_total{node="graph_sink",topic="resolved"}' in body:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert 'argus_records_in_total{node="dedup",topic="rms.records"}' in body
+        assert 'argus_records_out_total{node="entity_resolution",topic="resolved"}' in body
+        assert 'argus_dead_letters_total{node="rms"} 3.0' in body
+        assert "argus_batch_seconds_bucket" in body and "argus_record_latency_seconds_bucket" in body
+        assert "SMITH" not in body and "8ABC123" not in body  # no personal data in metrics
+    finally:
+        p.terminate()
+        p.wait(10)
