@@ -194,9 +194,10 @@ class Generator:
 
     # --- records ------------------------------------------------------------------------------
     def _pick(self, pool: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-        # Skewed reuse: a minority of people and vehicles recur across many reports.
-        return [pool[min(int(self.rng.paretovariate(1.2)) - 1, len(pool) - 1) if self.rng.random() < 0.3
-                     else self.rng.randrange(len(pool))] for _ in range(k)]
+        # Skewed reuse: 30% of mentions go to the 5% of people and vehicles who recur most.
+        frequent = max(1, len(pool) // 20)
+        return [pool[self.rng.randrange(frequent) if self.rng.random() < 0.3 else self.rng.randrange(len(pool))]
+                for _ in range(k)]
 
     def _mentions(self, rid_key: str) -> tuple[list, list, list]:
         rng = self.rng

@@ -182,10 +182,12 @@ class EntityResolutionProcessor(Processor):
         return name, name, f"{lwhy}, {fwhy}, DOB missing on one side"
 
     def _person_candidates(self, ctx: Context, n: PersonName, dob: str | None,
-                           sex: str | None) -> list[tuple[float, str, str, bool]]:
+                           sex: str | None) -> tuple[list[tuple[float, str, str, bool]], dict[str, bool]]:
+        """Candidates passing the thresholds, best first, and whether each has a DOB on file."""
         cap = self.config.max_candidates
         seen: set[str] = set()
         scored: list[tuple[float, str, str, bool]] = []
+        has_dob: dict[str, bool] = {}
         for b in self._blocks(n, dob):
             for e in reversed(ctx.state.get(b, [])[-cap:]):
                 e = self._canon(ctx, e)
@@ -200,27 +202,36 @@ class EntityResolutionProcessor(Processor):
                     continue
                 score, name_score, why = r
                 both_dob = bool(dob and prof[3])
+                has_dob[e] = bool(prof[3])
                 ok = score >= self.config.person_threshold if both_dob else name_score >= self.config.person_threshold_no_dob
                 if ok:
                     scored.append((score, e, why, both_dob))
         scored.sort(key=lambda x: (-x[0], x[1]))
-        return scored
+        return scored, has_dob
 
-    def _pick_person(self, scored: list[tuple[float, str, str, bool]]) -> tuple[float, str, str] | None:
+    def _pick_person(self, scored: list[tuple[float, str, str, bool]],
+                     has_dob: dict[str, bool]) -> tuple[float, str, str] | None:
+        """Evidence order: a candidate whose DOB agrees beats any name-only candidate. On the
+        name alone (one side has no DOB) only an unambiguous candidate is taken, judged first
+        among entities whose DOB is known, then among those without one; ambiguity makes a new
+        entity rather than a guess."""
         if not scored:
             return None
-        best = scored[0]
-        if not best[3]:
-            # Without both DOBs a name is weak evidence: match only an unambiguous candidate.
-            if len(scored) > 1:
+        with_dob = [x for x in scored if x[3]]
+        if with_dob:
+            best = with_dob[0]
+            return best[0], best[1], best[2]
+        for tier in ([x for x in scored if has_dob.get(x[1])], [x for x in scored if not has_dob.get(x[1])]):
+            if len(tier) == 1:
+                return tier[0][0], tier[0][1], tier[0][2] + "; the only candidate"
+            if len(tier) > 1:
                 return None
-            return best[0], best[1], best[2] + "; the only candidate"
-        return best[0], best[1], best[2]
+        return None
 
     def _person(self, ctx: Context, p: dict[str, Any], record_id: str, idx: int) -> dict[str, Any]:
         n = parse_name(p["name"])
         dob, sex = p.get("dob"), p.get("sex")
-        picked = self._pick_person(self._person_candidates(ctx, n, dob, sex))
+        picked = self._pick_person(*self._person_candidates(ctx, n, dob, sex))
         if picked is None:
             eid = deterministic_id("person", n.last, n.first, dob) if dob else ""
             if not eid or ctx.state.get(f"p:{eid}") is not None:
@@ -367,11 +378,13 @@ class EntityResolutionProcessor(Processor):
                                             "exact" if score >= 1.0 else "fuzzy", score, why))
         else:
             n = parse_name(q["name"])
-            scored = self._person_candidates(ctx, n, q.get("dob"), None)
-            picked = self._pick_person(scored) if not q.get("dob") else None
-            chosen = [(picked[0], picked[1], picked[2])] if picked else [(s, e, w) for s, e, w, _ in scored[:3]]
-            if not q.get("dob") and picked is None:
-                chosen = []
+            scored, has_dob = self._person_candidates(ctx, n, q.get("dob"), None)
+            picked = self._pick_person(scored, has_dob)
+            # A name and DOB may fit several people on file (a field query shows them all); a
+            # name alone is shown only when it is unambiguous.
+            chosen = ([(s, e, w) for s, e, w, both in scored[:3] if both] if q.get("dob") else [])
+            if not chosen and picked:
+                chosen = [picked]
             for score, eid, why in chosen:
                 matches.append(self._entity(eid, "PERSON", "person", n.display, "queried",
                                             {"name_key": n.key, "dob": q.get("dob")}, {},

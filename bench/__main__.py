@@ -1,0 +1,3 @@
+from bench.pipeline import main
+
+main()

@@ -1,0 +1,228 @@
+"""End-to-end benchmark of the embedded pipeline: `python -m bench [--records N]`.
+
+1. Generates realistic synthetic POLE data with known ground truth (argus.synthetic): the same
+   people and vehicles spelled differently across agencies (typos, transpositions, nicknames,
+   missing DOBs and states, plate formatting and O/0 I/1 variants).
+2. Baseline, same run, same records: parsing each input line and encoding it as Avro, the floor
+   any pipeline pays. The pipeline's throughput is reported as a ratio to it.
+3. Runs the production topology end to end (connectors -> dedup -> entity resolution ->
+   graph, search, correlation) and reports records/s end to end and per stage.
+4. Scores entity resolution against the ground truth: pairwise precision and recall over
+   person and vehicle mentions.
+5. While ingesting, a field terminal issues plate queries at a steady rate through the CAD query
+   path; query-to-alert latency is the time from the query's arrival to its alert's commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from prometheus_client import REGISTRY
+
+from argus.contracts import Context
+from argus.demo import prepare
+from argus.runtime.embedded import EmbeddedRuntime, read_topic
+from argus.schemas import default_schemas
+from argus.state import NodeState
+from argus.synthetic import Generator
+from argus.topology import load_topology
+from connectors.cad import CadConfig, build_query
+from connectors.rms import RmsConnector
+
+TARGETS = {"records_per_s": 10_000, "precision": 0.95, "recall": 0.95, "p99_ms": 50}
+
+
+def write_inputs(root: Path, n: int, seed: int) -> tuple[Generator, dict[str, int]]:
+    gen = Generator(seed=seed, persons=max(50, n // 5), vehicles=max(40, n // 7), places=max(20, n // 12),
+                    anchor=datetime.now(UTC).replace(microsecond=0))
+    inbox = root / "inbox"
+    for sub in ("rms", "rms_csv", "cad/incidents", "cad/queries", "sar", "stix"):
+        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    n_rms, n_cad = int(n * 0.5), int(n * 0.35)
+    n_sar = n - n_rms - n_cad
+    with (inbox / "rms" / "rms.jsonl").open("wb") as fh:
+        for r in gen.rms(n_rms):
+            fh.write(orjson.dumps(r) + b"\n")
+    with (inbox / "cad" / "incidents" / "cad.jsonl").open("wb") as fh:
+        for r in gen.cad(n_cad):
+            fh.write(orjson.dumps(r) + b"\n")
+    with (inbox / "sar" / "sar.json").open("wb") as fh:
+        fh.write(orjson.dumps(list(gen.sar(n_sar))))
+    return gen, {"rms": n_rms, "cad": n_cad, "sar": n_sar}
+
+
+def baseline(root: Path) -> float:
+    """Records/s for: read a line, parse the JSON, validate it, encode the Avro record."""
+    schemas = default_schemas()
+    ts = schemas.get("rms_record.v1")
+    conn = RmsConnector(RmsConnector.Config(path=str(root)))
+    ctx = Context("bench", NodeState())
+    lines = (root / "inbox" / "rms" / "rms.jsonl").read_bytes().splitlines()
+    t = time.perf_counter()
+    for line in lines:
+        schemas.encode(ts, conn.convert(orjson.loads(line), ctx).value)
+    return len(lines) / (time.perf_counter() - t)
+
+
+def pairwise(pred: dict[Any, str], truth: dict[Any, str]) -> tuple[float, float]:
+    """Pairwise precision/recall of a clustering, by contingency counts (no O(n^2) pairs)."""
+    keys = [k for k in truth if k in pred]
+    both = Counter((pred[k], truth[k]) for k in keys)
+    p_sizes = Counter(pred[k] for k in keys)
+    t_sizes = Counter(truth[k] for k in keys)
+    c2 = lambda n: n * (n - 1) // 2  # noqa: E731
+    tp = sum(c2(v) for v in both.values())
+    pp = sum(c2(v) for v in p_sizes.values())
+    tt = sum(c2(v) for v in t_sizes.values())
+    return (tp / pp if pp else 1.0), (tp / tt if tt else 1.0)
+
+
+def score_er(rt: EmbeddedRuntime, gen: Generator) -> dict[str, Any]:
+    assert rt.bus is not None
+    state = rt.bus.load_state("entity_resolution")
+    alias = {k[6:]: v for k, v in state.items() if k.startswith("alias:")}
+
+    def canon(e: str) -> str:
+        while e in alias:
+            e = alias[e]
+        return e
+
+    prefix = {"rms.incident": "rms", "cad.incident": "cad", "sar": "sar"}
+    pred: dict[str, dict[Any, str]] = {"person": {}, "vehicle": {}}
+    for rec in read_topic(rt.bus, rt.schemas, "resolved"):
+        env, body = rec.envelope, rec.body
+        rep = body["report"]
+        sid = rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id")
+        key = f"{prefix[env['type']]}:{env['source_agency']}:{sid}"
+        for kind in ("person", "vehicle"):
+            for i, e in enumerate(x for x in body["entities"] if x["subtype"] == kind):
+                pred[kind][(key, kind, i)] = canon(e["entity_id"])
+    out: dict[str, Any] = {}
+    for kind in ("person", "vehicle"):
+        truth = {k: v for k, v in gen.truth.mentions.items() if k[1] == kind}
+        p, r = pairwise(pred[kind], truth)
+        out[kind] = {"precision": round(p, 4), "recall": round(r, 4), "mentions": len(pred[kind])}
+    allp = {**pred["person"], **pred["vehicle"]}
+    p, r = pairwise(allp, {k: v for k, v in gen.truth.mentions.items() if k[1] in ("person", "vehicle")})
+    out["overall"] = {"precision": round(p, 4), "recall": round(r, 4)}
+    return out
+
+
+class FieldTerminal(threading.Thread):
+    """Publishes plate queries at `rate`/s into cad.queries while the pipeline ingests."""
+
+    def __init__(self, rt: EmbeddedRuntime, plates: list[tuple[str, str]], rate: float, start_after: float) -> None:
+        super().__init__(daemon=True)
+        self.rt, self.plates, self.rate, self.start_after = rt, plates, rate, start_after
+        self.stop = threading.Event()
+        self.sent: dict[str, float] = {}
+
+    def run(self) -> None:
+        if self.stop.wait(self.start_after):
+            return
+        cfg = CadConfig(path="-")
+        ctx = Context("bench_terminal", NodeState())
+        for i in itertools.count():
+            if self.stop.is_set():
+                return
+            plate, state = self.plates[i % len(self.plates)]
+            rec = build_query({"query_id": f"BQ-{i}", "agency": "CA0430000", "officer_id": "4471",
+                               "unit_id": "2A31", "plate": plate, "state": state,
+                               "issued_at": datetime.now(UTC).isoformat()}, ctx, "bench_terminal", cfg)
+            self.rt.publish("cad.queries", rec.value, rec.key)
+            self.sent[rec.envelope["id"]] = rec.envelope["ingested_at"].timestamp()
+            self.stop.wait(1 / self.rate)
+
+
+def node_stats() -> dict[str, dict[str, float]]:
+    stats: dict[str, dict[str, float]] = defaultdict(lambda: {"records": 0.0, "seconds": 0.0})
+    for metric in REGISTRY.collect():
+        for s in metric.samples:
+            if s.name == "argus_records_in_total":
+                stats[s.labels["node"]]["records"] += s.value
+            elif s.name == "argus_records_out_total" and s.labels["node"] in ("rms", "cad_incidents", "sar"):
+                stats[s.labels["node"]]["records"] += s.value
+            elif s.name == "argus_batch_seconds_sum":
+                stats[s.labels["node"]]["seconds"] += s.value
+    return stats
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--query-rate", type=float, default=50.0, help="field queries per second while ingesting")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = ap.parse_args()
+    root = args.workdir or Path(tempfile.mkdtemp(prefix="argus-bench-"))
+    if (root / "var").exists():
+        shutil.rmtree(root / "var")
+    t = time.perf_counter()
+    gen, counts = write_inputs(root, args.records, args.seed)
+    print(f"generated {args.records:,} records ({counts}) in {time.perf_counter() - t:.1f}s -> {root}")
+    base = baseline(root)
+    print(f"baseline (parse + validate + Avro-encode one RMS line): {base:,.0f} records/s")
+
+    topo = load_topology(prepare(root))
+    plates = [(v["plate"], v["state"]) for v in gen.vehicles[: max(10, len(gen.vehicles) // 20)]]
+    with EmbeddedRuntime(topo) as rt:
+        term = FieldTerminal(rt, plates, args.query_rate, start_after=1.0)
+        term.start()
+        t0 = time.perf_counter()
+        rt.run_until_idle()
+        elapsed = time.perf_counter() - t0
+        term.stop.set()
+        term.join()
+        rt.run_until_idle()
+        assert rt.bus is not None
+        ingested = rt.bus.size("resolved")
+        stats = node_stats()
+        er = score_er(rt, gen)
+        lat = []
+        for rec in read_topic(rt.bus, rt.schemas, "alerts"):
+            b = rec.body
+            if b["alert_type"] == "QUERY_HIT" and b["trigger_id"] in term.sent:
+                committed = rt.bus.read("alerts", rec.partition, rec.offset, 1)[0].timestamp_us / 1e6
+                lat.append((committed - term.sent[b["trigger_id"]]) * 1000)
+        graph = rt.stores["graph"].counts()
+    e2e = ingested / elapsed
+    lat.sort()
+    q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")  # noqa: E731
+    res = {
+        "records": args.records, "ingested": ingested, "seconds": round(elapsed, 2),
+        "end_to_end_records_per_s": round(e2e), "baseline_records_per_s": round(base),
+        "ratio_to_baseline": round(e2e / base, 3),
+        "stages": {n: {"records": int(s["records"]), "records_per_s": round(s["records"] / s["seconds"]) if s["seconds"] else None}
+                   for n, s in sorted(stats.items())},
+        "entity_resolution": er, "graph": graph,
+        "query_to_alert_ms": {"queries": len(term.sent), "alerts": len(lat), "p50": round(q(0.5), 2),
+                              "p99": round(q(0.99), 2), "max": round(lat[-1], 2) if lat else None,
+                              "mean": round(statistics.fmean(lat), 2) if lat else None},
+    }
+    print(json.dumps(res, indent=2))
+    checks = [("end to end records/s", e2e, TARGETS["records_per_s"], ">="),
+              ("ER precision", er["overall"]["precision"], TARGETS["precision"], ">="),
+              ("ER recall", er["overall"]["recall"], TARGETS["recall"], ">="),
+              ("query-to-alert p99 ms", q(0.99), TARGETS["p99_ms"], "<=")]
+    for name, got, want, op in checks:
+        ok = got >= want if op == ">=" else got <= want
+        print(f"{'MET ' if ok else 'MISS'} {name}: {got:,.3f} (target {op} {want:,})")
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
