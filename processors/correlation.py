@@ -7,7 +7,7 @@
 - The owning agency is told that its subject or vehicle was encountered: where, when, by whom
   (the two-way notification that also deconflicts agencies working one subject).
 - A new RMS report or SAR about a subject already in another agency's holdings raises a
-  "related case exists" notice to both owners, once per pair of records.
+  "related case exists" notice to both owners, once per pair of agencies and subject.
 
 State: `ent:<entity>` -> [[record id, role], ...]; `rep:<record id>` -> summary;
 `ser:<series entity>` -> [record ids]; `alias:<entity>` -> survivor after merges.
@@ -37,6 +37,8 @@ KIND_LABEL = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar
 class CorrelationConfig(NodeConfig):
     max_reports_per_entity: int = Field(default=200, ge=1)
     max_hits_per_alert: int = Field(default=10, ge=1)
+    max_records_scanned: int = Field(default=40, ge=1,
+                                     description="Most recent records per entity considered for one trigger")
     min_score: float = Field(default=0.0, ge=0, le=100, description="Hits below are not sent")
     narrative_chars: int = Field(default=600, ge=0)
 
@@ -126,6 +128,11 @@ class CorrelationProcessor(Processor):
             if not any(x[0] == rid for x in have):
                 ctx.state.put(f"ent:{eid}", [*have, [rid, ent["role"]]][-cap:])
         return summary, prior
+
+    def _recent(self, refs: list[list[str]]) -> list[list[str]]:
+        """Newest first, bounded: a prolific subject's 200th-oldest record adds nothing an
+        officer can use in this alert, and scanning it costs every trigger."""
+        return refs[::-1][: self.config.max_records_scanned]
 
     # --- building hits -------------------------------------------------------------------------
     def _fields(self, s: dict[str, Any], view: ReportView) -> dict[str, str]:
@@ -224,7 +231,7 @@ class CorrelationProcessor(Processor):
         for m in record.body["matches"]:
             eid = self._canon(ctx, m["entity_id"])
             kind_word = "vehicle" if m["subtype"] == "vehicle" else "person"
-            for rid, role in reversed(ctx.state.get(f"ent:{eid}", [])):
+            for rid, role in self._recent(ctx.state.get(f"ent:{eid}", [])):
                 s = ctx.state.get(f"rep:{rid}")
                 if s is None or s["kind"] == "stix":
                     continue
@@ -327,7 +334,7 @@ class CorrelationProcessor(Processor):
                 kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
                 if ent["role"] not in SUBJECT_ROLES:
                     continue
-                for rid, role in reversed(others):
+                for rid, role in self._recent(others):
                     s = ctx.state.get(f"rep:{rid}")
                     if s is None or s["agency"] == agency or s["type"] == "cad.incident" or role not in SUBJECT_ROLES:
                         continue
@@ -360,12 +367,14 @@ class CorrelationProcessor(Processor):
             kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
             if ent["role"] not in SUBJECT_ROLES:
                 continue
-            for rid, role in reversed(others):
+            for rid, role in self._recent(others):
                 s = ctx.state.get(f"rep:{rid}")
                 if (s is None or s["agency"] == agency or s["type"] == "cad.incident" or s["kind"] == "stix"
                         or role not in SUBJECT_ROLES):
                     continue
-                pair = "|".join(sorted((mine["id"], rid)))
+                # Deconfliction tells two agencies once that they hold the same subject; a
+                # further report by either about that subject is not news to the other.
+                pair = "|".join(sorted((agency, s["agency"]))) + "|" + ent["entity_id"]
                 if ctx.state.get(f"rc:{pair}") or len(to_me) >= self.config.max_hits_per_alert:
                     continue
                 ctx.state.put(f"rc:{pair}", 1)

@@ -48,6 +48,7 @@ class Host:
     gen: Any = None
     next_poll: float = 0.0
     poll_interval: float = 0.25
+    emits_alerts: bool = False
 
 
 def open_bus(topo: Topology) -> Bus:
@@ -126,6 +127,7 @@ class EmbeddedRuntime:
             stores = {s: self._store(s) for s in getattr(cls, "stores", ())}
             ctx = Context(name, state, stores=stores, **kwargs)
             host = Host(name, node, model, role_of(cls), state, ctx)
+            host.emits_alerts = any(self._topic_schema[t].subject == "alert" for t in model.outputs)
             node.setup(ctx)
             self.hosts[name] = host
             if host.role == "connector":
@@ -306,7 +308,9 @@ class EmbeddedRuntime:
         try:
             if host.gen is None:
                 host.gen = iter(node.run(host.ctx))
-            for _ in range(host.model.batch_size):
+            for n in range(host.model.batch_size):
+                if n and n % 32 == 0 and self._hot_waiting():
+                    break  # yield to a waiting field query
                 try:
                     item = next(host.gen)
                 except StopIteration:
@@ -358,8 +362,13 @@ class EmbeddedRuntime:
         reader = self._topic_schema[topic]
         policy = host.model.error_policy
         is_sink = isinstance(host.node, Sink)
+        preemptible = (host, topic) not in self._hot
+        alerts: list[dict[str, Any]] = []
         sink_ok = True
-        for msg in msgs:
+        for i, msg in enumerate(msgs):
+            if preemptible and i and i % 8 == 0 and self._hot_waiting():
+                msgs = msgs[:i]  # yield to a waiting field query; commit what is done
+                break
             try:
                 value = self.schemas.decode(msg.value, reader)
             except SchemaError as exc:
@@ -380,6 +389,8 @@ class EmbeddedRuntime:
                     else:
                         outs = list(host.node.process(rec, host.ctx))  # type: ignore[union-attr]
                         encoded = self._encode_outputs(host, outs)
+                        if host.emits_alerts:
+                            alerts.extend(o.value["body"] for o in outs)
                     host.state.end_record(True)
                     commit.appends.extend(encoded)
                     break
@@ -411,19 +422,15 @@ class EmbeddedRuntime:
         hist = metrics.RECORD_LATENCY.labels(host.name)
         for msg in msgs:
             hist.observe(max(0, now_us - msg.timestamp_us) / 1e6)
-        if any(self._topic_schema[t].subject == "alert" for t in host.model.outputs):
-            self._observe_alerts(commit)
+        if alerts:
+            now = time.time()
+            for body in alerts:
+                if body.get("alert_type") == "QUERY_HIT":
+                    metrics.QUERY_TO_ALERT.observe(max(0.0, now - body["trigger_received_at"].timestamp()))
         return len(msgs)
 
-    def _observe_alerts(self, commit: Commit) -> None:
-        now = time.time()
-        for topic, _key, data in commit.appends:
-            ts = self._topic_schema[topic]
-            if ts.subject != "alert":
-                continue
-            body = self.schemas.decode(data, ts)["body"]
-            if body["alert_type"] == "QUERY_HIT":
-                metrics.QUERY_TO_ALERT.observe(max(0.0, now - body["trigger_received_at"].timestamp()))
+    def _hot_waiting(self) -> bool:
+        return any(self._pending(h, t) for h, t in self._hot)
 
     def _flush(self, host: Host) -> bool:
         """Flush a sink, waiting out backpressure; False if the runtime is stopping."""
