@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -100,12 +101,16 @@ class EmbeddedRuntime:
         self._topic_schema: dict[str, TopicSchema] = {}
         self._units: list[tuple[Host, str | None]] = []
         self._hot: list[tuple[Host, str]] = []
+        self._hot_sources: list[Host] = []
         self._rr = 0
         self._fault = _Fault()
         self._stop = threading.Event()
 
     # --- lifecycle ------------------------------------------------------------------------
     def open(self) -> EmbeddedRuntime:
+        # Threads in this process (a field API, a test's terminal) hand work to the scheduler;
+        # the default 5 ms GIL switch interval would add up to 5 ms to every field query.
+        sys.setswitchinterval(0.0005)
         topo = self.topo
         topo.data_dir.mkdir(parents=True, exist_ok=True)
         self.bus = open_bus(topo)
@@ -132,7 +137,10 @@ class EmbeddedRuntime:
             self.hosts[name] = host
             if host.role == "connector":
                 host.poll_interval = float(getattr(config, "poll_interval", 0.25))
-                self._units.append((host, None))
+                if any(topo.topics[t].priority == "high" for t in model.outputs):
+                    self._hot_sources.append(host)  # e.g. field queries: polled at every step
+                else:
+                    self._units.append((host, None))
             for t in model.inputs:
                 for p in range(self.bus.partitions(t)):
                     host.positions[(t, p)] = self.bus.committed(name, t, p)
@@ -204,6 +212,10 @@ class EmbeddedRuntime:
 
     def _run_hot(self) -> int:
         done = 0
+        now = time.monotonic()
+        for host in self._hot_sources:
+            if host.gen is not None or now >= host.next_poll:
+                done += self._run_connector(host)
         progressed = True
         while progressed:
             progressed = False
@@ -217,19 +229,18 @@ class EmbeddedRuntime:
         """Process until no unit has work and every connector has run dry once."""
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         total = 0
-        for host, topic in self._units:
-            if topic is None:
-                host.next_poll = 0.0
+        sources = [h for h, t in self._units if t is None] + self._hot_sources
+        for host in sources:
+            host.next_poll = 0.0
         idle_rounds = 0
         while idle_rounds < 2:
             got = self.step()
             total += got
-            connectors_dry = all(h.gen is None for h, t in self._units if t is None)
+            connectors_dry = all(h.gen is None for h in sources)
             idle_rounds = idle_rounds + 1 if got == 0 and connectors_dry else 0
             if got == 0 and idle_rounds == 1:
-                for host, topic in self._units:  # one more poll of every source
-                    if topic is None:
-                        host.next_poll = 0.0
+                for host in sources:  # one more poll of every source
+                    host.next_poll = 0.0
             if deadline is not None and time.monotonic() > deadline:
                 break
         return total
@@ -430,6 +441,10 @@ class EmbeddedRuntime:
         return len(msgs)
 
     def _hot_waiting(self) -> bool:
+        if self._hot_sources:
+            now = time.monotonic()
+            if any(now >= h.next_poll for h in self._hot_sources):
+                return True
         return any(self._pending(h, t) for h, t in self._hot)
 
     def _flush(self, host: Host) -> bool:
