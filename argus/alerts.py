@@ -14,12 +14,15 @@ def format_alert(body: dict[str, Any]) -> str:
         f"  {body['summary']}",
     ]
     for i, h in enumerate(body["hits"], 1):
-        lines.append(f"  hit {i}: {h['matched']}  ({h['report_tlp'].replace('_', '+')} record of "
-                     f"{h['report_agency']}, score {h['score']:.0f})")
+        lines.append(
+            f"  hit {i}: {h['matched']}  ({h['report_tlp'].replace('_', '+')} record of "
+            f"{h['report_agency']}, score {h['score']:.0f})"
+        )
         lines.append(f"    matched because: {h['match_reason']}")
         path = "  ->  ".join(
             (f"-[{s['relation']}]-> " if s.get("relation") and j else "") + f"{s['kind']}: {s['label']}"
-            for j, s in enumerate(h["path"]))
+            for j, s in enumerate(h["path"])
+        )
         lines.append(f"    path: {path.replace('  ->  -[', '  -[')}")
         for k, v in h["fields"].items():
             lines.append(f"    {k}: {v}")

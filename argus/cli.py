@@ -27,7 +27,7 @@ TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
 
 
-def _load(topology: Path, data_dir: Path | None):  # noqa: ANN202
+def _load(topology: Path, data_dir: Path | None):
     try:
         topo = load_topology(topology, data_dir)
         for w in check(topo):
@@ -56,8 +56,7 @@ def demo(
 def check_cmd(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
     """Validate topology.yaml: keys, node configs, wiring, schemas, backends."""
     topo = _load(topology, data_dir)
-    typer.echo(f"{topology}: OK ({len(topo.nodes)} nodes, {len(topo.topics)} topics; "
-               f"bus {topo.bus_url})")
+    typer.echo(f"{topology}: OK ({len(topo.nodes)} nodes, {len(topo.topics)} topics; bus {topo.bus_url})")
 
 
 @app.command()
@@ -93,7 +92,7 @@ def run(
         rt.close()
 
 
-def _reader(topo):  # noqa: ANN001, ANN202
+def _reader(topo):
     from argus.bus.embedded import EmbeddedBus
     from argus.topology import embedded_path
 
@@ -147,7 +146,7 @@ def tail(
                 elif topic == "alerts":
                     typer.echo(format_alert(body) + "\n")
                 else:
-                    typer.echo(orjson.dumps(r.value, default=lambda o: o.hex() if isinstance(o, bytes) else str(o)).decode())
+                    typer.echo(orjson.dumps(r.value, default=_jsonable).decode())
             if not follow:
                 break
             time.sleep(0.05)
@@ -157,9 +156,14 @@ def tail(
         bus.close()
 
 
+def _jsonable(o: object) -> str:
+    return o.hex() if isinstance(o, bytes) else str(o)
+
+
 @dlq_app.command("list")
-def dlq_list(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None,
-             limit: Annotated[int, typer.Option()] = 50) -> None:
+def dlq_list(
+    topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None, limit: Annotated[int, typer.Option()] = 50
+) -> None:
     """Show dead letters: node, where it came from, why."""
     from argus.runtime.embedded import read_topic
 
@@ -176,7 +180,8 @@ def dlq_list(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None
 @dlq_app.command("replay")
 def dlq_replay(
     ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids (default: all)")] = None,
-    topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None,
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
     out: Annotated[Path | None, typer.Option(help="Where to write connector input for re-ingest")] = None,
 ) -> None:
     """Replay dead letters after a fix: records that failed in a node go back onto the node's input

@@ -8,7 +8,7 @@ atomically with the node's outputs and input offsets.
 from __future__ import annotations
 
 import uuid
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -24,7 +24,7 @@ class NodeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Backpressure(Exception):  # noqa: N818 - the name is the contract's word
+class Backpressure(Exception):
     """A sink that cannot take more now raises this instead of dropping anything."""
 
     def __init__(self, retry_after: float, reason: str = "") -> None:
@@ -65,7 +65,7 @@ class Context:
         return self._ids()
 
 
-class Node(ABC):
+class Node:
     """Common to all three roles: the config model and the name the topology gave it."""
 
     Config: ClassVar[type[NodeConfig]] = NodeConfig
@@ -85,20 +85,20 @@ class Connector(Node):
     Bad input is yielded as `ctx`-free dead letters via `DeadLetterRecord`.
     """
 
-    def setup(self, ctx: Context) -> None:  # noqa: B027 - optional hook
+    def setup(self, ctx: Context) -> None:
         """Open files or sessions."""
 
     @abstractmethod
     def run(self, ctx: Context) -> Iterator[Record | DeadLetterRecord]: ...
 
-    def stop(self) -> None:  # noqa: B027 - optional hook
+    def stop(self) -> None:
         """Release what setup opened."""
 
 
 class Processor(Node):
     """Pure function of (record, keyed state) to output records."""
 
-    def setup(self, ctx: Context) -> None:  # noqa: B027 - optional hook
+    def setup(self, ctx: Context) -> None:
         """Load reference data."""
 
     @abstractmethod
@@ -112,7 +112,7 @@ class Sink(Node):
     #: names of the topology `stores:` this sink needs, handed over in ctx.stores
     stores: ClassVar[tuple[str, ...]] = ()
 
-    def setup(self, ctx: Context) -> None:  # noqa: B027 - optional hook
+    def setup(self, ctx: Context) -> None:
         """Create indexes and constraints."""
 
     @abstractmethod
@@ -121,7 +121,7 @@ class Sink(Node):
     @abstractmethod
     def flush(self) -> None: ...
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release what setup opened."""
 
 

@@ -9,15 +9,20 @@ RECORDS_OUT = Counter("argus_records_out_total", "Records a node emitted", ["nod
 ERRORS = Counter("argus_errors_total", "Processing attempts that raised", ["node"])
 DEAD_LETTERS = Counter("argus_dead_letters_total", "Records sent to the dead-letter topic", ["node"])
 BATCH_SECONDS = Histogram(
-    "argus_batch_seconds", "Time to process and commit one batch", ["node"],
+    "argus_batch_seconds",
+    "Time to process and commit one batch",
+    ["node"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 RECORD_LATENCY = Histogram(
-    "argus_record_latency_seconds", "From a record's append to the commit of the node that read it",
-    ["node"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
+    "argus_record_latency_seconds",
+    "From a record's append to the commit of the node that read it",
+    ["node"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
 )
 QUERY_TO_ALERT = Histogram(
-    "argus_query_to_alert_seconds", "From a field query's arrival to its alert's commit",
+    "argus_query_to_alert_seconds",
+    "From a field query's arrival to its alert's commit",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2),
 )
 CONSUMER_LAG = Gauge("argus_consumer_lag_records", "Records waiting for a node", ["node", "topic"])

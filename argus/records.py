@@ -71,12 +71,20 @@ class Tlp(StrEnum):
 _TLP_ORDER = [Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED]
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 RELIABILITY_TEXT = {
-    "A": "reliable", "B": "usually reliable", "C": "fairly reliable",
-    "D": "not usually reliable", "E": "unreliable", "F": "reliability cannot be judged",
+    "A": "reliable",
+    "B": "usually reliable",
+    "C": "fairly reliable",
+    "D": "not usually reliable",
+    "E": "unreliable",
+    "F": "reliability cannot be judged",
 }
 VALIDITY_TEXT = {
-    1: "confirmed", 2: "probably true", 3: "possibly true",
-    4: "doubtful", 5: "improbable", 6: "validity cannot be judged",
+    1: "confirmed",
+    2: "probably true",
+    3: "possibly true",
+    4: "doubtful",
+    5: "improbable",
+    6: "validity cannot be judged",
 }
 RETENTION = timedelta(days=5 * 365)  # 28 CFR 23.20(h): review within five years
 
@@ -126,9 +134,7 @@ def clean_text(value: Any, field_name: str, limit: int = MAX_FIELD, required: bo
     allowed = "\n\t" if limit > MAX_FIELD else ""
     for ch in value:
         if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"):
-            raise InvalidRecord(
-                f"{field_name}: contains control character U+{ord(ch):04X}; refused as hostile input"
-            )
+            raise InvalidRecord(f"{field_name}: contains control character U+{ord(ch):04X}; refused as hostile input")
     value = unicodedata.normalize("NFC", value).strip()
     if required and not value:
         raise InvalidRecord(f"{field_name}: required")
@@ -195,8 +201,9 @@ def parse_handling(
     predicate = raw.get("predicate")
     if ci:
         if not predicate:
-            problems.append("predicate: criminal intelligence must name the suspected criminal "
-                            "conduct (28 CFR 23.20(a))")
+            problems.append(
+                "predicate: criminal intelligence must name the suspected criminal conduct (28 CFR 23.20(a))"
+            )
         if rel is None:
             problems.append("reliability: criminal intelligence needs a source-reliability rating A-F")
         if val is None:
@@ -223,8 +230,13 @@ def parse_handling(
     if problems:
         raise InvalidRecord("; ".join(problems))
     return Handling(
-        agency=ori, tlp=tlp, reliability=str(rel).strip().upper(), validity=int(val),  # type: ignore[arg-type]
-        criminal_intelligence=ci, predicate=predicate, caveats=tuple(caveats),
+        agency=ori,
+        tlp=tlp,
+        reliability=str(rel).strip().upper(),
+        validity=int(val),  # type: ignore[arg-type]
+        criminal_intelligence=ci,
+        predicate=predicate,
+        caveats=tuple(caveats),
     )
 
 
@@ -281,5 +293,9 @@ class Record:
 
 
 # The union branch of report.v1 / resolved.v1 for each envelope type (written as (name, body)).
-REPORT_BRANCH = {"rms.incident": "argus.RmsRecord", "cad.incident": "argus.CadIncident",
-                 "sar": "argus.Sar", "stix": "argus.StixObject"}
+REPORT_BRANCH = {
+    "rms.incident": "argus.RmsRecord",
+    "cad.incident": "argus.CadIncident",
+    "sar": "argus.Sar",
+    "stix": "argus.StixObject",
+}

@@ -65,8 +65,7 @@ def backend_class(kind: str, url: str) -> Any:
     table = BACKENDS[kind]
     if scheme not in table:
         raise RegistryError(
-            f"{kind}: no backend for URL scheme {scheme!r} in {url!r}; available: "
-            + ", ".join(sorted(table))
+            f"{kind}: no backend for URL scheme {scheme!r} in {url!r}; available: " + ", ".join(sorted(table))
         )
     spec, extra = table[scheme]
     try:

@@ -51,7 +51,7 @@ def inline_named(schema: Any, named: dict[str, Any]) -> Any:
         if isinstance(s, str):
             if s in _PRIMITIVES:
                 return s
-            full = s if "." in s or namespace is None else s
+            full = s
             if full not in named and namespace and f"{namespace}.{s}" in named:
                 full = f"{namespace}.{s}"
             if full in defined:

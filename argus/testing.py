@@ -50,17 +50,25 @@ class NodeRun:
 class Harness:
     """Hosts one node the way the runtime does, minus the bus."""
 
-    def __init__(self, node: Node, *, emits: dict[str | None, str] | None = None,
-                 schemas: SchemaSet | None = None, clock: Callable[[], datetime] | None = None,
-                 ids: Callable[[], str] | None = None, stores: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        node: Node,
+        *,
+        emits: dict[str | None, str] | None = None,
+        schemas: SchemaSet | None = None,
+        clock: Callable[[], datetime] | None = None,
+        ids: Callable[[], str] | None = None,
+        stores: dict[str, Any] | None = None,
+    ) -> None:
         self.node = node
         self.schemas = schemas or default_schemas()
         # Which schema an output is encoded with: by Record.topic (None: the node's first `emits`).
         declared = getattr(node, "emits", ())
         self.emits = emits or ({None: declared[0], **{s: s for s in declared}} if declared else {})
         self.state = NodeState()
-        self.ctx = Context(node.name, self.state, clock=clock or frozen_clock(), ids=ids or counting_ids(),
-                           stores=stores)
+        self.ctx = Context(
+            node.name, self.state, clock=clock or frozen_clock(), ids=ids or counting_ids(), stores=stores
+        )
         node.setup(self.ctx)
 
     def _roundtrip(self, rec: Record, schema: str | None) -> Record:

@@ -204,15 +204,19 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
             if t not in topics:
                 problems.append(f"{where}: input topic {t!r} is not declared")
             elif accepts and topics[t].schema_ not in accepts:
-                problems.append(f"{where}: input {t!r} carries {topics[t].schema_}, but "
-                                f"{cls.__name__} reads only {', '.join(accepts)}")
+                problems.append(
+                    f"{where}: input {t!r} carries {topics[t].schema_}, but "
+                    f"{cls.__name__} reads only {', '.join(accepts)}"
+                )
             consumed.add(t)
         for t in node.outputs:
             if t not in topics:
                 problems.append(f"{where}: output topic {t!r} is not declared")
             elif emits and topics[t].schema_ not in emits:
-                problems.append(f"{where}: output {t!r} carries {topics[t].schema_}, but "
-                                f"{cls.__name__} writes only {', '.join(emits)}")
+                problems.append(
+                    f"{where}: output {t!r} carries {topics[t].schema_}, but "
+                    f"{cls.__name__} writes only {', '.join(emits)}"
+                )
             produced.add(t)
         for store in getattr(cls, "stores", ()):
             if store not in ("graph", "search") and store not in topo.model.stores:

@@ -45,8 +45,13 @@ TARGETS = {"records_per_s": 10_000, "precision": 0.95, "recall": 0.95, "p99_ms":
 
 
 def write_inputs(root: Path, n: int, seed: int) -> tuple[Generator, dict[str, int]]:
-    gen = Generator(seed=seed, persons=max(50, n // 5), vehicles=max(40, n // 7), places=max(20, n // 12),
-                    anchor=datetime.now(UTC).replace(microsecond=0))
+    gen = Generator(
+        seed=seed,
+        persons=max(50, n // 5),
+        vehicles=max(40, n // 7),
+        places=max(20, n // 12),
+        anchor=datetime.now(UTC).replace(microsecond=0),
+    )
     inbox = root / "inbox"
     for sub in ("rms", "rms_csv", "cad/incidents", "cad/queries", "sar", "stix"):
         (inbox / sub).mkdir(parents=True, exist_ok=True)
@@ -138,9 +143,20 @@ class FieldTerminal(threading.Thread):
             if self.stop.is_set():
                 return
             plate, state = self.plates[i % len(self.plates)]
-            rec = build_query({"query_id": f"BQ-{i}", "agency": "CA0430000", "officer_id": "4471",
-                               "unit_id": "2A31", "plate": plate, "state": state,
-                               "issued_at": datetime.now(UTC).isoformat()}, ctx, "bench_terminal", cfg)
+            rec = build_query(
+                {
+                    "query_id": f"BQ-{i}",
+                    "agency": "CA0430000",
+                    "officer_id": "4471",
+                    "unit_id": "2A31",
+                    "plate": plate,
+                    "state": state,
+                    "issued_at": datetime.now(UTC).isoformat(),
+                },
+                ctx,
+                "bench_terminal",
+                cfg,
+            )
             self.rt.publish("cad.queries", rec.value, rec.key)
             self.sent[rec.envelope["id"]] = rec.envelope["ingested_at"].timestamp()
             self.stop.wait(1 / self.rate)
@@ -202,21 +218,37 @@ def main() -> None:
     lat.sort()
     q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")  # noqa: E731
     res = {
-        "records": args.records, "ingested": ingested, "seconds": round(elapsed, 2),
-        "end_to_end_records_per_s": round(e2e), "baseline_records_per_s": round(base),
+        "records": args.records,
+        "ingested": ingested,
+        "seconds": round(elapsed, 2),
+        "end_to_end_records_per_s": round(e2e),
+        "baseline_records_per_s": round(base),
         "ratio_to_baseline": round(e2e / base, 3),
-        "stages": {n: {"records": int(s["records"]), "records_per_s": round(s["records"] / s["seconds"]) if s["seconds"] else None}
-                   for n, s in sorted(stats.items())},
-        "entity_resolution": er, "graph": graph,
-        "query_to_alert_ms": {"queries": len(term.sent), "alerts": len(lat), "p50": round(q(0.5), 2),
-                              "p99": round(q(0.99), 2), "max": round(lat[-1], 2) if lat else None,
-                              "mean": round(statistics.fmean(lat), 2) if lat else None},
+        "stages": {
+            n: {
+                "records": int(s["records"]),
+                "records_per_s": round(s["records"] / s["seconds"]) if s["seconds"] else None,
+            }
+            for n, s in sorted(stats.items())
+        },
+        "entity_resolution": er,
+        "graph": graph,
+        "query_to_alert_ms": {
+            "queries": len(term.sent),
+            "alerts": len(lat),
+            "p50": round(q(0.5), 2),
+            "p99": round(q(0.99), 2),
+            "max": round(lat[-1], 2) if lat else None,
+            "mean": round(statistics.fmean(lat), 2) if lat else None,
+        },
     }
     print(json.dumps(res, indent=2))
-    checks = [("end to end records/s", e2e, TARGETS["records_per_s"], ">="),
-              ("ER precision", er["overall"]["precision"], TARGETS["precision"], ">="),
-              ("ER recall", er["overall"]["recall"], TARGETS["recall"], ">="),
-              ("query-to-alert p99 ms", q(0.99), TARGETS["p99_ms"], "<=")]
+    checks = [
+        ("end to end records/s", e2e, TARGETS["records_per_s"], ">="),
+        ("ER precision", er["overall"]["precision"], TARGETS["precision"], ">="),
+        ("ER recall", er["overall"]["recall"], TARGETS["recall"], ">="),
+        ("query-to-alert p99 ms", q(0.99), TARGETS["p99_ms"], "<="),
+    ]
     for name, got, want, op in checks:
         ok = got >= want if op == ">=" else got <= want
         print(f"{'MET ' if ok else 'MISS'} {name}: {got:,.3f} (target {op} {want:,})")

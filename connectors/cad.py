@@ -7,7 +7,13 @@ from typing import Any
 from argus.contracts import Context
 from argus.normalize import parse_name, plate_key
 from argus.records import (
-    InvalidRecord, Record, clean_text, deterministic_id, make_envelope, parse_dob, parse_handling,
+    InvalidRecord,
+    Record,
+    clean_text,
+    deterministic_id,
+    make_envelope,
+    parse_dob,
+    parse_handling,
     parse_time,
 )
 from connectors import pole
@@ -28,8 +34,12 @@ class CadIncidentConnector(FileSourceConnector):
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)
         cfg = self.config
-        handling = parse_handling(raw, default_reliability=cfg.default_reliability,
-                                  default_validity=cfg.default_validity, default_tlp=cfg.default_tlp)
+        handling = parse_handling(
+            raw,
+            default_reliability=cfg.default_reliability,
+            default_validity=cfg.default_validity,
+            default_tlp=cfg.default_tlp,
+        )
         incident_id = clean_text(raw.get("incident_id"), "incident_id", 64, required=True)
         assert incident_id is not None
         received = parse_time(raw.get("received_at"), "received_at")
@@ -40,9 +50,11 @@ class CadIncidentConnector(FileSourceConnector):
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
             raise InvalidRecord(f"priority: expected 0-9, got {priority!r}")
         body = {
-            "incident_id": incident_id, "version": int(raw.get("version", 1)),
+            "incident_id": incident_id,
+            "version": int(raw.get("version", 1)),
             "call_type": clean_text(raw.get("call_type"), "call_type", 64, required=True),
-            "priority": priority, "received_at": received,
+            "priority": priority,
+            "received_at": received,
             "units": [clean_text(u, "units[]", 32, required=True) for u in units],
             "disposition": clean_text(raw.get("disposition"), "disposition", 64),
             "narrative": pole.narrative(raw.get("narrative")),
@@ -51,9 +63,15 @@ class CadIncidentConnector(FileSourceConnector):
             "locations": pole.locations(raw.get("locations")),
         }
         rid = deterministic_id("cad.incident", handling.agency, incident_id)
-        env = make_envelope(record_id=rid, rtype="cad.incident", handling=handling,
-                            source_system=self.name, observed_at=received, ingested_at=ctx.now(),
-                            trace_id=ctx.new_id())
+        env = make_envelope(
+            record_id=rid,
+            rtype="cad.incident",
+            handling=handling,
+            source_system=self.name,
+            observed_at=received,
+            ingested_at=ctx.now(),
+            trace_id=ctx.new_id(),
+        )
         return Record({"envelope": env, "body": body}, key=rid)
 
 
@@ -70,8 +88,12 @@ class CadQueryConnector(FileSourceConnector):
 
 
 def build_query(raw: dict[str, Any], ctx: Context, source: str, cfg: CadConfig) -> Record:
-    handling = parse_handling(raw, default_reliability=cfg.default_reliability,
-                              default_validity=cfg.default_validity, default_tlp=cfg.default_tlp)
+    handling = parse_handling(
+        raw,
+        default_reliability=cfg.default_reliability,
+        default_validity=cfg.default_validity,
+        default_tlp=cfg.default_tlp,
+    )
     query_id = clean_text(raw.get("query_id"), "query_id", 64, required=True)
     assert query_id is not None
     plate = clean_text(raw.get("plate"), "plate", 16)
@@ -87,16 +109,27 @@ def build_query(raw: dict[str, Any], ctx: Context, source: str, cfg: CadConfig) 
     loc = raw.get("location")
     issued = parse_time(raw.get("issued_at"), "issued_at")
     body = {
-        "query_id": query_id, "query_type": qtype,
+        "query_id": query_id,
+        "query_type": qtype,
         "officer_id": clean_text(raw.get("officer_id"), "officer_id", 32, required=True),
         "unit_id": clean_text(raw.get("unit_id"), "unit_id", 32, required=True),
-        "plate": plate, "plate_state": state.upper() if state else None, "vin": vin, "name": name,
+        "plate": plate,
+        "plate_state": state.upper() if state else None,
+        "vin": vin,
+        "name": name,
         "dob": parse_dob(raw.get("dob")),
         "reason": clean_text(raw.get("reason"), "reason", 128) or "traffic stop",
         "location": pole.location(loc, "location") if isinstance(loc, dict) else None,
         "issued_at": issued,
     }
     rid = deterministic_id("cad.query", handling.agency, query_id)
-    env = make_envelope(record_id=rid, rtype="cad.query", handling=handling, source_system=source,
-                        observed_at=issued, ingested_at=ctx.now(), trace_id=ctx.new_id())
+    env = make_envelope(
+        record_id=rid,
+        rtype="cad.query",
+        handling=handling,
+        source_system=source,
+        observed_at=issued,
+        ingested_at=ctx.now(),
+        trace_id=ctx.new_id(),
+    )
     return Record({"envelope": env, "body": body}, key=key)

@@ -30,9 +30,12 @@ class FileSourceConfig(NodeConfig):
     watch: bool = Field(default=False, description="Keep polling for new lines and new files")
     poll_interval: float = Field(default=0.25, gt=0, le=60)
     max_record_bytes: int = Field(default=1_048_576, ge=1024)
-    settle_seconds: float = Field(default=2.0, ge=0,
-                                  description="Watch mode: a whole-JSON file that does not parse is "
-                                              "taken as still being written until unchanged this long")
+    settle_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Watch mode: a whole-JSON file that does not parse is "
+        "taken as still being written until unchanged this long",
+    )
     default_tlp: str | None = None
     default_reliability: str | None = None
     default_validity: int | None = None
@@ -49,8 +52,11 @@ class FileSourceConnector(Connector):
     def files(self) -> list[Path]:
         p = Path(self.config.path)
         if p.is_dir():
-            return sorted(f for f in p.iterdir() if f.is_file() and fnmatch.fnmatch(f.name, self.config.pattern)
-                          and not f.name.startswith("."))
+            return sorted(
+                f
+                for f in p.iterdir()
+                if f.is_file() and fnmatch.fnmatch(f.name, self.config.pattern) and not f.name.startswith(".")
+            )
         if p.exists():
             return [p]
         if self.config.watch:
@@ -144,8 +150,9 @@ class FileSourceConnector(Connector):
             except InvalidRecord as exc:
                 yield DeadLetterRecord(str(exc), orjson.dumps(item), f"{f.name}#{i}")
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                yield DeadLetterRecord(f"invalid record: {type(exc).__name__}: {exc}",
-                                       orjson.dumps(item), f"{f.name}#{i}")
+                yield DeadLetterRecord(
+                    f"invalid record: {type(exc).__name__}: {exc}", orjson.dumps(item), f"{f.name}#{i}"
+                )
         if not items:
             ctx.state.put(key, -1)
 
@@ -155,4 +162,3 @@ class FileSourceConnector(Connector):
 
     def from_csv(self, row: dict[str, str]) -> dict[str, Any]:
         raise InvalidRecord(f"{type(self).__name__} does not read CSV")
-

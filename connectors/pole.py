@@ -26,13 +26,15 @@ def persons(raw: Any) -> list[dict[str, Any]]:
         sex = clean_text(p.get("sex"), f"{w}.sex", 1)
         if sex is not None and sex.upper() not in ("M", "F", "U"):
             raise InvalidRecord(f"{w}.sex: expected M, F or U, got {sex!r}")
-        out.append({
-            "role": clean_text(p.get("role"), f"{w}.role", 32) or "other",
-            "name": clean_text(p.get("name"), f"{w}.name", 128, required=True),
-            "dob": parse_dob(p.get("dob"), f"{w}.dob"),
-            "sex": sex.upper() if sex else None,
-            "race": clean_text(p.get("race"), f"{w}.race", 8),
-        })
+        out.append(
+            {
+                "role": clean_text(p.get("role"), f"{w}.role", 32) or "other",
+                "name": clean_text(p.get("name"), f"{w}.name", 128, required=True),
+                "dob": parse_dob(p.get("dob"), f"{w}.dob"),
+                "sex": sex.upper() if sex else None,
+                "race": clean_text(p.get("race"), f"{w}.race", 8),
+            }
+        )
     return out
 
 
@@ -51,13 +53,18 @@ def vehicles(raw: Any) -> list[dict[str, Any]]:
             else:
                 raise InvalidRecord(f"{w}.year: expected a year, got {year!r}")
         state = clean_text(v.get("state", v.get("plate_state")), f"{w}.state", 2)
-        out.append({
-            "role": clean_text(v.get("role"), f"{w}.role", 32) or "other",
-            "plate": plate, "plate_state": state.upper() if state else None, "vin": vin,
-            "year": year, "make": clean_text(v.get("make"), f"{w}.make", 24),
-            "model": clean_text(v.get("model"), f"{w}.model", 32),
-            "colour": clean_text(v.get("colour", v.get("color")), f"{w}.colour", 16),
-        })
+        out.append(
+            {
+                "role": clean_text(v.get("role"), f"{w}.role", 32) or "other",
+                "plate": plate,
+                "plate_state": state.upper() if state else None,
+                "vin": vin,
+                "year": year,
+                "make": clean_text(v.get("make"), f"{w}.make", 24),
+                "model": clean_text(v.get("model"), f"{w}.model", 32),
+                "colour": clean_text(v.get("colour", v.get("color")), f"{w}.colour", 16),
+            }
+        )
     return out
 
 

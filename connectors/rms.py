@@ -7,7 +7,13 @@ from typing import Any
 
 from argus.contracts import Context
 from argus.records import (
-    InvalidRecord, Record, clean_text, deterministic_id, make_envelope, parse_handling, parse_time,
+    InvalidRecord,
+    Record,
+    clean_text,
+    deterministic_id,
+    make_envelope,
+    parse_handling,
+    parse_time,
 )
 from connectors import pole
 from connectors.files import FileSourceConnector
@@ -38,8 +44,12 @@ class RmsConnector(FileSourceConnector):
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)
         cfg = self.config
-        handling = parse_handling(raw, default_reliability=cfg.default_reliability,
-                                  default_validity=cfg.default_validity, default_tlp=cfg.default_tlp)
+        handling = parse_handling(
+            raw,
+            default_reliability=cfg.default_reliability,
+            default_validity=cfg.default_validity,
+            default_tlp=cfg.default_tlp,
+        )
         report_id = clean_text(raw.get("report_id"), "report_id", 64, required=True)
         assert report_id is not None
         version = raw.get("version", 1)
@@ -47,7 +57,9 @@ class RmsConnector(FileSourceConnector):
             raise InvalidRecord(f"version: expected a positive integer, got {version!r}")
         occurred = parse_time(raw.get("occurred_at"), "occurred_at")
         body = {
-            "report_id": report_id, "version": version, "offenses": offenses(raw.get("offenses")),
+            "report_id": report_id,
+            "version": version,
+            "offenses": offenses(raw.get("offenses")),
             "occurred_at": occurred,
             "series_id": clean_text(raw.get("series_id"), "series_id", 64),
             "case_owner": clean_text(raw.get("case_owner"), "case_owner", 128),
@@ -57,30 +69,63 @@ class RmsConnector(FileSourceConnector):
             "locations": pole.locations(raw.get("locations")),
         }
         rid = deterministic_id("rms", handling.agency, report_id)
-        env = make_envelope(record_id=rid, rtype="rms.incident", handling=handling,
-                            source_system=self.name, observed_at=occurred, ingested_at=ctx.now(),
-                            trace_id=ctx.new_id())
+        env = make_envelope(
+            record_id=rid,
+            rtype="rms.incident",
+            handling=handling,
+            source_system=self.name,
+            observed_at=occurred,
+            ingested_at=ctx.now(),
+            trace_id=ctx.new_id(),
+        )
         return Record({"envelope": env, "body": body}, key=rid)
 
     def from_csv(self, row: dict[str, str]) -> dict[str, Any]:
         """One report per row; one person, one vehicle and one location column group each."""
         g = {k: (v if v != "" else None) for k, v in row.items()}
-        out: dict[str, Any] = {k: g.get(k) for k in (
-            "report_id", "agency", "category", "tlp", "reliability", "predicate", "occurred_at",
-            "series_id", "case_owner", "narrative")}
+        out: dict[str, Any] = {
+            k: g.get(k)
+            for k in (
+                "report_id",
+                "agency",
+                "category",
+                "tlp",
+                "reliability",
+                "predicate",
+                "occurred_at",
+                "series_id",
+                "case_owner",
+                "narrative",
+            )
+        }
         out["validity"] = int(g["validity"]) if g.get("validity") and g["validity"].isdigit() else g.get("validity")
         out["offenses"] = g.get("offenses") or []
         out["handling"] = [h for h in (g.get("handling") or "").split(";") if h]
         if g.get("person_name"):
-            out["persons"] = [{"role": g.get("person_role"), "name": g["person_name"],
-                               "dob": g.get("person_dob"), "sex": g.get("person_sex"),
-                               "race": g.get("person_race")}]
+            out["persons"] = [
+                {
+                    "role": g.get("person_role"),
+                    "name": g["person_name"],
+                    "dob": g.get("person_dob"),
+                    "sex": g.get("person_sex"),
+                    "race": g.get("person_race"),
+                }
+            ]
         if g.get("plate") or g.get("vin"):
-            out["vehicles"] = [{"role": g.get("vehicle_role"), "plate": g.get("plate"),
-                                "state": g.get("plate_state"), "vin": g.get("vin"), "make": g.get("make"),
-                                "model": g.get("model"), "colour": g.get("colour"),
-                                "year": g.get("year")}]
+            out["vehicles"] = [
+                {
+                    "role": g.get("vehicle_role"),
+                    "plate": g.get("plate"),
+                    "state": g.get("plate_state"),
+                    "vin": g.get("vin"),
+                    "make": g.get("make"),
+                    "model": g.get("model"),
+                    "colour": g.get("colour"),
+                    "year": g.get("year"),
+                }
+            ]
         if g.get("address") or g.get("lat"):
-            out["locations"] = [{"role": "offense", "address": g.get("address"), "lat": g.get("lat"),
-                                 "lon": g.get("lon")}]
+            out["locations"] = [
+                {"role": "offense", "address": g.get("address"), "lat": g.get("lat"), "lon": g.get("lon")}
+            ]
         return out

@@ -6,13 +6,35 @@ from typing import Any
 
 from argus.contracts import Context
 from argus.records import (
-    InvalidRecord, Record, clean_text, deterministic_id, make_envelope, parse_handling, parse_time,
+    InvalidRecord,
+    Record,
+    clean_text,
+    deterministic_id,
+    make_envelope,
+    parse_handling,
+    parse_time,
 )
 from connectors import pole
 from connectors.files import FileSourceConnector
 
-BEHAVIORS = ("AVIATION", "CYBER", "ELICIT", "EXPERT", "INTRSN", "MATRLS", "MISREP", "PHOTO",
-             "RECRUT", "SABOT", "SECTOR", "SURVL", "TESTSEC", "THEFT", "THREAT", "WPNS")
+BEHAVIORS = (
+    "AVIATION",
+    "CYBER",
+    "ELICIT",
+    "EXPERT",
+    "INTRSN",
+    "MATRLS",
+    "MISREP",
+    "PHOTO",
+    "RECRUT",
+    "SABOT",
+    "SECTOR",
+    "SURVL",
+    "TESTSEC",
+    "THEFT",
+    "THREAT",
+    "WPNS",
+)
 
 
 class SarConnector(FileSourceConnector):
@@ -21,27 +43,42 @@ class SarConnector(FileSourceConnector):
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)
         cfg = self.config
-        handling = parse_handling(raw, default_reliability=cfg.default_reliability,
-                                  default_validity=cfg.default_validity, default_tlp=cfg.default_tlp)
+        handling = parse_handling(
+            raw,
+            default_reliability=cfg.default_reliability,
+            default_validity=cfg.default_validity,
+            default_tlp=cfg.default_tlp,
+        )
         sar_id = clean_text(raw.get("sar_id"), "sar_id", 64, required=True)
         assert sar_id is not None
         behavior = str(raw.get("behavior", "")).strip().upper()
         if behavior not in BEHAVIORS:
-            raise InvalidRecord(f"behavior: {raw.get('behavior')!r} is not an ISE-SAR category "
-                                f"({', '.join(BEHAVIORS)})")
+            raise InvalidRecord(
+                f"behavior: {raw.get('behavior')!r} is not an ISE-SAR category ({', '.join(BEHAVIORS)})"
+            )
         narrative = pole.narrative(raw.get("narrative"))
         if not narrative:
             raise InvalidRecord("narrative: a SAR must describe the observed behaviour")
         occurred = parse_time(raw.get("occurred_at"), "occurred_at")
         body = {
-            "sar_id": sar_id, "version": int(raw.get("version", 1)), "behavior": behavior,
+            "sar_id": sar_id,
+            "version": int(raw.get("version", 1)),
+            "behavior": behavior,
             "occurred_at": occurred,
             "submitted_by": clean_text(raw.get("submitted_by"), "submitted_by", 128, required=True),
-            "narrative": narrative, "persons": pole.persons(raw.get("persons")),
+            "narrative": narrative,
+            "persons": pole.persons(raw.get("persons")),
             "vehicles": pole.vehicles(raw.get("vehicles")),
             "locations": pole.locations(raw.get("locations")),
         }
         rid = deterministic_id("sar", handling.agency, sar_id)
-        env = make_envelope(record_id=rid, rtype="sar", handling=handling, source_system=self.name,
-                            observed_at=occurred, ingested_at=ctx.now(), trace_id=ctx.new_id())
+        env = make_envelope(
+            record_id=rid,
+            rtype="sar",
+            handling=handling,
+            source_system=self.name,
+            observed_at=occurred,
+            ingested_at=ctx.now(),
+            trace_id=ctx.new_id(),
+        )
         return Record({"envelope": env, "body": body}, key=rid)

@@ -10,7 +10,13 @@ from pydantic import Field
 
 from argus.contracts import Context
 from argus.records import (
-    InvalidRecord, Record, Tlp, deterministic_id, make_envelope, parse_handling, parse_time,
+    InvalidRecord,
+    Record,
+    Tlp,
+    deterministic_id,
+    make_envelope,
+    parse_handling,
+    parse_time,
 )
 from connectors.files import FileSourceConfig, FileSourceConnector
 
@@ -64,14 +70,29 @@ class StixFileConnector(FileSourceConnector):
         markings = [TLP_MARKINGS[m] for m in raw.get("object_marking_refs", []) if m in TLP_MARKINGS]
         cfg = self.config
         tlp = Tlp.most_restrictive(markings) if markings else cfg.default_tlp
-        handling = parse_handling({"tlp": tlp.label if isinstance(tlp, Tlp) else tlp},
-                                  agency=cfg.agency, default_reliability=cfg.default_reliability,
-                                  default_validity=cfg.default_validity)
+        handling = parse_handling(
+            {"tlp": tlp.label if isinstance(tlp, Tlp) else tlp},
+            agency=cfg.agency,
+            default_reliability=cfg.default_reliability,
+            default_validity=cfg.default_validity,
+        )
         modified = raw.get("modified")
         observed = parse_time(modified, "modified") if modified else ctx.now()
-        body = {"stix_id": sid, "stix_type": stype, "spec_version": spec,
-                "modified": modified, "object_json": orjson.dumps(raw).decode()}
+        body = {
+            "stix_id": sid,
+            "stix_type": stype,
+            "spec_version": spec,
+            "modified": modified,
+            "object_json": orjson.dumps(raw).decode(),
+        }
         rid = deterministic_id("stix", sid)
-        env = make_envelope(record_id=rid, rtype="stix", handling=handling, source_system=self.name,
-                            observed_at=observed, ingested_at=ctx.now(), trace_id=ctx.new_id())
+        env = make_envelope(
+            record_id=rid,
+            rtype="stix",
+            handling=handling,
+            source_system=self.name,
+            observed_at=observed,
+            ingested_at=ctx.now(),
+            trace_id=ctx.new_id(),
+        )
         return Record({"envelope": env, "body": body}, key=sid)

@@ -37,8 +37,9 @@ KIND_LABEL = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar
 class CorrelationConfig(NodeConfig):
     max_reports_per_entity: int = Field(default=200, ge=1)
     max_hits_per_alert: int = Field(default=10, ge=1)
-    max_records_scanned: int = Field(default=40, ge=1,
-                                     description="Most recent records per entity considered for one trigger")
+    max_records_scanned: int = Field(
+        default=40, ge=1, description="Most recent records per entity considered for one trigger"
+    )
     min_score: float = Field(default=0.0, ge=0, le=100, description="Hits below are not sent")
     narrative_chars: int = Field(default=600, ge=0)
 
@@ -75,23 +76,43 @@ class CorrelationProcessor(Processor):
         series = next((e for e in ents if e["subtype"] == "series"), None)
         when = rep.get("occurred_at") or rep.get("received_at")
         return {
-            "id": env["id"], "type": env["type"], "kind": env["type"].split(".")[0],
-            "source_id": rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id")
-            or rep.get("stix_id"),
-            "event_id": body["event_id"], "agency": env["source_agency"], "tlp": env["tlp"],
-            "reliability": env["reliability"], "validity": env["validity"],
-            "criminal_intelligence": env["criminal_intelligence"], "handling": env["handling"],
-            "offenses": rep.get("offenses", []), "behavior": rep.get("behavior"),
+            "id": env["id"],
+            "type": env["type"],
+            "kind": env["type"].split(".")[0],
+            "source_id": rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id") or rep.get("stix_id"),
+            "event_id": body["event_id"],
+            "agency": env["source_agency"],
+            "tlp": env["tlp"],
+            "reliability": env["reliability"],
+            "validity": env["validity"],
+            "criminal_intelligence": env["criminal_intelligence"],
+            "handling": env["handling"],
+            "offenses": rep.get("offenses", []),
+            "behavior": rep.get("behavior"),
             "call_type": rep.get("call_type"),
-            "series_id": rep.get("series_id"), "series_entity": series["entity_id"] if series else None,
-            "occurred_at": _iso(when), "case_owner": rep.get("case_owner"),
+            "series_id": rep.get("series_id"),
+            "series_entity": series["entity_id"] if series else None,
+            "occurred_at": _iso(when),
+            "case_owner": rep.get("case_owner"),
             "narrative": (rep.get("narrative") or "")[: self.config.narrative_chars],
             "units": rep.get("units", []),
-            "vehicles": [{"entity_id": e["entity_id"], "role": e["role"], "display": e["display"]}
-                         for e in ents if e["subtype"] == "vehicle"],
-            "persons": [{"entity_id": e["entity_id"], "role": e["role"], "display": e["display"],
-                         "dob": e["attributes"].get("dob"), "sex": e["attributes"].get("sex"),
-                         "race": e["attributes"].get("race")} for e in ents if e["subtype"] == "person"],
+            "vehicles": [
+                {"entity_id": e["entity_id"], "role": e["role"], "display": e["display"]}
+                for e in ents
+                if e["subtype"] == "vehicle"
+            ],
+            "persons": [
+                {
+                    "entity_id": e["entity_id"],
+                    "role": e["role"],
+                    "display": e["display"],
+                    "dob": e["attributes"].get("dob"),
+                    "sex": e["attributes"].get("sex"),
+                    "race": e["attributes"].get("race"),
+                }
+                for e in ents
+                if e["subtype"] == "person"
+            ],
             "locations": [{"role": e["role"], "display": e["display"]} for e in ents if e["kind"] == "LOCATION"],
         }
 
@@ -148,8 +169,10 @@ class CorrelationProcessor(Processor):
         if view.can("occurred_at") and s["occurred_at"]:
             f["occurred_at"] = s["occurred_at"]
         if view.can("ratings"):
-            f["ratings"] = (f"{s['reliability']}{s['validity']} ({RELIABILITY_TEXT[s['reliability']]}, "
-                            f"{VALIDITY_TEXT[s['validity']]})")
+            f["ratings"] = (
+                f"{s['reliability']}{s['validity']} ({RELIABILITY_TEXT[s['reliability']]}, "
+                f"{VALIDITY_TEXT[s['validity']]})"
+            )
         if view.can("vehicles") and s["vehicles"]:
             f["vehicles"] = "; ".join(f"{v['role']}: {v['display']}" for v in s["vehicles"])
         if view.can("persons") and s["persons"]:
@@ -175,47 +198,110 @@ class CorrelationProcessor(Processor):
 
     def _report_step(self, s: dict[str, Any], view: ReportView, relation: str) -> dict[str, Any]:
         if view.level == EXISTENCE:
-            return {"kind": "RECORD", "id": s["event_id"], "relation": relation,
-                    "label": f"restricted record, contact {s['agency']}"}
+            return {
+                "kind": "RECORD",
+                "id": s["event_id"],
+                "relation": relation,
+                "label": f"restricted record, contact {s['agency']}",
+            }
         what = KIND_LABEL.get(s["type"], s["type"])
         offs = ", ".join(offense_name(c) for c in s["offenses"]) if view.can("offenses") else ""
-        return {"kind": "RECORD", "id": s["event_id"], "relation": relation,
-                "label": f"{what} {s['agency']} {s['source_id']}" + (f" ({offs})" if offs else "")}
+        return {
+            "kind": "RECORD",
+            "id": s["event_id"],
+            "relation": relation,
+            "label": f"{what} {s['agency']} {s['source_id']}" + (f" ({offs})" if offs else ""),
+        }
 
-    def _hit(self, ctx: Context, s: dict[str, Any], view: ReportView, role: str, matched_id: str,
-             matched_label: str, match_reason: str, match_score: float, head: list[dict[str, Any]],
-             other_agency: bool) -> dict[str, Any]:
+    def _hit(
+        self,
+        ctx: Context,
+        s: dict[str, Any],
+        view: ReportView,
+        role: str,
+        matched_id: str,
+        matched_label: str,
+        match_reason: str,
+        match_score: float,
+        head: list[dict[str, Any]],
+        other_agency: bool,
+    ) -> dict[str, Any]:
         path = [*head, self._report_step(s, view, f"LISTED_AS_{role.upper()}" if view.level != EXISTENCE else "LISTED")]
         series_n = len(ctx.state.get(f"ser:{s['series_entity']}", [])) if s["series_entity"] else 0
         if view.can("series_id") and s["series_id"]:
-            path.append({"kind": "SERIES", "id": s["series_entity"], "relation": "PART_OF_SERIES",
-                         "label": f"series {s['series_id']} ({series_n} report(s) on file)"})
+            path.append(
+                {
+                    "kind": "SERIES",
+                    "id": s["series_entity"],
+                    "relation": "PART_OF_SERIES",
+                    "label": f"series {s['series_id']} ({series_n} report(s) on file)",
+                }
+            )
         score, reasons = score_hit(s, role, match_score, ctx.now(), series_n, other_agency)
         if view.level == EXISTENCE:
             reasons = [r for r in reasons if not r.startswith("+") or "listed as" in r]
             reasons.append("details withheld by the record's marking")
-        return {"matched_entity_id": matched_id, "matched": matched_label, "match_reason": match_reason,
-                "path": path, "score": score, "reasons": reasons, "report_id": s["source_id"],
-                "report_agency": s["agency"], "report_tlp": s["tlp"], "contact": self._contact(s),
-                "fields": self._fields(s, view), "withheld": list(view.withheld)}
+        return {
+            "matched_entity_id": matched_id,
+            "matched": matched_label,
+            "match_reason": match_reason,
+            "path": path,
+            "score": score,
+            "reasons": reasons,
+            "report_id": s["source_id"],
+            "report_agency": s["agency"],
+            "report_tlp": s["tlp"],
+            "contact": self._contact(s),
+            "fields": self._fields(s, view),
+            "withheld": list(view.withheld),
+        }
 
-    def _alert(self, ctx: Context, trigger: Record, alert_id: str, atype: str, to: Recipient,
-               hits: list[dict[str, Any]], summary: str, instructions: str) -> Record:
+    def _alert(
+        self,
+        ctx: Context,
+        trigger: Record,
+        alert_id: str,
+        atype: str,
+        to: Recipient,
+        hits: list[dict[str, Any]],
+        summary: str,
+        instructions: str,
+    ) -> Record:
         hits = sorted(hits, key=lambda h: -h["score"])[: self.config.max_hits_per_alert]
         top = max(h["score"] for h in hits)
         env = trigger.envelope
         tlp = Tlp.most_restrictive([Tlp(h["report_tlp"]) for h in hits])
-        body = {"alert_id": alert_id, "alert_type": atype, "recipient_agency": to.agency,
-                "recipient_unit": to.unit, "recipient_officer": to.officer, "created_at": ctx.now(),
-                "trigger_id": env["id"], "trigger_received_at": env["ingested_at"],
-                "summary": summary, "score": top, "level": level(top), "instructions": instructions,
-                "hits": hits}
-        envelope = {"id": alert_id, "type": "alert", "source_agency": env["source_agency"],
-                    "source_system": self.name, "tlp": tlp.value, "reliability": env["reliability"],
-                    "validity": env["validity"], "criminal_intelligence": False,
-                    "criminal_predicate": None, "handling": [], "review_by": None,
-                    "observed_at": env["observed_at"], "ingested_at": ctx.now(),
-                    "trace_id": env["trace_id"]}
+        body = {
+            "alert_id": alert_id,
+            "alert_type": atype,
+            "recipient_agency": to.agency,
+            "recipient_unit": to.unit,
+            "recipient_officer": to.officer,
+            "created_at": ctx.now(),
+            "trigger_id": env["id"],
+            "trigger_received_at": env["ingested_at"],
+            "summary": summary,
+            "score": top,
+            "level": level(top),
+            "instructions": instructions,
+            "hits": hits,
+        }
+        envelope = {
+            "id": alert_id,
+            "type": "alert",
+            "source_agency": env["source_agency"],
+            "source_system": self.name,
+            "tlp": tlp.value,
+            "reliability": env["reliability"],
+            "validity": env["validity"],
+            "criminal_intelligence": False,
+            "criminal_predicate": None,
+            "handling": [],
+            "review_by": None,
+            "observed_at": env["observed_at"],
+            "ingested_at": ctx.now(),
+            "trace_id": env["trace_id"],
+        }
         return Record({"envelope": envelope, "body": body}, key=f"{to.agency}:{to.unit or '-'}")
 
     # --- triggers ----------------------------------------------------------------------------
@@ -224,8 +310,14 @@ class CorrelationProcessor(Processor):
         agency = env["source_agency"]
         to = Recipient(agency=agency, role="patrol_officer", unit=q["unit_id"], officer=q["officer_id"])
         asked = q.get("plate") or q.get("vin") or q.get("name") or ""
-        head = [{"kind": "QUERY", "id": env["id"], "relation": None,
-                 "label": f"query {asked!r} by unit {q['unit_id']} ({agency})"}]
+        head = [
+            {
+                "kind": "QUERY",
+                "id": env["id"],
+                "relation": None,
+                "label": f"query {asked!r} by unit {q['unit_id']} ({agency})",
+            }
+        ]
         hits: list[dict[str, Any]] = []
         touched: list[tuple[dict[str, Any], str, str, str]] = []
         for m in record.body["matches"]:
@@ -240,8 +332,9 @@ class CorrelationProcessor(Processor):
                 if view is not None:
                     ent_label = self._entity_label(s, eid, view, kind_word, asked)
                     step = {"kind": kind_word.upper(), "id": eid, "relation": "MATCHED", "label": ent_label}
-                    h = self._hit(ctx, s, view, role, eid, ent_label, m["match_reason"], m["match_score"],
-                                  [*head, step], other)
+                    h = self._hit(
+                        ctx, s, view, role, eid, ent_label, m["match_reason"], m["match_score"], [*head, step], other
+                    )
                     if h["score"] >= self.config.min_score:
                         hits.append(h)
                 if other:
@@ -250,15 +343,22 @@ class CorrelationProcessor(Processor):
         if hits:
             top = max(hits, key=lambda h: h["score"])
             series = top["fields"].get("series_id")
-            summary = (f"{level(top['score'])}: {top['matched']} is on file with {top['report_agency']}"
-                       + (f" ({top['fields']['offenses']}" if "offenses" in top["fields"] else "")
-                       + (f", series {series}" if series else "")
-                       + (")" if "offenses" in top["fields"] else "")
-                       + (f"; {len(hits)} record(s) in all" if len(hits) > 1 else ""))
-            instr = ("A hit on another agency's record is a lead, not probable cause. Confirm with "
-                     f"{top['contact']} before acting. Officer safety: treat as {level(top['score'])}.")
-            out.append(self._alert(ctx, record, deterministic_id("alert", env["id"], agency),
-                                   "QUERY_HIT", to, hits, summary, instr))
+            summary = (
+                f"{level(top['score'])}: {top['matched']} is on file with {top['report_agency']}"
+                + (f" ({top['fields']['offenses']}" if "offenses" in top["fields"] else "")
+                + (f", series {series}" if series else "")
+                + (")" if "offenses" in top["fields"] else "")
+                + (f"; {len(hits)} record(s) in all" if len(hits) > 1 else "")
+            )
+            instr = (
+                "A hit on another agency's record is a lead, not probable cause. Confirm with "
+                f"{top['contact']} before acting. Officer safety: treat as {level(top['score'])}."
+            )
+            out.append(
+                self._alert(
+                    ctx, record, deterministic_id("alert", env["id"], agency), "QUERY_HIT", to, hits, summary, instr
+                )
+            )
         return out + self._encounters(ctx, record, touched)
 
     @staticmethod
@@ -274,8 +374,9 @@ class CorrelationProcessor(Processor):
                 return f"person {p['display']}"
         return f"{kind_word} {asked}"
 
-    def _encounters(self, ctx: Context, record: Record,
-                    seen: list[tuple[dict[str, Any], str, str, str]]) -> list[Record]:
+    def _encounters(
+        self, ctx: Context, record: Record, seen: list[tuple[dict[str, Any], str, str, str]]
+    ) -> list[Record]:
         """Tell each owning agency its subjects or vehicles were encountered, and by whom:
         one notice per agency, one hit per record of theirs that was touched."""
         env = record.envelope
@@ -292,29 +393,66 @@ class CorrelationProcessor(Processor):
             assert view is not None  # the owner always sees its own record
             label = self._entity_label(s, eid, view, kind_word, "")
             first_label.setdefault(s["agency"], label)
-            by_owner.setdefault(s["agency"], []).append({
-                "matched_entity_id": eid, "matched": label, "match_reason": f"{reason} by {env['source_agency']}",
-                "path": [{"kind": "RECORD", "id": s["event_id"], "relation": None,
-                          "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}"},
-                         {"kind": kind_word.upper(), "id": eid, "relation": f"LISTED_AS_{role.upper()}",
-                          "label": label},
-                         {"kind": "ENCOUNTER", "id": env["id"], "relation": "ENCOUNTERED",
-                          "label": f"{reason} by {env['source_agency']} unit {unit or '?'}"}],
-                "score": 0.0, "reasons": ["deconfliction notice"], "report_id": s["source_id"],
-                "report_agency": env["source_agency"], "report_tlp": env["tlp"],
-                "contact": f"{env['source_agency']} unit {unit or '?'}",
-                "fields": {k: v for k, v in {"encountered_by": env["source_agency"], "unit": unit,
-                                             "officer": q.get("officer_id") or "", "when": when,
-                                             "where": loc, "reason": reason}.items() if v},
-                "withheld": []})
+            by_owner.setdefault(s["agency"], []).append(
+                {
+                    "matched_entity_id": eid,
+                    "matched": label,
+                    "match_reason": f"{reason} by {env['source_agency']}",
+                    "path": [
+                        {
+                            "kind": "RECORD",
+                            "id": s["event_id"],
+                            "relation": None,
+                            "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}",
+                        },
+                        {"kind": kind_word.upper(), "id": eid, "relation": f"LISTED_AS_{role.upper()}", "label": label},
+                        {
+                            "kind": "ENCOUNTER",
+                            "id": env["id"],
+                            "relation": "ENCOUNTERED",
+                            "label": f"{reason} by {env['source_agency']} unit {unit or '?'}",
+                        },
+                    ],
+                    "score": 0.0,
+                    "reasons": ["deconfliction notice"],
+                    "report_id": s["source_id"],
+                    "report_agency": env["source_agency"],
+                    "report_tlp": env["tlp"],
+                    "contact": f"{env['source_agency']} unit {unit or '?'}",
+                    "fields": {
+                        k: v
+                        for k, v in {
+                            "encountered_by": env["source_agency"],
+                            "unit": unit,
+                            "officer": q.get("officer_id") or "",
+                            "when": when,
+                            "where": loc,
+                            "reason": reason,
+                        }.items()
+                        if v
+                    },
+                    "withheld": [],
+                }
+            )
         out = []
         for agency, hits in by_owner.items():
             records = ", ".join(sorted({h["report_id"] for h in hits}))
-            summary = (f"Your {first_label[agency]} ({records}) was encountered by {env['source_agency']} "
-                       f"unit {unit or '?'} at {when}" + (f", {loc}" if loc else "") + f" ({reason}).")
-            out.append(self._alert(ctx, record, deterministic_id("notice", env["id"], agency), "ENCOUNTER_NOTICE",
-                                   Recipient(agency=agency, role="analyst"), hits, summary,
-                                   "Deconfliction: the encountering agency has been pointed to you as contact."))
+            summary = (
+                f"Your {first_label[agency]} ({records}) was encountered by {env['source_agency']} "
+                f"unit {unit or '?'} at {when}" + (f", {loc}" if loc else "") + f" ({reason})."
+            )
+            out.append(
+                self._alert(
+                    ctx,
+                    record,
+                    deterministic_id("notice", env["id"], agency),
+                    "ENCOUNTER_NOTICE",
+                    Recipient(agency=agency, role="analyst"),
+                    hits,
+                    summary,
+                    "Deconfliction: the encountering agency has been pointed to you as contact.",
+                )
+            )
         return out
 
     def _on_report(self, record: Record, ctx: Context) -> list[Record]:
@@ -326,8 +464,12 @@ class CorrelationProcessor(Processor):
         if summary["type"] == "cad.incident":
             units = summary["units"]
             to = Recipient(agency=agency, role="patrol_officer", unit=units[0] if units else None)
-            head_base = {"kind": "INCIDENT", "id": summary["event_id"], "relation": None,
-                         "label": f"CAD incident {summary['source_id']} ({summary.get('call_type')})"}
+            head_base = {
+                "kind": "INCIDENT",
+                "id": summary["event_id"],
+                "relation": None,
+                "label": f"CAD incident {summary['source_id']} ({summary.get('call_type')})",
+            }
             hits = []
             touched: list[tuple[dict[str, Any], str, str, str]] = []
             for ent, others in prior:
@@ -341,19 +483,45 @@ class CorrelationProcessor(Processor):
                     view = report_view(s, to)
                     if view is not None:
                         label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
-                        step = {"kind": kind_word.upper(), "id": ent["entity_id"],
-                                "relation": f"LISTED_AS_{ent['role'].upper()}", "label": label}
-                        hits.append(self._hit(ctx, s, view, role, ent["entity_id"], label,
-                                              ent["match_reason"], ent["match_score"], [head_base, step], True))
+                        step = {
+                            "kind": kind_word.upper(),
+                            "id": ent["entity_id"],
+                            "relation": f"LISTED_AS_{ent['role'].upper()}",
+                            "label": label,
+                        }
+                        hits.append(
+                            self._hit(
+                                ctx,
+                                s,
+                                view,
+                                role,
+                                ent["entity_id"],
+                                label,
+                                ent["match_reason"],
+                                ent["match_score"],
+                                [head_base, step],
+                                True,
+                            )
+                        )
                     touched.append((s, ent["entity_id"], role, kind_word))
             out.extend(self._encounters(ctx, record, touched))
             if hits:
                 top = max(hits, key=lambda h: h["score"])
-                out.insert(0, self._alert(
-                    ctx, record, deterministic_id("alert", summary["id"], agency), "INCIDENT_HIT", to, hits,
-                    f"{level(top['score'])}: {top['matched']} in this incident is on file with "
-                    f"{top['report_agency']}",
-                    f"A hit on another agency's record is a lead, not probable cause. Confirm with {top['contact']}."))
+                out.insert(
+                    0,
+                    self._alert(
+                        ctx,
+                        record,
+                        deterministic_id("alert", summary["id"], agency),
+                        "INCIDENT_HIT",
+                        to,
+                        hits,
+                        f"{level(top['score'])}: {top['matched']} in this incident is on file with "
+                        f"{top['report_agency']}",
+                        "A hit on another agency's record is a lead, not probable cause. "
+                        f"Confirm with {top['contact']}.",
+                    ),
+                )
             return out
         # RMS reports and SARs: "related case exists", to both owners: one notice to this
         # report's owner listing the other agencies' records, one to each of those agencies.
@@ -369,8 +537,13 @@ class CorrelationProcessor(Processor):
                 continue
             for rid, role in self._recent(others):
                 s = ctx.state.get(f"rep:{rid}")
-                if (s is None or s["agency"] == agency or s["type"] == "cad.incident" or s["kind"] == "stix"
-                        or role not in SUBJECT_ROLES):
+                if (
+                    s is None
+                    or s["agency"] == agency
+                    or s["type"] == "cad.incident"
+                    or s["kind"] == "stix"
+                    or role not in SUBJECT_ROLES
+                ):
                     continue
                 # Deconfliction tells two agencies once that they hold the same subject; a
                 # further report by either about that subject is not news to the other.
@@ -381,35 +554,83 @@ class CorrelationProcessor(Processor):
                 view = report_view(s, me)
                 if view is not None:
                     label = self._entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
-                    head = [self._report_step(mine, my_view, "") | {"relation": None},
-                            {"kind": kind_word.upper(), "id": ent["entity_id"],
-                             "relation": f"LISTED_AS_{ent['role'].upper()}", "label": label}]
-                    to_me.append(self._hit(ctx, s, view, role, ent["entity_id"], label, ent["match_reason"],
-                                           ent["match_score"], head, True))
+                    head = [
+                        self._report_step(mine, my_view, "") | {"relation": None},
+                        {
+                            "kind": kind_word.upper(),
+                            "id": ent["entity_id"],
+                            "relation": f"LISTED_AS_{ent['role'].upper()}",
+                            "label": label,
+                        },
+                    ]
+                    to_me.append(
+                        self._hit(
+                            ctx,
+                            s,
+                            view,
+                            role,
+                            ent["entity_id"],
+                            label,
+                            ent["match_reason"],
+                            ent["match_score"],
+                            head,
+                            True,
+                        )
+                    )
                 them = Recipient(agency=s["agency"], role="analyst")
                 view_them = report_view(mine, them)
                 their_view = report_view(s, them)
                 assert their_view is not None
                 if view_them is not None and ent["entity_id"] not in to_them.get(s["agency"], {}):
                     label = self._entity_label(s, ent["entity_id"], their_view, kind_word, ent["display"])
-                    head = [self._report_step(s, their_view, "") | {"relation": None},
-                            {"kind": kind_word.upper(), "id": ent["entity_id"],
-                             "relation": f"LISTED_AS_{role.upper()}", "label": label}]
+                    head = [
+                        self._report_step(s, their_view, "") | {"relation": None},
+                        {
+                            "kind": kind_word.upper(),
+                            "id": ent["entity_id"],
+                            "relation": f"LISTED_AS_{role.upper()}",
+                            "label": label,
+                        },
+                    ]
                     to_them.setdefault(s["agency"], {})[ent["entity_id"]] = self._hit(
-                        ctx, mine, view_them, ent["role"], ent["entity_id"], label, ent["match_reason"],
-                        ent["match_score"], head, True)
+                        ctx,
+                        mine,
+                        view_them,
+                        ent["role"],
+                        ent["entity_id"],
+                        label,
+                        ent["match_reason"],
+                        ent["match_score"],
+                        head,
+                        True,
+                    )
         out: list[Record] = []
         if to_me:
             agencies = ", ".join(sorted({h["report_agency"] for h in to_me}))
-            out.append(self._alert(
-                ctx, record, deterministic_id("related", mine["id"], agency), "RELATED_CASE", me, to_me,
-                f"Related case: your {mine['source_id']} shares subjects with records of {agencies}",
-                "Deconfliction: contact the listed agencies before further action on these subjects."))
+            out.append(
+                self._alert(
+                    ctx,
+                    record,
+                    deterministic_id("related", mine["id"], agency),
+                    "RELATED_CASE",
+                    me,
+                    to_me,
+                    f"Related case: your {mine['source_id']} shares subjects with records of {agencies}",
+                    "Deconfliction: contact the listed agencies before further action on these subjects.",
+                )
+            )
         for other, hits in sorted(to_them.items()):
-            out.append(self._alert(
-                ctx, record, deterministic_id("related", mine["id"], other), "RELATED_CASE",
-                Recipient(agency=other, role="analyst"), list(hits.values()),
-                f"Related case: {agency}'s new {KIND_LABEL.get(mine['type'], mine['type'])} {mine['source_id']} "
-                "shares subjects with your records",
-                f"Deconfliction: contact {self._contact(mine)} before further action on these subjects."))
+            out.append(
+                self._alert(
+                    ctx,
+                    record,
+                    deterministic_id("related", mine["id"], other),
+                    "RELATED_CASE",
+                    Recipient(agency=other, role="analyst"),
+                    list(hits.values()),
+                    f"Related case: {agency}'s new {KIND_LABEL.get(mine['type'], mine['type'])} {mine['source_id']} "
+                    "shares subjects with your records",
+                    f"Deconfliction: contact {self._contact(mine)} before further action on these subjects.",
+                )
+            )
         return out

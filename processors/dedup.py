@@ -20,7 +20,6 @@ from argus.records import REPORT_BRANCH, Record
 DROPPED = Counter("argus_dedup_dropped_total", "Reports dedup did not pass on", ["node", "why"])
 
 
-
 def version_of(rtype: str, body: dict) -> str:
     if rtype == "stix":
         return body.get("modified") or body.get("created") or ""

@@ -23,21 +23,41 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from argus.contracts import Context, NodeConfig, Processor
 from argus.normalize import (
-    PersonName, address_key, first_names_compatible, formal_names, geo_key, parse_name,
-    plate_folded, plate_key, soundex, vin_normal, vin_valid,
+    PersonName,
+    address_key,
+    first_names_compatible,
+    formal_names,
+    geo_key,
+    parse_name,
+    plate_folded,
+    plate_key,
+    soundex,
+    vin_normal,
+    vin_valid,
 )
 from argus.records import REPORT_BRANCH, Record, deterministic_id
 
-KIND_OF_STIX = {"identity": "PERSON", "location": "LOCATION", "observed-data": "EVENT",
-                "sighting": "EVENT", "report": "EVENT", "incident": "EVENT", "grouping": "EVENT"}
+KIND_OF_STIX = {
+    "identity": "PERSON",
+    "location": "LOCATION",
+    "observed-data": "EVENT",
+    "sighting": "EVENT",
+    "report": "EVENT",
+    "incident": "EVENT",
+    "grouping": "EVENT",
+}
 
 
 class EntityResolutionConfig(NodeConfig):
-    person_threshold: float = Field(default=0.90, ge=0.5, le=1.0,
-                                    description="Score to match a person when both have a DOB")
-    person_threshold_no_dob: float = Field(default=0.95, ge=0.5, le=1.0,
-                                           description="Name score to match when a DOB is missing "
-                                                       "(and then only a single candidate)")
+    person_threshold: float = Field(
+        default=0.90, ge=0.5, le=1.0, description="Score to match a person when both have a DOB"
+    )
+    person_threshold_no_dob: float = Field(
+        default=0.95,
+        ge=0.5,
+        le=1.0,
+        description="Name score to match when a DOB is missing (and then only a single candidate)",
+    )
     max_candidates: int = Field(default=400, ge=10, description="Per blocking key, newest first")
 
 
@@ -76,16 +96,35 @@ class EntityResolutionProcessor(Processor):
         return eid
 
     @staticmethod
-    def _entity(eid: str, kind: str, subtype: str, display: str, role: str, keys: dict[str, Any],
-                attrs: dict[str, Any], method: str, score: float, reason: str) -> dict[str, Any]:
-        return {"entity_id": eid, "kind": kind, "subtype": subtype, "display": display, "role": role,
-                "keys": {k: str(v) for k, v in keys.items() if v not in (None, "")},
-                "attributes": {k: str(v) for k, v in attrs.items() if v not in (None, "")},
-                "match_method": method, "match_score": round(score, 4), "match_reason": reason}
+    def _entity(
+        eid: str,
+        kind: str,
+        subtype: str,
+        display: str,
+        role: str,
+        keys: dict[str, Any],
+        attrs: dict[str, Any],
+        method: str,
+        score: float,
+        reason: str,
+    ) -> dict[str, Any]:
+        return {
+            "entity_id": eid,
+            "kind": kind,
+            "subtype": subtype,
+            "display": display,
+            "role": role,
+            "keys": {k: str(v) for k, v in keys.items() if v not in (None, "")},
+            "attributes": {k: str(v) for k, v in attrs.items() if v not in (None, "")},
+            "match_method": method,
+            "match_score": round(score, 4),
+            "match_reason": reason,
+        }
 
     # --- vehicles ---------------------------------------------------------------------------
-    def _vehicle_candidates(self, ctx: Context, plate: str | None, state: str | None,
-                            vin: str | None) -> list[tuple[str, str, float]]:
+    def _vehicle_candidates(
+        self, ctx: Context, plate: str | None, state: str | None, vin: str | None
+    ) -> list[tuple[str, str, float]]:
         """(entity id, reason, score) in order of strength: VIN, plate+state, plate alone."""
         out: list[tuple[str, str, float]] = []
         if vin and vin_valid(vin):
@@ -106,8 +145,7 @@ class EntityResolutionProcessor(Processor):
                     out.append((ids.pop(), f"{shown}; state missing, one vehicle on file with it", 0.9))
         return out
 
-    def _vehicle(self, ctx: Context, v: dict[str, Any], record_id: str,
-                 merges: list[dict[str, Any]]) -> dict[str, Any]:
+    def _vehicle(self, ctx: Context, v: dict[str, Any], record_id: str, merges: list[dict[str, Any]]) -> dict[str, Any]:
         vin = vin_normal(v.get("vin"))
         good_vin = vin if vin and vin_valid(vin) else None
         state = v.get("plate_state")
@@ -118,7 +156,11 @@ class EntityResolutionProcessor(Processor):
             cands = [c for c in cands if ctx.state.get(f"vv:{c[0]}") in (None, good_vin)]
         note = "" if not vin or good_vin else f"; VIN {vin} fails its check digit, not used to match"
         if not cands:
-            eid = deterministic_id("vehicle", good_vin) if good_vin else deterministic_id("vehicle", state or "??", pk or "")
+            eid = (
+                deterministic_id("vehicle", good_vin)
+                if good_vin
+                else deterministic_id("vehicle", state or "??", pk or "")
+            )
             method, score, reason = "new", 1.0, "no vehicle on file with this VIN or plate" + note
         else:
             eid, reason, score = cands[0]
@@ -126,8 +168,14 @@ class EntityResolutionProcessor(Processor):
             reason += note
             for other, why, sc in cands[1:]:
                 if other != eid:
-                    merges.append({"survivor_id": eid, "merged_id": other, "score": sc,
-                                   "reason": f"record {record_id}: {reason} and {why}"})
+                    merges.append(
+                        {
+                            "survivor_id": eid,
+                            "merged_id": other,
+                            "score": sc,
+                            "reason": f"record {record_id}: {reason} and {why}",
+                        }
+                    )
                     ctx.state.put(f"alias:{other}", eid)
         if good_vin:
             ctx.state.put(f"vin:{good_vin}", eid)
@@ -136,14 +184,28 @@ class EntityResolutionProcessor(Processor):
             if state:
                 ctx.state.put(f"pl:{state}:{pk}", eid)
             ctx.state.put(f"pn:{pk}", _add(ctx.state.get(f"pn:{pk}"), eid, 16))
-        desc = " ".join(x for x in (_s(v.get("colour")), _s(v.get("year")), _s(v.get("make")),
-                                    _s(v.get("model"))) if x)
+        desc = " ".join(x for x in (_s(v.get("colour")), _s(v.get("year")), _s(v.get("make")), _s(v.get("model"))) if x)
         plate_txt = f"{state or '??'} {pk}" if pk else f"VIN {vin}"
-        return self._entity(eid, "OBJECT", "vehicle", f"{plate_txt} {desc}".strip(), v["role"],
-                            {"plate_key": pk, "plate_state": state, "vin": good_vin},
-                            {"plate": v.get("plate"), "plate_state": state, "vin": vin,
-                             "year": v.get("year"), "make": v.get("make"), "model": v.get("model"),
-                             "colour": v.get("colour")}, method, score, reason)
+        return self._entity(
+            eid,
+            "OBJECT",
+            "vehicle",
+            f"{plate_txt} {desc}".strip(),
+            v["role"],
+            {"plate_key": pk, "plate_state": state, "vin": good_vin},
+            {
+                "plate": v.get("plate"),
+                "plate_state": state,
+                "vin": vin,
+                "year": v.get("year"),
+                "make": v.get("make"),
+                "model": v.get("model"),
+                "colour": v.get("colour"),
+            },
+            method,
+            score,
+            reason,
+        )
 
     # --- persons ----------------------------------------------------------------------------
     @staticmethod
@@ -167,7 +229,7 @@ class EntityResolutionProcessor(Processor):
         else:
             first_sim = JaroWinkler.similarity(n.first, first) if n.first and first else 0.5
             fwhy = f"given names {n.first}/{first} similar ({first_sim:.2f})"
-        name = (0.55 * last_sim + 0.45 * first_sim)
+        name = 0.55 * last_sim + 0.45 * first_sim
         lwhy = "same surname" if last_sim == 1.0 else f"surnames {n.last}/{last} similar ({last_sim:.2f})"
         if dob and pdob:
             if dob == pdob:
@@ -181,8 +243,9 @@ class EntityResolutionProcessor(Processor):
             return 0.8 * name + 0.2 * d, name, f"{lwhy}, {fwhy}, {dwhy}"
         return name, name, f"{lwhy}, {fwhy}, DOB missing on one side"
 
-    def _person_candidates(self, ctx: Context, n: PersonName, dob: str | None,
-                           sex: str | None) -> tuple[list[tuple[float, str, str, bool]], dict[str, bool]]:
+    def _person_candidates(
+        self, ctx: Context, n: PersonName, dob: str | None, sex: str | None
+    ) -> tuple[list[tuple[float, str, str, bool]], dict[str, bool]]:
         """Candidates passing the thresholds, best first, and whether each has a DOB on file."""
         cap = self.config.max_candidates
         seen: set[str] = set()
@@ -203,14 +266,19 @@ class EntityResolutionProcessor(Processor):
                 score, name_score, why = r
                 both_dob = bool(dob and prof[3])
                 has_dob[e] = bool(prof[3])
-                ok = score >= self.config.person_threshold if both_dob else name_score >= self.config.person_threshold_no_dob
+                ok = (
+                    score >= self.config.person_threshold
+                    if both_dob
+                    else name_score >= self.config.person_threshold_no_dob
+                )
                 if ok:
                     scored.append((score, e, why, both_dob))
         scored.sort(key=lambda x: (-x[0], x[1]))
         return scored, has_dob
 
-    def _pick_person(self, scored: list[tuple[float, str, str, bool]],
-                     has_dob: dict[str, bool]) -> tuple[float, str, str] | None:
+    def _pick_person(
+        self, scored: list[tuple[float, str, str, bool]], has_dob: dict[str, bool]
+    ) -> tuple[float, str, str] | None:
         """Evidence order: a candidate whose DOB agrees beats any name-only candidate. On the
         name alone (one side has no DOB) only an unambiguous candidate is taken, judged first
         among entities whose DOB is known, then among those without one; ambiguity makes a new
@@ -244,18 +312,31 @@ class EntityResolutionProcessor(Processor):
             score, eid, reason = picked
             method = "exact" if score >= 0.999 else "fuzzy"
             old = ctx.state.get(f"p:{eid}")
-            prof = [old[0], old[1] if len(old[1]) >= len(n.first) else n.first, old[2] or n.middle,
-                    old[3] or dob, old[4] or sex]
+            prof = [
+                old[0],
+                old[1] if len(old[1]) >= len(n.first) else n.first,
+                old[2] or n.middle,
+                old[3] or dob,
+                old[4] or sex,
+            ]
         if prof != ctx.state.get(f"p:{eid}"):
             ctx.state.put(f"p:{eid}", prof)
         for b in self._blocks(PersonName(prof[0], prof[1], prof[2]), prof[3]) + self._blocks(n, dob):
             lst = ctx.state.get(b)
             if not lst or lst[-1] != eid:
                 ctx.state.put(b, _add(lst, eid, 4 * self.config.max_candidates))
-        return self._entity(eid, "PERSON", "person", n.display, p["role"],
-                            {"name_key": n.key, "dob": dob, "soundex": soundex(n.last)},
-                            {"name": p["name"], "dob": dob, "sex": sex, "race": p.get("race")},
-                            method, score, reason)
+        return self._entity(
+            eid,
+            "PERSON",
+            "person",
+            n.display,
+            p["role"],
+            {"name_key": n.key, "dob": dob, "soundex": soundex(n.last)},
+            {"name": p["name"], "dob": dob, "sex": sex, "race": p.get("race")},
+            method,
+            score,
+            reason,
+        )
 
     # --- locations, events --------------------------------------------------------------------
     def _location(self, ctx: Context, loc: dict[str, Any]) -> dict[str, Any]:
@@ -274,10 +355,18 @@ class EntityResolutionProcessor(Processor):
             ctx.state.put(f"addr:{ak}", eid)
         if gk and ctx.state.get(f"geo:{gk}") is None:
             ctx.state.put(f"geo:{gk}", eid)
-        return self._entity(eid, "LOCATION", "address", loc.get("address") or gk or "", loc["role"],
-                            {"address_key": ak, "geo": gk},
-                            {"address": loc.get("address"), "lat": loc.get("lat"), "lon": loc.get("lon")},
-                            method, 1.0, reason)
+        return self._entity(
+            eid,
+            "LOCATION",
+            "address",
+            loc.get("address") or gk or "",
+            loc["role"],
+            {"address_key": ak, "geo": gk},
+            {"address": loc.get("address"), "lat": loc.get("lat"), "lon": loc.get("lon")},
+            method,
+            1.0,
+            reason,
+        )
 
     def _report(self, record: Record, ctx: Context) -> Record:
         env, body = record.envelope, record.body
@@ -289,18 +378,38 @@ class EntityResolutionProcessor(Processor):
         event_id = deterministic_id("event", agency, rtype, source_id)
         when = body.get("occurred_at") or body.get("received_at")
         title = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR"}[rtype]
-        entities = [self._entity(event_id, "EVENT", subtype, f"{title} {agency} {source_id}", "report",
-                                 {"agency": agency, "source_id": source_id},
-                                 {"occurred_at": when.isoformat() if when else None,
-                                  "offenses": ",".join(body.get("offenses", [])) or None,
-                                  "behavior": body.get("behavior"), "call_type": body.get("call_type")},
-                                 "deterministic", 1.0, "event id from agency and report id")]
+        entities = [
+            self._entity(
+                event_id,
+                "EVENT",
+                subtype,
+                f"{title} {agency} {source_id}",
+                "report",
+                {"agency": agency, "source_id": source_id},
+                {
+                    "occurred_at": when.isoformat() if when else None,
+                    "offenses": ",".join(body.get("offenses", [])) or None,
+                    "behavior": body.get("behavior"),
+                    "call_type": body.get("call_type"),
+                },
+                "deterministic",
+                1.0,
+                "event id from agency and report id",
+            )
+        ]
         links: list[dict[str, Any]] = []
         merges: list[dict[str, Any]] = []
 
         def link(src: str, rel: str, dst: str, why: str) -> None:
-            links.append({"link_id": deterministic_id("link", src, rel, dst), "from_id": src,
-                          "to_id": dst, "relation": rel, "reason": why})
+            links.append(
+                {
+                    "link_id": deterministic_id("link", src, rel, dst),
+                    "from_id": src,
+                    "to_id": dst,
+                    "relation": rel,
+                    "reason": why,
+                }
+            )
 
         where = f"{title} {source_id}"
         for i, p in enumerate(body.get("persons", [])):
@@ -319,14 +428,35 @@ class EntityResolutionProcessor(Processor):
         series = body.get("series_id")
         if series:
             sid = deterministic_id("series", series.upper())
-            entities.append(self._entity(sid, "EVENT", "series", f"series {series}", "series",
-                                         {"series_id": series.upper()}, {}, "deterministic", 1.0,
-                                         "series id as assigned by the investigating agency"))
+            entities.append(
+                self._entity(
+                    sid,
+                    "EVENT",
+                    "series",
+                    f"series {series}",
+                    "series",
+                    {"series_id": series.upper()},
+                    {},
+                    "deterministic",
+                    1.0,
+                    "series id as assigned by the investigating agency",
+                )
+            )
             link(event_id, "PART_OF_SERIES", sid, f"{where} is assigned to series {series}")
-        return Record({"envelope": env, "body": {
-            "report": record.body if isinstance(record.body, tuple) else (REPORT_BRANCH[rtype], body),
-            "event_id": event_id, "entities": entities, "links": links, "merges": merges}},
-            key=rid, topic="resolved.v1")
+        return Record(
+            {
+                "envelope": env,
+                "body": {
+                    "report": record.body if isinstance(record.body, tuple) else (REPORT_BRANCH[rtype], body),
+                    "event_id": event_id,
+                    "entities": entities,
+                    "links": links,
+                    "merges": merges,
+                },
+            },
+            key=rid,
+            topic="resolved.v1",
+        )
 
     def _stix(self, record: Record) -> Record:
         env, body = record.envelope, record.body
@@ -337,29 +467,71 @@ class EntityResolutionProcessor(Processor):
             src, dst = obj.get("source_ref"), obj.get("target_ref")
             if src and dst:
                 rel = str(obj.get("relationship_type", "related-to")).upper().replace("-", "_")
-                links.append({"link_id": deterministic_id("link", src, rel, dst), "from_id": src, "to_id": dst,
-                              "relation": rel, "reason": f"STIX relationship {sid}"})
+                links.append(
+                    {
+                        "link_id": deterministic_id("link", src, rel, dst),
+                        "from_id": src,
+                        "to_id": dst,
+                        "relation": rel,
+                        "reason": f"STIX relationship {sid}",
+                    }
+                )
         elif stype == "sighting":
             for ref in obj.get("observed_data_refs", []) or []:
-                links.append({"link_id": deterministic_id("link", sid, "OBSERVED", ref), "from_id": sid,
-                              "to_id": ref, "relation": "OBSERVED", "reason": f"STIX sighting {sid}"})
+                links.append(
+                    {
+                        "link_id": deterministic_id("link", sid, "OBSERVED", ref),
+                        "from_id": sid,
+                        "to_id": ref,
+                        "relation": "OBSERVED",
+                        "reason": f"STIX sighting {sid}",
+                    }
+                )
             if obj.get("sighting_of_ref"):
                 ref = obj["sighting_of_ref"]
-                links.append({"link_id": deterministic_id("link", sid, "SIGHTING_OF", ref), "from_id": sid,
-                              "to_id": ref, "relation": "SIGHTING_OF", "reason": f"STIX sighting {sid}"})
+                links.append(
+                    {
+                        "link_id": deterministic_id("link", sid, "SIGHTING_OF", ref),
+                        "from_id": sid,
+                        "to_id": ref,
+                        "relation": "SIGHTING_OF",
+                        "reason": f"STIX sighting {sid}",
+                    }
+                )
         if stype != "relationship":
             kind = KIND_OF_STIX.get(stype, "OBJECT")
             if stype == "identity" and obj.get("identity_class") not in (None, "individual"):
                 kind = "OBJECT"
             label = obj.get("name") or obj.get("value") or sid
             ext = [r.get("external_id") for r in obj.get("external_references", []) if r.get("external_id")]
-            entities.append(self._entity(sid, kind, stype, str(label)[:200], "stix",
-                                         {"stix_id": sid, "external_id": ext[0] if ext else None},
-                                         {"modified": body.get("modified")}, "deterministic", 1.0,
-                                         "STIX identifier"))
-        return Record({"envelope": env, "body": {"report": ("argus.StixObject", body), "event_id": sid,
-                                                 "entities": entities, "links": links, "merges": []}},
-                      key=env["id"], topic="resolved.v1")
+            entities.append(
+                self._entity(
+                    sid,
+                    kind,
+                    stype,
+                    str(label)[:200],
+                    "stix",
+                    {"stix_id": sid, "external_id": ext[0] if ext else None},
+                    {"modified": body.get("modified")},
+                    "deterministic",
+                    1.0,
+                    "STIX identifier",
+                )
+            )
+        return Record(
+            {
+                "envelope": env,
+                "body": {
+                    "report": ("argus.StixObject", body),
+                    "event_id": sid,
+                    "entities": entities,
+                    "links": links,
+                    "merges": [],
+                },
+            },
+            key=env["id"],
+            topic="resolved.v1",
+        )
 
     # --- field queries (lookup only) -----------------------------------------------------------
     def _query(self, record: Record, ctx: Context) -> Record:
@@ -373,22 +545,46 @@ class EntityResolutionProcessor(Processor):
                     continue
                 seen.add(eid)
                 pk = plate_key(q.get("plate"))
-                matches.append(self._entity(eid, "OBJECT", "vehicle", f"{q.get('plate_state') or '??'} {pk}",
-                                            "queried", {"plate_key": pk, "vin": vin}, {},
-                                            "exact" if score >= 1.0 else "fuzzy", score, why))
+                matches.append(
+                    self._entity(
+                        eid,
+                        "OBJECT",
+                        "vehicle",
+                        f"{q.get('plate_state') or '??'} {pk}",
+                        "queried",
+                        {"plate_key": pk, "vin": vin},
+                        {},
+                        "exact" if score >= 1.0 else "fuzzy",
+                        score,
+                        why,
+                    )
+                )
         else:
             n = parse_name(q["name"])
             scored, has_dob = self._person_candidates(ctx, n, q.get("dob"), None)
             picked = self._pick_person(scored, has_dob)
             # A name and DOB may fit several people on file (a field query shows them all); a
             # name alone is shown only when it is unambiguous.
-            chosen = ([(s, e, w) for s, e, w, both in scored[:3] if both] if q.get("dob") else [])
+            chosen = [(s, e, w) for s, e, w, both in scored[:3] if both] if q.get("dob") else []
             if not chosen and picked:
                 chosen = [picked]
             for score, eid, why in chosen:
-                matches.append(self._entity(eid, "PERSON", "person", n.display, "queried",
-                                            {"name_key": n.key, "dob": q.get("dob")}, {},
-                                            "exact" if score >= 0.999 else "fuzzy", score, why))
-        return Record({"envelope": record.envelope, "body": {"query": q, "matches": matches}},
-                      key=record.key, topic="query_resolved.v1")
-
+                matches.append(
+                    self._entity(
+                        eid,
+                        "PERSON",
+                        "person",
+                        n.display,
+                        "queried",
+                        {"name_key": n.key, "dob": q.get("dob")},
+                        {},
+                        "exact" if score >= 0.999 else "fuzzy",
+                        score,
+                        why,
+                    )
+                )
+        return Record(
+            {"envelope": record.envelope, "body": {"query": q, "matches": matches}},
+            key=record.key,
+            topic="query_resolved.v1",
+        )

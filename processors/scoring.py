@@ -23,8 +23,9 @@ def level(score: float) -> str:
     return "HIGH" if score >= 70 else "MEDIUM" if score >= 40 else "LOW"
 
 
-def score_hit(summary: dict[str, Any], role: str, match_score: float, now: datetime,
-              series_size: int, other_agency: bool) -> tuple[float, list[str]]:
+def score_hit(
+    summary: dict[str, Any], role: str, match_score: float, now: datetime, series_size: int, other_agency: bool
+) -> tuple[float, list[str]]:
     points = 0.0
     reasons: list[str] = []
     offs = summary.get("offenses") or []
@@ -42,8 +43,9 @@ def score_hit(summary: dict[str, Any], role: str, match_score: float, now: datet
     rel, val = summary.get("reliability", "F"), summary.get("validity", 6)
     ev = RELIABILITY_POINTS.get(rel, 0) + VALIDITY_POINTS.get(val, 0)
     points += ev
-    reasons.append(f"+{ev} source {rel} ({RELIABILITY_TEXT.get(rel, '?')}), content {val} "
-                   f"({VALIDITY_TEXT.get(val, '?')})")
+    reasons.append(
+        f"+{ev} source {rel} ({RELIABILITY_TEXT.get(rel, '?')}), content {val} ({VALIDITY_TEXT.get(val, '?')})"
+    )
     when = summary.get("occurred_at")
     if when:
         age = (now - datetime.fromisoformat(when)).total_seconds() / 86400

@@ -36,16 +36,32 @@ class GraphSink(Sink):
             props["keys"] = e["keys"]
             if e["kind"] == "EVENT" and e["subtype"] != "series":
                 props.update(agency=agency, tlp=tlp, record_id=rid)
-            self._nodes[e["entity_id"]] = {"id": e["entity_id"], "kind": e["kind"], "subtype": e["subtype"],
-                                           "label": e["display"], "props": props}
-            self._sources.append({"entity_id": e["entity_id"], "record_id": rid, "agency": agency,
-                                  "tlp": tlp, "method": e["match_method"], "score": e["match_score"],
-                                  "reason": e["match_reason"]})
+            self._nodes[e["entity_id"]] = {
+                "id": e["entity_id"],
+                "kind": e["kind"],
+                "subtype": e["subtype"],
+                "label": e["display"],
+                "props": props,
+            }
+            self._sources.append(
+                {
+                    "entity_id": e["entity_id"],
+                    "record_id": rid,
+                    "agency": agency,
+                    "tlp": tlp,
+                    "method": e["match_method"],
+                    "score": e["match_score"],
+                    "reason": e["match_reason"],
+                }
+            )
         for link in body["links"]:
-            self._edges[link["link_id"]] = {"id": link["link_id"], "src": link["from_id"], "dst": link["to_id"],
-                                            "rel": link["relation"],
-                                            "props": {"reason": link["reason"], "record_id": rid,
-                                                      "agency": agency, "tlp": tlp}}
+            self._edges[link["link_id"]] = {
+                "id": link["link_id"],
+                "src": link["from_id"],
+                "dst": link["to_id"],
+                "rel": link["relation"],
+                "props": {"reason": link["reason"], "record_id": rid, "agency": agency, "tlp": tlp},
+            }
 
     def _drain(self) -> None:
         if self._nodes:

@@ -35,18 +35,26 @@ class SearchSink(Sink):
             source_id = rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id")
             when = (rep.get("occurred_at") or rep.get("received_at")).isoformat()
             text = rep.get("narrative", "")
-        mentions = " ".join(e["display"] + " " + " ".join(e["keys"].values()) for e in ents
-                            if e["kind"] != "EVENT")
+        mentions = " ".join(e["display"] + " " + " ".join(e["keys"].values()) for e in ents if e["kind"] != "EVENT")
         loc = next((e["attributes"] for e in ents if e["kind"] == "LOCATION" and "lat" in e["attributes"]), None)
         self._docs[env["id"]] = {
-            "id": env["id"], "kind": rtype, "agency": env["source_agency"], "tlp": env["tlp"],
-            "occurred_at": when, "title": f"{TITLES.get(rtype, rtype)} {env['source_agency']} {source_id}",
+            "id": env["id"],
+            "kind": rtype,
+            "agency": env["source_agency"],
+            "tlp": env["tlp"],
+            "occurred_at": when,
+            "title": f"{TITLES.get(rtype, rtype)} {env['source_agency']} {source_id}",
             "text": f"{text}\n{mentions}",
-            "lat": float(loc["lat"]) if loc else None, "lon": float(loc["lon"]) if loc else None,
-            "fields": {"source_id": source_id, "event_id": body["event_id"],
-                       "offenses": rep.get("offenses", []), "series_id": rep.get("series_id"),
-                       "criminal_intelligence": env["criminal_intelligence"],
-                       "entities": [e["entity_id"] for e in ents]},
+            "lat": float(loc["lat"]) if loc else None,
+            "lon": float(loc["lon"]) if loc else None,
+            "fields": {
+                "source_id": source_id,
+                "event_id": body["event_id"],
+                "offenses": rep.get("offenses", []),
+                "series_id": rep.get("series_id"),
+                "criminal_intelligence": env["criminal_intelligence"],
+                "entities": [e["entity_id"] for e in ents],
+            },
         }
 
     def flush(self) -> None:

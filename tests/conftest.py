@@ -22,13 +22,31 @@ def ago(**kw: Any) -> str:
 
 def rms_raw(**over: Any) -> dict[str, Any]:
     base = {
-        "report_id": "RPT-2026-0412", "agency": "CA0190000", "tlp": "TLP:AMBER", "reliability": "B",
-        "validity": 2, "offenses": ["120"], "occurred_at": ago(days=3), "series_id": "ROB-2026-014",
-        "case_owner": "Det. M. Alvarez #4411", "narrative": "Armed robbery; fled in grey Civic 8ABC123.",
-        "persons": [{"role": "suspect", "name": "SMITH, JONATHAN A", "dob": "1991-04-02", "sex": "M", "race": "W"},
-                    {"role": "suspect", "name": "REYES, MARCUS", "dob": "1994-11-19", "sex": "M", "race": "H"}],
-        "vehicles": [{"role": "suspect", "plate": "8ABC123", "state": "CA", "make": "HOND", "model": "CIVIC",
-                      "colour": "GRY", "year": 2014}],
+        "report_id": "RPT-2026-0412",
+        "agency": "CA0190000",
+        "tlp": "TLP:AMBER",
+        "reliability": "B",
+        "validity": 2,
+        "offenses": ["120"],
+        "occurred_at": ago(days=3),
+        "series_id": "ROB-2026-014",
+        "case_owner": "Det. M. Alvarez #4411",
+        "narrative": "Armed robbery; fled in grey Civic 8ABC123.",
+        "persons": [
+            {"role": "suspect", "name": "SMITH, JONATHAN A", "dob": "1991-04-02", "sex": "M", "race": "W"},
+            {"role": "suspect", "name": "REYES, MARCUS", "dob": "1994-11-19", "sex": "M", "race": "H"},
+        ],
+        "vehicles": [
+            {
+                "role": "suspect",
+                "plate": "8ABC123",
+                "state": "CA",
+                "make": "HOND",
+                "model": "CIVIC",
+                "colour": "GRY",
+                "year": 2014,
+            }
+        ],
         "locations": [{"role": "offense", "address": "2200 W Shaw Ave, Fresno, CA", "lat": 36.8083, "lon": -119.8269}],
     }
     base.update(over)
@@ -36,8 +54,16 @@ def rms_raw(**over: Any) -> dict[str, Any]:
 
 
 def query_raw(**over: Any) -> dict[str, Any]:
-    base = {"query_id": "Q-1", "agency": "CA0430000", "officer_id": "4471", "unit_id": "2A31",
-            "plate": "8-ABC 123", "state": "CA", "reason": "traffic stop", "issued_at": ago(seconds=1)}
+    base = {
+        "query_id": "Q-1",
+        "agency": "CA0430000",
+        "officer_id": "4471",
+        "unit_id": "2A31",
+        "plate": "8-ABC 123",
+        "state": "CA",
+        "reason": "traffic stop",
+        "issued_at": ago(seconds=1),
+    }
     base.update(over)
     return base
 

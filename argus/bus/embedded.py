@@ -96,8 +96,7 @@ class EmbeddedBus(Bus):
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Message]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT off, key, value, ts FROM log WHERE topic=? AND part=? AND off>=? "
-                "ORDER BY off LIMIT ?",
+                "SELECT off, key, value, ts FROM log WHERE topic=? AND part=? AND off>=? ORDER BY off LIMIT ?",
                 (topic, partition, offset, limit),
             ).fetchall()
         return [Message(topic, partition, o, k, v, ts) for o, k, v, ts in rows]
@@ -107,9 +106,7 @@ class EmbeddedBus(Bus):
         if not self.read_only and key in self._ends:
             return self._ends[key]
         with self._lock:
-            (mx,) = self._db.execute(
-                "SELECT MAX(off) FROM log WHERE topic=? AND part=?", (topic, partition)
-            ).fetchone()
+            (mx,) = self._db.execute("SELECT MAX(off) FROM log WHERE topic=? AND part=?", (topic, partition)).fetchone()
         end = 0 if mx is None else mx + 1
         if not self.read_only:
             self._ends[key] = end
@@ -155,7 +152,9 @@ class EmbeddedBus(Bus):
                     if puts:
                         db.executemany(
                             "INSERT INTO state(node, k, v) VALUES(?,?,?) "
-                            "ON CONFLICT(node, k) DO UPDATE SET v=excluded.v", puts)
+                            "ON CONFLICT(node, k) DO UPDATE SET v=excluded.v",
+                            puts,
+                        )
                     if dels:
                         db.executemany("DELETE FROM state WHERE node=? AND k=?", dels)
                 db.execute("COMMIT")
@@ -167,10 +166,7 @@ class EmbeddedBus(Bus):
 
     def load_state(self, node: str) -> dict[str, Any]:
         with self._lock:
-            return {
-                k: orjson.loads(v)
-                for k, v in self._db.execute("SELECT k, v FROM state WHERE node=?", (node,))
-            }
+            return {k: orjson.loads(v) for k, v in self._db.execute("SELECT k, v FROM state WHERE node=?", (node,))}
 
     def register_schema(self, schema_id: int, subject: str, canonical: str) -> None:
         with self._lock:

@@ -258,16 +258,34 @@ class EmbeddedRuntime:
         self.bus.commit(Commit(appends=[(topic, key, data)]))
 
     # --- the three kinds of unit -------------------------------------------------------------
-    def _dead_letter(self, commit: Commit, host: Host, *, reason: str, error_type: str,
-                     original: bytes, topic: str | None = None, partition: int = -1,
-                     offset: int = -1, source: str | None = None, attempts: int = 1) -> None:
+    def _dead_letter(
+        self,
+        commit: Commit,
+        host: Host,
+        *,
+        reason: str,
+        error_type: str,
+        original: bytes,
+        topic: str | None = None,
+        partition: int = -1,
+        offset: int = -1,
+        source: str | None = None,
+        attempts: int = 1,
+    ) -> None:
         dlq = self.topo.dead_letter_topic
         where = source if source is not None else f"{topic}/{partition}/{offset}"
         value = {
             "id": deterministic_id("deadletter", host.name, where),
-            "node": host.name, "topic": topic, "partition": partition, "offset": offset,
-            "source": source, "reason": reason[:4000], "error_type": error_type,
-            "attempts": attempts, "original": original, "failed_at": host.ctx.now(),
+            "node": host.name,
+            "topic": topic,
+            "partition": partition,
+            "offset": offset,
+            "source": source,
+            "reason": reason[:4000],
+            "error_type": error_type,
+            "attempts": attempts,
+            "original": original,
+            "failed_at": host.ctx.now(),
         }
         commit.appends.append((dlq, host.name, self.schemas.encode(self._topic_schema[dlq], value)))
         metrics.DEAD_LETTERS.labels(host.name).inc()
@@ -275,7 +293,6 @@ class EmbeddedRuntime:
 
     def _encode_outputs(self, host: Host, outs: list[Record]) -> list[tuple[str, str | None, bytes]]:
         encoded = []
-        outputs = host.model.outputs
         for out in outs:
             topic = self._route(host, out.topic)
             encoded.append((topic, out.key, self.schemas.encode(self._topic_schema[topic], out.value)))
@@ -292,8 +309,9 @@ class EmbeddedRuntime:
         for t in outputs:
             if self._topic_schema[t].name == target:
                 return t
-        raise SchemaError(f"{host.name} emitted to {target!r}, which is neither one of its outputs "
-                          f"{outputs} nor the schema of one")
+        raise SchemaError(
+            f"{host.name} emitted to {target!r}, which is neither one of its outputs {outputs} nor the schema of one"
+        )
 
     def _finish(self, host: Host, commit: Commit, started: float) -> None:
         assert self.bus is not None
@@ -329,15 +347,26 @@ class EmbeddedRuntime:
                     break
                 count += 1
                 if isinstance(item, DeadLetterRecord):
-                    self._dead_letter(commit, host, reason=item.reason, error_type="InvalidRecord",
-                                      original=item.original, source=item.source)
+                    self._dead_letter(
+                        commit,
+                        host,
+                        reason=item.reason,
+                        error_type="InvalidRecord",
+                        original=item.original,
+                        source=item.source,
+                    )
                     continue
                 try:
                     commit.appends.extend(self._encode_outputs(host, [item]))
                 except SchemaError as exc:
-                    self._dead_letter(commit, host, reason=str(exc), error_type="SchemaError",
-                                      original=repr(item.value).encode()[:65536],
-                                      source=item.key or "")
+                    self._dead_letter(
+                        commit,
+                        host,
+                        reason=str(exc),
+                        error_type="SchemaError",
+                        original=repr(item.value).encode()[:65536],
+                        source=item.key or "",
+                    )
         except Exception as exc:  # the source itself failed (unreadable file, ...)
             metrics.ERRORS.labels(host.name).inc()
             log.error("connector %s failed: %s; retrying in %.1fs", host.name, exc, host.poll_interval)
@@ -383,12 +412,18 @@ class EmbeddedRuntime:
             try:
                 value = self.schemas.decode(msg.value, reader)
             except SchemaError as exc:
-                self._dead_letter(commit, host, reason=str(exc), error_type="SchemaError",
-                                  original=msg.value, topic=topic, partition=msg.partition,
-                                  offset=msg.offset)
+                self._dead_letter(
+                    commit,
+                    host,
+                    reason=str(exc),
+                    error_type="SchemaError",
+                    original=msg.value,
+                    topic=topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                )
                 continue
-            rec = Record(value, key=msg.key, topic=topic, partition=msg.partition,
-                         offset=msg.offset, raw=msg.value)
+            rec = Record(value, key=msg.key, topic=topic, partition=msg.partition, offset=msg.offset, raw=msg.value)
             attempt = 0
             while True:
                 attempt += 1
@@ -409,10 +444,17 @@ class EmbeddedRuntime:
                     host.state.end_record(False)
                     metrics.ERRORS.labels(host.name).inc()
                     if attempt > policy.retries or isinstance(exc, SchemaError):
-                        self._dead_letter(commit, host, reason=f"{type(exc).__name__}: {exc}",
-                                          error_type=type(exc).__name__, original=msg.value,
-                                          topic=topic, partition=msg.partition,
-                                          offset=msg.offset, attempts=attempt)
+                        self._dead_letter(
+                            commit,
+                            host,
+                            reason=f"{type(exc).__name__}: {exc}",
+                            error_type=type(exc).__name__,
+                            original=msg.value,
+                            topic=topic,
+                            partition=msg.partition,
+                            offset=msg.offset,
+                            attempts=attempt,
+                        )
                         break
                     time.sleep(min(policy.backoff_ms * 2 ** (attempt - 1), policy.max_backoff_ms) / 1000)
         if is_sink:
@@ -464,8 +506,9 @@ class EmbeddedRuntime:
                 metrics.ERRORS.labels(host.name).inc()
                 if failures > host.model.error_policy.retries:
                     raise NodeFailure(f"sink {host.name} cannot flush: {exc}") from exc
-                time.sleep(min(host.model.error_policy.backoff_ms * 2 ** failures,
-                               host.model.error_policy.max_backoff_ms) / 1000)
+                time.sleep(
+                    min(host.model.error_policy.backoff_ms * 2**failures, host.model.error_policy.max_backoff_ms) / 1000
+                )
 
     # --- inspection -------------------------------------------------------------------------
     def lag(self) -> dict[tuple[str, str], int]:
@@ -484,8 +527,9 @@ class EmbeddedRuntime:
         return read_topic(self.bus, self.schemas, topic, self._topic_schema[topic])
 
 
-def read_topic(bus: Bus, schemas: SchemaSet, topic: str, reader: TopicSchema | None = None,
-               start: dict[int, int] | None = None) -> list[Record]:
+def read_topic(
+    bus: Bus, schemas: SchemaSet, topic: str, reader: TopicSchema | None = None, start: dict[int, int] | None = None
+) -> list[Record]:
     out = []
     for p in range(bus.partitions(topic)):
         off = (start or {}).get(p, 0)
@@ -494,7 +538,15 @@ def read_topic(bus: Bus, schemas: SchemaSet, topic: str, reader: TopicSchema | N
             if not msgs:
                 break
             for m in msgs:
-                out.append(Record(schemas.decode(m.value, reader), key=m.key, topic=topic,
-                                  partition=p, offset=m.offset, raw=m.value))
+                out.append(
+                    Record(
+                        schemas.decode(m.value, reader),
+                        key=m.key,
+                        topic=topic,
+                        partition=p,
+                        offset=m.offset,
+                        raw=m.value,
+                    )
+                )
             off = msgs[-1].offset + 1
     return out

@@ -28,8 +28,19 @@ FULL = "full"
 AMBER_VIEW = "amber"
 EXISTENCE = "existence"
 
-ALL_FIELDS = ("offenses", "series_id", "occurred_at", "ratings", "vehicles", "persons",
-              "person_names", "person_dobs", "locations", "narrative", "case_owner")
+ALL_FIELDS = (
+    "offenses",
+    "series_id",
+    "occurred_at",
+    "ratings",
+    "vehicles",
+    "persons",
+    "person_names",
+    "person_dobs",
+    "locations",
+    "narrative",
+    "case_owner",
+)
 AMBER_WITHHELD = ("narrative", "person_names", "person_dobs", "locations")
 
 
@@ -62,9 +73,7 @@ def report_view(summary: dict[str, Any], recipient: Recipient) -> ReportView | N
     if tlp is Tlp.RED:
         return None
     if tlp is Tlp.AMBER_STRICT or "NO_FURTHER_DISSEMINATION" in summary.get("handling", ()):
-        return ReportView(EXISTENCE, frozenset({"case_owner"}),
-                          [f for f in ALL_FIELDS if f != "case_owner"])
+        return ReportView(EXISTENCE, frozenset({"case_owner"}), [f for f in ALL_FIELDS if f != "case_owner"])
     if tlp is Tlp.AMBER:
-        return ReportView(AMBER_VIEW, frozenset(f for f in ALL_FIELDS if f not in AMBER_WITHHELD),
-                          list(AMBER_WITHHELD))
+        return ReportView(AMBER_VIEW, frozenset(f for f in ALL_FIELDS if f not in AMBER_WITHHELD), list(AMBER_WITHHELD))
     return ReportView(FULL, frozenset(ALL_FIELDS))

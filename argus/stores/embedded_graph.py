@@ -57,8 +57,10 @@ class EmbeddedGraphStore(GraphStore):
             "INSERT INTO edges(id, src, dst, rel, props) VALUES(?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET src=excluded.src, dst=excluded.dst, rel=excluded.rel, "
             "props=excluded.props",
-            [(e["id"], self._canon(e["src"]), self._canon(e["dst"]), e["rel"], orjson.dumps(e["props"]))
-             for e in edges],
+            [
+                (e["id"], self._canon(e["src"]), self._canon(e["dst"]), e["rel"], orjson.dumps(e["props"]))
+                for e in edges
+            ],
         )
 
     def add_sources(self, rows: list[SourceRow]) -> None:
@@ -67,8 +69,10 @@ class EmbeddedGraphStore(GraphStore):
             "VALUES(?,?,?,?,?,?,?) ON CONFLICT(entity_id, record_id) DO UPDATE SET "
             "agency=excluded.agency, tlp=excluded.tlp, method=excluded.method, "
             "score=excluded.score, reason=excluded.reason",
-            [(r["entity_id"], r["record_id"], r["agency"], r["tlp"], r["method"], r["score"],
-              r["reason"]) for r in rows],
+            [
+                (r["entity_id"], r["record_id"], r["agency"], r["tlp"], r["method"], r["score"], r["reason"])
+                for r in rows
+            ],
         )
 
     def merge(self, survivor: str, merged: str, reason: str, score: float) -> None:
@@ -76,8 +80,10 @@ class EmbeddedGraphStore(GraphStore):
         if survivor == merged:
             return
         db = self._db
-        db.execute("INSERT OR REPLACE INTO merges(merged, survivor, reason, score) VALUES(?,?,?,?)",
-                   (merged, survivor, reason, score))
+        db.execute(
+            "INSERT OR REPLACE INTO merges(merged, survivor, reason, score) VALUES(?,?,?,?)",
+            (merged, survivor, reason, score),
+        )
         db.execute("UPDATE nodes SET merged_into=? WHERE id=?", (survivor, merged))
         db.execute("UPDATE edges SET src=? WHERE src=?", (survivor, merged))
         db.execute("UPDATE edges SET dst=? WHERE dst=?", (survivor, merged))
@@ -88,18 +94,18 @@ class EmbeddedGraphStore(GraphStore):
         self._db.commit()
 
     def _row(self, row: tuple[Any, ...]) -> GraphNode:
-        return {"id": row[0], "kind": row[1], "subtype": row[2], "label": row[3],
-                "props": orjson.loads(row[4])}
+        return {"id": row[0], "kind": row[1], "subtype": row[2], "label": row[3], "props": orjson.loads(row[4])}
 
     def node(self, node_id: str) -> GraphNode | None:
-        row = self._db.execute("SELECT id, kind, subtype, label, props FROM nodes WHERE id=?",
-                               (self._canon(node_id),)).fetchone()
+        row = self._db.execute(
+            "SELECT id, kind, subtype, label, props FROM nodes WHERE id=?", (self._canon(node_id),)
+        ).fetchone()
         return self._row(row) if row else None
 
     def _edges_of(self, ids: list[str]) -> list[GraphEdge]:
         out: list[GraphEdge] = []
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
+            chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
             for eid, src, dst, rel, props in self._db.execute(
                 f"SELECT id, src, dst, rel, props FROM edges WHERE src IN ({marks}) "
@@ -127,8 +133,10 @@ class EmbeddedGraphStore(GraphStore):
                 break
         nodes = [self.node(n) for n in seen]
         kept = {n["id"] for n in nodes if n}
-        return {"nodes": [n for n in nodes if n],
-                "edges": [e for e in edges.values() if e["src"] in kept and e["dst"] in kept]}
+        return {
+            "nodes": [n for n in nodes if n],
+            "edges": [e for e in edges.values() if e["src"] in kept and e["dst"] in kept],
+        }
 
     def paths(self, src: str, dst: str, max_hops: int = 4, limit: int = 5) -> list[list[GraphEdge]]:
         src, dst = self._canon(src), self._canon(dst)
@@ -174,13 +182,26 @@ class EmbeddedGraphStore(GraphStore):
     def sources(self, entity_id: str) -> list[SourceRow]:
         rows = self._db.execute(
             "SELECT entity_id, record_id, agency, tlp, method, score, reason FROM sources "
-            "WHERE entity_id=? ORDER BY record_id", (self._canon(entity_id),))
-        return [{"entity_id": r[0], "record_id": r[1], "agency": r[2], "tlp": r[3], "method": r[4],
-                 "score": r[5], "reason": r[6]} for r in rows]
+            "WHERE entity_id=? ORDER BY record_id",
+            (self._canon(entity_id),),
+        )
+        return [
+            {
+                "entity_id": r[0],
+                "record_id": r[1],
+                "agency": r[2],
+                "tlp": r[3],
+                "method": r[4],
+                "score": r[5],
+                "reason": r[6],
+            }
+            for r in rows
+        ]
 
     def merges(self, entity_id: str) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT merged, survivor, reason, score FROM merges WHERE survivor=?",
-                                (self._canon(entity_id),))
+        rows = self._db.execute(
+            "SELECT merged, survivor, reason, score FROM merges WHERE survivor=?", (self._canon(entity_id),)
+        )
         return [{"merged": m, "survivor": s, "reason": r, "score": sc} for m, s, r, sc in rows]
 
     def counts(self) -> dict[str, int]:

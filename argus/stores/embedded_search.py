@@ -50,8 +50,17 @@ class EmbeddedSearchStore(SearchStore):
                 "agency=excluded.agency, tlp=excluded.tlp, occurred_at=excluded.occurred_at, "
                 "title=excluded.title, lat=excluded.lat, lon=excluded.lon, fields=excluded.fields "
                 "RETURNING rid",
-                (d["id"], d["kind"], d["agency"], d["tlp"], d["occurred_at"], d["title"], d["lat"],
-                 d["lon"], orjson.dumps(d["fields"])),
+                (
+                    d["id"],
+                    d["kind"],
+                    d["agency"],
+                    d["tlp"],
+                    d["occurred_at"],
+                    d["title"],
+                    d["lat"],
+                    d["lon"],
+                    orjson.dumps(d["fields"]),
+                ),
             ).fetchone()
             rid = row[0]
             db.execute("DELETE FROM fts WHERE rowid=?", (rid,))
@@ -66,11 +75,19 @@ class EmbeddedSearchStore(SearchStore):
     def commit(self) -> None:
         self._db.commit()
 
-    def search(self, query: str | None = None, *, kinds: list[str] | None = None,
-               agencies: list[str] | None = None, tlps: list[str] | None = None,
-               since: str | None = None, until: str | None = None,
-               bbox: tuple[float, float, float, float] | None = None,
-               limit: int = 20, offset: int = 0) -> dict[str, Any]:
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        kinds: list[str] | None = None,
+        agencies: list[str] | None = None,
+        tlps: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
         where: list[str] = []
         args: list[Any] = []
         match = fts_query(query) if query else ""
@@ -92,8 +109,10 @@ class EmbeddedSearchStore(SearchStore):
         if match:
             base = "FROM fts JOIN docs d ON d.rid = fts.rowid WHERE fts MATCH ?"
             args = [match, *args]
-            cols = ("d.id, d.kind, d.agency, d.tlp, d.occurred_at, d.title, d.lat, d.lon, d.fields, "
-                    "bm25(fts) AS score, snippet(fts, 1, '[', ']', '…', 12)")
+            cols = (
+                "d.id, d.kind, d.agency, d.tlp, d.occurred_at, d.title, d.lat, d.lon, d.fields, "
+                "bm25(fts) AS score, snippet(fts, 1, '[', ']', '…', 12)"
+            )
             order = "ORDER BY score"
         else:
             base = "FROM docs d WHERE 1=1"
@@ -101,21 +120,47 @@ class EmbeddedSearchStore(SearchStore):
             order = "ORDER BY d.occurred_at DESC"
         cond = "".join(f" AND {w}" for w in where)
         total = self._db.execute(f"SELECT COUNT(*) {base}{cond}", args).fetchone()[0]
-        rows = self._db.execute(f"SELECT {cols} {base}{cond} {order} LIMIT ? OFFSET ?",
-                                [*args, limit, offset]).fetchall()
-        hits = [{"id": r[0], "kind": r[1], "agency": r[2], "tlp": r[3], "occurred_at": r[4],
-                 "title": r[5], "lat": r[6], "lon": r[7], "fields": orjson.loads(r[8]),
-                 "score": -float(r[9]), "snippet": r[10]} for r in rows]
+        rows = self._db.execute(
+            f"SELECT {cols} {base}{cond} {order} LIMIT ? OFFSET ?", [*args, limit, offset]
+        ).fetchall()
+        hits = [
+            {
+                "id": r[0],
+                "kind": r[1],
+                "agency": r[2],
+                "tlp": r[3],
+                "occurred_at": r[4],
+                "title": r[5],
+                "lat": r[6],
+                "lon": r[7],
+                "fields": orjson.loads(r[8]),
+                "score": -float(r[9]),
+                "snippet": r[10],
+            }
+            for r in rows
+        ]
         return {"total": total, "hits": hits}
 
     def get(self, doc_id: str) -> SearchDoc | None:
         r = self._db.execute(
             "SELECT d.id, d.kind, d.agency, d.tlp, d.occurred_at, d.title, fts.text, d.lat, d.lon, "
-            "d.fields FROM docs d JOIN fts ON fts.rowid = d.rid WHERE d.id=?", (doc_id,)).fetchone()
+            "d.fields FROM docs d JOIN fts ON fts.rowid = d.rid WHERE d.id=?",
+            (doc_id,),
+        ).fetchone()
         if not r:
             return None
-        return {"id": r[0], "kind": r[1], "agency": r[2], "tlp": r[3], "occurred_at": r[4],
-                "title": r[5], "text": r[6], "lat": r[7], "lon": r[8], "fields": orjson.loads(r[9])}
+        return {
+            "id": r[0],
+            "kind": r[1],
+            "agency": r[2],
+            "tlp": r[3],
+            "occurred_at": r[4],
+            "title": r[5],
+            "text": r[6],
+            "lat": r[7],
+            "lon": r[8],
+            "fields": orjson.loads(r[9]),
+        }
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]

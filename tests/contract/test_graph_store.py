@@ -11,8 +11,14 @@ def edge(a: str, rel: str, b: str) -> GraphEdge:
 
 def build(g) -> None:
     g.upsert_nodes([node(x) for x in "QVRSXY"])
-    g.upsert_edges([edge("Q", "MATCHED", "V"), edge("R", "SUSPECT_VEHICLE", "V"), edge("R", "PART_OF_SERIES", "S"),
-                    edge("X", "SUSPECT", "Y")])
+    g.upsert_edges(
+        [
+            edge("Q", "MATCHED", "V"),
+            edge("R", "SUSPECT_VEHICLE", "V"),
+            edge("R", "PART_OF_SERIES", "S"),
+            edge("X", "SUSPECT", "Y"),
+        ]
+    )
     g.commit()
 
 
@@ -39,13 +45,29 @@ def test_neighbourhood_and_paths(graph_store) -> None:
 
 def test_merge_moves_edges_and_sources_and_replays_land_on_the_survivor(graph_store) -> None:
     build(graph_store)
-    graph_store.add_sources([{"entity_id": "X", "record_id": "r1", "agency": "CA0190000", "tlp": "AMBER",
-                              "method": "new", "score": 1.0, "reason": "new"}])
+    graph_store.add_sources(
+        [
+            {
+                "entity_id": "X",
+                "record_id": "r1",
+                "agency": "CA0190000",
+                "tlp": "AMBER",
+                "method": "new",
+                "score": 1.0,
+                "reason": "new",
+            }
+        ]
+    )
     graph_store.merge("V", "X", "same VIN", 1.0)
     graph_store.upsert_edges([edge("X", "SEEN_WITH", "Q")])  # a replayed write naming the merged id
     graph_store.commit()
     assert graph_store.node("X")["id"] == "V"
-    assert {e["rel"] for e in graph_store.neighbours("V")["edges"]} == {"MATCHED", "SUSPECT_VEHICLE", "SUSPECT", "SEEN_WITH"}
+    assert {e["rel"] for e in graph_store.neighbours("V")["edges"]} == {
+        "MATCHED",
+        "SUSPECT_VEHICLE",
+        "SUSPECT",
+        "SEEN_WITH",
+    }
     assert [s["record_id"] for s in graph_store.sources("V")] == ["r1"]
     assert graph_store.merges("V") == [{"merged": "X", "survivor": "V", "reason": "same VIN", "score": 1.0}]
     assert graph_store.counts()["merged_nodes"] == 1

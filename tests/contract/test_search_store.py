@@ -1,16 +1,38 @@
 from argus.stores.search import SearchDoc
 
 
-def doc(i: str, text: str, agency: str = "CA0190000", tlp: str = "AMBER", when: str = "2026-11-22T10:00:00+00:00",
-        lat: float | None = 36.8, lon: float | None = -119.8, kind: str = "rms.incident") -> SearchDoc:
-    return {"id": i, "kind": kind, "agency": agency, "tlp": tlp, "occurred_at": when, "title": f"RMS report {i}",
-            "text": text, "lat": lat, "lon": lon, "fields": {"source_id": i}}
+def doc(
+    i: str,
+    text: str,
+    agency: str = "CA0190000",
+    tlp: str = "AMBER",
+    when: str = "2026-11-22T10:00:00+00:00",
+    lat: float | None = 36.8,
+    lon: float | None = -119.8,
+    kind: str = "rms.incident",
+) -> SearchDoc:
+    return {
+        "id": i,
+        "kind": kind,
+        "agency": agency,
+        "tlp": tlp,
+        "occurred_at": when,
+        "title": f"RMS report {i}",
+        "text": text,
+        "lat": lat,
+        "lon": lon,
+        "fields": {"source_id": i},
+    }
 
 
 def seed(s) -> None:
-    s.upsert([doc("a", "armed robbery grey Honda Civic 8ABC123"),
-              doc("b", "burglary of a garage", agency="CA0430000", tlp="GREEN", when="2026-10-01T00:00:00+00:00"),
-              doc("c", "robbery at convenience store", kind="sar", lat=None, lon=None)])
+    s.upsert(
+        [
+            doc("a", "armed robbery grey Honda Civic 8ABC123"),
+            doc("b", "burglary of a garage", agency="CA0430000", tlp="GREEN", when="2026-10-01T00:00:00+00:00"),
+            doc("c", "robbery at convenience store", kind="sar", lat=None, lon=None),
+        ]
+    )
     s.commit()
 
 

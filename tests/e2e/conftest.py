@@ -19,8 +19,9 @@ def make_workdir(path: Path, background: int = 300, messiness: float = 1.0) -> P
 
 def argus(*args: str, env: dict[str, str] | None = None, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "argus", *args], capture_output=True, text=True, env=full_env,
-                          timeout=timeout, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "argus", *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw
+    )
 
 
 def snapshot(topology: Path, data_dir: Path) -> dict:

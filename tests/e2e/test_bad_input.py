@@ -25,11 +25,12 @@ def test_bad_records_are_dead_lettered_and_nothing_else_is_lost(tmp_path: Path) 
     bad = {
         b"{not json\n": "malformed JSON",
         orjson.dumps(rms_raw(report_id="B1", tlp="TLP:ULTRA")) + b"\n": "unknown TLP marking",
-        orjson.dumps(rms_raw(report_id="B2", category="criminal_intelligence", reliability=None)) + b"\n":
-            "criminal intelligence needs a source-reliability rating",
+        orjson.dumps(rms_raw(report_id="B2", category="criminal_intelligence", reliability=None))
+        + b"\n": "criminal intelligence needs a source-reliability rating",
         orjson.dumps(rms_raw(report_id="B3", validity="two")) + b"\n": "validity: expected an integer 1-6",
         orjson.dumps(rms_raw(report_id="B4", occurred_at=12345)) + b"\n": "occurred_at: expected an ISO 8601",
-        orjson.dumps(rms_raw(report_id="B5", persons=[{"role": "suspect", "name": "A" * 5000}])) + b"\n": "over the limit",
+        orjson.dumps(rms_raw(report_id="B5", persons=[{"role": "suspect", "name": "A" * 5000}]))
+        + b"\n": "over the limit",
         orjson.dumps(rms_raw(report_id="B6", narrative="ok\u0000<script>")) + b"\n": "control character U+0000",
         orjson.dumps([1, 2, 3]) + b"\n": "expected a JSON object",
         orjson.dumps(rms_raw(report_id="B7", vehicles=[{"role": "suspect"}])) + b"\n": "needs a plate or a VIN",
@@ -37,9 +38,12 @@ def test_bad_records_are_dead_lettered_and_nothing_else_is_lost(tmp_path: Path) 
     }
     good = [orjson.dumps(rms_raw(report_id=f"G{i}", agency="CA0200000")) + b"\n" for i in range(5)]
     lines = list(bad)
-    (inbox / "rms" / "mixed.jsonl").write_bytes(b"".join(x for pair in zip(lines, good + [b""] * 10) for x in pair))
+    (inbox / "rms" / "mixed.jsonl").write_bytes(
+        b"".join(x for pair in zip(lines, good + [b""] * 10, strict=False) for x in pair)
+    )
     (inbox / "cad" / "queries" / "q.jsonl").write_bytes(
-        orjson.dumps(query_raw(plate=None, name=None)) + b"\n" + orjson.dumps(query_raw()) + b"\n")
+        orjson.dumps(query_raw(plate=None, name=None)) + b"\n" + orjson.dumps(query_raw()) + b"\n"
+    )
     (inbox / "sar" / "broken.json").write_bytes(b'[{"sar_id": "S1",')
     os.utime(inbox / "sar" / "broken.json", (time.time() - 60, time.time() - 60))  # a writer long gone
     with EmbeddedRuntime(load_topology(topo)) as rt:
@@ -67,7 +71,7 @@ def test_a_poison_record_inside_a_node_is_retried_then_dead_lettered(tmp_path: P
     real = entity_resolution.EntityResolutionProcessor._report
     calls = {"n": 0}
 
-    def flaky(self, record, ctx):  # noqa: ANN001, ANN202
+    def flaky(self, record, ctx):
         if record.body.get("report_id") == "RPT-2026-0388":
             calls["n"] += 1
             raise RuntimeError("simulated defect on this record")

@@ -19,9 +19,12 @@ def test_check_accepts_the_repository_topology(repo: Path) -> None:
 
 def test_check_rejects_with_a_clear_message(tmp_path: Path, repo: Path) -> None:
     bad = tmp_path / "topology.yaml"
-    bad.write_text((repo / "topology.yaml").read_text().replace("include: [pipelines/fusion.yaml]",
-                                                               f"include: [{repo}/pipelines/fusion.yaml]")
-                   .replace("use: rms\n", "use: rms\n    colour: red\n", 1))
+    bad.write_text(
+        (repo / "topology.yaml")
+        .read_text()
+        .replace("include: [pipelines/fusion.yaml]", f"include: [{repo}/pipelines/fusion.yaml]")
+        .replace("use: rms\n", "use: rms\n    colour: red\n", 1)
+    )
     r = argus("check", "-t", str(bad))
     assert r.returncode == 2 and "nodes.rms.colour: unknown key" in r.stderr
 
@@ -29,9 +32,20 @@ def test_check_rejects_with_a_clear_message(tmp_path: Path, repo: Path) -> None:
 def test_run_tail_and_dlq(tmp_path: Path) -> None:
     topo = make_workdir(tmp_path, background=40)
     assert argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0").returncode == 0
-    (tmp_path / "inbox" / "cad" / "queries" / "q.jsonl").write_bytes(orjson.dumps({
-        "query_id": "Q-9", "agency": "CA0430000", "officer_id": "4471", "unit_id": "2A31", "plate": "8ABC123",
-        "state": "CA", "issued_at": "2026-11-25T10:00:00Z"}) + b"\n")
+    (tmp_path / "inbox" / "cad" / "queries" / "q.jsonl").write_bytes(
+        orjson.dumps(
+            {
+                "query_id": "Q-9",
+                "agency": "CA0430000",
+                "officer_id": "4471",
+                "unit_id": "2A31",
+                "plate": "8ABC123",
+                "state": "CA",
+                "issued_at": "2026-11-25T10:00:00Z",
+            }
+        )
+        + b"\n"
+    )
     r = argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0")
     assert r.returncode == 0, r.stderr
     t = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--unit", "2A31")
@@ -54,8 +68,11 @@ def free_port() -> int:
 def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
     topo = make_workdir(tmp_path, background=30)
     port = free_port()
-    p = subprocess.Popen([sys.executable, "-m", "argus", "run", "-t", str(topo), "--metrics-port", str(port)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "argus", "run", "-t", str(topo), "--metrics-port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         body = ""
         deadline = time.time() + 30

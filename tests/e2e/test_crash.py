@@ -83,11 +83,11 @@ def assert_same_stores(snap: dict, clean: dict, exact_alerts: bool) -> None:
 
 
 FAULTS = [
-    "rms:before_commit:2",              # a connector's records and its cursor
-    "dedup:before_commit:3",            # outputs + dedup state + input offsets
+    "rms:before_commit:2",  # a connector's records and its cursor
+    "dedup:before_commit:3",  # outputs + dedup state + input offsets
     "entity_resolution:before_commit:4",
-    "correlation:before_commit:3",      # alerts + correlation state
-    "graph_sink:after_flush:2",         # graph writes durable, offsets not yet committed
+    "correlation:before_commit:3",  # alerts + correlation state
+    "graph_sink:after_flush:2",  # graph writes durable, offsets not yet committed
     "search_sink:after_flush:3",
 ]
 
@@ -128,8 +128,19 @@ def test_sigkill_at_random_moments(request: pytest.FixtureRequest, tmp_path: Pat
     data = tmp_path / "data"
     total = sum(len(v) for v in clean["topics"].values())
     rng = random.Random(1234)
-    cmd = [sys.executable, "-m", "argus", "run", "--until-idle", "-t", str(topo), "--data-dir", str(data),
-           "--metrics-port", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "argus",
+        "run",
+        "--until-idle",
+        "-t",
+        str(topo),
+        "--data-dir",
+        str(data),
+        "--metrics-port",
+        "0",
+    ]
     kills = 0
     for round_ in range(4):
         target = int(total * (round_ + rng.random()) / 5)

@@ -6,8 +6,11 @@ from argus.state import NodeState
 def test_commit_applies_appends_offsets_and_state_together(tmp_path) -> None:
     bus = EmbeddedBus(tmp_path / "bus.db")
     bus.ensure_topic(TopicSpec("t", 4, "x.v1"))
-    placed = bus.commit(Commit(appends=[("t", "k", b"1"), ("t", "k", b"2")], offsets={("g", "in", 0): 7},
-                               state={"n": {"a": [1], "b": 2}}))
+    placed = bus.commit(
+        Commit(
+            appends=[("t", "k", b"1"), ("t", "k", b"2")], offsets={("g", "in", 0): 7}, state={"n": {"a": [1], "b": 2}}
+        )
+    )
     p = partition_for("k", 4)
     assert placed == [("t", p, 0), ("t", p, 1)]
     assert [m.value for m in bus.read("t", p, 0, 10)] == [b"1", b"2"]

@@ -19,10 +19,17 @@ def lines(path: Path, *rows: object) -> None:
 
 def test_rms_jsonl_good_and_bad_records(tmp_path: Path) -> None:
     f = tmp_path / "rms.jsonl"
-    lines(f, rms_raw(), b'{"report_id": "X", \n', rms_raw(report_id="R2", tlp="TLP:PURPLE"),
-          rms_raw(report_id="R3", category="criminal_intelligence", reliability=None, validity=None),
-          rms_raw(report_id="R4", narrative="x" * 40_000), rms_raw(report_id="R5", persons=[{"name": "A\x07B"}]),
-          rms_raw(report_id="R6", offenses=["999Z"]), rms_raw(report_id="R7"))
+    lines(
+        f,
+        rms_raw(),
+        b'{"report_id": "X", \n',
+        rms_raw(report_id="R2", tlp="TLP:PURPLE"),
+        rms_raw(report_id="R3", category="criminal_intelligence", reliability=None, validity=None),
+        rms_raw(report_id="R4", narrative="x" * 40_000),
+        rms_raw(report_id="R5", persons=[{"name": "A\x07B"}]),
+        rms_raw(report_id="R6", offenses=["999Z"]),
+        rms_raw(report_id="R7"),
+    )
     run = Harness(RmsConnector(RmsConnector.Config(path=str(f)), name="rms")).run()
     assert [r.body["report_id"] for r in run.outputs] == ["RPT-2026-0412", "R7"]
     reasons = [d.reason for d in run.dead_letters]
@@ -58,10 +65,38 @@ def test_rms_csv(tmp_path: Path) -> None:
     f = tmp_path / "rms.csv"
     with f.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["report_id", "agency", "tlp", "reliability", "validity", "occurred_at", "offenses",
-                    "person_role", "person_name", "person_dob", "plate", "plate_state"])
-        w.writerow(["R1", "CA0190000", "TLP:GREEN", "B", "2", "2026-11-01T10:00:00Z", "120;13A", "suspect",
-                    "SMITH, JON", "1991-04-02", "8 ABC-123", "CA"])
+        w.writerow(
+            [
+                "report_id",
+                "agency",
+                "tlp",
+                "reliability",
+                "validity",
+                "occurred_at",
+                "offenses",
+                "person_role",
+                "person_name",
+                "person_dob",
+                "plate",
+                "plate_state",
+            ]
+        )
+        w.writerow(
+            [
+                "R1",
+                "CA0190000",
+                "TLP:GREEN",
+                "B",
+                "2",
+                "2026-11-01T10:00:00Z",
+                "120;13A",
+                "suspect",
+                "SMITH, JON",
+                "1991-04-02",
+                "8 ABC-123",
+                "CA",
+            ]
+        )
         w.writerow(["R2", "CA0190000", "TLP:GREEN", "B", "2"])
     run = Harness(RmsConnector(RmsConnector.Config(path=str(f), format="csv"))).run()
     assert len(run.outputs) == 1 and len(run.dead_letters) == 1
@@ -97,8 +132,17 @@ def test_watch_folder_picks_up_new_files(tmp_path: Path) -> None:
 
 def test_oversized_line_is_dead_lettered_and_the_rest_flows(tmp_path: Path) -> None:
     f = tmp_path / "cad.jsonl"
-    lines(f, b'{"huge": "' + b"x" * 5000 + b'"}\n', {"incident_id": "I1", "agency": "CA0430000", "call_type": "traffic stop",
-                                                     "received_at": "2026-11-01T10:00:00Z", "units": ["2A31"]})
+    lines(
+        f,
+        b'{"huge": "' + b"x" * 5000 + b'"}\n',
+        {
+            "incident_id": "I1",
+            "agency": "CA0430000",
+            "call_type": "traffic stop",
+            "received_at": "2026-11-01T10:00:00Z",
+            "units": ["2A31"],
+        },
+    )
     run = Harness(CadIncidentConnector(CadIncidentConnector.Config(path=str(f), max_record_bytes=1024))).run()
     assert len(run.outputs) == 1 and run.outputs[0].envelope["tlp"] == "AMBER"
     assert run.dead_letters[0].reason == "record over 1024 bytes"
@@ -106,9 +150,17 @@ def test_oversized_line_is_dead_lettered_and_the_rest_flows(tmp_path: Path) -> N
 
 def test_sar_json_file(tmp_path: Path) -> None:
     f = tmp_path / "sar.json"
-    good = {"sar_id": "S1", "agency": "CA0100000", "tlp": "TLP:GREEN", "reliability": "C", "validity": 3,
-            "behavior": "survl", "occurred_at": "2026-11-01T10:00:00Z", "submitted_by": "bank",
-            "narrative": "Photographed rear doors."}
+    good = {
+        "sar_id": "S1",
+        "agency": "CA0100000",
+        "tlp": "TLP:GREEN",
+        "reliability": "C",
+        "validity": 3,
+        "behavior": "survl",
+        "occurred_at": "2026-11-01T10:00:00Z",
+        "submitted_by": "bank",
+        "narrative": "Photographed rear doors.",
+    }
     f.write_bytes(orjson.dumps([good, dict(good, sar_id="S2", behavior="LOITER")]))
     run = Harness(SarConnector(SarConnector.Config(path=str(f), format="json"))).run()
     assert [r.body["behavior"] for r in run.outputs] == ["SURVL"]
@@ -117,12 +169,28 @@ def test_sar_json_file(tmp_path: Path) -> None:
 
 def test_stix_bundle_maps_tlp1_markings_and_keeps_custom_properties(tmp_path: Path) -> None:
     f = tmp_path / "bundle.json"
-    ind = {"type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-           "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-02T00:00:00.000Z", "name": "bad ip",
-           "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
-           "object_marking_refs": ["marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"], "x_argus_note": "kept"}
-    f.write_bytes(orjson.dumps({"type": "bundle", "id": "bundle--0e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-                                "objects": [ind, {"type": "indicator", "id": "not-an-id"}]}))
+    ind = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-02T00:00:00.000Z",
+        "name": "bad ip",
+        "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": ["marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"],
+        "x_argus_note": "kept",
+    }
+    f.write_bytes(
+        orjson.dumps(
+            {
+                "type": "bundle",
+                "id": "bundle--0e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                "objects": [ind, {"type": "indicator", "id": "not-an-id"}],
+            }
+        )
+    )
     run = Harness(StixFileConnector(StixFileConnector.Config(path=str(f), agency="USDHS0000"))).run()
     assert len(run.outputs) == 1 and "not a STIX identifier" in run.dead_letters[0].reason
     out = run.outputs[0]

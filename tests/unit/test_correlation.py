@@ -14,8 +14,11 @@ from tests.conftest import query_record, rms_record
 
 class Chain:
     def __init__(self) -> None:
-        self.dedup, self.er, self.corr = (Harness(DedupProcessor()), Harness(EntityResolutionProcessor()),
-                                          Harness(CorrelationProcessor()))
+        self.dedup, self.er, self.corr = (
+            Harness(DedupProcessor()),
+            Harness(EntityResolutionProcessor()),
+            Harness(CorrelationProcessor()),
+        )
 
     def ingest(self, *records):
         out = []
@@ -35,8 +38,11 @@ def test_query_hit_path_score_and_amber_redaction() -> None:
     c.ingest(rms_record())
     alerts = c.query()
     hit_alert = next(a for a in alerts if a["alert_type"] == "QUERY_HIT")
-    assert (hit_alert["recipient_agency"], hit_alert["recipient_unit"], hit_alert["recipient_officer"]) == \
-        ("CA0430000", "2A31", "4471")
+    assert (hit_alert["recipient_agency"], hit_alert["recipient_unit"], hit_alert["recipient_officer"]) == (
+        "CA0430000",
+        "2A31",
+        "4471",
+    )
     (hit,) = hit_alert["hits"]
     assert [s["kind"] for s in hit["path"]] == ["QUERY", "VEHICLE", "RECORD", "SERIES"]
     assert [s["relation"] for s in hit["path"]] == [None, "MATCHED", "LISTED_AS_SUSPECT", "PART_OF_SERIES"]
@@ -95,15 +101,35 @@ def test_clean_plate_raises_nothing() -> None:
 def test_related_case_notifies_both_owners_once() -> None:
     c = Chain()
     c.ingest(rms_record())
-    later = rms_record(report_id="B-77", agency="NV0020000", tlp="TLP:GREEN", series_id=None,
-                       persons=[{"role": "suspect", "name": "Jon Smith", "sex": "M"}], vehicles=[], locations=[])
+    later = rms_record(
+        report_id="B-77",
+        agency="NV0020000",
+        tlp="TLP:GREEN",
+        series_id=None,
+        persons=[{"role": "suspect", "name": "Jon Smith", "sex": "M"}],
+        vehicles=[],
+        locations=[],
+    )
     alerts = c.ingest(later)
     assert sorted(a["recipient_agency"] for a in alerts) == ["CA0190000", "NV0020000"]
     assert all(a["alert_type"] == "RELATED_CASE" for a in alerts)
     to_nv = next(a for a in alerts if a["recipient_agency"] == "NV0020000")
     assert "SMITH" not in orjson.dumps(to_nv["hits"][0]["fields"]).decode()  # AMBER: names withheld
-    assert c.ingest(rms_record(report_id="B-77", agency="NV0020000", version=2, tlp="TLP:GREEN", series_id=None,
-                               persons=[{"role": "suspect", "name": "Jon Smith"}], vehicles=[], locations=[])) == []
+    assert (
+        c.ingest(
+            rms_record(
+                report_id="B-77",
+                agency="NV0020000",
+                version=2,
+                tlp="TLP:GREEN",
+                series_id=None,
+                persons=[{"role": "suspect", "name": "Jon Smith"}],
+                vehicles=[],
+                locations=[],
+            )
+        )
+        == []
+    )
 
 
 def test_cad_incident_touching_another_agencys_vehicle_alerts_the_units() -> None:
@@ -113,9 +139,16 @@ def test_cad_incident_touching_another_agencys_vehicle_alerts_the_units() -> Non
     c = Chain()
     c.ingest(rms_record())
     inc = CadIncidentConnector(CadIncidentConnector.Config(path="-")).convert(
-        {"incident_id": "I-9", "agency": "CA0430000", "call_type": "suspicious vehicle",
-         "received_at": "2026-11-25T11:00:00Z", "units": ["3B12"],
-         "vehicles": [{"role": "involved", "plate": "8abc123", "state": "CA"}]}, ctx())
+        {
+            "incident_id": "I-9",
+            "agency": "CA0430000",
+            "call_type": "suspicious vehicle",
+            "received_at": "2026-11-25T11:00:00Z",
+            "units": ["3B12"],
+            "vehicles": [{"role": "involved", "plate": "8abc123", "state": "CA"}],
+        },
+        ctx(),
+    )
     alerts = c.ingest(inc)
     assert [a["alert_type"] for a in alerts] == ["INCIDENT_HIT", "ENCOUNTER_NOTICE"]
     assert alerts[0]["recipient_unit"] == "3B12"
@@ -130,5 +163,10 @@ def test_policy_table() -> None:
     assert report_view(dict(s, tlp="RED"), other) is None
     assert report_view(dict(s, tlp="AMBER_STRICT"), other).level == "existence"
     assert report_view(dict(s, handling=["NO_FURTHER_DISSEMINATION"]), other).level == "existence"
-    assert report_view(dict(s, criminal_intelligence=True, tlp="CLEAR"),
-                       Recipient("CA0430000", role="private_sector_partner", law_enforcement=False)) is None
+    assert (
+        report_view(
+            dict(s, criminal_intelligence=True, tlp="CLEAR"),
+            Recipient("CA0430000", role="private_sector_partner", law_enforcement=False),
+        )
+        is None
+    )

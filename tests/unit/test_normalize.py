@@ -3,7 +3,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from argus.normalize import (
-    address_key, first_names_compatible, parse_name, plate_key, soundex, vin_check_digit, vin_valid,
+    address_key,
+    first_names_compatible,
+    parse_name,
+    plate_key,
+    soundex,
+    vin_check_digit,
+    vin_valid,
 )
 
 
@@ -12,8 +18,10 @@ def test_plate_variants_share_a_key(typed: str) -> None:
     assert plate_key(typed) == "8ABC123"
 
 
-@given(st.text(alphabet="ABCDEFGHJKLMNPRSTUVWXYZ0123456789", min_size=2, max_size=8),
-       st.lists(st.sampled_from([" ", "-"]), max_size=3))
+@given(
+    st.text(alphabet="ABCDEFGHJKLMNPRSTUVWXYZ0123456789", min_size=2, max_size=8),
+    st.lists(st.sampled_from([" ", "-"]), max_size=3),
+)
 def test_plate_key_ignores_separators(plate: str, seps: list[str]) -> None:
     spaced = plate
     for i, s in enumerate(seps):
@@ -30,12 +38,15 @@ def test_vin_check_digit() -> None:
     assert vin_check_digit("1M8GDM9AXKP042788") == "X"
 
 
-@pytest.mark.parametrize("raw,last,first,middle", [
-    ("SMITH, JONATHAN A", "SMITH", "JONATHAN", "A"),
-    ("Jon Smith", "SMITH", "JON", ""),
-    ("Jonathan A. Smith Jr.", "SMITH", "JONATHAN", "A"),
-    ("O'BRIEN, PATRICK", "OBRIEN", "PATRICK", ""),
-])
+@pytest.mark.parametrize(
+    "raw,last,first,middle",
+    [
+        ("SMITH, JONATHAN A", "SMITH", "JONATHAN", "A"),
+        ("Jon Smith", "SMITH", "JON", ""),
+        ("Jonathan A. Smith Jr.", "SMITH", "JONATHAN", "A"),
+        ("O'BRIEN, PATRICK", "OBRIEN", "PATRICK", ""),
+    ],
+)
 def test_parse_name(raw: str, last: str, first: str, middle: str) -> None:
     n = parse_name(raw)
     assert (n.last, n.first, n.middle) == (last, first, middle)

@@ -20,8 +20,13 @@ def test_dedup_passes_new_and_newer_drops_duplicates_and_stale() -> None:
 
 def test_vehicle_variants_resolve_to_one_entity() -> None:
     er = Harness(EntityResolutionProcessor())
-    a, b = resolve(er, rms_record(), rms_record(report_id="R2", agency="CA0200000", vehicles=[
-        {"role": "suspect", "plate": "8 ABC-123", "state": "CA"}]))
+    a, b = resolve(
+        er,
+        rms_record(),
+        rms_record(
+            report_id="R2", agency="CA0200000", vehicles=[{"role": "suspect", "plate": "8 ABC-123", "state": "CA"}]
+        ),
+    )
     va = next(e for e in a["entities"] if e["subtype"] == "vehicle")
     vb = next(e for e in b["entities"] if e["subtype"] == "vehicle")
     assert va["entity_id"] == vb["entity_id"]
@@ -42,9 +47,12 @@ def test_jon_smith_without_dob_matches_smith_jonathan() -> None:
 def test_missing_dob_with_two_namesakes_does_not_guess() -> None:
     er = Harness(EntityResolutionProcessor())
     p = lambda dob: {"role": "suspect", "name": "SMITH, JOHN", "dob": dob}  # noqa: E731
-    a, b, c = resolve(er, rms_record(report_id="R1", persons=[p("1980-01-01")]),
-                      rms_record(report_id="R2", persons=[p("1990-05-05")]),
-                      rms_record(report_id="R3", persons=[{"role": "suspect", "name": "John Smith"}]))
+    a, b, c = resolve(
+        er,
+        rms_record(report_id="R1", persons=[p("1980-01-01")]),
+        rms_record(report_id="R2", persons=[p("1990-05-05")]),
+        rms_record(report_id="R3", persons=[{"role": "suspect", "name": "John Smith"}]),
+    )
     ids = {x["entities"][1]["entity_id"] for x in (a, b)}
     assert len(ids) == 2 and c["entities"][1]["entity_id"] not in ids
 
@@ -52,10 +60,16 @@ def test_missing_dob_with_two_namesakes_does_not_guess() -> None:
 def test_conflicting_dob_or_sex_never_merge_and_transposed_dob_does() -> None:
     er = Harness(EntityResolutionProcessor())
     a, b, c, d = resolve(
-        er, rms_record(report_id="R1", persons=[{"role": "suspect", "name": "SMITH, JONATHAN", "dob": "1991-04-02", "sex": "M"}]),
+        er,
+        rms_record(
+            report_id="R1", persons=[{"role": "suspect", "name": "SMITH, JONATHAN", "dob": "1991-04-02", "sex": "M"}]
+        ),
         rms_record(report_id="R2", persons=[{"role": "suspect", "name": "SMITH, JONATHAN", "dob": "1975-09-09"}]),
         rms_record(report_id="R3", persons=[{"role": "suspect", "name": "Smith, Jonathan", "dob": "1991-02-04"}]),
-        rms_record(report_id="R4", persons=[{"role": "suspect", "name": "SMITH, JONATHAN", "dob": "1991-04-02", "sex": "F"}]))
+        rms_record(
+            report_id="R4", persons=[{"role": "suspect", "name": "SMITH, JONATHAN", "dob": "1991-04-02", "sex": "F"}]
+        ),
+    )
     pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
     assert pid(b) != pid(a) and pid(d) != pid(a)
     assert pid(c) == pid(a) and "transposed" in c["entities"][1]["match_reason"]
@@ -63,8 +77,11 @@ def test_conflicting_dob_or_sex_never_merge_and_transposed_dob_does() -> None:
 
 def test_typo_in_surname_matches_through_dob_block() -> None:
     er = Harness(EntityResolutionProcessor())
-    a, b = resolve(er, rms_record(report_id="R1", persons=[{"role": "suspect", "name": "GUTIERREZ, ANA", "dob": "1990-01-01"}]),
-                   rms_record(report_id="R2", persons=[{"role": "suspect", "name": "GUITERREZ, ANA", "dob": "1990-01-01"}]))
+    a, b = resolve(
+        er,
+        rms_record(report_id="R1", persons=[{"role": "suspect", "name": "GUTIERREZ, ANA", "dob": "1990-01-01"}]),
+        rms_record(report_id="R2", persons=[{"role": "suspect", "name": "GUITERREZ, ANA", "dob": "1990-01-01"}]),
+    )
     assert a["entities"][1]["entity_id"] == b["entities"][1]["entity_id"]
     assert b["entities"][1]["match_method"] == "fuzzy"
 
@@ -72,27 +89,42 @@ def test_typo_in_surname_matches_through_dob_block() -> None:
 def test_vin_links_plate_only_and_vin_only_records_with_a_merge() -> None:
     er = Harness(EntityResolutionProcessor())
     vin = "1HGCM82633A004352"
-    a, b, c = resolve(er, rms_record(report_id="R1", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA"}]),
-                      rms_record(report_id="R2", vehicles=[{"role": "suspect", "vin": vin}]),
-                      rms_record(report_id="R3", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": vin}]))
+    a, b, c = resolve(
+        er,
+        rms_record(report_id="R1", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA"}]),
+        rms_record(report_id="R2", vehicles=[{"role": "suspect", "vin": vin}]),
+        rms_record(report_id="R3", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": vin}]),
+    )
     va, vb = (next(e for e in x["entities"] if e["subtype"] == "vehicle") for x in (a, b))
     assert va["entity_id"] != vb["entity_id"]
-    assert c["merges"] == [{"survivor_id": vb["entity_id"], "merged_id": va["entity_id"], "score": 1.0,
-                            "reason": c["merges"][0]["reason"]}]
+    assert c["merges"] == [
+        {"survivor_id": vb["entity_id"], "merged_id": va["entity_id"], "score": 1.0, "reason": c["merges"][0]["reason"]}
+    ]
     assert "same VIN" in c["merges"][0]["reason"]
 
 
 def test_plate_moved_to_another_car_is_not_merged() -> None:
     er = Harness(EntityResolutionProcessor())
-    a, b = resolve(er, rms_record(report_id="R1", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": "1HGCM82633A004352"}]),
-                   rms_record(report_id="R2", vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": "1M8GDM9AXKP042788"}]))
+    a, b = resolve(
+        er,
+        rms_record(
+            report_id="R1",
+            vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": "1HGCM82633A004352"}],
+        ),
+        rms_record(
+            report_id="R2",
+            vehicles=[{"role": "suspect", "plate": "8ABC123", "state": "CA", "vin": "1M8GDM9AXKP042788"}],
+        ),
+    )
     va, vb = (next(e for e in x["entities"] if e["subtype"] == "vehicle") for x in (a, b))
     assert va["entity_id"] != vb["entity_id"] and b["merges"] == []
 
 
 def test_invalid_vin_is_kept_but_not_used_to_match() -> None:
     er = Harness(EntityResolutionProcessor())
-    (a,) = resolve(er, rms_record(vehicles=[{"role": "suspect", "plate": "7XYZ001", "state": "CA", "vin": "1HGCM82633A004353"}]))
+    (a,) = resolve(
+        er, rms_record(vehicles=[{"role": "suspect", "plate": "7XYZ001", "state": "CA", "vin": "1HGCM82633A004353"}])
+    )
     v = next(e for e in a["entities"] if e["subtype"] == "vehicle")
     assert "fails its check digit" in v["match_reason"] and "vin" not in v["keys"]
 
@@ -100,8 +132,14 @@ def test_invalid_vin_is_kept_but_not_used_to_match() -> None:
 def test_report_becomes_event_linked_to_its_entities_and_series() -> None:
     (a,) = resolve(Harness(EntityResolutionProcessor()), rms_record())
     kinds = sorted((e["kind"], e["subtype"]) for e in a["entities"])
-    assert kinds == [("EVENT", "incident"), ("EVENT", "series"), ("LOCATION", "address"), ("OBJECT", "vehicle"),
-                     ("PERSON", "person"), ("PERSON", "person")]
+    assert kinds == [
+        ("EVENT", "incident"),
+        ("EVENT", "series"),
+        ("LOCATION", "address"),
+        ("OBJECT", "vehicle"),
+        ("PERSON", "person"),
+        ("PERSON", "person"),
+    ]
     rels = sorted(link["relation"] for link in a["links"])
     assert rels == ["AT_OFFENSE", "PART_OF_SERIES", "SUSPECT", "SUSPECT", "SUSPECT_VEHICLE"]
 

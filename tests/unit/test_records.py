@@ -3,10 +3,17 @@ import pytest
 from argus.records import InvalidRecord, Tlp, clean_text, parse_handling
 
 
-@pytest.mark.parametrize("raw,want", [
-    ("TLP:AMBER", Tlp.AMBER), ("amber+strict", Tlp.AMBER_STRICT), ("TLP:AMBER+STRICT", Tlp.AMBER_STRICT),
-    ("TLP:WHITE", Tlp.CLEAR), ("red", Tlp.RED), ("TLP:CLEAR", Tlp.CLEAR),
-])
+@pytest.mark.parametrize(
+    "raw,want",
+    [
+        ("TLP:AMBER", Tlp.AMBER),
+        ("amber+strict", Tlp.AMBER_STRICT),
+        ("TLP:AMBER+STRICT", Tlp.AMBER_STRICT),
+        ("TLP:WHITE", Tlp.CLEAR),
+        ("red", Tlp.RED),
+        ("TLP:CLEAR", Tlp.CLEAR),
+    ],
+)
 def test_tlp_parsing(raw: str, want: Tlp) -> None:
     assert Tlp.parse(raw) is want
 
@@ -29,8 +36,16 @@ def test_criminal_intelligence_names_every_missing_field() -> None:
 
 def test_criminal_intelligence_does_not_take_connector_defaults() -> None:
     with pytest.raises(InvalidRecord, match="reliability"):
-        parse_handling({"agency": "CA0190000", "tlp": "TLP:AMBER", "category": "criminal_intelligence",
-                        "predicate": "robbery", "validity": 2}, default_reliability="A")
+        parse_handling(
+            {
+                "agency": "CA0190000",
+                "tlp": "TLP:AMBER",
+                "category": "criminal_intelligence",
+                "predicate": "robbery",
+                "validity": 2,
+            },
+            default_reliability="A",
+        )
 
 
 def test_valid_handling() -> None:
@@ -38,12 +53,15 @@ def test_valid_handling() -> None:
     assert (h.agency, h.tlp, h.reliability, h.validity) == ("CA0190000", Tlp.AMBER, "B", 2)
 
 
-@pytest.mark.parametrize("raw,err", [
-    ({"agency": "CA019", "tlp": "TLP:AMBER", "reliability": "B", "validity": 2}, "ORI"),
-    ({"agency": "CA0190000", "tlp": "TLP:AMBER", "reliability": "Z", "validity": 2}, "A-F"),
-    ({"agency": "CA0190000", "tlp": "TLP:AMBER", "reliability": "B", "validity": 9}, "1-6"),
-    ({"agency": "CA0190000", "reliability": "B", "validity": 2}, "tlp: required"),
-])
+@pytest.mark.parametrize(
+    "raw,err",
+    [
+        ({"agency": "CA019", "tlp": "TLP:AMBER", "reliability": "B", "validity": 2}, "ORI"),
+        ({"agency": "CA0190000", "tlp": "TLP:AMBER", "reliability": "Z", "validity": 2}, "A-F"),
+        ({"agency": "CA0190000", "tlp": "TLP:AMBER", "reliability": "B", "validity": 9}, "1-6"),
+        ({"agency": "CA0190000", "reliability": "B", "validity": 2}, "tlp: required"),
+    ],
+)
 def test_bad_handling(raw: dict, err: str) -> None:
     with pytest.raises(InvalidRecord, match=err):
         parse_handling(raw)

@@ -1,0 +1,21 @@
+# `make test` is the README's test command and what .ci/run calls.
+PYTHON ?= python3
+
+.PHONY: install demo test lint bench
+
+install:
+	$(PYTHON) -m pip install -q -e '.[dev]'
+
+demo:
+	$(PYTHON) -m pip install -q -e . && argus demo
+
+# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+test: install
+	$(PYTHON) -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+lint: install
+	$(PYTHON) -m ruff check .
+
+bench: install
+	$(PYTHON) -m bench
