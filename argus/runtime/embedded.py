@@ -245,11 +245,15 @@ class EmbeddedRuntime:
                 break
         return total
 
-    def run_forever(self, idle_sleep: float = 0.01) -> None:
+    def run_forever(self, idle_sleep: float = 0.01, lag_every: float = 5.0) -> None:
         self._stop.clear()
+        next_lag = 0.0
         while not self._stop.is_set():
             if self.step() == 0:
                 self._stop.wait(idle_sleep)
+            if time.monotonic() >= next_lag:
+                self.lag()  # refreshes the consumer-lag gauge for /metrics
+                next_lag = time.monotonic() + lag_every
 
     # --- publishing from outside (API, tests, bench) ---------------------------------------
     def publish(self, topic: str, value: dict[str, Any], key: str | None = None) -> None:
