@@ -244,7 +244,7 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print, background: int 
         dl = rt.read_topic("deadletters")
         say(
             f"  ingested in {ingest_s:.2f}s: {graph['nodes']} entities and {graph['edges']} links in the graph, "
-            f"{graph['merged_nodes']} merges, {search} documents searchable"
+            f"{graph['merged_nodes']} merge(s), {search} documents searchable"
         )
         say(f"  {len(dl)} bad records dead-lettered, nothing else lost:")
         for r in dl:
