@@ -82,5 +82,9 @@ class Bus(ABC):
     @abstractmethod
     def known_schemas(self) -> Iterator[tuple[int, str]]: ...
 
+    def refresh(self) -> bool:
+        """Pick up what other processes wrote; buses that always read through need nothing."""
+        return False
+
     @abstractmethod
     def close(self) -> None: ...

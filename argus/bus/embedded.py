@@ -55,7 +55,20 @@ class EmbeddedBus(Bus):
         self._lock = threading.RLock()
         self._topics: dict[str, TopicSpec] = {}
         self._ends: dict[tuple[str, int], int] = {}
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         self._load_topics()
+
+    def refresh(self) -> bool:
+        """Notice commits by other processes (`argus dlq replay`, a producer): cached log ends
+        are dropped when SQLite says another connection changed the file. Cheap; the runtime
+        calls it once per scheduling step. Returns whether anything changed."""
+        with self._lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version == self._data_version:
+                return False
+            self._data_version = version
+            self._ends.clear()
+            return True
 
     def _load_topics(self) -> None:
         for name, parts, schema in self._db.execute("SELECT name, partitions, schema FROM topics"):
@@ -137,6 +150,12 @@ class EmbeddedBus(Bus):
                 ends[(topic, part)] = end + 1
             db = self._db
             db.execute("BEGIN IMMEDIATE")
+            if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version and rows:
+                # another process appended since our offsets were cached: place the rows again
+                db.execute("ROLLBACK")
+                self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+                self._ends.clear()
+                return self.commit(commit)
             try:
                 if rows:
                     db.executemany("INSERT INTO log(topic, part, off, key, ts, value) VALUES(?,?,?,?,?,?)", rows)

@@ -192,6 +192,8 @@ class EmbeddedRuntime:
 
     def step(self) -> int:
         """Run the hot lane dry, then one other unit. Returns records handled."""
+        assert self.bus is not None
+        self.bus.refresh()
         done = self._run_hot()
         n = len(self._units)
         for i in range(n):

@@ -85,3 +85,23 @@ def test_a_poison_record_inside_a_node_is_retried_then_dead_lettered(tmp_path: P
         assert dead[0]["reason"] == "RuntimeError: simulated defect on this record"
         assert dead[0]["topic"] == "reports" and dead[0]["offset"] >= 0
         assert rt.bus.size("resolved") == rt.bus.size("reports") - 1
+
+
+def test_a_running_pipeline_picks_up_records_another_process_appends(tmp_path: Path) -> None:
+    """`argus dlq replay` (or any producer process) appends while `argus run` is running."""
+    from argus.bus.base import Commit
+    from argus.bus.embedded import EmbeddedBus
+    from argus.schemas import default_schemas
+    from tests.conftest import rms_record
+
+    topo = make_workdir(tmp_path, background=10)
+    with EmbeddedRuntime(load_topology(topo)) as rt:
+        rt.run_until_idle()
+        before = rt.bus.size("resolved")
+        other = EmbeddedBus(rt.bus.path)
+        value = rms_record(report_id="LATE-1", agency="CA0200000").value
+        other.commit(Commit(appends=[("rms.records", "k", default_schemas().encode(
+            default_schemas().get("rms_record.v1"), value))]))
+        other.close()
+        rt.run_until_idle()
+        assert rt.bus.size("resolved") == before + 1

@@ -52,3 +52,16 @@ def test_node_state_layers() -> None:
     s.put("c", 4)
     s.committed()
     assert s.get("c") == 4 and s.pending() == {}
+
+
+def test_appends_by_another_process_are_seen_and_do_not_collide(tmp_path) -> None:
+    a = EmbeddedBus(tmp_path / "bus.db")
+    a.ensure_topic(TopicSpec("t", 1, "x.v1"))
+    a.commit(Commit(appends=[("t", None, b"a1")]))
+    assert a.end_offset("t", 0) == 1  # cached now
+    b = EmbeddedBus(tmp_path / "bus.db")  # e.g. `argus dlq replay` in another process
+    b.commit(Commit(appends=[("t", None, b"b1")]))
+    assert a.refresh() and a.end_offset("t", 0) == 2
+    b.commit(Commit(appends=[("t", None, b"b2")]))
+    assert a.commit(Commit(appends=[("t", None, b"a2")])) == [("t", 0, 3)]  # placed after b2, no clash
+    assert [m.value for m in a.read("t", 0, 0, 10)] == [b"a1", b"b1", b"b2", b"a2"]
