@@ -100,8 +100,11 @@ def test_a_running_pipeline_picks_up_records_another_process_appends(tmp_path: P
         before = rt.bus.size("resolved")
         other = EmbeddedBus(rt.bus.path)
         value = rms_record(report_id="LATE-1", agency="CA0200000").value
-        other.commit(Commit(appends=[("rms.records", "k", default_schemas().encode(
-            default_schemas().get("rms_record.v1"), value))]))
+        other.commit(
+            Commit(
+                appends=[("rms.records", "k", default_schemas().encode(default_schemas().get("rms_record.v1"), value))]
+            )
+        )
         other.close()
         rt.run_until_idle()
         assert rt.bus.size("resolved") == before + 1
