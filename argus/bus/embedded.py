@@ -9,7 +9,6 @@ Single writer process; other processes (`argus tail`, `argus dlq`) may read conc
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -19,9 +18,9 @@ from typing import Any
 import orjson
 
 from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec, partition_for
+from argus.sqlite import connect
 
 _SCHEMA = """
-PRAGMA journal_mode=WAL;
 CREATE TABLE IF NOT EXISTS topics(name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, schema TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log(
   topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
@@ -40,18 +39,11 @@ class EmbeddedBus(Bus):
     def __init__(self, path: str | Path, *, read_only: bool = False, sync: str = "NORMAL") -> None:
         self.path = Path(path)
         self.read_only = read_only
-        if read_only:
-            if not self.path.exists():
-                raise FileNotFoundError(f"no embedded bus at {self.path} (has `argus run` started?)")
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        if read_only and not self.path.exists():
+            raise FileNotFoundError(f"no embedded bus at {self.path} (has `argus run` started?)")
+        self._db = connect(self.path, read_only=read_only, synchronous=sync)
+        if not read_only:
             self._db.executescript(_SCHEMA)
-            # NORMAL in WAL mode survives a killed process (the failure we promise to survive);
-            # FULL also survives power loss, at a cost per commit.
-            self._db.execute(f"PRAGMA synchronous={sync}")
-        self._db.execute("PRAGMA busy_timeout=5000")
         self._lock = threading.RLock()
         self._topics: dict[str, TopicSpec] = {}
         self._ends: dict[tuple[str, int], int] = {}

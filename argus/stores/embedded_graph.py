@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import deque
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from argus.sqlite import connect
 from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
 
 _DDL = """
-PRAGMA journal_mode=WAL;
 CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, kind TEXT NOT NULL, subtype TEXT NOT NULL,
   label TEXT NOT NULL, props BLOB NOT NULL, merged_into TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edges(id TEXT PRIMARY KEY, src TEXT NOT NULL, dst TEXT NOT NULL,
@@ -31,10 +30,8 @@ CREATE INDEX IF NOT EXISTS merges_survivor ON merges(survivor);
 class EmbeddedGraphStore(GraphStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db = connect(self.path, autocommit=False)
         self._db.executescript(_DDL)
-        self._db.execute("PRAGMA synchronous=NORMAL")
         self._alias: dict[str, str] = dict(self._db.execute("SELECT merged, survivor FROM merges"))
 
     def _canon(self, node_id: str) -> str:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from argus.sqlite import connect
 from argus.stores.search import SearchDoc, SearchStore
 
 _DDL = """
-PRAGMA journal_mode=WAL;
 CREATE TABLE IF NOT EXISTS docs(rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind TEXT NOT NULL,
   agency TEXT NOT NULL, tlp TEXT NOT NULL, occurred_at TEXT NOT NULL, title TEXT NOT NULL,
   lat REAL, lon REAL, fields BLOB NOT NULL);
@@ -36,10 +35,8 @@ def fts_query(q: str) -> str:
 class EmbeddedSearchStore(SearchStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db = connect(self.path, autocommit=False)
         self._db.executescript(_DDL)
-        self._db.execute("PRAGMA synchronous=NORMAL")
 
     def upsert(self, docs: list[SearchDoc]) -> None:
         db = self._db

@@ -1,0 +1,33 @@
+"""How every embedded store opens SQLite: one place for the settings that matter at scale."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+# SQLite's default page cache is 2 MB; with random UUID keys a graph of a few hundred thousand
+# nodes then reads most B-tree pages from disk on every upsert. 256 MB per file (an upper bound,
+# grown on demand) and memory-mapped reads keep the working set in memory.
+CACHE_KIB = 262_144
+MMAP_BYTES = 1 << 30
+
+
+def connect(
+    path: Path, *, read_only: bool = False, synchronous: str = "NORMAL", autocommit: bool = True
+) -> sqlite3.Connection:
+    """autocommit=False: writes open a transaction that lasts until commit() (the stores' flush);
+    autocommit=True: the caller issues BEGIN/COMMIT itself (the bus)."""
+    if read_only:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, isolation_level=None if autocommit else "", check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a killed process (the failure Argus promises to survive);
+        # FULL also survives power loss, at a cost per commit.
+        db.execute(f"PRAGMA synchronous={synchronous}")
+    db.execute("PRAGMA busy_timeout=5000")
+    db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    db.execute("PRAGMA temp_store=MEMORY")
+    return db
