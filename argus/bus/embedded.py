@@ -59,12 +59,13 @@ class EmbeddedBus(Bus):
             if version == self._data_version:
                 return False
             self._data_version = version
-            self._ends.clear()
+            self._ends = {}
             return True
 
     def _load_topics(self) -> None:
-        for name, parts, schema in self._db.execute("SELECT name, partitions, schema FROM topics"):
-            self._topics[name] = TopicSpec(name, parts, schema)
+        with self._lock:
+            for name, parts, schema in self._db.execute("SELECT name, partitions, schema FROM topics").fetchall():
+                self._topics[name] = TopicSpec(name, parts, schema)
 
     def ensure_topic(self, spec: TopicSpec) -> None:
         with self._lock:
@@ -108,14 +109,18 @@ class EmbeddedBus(Bus):
 
     def end_offset(self, topic: str, partition: int) -> int:
         key = (topic, partition)
-        if not self.read_only and key in self._ends:
-            return self._ends[key]
-        with self._lock:
-            (mx,) = self._db.execute("SELECT MAX(off) FROM log WHERE topic=? AND part=?", (topic, partition)).fetchone()
-        end = 0 if mx is None else mx + 1
         if not self.read_only:
-            self._ends[key] = end
-        return end
+            end = self._ends.get(key)  # lock-free fast path: commit() swaps in a new dict
+            if end is not None:
+                return end
+        with self._lock:  # the slow path must not interleave with a commit placing rows
+            if not self.read_only and key in self._ends:
+                return self._ends[key]
+            (mx,) = self._db.execute("SELECT MAX(off) FROM log WHERE topic=? AND part=?", (topic, partition)).fetchone()
+            end = 0 if mx is None else mx + 1
+            if not self.read_only:
+                self._ends[key] = end
+            return end
 
     def committed(self, group: str, topic: str, partition: int) -> int:
         with self._lock:
@@ -146,7 +151,7 @@ class EmbeddedBus(Bus):
                 # another process appended since our offsets were cached: place the rows again
                 db.execute("ROLLBACK")
                 self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
-                self._ends.clear()
+                self._ends = {}
                 return self.commit(commit)
             try:
                 if rows:

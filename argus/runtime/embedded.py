@@ -1,8 +1,13 @@
 """The embedded runtime: every node of a topology in one process, on the embedded bus.
 
-One thread schedules work units (a node and one of its input topics, or a connector). Units
-reading `priority: high` topics (the field-query path) run before anything else at every step,
-and ingest batches are bounded, so a query waits at most for one ingest batch.
+One thread schedules the connectors and processors in work units (a node and one of its input
+topics, or a connector). Units reading `priority: high` topics (the field-query path), and the
+connectors feeding them, run before anything else at every step, and an ingest batch yields to a
+waiting query after the record it is on.
+
+Sinks run in a second thread: they touch nothing but their own store, their own input offsets
+and the (locked) bus, and SQLite releases the GIL while it writes, so store writes overlap with
+processing on a second core, and a long store flush never delays a field query.
 
 Per batch: read from the node's in-memory positions, process each record (retrying, then
 dead-lettering), flush sinks, then commit outputs + state + offsets in one bus transaction.
@@ -102,6 +107,11 @@ class EmbeddedRuntime:
         self._units: list[tuple[Host, str | None]] = []
         self._hot: list[tuple[Host, str]] = []
         self._hot_sources: list[Host] = []
+        self._sink_units: list[tuple[Host, str]] = []
+        self._sink_thread: threading.Thread | None = None
+        self._sink_stop = threading.Event()
+        self._sink_wake = threading.Event()
+        self._sink_error: BaseException | None = None
         self._rr = 0
         self._fault = _Fault()
         self._stop = threading.Event()
@@ -145,8 +155,36 @@ class EmbeddedRuntime:
                 for p in range(self.bus.partitions(t)):
                     host.positions[(t, p)] = self.bus.committed(name, t, p)
                 unit = (host, t)
-                (self._hot if topo.topics[t].priority == "high" else self._units).append(unit)
+                if host.role == "sink":
+                    self._sink_units.append(unit)
+                else:
+                    (self._hot if topo.topics[t].priority == "high" else self._units).append(unit)
+        if self._sink_units:
+            self._sink_thread = threading.Thread(target=self._sink_loop, name="argus-sinks", daemon=True)
+            self._sink_thread.start()
         return self
+
+    # --- the sink thread ----------------------------------------------------------------------
+    def _sink_loop(self) -> None:
+        try:
+            while not self._sink_stop.is_set():
+                worked = 0
+                for host, topic in self._sink_units:
+                    if self._pending(host, topic):
+                        worked += self._run_batch(host, topic)
+                if not worked:
+                    self._sink_wake.wait(0.01)
+                    self._sink_wake.clear()
+        except BaseException as exc:  # surfaced to the scheduling thread, which stops
+            log.exception("sink thread failed")
+            self._sink_error = exc
+
+    def _check_sinks(self) -> None:
+        if self._sink_error is not None:
+            raise NodeFailure(f"sink failed: {self._sink_error}") from self._sink_error
+
+    def sinks_idle(self) -> bool:
+        return all(not self._pending(h, t) for h, t in self._sink_units)
 
     def _store(self, kind: str) -> Any:
         if kind not in self.stores:
@@ -162,6 +200,11 @@ class EmbeddedRuntime:
         return out
 
     def close(self) -> None:
+        self._sink_stop.set()
+        self._sink_wake.set()
+        if self._sink_thread is not None:
+            self._sink_thread.join()
+            self._sink_thread = None
         for host in self.hosts.values():
             try:
                 if isinstance(host.node, Connector):
@@ -193,6 +236,7 @@ class EmbeddedRuntime:
     def step(self) -> int:
         """Run the hot lane dry, then one other unit. Returns records handled."""
         assert self.bus is not None
+        self._check_sinks()
         self.bus.refresh()
         done = self._run_hot()
         n = len(self._units)
@@ -239,6 +283,10 @@ class EmbeddedRuntime:
             got = self.step()
             total += got
             connectors_dry = all(h.gen is None for h in sources)
+            if got == 0 and connectors_dry and not self.sinks_idle():
+                self._sink_wake.set()
+                time.sleep(0.002)  # the sink thread is still writing what was produced
+                continue
             idle_rounds = idle_rounds + 1 if got == 0 and connectors_dry else 0
             if got == 0 and idle_rounds == 1:
                 for host in sources:  # one more poll of every source
@@ -329,6 +377,8 @@ class EmbeddedRuntime:
             host.state.rollback()
             raise
         host.state.committed()
+        if commit.appends and self._sink_units:
+            self._sink_wake.set()
         for topic, _key, _data in commit.appends:
             metrics.RECORDS_OUT.labels(host.name, topic).inc()
         metrics.BATCH_SECONDS.labels(host.name).observe(time.perf_counter() - started)
@@ -408,7 +458,7 @@ class EmbeddedRuntime:
         reader = self._topic_schema[topic]
         policy = host.model.error_policy
         is_sink = isinstance(host.node, Sink)
-        preemptible = (host, topic) not in self._hot
+        preemptible = not is_sink and (host, topic) not in self._hot
         alerts: list[dict[str, Any]] = []
         sink_ok = True
         for i, msg in enumerate(msgs):
@@ -505,7 +555,7 @@ class EmbeddedRuntime:
                 node.flush()
                 return True
             except Backpressure as bp:
-                if self._stop.wait(bp.retry_after):
+                if self._sink_stop.wait(bp.retry_after):
                     return False
             except Exception as exc:
                 failures += 1
