@@ -9,6 +9,7 @@ Single writer process; other processes (`argus tail`, `argus dlq`) may read conc
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ import orjson
 
 from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec, partition_for
 from argus.sqlite import connect
+
+log = logging.getLogger("argus.bus")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics(name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, schema TEXT NOT NULL);
@@ -41,9 +44,19 @@ class EmbeddedBus(Bus):
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise FileNotFoundError(f"no embedded bus at {self.path} (has `argus run` started?)")
-        self._db = connect(self.path, read_only=read_only, synchronous=sync)
+        self._db = connect(
+            self.path, read_only=read_only, synchronous=sync, checkpoint_pages=0 if not read_only else 1000
+        )
+        self._checkpointer: threading.Thread | None = None
+        self._closing = threading.Event()
         if not read_only:
             self._db.executescript(_SCHEMA)
+            # Checkpoints (the fsync of WAL mode) run here, off every committer's path: a field
+            # query's commit never waits for one. PASSIVE: never blocks readers or writers.
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="argus-bus-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
         self._lock = threading.RLock()
         self._topics: dict[str, TopicSpec] = {}
         self._ends: dict[tuple[str, int], int] = {}
@@ -196,9 +209,23 @@ class EmbeddedBus(Bus):
             rows = self._db.execute("SELECT id, canonical FROM schemas").fetchall()
         yield from rows
 
+    def _checkpoint_loop(self, every: float = 0.25) -> None:
+        db = connect(self.path, synchronous="NORMAL", checkpoint_pages=0)
+        try:
+            while not self._closing.wait(every):
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception:  # a failed checkpoint loses nothing; the WAL just grows until the next
+            log.warning("bus checkpoint failed", exc_info=True)
+        finally:
+            db.close()
+
     def size(self, topic: str) -> int:
         return sum(self.end_offset(topic, p) for p in range(self.partitions(topic)))
 
     def close(self) -> None:
+        self._closing.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         with self._lock:
             self._db.close()

@@ -465,6 +465,8 @@ class EmbeddedRuntime:
             if preemptible and i and i % 8 == 0 and self._hot_waiting():
                 msgs = msgs[:i]  # yield to a waiting field query; commit what is done
                 break
+            if is_sink and i % 8 == 0:
+                self._yield_to_queries()
             try:
                 value = self.schemas.decode(msg.value, reader)
             except SchemaError as exc:
@@ -537,6 +539,12 @@ class EmbeddedRuntime:
                 if body.get("alert_type") == "QUERY_HIT":
                     metrics.QUERY_TO_ALERT.observe(max(0.0, now - body["trigger_received_at"].timestamp()))
         return len(msgs)
+
+    def _yield_to_queries(self, limit: float = 0.05) -> None:
+        """Sink thread: step aside (release the GIL) while a field query is queued."""
+        deadline = time.monotonic() + limit
+        while any(self._pending(h, t) for h, t in self._hot) and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
     def _hot_waiting(self) -> bool:
         if self._hot_sources:

@@ -30,7 +30,7 @@ CREATE INDEX IF NOT EXISTS merges_survivor ON merges(survivor);
 class EmbeddedGraphStore(GraphStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._db = connect(self.path, autocommit=False)
+        self._db = connect(self.path, autocommit=False, checkpoint_pages=10_000)
         self._db.executescript(_DDL)
         self._alias: dict[str, str] = dict(self._db.execute("SELECT merged, survivor FROM merges"))
 

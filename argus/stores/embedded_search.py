@@ -35,7 +35,7 @@ def fts_query(q: str) -> str:
 class EmbeddedSearchStore(SearchStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._db = connect(self.path, autocommit=False)
+        self._db = connect(self.path, autocommit=False, checkpoint_pages=10_000)
         self._db.executescript(_DDL)
 
     def upsert(self, docs: list[SearchDoc]) -> None:
