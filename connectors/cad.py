@@ -10,14 +10,12 @@ from argus.records import (
     InvalidRecord,
     Record,
     clean_text,
-    deterministic_id,
-    make_envelope,
     parse_dob,
     parse_handling,
     parse_time,
 )
 from connectors import pole
-from connectors.files import FileSourceConfig, FileSourceConnector
+from connectors.files import FileSourceConfig, FileSourceConnector, emit_record
 
 
 class CadConfig(FileSourceConfig):
@@ -33,13 +31,7 @@ class CadIncidentConnector(FileSourceConnector):
 
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)
-        cfg = self.config
-        handling = parse_handling(
-            raw,
-            default_reliability=cfg.default_reliability,
-            default_validity=cfg.default_validity,
-            default_tlp=cfg.default_tlp,
-        )
+        handling = self.handling(raw)
         incident_id = clean_text(raw.get("incident_id"), "incident_id", 64, required=True)
         assert incident_id is not None
         received = parse_time(raw.get("received_at"), "received_at")
@@ -57,22 +49,16 @@ class CadIncidentConnector(FileSourceConnector):
             "received_at": received,
             "units": [clean_text(u, "units[]", 32, required=True) for u in units],
             "disposition": clean_text(raw.get("disposition"), "disposition", 64),
-            "narrative": pole.narrative(raw.get("narrative")),
-            "persons": pole.persons(raw.get("persons")),
-            "vehicles": pole.vehicles(raw.get("vehicles")),
-            "locations": pole.locations(raw.get("locations")),
+            **pole.mentions(raw),
         }
-        rid = deterministic_id("cad.incident", handling.agency, incident_id)
-        env = make_envelope(
-            record_id=rid,
+        return self.emit(
+            ctx,
+            id_parts=("cad.incident", handling.agency, incident_id),
             rtype="cad.incident",
             handling=handling,
-            source_system=self.name,
             observed_at=received,
-            ingested_at=ctx.now(),
-            trace_id=ctx.new_id(),
+            body=body,
         )
-        return Record({"envelope": env, "body": body}, key=rid)
 
 
 class CadQueryConnector(FileSourceConnector):
@@ -122,14 +108,13 @@ def build_query(raw: dict[str, Any], ctx: Context, source: str, cfg: CadConfig) 
         "location": pole.location(loc, "location") if isinstance(loc, dict) else None,
         "issued_at": issued,
     }
-    rid = deterministic_id("cad.query", handling.agency, query_id)
-    env = make_envelope(
-        record_id=rid,
+    return emit_record(
+        ctx,
+        source,
+        id_parts=("cad.query", handling.agency, query_id),
         rtype="cad.query",
         handling=handling,
-        source_system=source,
         observed_at=issued,
-        ingested_at=ctx.now(),
-        trace_id=ctx.new_id(),
+        body=body,
+        key=key,
     )
-    return Record({"envelope": env, "body": body}, key=key)

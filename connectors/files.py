@@ -13,6 +13,7 @@ import fnmatch
 import time
 from abc import abstractmethod
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ import orjson
 from pydantic import Field
 
 from argus.contracts import Connector, Context, DeadLetterRecord, NodeConfig
-from argus.records import InvalidRecord, Record
+from argus.records import Handling, InvalidRecord, Record, deterministic_id, make_envelope, parse_handling
 
 
 class FileSourceConfig(NodeConfig):
@@ -156,9 +157,68 @@ class FileSourceConnector(Connector):
         if not items:
             ctx.state.put(key, -1)
 
+    def handling(self, raw: dict[str, Any], **kwargs: Any) -> Handling:
+        """Agency, TLP and ratings of one input record, with this connector's defaults."""
+        cfg = self.config
+        return parse_handling(
+            raw,
+            default_reliability=cfg.default_reliability,
+            default_validity=cfg.default_validity,
+            default_tlp=cfg.default_tlp,
+            **kwargs,
+        )
+
+    def emit(
+        self,
+        ctx: Context,
+        *,
+        id_parts: tuple[str, ...],
+        rtype: str,
+        handling: Handling,
+        observed_at: datetime,
+        body: dict[str, Any],
+        key: str | None = None,
+    ) -> Record:
+        return emit_record(
+            ctx,
+            self.name,
+            id_parts=id_parts,
+            rtype=rtype,
+            handling=handling,
+            observed_at=observed_at,
+            body=body,
+            key=key,
+        )
+
     def split_document(self, doc: Any) -> list[Any]:
         """A JSON file holds one record or a list of them."""
         return doc if isinstance(doc, list) else [doc]
 
     def from_csv(self, row: dict[str, str]) -> dict[str, Any]:
         raise InvalidRecord(f"{type(self).__name__} does not read CSV")
+
+
+def emit_record(
+    ctx: Context,
+    source: str,
+    *,
+    id_parts: tuple[str, ...],
+    rtype: str,
+    handling: Handling,
+    observed_at: datetime,
+    body: dict[str, Any],
+    key: str | None = None,
+) -> Record:
+    """A validated input record as the pipeline carries it: deterministic id, envelope, body.
+    Keyed by its id unless the source keys it by what it is about (queries: the plate)."""
+    rid = deterministic_id(*id_parts)
+    env = make_envelope(
+        record_id=rid,
+        rtype=rtype,
+        handling=handling,
+        source_system=source,
+        observed_at=observed_at,
+        ingested_at=ctx.now(),
+        trace_id=ctx.new_id(),
+    )
+    return Record({"envelope": env, "body": body}, key=key or rid)

@@ -100,6 +100,16 @@ def narrative(raw: Any) -> str:
     return clean_text(raw, "narrative", MAX_TEXT) or ""
 
 
+def mentions(raw: dict[str, Any]) -> dict[str, Any]:
+    """The narrative and POLE mentions every report kind carries, validated."""
+    return {
+        "narrative": narrative(raw.get("narrative")),
+        "persons": persons(raw.get("persons")),
+        "vehicles": vehicles(raw.get("vehicles")),
+        "locations": locations(raw.get("locations")),
+    }
+
+
 def require_object(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise InvalidRecord(f"expected a JSON object, got {type(raw).__name__}")

@@ -10,9 +10,6 @@ from argus.records import (
     InvalidRecord,
     Record,
     clean_text,
-    deterministic_id,
-    make_envelope,
-    parse_handling,
     parse_time,
 )
 from connectors import pole
@@ -43,13 +40,7 @@ class RmsConnector(FileSourceConnector):
 
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)
-        cfg = self.config
-        handling = parse_handling(
-            raw,
-            default_reliability=cfg.default_reliability,
-            default_validity=cfg.default_validity,
-            default_tlp=cfg.default_tlp,
-        )
+        handling = self.handling(raw)
         report_id = clean_text(raw.get("report_id"), "report_id", 64, required=True)
         assert report_id is not None
         version = raw.get("version", 1)
@@ -63,22 +54,16 @@ class RmsConnector(FileSourceConnector):
             "occurred_at": occurred,
             "series_id": clean_text(raw.get("series_id"), "series_id", 64),
             "case_owner": clean_text(raw.get("case_owner"), "case_owner", 128),
-            "narrative": pole.narrative(raw.get("narrative")),
-            "persons": pole.persons(raw.get("persons")),
-            "vehicles": pole.vehicles(raw.get("vehicles")),
-            "locations": pole.locations(raw.get("locations")),
+            **pole.mentions(raw),
         }
-        rid = deterministic_id("rms", handling.agency, report_id)
-        env = make_envelope(
-            record_id=rid,
+        return self.emit(
+            ctx,
+            id_parts=("rms", handling.agency, report_id),
             rtype="rms.incident",
             handling=handling,
-            source_system=self.name,
             observed_at=occurred,
-            ingested_at=ctx.now(),
-            trace_id=ctx.new_id(),
+            body=body,
         )
-        return Record({"envelope": env, "body": body}, key=rid)
 
     def from_csv(self, row: dict[str, str]) -> dict[str, Any]:
         """One report per row; one person, one vehicle and one location column group each."""

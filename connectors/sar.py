@@ -9,9 +9,6 @@ from argus.records import (
     InvalidRecord,
     Record,
     clean_text,
-    deterministic_id,
-    make_envelope,
-    parse_handling,
     parse_time,
 )
 from connectors import pole
@@ -42,13 +39,7 @@ class SarConnector(FileSourceConnector):
 
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)
-        cfg = self.config
-        handling = parse_handling(
-            raw,
-            default_reliability=cfg.default_reliability,
-            default_validity=cfg.default_validity,
-            default_tlp=cfg.default_tlp,
-        )
+        handling = self.handling(raw)
         sar_id = clean_text(raw.get("sar_id"), "sar_id", 64, required=True)
         assert sar_id is not None
         behavior = str(raw.get("behavior", "")).strip().upper()
@@ -67,18 +58,13 @@ class SarConnector(FileSourceConnector):
             "occurred_at": occurred,
             "submitted_by": clean_text(raw.get("submitted_by"), "submitted_by", 128, required=True),
             "narrative": narrative,
-            "persons": pole.persons(raw.get("persons")),
-            "vehicles": pole.vehicles(raw.get("vehicles")),
-            "locations": pole.locations(raw.get("locations")),
+            **{k: v for k, v in pole.mentions(raw).items() if k != "narrative"},
         }
-        rid = deterministic_id("sar", handling.agency, sar_id)
-        env = make_envelope(
-            record_id=rid,
+        return self.emit(
+            ctx,
+            id_parts=("sar", handling.agency, sar_id),
             rtype="sar",
             handling=handling,
-            source_system=self.name,
             observed_at=occurred,
-            ingested_at=ctx.now(),
-            trace_id=ctx.new_id(),
+            body=body,
         )
-        return Record({"envelope": env, "body": body}, key=rid)

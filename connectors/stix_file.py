@@ -13,8 +13,6 @@ from argus.records import (
     InvalidRecord,
     Record,
     Tlp,
-    deterministic_id,
-    make_envelope,
     parse_handling,
     parse_time,
 )
@@ -85,14 +83,6 @@ class StixFileConnector(FileSourceConnector):
             "modified": modified,
             "object_json": orjson.dumps(raw).decode(),
         }
-        rid = deterministic_id("stix", sid)
-        env = make_envelope(
-            record_id=rid,
-            rtype="stix",
-            handling=handling,
-            source_system=self.name,
-            observed_at=observed,
-            ingested_at=ctx.now(),
-            trace_id=ctx.new_id(),
+        return self.emit(
+            ctx, id_parts=("stix", sid), rtype="stix", handling=handling, observed_at=observed, body=body, key=sid
         )
-        return Record({"envelope": env, "body": body}, key=sid)

@@ -155,6 +155,22 @@ class CorrelationProcessor(Processor):
         officer can use in this alert, and scanning it costs every trigger."""
         return refs[::-1][: self.config.max_records_scanned]
 
+    def _shared_subjects(
+        self, ctx: Context, prior: list[tuple[dict, list]], agency: str
+    ) -> Iterable[tuple[dict[str, Any], str, dict[str, Any], str]]:
+        """(entity, "person"/"vehicle", other record's summary, its role there) for each subject
+        of this report that another agency's RMS report or SAR also holds as a subject."""
+        for ent, others in prior:
+            if ent["role"] not in SUBJECT_ROLES:
+                continue
+            kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
+            for rid, role in self._recent(others):
+                s = ctx.state.get(f"rep:{rid}")
+                if s is None or s["agency"] == agency or s["type"] not in ("rms.incident", "sar"):
+                    continue
+                if role in SUBJECT_ROLES:
+                    yield ent, kind_word, s, role
+
     # --- building hits -------------------------------------------------------------------------
     def _fields(self, s: dict[str, Any], view: ReportView) -> dict[str, str]:
         f: dict[str, str] = {}
@@ -472,38 +488,31 @@ class CorrelationProcessor(Processor):
             }
             hits = []
             touched: list[tuple[dict[str, Any], str, str, str]] = []
-            for ent, others in prior:
-                kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
-                if ent["role"] not in SUBJECT_ROLES:
-                    continue
-                for rid, role in self._recent(others):
-                    s = ctx.state.get(f"rep:{rid}")
-                    if s is None or s["agency"] == agency or s["type"] == "cad.incident" or role not in SUBJECT_ROLES:
-                        continue
-                    view = report_view(s, to)
-                    if view is not None:
-                        label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
-                        step = {
-                            "kind": kind_word.upper(),
-                            "id": ent["entity_id"],
-                            "relation": f"LISTED_AS_{ent['role'].upper()}",
-                            "label": label,
-                        }
-                        hits.append(
-                            self._hit(
-                                ctx,
-                                s,
-                                view,
-                                role,
-                                ent["entity_id"],
-                                label,
-                                ent["match_reason"],
-                                ent["match_score"],
-                                [head_base, step],
-                                True,
-                            )
+            for ent, kind_word, s, role in self._shared_subjects(ctx, prior, agency):
+                view = report_view(s, to)
+                if view is not None:
+                    label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
+                    step = {
+                        "kind": kind_word.upper(),
+                        "id": ent["entity_id"],
+                        "relation": f"LISTED_AS_{ent['role'].upper()}",
+                        "label": label,
+                    }
+                    hits.append(
+                        self._hit(
+                            ctx,
+                            s,
+                            view,
+                            role,
+                            ent["entity_id"],
+                            label,
+                            ent["match_reason"],
+                            ent["match_score"],
+                            [head_base, step],
+                            True,
                         )
-                    touched.append((s, ent["entity_id"], role, kind_word))
+                    )
+                touched.append((s, ent["entity_id"], role, kind_word))
             out.extend(self._encounters(ctx, record, touched))
             if hits:
                 top = max(hits, key=lambda h: h["score"])
@@ -531,72 +540,31 @@ class CorrelationProcessor(Processor):
         assert my_view is not None
         to_me: list[dict[str, Any]] = []
         to_them: dict[str, dict[str, dict[str, Any]]] = {}
-        for ent, others in prior:
-            kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
-            if ent["role"] not in SUBJECT_ROLES:
+        for ent, kind_word, s, role in self._shared_subjects(ctx, prior, agency):
+            # Deconfliction tells two agencies once that they hold the same subject; a
+            # further report by either about that subject is not news to the other.
+            pair = "|".join(sorted((agency, s["agency"]))) + "|" + ent["entity_id"]
+            if ctx.state.get(f"rc:{pair}") or len(to_me) >= self.config.max_hits_per_alert:
                 continue
-            for rid, role in self._recent(others):
-                s = ctx.state.get(f"rep:{rid}")
-                if (
-                    s is None
-                    or s["agency"] == agency
-                    or s["type"] == "cad.incident"
-                    or s["kind"] == "stix"
-                    or role not in SUBJECT_ROLES
-                ):
-                    continue
-                # Deconfliction tells two agencies once that they hold the same subject; a
-                # further report by either about that subject is not news to the other.
-                pair = "|".join(sorted((agency, s["agency"]))) + "|" + ent["entity_id"]
-                if ctx.state.get(f"rc:{pair}") or len(to_me) >= self.config.max_hits_per_alert:
-                    continue
-                ctx.state.put(f"rc:{pair}", 1)
-                view = report_view(s, me)
-                if view is not None:
-                    label = self._entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
-                    head = [
-                        self._report_step(mine, my_view, "") | {"relation": None},
-                        {
-                            "kind": kind_word.upper(),
-                            "id": ent["entity_id"],
-                            "relation": f"LISTED_AS_{ent['role'].upper()}",
-                            "label": label,
-                        },
-                    ]
-                    to_me.append(
-                        self._hit(
-                            ctx,
-                            s,
-                            view,
-                            role,
-                            ent["entity_id"],
-                            label,
-                            ent["match_reason"],
-                            ent["match_score"],
-                            head,
-                            True,
-                        )
-                    )
-                them = Recipient(agency=s["agency"], role="analyst")
-                view_them = report_view(mine, them)
-                their_view = report_view(s, them)
-                assert their_view is not None
-                if view_them is not None and ent["entity_id"] not in to_them.get(s["agency"], {}):
-                    label = self._entity_label(s, ent["entity_id"], their_view, kind_word, ent["display"])
-                    head = [
-                        self._report_step(s, their_view, "") | {"relation": None},
-                        {
-                            "kind": kind_word.upper(),
-                            "id": ent["entity_id"],
-                            "relation": f"LISTED_AS_{role.upper()}",
-                            "label": label,
-                        },
-                    ]
-                    to_them.setdefault(s["agency"], {})[ent["entity_id"]] = self._hit(
+            ctx.state.put(f"rc:{pair}", 1)
+            view = report_view(s, me)
+            if view is not None:
+                label = self._entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
+                head = [
+                    self._report_step(mine, my_view, "") | {"relation": None},
+                    {
+                        "kind": kind_word.upper(),
+                        "id": ent["entity_id"],
+                        "relation": f"LISTED_AS_{ent['role'].upper()}",
+                        "label": label,
+                    },
+                ]
+                to_me.append(
+                    self._hit(
                         ctx,
-                        mine,
-                        view_them,
-                        ent["role"],
+                        s,
+                        view,
+                        role,
                         ent["entity_id"],
                         label,
                         ent["match_reason"],
@@ -604,6 +572,34 @@ class CorrelationProcessor(Processor):
                         head,
                         True,
                     )
+                )
+            them = Recipient(agency=s["agency"], role="analyst")
+            view_them = report_view(mine, them)
+            their_view = report_view(s, them)
+            assert their_view is not None
+            if view_them is not None and ent["entity_id"] not in to_them.get(s["agency"], {}):
+                label = self._entity_label(s, ent["entity_id"], their_view, kind_word, ent["display"])
+                head = [
+                    self._report_step(s, their_view, "") | {"relation": None},
+                    {
+                        "kind": kind_word.upper(),
+                        "id": ent["entity_id"],
+                        "relation": f"LISTED_AS_{role.upper()}",
+                        "label": label,
+                    },
+                ]
+                to_them.setdefault(s["agency"], {})[ent["entity_id"]] = self._hit(
+                    ctx,
+                    mine,
+                    view_them,
+                    ent["role"],
+                    ent["entity_id"],
+                    label,
+                    ent["match_reason"],
+                    ent["match_score"],
+                    head,
+                    True,
+                )
         out: list[Record] = []
         if to_me:
             agencies = ", ".join(sorted({h["report_agency"] for h in to_me}))
