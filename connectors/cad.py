@@ -51,8 +51,9 @@ class CadIncidentConnector(FileSourceConnector):
             "disposition": clean_text(raw.get("disposition"), "disposition", 64),
             **pole.mentions(raw),
         }
-        return self.emit(
+        return emit_record(
             ctx,
+            self.name,
             id_parts=("cad.incident", handling.agency, incident_id),
             rtype="cad.incident",
             handling=handling,

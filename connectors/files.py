@@ -168,28 +168,6 @@ class FileSourceConnector(Connector):
             **kwargs,
         )
 
-    def emit(
-        self,
-        ctx: Context,
-        *,
-        id_parts: tuple[str, ...],
-        rtype: str,
-        handling: Handling,
-        observed_at: datetime,
-        body: dict[str, Any],
-        key: str | None = None,
-    ) -> Record:
-        return emit_record(
-            ctx,
-            self.name,
-            id_parts=id_parts,
-            rtype=rtype,
-            handling=handling,
-            observed_at=observed_at,
-            body=body,
-            key=key,
-        )
-
     def split_document(self, doc: Any) -> list[Any]:
         """A JSON file holds one record or a list of them."""
         return doc if isinstance(doc, list) else [doc]

@@ -13,7 +13,7 @@ from argus.records import (
     parse_time,
 )
 from connectors import pole
-from connectors.files import FileSourceConnector
+from connectors.files import FileSourceConnector, emit_record
 
 NIBRS_RE = re.compile(r"^(09[ABC]|1[0-3][0-9A-C]?|2[0-9][0-9A-H]?|3[0-9][0-9A-F]?|[4-9][0-9][0-9A-F]?)$")
 MAX_OFFENSES = 10
@@ -56,8 +56,9 @@ class RmsConnector(FileSourceConnector):
             "case_owner": clean_text(raw.get("case_owner"), "case_owner", 128),
             **pole.mentions(raw),
         }
-        return self.emit(
+        return emit_record(
             ctx,
+            self.name,
             id_parts=("rms", handling.agency, report_id),
             rtype="rms.incident",
             handling=handling,

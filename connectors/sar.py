@@ -12,7 +12,7 @@ from argus.records import (
     parse_time,
 )
 from connectors import pole
-from connectors.files import FileSourceConnector
+from connectors.files import FileSourceConnector, emit_record
 
 BEHAVIORS = (
     "AVIATION",
@@ -60,8 +60,9 @@ class SarConnector(FileSourceConnector):
             "narrative": narrative,
             **{k: v for k, v in pole.mentions(raw).items() if k != "narrative"},
         }
-        return self.emit(
+        return emit_record(
             ctx,
+            self.name,
             id_parts=("sar", handling.agency, sar_id),
             rtype="sar",
             handling=handling,

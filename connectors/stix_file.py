@@ -16,7 +16,7 @@ from argus.records import (
     parse_handling,
     parse_time,
 )
-from connectors.files import FileSourceConfig, FileSourceConnector
+from connectors.files import FileSourceConfig, FileSourceConnector, emit_record
 
 STIX_ID = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # TLP 2.0 marking-definition ids, and TLP 1.0 ids mapped onto TLP 2.0 on ingest.
@@ -83,6 +83,13 @@ class StixFileConnector(FileSourceConnector):
             "modified": modified,
             "object_json": orjson.dumps(raw).decode(),
         }
-        return self.emit(
-            ctx, id_parts=("stix", sid), rtype="stix", handling=handling, observed_at=observed, body=body, key=sid
+        return emit_record(
+            ctx,
+            self.name,
+            id_parts=("stix", sid),
+            rtype="stix",
+            handling=handling,
+            observed_at=observed,
+            body=body,
+            key=sid,
         )
