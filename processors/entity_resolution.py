@@ -209,11 +209,35 @@ class EntityResolutionProcessor(Processor):
 
     # --- persons ----------------------------------------------------------------------------
     @staticmethod
-    def _blocks(n: PersonName, dob: str | None) -> list[str]:
+    def _name_keys(n: PersonName) -> set[str]:
         sx = soundex(n.last)
-        keys = {f"pb:{sx}{f[0]}" for f in formal_names(n.first) if f} or {f"pb:{sx}"}
+        return {f"pb:{sx}{f[0]}" for f in formal_names(n.first) if f} or {f"pb:{sx}"}
+
+    @classmethod
+    def _index_blocks(cls, n: PersonName, dob: str | None) -> list[str]:
+        """Where an entity is filed: its name key; with a DOB also name key + birth year and
+        the exact DOB; without one, the name key's small no-DOB block."""
+        names = cls._name_keys(n)
+        keys = set(names)
         if dob:
+            keys.update(f"{k}:{dob[:4]}" for k in names)
             keys.add(f"pb:d{dob}")
+        else:
+            keys.update(f"{k}:-" for k in names)
+        return sorted(keys)
+
+    @classmethod
+    def _query_blocks(cls, n: PersonName, dob: str | None) -> list[str]:
+        """Where a mention looks. With a DOB: name key + birth year (and the years either side,
+        for a mistyped year), the exact DOB (a misspelt surname), and the no-DOB block; so the
+        cost stays flat as holdings grow. Without a DOB: every entity filed under the name."""
+        names = cls._name_keys(n)
+        if not dob:
+            return sorted(names)
+        year = int(dob[:4])
+        keys = {f"{k}:{y}" for k in names for y in (year - 1, year, year + 1)}
+        keys.update(f"{k}:-" for k in names)
+        keys.add(f"pb:d{dob}")
         return sorted(keys)
 
     @staticmethod
@@ -251,7 +275,7 @@ class EntityResolutionProcessor(Processor):
         seen: set[str] = set()
         scored: list[tuple[float, str, str, bool]] = []
         has_dob: dict[str, bool] = {}
-        for b in self._blocks(n, dob):
+        for b in self._query_blocks(n, dob):
             for e in reversed(ctx.state.get(b, [])[-cap:]):
                 e = self._canon(ctx, e)
                 if e in seen:
@@ -321,7 +345,9 @@ class EntityResolutionProcessor(Processor):
             ]
         if prof != ctx.state.get(f"p:{eid}"):
             ctx.state.put(f"p:{eid}", prof)
-        for b in self._blocks(PersonName(prof[0], prof[1], prof[2]), prof[3]) + self._blocks(n, dob):
+        for b in set(self._index_blocks(PersonName(prof[0], prof[1], prof[2]), prof[3])) | set(
+            self._index_blocks(n, dob)
+        ):
             lst = ctx.state.get(b)
             if not lst or lst[-1] != eid:
                 ctx.state.put(b, _add(lst, eid, 4 * self.config.max_candidates))
