@@ -1,3 +1,5 @@
+import pytest
+
 from argus.bus.base import DELETED, Commit, TopicSpec, partition_for
 from argus.bus.embedded import EmbeddedBus
 from argus.state import NodeState
@@ -25,11 +27,14 @@ def test_commit_applies_appends_offsets_and_state_together(tmp_path) -> None:
 def test_failed_commit_changes_nothing(tmp_path) -> None:
     bus = EmbeddedBus(tmp_path / "bus.db")
     bus.ensure_topic(TopicSpec("t", 1, "x.v1"))
-    try:
-        bus.commit(Commit(appends=[("t", None, b"1"), ("missing-topic", None, b"2")], offsets={("g", "t", 0): 1}))
-    except KeyError:
-        pass
-    assert bus.end_offset("t", 0) == 0 and bus.committed("g", "t", 0) == 0
+    with pytest.raises(KeyError):  # refused before the transaction starts
+        bus.commit(Commit(appends=[("t", None, b"1"), ("missing-topic", None, b"2")]))
+    # fails inside the transaction, after the log rows went in: all of it is rolled back
+    with pytest.raises(TypeError):
+        bus.commit(Commit(appends=[("t", None, b"1")], offsets={("g", "t", 0): 1}, state={"n": {"k": object()}}))
+    assert bus.end_offset("t", 0) == 0 and bus.committed("g", "t", 0) == 0 and bus.load_state("n") == {}
+    assert bus.read("t", 0, 0, 10) == []
+    assert bus.commit(Commit(appends=[("t", None, b"ok")])) == [("t", 0, 0)]
 
 
 def test_same_key_same_partition() -> None:
