@@ -19,3 +19,23 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.time() > deadline:
                 raise RuntimeError("Kafka broker never reported itself in metadata")
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def neo4j_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """bolt:// address of a real Neo4j Community server started for this test session."""
+    from tests.servers import neo4j_server
+
+    pytest.importorskip("neo4j", reason="pip install 'argus-fusion[neo4j]'")
+    with neo4j_server(tmp_path_factory.mktemp("neo4j")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> Iterator[str]:
+    """http:// address of a real single-node OpenSearch started for this test session."""
+    from tests.servers import opensearch_server
+
+    pytest.importorskip("opensearchpy", reason="pip install 'argus-fusion[opensearch]'")
+    with opensearch_server() as url:
+        yield url

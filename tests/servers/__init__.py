@@ -9,12 +9,16 @@ is missing the tests skip with what to install, except under CI=true, where they
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +26,16 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-CACHE = Path(os.environ.get("ARGUS_TEST_CACHE", Path.home() / ".cache" / "argus-test-servers"))
+ROOT = os.geteuid() == 0
+# OpenSearch refuses to run as root, so under root it runs as `nobody`, which must be able to read
+# the install: the cache then lives outside /root.
+CACHE = Path(
+    os.environ.get("ARGUS_TEST_CACHE")
+    or ("/var/cache/argus-test-servers" if ROOT else Path.home() / ".cache" / "argus-test-servers")
+)
+JAVA_HOME = Path(
+    os.environ.get("JAVA_HOME") or Path(os.path.realpath(shutil.which("java") or "/usr/bin/java")).parent.parent
+)
 
 
 def require(*tools: str) -> None:
@@ -52,6 +65,7 @@ def fetch_jars(name: str) -> Path:
     if (libs / ".complete").exists():
         return libs
     libs.mkdir(parents=True, exist_ok=True)
+    os.chmod(CACHE, 0o755)
     subprocess.run(
         [
             "mvn",
@@ -139,9 +153,109 @@ def kafka_broker(workdir: Path) -> Iterator[str]:
         wait_for_port(port, proc, 90, log)
         yield f"127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+@contextmanager
+def neo4j_server(workdir: Path) -> Iterator[str]:
+    """Neo4j Community, embedded by a few lines of Java, Bolt on a free port; yields bolt://..."""
+    libs = fetch_jars("neo4j")
+    classes = libs / "classes"
+    if not (classes / "ArgusNeo4j.class").exists():
+        classes.mkdir(exist_ok=True)
+        source = str(HERE / "neo4j" / "ArgusNeo4j.java")
+        subprocess.run(["javac", "-cp", f"{libs}/*", "-d", str(classes), source], check=True, timeout=300)
+    port = free_port()
+    log = workdir / "neo4j.log"
+    cmd = ["java", "-Xms256m", "-Xmx768m", "-cp", f"{classes}:{libs}/*", "ArgusNeo4j", str(workdir / "db"), str(port)]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc, 120, log)
+        yield f"bolt://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def opensearch_home() -> Path:
+    """The OpenSearch integ-test zip, fetched and unpacked once into the cache."""
+    require("java", "mvn")
+    pom = HERE / "opensearch" / "pom.xml"
+    key = uuid.uuid5(uuid.NAMESPACE_URL, pom.read_text()).hex[:12]
+    root = CACHE / f"opensearch-{key}"
+    if not (root / ".complete").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(CACHE, 0o755)
+        fetch = ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={root}"]
+        subprocess.run(fetch, check=True, timeout=900)
+        (zip_path,) = root.glob("opensearch-*.zip")
+        with zipfile.ZipFile(zip_path) as z:
+            z.extractall(root)
+        zip_path.unlink()
+        for dirpath, _dirs, files in os.walk(root):
+            os.chmod(dirpath, 0o755)
+            executable = os.sep + "bin" in dirpath
+            for f in files:
+                os.chmod(os.path.join(dirpath, f), 0o755 if executable else 0o644)
+        (root / ".complete").touch()
+    (home,) = [p for p in root.iterdir() if p.is_dir() and p.name.startswith("opensearch-")]
+    return home
+
+
+@contextmanager
+def opensearch_server() -> Iterator[str]:
+    """A single-node OpenSearch (the integ-test build has no security plugin) on a free HTTP
+    port; yields http://127.0.0.1:PORT. OpenSearch refuses root: under root it runs as nobody."""
+    home = opensearch_home()
+    work = Path(tempfile.mkdtemp(prefix="argus-opensearch-"))
+    os.chmod(work, 0o755)
+    conf = work / "config"
+    shutil.copytree(home / "config", conf)
+    opts = conf / "jvm.options"  # its relative log/dump paths would point into the read-only install
+    opts.write_text(
+        opts.read_text().replace("logs/", f"{work}/logs/").replace("HeapDumpPath=data", f"HeapDumpPath={work}/data")
+    )
+    for d in ("data", "logs"):
+        (work / d).mkdir()
+    port, transport = free_port(), free_port()
+    env = dict(
+        os.environ,
+        OPENSEARCH_JAVA_HOME=str(JAVA_HOME),
+        OPENSEARCH_PATH_CONF=str(conf),
+        OPENSEARCH_JAVA_OPTS="-Xms512m -Xmx512m",
+    )
+    settings = {
+        "http.port": port,
+        "transport.port": transport,
+        "network.host": "127.0.0.1",
+        "discovery.type": "single-node",
+        "path.data": work / "data",
+        "path.logs": work / "logs",
+        "cluster.routing.allocation.disk.threshold_enabled": "false",
+    }
+    cmd = [str(home / "bin" / "opensearch")]
+    for k, v in settings.items():
+        cmd += ["-E", f"{k}={v}"]
+    if ROOT:
+        subprocess.run(["chown", "-R", "nobody:nogroup", str(work)], check=True)
+        cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
+    log = work / "stdout.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        wait_for_port(port, proc, 180, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc, group=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def stop(proc: subprocess.Popen, group: bool = False) -> None:
+    """TERM, then KILL after 30 s; `group` for servers whose launcher script forks the JVM."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM) if group else proc.terminate()
+        proc.wait(30)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL) if group else proc.kill()
+        proc.wait()
