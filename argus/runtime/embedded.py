@@ -183,6 +183,9 @@ class EmbeddedRuntime:
         if self._sink_error is not None:
             raise NodeFailure(f"sink failed: {self._sink_error}") from self._sink_error
 
+    def _work_pending(self) -> bool:
+        return any(self._pending(h, t) for h, t in [*self._units, *self._hot, *self._sink_units] if t is not None)
+
     def sinks_idle(self) -> bool:
         return all(not self._pending(h, t) for h, t in self._sink_units)
 
@@ -283,9 +286,11 @@ class EmbeddedRuntime:
             got = self.step()
             total += got
             connectors_dry = all(h.gen is None for h in sources)
-            if got == 0 and connectors_dry and not self.sinks_idle():
+            if got == 0 and connectors_dry and self._work_pending():
+                # Records are committed but not yet readable (on Kafka, until the transaction
+                # marker lands), or the sink thread is still writing: not idle.
                 self._sink_wake.set()
-                time.sleep(0.002)  # the sink thread is still writing what was produced
+                time.sleep(0.002)
                 continue
             idle_rounds = idle_rounds + 1 if got == 0 and connectors_dry else 0
             if got == 0 and idle_rounds == 1:

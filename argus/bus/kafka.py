@@ -1,0 +1,337 @@
+"""The bus on Apache Kafka: the same interface as the embedded bus, so the same runtime and the
+same processors run on it unchanged.
+
+- A node's batch (output records, keyed-state changes, input offsets) is one Kafka transaction:
+  outputs and state changelog records are produced inside it, and the input offsets are sent
+  with `send_offsets_to_transaction`. Readers use `isolation.level=read_committed`, so a worker
+  killed mid-batch leaves nothing visible and its successor (same `transactional.id`, which fences
+  the dead one) redoes the batch exactly once.
+- Keyed state lives in a compacted changelog topic per node (`<prefix>state.<node>`), replayed
+  into memory at start-up, as Kafka Streams does.
+- Records go to the partition `partition_for(key)` picks, the same function the embedded bus
+  uses, so both runtimes place every key alike.
+- Schemas written are kept in a compacted topic (`<prefix>schemas`) so old records stay readable.
+
+URL: `kafka://host:port[,host:port...][?prefix=NAME.&client=ID]`. The prefix namespaces every
+topic (several pipelines or test runs on one cluster).
+
+This module hosts one worker; consumer-group scale-out (several workers sharing partitions, with
+repartitioned state) is the Kafka runtime's work and builds on this.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import orjson
+
+from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec, partition_for
+
+try:
+    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient, NewTopic
+except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
+    raise ImportError("the Kafka bus needs confluent-kafka: pip install 'argus-fusion[kafka]'") from exc
+
+_TIMEOUT = 30.0
+_STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+
+
+class KafkaBus(Bus):
+    def __init__(self, url: str) -> None:
+        u = urlparse(url)
+        if u.scheme != "kafka" or not u.netloc:
+            raise ValueError(f"expected kafka://host:port[?prefix=...], got {url!r}")
+        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.bootstrap = u.netloc
+        self.prefix = q.get("prefix", "")
+        self.client = q.get("client", "argus")
+        self._lock = threading.RLock()
+        self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        self._producer: Producer | None = None
+        self._readers: dict[tuple[str, int], tuple[Consumer, int]] = {}
+        self._groups: dict[str, Consumer] = {}
+        self._topics: dict[str, TopicSpec] = {}
+        self._ends: dict[tuple[str, int], int] = {}
+        self._ends_checked: dict[tuple[str, int], float] = {}
+        self._produced: dict[tuple[str, int], int] = {}  # end of what this bus itself committed
+        # Transaction markers occupy offsets, so a partition's high watermark overstates what is
+        # readable. `_hw` is the last watermark seen; `_hw_drained` the watermark at which a read
+        # found nothing more. Only a higher watermark than that means new records.
+        self._hw: dict[tuple[str, int], int] = {}
+        self._hw_drained: dict[tuple[str, int], int] = {}
+        self._ensure(self._t("schemas"), 1, _STATE_CONFIG)
+
+    # --- names --------------------------------------------------------------------------------
+    def _t(self, topic: str) -> str:
+        return f"{self.prefix}{topic}"
+
+    def _state_topic(self, node: str) -> str:
+        return self._t(f"state.{node}")
+
+    def _group(self, group: str) -> str:
+        return f"{self.prefix}{group}"
+
+    # --- topics -------------------------------------------------------------------------------
+    def _ensure(self, name: str, partitions: int, config: dict[str, str] | None = None) -> int:
+        md = self._admin.list_topics(name, timeout=_TIMEOUT).topics.get(name)
+        if md is not None and md.error is None and md.partitions:
+            return len(md.partitions)
+        futures = self._admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])
+        for f in futures.values():
+            try:
+                f.result(_TIMEOUT)
+            except KafkaException as exc:
+                if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                    raise
+        deadline = time.time() + _TIMEOUT
+        while time.time() < deadline:  # wait until the topic has leaders
+            md = self._admin.list_topics(name, timeout=_TIMEOUT).topics.get(name)
+            if md is not None and md.partitions and all(p.leader >= 0 for p in md.partitions.values()):
+                return len(md.partitions)
+            time.sleep(0.1)
+        raise TimeoutError(f"topic {name} has no leaders after {_TIMEOUT}s")
+
+    def ensure_topic(self, spec: TopicSpec) -> None:
+        have = self._ensure(self._t(spec.name), spec.partitions)
+        if have != spec.partitions:
+            raise ValueError(
+                f"topic {spec.name} exists with {have} partitions; topology asks for {spec.partitions} "
+                "(repartitioning needs a new topic)"
+            )
+        self._topics[spec.name] = spec
+
+    def partitions(self, topic: str) -> int:
+        spec = self._topics.get(topic)
+        if spec is not None:
+            return spec.partitions
+        md = self._admin.list_topics(self._t(topic), timeout=_TIMEOUT).topics.get(self._t(topic))
+        if md is None or not md.partitions:
+            raise KeyError(f"unknown topic {topic!r}")
+        return len(md.partitions)
+
+    # --- reading ------------------------------------------------------------------------------
+    def _reader(self, topic: str, partition: int, offset: int) -> Consumer:
+        key = (topic, partition)
+        have = self._readers.get(key)
+        if have is not None and have[1] == offset:
+            return have[0]
+        consumer = (
+            have[0]
+            if have
+            else Consumer(
+                {
+                    "bootstrap.servers": self.bootstrap,
+                    "group.id": f"{self.client}-reader",
+                    "enable.auto.commit": False,
+                    "isolation.level": "read_committed",
+                    "enable.partition.eof": True,
+                    "fetch.wait.max.ms": 5,
+                }
+            )
+        )
+        consumer.assign([TopicPartition(self._t(topic), partition, offset)])
+        self._readers[key] = (consumer, offset)
+        return consumer
+
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Message]:
+        with self._lock:
+            consumer = self._reader(topic, partition, offset)
+            out: list[Message] = []
+            deadline = time.monotonic() + 0.05
+            while len(out) < limit and time.monotonic() < deadline:
+                batch = consumer.consume(min(limit - len(out), 500), timeout=0.01)
+                eof = False
+                for m in batch:
+                    if m.error():
+                        eof = True  # partition EOF (or a transient error: the next read retries)
+                        continue
+                    key = m.key().decode() if m.key() is not None else None
+                    out.append(Message(topic, partition, m.offset(), key, m.value(), m.timestamp()[1] * 1000))
+                if eof or not batch:
+                    break
+            nxt = out[-1].offset + 1 if out else offset
+            self._readers[(topic, partition)] = (consumer, nxt)
+            if not out:
+                # Nothing readable past `offset` now. Unless this bus committed data there (its
+                # marker may not have landed yet), the partition is drained up to the watermark.
+                key = (topic, partition)
+                self._hw_drained[key] = max(self._hw_drained.get(key, 0), self._hw.get(key, 0))
+                self._ends[key] = max(offset, self._produced.get(key, 0))
+            return out
+
+    def end_offset(self, topic: str, partition: int) -> int:
+        key = (topic, partition)
+        now = time.monotonic()
+        if key in self._ends and now - self._ends_checked.get(key, 0) < 0.5:
+            return self._ends[key]
+        with self._lock:
+            consumer = self._reader(topic, partition, self._readers.get(key, (None, 0))[1])
+            _low, high = consumer.get_watermark_offsets(TopicPartition(self._t(topic), partition), _TIMEOUT)
+            self._hw[key] = high
+            self._ends_checked[key] = now
+            if high > self._hw_drained.get(key, -1):
+                self._ends[key] = max(self._ends.get(key, 0), high)
+            return self._ends.get(key, 0)
+
+    def committed(self, group: str, topic: str, partition: int) -> int:
+        with self._lock:
+            (tp,) = self._group_consumer(group).committed([TopicPartition(self._t(topic), partition)], _TIMEOUT)
+            return tp.offset if tp.offset >= 0 else 0
+
+    def _group_consumer(self, group: str) -> Consumer:
+        c = self._groups.get(group)
+        if c is None:
+            c = Consumer(
+                {
+                    "bootstrap.servers": self.bootstrap,
+                    "group.id": self._group(group),
+                    "enable.auto.commit": False,
+                    "isolation.level": "read_committed",
+                }
+            )
+            self._groups[group] = c
+        return c
+
+    # --- the atomic commit --------------------------------------------------------------------
+    def _txn_producer(self) -> Producer:
+        if self._producer is None:
+            p = Producer(
+                {
+                    "bootstrap.servers": self.bootstrap,
+                    "transactional.id": f"{self.prefix}{self.client}",
+                    "enable.idempotence": True,
+                    "linger.ms": 1,
+                    "transaction.timeout.ms": 60000,
+                }
+            )
+            p.init_transactions(_TIMEOUT)  # fences a dead predecessor with the same id
+            self._producer = p
+        return self._producer
+
+    def commit(self, commit: Commit) -> list[tuple[str, int, int]]:
+        if commit.empty():
+            return []
+        with self._lock:
+            p = self._txn_producer()
+            placed: list[tuple[str, int, int]] = []
+
+            def delivered(err: Any, msg: Any) -> None:
+                if err is None:
+                    placed.append((msg.topic()[len(self.prefix) :], msg.partition(), msg.offset()))
+
+            p.begin_transaction()
+            try:
+                for topic, key, value in commit.appends:
+                    part = partition_for(key, self.partitions(topic))
+                    p.produce(
+                        self._t(topic),
+                        value=value,
+                        key=key.encode() if key is not None else None,
+                        partition=part,
+                        on_delivery=delivered,
+                    )
+                    p.poll(0)
+                for node, changes in commit.state.items():
+                    for k, v in changes.items():
+                        p.produce(
+                            self._state_topic(node), key=k.encode(), value=None if v is DELETED else orjson.dumps(v)
+                        )
+                        p.poll(0)
+                by_group: dict[str, list[TopicPartition]] = {}
+                for (group, topic, part), off in commit.offsets.items():
+                    by_group.setdefault(group, []).append(TopicPartition(self._t(topic), part, off))
+                for group, tps in by_group.items():
+                    p.send_offsets_to_transaction(tps, self._group_consumer(group).consumer_group_metadata(), _TIMEOUT)
+                p.commit_transaction(_TIMEOUT)
+            except BaseException:
+                try:
+                    p.abort_transaction(_TIMEOUT)
+                except KafkaException:
+                    self._producer = None  # fenced or fatal: a new producer on the next commit
+                raise
+            for topic, part, off in placed:
+                key2 = (topic, part)
+                self._produced[key2] = max(self._produced.get(key2, 0), off + 1)
+                self._ends[key2] = max(self._ends.get(key2, 0), off + 1)
+            return placed
+
+    # --- state and schemas ---------------------------------------------------------------------
+    def _read_all(self, topic: str) -> Iterator[tuple[bytes, bytes | None]]:
+        c = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"{self.client}-restore",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+                "enable.partition.eof": True,
+            }
+        )
+        try:
+            md = self._admin.list_topics(topic, timeout=_TIMEOUT).topics[topic]
+            parts = list(md.partitions)
+            c.assign([TopicPartition(topic, p, 0) for p in parts])
+            remaining = set(parts)
+            ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), _TIMEOUT)[1] for p in parts}
+            remaining = {p for p in parts if ends[p] > 0}
+            while remaining:
+                for m in c.consume(1000, timeout=1.0):
+                    if m.error():
+                        remaining.discard(m.partition())
+                        continue
+                    yield m.key(), m.value()
+                    if m.offset() + 1 >= ends[m.partition()]:
+                        remaining.discard(m.partition())
+        finally:
+            c.close()
+
+    def load_state(self, node: str) -> dict[str, Any]:
+        topic = self._state_topic(node)
+        self._ensure(topic, 1, _STATE_CONFIG)
+        state: dict[str, Any] = {}
+        for k, v in self._read_all(topic):
+            if v is None:
+                state.pop(k.decode(), None)
+            else:
+                state[k.decode()] = orjson.loads(v)
+        return state
+
+    def register_schema(self, schema_id: int, subject: str, canonical: str) -> None:
+        p = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
+        p.produce(self._t("schemas"), key=str(schema_id).encode(), value=orjson.dumps([subject, canonical]))
+        p.flush(_TIMEOUT)
+
+    def known_schemas(self) -> Iterator[tuple[int, str]]:
+        seen: dict[int, str] = {}
+        for k, v in self._read_all(self._t("schemas")):
+            if v is not None:
+                seen[int(k)] = orjson.loads(v)[1]
+        yield from seen.items()
+
+    def size(self, topic: str) -> int:
+        """Records in a topic (reads it: for tests and tools, not the hot path)."""
+        n = 0
+        for p in range(self.partitions(topic)):
+            off = 0
+            while True:
+                got = self.read(topic, p, off, 5000)
+                if not got:
+                    break
+                n += len(got)
+                off = got[-1].offset + 1
+        return n
+
+    def close(self) -> None:
+        with self._lock:
+            for c, _ in self._readers.values():
+                c.close()
+            for c in self._groups.values():
+                c.close()
+            if self._producer is not None:
+                self._producer.flush(_TIMEOUT)
+            self._readers.clear()
+            self._groups.clear()

@@ -1,0 +1,86 @@
+"""The unchanged runtime and processors on a real Kafka broker (`bus: kafka://...`): the demo
+scenario, and a worker killed mid-batch that, restarted, leaves every store and the alert topic
+exactly as an uninterrupted run on the embedded bus would."""
+
+from __future__ import annotations
+
+import signal
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+
+from argus.demo import run_demo
+from tests.e2e.conftest import argus, make_workdir, snapshot
+from tests.e2e.test_crash import assert_same_stores, small_batches
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def bus_url(kafka: str) -> str:
+    return f"kafka://{kafka}?prefix=t{uuid.uuid4().hex[:8]}.&client=c{uuid.uuid4().hex[:6]}"
+
+
+def test_demo_scenario_on_kafka(kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARGUS_BUS", bus_url(kafka))
+    result = run_demo(tmp_path, lambda _: None, background=60)
+    alert = result["alert"]
+    assert alert["alert_type"] == "QUERY_HIT" and alert["recipient_unit"] == "2A31"
+    top = alert["hits"][0]
+    assert top["report_id"] == "RPT-2026-0412" and [s["kind"] for s in top["path"]] == [
+        "QUERY",
+        "VEHICLE",
+        "RECORD",
+        "SERIES",
+    ]
+    raw = orjson.dumps(alert, default=str)
+    assert b"JONATHAN" not in raw and b"NTF-2026-0031" not in raw
+    assert result["dead_letters"] == 3
+
+
+@pytest.mark.parametrize("fault", ["dedup:before_commit:2", "correlation:before_commit:2", "graph_sink:after_flush:2"])
+def test_sigkill_mid_batch_on_kafka_equals_the_embedded_run(
+    kafka: str, tmp_path: Path, fault: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topo = make_workdir(tmp_path, background=80)
+    for sub in ("rms_csv", "cad/incidents", "sar"):  # one source: a fully ordered pipeline
+        for f in (tmp_path / "inbox" / sub).iterdir():
+            f.unlink()
+    small_batches(topo, linear=True)
+    embedded = tmp_path / "embedded"
+    assert (
+        argus(
+            "run",
+            "--until-idle",
+            "-t",
+            str(topo),
+            "--data-dir",
+            str(embedded),
+            "--metrics-port",
+            "0",
+            env={"ARGUS_BUS": ""},
+        ).returncode
+        == 0
+    )
+    expected = snapshot(topo, embedded)
+
+    url = bus_url(kafka)
+    data = tmp_path / "kafka"
+    env = {"ARGUS_BUS": url}
+    crashed = argus(
+        "run",
+        "--until-idle",
+        "-t",
+        str(topo),
+        "--data-dir",
+        str(data),
+        "--metrics-port",
+        "0",
+        env={**env, "ARGUS_FAULT": fault},
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    done = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(data), "--metrics-port", "0", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    monkeypatch.setenv("ARGUS_BUS", url)
+    assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
