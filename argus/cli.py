@@ -92,16 +92,15 @@ def run(
         rt.close()
 
 
-def _reader(topo):
+def _reader(topo, write: bool = False):
+    """The topology's bus (embedded: opened read-only unless `write`; Kafka: a client of its own)."""
     from argus.bus.embedded import EmbeddedBus
+    from argus.runtime.embedded import open_bus
     from argus.topology import embedded_path
 
     url = topo.bus_url
-    if not url.startswith("embedded:"):
-        typer.echo(f"this command reads the embedded bus; {url} is not one", err=True)
-        raise typer.Exit(2)
     try:
-        bus = EmbeddedBus(embedded_path(url), read_only=True)
+        bus = EmbeddedBus(embedded_path(url), read_only=not write) if url.startswith("embedded:") else open_bus(topo)
     except FileNotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -186,15 +185,10 @@ def dlq_replay(
 ) -> None:
     """Replay dead letters after a fix: records that failed in a node go back onto the node's input
     topic; raw input a connector refused is written to --out for correction and re-ingest."""
-    from argus.bus.embedded import EmbeddedBus
     from argus.runtime.embedded import read_topic
-    from argus.topology import embedded_path
 
     topo = _load(topology, data_dir)
-    bus = EmbeddedBus(embedded_path(topo.bus_url))
-    schemas = default_schemas()
-    for sid, canonical in bus.known_schemas():
-        schemas.register_writer(sid, canonical)
+    bus, schemas = _reader(topo, write=True)
     recs = [r for r in read_topic(bus, schemas, topo.dead_letter_topic) if not ids or r.value["id"] in ids]
     to_topic = [(r.value["topic"], None, r.value["original"]) for r in recs if r.value["topic"]]
     raw = [r.value["original"] for r in recs if not r.value["topic"]]

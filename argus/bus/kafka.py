@@ -32,7 +32,7 @@ import orjson
 from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec, partition_for
 
 try:
-    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+    from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, NewTopic
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError("the Kafka bus needs confluent-kafka: pip install 'argus-fusion[kafka]'") from exc
@@ -53,7 +53,8 @@ class KafkaBus(Bus):
         self._lock = threading.RLock()
         self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
         self._producer: Producer | None = None
-        self._readers: dict[tuple[str, int], tuple[Consumer, int]] = {}
+        # (topic, partition) -> (consumer, its next offset, whether it has seen the partition's end)
+        self._readers: dict[tuple[str, int], tuple[Consumer, int, bool]] = {}
         self._groups: dict[str, Consumer] = {}
         self._topics: dict[str, TopicSpec] = {}
         self._ends: dict[tuple[str, int], int] = {}
@@ -115,11 +116,11 @@ class KafkaBus(Bus):
         return len(md.partitions)
 
     # --- reading ------------------------------------------------------------------------------
-    def _reader(self, topic: str, partition: int, offset: int) -> Consumer:
+    def _reader(self, topic: str, partition: int, offset: int) -> tuple[Consumer, bool]:
         key = (topic, partition)
         have = self._readers.get(key)
         if have is not None and have[1] == offset:
-            return have[0]
+            return have[0], have[2]
         consumer = (
             have[0]
             if have
@@ -135,27 +136,28 @@ class KafkaBus(Bus):
             )
         )
         consumer.assign([TopicPartition(self._t(topic), partition, offset)])
-        self._readers[key] = (consumer, offset)
-        return consumer
+        self._readers[key] = (consumer, offset, False)
+        return consumer, False
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Message]:
         with self._lock:
-            consumer = self._reader(topic, partition, offset)
+            consumer, at_end = self._reader(topic, partition, offset)
             out: list[Message] = []
-            deadline = time.monotonic() + 0.05
-            while len(out) < limit and time.monotonic() < deadline:
-                batch = consumer.consume(min(limit - len(out), 500), timeout=0.01)
-                eof = False
-                for m in batch:
+            # A reader that has not yet reached the partition's end (EOF event) waits for its
+            # fetch; one already at the end only looks for what arrived since.
+            deadline = time.monotonic() + (0.02 if at_end else 1.0)
+            eof = False
+            while len(out) < limit and not eof and time.monotonic() < deadline:
+                for m in consumer.consume(min(limit - len(out), 500), timeout=0.01):
                     if m.error():
-                        eof = True  # partition EOF (or a transient error: the next read retries)
+                        eof = eof or m.error().code() == KafkaError._PARTITION_EOF
                         continue
                     key = m.key().decode() if m.key() is not None else None
                     out.append(Message(topic, partition, m.offset(), key, m.value(), m.timestamp()[1] * 1000))
-                if eof or not batch:
+                if out and at_end:
                     break
             nxt = out[-1].offset + 1 if out else offset
-            self._readers[(topic, partition)] = (consumer, nxt)
+            self._readers[(topic, partition)] = (consumer, nxt, eof or (at_end and not out))
             if not out:
                 # Nothing readable past `offset` now. Unless this bus committed data there (its
                 # marker may not have landed yet), the partition is drained up to the watermark.
@@ -170,7 +172,7 @@ class KafkaBus(Bus):
         if key in self._ends and now - self._ends_checked.get(key, 0) < 0.5:
             return self._ends[key]
         with self._lock:
-            consumer = self._reader(topic, partition, self._readers.get(key, (None, 0))[1])
+            consumer, _ = self._reader(topic, partition, self._readers.get(key, (None, 0, False))[1])
             _low, high = consumer.get_watermark_offsets(TopicPartition(self._t(topic), partition), _TIMEOUT)
             self._hw[key] = high
             self._ends_checked[key] = now
@@ -327,7 +329,7 @@ class KafkaBus(Bus):
 
     def close(self) -> None:
         with self._lock:
-            for c, _ in self._readers.values():
+            for c, _, _ in self._readers.values():
                 c.close()
             for c in self._groups.values():
                 c.close()

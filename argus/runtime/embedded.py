@@ -447,8 +447,8 @@ class EmbeddedRuntime:
         msgs: list[Message] = []
         budget = host.model.batch_size
         for (t, p), pos in host.positions.items():
-            if t != topic or budget <= 0:
-                continue
+            if t != topic or budget <= 0 or pos >= self.bus.end_offset(t, p):
+                continue  # nothing there: an empty read is a wasted round trip on Kafka
             got = self.bus.read(t, p, pos, budget)
             msgs.extend(got)
             budget -= len(got)

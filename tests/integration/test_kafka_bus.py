@@ -84,3 +84,7 @@ def test_sigkill_mid_batch_on_kafka_equals_the_embedded_run(
     assert done.returncode == 0, done.stderr[-2000:]
     monkeypatch.setenv("ARGUS_BUS", url)
     assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
+    # the CLI a CAD integrator or an operator uses reads the Kafka bus the same way
+    tail = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--json", env=env)
+    assert len(tail.stdout.splitlines()) == len(expected["topics"]["alerts"])
+    assert "3 dead letter(s)" in argus("dlq", "list", "-t", str(topo), env=env).stdout
