@@ -18,7 +18,11 @@ ROLES: dict[str, type[Node]] = {"connector": Connector, "processor": Processor, 
 # Backends by URL scheme: "module:Class", with the pip extra that brings its dependency.
 BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
     "bus": {"embedded": ("argus.bus.embedded:EmbeddedBus", None), "kafka": ("argus.bus.kafka:KafkaBus", "kafka")},
-    "graph": {"embedded": ("argus.stores.embedded_graph:EmbeddedGraphStore", None)},
+    "graph": {
+        "embedded": ("argus.stores.embedded_graph:EmbeddedGraphStore", None),
+        "neo4j": ("argus.stores.neo4j_graph:Neo4jGraphStore", "neo4j"),
+        "bolt": ("argus.stores.neo4j_graph:Neo4jGraphStore", "neo4j"),
+    },
     "search": {"embedded": ("argus.stores.embedded_search:EmbeddedSearchStore", None)},
 }
 

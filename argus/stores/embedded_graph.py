@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ class EmbeddedGraphStore(GraphStore):
         self._db.executescript(_DDL)
         self._alias: dict[str, str] = dict(self._db.execute("SELECT merged, survivor FROM merges"))
 
-    def _canon(self, node_id: str) -> str:
+    def canonical(self, node_id: str) -> str:
         seen = 0
         while node_id in self._alias and seen < 64:
             node_id = self._alias[node_id]
@@ -55,7 +54,7 @@ class EmbeddedGraphStore(GraphStore):
             "ON CONFLICT(id) DO UPDATE SET src=excluded.src, dst=excluded.dst, rel=excluded.rel, "
             "props=excluded.props",
             [
-                (e["id"], self._canon(e["src"]), self._canon(e["dst"]), e["rel"], orjson.dumps(e["props"]))
+                (e["id"], self.canonical(e["src"]), self.canonical(e["dst"]), e["rel"], orjson.dumps(e["props"]))
                 for e in edges
             ],
         )
@@ -73,7 +72,7 @@ class EmbeddedGraphStore(GraphStore):
         )
 
     def merge(self, survivor: str, merged: str, reason: str, score: float) -> None:
-        survivor = self._canon(survivor)
+        survivor = self.canonical(survivor)
         if survivor == merged:
             return
         db = self._db
@@ -95,11 +94,11 @@ class EmbeddedGraphStore(GraphStore):
 
     def node(self, node_id: str) -> GraphNode | None:
         row = self._db.execute(
-            "SELECT id, kind, subtype, label, props FROM nodes WHERE id=?", (self._canon(node_id),)
+            "SELECT id, kind, subtype, label, props FROM nodes WHERE id=?", (self.canonical(node_id),)
         ).fetchone()
         return self._row(row) if row else None
 
-    def _edges_of(self, ids: list[str]) -> list[GraphEdge]:
+    def edges_of(self, ids: list[str]) -> list[GraphEdge]:
         out: list[GraphEdge] = []
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
@@ -112,75 +111,11 @@ class EmbeddedGraphStore(GraphStore):
                 out.append({"id": eid, "src": src, "dst": dst, "rel": rel, "props": orjson.loads(props)})
         return out
 
-    def neighbours(self, node_id: str, hops: int = 1, limit: int = 200) -> dict[str, list[Any]]:
-        start = self._canon(node_id)
-        seen = {start}
-        frontier = [start]
-        edges: dict[str, GraphEdge] = {}
-        for _ in range(hops):
-            nxt = []
-            for e in self._edges_of(frontier):
-                edges[e["id"]] = e
-                for n in (e["src"], e["dst"]):
-                    if n not in seen and len(seen) < limit:
-                        seen.add(n)
-                        nxt.append(n)
-            frontier = nxt
-            if not frontier:
-                break
-        nodes = [self.node(n) for n in seen]
-        kept = {n["id"] for n in nodes if n}
-        return {
-            "nodes": [n for n in nodes if n],
-            "edges": [e for e in edges.values() if e["src"] in kept and e["dst"] in kept],
-        }
-
-    def paths(self, src: str, dst: str, max_hops: int = 4, limit: int = 5) -> list[list[GraphEdge]]:
-        src, dst = self._canon(src), self._canon(dst)
-        if src == dst:
-            return [[]]
-        # BFS keeping every shortest-path parent, then enumerate up to `limit` paths.
-        parents: dict[str, list[GraphEdge]] = {src: []}
-        depth = {src: 0}
-        queue = deque([src])
-        found = False
-        while queue and not found:
-            level = list(queue)
-            queue.clear()
-            if depth[level[0]] >= max_hops:
-                break
-            for e in self._edges_of(level):
-                for a, b in ((e["src"], e["dst"]), (e["dst"], e["src"])):
-                    if a in depth and depth[a] == depth[level[0]] and (b not in depth or depth[b] == depth[a] + 1):
-                        if b not in depth:
-                            depth[b] = depth[a] + 1
-                            parents[b] = []
-                            queue.append(b)
-                        parents[b].append(e)
-                        found = found or b == dst
-        if dst not in parents:
-            return []
-        out: list[list[GraphEdge]] = []
-
-        def walk(node: str, acc: list[GraphEdge]) -> None:
-            if len(out) >= limit:
-                return
-            if node == src:
-                out.append(list(reversed(acc)))
-                return
-            for e in parents[node]:
-                prev = e["src"] if e["dst"] == node else e["dst"]
-                if depth.get(prev, -1) == depth[node] - 1:
-                    walk(prev, [*acc, e])
-
-        walk(dst, [])
-        return out
-
     def sources(self, entity_id: str) -> list[SourceRow]:
         rows = self._db.execute(
             "SELECT entity_id, record_id, agency, tlp, method, score, reason FROM sources "
             "WHERE entity_id=? ORDER BY record_id",
-            (self._canon(entity_id),),
+            (self.canonical(entity_id),),
         )
         return [
             {
@@ -197,7 +132,7 @@ class EmbeddedGraphStore(GraphStore):
 
     def merges(self, entity_id: str) -> list[dict[str, Any]]:
         rows = self._db.execute(
-            "SELECT merged, survivor, reason, score FROM merges WHERE survivor=?", (self._canon(entity_id),)
+            "SELECT merged, survivor, reason, score FROM merges WHERE survivor=?", (self.canonical(entity_id),)
         )
         return [{"merged": m, "survivor": s, "reason": r, "score": sc} for m, s, r, sc in rows]
 

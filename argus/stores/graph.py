@@ -8,6 +8,7 @@ leaves the same graph.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import deque
 from typing import Any, TypedDict
 
 
@@ -59,12 +60,79 @@ class GraphStore(ABC):
         """The node, following merges to the survivor."""
 
     @abstractmethod
-    def neighbours(self, node_id: str, hops: int = 1, limit: int = 200) -> dict[str, list[Any]]:
-        """{"nodes": [...], "edges": [...]} within `hops` of the node."""
+    def canonical(self, node_id: str) -> str:
+        """The id a node is known by now (the survivor, if it was merged)."""
 
     @abstractmethod
+    def edges_of(self, ids: list[str]) -> list[GraphEdge]:
+        """Every edge touching any of these (canonical) nodes: the one primitive traversals use."""
+
+    # Traversals are written once, here, over edges_of(): every backend answers them alike.
+    def neighbours(self, node_id: str, hops: int = 1, limit: int = 200) -> dict[str, list[Any]]:
+        """{"nodes": [...], "edges": [...]} within `hops` of the node."""
+        start = self.canonical(node_id)
+        seen = {start}
+        frontier = [start]
+        edges: dict[str, GraphEdge] = {}
+        for _ in range(hops):
+            nxt = []
+            for e in self.edges_of(frontier):
+                edges[e["id"]] = e
+                for n in (e["src"], e["dst"]):
+                    if n not in seen and len(seen) < limit:
+                        seen.add(n)
+                        nxt.append(n)
+            frontier = nxt
+            if not frontier:
+                break
+        nodes = [self.node(n) for n in seen]
+        kept = {n["id"] for n in nodes if n}
+        return {
+            "nodes": [n for n in nodes if n],
+            "edges": [e for e in edges.values() if e["src"] in kept and e["dst"] in kept],
+        }
+
     def paths(self, src: str, dst: str, max_hops: int = 4, limit: int = 5) -> list[list[GraphEdge]]:
         """Shortest paths (as edge lists) between two nodes."""
+        src, dst = self.canonical(src), self.canonical(dst)
+        if src == dst:
+            return [[]]
+        # BFS keeping every shortest-path parent, then enumerate up to `limit` paths.
+        parents: dict[str, list[GraphEdge]] = {src: []}
+        depth = {src: 0}
+        queue = deque([src])
+        found = False
+        while queue and not found:
+            level = list(queue)
+            queue.clear()
+            if depth[level[0]] >= max_hops:
+                break
+            for e in self.edges_of(level):
+                for a, b in ((e["src"], e["dst"]), (e["dst"], e["src"])):
+                    if a in depth and depth[a] == depth[level[0]] and (b not in depth or depth[b] == depth[a] + 1):
+                        if b not in depth:
+                            depth[b] = depth[a] + 1
+                            parents[b] = []
+                            queue.append(b)
+                        parents[b].append(e)
+                        found = found or b == dst
+        if dst not in parents:
+            return []
+        out: list[list[GraphEdge]] = []
+
+        def walk(node: str, acc: list[GraphEdge]) -> None:
+            if len(out) >= limit:
+                return
+            if node == src:
+                out.append(list(reversed(acc)))
+                return
+            for e in parents[node]:
+                prev = e["src"] if e["dst"] == node else e["dst"]
+                if depth.get(prev, -1) == depth[node] - 1:
+                    walk(prev, [*acc, e])
+
+        walk(dst, [])
+        return out
 
     @abstractmethod
     def sources(self, entity_id: str) -> list[SourceRow]: ...

@@ -14,9 +14,19 @@ from argus.stores.embedded_graph import EmbeddedGraphStore
 from argus.stores.embedded_search import EmbeddedSearchStore
 
 
-@pytest.fixture(params=["embedded"])
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.integration)])
 def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
-    store = EmbeddedGraphStore(tmp_path / "graph.db")
+    if request.param == "neo4j":
+        from neo4j import GraphDatabase
+
+        from argus.stores.neo4j_graph import Neo4jGraphStore
+
+        url = request.getfixturevalue("neo4j_url")
+        with GraphDatabase.driver(url, auth=None) as d, d.session() as s:
+            s.run("MATCH (n) DETACH DELETE n").consume()  # one server per session: start each test empty
+        store = Neo4jGraphStore(url)
+    else:
+        store = EmbeddedGraphStore(tmp_path / "graph.db")
     yield store
     store.close()
 

@@ -27,6 +27,7 @@ def test_upserts_are_idempotent(graph_store) -> None:
     build(graph_store)
     assert graph_store.counts() == {"nodes": 6, "merged_nodes": 0, "edges": 4, "sources": 0}
     graph_store.upsert_nodes([dict(node("V"), label="new label")])
+    graph_store.commit()
     assert graph_store.node("V")["label"] == "new label"
 
 

@@ -17,7 +17,7 @@ def make_workdir(path: Path, background: int = 300, messiness: float = 1.0) -> P
     return prepare(path)
 
 
-def argus(*args: str, env: dict[str, str] | None = None, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+def argus(*args: str, env: dict[str, str] | None = None, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "argus", *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw

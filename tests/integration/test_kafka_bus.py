@@ -24,7 +24,7 @@ def bus_url(kafka: str) -> str:
 
 def test_demo_scenario_on_kafka(kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARGUS_BUS", bus_url(kafka))
-    result = run_demo(tmp_path, lambda _: None, background=60)
+    result = run_demo(tmp_path, lambda _: None, background=60, alert_timeout=60)
     alert = result["alert"]
     assert alert["alert_type"] == "QUERY_HIT" and alert["recipient_unit"] == "2A31"
     top = alert["hits"][0]
@@ -80,11 +80,13 @@ def test_sigkill_mid_batch_on_kafka_equals_the_embedded_run(
         env={**env, "ARGUS_FAULT": fault},
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
-    done = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(data), "--metrics-port", "0", env=env)
+    done = argus(
+        "run", "--until-idle", "-t", str(topo), "--data-dir", str(data), "--metrics-port", "0", env=env, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     monkeypatch.setenv("ARGUS_BUS", url)
     assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
     # the CLI a CAD integrator or an operator uses reads the Kafka bus the same way
-    tail = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--json", env=env)
+    tail = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--json", env=env, timeout=300)
     assert len(tail.stdout.splitlines()) == len(expected["topics"]["alerts"])
-    assert "3 dead letter(s)" in argus("dlq", "list", "-t", str(topo), env=env).stdout
+    assert "3 dead letter(s)" in argus("dlq", "list", "-t", str(topo), env=env, timeout=300).stdout

@@ -15,6 +15,7 @@ def test_neo4j_merge_is_idempotent_and_paths_are_queryable(neo4j_url: str) -> No
     rows = [{"id": "q", "label": "query"}, {"id": "v", "label": "CA 8ABC123"}, {"id": "r", "label": "RPT-2026-0412"}]
     edges = [{"src": "q", "dst": "v", "rel": "MATCHED"}, {"src": "r", "dst": "v", "rel": "SUSPECT_VEHICLE"}]
     with GraphDatabase.driver(neo4j_url, auth=None) as driver, driver.session() as s:
+        s.run("MATCH (n) DETACH DELETE n").consume()  # the server is shared by the session's tests
         s.run("CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE")
         for _ in range(2):  # a replay
             s.run("UNWIND $rows AS r MERGE (n:Entity {id: r.id}) SET n.label = r.label", rows=rows)

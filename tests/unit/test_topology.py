@@ -56,8 +56,8 @@ def test_bad_wiring_is_reported_with_its_place(tmp_path: Path, repo: Path) -> No
 def test_topic_nobody_writes_and_unknown_backend(tmp_path: Path, repo: Path, monkeypatch) -> None:
     doc = base(repo)
     del doc["nodes"]["cad_queries"]
-    monkeypatch.setenv("ARGUS_GRAPH", "bolt://127.0.0.1:7687")
+    monkeypatch.setenv("ARGUS_GRAPH", "arangodb://127.0.0.1:8529")
     with pytest.raises(TopologyError) as exc:
         check(load_topology(write(tmp_path, doc)))
     assert "topic 'cad.queries' is read by a node but no node writes it" in str(exc.value)
-    assert "graph: no backend for URL scheme 'bolt'" in str(exc.value)
+    assert "graph: no backend for URL scheme 'arangodb'" in str(exc.value)
