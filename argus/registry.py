@@ -23,7 +23,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "neo4j": ("argus.stores.neo4j_graph:Neo4jGraphStore", "neo4j"),
         "bolt": ("argus.stores.neo4j_graph:Neo4jGraphStore", "neo4j"),
     },
-    "search": {"embedded": ("argus.stores.embedded_search:EmbeddedSearchStore", None)},
+    "search": {
+        "embedded": ("argus.stores.embedded_search:EmbeddedSearchStore", None),
+        "http": ("argus.stores.opensearch_search:OpenSearchStore", "opensearch"),
+        "https": ("argus.stores.opensearch_search:OpenSearchStore", "opensearch"),
+    },
 }
 
 

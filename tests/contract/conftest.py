@@ -5,6 +5,7 @@ Server backends (Neo4j, OpenSearch) join these lists with fixtures that start re
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,8 +32,14 @@ def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     store.close()
 
 
-@pytest.fixture(params=["embedded"])
+@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
 def search_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
-    store = EmbeddedSearchStore(tmp_path / "search.db")
+    if request.param == "opensearch":
+        from argus.stores.opensearch_search import OpenSearchStore
+
+        url = request.getfixturevalue("opensearch_url")
+        store = OpenSearchStore(f"{url}?index=t{uuid.uuid4().hex[:10]}")  # a fresh index per test
+    else:
+        store = EmbeddedSearchStore(tmp_path / "search.db")
     yield store
     store.close()
