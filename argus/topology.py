@@ -198,26 +198,19 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
             problems.append(f"{where}: a {role} needs at least one output topic")
         if role == "sink" and node.outputs:
             problems.append(f"{where}: a sink writes to its store, not to topics (outputs: {node.outputs})")
-        accepts: tuple[str, ...] = getattr(cls, "accepts", ())
-        emits: tuple[str, ...] = getattr(cls, "emits", ())
-        for t in node.inputs:
-            if t not in topics:
-                problems.append(f"{where}: input topic {t!r} is not declared")
-            elif accepts and topics[t].schema_ not in accepts:
-                problems.append(
-                    f"{where}: input {t!r} carries {topics[t].schema_}, but "
-                    f"{cls.__name__} reads only {', '.join(accepts)}"
-                )
-            consumed.add(t)
-        for t in node.outputs:
-            if t not in topics:
-                problems.append(f"{where}: output topic {t!r} is not declared")
-            elif emits and topics[t].schema_ not in emits:
-                problems.append(
-                    f"{where}: output {t!r} carries {topics[t].schema_}, but "
-                    f"{cls.__name__} writes only {', '.join(emits)}"
-                )
-            produced.add(t)
+        for direction, names, allowed, seen, verb in (
+            ("input", node.inputs, getattr(cls, "accepts", ()), consumed, "reads"),
+            ("output", node.outputs, getattr(cls, "emits", ()), produced, "writes"),
+        ):
+            for t in names:
+                if t not in topics:
+                    problems.append(f"{where}: {direction} topic {t!r} is not declared")
+                elif allowed and topics[t].schema_ not in allowed:
+                    problems.append(
+                        f"{where}: {direction} {t!r} carries {topics[t].schema_}, but "
+                        f"{cls.__name__} {verb} only {', '.join(allowed)}"
+                    )
+                seen.add(t)
         for store in getattr(cls, "stores", ()):
             if store not in ("graph", "search") and store not in topo.model.stores:
                 problems.append(f"{where}: needs store {store!r}, which stores: does not define")

@@ -212,7 +212,11 @@ class CorrelationProcessor(Processor):
     def _contact(s: dict[str, Any]) -> str:
         return s["agency"] + (f" ({s['case_owner']})" if s.get("case_owner") else "")
 
-    def _report_step(self, s: dict[str, Any], view: ReportView, relation: str) -> dict[str, Any]:
+    @staticmethod
+    def _entity_step(kind_word: str, entity_id: str, relation: str | None, label: str) -> dict[str, Any]:
+        return {"kind": kind_word.upper(), "id": entity_id, "relation": relation, "label": label}
+
+    def _report_step(self, s: dict[str, Any], view: ReportView, relation: str | None) -> dict[str, Any]:
         if view.level == EXISTENCE:
             return {
                 "kind": "RECORD",
@@ -347,7 +351,7 @@ class CorrelationProcessor(Processor):
                 other = s["agency"] != agency
                 if view is not None:
                     ent_label = self._entity_label(s, eid, view, kind_word, asked)
-                    step = {"kind": kind_word.upper(), "id": eid, "relation": "MATCHED", "label": ent_label}
+                    step = self._entity_step(kind_word, eid, "MATCHED", ent_label)
                     h = self._hit(
                         ctx, s, view, role, eid, ent_label, m["match_reason"], m["match_score"], [*head, step], other
                     )
@@ -421,7 +425,7 @@ class CorrelationProcessor(Processor):
                             "relation": None,
                             "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}",
                         },
-                        {"kind": kind_word.upper(), "id": eid, "relation": f"LISTED_AS_{role.upper()}", "label": label},
+                        self._entity_step(kind_word, eid, f"LISTED_AS_{role.upper()}", label),
                         {
                             "kind": "ENCOUNTER",
                             "id": env["id"],
@@ -492,12 +496,7 @@ class CorrelationProcessor(Processor):
                 view = report_view(s, to)
                 if view is not None:
                     label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
-                    step = {
-                        "kind": kind_word.upper(),
-                        "id": ent["entity_id"],
-                        "relation": f"LISTED_AS_{ent['role'].upper()}",
-                        "label": label,
-                    }
+                    step = self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label)
                     hits.append(
                         self._hit(
                             ctx,
@@ -551,13 +550,8 @@ class CorrelationProcessor(Processor):
             if view is not None:
                 label = self._entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
                 head = [
-                    self._report_step(mine, my_view, "") | {"relation": None},
-                    {
-                        "kind": kind_word.upper(),
-                        "id": ent["entity_id"],
-                        "relation": f"LISTED_AS_{ent['role'].upper()}",
-                        "label": label,
-                    },
+                    self._report_step(mine, my_view, None),
+                    self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label),
                 ]
                 to_me.append(
                     self._hit(
@@ -580,13 +574,8 @@ class CorrelationProcessor(Processor):
             if view_them is not None and ent["entity_id"] not in to_them.get(s["agency"], {}):
                 label = self._entity_label(s, ent["entity_id"], their_view, kind_word, ent["display"])
                 head = [
-                    self._report_step(s, their_view, "") | {"relation": None},
-                    {
-                        "kind": kind_word.upper(),
-                        "id": ent["entity_id"],
-                        "relation": f"LISTED_AS_{role.upper()}",
-                        "label": label,
-                    },
+                    self._report_step(s, their_view, None),
+                    self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{role.upper()}", label),
                 ]
                 to_them.setdefault(s["agency"], {})[ent["entity_id"]] = self._hit(
                     ctx,

@@ -53,6 +53,7 @@ class KafkaBus(Bus):
         self._lock = threading.RLock()
         self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
         self._producer: Producer | None = None
+        self._plain: Producer | None = None
         # (topic, partition) -> (consumer, its next offset, whether it has seen the partition's end)
         self._readers: dict[tuple[str, int], tuple[Consumer, int, bool]] = {}
         self._groups: dict[str, Consumer] = {}
@@ -303,9 +304,10 @@ class KafkaBus(Bus):
         return state
 
     def register_schema(self, schema_id: int, subject: str, canonical: str) -> None:
-        p = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
-        p.produce(self._t("schemas"), key=str(schema_id).encode(), value=orjson.dumps([subject, canonical]))
-        p.flush(_TIMEOUT)
+        if self._plain is None:  # one connection for every schema written at start-up
+            self._plain = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
+        self._plain.produce(self._t("schemas"), key=str(schema_id).encode(), value=orjson.dumps([subject, canonical]))
+        self._plain.flush(_TIMEOUT)
 
     def known_schemas(self) -> Iterator[tuple[int, str]]:
         seen: dict[int, str] = {}

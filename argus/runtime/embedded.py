@@ -133,7 +133,7 @@ class EmbeddedRuntime:
             self.schemas.register_writer(sid, canonical)
         for name, model in topo.nodes.items():
             cls = node_class(model.use)
-            config = cls.Config.model_validate(self._resolve_paths(cls, model.config))
+            config = cls.Config.model_validate(self._resolve_paths(model.config))
             node = cls(config, name=name)
             state = NodeState(self.bus.load_state(name))
             kwargs: dict[str, Any] = {"clock": self.clock}
@@ -194,7 +194,7 @@ class EmbeddedRuntime:
             self.stores[kind] = open_store(self.topo, kind)
         return self.stores[kind]
 
-    def _resolve_paths(self, cls: type[Node], config: dict[str, Any]) -> dict[str, Any]:
+    def _resolve_paths(self, config: dict[str, Any]) -> dict[str, Any]:
         """Config fields named *path or *dir are relative to the topology file."""
         out = dict(config)
         for k, v in config.items():
