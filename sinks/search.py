@@ -4,11 +4,19 @@ upserted by the report's record id."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import orjson
 
 from argus.contracts import Context, Sink
 from argus.records import Record
 from argus.stores.search import SearchDoc, SearchStore
+
+
+def _micros(iso: str) -> int:
+    """A STIX `modified` as the document version: later modification, higher version."""
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1_000_000)
+
 
 TITLES = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
 
@@ -31,10 +39,12 @@ class SearchSink(Sink):
             source_id = rep["stix_id"]
             text = " ".join(str(obj.get(k, "")) for k in ("name", "description", "pattern", "value"))
             when = rep.get("modified") or env["observed_at"].isoformat()
+            version = _micros(when)
         else:
             source_id = rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id")
             when = (rep.get("occurred_at") or rep.get("received_at")).isoformat()
             text = rep.get("narrative", "")
+            version = int(rep.get("version") or 1)
         mentions = " ".join(e["display"] + " " + " ".join(e["keys"].values()) for e in ents if e["kind"] != "EVENT")
         loc = next((e["attributes"] for e in ents if e["kind"] == "LOCATION" and "lat" in e["attributes"]), None)
         self._docs[env["id"]] = {
@@ -55,6 +65,7 @@ class SearchSink(Sink):
                 "criminal_intelligence": env["criminal_intelligence"],
                 "entities": [e["entity_id"] for e in ents],
             },
+            "version": version,
         }
 
     def flush(self) -> None:

@@ -14,24 +14,48 @@ _DDL = """
 CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, kind TEXT NOT NULL, subtype TEXT NOT NULL,
   label TEXT NOT NULL, props BLOB NOT NULL, merged_into TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edges(id TEXT PRIMARY KEY, src TEXT NOT NULL, dst TEXT NOT NULL,
-  rel TEXT NOT NULL, props BLOB NOT NULL) WITHOUT ROWID;
+  rel TEXT NOT NULL, props BLOB NOT NULL, src0 TEXT NOT NULL, dst0 TEXT NOT NULL, record_id TEXT) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edges_src ON edges(src);
 CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst);
-CREATE TABLE IF NOT EXISTS sources(entity_id TEXT NOT NULL, record_id TEXT NOT NULL,
+CREATE INDEX IF NOT EXISTS edges_record ON edges(record_id);
+CREATE TABLE IF NOT EXISTS sources(entity0 TEXT NOT NULL, record_id TEXT NOT NULL, entity_id TEXT NOT NULL,
   agency TEXT NOT NULL, tlp TEXT NOT NULL, method TEXT NOT NULL, score REAL NOT NULL,
-  reason TEXT NOT NULL, PRIMARY KEY(entity_id, record_id)) WITHOUT ROWID;
+  reason TEXT NOT NULL, PRIMARY KEY(entity0, record_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sources_entity ON sources(entity_id);
+CREATE INDEX IF NOT EXISTS sources_record ON sources(record_id);
 CREATE TABLE IF NOT EXISTS merges(merged TEXT PRIMARY KEY, survivor TEXT NOT NULL,
   reason TEXT NOT NULL, score REAL NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS merges_survivor ON merges(survivor);
+CREATE TABLE IF NOT EXISTS kept_apart(a TEXT NOT NULL, b TEXT NOT NULL, reason TEXT NOT NULL,
+  PRIMARY KEY(a, b)) WITHOUT ROWID;
 """
+LAYOUT = 2  # PRAGMA user_version: the table layout above
 
 
 class EmbeddedGraphStore(GraphStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db = connect(self.path, autocommit=False, checkpoint_pages=10_000)
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = self._db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name='nodes'").fetchone()[0]
+        if has_tables and version != LAYOUT:
+            raise RuntimeError(
+                f"{self.path} was written by an older Argus (graph layout {version}, this one reads {LAYOUT}); "
+                "the graph is derived data: delete the file and replay the resolved topic to rebuild it"
+            )
         self._db.executescript(_DDL)
-        self._alias: dict[str, str] = dict(self._db.execute("SELECT merged, survivor FROM merges"))
+        self._db.execute(f"PRAGMA user_version={LAYOUT}")
+        self._db.commit()
+        self._seen_version = -1
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Another process (the sink) may have merged or split entities since we last looked."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._seen_version:
+            self._seen_version = version
+            self._alias: dict[str, str] = dict(self._db.execute("SELECT merged, survivor FROM merges"))
+            self._apart: set[tuple[str, str]] = set(self._db.execute("SELECT a, b FROM kept_apart"))
 
     def canonical(self, node_id: str) -> str:
         seen = 0
@@ -50,30 +74,48 @@ class EmbeddedGraphStore(GraphStore):
 
     def upsert_edges(self, edges: list[GraphEdge]) -> None:
         self._db.executemany(
-            "INSERT INTO edges(id, src, dst, rel, props) VALUES(?,?,?,?,?) "
+            "INSERT INTO edges(id, src, dst, rel, props, src0, dst0, record_id) VALUES(?,?,?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET src=excluded.src, dst=excluded.dst, rel=excluded.rel, "
-            "props=excluded.props",
+            "props=excluded.props, src0=excluded.src0, dst0=excluded.dst0, record_id=excluded.record_id",
             [
-                (e["id"], self.canonical(e["src"]), self.canonical(e["dst"]), e["rel"], orjson.dumps(e["props"]))
+                (
+                    e["id"],
+                    self.canonical(e["src"]),
+                    self.canonical(e["dst"]),
+                    e["rel"],
+                    orjson.dumps(e["props"]),
+                    e["src"],
+                    e["dst"],
+                    e["props"].get("record_id"),
+                )
                 for e in edges
             ],
         )
 
     def add_sources(self, rows: list[SourceRow]) -> None:
         self._db.executemany(
-            "INSERT INTO sources(entity_id, record_id, agency, tlp, method, score, reason) "
-            "VALUES(?,?,?,?,?,?,?) ON CONFLICT(entity_id, record_id) DO UPDATE SET "
+            "INSERT INTO sources(entity0, record_id, entity_id, agency, tlp, method, score, reason) "
+            "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(entity0, record_id) DO UPDATE SET entity_id=excluded.entity_id, "
             "agency=excluded.agency, tlp=excluded.tlp, method=excluded.method, "
             "score=excluded.score, reason=excluded.reason",
             [
-                (r["entity_id"], r["record_id"], r["agency"], r["tlp"], r["method"], r["score"], r["reason"])
+                (
+                    r["entity_id"],
+                    r["record_id"],
+                    self.canonical(r["entity_id"]),
+                    r["agency"],
+                    r["tlp"],
+                    r["method"],
+                    r["score"],
+                    r["reason"],
+                )
                 for r in rows
             ],
         )
 
     def merge(self, survivor: str, merged: str, reason: str, score: float) -> None:
         survivor = self.canonical(survivor)
-        if survivor == merged:
+        if survivor == merged or self.kept_apart(survivor, merged):
             return
         db = self._db
         db.execute(
@@ -83,8 +125,45 @@ class EmbeddedGraphStore(GraphStore):
         db.execute("UPDATE nodes SET merged_into=? WHERE id=?", (survivor, merged))
         db.execute("UPDATE edges SET src=? WHERE src=?", (survivor, merged))
         db.execute("UPDATE edges SET dst=? WHERE dst=?", (survivor, merged))
-        db.execute("UPDATE OR REPLACE sources SET entity_id=? WHERE entity_id=?", (survivor, merged))
+        db.execute("UPDATE sources SET entity_id=? WHERE entity_id=?", (survivor, merged))
         self._alias[merged] = survivor
+
+    def unmerge(self, merged: str) -> bool:
+        if merged not in self._alias:
+            return False
+        moved = self._subtree(merged)
+        del self._alias[merged]
+        db = self._db
+        db.execute("DELETE FROM merges WHERE merged=?", (merged,))
+        db.execute("UPDATE nodes SET merged_into=NULL WHERE id=?", (merged,))
+        for i in range(0, len(moved), 400):
+            chunk = moved[i : i + 400]
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"UPDATE edges SET src=? WHERE src0 IN ({marks})", [merged, *chunk])
+            db.execute(f"UPDATE edges SET dst=? WHERE dst0 IN ({marks})", [merged, *chunk])
+            db.execute(f"UPDATE sources SET entity_id=? WHERE entity0 IN ({marks})", [merged, *chunk])
+        return True
+
+    def keep_apart(self, a: str, b: str, reason: str) -> None:
+        pair = (min(a, b), max(a, b))
+        self._db.execute("INSERT OR IGNORE INTO kept_apart(a, b, reason) VALUES(?,?,?)", (*pair, reason))
+        self._apart.add(pair)
+
+    def kept_apart(self, a: str, b: str) -> bool:
+        return (min(a, b), max(a, b)) in self._apart
+
+    def delete_record(self, record_id: str) -> None:
+        db = self._db
+        db.execute("DELETE FROM edges WHERE record_id=?", (record_id,))
+        touched = [r[0] for r in db.execute("DELETE FROM sources WHERE record_id=? RETURNING entity_id", (record_id,))]
+        for eid in dict.fromkeys(touched):
+            if db.execute("SELECT 1 FROM sources WHERE entity_id=? LIMIT 1", (eid,)).fetchone():
+                continue
+            for n in self._subtree(eid):
+                db.execute("DELETE FROM nodes WHERE id=?", (n,))
+                db.execute("DELETE FROM merges WHERE merged=?", (n,))
+                self._alias.pop(n, None)
+            db.execute("DELETE FROM edges WHERE src=? OR dst=?", (eid, eid))
 
     def commit(self) -> None:
         self._db.commit()
@@ -114,7 +193,7 @@ class EmbeddedGraphStore(GraphStore):
     def sources(self, entity_id: str) -> list[SourceRow]:
         rows = self._db.execute(
             "SELECT entity_id, record_id, agency, tlp, method, score, reason FROM sources "
-            "WHERE entity_id=? ORDER BY record_id",
+            "WHERE entity_id=? ORDER BY record_id, entity0",
             (self.canonical(entity_id),),
         )
         return [

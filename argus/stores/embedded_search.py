@@ -9,16 +9,22 @@ from typing import Any
 import orjson
 
 from argus.sqlite import connect
-from argus.stores.search import SearchDoc, SearchStore
+from argus.stores.search import SearchDoc, SearchStore, km_between, radius_bbox
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS docs(rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind TEXT NOT NULL,
   agency TEXT NOT NULL, tlp TEXT NOT NULL, occurred_at TEXT NOT NULL, title TEXT NOT NULL,
-  lat REAL, lon REAL, fields BLOB NOT NULL);
+  lat REAL, lon REAL, fields BLOB NOT NULL, version INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS docs_agency ON docs(agency);
 CREATE INDEX IF NOT EXISTS docs_time ON docs(occurred_at);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, text, tokenize='unicode61');
 """
+
+
+def _km(lat1: float | None, lon1: float | None, lat2: float, lon2: float) -> float | None:
+    return None if lat1 is None or lon1 is None else km_between(lat1, lon1, lat2, lon2)
+
+
 _TOKEN = re.compile(r"[\w-]+", re.UNICODE)
 
 
@@ -37,15 +43,20 @@ class EmbeddedSearchStore(SearchStore):
         self.path = Path(path)
         self._db = connect(self.path, autocommit=False, checkpoint_pages=10_000)
         self._db.executescript(_DDL)
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(docs)")}
+        if "version" not in cols:  # a store written before documents carried versions
+            self._db.execute("ALTER TABLE docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+        self._db.create_function("km", 4, _km, deterministic=True)
 
     def upsert(self, docs: list[SearchDoc]) -> None:
         db = self._db
         for d in docs:
             row = db.execute(
-                "INSERT INTO docs(id, kind, agency, tlp, occurred_at, title, lat, lon, fields) "
-                "VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, "
+                "INSERT INTO docs(id, kind, agency, tlp, occurred_at, title, lat, lon, fields, version) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, "
                 "agency=excluded.agency, tlp=excluded.tlp, occurred_at=excluded.occurred_at, "
-                "title=excluded.title, lat=excluded.lat, lon=excluded.lon, fields=excluded.fields "
+                "title=excluded.title, lat=excluded.lat, lon=excluded.lon, fields=excluded.fields, "
+                "version=excluded.version WHERE excluded.version >= docs.version "
                 "RETURNING rid",
                 (
                     d["id"],
@@ -57,8 +68,11 @@ class EmbeddedSearchStore(SearchStore):
                     d["lat"],
                     d["lon"],
                     orjson.dumps(d["fields"]),
+                    d["version"],
                 ),
             ).fetchone()
+            if row is None:  # an older version than the one held: never roll a report back
+                continue
             rid = row[0]
             db.execute("DELETE FROM fts WHERE rowid=?", (rid,))
             db.execute("INSERT INTO fts(rowid, title, text) VALUES(?,?,?)", (rid, d["title"], d["text"]))
@@ -82,6 +96,8 @@ class EmbeddedSearchStore(SearchStore):
         since: str | None = None,
         until: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
+        near: tuple[float, float, float] | None = None,
+        ids: list[str] | None = None,
         limit: int = 20,
         offset: int = 0,
     ) -> dict[str, Any]:
@@ -103,6 +119,13 @@ class EmbeddedSearchStore(SearchStore):
         if bbox:
             where.append("d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ?")
             args.extend([bbox[0], bbox[2], bbox[1], bbox[3]])
+        if near:
+            box = radius_bbox(*near)
+            where.append("d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ? AND km(d.lat, d.lon, ?, ?) <= ?")
+            args.extend([box[0], box[2], box[1], box[3], near[0], near[1], near[2]])
+        if ids is not None:
+            where.append(f"d.id IN ({','.join('?' * len(ids))})" if ids else "0")
+            args.extend(ids)
         if match:
             base = "FROM fts JOIN docs d ON d.rid = fts.rowid WHERE fts MATCH ?"
             args = [match, *args]
@@ -141,7 +164,7 @@ class EmbeddedSearchStore(SearchStore):
     def get(self, doc_id: str) -> SearchDoc | None:
         r = self._db.execute(
             "SELECT d.id, d.kind, d.agency, d.tlp, d.occurred_at, d.title, fts.text, d.lat, d.lon, "
-            "d.fields FROM docs d JOIN fts ON fts.rowid = d.rid WHERE d.id=?",
+            "d.fields, d.version FROM docs d JOIN fts ON fts.rowid = d.rid WHERE d.id=?",
             (doc_id,),
         ).fetchone()
         if not r:
@@ -157,6 +180,7 @@ class EmbeddedSearchStore(SearchStore):
             "lat": r[7],
             "lon": r[8],
             "fields": orjson.loads(r[9]),
+            "version": r[10],
         }
 
     def count(self) -> int:

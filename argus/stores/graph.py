@@ -3,6 +3,12 @@
 Writes are upserts by deterministic id, and a write naming an entity that has since been
 merged lands on the survivor: a replay after a crash, in any order relative to the merge,
 leaves the same graph.
+
+Every edge and source row remembers the entity it was first written for, so an analyst can
+undo a merge: unmerge() gives the merged entity back its own links and source records, and the
+pair is kept apart from then on (a merge of it arriving later, from a replay or a lagging
+partition, is ignored). delete_record() removes what one source record contributed, and any
+entity left with no source record at all (a purge).
 """
 
 from __future__ import annotations
@@ -39,6 +45,24 @@ class SourceRow(TypedDict):
 
 
 class GraphStore(ABC):
+    _alias: dict[str, str]  # merged id -> survivor id, as the backend last saw it
+
+    @abstractmethod
+    def refresh(self) -> None:
+        """Pick up merges written by another process (a reader beside the sink calls this)."""
+
+    def _subtree(self, node_id: str) -> list[str]:
+        """The node and every id merged into it, directly or through a chain of merges."""
+        children: dict[str, list[str]] = {}
+        for m, s in self._alias.items():
+            children.setdefault(s, []).append(m)
+        out, stack = [], [node_id]
+        while stack:
+            n = stack.pop()
+            out.append(n)
+            stack.extend(children.get(n, ()))
+        return out
+
     @abstractmethod
     def upsert_nodes(self, nodes: list[GraphNode]) -> None: ...
 
@@ -50,6 +74,21 @@ class GraphStore(ABC):
 
     @abstractmethod
     def merge(self, survivor: str, merged: str, reason: str, score: float) -> None: ...
+
+    @abstractmethod
+    def unmerge(self, merged: str) -> bool:
+        """Undo the merge of `merged` into its survivor; False if it is not merged."""
+
+    @abstractmethod
+    def keep_apart(self, a: str, b: str, reason: str) -> None:
+        """From now on, a merge of these two is ignored (an analyst said they differ, and why)."""
+
+    @abstractmethod
+    def kept_apart(self, a: str, b: str) -> bool: ...
+
+    @abstractmethod
+    def delete_record(self, record_id: str) -> None:
+        """Remove a source record's contribution, and the entities left with no source record."""
 
     @abstractmethod
     def commit(self) -> None:

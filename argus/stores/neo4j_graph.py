@@ -5,21 +5,32 @@ Model (documented in the README):
   `:Location` or `:Event`; `props` is the entity's attributes as JSON. A merged entity keeps its
   node with `merged_into`, `merge_reason` and `merge_score`, and loses its relationships to the
   survivor.
-- `(:Entity)-[:LINK {id, rel, props}]->(:Entity)`: one relationship type whose `rel` property
-  carries the link (SUSPECT_VEHICLE, PART_OF_SERIES...). A single type is what lets a merge move
-  every relationship without APOC.
-- `(:Entity)-[:SOURCED_FROM {agency, tlp, method, score, reason}]->(:Record {id})`: each source
-  record of an entity and why it was matched.
+- `(:Entity)-[:LINK {id, rel, props, src0, dst0, record_id}]->(:Entity)`: one relationship type
+  whose `rel` property carries the link (SUSPECT_VEHICLE, PART_OF_SERIES...). A single type is
+  what lets a merge move every relationship without APOC. `src0`/`dst0` are the entities it was
+  written for (what an undone merge gives back), `record_id` the report it came from (a purge).
+- `(:Entity)-[:SOURCED_FROM {entity0, agency, tlp, method, score, reason}]->(:Record {id})`:
+  each source record of an entity and why it was matched.
+- `(:KeptApart {pair: 'a|b', reason})`: pairs an analyst split; a later merge of them is ignored.
+- `(:ArgusMeta {id: 'merges', n})`: bumped on each merge or split, so a reader in another process
+  (the API) reloads its alias map only when it changed.
 
-Writes are batched `UNWIND $rows ... MERGE` statements, queued and run in one write transaction
-by commit() (the sink's flush), with the driver's retries on transient errors. Uniqueness
-constraints on every MERGE key are created at start, so replays are idempotent and fast.
+Writes are batched `UNWIND $rows ... MERGE` statements (`batch` rows per statement, default
+5,000: bench/stores.py measured larger batches no faster and smaller ones slower), queued and
+run in one write transaction by commit() (the sink's flush), with the driver's retries on
+transient errors. Uniqueness constraints and indexes on every MERGE key are created at start, so
+replays are idempotent and fast.
+
+URL: `neo4j://host:port` or `bolt://host:port[?batch=5000]`; credentials from
+ARGUS_NEO4J_USER / ARGUS_NEO4J_PASSWORD, database from ARGUS_NEO4J_DATABASE.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlparse, urlunparse
 
 import orjson
 
@@ -36,24 +47,51 @@ SCHEMA = [
     "CREATE CONSTRAINT argus_record_id IF NOT EXISTS FOR (r:Record) REQUIRE r.id IS UNIQUE",
     "CREATE INDEX argus_link_id IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.id)",
     "CREATE INDEX argus_entity_merged IF NOT EXISTS FOR (n:Entity) ON (n.merged_into)",
+    "CREATE INDEX argus_link_record IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.record_id)",
+    "CREATE INDEX argus_link_src0 IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.src0)",
+    "CREATE INDEX argus_link_dst0 IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.dst0)",
+    "CREATE INDEX argus_sourced_entity0 IF NOT EXISTS FOR ()-[x:SOURCED_FROM]-() ON (x.entity0)",
+    "CREATE CONSTRAINT argus_kept_apart IF NOT EXISTS FOR (k:KeptApart) REQUIRE k.pair IS UNIQUE",
+    "CREATE CONSTRAINT argus_meta IF NOT EXISTS FOR (m:ArgusMeta) REQUIRE m.id IS UNIQUE",
 ]
+Step = tuple[str, dict[str, Any]] | Callable[[Any], None]
 
 
 class Neo4jGraphStore(GraphStore):
     def __init__(self, url: str) -> None:
+        self.url = url
+        u = urlparse(url)
+        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.batch = int(q.get("batch", 5000))
         user, password = os.environ.get("ARGUS_NEO4J_USER"), os.environ.get("ARGUS_NEO4J_PASSWORD")
-        self._driver = GraphDatabase.driver(url, auth=(user, password) if user else None)
+        self._driver = GraphDatabase.driver(urlunparse(u._replace(query="")), auth=(user, password) if user else None)
         self._db = os.environ.get("ARGUS_NEO4J_DATABASE") or None
-        self._queue: list[tuple[str, dict[str, Any]]] = []
+        self._queue: list[Step] = []
         with self._driver.session(database=self._db) as s:
             for stmt in SCHEMA:
-                s.run(stmt)
+                s.run(stmt).consume()
+        self._seen_version = -1
+        self._merges_queued = False
+        self.refresh()
+
+    def refresh(self) -> None:
+        with self._driver.session(database=self._db) as s:
+            rec = s.run("MATCH (m:ArgusMeta {id: 'merges'}) RETURN m.n AS n").single()
+            version = rec["n"] if rec else 0
+            if version == self._seen_version:
+                return
+            self._seen_version = version
             self._alias = {
                 r["id"]: r["into"]
                 for r in s.run(
                     "MATCH (n:Entity) WHERE n.merged_into IS NOT NULL RETURN n.id AS id, n.merged_into AS into"
                 )
             }
+            self._apart = {tuple(r["pair"].split("|", 1)) for r in s.run("MATCH (k:KeptApart) RETURN k.pair AS pair")}
+
+    def _queue_rows(self, stmt: str, rows: list[dict[str, Any]]) -> None:
+        for i in range(0, len(rows), self.batch):
+            self._queue.append((stmt, {"rows": rows[i : i + self.batch]}))
 
     def canonical(self, node_id: str) -> str:
         for _ in range(64):
@@ -77,12 +115,10 @@ class Neo4jGraphStore(GraphStore):
                 }
             )
         for label, rows in by_label.items():  # labels cannot be parameters; these are our four
-            self._queue.append(
-                (
-                    f"UNWIND $rows AS r MERGE (n:Entity {{id: r.id}}) SET n:{label}, n.kind = r.kind, "
-                    "n.subtype = r.subtype, n.label = r.label, n.props = r.props",
-                    {"rows": rows},
-                )
+            self._queue_rows(
+                f"UNWIND $rows AS r MERGE (n:Entity {{id: r.id}}) SET n:{label}, n.kind = r.kind, "
+                "n.subtype = r.subtype, n.label = r.label, n.props = r.props",
+                rows,
             )
 
     def upsert_edges(self, edges: list[GraphEdge]) -> None:
@@ -93,61 +129,136 @@ class Neo4jGraphStore(GraphStore):
                 "dst": self.canonical(e["dst"]),
                 "rel": e["rel"],
                 "props": orjson.dumps(e["props"]).decode(),
+                "src0": e["src"],
+                "dst0": e["dst"],
+                "record_id": e["props"].get("record_id"),
             }
             for e in edges
         ]
-        self._queue.append(
-            (
-                "UNWIND $rows AS e MATCH (a:Entity {id: e.src}) MATCH (b:Entity {id: e.dst}) "
-                "MERGE (a)-[x:LINK {id: e.id}]->(b) SET x.rel = e.rel, x.props = e.props",
-                {"rows": rows},
-            )
+        self._queue_rows(
+            "UNWIND $rows AS e MATCH (a:Entity {id: e.src}) MATCH (b:Entity {id: e.dst}) "
+            "MERGE (a)-[x:LINK {id: e.id}]->(b) SET x.rel = e.rel, x.props = e.props, x.src0 = e.src0, "
+            "x.dst0 = e.dst0, x.record_id = e.record_id",
+            rows,
         )
 
     def add_sources(self, rows: list[SourceRow]) -> None:
-        data = [dict(r, entity_id=self.canonical(r["entity_id"])) for r in rows]
-        self._queue.append(
-            (
-                "UNWIND $rows AS s MATCH (e:Entity {id: s.entity_id}) MERGE (r:Record {id: s.record_id}) "
-                "MERGE (e)-[x:SOURCED_FROM]->(r) SET x.agency = s.agency, x.tlp = s.tlp, x.method = s.method, "
-                "x.score = s.score, x.reason = s.reason",
-                {"rows": data},
-            )
+        data = [dict(r, entity_id=self.canonical(r["entity_id"]), entity0=r["entity_id"]) for r in rows]
+        self._queue_rows(
+            "UNWIND $rows AS s MATCH (e:Entity {id: s.entity_id}) MERGE (r:Record {id: s.record_id}) "
+            "MERGE (e)-[x:SOURCED_FROM {entity0: s.entity0}]->(r) SET x.agency = s.agency, x.tlp = s.tlp, "
+            "x.method = s.method, x.score = s.score, x.reason = s.reason",
+            data,
         )
 
     def merge(self, survivor: str, merged: str, reason: str, score: float) -> None:
         survivor = self.canonical(survivor)
-        if survivor == merged:
+        if survivor == merged or self.kept_apart(survivor, merged):
             return
         p = {"s": survivor, "m": merged, "reason": reason, "score": score}
         self._queue += [
             ("MATCH (m:Entity {id: $m}) SET m.merged_into = $s, m.merge_reason = $reason, m.merge_score = $score", p),
             (
                 "MATCH (m:Entity {id: $m})-[x:LINK]->(b) MATCH (s:Entity {id: $s}) "
-                "MERGE (s)-[y:LINK {id: x.id}]->(b) SET y.rel = x.rel, y.props = x.props DELETE x",
+                "MERGE (s)-[y:LINK {id: x.id}]->(b) SET y += properties(x) DELETE x",
                 p,
             ),
             (
                 "MATCH (a)-[x:LINK]->(m:Entity {id: $m}) MATCH (s:Entity {id: $s}) "
-                "MERGE (a)-[y:LINK {id: x.id}]->(s) SET y.rel = x.rel, y.props = x.props DELETE x",
+                "MERGE (a)-[y:LINK {id: x.id}]->(s) SET y += properties(x) DELETE x",
                 p,
             ),
             (
                 "MATCH (m:Entity {id: $m})-[x:SOURCED_FROM]->(r) MATCH (s:Entity {id: $s}) "
-                "MERGE (s)-[y:SOURCED_FROM]->(r) SET y += properties(x) DELETE x",
+                "MERGE (s)-[y:SOURCED_FROM {entity0: x.entity0}]->(r) SET y += properties(x) DELETE x",
                 p,
             ),
         ]
         self._alias[merged] = survivor
+        self._merges_queued = True
+
+    def unmerge(self, merged: str) -> bool:
+        if merged not in self._alias:
+            return False
+        moved = self._subtree(merged)
+        at = self.canonical(merged)  # where its links live now
+        del self._alias[merged]
+        p = {"m": merged, "at": at, "moved": moved}
+        self._queue += [
+            ("MATCH (m:Entity {id: $m}) REMOVE m.merged_into, m.merge_reason, m.merge_score", p),
+            (
+                "MATCH (s:Entity {id: $at})-[x:LINK]->(b) WHERE x.src0 IN $moved MATCH (m:Entity {id: $m}) "
+                "MERGE (m)-[y:LINK {id: x.id}]->(b) SET y += properties(x) DELETE x",
+                p,
+            ),
+            (
+                "MATCH (a)-[x:LINK]->(s:Entity {id: $at}) WHERE x.dst0 IN $moved MATCH (m:Entity {id: $m}) "
+                "MERGE (a)-[y:LINK {id: x.id}]->(m) SET y += properties(x) DELETE x",
+                p,
+            ),
+            (
+                "MATCH (s:Entity {id: $at})-[x:SOURCED_FROM]->(r) WHERE x.entity0 IN $moved "
+                "MATCH (m:Entity {id: $m}) MERGE (m)-[y:SOURCED_FROM {entity0: x.entity0}]->(r) "
+                "SET y += properties(x) DELETE x",
+                p,
+            ),
+        ]
+        self._merges_queued = True
+        return True
+
+    def keep_apart(self, a: str, b: str, reason: str) -> None:
+        pair = (min(a, b), max(a, b))
+        stmt = "MERGE (k:KeptApart {pair: $pair}) SET k.reason = $reason"
+        self._queue.append((stmt, {"pair": "|".join(pair), "reason": reason}))
+        self._apart.add(pair)
+        self._merges_queued = True
+
+    def kept_apart(self, a: str, b: str) -> bool:
+        return (min(a, b), max(a, b)) in self._apart
+
+    def delete_record(self, record_id: str) -> None:
+        def work(tx: Any) -> None:
+            tx.run("MATCH ()-[x:LINK {record_id: $rid}]->() DELETE x", rid=record_id).consume()
+            touched = [
+                r["id"]
+                for r in tx.run(
+                    "MATCH (e:Entity)-[x:SOURCED_FROM]->(r:Record {id: $rid}) DELETE x RETURN DISTINCT e.id AS id",
+                    rid=record_id,
+                )
+            ]
+            tx.run("MATCH (r:Record {id: $rid}) DETACH DELETE r", rid=record_id).consume()
+            orphans = [
+                r["id"]
+                for r in tx.run(
+                    "MATCH (e:Entity) WHERE e.id IN $ids AND NOT (e)-[:SOURCED_FROM]->() RETURN e.id AS id",
+                    ids=touched,
+                )
+            ]
+            for eid in orphans:
+                tree = self._subtree(eid)
+                tx.run("MATCH (e:Entity) WHERE e.id IN $ids DETACH DELETE e", ids=tree).consume()
+                for n in tree:
+                    self._alias.pop(n, None)
+
+        self._queue.append(work)
+        self._merges_queued = True
 
     def commit(self) -> None:
         if not self._queue:
             return
         queue, self._queue = self._queue, []
 
+        bump = self._merges_queued
+        self._merges_queued = False
+
         def work(tx: Any) -> None:
-            for stmt, params in queue:
-                tx.run(stmt, params).consume()
+            for step in queue:
+                if callable(step):
+                    step(tx)
+                else:
+                    tx.run(step[0], step[1]).consume()
+            if bump:
+                tx.run("MERGE (m:ArgusMeta {id: 'merges'}) SET m.n = coalesce(m.n, 0) + 1").consume()
 
         with self._driver.session(database=self._db) as s:
             s.execute_write(work)  # retried by the driver on transient errors
@@ -185,7 +296,7 @@ class Neo4jGraphStore(GraphStore):
         rows = self._read(
             "MATCH (e:Entity {id: $id})-[x:SOURCED_FROM]->(r:Record) RETURN e.id AS entity_id, r.id AS record_id, "
             "x.agency AS agency, x.tlp AS tlp, x.method AS method, x.score AS score, x.reason AS reason "
-            "ORDER BY record_id",
+            "ORDER BY record_id, x.entity0",
             id=self.canonical(entity_id),
         )
         return [dict(r) for r in rows]  # type: ignore[misc]

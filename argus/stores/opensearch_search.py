@@ -1,19 +1,31 @@
 """The search store on OpenSearch, through opensearch-py.
 
 An index template of explicit mappings (keyword for ids, agencies and markings; text for titles
-and narratives; date; geo_point), a versioned index (`<name>-v1`) behind an alias (`<name>`) so
-a mapping change is a reindex and an alias swap, bulk writes, and a refresh at commit() so what
-a sink flushed is searchable when its offsets commit. Queries never parse user syntax: words are
-matched with `match_bool_prefix` (all words, the last one as a prefix), as the embedded store does.
+and narratives, analysed by the standard analyser over accent-folded copies, so JOSÉ finds
+Jose as it does in the embedded store; date; geo_point), a versioned index
+(`<name>-v1`) behind an alias (`<name>`) so a mapping change is a reindex and an alias swap, bulk
+writes with external versioning (`external_gte`: a replay never overwrites a newer version,
+the conflict it gets back is the proof), and a refresh at commit() so what a sink flushed is
+searchable when its offsets commit.
 
-URL: `http(s)://host:port[?index=NAME]` (default index name `argus-reports`).
+Backpressure: a bulk answered 429 (the cluster's write queue or indexing pressure is full) is
+retried with exponential backoff; if the cluster is still refusing after that, upsert() raises
+`Backpressure`, the runtime waits and flushes again, and nothing is acknowledged meanwhile.
+
+Queries never parse user syntax: words are matched with `match_bool_prefix` (all words, the
+last one as a prefix), as the embedded store does.
+
+URL: `http(s)://host:port[?index=NAME&bulk_retries=4&backoff=0.2]` (default index
+`argus-reports`; backoff in seconds, doubled on each 429 retry).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from urllib.parse import parse_qs, urlparse, urlunparse
 
+from argus.contracts import Backpressure
 from argus.stores.search import SearchDoc, SearchStore
 
 try:
@@ -21,6 +33,7 @@ try:
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError("the OpenSearch store needs opensearch-py: pip install 'argus-fusion[opensearch]'") from exc
 
+SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 MAPPINGS = {
     "dynamic": "strict",
     "properties": {
@@ -28,12 +41,26 @@ MAPPINGS = {
         "agency": {"type": "keyword"},
         "tlp": {"type": "keyword"},
         "occurred_at": {"type": "date"},
-        "title": {"type": "text"},
-        "text": {"type": "text"},
+        # Accents are folded here, in Python, before the standard analyser (which lowercases)
+        # sees the text: the asciifolding filter lives in the analysis-common module, which not
+        # every distribution carries (the integration-test one does not). `raw` keeps originals.
+        "title": {"type": "text", "analyzer": "standard"},
+        "text": {"type": "text", "analyzer": "standard"},
+        "raw": {"type": "object", "enabled": False},
         "location": {"type": "geo_point"},
         "fields": {"type": "object", "enabled": False},
     },
 }
+
+
+def fold(text: str) -> str:
+    """Strip diacritics (NFKD, drop combining marks), as FTS5's unicode61 tokenizer does."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+FIELDS = ["title", "text"]
 
 
 class OpenSearchStore(SearchStore):
@@ -42,16 +69,20 @@ class OpenSearchStore(SearchStore):
         q = {k: v[-1] for k, v in parse_qs(u.query).items()}
         self.alias = q.get("index", "argus-reports")
         self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=30, max_retries=3, retry_on_timeout=True)
+        self.bulk_retries = int(q.get("bulk_retries", 4))
+        self.backoff = float(q.get("backoff", 0.2))
         if not self.client.indices.exists_alias(name=self.alias):
-            index = f"{self.alias}-v1"
-            self.client.indices.create(
-                index=index,
+            # The template holds the mappings for every version of the index; the alias is what
+            # readers and writers name, so v2 is built beside v1 and swapped in atomically.
+            self.client.indices.put_index_template(
+                name=f"{self.alias}-template",
                 body={
-                    "settings": {"number_of_shards": 1, "number_of_replicas": 0},
-                    "mappings": MAPPINGS,
-                    "aliases": {self.alias: {}},
+                    "index_patterns": [f"{self.alias}-v*"],
+                    "template": {"settings": SETTINGS, "mappings": MAPPINGS},
                 },
             )
+            alias = {self.alias: {"is_write_index": True}}
+            self.client.indices.create(index=f"{self.alias}-v1", body={"aliases": alias})
         self._pending = False
 
     def upsert(self, docs: list[SearchDoc]) -> None:
@@ -62,22 +93,58 @@ class OpenSearchStore(SearchStore):
                 "agency": d["agency"],
                 "tlp": d["tlp"],
                 "occurred_at": d["occurred_at"],
-                "title": d["title"],
-                "text": d["text"],
+                "title": fold(d["title"]),
+                "text": fold(d["text"]),
+                "raw": {"title": d["title"], "text": d["text"]},
                 "fields": d["fields"],
             }
             if d["lat"] is not None and d["lon"] is not None:
                 src["location"] = {"lat": d["lat"], "lon": d["lon"]}
-            actions.append({"_op_type": "index", "_index": self.alias, "_id": d["id"], "_source": src})
-        if actions:
-            helpers.bulk(self.client, actions)
-            self._pending = True
+            actions.append(
+                {
+                    "_op_type": "index",
+                    "_index": self.alias,
+                    "_id": d["id"],
+                    "_source": src,
+                    "version": d["version"],
+                    "version_type": "external_gte",
+                }
+            )
+        self._bulk(actions)
 
     def delete(self, ids: list[str]) -> None:
-        actions = [{"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids]
-        if actions:
-            helpers.bulk(self.client, actions, raise_on_error=False)  # deleting what is gone is fine
-            self._pending = True
+        self._bulk([{"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids])
+
+    def _bulk(self, actions: list[dict[str, Any]]) -> None:
+        if not actions:
+            return
+        self._pending = True
+        refused, failed = 0, []
+        for ok, item in helpers.streaming_bulk(
+            self.client,
+            actions,
+            chunk_size=1000,
+            max_retries=self.bulk_retries,
+            initial_backoff=self.backoff,  # type: ignore[arg-type]
+            max_backoff=5,
+            raise_on_error=False,
+            raise_on_exception=False,
+        ):
+            if ok:
+                continue
+            info = next(iter(item.values()))
+            status = info.get("status")
+            if status == 409 or (status == 404 and info.get("result") == "not_found"):
+                continue  # a newer version is already held; deleting what is gone is fine
+            if status == 429:
+                refused += 1
+            else:
+                failed.append(info)
+        if failed:
+            eg = failed[0]
+            raise RuntimeError(f"OpenSearch refused {len(failed)} document(s), e.g. {eg.get('_id')}: {eg.get('error')}")
+        if refused:
+            raise Backpressure(self.backoff * 2**self.bulk_retries, f"OpenSearch answered 429 to {refused} document(s)")
 
     def commit(self) -> None:
         if self._pending:
@@ -94,6 +161,8 @@ class OpenSearchStore(SearchStore):
         since: str | None = None,
         until: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
+        near: tuple[float, float, float] | None = None,
+        ids: list[str] | None = None,
         limit: int = 20,
         offset: int = 0,
     ) -> dict[str, Any]:
@@ -114,10 +183,14 @@ class OpenSearchStore(SearchStore):
                     }
                 }
             )
+        if near:
+            filters.append({"geo_distance": {"distance": f"{near[2]}km", "location": {"lat": near[0], "lon": near[1]}}})
+        if ids is not None:
+            filters.append({"ids": {"values": ids}})
         must: list[dict[str, Any]] = []
         if query:
             must.append(
-                {"multi_match": {"query": query, "type": "bool_prefix", "operator": "and", "fields": ["title", "text"]}}
+                {"multi_match": {"query": fold(query), "type": "bool_prefix", "operator": "and", "fields": FIELDS}}
             )
         body: dict[str, Any] = {
             "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
@@ -139,7 +212,7 @@ class OpenSearchStore(SearchStore):
                     "agency": s["agency"],
                     "tlp": s["tlp"],
                     "occurred_at": s["occurred_at"],
-                    "title": s["title"],
+                    "title": s["raw"]["title"],
                     "lat": loc.get("lat"),
                     "lon": loc.get("lon"),
                     "fields": s["fields"],
@@ -151,9 +224,10 @@ class OpenSearchStore(SearchStore):
 
     def get(self, doc_id: str) -> SearchDoc | None:
         try:
-            s = self.client.get(index=self.alias, id=doc_id)["_source"]
+            got = self.client.get(index=self.alias, id=doc_id)
         except NotFoundError:
             return None
+        s = got["_source"]
         loc = s.get("location") or {}
         return {
             "id": doc_id,
@@ -161,11 +235,12 @@ class OpenSearchStore(SearchStore):
             "agency": s["agency"],
             "tlp": s["tlp"],
             "occurred_at": s["occurred_at"],
-            "title": s["title"],
-            "text": s["text"],
+            "title": s["raw"]["title"],
+            "text": s["raw"]["text"],
             "lat": loc.get("lat"),
             "lon": loc.get("lon"),
             "fields": s["fields"],
+            "version": int(got["_version"]),
         }
 
     def count(self) -> int:

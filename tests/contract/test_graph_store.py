@@ -72,3 +72,78 @@ def test_merge_moves_edges_and_sources_and_replays_land_on_the_survivor(graph_st
     assert [s["record_id"] for s in graph_store.sources("V")] == ["r1"]
     assert graph_store.merges("V") == [{"merged": "X", "survivor": "V", "reason": "same VIN", "score": 1.0}]
     assert graph_store.counts()["merged_nodes"] == 1
+
+
+def source(entity: str, record: str) -> dict:
+    return {
+        "entity_id": entity,
+        "record_id": record,
+        "agency": "CA0190000",
+        "tlp": "AMBER",
+        "method": "new",
+        "score": 1.0,
+        "reason": f"{entity} in {record}",
+    }
+
+
+def rec_edge(a: str, rel: str, b: str, record: str) -> GraphEdge:
+    e = edge(a, rel, b)
+    e["props"]["record_id"] = record
+    return e
+
+
+def test_undo_a_merge_gives_back_links_and_sources_and_keeps_the_pair_apart(graph_store) -> None:
+    g = graph_store
+    g.upsert_nodes([node(x) for x in "ABCDE"])
+    g.upsert_edges([rec_edge("A", "SUSPECT", "C", "r1"), rec_edge("B", "SUSPECT", "D", "r2")])
+    g.add_sources([source("A", "r1"), source("B", "r2")])
+    g.commit()
+    g.merge("A", "B", "same name and DOB", 0.95)
+    g.merge("A", "E", "same name", 0.9)
+    g.commit()
+    assert {e["dst"] for e in g.neighbours("A")["edges"]} == {"C", "D"}
+    assert g.unmerge("B") is True
+    g.keep_apart("A", "B", "analyst: different people (different SSN)")
+    g.commit()
+    assert g.node("B")["id"] == "B" and g.canonical("E") == "A"
+    assert {(e["src"], e["dst"]) for e in g.neighbours("A")["edges"]} == {("A", "C")}
+    assert {(e["src"], e["dst"]) for e in g.neighbours("B")["edges"]} == {("B", "D")}
+    assert [s["record_id"] for s in g.sources("A")] == ["r1"]
+    assert [s["record_id"] for s in g.sources("B")] == ["r2"]
+    assert [m["merged"] for m in g.merges("A")] == ["E"]
+    g.merge("A", "B", "a replayed merge", 0.95)  # kept apart: ignored
+    g.commit()
+    assert g.canonical("B") == "B" and g.kept_apart("B", "A")
+    assert g.unmerge("B") is False
+    assert g.counts()["merged_nodes"] == 1
+
+
+def test_deleting_a_record_removes_what_only_it_contributed(graph_store) -> None:
+    g = graph_store
+    g.upsert_nodes([node(x) for x in "PVQ"])
+    g.upsert_edges([rec_edge("P", "SUSPECT_VEHICLE", "V", "r1"), rec_edge("Q", "SUSPECT_VEHICLE", "V", "r2")])
+    g.add_sources([source("P", "r1"), source("V", "r1"), source("V", "r2"), source("Q", "r2")])
+    g.commit()
+    g.delete_record("r1")
+    g.commit()
+    assert g.node("P") is None  # only r1 knew P
+    assert g.node("V") is not None and [s["record_id"] for s in g.sources("V")] == ["r2"]
+    assert [e["src"] for e in g.neighbours("V")["edges"]] == ["Q"]
+    assert g.counts() == {"nodes": 2, "merged_nodes": 0, "edges": 1, "sources": 2}
+    g.delete_record("r1")  # idempotent
+    g.commit()
+    assert g.counts()["nodes"] == 2
+
+
+def test_a_reader_beside_the_writer_sees_its_merges(graph_store) -> None:
+    g = graph_store
+    g.upsert_nodes([node(x) for x in "AB"])
+    g.commit()
+    reader = type(g)(g.path if hasattr(g, "path") else g.url)  # as the API opens it
+    try:
+        g.merge("A", "B", "same", 1.0)
+        g.commit()
+        reader.refresh()
+        assert reader.node("B")["id"] == "A"
+    finally:
+        reader.close()

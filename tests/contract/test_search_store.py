@@ -10,6 +10,7 @@ def doc(
     lat: float | None = 36.8,
     lon: float | None = -119.8,
     kind: str = "rms.incident",
+    version: int = 1,
 ) -> SearchDoc:
     return {
         "id": i,
@@ -22,6 +23,7 @@ def doc(
         "lat": lat,
         "lon": lon,
         "fields": {"source_id": i},
+        "version": version,
     }
 
 
@@ -64,10 +66,41 @@ def test_query_syntax_cannot_be_injected(search_store) -> None:
 
 def test_upsert_replaces_and_delete_removes(search_store) -> None:
     seed(search_store)
-    search_store.upsert([doc("a", "updated narrative about a stolen bicycle")])
+    search_store.upsert([doc("a", "updated narrative about a stolen bicycle", version=2)])
     search_store.commit()
     assert search_store.count() == 3
     assert search_store.search("Honda")["total"] == 0 and search_store.search("bicycle")["total"] == 1
     search_store.delete(["a"])
     search_store.commit()
     assert search_store.count() == 2 and search_store.get("a") is None
+
+
+def test_an_older_version_never_overwrites_a_newer_one(search_store) -> None:
+    seed(search_store)
+    search_store.upsert([doc("a", "version three: recovered vehicle", version=3)])
+    search_store.commit()
+    search_store.upsert([doc("a", "armed robbery grey Honda Civic 8ABC123", version=1)])  # a replay
+    search_store.upsert([doc("a", "version two: stale correction", version=2)])
+    search_store.commit()
+    assert search_store.get("a")["version"] == 3
+    assert search_store.search("recovered")["total"] == 1 and search_store.search("Honda")["total"] == 0
+    search_store.upsert([doc("a", "version three corrected: recovered vehicle towed", version=3)])
+    search_store.commit()  # an equal version is a correction (or the same write replayed): it lands
+    assert search_store.search("towed")["total"] == 1
+
+
+def test_radius_and_id_filters(search_store) -> None:
+    seed(search_store)
+    search_store.upsert([doc("far", "robbery in Sacramento", lat=38.58, lon=-121.49)])
+    search_store.commit()
+    near_fresno = search_store.search("robbery", near=(36.8, -119.8, 25.0))
+    assert {h["id"] for h in near_fresno["hits"]} == {"a"}
+    assert search_store.search(near=(36.8, -119.8, 300.0))["total"] == 3  # "c" has no coordinates
+    assert {h["id"] for h in search_store.search(ids=["a", "far", "nope"])["hits"]} == {"a", "far"}
+    assert search_store.search(ids=[])["total"] == 0
+
+
+def test_names_match_without_case_or_accents(search_store) -> None:
+    search_store.upsert([doc("n", "witness JOSÉ Núñez saw the suspect")])
+    search_store.commit()
+    assert search_store.search("jose nunez")["total"] == 1
