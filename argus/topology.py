@@ -36,6 +36,8 @@ class TopicModel(_Strict):
     priority: Literal["normal", "high"] = "normal"
     compacted: bool = False
     retention_hours: int | None = Field(default=None, ge=1)
+    # Written from outside the pipeline (the API, the CLI): no node has to produce it.
+    external: bool = False
 
 
 class ErrorPolicy(_Strict):
@@ -214,7 +216,7 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
         for store in getattr(cls, "stores", ()):
             if store not in ("graph", "search") and store not in topo.model.stores:
                 problems.append(f"{where}: needs store {store!r}, which stores: does not define")
-    for t in sorted(consumed - produced):
+    for t in sorted(consumed - produced - {n for n, t in topics.items() if t.external}):
         problems.append(f"topic {t!r} is read by a node but no node writes it")
     for t in sorted(set(topics) - consumed - produced - {dlq}):
         warnings.append(f"topic {t!r} is declared but no node uses it")

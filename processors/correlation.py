@@ -51,10 +51,13 @@ def _iso(dt: datetime | None) -> str | None:
 class CorrelationProcessor(Processor):
     Config = CorrelationConfig
     config: CorrelationConfig
-    accepts = ("resolved.v1", "query_resolved.v1")
+    accepts = ("resolved.v1", "query_resolved.v1", "decision.v1")
     emits = ("alert.v1",)
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        if "decision_id" in record.value:
+            self._decide(record.value, ctx)
+            return []
         if record.envelope["type"] == "cad.query":
             return self._on_query(record, ctx)
         return self._on_report(record, ctx)
@@ -68,6 +71,26 @@ class CorrelationProcessor(Processor):
                 break
             eid = nxt
         return eid
+
+    def _decide(self, decision: dict[str, Any], ctx: Context) -> None:
+        """Undo a merge: the records that named the merged entity go back to it, so a hit on one
+        no longer reports the other's holdings."""
+        if decision["action"] != "UNMERGE":
+            return
+        gone = decision["entity_id"]
+        surv = ctx.state.get(f"alias:{gone}")
+        if surv is None:
+            return
+        ctx.state.delete(f"alias:{gone}")
+        surv = self._canon(ctx, surv)
+        back, keep = [], []
+        for item in ctx.state.get(f"ent:{surv}", []):
+            rep = ctx.state.get(f"rep:{item[0]}") or {}
+            named = {x["entity_id"] for x in rep.get("vehicles", []) + rep.get("persons", [])}
+            (back if gone in named else keep).append(item)
+        ctx.state.put(f"ent:{surv}", keep)
+        if back:
+            ctx.state.put(f"ent:{gone}", back)
 
     def _summary(self, record: Record) -> dict[str, Any]:
         env, body = record.envelope, record.body

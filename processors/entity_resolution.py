@@ -74,16 +74,35 @@ def _s(v: Any) -> str:
     return "" if v is None else str(v)
 
 
+def apart_key(a: str, b: str) -> str:
+    """State key of a pair an analyst split (order-free)."""
+    return f"apart:{min(a, b)}|{max(a, b)}"
+
+
 class EntityResolutionProcessor(Processor):
     Config = EntityResolutionConfig
     config: EntityResolutionConfig
-    accepts = ("report.v1", "cad_query.v1")
+    accepts = ("report.v1", "cad_query.v1", "decision.v1")
     emits = ("resolved.v1", "query_resolved.v1")
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        if "decision_id" in record.value:
+            self._decide(record.value, ctx)
+            return []
         if record.envelope["type"] == "cad.query":
             return [self._query(record, ctx)]
         return [self._report(record, ctx)]
+
+    @staticmethod
+    def _decide(decision: dict[str, Any], ctx: Context) -> None:
+        """An analyst undid a merge: split the alias and never merge the pair again. The
+        merged entity's keys stay with the survivor (the index answers for the newest holder of a
+        plate); records already resolved keep the ids they were given."""
+        if decision["action"] == "UNMERGE":
+            merged, other = decision["entity_id"], decision["other_id"]
+            if ctx.state.get(f"alias:{merged}") is not None:
+                ctx.state.delete(f"alias:{merged}")
+            ctx.state.put(apart_key(merged, other), decision["reason"])
 
     # --- helpers over state ----------------------------------------------------------------
     @staticmethod
@@ -167,7 +186,7 @@ class EntityResolutionProcessor(Processor):
             method = "exact" if score >= 1.0 else "fuzzy"
             reason += note
             for other, why, sc in cands[1:]:
-                if other != eid:
+                if other != eid and ctx.state.get(apart_key(eid, other)) is None:
                     merges.append(
                         {
                             "survivor_id": eid,

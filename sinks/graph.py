@@ -1,7 +1,9 @@
 """Writes resolved reports into the graph store: POLE entities as nodes, links as edges,
 each entity's source records with the reason it was matched, and merges.
 
-Any GraphStore backend works (embedded by default); writes are batched until flush().
+Any GraphStore backend works (embedded by default); writes are batched until flush(). It also
+follows `purges` (remove what a record contributed) and `decisions` (an analyst undid a merge),
+applied in order with the resolved records buffered before them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
 
 
 class GraphSink(Sink):
-    accepts = ("resolved.v1",)
+    accepts = ("resolved.v1", "purge.v1", "decision.v1")
     stores = ("graph",)
 
     def setup(self, ctx: Context) -> None:
@@ -25,6 +27,17 @@ class GraphSink(Sink):
         self._merges: list[dict[str, Any]] = []
 
     def add(self, record: Record) -> None:
+        if "purge_id" in record.value:
+            self._drain()
+            self.store.delete_record(record.value["record_id"])
+            return
+        if "decision_id" in record.value:
+            d = record.value
+            if d["action"] == "UNMERGE":
+                self._drain()
+                self.store.keep_apart(d["entity_id"], d["other_id"], f"{d['analyst']} ({d['agency']}): {d['reason']}")
+                self.store.unmerge(d["entity_id"])
+            return
         env, body = record.envelope, record.body
         rid, agency, tlp = env["id"], env["source_agency"], env["tlp"]
         if body["merges"]:

@@ -22,14 +22,20 @@ TITLES = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "
 
 
 class SearchSink(Sink):
-    accepts = ("resolved.v1",)
+    accepts = ("resolved.v1", "purge.v1")
     stores = ("search",)
 
     def setup(self, ctx: Context) -> None:
         self.store: SearchStore = ctx.stores["search"]
         self._docs: dict[str, SearchDoc] = {}
+        self._purged: set[str] = set()
 
     def add(self, record: Record) -> None:
+        if "purge_id" in record.value:
+            rid = record.value["record_id"]
+            self._docs.pop(rid, None)
+            self._purged.add(rid)
+            return
         env, body = record.envelope, record.body
         rep = body["report"]
         rtype = env["type"]
@@ -47,6 +53,7 @@ class SearchSink(Sink):
             version = int(rep.get("version") or 1)
         mentions = " ".join(e["display"] + " " + " ".join(e["keys"].values()) for e in ents if e["kind"] != "EVENT")
         loc = next((e["attributes"] for e in ents if e["kind"] == "LOCATION" and "lat" in e["attributes"]), None)
+        self._purged.discard(env["id"])
         self._docs[env["id"]] = {
             "id": env["id"],
             "kind": rtype,
@@ -72,4 +79,7 @@ class SearchSink(Sink):
         if self._docs:
             self.store.upsert(list(self._docs.values()))
             self._docs = {}
+        if self._purged:
+            self.store.delete(sorted(self._purged))
+            self._purged = set()
         self.store.commit()
