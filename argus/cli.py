@@ -1,4 +1,4 @@
-"""The `argus` command: demo, run, check, tail, dlq."""
+"""The `argus` command: demo, run, check, api, tail, purge, dlq."""
 
 from __future__ import annotations
 
@@ -90,6 +90,57 @@ def run(
         pass
     finally:
         rt.close()
+
+
+@app.command()
+def api(
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8080,
+    agency: Annotated[str | None, typer.Option(help="ORI of callers that send no X-Argus-Agency")] = None,
+    log_level: Annotated[str, typer.Option()] = "info",
+) -> None:
+    """Serve the analyst and field API (OpenAPI at /docs) over the topology's stores and bus."""
+    import uvicorn
+
+    from argus.api.app import create_app
+
+    topo = _load(topology, data_dir)
+    uvicorn.run(create_app(topo, agency), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def purge(
+    record_id: Annotated[str, typer.Argument(help="Envelope id of the record to remove everywhere")],
+    reason: Annotated[str, typer.Option(help="Why (retention lapse, expungement order...)")],
+    by: Annotated[str, typer.Option(help="Who authorised it")],
+    agency: Annotated[str, typer.Option(help="ORI of the agency that owns the record")],
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+) -> None:
+    """Remove a record from the graph and search stores (the sinks apply it in order)."""
+    import uuid
+
+    from argus.records import utcnow
+
+    topo = _load(topology, data_dir)
+    topic = next((n for n, t in topo.topics.items() if t.schema_ == "purge.v1"), None)
+    if topic is None:
+        typer.echo("this topology has no topic carrying purge.v1", err=True)
+        raise typer.Exit(2)
+    bus, schemas = _reader(topo, write=True)
+    value = {
+        "purge_id": str(uuid.uuid4()),
+        "record_id": record_id,
+        "source_agency": agency,
+        "reason": reason,
+        "requested_by": by,
+        "requested_at": utcnow(),
+    }
+    bus.commit(Commit(appends=[(topic, record_id, schemas.encode(schemas.get(topo.topics[topic].schema_), value))]))
+    bus.close()
+    typer.echo(f"purge {value['purge_id']} of {record_id} queued on {topic}")
 
 
 def _reader(topo, write: bool = False):

@@ -196,18 +196,19 @@ class EmbeddedGraphStore(GraphStore):
             "WHERE entity_id=? ORDER BY record_id, entity0",
             (self.canonical(entity_id),),
         )
-        return [
-            {
-                "entity_id": r[0],
-                "record_id": r[1],
-                "agency": r[2],
-                "tlp": r[3],
-                "method": r[4],
-                "score": r[5],
-                "reason": r[6],
-            }
-            for r in rows
-        ]
+        return [_source(r) for r in rows]
+
+    def sources_for(self, entity_ids: list[str]) -> dict[str, list[SourceRow]]:
+        out: dict[str, list[SourceRow]] = {}
+        for i in range(0, len(entity_ids), 500):
+            chunk = entity_ids[i : i + 500]
+            for r in self._db.execute(
+                "SELECT entity_id, record_id, agency, tlp, method, score, reason FROM sources "
+                f"WHERE entity_id IN ({','.join('?' * len(chunk))}) ORDER BY record_id, entity0",
+                chunk,
+            ):
+                out.setdefault(r[0], []).append(_source(r))
+        return out
 
     def merges(self, entity_id: str) -> list[dict[str, Any]]:
         rows = self._db.execute(
@@ -227,3 +228,15 @@ class EmbeddedGraphStore(GraphStore):
     def close(self) -> None:
         self._db.commit()
         self._db.close()
+
+
+def _source(r: tuple[Any, ...]) -> SourceRow:
+    return {
+        "entity_id": r[0],
+        "record_id": r[1],
+        "agency": r[2],
+        "tlp": r[3],
+        "method": r[4],
+        "score": r[5],
+        "reason": r[6],
+    }

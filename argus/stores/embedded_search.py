@@ -9,12 +9,12 @@ from typing import Any
 import orjson
 
 from argus.sqlite import connect
-from argus.stores.search import SearchDoc, SearchStore, km_between, radius_bbox
+from argus.stores.search import Audience, SearchDoc, SearchStore, km_between, radius_bbox
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS docs(rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind TEXT NOT NULL,
   agency TEXT NOT NULL, tlp TEXT NOT NULL, occurred_at TEXT NOT NULL, title TEXT NOT NULL,
-  lat REAL, lon REAL, fields BLOB NOT NULL, version INTEGER NOT NULL DEFAULT 0);
+  lat REAL, lon REAL, fields BLOB NOT NULL, version INTEGER NOT NULL DEFAULT 0, ci INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS docs_agency ON docs(agency);
 CREATE INDEX IF NOT EXISTS docs_time ON docs(occurred_at);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, text, tokenize='unicode61');
@@ -44,16 +44,17 @@ class EmbeddedSearchStore(SearchStore):
         self._db = connect(self.path, autocommit=False, checkpoint_pages=10_000)
         self._db.executescript(_DDL)
         cols = {r[1] for r in self._db.execute("PRAGMA table_info(docs)")}
-        if "version" not in cols:  # a store written before documents carried versions
-            self._db.execute("ALTER TABLE docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+        for col in ("version", "ci"):  # a store written before documents carried these
+            if col not in cols:
+                self._db.execute(f"ALTER TABLE docs ADD COLUMN {col} INTEGER NOT NULL DEFAULT 0")
         self._db.create_function("km", 4, _km, deterministic=True)
 
     def upsert(self, docs: list[SearchDoc]) -> None:
         db = self._db
         for d in docs:
             row = db.execute(
-                "INSERT INTO docs(id, kind, agency, tlp, occurred_at, title, lat, lon, fields, version) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, "
+                "INSERT INTO docs(id, kind, agency, tlp, occurred_at, title, lat, lon, fields, version, ci) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, ci=excluded.ci, "
                 "agency=excluded.agency, tlp=excluded.tlp, occurred_at=excluded.occurred_at, "
                 "title=excluded.title, lat=excluded.lat, lon=excluded.lon, fields=excluded.fields, "
                 "version=excluded.version WHERE excluded.version >= docs.version "
@@ -69,6 +70,7 @@ class EmbeddedSearchStore(SearchStore):
                     d["lon"],
                     orjson.dumps(d["fields"]),
                     d["version"],
+                    1 if d["fields"].get("criminal_intelligence") else 0,
                 ),
             ).fetchone()
             if row is None:  # an older version than the one held: never roll a report back
@@ -98,6 +100,7 @@ class EmbeddedSearchStore(SearchStore):
         bbox: tuple[float, float, float, float] | None = None,
         near: tuple[float, float, float] | None = None,
         ids: list[str] | None = None,
+        visible_to: Audience | None = None,
         limit: int = 20,
         offset: int = 0,
     ) -> dict[str, Any]:
@@ -123,6 +126,9 @@ class EmbeddedSearchStore(SearchStore):
             box = radius_bbox(*near)
             where.append("d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ? AND km(d.lat, d.lon, ?, ?) <= ?")
             args.extend([box[0], box[2], box[1], box[3], near[0], near[1], near[2]])
+        if visible_to is not None:
+            where.append("(d.agency = ? OR d.tlp != 'RED')" + ("" if visible_to.law_enforcement else " AND d.ci = 0"))
+            args.append(visible_to.agency)
         if ids is not None:
             where.append(f"d.id IN ({','.join('?' * len(ids))})" if ids else "0")
             args.extend(ids)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Callable
 from typing import Any, TypedDict
 
 
@@ -42,6 +43,9 @@ class SourceRow(TypedDict):
     method: str
     score: float
     reason: str
+
+
+EdgeFilter = Callable[[list["GraphEdge"]], list["GraphEdge"]]
 
 
 class GraphStore(ABC):
@@ -107,7 +111,11 @@ class GraphStore(ABC):
         """Every edge touching any of these (canonical) nodes: the one primitive traversals use."""
 
     # Traversals are written once, here, over edges_of(): every backend answers them alike.
-    def neighbours(self, node_id: str, hops: int = 1, limit: int = 200) -> dict[str, list[Any]]:
+    # `allow` is the reader's policy on edges: a traversal never steps over an edge it refuses,
+    # so a hidden link cannot be inferred from what lies beyond it.
+    def neighbours(
+        self, node_id: str, hops: int = 1, limit: int = 200, allow: EdgeFilter | None = None
+    ) -> dict[str, list[Any]]:
         """{"nodes": [...], "edges": [...]} within `hops` of the node."""
         start = self.canonical(node_id)
         seen = {start}
@@ -115,7 +123,7 @@ class GraphStore(ABC):
         edges: dict[str, GraphEdge] = {}
         for _ in range(hops):
             nxt = []
-            for e in self.edges_of(frontier):
+            for e in self._allowed(self.edges_of(frontier), allow):
                 edges[e["id"]] = e
                 for n in (e["src"], e["dst"]):
                     if n not in seen and len(seen) < limit:
@@ -131,7 +139,13 @@ class GraphStore(ABC):
             "edges": [e for e in edges.values() if e["src"] in kept and e["dst"] in kept],
         }
 
-    def paths(self, src: str, dst: str, max_hops: int = 4, limit: int = 5) -> list[list[GraphEdge]]:
+    @staticmethod
+    def _allowed(edges: list[GraphEdge], allow: EdgeFilter | None) -> list[GraphEdge]:
+        return edges if allow is None else allow(edges)
+
+    def paths(
+        self, src: str, dst: str, max_hops: int = 4, limit: int = 5, allow: EdgeFilter | None = None
+    ) -> list[list[GraphEdge]]:
         """Shortest paths (as edge lists) between two nodes."""
         src, dst = self.canonical(src), self.canonical(dst)
         if src == dst:
@@ -146,7 +160,7 @@ class GraphStore(ABC):
             queue.clear()
             if depth[level[0]] >= max_hops:
                 break
-            for e in self.edges_of(level):
+            for e in self._allowed(self.edges_of(level), allow):
                 for a, b in ((e["src"], e["dst"]), (e["dst"], e["src"])):
                     if a in depth and depth[a] == depth[level[0]] and (b not in depth or depth[b] == depth[a] + 1):
                         if b not in depth:
@@ -175,6 +189,11 @@ class GraphStore(ABC):
 
     @abstractmethod
     def sources(self, entity_id: str) -> list[SourceRow]: ...
+
+    @abstractmethod
+    def sources_for(self, entity_ids: list[str]) -> dict[str, list[SourceRow]]:
+        """Source rows of many (canonical) entities in one round trip: what a reader's policy
+        needs to decide, per node of a neighbourhood, whether and how it may be shown."""
 
     @abstractmethod
     def merges(self, entity_id: str) -> list[dict[str, Any]]: ...

@@ -301,6 +301,18 @@ class Neo4jGraphStore(GraphStore):
         )
         return [dict(r) for r in rows]  # type: ignore[misc]
 
+    def sources_for(self, entity_ids: list[str]) -> dict[str, list[SourceRow]]:
+        rows = self._read(
+            "MATCH (e:Entity)-[x:SOURCED_FROM]->(r:Record) WHERE e.id IN $ids RETURN e.id AS entity_id, "
+            "r.id AS record_id, x.agency AS agency, x.tlp AS tlp, x.method AS method, x.score AS score, "
+            "x.reason AS reason ORDER BY record_id, x.entity0",
+            ids=entity_ids,
+        )
+        out: dict[str, list[SourceRow]] = {}
+        for r in rows:
+            out.setdefault(r["entity_id"], []).append(dict(r))  # type: ignore[arg-type]
+        return out
+
     def merges(self, entity_id: str) -> list[dict[str, Any]]:
         rows = self._read(
             "MATCH (m:Entity {merged_into: $id}) RETURN m.id AS merged, m.merged_into AS survivor, "

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse, urlunparse
 
 from argus.contracts import Backpressure
-from argus.stores.search import SearchDoc, SearchStore
+from argus.stores.search import Audience, SearchDoc, SearchStore
 
 try:
     from opensearchpy import NotFoundError, OpenSearch, helpers
@@ -41,6 +41,7 @@ MAPPINGS = {
         "agency": {"type": "keyword"},
         "tlp": {"type": "keyword"},
         "occurred_at": {"type": "date"},
+        "ci": {"type": "boolean"},
         # Accents are folded here, in Python, before the standard analyser (which lowercases)
         # sees the text: the asciifolding filter lives in the analysis-common module, which not
         # every distribution carries (the integration-test one does not). `raw` keeps originals.
@@ -96,6 +97,7 @@ class OpenSearchStore(SearchStore):
                 "title": fold(d["title"]),
                 "text": fold(d["text"]),
                 "raw": {"title": d["title"], "text": d["text"]},
+                "ci": bool(d["fields"].get("criminal_intelligence")),
                 "fields": d["fields"],
             }
             if d["lat"] is not None and d["lon"] is not None:
@@ -163,6 +165,7 @@ class OpenSearchStore(SearchStore):
         bbox: tuple[float, float, float, float] | None = None,
         near: tuple[float, float, float] | None = None,
         ids: list[str] | None = None,
+        visible_to: Audience | None = None,
         limit: int = 20,
         offset: int = 0,
     ) -> dict[str, Any]:
@@ -187,6 +190,11 @@ class OpenSearchStore(SearchStore):
             filters.append({"geo_distance": {"distance": f"{near[2]}km", "location": {"lat": near[0], "lon": near[1]}}})
         if ids is not None:
             filters.append({"ids": {"values": ids}})
+        if visible_to is not None:
+            own_or_not_red = [{"term": {"agency": visible_to.agency}}, {"bool": {"must_not": {"term": {"tlp": "RED"}}}}]
+            filters.append({"bool": {"should": own_or_not_red, "minimum_should_match": 1}})
+            if not visible_to.law_enforcement:
+                filters.append({"bool": {"must_not": {"term": {"ci": True}}}})
         must: list[dict[str, Any]] = []
         if query:
             must.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 EARTH_KM = 6371.0088
 
@@ -27,6 +27,15 @@ class SearchDoc(TypedDict):
     lon: float | None
     fields: dict[str, Any]
     version: int
+
+
+class Audience(NamedTuple):
+    """Who is reading, as far as the store can filter for them: another agency's TLP:RED
+    records, and criminal intelligence for a non-law-enforcement reader, are excluded before
+    counting and paging, so neither a total nor a page boundary betrays them."""
+
+    agency: str
+    law_enforcement: bool = True
 
 
 class SearchStore(ABC):
@@ -52,6 +61,7 @@ class SearchStore(ABC):
         bbox: tuple[float, float, float, float] | None = None,
         near: tuple[float, float, float] | None = None,
         ids: list[str] | None = None,
+        visible_to: Audience | None = None,
         limit: int = 20,
         offset: int = 0,
     ) -> dict[str, Any]:

@@ -104,3 +104,20 @@ def test_names_match_without_case_or_accents(search_store) -> None:
     search_store.upsert([doc("n", "witness JOSÉ Núñez saw the suspect")])
     search_store.commit()
     assert search_store.search("jose nunez")["total"] == 1
+
+
+def test_an_audience_never_counts_what_it_may_not_see(search_store) -> None:
+    from argus.stores.search import Audience
+
+    seed(search_store)
+    red = doc("red", "robbery intelligence", agency="CA0190000", tlp="RED")
+    ci = doc("ci", "robbery network", agency="CA0430000", tlp="GREEN")
+    ci["fields"]["criminal_intelligence"] = True
+    search_store.upsert([red, ci])
+    search_store.commit()
+    assert search_store.search("robbery")["total"] == 4
+    other = search_store.search("robbery", visible_to=Audience("CA0430000"))
+    assert other["total"] == 3 and "red" not in {h["id"] for h in other["hits"]}
+    assert search_store.search("robbery", visible_to=Audience("CA0190000"))["total"] == 4  # its own RED
+    private = search_store.search("robbery", visible_to=Audience("PRIVATE01", law_enforcement=False))
+    assert {h["id"] for h in private["hits"]} == {"a", "c"}

@@ -1,0 +1,156 @@
+"""The one place every API read passes through before it leaves the process.
+
+A `Gate` is made per request for the subject making it. It decides, with the same policy the
+alerts use (argus.security.policy.report_view), what of each search hit, entity, source record
+and link that subject may see: whole, redacted (the AMBER view withholds names, dates of birth,
+addresses and narrative), existence only (AMBER+STRICT, NO_FURTHER_DISSEMINATION: "restricted,
+contact <agency>"), or not at all (another agency's RED; criminal intelligence to a
+non-law-enforcement reader). Stores are asked to exclude what a subject may never see before
+they count and page (search's `visible_to`; traversals' `allow`), so totals, pages and paths do
+not betray it either.
+
+Identity (who the subject is) is established by the caller of `Gate`; the access-control
+issue replaces the trusted headers in argus/api/app.py with authenticated identities and widens
+this policy (cases, dissemination lists, roles). Nothing here needs to move for that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from argus.security.policy import AMBER_VIEW, EXISTENCE, FULL, Recipient, ReportView, report_view
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
+from argus.stores.search import Audience
+
+RANK = {EXISTENCE: 1, AMBER_VIEW: 2, FULL: 3}
+# Entity attributes that identify a person or a place: withheld under the AMBER view.
+PERSONAL = ("name", "first", "last", "middle", "dob", "address", "street", "phone", "ssn", "email")
+
+
+def restricted(agencies: list[str]) -> str:
+    return "restricted, contact " + ", ".join(sorted(set(agencies)))
+
+
+class Gate:
+    def __init__(self, subject: Recipient, graph: GraphStore | None = None) -> None:
+        self.subject = subject
+        self.graph = graph
+        self._nodes: dict[str, tuple[ReportView | None, list[SourceRow]]] = {}
+
+    @property
+    def audience(self) -> Audience:
+        return Audience(self.subject.agency, self.subject.law_enforcement)
+
+    def view(
+        self, agency: str, tlp: str, ci: bool = False, handling: list[str] | tuple[str, ...] = ()
+    ) -> ReportView | None:
+        return report_view(
+            {"agency": agency, "tlp": tlp, "criminal_intelligence": ci, "handling": list(handling)}, self.subject
+        )
+
+    # --- search -----------------------------------------------------------------------------
+    def hit(self, hit: dict[str, Any]) -> dict[str, Any] | None:
+        fields = hit.get("fields") or {}
+        v = self.view(hit["agency"], hit["tlp"], bool(fields.get("criminal_intelligence")))
+        if v is None:
+            return None
+        out = dict(hit, access=v.level)
+        if v.level == FULL:
+            return out
+        if v.level == AMBER_VIEW:
+            out["snippet"] = ""
+            out.pop("text", None)
+            if not v.can("locations"):
+                out["lat"] = out["lon"] = None
+            out["withheld"] = list(v.withheld)
+            return out
+        return {
+            "id": hit["id"],
+            "kind": hit["kind"],
+            "agency": hit["agency"],
+            "tlp": hit["tlp"],
+            "title": restricted([hit["agency"]]),
+            "access": EXISTENCE,
+            "withheld": list(v.withheld),
+        }
+
+    # --- graph --------------------------------------------------------------------------------
+    def _learn(self, ids: list[str]) -> None:
+        assert self.graph is not None
+        todo = [i for i in dict.fromkeys(ids) if i not in self._nodes]
+        if not todo:
+            return
+        found = self.graph.sources_for(todo)
+        for i in todo:
+            rows = found.get(i, [])
+            views = [(self.view(r["agency"], r["tlp"]), r) for r in rows]
+            seen = [(v, r) for v, r in views if v is not None]
+            best = max((v for v, _ in seen), key=lambda v: RANK[v.level], default=None)
+            self._nodes[i] = (best, [r for _, r in seen])
+
+    def node_view(self, node_id: str) -> ReportView | None:
+        """The best view the subject has of any source record of the entity: an entity is as
+        visible as the most visible report that mentions it."""
+        self._learn([node_id])
+        return self._nodes[node_id][0]
+
+    def node(self, n: GraphNode | None) -> dict[str, Any] | None:
+        if n is None:
+            return None
+        props = n["props"]
+        if n["kind"] == "EVENT" and "tlp" in props:  # an incident node is its report
+            v = self.view(props.get("agency", ""), props["tlp"])
+        else:
+            v = self.node_view(n["id"])
+        if v is None:
+            return None
+        if v.level == FULL:
+            return dict(n, access=FULL)
+        agencies = [r["agency"] for r in self._nodes.get(n["id"], (None, []))[1]] or [props.get("agency", "")]
+        if v.level == EXISTENCE:
+            return {
+                "id": n["id"],
+                "kind": n["kind"],
+                "subtype": n["subtype"],
+                "label": restricted(agencies),
+                "props": {},
+                "access": EXISTENCE,
+            }
+        if n["kind"] == "PERSON":
+            kept = {k: val for k, val in props.items() if k != "keys" and not any(p in k for p in PERSONAL)}
+            return dict(
+                n, label=f"{n['subtype']} (name withheld: {restricted(agencies)})", props=kept, access=AMBER_VIEW
+            )
+        if n["kind"] == "LOCATION":
+            return dict(n, label=f"location withheld: {restricted(agencies)}", props={}, access=AMBER_VIEW)
+        return dict(n, access=AMBER_VIEW)
+
+    def edge_visible(self, e: GraphEdge) -> bool:
+        p = e["props"]
+        return "tlp" not in p or self.view(p.get("agency", ""), p["tlp"]) is not None
+
+    def allow(self, edges: list[GraphEdge]) -> list[GraphEdge]:
+        """Traversal filter: an edge is followed only if its report and both its ends are
+        visible to the subject."""
+        self._learn([x for e in edges for x in (e["src"], e["dst"])])
+        return [
+            e
+            for e in edges
+            if self.edge_visible(e) and self._nodes[e["src"]][0] is not None and self._nodes[e["dst"]][0] is not None
+        ]
+
+    def edge(self, e: GraphEdge) -> dict[str, Any]:
+        p = e["props"]
+        v = self.view(p.get("agency", ""), p["tlp"]) if "tlp" in p else None
+        if v is None or v.level == FULL:
+            return dict(e)
+        return dict(e, props={k: p[k] for k in ("agency", "tlp", "record_id") if k in p} | {"reason": "withheld"})
+
+    def sources(self, entity_id: str) -> list[dict[str, Any]]:
+        self._learn([entity_id])
+        out = []
+        for r in self._nodes[entity_id][1]:
+            v = self.view(r["agency"], r["tlp"])
+            assert v is not None
+            out.append(dict(r, access=v.level) if v.level == FULL else dict(r, reason="withheld", access=v.level))
+        return out

@@ -1,0 +1,466 @@
+"""The analyst and field API (FastAPI; OpenAPI at /openapi.json, docs at /docs).
+
+Every endpoint reads through the GraphStore and SearchStore interfaces, so it answers alike on
+the embedded stores and on Neo4j/OpenSearch, and every response passes through one Gate
+(argus/api/access.py) for the subject making the request. Reads are time-bounded (a 504 problem
+after `ARGUS_API_TIMEOUT` seconds, default 5) and paginated; errors are RFC 9457 problem
+details (`application/problem+json`).
+
+Until authenticated identities arrive (the access-control issue), the subject is taken from
+trusted headers set by the gateway in front of the API: `X-Argus-Agency` (ORI; default: the
+agency the API was started for), `X-Argus-Role`, `X-Argus-Unit`, `X-Argus-User`.
+"""
+
+import asyncio
+import math
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import orjson
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from argus.alerts import for_recipient
+from argus.api.access import Gate
+from argus.api.services import FieldDesk, ServiceError, Services
+from argus.records import InvalidRecord, deterministic_id, utcnow
+from argus.security.policy import Recipient
+from argus.topology import Topology
+
+T = TypeVar("T")
+NON_LAW_ENFORCEMENT = {"private_sector_partner"}
+ROLES = {
+    "patrol_officer",
+    "analyst",
+    "supervisor",
+    "terrorism_liaison_officer",
+    "private_sector_partner",
+    "auditor",
+    "administrator",
+}
+
+
+class Problem(Exception):
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+def _problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, default=str)
+
+
+class FieldQuery(BaseModel):
+    """What a mobile data terminal sends: a plate (with state) or VIN, or a name (with DOB)."""
+
+    query_id: str = Field(min_length=1, max_length=64)
+    officer_id: str = Field(min_length=1, max_length=32)
+    unit_id: str = Field(min_length=1, max_length=32)
+    plate: str | None = Field(default=None, max_length=16)
+    state: str | None = Field(default=None, max_length=2)
+    vin: str | None = Field(default=None, max_length=24)
+    name: str | None = Field(default=None, max_length=128)
+    dob: str | None = Field(default=None, max_length=10)
+    reason: str = Field(default="traffic stop", max_length=128)
+    location: dict[str, Any] | None = None
+    issued_at: str | None = None
+
+
+class Unmerge(BaseModel):
+    reason: str = Field(min_length=3, max_length=2000, description="Why these are different entities")
+
+
+def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
+    svc = Services(topo)
+    field = FieldDesk(svc)
+    timeout = float(os.environ.get("ARGUS_API_TIMEOUT", "5"))
+    default_agency = agency or os.environ.get("ARGUS_API_AGENCY")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        svc.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Argus analyst and field API",
+        version="1",
+        description="Search, entity profiles, link analysis, timelines, geography and field queries over "
+        "the fusion centre's holdings, each answer limited to what the caller may see.",
+    )
+    app.state.services = svc
+
+    # --- errors as problem details -----------------------------------------------------------
+    @app.exception_handler(Problem)
+    async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
+        return _problem(request, exc.status, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(HTTPException)
+    async def _on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        return _problem(request, exc.status_code, "HTTP error", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['where']}: {e['problem']}" for e in errors)
+        return _problem(request, 422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(InvalidRecord)
+    async def _on_bad_record(request: Request, exc: InvalidRecord) -> JSONResponse:
+        return _problem(request, 422, "Invalid record", str(exc))
+
+    @app.exception_handler(ServiceError)
+    async def _on_service(request: Request, exc: ServiceError) -> JSONResponse:
+        return _problem(request, 503, "Not available in this topology", str(exc))
+
+    @app.exception_handler(Exception)
+    async def _on_error(request: Request, exc: Exception) -> JSONResponse:
+        return _problem(request, 500, "Internal error", f"{type(exc).__name__}; see the API log")
+
+    async def bounded(fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.wait_for(anyio.to_thread.run_sync(fn, *args), timeout)
+        except TimeoutError:
+            raise Problem(504, "Timed out", f"the query took longer than {timeout:g}s; narrow it") from None
+
+    # --- who is asking ------------------------------------------------------------------------
+    def subject(
+        x_argus_agency: Annotated[str | None, Header()] = None,
+        x_argus_role: Annotated[str, Header()] = "analyst",
+        x_argus_unit: Annotated[str | None, Header()] = None,
+        x_argus_user: Annotated[str | None, Header()] = None,
+    ) -> Recipient:
+        ori = x_argus_agency or default_agency
+        if not ori:
+            raise Problem(401, "No subject", "send X-Argus-Agency (the caller's ORI), or start the API with --agency")
+        if x_argus_role not in ROLES:
+            raise Problem(403, "Unknown role", f"role {x_argus_role!r}; one of {', '.join(sorted(ROLES))}")
+        return Recipient(
+            agency=ori,
+            role=x_argus_role,
+            law_enforcement=x_argus_role not in NON_LAW_ENFORCEMENT,
+            unit=x_argus_unit,
+            officer=x_argus_user,
+        )
+
+    Subject = Annotated[Recipient, Depends(subject)]
+
+    def json(obj: Any, status: int = 200) -> Response:
+        return Response(_dumps(obj), status_code=status, media_type="application/json")
+
+    # --- search -----------------------------------------------------------------------------
+    def _parse_box(bbox: str | None) -> tuple[float, float, float, float] | None:
+        if not bbox:
+            return None
+        try:
+            a, b, c, d = (float(x) for x in bbox.split(","))
+        except ValueError:
+            raise Problem(400, "Bad bbox", "bbox is min_lat,min_lon,max_lat,max_lon") from None
+        if not (-90 <= a <= c <= 90 and -180 <= b <= d <= 180):
+            raise Problem(400, "Bad bbox", "bbox is min_lat,min_lon,max_lat,max_lon with min <= max")
+        return (a, b, c, d)
+
+    def _parse_near(near: str | None) -> tuple[float, float, float] | None:
+        if not near:
+            return None
+        try:
+            lat, lon, km = (float(x) for x in near.split(","))
+        except ValueError:
+            raise Problem(400, "Bad near", "near is lat,lon,radius_km") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 < km <= 2000):
+            raise Problem(400, "Bad near", "near is lat,lon,radius_km with 0 < radius <= 2000")
+        return (lat, lon, km)
+
+    class SearchArgs(BaseModel):
+        q: str | None = None
+        kinds: list[str] | None = None
+        agencies: list[str] | None = None
+        tlps: list[str] | None = None
+        since: str | None = None
+        until: str | None = None
+        bbox: tuple[float, float, float, float] | None = None
+        near: tuple[float, float, float] | None = None
+
+    def search_args(
+        q: Annotated[str | None, Query(max_length=500, description="Words; the last one matches as a prefix")] = None,
+        type: Annotated[list[str] | None, Query(description="rms.incident, cad.incident, sar, stix")] = None,
+        agency: Annotated[list[str] | None, Query(description="Originating agency ORI")] = None,
+        tlp: Annotated[list[str] | None, Query(description="CLEAR, GREEN, AMBER, AMBER_STRICT, RED")] = None,
+        since: Annotated[str | None, Query(description="ISO 8601")] = None,
+        until: Annotated[str | None, Query(description="ISO 8601")] = None,
+        bbox: Annotated[str | None, Query(description="min_lat,min_lon,max_lat,max_lon")] = None,
+        near: Annotated[str | None, Query(description="lat,lon,radius_km")] = None,
+    ) -> SearchArgs:
+        for t in tlp or []:
+            if t not in ("CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED"):
+                raise Problem(400, "Bad tlp", f"unknown TLP {t!r}; one of CLEAR, GREEN, AMBER, AMBER_STRICT, RED")
+        return SearchArgs(
+            q=q,
+            kinds=type,
+            agencies=agency,
+            tlps=tlp,
+            since=since,
+            until=until,
+            bbox=_parse_box(bbox),
+            near=_parse_near(near),
+        )
+
+    Filters = Annotated[SearchArgs, Depends(search_args)]
+
+    def _search(who: Recipient, a: SearchArgs, limit: int, offset: int, ids: list[str] | None = None) -> dict:
+        gate = Gate(who)
+        res = svc.search().search(
+            a.q,
+            kinds=a.kinds,
+            agencies=a.agencies,
+            tlps=a.tlps,
+            since=a.since,
+            until=a.until,
+            bbox=a.bbox,
+            near=a.near,
+            ids=ids,
+            visible_to=gate.audience,
+            limit=limit,
+            offset=offset,
+        )
+        hits = [h for h in (gate.hit(x) for x in res["hits"]) if h is not None]
+        return {"total": res["total"], "limit": limit, "offset": offset, "hits": hits}
+
+    @app.get("/api/v1/search", tags=["analyst"], summary="Full-text search with filters, geo and paging")
+    async def search(
+        who: Subject,
+        f: Filters,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    ) -> Any:
+        return json(await bounded(_search, who, f, limit, offset))
+
+    # --- entities -----------------------------------------------------------------------------
+    def _profile(who: Recipient, entity_id: str) -> dict:
+        g = svc.graph()
+        gate = Gate(who, g)
+        node = gate.node(g.node(entity_id))
+        if node is None:
+            raise Problem(404, "No such entity", f"no entity {entity_id!r} you may see")
+        canonical = node["id"]
+        merges = g.merges(canonical)
+        return {
+            "entity": node,
+            "requested_id": entity_id,
+            "merged_from": merges if node["access"] == "full" else [{"merged": m["merged"]} for m in merges],
+            "sources": gate.sources(canonical),
+        }
+
+    @app.get("/api/v1/entities/{entity_id}", tags=["analyst"], summary="A resolved entity, its sources, merges")
+    async def entity(who: Subject, entity_id: str) -> Any:
+        return json(await bounded(_profile, who, entity_id))
+
+    def _unmerge(who: Recipient, entity_id: str, body: Unmerge) -> dict:
+        g = svc.graph()
+        survivor = g.canonical(entity_id)
+        if survivor == entity_id:
+            raise Problem(409, "Not merged", f"{entity_id} is not merged into another entity")
+        gate = Gate(who, g)
+        if gate.node_view(survivor) is None or gate.node_view(survivor).level != "full":  # type: ignore[union-attr]
+            raise Problem(403, "Not yours to split", "undoing a merge needs full access to the entity")
+        did = svc.decide_unmerge(entity_id, survivor, who.officer or "analyst", who.agency, body.reason)
+        return {"decision_id": did, "entity_id": entity_id, "was_merged_into": survivor, "status": "accepted"}
+
+    @app.post(
+        "/api/v1/entities/{entity_id}/unmerge",
+        status_code=202,
+        tags=["analyst"],
+        summary="Undo the merge of this entity into its survivor (applied by the pipeline)",
+    )
+    async def unmerge(who: Subject, entity_id: str, body: Unmerge) -> Any:
+        return json(await bounded(_unmerge, who, entity_id, body), 202)
+
+    def _neighbours(who: Recipient, entity_id: str, hops: int, limit: int) -> dict:
+        g = svc.graph()
+        gate = Gate(who, g)
+        if gate.node(g.node(entity_id)) is None:
+            raise Problem(404, "No such entity", f"no entity {entity_id!r} you may see")
+        res = g.neighbours(entity_id, hops=hops, limit=limit, allow=gate.allow)
+        nodes = [n for n in (gate.node(x) for x in res["nodes"]) if n is not None]
+        kept = {n["id"] for n in nodes}
+        edges = [gate.edge(e) for e in res["edges"] if e["src"] in kept and e["dst"] in kept]
+        return {"center": g.canonical(entity_id), "hops": hops, "nodes": nodes, "edges": edges}
+
+    @app.get("/api/v1/entities/{entity_id}/neighbours", tags=["analyst"], summary="n-hop link analysis")
+    async def neighbours(
+        who: Subject,
+        entity_id: str,
+        hops: Annotated[int, Query(ge=1, le=3)] = 1,
+        limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    ) -> Any:
+        return json(await bounded(_neighbours, who, entity_id, hops, limit))
+
+    def _paths(who: Recipient, src: str, dst: str, max_hops: int, limit: int) -> dict:
+        g = svc.graph()
+        gate = Gate(who, g)
+        for x in (src, dst):
+            if gate.node(g.node(x)) is None:
+                raise Problem(404, "No such entity", f"no entity {x!r} you may see")
+        found = g.paths(src, dst, max_hops=max_hops, limit=limit, allow=gate.allow)
+        ids = {x for p in found for e in p for x in (e["src"], e["dst"])}
+        nodes = {i: gate.node(g.node(i)) for i in ids}
+        return {
+            "from": g.canonical(src),
+            "to": g.canonical(dst),
+            "paths": [[gate.edge(e) for e in p] for p in found],
+            "nodes": [n for n in nodes.values() if n is not None],
+        }
+
+    @app.get("/api/v1/paths", tags=["analyst"], summary="Shortest paths between two entities, with reasons")
+    async def paths(
+        who: Subject,
+        src: Annotated[str, Query(alias="from")],
+        dst: Annotated[str, Query(alias="to")],
+        max_hops: Annotated[int, Query(ge=1, le=6)] = 4,
+        limit: Annotated[int, Query(ge=1, le=20)] = 5,
+    ) -> Any:
+        return json(await bounded(_paths, who, src, dst, max_hops, limit))
+
+    # --- timelines and geography ----------------------------------------------------------------
+    def _timeline(who: Recipient, entity_id: str, limit: int, offset: int) -> dict:
+        g = svc.graph()
+        gate = Gate(who, g)
+        node = gate.node(g.node(entity_id))
+        if node is None:
+            raise Problem(404, "No such entity", f"no entity {entity_id!r} you may see")
+        records = sorted({s["record_id"] for s in gate.sources(node["id"])})
+        res = _search(who, SearchArgs(), 1000, 0, ids=records)
+        events = sorted(res["hits"], key=lambda h: (h.get("occurred_at") or "", h["id"]))
+        return {"entity": node, "total": len(events), "events": events[offset : offset + limit]}
+
+    @app.get("/api/v1/entities/{entity_id}/timeline", tags=["analyst"], summary="Reports about an entity in time order")
+    async def timeline(
+        who: Subject,
+        entity_id: str,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Any:
+        return json(await bounded(_timeline, who, entity_id, limit, offset))
+
+    @app.get("/api/v1/cases/{series}/timeline", tags=["analyst"], summary="A case (crime series) in time order")
+    async def case_timeline(
+        who: Subject,
+        series: str,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Any:
+        return json(await bounded(_timeline, who, deterministic_id("series", series.upper()), limit, offset))
+
+    def _geo(who: Recipient, a: SearchArgs, cell_km: float, limit: int) -> dict:
+        res = _search(who, a, limit, 0)
+        pts = [
+            {"id": h["id"], "lat": h["lat"], "lon": h["lon"], "occurred_at": h.get("occurred_at"), "kind": h["kind"]}
+            for h in res["hits"]
+            if h.get("lat") is not None and h.get("lon") is not None
+        ]
+        return {"total": res["total"], "points": pts, "clusters": clusters(pts, cell_km)}
+
+    @app.get("/api/v1/geo", tags=["analyst"], summary="Points and clusters for a set of events")
+    async def geo(
+        who: Subject,
+        f: Filters,
+        cell_km: Annotated[float, Query(gt=0, le=500)] = 1.0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    ) -> Any:
+        return json(await bounded(_geo, who, f, cell_km, limit))
+
+    # --- field --------------------------------------------------------------------------------
+    @app.post("/api/v1/field/query", tags=["field"], summary="A CAD query (plate or person): answer plus alerts")
+    async def field_query(
+        who: Subject,
+        q: FieldQuery,
+        wait: Annotated[float, Query(ge=0, le=10, description="Seconds to wait for the pipeline")] = 2.0,
+    ) -> Any:
+        raw = q.model_dump(exclude_none=True)
+        raw["agency"] = who.agency  # an officer queries as their own agency, never another's
+        raw.setdefault("issued_at", utcnow().isoformat())
+        res = await asyncio.wait_for(anyio.to_thread.run_sync(field.submit, raw, wait), wait + timeout)
+        res["alerts"] = [a for a in res["alerts"] if for_recipient(a, who.agency, None)]
+        return json(res)
+
+    @app.get("/api/v1/field/alerts/stream", tags=["field"], summary="Server-Sent Events: alerts for a unit or agency")
+    async def alert_stream(
+        request: Request,
+        who: Subject,
+        unit: Annotated[str | None, Query(max_length=32)] = None,
+        last_event_id: Annotated[str | None, Header()] = None,
+        heartbeat: Annotated[float, Query(gt=0, le=60)] = 15.0,
+    ) -> StreamingResponse:
+        topic = field.alerts_topic
+        start = await anyio.to_thread.run_sync(svc.end_offsets, topic)
+        if last_event_id:  # resume where the terminal's connection dropped: "p:o,p:o,..."
+            try:
+                for part in last_event_id.split(","):
+                    p, o = part.split(":")
+                    start[int(p)] = int(o) + 1
+            except ValueError:
+                raise Problem(400, "Bad Last-Event-ID", "expected partition:offset pairs") from None
+
+        async def events() -> AsyncIterator[bytes]:
+            pos = dict(start)
+            idle = 0.0
+            yield b": argus alert stream\n\n"
+            while not await request.is_disconnected():
+                recs = await anyio.to_thread.run_sync(svc.read_from, topic, pos)
+                for r in recs:
+                    pos[r.partition] = r.offset + 1
+                    body = r.body
+                    if not for_recipient(body, who.agency, unit):
+                        continue
+                    cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
+                    yield b"id: " + cursor.encode() + b"\nevent: alert\ndata: " + _dumps(body) + b"\n\n"
+                if recs:
+                    idle = 0.0
+                    continue
+                await asyncio.sleep(0.05)
+                idle += 0.05
+                if idle >= heartbeat:
+                    idle = 0.0
+                    yield b": keep-alive\n\n"
+
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def clusters(points: list[dict[str, Any]], cell_km: float) -> list[dict[str, Any]]:
+    """Grid clustering: points binned into cells of about `cell_km`, each cluster at the mean of
+    its points. Deterministic and linear; what a map needs to draw hot spots at a zoom level."""
+    cells: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    dlat = cell_km / 111.195
+    for p in points:
+        dlon = cell_km / max(1e-6, 111.195 * math.cos(math.radians(p["lat"])))
+        cells.setdefault((math.floor(p["lat"] / dlat), math.floor(p["lon"] / dlon)), []).append(p)
+    out = [
+        {
+            "lat": sum(p["lat"] for p in ps) / len(ps),
+            "lon": sum(p["lon"] for p in ps) / len(ps),
+            "count": len(ps),
+            "ids": sorted(p["id"] for p in ps),
+        }
+        for ps in cells.values()
+    ]
+    return sorted(out, key=lambda c: (-c["count"], c["ids"][0]))

@@ -1,0 +1,186 @@
+"""What the API reads and writes through: the graph and search stores (whichever backends the
+topology names) and the bus, for field queries, the alert stream and analysts' decisions.
+
+Stores are opened once per worker thread: an embedded SQLite connection then serves one request
+at a time, and server backends get a client per thread. Each request refreshes its store first,
+so merges made by the sink process since the last request are seen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+from argus.bus.base import Bus, Commit
+from argus.contracts import Connector, Context
+from argus.records import Record, utcnow
+from argus.registry import node_class
+from argus.runtime.embedded import open_bus, open_store, read_topic
+from argus.schemas import SchemaSet, default_schemas
+from argus.state import NodeState
+from argus.stores.graph import GraphStore
+from argus.stores.search import SearchStore
+from argus.topology import Topology
+
+
+class ServiceError(Exception):
+    """A request the topology cannot serve (no field-query connector, no alert topic...)."""
+
+
+def _topic_with(topo: Topology, schema: str) -> str:
+    for name, t in topo.topics.items():
+        if t.schema_ == schema:
+            return name
+    raise ServiceError(f"the topology has no topic carrying {schema}")
+
+
+class Services:
+    def __init__(self, topo: Topology) -> None:
+        self.topo = topo
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._open_lock = threading.Lock()
+        self._bus: Bus | None = None
+        self._schemas: SchemaSet | None = None
+        self.bus_lock = threading.Lock()  # a bus client serves one thread at a time
+
+    # --- stores ---------------------------------------------------------------------------------
+    def _store(self, kind: str) -> Any:
+        store = getattr(self._local, kind, None)
+        if store is None:
+            store = open_store(self.topo, kind)
+            setattr(self._local, kind, store)
+            with self._open_lock:
+                self._opened.append(store)
+        return store
+
+    def graph(self) -> GraphStore:
+        g: GraphStore = self._store("graph")
+        g.refresh()
+        return g
+
+    def search(self) -> SearchStore:
+        s: SearchStore = self._store("search")
+        return s
+
+    # --- bus --------------------------------------------------------------------------------------
+    def bus(self) -> tuple[Bus, SchemaSet]:
+        """The topology's bus (call with bus_lock held)."""
+        if self._bus is None:
+            self._bus = open_bus(self.topo)
+            self._schemas = default_schemas()
+            for sid, canonical in self._bus.known_schemas():
+                self._schemas.register_writer(sid, canonical)
+        assert self._schemas is not None
+        self._bus.refresh()
+        return self._bus, self._schemas
+
+    def publish(self, topic: str, value: dict[str, Any], key: str | None) -> None:
+        with self.bus_lock:
+            bus, schemas = self.bus()
+            data = schemas.encode(schemas.get(self.topo.topics[topic].schema_), value)
+            bus.commit(Commit(appends=[(topic, key, data)]))
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        with self.bus_lock:
+            bus, _ = self.bus()
+            return {p: bus.end_offset(topic, p) for p in range(bus.partitions(topic))}
+
+    def read_from(self, topic: str, start: dict[int, int]) -> list[Record]:
+        with self.bus_lock:
+            bus, schemas = self.bus()
+            return read_topic(bus, schemas, topic, schemas.get(self.topo.topics[topic].schema_), start)
+
+    def committed(self, group: str, topic: str, partition: int) -> int:
+        with self.bus_lock:
+            bus, _ = self.bus()
+            return bus.committed(group, topic, partition)
+
+    # --- control records --------------------------------------------------------------------------
+    def decide_unmerge(self, entity_id: str, other_id: str, analyst: str, agency: str, reason: str) -> str:
+        decision_id = str(uuid.uuid4())
+        self.publish(
+            _topic_with(self.topo, "decision.v1"),
+            {
+                "decision_id": decision_id,
+                "action": "UNMERGE",
+                "entity_id": entity_id,
+                "other_id": other_id,
+                "analyst": analyst,
+                "agency": agency,
+                "reason": reason,
+                "decided_at": utcnow(),
+            },
+            entity_id,
+        )
+        return decision_id
+
+    def close(self) -> None:
+        with self._open_lock:
+            for s in self._opened:
+                s.close()
+            self._opened.clear()
+        if self._bus is not None:
+            self._bus.close()
+
+
+class FieldDesk:
+    """A field query through the API takes the same path as one from a CAD terminal: validated by
+    the topology's query connector, published on its topic, resolved and correlated by the
+    running pipeline. The answer waits until correlation has committed past the query, so
+    "no hit" means the pipeline looked, not that time ran out."""
+
+    def __init__(self, services: Services) -> None:
+        self.svc = services
+        topo = services.topo
+        self.connector: Connector | None = None
+        for name, model in topo.nodes.items():
+            cls = node_class(model.use)
+            if "cad_query.v1" in getattr(cls, "emits", ()) and issubclass(cls, Connector):
+                self.connector = cls(cls.Config(**model.config), name=name)  # type: ignore[call-arg]
+                self.query_topic = model.outputs[0]
+                break
+        self.alerts_topic = _topic_with(topo, "alert.v1")
+        self.resolved_topic = _topic_with(topo, "query_resolved.v1")
+        self.correlator = next(
+            (n for n, m in topo.nodes.items() if self.resolved_topic in m.inputs and self.alerts_topic in m.outputs),
+            None,
+        )
+
+    def submit(self, raw: dict[str, Any], timeout: float) -> dict[str, Any]:
+        if self.connector is None or self.correlator is None:
+            raise ServiceError("the topology has no field-query connector feeding correlation")
+        ctx = Context(self.connector.name, NodeState())
+        rec = self.connector.convert(raw, ctx)  # InvalidRecord: a clear 422
+        rid = rec.envelope["id"]
+        svc = self.svc
+        resolved_from = svc.end_offsets(self.resolved_topic)
+        alerts_from = svc.end_offsets(self.alerts_topic)
+        svc.publish(self.query_topic, rec.value, rec.key)
+        deadline = time.monotonic() + timeout
+        where: tuple[int, int] | None = None
+        done = False
+        while time.monotonic() < deadline:
+            if where is None:
+                for r in svc.read_from(self.resolved_topic, resolved_from):
+                    resolved_from[r.partition] = r.offset + 1
+                    if r.envelope["id"] == rid:
+                        where = (r.partition, r.offset)
+            if where is not None and svc.committed(self.correlator, self.resolved_topic, where[0]) > where[1]:
+                done = True
+                break
+            time.sleep(0.002)
+        alerts = [
+            r.body
+            for r in svc.read_from(self.alerts_topic, alerts_from)
+            if r.body["trigger_id"] == rid and r.body["recipient_agency"] == raw.get("agency")
+        ]
+        hit = any(a["alert_type"] == "QUERY_HIT" for a in alerts)
+        return {
+            "query_id": raw.get("query_id"),
+            "record_id": rid,
+            "status": "HIT" if hit else ("NO_HIT" if done else "PENDING"),
+            "alerts": alerts,
+        }

@@ -1,0 +1,170 @@
+"""The analyst and field API over real HTTP (uvicorn), beside a running pipeline, on the demo
+scenario: what each agency may see, field queries, the alert stream, problem details."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+import uvicorn
+
+from argus.api.app import create_app
+from argus.demo import OFFICER_AGENCY, OWNER
+from argus.records import deterministic_id
+from argus.runtime.embedded import EmbeddedRuntime
+from argus.topology import load_topology
+from tests.e2e.conftest import make_workdir
+
+SERIES = deterministic_id("series", "ROB-2026-014")
+CIVIC = deterministic_id("vehicle", "CA", "8ABC123")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Live:
+    def __init__(self, topology: Path) -> None:
+        self.topo = load_topology(topology)
+        self.rt = EmbeddedRuntime(self.topo).open()
+        self.rt.run_until_idle()
+        self.pipeline = threading.Thread(target=self.rt.run_forever, daemon=True)
+        self.pipeline.start()
+        port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(create_app(self.topo), port=port, log_level="warning"))
+        self.web = threading.Thread(target=self.server.run, daemon=True)
+        self.web.start()
+        self.url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(self.url + "/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+
+    def client(self, agency: str, role: str = "analyst", unit: str | None = None) -> httpx.Client:
+        headers = {"X-Argus-Agency": agency, "X-Argus-Role": role}
+        if unit:
+            headers["X-Argus-Unit"] = unit
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.web.join(10)
+        self.rt.stop()
+        self.pipeline.join(30)
+        self.rt.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    wd = tmp_path_factory.mktemp("api")
+    lv = Live(make_workdir(wd, background=60))
+    yield lv
+    lv.close()
+
+
+def test_search_shows_each_agency_what_its_marking_allows(live: Live) -> None:
+    other = live.client(OFFICER_AGENCY).get("/api/v1/search", params={"q": "Civic", "limit": 50}).json()
+    owner = live.client(OWNER).get("/api/v1/search", params={"q": "Civic", "limit": 50}).json()
+    titles = {h["title"]: h for h in other["hits"]}
+    assert any("RPT-2026-0412" in t for t in titles)
+    assert not any("NTF-2026-0031" in t for t in titles)  # RED: not even its existence
+    assert any("NTF-2026-0031" in h["title"] for h in owner["hits"])
+    assert owner["total"] == other["total"] + 1  # the count never includes what it hides
+    amber = next(h for t, h in titles.items() if "RPT-2026-0412" in t)
+    assert amber["access"] == "amber" and amber["snippet"] == "" and "narrative" in amber["withheld"]
+    raw = live.client(OFFICER_AGENCY).get("/api/v1/search", params={"q": "pharmacy"}).content
+    assert b"pharmacy" not in raw.lower() or b'"total":0' in raw  # the narrative is withheld
+    assert b"Confidential informant" not in live.client(OFFICER_AGENCY).get("/api/v1/search?limit=100").content
+
+
+def test_search_filters_geo_and_paging(live: Live) -> None:
+    c = live.client(OWNER)
+    near = c.get("/api/v1/search", params={"near": "36.8083,-119.8269,0.5", "agency": OWNER}).json()
+    assert any("RPT-2026-0412" in h["title"] for h in near["hits"])
+    page = c.get("/api/v1/search", params={"limit": 5, "offset": 5}).json()
+    assert page["limit"] == 5 and page["offset"] == 5 and len(page["hits"]) <= 5
+    only_sar = c.get("/api/v1/search", params={"type": "sar"}).json()
+    assert only_sar["hits"] and {h["kind"] for h in only_sar["hits"]} == {"sar"}
+    geo = c.get("/api/v1/geo", params={"bbox": "36.0,-121.0,37.5,-119.0", "cell_km": 5}).json()
+    assert geo["points"] and sum(cl["count"] for cl in geo["clusters"]) == len(geo["points"])
+
+
+def test_entity_profile_links_and_case_timeline(live: Live) -> None:
+    owner, other = live.client(OWNER), live.client(OFFICER_AGENCY)
+    prof = owner.get(f"/api/v1/entities/{CIVIC}").json()
+    assert prof["entity"]["kind"] == "OBJECT" and len(prof["sources"]) >= 3
+    assert all(s["reason"] != "withheld" for s in prof["sources"])
+    seen = other.get(f"/api/v1/entities/{CIVIC}").json()
+    assert len(seen["sources"]) < len(prof["sources"])  # the RED report's source row is gone
+    hood = owner.get(f"/api/v1/entities/{CIVIC}/neighbours", params={"hops": 2}).content
+    assert b"SMITH" in hood
+    hood_other = other.get(f"/api/v1/entities/{CIVIC}/neighbours", params={"hops": 2})
+    assert hood_other.status_code == 200 and b"SMITH" not in hood_other.content  # names withheld (AMBER)
+    assert b"NTF-2026-0031" not in hood_other.content
+    paths = owner.get("/api/v1/paths", params={"from": CIVIC, "to": SERIES}).json()
+    assert paths["paths"] and all(e["props"]["reason"] for p in paths["paths"] for e in p)
+    tl = owner.get("/api/v1/cases/ROB-2026-014/timeline").json()
+    times = [e["occurred_at"] for e in tl["events"]]
+    assert len(times) >= 2 and times == sorted(times)
+    assert any("RPT-2026-0388" in e["title"] for e in tl["events"])
+
+
+def test_field_query_answers_with_the_alert_and_the_stream_delivers_it(live: Live) -> None:
+    officer = live.client(OFFICER_AGENCY, role="patrol_officer", unit="2A31")
+    got: list[dict] = []
+    ready = threading.Event()
+
+    def listen() -> None:
+        with officer.stream("GET", "/api/v1/field/alerts/stream", params={"unit": "2A31"}) as r:
+            event = []
+            for line in r.iter_lines():
+                ready.set()
+                if line.startswith("data: "):
+                    event.append(orjson.loads(line[6:]))
+                if line == "" and event:
+                    got.extend(event)
+                    return
+
+    t = threading.Thread(target=listen, daemon=True)
+    t.start()
+    assert ready.wait(10)
+    q = {"query_id": "API-Q-1", "officer_id": "4471", "unit_id": "2A31", "plate": "8-ABC 123", "state": "CA"}
+    t0 = time.monotonic()
+    res = officer.post("/api/v1/field/query", json=q).json()
+    took = time.monotonic() - t0
+    assert res["status"] == "HIT", res
+    hit = next(a for a in res["alerts"] if a["alert_type"] == "QUERY_HIT")
+    assert hit["recipient_unit"] == "2A31" and "narrative" in hit["hits"][0]["withheld"]
+    assert took < 5
+    t.join(10)
+    assert got and got[0]["trigger_id"] == res["record_id"]
+    miss = officer.post("/api/v1/field/query", json=dict(q, query_id="API-Q-2", plate="ZZZ9999")).json()
+    assert miss["status"] == "NO_HIT" and miss["alerts"] == []
+
+
+def test_errors_are_problem_details(live: Live) -> None:
+    c = live.client(OWNER)
+    r = c.get("/api/v1/search", params={"bbox": "north"})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["title"] == "Bad bbox"
+    r = c.get("/api/v1/entities/no-such-entity")
+    assert r.status_code == 404 and "no-such-entity" in r.json()["detail"]
+    r = c.get("/api/v1/search", params={"limit": 1000})
+    assert r.status_code == 422 and "limit" in r.json()["detail"]
+    r = c.post("/api/v1/field/query", json={"query_id": "X", "officer_id": "1", "unit_id": "U"})
+    assert r.status_code == 422 and "plate, a VIN or a name" in r.json()["detail"]
+    r = c.post(f"/api/v1/entities/{CIVIC}/unmerge", json={"reason": "not merged at all"})
+    assert r.status_code == 409
+    r = httpx.get(live.url + "/api/v1/search")  # no subject
+    assert r.status_code == 401 and r.json()["status"] == 401
+    assert httpx.get(live.url + "/openapi.json").json()["info"]["title"].startswith("Argus")
