@@ -168,3 +168,85 @@ def test_errors_are_problem_details(live: Live) -> None:
     r = httpx.get(live.url + "/api/v1/search")  # no subject
     assert r.status_code == 401 and r.json()["status"] == 401
     assert httpx.get(live.url + "/openapi.json").json()["info"]["title"].startswith("Argus")
+
+
+def test_an_analyst_undoes_a_merge_and_the_pipeline_keeps_the_pair_apart(live: Live) -> None:
+    import json
+
+    inbox = live.topo.resolve_path("inbox/rms")
+    base = {
+        "agency": OWNER,
+        "tlp": "TLP:GREEN",
+        "reliability": "B",
+        "validity": 2,
+        "offenses": ["240"],
+        "occurred_at": "2026-11-20T10:00:00+00:00",
+        "persons": [],
+        "locations": [],
+    }
+    plate_only = dict(
+        base,
+        report_id="MRG-1",
+        narrative="Stolen truck, plate only.",
+        vehicles=[{"role": "stolen", "plate": "7XYZ999", "state": "CA"}],
+    )
+    vin_only = dict(
+        base,
+        report_id="MRG-2",
+        narrative="Truck recovered, VIN only.",
+        vehicles=[{"role": "recovered", "vin": "1HGCM82633A004352", "plate": "5AAA111", "state": "NV"}],
+    )
+    both = dict(
+        base,
+        report_id="MRG-3",
+        narrative="Truck stopped: VIN and the stolen plate.",
+        vehicles=[{"role": "involved", "vin": "1HGCM82633A004352", "plate": "7XYZ999", "state": "CA"}],
+    )
+    c = live.client(OWNER)
+    by_plate = deterministic_id("vehicle", "CA", "7XYZ999")
+
+    def profile() -> dict:
+        return c.get(f"/api/v1/entities/{by_plate}").json()
+
+    def ingest(name: str, rec: dict) -> None:  # one at a time: partitions do not keep file order
+        (inbox / f"{name}.jsonl").write_text(json.dumps(rec) + "\n")
+        deadline = time.monotonic() + 30
+        while (
+            time.monotonic() < deadline and not c.get("/api/v1/search", params={"q": rec["narrative"]}).json()["total"]
+        ):
+            time.sleep(0.02)
+
+    ingest("m1", plate_only)
+    ingest("m2", vin_only)
+    ingest("m3", both)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and profile().get("entity", {}).get("id", by_plate) == by_plate:
+        time.sleep(0.05)
+    merged = profile()
+    survivor = merged["entity"]["id"]
+    assert survivor != by_plate, "the VIN record should have merged the plate-only vehicle"
+    assert {s["record_id"] for s in merged["sources"]} >= {deterministic_id("rms", OWNER, "MRG-1")}
+
+    r = c.post(f"/api/v1/entities/{by_plate}/unmerge", json={"reason": "plate was cloned; different trucks"})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and profile()["entity"]["id"] != by_plate:
+        time.sleep(0.05)
+    split = profile()
+    assert split["entity"]["id"] == by_plate
+    assert [s["record_id"] for s in split["sources"]] == [deterministic_id("rms", OWNER, "MRG-1")]
+    assert by_plate not in {m["merged"] for m in c.get(f"/api/v1/entities/{survivor}").json()["merged_from"]}
+
+    again = dict(both, report_id="MRG-4", narrative="Stopped again with both.")
+    ingest("m4", again)
+    mrg4 = deterministic_id("rms", OWNER, "MRG-4")
+
+    def survivor_sources() -> set[str]:
+        return {s["record_id"] for s in c.get(f"/api/v1/entities/{survivor}").json()["sources"]}
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and mrg4 not in survivor_sources():  # the graph sink has it
+        time.sleep(0.02)
+    assert mrg4 in survivor_sources()
+    assert profile()["entity"]["id"] == by_plate  # kept apart: the new record did not merge them again
