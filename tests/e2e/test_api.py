@@ -64,12 +64,25 @@ class Live:
         self.rt.close()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    wd = tmp_path_factory.mktemp("api")
-    lv = Live(make_workdir(wd, background=60))
-    yield lv
-    lv.close()
+@pytest.fixture(
+    scope="module",
+    params=["embedded", pytest.param("servers", marks=[pytest.mark.integration, pytest.mark.slow])],
+)
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The same API tests on the embedded stores and on Neo4j + OpenSearch."""
+    with pytest.MonkeyPatch.context() as mp:
+        if request.param == "servers":
+            from neo4j import GraphDatabase
+
+            neo4j_url = request.getfixturevalue("neo4j_url")
+            with GraphDatabase.driver(neo4j_url, auth=None) as d, d.session() as s:
+                s.run("MATCH (n) DETACH DELETE n").consume()
+            mp.setenv("ARGUS_GRAPH", neo4j_url)
+            mp.setenv("ARGUS_SEARCH", request.getfixturevalue("opensearch_url") + "?index=api" + str(time.time_ns()))
+        wd = tmp_path_factory.mktemp("api")
+        lv = Live(make_workdir(wd, background=60))
+        yield lv
+        lv.close()
 
 
 def test_search_shows_each_agency_what_its_marking_allows(live: Live) -> None:
@@ -250,3 +263,36 @@ def test_an_analyst_undoes_a_merge_and_the_pipeline_keeps_the_pair_apart(live: L
         time.sleep(0.02)
     assert mrg4 in survivor_sources()
     assert profile()["entity"]["id"] == by_plate  # kept apart: the new record did not merge them again
+
+
+def test_a_purged_record_leaves_search_and_graph(live: Live) -> None:
+    from tests.e2e.conftest import argus
+
+    c = live.client(OWNER)
+    sar = deterministic_id("sar", "CA0100000", "SAR-2026-0107")
+    assert c.get("/api/v1/search", params={"q": "armoured-car"}).json()["total"] == 1
+    civic_sources = {s["record_id"] for s in c.get(f"/api/v1/entities/{CIVIC}").json()["sources"]}
+    assert sar in civic_sources
+    out = argus(
+        "purge",
+        sar,
+        "--reason",
+        "SAR unfounded; purged on review",
+        "--by",
+        "Sgt. K. Lee",
+        "--agency",
+        "CA0100000",
+        "--topology",
+        str(live.topo.base_dir / "topology.yaml"),
+    )
+    assert out.returncode == 0, out.stderr
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and c.get("/api/v1/search", params={"q": "armoured-car"}).json()["total"]:
+        time.sleep(0.02)
+    assert c.get("/api/v1/search", params={"q": "armoured-car"}).json()["total"] == 0
+    while time.monotonic() < deadline and sar in {
+        s["record_id"] for s in c.get(f"/api/v1/entities/{CIVIC}").json()["sources"]
+    }:
+        time.sleep(0.02)
+    body = c.get(f"/api/v1/entities/{CIVIC}/neighbours", params={"hops": 2}).content
+    assert sar.encode() not in body and b"armoured" not in body
