@@ -177,6 +177,16 @@ class EmbeddedGraphStore(GraphStore):
         ).fetchone()
         return self._row(row) if row else None
 
+    def nodes_of(self, ids: list[str]) -> dict[str, GraphNode]:
+        out: dict[str, GraphNode] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            for row in self._db.execute(
+                f"SELECT id, kind, subtype, label, props FROM nodes WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ):
+                out[row[0]] = self._row(row)
+        return out
+
     def edges_of(self, ids: list[str]) -> list[GraphEdge]:
         out: list[GraphEdge] = []
         for i in range(0, len(ids), 500):

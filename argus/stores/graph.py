@@ -103,6 +103,10 @@ class GraphStore(ABC):
         """The node, following merges to the survivor."""
 
     @abstractmethod
+    def nodes_of(self, ids: list[str]) -> dict[str, GraphNode]:
+        """Many (canonical) nodes in one round trip, by id; missing ids are left out."""
+
+    @abstractmethod
     def canonical(self, node_id: str) -> str:
         """The id a node is known by now (the survivor, if it was merged)."""
 
@@ -132,10 +136,10 @@ class GraphStore(ABC):
             frontier = nxt
             if not frontier:
                 break
-        nodes = [self.node(n) for n in seen]
-        kept = {n["id"] for n in nodes if n}
+        nodes = list(self.nodes_of(sorted(seen)).values())
+        kept = {n["id"] for n in nodes}
         return {
-            "nodes": [n for n in nodes if n],
+            "nodes": nodes,
             "edges": [e for e in edges.values() if e["src"] in kept and e["dst"] in kept],
         }
 

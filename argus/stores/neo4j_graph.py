@@ -269,16 +269,23 @@ class Neo4jGraphStore(GraphStore):
             return list(s.execute_read(lambda tx: list(tx.run(stmt, params))))
 
     def node(self, node_id: str) -> GraphNode | None:
-        rows = self._read("MATCH (n:Entity {id: $id}) RETURN n", id=self.canonical(node_id))
-        if not rows:
-            return None
-        n = rows[0]["n"]
+        return self.nodes_of([self.canonical(node_id)]).get(self.canonical(node_id))
+
+    def nodes_of(self, ids: list[str]) -> dict[str, GraphNode]:
+        rows = self._read(
+            "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind, n.subtype AS subtype, "
+            "n.label AS label, n.props AS props",
+            ids=ids,
+        )
         return {
-            "id": n["id"],
-            "kind": n["kind"],
-            "subtype": n["subtype"],
-            "label": n["label"],
-            "props": orjson.loads(n["props"]),
+            r["id"]: {
+                "id": r["id"],
+                "kind": r["kind"],
+                "subtype": r["subtype"],
+                "label": r["label"],
+                "props": orjson.loads(r["props"]),
+            }
+            for r in rows
         }
 
     def edges_of(self, ids: list[str]) -> list[GraphEdge]:
