@@ -175,14 +175,14 @@ def node_stats() -> dict[str, dict[str, float]]:
     return stats
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--query-rate", type=float, default=50.0, help="field queries per second while ingesting")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     root = args.workdir or Path(tempfile.mkdtemp(prefix="argus-bench-"))
     if (root / "var").exists():
         shutil.rmtree(root / "var")

@@ -9,8 +9,8 @@ Model (documented in the README):
   whose `rel` property carries the link (SUSPECT_VEHICLE, PART_OF_SERIES...). A single type is
   what lets a merge move every relationship without APOC. `src0`/`dst0` are the entities it was
   written for (what an undone merge gives back), `record_id` the report it came from (a purge).
-- `(:Entity)-[:SOURCED_FROM {entity0, agency, tlp, method, score, reason}]->(:Record {id})`:
-  each source record of an entity and why it was matched.
+- `(:Entity)-[:SOURCED_FROM {k, entity0, agency, tlp, method, score, reason}]->(:Record {id})`:
+  each source record of an entity and why it was matched (`k` = entity0|record id, its key).
 - `(:KeptApart {pair: 'a|b', reason})`: pairs an analyst split; a later merge of them is ignored.
 - `(:ArgusMeta {id: 'merges', n})`: bumped on each merge or split, so a reader in another process
   (the API) reloads its alias map only when it changed.
@@ -51,6 +51,7 @@ SCHEMA = [
     "CREATE INDEX argus_link_src0 IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.src0)",
     "CREATE INDEX argus_link_dst0 IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.dst0)",
     "CREATE INDEX argus_sourced_entity0 IF NOT EXISTS FOR ()-[x:SOURCED_FROM]-() ON (x.entity0)",
+    "CREATE INDEX argus_sourced_key IF NOT EXISTS FOR ()-[x:SOURCED_FROM]-() ON (x.k)",
     "CREATE CONSTRAINT argus_kept_apart IF NOT EXISTS FOR (k:KeptApart) REQUIRE k.pair IS UNIQUE",
     "CREATE CONSTRAINT argus_meta IF NOT EXISTS FOR (m:ArgusMeta) REQUIRE m.id IS UNIQUE",
 ]
@@ -135,19 +136,36 @@ class Neo4jGraphStore(GraphStore):
             }
             for e in edges
         ]
+        # Relationships are found by their indexed key, not by MERGE on a pattern: MERGE would
+        # expand a series or place node's thousands of relationships for every row (bench: 3x).
         self._queue_rows(
-            "UNWIND $rows AS e MATCH (a:Entity {id: e.src}) MATCH (b:Entity {id: e.dst}) "
-            "MERGE (a)-[x:LINK {id: e.id}]->(b) SET x.rel = e.rel, x.props = e.props, x.src0 = e.src0, "
-            "x.dst0 = e.dst0, x.record_id = e.record_id",
+            "UNWIND $rows AS e OPTIONAL MATCH ()-[old:LINK {id: e.id}]->() "
+            "FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END | SET old.rel = e.rel, old.props = e.props, "
+            "old.src0 = e.src0, old.dst0 = e.dst0, old.record_id = e.record_id) WITH e, old WHERE old IS NULL "
+            "MATCH (a:Entity {id: e.src}) MATCH (b:Entity {id: e.dst}) CREATE (a)-[:LINK {id: e.id, rel: e.rel, "
+            "props: e.props, src0: e.src0, dst0: e.dst0, record_id: e.record_id}]->(b)",
             rows,
         )
 
     def add_sources(self, rows: list[SourceRow]) -> None:
-        data = [dict(r, entity_id=self.canonical(r["entity_id"]), entity0=r["entity_id"]) for r in rows]
+        data = list(
+            {
+                f"{r['entity_id']}|{r['record_id']}": dict(
+                    r,
+                    entity_id=self.canonical(r["entity_id"]),
+                    entity0=r["entity_id"],
+                    k=f"{r['entity_id']}|{r['record_id']}",
+                )
+                for r in rows
+            }.values()
+        )
         self._queue_rows(
-            "UNWIND $rows AS s MATCH (e:Entity {id: s.entity_id}) MERGE (r:Record {id: s.record_id}) "
-            "MERGE (e)-[x:SOURCED_FROM {entity0: s.entity0}]->(r) SET x.agency = s.agency, x.tlp = s.tlp, "
-            "x.method = s.method, x.score = s.score, x.reason = s.reason",
+            "UNWIND $rows AS s OPTIONAL MATCH ()-[old:SOURCED_FROM {k: s.k}]->() "
+            "FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END | SET old.agency = s.agency, old.tlp = s.tlp, "
+            "old.method = s.method, old.score = s.score, old.reason = s.reason) WITH s, old WHERE old IS NULL "
+            "MATCH (e:Entity {id: s.entity_id}) MERGE (r:Record {id: s.record_id}) "
+            "CREATE (e)-[:SOURCED_FROM {k: s.k, entity0: s.entity0, agency: s.agency, tlp: s.tlp, "
+            "method: s.method, score: s.score, reason: s.reason}]->(r)",
             data,
         )
 
