@@ -33,7 +33,12 @@ def snapshot(topology: Path, data_dir: Path) -> dict:
         topics = {}
         for t in topo.topics:
             recs = read_topic(bus, rt.schemas, t, rt._topic_schema[t])
-            ids = [r.value["envelope"]["id"] if "envelope" in r.value else r.value["id"] for r in recs]
+            ids = [
+                r.value["envelope"]["id"]
+                if "envelope" in r.value
+                else r.value.get("id") or r.value.get("purge_id") or r.value["decision_id"]
+                for r in recs
+            ]
             topics[t] = sorted(ids)
         alerts = read_topic(bus, rt.schemas, "alerts")
         g = rt._store("graph")
