@@ -296,7 +296,13 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
         nodes = [n for n in (gate.node(x) for x in res["nodes"]) if n is not None]
         kept = {n["id"] for n in nodes}
         edges = [gate.edge(e) for e in res["edges"] if e["src"] in kept and e["dst"] in kept]
-        return {"center": g.canonical(entity_id), "hops": hops, "nodes": nodes, "edges": edges}
+        return {
+            "center": g.canonical(entity_id),
+            "hops": hops,
+            "truncated": res["truncated"],
+            "nodes": nodes,
+            "edges": edges,
+        }
 
     @app.get("/api/v1/entities/{entity_id}/neighbours", tags=["analyst"], summary="n-hop link analysis")
     async def neighbours(

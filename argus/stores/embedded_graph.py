@@ -187,7 +187,9 @@ class EmbeddedGraphStore(GraphStore):
                 out[row[0]] = self._row(row)
         return out
 
-    def edges_of(self, ids: list[str]) -> list[GraphEdge]:
+    def edges_of(self, ids: list[str], limit: int | None = None) -> list[GraphEdge]:
+        if limit is not None:
+            return sorted(self.edges_of(ids), key=lambda e: e["id"])[:limit]
         out: list[GraphEdge] = []
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]

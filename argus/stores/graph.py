@@ -45,6 +45,7 @@ class SourceRow(TypedDict):
     reason: str
 
 
+EDGES_PER_NODE = 3
 EdgeFilter = Callable[[list["GraphEdge"]], list["GraphEdge"]]
 
 
@@ -111,26 +112,38 @@ class GraphStore(ABC):
         """The id a node is known by now (the survivor, if it was merged)."""
 
     @abstractmethod
-    def edges_of(self, ids: list[str]) -> list[GraphEdge]:
-        """Every edge touching any of these (canonical) nodes: the one primitive traversals use."""
+    def edges_of(self, ids: list[str], limit: int | None = None) -> list[GraphEdge]:
+        """Every edge touching any of these (canonical) nodes: the one primitive traversals use.
+        With a limit, the first `limit` by edge id (the same ones on every backend)."""
 
     # Traversals are written once, here, over edges_of(): every backend answers them alike.
     # `allow` is the reader's policy on edges: a traversal never steps over an edge it refuses,
     # so a hidden link cannot be inferred from what lies beyond it.
     def neighbours(
         self, node_id: str, hops: int = 1, limit: int = 200, allow: EdgeFilter | None = None
-    ) -> dict[str, list[Any]]:
-        """{"nodes": [...], "edges": [...]} within `hops` of the node."""
+    ) -> dict[str, Any]:
+        """{"nodes": [...], "edges": [...], "truncated": bool} within `hops` of the node.
+
+        A dense node (a place or a series with thousands of links) would make every expansion
+        fetch all its edges only to keep `limit` nodes: each hop reads at most EDGES_PER_NODE x
+        `limit` edges, the same ones on every backend, and says so with `truncated`."""
         start = self.canonical(node_id)
         seen = {start}
         frontier = [start]
         edges: dict[str, GraphEdge] = {}
+        cap = EDGES_PER_NODE * limit
+        truncated = False
         for _ in range(hops):
             nxt = []
-            for e in self._allowed(self.edges_of(frontier), allow):
+            got = self.edges_of(frontier, limit=cap)
+            truncated = truncated or len(got) >= cap
+            for e in self._allowed(got, allow):
                 edges[e["id"]] = e
                 for n in (e["src"], e["dst"]):
-                    if n not in seen and len(seen) < limit:
+                    if n not in seen:
+                        if len(seen) >= limit:
+                            truncated = True
+                            continue
                         seen.add(n)
                         nxt.append(n)
             frontier = nxt
@@ -141,6 +154,7 @@ class GraphStore(ABC):
         return {
             "nodes": nodes,
             "edges": [e for e in edges.values() if e["src"] in kept and e["dst"] in kept],
+            "truncated": truncated,
         }
 
     @staticmethod

@@ -306,11 +306,13 @@ class Neo4jGraphStore(GraphStore):
             for r in rows
         }
 
-    def edges_of(self, ids: list[str]) -> list[GraphEdge]:
+    def edges_of(self, ids: list[str], limit: int | None = None) -> list[GraphEdge]:
         rows = self._read(
             "MATCH (a:Entity)-[x:LINK]-(b:Entity) WHERE a.id IN $ids "
-            "RETURN DISTINCT x.id AS id, startNode(x).id AS src, endNode(x).id AS dst, x.rel AS rel, x.props AS props",
+            "RETURN DISTINCT x.id AS id, startNode(x).id AS src, endNode(x).id AS dst, x.rel AS rel, x.props AS props"
+            + (" ORDER BY id LIMIT $limit" if limit is not None else ""),
             ids=ids,
+            limit=limit,
         )
         return [
             {"id": r["id"], "src": r["src"], "dst": r["dst"], "rel": r["rel"], "props": orjson.loads(r["props"])}

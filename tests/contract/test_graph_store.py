@@ -147,3 +147,14 @@ def test_a_reader_beside_the_writer_sees_its_merges(graph_store) -> None:
         assert reader.node("B")["id"] == "A"
     finally:
         reader.close()
+
+
+def test_a_dense_node_is_cut_the_same_way_on_every_backend(graph_store) -> None:
+    g = graph_store
+    g.upsert_nodes([node("HUB", "LOCATION")] + [node(f"L{i:02d}") for i in range(40)])
+    g.upsert_edges([edge(f"L{i:02d}", "AT", "HUB") for i in range(40)])
+    g.commit()
+    cut = g.neighbours("HUB", hops=1, limit=5)
+    assert cut["truncated"] and {n["id"] for n in cut["nodes"]} == {"HUB", "L00", "L01", "L02", "L03"}
+    whole = g.neighbours("HUB", hops=1, limit=100)
+    assert not whole["truncated"] and len(whole["nodes"]) == 41
