@@ -100,14 +100,25 @@ def api(
     port: Annotated[int, typer.Option()] = 8080,
     agency: Annotated[str | None, typer.Option(help="ORI of callers that send no X-Argus-Agency")] = None,
     log_level: Annotated[str, typer.Option()] = "info",
+    workers: Annotated[int, typer.Option(help="Worker processes (each with its own store clients)")] = 1,
 ) -> None:
     """Serve the analyst and field API (OpenAPI at /docs) over the topology's stores and bus."""
+    import os
+
     import uvicorn
 
     from argus.api.app import create_app
 
     topo = _load(topology, data_dir)
-    uvicorn.run(create_app(topo, agency), host=host, port=port, log_level=log_level)
+    if workers > 1:
+        os.environ["ARGUS_API_TOPOLOGY"] = str(topology.resolve())
+        if data_dir:
+            os.environ["ARGUS_API_DATA_DIR"] = str(data_dir.resolve())
+        if agency:
+            os.environ["ARGUS_API_AGENCY"] = agency
+        uvicorn.run("argus.api.app:from_env", factory=True, workers=workers, host=host, port=port, log_level=log_level)
+    else:
+        uvicorn.run(create_app(topo, agency), host=host, port=port, log_level=log_level)
 
 
 @app.command()

@@ -41,6 +41,7 @@ from sinks.graph import GraphSink
 from sinks.search import SearchSink
 
 TARGETS = {"rows_per_s": 10_000, "ratio": 20.0, "p99_ms": 100.0}
+WORKERS = 2  # `argus api --workers`: one per core
 BATCH = {"graph": 1000, "search": 5000}  # the sinks' batch_size in pipelines/fusion.yaml
 
 
@@ -213,7 +214,7 @@ def api_latency(
     topology: Path, env: dict[str, str], recs: list[Record], clients: int, per_client: int, pace: float = 0.0
 ) -> dict:
     """p50/p99 of search and 2-hop neighbourhood requests from `clients` concurrent clients against
-    `argus api` in its own process (as deployed: one uvicorn worker). pace=0: closed loop, each
+    `argus api` in its own processes (as deployed: WORKERS uvicorn workers). pace=0: closed loop, each
     client sends its next pair as soon as the last is answered (a throughput test in disguise);
     pace=s: each client sends one pair every s seconds (analysts reading what they get)."""
     port = _free_port()

@@ -470,3 +470,14 @@ def clusters(points: list[dict[str, Any]], cell_km: float) -> list[dict[str, Any
         for ps in cells.values()
     ]
     return sorted(out, key=lambda c: (-c["count"], c["ids"][0]))
+
+
+def from_env() -> FastAPI:
+    """The app for `argus api --workers N`: each uvicorn worker process builds its own from these."""
+    from pathlib import Path
+
+    from argus.topology import load_topology
+
+    data_dir = os.environ.get("ARGUS_API_DATA_DIR")
+    topo = load_topology(Path(os.environ["ARGUS_API_TOPOLOGY"]), Path(data_dir) if data_dir else None)
+    return create_app(topo, os.environ.get("ARGUS_API_AGENCY"))
