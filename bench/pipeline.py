@@ -38,6 +38,7 @@ from argus.schemas import default_schemas
 from argus.state import NodeState
 from argus.synthetic import Generator
 from argus.topology import load_topology
+from bench import generator, report
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
 
@@ -45,13 +46,7 @@ TARGETS = {"records_per_s": 10_000, "precision": 0.95, "recall": 0.95, "p99_ms":
 
 
 def write_inputs(root: Path, n: int, seed: int) -> tuple[Generator, dict[str, int]]:
-    gen = Generator(
-        seed=seed,
-        persons=max(50, n // 5),
-        vehicles=max(40, n // 7),
-        places=max(20, n // 12),
-        anchor=datetime.now(UTC).replace(microsecond=0),
-    )
+    gen = generator(n, seed)
     inbox = root / "inbox"
     for sub in ("rms", "rms_csv", "cad/incidents", "cad/queries", "sar", "stix"):
         (inbox / sub).mkdir(parents=True, exist_ok=True)
@@ -249,9 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         ("ER recall", er["overall"]["recall"], TARGETS["recall"], ">="),
         ("query-to-alert p99 ms", q(0.99), TARGETS["p99_ms"], "<="),
     ]
-    for name, got, want, op in checks:
-        ok = got >= want if op == ">=" else got <= want
-        print(f"{'MET ' if ok else 'MISS'} {name}: {got:,.3f} (target {op} {want:,})")
+    report(checks, digits=3)
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
 

@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +30,15 @@ from argus.contracts import Context
 from argus.demo import prepare
 from argus.records import Record
 from argus.state import NodeState
-from argus.synthetic import Generator
 from argus.testing import Harness
+from bench import generator, report
 from connectors.cad import CadIncidentConnector
 from connectors.rms import RmsConnector
 from processors.dedup import DedupProcessor
 from processors.entity_resolution import EntityResolutionProcessor
 from sinks.graph import GraphSink
 from sinks.search import SearchSink
+from tests.servers import free_port
 
 TARGETS = {"rows_per_s": 10_000, "ratio": 20.0, "p99_ms": 100.0}
 WORKERS = 1  # `argus api --workers`: 2 measured slower here (the clients and both servers share the 2 cores)
@@ -46,13 +46,7 @@ BATCH = {"graph": 1000, "search": 5000}  # the sinks' batch_size in pipelines/fu
 
 
 def resolved_records(n: int, seed: int) -> list[Record]:
-    gen = Generator(
-        seed=seed,
-        persons=max(50, n // 5),
-        vehicles=max(40, n // 7),
-        places=max(20, n // 12),
-        anchor=datetime.now(UTC).replace(microsecond=0),
-    )
+    gen = generator(n, seed)
     rms = RmsConnector(RmsConnector.Config(path="-"), name="rms")
     cad = CadIncidentConnector(CadIncidentConnector.Config(path="-"), name="cad_incidents")
     ctx = Context("bench", NodeState())
@@ -217,7 +211,7 @@ def api_latency(
     `argus api` in its own processes (as deployed: WORKERS uvicorn workers). pace=0: closed loop, each
     client sends its next pair as soon as the last is answered (a throughput test in disguise);
     pace=s: each client sends one pair every s seconds (analysts reading what they get)."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -292,14 +286,6 @@ def api_latency(
     return out
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=100_000)
@@ -309,7 +295,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.servers import neo4j_server, opensearch_server
 
     root = Path(tempfile.mkdtemp(prefix="argus-bench-stores-"))
@@ -350,9 +335,7 @@ def main(argv: list[str] | None = None) -> None:
         ("API search p99 ms (servers, paced)", res["api_servers_paced"]["search"]["p99_ms"], TARGETS["p99_ms"], "<="),
         ("API 2-hop p99 ms (servers, paced)", res["api_servers_paced"]["two_hop"]["p99_ms"], TARGETS["p99_ms"], "<="),
     ]
-    for name, got, want, op in checks:
-        ok = got >= want if op == ">=" else got <= want
-        print(f"{'MET ' if ok else 'MISS'} {name}: {got:,.1f} (target {op} {want:,})")
+    report(checks)
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
 

@@ -31,6 +31,7 @@ from argus.api.access import Gate
 from argus.api.services import FieldDesk, ServiceError, Services
 from argus.records import InvalidRecord, deterministic_id, utcnow
 from argus.security.policy import Recipient
+from argus.stores.graph import GraphStore
 from argus.topology import Topology
 
 T = TypeVar("T")
@@ -248,12 +249,17 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
         return json(await bounded(_search, who, f, limit, offset))
 
     # --- entities -----------------------------------------------------------------------------
-    def _profile(who: Recipient, entity_id: str) -> dict:
-        g = svc.graph()
-        gate = Gate(who, g)
+    def _visible(gate: Gate, g: GraphStore, entity_id: str) -> dict[str, Any]:
+        """The entity as the gate shows it; an entity the caller may not see does not exist."""
         node = gate.node(g.node(entity_id))
         if node is None:
             raise Problem(404, "No such entity", f"no entity {entity_id!r} you may see")
+        return node
+
+    def _profile(who: Recipient, entity_id: str) -> dict:
+        g = svc.graph()
+        gate = Gate(who, g)
+        node = _visible(gate, g, entity_id)
         canonical = node["id"]
         merges = g.merges(canonical)
         return {
@@ -272,8 +278,8 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
         survivor = g.canonical(entity_id)
         if survivor == entity_id:
             raise Problem(409, "Not merged", f"{entity_id} is not merged into another entity")
-        gate = Gate(who, g)
-        if gate.node_view(survivor) is None or gate.node_view(survivor).level != "full":  # type: ignore[union-attr]
+        view = Gate(who, g).node_view(survivor)
+        if view is None or view.level != "full":
             raise Problem(403, "Not yours to split", "undoing a merge needs full access to the entity")
         did = svc.decide_unmerge(entity_id, survivor, who.officer or "analyst", who.agency, body.reason)
         return {"decision_id": did, "entity_id": entity_id, "was_merged_into": survivor, "status": "accepted"}
@@ -290,8 +296,7 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
     def _neighbours(who: Recipient, entity_id: str, hops: int, limit: int) -> dict:
         g = svc.graph()
         gate = Gate(who, g)
-        if gate.node(g.node(entity_id)) is None:
-            raise Problem(404, "No such entity", f"no entity {entity_id!r} you may see")
+        _visible(gate, g, entity_id)
         res = g.neighbours(entity_id, hops=hops, limit=limit, allow=gate.allow)
         nodes = [n for n in (gate.node(x) for x in res["nodes"]) if n is not None]
         kept = {n["id"] for n in nodes}
@@ -317,11 +322,10 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
         g = svc.graph()
         gate = Gate(who, g)
         for x in (src, dst):
-            if gate.node(g.node(x)) is None:
-                raise Problem(404, "No such entity", f"no entity {x!r} you may see")
+            _visible(gate, g, x)
         found = g.paths(src, dst, max_hops=max_hops, limit=limit, allow=gate.allow)
-        ids = {x for p in found for e in p for x in (e["src"], e["dst"])}
-        nodes = {i: gate.node(g.node(i)) for i in ids}
+        ids = sorted({x for p in found for e in p for x in (e["src"], e["dst"])})
+        nodes = {i: gate.node(n) for i, n in g.nodes_of(ids).items()}
         return {
             "from": g.canonical(src),
             "to": g.canonical(dst),
@@ -343,9 +347,7 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
     def _timeline(who: Recipient, entity_id: str, limit: int, offset: int) -> dict:
         g = svc.graph()
         gate = Gate(who, g)
-        node = gate.node(g.node(entity_id))
-        if node is None:
-            raise Problem(404, "No such entity", f"no entity {entity_id!r} you may see")
+        node = _visible(gate, g, entity_id)
         records = sorted({s["record_id"] for s in gate.sources(node["id"])})
         res = _search(who, SearchArgs(), 1000, 0, ids=records)
         events = sorted(res["hits"], key=lambda h: (h.get("occurred_at") or "", h["id"]))

@@ -188,19 +188,22 @@ class EmbeddedGraphStore(GraphStore):
         return out
 
     def edges_of(self, ids: list[str], limit: int | None = None) -> list[GraphEdge]:
-        if limit is not None:
-            return sorted(self.edges_of(ids), key=lambda e: e["id"])[:limit]
-        out: list[GraphEdge] = []
+        # With a limit each chunk returns its first `limit` by id, so a dense node's links are
+        # cut in SQL; the global first `limit` are among them.
+        tail = "" if limit is None else f" ORDER BY id LIMIT {int(limit)}"
+        out: dict[str, GraphEdge] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
             for eid, src, dst, rel, props in self._db.execute(
                 f"SELECT id, src, dst, rel, props FROM edges WHERE src IN ({marks}) "
-                f"UNION SELECT id, src, dst, rel, props FROM edges WHERE dst IN ({marks})",
+                f"UNION SELECT id, src, dst, rel, props FROM edges WHERE dst IN ({marks}){tail}",
                 chunk + chunk,
             ):
-                out.append({"id": eid, "src": src, "dst": dst, "rel": rel, "props": orjson.loads(props)})
-        return out
+                out[eid] = {"id": eid, "src": src, "dst": dst, "rel": rel, "props": orjson.loads(props)}
+        if limit is None:
+            return list(out.values())
+        return [out[k] for k in sorted(out)[:limit]]
 
     def sources(self, entity_id: str) -> list[SourceRow]:
         rows = self._db.execute(

@@ -287,7 +287,8 @@ class Neo4jGraphStore(GraphStore):
             return list(s.execute_read(lambda tx: list(tx.run(stmt, params))))
 
     def node(self, node_id: str) -> GraphNode | None:
-        return self.nodes_of([self.canonical(node_id)]).get(self.canonical(node_id))
+        canonical = self.canonical(node_id)
+        return self.nodes_of([canonical]).get(canonical)
 
     def nodes_of(self, ids: list[str]) -> dict[str, GraphNode]:
         rows = self._read(

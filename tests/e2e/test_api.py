@@ -3,7 +3,6 @@ scenario: what each agency may see, field queries, the alert stream, problem det
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,15 +19,10 @@ from argus.records import deterministic_id
 from argus.runtime.embedded import EmbeddedRuntime
 from argus.topology import load_topology
 from tests.e2e.conftest import make_workdir
+from tests.servers import free_port
 
 SERIES = deterministic_id("series", "ROB-2026-014")
 CIVIC = deterministic_id("vehicle", "CA", "8ABC123")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Live:
