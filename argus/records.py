@@ -165,6 +165,8 @@ class Handling:
     criminal_intelligence: bool = False
     predicate: str | None = None
     caveats: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
 
 
 def parse_handling(
@@ -227,6 +229,8 @@ def parse_handling(
         predicate = clean_text(predicate, "predicate", 1024)
     except InvalidRecord as exc:
         problems.append(str(exc))
+    cases = _names(raw.get("cases"), "cases", CASE_RE, "case ids of letters, digits, '-', '_', '.' or ':'", problems)
+    recipients = _names(raw.get("recipients"), "recipients", RECIPIENT_RE, "an ORI, user:<id> or list:<name>", problems)
     if problems:
         raise InvalidRecord("; ".join(problems))
     return Handling(
@@ -237,7 +241,27 @@ def parse_handling(
         criminal_intelligence=ci,
         predicate=predicate,
         caveats=tuple(caveats),
+        cases=cases,
+        recipients=recipients,
     )
+
+
+CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+RECIPIENT_RE = re.compile(r"^([A-Z]{2}[A-Z0-9]{7}|(user|list):[A-Za-z0-9][A-Za-z0-9_.@-]{0,63})$")
+
+
+def _names(value: Any, field_name: str, pattern: re.Pattern[str], what: str, problems: list[str]) -> tuple[str, ...]:
+    """A list of short identifiers (cases, named recipients), each checked against `pattern`."""
+    if value is None or value == []:
+        return ()
+    if not isinstance(value, list) or len(value) > 100:
+        problems.append(f"{field_name}: expected a list of at most 100 entries")
+        return ()
+    bad = [v for v in value if not isinstance(v, str) or not pattern.match(v)]
+    if bad:
+        problems.append(f"{field_name}: {bad[0]!r} is not {what}")
+        return ()
+    return tuple(dict.fromkeys(value))
 
 
 def make_envelope(
@@ -261,6 +285,8 @@ def make_envelope(
         "criminal_intelligence": handling.criminal_intelligence,
         "criminal_predicate": handling.predicate,
         "handling": list(handling.caveats),
+        "cases": list(handling.cases),
+        "recipients": list(handling.recipients),
         "review_by": (ingested_at + RETENTION) if handling.criminal_intelligence else None,
         "observed_at": observed_at,
         "ingested_at": ingested_at,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from argus.contracts import Context
@@ -56,6 +57,9 @@ class RmsConnector(FileSourceConnector):
             "case_owner": clean_text(raw.get("case_owner"), "case_owner", 128),
             **pole.mentions(raw),
         }
+        series = body["series_id"]
+        if series and series.upper() not in handling.cases:  # a crime series is a case
+            handling = replace(handling, cases=(*handling.cases, series.upper()))
         return emit_record(
             ctx,
             self.name,

@@ -110,6 +110,8 @@ class CorrelationProcessor(Processor):
             "validity": env["validity"],
             "criminal_intelligence": env["criminal_intelligence"],
             "handling": env["handling"],
+            "cases": env.get("cases", []),
+            "recipients": env.get("recipients", []),
             "offenses": rep.get("offenses", []),
             "behavior": rep.get("behavior"),
             "call_type": rep.get("call_type"),

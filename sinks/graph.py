@@ -12,6 +12,7 @@ from typing import Any
 
 from argus.contracts import Context, Sink
 from argus.records import Record
+from argus.security.policy import Marking
 from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
 
 
@@ -40,6 +41,7 @@ class GraphSink(Sink):
             return
         env, body = record.envelope, record.body
         rid, agency, tlp = env["id"], env["source_agency"], env["tlp"]
+        marks = Marking.from_envelope(env).props()
         if body["merges"]:
             self._drain()  # merges apply after everything that came before them
             self._merges.extend(body["merges"])
@@ -48,7 +50,7 @@ class GraphSink(Sink):
             props = dict(e["attributes"])
             props["keys"] = e["keys"]
             if e["kind"] == "EVENT" and e["subtype"] != "series":
-                props.update(agency=agency, tlp=tlp, record_id=rid)
+                props.update(agency=agency, tlp=tlp, record_id=rid, **marks)
             self._nodes[e["entity_id"]] = {
                 "id": e["entity_id"],
                 "kind": e["kind"],
@@ -65,6 +67,7 @@ class GraphSink(Sink):
                     "method": e["match_method"],
                     "score": e["match_score"],
                     "reason": e["match_reason"],
+                    **marks,  # type: ignore[typeddict-item]
                 }
             )
         for link in body["links"]:
@@ -73,7 +76,7 @@ class GraphSink(Sink):
                 "src": link["from_id"],
                 "dst": link["to_id"],
                 "rel": link["relation"],
-                "props": {"reason": link["reason"], "record_id": rid, "agency": agency, "tlp": tlp},
+                "props": {"reason": link["reason"], "record_id": rid, "agency": agency, "tlp": tlp, **marks},
             }
 
     def _drain(self) -> None:

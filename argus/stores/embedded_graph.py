@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from argus.sqlite import connect
-from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, kind TEXT NOT NULL, subtype TEXT NOT NULL,
@@ -20,7 +20,7 @@ CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst);
 CREATE INDEX IF NOT EXISTS edges_record ON edges(record_id);
 CREATE TABLE IF NOT EXISTS sources(entity0 TEXT NOT NULL, record_id TEXT NOT NULL, entity_id TEXT NOT NULL,
   agency TEXT NOT NULL, tlp TEXT NOT NULL, method TEXT NOT NULL, score REAL NOT NULL,
-  reason TEXT NOT NULL, PRIMARY KEY(entity0, record_id)) WITHOUT ROWID;
+  reason TEXT NOT NULL, marks BLOB NOT NULL DEFAULT '{}', PRIMARY KEY(entity0, record_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sources_entity ON sources(entity_id);
 CREATE INDEX IF NOT EXISTS sources_record ON sources(record_id);
 CREATE TABLE IF NOT EXISTS merges(merged TEXT PRIMARY KEY, survivor TEXT NOT NULL,
@@ -44,6 +44,8 @@ class EmbeddedGraphStore(GraphStore):
                 "the graph is derived data: delete the file and replay the resolved topic to rebuild it"
             )
         self._db.executescript(_DDL)
+        if "marks" not in {r[1] for r in self._db.execute("PRAGMA table_info(sources)")}:
+            self._db.execute("ALTER TABLE sources ADD COLUMN marks BLOB NOT NULL DEFAULT '{}'")
         self._db.execute(f"PRAGMA user_version={LAYOUT}")
         self._db.commit()
         self._seen_version = -1
@@ -94,10 +96,10 @@ class EmbeddedGraphStore(GraphStore):
 
     def add_sources(self, rows: list[SourceRow]) -> None:
         self._db.executemany(
-            "INSERT INTO sources(entity0, record_id, entity_id, agency, tlp, method, score, reason) "
-            "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(entity0, record_id) DO UPDATE SET entity_id=excluded.entity_id, "
+            "INSERT INTO sources(entity0, record_id, entity_id, agency, tlp, method, score, reason, marks) "
+            "VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(entity0, record_id) DO UPDATE SET entity_id=excluded.entity_id, "
             "agency=excluded.agency, tlp=excluded.tlp, method=excluded.method, "
-            "score=excluded.score, reason=excluded.reason",
+            "score=excluded.score, reason=excluded.reason, marks=excluded.marks",
             [
                 (
                     r["entity_id"],
@@ -108,6 +110,7 @@ class EmbeddedGraphStore(GraphStore):
                     r["method"],
                     r["score"],
                     r["reason"],
+                    marks_json(r),
                 )
                 for r in rows
             ],
@@ -207,7 +210,7 @@ class EmbeddedGraphStore(GraphStore):
 
     def sources(self, entity_id: str) -> list[SourceRow]:
         rows = self._db.execute(
-            "SELECT entity_id, record_id, agency, tlp, method, score, reason FROM sources "
+            "SELECT entity_id, record_id, agency, tlp, method, score, reason, marks FROM sources "
             "WHERE entity_id=? ORDER BY record_id, entity0",
             (self.canonical(entity_id),),
         )
@@ -218,7 +221,7 @@ class EmbeddedGraphStore(GraphStore):
         for i in range(0, len(entity_ids), 500):
             chunk = entity_ids[i : i + 500]
             for r in self._db.execute(
-                "SELECT entity_id, record_id, agency, tlp, method, score, reason FROM sources "
+                "SELECT entity_id, record_id, agency, tlp, method, score, reason, marks FROM sources "
                 f"WHERE entity_id IN ({','.join('?' * len(chunk))}) ORDER BY record_id, entity0",
                 chunk,
             ):
@@ -254,4 +257,5 @@ def _source(r: tuple[Any, ...]) -> SourceRow:
         "method": r[4],
         "score": r[5],
         "reason": r[6],
+        **orjson.loads(r[7]),
     }

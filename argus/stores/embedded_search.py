@@ -9,12 +9,13 @@ from typing import Any
 import orjson
 
 from argus.sqlite import connect
-from argus.stores.search import Audience, SearchDoc, SearchStore, km_between, radius_bbox
+from argus.stores.search import Audience, SearchDoc, SearchStore, km_between, radius_bbox, recipients_column
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS docs(rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind TEXT NOT NULL,
   agency TEXT NOT NULL, tlp TEXT NOT NULL, occurred_at TEXT NOT NULL, title TEXT NOT NULL,
-  lat REAL, lon REAL, fields BLOB NOT NULL, version INTEGER NOT NULL DEFAULT 0, ci INTEGER NOT NULL DEFAULT 0);
+  lat REAL, lon REAL, fields BLOB NOT NULL, version INTEGER NOT NULL DEFAULT 0, ci INTEGER NOT NULL DEFAULT 0,
+  recipients TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS docs_agency ON docs(agency);
 CREATE INDEX IF NOT EXISTS docs_time ON docs(occurred_at);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, text, tokenize='unicode61');
@@ -47,14 +48,18 @@ class EmbeddedSearchStore(SearchStore):
         for col in ("version", "ci"):  # a store written before documents carried these
             if col not in cols:
                 self._db.execute(f"ALTER TABLE docs ADD COLUMN {col} INTEGER NOT NULL DEFAULT 0")
+        if "recipients" not in cols:
+            self._db.execute("ALTER TABLE docs ADD COLUMN recipients TEXT NOT NULL DEFAULT ''")
         self._db.create_function("km", 4, _km, deterministic=True)
 
     def upsert(self, docs: list[SearchDoc]) -> None:
         db = self._db
         for d in docs:
             row = db.execute(
-                "INSERT INTO docs(id, kind, agency, tlp, occurred_at, title, lat, lon, fields, version, ci) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, ci=excluded.ci, "
+                "INSERT INTO docs(id, kind, agency, tlp, occurred_at, title, lat, lon, fields, version, ci, "
+                "recipients) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, ci=excluded.ci, "
+                "recipients=excluded.recipients, "
                 "agency=excluded.agency, tlp=excluded.tlp, occurred_at=excluded.occurred_at, "
                 "title=excluded.title, lat=excluded.lat, lon=excluded.lon, fields=excluded.fields, "
                 "version=excluded.version WHERE excluded.version >= docs.version "
@@ -71,6 +76,7 @@ class EmbeddedSearchStore(SearchStore):
                     orjson.dumps(d["fields"]),
                     d["version"],
                     1 if d["fields"].get("criminal_intelligence") else 0,
+                    recipients_column(d["fields"]),
                 ),
             ).fetchone()
             if row is None:  # an older version than the one held: never roll a report back
@@ -127,8 +133,13 @@ class EmbeddedSearchStore(SearchStore):
             where.append("d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ? AND km(d.lat, d.lon, ?, ?) <= ?")
             args.extend([box[0], box[2], box[1], box[3], near[0], near[1], near[2]])
         if visible_to is not None:
-            where.append("(d.agency = ? OR d.tlp != 'RED')" + ("" if visible_to.law_enforcement else " AND d.ci = 0"))
-            args.append(visible_to.agency)
+            v = visible_to
+            named = "".join(" OR instr(d.recipients, ?) > 0" for _ in v.principals)
+            barred = f" AND (d.tlp = 'CLEAR' OR d.agency NOT IN ({','.join('?' * len(v.barred))}))" if v.barred else ""
+            where.append(f"(d.agency = ? OR ((d.tlp != 'RED'{named}){barred}))")
+            args.extend([v.agency, *(f" {p} " for p in v.principals), *v.barred])
+            if not v.law_enforcement:
+                where.append("d.ci = 0")
         if ids is not None:
             where.append(f"d.id IN ({','.join('?' * len(ids))})" if ids else "0")
             args.extend(ids)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
-from typing import Any, TypedDict
+from collections.abc import Callable, Mapping
+from typing import Any, NotRequired, TypedDict
+
+import orjson
 
 
 class GraphNode(TypedDict):
@@ -43,6 +45,20 @@ class SourceRow(TypedDict):
     method: str
     score: float
     reason: str
+    # The rest of the record's marking (argus.security.policy.Marking), kept so that the policy
+    # decides on a source row exactly as it would on the record.
+    ci: NotRequired[bool]
+    handling: NotRequired[list[str]]
+    cases: NotRequired[list[str]]
+    recipients: NotRequired[list[str]]
+
+
+MARK_KEYS = ("ci", "handling", "cases", "recipients")
+
+
+def marks_json(row: Mapping[str, Any]) -> bytes:
+    """A source row's marking beyond agency and tlp, as stores keep it (one JSON value)."""
+    return orjson.dumps({k: row[k] for k in MARK_KEYS if k in row})
 
 
 EDGES_PER_NODE = 3

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlparse, urlunparse
 
 import orjson
 
-from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json
 
 try:
     from neo4j import GraphDatabase
@@ -155,6 +155,7 @@ class Neo4jGraphStore(GraphStore):
                     entity_id=self.canonical(r["entity_id"]),
                     entity0=r["entity_id"],
                     k=f"{r['entity_id']}|{r['record_id']}",
+                    marks=marks_json(r).decode(),
                 )
                 for r in rows
             }.values()
@@ -162,10 +163,11 @@ class Neo4jGraphStore(GraphStore):
         self._queue_rows(
             "UNWIND $rows AS s OPTIONAL MATCH ()-[old:SOURCED_FROM {k: s.k}]->() "
             "FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END | SET old.agency = s.agency, old.tlp = s.tlp, "
-            "old.method = s.method, old.score = s.score, old.reason = s.reason) WITH s, old WHERE old IS NULL "
+            "old.method = s.method, old.score = s.score, old.reason = s.reason, old.marks = s.marks) "
+            "WITH s, old WHERE old IS NULL "
             "MATCH (e:Entity {id: s.entity_id}) MERGE (r:Record {id: s.record_id}) "
             "CREATE (e)-[:SOURCED_FROM {k: s.k, entity0: s.entity0, agency: s.agency, tlp: s.tlp, "
-            "method: s.method, score: s.score, reason: s.reason}]->(r)",
+            "method: s.method, score: s.score, reason: s.reason, marks: s.marks}]->(r)",
             data,
         )
 
@@ -323,22 +325,22 @@ class Neo4jGraphStore(GraphStore):
     def sources(self, entity_id: str) -> list[SourceRow]:
         rows = self._read(
             "MATCH (e:Entity {id: $id})-[x:SOURCED_FROM]->(r:Record) RETURN e.id AS entity_id, r.id AS record_id, "
-            "x.agency AS agency, x.tlp AS tlp, x.method AS method, x.score AS score, x.reason AS reason "
-            "ORDER BY record_id, x.entity0",
+            "x.agency AS agency, x.tlp AS tlp, x.method AS method, x.score AS score, x.reason AS reason, "
+            "x.marks AS marks ORDER BY record_id, x.entity0",
             id=self.canonical(entity_id),
         )
-        return [dict(r) for r in rows]  # type: ignore[misc]
+        return [_source(r) for r in rows]
 
     def sources_for(self, entity_ids: list[str]) -> dict[str, list[SourceRow]]:
         rows = self._read(
             "MATCH (e:Entity)-[x:SOURCED_FROM]->(r:Record) WHERE e.id IN $ids RETURN e.id AS entity_id, "
             "r.id AS record_id, x.agency AS agency, x.tlp AS tlp, x.method AS method, x.score AS score, "
-            "x.reason AS reason ORDER BY record_id, x.entity0",
+            "x.reason AS reason, x.marks AS marks ORDER BY record_id, x.entity0",
             ids=entity_ids,
         )
         out: dict[str, list[SourceRow]] = {}
         for r in rows:
-            out.setdefault(r["entity_id"], []).append(dict(r))  # type: ignore[arg-type]
+            out.setdefault(r["entity_id"], []).append(_source(r))
         return out
 
     def merges(self, entity_id: str) -> list[dict[str, Any]]:
@@ -362,3 +364,9 @@ class Neo4jGraphStore(GraphStore):
     def close(self) -> None:
         self.commit()
         self._driver.close()
+
+
+def _source(r: Any) -> SourceRow:
+    row = dict(r)
+    marks = row.pop("marks", None)
+    return {**row, **orjson.loads(marks or "{}")}  # type: ignore[typeddict-item]

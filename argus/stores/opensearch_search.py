@@ -46,6 +46,7 @@ MAPPINGS = {
         "tlp": {"type": "keyword"},
         "occurred_at": {"type": "date"},
         "ci": {"type": "boolean"},
+        "recipients": {"type": "keyword"},
         # Accents are folded here, in Python, before the standard analyser (which lowercases)
         # sees the text: the asciifolding filter lives in the analysis-common module, which not
         # every distribution carries (the integration-test one does not). `raw` keeps originals.
@@ -87,18 +88,17 @@ class OpenSearchStore(SearchStore):
         )
         self.bulk_retries = int(q.get("bulk_retries", 4))
         self.backoff = float(q.get("backoff", 0.2))
+        # The template holds the mappings for every version of the index; the alias is what
+        # readers and writers name, so v2 is built beside v1 and swapped in atomically.
+        self.client.indices.put_index_template(
+            name=f"{self.alias}-template",
+            body={"index_patterns": [f"{self.alias}-v*"], "template": {"settings": SETTINGS, "mappings": MAPPINGS}},
+        )
         if not self.client.indices.exists_alias(name=self.alias):
-            # The template holds the mappings for every version of the index; the alias is what
-            # readers and writers name, so v2 is built beside v1 and swapped in atomically.
-            self.client.indices.put_index_template(
-                name=f"{self.alias}-template",
-                body={
-                    "index_patterns": [f"{self.alias}-v*"],
-                    "template": {"settings": SETTINGS, "mappings": MAPPINGS},
-                },
-            )
             alias = {self.alias: {"is_write_index": True}}
             self.client.indices.create(index=f"{self.alias}-v1", body={"aliases": alias})
+        else:  # fields added since the index was made (only additions: the mapping is strict)
+            self.client.indices.put_mapping(index=self.alias, body={"properties": MAPPINGS["properties"]})
         self._pending = False
 
     def upsert(self, docs: list[SearchDoc]) -> None:
@@ -113,6 +113,7 @@ class OpenSearchStore(SearchStore):
                 "text": fold(d["text"]),
                 "raw": {"title": d["title"], "text": d["text"]},
                 "ci": bool(d["fields"].get("criminal_intelligence")),
+                "recipients": d["fields"].get("recipients") or [],
                 "fields": d["fields"],
             }
             if d["lat"] is not None and d["lon"] is not None:
@@ -207,8 +208,25 @@ class OpenSearchStore(SearchStore):
         if ids is not None:
             filters.append({"ids": {"values": ids}})
         if visible_to is not None:
-            own_or_not_red = [{"term": {"agency": visible_to.agency}}, {"bool": {"must_not": {"term": {"tlp": "RED"}}}}]
-            filters.append({"bool": {"should": own_or_not_red, "minimum_should_match": 1}})
+            v = visible_to
+            not_red_or_named: list[dict[str, Any]] = [{"bool": {"must_not": {"term": {"tlp": "RED"}}}}]
+            if v.principals:
+                not_red_or_named.append({"terms": {"recipients": list(v.principals)}})
+            others: list[dict[str, Any]] = [{"bool": {"should": not_red_or_named, "minimum_should_match": 1}}]
+            if v.barred:
+                others.append(
+                    {
+                        "bool": {
+                            "should": [
+                                {"term": {"tlp": "CLEAR"}},
+                                {"bool": {"must_not": {"terms": {"agency": list(v.barred)}}}},
+                            ],
+                            "minimum_should_match": 1,
+                        }
+                    }
+                )
+            own_or_allowed = [{"term": {"agency": v.agency}}, {"bool": {"filter": others}}]
+            filters.append({"bool": {"should": own_or_allowed, "minimum_should_match": 1}})
             if not visible_to.law_enforcement:
                 filters.append({"bool": {"must_not": {"term": {"ci": True}}}})
         must: list[dict[str, Any]] = []

@@ -30,12 +30,22 @@ class SearchDoc(TypedDict):
 
 
 class Audience(NamedTuple):
-    """Who is reading, as far as the store can filter for them: another agency's TLP:RED
-    records, and criminal intelligence for a non-law-enforcement reader, are excluded before
-    counting and paging, so neither a total nor a page boundary betrays them."""
+    """Who is reading, as far as a store can filter for them before counting and paging, so
+    that neither a total nor a page boundary betrays a record the reader may not know of:
+    another agency's TLP:RED unless the reader is a named recipient, any non-CLEAR record of
+    an agency whose rules bar the reader, and criminal intelligence for a non-law-enforcement
+    reader. The finer decisions (AMBER views, need-to-know) are the policy's, per hit."""
 
     agency: str
     law_enforcement: bool = True
+    principals: tuple[str, ...] = ()
+    barred: tuple[str, ...] = ()
+
+
+def recipients_column(fields: dict[str, Any]) -> str:
+    """Named recipients as one space-delimited string, for a store to match whole tokens."""
+    names = fields.get("recipients") or []
+    return f" {' '.join(names)} " if names else ""
 
 
 class SearchStore(ABC):
