@@ -1,4 +1,4 @@
-"""The `argus` command: demo, run, check, api, tail, purge, dlq."""
+"""The `argus` command: demo, run, check, api, tail, purge, dlq, admin, audit, retention."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ from argus.alerts import for_recipient, format_alert
 from argus.bus.base import Commit
 from argus.registry import RegistryError
 from argus.schemas import default_schemas
+from argus.security.cli import admin_app, audit_app, retention_app
 from argus.topology import TopologyError, check, load_topology
 
 app = typer.Typer(help="Argus fusion-centre pipeline.", no_args_is_help=True, add_completion=False)
 dlq_app = typer.Typer(help="Dead letters: list and replay.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
 
 TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
@@ -98,7 +102,6 @@ def api(
     data_dir: DataOpt = None,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8080,
-    agency: Annotated[str | None, typer.Option(help="ORI of callers that send no X-Argus-Agency")] = None,
     log_level: Annotated[str, typer.Option()] = "info",
     workers: Annotated[int, typer.Option(help="Worker processes (each with its own store clients)")] = 1,
 ) -> None:
@@ -114,44 +117,42 @@ def api(
         os.environ["ARGUS_API_TOPOLOGY"] = str(topology.resolve())
         if data_dir:
             os.environ["ARGUS_API_DATA_DIR"] = str(data_dir.resolve())
-        if agency:
-            os.environ["ARGUS_API_AGENCY"] = agency
         uvicorn.run("argus.api.app:from_env", factory=True, workers=workers, host=host, port=port, log_level=log_level)
     else:
-        uvicorn.run(create_app(topo, agency), host=host, port=port, log_level=log_level)
+        uvicorn.run(create_app(topo), host=host, port=port, log_level=log_level)
 
 
 @app.command()
 def purge(
-    record_id: Annotated[str, typer.Argument(help="Envelope id of the record to remove everywhere")],
+    record_id: Annotated[list[str], typer.Argument(help="Envelope id(s) of the record(s) to remove everywhere")],
     reason: Annotated[str, typer.Option(help="Why (retention lapse, expungement order...)")],
     by: Annotated[str, typer.Option(help="Who authorised it")],
     agency: Annotated[str, typer.Option(help="ORI of the agency that owns the record")],
     topology: TopoOpt = Path("topology.yaml"),
     data_dir: DataOpt = None,
 ) -> None:
-    """Remove a record from the graph and search stores (the sinks apply it in order)."""
-    import uuid
-
-    from argus.records import utcnow
+    """Remove records everywhere: erased from the log and the alert history now, and from the
+    graph, search and correlation state by the purge record their nodes apply in order."""
+    from argus.security.audit import AuditLog
+    from argus.security.purge import purge_records
 
     topo = _load(topology, data_dir)
-    topic = next((n for n, t in topo.topics.items() if t.schema_ == "purge.v1"), None)
-    if topic is None:
-        typer.echo("this topology has no topic carrying purge.v1", err=True)
-        raise typer.Exit(2)
     bus, schemas = _reader(topo, write=True)
-    value = {
-        "purge_id": str(uuid.uuid4()),
-        "record_id": record_id,
-        "source_agency": agency,
-        "reason": reason,
-        "requested_by": by,
-        "requested_at": utcnow(),
-    }
-    bus.commit(Commit(appends=[(topic, record_id, schemas.encode(schemas.get(topo.topics[topic].schema_), value))]))
-    bus.close()
-    typer.echo(f"purge {value['purge_id']} of {record_id} queued on {topic}")
+    try:
+        out = purge_records(
+            topo,
+            bus,
+            schemas,
+            AuditLog.for_data_dir(Path(topo.data_dir)),
+            [{"record_id": r, "agency": agency, "reason": reason, "by": by} for r in record_id],
+        )
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        bus.close()
+    for rid, pid in out["purge_ids"].items():
+        typer.echo(f"purge {pid} of {rid}: erased from the log {out['erased'] or '{}'}; stores follow")
 
 
 def _reader(topo, write: bool = False):

@@ -287,7 +287,9 @@ def make_envelope(
         "handling": list(handling.caveats),
         "cases": list(handling.cases),
         "recipients": list(handling.recipients),
-        "review_by": (ingested_at + RETENTION) if handling.criminal_intelligence else None,
+        # 28 CFR 23.20(h): criminal intelligence is reviewed within five years; SARs are held to the
+        # same review (ISE-SAR retention follows the submitting agency's criminal-intelligence rule).
+        "review_by": (ingested_at + RETENTION) if handling.criminal_intelligence or rtype == "sar" else None,
         "observed_at": observed_at,
         "ingested_at": ingested_at,
         "trace_id": trace_id,

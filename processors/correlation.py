@@ -51,12 +51,15 @@ def _iso(dt: datetime | None) -> str | None:
 class CorrelationProcessor(Processor):
     Config = CorrelationConfig
     config: CorrelationConfig
-    accepts = ("resolved.v1", "query_resolved.v1", "decision.v1")
+    accepts = ("resolved.v1", "query_resolved.v1", "decision.v1", "purge.v1")
     emits = ("alert.v1",)
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         if "decision_id" in record.value:
             self._decide(record.value, ctx)
+            return []
+        if "purge_id" in record.value:
+            self._forget(record.value["record_id"], ctx)
             return []
         if record.envelope["type"] == "cad.query":
             return self._on_query(record, ctx)
@@ -91,6 +94,25 @@ class CorrelationProcessor(Processor):
         ctx.state.put(f"ent:{surv}", keep)
         if back:
             ctx.state.put(f"ent:{gone}", back)
+
+    def _forget(self, rid: str, ctx: Context) -> None:
+        """A purge: the report's summary goes, and so does every reference to it, so no later
+        query is answered from it."""
+        s = ctx.state.get(f"rep:{rid}")
+        if s is None:
+            return
+        ctx.state.delete(f"rep:{rid}")
+        for x in s["vehicles"] + s["persons"]:
+            key = f"ent:{self._canon(ctx, x['entity_id'])}"
+            have = ctx.state.get(key, [])
+            keep = [y for y in have if y[0] != rid]
+            if keep:
+                ctx.state.put(key, keep)
+            elif have:
+                ctx.state.delete(key)
+        if s["series_entity"]:
+            key = f"ser:{s['series_entity']}"
+            ctx.state.put(key, [y for y in ctx.state.get(key, []) if y != rid])
 
     def _summary(self, record: Record) -> dict[str, Any]:
         env, body = record.envelope, record.body

@@ -1,7 +1,7 @@
 """The one place every API read passes through before it leaves the process.
 
 A `Gate` is made per request for the subject making it. It decides, with the same policy the
-alerts use (argus.security.policy.report_view), what of each search hit, entity, source record
+alerts use (argus.security.policy.decide), what of each search hit, entity, source record
 and link that subject may see: whole, redacted (the AMBER view withholds names, dates of birth,
 addresses and narrative), existence only (AMBER+STRICT, NO_FURTHER_DISSEMINATION: "restricted,
 contact <agency>"), or not at all (another agency's RED; criminal intelligence to a
@@ -9,20 +9,30 @@ non-law-enforcement reader). Stores are asked to exclude what a subject may neve
 they count and page (search's `visible_to`; traversals' `allow`), so totals, pages and paths do
 not betray it either.
 
-Identity (who the subject is) is established by the caller of `Gate`; the access-control
-issue replaces the trusted headers in argus/api/app.py with authenticated identities and widens
-this policy (cases, dissemination lists, roles). Nothing here needs to move for that.
+Identity (who the subject is: an authenticated API key or token, resolved through the
+directory to its agency, role, cases and dissemination lists) is established by the caller of
+`Gate`. `hidden` counts what the gate kept back, for the audit trail.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from argus.security.policy import AMBER_VIEW, EXISTENCE, FULL, Recipient, ReportView, report_view
+from argus.security.policy import (
+    AMBER_VIEW,
+    EXISTENCE,
+    FULL,
+    RANK,
+    Marking,
+    Recipient,
+    ReportView,
+    Rules,
+    agency_allows,
+    decide,
+)
 from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
 from argus.stores.search import Audience
 
-RANK = {EXISTENCE: 1, AMBER_VIEW: 2, FULL: 3}
 # Entity attributes that identify a person or a place: withheld under the AMBER view.
 PERSONAL = ("name", "first", "last", "middle", "dob", "address", "street", "phone", "ssn", "email")
 
@@ -32,26 +42,46 @@ def restricted(agencies: list[str]) -> str:
 
 
 class Gate:
-    def __init__(self, subject: Recipient, graph: GraphStore | None = None) -> None:
+    def __init__(
+        self,
+        subject: Recipient,
+        graph: GraphStore | None = None,
+        rules: Rules | None = None,
+        barred: tuple[str, ...] = (),
+    ) -> None:
         self.subject = subject
         self.graph = graph
+        self.rules = rules
+        self.barred = barred
+        self.hidden = 0
         self._nodes: dict[str, tuple[ReportView | None, list[SourceRow]]] = {}
 
     @property
     def audience(self) -> Audience:
-        return Audience(self.subject.agency, self.subject.law_enforcement)
+        s = self.subject
+        return Audience(s.agency, s.law_enforcement, tuple(sorted(s.principals)), self.barred)
 
-    def view(
-        self, agency: str, tlp: str, ci: bool = False, handling: list[str] | tuple[str, ...] = ()
-    ) -> ReportView | None:
-        return report_view(
-            {"agency": agency, "tlp": tlp, "criminal_intelligence": ci, "handling": list(handling)}, self.subject
-        )
+    def view(self, m: Marking) -> ReportView | None:
+        return decide(m, self.subject, self.rules)
+
+    def _seen(self, v: ReportView | None) -> ReportView | None:
+        if v is None:
+            self.hidden += 1
+        return v
+
+    def allows_alert(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """An alert as delivered: correlation already cut it for the recipient agency; the
+        originating agencies' own rules (barring, community) are applied here, at delivery."""
+        hits = [h for h in body["hits"] if agency_allows(h["report_agency"], self.subject, self.rules)]
+        if not hits and body["hits"]:
+            self.hidden += 1
+            return None
+        return body if len(hits) == len(body["hits"]) else dict(body, hits=hits)
 
     # --- search -----------------------------------------------------------------------------
     def hit(self, hit: dict[str, Any]) -> dict[str, Any] | None:
         fields = hit.get("fields") or {}
-        v = self.view(hit["agency"], hit["tlp"], bool(fields.get("criminal_intelligence")))
+        v = self._seen(self.view(Marking.of(fields, hit["agency"], hit["tlp"])))
         if v is None:
             return None
         out = dict(hit, access=v.level)
@@ -83,7 +113,7 @@ class Gate:
         found = self.graph.sources_for(todo)
         for i in todo:
             rows = found.get(i, [])
-            views = [(self.view(r["agency"], r["tlp"]), r) for r in rows]
+            views = [(self.view(Marking.of(r)), r) for r in rows]
             seen = [(v, r) for v, r in views if v is not None]
             best = max((v for v, _ in seen), key=lambda v: RANK[v.level], default=None)
             self._nodes[i] = (best, [r for _, r in seen])
@@ -99,11 +129,12 @@ class Gate:
             return None
         props = n["props"]
         if n["kind"] == "EVENT" and "tlp" in props:  # an incident node is its report
-            v = self.view(props.get("agency", ""), props["tlp"])
+            v = self.view(Marking.of(props))
         else:
             v = self.node_view(n["id"])
-        if v is None:
+        if self._seen(v) is None:
             return None
+        assert v is not None
         if v.level == FULL:
             return dict(n, access=FULL)
         agencies = [r["agency"] for r in self._nodes.get(n["id"], (None, []))[1]] or [props.get("agency", "")]
@@ -127,7 +158,7 @@ class Gate:
 
     def edge_visible(self, e: GraphEdge) -> bool:
         p = e["props"]
-        return "tlp" not in p or self.view(p.get("agency", ""), p["tlp"]) is not None
+        return "tlp" not in p or self.view(Marking.of(p)) is not None
 
     def allow(self, edges: list[GraphEdge]) -> list[GraphEdge]:
         """Traversal filter: an edge is followed only if its report and both its ends are
@@ -139,10 +170,14 @@ class Gate:
             if self.edge_visible(e) and self._nodes[e["src"]][0] is not None and self._nodes[e["dst"]][0] is not None
         ]
 
-    def edge(self, e: GraphEdge) -> dict[str, Any]:
+    def edge(self, e: GraphEdge) -> dict[str, Any] | None:
         p = e["props"]
-        v = self.view(p.get("agency", ""), p["tlp"]) if "tlp" in p else None
-        if v is None or v.level == FULL:
+        if "tlp" not in p:
+            return dict(e)
+        v = self._seen(self.view(Marking.of(p)))
+        if v is None:
+            return None
+        if v.level == FULL:
             return dict(e)
         return dict(e, props={k: p[k] for k in ("agency", "tlp", "record_id") if k in p} | {"reason": "withheld"})
 
@@ -150,7 +185,7 @@ class Gate:
         self._learn([entity_id])
         out = []
         for r in self._nodes[entity_id][1]:
-            v = self.view(r["agency"], r["tlp"])
+            v = self.view(Marking.of(r))
             assert v is not None
             out.append(dict(r, access=v.level) if v.level == FULL else dict(r, reason="withheld", access=v.level))
         return out

@@ -6,16 +6,22 @@ the embedded stores and on Neo4j/OpenSearch, and every response passes through o
 after `ARGUS_API_TIMEOUT` seconds, default 5) and paginated; errors are RFC 9457 problem
 details (`application/problem+json`).
 
-Until authenticated identities arrive (the access-control issue), the subject is taken from
-trusted headers set by the gateway in front of the API: `X-Argus-Agency` (ORI; default: the
-agency the API was started for), `X-Argus-Role`, `X-Argus-Unit`, `X-Argus-User`.
+Callers authenticate with an API key (`X-API-Key: argus_...`, for systems such as a CAD
+integration) or an OIDC bearer token (`Authorization: Bearer <JWT>`, verified against the issuer
+keys in the directory); `X-Argus-Role` picks which of the subject's roles it acts in. Agency,
+roles, cases and dissemination lists come from the directory (argus/security/identity.py), never
+from the request. Every request is audited (argus/security/audit.py): logins, reads with what
+was returned and how much was withheld, writes, and denials.
 """
 
 import asyncio
+import hashlib
 import math
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -28,23 +34,25 @@ from starlette.exceptions import HTTPException
 
 from argus.alerts import for_recipient
 from argus.api.access import Gate
-from argus.api.services import FieldDesk, ServiceError, Services
+from argus.api.services import FieldDesk, Rejected, ServiceError, Services, Submissions
 from argus.records import InvalidRecord, deterministic_id, utcnow
+from argus.security.identity import AuthError, IdentityError
 from argus.security.policy import Recipient
 from argus.stores.graph import GraphStore
 from argus.topology import Topology
 
 T = TypeVar("T")
-NON_LAW_ENFORCEMENT = {"private_sector_partner"}
-ROLES = {
-    "patrol_officer",
-    "analyst",
-    "supervisor",
-    "terrorism_liaison_officer",
-    "private_sector_partner",
-    "auditor",
-    "administrator",
-}
+
+
+@dataclass
+class Caller:
+    """An authenticated request: who (as the policy sees them), how, from where."""
+
+    who: Recipient
+    subject: str
+    method: str
+    source: str | None
+    gate: Gate
 
 
 class Problem(Exception):
@@ -83,11 +91,11 @@ class Unmerge(BaseModel):
     reason: str = Field(min_length=3, max_length=2000, description="Why these are different entities")
 
 
-def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
+def create_app(topo: Topology) -> FastAPI:
     svc = Services(topo)
     field = FieldDesk(svc)
+    submissions = Submissions(svc)
     timeout = float(os.environ.get("ARGUS_API_TIMEOUT", "5"))
-    default_agency = agency or os.environ.get("ARGUS_API_AGENCY")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -137,26 +145,114 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
             raise Problem(504, "Timed out", f"the query took longer than {timeout:g}s; narrow it") from None
 
     # --- who is asking ------------------------------------------------------------------------
-    def subject(
-        x_argus_agency: Annotated[str | None, Header()] = None,
-        x_argus_role: Annotated[str, Header()] = "analyst",
-        x_argus_unit: Annotated[str | None, Header()] = None,
-        x_argus_user: Annotated[str | None, Header()] = None,
-    ) -> Recipient:
-        ori = x_argus_agency or default_agency
-        if not ori:
-            raise Problem(401, "No subject", "send X-Argus-Agency (the caller's ORI), or start the API with --agency")
-        if x_argus_role not in ROLES:
-            raise Problem(403, "Unknown role", f"role {x_argus_role!r}; one of {', '.join(sorted(ROLES))}")
-        return Recipient(
-            agency=ori,
-            role=x_argus_role,
-            law_enforcement=x_argus_role not in NON_LAW_ENFORCEMENT,
-            unit=x_argus_unit,
-            officer=x_argus_user,
+    audit = svc.audit
+    logged_in: set[str] = set()  # credentials seen by this worker: their first use is the login
+    logged_lock = threading.Lock()
+
+    def caller(
+        request: Request,
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+        x_argus_role: Annotated[str | None, Header()] = None,
+    ) -> Caller:
+        source = request.client.host if request.client else None
+        token = x_api_key
+        if token is None and authorization and authorization[:7].lower() == "bearer ":
+            token = authorization[7:].strip()
+        if not token:
+            raise Problem(401, "Not authenticated", "send X-API-Key or Authorization: Bearer <token>")
+        directory = svc.directory()
+        try:
+            ident = (
+                directory.authenticate_key(token, x_argus_role)
+                if token.startswith("argus_")
+                else directory.authenticate_jwt(token, x_argus_role)
+            )
+        except (AuthError, IdentityError) as exc:
+            subject = getattr(exc, "subject", None)
+            audit.record(
+                "login", actor=subject or "unknown", agency="-", outcome="denied", source=source, reason=str(exc)
+            )
+            raise Problem(401, "Not authenticated", "the credentials were not accepted") from None
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with logged_lock:
+            first = digest not in logged_in
+            logged_in.add(digest)
+        who = ident.recipient
+        if first:
+            audit.record(
+                "login", actor=ident.subject, agency=who.agency, source=source, detail={"method": ident.method}
+            )
+        return Caller(
+            who, ident.subject, ident.method, source, Gate(who, None, directory.rules, directory.barring(who))
         )
 
-    Subject = Annotated[Recipient, Depends(subject)]
+    def need(c: Caller, permission: str, what: str) -> None:
+        if not c.who.may(permission):
+            audit.record(
+                "deny",
+                actor=c.subject,
+                agency=c.who.agency,
+                object=what,
+                outcome="denied",
+                source=c.source,
+                reason=f"role {c.who.role} lacks {permission}",
+            )
+            raise Problem(403, "Not permitted", f"the role {c.who.role} may not {permission}")
+
+    def reader(permission: str) -> Callable[..., Caller]:
+        def dep(request: Request, c: Annotated[Caller, Depends(caller)]) -> Caller:
+            need(c, permission, request.url.path)
+            return c
+
+        return dep
+
+    Reader = Annotated[Caller, Depends(reader("read"))]
+    Officer = Annotated[Caller, Depends(reader("field"))]
+    Decider = Annotated[Caller, Depends(reader("decide"))]
+
+    def audited(c: Caller, action: str, what: str, **detail: Any) -> None:
+        audit.record(
+            action,
+            actor=c.subject,
+            agency=c.who.agency,
+            object=what,
+            source=c.source,
+            detail=dict(detail, withheld=c.gate.hidden),
+        )
+
+    def delivered(c: Caller, alerts: list[dict[str, Any]], channel: str) -> None:
+        """28 CFR 23.20(f): each report of another agency that reached this caller, with the
+        recipient and the reason; once per alert, report and subject (a reconnecting stream
+        does not record it again)."""
+        for a in alerts:
+            for h in a["hits"]:
+                if h["report_agency"] == c.who.agency:
+                    continue
+                audit.record(
+                    "disseminate",
+                    actor=c.subject,
+                    agency=h["report_agency"],
+                    object=h["report_id"],
+                    source=c.source,
+                    recipient=c.who.agency,
+                    reason=f"{a['alert_type']} alert {a['alert_id']} via {channel}",
+                    detail={"subject": c.subject, "unit": c.who.unit, "tlp": h["report_tlp"]},
+                    dedup=f"{a['alert_id']}|{h['report_id']}|{c.subject}",
+                )
+
+    def hide(c: Caller, what: str) -> Problem:
+        """A 404 for what the caller may not see (as for what does not exist), audited as a denial."""
+        audit.record(
+            "deny",
+            actor=c.subject,
+            agency=c.who.agency,
+            object=what,
+            outcome="denied",
+            source=c.source,
+            reason="policy",
+        )
+        return Problem(404, "No such entity", f"no entity {what!r} you may see")
 
     def json(obj: Any, status: int = 200) -> Response:
         return Response(_dumps(obj), status_code=status, media_type="application/json")
@@ -220,8 +316,8 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
 
     Filters = Annotated[SearchArgs, Depends(search_args)]
 
-    def _search(who: Recipient, a: SearchArgs, limit: int, offset: int, ids: list[str] | None = None) -> dict:
-        gate = Gate(who)
+    def _search(c: Caller, a: SearchArgs, limit: int, offset: int, ids: list[str] | None = None) -> dict:
+        gate = c.gate
         res = svc.search().search(
             a.q,
             kinds=a.kinds,
@@ -241,47 +337,75 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
 
     @app.get("/api/v1/search", tags=["analyst"], summary="Full-text search with filters, geo and paging")
     async def search(
-        who: Subject,
+        c: Reader,
         f: Filters,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     ) -> Any:
-        return json(await bounded(_search, who, f, limit, offset))
+        res = await bounded(_search, c, f, limit, offset)
+        await anyio.to_thread.run_sync(
+            lambda: audited(
+                c, "read", "search", query=f.model_dump(exclude_none=True), returned=[h["id"] for h in res["hits"]]
+            )
+        )
+        return json(res)
 
     # --- entities -----------------------------------------------------------------------------
-    def _visible(gate: Gate, g: GraphStore, entity_id: str) -> dict[str, Any]:
+    def _visible(c: Caller, g: GraphStore, entity_id: str) -> dict[str, Any]:
         """The entity as the gate shows it; an entity the caller may not see does not exist."""
-        node = gate.node(g.node(entity_id))
+        c.gate.graph = g
+        node = c.gate.node(g.node(entity_id))
         if node is None:
-            raise Problem(404, "No such entity", f"no entity {entity_id!r} you may see")
+            raise hide(c, entity_id)
         return node
 
-    def _profile(who: Recipient, entity_id: str) -> dict:
+    def _profile(c: Caller, entity_id: str) -> dict:
         g = svc.graph()
-        gate = Gate(who, g)
-        node = _visible(gate, g, entity_id)
+        gate = c.gate
+        node = _visible(c, g, entity_id)
         canonical = node["id"]
         merges = g.merges(canonical)
-        return {
+        out = {
             "entity": node,
             "requested_id": entity_id,
             "merged_from": merges if node["access"] == "full" else [{"merged": m["merged"]} for m in merges],
             "sources": gate.sources(canonical),
         }
+        audited(c, "read", canonical, endpoint="entity", access=node["access"])
+        return out
 
     @app.get("/api/v1/entities/{entity_id}", tags=["analyst"], summary="A resolved entity, its sources, merges")
-    async def entity(who: Subject, entity_id: str) -> Any:
-        return json(await bounded(_profile, who, entity_id))
+    async def entity(c: Reader, entity_id: str) -> Any:
+        return json(await bounded(_profile, c, entity_id))
 
-    def _unmerge(who: Recipient, entity_id: str, body: Unmerge) -> dict:
+    def _unmerge(c: Caller, entity_id: str, body: Unmerge) -> dict:
         g = svc.graph()
         survivor = g.canonical(entity_id)
         if survivor == entity_id:
             raise Problem(409, "Not merged", f"{entity_id} is not merged into another entity")
-        view = Gate(who, g).node_view(survivor)
+        c.gate.graph = g
+        view = c.gate.node_view(survivor)
         if view is None or view.level != "full":
+            audit.record(
+                "deny",
+                actor=c.subject,
+                agency=c.who.agency,
+                object=entity_id,
+                outcome="denied",
+                source=c.source,
+                reason="unmerge needs full access to the entity",
+            )
             raise Problem(403, "Not yours to split", "undoing a merge needs full access to the entity")
-        did = svc.decide_unmerge(entity_id, survivor, who.officer or "analyst", who.agency, body.reason)
+        did = svc.decide_unmerge(entity_id, survivor, c.subject, c.who.agency, body.reason)
+        audit.record(
+            "write",
+            actor=c.subject,
+            agency=c.who.agency,
+            object=entity_id,
+            source=c.source,
+            reason=body.reason,
+            detail={"decision": "UNMERGE", "decision_id": did, "survivor": survivor},
+        )
         return {"decision_id": did, "entity_id": entity_id, "was_merged_into": survivor, "status": "accepted"}
 
     @app.post(
@@ -290,17 +414,18 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
         tags=["analyst"],
         summary="Undo the merge of this entity into its survivor (applied by the pipeline)",
     )
-    async def unmerge(who: Subject, entity_id: str, body: Unmerge) -> Any:
-        return json(await bounded(_unmerge, who, entity_id, body), 202)
+    async def unmerge(c: Decider, entity_id: str, body: Unmerge) -> Any:
+        return json(await bounded(_unmerge, c, entity_id, body), 202)
 
-    def _neighbours(who: Recipient, entity_id: str, hops: int, limit: int) -> dict:
+    def _neighbours(c: Caller, entity_id: str, hops: int, limit: int) -> dict:
         g = svc.graph()
-        gate = Gate(who, g)
-        _visible(gate, g, entity_id)
+        gate = c.gate
+        _visible(c, g, entity_id)
         res = g.neighbours(entity_id, hops=hops, limit=limit, allow=gate.allow)
         nodes = [n for n in (gate.node(x) for x in res["nodes"]) if n is not None]
         kept = {n["id"] for n in nodes}
-        edges = [gate.edge(e) for e in res["edges"] if e["src"] in kept and e["dst"] in kept]
+        edges = [x for x in (gate.edge(e) for e in res["edges"] if e["src"] in kept and e["dst"] in kept) if x]
+        audited(c, "read", entity_id, endpoint="neighbours", hops=hops, returned=len(nodes))
         return {
             "center": g.canonical(entity_id),
             "hops": hops,
@@ -311,68 +436,72 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
 
     @app.get("/api/v1/entities/{entity_id}/neighbours", tags=["analyst"], summary="n-hop link analysis")
     async def neighbours(
-        who: Subject,
+        c: Reader,
         entity_id: str,
         hops: Annotated[int, Query(ge=1, le=3)] = 1,
         limit: Annotated[int, Query(ge=1, le=500)] = 200,
     ) -> Any:
-        return json(await bounded(_neighbours, who, entity_id, hops, limit))
+        return json(await bounded(_neighbours, c, entity_id, hops, limit))
 
-    def _paths(who: Recipient, src: str, dst: str, max_hops: int, limit: int) -> dict:
+    def _paths(c: Caller, src: str, dst: str, max_hops: int, limit: int) -> dict:
         g = svc.graph()
-        gate = Gate(who, g)
+        gate = c.gate
         for x in (src, dst):
-            _visible(gate, g, x)
+            _visible(c, g, x)
         found = g.paths(src, dst, max_hops=max_hops, limit=limit, allow=gate.allow)
         ids = sorted({x for p in found for e in p for x in (e["src"], e["dst"])})
         nodes = {i: gate.node(n) for i, n in g.nodes_of(ids).items()}
+        shown = [[gate.edge(e) for e in p] for p in found]
+        audited(c, "read", f"{src}->{dst}", endpoint="paths", returned=len(found))
         return {
             "from": g.canonical(src),
             "to": g.canonical(dst),
-            "paths": [[gate.edge(e) for e in p] for p in found],
+            "paths": [p for p in shown if all(p)],
             "nodes": [n for n in nodes.values() if n is not None],
         }
 
     @app.get("/api/v1/paths", tags=["analyst"], summary="Shortest paths between two entities, with reasons")
     async def paths(
-        who: Subject,
+        c: Reader,
         src: Annotated[str, Query(alias="from")],
         dst: Annotated[str, Query(alias="to")],
         max_hops: Annotated[int, Query(ge=1, le=6)] = 4,
         limit: Annotated[int, Query(ge=1, le=20)] = 5,
     ) -> Any:
-        return json(await bounded(_paths, who, src, dst, max_hops, limit))
+        return json(await bounded(_paths, c, src, dst, max_hops, limit))
 
     # --- timelines and geography ----------------------------------------------------------------
-    def _timeline(who: Recipient, entity_id: str, limit: int, offset: int) -> dict:
+    def _timeline(c: Caller, entity_id: str, limit: int, offset: int) -> dict:
         g = svc.graph()
-        gate = Gate(who, g)
-        node = _visible(gate, g, entity_id)
+        gate = c.gate
+        node = _visible(c, g, entity_id)
         records = sorted({s["record_id"] for s in gate.sources(node["id"])})
-        res = _search(who, SearchArgs(), 1000, 0, ids=records)
+        res = _search(c, SearchArgs(), 1000, 0, ids=records)
         events = sorted(res["hits"], key=lambda h: (h.get("occurred_at") or "", h["id"]))
+        audited(c, "read", node["id"], endpoint="timeline", returned=[e["id"] for e in events[offset : offset + limit]])
         return {"entity": node, "total": len(events), "events": events[offset : offset + limit]}
 
     @app.get("/api/v1/entities/{entity_id}/timeline", tags=["analyst"], summary="Reports about an entity in time order")
     async def timeline(
-        who: Subject,
+        c: Reader,
         entity_id: str,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Any:
-        return json(await bounded(_timeline, who, entity_id, limit, offset))
+        return json(await bounded(_timeline, c, entity_id, limit, offset))
 
     @app.get("/api/v1/cases/{series}/timeline", tags=["analyst"], summary="A case (crime series) in time order")
     async def case_timeline(
-        who: Subject,
+        c: Reader,
         series: str,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Any:
-        return json(await bounded(_timeline, who, deterministic_id("series", series.upper()), limit, offset))
+        return json(await bounded(_timeline, c, deterministic_id("series", series.upper()), limit, offset))
 
-    def _geo(who: Recipient, a: SearchArgs, cell_km: float, limit: int) -> dict:
-        res = _search(who, a, limit, 0)
+    def _geo(c: Caller, a: SearchArgs, cell_km: float, limit: int) -> dict:
+        res = _search(c, a, limit, 0)
+        audited(c, "read", "geo", query=a.model_dump(exclude_none=True), returned=len(res["hits"]))
         pts = [
             {"id": h["id"], "lat": h["lat"], "lon": h["lon"], "occurred_at": h.get("occurred_at"), "kind": h["kind"]}
             for h in res["hits"]
@@ -382,31 +511,35 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
 
     @app.get("/api/v1/geo", tags=["analyst"], summary="Points and clusters for a set of events")
     async def geo(
-        who: Subject,
+        c: Reader,
         f: Filters,
         cell_km: Annotated[float, Query(gt=0, le=500)] = 1.0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     ) -> Any:
-        return json(await bounded(_geo, who, f, cell_km, limit))
+        return json(await bounded(_geo, c, f, cell_km, limit))
 
     # --- field --------------------------------------------------------------------------------
     @app.post("/api/v1/field/query", tags=["field"], summary="A CAD query (plate or person): answer plus alerts")
     async def field_query(
-        who: Subject,
+        c: Officer,
         q: FieldQuery,
         wait: Annotated[float, Query(ge=0, le=10, description="Seconds to wait for the pipeline")] = 2.0,
     ) -> Any:
         raw = q.model_dump(exclude_none=True)
-        raw["agency"] = who.agency  # an officer queries as their own agency, never another's
+        raw["agency"] = c.who.agency  # an officer queries as their own agency, never another's
         raw.setdefault("issued_at", utcnow().isoformat())
         res = await asyncio.wait_for(anyio.to_thread.run_sync(field.submit, raw, wait), wait + timeout)
-        res["alerts"] = [a for a in res["alerts"] if for_recipient(a, who.agency, None)]
+        shown = [c.gate.allows_alert(a) for a in res["alerts"] if for_recipient(a, c.who.agency, None)]
+        res["alerts"] = [a for a in shown if a is not None]
+        await anyio.to_thread.run_sync(lambda: delivered(c, res["alerts"], f"field query {q.query_id}"))
+        audit_q = {"query_id": q.query_id, "status": res["status"], "record_id": res["record_id"]}
+        await anyio.to_thread.run_sync(lambda: audited(c, "read", res["record_id"], endpoint="field_query", **audit_q))
         return json(res)
 
     @app.get("/api/v1/field/alerts/stream", tags=["field"], summary="Server-Sent Events: alerts for a unit or agency")
     async def alert_stream(
         request: Request,
-        who: Subject,
+        c: Officer,
         unit: Annotated[str | None, Query(max_length=32)] = None,
         last_event_id: Annotated[str | None, Header()] = None,
         heartbeat: Annotated[float, Query(gt=0, le=60)] = 15.0,
@@ -429,9 +562,11 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
                 recs = await anyio.to_thread.run_sync(svc.read_from, topic, pos)
                 for r in recs:
                     pos[r.partition] = r.offset + 1
-                    body = r.body
-                    if not for_recipient(body, who.agency, unit):
+                    shown = c.gate.allows_alert(r.body) if for_recipient(r.body, c.who.agency, unit) else None
+                    if shown is None:
                         continue
+                    body = shown
+                    await anyio.to_thread.run_sync(lambda b=body: delivered(c, [b], "alert stream"))
                     cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
                     yield b"id: " + cursor.encode() + b"\nevent: alert\ndata: " + _dumps(body) + b"\n\n"
                 if recs:
@@ -446,6 +581,86 @@ def create_app(topo: Topology, agency: str | None = None) -> FastAPI:
         return StreamingResponse(
             events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
+
+    # --- submissions (28 CFR Part 23) ---------------------------------------------------------
+    def _submit(c: Caller, body: dict[str, Any]) -> dict:
+        kind = str(body.pop("kind", ""))
+        try:
+            out = submissions.submit(kind, body, c.who.agency, c.who.law_enforcement)
+        except Rejected as exc:
+            audit.record(
+                "submit",
+                actor=c.subject,
+                agency=c.who.agency,
+                object=kind or None,
+                outcome="rejected",
+                source=c.source,
+                reason="28 CFR Part 23",
+                detail={"fields": [p["field"] for p in exc.problems]},
+            )
+            raise Problem(422, "Submission rejected, not stored", str(exc), errors=exc.problems) from None
+        audit.record(
+            "submit",
+            actor=c.subject,
+            agency=c.who.agency,
+            object=out["record_id"],
+            source=c.source,
+            detail={"kind": kind, "ratings": f"{out['reliability']}{out['validity']}", "review_by": out["review_by"]},
+        )
+        return out
+
+    @app.post(
+        "/api/v1/submissions",
+        status_code=202,
+        tags=["submission"],
+        summary="Submit criminal intelligence or a SAR (checked against 28 CFR Part 23; rejected ones are not stored)",
+    )
+    async def submit(c: Annotated[Caller, Depends(reader("submit"))], body: dict[str, Any]) -> Any:
+        return json(await bounded(_submit, c, body), 202)
+
+    # --- audit -------------------------------------------------------------------------------
+    def _audit(
+        c: Caller,
+        actor: str | None,
+        action: str | None,
+        obj: str | None,
+        since: str | None,
+        until: str | None,
+        after: int,
+        limit: int,
+    ) -> dict:
+        entries = audit.query(
+            actor=actor,
+            action=action,
+            object=obj,
+            since=since,
+            until=until,
+            visible_to_agency=c.who.agency,
+            after=after,
+            limit=limit,
+        )
+        audit.record(
+            "read",
+            actor=c.subject,
+            agency=c.who.agency,
+            object="audit",
+            source=c.source,
+            detail={"actor": actor, "action": action, "object": obj, "returned": len(entries)},
+        )
+        return {"entries": entries, "next_after": entries[-1]["seq"] if entries else after}
+
+    @app.get("/api/v1/audit", tags=["audit"], summary="The audit trail of the auditor's agency (auditors only)")
+    async def audit_trail(
+        c: Annotated[Caller, Depends(reader("audit"))],
+        actor: str | None = None,
+        action: str | None = None,
+        object: Annotated[str | None, Query(alias="object")] = None,
+        since: str | None = None,
+        until: str | None = None,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:
+        return json(await bounded(_audit, c, actor, action, object, since, until, after, limit))
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -482,4 +697,4 @@ def from_env() -> FastAPI:
 
     data_dir = os.environ.get("ARGUS_API_DATA_DIR")
     topo = load_topology(Path(os.environ["ARGUS_API_TOPOLOGY"]), Path(data_dir) if data_dir else None)
-    return create_app(topo, os.environ.get("ARGUS_API_AGENCY"))
+    return create_app(topo)

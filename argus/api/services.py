@@ -15,10 +15,12 @@ from typing import Any
 
 from argus.bus.base import Bus, Commit
 from argus.contracts import Connector, Context
-from argus.records import Record, utcnow
+from argus.records import InvalidRecord, Record, utcnow
 from argus.registry import node_class
 from argus.runtime.embedded import open_bus, open_store, read_topic
 from argus.schemas import SchemaSet, default_schemas
+from argus.security.audit import AuditLog
+from argus.security.identity import Directory
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
 from argus.stores.search import SearchStore
@@ -45,6 +47,17 @@ class Services:
         self._bus: Bus | None = None
         self._schemas: SchemaSet | None = None
         self.bus_lock = threading.Lock()  # a bus client serves one thread at a time
+        self.audit = AuditLog.for_data_dir(topo.data_dir)
+
+    def directory(self) -> Directory:
+        """The identity directory, one connection per worker thread."""
+        d = getattr(self._local, "directory", None)
+        if d is None:
+            d = Directory.for_data_dir(self.topo.data_dir)
+            self._local.directory = d
+            with self._open_lock:
+                self._opened.append(d)
+        return d
 
     # --- stores ---------------------------------------------------------------------------------
     def _store(self, kind: str) -> Any:
@@ -124,6 +137,7 @@ class Services:
             self._opened.clear()
         if self._bus is not None:
             self._bus.close()
+        self.audit.close()
 
 
 class FieldDesk:
@@ -183,4 +197,98 @@ class FieldDesk:
             "record_id": rid,
             "status": "HIT" if hit else ("NO_HIT" if done else "PENDING"),
             "alerts": alerts,
+        }
+
+
+class Rejected(Exception):
+    """A submission 28 CFR Part 23 does not allow into the system: every problem, by field."""
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{p['field']}: {p['problem']}" for p in problems))
+        self.problems = problems
+
+
+def check_submission(kind: str, raw: dict[str, Any], law_enforcement: bool) -> list[dict[str, str]]:
+    """28 CFR Part 23 at the point of submission, every problem at once.
+
+    Criminal intelligence needs the suspected criminal conduct (23.20(a)), a source-reliability
+    rating A-F and a content-validity rating 1-6 (the evaluation at submission), an affirmation
+    that it was lawfully obtained (23.20(c)), and must not be solely about political, religious or
+    social views, associations or activities (23.20(b)). Only law-enforcement agencies submit it.
+    """
+    out: list[dict[str, str]] = []
+
+    def bad(field: str, problem: str) -> None:
+        out.append({"field": field, "problem": problem})
+
+    if kind == "criminal_intelligence":
+        if not law_enforcement:
+            bad("kind", "criminal intelligence is submitted by law-enforcement agencies only (28 CFR 23.20(e))")
+        predicate = raw.get("predicate")
+        if not isinstance(predicate, str) or len(predicate.strip()) < 3:
+            bad("predicate", "required: the suspected criminal conduct (28 CFR 23.20(a))")
+        rel = raw.get("reliability")
+        if not isinstance(rel, str) or rel.strip().upper() not in ("A", "B", "C", "D", "E", "F"):
+            bad("reliability", f"required: source reliability A-F, got {rel!r}")
+        val = raw.get("validity")
+        if isinstance(val, bool) or not isinstance(val, int) or not 1 <= val <= 6:
+            bad("validity", f"required: content validity 1-6, got {val!r}")
+        if raw.get("protected_activity_only") is not False:
+            bad(
+                "protected_activity_only",
+                "must be false: information solely about political, religious or social views, associations or "
+                "activities is not kept (28 CFR 23.20(b)); say false only when it relates to criminal conduct",
+            )
+        if raw.get("lawfully_obtained") is not True:
+            bad("lawfully_obtained", "must be true: information obtained in violation of law is not kept (23.20(c))")
+    elif kind != "sar":
+        bad("kind", "criminal_intelligence or sar")
+    return out
+
+
+class Submissions:
+    """Criminal intelligence and SARs submitted through the API take the path a file from an RMS
+    or SAR portal takes (the topology's connector validates, the pipeline carries it into every
+    store) after the 28 CFR Part 23 checks; nothing rejected is published."""
+
+    SCHEMAS = {"criminal_intelligence": "rms_record.v1", "sar": "sar.v1"}
+
+    def __init__(self, services: Services) -> None:
+        self.svc = services
+        self.connectors: dict[str, tuple[Connector, str]] = {}
+        for kind, schema in self.SCHEMAS.items():
+            for name, model in services.topo.nodes.items():
+                cls = node_class(model.use)
+                if schema in getattr(cls, "emits", ()) and issubclass(cls, Connector):
+                    self.connectors[kind] = (cls(cls.Config(**model.config), name=name), model.outputs[0])  # type: ignore[call-arg]
+                    break
+
+    def submit(self, kind: str, raw: dict[str, Any], agency: str, law_enforcement: bool) -> dict[str, Any]:
+        problems = check_submission(kind, raw, law_enforcement)
+        if problems:
+            raise Rejected(problems)
+        if kind not in self.connectors:
+            raise ServiceError(f"the topology has no connector for {kind} submissions")
+        connector, topic = self.connectors[kind]
+        raw = dict(raw, agency=agency)  # an agency submits as itself
+        raw.pop("protected_activity_only", None)
+        raw.pop("lawfully_obtained", None)
+        if kind == "criminal_intelligence":
+            raw["category"] = "criminal_intelligence"
+            raw.setdefault("report_id", f"CI-{uuid.uuid4().hex[:12].upper()}")
+        else:
+            raw.setdefault("sar_id", f"SAR-{uuid.uuid4().hex[:12].upper()}")
+        try:
+            rec = connector.convert(raw, Context(connector.name, NodeState()))
+        except InvalidRecord as exc:
+            raise Rejected([{"field": "record", "problem": str(exc)}]) from None
+        self.svc.publish(topic, rec.value, rec.key)
+        env = rec.envelope
+        return {
+            "record_id": env["id"],
+            "kind": kind,
+            "status": "accepted",
+            "reliability": env["reliability"],
+            "validity": env["validity"],
+            "review_by": env["review_by"].isoformat() if env["review_by"] else None,
         }

@@ -87,4 +87,9 @@ class Bus(ABC):
         return False
 
     @abstractmethod
+    def erase(self, at: list[tuple[str, int, int]]) -> int:
+        """Purge: make the messages at (topic, partition, offset) unreadable, leaving a tombstone
+        readers skip. Returns how many were erased."""
+
+    @abstractmethod
     def close(self) -> None: ...

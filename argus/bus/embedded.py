@@ -193,6 +193,27 @@ class EmbeddedBus(Bus):
             self._ends = ends
         return placed
 
+    def erase(self, at: list[tuple[str, int, int]]) -> int:
+        """Rewrite in place: the row keeps its offset (consumers' positions stay valid) but loses
+        its key and value. With secure_delete the old bytes are overwritten in the file too."""
+        if self.read_only:
+            raise PermissionError("bus opened read-only")
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                n = sum(
+                    db.execute(
+                        "UPDATE log SET key=NULL, value=x'' WHERE topic=? AND part=? AND off=? AND value != x''", row
+                    ).rowcount
+                    for row in at
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return n
+
     def load_state(self, node: str) -> dict[str, Any]:
         with self._lock:
             return {k: orjson.loads(v) for k, v in self._db.execute("SELECT k, v FROM state WHERE node=?", (node,))}

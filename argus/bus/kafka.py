@@ -303,6 +303,22 @@ class KafkaBus(Bus):
                 state[k.decode()] = orjson.loads(v)
         return state
 
+    def erase(self, at: list[tuple[str, int, int]]) -> int:
+        """Kafka cannot rewrite a message: a tombstone (the same key, no value) is produced to the
+        same partition, and log compaction then removes the earlier value. Topics that are not
+        compacted keep it until retention deletes the segment; see the README."""
+        if self._plain is None:
+            self._plain = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
+        n = 0
+        for topic, part, off in at:
+            msgs = self.read(topic, part, off, 1)
+            if msgs and msgs[0].offset == off and msgs[0].value:
+                key = msgs[0].key.encode() if msgs[0].key is not None else None
+                self._plain.produce(self._t(topic), key=key, value=None, partition=part)
+                n += 1
+        self._plain.flush(_TIMEOUT)
+        return n
+
     def register_schema(self, schema_id: int, subject: str, canonical: str) -> None:
         if self._plain is None:  # one connection for every schema written at start-up
             self._plain = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})

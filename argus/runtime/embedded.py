@@ -472,6 +472,8 @@ class EmbeddedRuntime:
                 break
             if is_sink and i % 8 == 0:
                 self._yield_to_queries()
+            if not msg.value:  # erased by a purge: nothing left to process
+                continue
             try:
                 value = self.schemas.decode(msg.value, reader)
             except SchemaError as exc:
@@ -607,6 +609,8 @@ def read_topic(
             if not msgs:
                 break
             for m in msgs:
+                if not m.value:  # erased by a purge
+                    continue
                 out.append(
                     Record(
                         schemas.decode(m.value, reader),

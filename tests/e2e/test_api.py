@@ -17,6 +17,7 @@ from argus.api.app import create_app
 from argus.demo import OFFICER_AGENCY, OWNER
 from argus.records import deterministic_id
 from argus.runtime.embedded import EmbeddedRuntime
+from argus.security.identity import Directory
 from argus.topology import load_topology
 from tests.e2e.conftest import make_workdir
 from tests.servers import free_port
@@ -37,6 +38,7 @@ class Live:
         self.web = threading.Thread(target=self.server.run, daemon=True)
         self.web.start()
         self.url = f"http://127.0.0.1:{port}"
+        self.keys: dict[tuple[str, str, str | None], str] = {}
         for _ in range(200):
             try:
                 httpx.get(self.url + "/healthz")
@@ -45,10 +47,16 @@ class Live:
                 time.sleep(0.05)
 
     def client(self, agency: str, role: str = "analyst", unit: str | None = None) -> httpx.Client:
-        headers = {"X-Argus-Agency": agency, "X-Argus-Role": role}
-        if unit:
-            headers["X-Argus-Unit"] = unit
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        """A client authenticated with an API key of a user of `agency` in `role`."""
+        key = (agency, role, unit)
+        if key not in self.keys:
+            d = Directory.for_data_dir(self.topo.data_dir)
+            d.add_agency(agency, f"agency {agency}", law_enforcement=role != "private_sector_partner")
+            user = f"{role.replace('_', '-')}-{agency}-{unit or 'x'}".lower()
+            d.add_subject(user, agency, [role], unit=unit)
+            self.keys[key] = d.create_key(user)
+            d.close()
+        return httpx.Client(base_url=self.url, headers={"X-API-Key": self.keys[key]}, timeout=30)
 
     def close(self) -> None:
         self.server.should_exit = True

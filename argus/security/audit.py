@@ -1,0 +1,185 @@
+"""The audit trail: every read, write, dissemination, export, login and policy denial.
+
+Append-only and tamper-evident: each entry's hash is SHA-256 over the previous entry's hash and
+the entry's canonical JSON, so changing, inserting or removing any entry breaks every hash after
+it (`argus audit verify` recomputes the chain). SQLite triggers refuse UPDATE and DELETE, so a
+mistake in code cannot rewrite history either; only someone editing the file by hand can, and
+verify finds that.
+
+A dissemination outside the originating agency records the recipient and the reason, as
+28 CFR 23.20(f) asks. Disseminations written by the pipeline (alerts) carry a `dedup` key, so a
+replay after a crash records each once. Entries name subjects, agencies and object ids, never
+the personal data itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from argus.records import utcnow
+from argus.sqlite import connect
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
+  agency TEXT NOT NULL, action TEXT NOT NULL, object TEXT, outcome TEXT NOT NULL, source TEXT,
+  recipient TEXT, reason TEXT, detail BLOB NOT NULL, dedup TEXT UNIQUE, prev TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor);
+CREATE INDEX IF NOT EXISTS audit_action ON audit(action);
+CREATE INDEX IF NOT EXISTS audit_agency ON audit(agency);
+CREATE INDEX IF NOT EXISTS audit_recipient ON audit(recipient);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+GENESIS = "0" * 64
+ACTIONS = ("read", "write", "disseminate", "export", "login", "deny", "submit", "review", "purge", "admin")
+FIELDS = ("seq", "at", "actor", "agency", "action", "object", "outcome", "source", "recipient", "reason", "detail")
+
+
+def entry_hash(prev: str, entry: dict[str, Any]) -> str:
+    body = orjson.dumps({k: entry[k] for k in FIELDS}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prev.encode() + body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    entries: int
+    first_bad: int | None = None
+    problem: str | None = None
+    head: str = GENESIS
+
+
+class AuditLog:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db = connect(self.path, synchronous="FULL")
+        self._db.executescript(_DDL)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> AuditLog:
+        return cls(data_dir / "audit.db")
+
+    def record(
+        self,
+        action: str,
+        *,
+        actor: str,
+        agency: str,
+        object: str | None = None,
+        outcome: str = "ok",
+        source: str | None = None,
+        recipient: str | None = None,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+        dedup: str | None = None,
+    ) -> int | None:
+        """Append one entry; returns its sequence number (None: `dedup` was already recorded)."""
+        if action not in ACTIONS:
+            raise ValueError(f"audit action {action!r}; one of {', '.join(ACTIONS)}")
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")  # one appender at a time across processes: the chain is linear
+            try:
+                if dedup is not None and db.execute("SELECT 1 FROM audit WHERE dedup=?", (dedup,)).fetchone():
+                    db.execute("ROLLBACK")
+                    return None
+                last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+                entry = {
+                    "seq": seq,
+                    "at": utcnow().isoformat(),
+                    "actor": actor,
+                    "agency": agency,
+                    "action": action,
+                    "object": object,
+                    "outcome": outcome,
+                    "source": source,
+                    "recipient": recipient,
+                    "reason": reason,
+                    "detail": detail or {},
+                }
+                db.execute(
+                    "INSERT INTO audit(seq, at, actor, agency, action, object, outcome, source, recipient, reason, "
+                    "detail, dedup, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        *(entry[k] for k in FIELDS[:-1]),
+                        orjson.dumps(entry["detail"], option=orjson.OPT_SORT_KEYS),
+                        dedup,
+                        prev,
+                        entry_hash(prev, entry),
+                    ),
+                )
+                db.execute("COMMIT")
+                return seq
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _rows(self, sql: str, args: list[Any]) -> Iterator[dict[str, Any]]:
+        cols = (*FIELDS, "prev", "hash")
+        for r in self._db.execute(sql, args):
+            e = dict(zip(cols, r, strict=True))
+            e["detail"] = orjson.loads(e["detail"])
+            yield e
+
+    def query(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        agency: str | None = None,
+        object: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        visible_to_agency: str | None = None,
+        limit: int = 100,
+        after: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Entries in order; `visible_to_agency`: only those an auditor of that agency may read
+        (its own people's actions, and disseminations to it)."""
+        where, args = ["seq > ?"], [after]
+        for col, val in (("actor", actor), ("action", action), ("agency", agency), ("object", object)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        if since:
+            where.append("at >= ?")
+            args.append(since)
+        if until:
+            where.append("at <= ?")
+            args.append(until)
+        if visible_to_agency:
+            where.append("(agency = ? OR recipient = ?)")
+            args.extend([visible_to_agency, visible_to_agency])
+        cols = ", ".join((*FIELDS, "prev", "hash"))
+        sql = f"SELECT {cols} FROM audit WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
+        with self._lock:
+            return list(self._rows(sql, [*args, limit]))
+
+    def verify(self) -> Verdict:
+        """Recompute the chain from the first entry: any edit, insertion or removal shows."""
+        prev, n, expect = GENESIS, 0, 1
+        cols = ", ".join((*FIELDS, "prev", "hash"))
+        with self._lock:
+            for e in self._rows(f"SELECT {cols} FROM audit ORDER BY seq", []):
+                if e["seq"] != expect:
+                    return Verdict(False, n, expect, f"entry {expect} is missing", prev)
+                if e["prev"] != prev:
+                    return Verdict(False, n, e["seq"], "its link to the previous entry is broken", prev)
+                if entry_hash(prev, e) != e["hash"]:
+                    return Verdict(False, n, e["seq"], "its content does not match its hash", prev)
+                prev, n, expect = e["hash"], n + 1, expect + 1
+        return Verdict(True, n, head=prev)
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,139 @@
+"""Retention review (28 CFR 23.20(h)): criminal intelligence and SARs carry a review-by date
+(five years from submission unless the agency's policy says less); when it comes, a named
+reviewer either revalidates the record with a reason (a new review-by date) or lets it lapse,
+and a lapsed record is purged everywhere.
+
+What is due is read from the `reports` topic (the deduplicated record of everything that came
+in), so nothing beside the log has to be kept in step with it; the decisions live in
+`<data_dir>/retention.db`, and each one is also an audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from argus.bus.base import Bus
+from argus.records import RETENTION, utcnow
+from argus.runtime.embedded import read_topic
+from argus.schemas import SchemaSet
+from argus.security.audit import AuditLog
+from argus.security.purge import purge_records
+from argus.sqlite import connect
+from argus.topology import Topology
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS reviews(seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, decision TEXT NOT NULL,
+  reviewer TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, review_by TEXT);
+CREATE INDEX IF NOT EXISTS reviews_record ON reviews(record_id);
+"""
+
+
+class RetentionError(ValueError):
+    pass
+
+
+class Retention:
+    def __init__(self, topo: Topology, bus: Bus, schemas: SchemaSet, audit: AuditLog) -> None:
+        self.topo, self.bus, self.schemas, self.audit = topo, bus, schemas, audit
+        self._db = connect(Path(topo.data_dir) / "retention.db")
+        self._db.executescript(_DDL)
+        self.topic = next((n for n, t in topo.topics.items() if t.schema_ == "report.v1"), None)
+        if self.topic is None:
+            raise RetentionError("this topology has no topic carrying report.v1")
+
+    def _held(self) -> dict[str, dict[str, Any]]:
+        """Every record under review, latest version, with its effective review-by date."""
+        out: dict[str, dict[str, Any]] = {}
+        assert self.topic is not None
+        for r in read_topic(self.bus, self.schemas, self.topic, self.schemas.get(self.topo.topics[self.topic].schema_)):
+            env = r.envelope
+            if env.get("review_by") is None:
+                continue
+            out[env["id"]] = {
+                "record_id": env["id"],
+                "type": env["type"],
+                "agency": env["source_agency"],
+                "tlp": env["tlp"],
+                "ratings": f"{env['reliability']}{env['validity']}",
+                "predicate": env.get("criminal_predicate"),
+                "submitted": env["ingested_at"].isoformat(),
+                "review_by": env["review_by"].isoformat(),
+                "revalidated": 0,
+            }
+        for rid, decision, review_by in self._db.execute(
+            "SELECT record_id, decision, review_by FROM reviews ORDER BY seq"
+        ):
+            if rid not in out:
+                continue
+            if decision == "lapse":
+                out.pop(rid)
+            else:
+                out[rid]["review_by"] = review_by
+                out[rid]["revalidated"] += 1
+        return out
+
+    def due(self, as_of: datetime | None = None, agency: str | None = None) -> list[dict[str, Any]]:
+        cutoff = (as_of or utcnow()).isoformat()
+        rows = [
+            h for h in self._held().values() if h["review_by"] <= cutoff and (agency is None or h["agency"] == agency)
+        ]
+        return sorted(rows, key=lambda h: (h["review_by"], h["record_id"]))
+
+    def revalidate(self, record_id: str, reviewer: str, reason: str, years: float = 5.0) -> str:
+        """Extend the review-by date (at most five years from today) for a stated reason."""
+        held = self._held().get(record_id)
+        if held is None:
+            raise RetentionError(f"{record_id} is not a record under review (or has lapsed)")
+        if not reason.strip() or not reviewer.strip():
+            raise RetentionError("a revalidation needs a named reviewer and a reason")
+        new = (utcnow() + min(timedelta(days=365 * years), RETENTION)).isoformat()
+        self._db.execute(
+            "INSERT INTO reviews(record_id, decision, reviewer, reason, at, review_by) VALUES(?,?,?,?,?,?)",
+            (record_id, "revalidate", reviewer, reason, utcnow().isoformat(), new),
+        )
+        self.audit.record(
+            "review",
+            actor=reviewer,
+            agency=held["agency"],
+            object=record_id,
+            reason=reason,
+            detail={"decision": "revalidate", "review_by": new, "was": held["review_by"]},
+        )
+        return new
+
+    def lapse(self, record_id: str, reviewer: str, reason: str) -> dict[str, Any]:
+        """Let the record lapse: it is purged everywhere."""
+        held = self._held().get(record_id)
+        if held is None:
+            raise RetentionError(f"{record_id} is not a record under review (or has lapsed)")
+        self._db.execute(
+            "INSERT INTO reviews(record_id, decision, reviewer, reason, at, review_by) VALUES(?,?,?,?,?,NULL)",
+            (record_id, "lapse", reviewer, reason, utcnow().isoformat()),
+        )
+        self.audit.record(
+            "review",
+            actor=reviewer,
+            agency=held["agency"],
+            object=record_id,
+            reason=reason,
+            detail={"decision": "lapse"},
+        )
+        return purge_records(
+            self.topo,
+            self.bus,
+            self.schemas,
+            self.audit,
+            [
+                {
+                    "record_id": record_id,
+                    "agency": held["agency"],
+                    "reason": f"retention lapse: {reason}",
+                    "by": reviewer,
+                }
+            ],
+        )
+
+    def close(self) -> None:
+        self._db.close()
