@@ -50,7 +50,15 @@ class GraphSink(Sink):
             props = dict(e["attributes"])
             props["keys"] = e["keys"]
             if e["kind"] == "EVENT" and e["subtype"] != "series":
-                props.update(agency=agency, tlp=tlp, record_id=rid, **marks)
+                props.update(
+                    agency=agency,
+                    tlp=tlp,
+                    record_id=rid,
+                    reliability=env["reliability"],
+                    validity=env["validity"],
+                    review_by=env["review_by"].isoformat() if env.get("review_by") else None,
+                    **marks,
+                )
             self._nodes[e["entity_id"]] = {
                 "id": e["entity_id"],
                 "kind": e["kind"],
