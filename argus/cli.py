@@ -13,6 +13,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from argus import logs
 from argus.alerts import for_recipient, format_alert
 from argus.bus.base import Commit
 from argus.registry import RegistryError
@@ -29,6 +30,9 @@ app.add_typer(retention_app, name="retention")
 
 TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
+LogFormatOpt = Annotated[
+    str, typer.Option(help="json (one object per line) or text; both redact personal data", case_sensitive=False)
+]
 
 
 def _load(topology: Path, data_dir: Path | None):
@@ -50,7 +54,7 @@ def demo(
     """Run the plate-stop scenario end to end on bundled sample data and print the alert."""
     from argus.demo import run_demo
 
-    logging.basicConfig(level=logging.ERROR)
+    logs.configure(logging.ERROR)
     wd = workdir or Path(tempfile.mkdtemp(prefix="argus-demo-"))
     wd.mkdir(parents=True, exist_ok=True)
     run_demo(wd, typer.echo, background)
@@ -70,12 +74,13 @@ def run(
     metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics here (0: off)")] = None,
     until_idle: Annotated[bool, typer.Option(help="Stop when all input is processed")] = False,
     log_level: Annotated[str, typer.Option()] = "INFO",
+    log_format: LogFormatOpt = "json",
 ) -> None:
     """Run topology.yaml continuously (embedded runtime), serving Prometheus /metrics."""
     from argus import metrics
     from argus.runtime.embedded import EmbeddedRuntime
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(log_level, log_format)
     topo = _load(topology, data_dir)
     port = metrics_port if metrics_port is not None else topo.model.metrics_port
     if port:
@@ -104,6 +109,7 @@ def api(
     port: Annotated[int, typer.Option()] = 8080,
     log_level: Annotated[str, typer.Option()] = "info",
     workers: Annotated[int, typer.Option(help="Worker processes (each with its own store clients)")] = 1,
+    log_format: LogFormatOpt = "json",
 ) -> None:
     """Serve the analyst and field API (OpenAPI at /docs) over the topology's stores and bus."""
     import os
@@ -117,9 +123,23 @@ def api(
         os.environ["ARGUS_API_TOPOLOGY"] = str(topology.resolve())
         if data_dir:
             os.environ["ARGUS_API_DATA_DIR"] = str(data_dir.resolve())
-        uvicorn.run("argus.api.app:from_env", factory=True, workers=workers, host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            "argus.api.app:from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=logs.uvicorn_config(log_level, log_format),
+        )
     else:
-        uvicorn.run(create_app(topo), host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            create_app(topo),
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=logs.uvicorn_config(log_level, log_format),
+        )
 
 
 @app.command()

@@ -29,8 +29,10 @@ import httpx
 from argus.contracts import Context
 from argus.demo import prepare
 from argus.records import Record
+from argus.security.identity import Directory
 from argus.state import NodeState
 from argus.testing import Harness
+from argus.topology import load_topology
 from bench import generator, report
 from connectors.cad import CadIncidentConnector
 from connectors.rms import RmsConnector
@@ -204,6 +206,22 @@ def bench_embedded(root: Path, recs: list[Record]) -> dict[str, Any]:
     return out
 
 
+def analyst_keys(topology: Path, agencies: list[str]) -> dict[str, str]:
+    """One analyst per agency with an API key, as an administrator would set them up: the API
+    trusts no header but a credential."""
+    d = Directory.for_data_dir(load_topology(topology).data_dir)
+    keys = {}
+    for ori in agencies:
+        if ori not in {a["ori"] for a in d.agencies()}:
+            d.add_agency(ori, ori)
+        sid = f"bench-{ori.lower()}"
+        if sid not in {u["id"] for u in d.subjects()}:
+            d.add_subject(sid, ori, ["analyst"])
+        keys[ori] = d.create_key(sid)
+    d.close()
+    return keys
+
+
 def api_latency(
     topology: Path, env: dict[str, str], recs: list[Record], clients: int, per_client: int, pace: float = 0.0
 ) -> dict:
@@ -211,6 +229,8 @@ def api_latency(
     `argus api` in its own processes (as deployed: WORKERS uvicorn workers). pace=0: closed loop, each
     client sends its next pair as soon as the last is answered (a throughput test in disguise);
     pace=s: each client sends one pair every s seconds (analysts reading what they get)."""
+    agencies = sorted({r.envelope["source_agency"] for r in recs})
+    keys = analyst_keys(topology, agencies)
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -238,7 +258,6 @@ def api_latency(
         rng = random.Random(7)
         vehicles = sorted({e["entity_id"] for r in recs for e in r.body["entities"] if e["subtype"] == "vehicle"})
         words = ["robbery", "burglary", "Honda", "grey", "suspect", "vehicle", "Fresno", "assault", "theft", "fled"]
-        agencies = sorted({r.envelope["source_agency"] for r in recs})
         lat: dict[str, list[float]] = {"search": [], "two_hop": []}
         lock = threading.Lock()
 
@@ -248,7 +267,7 @@ def api_latency(
 
         def client(i: int) -> None:
             r = random.Random(i)
-            with httpx.Client(base_url=base, timeout=30, headers={"X-Argus-Agency": r.choice(agencies)}) as c:
+            with httpx.Client(base_url=base, timeout=30, headers={"X-API-Key": keys[r.choice(agencies)]}) as c:
                 for n in range(per_client):
                     if pace:
                         time.sleep(max(0.0, t0 + n * pace + r.random() * pace - time.perf_counter()))
@@ -262,7 +281,7 @@ def api_latency(
                         lat["search"].append(a * 1000)
                         lat["two_hop"].append(b * 1000)
 
-        with httpx.Client(base_url=base, headers={"X-Argus-Agency": agencies[0]}) as warm:
+        with httpx.Client(base_url=base, headers={"X-API-Key": keys[agencies[0]]}) as warm:
             for v in rng.sample(vehicles, 20):
                 warm.get(f"/api/v1/entities/{v}/neighbours", params={"hops": 2})
         t0 = time.perf_counter()
