@@ -72,7 +72,11 @@ class Gate:
     def allows_alert(self, body: dict[str, Any]) -> dict[str, Any] | None:
         """An alert as delivered: correlation already cut it for the recipient agency; the
         originating agencies' own rules (barring, community) are applied here, at delivery."""
-        hits = [h for h in body["hits"] if agency_allows(h["report_agency"], self.subject, self.rules)]
+        hits = [
+            h
+            for h in body["hits"]
+            if h.get("report_tlp") == "CLEAR" or agency_allows(h["report_agency"], self.subject, self.rules)
+        ]
         if not hits and body["hits"]:
             self.hidden += 1
             return None
