@@ -75,6 +75,8 @@ class GraphSink(Sink):
                     "method": e["match_method"],
                     "score": e["match_score"],
                     "reason": e["match_reason"],
+                    "label": e["display"],
+                    "attrs": dict(e["attributes"]),
                     **marks,  # type: ignore[typeddict-item]
                 }
             )

@@ -55,6 +55,7 @@ class Gate:
         self.barred = barred
         self.hidden = 0
         self._nodes: dict[str, tuple[ReportView | None, list[SourceRow]]] = {}
+        self._all_full: dict[str, bool] = {}
 
     @property
     def audience(self) -> Audience:
@@ -121,6 +122,7 @@ class Gate:
             seen = [(v, r) for v, r in views if v is not None]
             best = max((v for v, _ in seen), key=lambda v: RANK[v.level], default=None)
             self._nodes[i] = (best, [r for _, r in seen])
+            self._all_full[i] = bool(rows) and all(v is not None and v.level == FULL for v, _ in views)
 
     def node_view(self, node_id: str) -> ReportView | None:
         """The best view the subject has of any source record of the entity: an entity is as
@@ -139,9 +141,12 @@ class Gate:
         if self._seen(v) is None:
             return None
         assert v is not None
+        if n["kind"] != "EVENT" or "tlp" not in props:
+            n = self._as_seen(n, v)
         if v.level == FULL:
             return dict(n, access=FULL)
         agencies = [r["agency"] for r in self._nodes.get(n["id"], (None, []))[1]] or [props.get("agency", "")]
+        props = n["props"]
         if v.level == EXISTENCE:
             return {
                 "id": n["id"],
@@ -159,6 +164,28 @@ class Gate:
         if n["kind"] == "LOCATION":
             return dict(n, label=f"location withheld: {restricted(agencies)}", props={}, access=AMBER_VIEW)
         return dict(n, access=AMBER_VIEW)
+
+    def _as_seen(self, n: GraphNode, v: ReportView) -> GraphNode:
+        """The entity as told by the records the subject may see: label and attributes come from
+        those records' own mentions (in record order), so a merge with a record the subject
+        may not see (or sees only redacted) adds nothing to what is shown. Rows written before
+        mentions were kept fall back to the stored node only when the subject sees every source
+        in full."""
+        rows = self._nodes.get(n["id"], (None, []))[1]
+        told = [r for r in rows if "attrs" in r and self._rank(r) >= RANK[v.level]]
+        if told:
+            props: dict[str, Any] = {}
+            for r in told:
+                props.update(r["attrs"])
+            return dict(n, label=told[-1].get("label", n["label"]), props=props)  # type: ignore[return-value]
+        if v.level == FULL and self._all_full.get(n["id"]):
+            return dict(n, props={k: x for k, x in n["props"].items() if k != "keys"})  # type: ignore[return-value]
+        kept = {k: x for k, x in n["props"].items() if k != "keys" and not any(p in k for p in PERSONAL)}
+        return dict(n, label=n["subtype"], props=kept)  # type: ignore[return-value]
+
+    def _rank(self, r: SourceRow) -> int:
+        rv = self.view(Marking.of(r))
+        return RANK[rv.level] if rv is not None else 0
 
     def edge_visible(self, e: GraphEdge) -> bool:
         p = e["props"]
@@ -191,5 +218,9 @@ class Gate:
         for r in self._nodes[entity_id][1]:
             v = self.view(Marking.of(r))
             assert v is not None
-            out.append(dict(r, access=v.level) if v.level == FULL else dict(r, reason="withheld", access=v.level))
+            if v.level == FULL:
+                out.append(dict(r, access=v.level))
+            else:  # the row says the record mentions the entity; what it said stays withheld
+                kept = {k: x for k, x in r.items() if k not in ("label", "attrs")}
+                out.append(dict(kept, reason="withheld", access=v.level))
         return out

@@ -51,13 +51,20 @@ class SourceRow(TypedDict):
     handling: NotRequired[list[str]]
     cases: NotRequired[list[str]]
     recipients: NotRequired[list[str]]
+    # What this record said about the entity (its display and attributes). An entity merged from
+    # several records is shown to each reader from the mentions that reader may see, never from
+    # whichever record happened to be written last (a RED report's spelling of a name must not
+    # surface through a GREEN report of the same person).
+    label: NotRequired[str]
+    attrs: NotRequired[dict[str, str]]
 
 
-MARK_KEYS = ("ci", "handling", "cases", "recipients")
+MARK_KEYS = ("ci", "handling", "cases", "recipients", "label", "attrs")
 
 
 def marks_json(row: Mapping[str, Any]) -> bytes:
-    """A source row's marking beyond agency and tlp, as stores keep it (one JSON value)."""
+    """A source row's marking beyond agency and tlp, and its mention, as stores keep it (one
+    JSON value)."""
     return orjson.dumps({k: row[k] for k in MARK_KEYS if k in row})
 
 

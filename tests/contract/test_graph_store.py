@@ -158,3 +158,28 @@ def test_a_dense_node_is_cut_the_same_way_on_every_backend(graph_store) -> None:
     assert cut["truncated"] and {n["id"] for n in cut["nodes"]} == {"HUB", "L00", "L01", "L02", "L03"}
     whole = g.neighbours("HUB", hops=1, limit=100)
     assert not whole["truncated"] and len(whole["nodes"]) == 41
+
+
+def test_each_source_keeps_its_marking_and_what_its_record_said(graph_store) -> None:
+    """The gate shows a merged entity from the mentions a reader may see: every backend must
+    give back each source row's marking and mention exactly as written, across a merge."""
+    g = graph_store
+    g.upsert_nodes([node("A"), node("B")])
+    red = dict(
+        source("B", "r2"),
+        tlp="RED",
+        ci=True,
+        handling=["NO_FURTHER_DISSEMINATION"],
+        cases=["ROB-1"],
+        recipients=["user:4471", "CA0430000"],
+        label="SMITH, JONATHAN",
+        attrs={"name": "SMITH, JONATHAN", "dob": "1991-04-02"},
+    )
+    g.add_sources([dict(source("A", "r1"), label="J. SMITH", attrs={"name": "J. SMITH"}), red])
+    g.commit()
+    g.merge("A", "B", "same name and DOB", 0.95)
+    g.commit()
+    rows = {r["record_id"]: r for r in g.sources("A")}
+    assert rows["r1"]["label"] == "J. SMITH" and rows["r1"]["attrs"] == {"name": "J. SMITH"}
+    assert {k: rows["r2"][k] for k in red if k != "entity_id"} == {k: v for k, v in red.items() if k != "entity_id"}
+    assert g.sources_for(["A"])["A"] == g.sources("A")
