@@ -261,26 +261,28 @@ class EntityResolutionProcessor(Processor):
 
     @staticmethod
     def _score(n: PersonName, dob: str | None, sex: str | None, prof: list[Any]) -> tuple[float, float, str] | None:
-        """(score, name score, reason), or None when the two cannot be one person."""
+        """(score, name score, reason), or None when the two cannot be one person. The reason
+        never quotes the other mention's values: it is shown with this record, and the record
+        the candidate came from may be one its reader may not see."""
         last, first, _middle, pdob, psex = prof
         if sex and psex and sex != psex and "U" not in (sex, psex):
             return None
         last_sim = JaroWinkler.similarity(n.last, last)
         if n.first and first and first_names_compatible(n.first, first):
             first_sim = 1.0 if n.first == first else 0.95
-            fwhy = "same given name" if n.first == first else f"given names {n.first}/{first} compatible"
+            fwhy = "same given name" if n.first == first else "given names compatible (a short or variant form)"
         else:
             first_sim = JaroWinkler.similarity(n.first, first) if n.first and first else 0.5
-            fwhy = f"given names {n.first}/{first} similar ({first_sim:.2f})"
+            fwhy = f"given names similar ({first_sim:.2f})"
         name = 0.55 * last_sim + 0.45 * first_sim
-        lwhy = "same surname" if last_sim == 1.0 else f"surnames {n.last}/{last} similar ({last_sim:.2f})"
+        lwhy = "same surname" if last_sim == 1.0 else f"surnames similar ({last_sim:.2f})"
         if dob and pdob:
             if dob == pdob:
                 d, dwhy = 1.0, "same DOB"
             elif dob[:4] == pdob[:4] and dob[5:7] == pdob[8:10] and dob[8:10] == pdob[5:7]:
                 d, dwhy = 0.9, "DOB day and month transposed"
             elif Levenshtein.distance(dob, pdob) == 1:
-                d, dwhy = 0.85, f"DOBs {dob}/{pdob} differ by one digit"
+                d, dwhy = 0.85, "DOBs differ by one digit"
             else:
                 return None
             return 0.8 * name + 0.2 * d, name, f"{lwhy}, {fwhy}, {dwhy}"

@@ -16,6 +16,7 @@ directory to its agency, role, cases and dissemination lists) is established by 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from argus.security.policy import (
@@ -35,6 +36,8 @@ from argus.stores.search import Audience
 
 # Entity attributes that identify a person or a place: withheld under the AMBER view.
 PERSONAL = ("name", "first", "last", "middle", "dob", "address", "street", "phone", "ssn", "email")
+# Entity resolution writes which record made a merge at the head of its reason.
+MERGED_BY = re.compile(r"^record (\S+): ")
 
 
 def restricted(agencies: list[str]) -> str:
@@ -211,6 +214,23 @@ class Gate:
         if v.level == FULL:
             return dict(e)
         return dict(e, props={k: p[k] for k in ("agency", "tlp", "record_id") if k in p} | {"reason": "withheld"})
+
+    def merges(self, entity_id: str, merges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """What was merged into the entity, as far as the subject may know: a merge made by a
+        record the subject sees in full keeps its reason; one made by a record seen redacted
+        shows only the merged id; one made by a record the subject may not see is left out (its
+        existence would say that record exists)."""
+        self._learn([entity_id])
+        seen = {r["record_id"]: self._rank(r) for r in self._nodes[entity_id][1]}
+        out = []
+        for m in merges:
+            by = MERGED_BY.match(m.get("reason") or "")
+            rank = seen.get(by.group(1), 0) if by else 0
+            if rank == RANK[FULL]:
+                out.append(m)
+            elif rank:
+                out.append({"merged": m["merged"]})
+        return out
 
     def sources(self, entity_id: str) -> list[dict[str, Any]]:
         self._learn([entity_id])

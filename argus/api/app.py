@@ -368,7 +368,7 @@ def create_app(topo: Topology) -> FastAPI:
         out = {
             "entity": node,
             "requested_id": entity_id,
-            "merged_from": merges if node["access"] == "full" else [{"merged": m["merged"]} for m in merges],
+            "merged_from": gate.merges(canonical, merges),
             "sources": gate.sources(canonical),
         }
         audited(c, "read", canonical, endpoint="entity", access=node["access"])

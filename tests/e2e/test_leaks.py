@@ -192,6 +192,12 @@ def _write(data_dir: Path, reports: list[dict[str, Any]]) -> None:
     g.upsert_edges(edges)
     g.add_sources(sources)  # type: ignore[arg-type]
     g.commit()
+    for i, r in enumerate(reports):
+        if r.get("alias") and i > 0:  # the merge entity resolution recorded, with its reason
+            g.upsert_nodes([{"id": f"als{i:03d}x", "kind": "PERSON", "subtype": "person", "label": "", "props": {}}])
+            g.commit()
+            g.merge(f"per{i - 1:03d}x", f"als{i:03d}x", f"record rec{i:03d}x: ALIAS{i:03d}Q, same DOB", 0.95)
+            g.commit()
     s.upsert(docs)  # type: ignore[arg-type]
     s.commit()
     g.close()
