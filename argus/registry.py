@@ -28,6 +28,7 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "http": ("argus.stores.opensearch_search:OpenSearchStore", "opensearch"),
         "https": ("argus.stores.opensearch_search:OpenSearchStore", "opensearch"),
     },
+    "stix": {"embedded": ("argus.stores.stix:EmbeddedStixStore", None)},
 }
 
 

@@ -16,21 +16,11 @@ from argus.records import (
     parse_handling,
     parse_time,
 )
+from argus.stix.ids import expected_id
+from argus.stix.markings import TLP_MARKINGS
 from connectors.files import FileSourceConfig, FileSourceConnector, emit_record
 
 STIX_ID = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-# TLP 2.0 marking-definition ids, and TLP 1.0 ids mapped onto TLP 2.0 on ingest.
-TLP_MARKINGS = {
-    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": Tlp.CLEAR,
-    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": Tlp.GREEN,
-    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": Tlp.AMBER,
-    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": Tlp.AMBER_STRICT,
-    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": Tlp.RED,
-    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": Tlp.CLEAR,
-    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": Tlp.GREEN,
-    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": Tlp.AMBER,
-    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": Tlp.RED,
-}
 
 
 class StixFileConfig(FileSourceConfig):
@@ -62,6 +52,12 @@ class StixFileConnector(FileSourceConnector):
             raise InvalidRecord(f"id: {str(sid)[:80]!r} is not a STIX identifier (type--uuid)")
         if stype != sid.split("--")[0]:
             raise InvalidRecord(f"type {stype!r} does not match id {sid!r}")
+        expected = expected_id(raw)
+        if expected is not None and expected != sid:
+            raise InvalidRecord(
+                f"id {sid} does not match its contributing properties: a {stype} with these "
+                f"properties is {expected} (STIX 2.1 deterministic identifier)"
+            )
         spec = raw.get("spec_version", "2.1")
         if stype != "marking-definition" and spec != "2.1":
             raise InvalidRecord(f"spec_version: {spec!r}; only STIX 2.1 is accepted")

@@ -38,6 +38,7 @@ from argus.api.services import FieldDesk, Rejected, ServiceError, Services, Subm
 from argus.records import InvalidRecord, deterministic_id, utcnow
 from argus.security.identity import AuthError, IdentityError
 from argus.security.policy import Recipient
+from argus.stix.export import export
 from argus.stores.graph import GraphStore
 from argus.topology import Topology
 
@@ -661,6 +662,63 @@ def create_app(topo: Topology) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Any:
         return json(await bounded(_audit, c, actor, action, object, since, until, after, limit))
+
+    # --- STIX 2.1 ------------------------------------------------------------------------------
+    def _stix_export(c: Caller, types: list[str] | None, ids: list[str] | None, case: str | None, limit: int) -> bytes:
+        res = export(svc.stix(), c.gate.view, ids=ids, types=types, case=case, limit=limit)
+        for agency, objs in res.agencies.items():
+            audit.record(
+                "export",
+                actor=c.subject,
+                agency=agency,
+                object=f"stix:{len(objs)} object(s)",
+                source=c.source,
+                recipient=c.who.agency if agency != c.who.agency else None,
+                reason="STIX bundle export" if agency != c.who.agency else None,
+                detail={"ids": objs[:1000], "withheld": res.withheld},
+            )
+        if not res.objects:
+            audited(c, "export", "stix", types=types, ids=ids, case=case, returned=0, withheld=res.withheld)
+        return res.bundle
+
+    @app.get(
+        "/api/v1/stix/bundle",
+        tags=["stix"],
+        summary="Export a STIX 2.1 bundle: the objects you may see in full, with their marking-definitions",
+    )
+    async def stix_bundle(
+        c: Reader,
+        type: Annotated[list[str] | None, Query(description="STIX types")] = None,
+        id: Annotated[list[str] | None, Query(description="STIX ids")] = None,
+        case: Annotated[str | None, Query(max_length=64, description="Objects shared for this case")] = None,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    ) -> Any:
+        body = await bounded(_stix_export, c, type, id, case, limit)
+        return Response(body, media_type="application/stix+json;version=2.1")
+
+    def _stix_import(c: Caller, bundle: Any) -> dict:
+        try:
+            out = svc.stix_import(bundle, c.who.agency)
+        except Rejected as exc:
+            raise Problem(422, "Bundle rejected", "; ".join(p["problem"] for p in exc.problems)) from None
+        audit.record(
+            "write",
+            actor=c.subject,
+            agency=c.who.agency,
+            object=f"stix:{out['accepted']} object(s)",
+            source=c.source,
+            detail={"ids": out.pop("ids")[:1000], "rejected": len(out["rejected"])},
+        )
+        return out
+
+    @app.post(
+        "/api/v1/stix/bundle",
+        status_code=202,
+        tags=["stix"],
+        summary="Import a STIX 2.1 bundle as your agency (objects validated; SCO ids recomputed)",
+    )
+    async def stix_import(c: Annotated[Caller, Depends(reader("submit"))], body: dict[str, Any]) -> Any:
+        return json(await bounded(_stix_import, c, body), 202)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -24,6 +24,7 @@ from argus.security.identity import Directory
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
 from argus.stores.search import SearchStore
+from argus.stores.stix import EmbeddedStixStore
 from argus.topology import Topology
 
 
@@ -77,6 +78,49 @@ class Services:
     def search(self) -> SearchStore:
         s: SearchStore = self._store("search")
         return s
+
+    def stix(self) -> EmbeddedStixStore:
+        s: EmbeddedStixStore = self._store("stix")
+        return s
+
+    def stix_import(self, bundle: Any, agency: str) -> dict[str, Any]:
+        """A partner's bundle through the topology's STIX connector (as if dropped in its inbox,
+        but as the caller's agency): every object validated, SCO ids recomputed; what passes is
+        published to the connector's topic, what fails is listed with its reason."""
+        node = next(
+            (
+                (name, m)
+                for name, m in self.topo.nodes.items()
+                if "stix_object.v1" in getattr(node_class(m.use), "emits", ())
+            ),
+            None,
+        )
+        if node is None:
+            raise ServiceError("the topology has no STIX connector")
+        name, model = node
+        cls = node_class(model.use)
+        conn = cls(cls.Config(**dict(model.config, agency=agency)), name=name)  # type: ignore[call-arg]
+        try:
+            objs = conn.split_document(bundle)  # type: ignore[attr-defined]
+        except InvalidRecord as exc:
+            raise Rejected([{"field": "bundle", "problem": str(exc)}]) from None
+        accepted, rejected = [], []
+        ctx = Context(name, NodeState())
+        for i, raw in enumerate(objs):
+            try:
+                rec = conn.convert(raw, ctx)
+            except InvalidRecord as exc:
+                rid = raw.get("id") if isinstance(raw, dict) else None
+                rejected.append({"index": i, "id": str(rid)[:120] if rid else None, "problem": str(exc)})
+                continue
+            accepted.append(rec)
+        with self.bus_lock:
+            bus, schemas = self.bus()
+            schema = schemas.get(self.topo.topics[model.outputs[0]].schema_)
+            appends = [(model.outputs[0], r.key, schemas.encode(schema, r.value)) for r in accepted]
+            if appends:
+                bus.commit(Commit(appends=appends))
+        return {"accepted": len(accepted), "rejected": rejected, "ids": [r.body["stix_id"] for r in accepted]}
 
     # --- bus --------------------------------------------------------------------------------------
     def bus(self) -> tuple[Bus, SchemaSet]:

@@ -1,0 +1,244 @@
+"""The STIX 2.1 object store: every version of every object a partner sent, exactly as sent.
+
+Exports and the TAXII server read from here, so it keeps what the graph and search cannot: the
+object's own JSON (custom `x-` objects and properties, granular markings, extensions), every
+version by (id, modified) with the newest current and older ones as history, and the order and
+time Argus first added each version (TAXII's date_added, which pollers resume from). Each
+version also carries its record's marking, so every read is decided by the same policy as the
+rest of Argus.
+
+The embedded backend is one SQLite file. Versions are compared as instants (microseconds), not
+strings: partners write `2020-01-01T00:00:00Z` and `2020-01-01T00:00:00.000Z` for the same time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from argus.sqlite import connect
+from argus.stores.graph import marks_json
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects(
+  id TEXT NOT NULL, version INTEGER NOT NULL, modified TEXT NOT NULL, type TEXT NOT NULL,
+  spec_version TEXT NOT NULL, seq INTEGER NOT NULL, added TEXT NOT NULL,
+  record_id TEXT NOT NULL, agency TEXT NOT NULL, tlp TEXT NOT NULL, marks BLOB NOT NULL,
+  json BLOB NOT NULL, PRIMARY KEY(id, version)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS objects_seq ON objects(seq);
+CREATE INDEX IF NOT EXISTS objects_type ON objects(type, id);
+CREATE INDEX IF NOT EXISTS objects_record ON objects(record_id);
+CREATE TABLE IF NOT EXISTS latest(id TEXT PRIMARY KEY, version INTEGER NOT NULL, first INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+Outcome = Literal["added", "duplicate", "history"]
+Versions = Literal["last", "first", "all"] | list[str]
+
+
+def instant(ts: str) -> int:
+    """An RFC 3339 timestamp as microseconds since the epoch (STIX keeps up to millisecond
+    precision or finer; two spellings of one instant are one version)."""
+    d = datetime.fromisoformat(ts.replace("Z", "+00:00").replace("z", "+00:00"))
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return int(d.timestamp()) * 1_000_000 + d.microsecond
+
+
+def version_of(obj: dict[str, Any]) -> tuple[int, str]:
+    """(instant, text) of an object's version: `modified`, else `created`, else none (SCOs)."""
+    ts = obj.get("modified") or obj.get("created")
+    return (instant(ts), ts) if isinstance(ts, str) else (0, "")
+
+
+def stamp(micros: int) -> str:
+    """TAXII timestamps: RFC 3339 UTC with microseconds, so every added version is distinct."""
+    return datetime.fromtimestamp(micros / 1_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class StixItem:
+    obj: dict[str, Any]
+    record_id: str
+    agency: str
+    tlp: str
+    marks: dict[str, Any]  # ci, handling, cases, recipients (argus.security.policy.Marking)
+
+
+@dataclass
+class StoredObject:
+    id: str
+    type: str
+    modified: str
+    spec_version: str
+    seq: int
+    added: str
+    record_id: str
+    agency: str
+    tlp: str
+    marks: dict[str, Any]
+    raw: bytes
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        return orjson.loads(self.raw)
+
+    @property
+    def row(self) -> dict[str, Any]:
+        """Its marking in the shape the policy reads (Marking.of)."""
+        return {"agency": self.agency, "tlp": self.tlp, **self.marks}
+
+
+_COLS = "id, type, modified, spec_version, seq, added, record_id, agency, tlp, marks, json"
+
+
+def _row(r: Any) -> StoredObject:
+    return StoredObject(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], orjson.loads(r[9]), bytes(r[10]))
+
+
+class EmbeddedStixStore:
+    def __init__(self, path: str | Path) -> None:
+        self._db = connect(Path(path), autocommit=False, checkpoint_pages=10_000)
+        self._db.executescript(SCHEMA)
+        self._db.commit()
+        self._last_added = 0
+
+    def put(self, items: list[StixItem], now_us: int | None = None) -> list[Outcome]:
+        """Store each version once: a newer `modified` becomes current, an equal one is a
+        duplicate (ignored: replays and re-polls change nothing), an older one is kept as
+        history. Not committed until commit()."""
+        db = self._db
+        out: list[Outcome] = []
+        seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM objects").fetchone()[0]
+        now = now_us if now_us is not None else int(datetime.now(UTC).timestamp() * 1_000_000)
+        for it in items:
+            o = it.obj
+            version, text = version_of(o)
+            if db.execute("SELECT 1 FROM objects WHERE id=? AND version=?", (o["id"], version)).fetchone():
+                out.append("duplicate")
+                continue
+            seq += 1
+            self._last_added = max(now, self._last_added + 1)  # date_added strictly increases
+            db.execute(
+                f"INSERT INTO objects({_COLS}, version) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    o["id"],
+                    o["type"],
+                    text,
+                    o.get("spec_version", "2.1"),
+                    seq,
+                    stamp(self._last_added),
+                    it.record_id,
+                    it.agency,
+                    it.tlp,
+                    marks_json(it.marks),
+                    orjson.dumps(o),
+                    version,
+                ),
+            )
+            cur = db.execute("SELECT version, first FROM latest WHERE id=?", (o["id"],)).fetchone()
+            if cur is None:
+                db.execute("INSERT INTO latest(id, version, first) VALUES(?,?,?)", (o["id"], version, version))
+                out.append("added")
+            elif version > cur[0]:
+                db.execute("UPDATE latest SET version=? WHERE id=?", (version, o["id"]))
+                out.append("added")
+            else:
+                if version < cur[1]:
+                    db.execute("UPDATE latest SET first=? WHERE id=?", (version, o["id"]))
+                out.append("history")
+        return out
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM latest").fetchone()[0]
+
+    def versions(self, stix_id: str) -> list[StoredObject]:
+        rows = self._db.execute(f"SELECT {_COLS} FROM objects WHERE id=? ORDER BY version", (stix_id,))
+        return [_row(r) for r in rows]
+
+    def scan(
+        self,
+        *,
+        after_seq: int = 0,
+        added_after: str | None = None,
+        ids: list[str] | None = None,
+        types: list[str] | None = None,
+        versions: Versions = "last",
+        spec_versions: list[str] | None = None,
+        record_ids: list[str] | None = None,
+        batch: int = 1000,
+    ) -> Iterator[StoredObject]:
+        """Matching versions in the order they were added (seq), from `after_seq` on. The caller
+        filters by policy and stops when it has a page: pages stay full however much of the
+        store a subject may not see."""
+        where, args = ["o.seq > ?"], []
+        if added_after:
+            where.append("o.added > ?")
+            args.append(stamp(instant(added_after)))
+        for col, vals in (
+            ("o.id", ids),
+            ("o.type", types),
+            ("o.spec_version", spec_versions),
+            ("o.record_id", record_ids),
+        ):
+            if vals:
+                where.append(f"{col} IN ({','.join('?' * len(vals))})")
+                args.extend(vals)
+        join = ""
+        if versions == "last":
+            join = " JOIN latest l ON l.id = o.id AND l.version = o.version"
+        elif versions == "first":
+            join = " JOIN latest l ON l.id = o.id AND l.first = o.version"
+        elif versions != "all":
+            wanted = [instant(v) for v in versions]
+            where.append(f"o.version IN ({','.join('?' * len(wanted))})")
+            args.extend(wanted)
+        cols = ", ".join(f"o.{c.strip()}" for c in _COLS.split(","))
+        seq = after_seq
+        while True:
+            rows = self._db.execute(
+                f"SELECT {cols} FROM objects o{join} WHERE {' AND '.join(where)} ORDER BY o.seq LIMIT ?",
+                [seq, *args, batch],
+            ).fetchall()
+            for r in rows:
+                yield _row(r)
+            if len(rows) < batch:
+                return
+            seq = rows[-1][4]
+
+    def delete_record(self, record_id: str) -> int:
+        """Purge: every version the record brought; `latest` follows what remains."""
+        db = self._db
+        ids = [r[0] for r in db.execute("SELECT DISTINCT id FROM objects WHERE record_id=?", (record_id,))]
+        n = db.execute("DELETE FROM objects WHERE record_id=?", (record_id,)).rowcount
+        for i in ids:
+            left = db.execute("SELECT MAX(version), MIN(version) FROM objects WHERE id=?", (i,)).fetchone()
+            if left[0] is None:
+                db.execute("DELETE FROM latest WHERE id=?", (i,))
+            else:
+                db.execute("UPDATE latest SET version=?, first=? WHERE id=?", (left[0], left[1], i))
+        return n
+
+    def delete_version(self, stix_id: str, version: str | None = None) -> int:
+        """TAXII DELETE of one object (all versions, or the one `modified` names)."""
+        db = self._db
+        if version is None:
+            n = db.execute("DELETE FROM objects WHERE id=?", (stix_id,)).rowcount
+        else:
+            n = db.execute("DELETE FROM objects WHERE id=? AND version=?", (stix_id, instant(version))).rowcount
+        left = db.execute("SELECT MAX(version), MIN(version) FROM objects WHERE id=?", (stix_id,)).fetchone()
+        if left[0] is None:
+            db.execute("DELETE FROM latest WHERE id=?", (stix_id,))
+        else:
+            db.execute("UPDATE latest SET version=?, first=? WHERE id=?", (left[0], left[1], stix_id))
+        return n
