@@ -55,6 +55,32 @@ class NodeModel(_Strict):
     error_policy: ErrorPolicy = ErrorPolicy()
 
 
+class TaxiiCollection(_Strict):
+    """A TAXII collection: a view over the STIX object store, with who may read and write it
+    ("*": every agency). The policy still decides, object by object, what a reader gets."""
+
+    id: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    title: str
+    description: str = ""
+    types: list[str] = []  # only these STIX types (empty: all)
+    agencies: list[str] = []  # only objects from these agencies (empty: all)
+    read: list[str] = ["*"]
+    write: list[str] = []
+
+    def can_read(self, agency: str) -> bool:
+        return "*" in self.read or agency in self.read
+
+    def can_write(self, agency: str) -> bool:
+        return "*" in self.write or agency in self.write
+
+
+class TaxiiModel(_Strict):
+    title: str = "Argus TAXII 2.1"
+    api_root: str = Field(default="argus", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    max_content_length: int = Field(default=100 * 1024 * 1024, ge=1024)
+    collections: list[TaxiiCollection] = []
+
+
 class TopologyModel(_Strict):
     name: str = "argus"
     data_dir: str = "var/argus"
@@ -65,6 +91,7 @@ class TopologyModel(_Strict):
     include: list[str] = []
     topics: dict[str, TopicModel] = {}
     nodes: dict[str, NodeModel] = {}
+    taxii: TaxiiModel = TaxiiModel()
 
 
 class Topology:

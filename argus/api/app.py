@@ -15,6 +15,7 @@ was returned and how much was withheld, writes, and denials.
 """
 
 import asyncio
+import base64
 import hashlib
 import math
 import os
@@ -33,6 +34,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from argus.alerts import for_recipient
+from argus.api import taxii
 from argus.api.access import Gate
 from argus.api.services import FieldDesk, Rejected, ServiceError, Services, Submissions
 from argus.records import InvalidRecord, deterministic_id, utcnow
@@ -160,6 +162,12 @@ def create_app(topo: Topology) -> FastAPI:
         token = x_api_key
         if token is None and authorization and authorization[:7].lower() == "bearer ":
             token = authorization[7:].strip()
+        elif token is None and authorization and authorization[:6].lower() == "basic ":
+            # TAXII clients send HTTP Basic: the password is the API key (the user name is ignored)
+            try:
+                token = base64.b64decode(authorization[6:].strip()).decode().partition(":")[2]
+            except (ValueError, UnicodeDecodeError):
+                token = None
         if not token:
             raise Problem(401, "Not authenticated", "send X-API-Key or Authorization: Bearer <token>")
         directory = svc.directory()
@@ -723,6 +731,8 @@ def create_app(topo: Topology) -> FastAPI:
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    taxii.routes(app, svc, reader, Problem, audit, bounded)
 
     return app
 

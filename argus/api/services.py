@@ -83,6 +83,14 @@ class Services:
         s: EmbeddedStixStore = self._store("stix")
         return s
 
+    def purge(self, requests: list[dict[str, str]]) -> dict[str, Any]:
+        """Erase records from the log and publish their purges (argus.security.purge)."""
+        from argus.security.purge import purge_records
+
+        with self.bus_lock:
+            bus, schemas = self.bus()
+            return purge_records(self.topo, bus, schemas, self.audit, requests)
+
     def stix_import(self, bundle: Any, agency: str) -> dict[str, Any]:
         """A partner's bundle through the topology's STIX connector (as if dropped in its inbox,
         but as the caller's agency): every object validated, SCO ids recomputed; what passes is

@@ -116,3 +116,78 @@ def test_a_purged_object_leaves_the_store_and_every_export(live: Live) -> None:
     s = store(live)
     assert s.versions(ind.id) == []
     s.close()
+
+
+def test_taxii_server_with_the_oasis_client(live: Live) -> None:
+    from taxii2client.v21 import Server, as_pages
+
+    live.client(OTHER)  # creates the partner user and key
+    key = live.keys[(OTHER, "analyst", None)]
+    server = Server(live.url + "/taxii2/", user="ca0430000-analyst", password=key)
+    (root,) = server.api_roots
+    assert root.versions == ["application/taxii+json;version=2.1"]
+    (col,) = root.collections
+    assert col.can_read and col.can_write and col.title == "Shared intelligence"
+
+    got: list[dict] = []
+    pages = 0
+    for envelope in as_pages(col.get_objects, per_request=7):
+        pages += 1
+        got += envelope.get("objects", [])
+    export = orjson.loads(live.client(OTHER).get("/api/v1/stix/bundle").content)["objects"]
+    assert pages >= 5 and sorted(o["id"] for o in got) == sorted(
+        o["id"] for o in export if o["type"] != "marking-definition" or o["id"] in {g["id"] for g in got}
+    )
+    assert len({o["id"] for o in got}) == len(got)  # no object twice across pages
+    amber = next(o for o in orjson.loads(BUNDLE.read_bytes())["objects"] if o["type"] == AMBER_PATTERN)
+    assert amber["id"] not in {o["id"] for o in got}  # the policy holds on TAXII too
+    assert [o["type"] for o in col.get_objects(type=["campaign"])["objects"]] == ["campaign"]
+
+    new = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--5d2f1c0e-7a6b-4c3d-8e9f-0a1b2c3d4e5f",
+        "created": "2026-11-24T08:00:00.000Z",
+        "modified": "2026-11-24T08:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '203.0.113.5']",
+        "pattern_type": "stix",
+        "valid_from": "2026-11-24T08:00:00Z",
+    }
+    bad = {"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "1.2.3.4"}
+    status = col.add_objects({"objects": [new, bad]})
+    assert status.status == "complete" and status.success_count == 1 and status.failure_count == 1
+    assert status.failures[0]["id"] == bad["id"]
+    assert root.get_status(status.id).success_count == 1
+
+    # Resume with added_after = the last page's X-TAXII-Date-Added-Last: only what came after.
+    h = {"Accept": "application/taxii+json;version=2.1", "X-API-Key": key}
+    base = f"{live.url}/argus/collections/{col.id}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        first = live.client(OTHER).get(f"{base}/objects/", headers=h)
+        if new["id"].encode() in first.content:
+            break
+        time.sleep(0.2)
+    last = first.headers["X-TAXII-Date-Added-Last"]
+    assert first.headers["content-type"] == "application/taxii+json;version=2.1"
+    assert live.client(OTHER).get(f"{base}/objects/", headers=h, params={"added_after": last}).json() == {"more": False}
+    one = live.client(OTHER).get(f"{base}/objects/{new['id']}/versions/", headers=h).json()
+    assert one == {"more": False, "versions": [new["modified"]]}
+    man = live.client(OTHER).get(f"{base}/manifest/", headers=h, params={"match[id]": new["id"]}).json()
+    assert man["objects"][0]["media_type"] == "application/stix+json;version=2.1"
+    assert (
+        live.client(OTHER).get(f"{base}/objects/", headers={"Accept": "text/html", "X-API-Key": key}).status_code == 406
+    )
+    # Only the owning agency deletes, and a delete is a purge.
+    owner_key = live.keys[(PARTNER, "analyst", None)]
+    assert (
+        live.client(PARTNER).delete(f"{base}/objects/{new['id']}/", headers=h | {"X-API-Key": owner_key}).status_code
+        == 404
+    )
+    assert live.client(OTHER).delete(f"{base}/objects/{new['id']}/", headers=h).status_code == 200
+    while (
+        time.monotonic() < deadline
+        and new["id"].encode() in live.client(OTHER).get(f"{base}/objects/", headers=h).content
+    ):
+        time.sleep(0.2)
+    assert new["id"].encode() not in live.client(OTHER).get(f"{base}/objects/", headers=h).content
