@@ -40,6 +40,7 @@ from argus.api.services import FieldDesk, Rejected, ServiceError, Services, Subm
 from argus.records import InvalidRecord, deterministic_id, utcnow
 from argus.security.identity import AuthError, IdentityError
 from argus.security.policy import Recipient
+from argus.stix.attack import techniques
 from argus.stix.export import export
 from argus.stores.graph import GraphStore
 from argus.topology import Topology
@@ -703,6 +704,27 @@ def create_app(topo: Topology) -> FastAPI:
     ) -> Any:
         body = await bounded(_stix_export, c, type, id, case, limit)
         return Response(body, media_type="application/stix+json;version=2.1")
+
+    def _techniques(c: Caller, ids: list[str] | None, tactic: str | None, q: str | None, revoked: bool) -> dict:
+        found = list(techniques(svc.stix(), c.gate.view, ids=ids, tactic=tactic, q=q, include_revoked=revoked))
+        audited(c, "read", "attack", ids=ids, tactic=tactic, q=q, returned=len(found))
+        return {"total": len(found), "techniques": found}
+
+    @app.get(
+        "/api/v1/attack/techniques",
+        tags=["stix"],
+        summary="MITRE ATT&CK techniques in the STIX store, by ATT&CK id, tactic and name",
+    )
+    async def attack_techniques(
+        c: Reader,
+        id: Annotated[list[str] | None, Query(description="ATT&CK ids, e.g. T0800, T1566.001")] = None,
+        tactic: Annotated[
+            str | None, Query(max_length=64, description="Tactic short name, e.g. initial-access")
+        ] = None,
+        q: Annotated[str | None, Query(max_length=200, description="Words of the name")] = None,
+        include_revoked: bool = False,
+    ) -> Any:
+        return json(await bounded(_techniques, c, id, tactic, q, include_revoked))
 
     def _stix_import(c: Caller, bundle: Any) -> dict:
         try:

@@ -191,3 +191,11 @@ def test_taxii_server_with_the_oasis_client(live: Live) -> None:
     ):
         time.sleep(0.2)
     assert new["id"].encode() not in live.client(OTHER).get(f"{base}/objects/", headers=h).content
+
+
+def test_attack_techniques_over_the_api(live: Live) -> None:
+    r = live.client(OTHER).get("/api/v1/attack/techniques", params={"id": "T1566"})
+    assert r.status_code == 200
+    assert r.json()["techniques"] == []  # the fixture's Phishing pattern is AMBER from another agency
+    mine = live.client(PARTNER).get("/api/v1/attack/techniques", params={"q": "phish"}).json()["techniques"]
+    assert [(t["attack_id"], t["name"], t["description"]) for t in mine] == [("T1566", "Phishing", "newer version")]

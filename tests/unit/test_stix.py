@@ -151,3 +151,26 @@ def test_attack_bundle_round_trips(tmp_path: Path) -> None:
     out = orjson.loads(export(a, viewer(OWN)).bundle)["objects"]
     key = lambda o: orjson.dumps(o, option=orjson.OPT_SORT_KEYS)  # noqa: E731
     assert {key(to_tlp2(o)) for o in objs} <= {key(o) for o in out}
+
+
+@pytest.mark.skipif(not ATTACK.exists(), reason="../shared/data/attack is not on this machine")
+def test_attack_techniques_by_id_tactic_and_name(tmp_path: Path) -> None:
+    from argus.stix.attack import attack_id, techniques
+
+    objs = orjson.loads(ATTACK.read_bytes())["objects"]
+    s = EmbeddedStixStore(tmp_path / "a.db")
+    load(s, objs)
+    live = [
+        o for o in objs if o["type"] == "attack-pattern" and not o.get("revoked") and not o.get("x_mitre_deprecated")
+    ]
+    everything = list(techniques(s, viewer(OWN)))
+    assert len(everything) == len(live) > 50
+    some = everything[0]
+    assert [t["name"] for t in techniques(s, viewer(OWN), ids=[some["attack_id"]])] == [some["name"]]
+    tactic = some["tactics"][0]
+    by_tactic = list(techniques(s, viewer(OWN), tactic=tactic))
+    assert by_tactic and all(tactic in t["tactics"] for t in by_tactic)
+    word = some["name"].split()[0]
+    assert some["attack_id"] in {t["attack_id"] for t in techniques(s, viewer(OWN), q=word)}
+    with_id = [o for o in objs if o["type"] == "attack-pattern" and attack_id(o)]
+    assert len(list(techniques(s, viewer(OWN), include_revoked=True))) == len(with_id)
