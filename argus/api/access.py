@@ -59,6 +59,7 @@ class Gate:
         self.hidden = 0
         self._nodes: dict[str, tuple[ReportView | None, list[SourceRow]]] = {}
         self._all_full: dict[str, bool] = {}
+        self._views: dict[Marking, ReportView | None] = {}
 
     @property
     def audience(self) -> Audience:
@@ -66,7 +67,11 @@ class Gate:
         return Audience(s.agency, s.law_enforcement, tuple(sorted(s.principals)), self.barred)
 
     def view(self, m: Marking) -> ReportView | None:
-        return decide(m, self.subject, self.rules)
+        """Decided once per distinct marking in a request: a page holds thousands of rows but
+        few markings, and the same rows are asked about again (entity, sources, merges)."""
+        if m not in self._views:
+            self._views[m] = decide(m, self.subject, self.rules)
+        return self._views[m]
 
     def _seen(self, v: ReportView | None) -> ReportView | None:
         if v is None:

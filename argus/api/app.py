@@ -41,7 +41,7 @@ from argus.records import InvalidRecord, deterministic_id, utcnow
 from argus.security.identity import AuthError, IdentityError
 from argus.security.policy import Recipient
 from argus.stix.attack import techniques
-from argus.stix.export import export
+from argus.stix.export import audit_release, export
 from argus.stores.graph import GraphStore
 from argus.topology import Topology
 
@@ -675,17 +675,16 @@ def create_app(topo: Topology) -> FastAPI:
     # --- STIX 2.1 ------------------------------------------------------------------------------
     def _stix_export(c: Caller, types: list[str] | None, ids: list[str] | None, case: str | None, limit: int) -> bytes:
         res = export(svc.stix(), c.gate.view, ids=ids, types=types, case=case, limit=limit)
-        for agency, objs in res.agencies.items():
-            audit.record(
-                "export",
-                actor=c.subject,
-                agency=agency,
-                object=f"stix:{len(objs)} object(s)",
-                source=c.source,
-                recipient=c.who.agency if agency != c.who.agency else None,
-                reason="STIX bundle export" if agency != c.who.agency else None,
-                detail={"ids": objs[:1000], "withheld": res.withheld},
-            )
+        audit_release(
+            audit,
+            c,
+            res.objects,
+            what="stix",
+            reason="STIX bundle export",
+            withheld=res.withheld,
+            action="export",
+            own_action="export",
+        )
         if not res.objects:
             audited(c, "export", "stix", types=types, ids=ids, case=case, returned=0, withheld=res.withheld)
         return res.bundle

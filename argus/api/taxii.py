@@ -23,6 +23,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 
 from argus.security.policy import FULL, Marking
+from argus.stix.export import audit_release
 from argus.stores.stix import StoredObject, Versions, instant
 from argus.topology import TaxiiCollection
 
@@ -152,20 +153,16 @@ def routes(
         return {"X-TAXII-Date-Added-First": added[0], "X-TAXII-Date-Added-Last": added[-1]}
 
     def disseminated(c: Any, col: TaxiiCollection, objs: list[StoredObject], hidden: int, endpoint: str) -> None:
-        by_agency: dict[str, list[str]] = {}
-        for o in objs:
-            by_agency.setdefault(o.agency, []).append(o.id)
-        for agency, ids in by_agency.items():
-            audit.record(
-                "disseminate" if agency != c.who.agency else "read",
-                actor=c.subject,
-                agency=agency,
-                object=f"taxii:{col.id}",
-                source=c.source,
-                recipient=c.who.agency if agency != c.who.agency else None,
-                reason=f"TAXII {endpoint} of collection {col.title}" if agency != c.who.agency else None,
-                detail={"ids": ids[:1000], "withheld": hidden},
-            )
+        audit_release(
+            audit,
+            c,
+            objs,
+            what=f"taxii:{col.id}",
+            reason=f"TAXII {endpoint} of collection {col.title}",
+            withheld=hidden,
+            action="disseminate",
+            own_action="read",
+        )
         if not objs:
             audit.record(
                 "read", actor=c.subject, agency=c.who.agency, object=f"taxii:{col.id}", source=c.source,

@@ -82,6 +82,12 @@ class Bus(ABC):
     @abstractmethod
     def known_schemas(self) -> Iterator[tuple[int, str]]: ...
 
+    def claim(self) -> None:
+        """Become the one writer of this topology's outputs before reading where the last one
+        stopped. A transactional bus fences a predecessor killed mid-batch, which aborts its
+        open transaction; until then its offsets and state read as pending. Others need nothing."""
+        return None
+
     def refresh(self) -> bool:
         """Pick up what other processes wrote; buses that always read through need nothing."""
         return False

@@ -182,18 +182,13 @@ class KafkaBus(Bus):
             return self._ends.get(key, 0)
 
     def committed(self, group: str, topic: str, partition: int) -> int:
-        # A predecessor killed inside a transaction leaves its offset commit pending, and the
-        # broker will not say where the group is until that transaction is aborted (it times out
-        # after transaction.timeout.ms): ask again until then rather than fail the restart.
-        for attempt in range(4):
-            with self._lock:
-                try:
-                    (tp,) = self._group_consumer(group).committed([TopicPartition(self._t(topic), partition)], _TIMEOUT)
-                    return tp.offset if tp.offset >= 0 else 0
-                except KafkaException as exc:
-                    if attempt == 3 or exc.args[0].code() != KafkaError._TIMED_OUT:
-                        raise
-        raise AssertionError("unreachable")
+        with self._lock:
+            (tp,) = self._group_consumer(group).committed([TopicPartition(self._t(topic), partition)], _TIMEOUT)
+            return tp.offset if tp.offset >= 0 else 0
+
+    def claim(self) -> None:
+        with self._lock:
+            self._txn_producer()
 
     def _group_consumer(self, group: str) -> Consumer:
         c = self._groups.get(group)

@@ -129,6 +129,7 @@ class EmbeddedRuntime:
             self._topic_schema[name] = ts
             self.bus.ensure_topic(TopicSpec(name, t.partitions, t.schema_))
             self.bus.register_schema(ts.schema_id, ts.name, ts.canonical)
+        self.bus.claim()  # before any offset or state is read: a killed predecessor is fenced
         for sid, canonical in self.bus.known_schemas():
             self.schemas.register_writer(sid, canonical)
         for name, model in topo.nodes.items():

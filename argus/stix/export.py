@@ -28,13 +28,35 @@ class Export:
     objects: list[StoredObject] = field(default_factory=list)
     withheld: int = 0  # matching objects the subject may not have
 
-    @property
-    def agencies(self) -> dict[str, list[str]]:
-        """Object ids by originating agency (the audit trail's dissemination entries)."""
-        out: dict[str, list[str]] = {}
-        for o in self.objects:
-            out.setdefault(o.agency, []).append(o.id)
-        return out
+
+def audit_release(
+    audit: Any,
+    caller: Any,
+    objects: list[StoredObject],
+    *,
+    what: str,
+    reason: str,
+    withheld: int,
+    action: str,
+    own_action: str,
+) -> None:
+    """One audit entry per originating agency whose objects left (exports, TAXII pages): for
+    another agency's, the recipient and the reason (28 CFR 23.20(f))."""
+    by_agency: dict[str, list[str]] = {}
+    for o in objects:
+        by_agency.setdefault(o.agency, []).append(o.id)
+    for agency, ids in by_agency.items():
+        other = agency != caller.who.agency
+        audit.record(
+            action if other else own_action,
+            actor=caller.subject,
+            agency=agency,
+            object=what,
+            source=caller.source,
+            recipient=caller.who.agency if other else None,
+            reason=reason if other else None,
+            detail={"ids": ids[:1000], "withheld": withheld},
+        )
 
 
 def _refs(obj: dict[str, Any]) -> list[str]:

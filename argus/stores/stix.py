@@ -228,17 +228,3 @@ class EmbeddedStixStore:
             else:
                 db.execute("UPDATE latest SET version=?, first=? WHERE id=?", (left[0], left[1], i))
         return n
-
-    def delete_version(self, stix_id: str, version: str | None = None) -> int:
-        """TAXII DELETE of one object (all versions, or the one `modified` names)."""
-        db = self._db
-        if version is None:
-            n = db.execute("DELETE FROM objects WHERE id=?", (stix_id,)).rowcount
-        else:
-            n = db.execute("DELETE FROM objects WHERE id=? AND version=?", (stix_id, instant(version))).rowcount
-        left = db.execute("SELECT MAX(version), MIN(version) FROM objects WHERE id=?", (stix_id,)).fetchone()
-        if left[0] is None:
-            db.execute("DELETE FROM latest WHERE id=?", (stix_id,))
-        else:
-            db.execute("UPDATE latest SET version=?, first=? WHERE id=?", (left[0], left[1], stix_id))
-        return n

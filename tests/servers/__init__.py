@@ -97,8 +97,13 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float, log: Path) 
 
 
 def cluster_id() -> str:
-    """Kafka's own form: a UUID as 22 characters of URL-safe base64."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """Kafka's own form: a UUID as 22 characters of URL-safe base64. One that starts with '-'
+    is read by kafka-storage's argument parser as an option (1 format in 64 failed), so the
+    first character is kept out of that range."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cid.startswith("-"):
+            return cid
 
 
 LOG4J = """log4j.rootLogger=WARN, file
