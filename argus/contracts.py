@@ -91,6 +91,11 @@ class Connector(Node):
     @abstractmethod
     def run(self, ctx: Context) -> Iterator[Record | DeadLetterRecord]: ...
 
+    def pending(self) -> bool:
+        """True while work is under way that a later `run()` will yield (a network fetch in a
+        worker thread): `run --until-idle` waits for it instead of calling the source dry."""
+        return False
+
     def stop(self) -> None:
         """Release what setup opened."""
 

@@ -31,3 +31,15 @@ CONSUMER_LAG = Gauge("argus_consumer_lag_records", "Records waiting for a node",
 def serve(port: int) -> None:
     """Expose /metrics (prometheus_client's own threaded server)."""
     start_http_server(port, addr="127.0.0.1")
+
+
+# TAXII feeds (connectors/taxii.py): labelled by the feed's configured name only.
+TAXII_OBJECTS = Counter("argus_taxii_objects_total", "STIX objects fetched from a TAXII feed", ["feed"])
+TAXII_PAGES = Counter("argus_taxii_pages_total", "TAXII pages fetched", ["feed"])
+TAXII_ERRORS = Counter(
+    "argus_taxii_errors_total", "Failed TAXII fetches by kind (HTTP status, network)", ["feed", "kind"]
+)
+TAXII_LAST_SUCCESS = Gauge(
+    "argus_taxii_last_success_timestamp_seconds", "When a feed was last read to its end", ["feed"]
+)
+TAXII_LAG = Gauge("argus_taxii_lag_seconds", "Seconds since a feed was last read to its end", ["feed"])

@@ -29,6 +29,7 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "https": ("argus.stores.opensearch_search:OpenSearchStore", "opensearch"),
     },
     "stix": {"embedded": ("argus.stores.stix:EmbeddedStixStore", None)},
+    "feeds": {"embedded": ("argus.feeds:FeedRegistry", None)},
 }
 
 

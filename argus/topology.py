@@ -241,7 +241,7 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
                     )
                 seen.add(t)
         for store in getattr(cls, "stores", ()):
-            if store not in ("graph", "search", "stix") and store not in topo.model.stores:
+            if store not in ("graph", "search", "stix", "feeds") and store not in topo.model.stores:
                 problems.append(f"{where}: needs store {store!r}, which stores: does not define")
     for t in sorted(consumed - produced - {n for n, t in topics.items() if t.external}):
         problems.append(f"topic {t!r} is read by a node but no node writes it")

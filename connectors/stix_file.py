@@ -45,47 +45,71 @@ class StixFileConnector(FileSourceConnector):
         return doc if isinstance(doc, list) else [doc]
 
     def convert(self, raw: Any, ctx: Context) -> Record:
-        if not isinstance(raw, dict):
-            raise InvalidRecord("a STIX object must be a JSON object")
-        sid, stype = raw.get("id"), raw.get("type")
-        if not isinstance(sid, str) or not STIX_ID.match(sid):
-            raise InvalidRecord(f"id: {str(sid)[:80]!r} is not a STIX identifier (type--uuid)")
-        if stype != sid.split("--")[0]:
-            raise InvalidRecord(f"type {stype!r} does not match id {sid!r}")
-        expected = expected_id(raw)
-        if expected is not None and expected != sid:
-            raise InvalidRecord(
-                f"id {sid} does not match its contributing properties: a {stype} with these "
-                f"properties is {expected} (STIX 2.1 deterministic identifier)"
-            )
-        spec = raw.get("spec_version", "2.1")
-        if stype != "marking-definition" and spec != "2.1":
-            raise InvalidRecord(f"spec_version: {spec!r}; only STIX 2.1 is accepted")
-        markings = [TLP_MARKINGS[m] for m in raw.get("object_marking_refs", []) if m in TLP_MARKINGS]
         cfg = self.config
-        tlp = Tlp.most_restrictive(markings) if markings else cfg.default_tlp
-        handling = parse_handling(
-            {"tlp": tlp.label if isinstance(tlp, Tlp) else tlp},
+        return stix_record(
+            raw,
+            ctx,
+            self.name,
             agency=cfg.agency,
+            default_tlp=cfg.default_tlp,
             default_reliability=cfg.default_reliability,
             default_validity=cfg.default_validity,
         )
-        modified = raw.get("modified")
-        observed = parse_time(modified, "modified") if modified else ctx.now()
-        body = {
-            "stix_id": sid,
-            "stix_type": stype,
-            "spec_version": spec,
-            "modified": modified,
-            "object_json": orjson.dumps(raw).decode(),
-        }
-        return emit_record(
-            ctx,
-            self.name,
-            id_parts=("stix", sid),
-            rtype="stix",
-            handling=handling,
-            observed_at=observed,
-            body=body,
-            key=sid,
+
+
+def stix_record(
+    raw: Any,
+    ctx: Context,
+    source: str,
+    *,
+    agency: str,
+    default_tlp: str | None,
+    default_reliability: str | None,
+    default_validity: int | None,
+) -> Record:
+    """One STIX 2.1 object as a pipeline record, wherever it came from (a file, a TAXII feed, the
+    API): identifier and deterministic SCO id checked, TLP from its markings (1.0 mapped to 2.0)
+    or the feed's default, the object kept as its exact JSON."""
+    if not isinstance(raw, dict):
+        raise InvalidRecord("a STIX object must be a JSON object")
+    sid, stype = raw.get("id"), raw.get("type")
+    if not isinstance(sid, str) or not STIX_ID.match(sid):
+        raise InvalidRecord(f"id: {str(sid)[:80]!r} is not a STIX identifier (type--uuid)")
+    if stype != sid.split("--")[0]:
+        raise InvalidRecord(f"type {stype!r} does not match id {sid!r}")
+    expected = expected_id(raw)
+    if expected is not None and expected != sid:
+        raise InvalidRecord(
+            f"id {sid} does not match its contributing properties: a {stype} with these "
+            f"properties is {expected} (STIX 2.1 deterministic identifier)"
         )
+    spec = raw.get("spec_version", "2.1")
+    if stype != "marking-definition" and spec != "2.1":
+        raise InvalidRecord(f"spec_version: {spec!r}; only STIX 2.1 is accepted")
+    markings = [TLP_MARKINGS[m] for m in raw.get("object_marking_refs", []) if m in TLP_MARKINGS]
+    tlp = Tlp.most_restrictive(markings) if markings else default_tlp
+    handling = parse_handling(
+        {"tlp": tlp.label if isinstance(tlp, Tlp) else tlp},
+        agency=agency,
+        default_reliability=default_reliability,
+        default_validity=default_validity,
+    )
+    modified = raw.get("modified")
+    observed = parse_time(modified, "modified") if modified else ctx.now()
+    body = {
+        "stix_id": sid,
+        "stix_type": stype,
+        "spec_version": spec,
+        "modified": modified,
+        "object_json": orjson.dumps(raw).decode(),
+    }
+    return emit_record(
+        ctx,
+        source,
+        id_parts=("stix", sid),
+        rtype="stix",
+        handling=handling,
+        observed_at=observed,
+        body=body,
+        key=sid,
+    )

@@ -100,6 +100,7 @@ class Services:
                 (name, m)
                 for name, m in self.topo.nodes.items()
                 if "stix_object.v1" in getattr(node_class(m.use), "emits", ())
+                and hasattr(node_class(m.use), "split_document")
             ),
             None,
         )

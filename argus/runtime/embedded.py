@@ -287,6 +287,12 @@ class EmbeddedRuntime:
             got = self.step()
             total += got
             connectors_dry = all(h.gen is None for h in sources)
+            if got == 0 and connectors_dry and any(h.node.pending() for h in sources):  # type: ignore[attr-defined]
+                for host in sources:
+                    host.next_poll = min(host.next_poll, time.monotonic() + 0.005)
+                time.sleep(0.005)  # a fetch is in flight: its records are still to come
+                if deadline is None or time.monotonic() <= deadline:
+                    continue
             if got == 0 and connectors_dry and self._work_pending():
                 # Records are committed but not yet readable (on Kafka, until the transaction
                 # marker lands), or the sink thread is still writing: not idle.

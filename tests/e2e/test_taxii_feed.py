@@ -1,0 +1,254 @@
+"""The TAXII 2.1 poller against a real TAXII server (medallion, the OASIS reference server):
+paging with `next` across many pages whose date_added ties straddle page boundaries, resuming
+exactly after a SIGKILL and after the server itself restarts (forgetting its paging sessions),
+backing off on 429/503 with Retry-After, refusing bad credentials, and feeds added at run time."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from prometheus_client import REGISTRY
+
+from argus.feeds import FeedRegistry, FeedSpec
+from argus.runtime.embedded import EmbeddedRuntime
+from argus.topology import load_topology
+from connectors.taxii import retry_after
+from tests.e2e.conftest import argus
+from tests.servers.taxii import COLLECTION, PASSWORD, USER, Medallion, indicators
+
+PARTNER = "USDHS0000"
+N, PER_STAMP, PAGE = 173, 7, 20  # 9 pages; 7 objects per timestamp, so ties cross page boundaries
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Medallion]:
+    m = Medallion(tmp_path_factory.mktemp("medallion"), indicators(N, PER_STAMP), PAGE).start()
+    yield m
+    m.stop()
+
+
+def feed(url: str, name: str = "partner", **over: Any) -> dict[str, Any]:
+    spec = {
+        "name": name,
+        "url": url,
+        "collection": COLLECTION,
+        "agency": PARTNER,
+        "username": USER,
+        "password": PASSWORD,
+        "page_size": PAGE,
+        "poll_interval": 3600,
+    }
+    spec.update(over)
+    return spec
+
+
+def topology(root: Path, feeds: list[dict[str, Any]], batch_size: int = 7) -> Path:
+    doc = {
+        "name": "taxii-test",
+        "data_dir": "data",
+        "dead_letter_topic": "deadletters",
+        "topics": {
+            "stix.objects": {"schema": "stix_object.v1", "partitions": 2},
+            "purges": {"schema": "purge.v1", "partitions": 1, "external": True},
+            "deadletters": {"schema": "dead_letter.v1", "partitions": 1},
+        },
+        "nodes": {
+            "partners": {
+                "use": "taxii",
+                "outputs": ["stix.objects"],
+                "batch_size": batch_size,  # many commits, so a restart lands mid-page
+                "config": {"feeds": feeds, "poll_interval": 0.01},
+            },
+            "stix_sink": {"use": "stix_store", "inputs": ["stix.objects", "purges"]},
+        },
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "topology.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def drive(rt: EmbeddedRuntime, until: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not until():
+        assert time.monotonic() < deadline, "timed out"
+        if rt.step() == 0:
+            time.sleep(0.005)
+
+
+def ids_on_topic(rt: EmbeddedRuntime) -> list[str]:
+    return [r.body["stix_id"] for r in rt.read_topic("stix.objects")]
+
+
+def expected_ids() -> set[str]:
+    return {o["id"] for o, _ in indicators(N, PER_STAMP)}
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_pages_through_the_collection_once_and_resumes_after_the_last_date_added(
+    server: Medallion, tmp_path: Path
+) -> None:
+    topo = load_topology(topology(tmp_path, [feed(server.url, "once")]))
+    before = metric("argus_taxii_pages_total", feed="once")
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle(max_seconds=60)
+        got = ids_on_topic(rt)
+        assert len(got) == N and set(got) == expected_ids()
+        assert rt.hosts["partners"].state.get("feed:once") == {
+            "after": indicators(N, PER_STAMP)[-1][1],
+            "skip": 0,
+        }
+        rec = rt.read_topic("stix.objects")[0]
+        assert rec.value["envelope"]["source_agency"] == PARTNER and rec.value["envelope"]["tlp"] == "GREEN"
+    assert metric("argus_taxii_pages_total", feed="once") - before == -(-N // PAGE)
+    assert metric("argus_taxii_last_success_timestamp_seconds", feed="once") > time.time() - 120
+
+    # the next poll asks only for what was added after the last committed date_added
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle(max_seconds=30)
+        assert len(ids_on_topic(rt)) == N
+    log = server.log.read_text().splitlines()
+    assert any(f"added_after={indicators(N, PER_STAMP)[-1][1]}" in line for line in log[-3:])
+
+
+def test_sigkill_mid_page_neither_skips_nor_repeats(server: Medallion, tmp_path: Path) -> None:
+    path = topology(tmp_path, [feed(server.url, "killed")])
+    killed = argus(
+        "run", "--until-idle", "-t", str(path), "--metrics-port", "0", env={"ARGUS_FAULT": "partners:before_commit:5"}
+    )
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    with EmbeddedRuntime(load_topology(path)).open() as rt:
+        partial = ids_on_topic(rt)
+        assert 0 < len(partial) < N  # four commits of 7 landed, the fifth died with the process
+        rt.run_until_idle(max_seconds=60)
+        got = ids_on_topic(rt)
+    assert len(got) == N and set(got) == expected_ids()
+
+
+def test_server_restart_mid_paging_resumes_from_the_committed_cursor(server: Medallion, tmp_path: Path) -> None:
+    topo = load_topology(topology(tmp_path, [feed(server.url, "restarted")]))
+    with EmbeddedRuntime(topo).open() as rt:
+        drive(rt, lambda: len(ids_on_topic(rt)) >= 60)
+        server.restart()  # its `next` sessions are gone; the poller asks again from its cursor
+        rt.run_until_idle(max_seconds=60)
+        got = ids_on_topic(rt)
+    assert len(got) == N and set(got) == expected_ids()
+
+
+class Flaky:
+    """A real HTTP hop in front of the server that answers 429 (with Retry-After) and 503 on
+    chosen requests, and records when each request came."""
+
+    def __init__(self, upstream: str, faults: dict[int, tuple[int, dict[str, str]]]) -> None:
+        self.times: list[float] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.times.append(time.monotonic())
+                n = len(outer.times)
+                if n in faults:
+                    status, headers = faults[n]
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                fwd = {k: self.headers[k] for k in ("Authorization", "Accept")}
+                r = httpx.get(upstream + self.path, headers=fwd)
+                self.send_response(r.status_code)
+                for k in ("Content-Type", "X-TAXII-Date-Added-First", "X-TAXII-Date-Added-Last"):
+                    if k in r.headers:
+                        self.send_header(k, r.headers[k])
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
+def test_backs_off_on_429_and_503_honouring_retry_after(server: Medallion, tmp_path: Path) -> None:
+    upstream = f"http://127.0.0.1:{server.port}"
+    flaky = Flaky(upstream, {2: (429, {"Retry-After": "1"}), 4: (503, {}), 5: (502, {})})
+    try:
+        topo = load_topology(topology(tmp_path, [feed(flaky.url + "/api1/", "flaky")]))
+        with EmbeddedRuntime(topo).open() as rt:
+            drive(rt, lambda: len(ids_on_topic(rt)) >= N)
+            got = ids_on_topic(rt)
+        t = flaky.times
+        assert t[2] - t[1] >= 0.95  # the server said one second
+        assert t[4] - t[3] >= 0.45 and t[5] - t[4] >= 0.9  # exponential, jittered: 1 s then 2 s at least halved
+    finally:
+        flaky.close()
+    assert len(got) == N and set(got) == expected_ids()
+    assert metric("argus_taxii_errors_total", feed="flaky", kind="429") == 1
+    assert metric("argus_taxii_errors_total", feed="flaky", kind="503") == 1
+
+
+def test_wrong_credentials_are_refused_and_nothing_is_read(server: Medallion, tmp_path: Path) -> None:
+    topo = load_topology(topology(tmp_path, [feed(server.url, "denied", password="wrong")]))
+    with EmbeddedRuntime(topo).open() as rt:
+        drive(rt, lambda: metric("argus_taxii_errors_total", feed="denied", kind="401") >= 1, timeout=20)
+        assert ids_on_topic(rt) == []
+        assert rt.hosts["partners"].state.get("feed:denied") is None
+
+
+def test_a_feed_added_at_run_time_is_polled_without_a_restart(server: Medallion, tmp_path: Path) -> None:
+    topo = load_topology(topology(tmp_path, []))
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle(max_seconds=5)
+        assert ids_on_topic(rt) == []
+        reg = FeedRegistry(topo.data_dir / "feeds.db")
+        reg.add(FeedSpec(**feed(server.url, "added", types=["indicator"], password="env:PARTNER_PW")), "analyst")
+        reg.close()
+        node = rt.hosts["partners"].node
+        node._refreshed = -1e9  # type: ignore[attr-defined]  # do not wait for the 5 s refresh
+        os.environ["PARTNER_PW"] = PASSWORD
+        try:
+            drive(rt, lambda: len(ids_on_topic(rt)) >= N)
+        finally:
+            del os.environ["PARTNER_PW"]
+    assert set(ids_on_topic_after(topo)) == expected_ids()
+
+
+def ids_on_topic_after(topo: Any) -> list[str]:
+    with EmbeddedRuntime(topo).open() as rt:
+        return ids_on_topic(rt)
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    assert retry_after("120") == 120.0
+    assert retry_after("Wed, 25 Nov 2026 12:00:30 GMT", now=1795608000.0) == 30.0
+    assert retry_after("soon") is None and retry_after(None) is None
+
+
+def test_feed_specs_check_what_they_can() -> None:
+    with pytest.raises(ValueError, match="username and password"):
+        FeedSpec(**{**feed("https://x.example/api1/"), "password": None})
+    with pytest.raises(ValueError, match="http"):
+        FeedSpec(**feed("ftp://x.example/api1/"))
+    s = FeedSpec(**feed("https://x.example/api1", token="env:T", username=None, password=None))
+    assert s.url.endswith("/") and s.verify is True
+    assert s.public()["token"] == "env:T"
+    assert FeedSpec(**feed("https://x.example/")).public()["password"] == "***"
