@@ -143,3 +143,29 @@ class FeedRegistry:
 
     def close(self) -> None:
         self._db.close()
+
+
+def feed_nodes(topo: Any) -> list[str]:
+    """Names of the topology's TAXII poller nodes (`use: taxii`)."""
+    return [name for name, m in topo.nodes.items() if m.use == "taxii"]
+
+
+def subscriptions(topo: Any, registry: FeedRegistry, bus: Any | None = None) -> list[dict[str, Any]]:
+    """Every feed the topology's pollers read, declared or added, without secrets; with its
+    committed cursor when a bus is given (the poller's state: where the next poll starts)."""
+    out: list[dict[str, Any]] = []
+    nodes = feed_nodes(topo)
+    for node in nodes:
+        cfg = topo.nodes[node].config
+        state = bus.load_state(node) if bus is not None else {}
+        seen = set()
+        for raw in cfg.get("feeds", []):
+            spec = FeedSpec.model_validate(raw)
+            seen.add(spec.name)
+            out.append({**spec.public(), "source": "topology", "node": node, "cursor": state.get(f"feed:{spec.name}")})
+        if cfg.get("registry", True):
+            for spec in registry.list():
+                if spec.name not in seen:
+                    cursor = state.get(f"feed:{spec.name}")
+                    out.append({**spec.public(), "source": "registry", "node": node, "cursor": cursor})
+    return out

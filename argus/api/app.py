@@ -37,6 +37,7 @@ from argus.alerts import for_recipient
 from argus.api import taxii
 from argus.api.access import Gate
 from argus.api.services import FieldDesk, Rejected, ServiceError, Services, Submissions
+from argus.feeds import FeedError, FeedSpec, feed_nodes, subscriptions
 from argus.records import InvalidRecord, deterministic_id, utcnow
 from argus.security.identity import AuthError, IdentityError
 from argus.security.policy import Recipient
@@ -748,6 +749,57 @@ def create_app(topo: Topology) -> FastAPI:
     )
     async def stix_import(c: Annotated[Caller, Depends(reader("submit"))], body: dict[str, Any]) -> Any:
         return json(await bounded(_stix_import, c, body), 202)
+
+    # --- TAXII feed subscriptions ---------------------------------------------------------------
+    def _feeds(c: Caller) -> dict:
+        with svc.bus_lock:
+            bus, _ = svc.bus()
+            found = subscriptions(svc.topo, svc.feeds(), bus)
+        audited(c, "read", "feeds", returned=len(found))
+        return {"total": len(found), "feeds": found}
+
+    @app.get("/api/v1/feeds", tags=["stix"], summary="The TAXII feeds the pipeline polls, and where each resumes")
+    async def feeds_list(c: Annotated[Caller, Depends(reader("subscribe"))]) -> Any:
+        return json(await bounded(_feeds, c))
+
+    def _feed_add(c: Caller, spec: FeedSpec) -> dict:
+        if not feed_nodes(svc.topo):
+            raise Problem(409, "No TAXII poller", "the topology has no node with `use: taxii` to read feeds")
+        try:
+            svc.feeds().add(spec, c.subject)
+        except FeedError as exc:
+            raise Problem(409, "Feed exists", str(exc)) from None
+        audit.record(
+            "admin",
+            actor=c.subject,
+            agency=c.who.agency,
+            object=f"feed:{spec.name}",
+            source=c.source,
+            detail={"action": "feed add", **spec.public()},
+        )
+        return spec.public()
+
+    @app.post(
+        "/api/v1/feeds",
+        status_code=201,
+        tags=["stix"],
+        summary="Subscribe to a partner's TAXII collection (polled within seconds, no restart)",
+    )
+    async def feed_add(c: Annotated[Caller, Depends(reader("subscribe"))], spec: FeedSpec) -> Any:
+        return json(await bounded(_feed_add, c, spec), 201)
+
+    def _feed_remove(c: Caller, name: str) -> None:
+        if not svc.feeds().remove(name):
+            raise Problem(404, "No such feed", f"no analyst-added feed named {name}")
+        audit.record(
+            "admin", actor=c.subject, agency=c.who.agency, object=f"feed:{name}", source=c.source,
+            detail={"action": "feed remove"},
+        )  # fmt: skip
+
+    @app.delete("/api/v1/feeds/{name}", status_code=204, tags=["stix"], summary="Stop polling an analyst-added feed")
+    async def feed_remove(c: Annotated[Caller, Depends(reader("subscribe"))], name: str) -> Response:
+        await bounded(_feed_remove, c, name)
+        return Response(status_code=204)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

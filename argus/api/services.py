@@ -15,6 +15,7 @@ from typing import Any
 
 from argus.bus.base import Bus, Commit
 from argus.contracts import Connector, Context
+from argus.feeds import FeedRegistry
 from argus.records import InvalidRecord, Record, utcnow
 from argus.registry import node_class
 from argus.runtime.embedded import open_bus, open_store, read_topic
@@ -82,6 +83,10 @@ class Services:
     def stix(self) -> EmbeddedStixStore:
         s: EmbeddedStixStore = self._store("stix")
         return s
+
+    def feeds(self) -> FeedRegistry:
+        f: FeedRegistry = self._store("feeds")
+        return f
 
     def purge(self, requests: list[dict[str, str]]) -> dict[str, Any]:
         """Erase records from the log and publish their purges (argus.security.purge)."""

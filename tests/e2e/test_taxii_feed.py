@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import yaml
 from prometheus_client import REGISTRY
@@ -252,3 +253,63 @@ def test_feed_specs_check_what_they_can() -> None:
     assert s.url.endswith("/") and s.verify is True
     assert s.public()["token"] == "env:T"
     assert FeedSpec(**feed("https://x.example/")).public()["password"] == "***"
+
+
+def test_an_analyst_subscribes_through_the_api_and_the_running_pipeline_polls_it(
+    server: Medallion, tmp_path: Path
+) -> None:
+    from argus.stores.stix import EmbeddedStixStore
+    from tests.e2e.conftest import make_workdir
+    from tests.e2e.test_api import Live
+
+    live = Live(make_workdir(tmp_path, background=5))
+    try:
+        spec = feed(server.url, "api-added", poll_interval=60)
+        officer = live.client("CA0190000", "patrol_officer")
+        assert officer.post("/api/v1/feeds", json=spec).status_code == 403
+        analyst = live.client("CA0190000", "analyst")
+        r = analyst.post("/api/v1/feeds", json=spec)
+        assert r.status_code == 201, r.text
+        assert r.json()["password"] == "***" and PASSWORD not in r.text
+        assert analyst.post("/api/v1/feeds", json=spec).status_code == 409
+        bad = analyst.post("/api/v1/feeds", json={**spec, "name": "x", "url": "file:///etc/passwd"})
+        assert bad.status_code == 422
+        store = EmbeddedStixStore(live.topo.data_dir / "stix.db")
+        deadline = time.monotonic() + 60
+        while store.count() < N:
+            assert time.monotonic() < deadline, f"only {store.count()} objects arrived"
+            time.sleep(0.1)
+        store.close()
+        listed = analyst.get("/api/v1/feeds").json()["feeds"]
+        mine = next(f for f in listed if f["name"] == "api-added")
+        assert mine["source"] == "registry" and mine["cursor"] == {"after": indicators(N, PER_STAMP)[-1][1], "skip": 0}
+        assert PASSWORD not in analyst.get("/api/v1/feeds").text
+        assert analyst.delete("/api/v1/feeds/api-added").status_code == 204
+        assert analyst.delete("/api/v1/feeds/api-added").status_code == 404
+    finally:
+        live.close()
+
+
+def test_feed_cli_adds_lists_without_secrets_and_removes(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from argus.cli import app as cli
+    from argus.security.audit import AuditLog
+    from tests.e2e.conftest import make_workdir
+
+    topo = make_workdir(tmp_path, background=1)
+    t = ["-t", str(topo)]
+    run = CliRunner().invoke
+    args = ["feed", "add", "nb", "--url", "https://taxii.nb.example/api1", "--collection", COLLECTION]
+    r = run(cli, [*args, "--agency", "CA0430000", "--by", "admin1", "--username", "u", "--password", "pw1", *t])
+    assert r.exit_code == 0, r.output
+    r = run(cli, [*args, "--agency", "CA0430000", "--by", "admin1", *t])
+    assert r.exit_code == 2 and "exists" in r.output
+    r = run(cli, ["feed", "list", "--json", *t])
+    listed = [orjson.loads(line) for line in r.output.splitlines()]
+    assert [(f["name"], f["source"], f["password"]) for f in listed] == [("nb", "registry", "***")]
+    assert "pw1" not in r.output
+    assert run(cli, ["feed", "remove", "nb", "--by", "admin1", *t]).exit_code == 0
+    assert run(cli, ["feed", "list", *t]).output == ""
+    data = load_topology(topo).data_dir
+    assert [e["object"] for e in AuditLog.for_data_dir(data).query(action="admin", limit=10)] == ["feed:nb", "feed:nb"]
