@@ -6,6 +6,7 @@ processor on the embedded runtime sees exactly what it would see on Kafka.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import uuid
@@ -16,6 +17,7 @@ from typing import Any
 
 # Namespace of Argus's own deterministic ids (records, entities, links, alerts).
 ARGUS_NS = uuid.UUID("6f1c3a52-8f0e-5d7b-9a41-2b3c4d5e6f70")
+_NS_BYTES = ARGUS_NS.bytes
 # STIX 2.1 namespace for deterministic SCO ids (STIX 2.1 section 2.9).
 STIX_SCO_NS = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 
@@ -90,8 +92,13 @@ RETENTION = timedelta(days=5 * 365)  # 28 CFR 23.20(h): review within five years
 
 
 def deterministic_id(*parts: str) -> str:
-    """UUIDv5 under the Argus namespace: the same source fact always gets the same id."""
-    return str(uuid.uuid5(ARGUS_NS, "\x1f".join(parts)))
+    """UUIDv5 under the Argus namespace: the same source fact always gets the same id.
+    (RFC 9562 5.5 by hand: uuid.UUID's constructor was a tenth of bulk STIX import time.)"""
+    h = bytearray(hashlib.sha1(_NS_BYTES + "\x1f".join(parts).encode()).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x50
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def to_micros(dt: datetime) -> datetime:

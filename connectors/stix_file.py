@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ from pydantic import Field
 
 from argus.contracts import Context
 from argus.records import (
+    Handling,
     InvalidRecord,
     Record,
     Tlp,
@@ -18,6 +20,7 @@ from argus.records import (
 )
 from argus.stix.ids import expected_id
 from argus.stix.markings import TLP_MARKINGS
+from argus.stix.validate import check
 from connectors.files import FileSourceConfig, FileSourceConnector, emit_record
 
 STIX_ID = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -86,14 +89,10 @@ def stix_record(
     spec = raw.get("spec_version", "2.1")
     if stype != "marking-definition" and spec != "2.1":
         raise InvalidRecord(f"spec_version: {spec!r}; only STIX 2.1 is accepted")
+    check(raw)
     markings = [TLP_MARKINGS[m] for m in raw.get("object_marking_refs", []) if m in TLP_MARKINGS]
     tlp = Tlp.most_restrictive(markings) if markings else default_tlp
-    handling = parse_handling(
-        {"tlp": tlp.label if isinstance(tlp, Tlp) else tlp},
-        agency=agency,
-        default_reliability=default_reliability,
-        default_validity=default_validity,
-    )
+    handling = _handling(tlp.label if isinstance(tlp, Tlp) else tlp, agency, default_reliability, default_validity)
     modified = raw.get("modified")
     observed = parse_time(modified, "modified") if modified else ctx.now()
     body = {
@@ -113,3 +112,9 @@ def stix_record(
         body=body,
         key=sid,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _handling(tlp: str | None, agency: str, reliability: str | None, validity: int | None) -> Handling:
+    """A feed's objects share a handful of (TLP, agency, ratings): validated once each."""
+    return parse_handling({"tlp": tlp}, agency=agency, default_reliability=reliability, default_validity=validity)

@@ -419,7 +419,7 @@ class EntityResolutionProcessor(Processor):
         env, body = record.envelope, record.body
         rtype, agency, rid = env["type"], env["source_agency"], env["id"]
         if rtype == "stix":
-            return self._stix(record)
+            return stix_resolved(record)
         source_id = body.get("report_id") or body.get("incident_id") or body.get("sar_id")
         subtype = {"rms.incident": "incident", "cad.incident": "cad_incident", "sar": "sar"}[rtype]
         event_id = deterministic_id("event", agency, rtype, source_id)
@@ -505,81 +505,6 @@ class EntityResolutionProcessor(Processor):
             topic="resolved.v1",
         )
 
-    def _stix(self, record: Record) -> Record:
-        env, body = record.envelope, record.body
-        obj = orjson.loads(body["object_json"])
-        sid, stype = body["stix_id"], body["stix_type"]
-        entities, links = [], []
-        if stype == "relationship":
-            src, dst = obj.get("source_ref"), obj.get("target_ref")
-            if src and dst:
-                rel = str(obj.get("relationship_type", "related-to")).upper().replace("-", "_")
-                links.append(
-                    {
-                        "link_id": deterministic_id("link", src, rel, dst),
-                        "from_id": src,
-                        "to_id": dst,
-                        "relation": rel,
-                        "reason": f"STIX relationship {sid}",
-                    }
-                )
-        elif stype == "sighting":
-            for ref in obj.get("observed_data_refs", []) or []:
-                links.append(
-                    {
-                        "link_id": deterministic_id("link", sid, "OBSERVED", ref),
-                        "from_id": sid,
-                        "to_id": ref,
-                        "relation": "OBSERVED",
-                        "reason": f"STIX sighting {sid}",
-                    }
-                )
-            if obj.get("sighting_of_ref"):
-                ref = obj["sighting_of_ref"]
-                links.append(
-                    {
-                        "link_id": deterministic_id("link", sid, "SIGHTING_OF", ref),
-                        "from_id": sid,
-                        "to_id": ref,
-                        "relation": "SIGHTING_OF",
-                        "reason": f"STIX sighting {sid}",
-                    }
-                )
-        if stype != "relationship":
-            kind = KIND_OF_STIX.get(stype, "OBJECT")
-            if stype == "identity" and obj.get("identity_class") not in (None, "individual"):
-                kind = "OBJECT"
-            label = obj.get("name") or obj.get("value") or sid
-            ext = [r.get("external_id") for r in obj.get("external_references", []) if r.get("external_id")]
-            entities.append(
-                self._entity(
-                    sid,
-                    kind,
-                    stype,
-                    str(label)[:200],
-                    "stix",
-                    {"stix_id": sid, "external_id": ext[0] if ext else None},
-                    {"modified": body.get("modified")},
-                    "deterministic",
-                    1.0,
-                    "STIX identifier",
-                )
-            )
-        return Record(
-            {
-                "envelope": env,
-                "body": {
-                    "report": ("argus.StixObject", body),
-                    "event_id": sid,
-                    "entities": entities,
-                    "links": links,
-                    "merges": [],
-                },
-            },
-            key=env["id"],
-            topic="resolved.v1",
-        )
-
     # --- field queries (lookup only) -----------------------------------------------------------
     def _query(self, record: Record, ctx: Context) -> Record:
         q = record.body
@@ -635,3 +560,83 @@ class EntityResolutionProcessor(Processor):
             key=record.key,
             topic="query_resolved.v1",
         )
+
+
+def stix_resolved(record: Record, obj: dict[str, Any] | None = None) -> Record:
+    """A STIX object as entity resolution emits it (stateless, so the bulk import path in
+    pipelines/stix_bulk.py calls it too): relationships and sightings become links, the rest an
+    entity whose POLE kind follows its type."""
+    env, body = record.envelope, record.body
+    if obj is None:
+        obj = orjson.loads(body["object_json"])
+    sid, stype = body["stix_id"], body["stix_type"]
+    entities, links = [], []
+    if stype == "relationship":
+        src, dst = obj.get("source_ref"), obj.get("target_ref")
+        if src and dst:
+            rel = str(obj.get("relationship_type", "related-to")).upper().replace("-", "_")
+            links.append(
+                {
+                    "link_id": deterministic_id("link", src, rel, dst),
+                    "from_id": src,
+                    "to_id": dst,
+                    "relation": rel,
+                    "reason": f"STIX relationship {sid}",
+                }
+            )
+    elif stype == "sighting":
+        for ref in obj.get("observed_data_refs", []) or []:
+            links.append(
+                {
+                    "link_id": deterministic_id("link", sid, "OBSERVED", ref),
+                    "from_id": sid,
+                    "to_id": ref,
+                    "relation": "OBSERVED",
+                    "reason": f"STIX sighting {sid}",
+                }
+            )
+        if obj.get("sighting_of_ref"):
+            ref = obj["sighting_of_ref"]
+            links.append(
+                {
+                    "link_id": deterministic_id("link", sid, "SIGHTING_OF", ref),
+                    "from_id": sid,
+                    "to_id": ref,
+                    "relation": "SIGHTING_OF",
+                    "reason": f"STIX sighting {sid}",
+                }
+            )
+    if stype != "relationship":
+        kind = KIND_OF_STIX.get(stype, "OBJECT")
+        if stype == "identity" and obj.get("identity_class") not in (None, "individual"):
+            kind = "OBJECT"
+        label = obj.get("name") or obj.get("value") or sid
+        ext = [r.get("external_id") for r in obj.get("external_references", []) if r.get("external_id")]
+        entities.append(
+            EntityResolutionProcessor._entity(
+                sid,
+                kind,
+                stype,
+                str(label)[:200],
+                "stix",
+                {"stix_id": sid, "external_id": ext[0] if ext else None},
+                {"modified": body.get("modified")},
+                "deterministic",
+                1.0,
+                "STIX identifier",
+            )
+        )
+    return Record(
+        {
+            "envelope": env,
+            "body": {
+                "report": ("argus.StixObject", body),
+                "event_id": sid,
+                "entities": entities,
+                "links": links,
+                "merges": [],
+            },
+        },
+        key=env["id"],
+        topic="resolved.v1",
+    )

@@ -53,37 +53,59 @@ class EmbeddedSearchStore(SearchStore):
         self._db.create_function("km", 4, _km, deterministic=True)
 
     def upsert(self, docs: list[SearchDoc]) -> None:
+        """Set-based: held versions read once per batch; new documents inserted with explicit
+        row ids and their FTS rows in two executemany calls; replacements (never by an older
+        version: a report is not rolled back) update in place."""
         db = self._db
+        latest: dict[str, SearchDoc] = {}
         for d in docs:
-            row = db.execute(
-                "INSERT INTO docs(id, kind, agency, tlp, occurred_at, title, lat, lon, fields, version, ci, "
-                "recipients) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, ci=excluded.ci, "
-                "recipients=excluded.recipients, "
-                "agency=excluded.agency, tlp=excluded.tlp, occurred_at=excluded.occurred_at, "
-                "title=excluded.title, lat=excluded.lat, lon=excluded.lon, fields=excluded.fields, "
-                "version=excluded.version WHERE excluded.version >= docs.version "
-                "RETURNING rid",
-                (
-                    d["id"],
-                    d["kind"],
-                    d["agency"],
-                    d["tlp"],
-                    d["occurred_at"],
-                    d["title"],
-                    d["lat"],
-                    d["lon"],
-                    orjson.dumps(d["fields"]),
-                    d["version"],
-                    1 if d["fields"].get("criminal_intelligence") else 0,
-                    recipients_column(d["fields"]),
-                ),
-            ).fetchone()
-            if row is None:  # an older version than the one held: never roll a report back
-                continue
-            rid = row[0]
-            db.execute("DELETE FROM fts WHERE rowid=?", (rid,))
-            db.execute("INSERT INTO fts(rowid, title, text) VALUES(?,?,?)", (rid, d["title"], d["text"]))
+            latest[d["id"]] = d  # one batch may carry a document twice: the last one counts
+        ids = list(latest)
+        held: dict[str, tuple[int, int]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = f"SELECT id, rid, version FROM docs WHERE id IN ({','.join('?' * len(part))})"
+            for did, rid, version in db.execute(q, part):
+                held[did] = (rid, version)
+        next_rid = db.execute("SELECT COALESCE(MAX(rid), 0) FROM docs").fetchone()[0]
+        new_rows, fts_rows, updates, stale = [], [], [], []
+        for did, d in latest.items():
+            values = (
+                d["kind"],
+                d["agency"],
+                d["tlp"],
+                d["occurred_at"],
+                d["title"],
+                d["lat"],
+                d["lon"],
+                orjson.dumps(d["fields"]),
+                d["version"],
+                1 if d["fields"].get("criminal_intelligence") else 0,
+                recipients_column(d["fields"]),
+            )
+            if did in held:
+                rid, version = held[did]
+                if d["version"] < version:
+                    continue
+                updates.append((*values, did))
+                stale.append((rid,))
+            else:
+                next_rid += 1
+                rid = next_rid
+                new_rows.append((rid, did, *values))
+            fts_rows.append((rid, d["title"], d["text"]))
+        db.executemany(
+            "INSERT INTO docs(rid, id, kind, agency, tlp, occurred_at, title, lat, lon, fields, version, ci, "
+            "recipients) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            new_rows,
+        )
+        db.executemany(
+            "UPDATE docs SET kind=?, agency=?, tlp=?, occurred_at=?, title=?, lat=?, lon=?, fields=?, version=?, "
+            "ci=?, recipients=? WHERE id=?",
+            updates,
+        )
+        db.executemany("DELETE FROM fts WHERE rowid=?", stale)
+        db.executemany("INSERT INTO fts(rowid, title, text) VALUES(?,?,?)", fts_rows)
 
     def delete(self, ids: list[str]) -> None:
         for doc_id in ids:

@@ -24,13 +24,14 @@ import orjson
 from argus.sqlite import connect
 from argus.stores.graph import marks_json
 
+# seq is the rowid: versions append in TAXII date_added order, and the large JSON rows stay out
+# of the (id, version) index (a WITHOUT ROWID table of ~2 KB rows put bulk imports at half speed).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects(
-  id TEXT NOT NULL, version INTEGER NOT NULL, modified TEXT NOT NULL, type TEXT NOT NULL,
-  spec_version TEXT NOT NULL, seq INTEGER NOT NULL, added TEXT NOT NULL,
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL, modified TEXT NOT NULL,
+  type TEXT NOT NULL, spec_version TEXT NOT NULL, added TEXT NOT NULL,
   record_id TEXT NOT NULL, agency TEXT NOT NULL, tlp TEXT NOT NULL, marks BLOB NOT NULL,
-  json BLOB NOT NULL, PRIMARY KEY(id, version)) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS objects_seq ON objects(seq);
+  json BLOB NOT NULL, UNIQUE(id, version));
 CREATE INDEX IF NOT EXISTS objects_type ON objects(type, id);
 CREATE INDEX IF NOT EXISTS objects_record ON objects(record_id);
 CREATE TABLE IF NOT EXISTS latest(id TEXT PRIMARY KEY, version INTEGER NOT NULL, first INTEGER NOT NULL) WITHOUT ROWID;
@@ -115,18 +116,33 @@ class EmbeddedStixStore:
         out: list[Outcome] = []
         seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM objects").fetchone()[0]
         now = now_us if now_us is not None else int(datetime.now(UTC).timestamp() * 1_000_000)
+        # Set-based: what is held for these ids is read once per batch, the outcomes decided in
+        # memory (in order, so versions within one batch see each other), the rows written with
+        # executemany. Per-object statements made bulk imports SQLite-bound.
+        ids = list({it.obj["id"] for it in items})
+        held: set[tuple[str, int]] = set()
+        latest: dict[str, list[int]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            held.update(db.execute(f"SELECT id, version FROM objects WHERE id IN ({marks})", part).fetchall())
+            for lid, v, first in db.execute(f"SELECT id, version, first FROM latest WHERE id IN ({marks})", part):
+                latest[lid] = [v, first]
+        rows: list[tuple[Any, ...]] = []
+        changed: set[str] = set()
         for it in items:
             o = it.obj
+            oid = o["id"]
             version, text = version_of(o)
-            if db.execute("SELECT 1 FROM objects WHERE id=? AND version=?", (o["id"], version)).fetchone():
+            if (oid, version) in held:
                 out.append("duplicate")
                 continue
+            held.add((oid, version))
             seq += 1
             self._last_added = max(now, self._last_added + 1)  # date_added strictly increases
-            db.execute(
-                f"INSERT INTO objects({_COLS}, version) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows.append(
                 (
-                    o["id"],
+                    oid,
                     o["type"],
                     text,
                     o.get("spec_version", "2.1"),
@@ -138,19 +154,24 @@ class EmbeddedStixStore:
                     marks_json(it.marks),
                     orjson.dumps(o),
                     version,
-                ),
+                )
             )
-            cur = db.execute("SELECT version, first FROM latest WHERE id=?", (o["id"],)).fetchone()
+            cur = latest.get(oid)
+            changed.add(oid)
             if cur is None:
-                db.execute("INSERT INTO latest(id, version, first) VALUES(?,?,?)", (o["id"], version, version))
+                latest[oid] = [version, version]
                 out.append("added")
             elif version > cur[0]:
-                db.execute("UPDATE latest SET version=? WHERE id=?", (version, o["id"]))
+                cur[0] = version
                 out.append("added")
             else:
-                if version < cur[1]:
-                    db.execute("UPDATE latest SET first=? WHERE id=?", (version, o["id"]))
+                cur[1] = min(cur[1], version)
                 out.append("history")
+        db.executemany(f"INSERT INTO objects({_COLS}, version) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        db.executemany(
+            "INSERT OR REPLACE INTO latest(id, version, first) VALUES(?,?,?)",
+            [(oid, *latest[oid]) for oid in changed],
+        )
         return out
 
     def commit(self) -> None:

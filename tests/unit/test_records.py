@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from argus.records import InvalidRecord, Tlp, clean_text, parse_handling
 
@@ -76,3 +78,12 @@ def test_hostile_and_oversized_strings_are_refused() -> None:
         clean_text("x" * 300, "name")
     assert clean_text("  Jon  ", "name") == "Jon"
     assert clean_text("line one\nline two", "narrative", 10_000) == "line one\nline two"
+
+
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=5))
+def test_deterministic_ids_are_rfc_uuid5(parts: list[str]) -> None:
+    import uuid
+
+    from argus.records import ARGUS_NS, deterministic_id
+
+    assert deterministic_id(*parts) == str(uuid.uuid5(ARGUS_NS, "\x1f".join(parts)))
