@@ -1,4 +1,4 @@
-"""The `argus` command: demo, run, check, api, tail, purge, dlq, admin, audit, retention, feed."""
+"""The `argus` command: demo, run, check, api, tail, purge, dlq, admin, audit, retention, feed, stix, attack."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from argus.bus.base import Commit
 from argus.registry import RegistryError
 from argus.schemas import default_schemas
 from argus.security.cli import admin_app, audit_app, retention_app
-from argus.stix.cli import feed_app
+from argus.stix.cli import attack_app, feed_app, stix_app
 from argus.topology import TopologyError, check, load_topology
 
 app = typer.Typer(help="Argus fusion-centre pipeline.", no_args_is_help=True, add_completion=False)
@@ -29,6 +29,8 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 app.add_typer(feed_app, name="feed")
+app.add_typer(stix_app, name="stix")
+app.add_typer(attack_app, name="attack")
 
 TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]

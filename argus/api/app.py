@@ -23,7 +23,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import orjson
@@ -41,7 +41,7 @@ from argus.feeds import FeedError, FeedSpec, feed_nodes, subscriptions
 from argus.records import InvalidRecord, deterministic_id, utcnow
 from argus.security.identity import AuthError, IdentityError
 from argus.security.policy import Recipient
-from argus.stix.attack import techniques
+from argus.stix.attack import lookup, techniques
 from argus.stix.export import audit_release, export
 from argus.stores.graph import GraphStore
 from argus.topology import Topology
@@ -725,6 +725,26 @@ def create_app(topo: Topology) -> FastAPI:
         include_revoked: bool = False,
     ) -> Any:
         return json(await bounded(_techniques, c, id, tactic, q, include_revoked))
+
+    def _attack(c: Caller, kind: str, ids: list[str] | None, q: str | None, revoked: bool, related: bool) -> dict:
+        found = lookup(svc.stix(), c.gate.view, kind, ids=ids, q=q, include_revoked=revoked, related=related)
+        audited(c, "read", f"attack:{kind}", ids=ids, q=q, returned=len(found))
+        return {"total": len(found), kind: found}
+
+    @app.get(
+        "/api/v1/attack/{kind}",
+        tags=["stix"],
+        summary="ATT&CK groups, software, mitigations, tactics, campaigns (and techniques) with their relations",
+    )
+    async def attack_kind(
+        c: Reader,
+        kind: Literal["techniques", "groups", "software", "mitigations", "tactics", "campaigns"],
+        id: Annotated[list[str] | None, Query(description="ATT&CK ids, e.g. G0034, S0604, M0807")] = None,
+        q: Annotated[str | None, Query(max_length=200, description="Words of the name or an alias")] = None,
+        related: Annotated[bool, Query(description="With what ATT&CK relates each to")] = False,
+        include_revoked: bool = False,
+    ) -> Any:
+        return json(await bounded(_attack, c, kind, id, q, include_revoked, related))
 
     def _stix_import(c: Caller, bundle: Any) -> dict:
         try:

@@ -1,0 +1,62 @@
+"""The ATT&CK mirror: `argus attack load` through the bulk path, lookups of every kind by id,
+name and alias with their relations in the CLI and through the API's policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from argus.cli import app as cli
+from tests.e2e.conftest import make_workdir
+from tests.e2e.test_api import Live
+
+SAMPLE = Path(__file__).parents[1] / "data" / "stix" / "attack-ics-sample.json"
+
+
+def test_load_then_look_up_every_kind_with_relations(tmp_path: Path) -> None:
+    topo = make_workdir(tmp_path, background=1)
+    t = ["-t", str(topo)]
+    run = CliRunner().invoke
+    r = run(cli, ["attack", "load", str(SAMPLE), "--agency", "CA0190000", "--by", "admin1", *t])
+    assert r.exit_code == 0, r.output
+    assert "50 added" in r.output and "0 rejected" in r.output
+    r = run(cli, ["attack", "load", str(SAMPLE), "--agency", "CA0190000", "--by", "admin1", *t])
+    assert "0 added" in r.output and "50 duplicates" in r.output  # a reload changes nothing
+
+    def show(*args: str) -> list[dict]:
+        out = run(cli, ["attack", "show", *args, *t])
+        assert out.exit_code == 0, out.output
+        return [orjson.loads(line) for line in out.output.splitlines()]
+
+    (sandworm,) = show("groups", "--q", "voodoo bear", "--related")  # an alias
+    assert sandworm["attack_id"] == "G0034"
+    software = {s["attack_id"] for s in sandworm["related"]["uses software"]}
+    assert "S0604" in software  # Industroyer
+    (t0800,) = show("techniques", "--id", "T0800", "--related")
+    assert t0800["tactics"] == ["inhibit-response-function"]
+    assert {m["attack_id"] for m in t0800["related"]["mitigates by mitigations"]} >= {"M0807"}
+    assert len(show("tactics")) == 12 and show("mitigations")
+    assert all(not x["revoked"] and not x["deprecated"] for x in show("techniques"))
+    assert any(x["revoked"] or x["deprecated"] for x in show("techniques", "--include-revoked"))
+    assert run(cli, ["attack", "show", "weapons", *t]).exit_code == 2
+
+
+def test_api_lookups_go_through_the_policy(tmp_path: Path) -> None:
+    topo = make_workdir(tmp_path, background=1)
+    r = CliRunner().invoke(
+        cli,
+        ["attack", "load", str(SAMPLE), "--agency", "CA0190000", "--by", "a", "--tlp", "TLP:AMBER", "-t", str(topo)],
+    )
+    assert r.exit_code == 0, r.output  # loaded AMBER on purpose: only the loading agency sees it
+    live = Live(topo)
+    try:
+        own = live.client("CA0190000").get("/api/v1/attack/groups", params={"q": "sandworm", "related": True})
+        assert own.status_code == 200 and own.json()["total"] == 1
+        assert own.json()["groups"][0]["related"]["uses software"]
+        other = live.client("CA0430000").get("/api/v1/attack/groups", params={"q": "sandworm"})
+        assert other.json()["total"] == 0 and "Sandworm" not in other.text
+        assert live.client("CA0190000").get("/api/v1/attack/weapons").status_code == 422
+    finally:
+        live.close()
