@@ -187,7 +187,11 @@ def _reader(topo, write: bool = False):
 
     url = topo.bus_url
     try:
-        bus = EmbeddedBus(embedded_path(url), read_only=not write) if url.startswith("embedded:") else open_bus(topo)
+        bus = (
+            EmbeddedBus(embedded_path(url), read_only=not write)
+            if url.startswith("embedded:")
+            else open_bus(topo, role="cli")
+        )
     except FileNotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

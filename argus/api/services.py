@@ -8,6 +8,7 @@ so merges made by the sink process since the last request are seen.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -140,7 +141,7 @@ class Services:
     def bus(self) -> tuple[Bus, SchemaSet]:
         """The topology's bus (call with bus_lock held)."""
         if self._bus is None:
-            self._bus = open_bus(self.topo)
+            self._bus = open_bus(self.topo, role=f"api-{socket.gethostname()}")
             self._schemas = default_schemas()
             for sid, canonical in self._bus.known_schemas():
                 self._schemas.register_writer(sid, canonical)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from argus import metrics
 from argus.bus.base import Bus, Commit, Message, TopicSpec
@@ -57,8 +58,19 @@ class Host:
     emits_alerts: bool = False
 
 
-def open_bus(topo: Topology) -> Bus:
-    url = topo.bus_url
+def bus_url_for(url: str, role: str | None) -> str:
+    if not role or not url.startswith("kafka:"):
+        return url
+    parts = urlsplit(url)
+    q = dict(parse_qsl(parts.query))
+    q["client"] = f"{q.get('client', 'argus')}-{role}"
+    return urlunsplit(parts._replace(query=urlencode(q)))
+
+
+def open_bus(topo: Topology, role: str | None = None) -> Bus:
+    """`role` names a writer other than the pipeline (the API, a CLI command): on Kafka it gets a
+    transactional.id of its own, since sharing the pipeline's would fence the running pipeline."""
+    url = bus_url_for(topo.bus_url, role)
     cls = backend_class("bus", url)
     return cls(embedded_path(url)) if url.startswith("embedded:") else cls(url)
 

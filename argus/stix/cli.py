@@ -232,7 +232,7 @@ def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict])
     dlq = topo.dead_letter_topic
     schemas = default_schemas()
     ts = schemas.get(topo.topics[dlq].schema_)
-    bus = open_bus(topo)
+    bus = open_bus(topo, role="cli")
     bus.ensure_topic(TopicSpec(dlq, topo.topics[dlq].partitions, topo.topics[dlq].schema_))
     bus.register_schema(ts.schema_id, ts.name, ts.canonical)
     appends = []

@@ -70,3 +70,12 @@ def test_appends_by_another_process_are_seen_and_do_not_collide(tmp_path) -> Non
     b.commit(Commit(appends=[("t", None, b"b2")]))
     assert a.commit(Commit(appends=[("t", None, b"a2")])) == [("t", 0, 3)]  # placed after b2, no clash
     assert [m.value for m in a.read("t", 0, 0, 10)] == [b"a1", b"b1", b"b2", b"a2"]
+
+
+def test_writers_besides_the_pipeline_get_their_own_kafka_transactional_id() -> None:
+    from argus.runtime.embedded import bus_url_for
+
+    assert bus_url_for("kafka://h:9092?prefix=fc.", "api-x") == "kafka://h:9092?prefix=fc.&client=argus-api-x"
+    assert bus_url_for("kafka://h:9092?client=w1", "cli") == "kafka://h:9092?client=w1-cli"
+    assert bus_url_for("kafka://h:9092", None) == "kafka://h:9092"
+    assert bus_url_for("embedded:///x/bus.db", "cli") == "embedded:///x/bus.db"
