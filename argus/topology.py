@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from argus.registry import RegistryError, backend_class, node_class, role_of
+from argus.registry import BACKENDS, RegistryError, backend_class, node_class, role_of
 from argus.schemas import SchemaError, SchemaSet, default_schemas
 
 DEAD_LETTER_SCHEMA = "dead_letter.v1"
@@ -241,7 +241,7 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
                     )
                 seen.add(t)
         for store in getattr(cls, "stores", ()):
-            if store not in ("graph", "search", "stix", "feeds") and store not in topo.model.stores:
+            if store not in BACKENDS and store not in topo.model.stores:
                 problems.append(f"{where}: needs store {store!r}, which stores: does not define")
     for t in sorted(consumed - produced - {n for n, t in topics.items() if t.external}):
         problems.append(f"topic {t!r} is read by a node but no node writes it")

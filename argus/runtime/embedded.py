@@ -58,6 +58,37 @@ class Host:
     emits_alerts: bool = False
 
 
+def dead_letter_value(
+    node: str,
+    *,
+    reason: str,
+    error_type: str,
+    original: bytes,
+    failed_at: datetime,
+    topic: str | None = None,
+    partition: int = -1,
+    offset: int = -1,
+    source: str | None = None,
+    attempts: int = 1,
+) -> dict[str, Any]:
+    """A dead_letter.v1 value; its id is deterministic in (node, where), so a replayed failure
+    is one dead letter, not two."""
+    where = source if source is not None else f"{topic}/{partition}/{offset}"
+    return {
+        "id": deterministic_id("deadletter", node, where),
+        "node": node,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "source": source,
+        "reason": reason[:4000],
+        "error_type": error_type,
+        "attempts": attempts,
+        "original": original,
+        "failed_at": failed_at,
+    }
+
+
 def bus_url_for(url: str, role: str | None) -> str:
     if not role or not url.startswith("kafka:"):
         return url
@@ -351,20 +382,18 @@ class EmbeddedRuntime:
         attempts: int = 1,
     ) -> None:
         dlq = self.topo.dead_letter_topic
-        where = source if source is not None else f"{topic}/{partition}/{offset}"
-        value = {
-            "id": deterministic_id("deadletter", host.name, where),
-            "node": host.name,
-            "topic": topic,
-            "partition": partition,
-            "offset": offset,
-            "source": source,
-            "reason": reason[:4000],
-            "error_type": error_type,
-            "attempts": attempts,
-            "original": original,
-            "failed_at": host.ctx.now(),
-        }
+        value = dead_letter_value(
+            host.name,
+            reason=reason,
+            error_type=error_type,
+            original=original,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            source=source,
+            attempts=attempts,
+            failed_at=host.ctx.now(),
+        )
         commit.appends.append((dlq, host.name, self.schemas.encode(self._topic_schema[dlq], value)))
         metrics.DEAD_LETTERS.labels(host.name).inc()
         log.warning("dead letter from %s (%s): %s", host.name, error_type, reason[:200])

@@ -11,12 +11,9 @@ from pydantic import ValidationError
 
 from argus.feeds import FeedError, FeedRegistry, FeedSpec, feed_nodes, subscriptions
 from argus.security.audit import AuditLog
+from argus.security.cli import ByOpt, DataOpt, TopoOpt
 
 feed_app = typer.Typer(help="TAXII 2.1 feeds the pipeline polls: add, list, remove.", no_args_is_help=True)
-
-TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
-DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
-ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded in the audit trail)")]
 
 
 def _topo(topology: Path, data_dir: Path | None):  # type: ignore[no-untyped-def]
@@ -225,8 +222,8 @@ def attack_show(
 
 def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict]) -> None:  # type: ignore[no-untyped-def]
     from argus.bus.base import Commit, TopicSpec
-    from argus.records import deterministic_id, utcnow
-    from argus.runtime.embedded import open_bus
+    from argus.records import utcnow
+    from argus.runtime.embedded import dead_letter_value, open_bus
     from argus.schemas import default_schemas
 
     dlq = topo.dead_letter_topic
@@ -235,22 +232,23 @@ def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict])
     bus = open_bus(topo, role="cli")
     bus.ensure_topic(TopicSpec(dlq, topo.topics[dlq].partitions, topo.topics[dlq].schema_))
     bus.register_schema(ts.schema_id, ts.name, ts.canonical)
-    appends = []
-    for r in rejected:
-        where = f"{path.name}#{r['index']}"
-        value = {
-            "id": deterministic_id("deadletter", node, where),
-            "node": node,
-            "topic": None,
-            "partition": -1,
-            "offset": -1,
-            "source": where,
-            "reason": r["problem"][:4000],
-            "error_type": "InvalidRecord",
-            "attempts": 1,
-            "original": orjson.dumps(objs[r["index"]])[:65536],
-            "failed_at": utcnow(),
-        }
-        appends.append((dlq, node, schemas.encode(ts, value)))
+    appends = [
+        (
+            dlq,
+            node,
+            schemas.encode(
+                ts,
+                dead_letter_value(
+                    node,
+                    reason=r["problem"],
+                    error_type="InvalidRecord",
+                    original=orjson.dumps(objs[r["index"]])[:65536],
+                    source=f"{path.name}#{r['index']}",
+                    failed_at=utcnow(),
+                ),
+            ),
+        )
+        for r in rejected
+    ]
     bus.commit(Commit(appends=appends))
     bus.close()
