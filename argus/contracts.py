@@ -69,6 +69,9 @@ class Node:
     """Common to all three roles: the config model and the name the topology gave it."""
 
     Config: ClassVar[type[NodeConfig]] = NodeConfig
+    #: True if every state key the node touches is determined by the input record's key, so each
+    #: input partition can run in a process of its own (argus/runtime/tasks.py)
+    partitioned: ClassVar[bool] = False
 
     def __init__(self, config: NodeConfig | None = None, name: str | None = None) -> None:
         self.config = config if config is not None else self.Config()
@@ -116,6 +119,7 @@ class Sink(Node):
 
     #: names of the topology `stores:` this sink needs, handed over in ctx.stores
     stores: ClassVar[tuple[str, ...]] = ()
+    partitioned = True  # no state of their own, and writes are idempotent upserts
 
     def setup(self, ctx: Context) -> None:
         """Create indexes and constraints."""

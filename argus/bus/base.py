@@ -10,7 +10,7 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 DELETED: Any = object()  # a state value meaning "delete this key" in a Commit
 
@@ -39,6 +39,10 @@ class Commit:
     appends: list[tuple[str, str | None, bytes]] = field(default_factory=list)
     offsets: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (group, topic, part) -> next
     state: dict[str, dict[str, Any]] = field(default_factory=dict)  # node -> key -> value | DELETED
+    # The task committing (argus.runtime.tasks): a transactional bus keeps one producer per task,
+    # so the worker that takes a task over fences only that task's previous owner.
+    writer: str | None = None
+    state_partition: int = 0  # which partition of the node's state the task owns
 
     def empty(self) -> bool:
         return not (self.appends or self.offsets or self.state)
@@ -53,6 +57,10 @@ class TopicSpec:
 
 class Bus(ABC):
     """Implemented by the embedded bus here and by the Kafka bus in its own module."""
+
+    #: True where several processes share a topology (Kafka): partitioned nodes then run as one
+    #: task per partition, each with its own slice of state. The embedded bus is one process.
+    partitioned_state: ClassVar[bool] = False
 
     @abstractmethod
     def ensure_topic(self, spec: TopicSpec) -> None: ...
@@ -74,7 +82,9 @@ class Bus(ABC):
         """Apply atomically; return (topic, partition, offset) of each append, in order."""
 
     @abstractmethod
-    def load_state(self, node: str) -> dict[str, Any]: ...
+    def load_state(self, node: str, partition: int = 0, partitions: int = 1) -> dict[str, Any]:
+        """A node's committed state; on a bus with `partitioned_state`, only the slice of
+        `partition` (of `partitions`) that one task owns."""
 
     @abstractmethod
     def register_schema(self, schema_id: int, subject: str, canonical: str) -> None: ...
@@ -82,10 +92,15 @@ class Bus(ABC):
     @abstractmethod
     def known_schemas(self) -> Iterator[tuple[int, str]]: ...
 
-    def claim(self) -> None:
-        """Become the one writer of this topology's outputs before reading where the last one
-        stopped. A transactional bus fences a predecessor killed mid-batch, which aborts its
-        open transaction; until then its offsets and state read as pending. Others need nothing."""
+    def claim(self, writer: str | None = None) -> None:
+        """Become the one writer of a task's outputs (or, with no writer, of this client's)
+        before reading where the last one stopped. A transactional bus fences a predecessor
+        killed mid-batch, which aborts its open transaction; until then its offsets and state
+        read as pending. Others need nothing."""
+        return None
+
+    def release(self, writer: str) -> None:
+        """This process no longer runs the task (another worker took it over)."""
         return None
 
     def refresh(self) -> bool:

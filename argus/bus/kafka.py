@@ -15,8 +15,10 @@ same processors run on it unchanged.
 URL: `kafka://host:port[,host:port...][?prefix=NAME.&client=ID]`. The prefix namespaces every
 topic (several pipelines or test runs on one cluster).
 
-This module hosts one worker; consumer-group scale-out (several workers sharing partitions, with
-repartitioned state) is the Kafka runtime's work and builds on this.
+Several worker processes share a topology (argus/runtime/worker.py): each task (a node, or one
+partition of a partitioned node) writes through a transactional producer of its own,
+`transactional.id = <prefix>task.<task>`, so the worker that takes a task over fences exactly
+that task's previous owner, and the task's state lives in its own partition of the changelog.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 
 class KafkaBus(Bus):
+    partitioned_state = True
+
     def __init__(self, url: str) -> None:
         u = urlparse(url)
         if u.scheme != "kafka" or not u.netloc:
@@ -52,7 +56,7 @@ class KafkaBus(Bus):
         self.client = q.get("client", "argus")
         self._lock = threading.RLock()
         self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        self._producer: Producer | None = None
+        self._producers: dict[str | None, Producer] = {}  # writer (task) -> its transactional producer
         self._plain: Producer | None = None
         # (topic, partition) -> (consumer, its next offset, whether it has seen the partition's end)
         self._readers: dict[tuple[str, int], tuple[Consumer, int, bool]] = {}
@@ -186,9 +190,15 @@ class KafkaBus(Bus):
             (tp,) = self._group_consumer(group).committed([TopicPartition(self._t(topic), partition)], _TIMEOUT)
             return tp.offset if tp.offset >= 0 else 0
 
-    def claim(self) -> None:
+    def claim(self, writer: str | None = None) -> None:
         with self._lock:
-            self._txn_producer()
+            self._txn_producer(writer)
+
+    def release(self, writer: str) -> None:
+        with self._lock:
+            p = self._producers.pop(writer, None)
+            if p is not None:
+                p.flush(_TIMEOUT)
 
     def _group_consumer(self, group: str) -> Consumer:
         c = self._groups.get(group)
@@ -205,26 +215,28 @@ class KafkaBus(Bus):
         return c
 
     # --- the atomic commit --------------------------------------------------------------------
-    def _txn_producer(self) -> Producer:
-        if self._producer is None:
+    def _txn_producer(self, writer: str | None = None) -> Producer:
+        p = self._producers.get(writer)
+        if p is None:
+            tid = f"{self.prefix}{self.client}" if writer is None else f"{self.prefix}task.{writer}"
             p = Producer(
                 {
                     "bootstrap.servers": self.bootstrap,
-                    "transactional.id": f"{self.prefix}{self.client}",
+                    "transactional.id": tid,
                     "enable.idempotence": True,
                     "linger.ms": 1,
                     "transaction.timeout.ms": 60000,
                 }
             )
             p.init_transactions(_TIMEOUT)  # fences a dead predecessor with the same id
-            self._producer = p
-        return self._producer
+            self._producers[writer] = p
+        return p
 
     def commit(self, commit: Commit) -> list[tuple[str, int, int]]:
         if commit.empty():
             return []
         with self._lock:
-            p = self._txn_producer()
+            p = self._txn_producer(commit.writer)
             placed: list[tuple[str, int, int]] = []
 
             def delivered(err: Any, msg: Any) -> None:
@@ -246,7 +258,10 @@ class KafkaBus(Bus):
                 for node, changes in commit.state.items():
                     for k, v in changes.items():
                         p.produce(
-                            self._state_topic(node), key=k.encode(), value=None if v is DELETED else orjson.dumps(v)
+                            self._state_topic(node),
+                            key=k.encode(),
+                            value=None if v is DELETED else orjson.dumps(v),
+                            partition=commit.state_partition,
                         )
                         p.poll(0)
                 by_group: dict[str, list[TopicPartition]] = {}
@@ -259,7 +274,7 @@ class KafkaBus(Bus):
                 try:
                     p.abort_transaction(_TIMEOUT)
                 except KafkaException:
-                    self._producer = None  # fenced or fatal: a new producer on the next commit
+                    self._producers.pop(commit.writer, None)  # fenced or fatal: a new one next time
                 raise
             for topic, part, off in placed:
                 key2 = (topic, part)
@@ -268,7 +283,7 @@ class KafkaBus(Bus):
             return placed
 
     # --- state and schemas ---------------------------------------------------------------------
-    def _read_all(self, topic: str) -> Iterator[tuple[bytes, bytes | None]]:
+    def _read_all(self, topic: str, only: int | None = None) -> Iterator[tuple[bytes, bytes | None]]:
         c = Consumer(
             {
                 "bootstrap.servers": self.bootstrap,
@@ -280,7 +295,7 @@ class KafkaBus(Bus):
         )
         try:
             md = self._admin.list_topics(topic, timeout=_TIMEOUT).topics[topic]
-            parts = list(md.partitions)
+            parts = list(md.partitions) if only is None else [only]
             c.assign([TopicPartition(topic, p, 0) for p in parts])
             remaining = set(parts)
             ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), _TIMEOUT)[1] for p in parts}
@@ -296,11 +311,16 @@ class KafkaBus(Bus):
         finally:
             c.close()
 
-    def load_state(self, node: str) -> dict[str, Any]:
+    def load_state(self, node: str, partition: int = 0, partitions: int = 1) -> dict[str, Any]:
         topic = self._state_topic(node)
-        self._ensure(topic, 1, _STATE_CONFIG)
+        have = self._ensure(topic, partitions, _STATE_CONFIG)
+        if have != partitions:
+            raise ValueError(
+                f"state changelog {topic} has {have} partitions; node {node} now runs as {partitions} task(s). "
+                "Changing a node's partitions needs its state rebuilt (a new prefix, or replay from the sources)"
+            )
         state: dict[str, Any] = {}
-        for k, v in self._read_all(topic):
+        for k, v in self._read_all(topic, partition):
             if v is None:
                 state.pop(k.decode(), None)
             else:
@@ -355,7 +375,8 @@ class KafkaBus(Bus):
                 c.close()
             for c in self._groups.values():
                 c.close()
-            if self._producer is not None:
-                self._producer.flush(_TIMEOUT)
+            for p in self._producers.values():
+                p.flush(_TIMEOUT)
+            self._producers.clear()
             self._readers.clear()
             self._groups.clear()

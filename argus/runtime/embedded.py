@@ -32,6 +32,7 @@ from argus.bus.base import Bus, Commit, Message, TopicSpec
 from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Sink
 from argus.records import Record, deterministic_id, utcnow
 from argus.registry import backend_class, node_class, role_of
+from argus.runtime.tasks import Task, plan
 from argus.schemas import SchemaError, SchemaSet, TopicSchema, default_schemas
 from argus.state import NodeState
 from argus.topology import NodeModel, Topology, embedded_path
@@ -56,6 +57,7 @@ class Host:
     next_poll: float = 0.0
     poll_interval: float = 0.25
     emits_alerts: bool = False
+    task: Task | None = None
 
 
 def dead_letter_value(
@@ -155,6 +157,8 @@ class EmbeddedRuntime:
         self._sink_stop = threading.Event()
         self._sink_wake = threading.Event()
         self._sink_error: BaseException | None = None
+        self._units_lock = threading.Lock()  # tasks come and go while the sink thread runs
+        self.tasks: list[Task] = []
         self._rr = 0
         self._fault = _Fault()
         self._stop = threading.Event()
@@ -172,50 +176,99 @@ class EmbeddedRuntime:
             self._topic_schema[name] = ts
             self.bus.ensure_topic(TopicSpec(name, t.partitions, t.schema_))
             self.bus.register_schema(ts.schema_id, ts.name, ts.canonical)
-        self.bus.claim()  # before any offset or state is read: a killed predecessor is fenced
         for sid, canonical in self.bus.known_schemas():
             self.schemas.register_writer(sid, canonical)
-        for name, model in topo.nodes.items():
-            cls = node_class(model.use)
-            config = cls.Config.model_validate(self._resolve_paths(model.config))
-            node = cls(config, name=name)
-            state = NodeState(self.bus.load_state(name))
-            kwargs: dict[str, Any] = {"clock": self.clock}
-            if self.ids:
-                kwargs["ids"] = self.ids
-            stores = {s: self._store(s) for s in getattr(cls, "stores", ())}
-            ctx = Context(name, state, stores=stores, **kwargs)
-            host = Host(name, node, model, role_of(cls), state, ctx)
-            host.emits_alerts = any(self._topic_schema[t].subject == "alert" for t in model.outputs)
-            node.setup(ctx)
-            self.hosts[name] = host
+        self.tasks = plan(topo, split=self.bus.partitioned_state)
+        for task in self._initial_tasks():
+            self._start_task(task)
+        if any(role_of(node_class(m.use)) == "sink" for m in topo.nodes.values()):
+            self._sink_thread = threading.Thread(target=self._sink_loop, name="argus-sinks", daemon=True)
+            self._sink_thread.start()
+        return self
+
+    # --- tasks ----------------------------------------------------------------------------------
+    def _initial_tasks(self) -> list[Task]:
+        """One process runs every task; a worker in a group (argus/runtime/worker.py) starts with
+        none and runs those the group assigns it."""
+        return list(self.tasks)
+
+    def _start_task(self, task: Task) -> None:
+        assert self.bus is not None
+        topo = self.topo
+        name, model = task.node, topo.nodes[task.node]
+        self.bus.claim(task.id)  # before any offset or state is read: a killed predecessor is fenced
+        cls = node_class(model.use)
+        config = cls.Config.model_validate(self._resolve_paths(model.config))
+        node = cls(config, name=name)
+        state = NodeState(self.bus.load_state(name, task.index, task.count))
+        kwargs: dict[str, Any] = {"clock": self.clock}
+        if self.ids:
+            kwargs["ids"] = self.ids
+        stores = {s: self._store(s) for s in getattr(cls, "stores", ())}
+        ctx = Context(name, state, stores=stores, **kwargs)
+        host = Host(name, node, model, role_of(cls), state, ctx, task=task)
+        host.emits_alerts = any(self._topic_schema[t].subject == "alert" for t in model.outputs)
+        node.setup(ctx)
+        units: list[tuple[Host, str]] = []
+        if host.role == "connector":
+            host.poll_interval = float(getattr(config, "poll_interval", 0.25))
+        for t in model.inputs:
+            for p in range(self.bus.partitions(t)):
+                if task.owns(p):
+                    host.positions[(t, p)] = self.bus.committed(name, t, p)
+            if any(tp[0] == t for tp in host.positions):
+                units.append((host, t))
+        with self._units_lock:
+            self.hosts[task.id] = host
             if host.role == "connector":
-                host.poll_interval = float(getattr(config, "poll_interval", 0.25))
                 if any(topo.topics[t].priority == "high" for t in model.outputs):
                     self._hot_sources.append(host)  # e.g. field queries: polled at every step
                 else:
                     self._units.append((host, None))
-            for t in model.inputs:
-                for p in range(self.bus.partitions(t)):
-                    host.positions[(t, p)] = self.bus.committed(name, t, p)
-                unit = (host, t)
+            for unit in units:
                 if host.role == "sink":
                     self._sink_units.append(unit)
                 else:
-                    (self._hot if topo.topics[t].priority == "high" else self._units).append(unit)
-        if self._sink_units:
-            self._sink_thread = threading.Thread(target=self._sink_loop, name="argus-sinks", daemon=True)
-            self._sink_thread.start()
-        return self
+                    (self._hot if topo.topics[unit[1]].priority == "high" else self._units).append(unit)
+
+    def _stop_task(self, task_id: str) -> None:
+        """Stop running a task (the group gave it to another worker). Between batches, so
+        nothing is half-done: what this process did not commit, the next owner redoes."""
+        with self._units_lock:  # the sink thread is not inside one of its batches
+            host = self.hosts.pop(task_id, None)
+            if host is None:
+                return
+            self._units = [u for u in self._units if u[0] is not host]
+            self._hot = [u for u in self._hot if u[0] is not host]
+            self._sink_units = [u for u in self._sink_units if u[0] is not host]
+            self._hot_sources = [h for h in self._hot_sources if h is not host]
+            self._rr = 0
+        self._close_node(host)
+        assert self.bus is not None
+        self.bus.release(task_id)
+
+    @staticmethod
+    def _close_node(host: Host) -> None:
+        try:
+            if isinstance(host.node, Connector):
+                host.node.stop()
+            elif isinstance(host.node, Sink):
+                host.node.close()
+        except Exception:
+            log.exception("node %s failed to close", host.name)
 
     # --- the sink thread ----------------------------------------------------------------------
     def _sink_loop(self) -> None:
         try:
             while not self._sink_stop.is_set():
                 worked = 0
-                for host, topic in self._sink_units:
-                    if self._pending(host, topic):
-                        worked += self._run_batch(host, topic)
+                for unit in list(self._sink_units):
+                    with self._units_lock:
+                        if unit not in self._sink_units:
+                            continue  # its task was stopped
+                        host, topic = unit
+                        if self._pending(host, topic):
+                            worked += self._run_batch(host, topic)
                 if not worked:
                     self._sink_wake.wait(0.01)
                     self._sink_wake.clear()
@@ -253,13 +306,7 @@ class EmbeddedRuntime:
             self._sink_thread.join()
             self._sink_thread = None
         for host in self.hosts.values():
-            try:
-                if isinstance(host.node, Connector):
-                    host.node.stop()
-                elif isinstance(host.node, Sink):
-                    host.node.close()
-            except Exception:
-                log.exception("node %s failed to close", host.name)
+            self._close_node(host)
         for store in self.stores.values():
             store.close()
         if self.bus is not None:
@@ -423,6 +470,8 @@ class EmbeddedRuntime:
     def _finish(self, host: Host, commit: Commit, started: float) -> None:
         assert self.bus is not None
         commit.state[host.name] = host.state.pending()
+        if host.task is not None:
+            commit.writer, commit.state_partition = host.task.id, host.task.index
         self._fault.hit(host.name, "before_commit")
         try:
             self.bus.commit(commit)

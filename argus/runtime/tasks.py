@@ -1,0 +1,63 @@
+"""How a topology splits into tasks, the unit a worker process runs.
+
+A task is a node, or one partition of a partitioned node. A node is partitioned when its state is
+keyed by what its input records are keyed by (dedup: the report id), or when it has no state
+(sinks): then partition p of its inputs, and the slice of state those records touch, can run in
+one process while partition p+1 runs in another, and the answer is the same.
+
+Entity resolution and correlation are not partitioned, by design: a report links a person, a
+vehicle and a place, and whether it matches an earlier report depends on all three at once, so
+their index is one piece of state. Splitting it by any one key would let two records that match on
+another key resolve in different processes, and miss the match. They run as one task each (on
+whichever worker holds it, recovered from their changelog when it moves), while dedup, the sinks
+and the connectors spread over the group. bench/kafka.py measures what that leaves on the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from argus.registry import node_class, role_of
+from argus.topology import Topology
+
+
+@dataclass(frozen=True)
+class Task:
+    node: str
+    index: int
+    count: int
+
+    @property
+    def id(self) -> str:
+        return self.node if self.count == 1 else f"{self.node}#{self.index}"
+
+    def owns(self, partition: int) -> bool:
+        return partition % self.count == self.index
+
+
+def partitioned(topo: Topology, node: str) -> bool:
+    model = topo.nodes[node]
+    cls = node_class(model.use)
+    return role_of(cls) != "connector" and bool(model.inputs) and bool(getattr(cls, "partitioned", False))
+
+
+def plan(topo: Topology, split: bool) -> list[Task]:
+    """Every task of the topology. Unsplit (one process): one task per node. Split: the global
+    nodes first, so a group's assignor spreads the heaviest tasks over different workers."""
+    single: list[Task] = []
+    parts: list[Task] = []
+    for name, model in topo.nodes.items():
+        if split and partitioned(topo, name):
+            n = max(topo.topics[t].partitions for t in model.inputs)
+            parts.extend(Task(name, i, n) for i in range(n))
+        else:
+            single.append(Task(name, 0, 1))
+    processors = [t for t in single if topo.nodes[t.node].inputs]
+    connectors = [t for t in single if not topo.nodes[t.node].inputs]
+    return [*processors, *connectors, *parts]
+
+
+def plan_digest(tasks: list[Task]) -> str:
+    """Names the group's coordination topic: a topology whose tasks change gets a new one."""
+    return hashlib.blake2b("|".join(t.id for t in tasks).encode(), digest_size=5).hexdigest()
