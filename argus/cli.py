@@ -79,8 +79,15 @@ def run(
     until_idle: Annotated[bool, typer.Option(help="Stop when all input is processed")] = False,
     log_level: Annotated[str, typer.Option()] = "INFO",
     log_format: LogFormatOpt = "json",
+    instance: Annotated[
+        str | None,
+        typer.Option(
+            help="Kafka: this worker's stable name in the group (a restart under it takes its tasks back at once)"
+        ),
+    ] = None,
 ) -> None:
-    """Run topology.yaml continuously (embedded runtime), serving Prometheus /metrics."""
+    """Run topology.yaml continuously, serving Prometheus /metrics. On the embedded bus, one
+    process runs everything; on Kafka, each process is a worker of a group sharing the tasks."""
     from argus import metrics
     from argus.runtime.embedded import EmbeddedRuntime
 
@@ -90,7 +97,12 @@ def run(
     if port:
         metrics.serve(port)
         typer.echo(f"metrics on http://127.0.0.1:{port}/metrics", err=True)
-    rt = EmbeddedRuntime(topo).open()
+    if topo.bus_url.startswith("kafka:"):
+        from argus.runtime.worker import GroupWorker
+
+        rt: EmbeddedRuntime = GroupWorker(topo, instance=instance).open()
+    else:
+        rt = EmbeddedRuntime(topo).open()
     signal.signal(signal.SIGTERM, lambda *_: rt.stop())
     try:
         if until_idle:
@@ -103,6 +115,43 @@ def run(
         pass
     finally:
         rt.close()
+
+
+@app.command("status")
+def status_cmd(
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Lag per node and, on Kafka, which worker of the group runs which task."""
+    topo = _load(topology, data_dir)
+    bus, _schemas = _reader(topo)
+    try:
+        if topo.bus_url.startswith("kafka:"):
+            from argus.runtime.worker import status
+
+            out = status(bus, topo)  # type: ignore[arg-type]
+        else:
+            lag = {}
+            for name, model in topo.nodes.items():
+                lag[name] = sum(
+                    max(0, bus.end_offset(t, p) - bus.committed(name, t, p))
+                    for t in model.inputs
+                    for p in range(bus.partitions(t))
+                )
+            out = {"group": None, "tasks": len(topo.nodes), "workers": {"embedded": sorted(topo.nodes)}, "lag": lag}
+    finally:
+        bus.close()
+    if as_json:
+        typer.echo(orjson.dumps(out).decode())
+        return
+    typer.echo(f"{out['tasks']} tasks" + (f" in group {out['group']}" if out["group"] else ""))
+    for worker, tasks in sorted(out["workers"].items()):
+        typer.echo(f"  {worker}: {', '.join(tasks) or '(none)'}")
+    typer.echo("lag (records not yet processed):")
+    for node, n in out["lag"].items():
+        if topo.nodes[node].inputs:
+            typer.echo(f"  {node:<24} {n}")
 
 
 @app.command()

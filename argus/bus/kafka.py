@@ -43,6 +43,21 @@ _TIMEOUT = 30.0
 _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 
+def _watermark(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
+    """A freshly created partition can answer NOT_LEADER for a moment after metadata shows its
+    leader: retry transient errors until the timeout."""
+    deadline = time.monotonic() + _TIMEOUT
+    while True:
+        try:
+            return consumer.get_watermark_offsets(tp, _TIMEOUT)
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            retriable = getattr(err, "retriable", lambda: False)() or "leader" in str(exc).lower()
+            if not retriable or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 class KafkaBus(Bus):
     partitioned_state = True
 
@@ -153,14 +168,18 @@ class KafkaBus(Bus):
             deadline = time.monotonic() + (0.02 if at_end else 1.0)
             eof = False
             while len(out) < limit and not eof and time.monotonic() < deadline:
-                for m in consumer.consume(min(limit - len(out), 500), timeout=0.01):
+                asked = min(limit - len(out), 500)
+                # What the background fetcher already holds comes back at once; wait (briefly)
+                # only when it holds nothing.
+                got = consumer.consume(asked, timeout=0) or consumer.consume(asked, timeout=0.005)
+                for m in got:
                     if m.error():
                         eof = eof or m.error().code() == KafkaError._PARTITION_EOF
                         continue
                     key = m.key().decode() if m.key() is not None else None
                     out.append(Message(topic, partition, m.offset(), key, m.value(), m.timestamp()[1] * 1000))
-                if out and at_end:
-                    break
+                if out and (at_end or len(got) < asked):
+                    break  # what was fetched is handed over now; waiting for more only adds latency
             nxt = out[-1].offset + 1 if out else offset
             self._readers[(topic, partition)] = (consumer, nxt, eof or (at_end and not out))
             if not out:
@@ -178,7 +197,12 @@ class KafkaBus(Bus):
             return self._ends[key]
         with self._lock:
             consumer, _ = self._reader(topic, partition, self._readers.get(key, (None, 0, False))[1])
-            _low, high = consumer.get_watermark_offsets(TopicPartition(self._t(topic), partition), _TIMEOUT)
+            tp = TopicPartition(self._t(topic), partition)
+            # The reader's fetcher learns the high watermark with every fetch response: no round
+            # trip to the broker unless it has not fetched yet.
+            _low, high = consumer.get_watermark_offsets(tp, cached=True)
+            if high < 0:
+                _low, high = _watermark(consumer, tp)
             self._hw[key] = high
             self._ends_checked[key] = now
             if high > self._hw_drained.get(key, -1):
@@ -298,7 +322,7 @@ class KafkaBus(Bus):
             parts = list(md.partitions) if only is None else [only]
             c.assign([TopicPartition(topic, p, 0) for p in parts])
             remaining = set(parts)
-            ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), _TIMEOUT)[1] for p in parts}
+            ends = {p: _watermark(c, TopicPartition(topic, p))[1] for p in parts}
             remaining = {p for p in parts if ends[p] > 0}
             while remaining:
                 for m in c.consume(1000, timeout=1.0):

@@ -200,13 +200,15 @@ class EmbeddedRuntime:
         cls = node_class(model.use)
         config = cls.Config.model_validate(self._resolve_paths(model.config))
         node = cls(config, name=name)
-        state = NodeState(self.bus.load_state(name, task.index, task.count))
+        role = role_of(cls)
+        # Sinks keep no state (their store is their state): no changelog to read or create.
+        state = NodeState({} if role == "sink" else self.bus.load_state(name, task.index, task.count))
         kwargs: dict[str, Any] = {"clock": self.clock}
         if self.ids:
             kwargs["ids"] = self.ids
         stores = {s: self._store(s) for s in getattr(cls, "stores", ())}
         ctx = Context(name, state, stores=stores, **kwargs)
-        host = Host(name, node, model, role_of(cls), state, ctx, task=task)
+        host = Host(name, node, model, role, state, ctx, task=task)
         host.emits_alerts = any(self._topic_schema[t].subject == "alert" for t in model.outputs)
         node.setup(ctx)
         units: list[tuple[Host, str]] = []

@@ -1,0 +1,136 @@
+"""A worker of a group: several processes share one topology's tasks on Kafka.
+
+Membership is Kafka's own consumer-group protocol. Every task of the topology is one partition of
+a coordination topic (`<prefix>tasks.<digest>`, never written to); the workers subscribe to it in
+one group, and whichever partitions the group coordinator assigns a worker are the tasks it runs.
+A worker that joins, leaves (SIGTERM) or dies (missed heartbeats, `session.timeout.ms`) triggers a
+rebalance, with the cooperative-sticky assignor so tasks that stay put are not restarted.
+
+Taking a task over: `init_transactions` on the task's transactional id fences the previous owner
+(a dead one's open transaction is aborted), then the task's committed offsets and its partition of
+the state changelog are read. Giving one up happens between batches. Either way nothing is done
+twice or lost: a batch's outputs, state and offsets are one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from argus.bus.kafka import KafkaBus
+from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.tasks import Task, plan_digest
+
+try:
+    from confluent_kafka import Consumer, TopicPartition
+except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
+    raise ImportError("the Kafka worker needs confluent-kafka: pip install 'argus-fusion[kafka]'") from exc
+
+log = logging.getLogger("argus.worker")
+
+
+class GroupWorker(EmbeddedRuntime):
+    session_timeout_ms = 10_000
+
+    def __init__(self, *args: Any, instance: str | None = None, **kwargs: Any) -> None:
+        """`instance`: a stable name (static membership): restarted under the same name, the
+        worker gets its tasks back without a rebalance; a stopped one's tasks move only after
+        the session timeout."""
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+
+    def _initial_tasks(self) -> list[Task]:
+        bus = self.bus
+        if not isinstance(bus, KafkaBus):
+            raise ValueError(f"a worker group needs a Kafka bus (bus: kafka://...), not {self.topo.bus_url}")
+        digest = plan_digest(self.tasks)
+        self._coord_topic = bus._t(f"tasks.{digest}")
+        bus._ensure(self._coord_topic, len(self.tasks))
+        self._by_partition = dict(enumerate(self.tasks))
+        self._assigned_once = False
+        self._coord = Consumer(
+            {
+                "bootstrap.servers": bus.bootstrap,
+                "group.id": bus._group(f"workers.{digest}"),
+                "client.id": bus.client,
+                "enable.auto.commit": False,
+                "partition.assignment.strategy": "cooperative-sticky",
+                "session.timeout.ms": self.session_timeout_ms,
+                "heartbeat.interval.ms": 1000,
+                "max.poll.interval.ms": 600_000,
+                **({"group.instance.id": self.instance} if self.instance else {}),
+            }
+        )
+        self._coord.subscribe(
+            [self._coord_topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
+        )
+        return []
+
+    # --- group callbacks (run inside poll, on the scheduling thread, between batches) -----------
+    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            task = self._by_partition[tp.partition]
+            started = time.perf_counter()
+            self._start_task(task)
+            log.info("took task %s (%.2fs)", task.id, time.perf_counter() - started)
+        self._assigned_once = True
+
+    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            task = self._by_partition[tp.partition]
+            self._stop_task(task.id)
+            log.info("gave up task %s", task.id)
+
+    # --- scheduling -----------------------------------------------------------------------------
+    def step(self) -> int:
+        self._coord.poll(0)  # heartbeats are in the background; (re)assignments are applied here
+        return super().step()
+
+    def wait_for_tasks(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._assigned_once:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no tasks from group {self._coord_topic} after {timeout}s")
+            self._coord.poll(0.1)
+
+    def run_until_idle(self, max_seconds: float | None = None) -> int:
+        self.wait_for_tasks()
+        return super().run_until_idle(max_seconds)
+
+    def task_ids(self) -> list[str]:
+        return sorted(self.hosts)
+
+    def close(self) -> None:
+        coord = getattr(self, "_coord", None)
+        if coord is not None:
+            coord.close()  # leaves the group now: the others take these tasks without waiting
+            self._coord = None
+        super().close()
+
+
+def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
+    """What an operator asks of a running group: which worker holds which task, and how far
+    behind each node is (records committed to its inputs that it has not yet committed as read)."""
+    from argus.runtime.tasks import plan
+
+    tasks = plan(topo, split=True)
+    digest = plan_digest(tasks)
+    members: dict[str, list[str]] = {}
+    fut = bus._admin.describe_consumer_groups([bus._group(f"workers.{digest}")], request_timeout=10)
+    for f in fut.values():
+        desc = f.result(10)
+        for m in desc.members:
+            parts = m.assignment.topic_partitions if m.assignment else []
+            name = m.group_instance_id or f"{m.client_id}{m.host}/{m.member_id[-8:]}"
+            members[name] = sorted(tasks[tp.partition].id for tp in parts if tp.partition < len(tasks))
+    lag: dict[str, int] = {}
+    for name, model in topo.nodes.items():
+        total = 0
+        for t in model.inputs:
+            for p in range(bus.partitions(t)):
+                done = bus.committed(name, t, p)
+                if bus.read(t, p, done, 1):  # transaction markers make the watermark overstate
+                    total += max(1, bus.end_offset(t, p) - done)
+        lag[name] = total
+    return {"group": bus._group(f"workers.{digest}"), "tasks": len(tasks), "workers": members, "lag": lag}
