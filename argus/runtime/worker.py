@@ -23,7 +23,7 @@ from argus.runtime.embedded import EmbeddedRuntime
 from argus.runtime.tasks import Task, plan_digest
 
 try:
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError("the Kafka worker needs confluent-kafka: pip install 'argus-fusion[kafka]'") from exc
 
@@ -117,9 +117,16 @@ def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
     tasks = plan(topo, split=True)
     digest = plan_digest(tasks)
     members: dict[str, list[str]] = {}
-    fut = bus._admin.describe_consumer_groups([bus._group(f"workers.{digest}")], request_timeout=10)
-    for f in fut.values():
-        desc = f.result(10)
+    group = bus._group(f"workers.{digest}")
+    for attempt in range(50):  # a group's coordinator may be moving or still loading
+        try:
+            (desc,) = [f.result(10) for f in bus._admin.describe_consumer_groups([group], request_timeout=10).values()]
+            break
+        except KafkaException as exc:
+            if attempt == 49 or (not exc.args[0].retriable() and "COORDINATOR" not in str(exc)):
+                raise
+            time.sleep(0.2)
+    if desc.state is not None:
         for m in desc.members:
             parts = m.assignment.topic_partitions if m.assignment else []
             name = m.group_instance_id or f"{m.client_id}{m.host}/{m.member_id[-8:]}"
@@ -128,9 +135,13 @@ def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
     for name, model in topo.nodes.items():
         total = 0
         for t in model.inputs:
-            for p in range(bus.partitions(t)):
+            try:
+                parts = bus.partitions(t)
+            except KeyError:
+                continue  # no worker has created it yet: nothing is waiting there
+            for p in range(parts):
                 done = bus.committed(name, t, p)
                 if bus.read(t, p, done, 1):  # transaction markers make the watermark overstate
                     total += max(1, bus.end_offset(t, p) - done)
         lag[name] = total
-    return {"group": bus._group(f"workers.{digest}"), "tasks": len(tasks), "workers": members, "lag": lag}
+    return {"group": group, "tasks": len(tasks), "workers": members, "lag": lag}

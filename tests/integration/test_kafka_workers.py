@@ -1,0 +1,147 @@
+"""Several `argus run` processes on one real Kafka broker share a topology as a consumer group.
+
+Workers join, one is killed with SIGKILL mid-stream and another joins in its place: the tasks move
+(fencing the dead owner, restoring state from the changelog), and every store, topic and alert
+ends up exactly as one embedded process leaves them on the same input.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from argus.runtime.embedded import open_bus
+from argus.topology import load_topology
+from tests.e2e.conftest import argus, make_workdir, snapshot
+from tests.e2e.test_crash import assert_same_stores, small_batches
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def start_worker(topo: Path, data: Path, url: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "argus", "run", "-t", str(topo), "--data-dir", str(data), "--metrics-port", "0"],
+        env=dict(os.environ, ARGUS_BUS=url),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def group_status(topo: Path, data: Path, url: str) -> dict:
+    from argus.runtime.worker import status
+
+    os.environ["ARGUS_BUS"] = url
+    try:
+        t = load_topology(topo, data)
+        bus = open_bus(t, role="test")
+        try:
+            return status(bus, t)  # type: ignore[arg-type]
+        finally:
+            bus.close()
+    finally:
+        del os.environ["ARGUS_BUS"]
+
+
+def wait_done(topo: Path, data: Path, url: str, workers: int, alerts: int, timeout: float = 420) -> dict:
+    """Until the group has settled on `workers` members, no node has lag and the alert topic
+    holds what it should, three polls running."""
+    deadline, calm, st = time.time() + timeout, 0, {}
+    while calm < 3:
+        assert time.time() < deadline, f"the group did not finish: {st}"
+        time.sleep(1)
+        st = group_status(topo, data, url)
+        settled = len(st["workers"]) == workers and all(st["workers"].values())
+        done = settled and sum(st["lag"].values()) == 0 and alerts_in(topo, data, url) >= alerts
+        calm = calm + 1 if done else 0
+    return st
+
+
+def alerts_in(topo: Path, data: Path, url: str) -> int:
+    os.environ["ARGUS_BUS"] = url
+    try:
+        bus = open_bus(load_topology(topo, data), role="test")
+        try:
+            return sum(len(bus.read("alerts", p, 0, 100_000)) for p in range(bus.partitions("alerts")))
+        finally:
+            bus.close()
+    finally:
+        del os.environ["ARGUS_BUS"]
+
+
+def test_workers_join_die_and_take_over_and_the_answer_is_the_embedded_one(
+    kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topo = make_workdir(tmp_path, background=300)
+    for sub in ("rms_csv", "cad/incidents", "sar"):  # one ordered source: one right answer
+        for f in (tmp_path / "inbox" / sub).iterdir():
+            f.unlink()
+    small_batches(topo, linear=True)
+    embedded = tmp_path / "embedded"
+    r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(embedded), "--metrics-port", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    expected = snapshot(topo, embedded)
+    assert len(expected["topics"]["alerts"]) > 20
+
+    url = f"kafka://{kafka}?prefix=g{uuid.uuid4().hex[:8]}."
+    data = tmp_path / "group"
+    first = start_worker(topo, data, url, tmp_path / "w1.log")
+    second = start_worker(topo, data, url, tmp_path / "w2.log")
+    try:
+        deadline = time.time() + 120
+        while True:  # both hold tasks and the pipeline is under way
+            st = group_status(topo, data, url)
+            if len(st["workers"]) == 2 and all(st["workers"].values()) and sum(st["lag"].values()) > 0:
+                break
+            assert time.time() < deadline, st
+            time.sleep(0.5)
+        second.send_signal(signal.SIGKILL)  # dies mid-stream, holding half the tasks
+        assert second.wait(30) == -signal.SIGKILL
+        third = start_worker(topo, data, url, tmp_path / "w3.log")  # and a new one joins
+        st = wait_done(topo, data, url, 2, len(expected["topics"]["alerts"]))
+        held = sorted(t for tasks in st["workers"].values() for t in tasks)
+        assert held == sorted(set(held)) and len(held) == st["tasks"]  # every task, once
+    finally:
+        for p in (first, second, locals().get("third")):
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(60)
+    monkeypatch.setenv("ARGUS_BUS", url)
+    assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
+    logs = (tmp_path / "w3.log").read_text()
+    assert "took task" in logs
+
+
+def test_three_workers_on_every_source_and_partition_store_each_record_once(
+    kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All sources, four partitions a topic: dedup and the sinks run as a task per partition on
+    three workers. Every topic and store holds exactly the records the embedded run's does.
+    (Alerts are compared for duplicates only: which of two related reports arrives first decides
+    which one's owner is told, and concurrent sources have no one order; see the README.)"""
+    topo = make_workdir(tmp_path, background=300, messiness=0.0)
+    small_batches(topo, linear=False)
+    embedded = tmp_path / "embedded"
+    r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(embedded), "--metrics-port", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    expected = snapshot(topo, embedded)
+
+    url = f"kafka://{kafka}?prefix=f{uuid.uuid4().hex[:8]}."
+    data = tmp_path / "group"
+    workers = [start_worker(topo, data, url, tmp_path / f"w{i}.log") for i in range(3)]
+    try:
+        st = wait_done(topo, data, url, 3, int(len(expected["topics"]["alerts"]) * 0.8))
+        assert sorted(len(t) for t in st["workers"].values())[0] >= st["tasks"] // 3 - 1, st  # spread out
+        assert any(t.startswith("dedup#") for tasks in st["workers"].values() for t in tasks)
+    finally:
+        for p in workers:
+            p.send_signal(signal.SIGTERM)
+            p.wait(60)
+    monkeypatch.setenv("ARGUS_BUS", url)
+    assert_same_stores(snapshot(topo, data), expected, exact_alerts=False)
