@@ -42,6 +42,9 @@ class Commit:
     # The task committing (argus.runtime.tasks): a transactional bus keeps one producer per task,
     # so the worker that takes a task over fences only that task's previous owner.
     writer: str | None = None
+    # Kafka record headers for some appends (by index): dead letters carry why, where and the
+    # original bytes there, so a consumer that cannot read Avro still sees them. Others ignore it.
+    headers: dict[int, list[tuple[str, bytes]]] = field(default_factory=dict)
     state_partition: int = 0  # which partition of the node's state the task owns
 
     def empty(self) -> bool:

@@ -269,7 +269,7 @@ class KafkaBus(Bus):
 
             p.begin_transaction()
             try:
-                for topic, key, value in commit.appends:
+                for i, (topic, key, value) in enumerate(commit.appends):
                     part = partition_for(key, self.partitions(topic))
                     p.produce(
                         self._t(topic),
@@ -277,6 +277,7 @@ class KafkaBus(Bus):
                         key=key.encode() if key is not None else None,
                         partition=part,
                         on_delivery=delivered,
+                        headers=commit.headers.get(i),
                     )
                     p.poll(0)
                 for node, changes in commit.state.items():

@@ -91,6 +91,22 @@ def dead_letter_value(
     }
 
 
+def dead_letter_headers(value: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The Kafka headers of a dead letter: an operator's tool (kcat, a console consumer) shows why
+    and where without an Avro decoder, and the original bytes ride along untouched."""
+    where = (
+        value["source"] if value["source"] is not None else f"{value['topic']}/{value['partition']}/{value['offset']}"
+    )
+    return [
+        ("argus.dlq.node", value["node"].encode()),
+        ("argus.dlq.reason", value["reason"].encode()),
+        ("argus.dlq.error_type", value["error_type"].encode()),
+        ("argus.dlq.source", where.encode()),
+        ("argus.dlq.attempts", str(value["attempts"]).encode()),
+        ("argus.dlq.original", value["original"]),
+    ]
+
+
 def bus_url_for(url: str, role: str | None) -> str:
     if not role or not url.startswith("kafka:"):
         return url
@@ -443,6 +459,7 @@ class EmbeddedRuntime:
             attempts=attempts,
             failed_at=host.ctx.now(),
         )
+        commit.headers[len(commit.appends)] = dead_letter_headers(value)
         commit.appends.append((dlq, host.name, self.schemas.encode(self._topic_schema[dlq], value)))
         metrics.DEAD_LETTERS.labels(host.name).inc()
         log.warning("dead letter from %s (%s): %s", host.name, error_type, reason[:200])

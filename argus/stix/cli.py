@@ -223,7 +223,7 @@ def attack_show(
 def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict]) -> None:  # type: ignore[no-untyped-def]
     from argus.bus.base import Commit, TopicSpec
     from argus.records import utcnow
-    from argus.runtime.embedded import dead_letter_value, open_bus
+    from argus.runtime.embedded import dead_letter_headers, dead_letter_value, open_bus
     from argus.schemas import default_schemas
 
     dlq = topo.dead_letter_topic
@@ -232,23 +232,17 @@ def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict])
     bus = open_bus(topo, role="cli")
     bus.ensure_topic(TopicSpec(dlq, topo.topics[dlq].partitions, topo.topics[dlq].schema_))
     bus.register_schema(ts.schema_id, ts.name, ts.canonical)
-    appends = [
-        (
-            dlq,
+    commit = Commit()
+    for r in rejected:
+        value = dead_letter_value(
             node,
-            schemas.encode(
-                ts,
-                dead_letter_value(
-                    node,
-                    reason=r["problem"],
-                    error_type="InvalidRecord",
-                    original=orjson.dumps(objs[r["index"]])[:65536],
-                    source=f"{path.name}#{r['index']}",
-                    failed_at=utcnow(),
-                ),
-            ),
+            reason=r["problem"],
+            error_type="InvalidRecord",
+            original=orjson.dumps(objs[r["index"]])[:65536],
+            source=f"{path.name}#{r['index']}",
+            failed_at=utcnow(),
         )
-        for r in rejected
-    ]
-    bus.commit(Commit(appends=appends))
+        commit.headers[len(commit.appends)] = dead_letter_headers(value)
+        commit.appends.append((dlq, node, schemas.encode(ts, value)))
+    bus.commit(commit)
     bus.close()

@@ -145,3 +145,49 @@ def test_three_workers_on_every_source_and_partition_store_each_record_once(
             p.wait(60)
     monkeypatch.setenv("ARGUS_BUS", url)
     assert_same_stores(snapshot(topo, data), expected, exact_alerts=False)
+
+
+def test_a_poison_message_goes_to_the_dead_letter_topic_with_headers_and_its_partition_flows_on(
+    kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    from argus.bus.base import Commit
+    from argus.schemas import default_schemas
+    from tests.conftest import rms_record
+
+    topo = make_workdir(tmp_path, background=20)
+    prefix = f"p{uuid.uuid4().hex[:8]}."
+    url = f"kafka://{kafka}?prefix={prefix}"
+    env = {"ARGUS_BUS": url}
+    run = ("run", "--until-idle", "-t", str(topo), "--data-dir", str(tmp_path / "var"), "--metrics-port", "0")
+    assert argus(*run, env=env).returncode == 0
+    good = rms_record(report_id="RPT-AFTER-POISON")
+    schemas = default_schemas()
+    monkeypatch.setenv("ARGUS_BUS", url)
+    bus = open_bus(load_topology(topo, tmp_path / "var"), role="test")
+    poison = b"\x00\x00\x00\x00\x07not avro at all"  # a registry-framed record no schema can read
+    bus.commit(
+        Commit(
+            appends=[
+                ("rms.records", good.key, poison),
+                ("rms.records", good.key, schemas.encode(schemas.get("rms_record.v1"), good.value)),
+            ]
+        )
+    )
+    bus.close()
+    assert argus(*run, env=env).returncode == 0
+
+    dlq = argus("dlq", "list", "-t", str(topo), "--data-dir", str(tmp_path / "var"), env=env).stdout
+    assert "dedup  rms.records[" in dlq
+    c = Consumer({"bootstrap.servers": kafka, "group.id": f"t{uuid.uuid4().hex}", "isolation.level": "read_committed"})
+    c.assign([TopicPartition(f"{prefix}deadletters", 0, 0)])
+    msgs = [m for m in c.consume(100, timeout=10) if not m.error()]
+    c.close()
+    poisoned = [dict(m.headers() or []) for m in msgs if dict(m.headers() or []).get("argus.dlq.node") == b"dedup"]
+    assert len(poisoned) == 1
+    h = poisoned[0]
+    assert h["argus.dlq.original"] == poison and h["argus.dlq.error_type"] == b"SchemaError"
+    assert h["argus.dlq.source"].startswith(b"rms.records/") and h["argus.dlq.reason"]
+    resolved = argus("tail", "resolved", "-t", str(topo), "--from-start", "--no-follow", "--json", env=env).stdout
+    assert "RPT-AFTER-POISON" in resolved  # the record behind the poison went through

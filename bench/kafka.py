@@ -1,0 +1,250 @@
+"""The Kafka runtime against the embedded one, on one input, in one run: `python -m bench kafka`.
+
+1. Embedded (the baseline): `argus run --until-idle` on the production topology.
+2. Kafka, 1 and 2 workers: `argus run` processes in one group on a real broker (fetched and started
+   like the tests' one), each on a fresh topic prefix; timed from start until every node has caught
+   up and the resolved topic holds every report. Records/s = input records / seconds.
+3. Query-to-alert on Kafka while ingesting: a feeder commits RMS records at --rate per second into
+   rms.records, a field terminal sends plate queries, and a CAD-style consumer on the alert topic
+   notes when each QUERY_HIT arrives. Latency = arrival - the query's send time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from argus.bus.base import Commit
+from argus.contracts import Context
+from argus.demo import prepare
+from argus.runtime.embedded import open_bus
+from argus.schemas import default_schemas
+from argus.state import NodeState
+from argus.topology import load_topology
+from bench import report
+from bench.pipeline import write_inputs
+from connectors.cad import CadConfig, build_query
+from connectors.rms import RmsConnector
+
+TARGETS = {"p99_ms": 200}
+
+
+def _argus(*args: str, url: str | None, **kw: Any) -> subprocess.Popen:
+    env = dict(os.environ, ARGUS_BUS=url or "")
+    return subprocess.Popen([sys.executable, "-m", "argus", *args], env=env, **kw)
+
+
+def _topology(url: str, topo_path: Path, data: Path) -> Any:
+    """The topology with its bus pointed at `url` (the bus URL is read from ARGUS_BUS on use)."""
+    os.environ["ARGUS_BUS"] = url
+    return load_topology(topo_path, data)
+
+
+def _count(bus: Any, topic: str) -> int:
+    return sum(len(bus.read(topic, p, 0, 10**7)) for p in range(bus.partitions(topic)))
+
+
+def group_run(topo_path: Path, root: Path, url: str, workers: int, reports: int, logs: Path) -> float:
+    from argus.runtime.worker import status
+
+    topo = _topology(url, topo_path, root / f"k{workers}")
+    t0 = time.perf_counter()
+    procs = [
+        _argus(
+            "run",
+            "-t",
+            str(topo_path),
+            "--data-dir",
+            str(root / f"k{workers}"),
+            "--metrics-port",
+            "0",
+            url=url,
+            stdout=(logs / f"w{workers}-{i}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(workers)
+    ]
+    bus = open_bus(topo, role="bench")
+    try:
+        while True:
+            time.sleep(0.5)
+            st = status(bus, topo)  # type: ignore[arg-type]
+            if sum(st["lag"].values()) == 0 and len(st["workers"]) == workers:
+                elapsed = time.perf_counter() - t0
+                if _count(bus, "resolved") >= reports:
+                    return elapsed
+    finally:
+        bus.close()
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(120)
+
+
+class AlertWatcher(threading.Thread):
+    """What a CAD consumer sees: QUERY_HIT alerts as they become readable, with arrival times."""
+
+    def __init__(self, bus: Any, triggers: dict[str, float]) -> None:
+        super().__init__(daemon=True)
+        self.bus, self.triggers = bus, triggers
+        self.stop = threading.Event()
+        self.latency_ms: list[float] = []
+
+    def run(self) -> None:
+        schemas = default_schemas()
+        ts = schemas.get("alert.v1")
+        pos = {p: self.bus.end_offset("alerts", p) for p in range(self.bus.partitions("alerts"))}
+        while not self.stop.is_set():
+            for p in pos:
+                for m in self.bus.read("alerts", p, pos[p], 1000):
+                    pos[p] = m.offset + 1
+                    body = schemas.decode(m.value, ts)["body"]
+                    sent = self.triggers.get(body["trigger_id"])
+                    if body["alert_type"] == "QUERY_HIT" and sent is not None:
+                        self.latency_ms.append((time.time() - sent) * 1000)
+            time.sleep(0.001)
+
+
+def latency_run(
+    topo_path: Path, root: Path, url: str, rate: float, seconds: float, plates: list, lines: list[bytes]
+) -> dict:
+    """One worker, fed at `rate` records/s, queried 10 times a second."""
+    topo = _topology(url, topo_path, root / "lat")
+    schemas = default_schemas()
+    rms_ts, q_ts = schemas.get("rms_record.v1"), schemas.get("cad_query.v1")
+    conn = RmsConnector(RmsConnector.Config(path=str(root)))
+    ctx = Context("bench_feed", NodeState())
+    worker = _argus(
+        "run", "-t", str(topo_path), "--data-dir", str(root / "lat"), "--metrics-port", "0", url=url,
+        stdout=(root / "lat.log").open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    feed_bus, term_bus, watch_bus = (open_bus(topo, role=r) for r in ("bench-feed", "bench-terminal", "bench-watch"))
+    sent: dict[str, float] = {}
+    watcher = AlertWatcher(watch_bus, sent)
+    stop = threading.Event()
+    fed = [0]
+
+    def feed() -> None:
+        tick, per_tick = 0.05, max(1, int(rate * 0.05))
+        nxt = time.perf_counter()
+        for i in itertools.count(0, per_tick):
+            if stop.is_set():
+                return
+            batch = [orjson.loads(line) for line in lines[i % len(lines) : i % len(lines) + per_tick]]
+            appends = []
+            for raw in batch:
+                raw["report_id"] = f"{raw['report_id']}-L{i}"  # new reports, not versions of old ones
+                rec = conn.convert(raw, ctx)
+                appends.append(("rms.records", rec.key, schemas.encode(rms_ts, rec.value)))
+            feed_bus.commit(Commit(appends=appends))
+            fed[0] += len(appends)
+            nxt += tick
+            time.sleep(max(0.0, nxt - time.perf_counter()))
+
+    try:
+        time.sleep(8)  # the worker joins its group and takes its tasks
+        watcher.start()
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        time.sleep(2)
+        cfg, qctx = CadConfig(path="-"), Context("bench_terminal", NodeState())
+        t_end = time.time() + seconds
+        for i in itertools.count():
+            if time.time() > t_end:
+                break
+            plate, state = plates[i % len(plates)]
+            raw = {"query_id": f"KQ-{i}", "agency": "CA0430000", "officer_id": "4471", "unit_id": "2A31",
+                   "plate": plate, "state": state, "issued_at": datetime.now(UTC).isoformat()}  # fmt: skip
+            rec = build_query(raw, qctx, "bench_terminal", cfg)
+            sent[rec.envelope["id"]] = time.time()
+            term_bus.commit(Commit(appends=[("cad.queries", rec.key, schemas.encode(q_ts, rec.value))]))
+            time.sleep(0.1)
+        time.sleep(3)
+        fed_s = fed[0] / (seconds + 2)
+    finally:
+        stop.set()
+        watcher.stop.set()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(120)
+        for b in (feed_bus, term_bus, watch_bus):
+            b.close()
+    lat = sorted(watcher.latency_ms)
+    q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")  # noqa: E731
+    return {"fed_records_per_s": round(fed_s), "queries": len(sent), "alerts": len(lat),
+            "p50": q(0.5), "p99": q(0.99), "max": round(lat[-1], 1) if lat else None}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=20_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--rate", type=float, default=1000.0, help="records/s fed during the latency run")
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of the latency run")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    from tests.servers import kafka_broker  # the test suite's broker: Maven Central jars, no Docker
+
+    root = Path(tempfile.mkdtemp(prefix="argus-bench-kafka-"))
+    gen, counts = write_inputs(root, args.records, args.seed)
+    topo_path = prepare(root)
+    res: dict[str, Any] = {"records": args.records, "inputs": counts}
+    os.environ.pop("ARGUS_BUS", None)
+
+    t0 = time.perf_counter()
+    p = _argus("run", "--until-idle", "-t", str(topo_path), "--data-dir", str(root / "emb"), "--metrics-port", "0",
+               url=None, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    _, err = p.communicate()
+    if p.returncode != 0:
+        raise SystemExit(f"embedded run failed: {err.decode()[-2000:]}")
+    emb_s = time.perf_counter() - t0
+    os.environ.pop("ARGUS_BUS", None)
+    emb_bus = open_bus(load_topology(topo_path, root / "emb"))
+    reports = _count(emb_bus, "resolved")
+    emb_bus.close()
+    res["embedded"] = {"seconds": round(emb_s, 1), "records_per_s": round(args.records / emb_s)}
+    print(f"embedded: {args.records:,} records ({reports:,} reports resolved) in {emb_s:.1f}s", flush=True)
+
+    (root / "kafka").mkdir()
+    with kafka_broker(root / "kafka") as bootstrap:
+        for workers in (1, 2):
+            url = f"kafka://{bootstrap}?prefix=b{workers}{uuid.uuid4().hex[:6]}."
+            s = group_run(topo_path, root, url, workers, reports, root)
+            res[f"kafka_{workers}_worker"] = {"seconds": round(s, 1), "records_per_s": round(args.records / s)}
+            print(f"kafka, {workers} worker(s): {s:.1f}s", flush=True)
+        live = root / "live"  # the latency run is fed live, not from an inbox
+        for sub in ("rms", "rms_csv", "cad/incidents", "cad/queries", "sar", "stix"):
+            (live / "inbox" / sub).mkdir(parents=True)
+        lines = (root / "inbox" / "rms" / "rms.jsonl").read_bytes().splitlines()
+        url = f"kafka://{bootstrap}?prefix=l{uuid.uuid4().hex[:6]}."
+        plates = [(v["plate"], v["state"]) for v in gen.vehicles[: max(10, len(gen.vehicles) // 20)]]
+        res["kafka_query_to_alert_ms"] = latency_run(prepare(live), live, url, args.rate, args.seconds, plates, lines)
+    base = res["embedded"]["records_per_s"]
+    for k in ("kafka_1_worker", "kafka_2_worker"):
+        res[k]["ratio_to_embedded"] = round(res[k]["records_per_s"] / base, 3)
+    print(json.dumps(res, indent=2))
+    lat = res["kafka_query_to_alert_ms"]
+    report(
+        [(f"Kafka query-to-alert p99 ms at ~{lat['fed_records_per_s']} records/s", lat["p99"], TARGETS["p99_ms"], "<=")]
+    )
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
