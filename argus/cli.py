@@ -39,7 +39,16 @@ LogFormatOpt = Annotated[
 ]
 
 
-def _load(topology: Path, data_dir: Path | None):
+BusOpt = Annotated[
+    str | None, typer.Option("--bus", help="The bus to read, e.g. kafka://host:9092?prefix=fusion. (else ARGUS_BUS)")
+]
+
+
+def _load(topology: Path, data_dir: Path | None, bus: str | None = None):
+    if bus:
+        import os
+
+        os.environ["ARGUS_BUS"] = bus  # read by the topology wherever it opens its bus
     try:
         topo = load_topology(topology, data_dir)
         for w in check(topo):
@@ -122,9 +131,10 @@ def status_cmd(
     topology: TopoOpt = Path("topology.yaml"),
     data_dir: DataOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    bus_url: BusOpt = None,
 ) -> None:
     """Lag per node and, on Kafka, which worker of the group runs which task."""
-    topo = _load(topology, data_dir)
+    topo = _load(topology, data_dir, bus_url)
     bus, _schemas = _reader(topo)
     try:
         if topo.bus_url.startswith("kafka:"):
@@ -260,11 +270,13 @@ def tail(
     from_start: Annotated[bool, typer.Option("--from-start", help="Replay what is already there")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
     follow: Annotated[bool, typer.Option(help="Keep following new records")] = True,
+    bus_url: BusOpt = None,
 ) -> None:
-    """Follow a topic (the alert topic, as a CAD or mobile consumer would)."""
+    """Follow a topic (the alert topic, as a CAD or mobile consumer would; examples/
+    cad_alert_consumer.py is the same without Argus installed)."""
     from argus.runtime.embedded import read_topic
 
-    topo = _load(topology, data_dir)
+    topo = _load(topology, data_dir, bus_url)
     if topic not in topo.topics:
         typer.echo(f"unknown topic {topic!r}; topics: {', '.join(topo.topics)}", err=True)
         raise typer.Exit(2)
@@ -301,12 +313,15 @@ def _jsonable(o: object) -> str:
 
 @dlq_app.command("list")
 def dlq_list(
-    topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None, limit: Annotated[int, typer.Option()] = 50
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    bus_url: BusOpt = None,
 ) -> None:
     """Show dead letters: node, where it came from, why."""
     from argus.runtime.embedded import read_topic
 
-    topo = _load(topology, data_dir)
+    topo = _load(topology, data_dir, bus_url)
     bus, schemas = _reader(topo)
     recs = read_topic(bus, schemas, topo.dead_letter_topic)
     for r in recs[-limit:]:
@@ -322,12 +337,13 @@ def dlq_replay(
     topology: TopoOpt = Path("topology.yaml"),
     data_dir: DataOpt = None,
     out: Annotated[Path | None, typer.Option(help="Where to write connector input for re-ingest")] = None,
+    bus_url: BusOpt = None,
 ) -> None:
     """Replay dead letters after a fix: records that failed in a node go back onto the node's input
     topic; raw input a connector refused is written to --out for correction and re-ingest."""
     from argus.runtime.embedded import read_topic
 
-    topo = _load(topology, data_dir)
+    topo = _load(topology, data_dir, bus_url)
     bus, schemas = _reader(topo, write=True)
     recs = [r for r in read_topic(bus, schemas, topo.dead_letter_topic) if not ids or r.value["id"] in ids]
     to_topic = [(r.value["topic"], None, r.value["original"]) for r in recs if r.value["topic"]]

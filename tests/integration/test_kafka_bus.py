@@ -4,7 +4,10 @@ exactly as an uninterrupted run on the embedded bus would."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from tests.e2e.conftest import argus, make_workdir, snapshot
 from tests.e2e.test_crash import assert_same_stores, small_batches
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def bus_url(kafka: str) -> str:
@@ -37,6 +41,17 @@ def test_demo_scenario_on_kafka(kafka: str, tmp_path: Path, monkeypatch: pytest.
     raw = orjson.dumps(alert, default=str)
     assert b"JONATHAN" not in raw and b"NTF-2026-0031" not in raw
     assert result["dead_letters"] == 3
+    # what a CAD integrator copies: examples/cad_alert_consumer.py, which needs no Argus
+    prefix = dict(p.split("=") for p in os.environ["ARGUS_BUS"].split("?")[1].split("&"))["prefix"]
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "cad_alert_consumer.py"), "--bootstrap", kafka, "--prefix", prefix,
+         "--agency", "CA0430000", "--unit", "2A31", "--from-beginning", "--idle-timeout", "5"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    got = [orjson.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 0 and got, out.stderr[-2000:]
+    assert {a["recipient_agency"] for a in got} == {"CA0430000"} and {a["recipient_unit"] for a in got} == {"2A31"}
+    assert alert["alert_id"] in {a["alert_id"] for a in got}
 
 
 @pytest.mark.parametrize("fault", ["dedup:before_commit:2", "correlation:before_commit:2", "graph_sink:after_flush:2"])
@@ -87,6 +102,9 @@ def test_sigkill_mid_batch_on_kafka_equals_the_embedded_run(
     monkeypatch.setenv("ARGUS_BUS", url)
     assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
     # the CLI a CAD integrator or an operator uses reads the Kafka bus the same way
-    tail = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--json", env=env, timeout=300)
+    tail = argus(
+        "tail", "alerts", "-t", str(topo), "--bus", url, "--from-start", "--no-follow", "--json",
+        env={"ARGUS_BUS": ""}, timeout=300,
+    )  # fmt: skip
     assert len(tail.stdout.splitlines()) == len(expected["topics"]["alerts"])
     assert "3 dead letter(s)" in argus("dlq", "list", "-t", str(topo), env=env, timeout=300).stdout
