@@ -72,7 +72,9 @@ class Bus(ABC):
     def partitions(self, topic: str) -> int: ...
 
     @abstractmethod
-    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Message]: ...
+    def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
+        """Up to `limit` messages from `offset`. `reader` names who reads (a task), so a bus that
+        keeps a cursor per reader keeps one per task."""
 
     @abstractmethod
     def end_offset(self, topic: str, partition: int) -> int: ...

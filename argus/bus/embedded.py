@@ -112,7 +112,7 @@ class EmbeddedBus(Bus):
             raise KeyError(f"unknown topic {topic!r}")
         return spec.partitions
 
-    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Message]:
+    def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT off, key, value, ts FROM log WHERE topic=? AND part=? AND off>=? ORDER BY off LIMIT ?",

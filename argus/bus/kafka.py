@@ -74,7 +74,11 @@ class KafkaBus(Bus):
         self._producers: dict[str | None, Producer] = {}  # writer (task) -> its transactional producer
         self._plain: Producer | None = None
         # (topic, partition) -> (consumer, its next offset, whether it has seen the partition's end)
-        self._readers: dict[tuple[str, int], tuple[Consumer, int, bool]] = {}
+        # (topic, partition, reader) -> (consumer, its next offset, whether it has seen the end)
+        self._readers: dict[tuple[str, int, str | None], tuple[Consumer, int, bool]] = {}
+        self._wm: dict[tuple[str, int], Consumer] = {}  # a consumer fetching the partition, for watermarks
+        self._rlocks: dict[Any, threading.Lock] = {}
+        self._wlocks: dict[str | None, threading.Lock] = {}
         self._groups: dict[str, Consumer] = {}
         self._topics: dict[str, TopicSpec] = {}
         self._ends: dict[tuple[str, int], int] = {}
@@ -136,8 +140,18 @@ class KafkaBus(Bus):
         return len(md.partitions)
 
     # --- reading ------------------------------------------------------------------------------
-    def _reader(self, topic: str, partition: int, offset: int) -> tuple[Consumer, bool]:
-        key = (topic, partition)
+    def _lock_for(self, locks: dict[Any, threading.Lock], key: Any) -> threading.Lock:
+        lock = locks.get(key)
+        if lock is None:
+            with self._lock:
+                lock = locks.setdefault(key, threading.Lock())
+        return lock
+
+    def _reader(self, topic: str, partition: int, offset: int, reader: str | None) -> tuple[Consumer, bool]:
+        """Each reading node keeps its own consumer per partition: nodes reading one topic at
+        different positions (correlation and the sinks on `resolved`) would otherwise seek one
+        consumer back and forth and refetch every time."""
+        key = (topic, partition, reader)
         have = self._readers.get(key)
         if have is not None and have[1] == offset:
             return have[0], have[2]
@@ -157,11 +171,12 @@ class KafkaBus(Bus):
         )
         consumer.assign([TopicPartition(self._t(topic), partition, offset)])
         self._readers[key] = (consumer, offset, False)
+        self._wm.setdefault((topic, partition), consumer)
         return consumer, False
 
-    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Message]:
-        with self._lock:
-            consumer, at_end = self._reader(topic, partition, offset)
+    def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
+        with self._lock_for(self._rlocks, (topic, partition, reader)):
+            consumer, at_end = self._reader(topic, partition, offset, reader)
             out: list[Message] = []
             # A reader that has not yet reached the partition's end (EOF event) waits for its
             # fetch; one already at the end only looks for what arrived since.
@@ -181,24 +196,26 @@ class KafkaBus(Bus):
                 if out and (at_end or len(got) < asked):
                     break  # what was fetched is handed over now; waiting for more only adds latency
             nxt = out[-1].offset + 1 if out else offset
-            self._readers[(topic, partition)] = (consumer, nxt, eof or (at_end and not out))
+            self._readers[(topic, partition, reader)] = (consumer, nxt, eof or (at_end and not out))
             if not out:
                 # Nothing readable past `offset` now. Unless this bus committed data there (its
                 # marker may not have landed yet), the partition is drained up to the watermark.
-                key = (topic, partition)
-                self._hw_drained[key] = max(self._hw_drained.get(key, 0), self._hw.get(key, 0))
-                self._ends[key] = max(offset, self._produced.get(key, 0))
+                tp = (topic, partition)
+                self._hw_drained[tp] = max(self._hw_drained.get(tp, 0), self._hw.get(tp, 0))
+                self._ends[tp] = max(offset, self._produced.get(tp, 0))
             return out
 
     def end_offset(self, topic: str, partition: int) -> int:
         key = (topic, partition)
         now = time.monotonic()
-        if key in self._ends and now - self._ends_checked.get(key, 0) < 0.5:
-            return self._ends[key]
-        with self._lock:
-            consumer, _ = self._reader(topic, partition, self._readers.get(key, (None, 0, False))[1])
+        if key in self._ends and now - self._ends_checked.get(key, 0) < 0.002:
+            return self._ends[key]  # the cached watermark is a local read: fresh is cheap
+        with self._lock_for(self._rlocks, (topic, partition, "#watermark")):
+            consumer = self._wm.get(key)
+            if consumer is None:
+                consumer, _ = self._reader(topic, partition, 0, "#watermark")
             tp = TopicPartition(self._t(topic), partition)
-            # The reader's fetcher learns the high watermark with every fetch response: no round
+            # A reader's fetcher learns the high watermark with every fetch response: no round
             # trip to the broker unless it has not fetched yet.
             _low, high = consumer.get_watermark_offsets(tp, cached=True)
             if high < 0:
@@ -215,11 +232,11 @@ class KafkaBus(Bus):
             return tp.offset if tp.offset >= 0 else 0
 
     def claim(self, writer: str | None = None) -> None:
-        with self._lock:
+        with self._lock_for(self._wlocks, writer):
             self._txn_producer(writer)
 
     def release(self, writer: str) -> None:
-        with self._lock:
+        with self._lock_for(self._wlocks, writer):
             p = self._producers.pop(writer, None)
             if p is not None:
                 p.flush(_TIMEOUT)
@@ -259,7 +276,9 @@ class KafkaBus(Bus):
     def commit(self, commit: Commit) -> list[tuple[str, int, int]]:
         if commit.empty():
             return []
-        with self._lock:
+        # One writer's batches are one after another; different tasks' commits run side by side
+        # (each has its own producer), so a sink's commit does not hold up a field query's.
+        with self._lock_for(self._wlocks, commit.writer):
             p = self._txn_producer(commit.writer)
             placed: list[tuple[str, int, int]] = []
 

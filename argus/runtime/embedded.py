@@ -565,7 +565,7 @@ class EmbeddedRuntime:
         for (t, p), pos in host.positions.items():
             if t != topic or budget <= 0 or pos >= self.bus.end_offset(t, p):
                 continue  # nothing there: an empty read is a wasted round trip on Kafka
-            got = self.bus.read(t, p, pos, budget)
+            got = self.bus.read(t, p, pos, budget, reader=host.task.id if host.task else host.name)
             msgs.extend(got)
             budget -= len(got)
         return msgs

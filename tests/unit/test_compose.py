@@ -1,0 +1,53 @@
+"""docker-compose.yml (no Docker engine runs here, so it is checked, not started): every image
+pinned, every service health-checked, every file it mounts present, and the workers on the
+Kafka bus as one group with the stores on their servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_image_is_pinned_and_every_service_health_checked() -> None:
+    services = compose()["services"]
+    assert {"kafka", "schema-registry", "neo4j", "opensearch", "opensearch-dashboards", "prometheus", "grafana"} <= set(
+        services
+    )
+    for name, svc in services.items():
+        image = svc.get("image", "")
+        tag = image.rsplit(":", 1)[-1] if ":" in image else ""
+        assert tag and tag != "latest" and any(c.isdigit() for c in tag), f"{name}: image {image!r} is not pinned"
+        assert "healthcheck" in svc, f"{name} has no healthcheck"
+
+
+def test_mounted_files_exist_and_prometheus_scrapes_every_worker() -> None:
+    services = compose()["services"]
+    for name, svc in services.items():
+        for vol in svc.get("volumes", []):
+            src = vol.split(":")[0]
+            if src.startswith("./") and src != "./inbox":
+                assert (ROOT / src).exists(), f"{name} mounts {src}, which is not in the repository"
+    workers = sorted(n for n in services if n.startswith("worker-"))
+    assert len(workers) >= 2
+    prom = yaml.safe_load((ROOT / "ops" / "prometheus.compose.yml").read_text())
+    targets = {t for sc in prom["scrape_configs"] for c in sc["static_configs"] for t in c["targets"]}
+    assert targets == {f"{w}:9464" for w in workers}
+    for w in workers:
+        env = services[w]["environment"]
+        assert env["ARGUS_BUS"].startswith("kafka://kafka:9092")
+        assert env["ARGUS_GRAPH"].startswith("bolt://") and env["ARGUS_SEARCH"].startswith("http://opensearch")
+        assert "--instance" in services[w]["command"]
+
+
+def test_grafana_is_provisioned_with_the_dashboards_from_ops() -> None:
+    ds = yaml.safe_load((ROOT / "ops/grafana/provisioning/datasources/prometheus.yml").read_text())
+    uid = ds["datasources"][0]["uid"]
+    dash = (ROOT / "ops/grafana/argus-pipeline.json").read_text()
+    assert f'"uid": "{uid}"' in dash
