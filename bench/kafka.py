@@ -176,6 +176,8 @@ def latency_run(
             time.sleep(0.1)
         time.sleep(3)
         fed_s = fed[0] / (seconds + 2)
+        stop.set()
+        resolved = _count(watch_bus, "resolved")  # how much of what was fed got through meanwhile
     finally:
         stop.set()
         watcher.stop.set()
@@ -185,7 +187,8 @@ def latency_run(
             b.close()
     lat = sorted(watcher.latency_ms)
     q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")  # noqa: E731
-    return {"fed_records_per_s": round(fed_s), "queries": len(sent), "alerts": len(lat),
+    return {"fed_records_per_s": round(fed_s), "fed": fed[0], "resolved_meanwhile": resolved,
+            "queries": len(sent), "alerts": len(lat),
             "p50": q(0.5), "p99": q(0.99), "max": round(lat[-1], 1) if lat else None}  # fmt: skip
 
 
