@@ -60,3 +60,37 @@ def test_api_lookups_go_through_the_policy(tmp_path: Path) -> None:
         assert live.client("CA0190000").get("/api/v1/attack/weapons").status_code == 422
     finally:
         live.close()
+
+
+def test_sar_narratives_are_matched_to_techniques_and_groups_in_the_pipeline(tmp_path: Path) -> None:
+    from argus.runtime.embedded import EmbeddedRuntime, read_topic
+    from argus.topology import load_topology
+
+    topo = make_workdir(tmp_path, background=10)
+    t = ["-t", str(topo)]
+    run = CliRunner().invoke
+    assert run(cli, ["attack", "load", str(SAMPLE), "--agency", "CA0190000", "--by", "admin1", *t]).exit_code == 0
+    sar = {
+        "sar_id": "SAR-2026-0999",
+        "agency": "CA0100000",
+        "tlp": "TLP:AMBER",
+        "reliability": "B",
+        "validity": 2,
+        "behavior": "CYBER",
+        "occurred_at": "2026-11-20T10:00:00Z",
+        "submitted_by": "Water utility SCADA engineer",
+        "narrative": "Unknown party used a command-line interface on the plant HMI to execute commands and "
+        "set up a connection proxy that relayed network traffic to an outside host.",
+        "vehicles": [],
+        "locations": [],
+    }
+    (tmp_path / "inbox" / "sar" / "ttp.json").write_bytes(orjson.dumps([sar]))
+    r = run(cli, ["run", "--until-idle", "--metrics-port", "0", *t])
+    assert r.exit_code == 0, r.output
+    with EmbeddedRuntime(load_topology(topo)) as rt:
+        matched = read_topic(rt.bus, rt.schemas, "ttp.matches")
+    (mine,) = [m for m in matched if "T0884" in {x["attack_id"] for x in m.body["techniques"]}]
+    assert mine.envelope["tlp"] == "AMBER" and mine.envelope["source_agency"] == "CA0100000"  # the SAR's marking
+    got = {x["attack_id"]: x for x in mine.body["techniques"]}
+    assert {"T0807", "T0884"} <= set(got) and got["T0807"]["evidence"]
+    assert mine.body["source_type"] == "sar"
