@@ -77,7 +77,8 @@ class Bus(ABC):
         keeps a cursor per reader keeps one per task."""
 
     @abstractmethod
-    def end_offset(self, topic: str, partition: int) -> int: ...
+    def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
+        """The offset after the last readable message (for `reader`, where that matters)."""
 
     @abstractmethod
     def committed(self, group: str, topic: str, partition: int) -> int: ...

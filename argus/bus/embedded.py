@@ -120,7 +120,7 @@ class EmbeddedBus(Bus):
             ).fetchall()
         return [Message(topic, partition, o, k, v, ts) for o, k, v, ts in rows]
 
-    def end_offset(self, topic: str, partition: int) -> int:
+    def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
         key = (topic, partition)
         if not self.read_only:
             end = self._ends.get(key)  # lock-free fast path: commit() swaps in a new dict

@@ -177,6 +177,8 @@ class KafkaBus(Bus):
     def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
         with self._lock_for(self._rlocks, (topic, partition, reader)):
             consumer, at_end = self._reader(topic, partition, offset, reader)
+            if reader is not None:
+                return self._read_now(consumer, at_end, topic, partition, offset, limit, reader)
             out: list[Message] = []
             # A reader that has not yet reached the partition's end (EOF event) waits for its
             # fetch; one already at the end only looks for what arrived since.
@@ -205,7 +207,48 @@ class KafkaBus(Bus):
                 self._ends[tp] = max(offset, self._produced.get(tp, 0))
             return out
 
-    def end_offset(self, topic: str, partition: int) -> int:
+    def _read_now(
+        self, consumer: Consumer, at_end: bool, topic: str, partition: int, offset: int, limit: int, reader: str
+    ) -> list[Message]:
+        """A task's read never waits: what the background fetcher holds now, or nothing, and the
+        scheduler comes back. Waiting here (even 5 ms) for each of a worker's many partitions,
+        one after another on its one thread, was most of its time. When there is nothing more
+        is `end_offset`'s business (with the consumer's position, which passes markers)."""
+        out: list[Message] = []
+        eof_here = at_end
+        while len(out) < limit:
+            asked = min(limit - len(out), 500)
+            got = consumer.consume(asked, timeout=0)
+            for m in got:
+                if m.error():
+                    eof_here = eof_here or m.error().code() == KafkaError._PARTITION_EOF
+                    continue
+                key = m.key().decode() if m.key() is not None else None
+                out.append(Message(topic, partition, m.offset(), key, m.value(), m.timestamp()[1] * 1000))
+                eof_here = False
+            if len(got) < asked:
+                break
+        nxt = out[-1].offset + 1 if out else offset
+        self._readers[(topic, partition, reader)] = (consumer, nxt, eof_here)
+        return out
+
+    def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
+        """Where `reader` (a task) can read up to. Per reader: readers of one partition fetch at
+        their own pace, and one's being at the end says nothing of another's."""
+        have = self._readers.get((topic, partition, reader)) if reader is not None else None
+        if have is not None:
+            consumer, nxt, _ = have
+            tp = TopicPartition(self._t(topic), partition)
+            high = consumer.get_watermark_offsets(tp, cached=True)[1]
+            produced = self._produced.get((topic, partition), 0)
+            if high >= 0:
+                # The consumer's own position moves past transaction markers once it has fetched
+                # them: at or past the watermark it has everything, and there is nothing to wait
+                # for unless this bus itself committed more since.
+                (pos,) = consumer.position([tp])
+                if pos.offset >= high:
+                    return max(nxt, produced)
+                return max(high, produced)
         key = (topic, partition)
         now = time.monotonic()
         if key in self._ends and now - self._ends_checked.get(key, 0) < 0.002:

@@ -343,7 +343,8 @@ class EmbeddedRuntime:
     # --- scheduling ----------------------------------------------------------------------
     def _pending(self, host: Host, topic: str) -> bool:
         assert self.bus is not None
-        return any(pos < self.bus.end_offset(t, p) for (t, p), pos in host.positions.items() if t == topic)
+        reader = host.task.id if host.task else host.name
+        return any(pos < self.bus.end_offset(t, p, reader) for (t, p), pos in host.positions.items() if t == topic)
 
     def step(self) -> int:
         """Run the hot lane dry, then one other unit. Returns records handled."""
@@ -562,10 +563,11 @@ class EmbeddedRuntime:
         assert self.bus is not None
         msgs: list[Message] = []
         budget = host.model.batch_size
+        reader = host.task.id if host.task else host.name
         for (t, p), pos in host.positions.items():
-            if t != topic or budget <= 0 or pos >= self.bus.end_offset(t, p):
+            if t != topic or budget <= 0 or pos >= self.bus.end_offset(t, p, reader):
                 continue  # nothing there: an empty read is a wasted round trip on Kafka
-            got = self.bus.read(t, p, pos, budget, reader=host.task.id if host.task else host.name)
+            got = self.bus.read(t, p, pos, budget, reader=reader)
             msgs.extend(got)
             budget -= len(got)
         return msgs
@@ -702,8 +704,9 @@ class EmbeddedRuntime:
         assert self.bus is not None
         out: dict[tuple[str, str], int] = {}
         for host in self.hosts.values():
+            reader = host.task.id if host.task else host.name
             for (t, p), pos in host.positions.items():
-                out[(host.name, t)] = out.get((host.name, t), 0) + self.bus.end_offset(t, p) - pos
+                out[(host.name, t)] = out.get((host.name, t), 0) + self.bus.end_offset(t, p, reader) - pos
         for (node, topic), n in out.items():
             metrics.CONSUMER_LAG.labels(node, topic).set(n)
         return out

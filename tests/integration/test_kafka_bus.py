@@ -58,7 +58,7 @@ def test_demo_scenario_on_kafka(kafka: str, tmp_path: Path, monkeypatch: pytest.
 def test_sigkill_mid_batch_on_kafka_equals_the_embedded_run(
     kafka: str, tmp_path: Path, fault: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    topo = make_workdir(tmp_path, background=80)
+    topo = make_workdir(tmp_path, background=300)  # several batches at every node, however fast
     for sub in ("rms_csv", "cad/incidents", "sar"):  # one source: a fully ordered pipeline
         for f in (tmp_path / "inbox" / sub).iterdir():
             f.unlink()

@@ -91,16 +91,24 @@ def test_workers_join_die_and_take_over_and_the_answer_is_the_embedded_one(
 
     url = f"kafka://{kafka}?prefix=g{uuid.uuid4().hex[:8]}."
     data = tmp_path / "group"
+    held = tmp_path / "held"  # the input arrives once the group has formed
+    (tmp_path / "inbox" / "rms").rename(held)
+    (tmp_path / "inbox" / "rms").mkdir()
     first = start_worker(topo, data, url, tmp_path / "w1.log")
     second = start_worker(topo, data, url, tmp_path / "w2.log")
     try:
         deadline = time.time() + 120
-        while True:  # both hold tasks and the pipeline is under way
+        while True:  # both hold tasks
             st = group_status(topo, data, url)
-            if len(st["workers"]) == 2 and all(st["workers"].values()) and sum(st["lag"].values()) > 0:
+            if len(st["workers"]) == 2 and all(st["workers"].values()):
                 break
             assert time.time() < deadline, st
             time.sleep(0.5)
+        for f in held.iterdir():
+            f.rename(tmp_path / "inbox" / "rms" / f.name)
+        while sum(group_status(topo, data, url)["lag"].values()) == 0:  # under way
+            assert time.time() < deadline
+            time.sleep(0.1)
         second.send_signal(signal.SIGKILL)  # dies mid-stream, holding half the tasks
         assert second.wait(30) == -signal.SIGKILL
         third = start_worker(topo, data, url, tmp_path / "w3.log")  # and a new one joins
