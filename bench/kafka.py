@@ -32,7 +32,7 @@ import orjson
 from argus.bus.base import Commit
 from argus.contracts import Context
 from argus.demo import prepare
-from argus.runtime.embedded import open_bus
+from argus.runtime.embedded import bus_url_for, open_bus
 from argus.schemas import default_schemas
 from argus.state import NodeState
 from argus.topology import load_topology
@@ -49,10 +49,11 @@ def _argus(*args: str, url: str | None, **kw: Any) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "argus", *args], env=env, **kw)
 
 
-def _topology(url: str, topo_path: Path, data: Path) -> Any:
-    """The topology with its bus pointed at `url` (the bus URL is read from ARGUS_BUS on use)."""
-    os.environ["ARGUS_BUS"] = url
-    return load_topology(topo_path, data)
+def _bus(url: str, role: str) -> Any:
+    """A client of the bench's own on the group's bus (a transactional id of its own)."""
+    from argus.bus.kafka import KafkaBus
+
+    return KafkaBus(bus_url_for(url, role))
 
 
 def _count(bus: Any, topic: str) -> int:
@@ -62,7 +63,7 @@ def _count(bus: Any, topic: str) -> int:
 def group_run(topo_path: Path, root: Path, url: str, workers: int, reports: int, logs: Path) -> float:
     from argus.runtime.worker import status
 
-    topo = _topology(url, topo_path, root / f"k{workers}")
+    topo = load_topology(topo_path, root / f"k{workers}")
     t0 = time.perf_counter()
     procs = [
         _argus(
@@ -79,7 +80,7 @@ def group_run(topo_path: Path, root: Path, url: str, workers: int, reports: int,
         )
         for i in range(workers)
     ]
-    bus = open_bus(topo, role="bench")
+    bus = _bus(url, "bench")
     try:
         while True:
             time.sleep(0.5)
@@ -124,7 +125,6 @@ def latency_run(
     topo_path: Path, root: Path, url: str, rate: float, seconds: float, plates: list, lines: list[bytes]
 ) -> dict:
     """One worker, fed at `rate` records/s, queried 10 times a second."""
-    topo = _topology(url, topo_path, root / "lat")
     schemas = default_schemas()
     rms_ts, q_ts = schemas.get("rms_record.v1"), schemas.get("cad_query.v1")
     conn = RmsConnector(RmsConnector.Config(path=str(root)))
@@ -133,7 +133,7 @@ def latency_run(
         "run", "-t", str(topo_path), "--data-dir", str(root / "lat"), "--metrics-port", "0", url=url,
         stdout=(root / "lat.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    feed_bus, term_bus, watch_bus = (open_bus(topo, role=r) for r in ("bench-feed", "bench-terminal", "bench-watch"))
+    feed_bus, term_bus, watch_bus = (_bus(url, r) for r in ("bench-feed", "bench-terminal", "bench-watch"))
     sent: dict[str, float] = {}
     watcher = AlertWatcher(watch_bus, sent)
     stop = threading.Event()
@@ -206,7 +206,6 @@ def main(argv: list[str] | None = None) -> None:
     gen, counts = write_inputs(root, args.records, args.seed)
     topo_path = prepare(root)
     res: dict[str, Any] = {"records": args.records, "inputs": counts}
-    os.environ.pop("ARGUS_BUS", None)
 
     t0 = time.perf_counter()
     p = _argus("run", "--until-idle", "-t", str(topo_path), "--data-dir", str(root / "emb"), "--metrics-port", "0",
@@ -215,7 +214,6 @@ def main(argv: list[str] | None = None) -> None:
     if p.returncode != 0:
         raise SystemExit(f"embedded run failed: {err.decode()[-2000:]}")
     emb_s = time.perf_counter() - t0
-    os.environ.pop("ARGUS_BUS", None)
     emb_bus = open_bus(load_topology(topo_path, root / "emb"))
     reports = _count(emb_bus, "resolved")
     emb_bus.close()

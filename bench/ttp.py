@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from argus.stix.attack import attack_id
-from argus.stix.ttp import TechniqueIndex, _clean, words
+from argus.stix.ttp import TechniqueIndex, strip_citations, words
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLES = [
@@ -33,7 +33,7 @@ def sample(objs: list[dict]) -> list[tuple[str, str]]:
         if o.get("type") != "attack-pattern" or o.get("revoked") or o.get("x_mitre_deprecated"):
             continue
         tid = attack_id(o)
-        sents = [x.strip() for x in re.split(r"(?<=\.)\s+", _clean(o.get("description", ""))) if x.strip()]
+        sents = [x.strip() for x in re.split(r"(?<=\.)\s+", strip_citations(o.get("description", ""))) if x.strip()]
         for sent in sents[1:3]:
             if len(words(sent)) >= 8:
                 out.append((tid, sent))

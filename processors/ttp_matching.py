@@ -9,7 +9,9 @@ state: each report is matched on its own, so the node runs as one task per parti
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -36,6 +38,16 @@ def narrative(report: dict[str, Any], rtype: str) -> str:
     return "\n".join(p for p in parts if isinstance(p, str) and p)
 
 
+@dataclass
+class _Shared:
+    checked: float = float("-inf")
+    seen: tuple[int, ...] = ()
+    index: TechniqueIndex | None = None
+
+
+_SHARED: weakref.WeakKeyDictionary[Any, _Shared] = weakref.WeakKeyDictionary()
+
+
 class TtpMatchingConfig(NodeConfig):
     threshold: float = Field(default=0.2, ge=0.0, le=1.0, description="Least score a technique match needs")
     top: int = Field(default=5, ge=1, le=50)
@@ -52,24 +64,27 @@ class TtpMatchingProcessor(Processor):
 
     def setup(self, ctx: Context) -> None:
         self._store = ctx.stores["stix"]
-        self._index: TechniqueIndex | None = None
-        self._seen: tuple[int, ...] = ()
-        self._checked = float("-inf")
 
     def index(self) -> TechniqueIndex | None:
+        """The index for this store, shared by every task of the node in this process (one per
+        partition on Kafka), looked for afresh at most every `refresh_seconds`, even when there
+        is no ATT&CK yet: never a store scan per record."""
+        shared = _SHARED.get(self._store)
+        if shared is None:
+            shared = _SHARED[self._store] = _Shared()
         now = time.monotonic()
-        if now - self._checked >= self.config.refresh_seconds or self._index is None:
-            self._checked = now
+        if now - shared.checked >= self.config.refresh_seconds:
+            shared.checked = now
             objs = [
                 o.obj
                 for o in self._store.scan(types=["attack-pattern", "intrusion-set", "relationship"])
                 if o.obj.get("type") == "relationship" or attack_id(o.obj) is not None
             ]
             seen = (len(objs), hash(tuple(sorted(o.get("modified", "") + o["id"] for o in objs))))
-            if seen != self._seen:
-                self._seen = seen
-                self._index = TechniqueIndex.from_objects(objs) if objs else None
-        return self._index
+            if seen != shared.seen:
+                shared.seen = seen
+                shared.index = TechniqueIndex.from_objects(objs) if objs else None
+        return shared.index
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         index = self.index()

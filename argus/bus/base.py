@@ -47,6 +47,11 @@ class Commit:
     headers: dict[int, list[tuple[str, bytes]]] = field(default_factory=dict)
     state_partition: int = 0  # which partition of the node's state the task owns
 
+    def append(self, topic: str, key: str | None, value: bytes, headers: list[tuple[str, bytes]] | None = None) -> None:
+        if headers:
+            self.headers[len(self.appends)] = headers
+        self.appends.append((topic, key, value))
+
     def empty(self) -> bool:
         return not (self.appends or self.offsets or self.state)
 

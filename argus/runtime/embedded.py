@@ -460,8 +460,7 @@ class EmbeddedRuntime:
             attempts=attempts,
             failed_at=host.ctx.now(),
         )
-        commit.headers[len(commit.appends)] = dead_letter_headers(value)
-        commit.appends.append((dlq, host.name, self.schemas.encode(self._topic_schema[dlq], value)))
+        commit.append(dlq, host.name, self.schemas.encode(self._topic_schema[dlq], value), dead_letter_headers(value))
         metrics.DEAD_LETTERS.labels(host.name).inc()
         log.warning("dead letter from %s (%s): %s", host.name, error_type, reason[:200])
 

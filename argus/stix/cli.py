@@ -242,7 +242,6 @@ def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict])
             source=f"{path.name}#{r['index']}",
             failed_at=utcnow(),
         )
-        commit.headers[len(commit.appends)] = dead_letter_headers(value)
-        commit.appends.append((dlq, node, schemas.encode(ts, value)))
+        commit.append(dlq, node, schemas.encode(ts, value), dead_letter_headers(value))
     bus.commit(commit)
     bus.close()

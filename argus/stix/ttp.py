@@ -43,7 +43,8 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _clean(text: str) -> str:
+def strip_citations(text: str) -> str:
+    """ATT&CK descriptions without their (Citation: ...) marks and with link texts only."""
     return _CITATION.sub(lambda m: m.group(1) or "", text or "")
 
 
@@ -76,15 +77,13 @@ class Attribution:
 
 
 class TechniqueIndex:
-    def __init__(self, techniques: list[Technique], groups: dict[str, tuple[str, set[str]]]) -> None:
+    def __init__(
+        self, techniques: list[Technique], groups: dict[str, tuple[str, set[str]]], idf: dict[str, float]
+    ) -> None:
         self.techniques = techniques
         self.groups = groups  # intrusion-set stix id -> (name, attack ids it uses)
+        self.idf = idf  # term -> inverse document frequency over techniques
         self.by_id = {t.attack_id.upper(): t for t in techniques}
-        df: Counter[str] = Counter()
-        for t in techniques:
-            df.update(t.weights.keys())
-        n = max(1, len(techniques))
-        self.idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
         self.postings: dict[str, list[Technique]] = defaultdict(list)
         for t in techniques:
             for w in t.weights:
@@ -103,7 +102,7 @@ class TechniqueIndex:
             tid = attack_id(o)
             if tid is None:
                 continue
-            desc = _clean(o.get("description", ""))
+            desc = strip_citations(o.get("description", ""))
             if exclude and tid in exclude:
                 desc = desc.replace(exclude[tid], " ")
             weights: Counter[str] = Counter()
@@ -138,7 +137,7 @@ class TechniqueIndex:
             )
             for t in techniques
         ]
-        return cls(normed, {sid: (names[sid], uses.get(sid, set())) for sid in names})
+        return cls(normed, {sid: (names[sid], uses.get(sid, set())) for sid in names}, idf)
 
     def match(self, text: str, top: int = 5, threshold: float = 0.12) -> list[Match]:
         """Techniques the text describes, best first, each with its evidence."""
@@ -177,7 +176,7 @@ class TechniqueIndex:
             have = found.get(tid.upper())
             if have is None or have.score < score:
                 found[tid.upper()] = Match(t.attack_id, t.name, round(score, 4), list(t.tactics), evidence)
-            elif have is not None:
+            else:  # named outright: keep score 1 and add what else matched
                 have.evidence.extend(evidence)
         return sorted(found.values(), key=lambda m: (-m.score, m.attack_id))[:top]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from argus.bus.base import DELETED
 from argus.contracts import Context
 from argus.records import Record
 from argus.schemas import default_schemas
@@ -34,7 +33,7 @@ class Adapter:
         self._put(key, value)
 
     def delete(self, key: str) -> None:
-        self._put(key, DELETED)
+        self._put(key, None)  # frameworks store JSON: None reads back as "no value" (see get)
 
 
 def process(

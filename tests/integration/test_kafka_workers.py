@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from argus.runtime.embedded import open_bus
+from argus.runtime.embedded import bus_url_for, open_bus
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir, snapshot
 from tests.e2e.test_crash import assert_same_stores, small_batches
@@ -34,19 +34,20 @@ def start_worker(topo: Path, data: Path, url: str, log: Path) -> subprocess.Pope
     )
 
 
+def group_bus(url: str):  # type: ignore[no-untyped-def]
+    from argus.bus.kafka import KafkaBus
+
+    return KafkaBus(bus_url_for(url, "test"))
+
+
 def group_status(topo: Path, data: Path, url: str) -> dict:
     from argus.runtime.worker import status
 
-    os.environ["ARGUS_BUS"] = url
+    bus = group_bus(url)
     try:
-        t = load_topology(topo, data)
-        bus = open_bus(t, role="test")
-        try:
-            return status(bus, t)  # type: ignore[arg-type]
-        finally:
-            bus.close()
+        return status(bus, load_topology(topo, data))
     finally:
-        del os.environ["ARGUS_BUS"]
+        bus.close()
 
 
 def wait_done(topo: Path, data: Path, url: str, workers: int, alerts: int, timeout: float = 420) -> dict:
@@ -58,21 +59,17 @@ def wait_done(topo: Path, data: Path, url: str, workers: int, alerts: int, timeo
         time.sleep(1)
         st = group_status(topo, data, url)
         settled = len(st["workers"]) == workers and all(st["workers"].values())
-        done = settled and sum(st["lag"].values()) == 0 and alerts_in(topo, data, url) >= alerts
+        done = settled and sum(st["lag"].values()) == 0 and alerts_in(url) >= alerts
         calm = calm + 1 if done else 0
     return st
 
 
-def alerts_in(topo: Path, data: Path, url: str) -> int:
-    os.environ["ARGUS_BUS"] = url
+def alerts_in(url: str) -> int:
+    bus = group_bus(url)
     try:
-        bus = open_bus(load_topology(topo, data), role="test")
-        try:
-            return sum(len(bus.read("alerts", p, 0, 100_000)) for p in range(bus.partitions("alerts")))
-        finally:
-            bus.close()
+        return sum(len(bus.read("alerts", p, 0, 100_000)) for p in range(bus.partitions("alerts")))
     finally:
-        del os.environ["ARGUS_BUS"]
+        bus.close()
 
 
 def test_workers_join_die_and_take_over_and_the_answer_is_the_embedded_one(
