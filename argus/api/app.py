@@ -47,6 +47,7 @@ from argus.stores.graph import GraphStore
 from argus.topology import Topology
 
 T = TypeVar("T")
+MAX_EXPORT_HITS = 10_000  # what a search may select for one export (OpenSearch's result window)
 
 
 @dataclass
@@ -674,8 +675,55 @@ def create_app(topo: Topology) -> FastAPI:
         return json(await bounded(_audit, c, actor, action, object, since, until, after, limit))
 
     # --- STIX 2.1 ------------------------------------------------------------------------------
-    def _stix_export(c: Caller, types: list[str] | None, ids: list[str] | None, case: str | None, limit: int) -> bytes:
-        res = export(svc.stix(), c.gate.view, ids=ids, types=types, case=case, limit=limit)
+    def _stix_found(c: Caller, q: str, agencies: list[str] | None, since: str | None, until: str | None) -> list[str]:
+        """Record ids of the STIX objects a search finds, as the caller may see them (the same
+        search as /api/v1/search, so an analyst exports what they just looked at)."""
+        found: list[str] = []
+        while len(found) < MAX_EXPORT_HITS:
+            res = svc.search().search(
+                q,
+                kinds=["stix"],
+                agencies=agencies,
+                since=since,
+                until=until,
+                visible_to=c.gate.audience,
+                limit=500,
+                offset=len(found),
+            )
+            found += [h["id"] for h in res["hits"]]
+            if len(res["hits"]) < 500:
+                break
+        return found
+
+    def _stix_export(
+        c: Caller,
+        types: list[str] | None,
+        ids: list[str] | None,
+        case: str | None,
+        collection: str | None,
+        q: str | None,
+        agencies: list[str] | None,
+        since: str | None,
+        until: str | None,
+        limit: int,
+    ) -> bytes:
+        only = agencies
+        if collection is not None:
+            col = next((x for x in svc.topo.model.taxii.collections if x.id == collection), None)
+            if col is None or not col.can_read(c.who.agency):
+                raise Problem(404, "No such collection", f"no collection {collection} you may read")
+            if col.types:
+                types = [t for t in types if t in col.types] if types else list(col.types)
+            if col.agencies:
+                only = [a for a in agencies if a in col.agencies] if agencies else list(col.agencies)
+        if types == [] or only == []:  # filters that exclude each other select nothing
+            record_ids: list[str] | None = []
+        else:
+            record_ids = _stix_found(c, q, only, since, until) if q is not None else None
+        res = export(
+            svc.stix(), c.gate.view, ids=ids, types=types, record_ids=record_ids, case=case, agencies=only, limit=limit
+        )
+        selection = {"types": types, "ids": ids, "case": case, "collection": collection, "q": q}
         audit_release(
             audit,
             c,
@@ -685,9 +733,10 @@ def create_app(topo: Topology) -> FastAPI:
             withheld=res.withheld,
             action="export",
             own_action="export",
+            selection={k: v for k, v in selection.items() if v},
         )
         if not res.objects:
-            audited(c, "export", "stix", types=types, ids=ids, case=case, returned=0, withheld=res.withheld)
+            audited(c, "export", "stix", **selection, returned=0, withheld=res.withheld)
         return res.bundle
 
     @app.get(
@@ -700,9 +749,16 @@ def create_app(topo: Topology) -> FastAPI:
         type: Annotated[list[str] | None, Query(description="STIX types")] = None,
         id: Annotated[list[str] | None, Query(description="STIX ids")] = None,
         case: Annotated[str | None, Query(max_length=64, description="Objects shared for this case")] = None,
+        collection: Annotated[str | None, Query(max_length=64, description="A TAXII collection's view")] = None,
+        q: Annotated[
+            str | None, Query(max_length=500, description="What /api/v1/search?type=stix finds for these words")
+        ] = None,
+        agency: Annotated[list[str] | None, Query(description="Originating agency ORI")] = None,
+        since: Annotated[str | None, Query(description="Modified at or after (ISO 8601; with q)")] = None,
+        until: Annotated[str | None, Query(description="Modified at or before (ISO 8601; with q)")] = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
     ) -> Any:
-        body = await bounded(_stix_export, c, type, id, case, limit)
+        body = await bounded(_stix_export, c, type, id, case, collection, q, agency, since, until, limit)
         return Response(body, media_type="application/stix+json;version=2.1")
 
     def _techniques(c: Caller, ids: list[str] | None, tactic: str | None, q: str | None, revoked: bool) -> dict:

@@ -39,6 +39,7 @@ def audit_release(
     withheld: int,
     action: str,
     own_action: str,
+    selection: dict[str, Any] | None = None,
 ) -> None:
     """One audit entry per originating agency whose objects left (exports, TAXII pages): for
     another agency's, the recipient and the reason (28 CFR 23.20(f))."""
@@ -55,7 +56,7 @@ def audit_release(
             source=caller.source,
             recipient=caller.who.agency if other else None,
             reason=reason if other else None,
-            detail={"ids": ids[:1000], "withheld": withheld},
+            detail={"ids": ids[:1000], "withheld": withheld, **({"selection": selection} if selection else {})},
         )
 
 
@@ -84,12 +85,20 @@ def export(
     types: list[str] | None = None,
     record_ids: list[str] | None = None,
     case: str | None = None,
+    agencies: list[str] | None = None,
     versions: Versions = "last",
     limit: int | None = None,
 ) -> Export:
-    rows = store.scan(ids=ids, types=types, record_ids=record_ids, versions=versions)
+    """The selection is every filter given at once: ids, types, record ids (what a search found),
+    a case, originating agencies (a collection's view)."""
+    if record_ids is not None and not record_ids:
+        rows: Any = iter(())  # a search that found nothing selects nothing, not everything
+    else:
+        rows = store.scan(ids=ids, types=types, record_ids=record_ids, versions=versions)
     if case is not None:
         rows = (r for r in rows if case in (r.marks.get("cases") or ()))
+    if agencies:
+        rows = (r for r in rows if r.agency in agencies)
     chosen, hidden = visible(rows, view)
     if limit is not None:
         chosen = chosen[:limit]

@@ -97,6 +97,34 @@ def test_posted_bundle_is_validated_object_by_object(live: Live) -> None:
     assert live.client(OTHER, "auditor").get("/api/v1/stix/bundle").status_code == 403
 
 
+def test_export_by_search_query_and_by_collection(live: Live) -> None:
+    """An analyst exports what a search found (through the same policy), or a collection's view."""
+    client = live.client(PARTNER)
+    got = client.get("/api/v1/stix/bundle", params={"q": "ledgersync"})
+    assert got.status_code == 200
+    bundle = orjson.loads(got.content)
+    assert validate_parsed_json(bundle, ValidationOptions(version="2.1")).is_valid
+    named = {(o["type"], o.get("name")) for o in bundle["objects"]}
+    assert {("malware", "LedgerSync"), ("software", "LedgerSync")} <= named
+    assert ("intrusion-set", "Valley Fence Ring") not in named and ("attack-pattern", "Phishing") not in named
+    hits = client.get("/api/v1/search", params={"q": "ledgersync", "type": "stix", "limit": 100}).json()["hits"]
+    exported = {o["id"] for o in bundle["objects"] if o["type"] != "marking-definition"}
+    assert exported == {h["fields"]["source_id"] for h in hits}  # exactly what the search showed
+    nothing = orjson.loads(client.get("/api/v1/stix/bundle", params={"q": "zzqqxx"}).content)
+    assert nothing["objects"] == []  # a search that finds nothing exports nothing, not everything
+
+    shared = "8f1b5e2c-3a47-4d1e-9c0b-6e2f4a9d7c31"
+    whole = orjson.loads(client.get("/api/v1/stix/bundle").content)["objects"]
+    col = orjson.loads(client.get("/api/v1/stix/bundle", params={"collection": shared}).content)["objects"]
+    assert sorted(o["id"] for o in col) == sorted(o["id"] for o in whole)
+    typed = client.get("/api/v1/stix/bundle", params={"collection": shared, "type": "malware"})
+    assert {o["type"] for o in orjson.loads(typed.content)["objects"]} == {"malware"}
+    missing = client.get("/api/v1/stix/bundle", params={"collection": "00000000-0000-4000-8000-000000000000"})
+    assert missing.status_code == 404
+    entries = AuditLog.for_data_dir(live.topo.data_dir).query(action="export", limit=1000)
+    assert any((e.get("detail") or {}).get("selection", {}).get("q") == "ledgersync" for e in entries)
+
+
 def test_a_purged_object_leaves_the_store_and_every_export(live: Live) -> None:
     s = store(live)
     ind = next(o for o in s.scan(types=["indicator"]))
