@@ -92,7 +92,11 @@ class TtpMatchingProcessor(Processor):
             return []
         env = record.envelope
         rtype = env["type"].split(".")[0]
-        text = narrative(record.body["report"], rtype)
+        report = record.body["report"]
+        if rtype == "stix" and '"external_id"' in (report.get("object_json") or ""):
+            if attack_id(orjson.loads(report["object_json"])) is not None:
+                return []  # ATT&CK's own objects (a release through a TAXII feed) describe, not report
+        text = narrative(report, rtype)
         if not text.strip():
             return []
         matches = index.match(text[:20_000], top=self.config.top, threshold=self.config.threshold)
@@ -102,9 +106,11 @@ class TtpMatchingProcessor(Processor):
         body = {
             "report_id": env["id"],
             "source_type": rtype,
+            "event_id": record.body["event_id"],
             "techniques": [
                 {
                     "attack_id": m.attack_id,
+                    "stix_id": m.stix_id,
                     "name": m.name,
                     "score": m.score,
                     "tactics": m.tactics,

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from argus.contracts import Context, Sink
-from argus.records import Record
+from argus.records import Record, deterministic_id
 from argus.security.policy import Marking
 from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
 
 
 class GraphSink(Sink):
-    accepts = ("resolved.v1", "purge.v1", "decision.v1")
+    accepts = ("resolved.v1", "purge.v1", "decision.v1", "ttp_match.v1")
     stores = ("graph",)
 
     def setup(self, ctx: Context) -> None:
@@ -42,6 +42,9 @@ class GraphSink(Sink):
         env, body = record.envelope, record.body
         rid, agency, tlp = env["id"], env["source_agency"], env["tlp"]
         marks = Marking.from_envelope(env).props()
+        if "techniques" in body:
+            self._ttp(body, {"record_id": rid, "agency": agency, "tlp": tlp, **marks})
+            return
         if body["merges"]:
             self._drain()  # merges apply after everything that came before them
             self._merges.extend(body["merges"])
@@ -88,6 +91,43 @@ class GraphSink(Sink):
                 "rel": link["relation"],
                 "props": {"reason": link["reason"], "record_id": rid, "agency": agency, "tlp": tlp, **marks},
             }
+
+    def _ttp(self, body: dict[str, Any], marked: dict[str, Any]) -> None:
+        """A report's ATT&CK matches as edges from its EVENT to the attack-patterns and intrusion
+        sets of the mirror: "which reports show T1566", "what points at this group" are traversals.
+        Each edge carries the report's marking, so it is seen by whoever may see the report."""
+        event = body.get("event_id")
+        if not event:
+            return  # written before matches named their event
+        for t in body["techniques"]:
+            if t.get("stix_id") and t["stix_id"] != event:
+                lid = deterministic_id("link", event, "MATCHES_TECHNIQUE", t["stix_id"])
+                self._edges[lid] = {
+                    "id": lid,
+                    "src": event,
+                    "dst": t["stix_id"],
+                    "rel": "MATCHES_TECHNIQUE",
+                    "props": {
+                        "reason": f"{t['attack_id']} {t['name']} (score {t['score']:.2f}): {'; '.join(t['evidence'])}",
+                        "attack_id": t["attack_id"],
+                        "score": t["score"],
+                        **marked,
+                    },
+                }
+        for a in body["attributions"]:
+            if a["intrusion_set_id"] != event:
+                lid = deterministic_id("link", event, "ATTRIBUTED_TO", a["intrusion_set_id"])
+                self._edges[lid] = {
+                    "id": lid,
+                    "src": event,
+                    "dst": a["intrusion_set_id"],
+                    "rel": "ATTRIBUTED_TO",
+                    "props": {
+                        "reason": f"{a['name']} (score {a['score']:.2f}): {'; '.join(a['reasons'])}",
+                        "score": a["score"],
+                        **marked,
+                    },
+                }
 
     def _drain(self) -> None:
         if self._nodes:

@@ -782,6 +782,59 @@ def create_app(topo: Topology) -> FastAPI:
     ) -> Any:
         return json(await bounded(_techniques, c, id, tactic, q, include_revoked))
 
+    def _matches(c: Caller, technique: list[str] | None, group: list[str] | None, limit: int) -> dict:
+        """Reports the TTP-matching processor tied to techniques or groups: the graph's
+        MATCHES_TECHNIQUE / ATTRIBUTED_TO edges into the mirror's objects, each report and edge as
+        the one policy shows them to the caller (an edge is there only if its report may be seen)."""
+        if bool(technique) == bool(group):
+            raise Problem(400, "Say what to look for", "give technique=<ATT&CK id> or group=<ATT&CK id>, not both")
+        g = svc.graph()
+        gate = c.gate
+        gate.graph = g
+        kind, rel = ("techniques", "MATCHES_TECHNIQUE") if technique else ("groups", "ATTRIBUTED_TO")
+        found = lookup(svc.stix(), gate.view, kind, ids=technique or group)
+        targets = {f["stix_id"]: f for f in found}
+        edges = [e for e in g.edges_of(list(targets), limit=20_000) if e["rel"] == rel and e["dst"] in targets]
+        reports = []
+        for e in gate.allow(edges):
+            shown, node = gate.edge(e), gate.node(g.node(e["src"]))
+            if shown is None or node is None:
+                continue
+            p = shown["props"]
+            reports.append(
+                {
+                    "attack_id": targets[e["dst"]]["attack_id"],
+                    "name": targets[e["dst"]].get("name"),
+                    "score": p.get("score"),
+                    "evidence": p.get("reason"),
+                    "record_id": p.get("record_id"),
+                    "report": node,
+                }
+            )
+        reports.sort(key=lambda r: (-(r["score"] or 0.0), r["record_id"] or ""))
+        audited(
+            c,
+            "read",
+            "attack:matches",
+            technique=technique,
+            group=group,
+            returned=[r["record_id"] for r in reports[:limit]],
+        )
+        return {"total": len(reports), "matches": reports[:limit]}
+
+    @app.get(
+        "/api/v1/attack/matches",
+        tags=["stix"],
+        summary="Reports matched to ATT&CK techniques, or attributed to groups, with the evidence",
+    )
+    async def attack_matches(
+        c: Reader,
+        technique: Annotated[list[str] | None, Query(description="ATT&CK technique ids, e.g. T0884")] = None,
+        group: Annotated[list[str] | None, Query(description="ATT&CK group ids, e.g. G0034")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:
+        return json(await bounded(_matches, c, technique, group, limit))
+
     def _attack(c: Caller, kind: str, ids: list[str] | None, q: str | None, revoked: bool, related: bool) -> dict:
         found = lookup(svc.stix(), c.gate.view, kind, ids=ids, q=q, include_revoked=revoked, related=related)
         audited(c, "read", f"attack:{kind}", ids=ids, q=q, returned=len(found))

@@ -65,6 +65,7 @@ class Match:
     score: float
     tactics: list[str]
     evidence: list[str]
+    stix_id: str = ""
 
 
 @dataclass
@@ -145,7 +146,7 @@ class TechniqueIndex:
         for tid in {m.upper() for m in _TID.findall(text or "")}:
             t = self.by_id.get(tid)
             if t is not None:
-                found[tid] = Match(t.attack_id, t.name, 1.0, list(t.tactics), [f"names {t.attack_id}"])
+                found[tid] = Match(t.attack_id, t.name, 1.0, list(t.tactics), [f"names {t.attack_id}"], t.stix_id)
         toks = words(text or "")
         if not toks:
             return sorted(found.values(), key=lambda m: -m.score)[:top]
@@ -175,7 +176,7 @@ class TechniqueIndex:
                 continue
             have = found.get(tid.upper())
             if have is None or have.score < score:
-                found[tid.upper()] = Match(t.attack_id, t.name, round(score, 4), list(t.tactics), evidence)
+                found[tid.upper()] = Match(t.attack_id, t.name, round(score, 4), list(t.tactics), evidence, t.stix_id)
             else:  # named outright: keep score 1 and add what else matched
                 have.evidence.extend(evidence)
         return sorted(found.values(), key=lambda m: (-m.score, m.attack_id))[:top]

@@ -94,3 +94,27 @@ def test_sar_narratives_are_matched_to_techniques_and_groups_in_the_pipeline(tmp
     got = {x["attack_id"]: x for x in mine.body["techniques"]}
     assert {"T0807", "T0884"} <= set(got) and got["T0807"]["evidence"]
     assert mine.body["source_type"] == "sar"
+    assert mine.body["event_id"] and got["T0884"]["stix_id"].startswith("attack-pattern--")
+
+    # The match is in the graph: the SAR's event -> the technique, marked as the SAR is.
+    live = Live(topo)
+    try:
+        own = live.client("CA0100000").get("/api/v1/attack/matches", params={"technique": "T0884"})
+        assert own.status_code == 200, own.text
+        (hit,) = [m for m in own.json()["matches"] if m["record_id"] == mine.envelope["id"]]
+        assert hit["attack_id"] == "T0884" and hit["report"]["id"] == mine.body["event_id"]
+        assert "Connection Proxy" in hit["evidence"] and hit["score"] > 0
+        other = live.client("CA0430000").get("/api/v1/attack/matches", params={"technique": "T0884"})
+        theirs = [m for m in other.json()["matches"] if m["record_id"] == mine.envelope["id"]]
+        # Another agency sees what the policy lets it see of an AMBER SAR (that it exists, whom
+        # to contact), never the evidence: the edge is cut as the report is.
+        assert all(m["evidence"] == "withheld" and m["score"] is None for m in theirs)
+        assert all(m["report"]["access"] != "full" for m in theirs)
+        assert mine.body["attributions"][0]["name"] == "Sandworm Team"
+        by_group = live.client("CA0100000").get("/api/v1/attack/matches", params={"group": "G0034"}).json()
+        (g,) = [m for m in by_group["matches"] if m["record_id"] == mine.envelope["id"]]
+        assert "uses T0884 Connection Proxy" in g["evidence"]
+        bad = live.client("CA0100000").get("/api/v1/attack/matches")
+        assert bad.status_code == 400
+    finally:
+        live.close()
