@@ -10,6 +10,7 @@ rewritten so relationships still connect.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import uuid
@@ -47,7 +48,7 @@ def bundle(n: int) -> tuple[bytes, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from pipelines.stix_bulk import bulk_import, objects_of
+    from pipelines.stix_bulk import StoreOpener, bulk_import, objects_of
 
     ap = argparse.ArgumentParser(prog="python -m bench stix")
     ap.add_argument("--objects", type=int, default=20_000)
@@ -66,7 +67,9 @@ def main(argv: list[str] | None = None) -> None:
         topo = load_topology(REPO / "topology.yaml", Path(tmp))
         stores = {k: open_store(topo, k) for k in ("stix", "graph", "search")}
         t = time.perf_counter()
-        res = bulk_import(objects_of(data), stores, agency="USDHS0000")
+        res = bulk_import(
+            objects_of(data), stores, agency="USDHS0000", processes=os.cpu_count() or 1, opener=StoreOpener(topo)
+        )
         whole_s = time.perf_counter() - t
         for s in stores.values():
             s.close()

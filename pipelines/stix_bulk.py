@@ -9,16 +9,28 @@ STIX store's put (newer current, equal duplicate, older history), and only new c
 versions are resolved (`stix_resolved`) and written by the graph and search sinks. Objects that
 fail are returned with their reason for the caller's dead-letter topic. No `stix2` objects are
 built: bench/stix_import.py measures this path against `stix2.parse` alone.
+
+With `processes` > 1 (the CLI uses every core, up to 4) the objects are shared out by a hash of
+their id among forked processes, each running this same path into the same stores: every
+version of one object stays in one process, in bundle order, so what is current, history or a
+duplicate is decided exactly as in one process. The stores serialise their writers (a write
+transaction per chunk), and a STIX store's `date_added` keeps rising with its sequence whoever
+writes, so TAXII paging by `added_after` still sees every object.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from multiprocessing.connection import Connection
 from typing import Any
 
 import orjson
@@ -42,10 +54,17 @@ class BulkResult:
     history: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    processes: int = 1  # how many processes shared the work
 
     @property
     def total(self) -> int:
         return self.added + self.duplicates + self.history + len(self.rejected)
+
+    def add(self, other: BulkResult) -> None:
+        self.added += other.added
+        self.duplicates += other.duplicates
+        self.history += other.history
+        self.rejected.extend(other.rejected)
 
 
 def objects_of(data: bytes) -> list[Any]:
@@ -62,34 +81,50 @@ def objects_of(data: bytes) -> list[Any]:
     return objs
 
 
-def bulk_import(
-    objects: Iterable[Any],
-    stores: dict[str, Any],
-    *,
-    agency: str,
-    source: str = "stix_bulk",
-    default_tlp: str = "TLP:GREEN",
-    default_reliability: str = "C",
-    default_validity: int = 3,
-    chunk: int = 2000,
-    clock: Callable[[], datetime] = utcnow,
-) -> BulkResult:
-    """`stores` holds "stix" and, optionally, "graph" and "search" (left out: STIX store only)."""
-    started = time.perf_counter()
-    trace = str(uuid.uuid4())  # one import, one trace
-    ctx = Context(source, NodeState(), clock=clock, ids=lambda: trace, stores=stores)
+class StoreOpener:
+    """Opens a topology's stores (in a forked process: connections are never shared across fork)."""
+
+    def __init__(self, topo: Any, kinds: tuple[str, ...] = ("stix", "graph", "search")) -> None:
+        self.topo, self.kinds = topo, kinds
+
+    def __call__(self) -> dict[str, Any]:
+        from argus.runtime.embedded import open_store
+
+        return {k: open_store(self.topo, k) for k in self.kinds}
+
+
+@dataclass(frozen=True)
+class _Settings:
+    agency: str
+    source: str
+    default_tlp: str
+    default_reliability: str
+    default_validity: int
+    chunk: int
+    clock: Callable[[], datetime]
+    trace: str
+
+
+def _share(raw: Any, n: int) -> int:
+    sid = raw.get("id") if isinstance(raw, dict) else None
+    return zlib.crc32(sid.encode()) % n if isinstance(sid, str) else 0
+
+
+def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Settings) -> BulkResult:
+    """One process's share: convert, version in the STIX store, resolve what is new and current,
+    write graph and search. Each store commits in its own thread (SQLite and the servers' clients
+    release the GIL) while the next chunk is converted."""
+    ctx = Context(cfg.source, NodeState(), clock=cfg.clock, ids=lambda: cfg.trace, stores=stores)
     sinks: list[GraphSink | SearchSink] = []
     if "graph" in stores:
-        sinks.append(GraphSink(name=f"{source}_graph"))
+        sinks.append(GraphSink(name=f"{cfg.source}_graph"))
     if "search" in stores:
-        sinks.append(SearchSink(name=f"{source}_search"))
+        sinks.append(SearchSink(name=f"{cfg.source}_search"))
     for s in sinks:
         s.setup(ctx)
     stix = stores["stix"]
     res = BulkResult()
     batch: list[tuple[Record, dict[str, Any]]] = []
-    # Each store commits in its own thread (SQLite and the servers' clients release the GIL)
-    # while the next chunk is converted: the stores overlap with each other and with Python.
     pool = ThreadPoolExecutor(max_workers=1 + len(sinks), thread_name_prefix="stix-bulk")
     writing: list[Future[None]] = []
 
@@ -121,28 +156,110 @@ def bulk_import(
         batch.clear()
 
     try:
-        for i, raw in enumerate(objects):
+        for i, raw in objects:
             try:
                 rec = stix_record(
                     raw,
                     ctx,
-                    source,
-                    agency=agency,
-                    default_tlp=default_tlp,
-                    default_reliability=default_reliability,
-                    default_validity=default_validity,
+                    cfg.source,
+                    agency=cfg.agency,
+                    default_tlp=cfg.default_tlp,
+                    default_reliability=cfg.default_reliability,
+                    default_validity=cfg.default_validity,
                 )
             except (InvalidRecord, ValueError, TypeError, KeyError, AttributeError) as exc:
                 sid = raw.get("id") if isinstance(raw, dict) else None
                 res.rejected.append({"index": i, "id": str(sid)[:120] if sid else None, "problem": str(exc)})
                 continue
             batch.append((rec, to_tlp2(raw)))
-            if len(batch) >= chunk:
+            if len(batch) >= cfg.chunk:
                 drain()
         if batch:
             drain()
         wait()
     finally:
         pool.shutdown(wait=True)
+    return res
+
+
+def _child(
+    conn: Connection, objs: list[Any], share: int, n: int, opener: Callable[[], dict[str, Any]], cfg: _Settings
+) -> None:
+    """A forked process's share, into stores it opens itself; its result (or its error) goes back
+    through the pipe. It never touches the connections it inherited from the parent."""
+    try:
+        stores = opener()
+        try:
+            res = _import(((i, o) for i, o in enumerate(objs) if _share(o, n) == share), stores, cfg)
+        finally:
+            for st in stores.values():
+                st.close()
+        conn.send_bytes(orjson.dumps({"ok": asdict(res)}))
+    except BaseException as exc:
+        conn.send_bytes(orjson.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+    finally:
+        conn.close()
+
+
+def bulk_import(
+    objects: Iterable[Any],
+    stores: dict[str, Any],
+    *,
+    agency: str,
+    source: str = "stix_bulk",
+    default_tlp: str = "TLP:GREEN",
+    default_reliability: str = "C",
+    default_validity: int = 3,
+    chunk: int = 2000,
+    clock: Callable[[], datetime] = utcnow,
+    processes: int = 1,
+    opener: Callable[[], dict[str, Any]] | None = None,
+) -> BulkResult:
+    """`stores` holds "stix" and, optionally, "graph" and "search" (left out: STIX store only).
+    With `processes` > 1 and an `opener` for the same stores, the work is shared with forked
+    processes (only where fork is safe: nothing else runs threads in this process; otherwise it
+    all runs here)."""
+    started = time.perf_counter()
+    cfg = _Settings(
+        agency, source, default_tlp, default_reliability, default_validity, chunk, clock, str(uuid.uuid4())
+    )  # one import, one trace
+    n = processes if opener is not None and _fork_is_safe() else 1
+    if n <= 1:
+        res = _import(enumerate(objects), stores, cfg)
+        res.seconds = time.perf_counter() - started
+        return res
+    objs = objects if isinstance(objects, list) else list(objects)
+    fork = mp.get_context("fork")
+    children: list[tuple[Connection, Any]] = []
+    try:
+        for share in range(1, n):
+            mine, theirs = fork.Pipe(duplex=False)
+            proc = fork.Process(target=_child, args=(theirs, objs, share, n, opener, cfg), daemon=True)
+            proc.start()
+            theirs.close()
+            children.append((mine, proc))
+        res = _import(((i, o) for i, o in enumerate(objs) if _share(o, n) == 0), stores, cfg)
+    finally:
+        answers = []
+        for conn, proc in children:  # even when this process failed: no child is left behind
+            try:
+                answers.append(orjson.loads(conn.recv_bytes()))
+            except (EOFError, OSError):
+                answers.append({"error": f"a bulk import process died (exit code {proc.exitcode})"})
+            proc.join(timeout=60)
+            conn.close()
+    errors = [a["error"] for a in answers if "error" in a]
+    if errors:
+        raise RuntimeError(f"STIX bulk import: {'; '.join(errors)}")
+    for a in answers:
+        res.add(BulkResult(**{k: v for k, v in a["ok"].items() if k not in ("seconds", "processes")}))
+    res.rejected.sort(key=lambda r: r["index"])
+    res.processes = n
     res.seconds = time.perf_counter() - started
     return res
+
+
+def _fork_is_safe() -> bool:
+    """A child forked while another thread holds a lock (logging, a client's pool) can hang on
+    it: fork only from a single-threaded process, which is what the CLI is."""
+    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1 and os.name == "posix"

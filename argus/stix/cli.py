@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -119,12 +120,26 @@ attack_app = typer.Typer(help="The local MITRE ATT&CK mirror: load a release, lo
 stix_app = typer.Typer(help="STIX 2.1 bundles: bulk import.", no_args_is_help=True)
 
 
-def _bulk(path: Path, agency: str, tlp: str, by: str, topology: Path, data_dir: Path | None, what: str) -> None:
+ProcOpt = Annotated[
+    int | None, typer.Option("--processes", min=1, max=64, help="Processes to share the work (default: cores, up to 4)")
+]
+
+
+def _bulk(
+    path: Path,
+    agency: str,
+    tlp: str,
+    by: str,
+    topology: Path,
+    data_dir: Path | None,
+    what: str,
+    processes: int | None = None,
+) -> None:
     """A bundle through the bulk path into the topology's STIX, graph and search stores; rejects
     go to the dead-letter topic with their reason; the import is audited."""
     from argus.records import InvalidRecord
     from argus.runtime.embedded import open_store
-    from pipelines.stix_bulk import bulk_import, objects_of
+    from pipelines.stix_bulk import StoreOpener, bulk_import, objects_of
 
     topo = _topo(topology, data_dir)
     try:
@@ -134,7 +149,10 @@ def _bulk(path: Path, agency: str, tlp: str, by: str, topology: Path, data_dir: 
         raise typer.Exit(2) from None
     stores = {k: open_store(topo, k) for k in ("stix", "graph", "search")}
     try:
-        res = bulk_import(objs, stores, agency=agency, source=what, default_tlp=tlp)
+        res = bulk_import(
+            objs, stores, agency=agency, source=what, default_tlp=tlp,
+            processes=processes or min(os.cpu_count() or 1, 4), opener=StoreOpener(topo),
+        )  # fmt: skip
     except InvalidRecord as exc:  # the agency or TLP given is not valid
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -158,7 +176,8 @@ def _bulk(path: Path, agency: str, tlp: str, by: str, topology: Path, data_dir: 
     rate = res.total / res.seconds if res.seconds else 0.0
     typer.echo(
         f"{path.name}: {res.added} added, {res.history} older versions kept as history, {res.duplicates} duplicates, "
-        f"{len(res.rejected)} rejected (to {topo.dead_letter_topic}) in {res.seconds:.1f}s ({rate:,.0f} objects/s)"
+        f"{len(res.rejected)} rejected (to {topo.dead_letter_topic}) in {res.seconds:.1f}s "
+        f"({rate:,.0f} objects/s, {res.processes} process{'es' if res.processes > 1 else ''})"
     )
     for r in res.rejected[:20]:
         typer.echo(f"  rejected #{r['index']} {r['id']}: {r['problem']}", err=True)
@@ -172,9 +191,10 @@ def stix_import(
     tlp: Annotated[str, typer.Option(help="TLP of objects that carry no marking")] = "TLP:GREEN",
     topology: TopoOpt = Path("topology.yaml"),
     data_dir: DataOpt = None,
+    processes: ProcOpt = None,
 ) -> None:
     """Import a (large) STIX 2.1 bundle through the bulk path."""
-    _bulk(path, agency, tlp, by, topology, data_dir, "stix_import")
+    _bulk(path, agency, tlp, by, topology, data_dir, "stix_import", processes)
 
 
 @attack_app.command("load")
@@ -185,10 +205,11 @@ def attack_load(
     tlp: Annotated[str, typer.Option(help="ATT&CK is public: TLP:CLEAR unless you say otherwise")] = "TLP:CLEAR",
     topology: TopoOpt = Path("topology.yaml"),
     data_dir: DataOpt = None,
+    processes: ProcOpt = None,
 ) -> None:
     """Load an ATT&CK STIX 2.1 bundle (enterprise, mobile or ICS); a newer release supersedes
     objects by `modified`, and older versions are kept as history."""
-    _bulk(path, agency, tlp, by, topology, data_dir, "attack_load")
+    _bulk(path, agency, tlp, by, topology, data_dir, "attack_load", processes)
 
 
 @attack_app.command("show")

@@ -57,6 +57,8 @@ class EmbeddedSearchStore(SearchStore):
         row ids and their FTS rows in two executemany calls; replacements (never by an older
         version: a report is not rolled back) update in place."""
         db = self._db
+        if not db.in_transaction:
+            db.execute("BEGIN IMMEDIATE")  # held versions and the next row id read under the write lock
         latest: dict[str, SearchDoc] = {}
         for d in docs:
             latest[d["id"]] = d  # one batch may carry a document twice: the last one counts

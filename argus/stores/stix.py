@@ -114,7 +114,14 @@ class EmbeddedStixStore:
         history. Not committed until commit()."""
         db = self._db
         out: list[Outcome] = []
-        seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM objects").fetchone()[0]
+        if not db.in_transaction:
+            # The write lock from the first read: another writer (a bulk import's other process)
+            # cannot take the same seq, or a date_added below one already given out.
+            db.execute("BEGIN IMMEDIATE")
+        last = db.execute("SELECT seq, added FROM objects ORDER BY seq DESC LIMIT 1").fetchone()
+        seq = last[0] if last else 0
+        if last:
+            self._last_added = max(self._last_added, instant(last[1]))
         now = now_us if now_us is not None else int(datetime.now(UTC).timestamp() * 1_000_000)
         # Set-based: what is held for these ids is read once per batch, the outcomes decided in
         # memory (in order, so versions within one batch see each other), the rows written with

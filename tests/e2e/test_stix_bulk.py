@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from argus.runtime.embedded import EmbeddedRuntime, open_store
 from argus.testing import frozen_clock
 from argus.topology import load_topology
@@ -83,3 +85,44 @@ def test_bad_objects_are_rejected_with_their_reason(tmp_path: Path) -> None:
     assert len(problems) == 4 and res.added == 5
     assert "'pattern' is missing" in problems[0] and "not a STIX timestamp" in problems[1]
     assert "deterministic" in problems[2] and "JSON object" in problems[3]
+
+
+def test_shared_among_processes_equals_one_process(tmp_path: Path) -> None:
+    """`argus stix import --processes 3` (forked processes, each object's versions in one of
+    them) leaves the stores as one process does, and TAXII's date_added still rises with the
+    store's sequence, whoever wrote each row."""
+    import subprocess
+    import sys
+
+    topo_path = make_workdir(tmp_path / "multi", background=0)
+    r = subprocess.run(
+        [sys.executable, "-m", "argus", "stix", "import", str(BUNDLE), "--agency", PARTNER, "--by", "t",
+         "--processes", "3", "-t", str(topo_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "3 processes" in r.stdout, r.stdout
+    multi = {k: open_store(load_topology(topo_path), k) for k in ("stix", "graph", "search")}
+
+    one_topo = load_topology(topo_path, tmp_path / "one")
+    one = {k: open_store(one_topo, k) for k in ("stix", "graph", "search")}
+    objs = objects_of(BUNDLE.read_bytes())
+    res = bulk_import(objs, one, agency=PARTNER, source="stix_import")
+    assert res.processes == 1
+    ids = {o["id"] for o in objs}
+    a, b = dump(one, ids), dump(multi, ids)
+    unmodified = {o["id"] for o in objs if "modified" not in o}  # SCOs, marking-definitions
+    sco_docs = {d["id"] for d in a["docs"] if orjson.loads(d["fields"])["source_id"] in unmodified}
+    assert 0 < len(sco_docs) < len(a["docs"])
+    for k in a:
+        for row in a[k] + b[k]:
+            row.pop("occurred_at", None)  # without `modified`, this and the document's version are when it was ingested
+            if k == "docs" and row["id"] in sco_docs:
+                row.pop("version")
+        key = lambda d: repr(sorted(d.items()))  # noqa: E731
+        for x, y in zip(sorted(a[k], key=key), sorted(b[k], key=key), strict=True):
+            assert x == y, (k, {f: (x[f], y.get(f)) for f in x if x[f] != y.get(f)})
+    added = [r[0] for r in multi["stix"]._db.execute("SELECT added FROM objects ORDER BY seq")]
+    assert added == sorted(added) and len(set(added)) == len(added)
+    for s in [*multi.values(), *one.values()]:
+        s.close()
