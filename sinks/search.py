@@ -5,6 +5,7 @@ upserted by the report's record id."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import orjson
 
@@ -30,7 +31,8 @@ class SearchSink(Sink):
         self._docs: dict[str, SearchDoc] = {}
         self._purged: set[str] = set()
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record, stix_object: dict[str, Any] | None = None) -> None:
+        """`stix_object`: a STIX report's object already parsed (the bulk import has it)."""
         if "purge_id" in record.value:
             rid = record.value["record_id"]
             self._docs.pop(rid, None)
@@ -41,7 +43,7 @@ class SearchSink(Sink):
         rtype = env["type"]
         ents = body["entities"]
         if rtype == "stix":
-            obj = orjson.loads(rep["object_json"])
+            obj = stix_object if stix_object is not None else orjson.loads(rep["object_json"])
             source_id = rep["stix_id"]
             text = " ".join(str(obj.get(k, "")) for k in ("name", "description", "pattern", "value"))
             when = rep.get("modified") or env["observed_at"].isoformat()

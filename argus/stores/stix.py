@@ -13,6 +13,7 @@ strings: partners write `2020-01-01T00:00:00Z` and `2020-01-01T00:00:00.000Z` fo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,7 +59,13 @@ def version_of(obj: dict[str, Any]) -> tuple[int, str]:
 
 def stamp(micros: int) -> str:
     """TAXII timestamps: RFC 3339 UTC with microseconds, so every added version is distinct."""
-    return datetime.fromtimestamp(micros / 1_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    secs, us = divmod(micros, 1_000_000)
+    return f"{_second(secs)}.{us:06d}Z"
+
+
+@functools.lru_cache(maxsize=64)
+def _second(secs: int) -> str:
+    return datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass
@@ -68,6 +75,7 @@ class StixItem:
     agency: str
     tlp: str
     marks: dict[str, Any]  # ci, handling, cases, recipients (argus.security.policy.Marking)
+    json: bytes | None = None  # the object as JSON, when the caller has it already
 
 
 @dataclass
@@ -137,6 +145,7 @@ class EmbeddedStixStore:
                 latest[lid] = [v, first]
         rows: list[tuple[Any, ...]] = []
         changed: set[str] = set()
+        marked: dict[int, bytes] = {}  # items of one feed share their marks: encoded once
         for it in items:
             o = it.obj
             oid = o["id"]
@@ -158,8 +167,8 @@ class EmbeddedStixStore:
                     it.record_id,
                     it.agency,
                     it.tlp,
-                    marks_json(it.marks),
-                    orjson.dumps(o),
+                    marked.get(id(it.marks)) or marked.setdefault(id(it.marks), marks_json(it.marks)),
+                    it.json if it.json is not None else orjson.dumps(o),
                     version,
                 )
             )
