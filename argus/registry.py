@@ -28,7 +28,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "http": ("argus.stores.opensearch_search:OpenSearchStore", "opensearch"),
         "https": ("argus.stores.opensearch_search:OpenSearchStore", "opensearch"),
     },
-    "stix": {"embedded": ("argus.stores.stix:EmbeddedStixStore", None)},
+    "stix": {
+        "embedded": ("argus.stores.stix:EmbeddedStixStore", None),
+        "http": ("argus.stores.opensearch_stix:OpenSearchStixStore", "opensearch"),
+        "https": ("argus.stores.opensearch_stix:OpenSearchStixStore", "opensearch"),
+    },
     "feeds": {"embedded": ("argus.feeds:FeedRegistry", None)},
 }
 

@@ -12,7 +12,7 @@ from argus.contracts import Context, Sink
 from argus.records import Record
 from argus.security.policy import Marking
 from argus.stix.markings import to_tlp2
-from argus.stores.stix import EmbeddedStixStore, StixItem
+from argus.stores.stix import StixItem, StixStore
 
 
 class StixObjectSink(Sink):
@@ -20,7 +20,7 @@ class StixObjectSink(Sink):
     stores = ("stix",)
 
     def setup(self, ctx: Context) -> None:
-        self.store: EmbeddedStixStore = ctx.stores["stix"]
+        self.store: StixStore = ctx.stores["stix"]
         self._items: list[StixItem] = []
 
     def add(self, record: Record) -> None:

@@ -26,7 +26,7 @@ from argus.security.identity import Directory
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
 from argus.stores.search import SearchStore
-from argus.stores.stix import EmbeddedStixStore
+from argus.stores.stix import StixStore
 from argus.topology import Topology
 
 
@@ -81,8 +81,8 @@ class Services:
         s: SearchStore = self._store("search")
         return s
 
-    def stix(self) -> EmbeddedStixStore:
-        s: EmbeddedStixStore = self._store("stix")
+    def stix(self) -> StixStore:
+        s: StixStore = self._store("stix")
         return s
 
     def feeds(self) -> FeedRegistry:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from argus.security.policy import FULL, Marking, ReportView
-from argus.stores.stix import EmbeddedStixStore
+from argus.stores.stix import StixStore
 
 ATTACK_SOURCES = ("mitre-attack", "mitre-ics-attack", "mitre-mobile-attack")
 
@@ -21,7 +21,7 @@ def attack_id(obj: dict[str, Any]) -> str | None:
 
 
 def techniques(
-    store: EmbeddedStixStore,
+    store: StixStore,
     view: Callable[[Marking], ReportView | None],
     *,
     ids: list[str] | None = None,
@@ -80,7 +80,7 @@ RELATIONS = (
 )
 
 
-def _visible(store: EmbeddedStixStore, view: Callable[[Marking], ReportView | None], types: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _visible(store: StixStore, view: Callable[[Marking], ReportView | None], types: tuple[str, ...]):  # type: ignore[no-untyped-def]
     for o in store.scan(types=list(types)):
         v = view(Marking.of(o.row))
         if v is not None and v.level == FULL:
@@ -108,7 +108,7 @@ def summary(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def lookup(
-    store: EmbeddedStixStore,
+    store: StixStore,
     view: Callable[[Marking], ReportView | None],
     kind: str,
     *,
@@ -141,7 +141,7 @@ def lookup(
 
 
 def _attach_relations(
-    store: EmbeddedStixStore, view: Callable[[Marking], ReportView | None], found: list[dict[str, Any]]
+    store: StixStore, view: Callable[[Marking], ReportView | None], found: list[dict[str, Any]]
 ) -> None:
     by_id = {f["stix_id"]: f for f in found}
     kind_of = {t: k for k, ts in KINDS.items() for t in ts}

@@ -17,7 +17,7 @@ import orjson
 
 from argus.security.policy import FULL, Marking, ReportView
 from argus.stix.markings import TLP_MARKINGS, marking_definition
-from argus.stores.stix import EmbeddedStixStore, StoredObject, Versions
+from argus.stores.stix import StixStore, StoredObject, Versions
 
 View = Callable[[Marking], ReportView | None]
 
@@ -78,7 +78,7 @@ def visible(rows: Any, view: View) -> tuple[list[StoredObject], int]:
 
 
 def export(
-    store: EmbeddedStixStore,
+    store: StixStore,
     view: View,
     *,
     ids: list[str] | None = None,

@@ -14,6 +14,7 @@ strings: partners write `2020-01-01T00:00:00Z` and `2020-01-01T00:00:00.000Z` fo
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -109,7 +110,54 @@ def _row(r: Any) -> StoredObject:
     return StoredObject(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], orjson.loads(r[9]), bytes(r[10]))
 
 
-class EmbeddedStixStore:
+class StixStore(ABC):
+    """Every version of every STIX object as sent, for exports and TAXII. Versions by (id,
+    modified): a newer one current, an equal one a duplicate, an older one history. `seq` orders
+    versions as they were added and `added` (TAXII date_added) rises with it, whatever the number
+    of writers: a TAXII client paging by `next` or `added_after` misses nothing."""
+
+    @abstractmethod
+    def put(self, items: list[StixItem], now_us: int | None = None) -> list[Outcome]:
+        """Store each version once and say what each was ("added": the new current version,
+        "duplicate", "history"); durable and visible at commit()."""
+
+    @abstractmethod
+    def commit(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def count(self) -> int:
+        """Objects held (not versions)."""
+
+    @abstractmethod
+    def versions(self, stix_id: str) -> list[StoredObject]:
+        """Every version of one object, oldest first."""
+
+    @abstractmethod
+    def scan(
+        self,
+        *,
+        after_seq: int = 0,
+        added_after: str | None = None,
+        ids: list[str] | None = None,
+        types: list[str] | None = None,
+        versions: Versions = "last",
+        spec_versions: list[str] | None = None,
+        record_ids: list[str] | None = None,
+        batch: int = 1000,
+    ) -> Iterator[StoredObject]:
+        """Matching versions in the order they were added (seq), from `after_seq` on. The caller
+        filters by policy and stops when it has a page: pages stay full however much of the
+        store a subject may not see."""
+
+    @abstractmethod
+    def delete_record(self, record_id: str) -> int:
+        """Purge: every version the record brought (how many); what is current follows what remains."""
+
+
+class EmbeddedStixStore(StixStore):
     def __init__(self, path: str | Path) -> None:
         self._db = connect(Path(path), autocommit=False, checkpoint_pages=10_000)
         self._db.executescript(SCHEMA)
@@ -215,9 +263,6 @@ class EmbeddedStixStore:
         record_ids: list[str] | None = None,
         batch: int = 1000,
     ) -> Iterator[StoredObject]:
-        """Matching versions in the order they were added (seq), from `after_seq` on. The caller
-        filters by policy and stops when it has a page: pages stay full however much of the
-        store a subject may not see."""
         where, args = ["o.seq > ?"], []
         if added_after:
             where.append("o.added > ?")
@@ -254,7 +299,6 @@ class EmbeddedStixStore:
             seq = rows[-1][4]
 
     def delete_record(self, record_id: str) -> int:
-        """Purge: every version the record brought; `latest` follows what remains."""
         db = self._db
         ids = [r[0] for r in db.execute("SELECT DISTINCT id FROM objects WHERE record_id=?", (record_id,))]
         n = db.execute("DELETE FROM objects WHERE record_id=?", (record_id,)).rowcount

@@ -43,3 +43,27 @@ def search_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
         store = EmbeddedSearchStore(tmp_path / "search.db")
     yield store
     store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
+def stix_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    """Opens handles on one STIX store (call it once per writer or reader process)."""
+    opened: list = []
+    if request.param == "opensearch":
+        from argus.stores.opensearch_stix import OpenSearchStixStore
+
+        url = f"{request.getfixturevalue('opensearch_url')}?stix_index=s{uuid.uuid4().hex[:10]}&lease=5"
+
+        def open_one() -> OpenSearchStixStore:
+            opened.append(OpenSearchStixStore(url))
+            return opened[-1]
+    else:
+        from argus.stores.stix import EmbeddedStixStore
+
+        def open_one() -> EmbeddedStixStore:  # type: ignore[misc]
+            opened.append(EmbeddedStixStore(tmp_path / "stix.db"))
+            return opened[-1]
+
+    yield open_one
+    for s in opened:
+        s.close()

@@ -1,0 +1,354 @@
+"""The STIX object store on OpenSearch: every version of every object, for exports and TAXII.
+
+One document per version (`<id>|<version micros>`), with `last` and `first` flags kept on the
+current and the earliest version, so "the current versions of these types" is one filtered
+query, sorted by `seq`. The object itself is kept as its JSON text (not indexed: nothing is
+lost or reinterpreted, whatever custom properties it carries).
+
+TAXII paging needs `seq` and `date_added` to rise together and a reader never to see seq N+1
+before N. OpenSearch has no transactions, so writers take turns: a writer document in
+`<index>-writer` holds the next seq, the last date_added and a lease (owner, expiry), claimed and
+released by compare-and-set on its sequence number. A writer claims it on its first write, takes
+its seqs there before writing (a writer that dies mid-batch leaves a gap, never a reused seq),
+and at commit() refreshes the index and only then lets go: whatever the next writer adds becomes
+visible after everything before it. A lease not renewed for `lease` seconds (a dead writer) is
+taken over.
+
+URL: `http(s)://host:port?stix_index=NAME[&lease=60]` (default index `argus-stix`); as a store
+URL: `ARGUS_STIX=http://host:9200?stix_index=argus-stix`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse, urlunparse
+
+import orjson
+
+from argus.stores.graph import marks_json
+from argus.stores.stix import Outcome, StixItem, StixStore, StoredObject, Versions, instant, stamp, version_of
+
+try:
+    from opensearchpy import ConflictError, NotFoundError, OpenSearch, helpers
+except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
+    raise ImportError("the OpenSearch STIX store needs opensearch-py: pip install 'argus-fusion[opensearch]'") from exc
+
+# One shard: a bulk is applied in order, so a refresh in the middle of one shows a prefix of it
+# (seq order), never a later seq without the earlier ones.
+SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1"}
+MAPPINGS = {
+    "dynamic": "strict",
+    "properties": {
+        "id": {"type": "keyword"},
+        "type": {"type": "keyword"},
+        "version": {"type": "long"},
+        "modified": {"type": "keyword", "index": False},
+        "spec_version": {"type": "keyword"},
+        "seq": {"type": "long"},
+        "added": {"type": "keyword"},  # RFC 3339 UTC, fixed width: sorts as it reads
+        "record_id": {"type": "keyword"},
+        "agency": {"type": "keyword"},
+        "tlp": {"type": "keyword"},
+        "marks": {"type": "object", "enabled": False},
+        "json": {"type": "text", "index": False},
+        "last": {"type": "boolean"},
+        "first": {"type": "boolean"},
+    },
+}
+WRITER = "writer"
+
+
+class WriterBusy(TimeoutError):
+    """Another writer held the STIX store for longer than we would wait."""
+
+
+def _doc_id(stix_id: str, version: int) -> str:
+    return f"{stix_id}|{version}"
+
+
+def _stored(src: dict[str, Any]) -> StoredObject:
+    return StoredObject(
+        src["id"],
+        src["type"],
+        src["modified"],
+        src["spec_version"],
+        src["seq"],
+        src["added"],
+        src["record_id"],
+        src["agency"],
+        src["tlp"],
+        src["marks"],
+        src["json"].encode(),
+    )
+
+
+class OpenSearchStixStore(StixStore):
+    def __init__(self, url: str) -> None:
+        u = urlparse(url)
+        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.index = q.get("stix_index", "argus-stix")
+        self.meta = f"{self.index}-writer"
+        self.lease = float(q.get("lease", 60))
+        self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=60, max_retries=3, retry_on_timeout=True)
+        for name, body in (
+            (self.index, {"settings": SETTINGS, "mappings": MAPPINGS}),
+            (self.meta, {"settings": {"number_of_shards": 1, "number_of_replicas": 0}}),
+        ):
+            if not self.client.indices.exists(index=name):
+                try:
+                    self.client.indices.create(index=name, body=body)
+                except Exception as exc:  # another process created it first
+                    if "resource_already_exists" not in str(exc):
+                        raise
+        self.me = str(uuid.uuid4())
+        self._held: tuple[int, int] | None = None  # (seq_no, primary_term) of our claim
+        self._next_seq = 0
+        self._last_added = 0
+        self._pending = False
+
+    # --- the writer lease ---------------------------------------------------------------------
+    def _claim(self, wait: float = 120.0) -> None:
+        if self._held is not None:
+            return
+        deadline = time.monotonic() + wait
+        pause = 0.01
+        while True:
+            now = time.time()
+            try:
+                got = self.client.get(index=self.meta, id=WRITER)
+                src, cas = got["_source"], {"if_seq_no": got["_seq_no"], "if_primary_term": got["_primary_term"]}
+            except NotFoundError:
+                src, cas = {"seq": 0, "added": 0, "owner": None, "expires": 0.0}, None
+            if src.get("owner") is None or src.get("expires", 0) < now:
+                claim = {**src, "owner": self.me, "expires": now + self.lease}
+                try:
+                    if cas is None:
+                        r = self.client.index(index=self.meta, id=WRITER, body=claim, op_type="create", refresh=False)
+                    else:
+                        r = self.client.index(index=self.meta, id=WRITER, body=claim, refresh=False, **cas)
+                except ConflictError:
+                    r = None  # someone else claimed it between our read and write
+                if r is not None:
+                    self._held = (r["_seq_no"], r["_primary_term"])
+                    self._next_seq, self._last_added = int(src["seq"]), int(src["added"])
+                    return
+            if time.monotonic() > deadline:
+                raise WriterBusy(f"the STIX store {self.index} is held by writer {src.get('owner')}")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+    def _save(self, owner: str | None) -> None:
+        """Move the writer document on (our seq and date_added), keeping or dropping the lease."""
+        assert self._held is not None
+        body = {
+            "seq": self._next_seq,
+            "added": self._last_added,
+            "owner": owner,
+            "expires": time.time() + self.lease if owner else 0.0,
+        }
+        try:
+            r = self.client.index(
+                index=self.meta, id=WRITER, body=body, if_seq_no=self._held[0], if_primary_term=self._held[1]
+            )
+        except ConflictError:
+            self._held = None
+            raise WriterBusy(
+                f"lost the STIX store {self.index} to another writer (lease {self.lease:.0f}s expired)"
+            ) from None
+        self._held = (r["_seq_no"], r["_primary_term"]) if owner else None
+
+    # --- writes -------------------------------------------------------------------------------
+    def _bulk(self, actions: list[dict[str, Any]]) -> None:
+        if not actions:
+            return
+        for ok, item in helpers.streaming_bulk(self.client, actions, raise_on_error=False, chunk_size=2000):
+            if not ok:
+                raise RuntimeError(f"STIX store {self.index}: a write failed: {orjson.dumps(item).decode()[:500]}")
+        self._pending = True
+
+    def _holdings(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Every version held for these ids (id, version, last, first), what this writer put
+        since its last refresh included."""
+        if self._pending:
+            self.client.indices.refresh(index=self.index)
+            self._pending = False
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(ids), 1000):
+            query = {"query": {"terms": {"id": ids[i : i + 1000]}}, "_source": ["id", "version", "last", "first"]}
+            out += [h["_source"] for h in helpers.scan(self.client, index=self.index, query=query, size=5000)]
+        return out
+
+    def put(self, items: list[StixItem], now_us: int | None = None) -> list[Outcome]:
+        self._claim()
+        held: set[tuple[str, int]] = set()
+        latest: dict[str, list[int]] = {}  # id -> [last, first]
+        for h in self._holdings(list({it.obj["id"] for it in items})):
+            held.add((h["id"], h["version"]))
+            cur = latest.setdefault(h["id"], [h["version"], h["version"]])
+            cur[0], cur[1] = max(cur[0], h["version"]), min(cur[1], h["version"])
+        before = {k: list(v) for k, v in latest.items()}
+        now = now_us if now_us is not None else int(datetime.now(UTC).timestamp() * 1_000_000)
+        out: list[Outcome] = []
+        docs: list[dict[str, Any]] = []
+        marked: dict[int, Any] = {}
+        for it in items:
+            o = it.obj
+            oid = o["id"]
+            version, text = version_of(o)
+            if (oid, version) in held:
+                out.append("duplicate")
+                continue
+            held.add((oid, version))
+            self._next_seq += 1
+            self._last_added = max(now, self._last_added + 1)
+            if id(it.marks) not in marked:
+                marked[id(it.marks)] = orjson.loads(marks_json(it.marks))
+            docs.append(
+                {
+                    "_index": self.index,
+                    "_id": _doc_id(oid, version),
+                    "_op_type": "create",
+                    "_source": {
+                        "id": oid,
+                        "type": o["type"],
+                        "version": version,
+                        "modified": text,
+                        "spec_version": o.get("spec_version", "2.1"),
+                        "seq": self._next_seq,
+                        "added": stamp(self._last_added),
+                        "record_id": it.record_id,
+                        "agency": it.agency,
+                        "tlp": it.tlp,
+                        "marks": marked[id(it.marks)],
+                        "json": (it.json if it.json is not None else orjson.dumps(o)).decode(),
+                        "last": False,
+                        "first": False,
+                    },
+                }
+            )
+            cur = latest.get(oid)
+            if cur is None:
+                latest[oid] = [version, version]
+                out.append("added")
+            elif version > cur[0]:
+                cur[0] = version
+                out.append("added")
+            else:
+                cur[1] = min(cur[1], version)
+                out.append("history")
+        if not docs:
+            return out
+        self._save(self.me)  # the seqs are ours before any document carries them
+        flags = self._flags(latest, before)
+        new = {d["_id"]: d for d in docs}
+        for doc_id, fl in list(flags.items()):
+            if doc_id in new:
+                new[doc_id]["_source"].update(fl)
+                del flags[doc_id]
+        self._bulk(docs + [{"_op_type": "update", "_index": self.index, "_id": k, "doc": v} for k, v in flags.items()])
+        return out
+
+    @staticmethod
+    def _flags(latest: dict[str, list[int]], before: dict[str, list[int]]) -> dict[str, dict[str, bool]]:
+        """The `last`/`first` changes that take `before` to `latest`, by document id."""
+        flags: dict[str, dict[str, bool]] = {}
+        for oid, (last, first) in latest.items():
+            was = before.get(oid)
+            if was is not None and was[0] != last:
+                flags.setdefault(_doc_id(oid, was[0]), {})["last"] = False
+            if was is not None and was[1] != first:
+                flags.setdefault(_doc_id(oid, was[1]), {})["first"] = False
+            if was is None or was[0] != last:
+                flags.setdefault(_doc_id(oid, last), {})["last"] = True
+            if was is None or was[1] != first:
+                flags.setdefault(_doc_id(oid, first), {})["first"] = True
+        return flags
+
+    def delete_record(self, record_id: str) -> int:
+        self._claim()
+        if self._pending:
+            self.client.indices.refresh(index=self.index)
+            self._pending = False
+        # Found then deleted by _id: _delete_by_query lives in the reindex module, which not every
+        # distribution carries (the integration-test one does not).
+        query = {"query": {"term": {"record_id": record_id}}, "_source": ["id"]}
+        hits = list(helpers.scan(self.client, index=self.index, query=query))
+        if not hits:
+            return 0
+        self._bulk([{"_op_type": "delete", "_index": self.index, "_id": h["_id"]} for h in hits])
+        self.client.indices.refresh(index=self.index)
+        self._pending = False
+        ids = sorted({h["_source"]["id"] for h in hits})
+        left: dict[str, list[dict[str, Any]]] = {}
+        for h in self._holdings(ids):
+            left.setdefault(h["id"], []).append(h)
+        updates = []
+        for versions in left.values():
+            last, first = max(v["version"] for v in versions), min(v["version"] for v in versions)
+            for v in versions:
+                want = {"last": v["version"] == last, "first": v["version"] == first}
+                if want != {"last": v["last"], "first": v["first"]}:
+                    updates.append(
+                        {"_op_type": "update", "_index": self.index, "_id": _doc_id(v["id"], v["version"]), "doc": want}
+                    )
+        self._bulk(updates)
+        return len(hits)
+
+    def commit(self) -> None:
+        if self._held is None:
+            return
+        if self._pending:
+            self.client.indices.refresh(index=self.index)
+            self._pending = False
+        self._save(None)  # visible first, then the next writer may add after it
+
+    def close(self) -> None:
+        try:
+            self.commit()
+        finally:
+            self.client.close()
+
+    # --- reads --------------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.client.count(index=self.index, body={"query": {"term": {"last": True}}})["count"])
+
+    def versions(self, stix_id: str) -> list[StoredObject]:
+        query = {"query": {"term": {"id": stix_id}}, "sort": [{"version": "asc"}], "size": 10_000}
+        return [_stored(h["_source"]) for h in self.client.search(index=self.index, body=query)["hits"]["hits"]]
+
+    def scan(
+        self,
+        *,
+        after_seq: int = 0,
+        added_after: str | None = None,
+        ids: list[str] | None = None,
+        types: list[str] | None = None,
+        versions: Versions = "last",
+        spec_versions: list[str] | None = None,
+        record_ids: list[str] | None = None,
+        batch: int = 1000,
+    ) -> Iterator[StoredObject]:
+        must: list[dict[str, Any]] = [{"range": {"seq": {"gt": after_seq}}}]
+        if added_after:
+            must.append({"range": {"added": {"gt": stamp(instant(added_after))}}})
+        for name, vals in (("id", ids), ("type", types), ("spec_version", spec_versions), ("record_id", record_ids)):
+            if vals:
+                must.append({"terms": {name: list(vals)}})
+        if versions == "last":
+            must.append({"term": {"last": True}})
+        elif versions == "first":
+            must.append({"term": {"first": True}})
+        elif versions != "all":
+            must.append({"terms": {"version": [instant(v) for v in versions]}})
+        body: dict[str, Any] = {"query": {"bool": {"filter": must}}, "sort": [{"seq": "asc"}], "size": batch}
+        while True:
+            hits = self.client.search(index=self.index, body=body)["hits"]["hits"]
+            for h in hits:
+                yield _stored(h["_source"])
+            if len(hits) < batch:
+                return
+            body["search_after"] = hits[-1]["sort"]
