@@ -12,6 +12,7 @@ import copy
 import io
 import json
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+from argus.schema_compat import full_problems
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 # Files of named types that topic schemas refer to, in dependency order.
@@ -155,6 +158,35 @@ class SchemaSet:
         except KeyError:
             known = ", ".join(sorted(self.topics))
             raise SchemaError(f"unknown schema {name!r}; known: {known}") from None
+
+    def compatibility(self, new: TopicSchema, history: Iterable[tuple[int, str, str]]) -> list[str]:
+        """Why `new` may not be produced, given every schema registered before (FULL_TRANSITIVE
+        per subject, schemas/README.md); [] if it may. An earlier version is judged by its file
+        here when there is one, else by the whole schema the bus kept (its defaults matter when
+        it is the reader), else by its parsing canonical form (no defaults: stricter, never laxer)."""
+        out: list[str] = []
+        by_id = {ts.schema_id: ts for ts in self.topics.values()}
+        for sid, subject, schema in history:
+            if sid == new.schema_id or subject.rpartition(".v")[0] != new.subject:
+                continue
+            old = by_id.get(sid)
+            old_raw = old.raw if old is not None else json.loads(schema)
+            name = f"{subject} (schema id {sid})"
+            out += [f"{new.name}: {p}" for p in full_problems(new.raw, old_raw, name)]
+        return out
+
+    def versions_problems(self) -> list[str]:
+        """Every subject's versions in this directory, pairwise, both ways."""
+        out: list[str] = []
+        by_subject: dict[str, list[TopicSchema]] = {}
+        for ts in self.topics.values():
+            by_subject.setdefault(ts.subject, []).append(ts)
+        for versions in by_subject.values():
+            versions.sort(key=lambda t: t.version)
+            for i, new in enumerate(versions):
+                for old in versions[:i]:
+                    out += [f"{new.name}: {p}" for p in full_problems(new.raw, old.raw, old.name)]
+        return out
 
     def register_writer(self, schema_id: int, canonical: str) -> None:
         """Make records written with an older (or foreign) schema readable."""

@@ -197,7 +197,8 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
             schemas.get(t.schema_)
         except SchemaError as exc:
             problems.append(f"topic {tname!r}: {exc}")
-    for kind, url in [("bus", topo.bus_url)] + [(k, topo.store_url(k)) for k in ("graph", "search")]:
+    problems += [f"schemas: {p}" for p in schemas.versions_problems()]
+    for kind, url in [("bus", topo.bus_url)] + [(k, topo.store_url(k)) for k in ("graph", "search", "stix")]:
         try:
             backend_class(kind, url)
         except RegistryError as exc:

@@ -98,10 +98,18 @@ class Bus(ABC):
         `partition` (of `partitions`) that one task owns."""
 
     @abstractmethod
-    def register_schema(self, schema_id: int, subject: str, canonical: str) -> None: ...
+    def register_schema(self, schema_id: int, subject: str, canonical: str, full: str | None = None) -> None:
+        """Keep a writer schema: its parsing canonical form (to decode with) and, when given, the
+        whole schema (defaults included: what compatibility is judged by)."""
 
     @abstractmethod
     def known_schemas(self) -> Iterator[tuple[int, str]]: ...
+
+    @abstractmethod
+    def schema_history(self) -> Iterator[tuple[int, str, str]]:
+        """Every schema ever registered: (id, subject as registered, e.g. "cad_query.v1", the
+        whole schema as JSON, or its parsing canonical form if registered without it). What a
+        new producer's schema must stay compatible with."""
 
     def claim(self, writer: str | None = None) -> None:
         """Become the one writer of a task's outputs (or, with no writer, of this client's)

@@ -51,6 +51,8 @@ class EmbeddedBus(Bus):
         self._closing = threading.Event()
         if not read_only:
             self._db.executescript(_SCHEMA)
+            if "full" not in {r[1] for r in self._db.execute("PRAGMA table_info(schemas)")}:
+                self._db.execute("ALTER TABLE schemas ADD COLUMN full TEXT")
             # Checkpoints (the fsync of WAL mode) run here, off every committer's path: a field
             # query's commit never waits for one. PASSIVE: never blocks readers or writers.
             self._checkpointer = threading.Thread(
@@ -219,16 +221,24 @@ class EmbeddedBus(Bus):
         with self._lock:
             return {k: orjson.loads(v) for k, v in self._db.execute("SELECT k, v FROM state WHERE node=?", (node,))}
 
-    def register_schema(self, schema_id: int, subject: str, canonical: str) -> None:
+    def register_schema(self, schema_id: int, subject: str, canonical: str, full: str | None = None) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR IGNORE INTO schemas(id, subject, canonical) VALUES(?,?,?)",
-                (schema_id, subject, canonical),
+                "INSERT INTO schemas(id, subject, canonical, full) VALUES(?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET full=COALESCE(schemas.full, excluded.full)",
+                (schema_id, subject, canonical, full),
             )
 
     def known_schemas(self) -> Iterator[tuple[int, str]]:
         with self._lock:
             rows = self._db.execute("SELECT id, canonical FROM schemas").fetchall()
+        yield from rows
+
+    def schema_history(self) -> Iterator[tuple[int, str, str]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, subject, COALESCE(full, canonical) FROM schemas ORDER BY rowid"
+            ).fetchall()
         yield from rows
 
     def _checkpoint_loop(self, every: float = 0.25) -> None:

@@ -430,18 +430,30 @@ class KafkaBus(Bus):
         self._plain.flush(_TIMEOUT)
         return n
 
-    def register_schema(self, schema_id: int, subject: str, canonical: str) -> None:
+    def register_schema(self, schema_id: int, subject: str, canonical: str, full: str | None = None) -> None:
         if self._plain is None:  # one connection for every schema written at start-up
             self._plain = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
-        self._plain.produce(self._t("schemas"), key=str(schema_id).encode(), value=orjson.dumps([subject, canonical]))
+        value = orjson.dumps([subject, canonical, full] if full else [subject, canonical])
+        self._plain.produce(self._t("schemas"), key=str(schema_id).encode(), value=value)
         self._plain.flush(_TIMEOUT)
 
-    def known_schemas(self) -> Iterator[tuple[int, str]]:
-        seen: dict[int, str] = {}
+    def _schemas(self) -> dict[int, list[str]]:
+        seen: dict[int, list[str]] = {}
         for k, v in self._read_all(self._t("schemas")):
             if v is not None:
-                seen[int(k)] = orjson.loads(v)[1]
-        yield from seen.items()
+                got = orjson.loads(v)
+                if len(got) < 3 and int(k) in seen:  # a later registration without the whole schema
+                    continue
+                seen[int(k)] = got
+        return seen
+
+    def known_schemas(self) -> Iterator[tuple[int, str]]:
+        for sid, got in self._schemas().items():
+            yield sid, got[1]
+
+    def schema_history(self) -> Iterator[tuple[int, str, str]]:
+        for sid, got in self._schemas().items():
+            yield sid, got[0], got[2] if len(got) > 2 and got[2] else got[1]
 
     def size(self, topic: str) -> int:
         """Records in a topic (reads it: for tests and tools, not the hot path)."""

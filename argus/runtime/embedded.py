@@ -15,6 +15,7 @@ dead-lettering), flush sinks, then commit outputs + state + offsets in one bus t
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -187,11 +188,22 @@ class EmbeddedRuntime:
         topo = self.topo
         topo.data_dir.mkdir(parents=True, exist_ok=True)
         self.bus = open_bus(topo)
+        # No producer starts with a schema some reader of the bus could not read, or that could
+        # not read what is already there (FULL_TRANSITIVE per subject): the reasons, not records.
+        history = list(self.bus.schema_history())
+        used = {t.schema_: self.schemas.get(t.schema_) for t in topo.topics.values()}
+        wrong = [p for ts in used.values() for p in self.schemas.compatibility(ts, history)]
+        if wrong:
+            self.bus.close()
+            raise SchemaError(
+                "schemas incompatible with what this bus already carries (schemas/README.md, "
+                "compatibility rule):\n  " + "\n  ".join(wrong)
+            )
         for name, t in topo.topics.items():
             ts = self.schemas.get(t.schema_)
             self._topic_schema[name] = ts
             self.bus.ensure_topic(TopicSpec(name, t.partitions, t.schema_))
-            self.bus.register_schema(ts.schema_id, ts.name, ts.canonical)
+            self.bus.register_schema(ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw))
         for sid, canonical in self.bus.known_schemas():
             self.schemas.register_writer(sid, canonical)
         self.tasks = plan(topo, split=self.bus.partitioned_state)

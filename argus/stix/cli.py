@@ -252,7 +252,7 @@ def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict])
     ts = schemas.get(topo.topics[dlq].schema_)
     bus = open_bus(topo, role="cli")
     bus.ensure_topic(TopicSpec(dlq, topo.topics[dlq].partitions, topo.topics[dlq].schema_))
-    bus.register_schema(ts.schema_id, ts.name, ts.canonical)
+    bus.register_schema(ts.schema_id, ts.name, ts.canonical, orjson.dumps(ts.raw).decode())
     commit = Commit()
     for r in rejected:
         value = dead_letter_value(

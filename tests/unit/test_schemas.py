@@ -82,3 +82,48 @@ def test_schema_files_are_validated_at_load(tmp_path) -> None:
     )
     with pytest.raises(SchemaError, match="unknown Avro type 'nope'"):
         SchemaSet(tmp_path)
+
+
+def _v2(tmp_path, subject: str, change) -> SchemaSet:  # type: ignore[no-untyped-def]
+    """A schema directory holding today's schemas plus a v2 of one subject made by `change`."""
+    src = SCHEMAS.directory
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    for f in src.glob("*.avsc"):
+        (tmp_path / f.name).write_text(f.read_text())
+    v2 = copy.deepcopy(json.loads((src / f"{subject}.v1.avsc").read_text()))
+    change(v2)
+    (tmp_path / f"{subject}.v2.avsc").write_text(json.dumps(v2))
+    return SchemaSet(tmp_path)
+
+
+def test_the_compatibility_rule_is_checked_both_ways(tmp_path) -> None:
+    from argus.schema_compat import full_problems, problems
+
+    assert SCHEMAS.versions_problems() == []  # the repository's own versions keep the rule
+    hint = {"name": "hint", "type": "string"}
+    ok = _v2(tmp_path / "ok", "cad_query", lambda s: s["fields"].append({**hint, "default": ""}))
+    assert ok.versions_problems() == []
+    bad = _v2(tmp_path / "bad", "cad_query", lambda s: s["fields"].append(hint))
+    (why,) = bad.versions_problems()
+    assert "cad_query.v2" in why and "hint" in why and "no default" in why and "reading cad_query.v1 data" in why
+
+    rec = {"type": "record", "name": "a.R", "fields": [{"name": "n", "type": "int"}]}
+    wider = {"type": "record", "name": "a.R", "fields": [{"name": "n", "type": "long"}]}
+    assert problems(wider, rec) == []  # int is promoted to long
+    assert problems(rec, wider) == ["n: the writer's long cannot be read as int"]
+    assert full_problems(wider, rec, "v1") == [
+        "v1 readers reading new data: n: the writer's long cannot be read as int"
+    ]
+    renamed = {**rec, "name": "a.S"}
+    assert "names must match" in problems(renamed, rec)[0]
+    assert problems({**renamed, "aliases": ["a.R"]}, rec) == []
+    opt = {"type": "record", "name": "a.R", "fields": [{"name": "n", "type": ["null", "int"], "default": None}]}
+    assert problems(opt, rec) == []  # the reader's union has a branch for int
+    assert "union branch null" in problems(rec, opt)[0]  # the writer may have written null
+    enum1 = {"type": "enum", "name": "a.E", "symbols": ["X", "Y"]}
+    enum2 = {**enum1, "symbols": ["X"]}
+    assert problems(enum1, enum2) == [] and "no symbol Y" in problems(enum2, enum1)[0]
+    assert problems({**enum2, "default": "X"}, enum1) == []
+    arr = {"type": "record", "name": "a.R", "fields": [{"name": "xs", "type": {"type": "array", "items": "string"}}]}
+    arr2 = {"type": "record", "name": "a.R", "fields": [{"name": "xs", "type": {"type": "array", "items": "int"}}]}
+    assert "xs[]: the writer's int cannot be read as string" in problems(arr, arr2)
