@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,28 @@ class FeedSpec(BaseModel):
         return d
 
 
-class FeedRegistry:
+class FeedStore(ABC):
+    """Where analyst-added subscriptions live (the running pollers re-read it every few seconds)."""
+
+    @abstractmethod
+    def add(self, spec: FeedSpec, added_by: str, replace: bool = False) -> None:
+        """FeedError if a feed of that name exists and `replace` is false."""
+
+    @abstractmethod
+    def remove(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def list(self) -> list[FeedSpec]:
+        """Every feed, by name."""
+
+    @abstractmethod
+    def get(self, name: str) -> FeedSpec | None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class FeedRegistry(FeedStore):
     """Analyst-added subscriptions (embedded SQLite)."""
 
     def __init__(self, path: str | Path) -> None:
@@ -150,7 +172,7 @@ def feed_nodes(topo: Any) -> list[str]:
     return [name for name, m in topo.nodes.items() if m.use == "taxii"]
 
 
-def subscriptions(topo: Any, registry: FeedRegistry, bus: Any | None = None) -> list[dict[str, Any]]:
+def subscriptions(topo: Any, registry: FeedStore, bus: Any | None = None) -> list[dict[str, Any]]:
     """Every feed the topology's pollers read, declared or added, without secrets; with its
     committed cursor when a bus is given (the poller's state: where the next poll starts)."""
     out: list[dict[str, Any]] = []

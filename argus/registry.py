@@ -33,7 +33,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "http": ("argus.stores.opensearch_stix:OpenSearchStixStore", "opensearch"),
         "https": ("argus.stores.opensearch_stix:OpenSearchStixStore", "opensearch"),
     },
-    "feeds": {"embedded": ("argus.feeds:FeedRegistry", None)},
+    "feeds": {
+        "embedded": ("argus.feeds:FeedRegistry", None),
+        "http": ("argus.stores.opensearch_feeds:OpenSearchFeedRegistry", "opensearch"),
+        "https": ("argus.stores.opensearch_feeds:OpenSearchFeedRegistry", "opensearch"),
+    },
 }
 
 

@@ -198,7 +198,7 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
         except SchemaError as exc:
             problems.append(f"topic {tname!r}: {exc}")
     problems += [f"schemas: {p}" for p in schemas.versions_problems()]
-    for kind, url in [("bus", topo.bus_url)] + [(k, topo.store_url(k)) for k in ("graph", "search", "stix")]:
+    for kind, url in [("bus", topo.bus_url)] + [(k, topo.store_url(k)) for k in ("graph", "search", "stix", "feeds")]:
         try:
             backend_class(kind, url)
         except RegistryError as exc:

@@ -30,7 +30,7 @@ from pydantic import Field
 
 from argus import metrics
 from argus.contracts import Connector, Context, DeadLetterRecord, NodeConfig
-from argus.feeds import FeedError, FeedRegistry, FeedSpec
+from argus.feeds import FeedError, FeedSpec, FeedStore
 from argus.records import InvalidRecord, Record
 from connectors.stix_file import stix_record
 
@@ -210,7 +210,7 @@ class TaxiiConnector(Connector):
     def setup(self, ctx: Context) -> None:
         self._pool = ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix=f"taxii-{self.name}")
         self._feeds: dict[str, _Feed] = {}
-        self._registry: FeedRegistry | None = ctx.stores.get("feeds") if self.config.registry else None
+        self._registry: FeedStore | None = ctx.stores.get("feeds") if self.config.registry else None
         self._refreshed = -1e9
         self._refresh()
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from argus.contracts import Context, Sink
-from argus.records import Record
+from argus.records import Record, deterministic_id
 from argus.stores.search import SearchDoc, SearchStore
 
 
@@ -22,8 +22,25 @@ def _micros(iso: str) -> int:
 TITLES = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
 
 
+def ttp_doc_id(record_id: str) -> str:
+    """The search document of a report's ATT&CK matches (one per report, replaced as it is)."""
+    return deterministic_id("ttp", record_id)
+
+
+def _marks(env: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "criminal_intelligence": env["criminal_intelligence"],
+        "handling": env["handling"],
+        "reliability": env["reliability"],
+        "validity": env["validity"],
+        "review_by": env["review_by"].isoformat() if env.get("review_by") else None,
+        "cases": env.get("cases", []),
+        "recipients": env.get("recipients", []),
+    }
+
+
 class SearchSink(Sink):
-    accepts = ("resolved.v1", "purge.v1")
+    accepts = ("resolved.v1", "purge.v1", "ttp_match.v1")
     stores = ("search",)
 
     def setup(self, ctx: Context) -> None:
@@ -35,10 +52,14 @@ class SearchSink(Sink):
         """`stix_object`: a STIX report's object already parsed (the bulk import has it)."""
         if "purge_id" in record.value:
             rid = record.value["record_id"]
-            self._docs.pop(rid, None)
-            self._purged.add(rid)
+            for doc_id in (rid, ttp_doc_id(rid)):  # the report, and what TTP matching said of it
+                self._docs.pop(doc_id, None)
+                self._purged.add(doc_id)
             return
         env, body = record.envelope, record.body
+        if "techniques" in body:
+            self._ttp(env, body)
+            return
         rep = body["report"]
         rtype = env["type"]
         ents = body["entities"]
@@ -71,16 +92,44 @@ class SearchSink(Sink):
                 "event_id": body["event_id"],
                 "offenses": rep.get("offenses", []),
                 "series_id": rep.get("series_id"),
-                "criminal_intelligence": env["criminal_intelligence"],
-                "handling": env["handling"],
-                "reliability": env["reliability"],
-                "validity": env["validity"],
-                "review_by": env["review_by"].isoformat() if env.get("review_by") else None,
-                "cases": env.get("cases", []),
-                "recipients": env.get("recipients", []),
+                **_marks(env),
                 "entities": [e["entity_id"] for e in ents],
             },
             "version": version,
+        }
+
+    def _ttp(self, env: dict[str, Any], body: dict[str, Any]) -> None:
+        """A report's ATT&CK matches as a document of kind "ttp" beside the report's, marked as
+        the report is: a search for T0884, "connection proxy" or Sandworm finds the reports the
+        matcher tied to them, through the same policy, with the evidence as text."""
+        techniques, groups = body["techniques"], body["attributions"]
+        lines = [
+            f"{t['attack_id']} {t['name']} ({', '.join(t['tactics'])}; score {t['score']:.2f}): "
+            + "; ".join(t["evidence"])
+            for t in techniques
+        ]
+        lines += [f"{g['name']} (score {g['score']:.2f}): " + "; ".join(g["reasons"]) for g in groups]
+        doc_id = ttp_doc_id(env["id"])
+        self._purged.discard(doc_id)
+        self._docs[doc_id] = {
+            "id": doc_id,
+            "kind": "ttp",
+            "agency": env["source_agency"],
+            "tlp": env["tlp"],
+            "occurred_at": env["observed_at"].isoformat(),
+            "title": f"ATT&CK {env['source_agency']} " + " ".join(t["attack_id"] for t in techniques),
+            "text": "\n".join(lines),
+            "lat": None,
+            "lon": None,
+            "fields": {
+                "source_id": body["report_id"],
+                "event_id": body.get("event_id") or "",
+                "techniques": [t["attack_id"] for t in techniques],
+                "groups": [g["name"] for g in groups],
+                **_marks(env),
+                "entities": [body["event_id"]] if body.get("event_id") else [],
+            },
+            "version": int(env["ingested_at"].timestamp() * 1_000_000),
         }
 
     def flush(self) -> None:

@@ -304,7 +304,9 @@ def create_app(topo: Topology) -> FastAPI:
 
     def search_args(
         q: Annotated[str | None, Query(max_length=500, description="Words; the last one matches as a prefix")] = None,
-        type: Annotated[list[str] | None, Query(description="rms.incident, cad.incident, sar, stix")] = None,
+        type: Annotated[
+            list[str] | None, Query(description="rms.incident, cad.incident, sar, stix, ttp (ATT&CK matches)")
+        ] = None,
         agency: Annotated[list[str] | None, Query(description="Originating agency ORI")] = None,
         tlp: Annotated[list[str] | None, Query(description="CLEAR, GREEN, AMBER, AMBER_STRICT, RED")] = None,
         since: Annotated[str | None, Query(description="ISO 8601")] = None,

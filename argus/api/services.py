@@ -16,7 +16,7 @@ from typing import Any
 
 from argus.bus.base import Bus, Commit
 from argus.contracts import Connector, Context
-from argus.feeds import FeedRegistry
+from argus.feeds import FeedStore
 from argus.records import InvalidRecord, Record, utcnow
 from argus.registry import node_class
 from argus.runtime.embedded import open_bus, open_store, read_topic
@@ -85,8 +85,8 @@ class Services:
         s: StixStore = self._store("stix")
         return s
 
-    def feeds(self) -> FeedRegistry:
-        f: FeedRegistry = self._store("feeds")
+    def feeds(self) -> FeedStore:
+        f: FeedStore = self._store("feeds")
         return f
 
     def purge(self, requests: list[dict[str, str]]) -> dict[str, Any]:

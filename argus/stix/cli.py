@@ -10,7 +10,7 @@ import orjson
 import typer
 from pydantic import ValidationError
 
-from argus.feeds import FeedError, FeedRegistry, FeedSpec, feed_nodes, subscriptions
+from argus.feeds import FeedError, FeedSpec, FeedStore, feed_nodes, subscriptions
 from argus.security.audit import AuditLog
 from argus.security.cli import ByOpt, DataOpt, TopoOpt
 
@@ -21,6 +21,14 @@ def _topo(topology: Path, data_dir: Path | None):  # type: ignore[no-untyped-def
     from argus.cli import _load
 
     return _load(topology, data_dir)
+
+
+def _feeds(topo) -> FeedStore:  # type: ignore[no-untyped-def]
+    """The topology's feed registry (ARGUS_FEEDS / stores.feeds; embedded by default)."""
+    from argus.runtime.embedded import open_store
+
+    reg: FeedStore = open_store(topo, "feeds")
+    return reg
 
 
 @feed_app.command("add")
@@ -67,8 +75,11 @@ def feed_add(
             added_after=added_after,
             default_tlp=tlp,
         )
-        reg = FeedRegistry(topo.data_dir / "feeds.db")
-        reg.add(spec, by, replace=replace)
+        reg = _feeds(topo)
+        try:
+            reg.add(spec, by, replace=replace)
+        finally:
+            reg.close()
     except (ValidationError, FeedError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -88,7 +99,7 @@ def feed_list(
     from argus.cli import _reader
 
     topo = _topo(topology, data_dir)
-    reg = FeedRegistry(topo.data_dir / "feeds.db")
+    reg = _feeds(topo)
     from argus.topology import embedded_path
 
     url = topo.bus_url
@@ -107,7 +118,12 @@ def feed_list(
 def feed_remove(name: str, by: ByOpt, topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
     """Stop polling an analyst-added feed (topology feeds are removed from topology.yaml)."""
     topo = _topo(topology, data_dir)
-    if not FeedRegistry(topo.data_dir / "feeds.db").remove(name):
+    reg = _feeds(topo)
+    try:
+        removed = reg.remove(name)
+    finally:
+        reg.close()
+    if not removed:
         typer.echo(f"no analyst-added feed named {name}", err=True)
         raise typer.Exit(1)
     AuditLog.for_data_dir(topo.data_dir).record(

@@ -67,3 +67,28 @@ def stix_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     yield open_one
     for s in opened:
         s.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
+def feed_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    """Opens handles on one feed registry (an API worker and a poller each hold one)."""
+    opened: list = []
+    if request.param == "opensearch":
+        from argus.stores.opensearch_feeds import OpenSearchFeedRegistry
+
+        url = f"{request.getfixturevalue('opensearch_url')}?feeds_index=f{uuid.uuid4().hex[:10]}"
+
+        def open_one() -> OpenSearchFeedRegistry:
+            opened.append(OpenSearchFeedRegistry(url))
+            return opened[-1]
+    else:
+        from argus.feeds import FeedRegistry
+
+        def open_one() -> FeedRegistry:  # type: ignore[misc]
+            opened.append(FeedRegistry(tmp_path / "feeds.db"))
+            return opened[-1]
+
+    open_one.backend = request.param  # type: ignore[attr-defined]
+    yield open_one
+    for s in opened:
+        s.close()

@@ -114,6 +114,15 @@ def test_sar_narratives_are_matched_to_techniques_and_groups_in_the_pipeline(tmp
         by_group = live.client("CA0100000").get("/api/v1/attack/matches", params={"group": "G0034"}).json()
         (g,) = [m for m in by_group["matches"] if m["record_id"] == mine.envelope["id"]]
         assert "uses T0884 Connection Proxy" in g["evidence"]
+        # ... and in search: the matches of a report are a document beside it, marked as it is.
+        found = live.client("CA0100000").get("/api/v1/search", params={"q": "connection proxy", "type": "ttp"})
+        (doc,) = [h for h in found.json()["hits"] if h["fields"]["source_id"] == mine.envelope["id"]]
+        assert "T0884" in doc["fields"]["techniques"] and "Sandworm Team" in doc["fields"]["groups"]
+        assert doc["access"] == "full" and doc["tlp"] == "AMBER"
+        theirs = live.client("CA0430000").get("/api/v1/search", params={"q": "connection proxy", "type": "ttp"})
+        assert all(
+            (h.get("access") != "full" and "fields" not in h) or h["access"] != "full" for h in theirs.json()["hits"]
+        )
         bad = live.client("CA0100000").get("/api/v1/attack/matches")
         assert bad.status_code == 400
     finally:

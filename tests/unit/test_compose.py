@@ -43,7 +43,7 @@ def test_mounted_files_exist_and_prometheus_scrapes_every_worker() -> None:
         env = services[w]["environment"]
         assert env["ARGUS_BUS"].startswith("kafka://kafka:9092")
         assert env["ARGUS_GRAPH"].startswith("bolt://") and env["ARGUS_SEARCH"].startswith("http://opensearch")
-        assert env["ARGUS_STIX"].startswith("http://opensearch")
+        assert env["ARGUS_STIX"].startswith("http://opensearch") and env["ARGUS_FEEDS"].startswith("http://opensearch")
         assert "--instance" in services[w]["command"]
 
 
