@@ -9,9 +9,12 @@ The rules it shows:
 - The alert topic (`<prefix>alerts`, schema schemas/alert.v1.avsc) is keyed `<agency ORI>:<unit>`
   (`-` when no unit): every alert for one unit is on one partition, in order.
 - Alerts are already redacted for their recipient: display every field you get, add nothing.
-- Values are Avro in the Confluent framing (magic byte 0, 4-byte big-endian schema id). The writer
-  schemas are in the compacted topic `<prefix>schemas` (key: the id; value: JSON
-  [subject, schema]); read it before decoding, and again on an id you do not know.
+- Values are Avro in the Confluent framing (magic byte 0, 4-byte big-endian schema id). Where the
+  pipeline runs with a schema registry (`kafka://...?registry=URL`), the ids are the registry's
+  (subject `<prefix>alerts-value`): pass `--registry URL` and Confluent's own AvroDeserializer
+  reads them. Without one, the writer schemas are in the compacted topic `<prefix>schemas`
+  (key: the id; value: JSON [subject, schema, ...]); read it before decoding, and again on an id
+  you do not know.
 - Read with isolation.level=read_committed (Argus writes in transactions), in a consumer group
   of your own (several CAD instances then share the partitions), and commit after you have shown
   an alert: a crash shows it again rather than never, and `alert_id` lets you drop the repeat.
@@ -64,9 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--from-beginning", action="store_true", help="a new group starts at the oldest alert")
     ap.add_argument("--max", type=int, default=0, help="stop after this many alerts (0: run forever)")
     ap.add_argument("--idle-timeout", type=float, default=0, help="stop after this long without alerts (0: never)")
+    ap.add_argument("--registry", default=None, help="schema registry URL, when the pipeline uses one")
     args = ap.parse_args(argv)
 
-    schemas = load_schemas(args.bootstrap, args.prefix)
+    if args.registry:
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+        from confluent_kafka.schema_registry.avro import AvroDeserializer
+        from confluent_kafka.serialization import MessageField, SerializationContext
+
+        avro = AvroDeserializer(SchemaRegistryClient({"url": args.registry}))
+
+        def read(value: bytes) -> dict[str, Any]:
+            return avro(value, SerializationContext(f"{args.prefix}alerts", MessageField.VALUE))
+    else:
+        schemas = load_schemas(args.bootstrap, args.prefix)
+
+        def read(value: bytes) -> dict[str, Any]:
+            return decode(value, schemas, lambda: load_schemas(args.bootstrap, args.prefix))
+
     consumer = Consumer(
         {
             "bootstrap.servers": args.bootstrap,
@@ -94,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             key = (m.key() or b"").decode()
             mine = key == want if args.unit else key.startswith(want)
             if mine and m.value():
-                alert = decode(m.value(), schemas, lambda: load_schemas(args.bootstrap, args.prefix))["body"]
+                alert = read(m.value())["body"]
                 print(json.dumps(alert, default=str), flush=True)
                 shown += 1
             consumer.commit(m, asynchronous=False)  # after it is shown: at least once

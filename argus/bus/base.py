@@ -98,9 +98,12 @@ class Bus(ABC):
         `partition` (of `partitions`) that one task owns."""
 
     @abstractmethod
-    def register_schema(self, schema_id: int, subject: str, canonical: str, full: str | None = None) -> None:
+    def register_schema(
+        self, schema_id: int, subject: str, canonical: str, full: str | None = None, topic: str | None = None
+    ) -> None:
         """Keep a writer schema: its parsing canonical form (to decode with) and, when given, the
-        whole schema (defaults included: what compatibility is judged by)."""
+        whole schema (defaults included: what compatibility is judged by). `topic`: the topic it
+        is written to (a bus with a schema registry registers it there under `<topic>-value`)."""
 
     @abstractmethod
     def known_schemas(self) -> Iterator[tuple[int, str]]: ...

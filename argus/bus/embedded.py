@@ -221,7 +221,9 @@ class EmbeddedBus(Bus):
         with self._lock:
             return {k: orjson.loads(v) for k, v in self._db.execute("SELECT k, v FROM state WHERE node=?", (node,))}
 
-    def register_schema(self, schema_id: int, subject: str, canonical: str, full: str | None = None) -> None:
+    def register_schema(
+        self, schema_id: int, subject: str, canonical: str, full: str | None = None, topic: str | None = None
+    ) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT INTO schemas(id, subject, canonical, full) VALUES(?,?,?,?) "

@@ -23,6 +23,7 @@ that task's previous owner, and the task's state lives in its own partition of t
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -90,6 +91,11 @@ class KafkaBus(Bus):
         self._hw: dict[tuple[str, int], int] = {}
         self._hw_drained: dict[tuple[str, int], int] = {}
         self._ensure(self._t("schemas"), 1, _STATE_CONFIG)
+        self.registry = SchemaRegistry(q["registry"], self) if q.get("registry") else None
+
+    def _value(self, m: Any) -> bytes | None:
+        v: bytes | None = m.value()
+        return self.registry.from_wire(v) if self.registry is not None and v else v
 
     # --- names --------------------------------------------------------------------------------
     def _t(self, topic: str) -> str:
@@ -194,7 +200,7 @@ class KafkaBus(Bus):
                         eof = eof or m.error().code() == KafkaError._PARTITION_EOF
                         continue
                     key = m.key().decode() if m.key() is not None else None
-                    out.append(Message(topic, partition, m.offset(), key, m.value(), m.timestamp()[1] * 1000))
+                    out.append(Message(topic, partition, m.offset(), key, self._value(m), m.timestamp()[1] * 1000))
                 if out and (at_end or len(got) < asked):
                     break  # what was fetched is handed over now; waiting for more only adds latency
             nxt = out[-1].offset + 1 if out else offset
@@ -224,7 +230,7 @@ class KafkaBus(Bus):
                     eof_here = eof_here or m.error().code() == KafkaError._PARTITION_EOF
                     continue
                 key = m.key().decode() if m.key() is not None else None
-                out.append(Message(topic, partition, m.offset(), key, m.value(), m.timestamp()[1] * 1000))
+                out.append(Message(topic, partition, m.offset(), key, self._value(m), m.timestamp()[1] * 1000))
                 eof_here = False
             if len(got) < asked:
                 break
@@ -333,6 +339,8 @@ class KafkaBus(Bus):
             try:
                 for i, (topic, key, value) in enumerate(commit.appends):
                     part = partition_for(key, self.partitions(topic))
+                    if self.registry is not None and value:
+                        value = self.registry.to_wire(self._t(topic), value)
                     p.produce(
                         self._t(topic),
                         value=value,
@@ -430,12 +438,20 @@ class KafkaBus(Bus):
         self._plain.flush(_TIMEOUT)
         return n
 
-    def register_schema(self, schema_id: int, subject: str, canonical: str, full: str | None = None) -> None:
+    def register_schema(
+        self, schema_id: int, subject: str, canonical: str, full: str | None = None, topic: str | None = None
+    ) -> None:
+        if self.registry is not None and topic is not None:  # TopicNameStrategy: <topic>-value
+            self.registry.register(self._t(topic), schema_id, full or canonical)
         if self._plain is None:  # one connection for every schema written at start-up
             self._plain = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
         value = orjson.dumps([subject, canonical, full] if full else [subject, canonical])
         self._plain.produce(self._t("schemas"), key=str(schema_id).encode(), value=value)
         self._plain.flush(_TIMEOUT)
+
+    def _schema_rows(self) -> Iterator[tuple[int, str, str, str | None]]:
+        for sid, got in self._schemas().items():
+            yield sid, got[0], got[1], got[2] if len(got) > 2 else None
 
     def _schemas(self) -> dict[int, list[str]]:
         seen: dict[int, list[str]] = {}
@@ -479,3 +495,73 @@ class KafkaBus(Bus):
             self._producers.clear()
             self._readers.clear()
             self._groups.clear()
+
+
+_FRAME = struct.Struct(">bI")
+_MOCKS: dict[str, Any] = {}
+
+
+def registry_client(url: str) -> Any:
+    """A Confluent schema registry client; `mock://NAME` is confluent-kafka's in-process mock,
+    one per name in this process (so a test's consumer sees what the bus registered)."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    if url.startswith("mock://"):
+        if url not in _MOCKS:
+            _MOCKS[url] = SchemaRegistryClient.new_client({"url": url})
+        return _MOCKS[url]
+    return SchemaRegistryClient({"url": url})
+
+
+class SchemaRegistry:
+    """Records on Kafka framed with the ids of a Confluent-compatible schema registry (subjects
+    `<topic>-value`, TopicNameStrategy), so any Confluent deserializer reads Argus's topics; inside
+    Argus they keep their fingerprint ids. The bus translates the 4-byte id as it produces and
+    reads (one lookup each way, cached): the runtime, the CLI and the API stay as they are."""
+
+    def __init__(self, url: str, bus: KafkaBus) -> None:
+        self.url = url
+        self.client = registry_client(url)
+        self._bus = bus
+        self._wire: dict[tuple[str, int], int] = {}  # (kafka topic, fingerprint id) -> registry id
+        self._back: dict[int, int] = {}  # registry id -> fingerprint id
+        self._lock = threading.Lock()
+
+    def register(self, kafka_topic: str, fingerprint: int, schema_json: str) -> int:
+        from confluent_kafka.schema_registry import Schema
+
+        with self._lock:
+            rid = self._wire.get((kafka_topic, fingerprint))
+            if rid is None:
+                rid = int(self.client.register_schema(f"{kafka_topic}-value", Schema(schema_json, "AVRO")))
+                self._wire[(kafka_topic, fingerprint)] = rid
+                self._back[rid] = fingerprint
+            return rid
+
+    def to_wire(self, kafka_topic: str, value: bytes) -> bytes:
+        magic, fp = _FRAME.unpack_from(value)
+        rid = self._wire.get((kafka_topic, fp))
+        if rid is None:  # written by a client that did not register it here (a CLI, the API)
+            known = {sid: (full or canonical) for sid, _, canonical, full in self._bus._schema_rows()}
+            if fp not in known:
+                raise KeyError(f"schema id {fp} is not among the bus's schemas: register it first")
+            rid = self.register(kafka_topic, fp, known[fp])
+        return _FRAME.pack(magic, rid) + value[5:]
+
+    def from_wire(self, value: bytes) -> bytes:
+        if len(value) < 5 or value[0] != 0:
+            return value  # not Confluent-framed: the decoder says what is wrong with it
+        rid = _FRAME.unpack_from(value)[1]
+        fp = self._back.get(rid)
+        if fp is None:
+            fp = self._fingerprint(rid)
+        return _FRAME.pack(0, fp) + value[5:]
+
+    def _fingerprint(self, rid: int) -> int:
+        from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+        schema = self.client.get_schema(rid).schema_str
+        fp = int(fingerprint(to_parsing_canonical_form(parse_schema(orjson.loads(schema))), "CRC-64-AVRO"), 16)
+        with self._lock:
+            self._back[rid] = fp & 0x7FFFFFFF
+        return fp & 0x7FFFFFFF

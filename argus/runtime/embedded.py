@@ -203,7 +203,7 @@ class EmbeddedRuntime:
             ts = self.schemas.get(t.schema_)
             self._topic_schema[name] = ts
             self.bus.ensure_topic(TopicSpec(name, t.partitions, t.schema_))
-            self.bus.register_schema(ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw))
+            self.bus.register_schema(ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), topic=name)
         for sid, canonical in self.bus.known_schemas():
             self.schemas.register_writer(sid, canonical)
         self.tasks = plan(topo, split=self.bus.partitioned_state)
