@@ -100,34 +100,19 @@ class GraphSink(Sink):
         if not event:
             return  # written before matches named their event
         for t in body["techniques"]:
-            if t.get("stix_id") and t["stix_id"] != event:
-                lid = deterministic_id("link", event, "MATCHES_TECHNIQUE", t["stix_id"])
-                self._edges[lid] = {
-                    "id": lid,
-                    "src": event,
-                    "dst": t["stix_id"],
-                    "rel": "MATCHES_TECHNIQUE",
-                    "props": {
-                        "reason": f"{t['attack_id']} {t['name']} (score {t['score']:.2f}): {'; '.join(t['evidence'])}",
-                        "attack_id": t["attack_id"],
-                        "score": t["score"],
-                        **marked,
-                    },
-                }
+            if t.get("stix_id"):
+                evidence = f"{t['attack_id']} {t['name']} (score {t['score']:.2f}): {'; '.join(t['evidence'])}"
+                props = {"reason": evidence, "attack_id": t["attack_id"], "score": t["score"], **marked}
+                self._link(event, "MATCHES_TECHNIQUE", t["stix_id"], props)
         for a in body["attributions"]:
-            if a["intrusion_set_id"] != event:
-                lid = deterministic_id("link", event, "ATTRIBUTED_TO", a["intrusion_set_id"])
-                self._edges[lid] = {
-                    "id": lid,
-                    "src": event,
-                    "dst": a["intrusion_set_id"],
-                    "rel": "ATTRIBUTED_TO",
-                    "props": {
-                        "reason": f"{a['name']} (score {a['score']:.2f}): {'; '.join(a['reasons'])}",
-                        "score": a["score"],
-                        **marked,
-                    },
-                }
+            reasons = f"{a['name']} (score {a['score']:.2f}): {'; '.join(a['reasons'])}"
+            props = {"reason": reasons, "score": a["score"], **marked}
+            self._link(event, "ATTRIBUTED_TO", a["intrusion_set_id"], props)
+
+    def _link(self, src: str, rel: str, dst: str, props: dict[str, Any]) -> None:
+        if src != dst:  # a STIX object matched to itself says nothing
+            lid = deterministic_id("link", src, rel, dst)
+            self._edges[lid] = {"id": lid, "src": src, "dst": dst, "rel": rel, "props": props}
 
     def _drain(self) -> None:
         if self._nodes:

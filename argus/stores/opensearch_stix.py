@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlparse, urlunparse
 import orjson
 
 from argus.stores.graph import marks_json
-from argus.stores.stix import Outcome, StixItem, StixStore, StoredObject, Versions, instant, stamp, version_of
+from argus.stores.stix import Outcome, StixItem, StixStore, StoredObject, Versions, decide, instant, stamp
 
 try:
     from opensearchpy import ConflictError, NotFoundError, OpenSearch, helpers
@@ -195,14 +195,11 @@ class OpenSearchStixStore(StixStore):
         out: list[Outcome] = []
         docs: list[dict[str, Any]] = []
         marked: dict[int, Any] = {}
-        for it in items:
-            o = it.obj
-            oid = o["id"]
-            version, text = version_of(o)
-            if (oid, version) in held:
-                out.append("duplicate")
+        for it, version, text, outcome in decide(items, held, latest):
+            out.append(outcome)
+            if outcome == "duplicate":
                 continue
-            held.add((oid, version))
+            o = it.obj
             self._next_seq += 1
             self._last_added = max(now, self._last_added + 1)
             if id(it.marks) not in marked:
@@ -210,10 +207,10 @@ class OpenSearchStixStore(StixStore):
             docs.append(
                 {
                     "_index": self.index,
-                    "_id": _doc_id(oid, version),
+                    "_id": _doc_id(o["id"], version),
                     "_op_type": "create",
                     "_source": {
-                        "id": oid,
+                        "id": o["id"],
                         "type": o["type"],
                         "version": version,
                         "modified": text,
@@ -230,16 +227,6 @@ class OpenSearchStixStore(StixStore):
                     },
                 }
             )
-            cur = latest.get(oid)
-            if cur is None:
-                latest[oid] = [version, version]
-                out.append("added")
-            elif version > cur[0]:
-                cur[0] = version
-                out.append("added")
-            else:
-                cur[1] = min(cur[1], version)
-                out.append("history")
         if not docs:
             return out
         self._save(self.me)  # the seqs are ours before any document carries them

@@ -79,6 +79,32 @@ class StixItem:
     json: bytes | None = None  # the object as JSON, when the caller has it already
 
 
+def decide(
+    items: list[StixItem], held: set[tuple[str, int]], latest: dict[str, list[int]]
+) -> Iterator[tuple[StixItem, int, str, Outcome]]:
+    """Each item's fate, in order (so versions within one batch see each other): (item, version,
+    its `modified` text, outcome). `held` (id, version) pairs and `latest` ([current, first] per
+    id) are what the store holds, and are brought up to date as the batch goes. Every store's
+    put() decides by this; a duplicate is yielded too, to be counted, never written."""
+    for it in items:
+        oid = it.obj["id"]
+        version, text = version_of(it.obj)
+        if (oid, version) in held:
+            yield it, version, text, "duplicate"
+            continue
+        held.add((oid, version))
+        cur = latest.get(oid)
+        if cur is None:
+            latest[oid] = [version, version]
+            yield it, version, text, "added"
+        elif version > cur[0]:
+            cur[0] = version
+            yield it, version, text, "added"
+        else:
+            cur[1] = min(cur[1], version)
+            yield it, version, text, "history"
+
+
 @dataclass
 class StoredObject:
     id: str
@@ -194,19 +220,16 @@ class EmbeddedStixStore(StixStore):
         rows: list[tuple[Any, ...]] = []
         changed: set[str] = set()
         marked: dict[int, bytes] = {}  # items of one feed share their marks: encoded once
-        for it in items:
-            o = it.obj
-            oid = o["id"]
-            version, text = version_of(o)
-            if (oid, version) in held:
-                out.append("duplicate")
+        for it, version, text, outcome in decide(items, held, latest):
+            out.append(outcome)
+            if outcome == "duplicate":
                 continue
-            held.add((oid, version))
+            o = it.obj
             seq += 1
             self._last_added = max(now, self._last_added + 1)  # date_added strictly increases
             rows.append(
                 (
-                    oid,
+                    o["id"],
                     o["type"],
                     text,
                     o.get("spec_version", "2.1"),
@@ -220,17 +243,7 @@ class EmbeddedStixStore(StixStore):
                     version,
                 )
             )
-            cur = latest.get(oid)
-            changed.add(oid)
-            if cur is None:
-                latest[oid] = [version, version]
-                out.append("added")
-            elif version > cur[0]:
-                cur[0] = version
-                out.append("added")
-            else:
-                cur[1] = min(cur[1], version)
-                out.append("history")
+            changed.add(o["id"])
         db.executemany(f"INSERT INTO objects({_COLS}, version) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         db.executemany(
             "INSERT OR REPLACE INTO latest(id, version, first) VALUES(?,?,?)",
