@@ -2,7 +2,7 @@
 
 It needs only confluent-kafka and fastavro, not Argus:
 
-    pip install confluent-kafka fastavro
+    pip install confluent-kafka fastavro                    # or 'confluent-kafka[schemaregistry]' for --registry
     python cad_alert_consumer.py --bootstrap kafka:9092 --prefix fusion. --agency CA0430000
 
 The rules it shows:
