@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS kept_apart(a TEXT NOT NULL, b TEXT NOT NULL, reason T
 LAYOUT = 2  # PRAGMA user_version: the table layout above
 
 
+def _by(key: str, rows: list[Any]) -> list[Any]:
+    return sorted(rows, key=lambda r: r[key])
+
+
 class EmbeddedGraphStore(GraphStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -71,7 +75,9 @@ class EmbeddedGraphStore(GraphStore):
             "INSERT INTO nodes(id, kind, subtype, label, props) VALUES(?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, subtype=excluded.subtype, "
             "label=excluded.label, props=excluded.props",
-            [(n["id"], n["kind"], n["subtype"], n["label"], orjson.dumps(n["props"])) for n in nodes],
+            # In key order (a stable sort: of two writes to one id the later still wins): the
+            # B-tree is walked once left to right instead of at random.
+            [(n["id"], n["kind"], n["subtype"], n["label"], orjson.dumps(n["props"])) for n in _by("id", nodes)],
         )
 
     def upsert_edges(self, edges: list[GraphEdge]) -> None:
@@ -90,7 +96,7 @@ class EmbeddedGraphStore(GraphStore):
                     e["dst"],
                     e["props"].get("record_id"),
                 )
-                for e in edges
+                for e in _by("id", edges)
             ],
         )
 
@@ -112,7 +118,7 @@ class EmbeddedGraphStore(GraphStore):
                     r["reason"],
                     marks_json(r),
                 )
-                for r in rows
+                for r in sorted(rows, key=lambda r: (r["entity_id"], r["record_id"]))
             ],
         )
 
