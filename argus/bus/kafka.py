@@ -93,6 +93,24 @@ class KafkaBus(Bus):
         self._ensure(self._t("schemas"), 1, _STATE_CONFIG)
         self.registry = SchemaRegistry(q["registry"], self) if q.get("registry") else None
 
+    # --- for the worker group (argus/runtime/worker.py) ---------------------------------------
+    def kafka_topic(self, name: str) -> str:
+        """The Kafka topic an Argus topic (or the group's coordination topic) is, with the prefix."""
+        return self._t(name)
+
+    def group_id(self, name: str) -> str:
+        return self._group(name)
+
+    def create_topic(self, kafka_topic: str, partitions: int) -> int:
+        """Create it if missing; its partition count."""
+        return self._ensure(kafka_topic, partitions)
+
+    def describe_group(self, group: str, timeout: float = 10) -> Any:
+        (desc,) = [
+            f.result(timeout) for f in self._admin.describe_consumer_groups([group], request_timeout=timeout).values()
+        ]
+        return desc
+
     def _value(self, m: Any) -> bytes | None:
         v: bytes | None = m.value()
         return self.registry.from_wire(v) if self.registry is not None and v else v

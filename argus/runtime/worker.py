@@ -45,14 +45,14 @@ class GroupWorker(EmbeddedRuntime):
         if not isinstance(bus, KafkaBus):
             raise ValueError(f"a worker group needs a Kafka bus (bus: kafka://...), not {self.topo.bus_url}")
         digest = plan_digest(self.tasks)
-        self._coord_topic = bus._t(f"tasks.{digest}")
-        bus._ensure(self._coord_topic, len(self.tasks))
+        self._coord_topic = bus.kafka_topic(f"tasks.{digest}")
+        bus.create_topic(self._coord_topic, len(self.tasks))
         self._by_partition = dict(enumerate(self.tasks))
         self._assigned_once = False
         self._coord = Consumer(
             {
                 "bootstrap.servers": bus.bootstrap,
-                "group.id": bus._group(f"workers.{digest}"),
+                "group.id": bus.group_id(f"workers.{digest}"),
                 "client.id": bus.client,
                 "enable.auto.commit": False,
                 "partition.assignment.strategy": "cooperative-sticky",
@@ -117,10 +117,10 @@ def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
     tasks = plan(topo, split=True)
     digest = plan_digest(tasks)
     members: dict[str, list[str]] = {}
-    group = bus._group(f"workers.{digest}")
+    group = bus.group_id(f"workers.{digest}")
     for attempt in range(50):  # a group's coordinator may be moving or still loading
         try:
-            (desc,) = [f.result(10) for f in bus._admin.describe_consumer_groups([group], request_timeout=10).values()]
+            desc = bus.describe_group(group)
             break
         except KafkaException as exc:
             if attempt == 49 or (not exc.args[0].retriable() and "COORDINATOR" not in str(exc)):
