@@ -88,6 +88,12 @@ def inline_named(schema: Any, named: dict[str, Any]) -> Any:
     return walk(schema, None)
 
 
+def schema_id_of(canonical: str) -> int:
+    """A schema's id in Argus's framing: the CRC-64-AVRO fingerprint of its parsing canonical
+    form, folded to 31 bits."""
+    return int(fingerprint(canonical, "CRC-64-AVRO"), 16) & 0x7FFFFFFF
+
+
 @dataclass(frozen=True)
 class TopicSchema:
     """One versioned subject (e.g. rms_record.v1) with its parsed, self-contained schema."""
@@ -103,7 +109,7 @@ class TopicSchema:
 
     @cached_property
     def schema_id(self) -> int:
-        return int(fingerprint(self.canonical, "CRC-64-AVRO"), 16) & 0x7FFFFFFF
+        return schema_id_of(self.canonical)
 
     @cached_property
     def parsed(self) -> Any:

@@ -80,6 +80,9 @@ class TaxiiModel(_Strict):
     max_content_length: int = Field(default=100 * 1024 * 1024, ge=1024)
     collections: list[TaxiiCollection] = []
 
+    def collection(self, cid: str) -> TaxiiCollection | None:
+        return next((c for c in self.collections if c.id == cid), None)
+
 
 class TopologyModel(_Strict):
     name: str = "argus"

@@ -232,11 +232,11 @@ def bulk_import(
     With `processes` > 1 and an `opener` for the same stores, the work is shared with forked
     processes (only where fork is safe: nothing else runs threads in this process; otherwise it
     all runs here)."""
+    cfg = _Settings(
+        agency, source, default_tlp, default_reliability, default_validity, chunk, clock, str(uuid.uuid4())
+    )  # one import, one trace
     with _no_cycle_collection():
-        return _bulk(
-            objects, stores, agency, source, default_tlp, default_reliability, default_validity, chunk, clock,
-            processes, opener,
-        )  # fmt: skip
+        return _bulk(objects, stores, cfg, processes, opener)
 
 
 @contextlib.contextmanager
@@ -257,20 +257,11 @@ def _no_cycle_collection() -> Iterator[None]:
 def _bulk(
     objects: Iterable[Any],
     stores: dict[str, Any],
-    agency: str,
-    source: str,
-    default_tlp: str,
-    default_reliability: str,
-    default_validity: int,
-    chunk: int,
-    clock: Callable[[], datetime],
+    cfg: _Settings,
     processes: int,
     opener: Callable[[], dict[str, Any]] | None,
 ) -> BulkResult:
     started = time.perf_counter()
-    cfg = _Settings(
-        agency, source, default_tlp, default_reliability, default_validity, chunk, clock, str(uuid.uuid4())
-    )  # one import, one trace
     n = processes if opener is not None and _fork_is_safe() else 1
     if n <= 1:
         res = _import(enumerate(objects), stores, cfg)

@@ -25,14 +25,15 @@ from argus.stix.ttp import TechniqueIndex
 _TEXT_PROPS = ("name", "description", "pattern", "x_mitre_detection")
 
 
-def narrative(report: dict[str, Any], rtype: str) -> str:
+def narrative(report: dict[str, Any], rtype: str, obj: dict[str, Any] | None = None) -> str:
     """The text a report gives to match on: RMS/CAD/SAR narratives; a STIX object's name,
-    description and pattern."""
+    description and pattern (`obj`: the object, when the caller has parsed it already)."""
     if rtype == "stix":
-        try:
-            obj = orjson.loads(report.get("object_json") or "{}")
-        except orjson.JSONDecodeError:
-            return ""
+        if obj is None:
+            try:
+                obj = orjson.loads(report.get("object_json") or "{}")
+            except orjson.JSONDecodeError:
+                return ""
         return "\n".join(str(obj[p]) for p in _TEXT_PROPS if isinstance(obj.get(p), str))
     parts = [report.get("narrative") or "", report.get("summary") or "", report.get("description") or ""]
     return "\n".join(p for p in parts if isinstance(p, str) and p)
@@ -93,10 +94,12 @@ class TtpMatchingProcessor(Processor):
         env = record.envelope
         rtype = env["type"].split(".")[0]
         report = record.body["report"]
+        obj = None
         if rtype == "stix" and '"external_id"' in (report.get("object_json") or ""):
-            if attack_id(orjson.loads(report["object_json"])) is not None:
+            obj = orjson.loads(report["object_json"])
+            if attack_id(obj) is not None:
                 return []  # ATT&CK's own objects (a release through a TAXII feed) describe, not report
-        text = narrative(report, rtype)
+        text = narrative(report, rtype, obj)
         if not text.strip():
             return []
         matches = index.match(text[:20_000], top=self.config.top, threshold=self.config.threshold)

@@ -711,7 +711,7 @@ def create_app(topo: Topology) -> FastAPI:
     ) -> bytes:
         only = agencies
         if collection is not None:
-            col = next((x for x in svc.topo.model.taxii.collections if x.id == collection), None)
+            col = svc.topo.model.taxii.collection(collection)
             if col is None or not col.can_read(c.who.agency):
                 raise Problem(404, "No such collection", f"no collection {collection} you may read")
             if col.types:

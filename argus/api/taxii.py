@@ -87,7 +87,7 @@ def routes(
             raise problem(406, "Not acceptable", f"this endpoint answers {TAXII}")
 
     def collection(c: Any, cid: str, write: bool = False) -> TaxiiCollection:
-        col = next((x for x in cfg.collections if x.id == cid), None)
+        col = cfg.collection(cid)
         if col is None or (not col.can_read(c.who.agency) and not col.can_write(c.who.agency)):
             raise problem(404, "No such collection", f"no collection {cid} you may use")
         if write and not col.can_write(c.who.agency):
@@ -226,7 +226,7 @@ def routes(
     @app.get(f"/{root}/collections/{{cid}}/", tags=["taxii"])
     async def one_collection(request: Request, cid: str, c: Reader) -> Response:
         accepts(request)
-        col = next((x for x in cfg.collections if x.id == cid), None)
+        col = cfg.collection(cid)
         if col is None or not (col.can_read(c.who.agency) or col.can_write(c.who.agency)):
             raise problem(404, "No such collection", f"no collection {cid} you may use")
         return _taxii(resource(c, col))

@@ -576,10 +576,12 @@ class SchemaRegistry:
         return _FRAME.pack(0, fp) + value[5:]
 
     def _fingerprint(self, rid: int) -> int:
-        from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+        from fastavro.schema import parse_schema, to_parsing_canonical_form
+
+        from argus.schemas import schema_id_of
 
         schema = self.client.get_schema(rid).schema_str
-        fp = int(fingerprint(to_parsing_canonical_form(parse_schema(orjson.loads(schema))), "CRC-64-AVRO"), 16)
+        fp = schema_id_of(to_parsing_canonical_form(parse_schema(orjson.loads(schema))))
         with self._lock:
-            self._back[rid] = fp & 0x7FFFFFFF
-        return fp & 0x7FFFFFFF
+            self._back[rid] = fp
+        return fp

@@ -60,6 +60,11 @@ class Host:
     emits_alerts: bool = False
     task: Task | None = None
 
+    @property
+    def reader(self) -> str:
+        """Whom the bus reads for: the task (one consumer per task on Kafka), else the node."""
+        return self.task.id if self.task else self.name
+
 
 def dead_letter_value(
     node: str,
@@ -204,8 +209,8 @@ class EmbeddedRuntime:
             self._topic_schema[name] = ts
             self.bus.ensure_topic(TopicSpec(name, t.partitions, t.schema_))
             self.bus.register_schema(ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), topic=name)
-        for sid, canonical in self.bus.known_schemas():
-            self.schemas.register_writer(sid, canonical)
+        for sid, _, schema in history:  # read once above: the bus's writers, older ones included
+            self.schemas.register_writer(sid, schema)
         self.tasks = plan(topo, split=self.bus.partitioned_state)
         for task in self._initial_tasks():
             self._start_task(task)
@@ -355,8 +360,7 @@ class EmbeddedRuntime:
     # --- scheduling ----------------------------------------------------------------------
     def _pending(self, host: Host, topic: str) -> bool:
         assert self.bus is not None
-        reader = host.task.id if host.task else host.name
-        return any(pos < self.bus.end_offset(t, p, reader) for (t, p), pos in host.positions.items() if t == topic)
+        return any(pos < self.bus.end_offset(t, p, host.reader) for (t, p), pos in host.positions.items() if t == topic)
 
     def step(self) -> int:
         """Run the hot lane dry, then one other unit. Returns records handled."""
@@ -574,7 +578,7 @@ class EmbeddedRuntime:
         assert self.bus is not None
         msgs: list[Message] = []
         budget = host.model.batch_size
-        reader = host.task.id if host.task else host.name
+        reader = host.reader
         for (t, p), pos in host.positions.items():
             if t != topic or budget <= 0 or pos >= self.bus.end_offset(t, p, reader):
                 continue  # nothing there: an empty read is a wasted round trip on Kafka
@@ -715,9 +719,8 @@ class EmbeddedRuntime:
         assert self.bus is not None
         out: dict[tuple[str, str], int] = {}
         for host in self.hosts.values():
-            reader = host.task.id if host.task else host.name
             for (t, p), pos in host.positions.items():
-                out[(host.name, t)] = out.get((host.name, t), 0) + self.bus.end_offset(t, p, reader) - pos
+                out[(host.name, t)] = out.get((host.name, t), 0) + self.bus.end_offset(t, p, host.reader) - pos
         for (node, topic), n in out.items():
             metrics.CONSUMER_LAG.labels(node, topic).set(n)
         return out

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse, urlunparse
 
 from argus.feeds import SECRET_FIELDS, FeedError, FeedSpec, FeedStore
+from argus.stores.opensearch_search import create_index
 
 try:
     from opensearchpy import ConflictError, NotFoundError, OpenSearch, helpers
@@ -40,13 +41,8 @@ class OpenSearchFeedRegistry(FeedStore):
         q = {k: v[-1] for k, v in parse_qs(u.query).items()}
         self.index = q.get("feeds_index", "argus-feeds")
         self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=30, max_retries=3, retry_on_timeout=True)
-        if not self.client.indices.exists(index=self.index):
-            body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": MAPPINGS}
-            try:
-                self.client.indices.create(index=self.index, body=body)
-            except Exception as exc:  # another process created it first
-                if "resource_already_exists" not in str(exc):
-                    raise
+        body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": MAPPINGS}
+        create_index(self.client, self.index, body)
 
     def add(self, spec: FeedSpec, added_by: str, replace: bool = False) -> None:
         for f in SECRET_FIELDS:

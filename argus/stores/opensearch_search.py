@@ -78,6 +78,17 @@ def fold(text: str) -> str:
 FIELDS = ["title", "text"]
 
 
+def create_index(client: OpenSearch, name: str, body: dict[str, Any]) -> None:
+    """Create a plain index unless it exists (another process may be creating it at the same time)."""
+    if client.indices.exists(index=name):
+        return
+    try:
+        client.indices.create(index=name, body=body)
+    except Exception as exc:
+        if "resource_already_exists" not in str(exc):
+            raise
+
+
 class OpenSearchStore(SearchStore):
     def __init__(self, url: str) -> None:
         u = urlparse(url)

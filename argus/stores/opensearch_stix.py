@@ -29,7 +29,8 @@ from urllib.parse import parse_qs, urlparse, urlunparse
 
 import orjson
 
-from argus.stores.graph import marks_json
+from argus.stores.graph import MARK_KEYS
+from argus.stores.opensearch_search import create_index
 from argus.stores.stix import Outcome, StixItem, StixStore, StoredObject, Versions, decide, instant, stamp
 
 try:
@@ -94,16 +95,8 @@ class OpenSearchStixStore(StixStore):
         self.meta = f"{self.index}-writer"
         self.lease = float(q.get("lease", 60))
         self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=60, max_retries=3, retry_on_timeout=True)
-        for name, body in (
-            (self.index, {"settings": SETTINGS, "mappings": MAPPINGS}),
-            (self.meta, {"settings": {"number_of_shards": 1, "number_of_replicas": 0}}),
-        ):
-            if not self.client.indices.exists(index=name):
-                try:
-                    self.client.indices.create(index=name, body=body)
-                except Exception as exc:  # another process created it first
-                    if "resource_already_exists" not in str(exc):
-                        raise
+        create_index(self.client, self.index, {"settings": SETTINGS, "mappings": MAPPINGS})
+        create_index(self.client, self.meta, {"settings": {"number_of_shards": 1, "number_of_replicas": 0}})
         self.me = str(uuid.uuid4())
         self._held: tuple[int, int] | None = None  # (seq_no, primary_term) of our claim
         self._next_seq = 0
@@ -170,12 +163,16 @@ class OpenSearchStixStore(StixStore):
                 raise RuntimeError(f"STIX store {self.index}: a write failed: {orjson.dumps(item).decode()[:500]}")
         self._pending = True
 
-    def _holdings(self, ids: list[str]) -> list[dict[str, Any]]:
-        """Every version held for these ids (id, version, last, first), what this writer put
-        since its last refresh included."""
+    def _refresh(self) -> None:
+        """Make what this writer wrote searchable (its reads must see it; so must readers, at commit)."""
         if self._pending:
             self.client.indices.refresh(index=self.index)
             self._pending = False
+
+    def _holdings(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Every version held for these ids (id, version, last, first), what this writer put
+        since its last refresh included."""
+        self._refresh()
         out: list[dict[str, Any]] = []
         for i in range(0, len(ids), 1000):
             query = {"query": {"terms": {"id": ids[i : i + 1000]}}, "_source": ["id", "version", "last", "first"]}
@@ -202,8 +199,8 @@ class OpenSearchStixStore(StixStore):
             o = it.obj
             self._next_seq += 1
             self._last_added = max(now, self._last_added + 1)
-            if id(it.marks) not in marked:
-                marked[id(it.marks)] = orjson.loads(marks_json(it.marks))
+            if id(it.marks) not in marked:  # items of one feed share their marks
+                marked[id(it.marks)] = {k: it.marks[k] for k in MARK_KEYS if k in it.marks}
             docs.append(
                 {
                     "_index": self.index,
@@ -257,9 +254,7 @@ class OpenSearchStixStore(StixStore):
 
     def delete_record(self, record_id: str) -> int:
         self._claim()
-        if self._pending:
-            self.client.indices.refresh(index=self.index)
-            self._pending = False
+        self._refresh()
         # Found then deleted by _id: _delete_by_query lives in the reindex module, which not every
         # distribution carries (the integration-test one does not).
         query = {"query": {"term": {"record_id": record_id}}, "_source": ["id"]}
@@ -267,8 +262,6 @@ class OpenSearchStixStore(StixStore):
         if not hits:
             return 0
         self._bulk([{"_op_type": "delete", "_index": self.index, "_id": h["_id"]} for h in hits])
-        self.client.indices.refresh(index=self.index)
-        self._pending = False
         ids = sorted({h["_source"]["id"] for h in hits})
         left: dict[str, list[dict[str, Any]]] = {}
         for h in self._holdings(ids):
@@ -288,9 +281,7 @@ class OpenSearchStixStore(StixStore):
     def commit(self) -> None:
         if self._held is None:
             return
-        if self._pending:
-            self.client.indices.refresh(index=self.index)
-            self._pending = False
+        self._refresh()
         self._save(None)  # visible first, then the next writer may add after it
 
     def close(self) -> None:
