@@ -91,6 +91,9 @@ class TopologyModel(_Strict):
     stores: dict[str, str] = {}
     metrics_port: int | None = Field(default=9464, ge=0, le=65535)
     dead_letter_topic: str = "deadletters"
+    # How long a task with input still waiting may gather batches into one commit (ms); unset:
+    # the bus's own default (Kafka 100, where a transaction costs round trips; embedded 0).
+    commit_interval_ms: int | None = Field(default=None, ge=0, le=60_000)
     include: list[str] = []
     topics: dict[str, TopicModel] = {}
     nodes: dict[str, NodeModel] = {}

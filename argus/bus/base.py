@@ -55,6 +55,13 @@ class Commit:
     def empty(self) -> bool:
         return not (self.appends or self.offsets or self.state)
 
+    def absorb(self, later: Commit) -> None:
+        """Take a later batch's appends and offsets into this one (one transaction for both)."""
+        base = len(self.appends)
+        self.headers.update({base + i: h for i, h in later.headers.items()})
+        self.appends.extend(later.appends)
+        self.offsets.update(later.offsets)
+
 
 @dataclass(frozen=True)
 class TopicSpec:
@@ -69,6 +76,10 @@ class Bus(ABC):
     #: True where several processes share a topology (Kafka): partitioned nodes then run as one
     #: task per partition, each with its own slice of state. The embedded bus is one process.
     partitioned_state: ClassVar[bool] = False
+    #: How long (seconds) a task with more input waiting may keep its batches in one open
+    #: commit. A Kafka transaction costs two round trips whatever its size; a SQLite one is
+    #: cheap, so the embedded bus commits every batch.
+    commit_interval: ClassVar[float] = 0.0
 
     @abstractmethod
     def ensure_topic(self, spec: TopicSpec) -> None: ...

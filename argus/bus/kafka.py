@@ -61,6 +61,7 @@ def _watermark(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
 
 class KafkaBus(Bus):
     partitioned_state = True
+    commit_interval = 0.1
 
     def __init__(self, url: str) -> None:
         u = urlparse(url)

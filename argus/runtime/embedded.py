@@ -41,6 +41,10 @@ from argus.topology import NodeModel, Topology, embedded_path
 log = logging.getLogger("argus.runtime")
 
 
+# What a task's new owner reads before it runs: its state, and its committed input offsets.
+Recovered = tuple[dict[str, Any], dict[tuple[str, int], int]]
+
+
 class NodeFailure(RuntimeError):
     """A node could not make progress (e.g. its store is gone); the runtime stops."""
 
@@ -59,6 +63,8 @@ class Host:
     poll_interval: float = 0.25
     emits_alerts: bool = False
     task: Task | None = None
+    held: Commit | None = None  # batches done but not yet committed (see _finish)
+    held_since: float = 0.0
 
     @property
     def reader(self) -> str:
@@ -184,6 +190,7 @@ class EmbeddedRuntime:
         self._rr = 0
         self._fault = _Fault()
         self._stop = threading.Event()
+        self._commit_interval = 0.0
 
     # --- lifecycle ------------------------------------------------------------------------
     def open(self) -> EmbeddedRuntime:
@@ -193,6 +200,8 @@ class EmbeddedRuntime:
         topo = self.topo
         topo.data_dir.mkdir(parents=True, exist_ok=True)
         self.bus = open_bus(topo)
+        ms = topo.model.commit_interval_ms
+        self._commit_interval = self.bus.commit_interval if ms is None else ms / 1000
         # No producer starts with a schema some reader of the bus could not read, or that could
         # not read what is already there (FULL_TRANSITIVE per subject): the reasons, not records.
         history = list(self.bus.schema_history())
@@ -225,34 +234,45 @@ class EmbeddedRuntime:
         none and runs those the group assigns it."""
         return list(self.tasks)
 
-    def _start_task(self, task: Task) -> None:
+    def _recover(self, task: Task) -> Recovered:
+        """Fence the task's previous owner, then read where it stopped: its slice of the node's
+        state and its committed input offsets. Only bus I/O, so a worker taking several tasks
+        at once runs these side by side."""
+        assert self.bus is not None
+        name, model = task.node, self.topo.nodes[task.node]
+        self.bus.claim(task.id)  # before any offset or state is read: a killed predecessor is fenced
+        # Sinks keep no state (their store is their state): no changelog to read or create.
+        sink = role_of(node_class(model.use)) == "sink"
+        state = {} if sink else self.bus.load_state(name, task.index, task.count)
+        positions = {
+            (t, p): self.bus.committed(name, t, p)
+            for t in model.inputs
+            for p in range(self.bus.partitions(t))
+            if task.owns(p)
+        }
+        return state, positions
+
+    def _start_task(self, task: Task, recovered: Recovered | None = None) -> None:
         assert self.bus is not None
         topo = self.topo
         name, model = task.node, topo.nodes[task.node]
-        self.bus.claim(task.id)  # before any offset or state is read: a killed predecessor is fenced
+        committed, positions = recovered or self._recover(task)
         cls = node_class(model.use)
         config = cls.Config.model_validate(self._resolve_paths(model.config))
         node = cls(config, name=name)
         role = role_of(cls)
-        # Sinks keep no state (their store is their state): no changelog to read or create.
-        state = NodeState({} if role == "sink" else self.bus.load_state(name, task.index, task.count))
+        state = NodeState(committed)
         kwargs: dict[str, Any] = {"clock": self.clock}
         if self.ids:
             kwargs["ids"] = self.ids
         stores = {s: self._store(s) for s in getattr(cls, "stores", ())}
         ctx = Context(name, state, stores=stores, **kwargs)
-        host = Host(name, node, model, role, state, ctx, task=task)
+        host = Host(name, node, model, role, state, ctx, positions=positions, task=task)
         host.emits_alerts = any(self._topic_schema[t].subject == "alert" for t in model.outputs)
         node.setup(ctx)
-        units: list[tuple[Host, str]] = []
         if host.role == "connector":
             host.poll_interval = float(getattr(config, "poll_interval", 0.25))
-        for t in model.inputs:
-            for p in range(self.bus.partitions(t)):
-                if task.owns(p):
-                    host.positions[(t, p)] = self.bus.committed(name, t, p)
-            if any(tp[0] == t for tp in host.positions):
-                units.append((host, t))
+        units = [(host, t) for t in model.inputs if any(tp[0] == t for tp in positions)]
         with self._units_lock:
             self.hosts[task.id] = host
             if host.role == "connector":
@@ -269,6 +289,10 @@ class EmbeddedRuntime:
     def _stop_task(self, task_id: str) -> None:
         """Stop running a task (the group gave it to another worker). Between batches, so
         nothing is half-done: what this process did not commit, the next owner redoes."""
+        going = self.hosts.get(task_id)
+        if going is not None and going.held is not None:
+            commit, going.held = going.held, None
+            self._commit(going, commit)  # what it did is kept: the next owner starts after it
         with self._units_lock:  # the sink thread is not inside one of its batches
             host = self.hosts.pop(task_id, None)
             if host is None:
@@ -335,6 +359,11 @@ class EmbeddedRuntime:
         return out
 
     def close(self) -> None:
+        if self.bus is not None:
+            try:
+                self._commit_held(force=True)
+            except Exception:  # fenced, say: the next owner redoes it, nothing is lost
+                log.exception("could not commit held batches at close")
         self._sink_stop.set()
         self._sink_wake.set()
         if self._sink_thread is not None:
@@ -367,6 +396,7 @@ class EmbeddedRuntime:
         assert self.bus is not None
         self._check_sinks()
         self.bus.refresh()
+        self._commit_held()
         done = self._run_hot()
         n = len(self._units)
         for i in range(n):
@@ -502,7 +532,30 @@ class EmbeddedRuntime:
             f"{host.name} emitted to {target!r}, which is neither one of its outputs {outputs} nor the schema of one"
         )
 
-    def _finish(self, host: Host, commit: Commit, started: float) -> None:
+    def _finish(self, host: Host, commit: Commit, started: float, topic: str | None = None) -> None:
+        """Commit a batch, or (ingest on a bus whose commits are dear, `topic` still has input
+        waiting) hold it so the next batches join its transaction, for up to the bus's
+        `commit_interval`. A held batch is lost if the process dies, and redone from the
+        committed offsets like any uncommitted batch. The field-query lane never waits: its
+        batches commit at once, with whatever their node holds."""
+        assert self.bus is not None
+        if host.held is not None:
+            host.held.absorb(commit)
+            commit = host.held
+        elif topic is not None:
+            host.held_since = time.monotonic()
+        if (
+            topic is not None
+            and time.monotonic() - host.held_since < self._commit_interval
+            and self._pending(host, topic)
+        ):
+            host.held = commit
+        else:
+            host.held = None
+            self._commit(host, commit)
+        metrics.BATCH_SECONDS.labels(host.name).observe(time.perf_counter() - started)
+
+    def _commit(self, host: Host, commit: Commit) -> None:
         assert self.bus is not None
         commit.state[host.name] = host.state.pending()
         if host.task is not None:
@@ -516,9 +569,22 @@ class EmbeddedRuntime:
         host.state.committed()
         if commit.appends and self._sink_units:
             self._sink_wake.set()
-        for topic, _key, _data in commit.appends:
-            metrics.RECORDS_OUT.labels(host.name, topic).inc()
-        metrics.BATCH_SECONDS.labels(host.name).observe(time.perf_counter() - started)
+        for t, _key, _data in commit.appends:
+            metrics.RECORDS_OUT.labels(host.name, t).inc()
+
+    def _commit_held(self, force: bool = False) -> None:
+        """Commit what a node holds once its interval is up or its input has run dry (or now,
+        when the task stops or the process does)."""
+        assert self.bus is not None
+        now = time.monotonic()
+        for host in list(self.hosts.values()):
+            commit = host.held
+            if commit is None:
+                continue
+            drained = not any(self._pending(host, t) for t in {t for t, _ in host.positions})
+            if force or drained or now - host.held_since >= self._commit_interval:
+                host.held = None
+                self._commit(host, commit)
 
     def _run_connector(self, host: Host) -> int:
         started = time.perf_counter()
@@ -666,8 +732,9 @@ class EmbeddedRuntime:
             new_pos[(topic, msg.partition)] = msg.offset + 1
         for (t, p), off in new_pos.items():
             commit.offsets[(host.name, t, p)] = off
-        self._finish(host, commit, started)
+        # A failed commit stops the process, which restarts from the committed offsets.
         host.positions.update(new_pos)
+        self._finish(host, commit, started, topic if preemptible else None)
         metrics.RECORDS_IN.labels(host.name, topic).inc(len(msgs))
         now_us = time.time_ns() // 1000
         hist = metrics.RECORD_LATENCY.labels(host.name)

@@ -28,13 +28,16 @@ from tests.e2e.conftest import argus, make_workdir, snapshot
 pytestmark = pytest.mark.slow
 
 
-def small_batches(topo: Path, linear: bool) -> None:
+def small_batches(topo: Path, linear: bool, commit_interval_ms: int | None = 0) -> None:
+    """Many commits, so faults land mid-stream: every batch its own (unless an interval is
+    given, or None for the bus's default: then a busy task gathers batches into one)."""
     doc = yaml.safe_load(topo.read_text())
+    doc["commit_interval_ms"] = commit_interval_ms
     pipeline = yaml.safe_load(Path(doc.pop("include")[0]).read_text())
     doc["topics"] = pipeline["topics"]
     doc["nodes"].update(pipeline["nodes"])
     for node in doc["nodes"].values():
-        node["batch_size"] = 64  # many commits, so faults land mid-stream
+        node["batch_size"] = 64
     if linear:
         for t in doc["topics"].values():
             t["partitions"] = 1
@@ -155,3 +158,54 @@ def test_sigkill_at_random_moments(request: pytest.FixtureRequest, tmp_path: Pat
     assert kills >= 3
     assert run(topo, data).returncode == 0
     assert_same_stores(snapshot(topo, data), clean, exact_alerts=which == "linear")
+
+
+def holding(topo: Path, interval_ms: int) -> Path:
+    """The same topology, but a busy task gathers its batches into one commit for up to
+    `interval_ms` (as on Kafka, where each commit is a transaction)."""
+    doc = yaml.safe_load(topo.read_text())
+    doc["commit_interval_ms"] = interval_ms
+    held = topo.with_name(f"topology-held-{interval_ms}.yaml")
+    held.write_text(yaml.safe_dump(doc))
+    return held
+
+
+def test_a_busy_task_gathers_batches_into_fewer_commits(linear, tmp_path: Path) -> None:
+    from argus.runtime.embedded import EmbeddedRuntime
+    from argus.topology import load_topology
+
+    topo, clean = linear
+    counts = {}
+    for ms in (0, 60_000):
+        commits: dict[str | None, int] = {}
+        rt = EmbeddedRuntime(load_topology(holding(topo, ms), tmp_path / str(ms))).open()
+        assert rt.bus is not None
+        real = rt.bus.commit
+
+        def counted(c, real=real, commits=commits):  # type: ignore[no-untyped-def]
+            node = next(iter(c.state), None)
+            commits[node] = commits.get(node, 0) + 1
+            return real(c)
+
+        rt.bus.commit = counted  # type: ignore[method-assign]
+        try:
+            rt.run_until_idle()
+        finally:
+            rt.close()
+        counts[ms] = commits
+        assert_same_stores(snapshot(topo, tmp_path / str(ms)), clean, exact_alerts=True)
+    for node in ("dedup", "entity_resolution", "correlation"):
+        assert counts[60_000][node] < counts[0][node], (node, counts)
+
+
+@pytest.mark.parametrize("fault", ["dedup:before_commit:2", "entity_resolution:before_commit:2"])
+def test_sigkill_while_batches_are_held_redoes_them(linear, tmp_path: Path, fault: str) -> None:
+    """Batches held for one commit die with the process; the restart redoes them from the
+    committed offsets and the result is the uninterrupted run's, exactly."""
+    topo, clean = linear
+    held = holding(topo, 60_000)
+    data = tmp_path / "data"
+    crashed = run(held, data, ARGUS_FAULT=fault)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    assert run(held, data).returncode == 0
+    assert_same_stores(snapshot(topo, data), clean, exact_alerts=True)
