@@ -198,7 +198,9 @@ def test_a_busy_task_gathers_batches_into_fewer_commits(linear, tmp_path: Path) 
         assert counts[60_000][node] < counts[0][node], (node, counts)
 
 
-@pytest.mark.parametrize("fault", ["dedup:before_commit:2", "entity_resolution:before_commit:2"])
+@pytest.mark.parametrize(
+    "fault", ["dedup:before_commit:1", "entity_resolution:before_commit:1", "correlation:before_commit:1"]
+)
 def test_sigkill_while_batches_are_held_redoes_them(linear, tmp_path: Path, fault: str) -> None:
     """Batches held for one commit die with the process; the restart redoes them from the
     committed offsets and the result is the uninterrupted run's, exactly."""
