@@ -106,6 +106,11 @@ class Connector(Node):
 class Processor(Node):
     """Pure function of (record, keyed state) to output records."""
 
+    #: True if the answer depends on the order records arrive in (entity resolution,
+    #: correlation): the runtime then hands it its input in source order, the same whatever the
+    #: timing or the number of processes (argus/runtime/order.py). Such a node runs as one task.
+    ordered: ClassVar[bool] = False
+
     def setup(self, ctx: Context) -> None:
         """Load reference data."""
 

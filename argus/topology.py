@@ -94,6 +94,9 @@ class TopologyModel(_Strict):
     # How long a task with input still waiting may gather batches into one commit (ms); unset:
     # the bus's own default (Kafka 100, where a transaction costs round trips; embedded 0).
     commit_interval_ms: int | None = Field(default=None, ge=0, le=60_000)
+    # A source marks its place after this many records (argus/runtime/order.py): how much an
+    # ordered node (entity resolution, correlation) may buffer of one source at a time.
+    order_mark_every: int = Field(default=1000, ge=1, le=1_000_000)
     include: list[str] = []
     topics: dict[str, TopicModel] = {}
     nodes: dict[str, NodeModel] = {}
@@ -254,6 +257,13 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
         problems.append(f"topic {t!r} is read by a node but no node writes it")
     for t in sorted(set(topics) - consumed - produced - {dlq}):
         warnings.append(f"topic {t!r} is declared but no node uses it")
+    if not problems:
+        from argus.runtime.order import plan_order  # imports this module
+
+        try:
+            plan_order(topo)
+        except TopologyError as exc:
+            problems += exc.problems
     if problems:
         raise TopologyError(problems)
     return warnings

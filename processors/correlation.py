@@ -53,6 +53,7 @@ class CorrelationProcessor(Processor):
     config: CorrelationConfig
     accepts = ("resolved.v1", "query_resolved.v1", "decision.v1", "purge.v1")
     emits = ("alert.v1",)
+    ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         if "decision_id" in record.value:

@@ -84,6 +84,7 @@ class EntityResolutionProcessor(Processor):
     config: EntityResolutionConfig
     accepts = ("report.v1", "cad_query.v1", "decision.v1")
     emits = ("resolved.v1", "query_resolved.v1")
+    ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         if "decision_id" in record.value:

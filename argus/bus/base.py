@@ -46,11 +46,29 @@ class Commit:
     # original bytes there, so a consumer that cannot read Avro still sees them. Others ignore it.
     headers: dict[int, list[tuple[str, bytes]]] = field(default_factory=dict)
     state_partition: int = 0  # which partition of the node's state the task owns
+    # Appends placed in a given partition instead of the key's (by index): source-order marks
+    # go to every partition, and a node passing marks on keeps each record in its partition
+    # (argus/runtime/order.py).
+    parts: dict[int, int] = field(default_factory=dict)
 
-    def append(self, topic: str, key: str | None, value: bytes, headers: list[tuple[str, bytes]] | None = None) -> None:
+    def append(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None = None,
+        partition: int | None = None,
+    ) -> None:
         if headers:
             self.headers[len(self.appends)] = headers
+        if partition is not None:
+            self.parts[len(self.appends)] = partition
         self.appends.append((topic, key, value))
+
+    def partition_of(self, i: int, key: str | None, partitions: int) -> int:
+        """Where append i goes: its given partition, else its key's."""
+        part = self.parts.get(i)
+        return partition_for(key, partitions) if part is None else part
 
     def empty(self) -> bool:
         return not (self.appends or self.offsets or self.state)
@@ -59,6 +77,7 @@ class Commit:
         """Take a later batch's appends and offsets into this one (one transaction for both)."""
         base = len(self.appends)
         self.headers.update({base + i: h for i, h in later.headers.items()})
+        self.parts.update({base + i: p for i, p in later.parts.items()})
         self.appends.extend(later.appends)
         self.offsets.update(later.offsets)
 

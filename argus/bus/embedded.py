@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec, partition_for
+from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec
 from argus.sqlite import connect
 
 log = logging.getLogger("argus.bus")
@@ -152,8 +152,8 @@ class EmbeddedBus(Bus):
             ends = dict(self._ends)
             rows = []
             now = time.time_ns() // 1000
-            for topic, key, value in commit.appends:
-                part = partition_for(key, self.partitions(topic))
+            for i, (topic, key, value) in enumerate(commit.appends):
+                part = commit.partition_of(i, key, self.partitions(topic))
                 end = ends.get((topic, part))
                 if end is None:
                     end = self.end_offset(topic, part)

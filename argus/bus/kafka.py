@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlparse
 
 import orjson
 
-from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec, partition_for
+from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec
 
 try:
     from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -357,7 +357,7 @@ class KafkaBus(Bus):
             p.begin_transaction()
             try:
                 for i, (topic, key, value) in enumerate(commit.appends):
-                    part = partition_for(key, self.partitions(topic))
+                    part = commit.partition_of(i, key, self.partitions(topic))
                     if self.registry is not None and value:
                         value = self.registry.to_wire(self._t(topic), value)
                     p.produce(

@@ -33,6 +33,7 @@ from argus.bus.base import Bus, Commit, Message, TopicSpec
 from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Sink
 from argus.records import Record, deterministic_id, utcnow
 from argus.registry import backend_class, node_class, role_of
+from argus.runtime.order import STATE_KEY, OrderedInput, OrderPlan, mark_key, parse_mark, plan_order
 from argus.runtime.tasks import Task, plan
 from argus.schemas import SchemaError, SchemaSet, TopicSchema, default_schemas
 from argus.state import NodeState
@@ -43,6 +44,9 @@ log = logging.getLogger("argus.runtime")
 
 # What a task's new owner reads before it runs: its state, and its committed input offsets.
 Recovered = tuple[dict[str, Any], dict[tuple[str, int], int]]
+
+ORDERED = "argus:ordered"  # the work unit of an ordered node's source-ordered inputs
+MARK_STATE = "argus:mark"  # a connector's place in its marks: {"epoch", "since", "idle"}
 
 
 class NodeFailure(RuntimeError):
@@ -65,6 +69,8 @@ class Host:
     task: Task | None = None
     held: Commit | None = None  # batches done but not yet committed (see _finish)
     held_since: float = 0.0
+    order: OrderedInput | None = None  # an ordered node's source-ordered input
+    mark_topics: tuple[str, ...] = ()  # outputs that carry source-order marks (order.py)
 
     @property
     def reader(self) -> str:
@@ -191,6 +197,7 @@ class EmbeddedRuntime:
         self._fault = _Fault()
         self._stop = threading.Event()
         self._commit_interval = 0.0
+        self.order_plan: OrderPlan | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def open(self) -> EmbeddedRuntime:
@@ -220,6 +227,7 @@ class EmbeddedRuntime:
             self.bus.register_schema(ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), topic=name)
         for sid, _, schema in history:  # read once above: the bus's writers, older ones included
             self.schemas.register_writer(sid, schema)
+        self.order_plan = plan_order(topo)
         self.tasks = plan(topo, split=self.bus.partitioned_state)
         for task in self._initial_tasks():
             self._start_task(task)
@@ -269,10 +277,26 @@ class EmbeddedRuntime:
         ctx = Context(name, state, stores=stores, **kwargs)
         host = Host(name, node, model, role, state, ctx, positions=positions, task=task)
         host.emits_alerts = any(self._topic_schema[t].subject == "alert" for t in model.outputs)
+        assert self.order_plan is not None
+        host.mark_topics = self.order_plan.marks_out.get(name, ())
         node.setup(ctx)
         if host.role == "connector":
             host.poll_interval = float(getattr(config, "poll_interval", 0.25))
-        units = [(host, t) for t in model.inputs if any(tp[0] == t for tp in positions)]
+        ordered_in = self.order_plan.inputs.get(name, ())
+        units: list[tuple[Host, str]] = [
+            (host, t) for t in model.inputs if t not in ordered_in and any(tp[0] == t for tp in positions)
+        ]
+        if ordered_in:
+            chans = [tp for tp in positions if tp[0] in ordered_in]
+            host.order = OrderedInput(
+                chans,
+                self.order_plan.origins[name],
+                self.order_plan.reach[name],
+                {ch: positions[ch] for ch in chans},
+                committed.get(STATE_KEY),
+                lambda msg: self.schemas.decode(msg.value, self._topic_schema[msg.topic]),
+            )
+            units.append((host, ORDERED))
         with self._units_lock:
             self.hosts[task.id] = host
             if host.role == "connector":
@@ -284,7 +308,8 @@ class EmbeddedRuntime:
                 if host.role == "sink":
                     self._sink_units.append(unit)
                 else:
-                    (self._hot if topo.topics[unit[1]].priority == "high" else self._units).append(unit)
+                    hot = unit[1] != ORDERED and topo.topics[unit[1]].priority == "high"
+                    (self._hot if hot else self._units).append(unit)
 
     def _stop_task(self, task_id: str) -> None:
         """Stop running a task (the group gave it to another worker). Between batches, so
@@ -389,7 +414,17 @@ class EmbeddedRuntime:
     # --- scheduling ----------------------------------------------------------------------
     def _pending(self, host: Host, topic: str) -> bool:
         assert self.bus is not None
+        if topic == ORDERED:
+            return self._ordered_pending(host)
         return any(pos < self.bus.end_offset(t, p, host.reader) for (t, p), pos in host.positions.items() if t == topic)
+
+    def _ordered_pending(self, host: Host) -> bool:
+        """Unread input, or a release to work on (argus/runtime/order.py)."""
+        assert self.bus is not None and host.order is not None
+        bus, reader = self.bus, host.reader
+        if host.order.has_unread(lambda ch: bus.end_offset(ch[0], ch[1], reader)):
+            return True
+        return host.order.next_release() is not None
 
     def step(self) -> int:
         """Run the hot lane dry, then one other unit. Returns records handled."""
@@ -408,7 +443,7 @@ class EmbeddedRuntime:
                 if not got:
                     continue  # an empty poll is not a turn: look for work elsewhere
             elif self._pending(host, topic):
-                got = self._run_batch(host, topic)
+                got = self._run_ordered(host) if topic == ORDERED else self._run_batch(host, topic)
             else:
                 continue
             self._rr = (self._rr + i + 1) % n
@@ -593,6 +628,7 @@ class EmbeddedRuntime:
         commit = Commit()
         count = 0
         exhausted = False
+        marks = self._marks(host) if host.mark_topics else None
         try:
             if host.gen is None:
                 host.gen = iter(node.run(host.ctx))
@@ -626,19 +662,108 @@ class EmbeddedRuntime:
                         original=repr(item.value).encode()[:65536],
                         source=item.key or "",
                     )
+                else:
+                    if marks is not None:
+                        marks["since"] += 1
+                        if marks["since"] >= self.topo.model.order_mark_every:
+                            self._mark(host, commit, marks, idle=False)
         except Exception as exc:  # the source itself failed (unreadable file, ...)
             metrics.ERRORS.labels(host.name).inc()
             log.error("connector %s failed: %s; retrying in %.1fs", host.name, exc, host.poll_interval)
             host.state.rollback()
             host.gen = None
             host.next_poll = time.monotonic() + max(host.poll_interval, 1.0)
+            marks = self._marks(host) if host.mark_topics else None
+            if marks is not None and self._marks_due(marks):
+                commit = Commit()  # a failing source has nothing for now: ordered nodes go on without it
+                self._mark(host, commit, marks, idle=True)
+                self._commit(host, commit)
             return 0
         if exhausted:
             host.gen = None
             host.next_poll = time.monotonic() + host.poll_interval
+            if marks is not None and self._marks_due(marks) and not node.pending():
+                self._mark(host, commit, marks, idle=True)
         if count or host.state.pending():
             self._finish(host, commit, started)
         return count
+
+    # --- source order (argus/runtime/order.py) --------------------------------------------------
+    @staticmethod
+    def _marks(host: Host) -> dict[str, Any]:
+        return dict(host.state.get(MARK_STATE) or {"epoch": 0, "since": 0, "idle": False})
+
+    @staticmethod
+    def _marks_due(marks: dict[str, Any]) -> bool:
+        """An idle mark is due unless the last mark was one and nothing came since."""
+        return marks["epoch"] == 0 or marks["since"] > 0 or not marks["idle"]
+
+    def _mark(self, host: Host, commit: Commit, marks: dict[str, Any], idle: bool) -> None:
+        """A connector marks its place in every partition of its ordered outputs."""
+        assert self.bus is not None
+        marks.update(epoch=marks["epoch"] + 1, since=0, idle=idle)
+        key = mark_key(host.name, marks["epoch"], idle)
+        for t in host.mark_topics:
+            for p in range(self.bus.partitions(t)):
+                commit.append(t, key, b"", partition=p)
+        host.state.put(MARK_STATE, dict(marks))
+
+    def _run_ordered(self, host: Host) -> int:
+        """Read an ordered node's source-ordered inputs into its buffer, and work through the
+        release they make, one batch at a time (preempted by field queries like any ingest)."""
+        assert self.bus is not None and host.order is not None
+        started = time.perf_counter()
+        order, reader = host.order, host.reader
+        got = 0
+        for t, p in order.channels:
+            pos = order.read_pos[(t, p)]
+            if pos < self.bus.end_offset(t, p, reader):
+                msgs = self.bus.read(t, p, pos, max(host.model.batch_size, 2000), reader=reader)
+                order.add(msgs)
+                host.positions[(t, p)] = order.read_pos[(t, p)]
+                metrics.RECORDS_IN.labels(host.name, t).inc(len(msgs))
+                got += len(msgs)
+        release = order.next_release()
+        if release is None:
+            return got
+        commit = Commit()
+        alerts: list[dict[str, Any]] = []
+        todo = release.records[release.done : release.done + host.model.batch_size]
+        done = 0
+        for item in todo:
+            if done and done % 8 == 0 and self._hot_waiting():
+                break  # yield to a waiting field query; the release goes on next time
+            done += 1
+            msg = item.msg
+            if item.error is not None:
+                self._dead_letter(
+                    commit,
+                    host,
+                    reason=str(item.error),
+                    error_type=type(item.error).__name__,
+                    original=msg.value,
+                    topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                )
+                continue
+            rec = Record(
+                item.value, key=msg.key, topic=msg.topic, partition=msg.partition, offset=msg.offset, raw=msg.value
+            )
+            self._process(host, commit, rec, msg, alerts)
+        release.done += done
+        if release.done >= len(release.records):
+            for (t, p), off in order.finish().items():
+                commit.offsets[(host.name, t, p)] = off
+            for o, (epoch, idle) in sorted(release.marks.items()):
+                key = mark_key(o, epoch, idle)
+                for t in host.mark_topics:
+                    for part in range(self.bus.partitions(t)):
+                        commit.append(t, key, b"", partition=part)
+        host.state.put(STATE_KEY, order.to_state())
+        self._finish(host, commit, started, ORDERED)
+        self._observe_alerts(alerts)
+        return got + max(done, 1)
 
     def _read(self, host: Host, topic: str) -> list[Message]:
         assert self.bus is not None
@@ -660,7 +785,6 @@ class EmbeddedRuntime:
             return 0
         commit = Commit()
         reader = self._topic_schema[topic]
-        policy = host.model.error_policy
         is_sink = isinstance(host.node, Sink)
         preemptible = not is_sink and (host, topic) not in self._hot
         alerts: list[dict[str, Any]] = []
@@ -671,7 +795,10 @@ class EmbeddedRuntime:
                 break
             if is_sink and i % 8 == 0:
                 self._yield_to_queries()
-            if not msg.value:  # erased by a purge: nothing left to process
+            if not msg.value:  # erased by a purge, or a source-order mark to pass on
+                if host.mark_topics and parse_mark(msg.key) is not None:
+                    for t in host.mark_topics:
+                        commit.append(t, msg.key, b"", partition=msg.partition)
                 continue
             try:
                 value = self.schemas.decode(msg.value, reader)
@@ -688,39 +815,7 @@ class EmbeddedRuntime:
                 )
                 continue
             rec = Record(value, key=msg.key, topic=topic, partition=msg.partition, offset=msg.offset, raw=msg.value)
-            attempt = 0
-            while True:
-                attempt += 1
-                host.state.begin_record()
-                try:
-                    if is_sink:
-                        host.node.add(rec)  # type: ignore[union-attr]
-                        encoded: list[tuple[str, str | None, bytes]] = []
-                    else:
-                        outs = list(host.node.process(rec, host.ctx))  # type: ignore[union-attr]
-                        encoded = self._encode_outputs(host, outs)
-                        if host.emits_alerts:
-                            alerts.extend(o.value["body"] for o in outs)
-                    host.state.end_record(True)
-                    commit.appends.extend(encoded)
-                    break
-                except Exception as exc:
-                    host.state.end_record(False)
-                    metrics.ERRORS.labels(host.name).inc()
-                    if attempt > policy.retries or isinstance(exc, SchemaError):
-                        self._dead_letter(
-                            commit,
-                            host,
-                            reason=f"{type(exc).__name__}: {exc}",
-                            error_type=type(exc).__name__,
-                            original=msg.value,
-                            topic=topic,
-                            partition=msg.partition,
-                            offset=msg.offset,
-                            attempts=attempt,
-                        )
-                        break
-                    time.sleep(min(policy.backoff_ms * 2 ** (attempt - 1), policy.max_backoff_ms) / 1000)
+            self._process(host, commit, rec, msg, alerts)
         if is_sink:
             sink_ok = self._flush(host)
         if not sink_ok:
@@ -740,12 +835,59 @@ class EmbeddedRuntime:
         hist = metrics.RECORD_LATENCY.labels(host.name)
         for msg in msgs:
             hist.observe(max(0, now_us - msg.timestamp_us) / 1e6)
+        self._observe_alerts(alerts)
+        return len(msgs)
+
+    @staticmethod
+    def _observe_alerts(alerts: list[dict[str, Any]]) -> None:
         if alerts:
             now = time.time()
             for body in alerts:
                 if body.get("alert_type") == "QUERY_HIT":
                     metrics.QUERY_TO_ALERT.observe(max(0.0, now - body["trigger_received_at"].timestamp()))
-        return len(msgs)
+
+    def _process(self, host: Host, commit: Commit, rec: Record, msg: Message, alerts: list[dict[str, Any]]) -> None:
+        """One record through a processor or into a sink: retried per the node's error policy,
+        then dead-lettered. A node passing source-order marks on keeps the record's partition."""
+        policy = host.model.error_policy
+        is_sink = isinstance(host.node, Sink)
+        assert self.order_plan is not None
+        passes = host.mark_topics and host.order is None and msg.topic in self.order_plan.marked
+        keep = msg.partition if passes else None
+        attempt = 0
+        while True:
+            attempt += 1
+            host.state.begin_record()
+            try:
+                if is_sink:
+                    host.node.add(rec)  # type: ignore[union-attr]
+                    encoded: list[tuple[str, str | None, bytes]] = []
+                else:
+                    outs = list(host.node.process(rec, host.ctx))  # type: ignore[union-attr]
+                    encoded = self._encode_outputs(host, outs)
+                    if host.emits_alerts:
+                        alerts.extend(o.value["body"] for o in outs)
+                host.state.end_record(True)
+                for t, k, data in encoded:
+                    commit.append(t, k, data, partition=keep if t in host.mark_topics else None)
+                return
+            except Exception as exc:
+                host.state.end_record(False)
+                metrics.ERRORS.labels(host.name).inc()
+                if attempt > policy.retries or isinstance(exc, SchemaError):
+                    self._dead_letter(
+                        commit,
+                        host,
+                        reason=f"{type(exc).__name__}: {exc}",
+                        error_type=type(exc).__name__,
+                        original=msg.value,
+                        topic=msg.topic,
+                        partition=msg.partition,
+                        offset=msg.offset,
+                        attempts=attempt,
+                    )
+                    return
+                time.sleep(min(policy.backoff_ms * 2 ** (attempt - 1), policy.max_backoff_ms) / 1000)
 
     def _yield_to_queries(self, limit: float = 0.05) -> None:
         """Sink thread: step aside (release the GIL) while a field query is queued."""
