@@ -418,13 +418,19 @@ class EmbeddedRuntime:
             return self._ordered_pending(host)
         return any(pos < self.bus.end_offset(t, p, host.reader) for (t, p), pos in host.positions.items() if t == topic)
 
+    @staticmethod
+    def _inputs(host: Host) -> set[str]:
+        """What a host reads, as its units name it (an ordered node's ordered inputs are one)."""
+        ordered = {ch[0] for ch in host.order.channels} if host.order is not None else set()
+        return {t for t, _ in host.positions if t not in ordered} | ({ORDERED} if ordered else set())
+
     def _ordered_pending(self, host: Host) -> bool:
         """Unread input, or a release to work on (argus/runtime/order.py)."""
         assert self.bus is not None and host.order is not None
         bus, reader = self.bus, host.reader
         if host.order.has_unread(lambda ch: bus.end_offset(ch[0], ch[1], reader)):
             return True
-        return host.order.next_release() is not None
+        return host.order.next_release() is not None or host.order.strays_waiting
 
     def step(self) -> int:
         """Run the hot lane dry, then one other unit. Returns records handled."""
@@ -616,7 +622,7 @@ class EmbeddedRuntime:
             commit = host.held
             if commit is None:
                 continue
-            drained = not any(self._pending(host, t) for t in {t for t, _ in host.positions})
+            drained = not any(self._pending(host, t) for t in self._inputs(host))
             if force or drained or now - host.held_since >= self._commit_interval:
                 host.held = None
                 self._commit(host, commit)
@@ -684,6 +690,8 @@ class EmbeddedRuntime:
             host.next_poll = time.monotonic() + host.poll_interval
             if marks is not None and self._marks_due(marks) and not node.pending():
                 self._mark(host, commit, marks, idle=True)
+        if marks is not None and marks != self._marks(host):
+            host.state.put(MARK_STATE, dict(marks))  # the count since the last mark, with the cursor
         if count or host.state.pending():
             self._finish(host, commit, started)
         return count

@@ -33,7 +33,7 @@ so the cost is one hop of the slowest source's latency. The field-query lane (to
 queries change no state, so the ingest answer does not depend on them.
 
 A record on an ordered channel from an origin that never marks (a submission through the API,
-a dead letter replayed) waits for the next release, or `STRAY_SECONDS` if its origin is idle.
+a dead letter replayed) waits for the next release, or `STRAY_SECONDS` when its origin is idle.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from argus.topology import Topology, TopologyError
 
 MARK = "argus:mark:"
 UNKNOWN = "*"  # records whose origin never marks
-STRAY_SECONDS = 2.0
+STRAY_SECONDS = 1.0
 STATE_KEY = "argus:order"  # the ordered node's own bookkeeping, beside its processor's keys
 
 Channel = tuple[str, int]
@@ -259,6 +259,7 @@ class OrderedInput:
         self.release: Release | None = Release.from_state(saved["release"]) if saved.get("release") else None
         self._restoring = self.release is not None
         self.changed = True
+        self.strays_waiting = False  # records of an idle source without a mark, not yet old enough
 
     def _lane(self, ch: Channel, origin: str) -> Lane:
         lane = self.lanes[ch].get(origin)
@@ -308,7 +309,7 @@ class OrderedInput:
             return self.release
         if not self.changed:
             return None
-        self.changed = False
+        self.changed = self.strays_waiting = False
         now = self.clock()
         take: list[tuple[Channel, str, int]] = []  # (channel, origin, how many items of its lane)
         marks: dict[str, list[Any]] = {}
@@ -331,7 +332,7 @@ class OrderedInput:
                 take.extend((ch, o, len(lane.items)) for ch, lane in waiting)  # an idle source's unmarked records
                 marks[o] = list(self.last[o])
             elif waiting:
-                self.changed = True  # look again once they are old enough
+                self.changed = self.strays_waiting = True  # look again once they are old enough
                 return None
         # Records of sources that never mark go with whatever releases next, up to its marks.
         for ch in self.channels:

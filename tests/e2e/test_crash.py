@@ -112,7 +112,7 @@ def test_sigkill_at_commit_points_full_topology(full, tmp_path: Path, fault: str
     data = tmp_path / "data"
     assert run(topo, data, ARGUS_FAULT=fault).returncode == -signal.SIGKILL
     assert run(topo, data).returncode == 0
-    assert_same_stores(snapshot(topo, data), clean, exact_alerts=False)
+    assert_same_stores(snapshot(topo, data), clean, exact_alerts=True)  # source order: one answer
 
 
 def log_size(bus: Path) -> int:
@@ -157,7 +157,7 @@ def test_sigkill_at_random_moments(request: pytest.FixtureRequest, tmp_path: Pat
         p.wait()
     assert kills >= 3
     assert run(topo, data).returncode == 0
-    assert_same_stores(snapshot(topo, data), clean, exact_alerts=which == "linear")
+    assert_same_stores(snapshot(topo, data), clean, exact_alerts=True)
 
 
 def holding(topo: Path, interval_ms: int) -> Path:
@@ -178,7 +178,13 @@ def test_a_busy_task_gathers_batches_into_fewer_commits(linear, tmp_path: Path) 
     counts = {}
     for ms in (0, 60_000):
         commits: dict[str | None, int] = {}
-        rt = EmbeddedRuntime(load_topology(holding(topo, ms), tmp_path / str(ms))).open()
+        held = holding(topo, ms)
+        doc = yaml.safe_load(held.read_text())
+        for node in doc["nodes"].values():
+            if not node.get("inputs"):
+                node["batch_size"] = 5000  # the sources read all at once: the stages have a backlog
+        held.write_text(yaml.safe_dump(doc))
+        rt = EmbeddedRuntime(load_topology(held, tmp_path / str(ms))).open()
         assert rt.bus is not None
         real = rt.bus.commit
 
