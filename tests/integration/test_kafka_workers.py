@@ -67,7 +67,7 @@ def wait_done(topo: Path, data: Path, url: str, workers: int, alerts: int, timeo
 def alerts_in(url: str) -> int:
     bus = group_bus(url)
     try:
-        return sum(len(bus.read("alerts", p, 0, 100_000)) for p in range(bus.partitions("alerts")))
+        return bus.size("alerts")  # pages through: one read returns what arrives within a second
     finally:
         bus.close()
 
