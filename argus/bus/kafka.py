@@ -362,7 +362,7 @@ class KafkaBus(Bus):
                         value = self.registry.to_wire(self._t(topic), value)
                     p.produce(
                         self._t(topic),
-                        value=value,
+                        value=value or None,  # a source-order mark is null, as a tombstone: consumers skip both
                         key=key.encode() if key is not None else None,
                         partition=part,
                         on_delivery=delivered,

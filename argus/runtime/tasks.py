@@ -11,6 +11,8 @@ their index is one piece of state. Splitting it by any one key would let two rec
 another key resolve in different processes, and miss the match. They run as one task each (on
 whichever worker holds it, recovered from their changelog when it moves), while dedup, the sinks
 and the connectors spread over the group. bench/kafka.py measures what that leaves on the table.
+Being single tasks is also what lets them be *ordered* (argus/runtime/order.py): each sees its
+input in source order, so a group of any size gives the answer one process gives.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 The input is the benchmark's synthetic data (`bench/pipeline.py`: RMS, CAD and SAR from every
 agency, with nicknames, typos, transposed DOBs, plate variants and recurring people and vehicles),
-ARGUS_SCALE_RECORDS records (50,000 unless set), fed from every source at once. The embedded
-runtime runs it in one process; then a group of one and a group of three `argus run` workers run
-it on a real broker, dedup and the sinks spread over the workers as tasks per partition. Every
+ARGUS_SCALE_RECORDS records (10,000 unless set, to keep CI short; the README has a run at the
+issue's 50,000), fed from every source at once. The embedded runtime runs it in one process; then
+a group of one and a group of three `argus run` workers run it on a real broker, dedup and the
+sinks spread over the workers as tasks per partition. Every
 topic, store, entity cluster and alert must equal the embedded run's, exactly: source order
 (argus/runtime/order.py) hands entity resolution and correlation the same releases in the same
 order however the processes' batches fall.
@@ -28,7 +29,7 @@ from tests.integration.test_kafka_workers import start_worker, wait_done
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-RECORDS = int(os.environ.get("ARGUS_SCALE_RECORDS", "50000"))
+RECORDS = int(os.environ.get("ARGUS_SCALE_RECORDS", "10000"))  # the issue's 50,000: see the README
 
 
 def test_one_and_three_workers_on_one_input_give_exactly_the_embedded_answer(
