@@ -47,6 +47,7 @@ Recovered = tuple[dict[str, Any], dict[tuple[str, int], int]]
 
 ORDERED = "argus:ordered"  # the work unit of an ordered node's source-ordered inputs
 MARK_STATE = "argus:mark"  # a connector's place in its marks: {"epoch", "since", "idle"}
+READ_AHEAD = 20_000  # records an ordered node buffers past the release it is working through
 
 
 class NodeFailure(RuntimeError):
@@ -427,10 +428,10 @@ class EmbeddedRuntime:
     def _ordered_pending(self, host: Host) -> bool:
         """Unread input, or a release to work on (argus/runtime/order.py)."""
         assert self.bus is not None and host.order is not None
-        bus, reader = self.bus, host.reader
-        if host.order.has_unread(lambda ch: bus.end_offset(ch[0], ch[1], reader)):
+        bus, reader, order = self.bus, host.reader, host.order
+        if order.next_release() is not None or order.strays_waiting:
             return True
-        return host.order.next_release() is not None or host.order.strays_waiting
+        return order.has_unread(lambda ch: bus.end_offset(ch[0], ch[1], reader))
 
     def step(self) -> int:
         """Run the hot lane dry, then one other unit. Returns records handled."""
@@ -723,7 +724,10 @@ class EmbeddedRuntime:
         started = time.perf_counter()
         order, reader = host.order, host.reader
         got = 0
-        for t, p in order.channels:
+        # Read on while no release can form (its marks are further on); while one is being worked
+        # through, read ahead only so far, or a large backlog would all sit decoded in memory.
+        ahead = order.release is None or order.buffered() < READ_AHEAD
+        for t, p in order.channels if ahead else ():
             pos = order.read_pos[(t, p)]
             if pos < self.bus.end_offset(t, p, reader):
                 msgs = self.bus.read(t, p, pos, max(host.model.batch_size, 2000), reader=reader)
