@@ -711,11 +711,15 @@ class EmbeddedRuntime:
         """A connector marks its place in every partition of its ordered outputs."""
         assert self.bus is not None
         marks.update(epoch=marks["epoch"] + 1, since=0, idle=idle)
-        key = mark_key(host.name, marks["epoch"], idle)
+        self._append_mark(host, commit, mark_key(host.name, marks["epoch"], idle))
+        host.state.put(MARK_STATE, dict(marks))
+
+    def _append_mark(self, host: Host, commit: Commit, key: str) -> None:
+        """A mark goes to every partition of the node's ordered outputs."""
+        assert self.bus is not None
         for t in host.mark_topics:
             for p in range(self.bus.partitions(t)):
                 commit.append(t, key, b"", partition=p)
-        host.state.put(MARK_STATE, dict(marks))
 
     def _run_ordered(self, host: Host) -> int:
         """Read an ordered node's source-ordered inputs into its buffer, and work through the
@@ -733,7 +737,7 @@ class EmbeddedRuntime:
                 msgs = self.bus.read(t, p, pos, max(host.model.batch_size, 2000), reader=reader)
                 order.add(msgs)
                 host.positions[(t, p)] = order.read_pos[(t, p)]
-                metrics.RECORDS_IN.labels(host.name, t).inc(len(msgs))
+                metrics.RECORDS_IN.labels(host.name, t).inc(sum(1 for m in msgs if m.value))
                 got += len(msgs)
         release = order.next_release()
         if release is None:
@@ -768,10 +772,7 @@ class EmbeddedRuntime:
             for (t, p), off in order.finish().items():
                 commit.offsets[(host.name, t, p)] = off
             for o, (epoch, idle) in sorted(release.marks.items()):
-                key = mark_key(o, epoch, idle)
-                for t in host.mark_topics:
-                    for part in range(self.bus.partitions(t)):
-                        commit.append(t, key, b"", partition=part)
+                self._append_mark(host, commit, mark_key(o, epoch, idle))
         host.state.put(STATE_KEY, order.to_state())
         self._finish(host, commit, started, ORDERED)
         self._observe_alerts(alerts)
