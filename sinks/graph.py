@@ -115,6 +115,7 @@ class GraphSink(Sink):
             self._edges[lid] = {"id": lid, "src": src, "dst": dst, "rel": rel, "props": props}
 
     def _drain(self) -> None:
+        self.store.begin()  # before any write: ids are mapped through the merges as they are now
         if self._nodes:
             self.store.upsert_nodes(list(self._nodes.values()))
         if self._edges:

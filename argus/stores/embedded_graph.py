@@ -174,6 +174,11 @@ class EmbeddedGraphStore(GraphStore):
                 self._alias.pop(n, None)
             db.execute("DELETE FROM edges WHERE src=? OR dst=?", (eid, eid))
 
+    def begin(self) -> None:
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")  # the write lock first, then what others merged
+        self.refresh()
+
     def commit(self) -> None:
         self._db.commit()
 

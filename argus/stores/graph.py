@@ -118,6 +118,12 @@ class GraphStore(ABC):
     def delete_record(self, record_id: str) -> None:
         """Remove a source record's contribution, and the entities left with no source record."""
 
+    def begin(self) -> None:
+        """Start a write (a sink's flush): a store that maps merged ids to their survivor on the
+        client side reads the current merges here, under its write lock, so a merge another
+        writer (a sink task in another process) committed since is followed. Others need nothing."""
+        return None
+
     @abstractmethod
     def commit(self) -> None:
         """Make everything written so far durable."""

@@ -263,6 +263,9 @@ class Neo4jGraphStore(GraphStore):
         self._queue.append(work)
         self._merges_queued = True
 
+    def begin(self) -> None:
+        self.refresh()  # merges other writers made since: the queued writes map ids through them
+
     def commit(self) -> None:
         if not self._queue:
             return
