@@ -354,9 +354,12 @@ class OrderedInput:
             self.lanes[ch][o] = Lane(lane.items[n:])
             ranges.append((ch, o, got[0].msg.offset, got[-1].msg.offset + 1))
             records.extend(it for it in got if it.mark is None)
-        for o in self.origins:  # every origin's mark is passed on, so the next node forms this release
-            if o not in marks and o in self.last:
-                marks[o] = list(self.last[o])
+        if marks:  # every origin's mark is passed on, so the next node forms this release
+            for o in self.origins:
+                if o not in marks and o in self.last:
+                    marks[o] = list(self.last[o])
+        # (A release of unmarked records alone passes no marks on: the next node takes them as
+        # unmarked too, and a stream of them would otherwise carry a mark per source per record.)
         for o, m in marks.items():
             self.last[o] = list(m)
         records.sort(key=lambda it: it.sort)
