@@ -730,11 +730,17 @@ class EmbeddedRuntime:
         got = 0
         # Read on while no release can form (its marks are further on); while one is being worked
         # through, read ahead only so far, or a large backlog would all sit decoded in memory.
+        # A turn reads (and decodes) one batch at most, and stops for a waiting field query.
         ahead = order.release is None or order.buffered() < READ_AHEAD
-        for t, p in order.channels if ahead else ():
+        budget = host.model.batch_size if ahead else 0
+        order.turn = (order.turn + 1) % len(order.channels)  # each turn starts one channel on
+        for t, p in order.channels[order.turn :] + order.channels[: order.turn]:
+            if budget <= 0 or (got and self._hot_waiting()):
+                break
             pos = order.read_pos[(t, p)]
             if pos < self.bus.end_offset(t, p, reader):
-                msgs = self.bus.read(t, p, pos, max(host.model.batch_size, 2000), reader=reader)
+                msgs = self.bus.read(t, p, pos, budget, reader=reader)
+                budget -= len(msgs)
                 order.add(msgs)
                 host.positions[(t, p)] = order.read_pos[(t, p)]
                 metrics.RECORDS_IN.labels(host.name, t).inc(sum(1 for m in msgs if m.value))

@@ -260,6 +260,7 @@ class OrderedInput:
         self._restoring = self.release is not None
         self.changed = True
         self.strays_waiting = False  # records of an idle source without a mark, not yet old enough
+        self.turn = 0  # which channel the runtime reads first (it goes round)
 
     def _lane(self, ch: Channel, origin: str) -> Lane:
         lane = self.lanes[ch].get(origin)
