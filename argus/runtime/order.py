@@ -7,14 +7,14 @@ at those nodes is an accident of scheduling: two embedded runs with different ba
 one and three Kafka workers, would disagree. This module makes the order a function of the input.
 
 **Marks.** Every connector whose records reach an ordered node writes *marks* into each
-partition of those output topics: a message with an empty value (every reader already skips
-those) whose key names the connector (the *origin*), an epoch number and whether the origin is
-now idle. A connector marks after every `order_mark_every` records (a position in its own input,
-so the same on every run) and when it has read everything there is (an *idle* mark). A plain
-processor between a connector and an ordered node (dedup) passes each mark on to the same
-partition of its output, and writes each record to the partition its input came from, so on
-every channel (topic partition) an ordered node reads, each origin's records and marks keep
-the order the origin wrote them in.
+partition of those output topics: a message without a value (empty on the embedded bus, null on
+Kafka, like a tombstone: every reader already skips those) whose key names the connector (the
+*origin*), an epoch number and whether the origin is now idle. A connector marks after every
+`order_mark_every` records (a position in its own input, so the same on every run) and when it
+has read everything there is (an *idle* mark). A plain processor between a connector and an
+ordered node (dedup) passes each mark on to the same partition of its output, and writes each
+record to the partition its input came from, so on every channel (topic partition) an ordered
+node reads, each origin's records and marks keep the order the origin wrote them in.
 
 **Releases.** An ordered node buffers what it reads, per channel and origin (a *lane*). When
 every origin it waits for has either a mark on each of its channels (*complete*) or is known
@@ -32,8 +32,9 @@ so the cost is one hop of the slowest source's latency. The field-query lane (to
 `priority: high`) is not ordered: a query is answered at once against what is resolved, and
 queries change no state, so the ingest answer does not depend on them.
 
-A record on an ordered channel from an origin that never marks (a submission through the API,
-a dead letter replayed) waits for the next release, or `STRAY_SECONDS` when its origin is idle.
+A record on an ordered channel from a writer that never marks goes with the next release; one
+that names an idle source but has no mark behind it (a dead letter replayed, a submission through
+the API) is released after `STRAY_SECONDS`.
 """
 
 from __future__ import annotations
