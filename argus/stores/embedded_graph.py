@@ -71,13 +71,20 @@ class EmbeddedGraphStore(GraphStore):
         return node_id
 
     def upsert_nodes(self, nodes: list[GraphNode]) -> None:
+        # A node can arrive after its merge: the sink reads the resolved topic's partitions in
+        # whatever order they come, and the report that merged an entity may be read before the
+        # one that first named it. It is then born merged, as if it had been there first.
+        alias = self._alias
         self._db.executemany(
-            "INSERT INTO nodes(id, kind, subtype, label, props) VALUES(?,?,?,?,?) "
+            "INSERT INTO nodes(id, kind, subtype, label, props, merged_into) VALUES(?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, subtype=excluded.subtype, "
             "label=excluded.label, props=excluded.props",
             # In key order (a stable sort: of two writes to one id the later still wins): the
             # B-tree is walked once left to right instead of at random.
-            [(n["id"], n["kind"], n["subtype"], n["label"], orjson.dumps(n["props"])) for n in _by("id", nodes)],
+            [
+                (n["id"], n["kind"], n["subtype"], n["label"], orjson.dumps(n["props"]), alias.get(n["id"]))
+                for n in _by("id", nodes)
+            ],
         )
 
     def upsert_edges(self, edges: list[GraphEdge]) -> None:

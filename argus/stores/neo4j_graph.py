@@ -11,6 +11,10 @@ Model (documented in the README):
   written for (what an undone merge gives back), `record_id` the report it came from (a purge).
 - `(:Entity)-[:SOURCED_FROM {k, entity0, agency, tlp, method, score, reason}]->(:Record {id})`:
   each source record of an entity and why it was matched (`k` = entity0|record id, its key).
+- A node without `kind` stands for an entity whose own record is not written yet: a link, a
+  source or a merge that names it came first (the sink reads partitions in arrival order). It is
+  not a node to readers or counts until its record fills it in, as in the embedded store, where
+  such rows simply wait for the node. Either way the graph ends the same whatever the order.
 - `(:KeptApart {pair: 'a|b', reason})`: pairs an analyst split; a later merge of them is ignored.
 - `(:ArgusMeta {id: 'merges', n})`: bumped on each merge or split, so a reader in another process
   (the API) reloads its alias map only when it changed.
@@ -142,7 +146,7 @@ class Neo4jGraphStore(GraphStore):
             "UNWIND $rows AS e OPTIONAL MATCH ()-[old:LINK {id: e.id}]->() "
             "FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END | SET old.rel = e.rel, old.props = e.props, "
             "old.src0 = e.src0, old.dst0 = e.dst0, old.record_id = e.record_id) WITH e, old WHERE old IS NULL "
-            "MATCH (a:Entity {id: e.src}) MATCH (b:Entity {id: e.dst}) CREATE (a)-[:LINK {id: e.id, rel: e.rel, "
+            "MERGE (a:Entity {id: e.src}) MERGE (b:Entity {id: e.dst}) CREATE (a)-[:LINK {id: e.id, rel: e.rel, "
             "props: e.props, src0: e.src0, dst0: e.dst0, record_id: e.record_id}]->(b)",
             rows,
         )
@@ -165,7 +169,7 @@ class Neo4jGraphStore(GraphStore):
             "FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END | SET old.agency = s.agency, old.tlp = s.tlp, "
             "old.method = s.method, old.score = s.score, old.reason = s.reason, old.marks = s.marks) "
             "WITH s, old WHERE old IS NULL "
-            "MATCH (e:Entity {id: s.entity_id}) MERGE (r:Record {id: s.record_id}) "
+            "MERGE (e:Entity {id: s.entity_id}) MERGE (r:Record {id: s.record_id}) "
             "CREATE (e)-[:SOURCED_FROM {k: s.k, entity0: s.entity0, agency: s.agency, tlp: s.tlp, "
             "method: s.method, score: s.score, reason: s.reason, marks: s.marks}]->(r)",
             data,
@@ -177,7 +181,13 @@ class Neo4jGraphStore(GraphStore):
             return
         p = {"s": survivor, "m": merged, "reason": reason, "score": score}
         self._queue += [
-            ("MATCH (m:Entity {id: $m}) SET m.merged_into = $s, m.merge_reason = $reason, m.merge_score = $score", p),
+            # MERGE, not MATCH: either entity's own record may not be written yet (the sink reads
+            # partitions in arrival order), and the merged node is where the alias lives.
+            (
+                "MERGE (s:Entity {id: $s}) MERGE (m:Entity {id: $m}) "
+                "SET m.merged_into = $s, m.merge_reason = $reason, m.merge_score = $score",
+                p,
+            ),
             (
                 "MATCH (m:Entity {id: $m})-[x:LINK]->(b) MATCH (s:Entity {id: $s}) "
                 "MERGE (s)-[y:LINK {id: x.id}]->(b) SET y += properties(x) DELETE x",
@@ -297,8 +307,8 @@ class Neo4jGraphStore(GraphStore):
 
     def nodes_of(self, ids: list[str]) -> dict[str, GraphNode]:
         rows = self._read(
-            "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind, n.subtype AS subtype, "
-            "n.label AS label, n.props AS props",
+            "MATCH (n:Entity) WHERE n.id IN $ids AND n.kind IS NOT NULL "
+            "RETURN n.id AS id, n.kind AS kind, n.subtype AS subtype, n.label AS label, n.props AS props",
             ids=ids,
         )
         return {
@@ -356,8 +366,9 @@ class Neo4jGraphStore(GraphStore):
 
     def counts(self) -> dict[str, int]:
         r = self._read(
-            "CALL { MATCH (n:Entity) WHERE n.merged_into IS NULL RETURN count(n) AS nodes } "
-            "CALL { MATCH (n:Entity) WHERE n.merged_into IS NOT NULL RETURN count(n) AS merged_nodes } "
+            "CALL { MATCH (n:Entity) WHERE n.merged_into IS NULL AND n.kind IS NOT NULL RETURN count(n) AS nodes } "
+            "CALL { MATCH (n:Entity) WHERE n.merged_into IS NOT NULL AND n.kind IS NOT NULL "
+            "RETURN count(n) AS merged_nodes } "
             "CALL { MATCH ()-[x:LINK]->() RETURN count(x) AS edges } "
             "CALL { MATCH ()-[x:SOURCED_FROM]->() RETURN count(x) AS sources } "
             "RETURN nodes, merged_nodes, edges, sources"
