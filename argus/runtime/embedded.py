@@ -659,7 +659,7 @@ class EmbeddedRuntime:
                     )
                     continue
                 try:
-                    commit.appends.extend(self._encode_outputs(host, [item]))
+                    out = self._encode_outputs(host, [item])
                 except SchemaError as exc:
                     self._dead_letter(
                         commit,
@@ -670,6 +670,11 @@ class EmbeddedRuntime:
                         source=item.key or "",
                     )
                 else:
+                    if marks is not None and marks["idle"] and marks["epoch"] > 0:
+                        # Awake again: say so before the record, or ordered nodes would take it
+                        # for a stray of an idle source and release it alone after a second.
+                        self._mark(host, commit, marks, idle=False)
+                    commit.appends.extend(out)
                     if marks is not None:
                         marks["since"] += 1
                         if marks["since"] >= self.topo.model.order_mark_every:

@@ -11,7 +11,8 @@ partition of those output topics: a message without a value (empty on the embedd
 Kafka, like a tombstone: every reader already skips those) whose key names the connector (the
 *origin*), an epoch number and whether the origin is now idle. A connector marks after every
 `order_mark_every` records (a position in its own input, so the same on every run) and when it
-has read everything there is (an *idle* mark). A plain processor between a connector and an
+has read everything there is (an *idle* mark); an idle connector that gets input again marks
+before its first new record (a *wake* mark, not idle). A plain processor between a connector and an
 ordered node (dedup) passes each mark on to the same partition of its output, and writes each
 record to the partition its input came from, so on every channel (topic partition) an ordered
 node reads, each origin's records and marks keep the order the origin wrote them in.

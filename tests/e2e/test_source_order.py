@@ -55,3 +55,35 @@ def test_batch_sizes_and_commit_timing_do_not_change_the_answer_on_concurrent_so
         assert {m[0] for m in marks if m} == {"rms", "rms_csv", "cad_incidents", "sar", "stix", "partner_feeds"}
         assert len(rt.read_topic("reports")) == len(small["topics"]["reports"])
         assert rt.bus.size("reports") == len(small["topics"]["reports"])
+
+
+def test_a_source_that_wakes_up_marks_before_its_first_record(tmp_path: Path) -> None:
+    """A source that had read everything (idle) and then gets more input marks first. Without
+    that mark, ordered nodes would take its records for strays of an idle source and release
+    them on a timer, alone, instead of with the marks that follow them."""
+    topo = make_workdir(tmp_path, background=50)
+    (tmp_path / "inbox" / "rms_csv" / "legacy-rms.csv").unlink()  # rms.records: one source only
+    export = tmp_path / "inbox" / "rms" / "export-2026-11.jsonl"
+    later = tmp_path / "export.later"
+    export.rename(later)
+    for _ in range(2):
+        r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(tmp_path / "var"), "--metrics-port", "0")
+        assert r.returncode == 0, r.stderr[-2000:]
+        if later.exists():
+            later.rename(export)  # the next night's export lands
+    with EmbeddedRuntime(load_topology(topo, tmp_path / "var")) as rt:
+        assert rt.bus is not None
+        records = 0
+        for p in range(rt.bus.partitions("rms.records")):
+            seq = []
+            for m in rt.bus.read("rms.records", p, 0, 100_000):
+                mark = parse_mark(m.key) if not m.value else None
+                if mark is None:
+                    records += 1
+                    seq.append("record")
+                elif mark[0] == "rms":
+                    seq.append(f"{mark[1]}{'i' if mark[2] else 'p'}")
+            # idle with nothing read; awake; the export; idle again
+            assert [s for s in seq if s != "record"] == ["1i", "2p", "3i"], seq
+            assert seq.index("2p") == 1 and seq[-1] == "3i", seq
+        assert records >= 5
