@@ -61,6 +61,35 @@ SCHEMA = [
 ]
 Step = tuple[str, dict[str, Any]] | Callable[[Any], None]
 
+#: what a merge does to the merged entity's relationships ($m) once it points at $s
+MOVE_TO_SURVIVOR = (
+    "MATCH (m:Entity {id: $m})-[x:LINK]->(b) MATCH (s:Entity {id: $s}) "
+    "MERGE (s)-[y:LINK {id: x.id}]->(b) SET y += properties(x) DELETE x",
+    "MATCH (a)-[x:LINK]->(m:Entity {id: $m}) MATCH (s:Entity {id: $s}) "
+    "MERGE (a)-[y:LINK {id: x.id}]->(s) SET y += properties(x) DELETE x",
+    "MATCH (m:Entity {id: $m})-[x:SOURCED_FROM]->(r) MATCH (s:Entity {id: $s}) "
+    "MERGE (s)-[y:SOURCED_FROM {entity0: x.entity0}]->(r) SET y += properties(x) DELETE x",
+)
+
+
+def _rehome(tx: Any, ids: list[str]) -> None:
+    """Rows this transaction hung on an entity that another writer merged after this one last
+    read the merge map land on the survivor. Writing a relationship locks both its nodes, and a
+    merge locks the merged node, so either the merge waited for this transaction (and moved its
+    rows itself) or it committed first, and this read, after the writes, sees it."""
+    merged = [r["id"] for r in tx.run(
+        "UNWIND $ids AS id MATCH (m:Entity {id: id}) WHERE m.merged_into IS NOT NULL RETURN m.id AS id", ids=ids
+    )]  # fmt: skip
+    for m in merged:
+        s = m
+        for _ in range(64):
+            rec = tx.run("MATCH (n:Entity {id: $id}) RETURN n.merged_into AS into", id=s).single()
+            if rec is None or rec["into"] is None:
+                break
+            s = rec["into"]
+        for stmt in MOVE_TO_SURVIVOR:
+            tx.run(stmt, {"s": s, "m": m}).consume()
+
 
 class Neo4jGraphStore(GraphStore):
     def __init__(self, url: str) -> None:
@@ -72,6 +101,7 @@ class Neo4jGraphStore(GraphStore):
         self._driver = GraphDatabase.driver(urlunparse(u._replace(query="")), auth=(user, password) if user else None)
         self._db = os.environ.get("ARGUS_NEO4J_DATABASE") or None
         self._queue: list[Step] = []
+        self._touched: set[str] = set()  # entities the queued links and sources hang on
         with self._driver.session(database=self._db) as s:
             for stmt in SCHEMA:
                 s.run(stmt).consume()
@@ -140,6 +170,7 @@ class Neo4jGraphStore(GraphStore):
             }
             for e in edges
         ]
+        self._touched.update(x for r in rows for x in (r["src"], r["dst"]))
         # Relationships are found by their indexed key, not by MERGE on a pattern: MERGE would
         # expand a series or place node's thousands of relationships for every row (bench: 3x).
         self._queue_rows(
@@ -164,6 +195,7 @@ class Neo4jGraphStore(GraphStore):
                 for r in rows
             }.values()
         )
+        self._touched.update(r["entity_id"] for r in data)
         self._queue_rows(
             "UNWIND $rows AS s OPTIONAL MATCH ()-[old:SOURCED_FROM {k: s.k}]->() "
             "FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END | SET old.agency = s.agency, old.tlp = s.tlp, "
@@ -188,21 +220,7 @@ class Neo4jGraphStore(GraphStore):
                 "SET m.merged_into = $s, m.merge_reason = $reason, m.merge_score = $score",
                 p,
             ),
-            (
-                "MATCH (m:Entity {id: $m})-[x:LINK]->(b) MATCH (s:Entity {id: $s}) "
-                "MERGE (s)-[y:LINK {id: x.id}]->(b) SET y += properties(x) DELETE x",
-                p,
-            ),
-            (
-                "MATCH (a)-[x:LINK]->(m:Entity {id: $m}) MATCH (s:Entity {id: $s}) "
-                "MERGE (a)-[y:LINK {id: x.id}]->(s) SET y += properties(x) DELETE x",
-                p,
-            ),
-            (
-                "MATCH (m:Entity {id: $m})-[x:SOURCED_FROM]->(r) MATCH (s:Entity {id: $s}) "
-                "MERGE (s)-[y:SOURCED_FROM {entity0: x.entity0}]->(r) SET y += properties(x) DELETE x",
-                p,
-            ),
+            *((stmt, p) for stmt in MOVE_TO_SURVIVOR),
         ]
         self._alias[merged] = survivor
         self._merges_queued = True
@@ -280,6 +298,7 @@ class Neo4jGraphStore(GraphStore):
         if not self._queue:
             return
         queue, self._queue = self._queue, []
+        touched, self._touched = sorted(self._touched), set()
 
         bump = self._merges_queued
         self._merges_queued = False
@@ -290,6 +309,8 @@ class Neo4jGraphStore(GraphStore):
                     step(tx)
                 else:
                     tx.run(step[0], step[1]).consume()
+            if touched:
+                _rehome(tx, touched)
             if bump:
                 tx.run("MERGE (m:ArgusMeta {id: 'merges'}) SET m.n = coalesce(m.n, 0) + 1").consume()
 

@@ -172,6 +172,42 @@ def test_a_second_writer_follows_a_merge_the_first_committed_since_it_last_looke
         other.close()
 
 
+def test_a_merge_another_writer_commits_during_a_flush_still_moves_that_flush_s_rows(graph_store) -> None:
+    """The window `begin()` leaves: a writer has mapped its rows through the merges as they were,
+    and another commits a merge of their entity before the first commits. The rows must still
+    end on the survivor. (The embedded store's write lock makes the merge wait; Neo4j's writes
+    go out at commit, after the merge, and are moved there.)"""
+    import threading
+
+    g = graph_store
+    g.upsert_nodes([node(x) for x in "ABC"])
+    g.add_sources([source("B", "r1")])
+    g.commit()
+    other = type(g)(g.path if hasattr(g, "path") else g.url)
+    try:
+        other.begin()  # a flush starts: B is nobody's alias yet
+        other.upsert_edges([rec_edge("C", "SEEN_WITH", "B", "r2")])
+        other.add_sources([source("B", "r2")])
+
+        def merge() -> None:
+            g.begin()
+            g.merge("A", "B", "same", 1.0)
+            g.commit()
+
+        t = threading.Thread(target=merge)
+        t.start()
+        t.join(timeout=2)  # Neo4j: done; embedded: waiting for the other's write lock
+        other.commit()
+        t.join(timeout=60)
+        assert not t.is_alive()
+        g.refresh()
+        assert sorted(r["record_id"] for r in g.sources("A")) == ["r1", "r2"]
+        assert {(e["src"], e["dst"]) for e in g.neighbours("A")["edges"]} == {("C", "A")}
+        assert g.counts() == {"nodes": 2, "merged_nodes": 1, "edges": 1, "sources": 2}
+    finally:
+        other.close()
+
+
 def test_a_dense_node_is_cut_the_same_way_on_every_backend(graph_store) -> None:
     g = graph_store
     g.upsert_nodes([node("HUB", "LOCATION")] + [node(f"L{i:02d}") for i in range(40)])
