@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -121,6 +122,25 @@ class AlertWatcher(threading.Thread):
             time.sleep(0.001)
 
 
+def _feed(url: str, batches: list[list[tuple[str, str | None, bytes]]], go: Any, stop: Any, fed: Any) -> None:
+    """The feeder process: every tick's batch that is due goes in one transaction, so a slow
+    commit is caught up instead of lowering the rate."""
+    bus = _bus(url, "bench-feed")
+    try:
+        go.wait()
+        tick, start, done = 0.05, time.perf_counter(), 0
+        while done < len(batches) and not stop.is_set():
+            due = min(len(batches), int((time.perf_counter() - start) / tick) + 1)
+            appends = [a for b in batches[done:due] for a in b]
+            bus.commit(Commit(appends=appends))
+            with fed.get_lock():
+                fed.value += len(appends)
+            done = due
+            time.sleep(max(0.0, start + done * tick - time.perf_counter()))
+    finally:
+        bus.close()
+
+
 def latency_run(
     topo_path: Path, root: Path, url: str, rate: float, seconds: float, plates: list, lines: list[bytes]
 ) -> dict:
@@ -146,29 +166,19 @@ def latency_run(
         "run", "-t", str(topo_path), "--data-dir", str(root / "lat"), "--metrics-port", "0", url=url,
         stdout=(root / "lat.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    feed_bus, term_bus, watch_bus = (_bus(url, r) for r in ("bench-feed", "bench-terminal", "bench-watch"))
+    # The feeder is a process of its own (forked before this one opens any Kafka client): as a
+    # thread it shared the interpreter lock with the alert watcher, which slowed both.
+    mp = multiprocessing.get_context("fork")
+    go, stop, fed = mp.Event(), mp.Event(), mp.Value("q", 0)
+    feeder = mp.Process(target=_feed, args=(url, feed_batches, go, stop, fed), daemon=True)
+    feeder.start()
+    term_bus, watch_bus = (_bus(url, r) for r in ("bench-terminal", "bench-watch"))
     sent: dict[str, float] = {}
     watcher = AlertWatcher(watch_bus, sent)
-    stop = threading.Event()
-    fed = [0]
-
-    def feed() -> None:
-        tick, start, done = 0.05, time.perf_counter(), 0
-        while done < len(feed_batches) and not stop.is_set():
-            # Every tick's batch that is due, in one transaction: a slow commit is caught up
-            # instead of lowering the rate.
-            due = min(len(feed_batches), int((time.perf_counter() - start) / tick) + 1)
-            appends = [a for b in feed_batches[done:due] for a in b]
-            feed_bus.commit(Commit(appends=appends))
-            fed[0] += len(appends)
-            done = due
-            time.sleep(max(0.0, start + done * tick - time.perf_counter()))
-
     try:
         time.sleep(8)  # the worker joins its group and takes its tasks
         watcher.start()
-        feeder = threading.Thread(target=feed, daemon=True)
-        feeder.start()
+        go.set()
         fed_from = time.perf_counter()
         time.sleep(2)
         cfg, qctx = CadConfig(path="-"), Context("bench_terminal", NodeState())
@@ -183,20 +193,22 @@ def latency_run(
             sent[rec.envelope["id"]] = time.time()
             term_bus.commit(Commit(appends=[("cad.queries", rec.key, schemas.encode(q_ts, rec.value))]))
             time.sleep(0.1)
-        fed_s = fed[0] / (time.perf_counter() - fed_from)  # while queries were being answered
+        fed_s = fed.value / (time.perf_counter() - fed_from)  # while queries were being answered
         time.sleep(3)
         stop.set()
         resolved = _count(watch_bus, "resolved")  # how much of what was fed got through meanwhile
     finally:
         stop.set()
+        go.set()  # a feeder still waiting to start sees the stop and ends
         watcher.stop.set()
         worker.send_signal(signal.SIGTERM)
         worker.wait(120)
-        for b in (feed_bus, term_bus, watch_bus):
+        feeder.join(30)
+        for b in (term_bus, watch_bus):
             b.close()
     lat = sorted(watcher.latency_ms)
     q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")  # noqa: E731
-    return {"fed_records_per_s": round(fed_s), "fed": fed[0], "resolved_meanwhile": resolved,
+    return {"fed_records_per_s": round(fed_s), "fed": fed.value, "resolved_meanwhile": resolved,
             "queries": len(sent), "alerts": len(lat),
             "p50": q(0.5), "p99": q(0.99), "max": round(lat[-1], 1) if lat else None}  # fmt: skip
 
