@@ -135,11 +135,16 @@ def test_deleting_a_record_removes_what_only_it_contributed(graph_store) -> None
     assert g.counts()["nodes"] == 2
 
 
+def _beside(g):  # type: ignore[no-untyped-def]
+    """Another handle on the same store, as a second process opens it."""
+    return type(g)(g.path if hasattr(g, "path") else g.url)
+
+
 def test_a_reader_beside_the_writer_sees_its_merges(graph_store) -> None:
     g = graph_store
     g.upsert_nodes([node(x) for x in "AB"])
     g.commit()
-    reader = type(g)(g.path if hasattr(g, "path") else g.url)  # as the API opens it
+    reader = _beside(g)  # as the API opens it
     try:
         g.merge("A", "B", "same", 1.0)
         g.commit()
@@ -156,7 +161,7 @@ def test_a_second_writer_follows_a_merge_the_first_committed_since_it_last_looke
     g.upsert_nodes([node(x) for x in "AB"])
     g.add_sources([source("B", "r1")])
     g.commit()
-    other = type(g)(g.path if hasattr(g, "path") else g.url)
+    other = _beside(g)
     try:
         other.refresh()  # it has looked once, before the merge
         g.begin()
@@ -183,7 +188,7 @@ def test_a_merge_another_writer_commits_during_a_flush_still_moves_that_flush_s_
     g.upsert_nodes([node(x) for x in "ABC"])
     g.add_sources([source("B", "r1")])
     g.commit()
-    other = type(g)(g.path if hasattr(g, "path") else g.url)
+    other = _beside(g)
     try:
         other.begin()  # a flush starts: B is nobody's alias yet
         other.upsert_edges([rec_edge("C", "SEEN_WITH", "B", "r2")])

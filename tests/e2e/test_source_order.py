@@ -63,7 +63,7 @@ def test_a_source_that_wakes_up_marks_before_its_first_record(tmp_path: Path) ->
     them on a timer, alone, instead of with the marks that follow them."""
     topo = make_workdir(tmp_path, background=50)
     (tmp_path / "inbox" / "rms_csv" / "legacy-rms.csv").unlink()  # rms.records: one source only
-    export = tmp_path / "inbox" / "rms" / "export-2026-11.jsonl"
+    (export,) = (tmp_path / "inbox" / "rms").glob("*.jsonl")
     later = tmp_path / "export.later"
     export.rename(later)
     for _ in range(2):
