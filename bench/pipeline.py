@@ -91,7 +91,7 @@ def pairwise(pred: dict[Any, str], truth: dict[Any, str]) -> tuple[float, float]
 
 def score_er(rt: EmbeddedRuntime, gen: Generator) -> dict[str, Any]:
     assert rt.bus is not None
-    state = rt.bus.load_state("entity_resolution")
+    state = rt.bus.load_state("resolve_vehicles")  # only vehicles merge (processors/entity_resolution.py)
     alias = {k[6:]: v for k, v in state.items() if k.startswith("alias:")}
 
     def canon(e: str) -> str:

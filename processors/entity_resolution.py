@@ -10,12 +10,22 @@ a place's normalised address and ~11 m grid cell).
 
 Field queries (cad.query) are resolved with the same rules but lookup-only: a query never
 creates or changes an entity.
+
+**Partitioned by kind.** The index of each kind is disjoint from the others' (a person's blocks,
+a vehicle's VIN, plates and aliases, a place's address and grid cell), and no kind's answer
+reads another's. So one node may resolve only some kinds (`kinds:` in its config), and a chain
+of such nodes gives exactly the record one node resolving every kind gives: the first reads the
+report (report.v1) and writes the event, the series and its kinds; each next one reads that
+resolved.v1 record and adds its own kinds in their place. Each link of the chain is a task of its
+own with its own state and changelog, so on Kafka the index is spread over as many processes as
+there are kinds; splitting any one kind further would need every key of a mention in one place
+(a vehicle's VIN and plate, a person's name and DOB blocks), which is why the split is by kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import Field
@@ -48,6 +58,16 @@ KIND_OF_STIX = {
 }
 
 
+TITLE = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR"}
+# A resolved record lists the event, then these sections in this order, each in report order.
+SECTIONS = ("person", "vehicle", "place", "series")
+SECTION_OF = {"person": "person", "vehicle": "vehicle", "address": "place", "series": "series"}
+
+
+def source_id_of(body: dict[str, Any]) -> Any:
+    return body.get("report_id") or body.get("incident_id") or body.get("sar_id")
+
+
 class EntityResolutionConfig(NodeConfig):
     person_threshold: float = Field(
         default=0.90, ge=0.5, le=1.0, description="Score to match a person when both have a DOB"
@@ -59,6 +79,11 @@ class EntityResolutionConfig(NodeConfig):
         description="Name score to match when a DOB is missing (and then only a single candidate)",
     )
     max_candidates: int = Field(default=400, ge=10, description="Per blocking key, newest first")
+    kinds: list[Literal["person", "vehicle", "place"]] = Field(
+        default=["person", "vehicle", "place"],
+        min_length=1,
+        description="Which POLE kinds this node resolves (a chain of nodes may split them)",
+    )
 
 
 def _add(lst: list[str] | None, item: str, cap: int) -> list[str]:
@@ -82,16 +107,21 @@ def apart_key(a: str, b: str) -> str:
 class EntityResolutionProcessor(Processor):
     Config = EntityResolutionConfig
     config: EntityResolutionConfig
-    accepts = ("report.v1", "cad_query.v1", "decision.v1")
+    accepts = ("report.v1", "resolved.v1", "cad_query.v1", "decision.v1")
     emits = ("resolved.v1", "query_resolved.v1")
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        kinds = self.config.kinds
         if "decision_id" in record.value:
-            self._decide(record.value, ctx)
+            if "vehicle" in kinds:  # only vehicles are ever merged
+                self._decide(record.value, ctx)
             return []
         if record.envelope["type"] == "cad.query":
-            return [self._query(record, ctx)]
+            wanted = "vehicle" if record.body["query_type"] == "VEHICLE" else "person"
+            return [self._query(record, ctx)] if wanted in kinds else []
+        if isinstance(record.body, dict) and "entities" in record.body:
+            return [self._more(record, ctx)]
         return [self._report(record, ctx)]
 
     @staticmethod
@@ -416,95 +446,155 @@ class EntityResolutionProcessor(Processor):
             reason,
         )
 
-    def _report(self, record: Record, ctx: Context) -> Record:
-        env, body = record.envelope, record.body
-        rtype, agency, rid = env["type"], env["source_agency"], env["id"]
-        if rtype == "stix":
-            return stix_resolved(record)
-        source_id = body.get("report_id") or body.get("incident_id") or body.get("sar_id")
-        subtype = {"rms.incident": "incident", "cad.incident": "cad_incident", "sar": "sar"}[rtype]
-        event_id = deterministic_id("event", agency, rtype, source_id)
-        when = body.get("occurred_at") or body.get("received_at")
-        title = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR"}[rtype]
-        entities = [
-            self._entity(
-                event_id,
-                "EVENT",
-                subtype,
-                f"{title} {agency} {source_id}",
-                "report",
-                {"agency": agency, "source_id": source_id},
-                {
-                    "occurred_at": when.isoformat() if when else None,
-                    "offenses": ",".join(body.get("offenses", [])) or None,
-                    "behavior": body.get("behavior"),
-                    "call_type": body.get("call_type"),
-                },
-                "deterministic",
-                1.0,
-                "event id from agency and report id",
-            )
-        ]
-        links: list[dict[str, Any]] = []
-        merges: list[dict[str, Any]] = []
+    # --- reports ----------------------------------------------------------------------------
+    @staticmethod
+    def _link(src: str, rel: str, dst: str, why: str) -> dict[str, Any]:
+        return {
+            "link_id": deterministic_id("link", src, rel, dst),
+            "from_id": src,
+            "to_id": dst,
+            "relation": rel,
+            "reason": why,
+        }
 
-        def link(src: str, rel: str, dst: str, why: str) -> None:
-            links.append(
-                {
-                    "link_id": deterministic_id("link", src, rel, dst),
-                    "from_id": src,
-                    "to_id": dst,
-                    "relation": rel,
-                    "reason": why,
-                }
-            )
-
-        where = f"{title} {source_id}"
-        for i, p in enumerate(body.get("persons", [])):
-            ent = self._person(ctx, p, rid, i)
-            entities.append(ent)
-            link(event_id, p["role"].upper(), ent["entity_id"], f"{where} names a {p['role']}")
-        for v in body.get("vehicles", []):
-            ent = self._vehicle(ctx, v, rid, merges)
-            entities.append(ent)
-            rel = "SUSPECT_VEHICLE" if v["role"] == "suspect" else f"VEHICLE_{v['role'].upper()}"
-            link(event_id, rel, ent["entity_id"], f"{where} lists the vehicle as {v['role']}")
-        for loc in body.get("locations", []):
-            ent = self._location(ctx, loc)
-            entities.append(ent)
-            link(event_id, f"AT_{loc['role'].upper()}", ent["entity_id"], f"{where} location ({loc['role']})")
-        series = body.get("series_id")
-        if series:
-            sid = deterministic_id("series", series.upper())
-            entities.append(
-                self._entity(
-                    sid,
-                    "EVENT",
-                    "series",
-                    f"series {series}",
-                    "series",
-                    {"series_id": series.upper()},
-                    {},
-                    "deterministic",
-                    1.0,
-                    "series id as assigned by the investigating agency",
+    def _resolve_kinds(
+        self,
+        ctx: Context,
+        env: dict[str, Any],
+        body: dict[str, Any],
+        event_id: str,
+        sections: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]],
+        merges: list[dict[str, Any]],
+    ) -> None:
+        """Resolve this node's kinds of the report's mentions into their sections, each an
+        (entity, link from the event) pair in the order the report lists them."""
+        rid, rtype = env["id"], env["type"]
+        where = f"{TITLE[rtype]} {source_id_of(body)}"
+        kinds = self.config.kinds
+        if "person" in kinds:
+            for i, p in enumerate(body.get("persons", [])):
+                ent = self._person(ctx, p, rid, i)
+                link = self._link(event_id, p["role"].upper(), ent["entity_id"], f"{where} names a {p['role']}")
+                sections["person"].append((ent, link))
+        if "vehicle" in kinds:
+            for v in body.get("vehicles", []):
+                ent = self._vehicle(ctx, v, rid, merges)
+                rel = "SUSPECT_VEHICLE" if v["role"] == "suspect" else f"VEHICLE_{v['role'].upper()}"
+                link = self._link(event_id, rel, ent["entity_id"], f"{where} lists the vehicle as {v['role']}")
+                sections["vehicle"].append((ent, link))
+        if "place" in kinds:
+            for loc in body.get("locations", []):
+                ent = self._location(ctx, loc)
+                link = self._link(
+                    event_id, f"AT_{loc['role'].upper()}", ent["entity_id"], f"{where} location ({loc['role']})"
                 )
-            )
-            link(event_id, "PART_OF_SERIES", sid, f"{where} is assigned to series {series}")
+                sections["place"].append((ent, link))
+
+    @staticmethod
+    def _resolved(
+        record: Record,
+        report: dict[str, Any],
+        event_id: str,
+        event: dict[str, Any],
+        sections: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]],
+        merges: list[dict[str, Any]],
+    ) -> Record:
+        """The resolved record: the event, then each section in SECTIONS order, so a chain of
+        nodes writes exactly what one node resolving every kind writes."""
+        env = record.envelope
+        pairs = [pair for name in SECTIONS for pair in sections[name]]
         return Record(
             {
                 "envelope": env,
                 "body": {
-                    "report": record.body if isinstance(record.body, tuple) else (REPORT_BRANCH[rtype], body),
+                    "report": (REPORT_BRANCH[env["type"]], report),
                     "event_id": event_id,
-                    "entities": entities,
-                    "links": links,
+                    "entities": [event, *(e for e, _ in pairs)],
+                    "links": [link for _, link in pairs],
                     "merges": merges,
                 },
             },
-            key=rid,
+            key=env["id"],
             topic="resolved.v1",
         )
+
+    def _report(self, record: Record, ctx: Context) -> Record:
+        env, body = record.envelope, record.body
+        rtype, agency = env["type"], env["source_agency"]
+        if rtype == "stix":
+            return stix_resolved(record)
+        source_id = source_id_of(body)
+        subtype = {"rms.incident": "incident", "cad.incident": "cad_incident", "sar": "sar"}[rtype]
+        event_id = deterministic_id("event", agency, rtype, source_id)
+        when = body.get("occurred_at") or body.get("received_at")
+        title = TITLE[rtype]
+        event = self._entity(
+            event_id,
+            "EVENT",
+            subtype,
+            f"{title} {agency} {source_id}",
+            "report",
+            {"agency": agency, "source_id": source_id},
+            {
+                "occurred_at": when.isoformat() if when else None,
+                "offenses": ",".join(body.get("offenses", [])) or None,
+                "behavior": body.get("behavior"),
+                "call_type": body.get("call_type"),
+            },
+            "deterministic",
+            1.0,
+            "event id from agency and report id",
+        )
+        sections: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {name: [] for name in SECTIONS}
+        series = body.get("series_id")
+        if series:
+            sid = deterministic_id("series", series.upper())
+            ent = self._entity(
+                sid,
+                "EVENT",
+                "series",
+                f"series {series}",
+                "series",
+                {"series_id": series.upper()},
+                {},
+                "deterministic",
+                1.0,
+                "series id as assigned by the investigating agency",
+            )
+            link = self._link(event_id, "PART_OF_SERIES", sid, f"{title} {source_id} is assigned to series {series}")
+            sections["series"].append((ent, link))
+        merges: list[dict[str, Any]] = []
+        self._resolve_kinds(ctx, env, body, event_id, sections, merges)
+        return self._resolved(record, body, event_id, event, sections, merges)
+
+    def _more(self, record: Record, ctx: Context) -> Record:
+        """A report an earlier node of the chain resolved: add this node's kinds. Entities
+        after the event pair up with the links in order (one link from the event to each)."""
+        env, body = record.envelope, record.body
+        report = body["report"]
+        if env["type"] == "stix":  # resolved whole by the first node (stix_resolved)
+            value = {"envelope": env, "body": dict(body, report=(REPORT_BRANCH["stix"], report))}
+            return Record(value, key=env["id"], topic="resolved.v1")
+        event, *rest = body["entities"]
+        if len(rest) != len(body["links"]):
+            raise ValueError(
+                f"resolved record {env['id']}: {len(rest)} entities besides the event but {len(body['links'])} "
+                "links; it was not written by entity resolution"
+            )
+        sections: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {name: [] for name in SECTIONS}
+        for ent, link in zip(rest, body["links"], strict=True):
+            name = SECTION_OF.get(ent["subtype"])
+            if name is None:
+                raise ValueError(f"resolved record {env['id']}: entity subtype {ent['subtype']!r} is not a mention")
+            if name in self.config.kinds:
+                raise ValueError(
+                    f"resolved record {env['id']}: its {name} mentions were resolved upstream already; "
+                    "each kind must be resolved by one node of the chain"
+                )
+            sections[name].append((ent, link))
+        merges = list(body.get("merges", []))
+        self._resolve_kinds(ctx, env, report, body["event_id"], sections, merges)
+        return self._resolved(record, report, body["event_id"], event, sections, merges)
 
     # --- field queries (lookup only) -----------------------------------------------------------
     def _query(self, record: Record, ctx: Context) -> Record:

@@ -80,7 +80,7 @@ def test_a_poison_record_inside_a_node_is_retried_then_dead_lettered(tmp_path: P
     monkeypatch.setattr(entity_resolution.EntityResolutionProcessor, "_report", flaky)
     with EmbeddedRuntime(load_topology(topo)) as rt:
         rt.run_until_idle()
-        dead = [r.value for r in rt.read_topic("deadletters") if r.value["node"] == "entity_resolution"]
+        dead = [r.value for r in rt.read_topic("deadletters") if r.value["node"] == "resolve_persons"]
         assert len(dead) == 1 and dead[0]["attempts"] == 3 and calls["n"] == 3
         assert dead[0]["reason"] == "RuntimeError: simulated defect on this record"
         assert dead[0]["topic"] == "reports" and dead[0]["offset"] >= 0

@@ -85,7 +85,7 @@ def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
                 pass
             time.sleep(0.2)
         assert 'argus_records_in_total{node="dedup",topic="rms.records"}' in body
-        assert 'argus_records_out_total{node="entity_resolution",topic="resolved"}' in body
+        assert 'argus_records_out_total{node="resolve_places",topic="resolved"}' in body
         assert 'argus_dead_letters_total{node="rms"} 3.0' in body
         assert "argus_batch_seconds_bucket" in body and "argus_record_latency_seconds_bucket" in body
         assert 'argus_consumer_lag_records{node="correlation",topic="resolved"}' in body

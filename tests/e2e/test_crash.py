@@ -88,7 +88,9 @@ def assert_same_stores(snap: dict, clean: dict, exact_alerts: bool) -> None:
 FAULTS = [
     "rms:before_commit:2",  # a connector's records and its cursor
     "dedup:before_commit:3",  # outputs + dedup state + input offsets
-    "entity_resolution:before_commit:4",
+    "resolve_persons:before_commit:4",  # each link of entity resolution's chain
+    "resolve_vehicles:before_commit:3",
+    "resolve_places:before_commit:4",
     "correlation:before_commit:3",  # alerts + correlation state
     "graph_sink:after_flush:2",  # graph writes durable, offsets not yet committed
     "search_sink:after_flush:3",
@@ -184,7 +186,7 @@ def test_a_busy_task_gathers_batches_into_fewer_commits(linear, tmp_path: Path) 
         for node in doc["nodes"].values():
             if not node.get("inputs"):
                 node["batch_size"] = 5000  # the sources read all at once: the stages have a backlog
-        for name in ("dedup", "entity_resolution", "correlation"):
+        for name in ("dedup", "resolve_persons", "resolve_vehicles", "resolve_places", "correlation"):
             # A source yields to field queries every 32 records: a stage reading 8 at a time has
             # input left after a batch whenever the source has written at all.
             doc["nodes"][name]["batch_size"] = 8
@@ -214,13 +216,13 @@ def test_a_busy_task_gathers_batches_into_fewer_commits(linear, tmp_path: Path) 
         assert_same_stores(snapshot(topo, tmp_path / str(ms)), clean, exact_alerts=True)
     # How often a stage catches up with its sources depends on scheduling, so the two runs'
     # commit counts are not comparable; within a run, batches against commits are.
-    for node in ("dedup", "entity_resolution", "correlation"):
+    for node in ("dedup", "resolve_persons", "resolve_vehicles", "resolve_places", "correlation"):
         assert counts[0][node] >= batches[0][node] > 3, (node, counts, batches)  # each batch its own
         assert counts[60_000][node] < batches[60_000][node], (node, counts, batches)
 
 
 @pytest.mark.parametrize(
-    "fault", ["dedup:before_commit:1", "entity_resolution:before_commit:1", "correlation:before_commit:1"]
+    "fault", ["dedup:before_commit:1", "resolve_vehicles:before_commit:1", "correlation:before_commit:1"]
 )
 def test_sigkill_while_batches_are_held_redoes_them(linear, tmp_path: Path, fault: str) -> None:
     """Batches held for one commit die with the process; the restart redoes them from the

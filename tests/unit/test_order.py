@@ -23,11 +23,19 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 def test_the_production_topology_orders_ingest_but_not_the_field_query_lane() -> None:
     plan = plan_order(load_topology(ROOT / "topology.yaml"))
-    assert plan.marked == {"rms.records", "cad.incidents", "sar.reports", "stix.objects", "reports", "resolved"}
+    assert plan.marked == {
+        "rms.records", "cad.incidents", "sar.reports", "stix.objects", "reports", "resolved.persons",
+        "resolved.vehicles", "resolved",
+    }  # fmt: skip
     sources = {"rms", "rms_csv", "cad_incidents", "sar", "stix", "partner_feeds"}
-    assert plan.origins["entity_resolution"] == sources == plan.origins["correlation"]
-    assert plan.inputs == {"entity_resolution": ("reports",), "correlation": ("resolved",)}
-    assert plan.marks_out["dedup"] == ("reports",) and plan.marks_out["entity_resolution"] == ("resolved",)
+    chain = ("resolve_persons", "resolve_vehicles", "resolve_places", "correlation")
+    assert all(plan.origins[n] == sources for n in chain)
+    assert plan.inputs == {
+        "resolve_persons": ("reports",), "resolve_vehicles": ("resolved.persons",),
+        "resolve_places": ("resolved.vehicles",), "correlation": ("resolved",),
+    }  # fmt: skip
+    assert plan.marks_out["dedup"] == ("reports",) and plan.marks_out["resolve_places"] == ("resolved",)
+    assert plan.marks_out["resolve_persons"] == ("resolved.persons",)  # not the query lane
     assert plan.marks_out["cad_queries"] == () and plan.marks_out["ttp_matching"] == ()
     assert plan.reach["correlation"]["sar"] == {"resolved"}
 

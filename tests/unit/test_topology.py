@@ -25,7 +25,8 @@ def base(repo: Path) -> dict:
 def test_repository_topology_is_valid(repo: Path) -> None:
     topo = load_topology(repo / "topology.yaml")
     assert check(topo) == []
-    assert {"dedup", "entity_resolution", "correlation", "graph_sink", "search_sink", "rms"} <= set(topo.nodes)
+    er = {"resolve_persons", "resolve_vehicles", "resolve_places"}
+    assert {"dedup", *er, "correlation", "graph_sink", "search_sink", "rms"} <= set(topo.nodes)
 
 
 def test_unknown_keys_are_rejected_everywhere(tmp_path: Path, repo: Path) -> None:
