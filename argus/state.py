@@ -21,6 +21,9 @@ class NodeState:
         self._committed: dict[str, Any] = committed or {}
         self._batch: dict[str, Any] = {}
         self._record: dict[str, Any] | None = None
+        # Puts and deletes so far: the runtime commits a field-query batch that wrote nothing on
+        # its own, without the ingest state its node holds (argus/runtime/embedded.py, _finish).
+        self.writes = 0
 
     def get(self, key: str, default: Any = None) -> Any:
         for layer in (self._record, self._batch):
@@ -31,9 +34,11 @@ class NodeState:
         return self._committed.get(key, default)
 
     def put(self, key: str, value: Any) -> None:
+        self.writes += 1
         (self._record if self._record is not None else self._batch)[key] = value
 
     def delete(self, key: str) -> None:
+        self.writes += 1
         (self._record if self._record is not None else self._batch)[key] = DELETED
 
     def __len__(self) -> int:

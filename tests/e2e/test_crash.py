@@ -202,9 +202,9 @@ def test_a_busy_task_gathers_batches_into_fewer_commits(linear, tmp_path: Path) 
 
         finish = rt._finish
 
-        def batch(host, *a, finish=finish, done=done):  # type: ignore[no-untyped-def]
+        def batch(host, *a, finish=finish, done=done, **kw):  # type: ignore[no-untyped-def]
             done[host.name] = done.get(host.name, 0) + 1
-            return finish(host, *a)
+            return finish(host, *a, **kw)
 
         rt.bus.commit = counted  # type: ignore[method-assign]
         rt._finish = batch  # type: ignore[method-assign]

@@ -1,0 +1,84 @@
+"""A field query's answer does not wait for the ingest its nodes hold.
+
+On Kafka a busy ingest task gathers its batches into one transaction for up to
+`commit_interval_ms`. A field query answered by the same node used to be committed in that
+transaction, carrying all the held ingest with it; now a query batch that wrote no state commits
+by itself and the ingest stays held. The embedded bus holds batches the same way when
+`commit_interval_ms` is set, which is how this runs without a broker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from argus.runtime.embedded import EmbeddedRuntime, read_topic
+from argus.topology import load_topology
+from tests.conftest import query_record
+from tests.e2e.conftest import make_workdir
+from tests.e2e.test_crash import small_batches
+
+SLOW = ("resolve_persons", "resolve_vehicles", "resolve_places", "correlation")
+
+
+def _topology(tmp_path: Path) -> Path:
+    topo = make_workdir(tmp_path / "work", background=200)
+    for f in (tmp_path / "work" / "inbox" / "cad" / "queries").iterdir():
+        f.unlink()  # the only query is the test's own
+    small_batches(topo, linear=False, commit_interval_ms=60_000)  # one file, held commits
+    doc = yaml.safe_load(topo.read_text())
+    for name in SLOW:
+        doc["nodes"][name]["batch_size"] = 8  # input left after each batch: the node holds
+    topo.write_text(yaml.safe_dump(doc))
+    return topo
+
+
+@pytest.mark.parametrize(("node", "ingest"), [("resolve_vehicles", "resolved.persons"), ("correlation", "resolved")])
+def test_a_field_query_commits_alone_while_its_node_holds_ingest(tmp_path: Path, node: str, ingest: str) -> None:
+    topo = _topology(tmp_path)
+    with EmbeddedRuntime(load_topology(topo, tmp_path / "quiet")) as rt:
+        rt.run_until_idle()
+        assert rt.bus is not None
+        quiet_state = rt.bus.load_state(node)
+        quiet_alerts = {r.value["envelope"]["id"] for r in rt.read_topic("alerts")}
+
+    rt = EmbeddedRuntime(load_topology(topo, tmp_path / "queried")).open()
+    try:
+        assert rt.bus is not None
+        host, vehicles = rt.hosts[node], rt.hosts["resolve_vehicles"].state
+        plates: list[str] = []
+        for _ in range(20_000):
+            rt.step()
+            if host.held is not None:
+                # a plate filed by a batch still held, if there is one; else one filed before
+                plates = [k for k in vehicles.pending() if k.startswith("pl:")]
+                plates += sorted(k for k in vehicles._committed if k.startswith("pl:"))
+                if plates:
+                    break
+        assert plates, f"{node} never held a batch once a plate was filed"
+        _, state, plate = plates[0].split(":", 2)
+
+        def offsets(group: str, topic: str) -> list[int]:
+            assert rt.bus is not None
+            return [rt.bus.committed(group, topic, p) for p in range(4)]
+
+        before = offsets(node, ingest)
+        q = query_record(query_id="HELD-1", plate=plate, state=state)
+        rt.publish("cad.queries", q.value, key=q.key)
+        rt._run_hot()
+        # the query went through: answered with the plate's vehicle, and taken by correlation ...
+        answers = [r.body for r in rt.read_topic("queries.resolved") if r.envelope["id"] == q.envelope["id"]]
+        assert len(answers) == 1 and answers[0]["matches"], answers
+        assert sum(offsets("correlation", "queries.resolved")) == 1
+        # ... while the node's ingest is still held, its offsets not moved
+        assert host.held is not None
+        assert offsets(node, ingest) == before
+        rt.run_until_idle()
+        # the held ingest then commits as it would have: the same state, the same alerts
+        assert rt.bus.load_state(node) == quiet_state
+        alerts = read_topic(rt.bus, rt.schemas, "alerts")
+        assert {r.value["envelope"]["id"] for r in alerts if r.body["trigger_id"] != q.envelope["id"]} == quiet_alerts
+    finally:
+        rt.close()
