@@ -19,6 +19,20 @@ def generator(n: int, seed: int) -> Generator:
     )
 
 
+def cpu_calibration() -> float:
+    """Seconds for a fixed pure-Python loop. This machine's speed changes by half from one hour
+    to the next (one embedded run: 23-25 s, then 37 s, same code); printed beside a benchmark's
+    figures so runs taken on different days or hours can be told apart. Ratios within one run
+    are what compare."""
+    import time
+
+    t = time.perf_counter()
+    s = 0
+    for i in range(5_000_000):
+        s += i
+    return round(time.perf_counter() - t, 3)
+
+
 def report(checks: list[tuple[str, float, float, str]], digits: int = 1) -> None:
     """One line per target: MET or MISS, what was measured, what was asked."""
     for name, got, want, op in checks:

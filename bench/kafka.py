@@ -37,7 +37,7 @@ from argus.runtime.embedded import bus_url_for, open_bus
 from argus.schemas import default_schemas
 from argus.state import NodeState
 from argus.topology import load_topology
-from bench import report
+from bench import cpu_calibration, report
 from bench.pipeline import write_inputs
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(tempfile.mkdtemp(prefix="argus-bench-kafka-"))
     gen, counts = write_inputs(root, args.records, args.seed)
     topo_path = prepare(root)
-    res: dict[str, Any] = {"records": args.records, "inputs": counts}
+    res: dict[str, Any] = {"records": args.records, "inputs": counts, "cpu_calibration_s": cpu_calibration()}
 
     if args.latency_only:
         (root / "kafka").mkdir()

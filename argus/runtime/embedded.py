@@ -589,6 +589,15 @@ class EmbeddedRuntime:
         before the held batch commits, the batch is redone from its committed offsets and,
         the answer being a function of the input in source order, comes out the same."""
         assert self.bus is not None
+        if alone and not commit.appends and self._commit_interval > 0:
+            # Nothing for anyone to read (a query this node does not answer, an answer with no
+            # hit): its offsets wait for the node's next commit instead of costing a transaction
+            # on the query lane. Redone after a crash, it is read again and answered as then.
+            if host.held is not None:
+                host.held.absorb(commit)
+            else:
+                host.held, host.held_since = commit, time.monotonic()
+            return
         if alone and host.held is not None:
             self._commit(host, commit, with_state=False)
             metrics.BATCH_SECONDS.labels(host.name).observe(time.perf_counter() - started)

@@ -1,9 +1,11 @@
-"""A field query's answer does not wait for the ingest its nodes hold.
+"""A field query's answer does not wait for the ingest its nodes hold, nor for commits that show nothing.
 
 On Kafka a busy ingest task gathers its batches into one transaction for up to
 `commit_interval_ms`. A field query answered by the same node used to be committed in that
 transaction, carrying all the held ingest with it; now a query batch that wrote no state commits
-by itself and the ingest stays held. The embedded bus holds batches the same way when
+by itself and the ingest stays held; a query batch with no output (a query the node does not
+answer, an answer without hits) commits nothing on the query lane: its offsets go with the
+node's next commit. The embedded bus holds batches the same way when
 `commit_interval_ms` is set, which is how this runs without a broker.
 """
 
@@ -47,14 +49,18 @@ def test_a_field_query_commits_alone_while_its_node_holds_ingest(tmp_path: Path,
     rt = EmbeddedRuntime(load_topology(topo, tmp_path / "queried")).open()
     try:
         assert rt.bus is not None
-        host, vehicles = rt.hosts[node], rt.hosts["resolve_vehicles"].state
+        host, vehicles, corr = rt.hosts[node], rt.hosts["resolve_vehicles"].state, rt.hosts["correlation"].state
         plates: list[str] = []
         for _ in range(20_000):
             rt.step()
             if host.held is not None:
-                # a plate filed by a batch still held, if there is one; else one filed before
-                plates = [k for k in vehicles.pending() if k.startswith("pl:")]
-                plates += sorted(k for k in vehicles._committed if k.startswith("pl:"))
+                # a plate correlation holds records of, so the query raises an alert; for
+                # resolve_vehicles, one filed by its batch still held, if there is one
+                known = [
+                    k for k, v in sorted(vehicles._committed.items()) if k.startswith("pl:") and corr.get(f"ent:{v}")
+                ]
+                held = [k for k in vehicles.pending() if k.startswith("pl:")]
+                plates = held + known if node == "resolve_vehicles" else known
                 if plates:
                     break
         assert plates, f"{node} never held a batch once a plate was filed"
@@ -67,15 +73,27 @@ def test_a_field_query_commits_alone_while_its_node_holds_ingest(tmp_path: Path,
         before = offsets(node, ingest)
         q = query_record(query_id="HELD-1", plate=plate, state=state)
         rt.publish("cad.queries", q.value, key=q.key)
+        commits: list[set[str]] = []
+        real = rt.bus.commit
+        rt.bus.commit = lambda c: commits.append({g for g, _t, _p in c.offsets}) or real(c)  # type: ignore[method-assign]
         rt._run_hot()
+        rt.bus.commit = real  # type: ignore[method-assign]
+        # Only what has an answer to show costs a commit: resolve_persons, which does not answer
+        # plate queries, keeps the query's offset for its next commit.
+        assert {"resolve_vehicles"} in commits and not any("resolve_persons" in c for c in commits)
+        if node == "correlation":  # the plate is on file there: an alert, committed alone
+            assert {"correlation"} in commits
+            assert [r for r in rt.read_topic("alerts") if r.body["trigger_id"] == q.envelope["id"]]
+        assert sum(offsets("resolve_persons", "cad.queries")) == 0
         # the query went through: answered with the plate's vehicle, and taken by correlation ...
         answers = [r.body for r in rt.read_topic("queries.resolved") if r.envelope["id"] == q.envelope["id"]]
         assert len(answers) == 1 and answers[0]["matches"], answers
-        assert sum(offsets("correlation", "queries.resolved")) == 1
+        assert not rt._pending(rt.hosts["correlation"], "queries.resolved")
         # ... while the node's ingest is still held, its offsets not moved
         assert host.held is not None
         assert offsets(node, ingest) == before
         rt.run_until_idle()
+        assert sum(offsets("resolve_persons", "cad.queries")) == 1
         # the held ingest then commits as it would have: the same state, the same alerts
         assert rt.bus.load_state(node) == quiet_state
         alerts = read_topic(rt.bus, rt.schemas, "alerts")
