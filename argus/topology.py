@@ -253,6 +253,11 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
         for store in getattr(cls, "stores", ()):
             if store not in BACKENDS and store not in topo.model.stores:
                 problems.append(f"{where}: needs store {store!r}, which stores: does not define")
+        # A node class may hold the topology to rules of its own (entity resolution: each kind
+        # resolved once along a chain of its nodes).
+        hook = getattr(cls, "check_topology", None)
+        if hook is not None and not problems:
+            problems += [f"{where}: {p}" for p in hook(name, topo)]
     for t in sorted(consumed - produced - {n for n, t in topics.items() if t.external}):
         problems.append(f"topic {t!r} is read by a node but no node writes it")
     for t in sorted(set(topics) - consumed - produced - {dlq}):

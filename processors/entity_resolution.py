@@ -46,6 +46,7 @@ from argus.normalize import (
     vin_valid,
 )
 from argus.records import REPORT_BRANCH, Record, deterministic_id
+from argus.topology import Topology
 
 KIND_OF_STIX = {
     "identity": "PERSON",
@@ -110,6 +111,46 @@ class EntityResolutionProcessor(Processor):
     accepts = ("report.v1", "resolved.v1", "cad_query.v1", "decision.v1")
     emits = ("resolved.v1", "query_resolved.v1")
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
+
+    @classmethod
+    def check_topology(cls, name: str, topo: Topology) -> list[str]:
+        """Along a chain of these nodes each kind is resolved once, and what leaves the chain
+        (a resolved topic read by anything else) has every kind resolved."""
+        nodes = topo.nodes
+
+        def is_er(n: str) -> bool:
+            return nodes[n].use in ("entity_resolution", f"{cls.__module__}:{cls.__name__}")
+
+        def own(n: str) -> set[str]:
+            return set(cls.Config.model_validate(nodes[n].config).kinds)
+
+        def upstream(n: str, seen: frozenset[str] = frozenset()) -> set[str]:
+            """Kinds resolved before node n's resolved input reaches it."""
+            out: set[str] = set()
+            for t in nodes[n].inputs:
+                if topo.topics[t].schema_ != "resolved.v1":
+                    continue
+                for w, m in nodes.items():
+                    if t in m.outputs and is_er(w) and w not in seen:
+                        out |= own(w) | upstream(w, seen | {w})
+            return out
+
+        problems: list[str] = []
+        mine, before = own(name), upstream(name)
+        if mine & before:
+            problems.append(f"resolves {', '.join(sorted(mine & before))} again: a node upstream already does")
+        done = mine | before
+        for t in nodes[name].outputs:
+            if topo.topics[t].schema_ != "resolved.v1":
+                continue
+            readers = [n for n, m in nodes.items() if t in m.inputs and not is_er(n)]
+            missing = {"person", "vehicle", "place"} - done
+            if readers and missing:
+                problems.append(
+                    f"{t!r} leaves entity resolution for {', '.join(sorted(readers))} with "
+                    f"{', '.join(sorted(missing))} never resolved"
+                )
+        return problems
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         kinds = self.config.kinds

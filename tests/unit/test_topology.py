@@ -62,3 +62,30 @@ def test_topic_nobody_writes_and_unknown_backend(tmp_path: Path, repo: Path, mon
         check(load_topology(write(tmp_path, doc)))
     assert "topic 'cad.queries' is read by a node but no node writes it" in str(exc.value)
     assert "graph: no backend for URL scheme 'arangodb'" in str(exc.value)
+
+
+def test_an_entity_resolution_chain_resolves_every_kind_once(tmp_path: Path, repo: Path) -> None:
+    doc = base(repo)
+    doc["nodes"]["resolve_vehicles"]["config"]["kinds"] = ["person", "vehicle"]
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "node 'resolve_vehicles': resolves person again: a node upstream already does" in str(exc.value)
+
+    doc = base(repo)  # places dropped from the chain: the vehicles node writes what leaves it
+    del doc["nodes"]["resolve_places"], doc["topics"]["resolved.vehicles"]
+    doc["nodes"]["resolve_vehicles"]["outputs"] = ["resolved", "queries.resolved"]
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "'resolved' leaves entity resolution for correlation, graph_sink, search_sink, ttp_matching" in str(
+        exc.value
+    )
+    assert "with place never resolved" in str(exc.value)
+
+    doc = base(repo)  # one node resolving every kind, as by default, is a chain of one
+    for n in ("resolve_vehicles", "resolve_places"):
+        del doc["nodes"][n]
+    del doc["topics"]["resolved.persons"], doc["topics"]["resolved.vehicles"]
+    doc["nodes"]["resolve_persons"].update(
+        inputs=["reports", "cad.queries", "decisions"], outputs=["resolved", "queries.resolved"], config={}
+    )
+    assert check(load_topology(write(tmp_path, doc))) == []
