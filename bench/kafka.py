@@ -233,7 +233,7 @@ def latency_run(
     go, stop, fed = mp.Event(), mp.Event(), mp.Value("q", 0)
     feeder = mp.Process(target=_feed, args=(url, feed_batches, go, stop, fed), daemon=True)
     feeder.start()
-    term_bus, watch_bus = (_bus(url, r) for r in ("bench-terminal", "bench-count"))
+    term_bus, count_bus = (_bus(url, r) for r in ("bench-terminal", "bench-count"))
     sent: dict[str, float] = {}
     watcher = AlertWatcher(url, sent)
     try:
@@ -257,7 +257,7 @@ def latency_run(
         fed_s = fed.value / (time.perf_counter() - fed_from)  # while queries were being answered
         time.sleep(3)
         stop.set()
-        resolved = _count(watch_bus, "resolved")  # how much of what was fed got through meanwhile
+        resolved = _count(count_bus, "resolved")  # how much of what was fed got through meanwhile
     finally:
         stop.set()
         go.set()  # a feeder still waiting to start sees the stop and ends
@@ -267,7 +267,7 @@ def latency_run(
         feeder.join(30)
         if watcher.is_alive():
             watcher.join(5)
-        for b in (term_bus, watch_bus):
+        for b in (term_bus, count_bus):
             b.close()
     lat = sorted(watcher.latency_ms)
     q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")  # noqa: E731

@@ -46,6 +46,7 @@ from argus.normalize import (
     vin_valid,
 )
 from argus.records import REPORT_BRANCH, Record, deterministic_id
+from argus.registry import RegistryError, node_class
 from argus.topology import Topology
 
 KIND_OF_STIX = {
@@ -63,6 +64,7 @@ TITLE = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "S
 # A resolved record lists the event, then these sections in this order, each in report order.
 SECTIONS = ("person", "vehicle", "place", "series")
 SECTION_OF = {"person": "person", "vehicle": "vehicle", "address": "place", "series": "series"}
+Sections = dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]  # section -> (entity, link from the event)
 
 
 def source_id_of(body: dict[str, Any]) -> Any:
@@ -119,7 +121,10 @@ class EntityResolutionProcessor(Processor):
         nodes = topo.nodes
 
         def is_er(n: str) -> bool:
-            return nodes[n].use in ("entity_resolution", f"{cls.__module__}:{cls.__name__}")
+            try:
+                return issubclass(node_class(nodes[n].use), cls)
+            except RegistryError:
+                return False  # check() reports the unknown node type itself
 
         def own(n: str) -> set[str]:
             return set(cls.Config.model_validate(nodes[n].config).kinds)
@@ -504,7 +509,7 @@ class EntityResolutionProcessor(Processor):
         env: dict[str, Any],
         body: dict[str, Any],
         event_id: str,
-        sections: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]],
+        sections: Sections,
         merges: list[dict[str, Any]],
     ) -> None:
         """Resolve this node's kinds of the report's mentions into their sections, each an
@@ -537,7 +542,7 @@ class EntityResolutionProcessor(Processor):
         report: dict[str, Any],
         event_id: str,
         event: dict[str, Any],
-        sections: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]],
+        sections: Sections,
         merges: list[dict[str, Any]],
     ) -> Record:
         """The resolved record: the event, then each section in SECTIONS order, so a chain of
@@ -586,7 +591,7 @@ class EntityResolutionProcessor(Processor):
             1.0,
             "event id from agency and report id",
         )
-        sections: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {name: [] for name in SECTIONS}
+        sections: Sections = {name: [] for name in SECTIONS}
         series = body.get("series_id")
         if series:
             sid = deterministic_id("series", series.upper())
@@ -622,7 +627,7 @@ class EntityResolutionProcessor(Processor):
                 f"resolved record {env['id']}: {len(rest)} entities besides the event but {len(body['links'])} "
                 "links; it was not written by entity resolution"
             )
-        sections: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {name: [] for name in SECTIONS}
+        sections: Sections = {name: [] for name in SECTIONS}
         for ent, link in zip(rest, body["links"], strict=True):
             name = SECTION_OF.get(ent["subtype"])
             if name is None:
