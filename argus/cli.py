@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import sys
@@ -113,6 +114,8 @@ def run(
     else:
         rt = EmbeddedRuntime(topo).open()
     signal.signal(signal.SIGTERM, lambda *_: rt.stop())
+    # `kill -USR1 <pid>`: every thread's stack to stderr, for a worker that is up but not moving.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         if until_idle:
             n = rt.run_until_idle()

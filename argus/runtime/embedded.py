@@ -479,8 +479,11 @@ class EmbeddedRuntime:
             progressed = False
             for host, topic in self._hot:
                 if self._pending(host, topic):
-                    done += self._run_batch(host, topic)
-                    progressed = True
+                    got = self._run_batch(host, topic)
+                    # On Kafka a partition can show input not yet readable (its transaction
+                    # marker still on the way): only a batch handled is progress, or this spins.
+                    progressed = progressed or got > 0
+                    done += got
         return done
 
     def run_until_idle(self, max_seconds: float | None = None) -> int:
