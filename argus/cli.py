@@ -81,6 +81,9 @@ def check_cmd(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = Non
     typer.echo(f"{topology}: OK ({len(topo.nodes)} nodes, {len(topo.topics)} topics; bus {topo.bus_url})")
 
 
+STOP_STACKS_AFTER = 30.0  # seconds: systemd's and Kubernetes' default grace periods are 90 and 30
+
+
 @app.command()
 def run(
     topology: TopoOpt = Path("topology.yaml"),
@@ -113,7 +116,14 @@ def run(
         rt: EmbeddedRuntime = GroupWorker(topo, instance=instance).open()
     else:
         rt = EmbeddedRuntime(topo).open()
-    signal.signal(signal.SIGTERM, lambda *_: rt.stop())
+
+    def on_term(*_: object) -> None:
+        rt.stop()  # the batch in hand finishes and commits; held batches commit at close
+        # A stop that has not finished in STOP_STACKS_AFTER prints every thread's stack once,
+        # so the log of a worker its supervisor then kills says where it was stuck.
+        faulthandler.dump_traceback_later(STOP_STACKS_AFTER, exit=False)
+
+    signal.signal(signal.SIGTERM, on_term)
     # `kill -USR1 <pid>`: every thread's stack to stderr, for a worker that is up but not moving.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
@@ -127,6 +137,7 @@ def run(
         pass
     finally:
         rt.close()
+        faulthandler.cancel_dump_traceback_later()
 
 
 @app.command("status")

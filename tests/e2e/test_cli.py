@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -68,10 +69,11 @@ def free_port() -> int:
 def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
     topo = make_workdir(tmp_path, background=30)
     port = free_port()
+    err = tmp_path / "stderr.log"
     p = subprocess.Popen(
         [sys.executable, "-m", "argus", "run", "-t", str(topo), "--metrics-port", str(port)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=err.open("w"),
     )
     try:
         body = ""
@@ -90,6 +92,16 @@ def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
         assert "argus_batch_seconds_bucket" in body and "argus_record_latency_seconds_bucket" in body
         assert 'argus_consumer_lag_records{node="correlation",topic="resolved"}' in body
         assert "SMITH" not in body and "8ABC123" not in body  # no personal data in metrics
-    finally:
+        # The operator's look inside a running worker (ops/runbooks/crash-recovery.md).
+        p.send_signal(signal.SIGUSR1)
+        deadline = time.time() + 10
+        while "in run_forever" not in err.read_text() and time.time() < deadline:
+            time.sleep(0.1)
+        assert 'File "' in err.read_text() and "in run_forever" in err.read_text()
+        assert p.poll() is None  # and it runs on
         p.terminate()
-        p.wait(10)
+        assert p.wait(10) == 0  # SIGTERM: a clean stop
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
