@@ -121,11 +121,16 @@ def run(
         rt.stop()  # the batch in hand finishes and commits; held batches commit at close
         # A stop that has not finished in STOP_STACKS_AFTER prints every thread's stack once,
         # so the log of a worker its supervisor then kills says where it was stuck.
-        faulthandler.dump_traceback_later(STOP_STACKS_AFTER, exit=False)
+        if stacks_to is not None:
+            faulthandler.dump_traceback_later(STOP_STACKS_AFTER, exit=False, file=stacks_to)
 
+    # The process's own stderr (the journal under systemd), not a stand-in without a file
+    # descriptor such as a test runner's capture: faulthandler writes from C, to a descriptor.
+    stacks_to = sys.__stderr__ if sys.__stderr__ is not None and not sys.__stderr__.closed else None
     signal.signal(signal.SIGTERM, on_term)
-    # `kill -USR1 <pid>`: every thread's stack to stderr, for a worker that is up but not moving.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    if stacks_to is not None:
+        # `kill -USR1 <pid>`: every thread's stack, for a worker that is up but not moving.
+        faulthandler.register(signal.SIGUSR1, all_threads=True, file=stacks_to)
     try:
         if until_idle:
             n = rt.run_until_idle()
