@@ -195,6 +195,8 @@ class EmbeddedRuntime:
         self._topic_schema: dict[str, TopicSchema] = {}
         self._units: list[tuple[Host, str | None]] = []
         self._hot: list[tuple[Host, str]] = []
+        # Query units that showed input the last lane run could not read (see _run_hot).
+        self._hot_stalled: set[tuple[str, str]] = set()
         self._hot_sources: list[Host] = []
         self._sink_units: list[tuple[Host, str]] = []
         self._sink_thread: threading.Thread | None = None
@@ -475,15 +477,22 @@ class EmbeddedRuntime:
             if host.gen is not None or now >= host.next_poll:
                 done += self._run_connector(host)
         progressed = True
+        stalled: set[tuple[str, str]] = set()
         while progressed:
             progressed = False
             for host, topic in self._hot:
                 if self._pending(host, topic):
                     got = self._run_batch(host, topic)
-                    # On Kafka a partition can show input not yet readable (its transaction
-                    # marker still on the way): only a batch handled is progress, or this spins.
+                    # On Kafka a partition can show input not yet readable (a transaction's
+                    # marker not yet fetched, or a dead writer's transaction open until it is
+                    # fenced): only a batch handled is progress, or this spins. Until the next
+                    # lane run, such a unit does not count as a query waiting, or held commits
+                    # and ingest turns would keep stepping aside for it.
                     progressed = progressed or got > 0
                     done += got
+                    if not got:
+                        stalled.add((host.name, topic))
+        self._hot_stalled = stalled
         return done
 
     def run_until_idle(self, max_seconds: float | None = None) -> int:
@@ -975,7 +984,9 @@ class EmbeddedRuntime:
     def _yield_to_queries(self, limit: float = 0.05) -> None:
         """Sink thread: step aside (release the GIL) while a field query is queued."""
         deadline = time.monotonic() + limit
-        while any(self._pending(h, t) for h, t in self._hot) and time.monotonic() < deadline:
+        while time.monotonic() < deadline and any(
+            self._pending(h, t) for h, t in self._hot if (h.name, t) not in self._hot_stalled
+        ):
             time.sleep(0.0005)
 
     def _hot_waiting(self) -> bool:
@@ -983,7 +994,7 @@ class EmbeddedRuntime:
             now = time.monotonic()
             if any(now >= h.next_poll for h in self._hot_sources):
                 return True
-        return any(self._pending(h, t) for h, t in self._hot)
+        return any(self._pending(h, t) for h, t in self._hot if (h.name, t) not in self._hot_stalled)
 
     def _flush(self, host: Host) -> bool:
         """Flush a sink, waiting out backpressure; False if the runtime is stopping."""

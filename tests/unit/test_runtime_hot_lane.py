@@ -1,0 +1,44 @@
+"""The field-query lane does not spin on input it cannot read yet.
+
+On Kafka a partition's end can stand past what a read_committed reader gets back for a moment
+(a transaction's marker not yet fetched, a transaction still open). The lane must hand the turn
+back then, not loop on `pending` while the worker's one thread is needed elsewhere (and a
+SIGTERM waits for the turn to end), and not have ingest keep stepping aside for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from argus.runtime.embedded import EmbeddedRuntime
+from argus.topology import load_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_query_partition_whose_end_is_not_yet_readable_does_not_hold_the_turn(tmp_path: Path) -> None:
+    with EmbeddedRuntime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
+        assert rt._hot, "the topology has a field-query lane"
+        bus = rt.bus
+        assert bus is not None
+        hot_topics = {t for _, t in rt._hot}
+        real_end = bus.end_offset
+
+        def end_offset(topic: str, partition: int, reader: str | None = None) -> int:
+            n = real_end(topic, partition, reader)
+            return n + 1 if topic in hot_topics else n  # a marker's offset, never read
+
+        bus.end_offset = end_offset  # type: ignore[method-assign]
+        assert any(rt._pending(h, t) for h, t in rt._hot)
+        done: list[int] = []
+        turn = threading.Thread(target=lambda: done.append(rt._run_hot()), daemon=True)
+        turn.start()
+        turn.join(5)
+        assert not turn.is_alive(), "the query lane spun on input it cannot read"
+        assert done == [0]
+        assert not rt._hot_waiting()  # nor do held commits and ingest step aside for it
+        bus.end_offset = real_end  # type: ignore[method-assign]
+        rt._run_hot()
+        bus.end_offset = end_offset  # type: ignore[method-assign]
+        assert rt._hot_waiting()  # until a lane run finds it readable again: then it is a query
