@@ -50,7 +50,7 @@ def group_status(topo: Path, data: Path, url: str) -> dict:
         bus.close()
 
 
-def wait_done(topo: Path, data: Path, url: str, workers: int, alerts: int, timeout: float = 240) -> dict:
+def wait_done(topo: Path, data: Path, url: str, workers: int, alerts: int, timeout: float = 420) -> dict:
     """Until the group has settled on `workers` members, no node has lag and the alert topic
     holds what it should, three polls running."""
     deadline, calm, st = time.time() + timeout, 0, {}
