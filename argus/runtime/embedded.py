@@ -54,6 +54,7 @@ READ_AHEAD = 20_000  # records an ordered node buffers past the release it is wo
 # the field-query lane's p99. The scheduler freezes what has survived this often, so a full
 # collection only walks what came since; and once in a while, when there is nothing to do, it
 # unfreezes and collects everything, so cycles among frozen objects are not kept for ever.
+HOT_FETCH_WAIT = 0.02  # s: how long the query lane waits for a query it sees but has not fetched
 GC_FREEZE_EVERY = 10.0
 GC_FULL_EVERY = 600.0
 READ_CHUNK = 64  # records an ordered node reads and decodes between looks at the field-query lane
@@ -478,20 +479,30 @@ class EmbeddedRuntime:
                 done += self._run_connector(host)
         progressed = True
         stalled: set[tuple[str, str]] = set()
+        waiting_since: dict[tuple[str, str], float] = {}
         while progressed:
             progressed = False
             for host, topic in self._hot:
-                if self._pending(host, topic):
-                    got = self._run_batch(host, topic)
-                    # On Kafka a partition can show input not yet readable (a transaction's
-                    # marker not yet fetched, or a dead writer's transaction open until it is
-                    # fenced): only a batch handled is progress, or this spins. Until the next
-                    # lane run, such a unit does not count as a query waiting, or held commits
-                    # and ingest turns would keep stepping aside for it.
-                    progressed = progressed or got > 0
-                    done += got
-                    if not got:
-                        stalled.add((host.name, topic))
+                if not self._pending(host, topic):
+                    continue
+                got = self._run_batch(host, topic)
+                done += got
+                if got:
+                    progressed = True
+                    continue
+                # On Kafka a partition can show input a reader does not have yet: a query whose
+                # fetch is in flight (a few ms: worth waiting for, or it waits behind a whole
+                # ingest turn), or a dead writer's transaction left open until it is fenced
+                # (up to its timeout). Wait up to HOT_FETCH_WAIT, then call the unit stalled:
+                # until it reads again it is not waited for, nor counted as a query waiting,
+                # or held commits and ingest would keep stepping aside for it.
+                unit = (host.name, topic)
+                since = waiting_since.setdefault(unit, time.monotonic())
+                if unit not in self._hot_stalled and time.monotonic() - since < HOT_FETCH_WAIT:
+                    progressed = True
+                    time.sleep(0.0002)  # the fetcher's threads need no GIL, the sink thread does
+                else:
+                    stalled.add(unit)
         self._hot_stalled = stalled
         return done
 
