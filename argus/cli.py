@@ -117,6 +117,10 @@ def run(
     else:
         rt = EmbeddedRuntime(topo).open()
 
+    # The process's own stderr (the journal under systemd), not a stand-in without a file
+    # descriptor such as a test runner's capture: faulthandler writes from C, to a descriptor.
+    stacks_to = sys.__stderr__ if sys.__stderr__ is not None and not sys.__stderr__.closed else None
+
     def on_term(*_: object) -> None:
         rt.stop()  # the batch in hand finishes and commits; held batches commit at close
         # A stop that has not finished in STOP_STACKS_AFTER prints every thread's stack once,
@@ -124,9 +128,6 @@ def run(
         if stacks_to is not None:
             faulthandler.dump_traceback_later(STOP_STACKS_AFTER, exit=False, file=stacks_to)
 
-    # The process's own stderr (the journal under systemd), not a stand-in without a file
-    # descriptor such as a test runner's capture: faulthandler writes from C, to a descriptor.
-    stacks_to = sys.__stderr__ if sys.__stderr__ is not None and not sys.__stderr__.closed else None
     signal.signal(signal.SIGTERM, on_term)
     if stacks_to is not None:
         # `kill -USR1 <pid>`: every thread's stack, for a worker that is up but not moving.

@@ -54,10 +54,10 @@ READ_AHEAD = 20_000  # records an ordered node buffers past the release it is wo
 # the field-query lane's p99. The scheduler freezes what has survived this often, so a full
 # collection only walks what came since; and once in a while, when there is nothing to do, it
 # unfreezes and collects everything, so cycles among frozen objects are not kept for ever.
-HOT_FETCH_WAIT = 0.02  # s: how long the query lane waits for a query it sees but has not fetched
 GC_FREEZE_EVERY = 10.0
 GC_FULL_EVERY = 600.0
 READ_CHUNK = 64  # records an ordered node reads and decodes between looks at the field-query lane
+HOT_FETCH_WAIT = 0.02  # s: how long the query lane waits for a query it sees but has not fetched
 
 
 class NodeFailure(RuntimeError):
@@ -995,9 +995,7 @@ class EmbeddedRuntime:
     def _yield_to_queries(self, limit: float = 0.05) -> None:
         """Sink thread: step aside (release the GIL) while a field query is queued."""
         deadline = time.monotonic() + limit
-        while time.monotonic() < deadline and any(
-            self._pending(h, t) for h, t in self._hot if (h.name, t) not in self._hot_stalled
-        ):
+        while time.monotonic() < deadline and self._queries_queued():
             time.sleep(0.0005)
 
     def _hot_waiting(self) -> bool:
@@ -1005,6 +1003,10 @@ class EmbeddedRuntime:
             now = time.monotonic()
             if any(now >= h.next_poll for h in self._hot_sources):
                 return True
+        return self._queries_queued()
+
+    def _queries_queued(self) -> bool:
+        """Query input to read, on units the last lane run did not find stalled (_run_hot)."""
         return any(self._pending(h, t) for h, t in self._hot if (h.name, t) not in self._hot_stalled)
 
     def _flush(self, host: Host) -> bool:
