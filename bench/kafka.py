@@ -129,7 +129,6 @@ class AlertWatcher(threading.Thread):
                 "group.id": f"bench-watch-{uuid.uuid4().hex[:6]}",
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
-                "fetch.wait.max.ms": 5,
             }
         )
         ends = [(k, p, bus.end_offset(t, p)) for k, t in names.items() for p in range(bus.partitions(t))]
@@ -308,6 +307,8 @@ def main(argv: list[str] | None = None) -> None:
         with kafka_broker(root / "kafka") as bootstrap:
             res["kafka_query_to_alert_ms"] = _latency(root, bootstrap, gen, args)
         print(json.dumps(res, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(res, indent=2))
         shutil.rmtree(root, ignore_errors=True)
         return
     t0 = time.perf_counter()

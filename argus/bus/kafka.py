@@ -41,6 +41,15 @@ except ImportError as exc:  # pragma: no cover - the registry reports the pip ex
     raise ImportError("the Kafka bus needs confluent-kafka: pip install 'argus-fusion[kafka]'") from exc
 
 _TIMEOUT = 30.0
+# How long the broker holds a task reader's fetch when there is nothing new. It answers at once
+# when a record (or a transaction's commit marker) lands, so this is not a delay: it is how often
+# an idle partition is asked again. A worker keeps a consumer per task and partition (about a
+# hundred for the fusion topology); at 5 ms each, their empty fetches took a core of the broker's
+# on the latency bench, and the query lane and the feeder waited for it (bench/kafka.py: p50 150
+# -> 48 ms, 100 -> 700 records/s fed). What a long wait costs: a reader moved to another offset
+# (a rollback) fetches again only when its outstanding fetch comes back.
+TASK_FETCH_WAIT_MS = 200
+WATERMARK = "#watermark"  # the reader that only learns partitions' ends (tools and tests: short waits)
 _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 
@@ -190,7 +199,7 @@ class KafkaBus(Bus):
                     "enable.auto.commit": False,
                     "isolation.level": "read_committed",
                     "enable.partition.eof": True,
-                    "fetch.wait.max.ms": 5,
+                    "fetch.wait.max.ms": TASK_FETCH_WAIT_MS if reader not in (None, WATERMARK) else 5,
                 }
             )
         )
@@ -281,7 +290,7 @@ class KafkaBus(Bus):
         with self._lock_for(self._rlocks, (topic, partition, "#watermark")):
             consumer = self._wm.get(key)
             if consumer is None:
-                consumer, _ = self._reader(topic, partition, 0, "#watermark")
+                consumer, _ = self._reader(topic, partition, 0, WATERMARK)
             tp = TopicPartition(self._t(topic), partition)
             # A reader's fetcher learns the high watermark with every fetch response: no round
             # trip to the broker unless it has not fetched yet.
