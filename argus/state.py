@@ -21,12 +21,15 @@ class NodeState:
         self._committed: dict[str, Any] = committed or {}
         self._batch: dict[str, Any] = {}
         self._record: dict[str, Any] | None = None
+        # A batch handed to the bus and not yet durable (detach/landed): read like the batch
+        # layer, so the node can answer field queries from it while its commit is in flight.
+        self._flying: dict[str, Any] | None = None
         # Puts and deletes so far: the runtime commits a field-query batch that wrote nothing on
         # its own, without the ingest state its node holds (argus/runtime/embedded.py, _finish).
         self.writes = 0
 
     def get(self, key: str, default: Any = None) -> Any:
-        for layer in (self._record, self._batch):
+        for layer in (self._record, self._batch, self._flying):
             if layer:
                 v = layer.get(key, _MISSING)
                 if v is not _MISSING:
@@ -58,13 +61,29 @@ class NodeState:
 
     def committed(self) -> None:
         """The bus has made the batch layer durable: fold it into the committed view."""
-        for k, v in self._batch.items():
+        self._fold(self._batch)
+        self._batch = {}
+
+    def _fold(self, layer: dict[str, Any]) -> None:
+        for k, v in layer.items():
             if v is DELETED:
                 self._committed.pop(k, None)
             else:
                 self._committed[k] = v
-        self._batch = {}
+
+    def detach(self) -> dict[str, Any]:
+        """Hand the batch layer to a commit that completes later; writes from now on start a
+        new one, so nothing written meanwhile rides along unseen."""
+        assert self._flying is None, "one commit in flight at a time"
+        self._flying, self._batch = self._batch, {}
+        return self._flying
+
+    def landed(self) -> None:
+        """The detached batch is durable: fold it into the committed view."""
+        self._fold(self._flying or {})
+        self._flying = None
 
     def rollback(self) -> None:
         self._batch = {}
         self._record = None
+        self._flying = None

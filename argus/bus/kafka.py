@@ -71,6 +71,7 @@ def _watermark(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
 class KafkaBus(Bus):
     partitioned_state = True
     commit_interval = 0.1
+    concurrent_commits = True  # tasks' commits may run side by side (each writer has its own producer)
 
     def __init__(self, url: str) -> None:
         u = urlparse(url)
@@ -320,6 +321,13 @@ class KafkaBus(Bus):
 
     def _group_consumer(self, group: str) -> Consumer:
         c = self._groups.get(group)
+        if c is not None:
+            return c
+        with self._lock:  # tasks' commits run on several threads (argus/runtime/embedded.py)
+            return self._new_group_consumer(group)
+
+    def _new_group_consumer(self, group: str) -> Consumer:
+        c = self._groups.get(group)
         if c is None:
             c = Consumer(
                 {
@@ -399,10 +407,11 @@ class KafkaBus(Bus):
                 except KafkaException:
                     self._producers.pop(commit.writer, None)  # fenced or fatal: a new one next time
                 raise
-            for topic, part, off in placed:
-                key2 = (topic, part)
-                self._produced[key2] = max(self._produced.get(key2, 0), off + 1)
-                self._ends[key2] = max(self._ends.get(key2, 0), off + 1)
+            with self._lock:  # two tasks' commits can land at once and write one partition
+                for topic, part, off in placed:
+                    key2 = (topic, part)
+                    self._produced[key2] = max(self._produced.get(key2, 0), off + 1)
+                    self._ends[key2] = max(self._ends.get(key2, 0), off + 1)
             return placed
 
     # --- state and schemas ---------------------------------------------------------------------

@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_any
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,6 +84,11 @@ class Host:
     held_since: float = 0.0
     order: OrderedInput | None = None  # an ordered node's source-ordered input
     mark_topics: tuple[str, ...] = ()  # outputs that carry source-order marks (order.py)
+    # A commit on its way to the bus (see EmbeddedRuntime._commit): its future, the commit, and
+    # whether it carries the node's state. The node runs again only once it has landed.
+    inflight: tuple[Future, Commit, bool] | None = None
+    qheld: Commit | None = None  # field-query offsets not yet committed (see _finish)
+    qheld_since: float = 0.0
 
     @property
     def reader(self) -> str:
@@ -211,6 +218,7 @@ class EmbeddedRuntime:
         self._fault = _Fault()
         self._stop = threading.Event()
         self._commit_interval = 0.0
+        self._committer: ThreadPoolExecutor | None = None  # see _commit
         self.order_plan: OrderPlan | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -223,6 +231,8 @@ class EmbeddedRuntime:
         self.bus = open_bus(topo)
         ms = topo.model.commit_interval_ms
         self._commit_interval = self.bus.commit_interval if ms is None else ms / 1000
+        if getattr(self.bus, "concurrent_commits", False):
+            self._committer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="argus-commit")
         # No producer starts with a schema some reader of the bus could not read, or that could
         # not read what is already there (FULL_TRANSITIVE per subject): the reasons, not records.
         history = list(self.bus.schema_history())
@@ -263,6 +273,8 @@ class EmbeddedRuntime:
         assert self.bus is not None
         name, model = task.node, self.topo.nodes[task.node]
         self.bus.claim(task.id)  # before any offset or state is read: a killed predecessor is fenced
+        if self._query_lane(task):
+            self.bus.claim(self._query_writer(task))  # and its query lane's open transaction aborted
         # Sinks keep no state (their store is their state): no changelog to read or create.
         sink = role_of(node_class(model.use)) == "sink"
         state = {} if sink else self.bus.load_state(name, task.index, task.count)
@@ -273,6 +285,12 @@ class EmbeddedRuntime:
             if task.owns(p)
         }
         return state, positions
+
+    def _query_lane(self, task: Task | None) -> bool:
+        """Whether the task commits field queries through a writer of their own (_finish_query)."""
+        if task is None or self._committer is None:
+            return False
+        return any(self.topo.topics[t].priority == "high" for t in self.topo.nodes[task.node].inputs)
 
     def _start_task(self, task: Task, recovered: Recovered | None = None) -> None:
         assert self.bus is not None
@@ -329,6 +347,11 @@ class EmbeddedRuntime:
         """Stop running a task (the group gave it to another worker). Between batches, so
         nothing is half-done: what this process did not commit, the next owner redoes."""
         going = self.hosts.get(task_id)
+        if going is not None:
+            self._settle(going)
+            if going.qheld is not None:
+                qheld, going.qheld = going.qheld, None
+                self._commit(going, qheld, with_state=False, query=True)
         if going is not None and going.held is not None:
             commit, going.held = going.held, None
             self._commit(going, commit)  # what it did is kept: the next owner starts after it
@@ -344,6 +367,8 @@ class EmbeddedRuntime:
         self._close_node(host)
         assert self.bus is not None
         self.bus.release(task_id)
+        if self._query_lane(host.task):
+            self.bus.release(self._query_writer(host.task))
 
     @staticmethod
     def _close_node(host: Host) -> None:
@@ -379,6 +404,8 @@ class EmbeddedRuntime:
             raise NodeFailure(f"sink failed: {self._sink_error}") from self._sink_error
 
     def _work_pending(self) -> bool:
+        if any(h.inflight is not None for h in self.hosts.values()):
+            return True  # what it commits is the next node's input
         return any(self._pending(h, t) for h, t in [*self._units, *self._hot, *self._sink_units] if t is not None)
 
     def sinks_idle(self) -> bool:
@@ -400,6 +427,8 @@ class EmbeddedRuntime:
     def close(self) -> None:
         if self.bus is not None:
             try:
+                for host in list(self.hosts.values()):
+                    self._settle(host)
                 self._commit_held(force=True)
             except Exception:  # fenced, say: the next owner redoes it, nothing is lost
                 log.exception("could not commit held batches at close")
@@ -408,6 +437,9 @@ class EmbeddedRuntime:
         if self._sink_thread is not None:
             self._sink_thread.join()
             self._sink_thread = None
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
         for host in self.hosts.values():
             self._close_node(host)
         for store in self.stores.values():
@@ -457,6 +489,8 @@ class EmbeddedRuntime:
         n = len(self._units)
         for i in range(n):
             host, topic = self._units[(self._rr + i) % n]
+            if host.inflight is not None and not self._settle(host, block=False):
+                continue  # its last batch is still being committed: other nodes meanwhile
             if topic is None:
                 if host.gen is None and time.monotonic() < host.next_poll:
                     continue
@@ -469,6 +503,10 @@ class EmbeddedRuntime:
                 continue
             self._rr = (self._rr + i + 1) % n
             return done + got
+        if not done:
+            flying = [h.inflight[0] for h in self.hosts.values() if h.inflight is not None]
+            if flying:  # nothing to do until a commit lands: wait for the first, not a fixed nap
+                wait_any(flying, timeout=0.005, return_when=FIRST_COMPLETED)
         return done
 
     def _run_hot(self) -> int:
@@ -624,7 +662,13 @@ class EmbeddedRuntime:
         )
 
     def _finish(
-        self, host: Host, commit: Commit, started: float, topic: str | None = None, alone: bool = False
+        self,
+        host: Host,
+        commit: Commit,
+        started: float,
+        topic: str | None = None,
+        alone: bool = False,
+        wait: bool = False,
     ) -> None:
         """Commit a batch, or (ingest on a bus whose commits are dear, `topic` still has input
         waiting) hold it so the next batches join its transaction, for up to the bus's
@@ -637,6 +681,12 @@ class EmbeddedRuntime:
         before the held batch commits, the batch is redone from its committed offsets and,
         the answer being a function of the input in source order, comes out the same."""
         assert self.bus is not None
+        if alone and self._committer is not None:
+            self._finish_query(host, commit, started)
+            return
+        if host.qheld is not None and wait:  # a query batch that wrote state: its offsets after the held ones
+            host.qheld.absorb(commit)
+            commit, host.qheld = host.qheld, None
         if alone and not commit.appends and self._commit_interval > 0:
             # Nothing for anyone to read (a query this node does not answer, an answer with no
             # hit): its offsets wait for the node's next commit instead of costing a transaction
@@ -663,16 +713,57 @@ class EmbeddedRuntime:
             host.held = commit
         else:
             host.held = None
-            self._commit(host, commit)
+            self._commit(host, commit, wait=wait)
         metrics.BATCH_SECONDS.labels(host.name).observe(time.perf_counter() - started)
 
-    def _commit(self, host: Host, commit: Commit, with_state: bool = True) -> None:
+    def _finish_query(self, host: Host, commit: Commit, started: float) -> None:
+        """A field-query batch that wrote no state, on a bus with concurrent commits: it commits
+        through the task's query writer (`<task>.q`, a transactional id of its own, fenced with
+        the task's on takeover), so the officer's answer waits neither for the node's held
+        ingest nor for its ingest commit in flight. A batch with nothing for anyone to read (a
+        query this node does not answer, an answer with no hit) holds its offsets up to
+        `commit_interval` for the next query commit, instead of costing a transaction. The
+        query offsets only ever go through this writer, so they cannot go back."""
+        if host.qheld is not None:
+            host.qheld.absorb(commit)
+            commit = host.qheld
+        elif not commit.appends:
+            host.qheld_since = time.monotonic()
+        if not commit.appends and time.monotonic() - host.qheld_since < self._commit_interval:
+            host.qheld = commit
+            return
+        host.qheld = None
+        self._commit(host, commit, with_state=False, query=True)
+        metrics.BATCH_SECONDS.labels(host.name).observe(time.perf_counter() - started)
+
+    @staticmethod
+    def _query_writer(task: Task) -> str:
+        return f"{task.id}.q"
+
+    def _commit(
+        self, host: Host, commit: Commit, with_state: bool = True, wait: bool = True, query: bool = False
+    ) -> None:
+        """Commit a batch. On a bus whose commits are round trips to a server (Kafka: a
+        transaction, 5-10 ms, more with the broker short of CPU), an ingest batch's commit
+        (`wait=False`) goes to a committer thread and this thread runs other nodes meanwhile;
+        its node runs again only once it has landed (_settle), so one node's transactions stay
+        in order and its state is folded in before it changes again. Commits were half of a
+        worker's scheduling thread's time, one after another. The query lane, sinks and stops
+        wait for theirs."""
         assert self.bus is not None
+        if not query:
+            self._settle(host)
+        flying = not wait and self._committer is not None
         if with_state:
-            commit.state[host.name] = host.state.pending()
+            commit.state[host.name] = host.state.detach() if flying else host.state.pending()
         if host.task is not None:
-            commit.writer, commit.state_partition = host.task.id, host.task.index
+            writer = self._query_writer(host.task) if query else host.task.id
+            commit.writer, commit.state_partition = writer, host.task.index
         self._fault.hit(host.name, "before_commit")
+        if flying:
+            assert self._committer is not None
+            host.inflight = (self._committer.submit(self.bus.commit, commit), commit, with_state)
+            return
         try:
             self.bus.commit(commit)
         except BaseException:
@@ -680,6 +771,29 @@ class EmbeddedRuntime:
             raise
         if with_state:
             host.state.committed()
+        self._landed(host, commit)
+
+    def _settle(self, host: Host, block: bool = True) -> bool:
+        """Finish the node's commit in flight, if any (waiting for it unless not `block`).
+        False: it is still in flight. A failed commit raises here: the process stops and the
+        batch is redone from the committed offsets, as when a commit fails in place."""
+        if host.inflight is None:
+            return True
+        future, commit, with_state = host.inflight
+        if not block and not future.done():
+            return False
+        host.inflight = None
+        try:
+            future.result()
+        except BaseException:
+            host.state.rollback()
+            raise
+        if with_state:
+            host.state.landed()
+        self._landed(host, commit)
+        return True
+
+    def _landed(self, host: Host, commit: Commit) -> None:
         if commit.appends and self._sink_units:
             self._sink_wake.set()
         for t, _key, _data in commit.appends:
@@ -691,17 +805,23 @@ class EmbeddedRuntime:
         assert self.bus is not None
         now = time.monotonic()
         for host in list(self.hosts.values()):
+            if host.qheld is not None and (force or now - host.qheld_since >= self._commit_interval):
+                qheld, host.qheld = host.qheld, None
+                self._commit(host, qheld, with_state=False, query=True)
             commit = host.held
             if commit is None:
                 continue
             if not force and self._hot_waiting():
                 return  # the rest next step, after the query
+            if not force and not self._settle(host, block=False):
+                continue  # a query's offsets held while its node's commit flies: next step
             drained = not any(self._pending(host, t) for t in self._inputs(host))
             if force or drained or now - host.held_since >= self._commit_interval:
                 host.held = None
-                self._commit(host, commit)
+                self._commit(host, commit, wait=force)
 
     def _run_connector(self, host: Host) -> int:
+        self._settle(host)
         started = time.perf_counter()
         node = host.node
         assert isinstance(node, Connector)
@@ -772,7 +892,7 @@ class EmbeddedRuntime:
         if marks is not None and marks != self._marks(host):
             host.state.put(MARK_STATE, dict(marks))  # the count since the last mark, with the cursor
         if count or host.state.pending():
-            self._finish(host, commit, started)
+            self._finish(host, commit, started, wait=host in self._hot_sources)
         return count
 
     # --- source order (argus/runtime/order.py) --------------------------------------------------
@@ -803,6 +923,7 @@ class EmbeddedRuntime:
         """Read an ordered node's source-ordered inputs into its buffer, and work through the
         release they make, one batch at a time (preempted by field queries like any ingest)."""
         assert self.bus is not None and host.order is not None
+        self._settle(host)
         started = time.perf_counter()
         order, reader = host.order, host.reader
         got = 0
@@ -880,6 +1001,8 @@ class EmbeddedRuntime:
         return msgs
 
     def _run_batch(self, host: Host, topic: str) -> int:
+        if (host, topic) not in self._hot:
+            self._settle(host)  # a field query does not wait for its node's ingest commit
         started = time.perf_counter()
         msgs = self._read(host, topic)
         if not msgs:
@@ -932,7 +1055,7 @@ class EmbeddedRuntime:
         # A failed commit stops the process, which restarts from the committed offsets.
         host.positions.update(new_pos)
         alone = not is_sink and not preemptible and host.state.writes == writes
-        self._finish(host, commit, started, topic if preemptible else None, alone=alone)
+        self._finish(host, commit, started, topic if preemptible else None, alone=alone, wait=not preemptible)
         metrics.RECORDS_IN.labels(host.name, topic).inc(len(msgs))
         now_us = time.time_ns() // 1000
         hist = metrics.RECORD_LATENCY.labels(host.name)
