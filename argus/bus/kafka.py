@@ -19,6 +19,9 @@ Several worker processes share a topology (argus/runtime/worker.py): each task (
 partition of a partitioned node) writes through a transactional producer of its own,
 `transactional.id = <prefix>task.<task>`, so the worker that takes a task over fences exactly
 that task's previous owner, and the task's state lives in its own partition of the changelog.
+A task that answers field queries has a second one, `<prefix>task.<task>.q`, for those answers
+alone (argus/runtime/embedded.py, `_finish_query`). Different writers' commits run side by side
+(`concurrent_commits`); one writer's run one after another.
 """
 
 from __future__ import annotations
