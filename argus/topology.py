@@ -94,6 +94,11 @@ class TopologyModel(_Strict):
     # How long a task with input still waiting may gather batches into one commit (ms); unset:
     # the bus's own default (Kafka 100, where a transaction costs round trips; embedded 0).
     commit_interval_ms: int | None = Field(default=None, ge=0, le=60_000)
+    # Threads committing ingest batches while the scheduler runs other tasks (argus/runtime/
+    # embedded.py, _commit), on a bus whose commits can run side by side (Kafka). 0: in place.
+    # More ingest per second under load, and slower field queries on a small machine (README,
+    # "Fourth session"): for backfills and replays, not for a worker answering the field.
+    commit_threads: int = Field(default=0, ge=0, le=16)
     # A source marks its place after this many records (argus/runtime/order.py): how much an
     # ordered node (entity resolution, correlation) may buffer of one source at a time.
     order_mark_every: int = Field(default=1000, ge=1, le=1_000_000)

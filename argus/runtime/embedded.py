@@ -231,8 +231,8 @@ class EmbeddedRuntime:
         self.bus = open_bus(topo)
         ms = topo.model.commit_interval_ms
         self._commit_interval = self.bus.commit_interval if ms is None else ms / 1000
-        if getattr(self.bus, "concurrent_commits", False):
-            self._committer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="argus-commit")
+        if topo.model.commit_threads and getattr(self.bus, "concurrent_commits", False):
+            self._committer = ThreadPoolExecutor(topo.model.commit_threads, thread_name_prefix="argus-commit")
         # No producer starts with a schema some reader of the bus could not read, or that could
         # not read what is already there (FULL_TRANSITIVE per subject): the reasons, not records.
         history = list(self.bus.schema_history())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
 from argus.demo import run_demo
 from tests.e2e.conftest import argus, make_workdir, snapshot
@@ -54,15 +55,27 @@ def test_demo_scenario_on_kafka(kafka: str, tmp_path: Path, monkeypatch: pytest.
     assert alert["alert_id"] in {a["alert_id"] for a in got}
 
 
-@pytest.mark.parametrize("fault", ["dedup:before_commit:2", "correlation:before_commit:2", "graph_sink:after_flush:2"])
+@pytest.mark.parametrize(
+    ("fault", "commit_threads"),
+    [
+        ("dedup:before_commit:2", 0),
+        ("correlation:before_commit:2", 0),
+        ("graph_sink:after_flush:2", 0),
+        # killed with other tasks' commits in flight (commit_threads: argus/runtime/embedded.py)
+        ("resolve_places:before_commit:3", 4),
+    ],
+)
 def test_sigkill_mid_batch_on_kafka_equals_the_embedded_run(
-    kafka: str, tmp_path: Path, fault: str, monkeypatch: pytest.MonkeyPatch
+    kafka: str, tmp_path: Path, fault: str, commit_threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     topo = make_workdir(tmp_path, background=300)  # several batches at every node, however fast
     for sub in ("rms_csv", "cad/incidents", "sar"):  # one source: a fully ordered pipeline
         for f in (tmp_path / "inbox" / sub).iterdir():
             f.unlink()
     small_batches(topo, linear=True)
+    doc = yaml.safe_load(topo.read_text())
+    doc["commit_threads"] = commit_threads  # the embedded bus commits in place whatever this says
+    topo.write_text(yaml.safe_dump(doc))
     embedded = tmp_path / "embedded"
     assert (
         argus(
