@@ -291,7 +291,7 @@ class KafkaBus(Bus):
         now = time.monotonic()
         if key in self._ends and now - self._ends_checked.get(key, 0) < 0.002:
             return self._ends[key]  # the cached watermark is a local read: fresh is cheap
-        with self._lock_for(self._rlocks, (topic, partition, "#watermark")):
+        with self._lock_for(self._rlocks, (topic, partition, WATERMARK)):
             consumer = self._wm.get(key)
             if consumer is None:
                 consumer, _ = self._reader(topic, partition, 0, WATERMARK)
@@ -324,23 +324,19 @@ class KafkaBus(Bus):
 
     def _group_consumer(self, group: str) -> Consumer:
         c = self._groups.get(group)
-        if c is not None:
-            return c
-        with self._lock:  # tasks' commits run on several threads (argus/runtime/embedded.py)
-            return self._new_group_consumer(group)
-
-    def _new_group_consumer(self, group: str) -> Consumer:
-        c = self._groups.get(group)
         if c is None:
-            c = Consumer(
-                {
-                    "bootstrap.servers": self.bootstrap,
-                    "group.id": self._group(group),
-                    "enable.auto.commit": False,
-                    "isolation.level": "read_committed",
-                }
-            )
-            self._groups[group] = c
+            with self._lock:  # tasks' commits can run on several threads (argus/runtime/embedded.py)
+                c = self._groups.get(group)
+                if c is None:
+                    c = Consumer(
+                        {
+                            "bootstrap.servers": self.bootstrap,
+                            "group.id": self._group(group),
+                            "enable.auto.commit": False,
+                            "isolation.level": "read_committed",
+                        }
+                    )
+                    self._groups[group] = c
         return c
 
     # --- the atomic commit --------------------------------------------------------------------

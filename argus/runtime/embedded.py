@@ -764,14 +764,8 @@ class EmbeddedRuntime:
             assert self._committer is not None
             host.inflight = (self._committer.submit(self.bus.commit, commit), commit, with_state)
             return
-        try:
-            self.bus.commit(commit)
-        except BaseException:
-            host.state.rollback()
-            raise
-        if with_state:
-            host.state.committed()
-        self._landed(host, commit)
+        bus = self.bus
+        self._landed(host, commit, lambda: bus.commit(commit), host.state.committed if with_state else None)
 
     def _settle(self, host: Host, block: bool = True) -> bool:
         """Finish the node's commit in flight, if any (waiting for it unless not `block`).
@@ -783,17 +777,22 @@ class EmbeddedRuntime:
         if not block and not future.done():
             return False
         host.inflight = None
+        self._landed(host, commit, future.result, host.state.landed if with_state else None)
+        return True
+
+    def _landed(
+        self, host: Host, commit: Commit, outcome: Callable[[], object], fold: Callable[[], None] | None
+    ) -> None:
+        """A commit's end, in place or in flight: `outcome` raises if it failed (the process
+        stops; the batch is redone from the committed offsets), else the state it carried is
+        folded in (`fold`) and its readers woken."""
         try:
-            future.result()
+            outcome()
         except BaseException:
             host.state.rollback()
             raise
-        if with_state:
-            host.state.landed()
-        self._landed(host, commit)
-        return True
-
-    def _landed(self, host: Host, commit: Commit) -> None:
+        if fold is not None:
+            fold()
         if commit.appends and self._sink_units:
             self._sink_wake.set()
         for t, _key, _data in commit.appends:
@@ -1001,7 +1000,8 @@ class EmbeddedRuntime:
         return msgs
 
     def _run_batch(self, host: Host, topic: str) -> int:
-        if (host, topic) not in self._hot:
+        hot = (host, topic) in self._hot
+        if not hot:
             self._settle(host)  # a field query does not wait for its node's ingest commit
         started = time.perf_counter()
         msgs = self._read(host, topic)
@@ -1010,7 +1010,7 @@ class EmbeddedRuntime:
         commit = Commit()
         reader = self._topic_schema[topic]
         is_sink = isinstance(host.node, Sink)
-        preemptible = not is_sink and (host, topic) not in self._hot
+        preemptible = not is_sink and not hot
         writes = host.state.writes
         alerts: list[dict[str, Any]] = []
         sink_ok = True

@@ -17,6 +17,24 @@ def make_workdir(path: Path, background: int = 300, messiness: float = 1.0) -> P
     return prepare(path)
 
 
+def workdir_without_queries(tmp_path: Path, background: int = 200) -> Path:
+    """A demo workdir whose field-query inbox is empty: the only query is the test's own."""
+    topo = make_workdir(tmp_path / "work", background=background)
+    for f in (tmp_path / "work" / "inbox" / "cad" / "queries").iterdir():
+        f.unlink()
+    return topo
+
+
+def quiet_run(topo: Path, data_dir: Path, node: str) -> tuple[dict, set[str], int]:
+    """A run without the test's query, to compare with: `node`'s state, the alert ids, and how
+    many records reached `resolved`."""
+    with EmbeddedRuntime(load_topology(topo, data_dir)) as rt:
+        rt.run_until_idle()
+        assert rt.bus is not None
+        alerts = {r.value["envelope"]["id"] for r in rt.read_topic("alerts")}
+        return rt.bus.load_state(node), alerts, len(rt.read_topic("resolved"))
+
+
 def argus(*args: str, env: dict[str, str] | None = None, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(

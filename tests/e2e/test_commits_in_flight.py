@@ -21,16 +21,14 @@ from argus.bus.base import Commit
 from argus.runtime.embedded import EmbeddedRuntime, read_topic
 from argus.topology import load_topology
 from tests.conftest import query_record
-from tests.e2e.conftest import make_workdir
+from tests.e2e.conftest import quiet_run, workdir_without_queries
 from tests.e2e.test_crash import small_batches
 
 NODE = "resolve_vehicles"
 
 
 def _topology(tmp_path: Path) -> Path:
-    topo = make_workdir(tmp_path / "work", background=200)
-    for f in (tmp_path / "work" / "inbox" / "cad" / "queries").iterdir():
-        f.unlink()  # the only query is the test's own
+    topo = workdir_without_queries(tmp_path)
     small_batches(topo, linear=False)  # every batch its own commit: many of them in flight
     doc = yaml.safe_load(topo.read_text())
     doc["order_mark_every"] = 16  # many releases: the stages before the gated one have work meanwhile
@@ -40,12 +38,7 @@ def _topology(tmp_path: Path) -> Path:
 
 def test_an_ingest_commit_in_flight_holds_up_neither_other_nodes_nor_a_field_query(tmp_path: Path) -> None:
     topo = _topology(tmp_path)
-    with EmbeddedRuntime(load_topology(topo, tmp_path / "quiet")) as rt:
-        rt.run_until_idle()
-        assert rt.bus is not None
-        quiet_state = rt.bus.load_state(NODE)
-        quiet_alerts = {r.value["envelope"]["id"] for r in rt.read_topic("alerts")}
-        quiet_resolved = len(rt.read_topic("resolved"))
+    quiet_state, quiet_alerts, quiet_resolved = quiet_run(topo, tmp_path / "quiet", NODE)
 
     rt = EmbeddedRuntime(load_topology(topo, tmp_path / "flying")).open()
     gate = threading.Event()

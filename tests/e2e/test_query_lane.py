@@ -19,16 +19,14 @@ import yaml
 from argus.runtime.embedded import EmbeddedRuntime, read_topic
 from argus.topology import load_topology
 from tests.conftest import query_record
-from tests.e2e.conftest import make_workdir
+from tests.e2e.conftest import quiet_run, workdir_without_queries
 from tests.e2e.test_crash import small_batches
 
 SLOW = ("resolve_persons", "resolve_vehicles", "resolve_places", "correlation")
 
 
 def _topology(tmp_path: Path) -> Path:
-    topo = make_workdir(tmp_path / "work", background=200)
-    for f in (tmp_path / "work" / "inbox" / "cad" / "queries").iterdir():
-        f.unlink()  # the only query is the test's own
+    topo = workdir_without_queries(tmp_path)
     small_batches(topo, linear=False, commit_interval_ms=60_000)  # one file, held commits
     doc = yaml.safe_load(topo.read_text())
     for name in SLOW:
@@ -40,11 +38,7 @@ def _topology(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(("node", "ingest"), [("resolve_vehicles", "resolved.persons"), ("correlation", "resolved")])
 def test_a_field_query_commits_alone_while_its_node_holds_ingest(tmp_path: Path, node: str, ingest: str) -> None:
     topo = _topology(tmp_path)
-    with EmbeddedRuntime(load_topology(topo, tmp_path / "quiet")) as rt:
-        rt.run_until_idle()
-        assert rt.bus is not None
-        quiet_state = rt.bus.load_state(node)
-        quiet_alerts = {r.value["envelope"]["id"] for r in rt.read_topic("alerts")}
+    quiet_state, quiet_alerts, _ = quiet_run(topo, tmp_path / "quiet", node)
 
     rt = EmbeddedRuntime(load_topology(topo, tmp_path / "queried")).open()
     try:
