@@ -111,6 +111,12 @@ class Processor(Node):
     #: timing or the number of processes (argus/runtime/order.py). Such a node runs as one task.
     ordered: ClassVar[bool] = False
 
+    #: Schemas of the input records the node answers without writing state (correlation: a
+    #: resolved field query). Where the node runs in the process that produced such a record,
+    #: the runtime hands it over at once and commits the node's answer in the producer's
+    #: transaction: a field query skips a hop. The runtime checks that nothing was written.
+    stateless_inputs: ClassVar[tuple[str, ...]] = ()
+
     def setup(self, ctx: Context) -> None:
         """Load reference data."""
 

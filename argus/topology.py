@@ -99,6 +99,11 @@ class TopologyModel(_Strict):
     # More ingest per second under load, and slower field queries on a small machine (README,
     # "Fourth session"): for backfills and replays, not for a worker answering the field.
     commit_threads: int = Field(default=0, ge=0, le=16)
+    # A field query's answer goes straight on to the next node of the query lane when that node
+    # runs in the same process and answers without changing its state (correlation): one
+    # transaction carries the answer and the alert, one hop fewer (argus/runtime/embedded.py,
+    # _answer_here). Off: every hop goes through the bus.
+    answer_in_process: bool = True
     # A source marks its place after this many records (argus/runtime/order.py): how much an
     # ordered node (entity resolution, correlation) may buffer of one source at a time.
     order_mark_every: int = Field(default=1000, ge=1, le=1_000_000)

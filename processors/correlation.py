@@ -54,6 +54,7 @@ class CorrelationProcessor(Processor):
     accepts = ("resolved.v1", "query_resolved.v1", "decision.v1", "purge.v1")
     emits = ("alert.v1",)
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
+    stateless_inputs = ("query_resolved.v1",)  # a query reads the holdings, changes nothing
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         if "decision_id" in record.value:

@@ -30,6 +30,12 @@ class Message:
     key: str | None
     value: bytes
     timestamp_us: int
+    # Record headers as written (Commit.headers). The runtime marks a field query's answer
+    # already handed to a node in the same process (argus-answered-by) here, next to the value.
+    headers: list[tuple[str, bytes]] | None = None
+
+    def header(self, name: str) -> list[bytes]:
+        return [v for k, v in self.headers or () if k == name]
 
 
 @dataclass

@@ -27,7 +27,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics(name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, schema TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log(
   topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
-  key TEXT, ts INTEGER NOT NULL, value BLOB NOT NULL,
+  key TEXT, ts INTEGER NOT NULL, value BLOB NOT NULL, headers BLOB,
   PRIMARY KEY(topic, part, off)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS offsets(
   grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
@@ -36,6 +36,15 @@ CREATE TABLE IF NOT EXISTS state(node TEXT NOT NULL, k TEXT NOT NULL, v BLOB NOT
   PRIMARY KEY(node, k)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY, subject TEXT NOT NULL, canonical TEXT NOT NULL);
 """
+
+
+def _headers_out(headers: list[tuple[str, bytes]] | None) -> bytes | None:
+    """Headers as Kafka carries them (name, bytes), kept in one column: JSON, values in hex."""
+    return orjson.dumps([[k, v.hex()] for k, v in headers]) if headers else None
+
+
+def _headers_in(raw: bytes | None) -> list[tuple[str, bytes]] | None:
+    return [(k, bytes.fromhex(v)) for k, v in orjson.loads(raw)] if raw else None
 
 
 class EmbeddedBus(Bus):
@@ -53,6 +62,8 @@ class EmbeddedBus(Bus):
             self._db.executescript(_SCHEMA)
             if "full" not in {r[1] for r in self._db.execute("PRAGMA table_info(schemas)")}:
                 self._db.execute("ALTER TABLE schemas ADD COLUMN full TEXT")
+            if "headers" not in {r[1] for r in self._db.execute("PRAGMA table_info(log)")}:
+                self._db.execute("ALTER TABLE log ADD COLUMN headers BLOB")
             # Checkpoints (the fsync of WAL mode) run here, off every committer's path: a field
             # query's commit never waits for one. PASSIVE: never blocks readers or writers.
             self._checkpointer = threading.Thread(
@@ -117,10 +128,10 @@ class EmbeddedBus(Bus):
     def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT off, key, value, ts FROM log WHERE topic=? AND part=? AND off>=? ORDER BY off LIMIT ?",
+                "SELECT off, key, value, ts, headers FROM log WHERE topic=? AND part=? AND off>=? ORDER BY off LIMIT ?",
                 (topic, partition, offset, limit),
             ).fetchall()
-        return [Message(topic, partition, o, k, v, ts) for o, k, v, ts in rows]
+        return [Message(topic, partition, o, k, v, ts, _headers_in(h)) for o, k, v, ts, h in rows]
 
     def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
         key = (topic, partition)
@@ -157,7 +168,7 @@ class EmbeddedBus(Bus):
                 end = ends.get((topic, part))
                 if end is None:
                     end = self.end_offset(topic, part)
-                rows.append((topic, part, end, key, now, value))
+                rows.append((topic, part, end, key, now, value, _headers_out(commit.headers.get(i))))
                 placed.append((topic, part, end))
                 ends[(topic, part)] = end + 1
             db = self._db
@@ -170,7 +181,9 @@ class EmbeddedBus(Bus):
                 return self.commit(commit)
             try:
                 if rows:
-                    db.executemany("INSERT INTO log(topic, part, off, key, ts, value) VALUES(?,?,?,?,?,?)", rows)
+                    db.executemany(
+                        "INSERT INTO log(topic, part, off, key, ts, value, headers) VALUES(?,?,?,?,?,?,?)", rows
+                    )
                 if commit.offsets:
                     db.executemany(
                         "INSERT INTO offsets(grp, topic, part, off) VALUES(?,?,?,?) "

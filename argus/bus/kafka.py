@@ -125,6 +125,10 @@ class KafkaBus(Bus):
         ]
         return desc
 
+    def _message(self, topic: str, partition: int, m: Any) -> Message:
+        key = m.key().decode() if m.key() is not None else None
+        return Message(topic, partition, m.offset(), key, self._value(m), m.timestamp()[1] * 1000, m.headers())
+
     def _value(self, m: Any) -> bytes | None:
         v: bytes | None = m.value()
         return self.registry.from_wire(v) if self.registry is not None and v else v
@@ -231,8 +235,7 @@ class KafkaBus(Bus):
                     if m.error():
                         eof = eof or m.error().code() == KafkaError._PARTITION_EOF
                         continue
-                    key = m.key().decode() if m.key() is not None else None
-                    out.append(Message(topic, partition, m.offset(), key, self._value(m), m.timestamp()[1] * 1000))
+                    out.append(self._message(topic, partition, m))
                 if out and (at_end or len(got) < asked):
                     break  # what was fetched is handed over now; waiting for more only adds latency
             nxt = out[-1].offset + 1 if out else offset
@@ -261,8 +264,7 @@ class KafkaBus(Bus):
                 if m.error():
                     eof_here = eof_here or m.error().code() == KafkaError._PARTITION_EOF
                     continue
-                key = m.key().decode() if m.key() is not None else None
-                out.append(Message(topic, partition, m.offset(), key, self._value(m), m.timestamp()[1] * 1000))
+                out.append(self._message(topic, partition, m))
                 eof_here = False
             if len(got) < asked:
                 break

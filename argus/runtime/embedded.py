@@ -32,8 +32,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from argus import metrics
-from argus.bus.base import Bus, Commit, Message, TopicSpec
-from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Sink
+from argus.bus.base import Bus, Commit, Message, TopicSpec, partition_for
+from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Processor, Sink
 from argus.records import Record, deterministic_id, utcnow
 from argus.registry import backend_class, node_class, role_of
 from argus.runtime.order import STATE_KEY, OrderedInput, OrderPlan, mark_key, parse_mark, plan_order
@@ -49,6 +49,9 @@ log = logging.getLogger("argus.runtime")
 Recovered = tuple[dict[str, Any], dict[tuple[str, int], int]]
 
 ORDERED = "argus:ordered"  # the work unit of an ordered node's source-ordered inputs
+# Header on a record a node in the producing process already answered (_answer_here): the
+# node's name. That node skips the record when it reads it; any other reader does not.
+ANSWERED_BY = "argus-answered-by"
 MARK_STATE = "argus:mark"  # a connector's place in its marks: {"epoch", "since", "idle"}
 READ_AHEAD = 20_000  # records an ordered node buffers past the release it is working through
 # The cyclic GC's full collection walks every object the process holds (the nodes' state, a
@@ -220,6 +223,7 @@ class EmbeddedRuntime:
         self._commit_interval = 0.0
         self._committer: ThreadPoolExecutor | None = None  # see _commit
         self.order_plan: OrderPlan | None = None
+        self._here: dict[str, list[Host]] | None = None  # see _answerers; None: look again
 
     # --- lifecycle ------------------------------------------------------------------------
     def open(self) -> EmbeddedRuntime:
@@ -331,6 +335,7 @@ class EmbeddedRuntime:
             units.append((host, ORDERED))
         with self._units_lock:
             self.hosts[task.id] = host
+            self._here = None
             if host.role == "connector":
                 if any(topo.topics[t].priority == "high" for t in model.outputs):
                     self._hot_sources.append(host)  # e.g. field queries: polled at every step
@@ -359,6 +364,7 @@ class EmbeddedRuntime:
             host = self.hosts.pop(task_id, None)
             if host is None:
                 return
+            self._here = None
             self._units = [u for u in self._units if u[0] is not host]
             self._hot = [u for u in self._hot if u[0] is not host]
             self._sink_units = [u for u in self._sink_units if u[0] is not host]
@@ -1025,6 +1031,8 @@ class EmbeddedRuntime:
                     for t in host.mark_topics:
                         commit.append(t, msg.key, b"", partition=msg.partition)
                 continue
+            if msg.headers and host.name.encode() in msg.header(ANSWERED_BY):
+                continue  # answered in the process that wrote it, in the same transaction
             try:
                 value = self.schemas.decode(msg.value, reader)
             except SchemaError as exc:
@@ -1095,7 +1103,14 @@ class EmbeddedRuntime:
                         alerts.extend(o.value["body"] for o in outs)
                 host.state.end_record(True)
                 for t, k, data in encoded:
-                    commit.append(t, k, data, partition=keep if t in host.mark_topics else None)
+                    by: list[Host] = self._answerers(host, t, k)
+                    extra: list[tuple[str, str | None, bytes]] = []
+                    if by:
+                        by, extra = self._answer_here(by, t, k, data, alerts)
+                    headers = [(ANSWERED_BY, h.name.encode()) for h in by]
+                    commit.append(t, k, data, headers=headers, partition=keep if t in host.mark_topics else None)
+                    for t2, k2, d2 in extra:
+                        commit.append(t2, k2, d2)
                 return
             except Exception as exc:
                 host.state.end_record(False)
@@ -1114,6 +1129,67 @@ class EmbeddedRuntime:
                     )
                     return
                 time.sleep(min(policy.backoff_ms * 2 ** (attempt - 1), policy.max_backoff_ms) / 1000)
+
+    def _answerers(self, host: Host, topic: str, key: str | None) -> list[Host]:
+        """The nodes in this process that may answer a record `host` writes to `topic` at once
+        (_answer_here): on the field-query lane, declaring the topic's schema stateless, and
+        holding the partition the record goes to."""
+        if self._here is None:
+            here: dict[str, list[Host]] = {}
+            if self.topo.model.answer_in_process:
+                for t, spec in self.topo.topics.items():
+                    if spec.priority != "high":
+                        continue
+                    here[t] = [
+                        h
+                        for h in self.hosts.values()
+                        if isinstance(h.node, Processor)
+                        and t in h.model.inputs
+                        and spec.schema_ in type(h.node).stateless_inputs
+                    ]
+            self._here = here
+        found = self._here.get(topic)
+        if not found:
+            return []
+        assert self.bus is not None
+        part = partition_for(key, self.bus.partitions(topic))
+        return [h for h in found if h is not host and (h.task is None or h.task.owns(part))]
+
+    def _answer_here(
+        self, by: list[Host], topic: str, key: str | None, data: bytes, alerts: list[dict[str, Any]]
+    ) -> tuple[list[Host], list[tuple[str, str | None, bytes]]]:
+        """Hand a field query's answer to the next node of the lane in this process, now: its
+        output joins the producer's transaction, and the record is marked answered (ANSWERED_BY)
+        so that node skips it when it reads it. The node reads its state as it stands, as it
+        would reading the record a hop later; it must not write (checked: a node that does is
+        left to read the record from the bus). Exactly once holds because answer and alert
+        commit together or not at all. A node that fails here reads the record from the bus,
+        where its error policy applies. Returns who answered and what they wrote."""
+        rec = Record(self.schemas.decode(data, self._topic_schema[topic]), key=key, topic=topic)
+        done: list[Host] = []
+        extra: list[tuple[str, str | None, bytes]] = []
+        for h in by:
+            writes = h.state.writes
+            h.state.begin_record()
+            try:
+                outs = list(h.node.process(rec, h.ctx))  # type: ignore[union-attr]
+                encoded = self._encode_outputs(h, outs)
+            except Exception as exc:
+                h.state.end_record(False)
+                log.warning("%s could not answer %s in process (%s); it reads it from the bus", h.name, topic, exc)
+                continue
+            if h.state.writes != writes:
+                h.state.end_record(False)
+                log.error(
+                    "%s wrote state answering %s, which it declares stateless; it reads it from the bus", h.name, topic
+                )
+                continue
+            h.state.end_record(True)
+            done.append(h)
+            extra.extend(encoded)
+            if h.emits_alerts:
+                alerts.extend(o.value["body"] for o in outs)
+        return done, extra
 
     def _yield_to_queries(self, limit: float = 0.05) -> None:
         """Sink thread: step aside (release the GIL) while a field query is queued."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from argus.bus.base import Commit
 from argus.runtime.embedded import EmbeddedRuntime, read_topic
 from argus.topology import load_topology
 from tests.conftest import query_record
@@ -25,19 +26,31 @@ from tests.e2e.test_crash import small_batches
 SLOW = ("resolve_persons", "resolve_vehicles", "resolve_places", "correlation")
 
 
-def _topology(tmp_path: Path) -> Path:
+def _topology(tmp_path: Path, here: bool = True) -> Path:
     topo = workdir_without_queries(tmp_path)
     small_batches(topo, linear=False, commit_interval_ms=60_000)  # one file, held commits
     doc = yaml.safe_load(topo.read_text())
+    doc["answer_in_process"] = here
     for name in SLOW:
         doc["nodes"][name]["batch_size"] = 8  # input left after each batch: the node holds
     topo.write_text(yaml.safe_dump(doc))
     return topo
 
 
-@pytest.mark.parametrize(("node", "ingest"), [("resolve_vehicles", "resolved.persons"), ("correlation", "resolved")])
-def test_a_field_query_commits_alone_while_its_node_holds_ingest(tmp_path: Path, node: str, ingest: str) -> None:
-    topo = _topology(tmp_path)
+@pytest.mark.parametrize(
+    ("node", "ingest", "here"),
+    [
+        ("resolve_vehicles", "resolved.persons", True),
+        ("correlation", "resolved", False),
+        ("correlation", "resolved", True),
+    ],
+)
+def test_a_field_query_commits_alone_while_its_node_holds_ingest(
+    tmp_path: Path, node: str, ingest: str, here: bool
+) -> None:
+    """`here`: correlation answers in the process that resolved the query (answer_in_process),
+    its alert in resolve_vehicles' transaction; else it reads the answer from the bus."""
+    topo = _topology(tmp_path, here)
     quiet_state, quiet_alerts, _ = quiet_run(topo, tmp_path / "quiet", node)
 
     rt = EmbeddedRuntime(load_topology(topo, tmp_path / "queried")).open()
@@ -68,16 +81,28 @@ def test_a_field_query_commits_alone_while_its_node_holds_ingest(tmp_path: Path,
         q = query_record(query_id="HELD-1", plate=plate, state=state)
         rt.publish("cad.queries", q.value, key=q.key)
         commits: list[set[str]] = []
+        wrote: list[set[str]] = []
         real = rt.bus.commit
-        rt.bus.commit = lambda c: commits.append({g for g, _t, _p in c.offsets}) or real(c)  # type: ignore[method-assign]
+
+        def spy(c: Commit) -> list[tuple[str, int, int]]:
+            commits.append({g for g, _t, _p in c.offsets})
+            wrote.append({t for t, _k, _v in c.appends})
+            return real(c)
+
+        rt.bus.commit = spy  # type: ignore[method-assign]
         rt._run_hot()
         rt.bus.commit = real  # type: ignore[method-assign]
         # Only what has an answer to show costs a commit: resolve_persons, which does not answer
         # plate queries, keeps the query's offset for its next commit.
         assert {"resolve_vehicles"} in commits and not any("resolve_persons" in c for c in commits)
-        if node == "correlation":  # the plate is on file there: an alert, committed alone
-            assert {"correlation"} in commits
+        answered = commits.index({"resolve_vehicles"})
+        if node == "correlation":  # the plate is on file there: an alert, committed alone ...
             assert [r for r in rt.read_topic("alerts") if r.body["trigger_id"] == q.envelope["id"]]
+            if here:  # ... with the answer, in one transaction; correlation skips it, no commit
+                assert wrote[answered] == {"queries.resolved", "alerts"}
+                assert not any("correlation" in c for c in commits)
+            else:
+                assert wrote[answered] == {"queries.resolved"} and {"correlation"} in commits
         assert sum(offsets("resolve_persons", "cad.queries")) == 0
         # the query went through: answered with the plate's vehicle, and taken by correlation ...
         answers = [r.body for r in rt.read_topic("queries.resolved") if r.envelope["id"] == q.envelope["id"]]
