@@ -245,6 +245,14 @@ def latency_run(topo_path: Path, root: Path, url: str, rate: float, seconds: flo
     watcher = AlertWatcher(url, sent)
     try:
         warm_from = time.perf_counter()
+        while True:  # the worker creates the topics as it starts
+            try:
+                count_bus.partitions("rms.records"), count_bus.partitions("resolved")
+                break
+            except KeyError:
+                if time.perf_counter() - warm_from > WARM_TIMEOUT:
+                    raise
+                time.sleep(0.5)
         for i in range(0, len(warm), 500):
             count_bus.commit(Commit(appends=warm[i : i + 500]))
         while _count(count_bus, "resolved") < len(warm):
