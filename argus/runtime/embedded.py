@@ -1103,10 +1103,7 @@ class EmbeddedRuntime:
                         alerts.extend(o.value["body"] for o in outs)
                 host.state.end_record(True)
                 for t, k, data in encoded:
-                    by: list[Host] = self._answerers(host, t, k)
-                    extra: list[tuple[str, str | None, bytes]] = []
-                    if by:
-                        by, extra = self._answer_here(by, t, k, data, alerts)
+                    by, extra = self._answer_here(host, t, k, data, alerts)
                     headers = [(ANSWERED_BY, h.name.encode()) for h in by]
                     commit.append(t, k, data, headers=headers, partition=keep if t in host.mark_topics else None)
                     for t2, k2, d2 in extra:
@@ -1156,7 +1153,7 @@ class EmbeddedRuntime:
         return [h for h in found if h is not host and (h.task is None or h.task.owns(part))]
 
     def _answer_here(
-        self, by: list[Host], topic: str, key: str | None, data: bytes, alerts: list[dict[str, Any]]
+        self, host: Host, topic: str, key: str | None, data: bytes, alerts: list[dict[str, Any]]
     ) -> tuple[list[Host], list[tuple[str, str | None, bytes]]]:
         """Hand a field query's answer to the next node of the lane in this process, now: its
         output joins the producer's transaction, and the record is marked answered (ANSWERED_BY)
@@ -1164,10 +1161,17 @@ class EmbeddedRuntime:
         would reading the record a hop later; it must not write (checked: a node that does is
         left to read the record from the bus). Exactly once holds because answer and alert
         commit together or not at all. A node that fails here reads the record from the bus,
-        where its error policy applies. Returns who answered and what they wrote."""
-        rec = Record(self.schemas.decode(data, self._topic_schema[topic]), key=key, topic=topic)
+        where its error policy applies. Returns who answered and what they wrote. Nothing here
+        raises into the producer's record: a failure leaves the record to the bus path."""
         done: list[Host] = []
         extra: list[tuple[str, str | None, bytes]] = []
+        by = self._answerers(host, topic, key)
+        if not by:
+            return done, extra
+        try:
+            rec = Record(self.schemas.decode(data, self._topic_schema[topic]), key=key, topic=topic)
+        except SchemaError:
+            return done, extra
         for h in by:
             writes = h.state.writes
             h.state.begin_record()
