@@ -204,6 +204,21 @@ def _feed(url: str, batches: list[list[tuple[str, str | None, bytes]]], go: Any,
         bus.close()
 
 
+def _has_topics(bus: Any, *topics: str) -> bool:
+    try:
+        return all(bus.partitions(t) for t in topics)
+    except KeyError:  # not created yet
+        return False
+
+
+def _wait_for(done: Any, what: str, since: float) -> None:
+    """Poll until `done()`, or give up WARM_TIMEOUT after `since`, saying what never came."""
+    while not done():
+        if time.perf_counter() - since > WARM_TIMEOUT:
+            raise SystemExit(f"bench: {what} not there after {WARM_TIMEOUT:.0f} s")
+        time.sleep(0.5)
+
+
 def latency_run(topo_path: Path, root: Path, url: str, rate: float, seconds: float, lines: list[bytes]) -> dict:
     """One worker, fed at `rate` records/s, queried 10 times a second."""
     schemas = default_schemas()
@@ -245,20 +260,12 @@ def latency_run(topo_path: Path, root: Path, url: str, rate: float, seconds: flo
     watcher = AlertWatcher(url, sent)
     try:
         warm_from = time.perf_counter()
-        while True:  # the worker creates the topics as it starts
-            try:
-                count_bus.partitions("rms.records"), count_bus.partitions("resolved")
-                break
-            except KeyError:
-                if time.perf_counter() - warm_from > WARM_TIMEOUT:
-                    raise
-                time.sleep(0.5)
+        _wait_for(lambda: _has_topics(count_bus, "rms.records", "resolved"), "the worker's topics", warm_from)
         for i in range(0, len(warm), 500):
             count_bus.commit(Commit(appends=warm[i : i + 500]))
-        while _count(count_bus, "resolved") < len(warm):
-            if time.perf_counter() - warm_from > WARM_TIMEOUT:
-                raise SystemExit(f"the worker resolved {_count(count_bus, 'resolved')} of {len(warm)} warm-up reports")
-            time.sleep(0.5)
+        _wait_for(
+            lambda: _count(count_bus, "resolved") >= len(warm), f"{len(warm)} warm-up reports resolved", warm_from
+        )
         warm_s = time.perf_counter() - warm_from
         watcher.start()
         go.set()

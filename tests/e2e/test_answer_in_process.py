@@ -58,12 +58,12 @@ def _ask(topo: Path, data_dir: Path) -> tuple[list[Record], dict[tuple[int, int]
         assert rt.bus is not None
         asked = {q.envelope["id"] for q in qs}
         alerts = [r for r in rt.read_topic("alerts") if r.body["trigger_id"] in asked]
-        headers = {}
-        for p in range(rt.bus.partitions("queries.resolved")):
-            for m in rt.bus.read("queries.resolved", p, 0, 10_000):
-                headers[m.offset, p] = m.header(ANSWERED_BY)
-        offsets = [rt.bus.committed("correlation", "queries.resolved", p) for p in range(4)]
-        ends = [rt.bus.end_offset("queries.resolved", p) for p in range(4)]
+        parts = range(rt.bus.partitions("queries.resolved"))
+        headers = {
+            (m.offset, p): m.header(ANSWERED_BY) for p in parts for m in rt.bus.read("queries.resolved", p, 0, 10_000)
+        }
+        offsets = [rt.bus.committed("correlation", "queries.resolved", p) for p in parts]
+        ends = [rt.bus.end_offset("queries.resolved", p) for p in parts]
         assert offsets == ends  # every answer consumed, whoever answered it
         return alerts, headers, rt.bus.load_state("correlation")
 
