@@ -25,7 +25,7 @@ from argus.schema_compat import full_problems
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 # Files of named types that topic schemas refer to, in dependency order.
-SHARED_FILES = ("envelope.v1.avsc", "pole.v1.avsc")
+SHARED_FILES = ("envelope.v1.avsc", "pole.v1.avsc", "hit.v1.avsc")
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}

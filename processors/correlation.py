@@ -10,24 +10,42 @@
   "related case exists" notice to both owners, once per pair of agencies and subject.
 
 State: `ent:<entity>` -> [[record id, role], ...]; `rep:<record id>` -> summary;
-`ser:<series entity>` -> [record ids]; `alias:<entity>` -> survivor after merges.
+`ser:<series entity>` -> [record ids]; `alias:<entity>` -> survivor after merges;
+`rc:<agency>|<agency>|<entity>` -> 1 once two agencies were told they share that subject.
+
+Split by kind, like entity resolution. A node may hold the records of persons only or vehicles
+only (`kinds:` in its config); a chain of such nodes correlates a report kind by kind:
+`correlate_persons` -> `correlating` (correlating.v1) -> `correlation` (pipelines/fusion.yaml).
+Every state key above but the series counts belongs to one kind: an `ent:`/`rc:` key to its
+entity, a summary to the nodes whose kinds the report names (the others keep only the series it
+counts in, for a purge), aliases to vehicles (the only kind that merges). Each node counts every
+report's series, as each sees every report. What crosses kinds is the alert itself: one alert
+gathers a report's hits on its persons and on its vehicles, and the related-case cap
+(`max_hits_per_alert`) counts them together. So each node of the chain passes on, with the
+report, the hits it found; the node completing the kinds sends the alerts. A report's persons are
+correlated before its vehicles, in one node or along a chain, so a chain sends exactly the alerts
+one node holding both kinds sends (tests/unit/test_correlation_chain.py). A field query matches
+one kind only and is answered by the node holding it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from argus.contracts import Context, NodeConfig, Processor
 from argus.nibrs import offense_name
-from argus.records import RELIABILITY_TEXT, VALIDITY_TEXT, Record, Tlp, deterministic_id
+from argus.records import RELIABILITY_TEXT, REPORT_BRANCH, VALIDITY_TEXT, Record, Tlp, deterministic_id
+from argus.registry import RegistryError, node_class
 from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
+from argus.topology import Topology
 from processors.scoring import level, score_hit
 
 LINKABLE = ("PERSON", "OBJECT")
+KINDS = ("person", "vehicle")  # the subtypes correlated, in the order a report's are
 # Roles that make a record *about* a person or vehicle. Related-case and incident notices need
 # them on both sides: sharing a witness or a victim's car is not a related case.
 SUBJECT_ROLES = frozenset({"suspect", "subject", "driver", "owner", "involved", "arrestee"})
@@ -42,6 +60,11 @@ class CorrelationConfig(NodeConfig):
     )
     min_score: float = Field(default=0.0, ge=0, le=100, description="Hits below are not sent")
     narrative_chars: int = Field(default=600, ge=0)
+    kinds: list[Literal["person", "vehicle"]] = Field(
+        default=["person", "vehicle"],
+        min_length=1,
+        description="Whose records this node holds: persons, vehicles or both (a chain of nodes may split them)",
+    )
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -51,20 +74,67 @@ def _iso(dt: datetime | None) -> str | None:
 class CorrelationProcessor(Processor):
     Config = CorrelationConfig
     config: CorrelationConfig
-    accepts = ("resolved.v1", "query_resolved.v1", "decision.v1", "purge.v1")
-    emits = ("alert.v1",)
+    accepts = ("resolved.v1", "correlating.v1", "query_resolved.v1", "decision.v1", "purge.v1")
+    emits = ("alert.v1", "correlating.v1")
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
     stateless_inputs = ("query_resolved.v1",)  # a query reads the holdings, changes nothing
 
+    @classmethod
+    def check_topology(cls, name: str, topo: Topology) -> list[str]:
+        """Along a chain of these nodes each kind is correlated once; the node completing the
+        kinds writes alerts, any other passes the report on to the next node of the chain."""
+        nodes = topo.nodes
+
+        def is_corr(n: str) -> bool:
+            try:
+                return issubclass(node_class(nodes[n].use), cls)
+            except RegistryError:
+                return False  # check() reports the unknown node type itself
+
+        def own(n: str) -> set[str]:
+            return set(cls.Config.model_validate(nodes[n].config).kinds)
+
+        def upstream(n: str, seen: frozenset[str] = frozenset()) -> set[str]:
+            out: set[str] = set()
+            for t in nodes[n].inputs:
+                if topo.topics[t].schema_ != "correlating.v1":
+                    continue
+                for w, m in nodes.items():
+                    if t in m.outputs and is_corr(w) and w not in seen:
+                        out |= own(w) | upstream(w, seen | {w})
+            return out
+
+        problems: list[str] = []
+        mine, before = own(name), upstream(name)
+        if mine & before:
+            problems.append(f"correlates {', '.join(sorted(mine & before))} again: a node upstream already does")
+        outs = {topo.topics[t].schema_: t for t in nodes[name].outputs}
+        if "alert.v1" not in outs:
+            problems.append("writes no topic of schema alert.v1: its alerts would have nowhere to go")
+        if mine | before != set(KINDS) and "correlating.v1" not in outs:
+            missing = ", ".join(sorted(set(KINDS) - mine - before))
+            problems.append(f"leaves {missing} uncorrelated and writes no correlating.v1 topic to pass reports on")
+        for t in nodes[name].outputs:
+            if topo.topics[t].schema_ == "correlating.v1":
+                if mine | before == set(KINDS):
+                    problems.append(f"correlates every kind, so nothing reaches {t!r}")
+                readers = [n for n, m in nodes.items() if t in m.inputs and not is_corr(n)]
+                if readers:
+                    problems.append(f"{t!r} is read by {', '.join(sorted(readers))}, which are not correlation")
+        return problems
+
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        kinds = self.config.kinds
         if "decision_id" in record.value:
-            self._decide(record.value, ctx)
+            if "vehicle" in kinds:  # only vehicles are ever merged (processors/entity_resolution.py)
+                self._decide(record.value, ctx)
             return []
         if "purge_id" in record.value:
             self._forget(record.value["record_id"], ctx)
             return []
         if record.envelope["type"] == "cad.query":
-            return self._on_query(record, ctx)
+            wanted = "vehicle" if record.body["query"]["query_type"] == "VEHICLE" else "person"
+            return self._on_query(record, ctx) if wanted in kinds else []
         return self._on_report(record, ctx)
 
     # --- state ------------------------------------------------------------------------------
@@ -166,21 +236,28 @@ class CorrelationProcessor(Processor):
         }
 
     def _remember(self, record: Record, ctx: Context) -> tuple[dict[str, Any], list[tuple[dict, list]]]:
-        """Store the report; return its summary and, per linkable entity, the prior holdings."""
+        """Store the report; return its summary and, per linkable entity of this node's kinds
+        (persons first, then vehicles), the prior holdings."""
         body = record.body
-        for m in body["merges"]:
-            surv, gone = self._canon(ctx, m["survivor_id"]), m["merged_id"]
-            if surv == gone:
-                continue
-            ctx.state.put(f"alias:{gone}", surv)
-            moved = ctx.state.get(f"ent:{gone}", [])
-            if moved:
-                have = ctx.state.get(f"ent:{surv}", [])
-                ctx.state.put(f"ent:{surv}", have + [x for x in moved if x not in have])
-                ctx.state.delete(f"ent:{gone}")
+        kinds = self.config.kinds
+        if "vehicle" in kinds:  # merges are of vehicles only
+            for m in body["merges"]:
+                surv, gone = self._canon(ctx, m["survivor_id"]), m["merged_id"]
+                if surv == gone:
+                    continue
+                ctx.state.put(f"alias:{gone}", surv)
+                moved = ctx.state.get(f"ent:{gone}", [])
+                if moved:
+                    have = ctx.state.get(f"ent:{surv}", [])
+                    ctx.state.put(f"ent:{surv}", have + [x for x in moved if x not in have])
+                    ctx.state.delete(f"ent:{gone}")
         summary = self._summary(record)
         rid = summary["id"]
-        ctx.state.put(f"rep:{rid}", summary)
+        mine = [e for k in KINDS if k in kinds for e in body["entities"] if e["kind"] in LINKABLE and e["subtype"] == k]
+        if mine:
+            ctx.state.put(f"rep:{rid}", summary)
+        elif summary["series_entity"]:  # none of ours: only what a purge needs, the series it counts in
+            ctx.state.put(f"rep:{rid}", {"series_entity": summary["series_entity"], "persons": [], "vehicles": []})
         if summary["series_entity"]:
             key = f"ser:{summary['series_entity']}"
             lst = ctx.state.get(key, [])
@@ -188,9 +265,7 @@ class CorrelationProcessor(Processor):
                 ctx.state.put(key, [*lst, rid])
         prior: list[tuple[dict, list]] = []
         cap = self.config.max_reports_per_entity
-        for ent in body["entities"]:
-            if ent["kind"] not in LINKABLE or ent["subtype"] not in ("person", "vehicle"):
-                continue
+        for ent in mine:
             eid = self._canon(ctx, ent["entity_id"])
             have = ctx.state.get(f"ent:{eid}", [])
             others = [x for x in have if x[0] != rid]
@@ -371,7 +446,7 @@ class CorrelationProcessor(Processor):
             "ingested_at": ctx.now(),
             "trace_id": env["trace_id"],
         }
-        return Record({"envelope": envelope, "body": body}, key=f"{to.agency}:{to.unit or '-'}")
+        return Record({"envelope": envelope, "body": body}, key=f"{to.agency}:{to.unit or '-'}", topic="alert.v1")
 
     # --- triggers ----------------------------------------------------------------------------
     def _on_query(self, record: Record, ctx: Context) -> list[Record]:
@@ -428,7 +503,7 @@ class CorrelationProcessor(Processor):
                     ctx, record, deterministic_id("alert", env["id"], agency), "QUERY_HIT", to, hits, summary, instr
                 )
             )
-        return out + self._encounters(ctx, record, touched)
+        return out + self._encounter_alerts(ctx, record, [self._encounter(record, *x) for x in touched])
 
     @staticmethod
     def _entity_label(s: dict[str, Any], eid: str, view: ReportView, kind_word: str, asked: str) -> str:
@@ -443,8 +518,69 @@ class CorrelationProcessor(Processor):
                 return f"person {p['display']}"
         return f"{kind_word} {asked}"
 
-    def _encounters(
-        self, ctx: Context, record: Record, seen: list[tuple[dict[str, Any], str, str, str]]
+    def _encounter(
+        self, record: Record, s: dict[str, Any], eid: str, role: str, kind_word: str
+    ) -> tuple[str, str, dict[str, Any]]:
+        """The hit telling the owner of record `s` that its subject or vehicle `eid` was
+        encountered, and by whom: (owning agency, what was matched in its words, hit)."""
+        env = record.envelope
+        q = record.body.get("query") or {}
+        loc = (q.get("location") or {}).get("address") or ""
+        when = (q.get("issued_at") or env["observed_at"]).isoformat()
+        unit = self._unit(record)
+        reason = q.get("reason") or "CAD incident"
+        owner = Recipient(agency=s["agency"], role="analyst")
+        view = report_view(s, owner)
+        assert view is not None  # the owner always sees its own record
+        label = self._entity_label(s, eid, view, kind_word, "")
+        hit = {
+            "matched_entity_id": eid,
+            "matched": label,
+            "match_reason": f"{reason} by {env['source_agency']}",
+            "path": [
+                {
+                    "kind": "RECORD",
+                    "id": s["event_id"],
+                    "relation": None,
+                    "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}",
+                },
+                self._entity_step(kind_word, eid, f"LISTED_AS_{role.upper()}", label),
+                {
+                    "kind": "ENCOUNTER",
+                    "id": env["id"],
+                    "relation": "ENCOUNTERED",
+                    "label": f"{reason} by {env['source_agency']} unit {unit or '?'}",
+                },
+            ],
+            "score": 0.0,
+            "reasons": ["deconfliction notice"],
+            "report_id": s["source_id"],
+            "report_agency": env["source_agency"],
+            "report_tlp": env["tlp"],
+            "contact": f"{env['source_agency']} unit {unit or '?'}",
+            "fields": {
+                k: v
+                for k, v in {
+                    "encountered_by": env["source_agency"],
+                    "unit": unit,
+                    "officer": q.get("officer_id") or "",
+                    "when": when,
+                    "where": loc,
+                    "reason": reason,
+                }.items()
+                if v
+            },
+            "withheld": [],
+        }
+        return s["agency"], label, hit
+
+    @staticmethod
+    def _unit(record: Record) -> str:
+        q = record.body.get("query") or {}
+        return q.get("unit_id") or ", ".join(record.body["report"].get("units", []) if "report" in record.body else [])
+
+    def _encounter_alerts(
+        self, ctx: Context, record: Record, items: list[tuple[str, str, dict[str, Any]]]
     ) -> list[Record]:
         """Tell each owning agency its subjects or vehicles were encountered, and by whom:
         one notice per agency, one hit per record of theirs that was touched."""
@@ -452,57 +588,13 @@ class CorrelationProcessor(Processor):
         q = record.body.get("query") or {}
         loc = (q.get("location") or {}).get("address") or ""
         when = (q.get("issued_at") or env["observed_at"]).isoformat()
-        unit = q.get("unit_id") or ", ".join(record.body["report"].get("units", []) if "report" in record.body else [])
+        unit = self._unit(record)
         reason = q.get("reason") or "CAD incident"
         by_owner: dict[str, list[dict[str, Any]]] = {}
         first_label: dict[str, str] = {}
-        for s, eid, role, kind_word in seen:
-            owner = Recipient(agency=s["agency"], role="analyst")
-            view = report_view(s, owner)
-            assert view is not None  # the owner always sees its own record
-            label = self._entity_label(s, eid, view, kind_word, "")
-            first_label.setdefault(s["agency"], label)
-            by_owner.setdefault(s["agency"], []).append(
-                {
-                    "matched_entity_id": eid,
-                    "matched": label,
-                    "match_reason": f"{reason} by {env['source_agency']}",
-                    "path": [
-                        {
-                            "kind": "RECORD",
-                            "id": s["event_id"],
-                            "relation": None,
-                            "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}",
-                        },
-                        self._entity_step(kind_word, eid, f"LISTED_AS_{role.upper()}", label),
-                        {
-                            "kind": "ENCOUNTER",
-                            "id": env["id"],
-                            "relation": "ENCOUNTERED",
-                            "label": f"{reason} by {env['source_agency']} unit {unit or '?'}",
-                        },
-                    ],
-                    "score": 0.0,
-                    "reasons": ["deconfliction notice"],
-                    "report_id": s["source_id"],
-                    "report_agency": env["source_agency"],
-                    "report_tlp": env["tlp"],
-                    "contact": f"{env['source_agency']} unit {unit or '?'}",
-                    "fields": {
-                        k: v
-                        for k, v in {
-                            "encountered_by": env["source_agency"],
-                            "unit": unit,
-                            "officer": q.get("officer_id") or "",
-                            "when": when,
-                            "where": loc,
-                            "reason": reason,
-                        }.items()
-                        if v
-                    },
-                    "withheld": [],
-                }
-            )
+        for agency, label, hit in items:
+            first_label.setdefault(agency, label)
+            by_owner.setdefault(agency, []).append(hit)
         out = []
         for agency, hits in by_owner.items():
             records = ", ".join(sorted({h["report_id"] for h in hits}))
@@ -525,69 +617,131 @@ class CorrelationProcessor(Processor):
         return out
 
     def _on_report(self, record: Record, ctx: Context) -> list[Record]:
+        """Remember the report and find what this node's kinds hold about its subjects, adding to
+        what the nodes before found (a correlating.v1 record); then pass it on, or, if this node
+        completes the kinds, send the alerts."""
+        env, body = record.envelope, record.body
+        before = list(body.get("correlated") or [])
+        again = set(before) & set(self.config.kinds)
+        if again:
+            raise ValueError(
+                f"correlating record {env['id']}: its {', '.join(sorted(again))} were correlated upstream "
+                "already; each kind must be correlated by one node of the chain"
+            )
+        hits: list[dict[str, Any]] = list(body.get("hits") or [])
+        notices = [(n["agency"], n["label"], n["hit"]) for n in body.get("notices") or []]
         summary, prior = self._remember(record, ctx)
+        if summary["kind"] != "stix":
+            if summary["type"] == "cad.incident":
+                self._incident_hits(ctx, record, summary, prior, hits, notices)
+            else:
+                self._related_hits(ctx, summary, prior, hits, notices)
+        done = [k for k in KINDS if k in before or k in self.config.kinds]
+        if len(done) < len(KINDS):
+            value = {
+                "envelope": env,
+                "body": {
+                    "report": (REPORT_BRANCH[env["type"]], body["report"]),
+                    "event_id": body["event_id"],
+                    "entities": body["entities"],
+                    "links": body["links"],
+                    "merges": body.get("merges", []),
+                    "correlated": done,
+                    "hits": hits,
+                    "notices": [{"agency": a, "label": lab, "hit": h} for a, lab, h in notices],
+                },
+            }
+            return [Record(value, key=env["id"], topic="correlating.v1")]
         if summary["kind"] == "stix":
             return []
-        agency = summary["agency"]
-        out: list[Record] = []
         if summary["type"] == "cad.incident":
-            units = summary["units"]
-            to = Recipient(agency=agency, role="patrol_officer", unit=units[0] if units else None)
-            head_base = {
-                "kind": "INCIDENT",
-                "id": summary["event_id"],
-                "relation": None,
-                "label": f"CAD incident {summary['source_id']} ({summary.get('call_type')})",
-            }
-            hits = []
-            touched: list[tuple[dict[str, Any], str, str, str]] = []
-            for ent, kind_word, s, role in self._shared_subjects(ctx, prior, agency):
-                view = report_view(s, to)
-                if view is not None:
-                    label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
-                    step = self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label)
-                    hits.append(
-                        self._hit(
-                            ctx,
-                            s,
-                            view,
-                            role,
-                            ent["entity_id"],
-                            label,
-                            ent["match_reason"],
-                            ent["match_score"],
-                            [head_base, step],
-                            True,
-                        )
-                    )
-                touched.append((s, ent["entity_id"], role, kind_word))
-            out.extend(self._encounters(ctx, record, touched))
-            if hits:
-                top = max(hits, key=lambda h: h["score"])
-                out.insert(
-                    0,
-                    self._alert(
+            return self._incident_alerts(ctx, record, summary, hits, notices)
+        return self._related_alerts(ctx, record, summary, hits, notices)
+
+    @staticmethod
+    def _incident_unit(summary: dict[str, Any]) -> Recipient:
+        units = summary["units"]
+        return Recipient(agency=summary["agency"], role="patrol_officer", unit=units[0] if units else None)
+
+    def _incident_hits(
+        self,
+        ctx: Context,
+        record: Record,
+        summary: dict[str, Any],
+        prior: list[tuple[dict, list]],
+        hits: list[dict[str, Any]],
+        notices: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        """A CAD incident: hits for its unit on other agencies' records of its subjects, and
+        encounter notices to those agencies."""
+        to = self._incident_unit(summary)
+        head_base = {
+            "kind": "INCIDENT",
+            "id": summary["event_id"],
+            "relation": None,
+            "label": f"CAD incident {summary['source_id']} ({summary.get('call_type')})",
+        }
+        for ent, kind_word, s, role in self._shared_subjects(ctx, prior, summary["agency"]):
+            view = report_view(s, to)
+            if view is not None:
+                label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
+                step = self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label)
+                hits.append(
+                    self._hit(
                         ctx,
-                        record,
-                        deterministic_id("alert", summary["id"], agency),
-                        "INCIDENT_HIT",
-                        to,
-                        hits,
-                        f"{level(top['score'])}: {top['matched']} in this incident is on file with "
-                        f"{top['report_agency']}",
-                        "A hit on another agency's record is a lead, not probable cause. "
-                        f"Confirm with {top['contact']}.",
-                    ),
+                        s,
+                        view,
+                        role,
+                        ent["entity_id"],
+                        label,
+                        ent["match_reason"],
+                        ent["match_score"],
+                        [head_base, step],
+                        True,
+                    )
                 )
-            return out
-        # RMS reports and SARs: "related case exists", to both owners: one notice to this
-        # report's owner listing the other agencies' records, one to each of those agencies.
-        mine = summary
+            notices.append(self._encounter(record, s, ent["entity_id"], role, kind_word))
+
+    def _incident_alerts(
+        self,
+        ctx: Context,
+        record: Record,
+        summary: dict[str, Any],
+        hits: list[dict[str, Any]],
+        notices: list[tuple[str, str, dict[str, Any]]],
+    ) -> list[Record]:
+        out = self._encounter_alerts(ctx, record, notices)
+        if hits:
+            top = max(hits, key=lambda h: h["score"])
+            out.insert(
+                0,
+                self._alert(
+                    ctx,
+                    record,
+                    deterministic_id("alert", summary["id"], summary["agency"]),
+                    "INCIDENT_HIT",
+                    self._incident_unit(summary),
+                    hits,
+                    f"{level(top['score'])}: {top['matched']} in this incident is on file with {top['report_agency']}",
+                    f"A hit on another agency's record is a lead, not probable cause. Confirm with {top['contact']}.",
+                ),
+            )
+        return out
+
+    def _related_hits(
+        self,
+        ctx: Context,
+        mine: dict[str, Any],
+        prior: list[tuple[dict, list]],
+        to_me: list[dict[str, Any]],
+        to_them: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        """An RMS report or SAR: "related case exists", to both owners: hits for this report's
+        owner on the other agencies' records, and for each of those agencies one on this report."""
+        agency = mine["agency"]
         me = Recipient(agency=agency, role="analyst")
         my_view = report_view(mine, me)
         assert my_view is not None
-        to_me: list[dict[str, Any]] = []
-        to_them: dict[str, dict[str, dict[str, Any]]] = {}
         for ent, kind_word, s, role in self._shared_subjects(ctx, prior, agency):
             # Deconfliction tells two agencies once that they hold the same subject; a
             # further report by either about that subject is not news to the other.
@@ -620,13 +774,14 @@ class CorrelationProcessor(Processor):
             view_them = report_view(mine, them)
             their_view = report_view(s, them)
             assert their_view is not None
-            if view_them is not None and ent["entity_id"] not in to_them.get(s["agency"], {}):
+            told = any(a == s["agency"] and h["matched_entity_id"] == ent["entity_id"] for a, _, h in to_them)
+            if view_them is not None and not told:
                 label = self._entity_label(s, ent["entity_id"], their_view, kind_word, ent["display"])
                 head = [
                     self._report_step(s, their_view, None),
                     self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{role.upper()}", label),
                 ]
-                to_them.setdefault(s["agency"], {})[ent["entity_id"]] = self._hit(
+                hit = self._hit(
                     ctx,
                     mine,
                     view_them,
@@ -638,6 +793,17 @@ class CorrelationProcessor(Processor):
                     head,
                     True,
                 )
+                to_them.append((s["agency"], label, hit))
+
+    def _related_alerts(
+        self,
+        ctx: Context,
+        record: Record,
+        mine: dict[str, Any],
+        to_me: list[dict[str, Any]],
+        to_them: list[tuple[str, str, dict[str, Any]]],
+    ) -> list[Record]:
+        agency = mine["agency"]
         out: list[Record] = []
         if to_me:
             agencies = ", ".join(sorted({h["report_agency"] for h in to_me}))
@@ -647,13 +813,16 @@ class CorrelationProcessor(Processor):
                     record,
                     deterministic_id("related", mine["id"], agency),
                     "RELATED_CASE",
-                    me,
+                    Recipient(agency=agency, role="analyst"),
                     to_me,
                     f"Related case: your {mine['source_id']} shares subjects with records of {agencies}",
                     "Deconfliction: contact the listed agencies before further action on these subjects.",
                 )
             )
-        for other, hits in sorted(to_them.items()):
+        by_agency: dict[str, list[dict[str, Any]]] = {}
+        for other, _, hit in to_them:
+            by_agency.setdefault(other, []).append(hit)
+        for other, hits in sorted(by_agency.items()):
             out.append(
                 self._alert(
                     ctx,
@@ -661,7 +830,7 @@ class CorrelationProcessor(Processor):
                     deterministic_id("related", mine["id"], other),
                     "RELATED_CASE",
                     Recipient(agency=other, role="analyst"),
-                    list(hits.values()),
+                    hits,
                     f"Related case: {agency}'s new {KIND_LABEL.get(mine['type'], mine['type'])} {mine['source_id']} "
                     "shares subjects with your records",
                     f"Deconfliction: contact {self._contact(mine)} before further action on these subjects.",

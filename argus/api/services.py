@@ -199,6 +199,9 @@ class Services:
         self.audit.close()
 
 
+QUERY_TYPES = {"person": "PERSON", "vehicle": "VEHICLE"}  # a correlation node's kinds -> query_type
+
+
 class FieldDesk:
     """A field query through the API takes the same path as one from a CAD terminal: validated by
     the topology's query connector, published on its topic, resolved and correlated by the
@@ -217,16 +220,24 @@ class FieldDesk:
                 break
         self.alerts_topic = _topic_with(topo, "alert.v1")
         self.resolved_topic = _topic_with(topo, "query_resolved.v1")
-        self.correlator = next(
-            (n for n, m in topo.nodes.items() if self.resolved_topic in m.inputs and self.alerts_topic in m.outputs),
-            None,
-        )
+        # Which node answers a plate/VIN query and which a name query: correlation may be split
+        # by kind (processors/correlation.py), each node answering the queries on its kind.
+        self.correlators: dict[str, str] = {}
+        for n, m in topo.nodes.items():
+            if self.resolved_topic in m.inputs and self.alerts_topic in m.outputs:
+                cls = node_class(m.use)
+                kinds = getattr(cls.Config.model_validate(m.config), "kinds", QUERY_TYPES)
+                for k in kinds:
+                    self.correlators.setdefault(QUERY_TYPES[k], n)
 
     def submit(self, raw: dict[str, Any], timeout: float) -> dict[str, Any]:
-        if self.connector is None or self.correlator is None:
+        if self.connector is None or not self.correlators:
             raise ServiceError("the topology has no field-query connector feeding correlation")
         ctx = Context(self.connector.name, NodeState())
         rec = self.connector.convert(raw, ctx)  # InvalidRecord: a clear 422
+        correlator = self.correlators.get(rec.body["query_type"])
+        if correlator is None:
+            raise ServiceError(f"no correlation node in this topology answers {rec.body['query_type']} queries")
         rid = rec.envelope["id"]
         svc = self.svc
         resolved_from = svc.end_offsets(self.resolved_topic)
@@ -241,7 +252,7 @@ class FieldDesk:
                     resolved_from[r.partition] = r.offset + 1
                     if r.envelope["id"] == rid:
                         where = (r.partition, r.offset)
-            if where is not None and svc.committed(self.correlator, self.resolved_topic, where[0]) > where[1]:
+            if where is not None and svc.committed(correlator, self.resolved_topic, where[0]) > where[1]:
                 done = True
                 break
             time.sleep(0.002)

@@ -5,14 +5,16 @@ keyed by what its input records are keyed by (dedup: the report id), or when it 
 (sinks): then partition p of its inputs, and the slice of state those records touch, can run in
 one process while partition p+1 runs in another, and the answer is the same.
 
-Entity resolution and correlation are not partitioned, by design: a report links a person, a
-vehicle and a place, and whether it matches an earlier report depends on all three at once, so
-their index is one piece of state. Splitting it by any one key would let two records that match on
-another key resolve in different processes, and miss the match. They run as one task each (on
-whichever worker holds it, recovered from their changelog when it moves), while dedup, the sinks
-and the connectors spread over the group. bench/kafka.py measures what that leaves on the table.
-Being single tasks is also what lets them be *ordered* (argus/runtime/order.py): each sees its
-input in source order, so a group of any size gives the answer one process gives.
+Entity resolution and correlation are not partitioned by key, by design: a report links a person,
+a vehicle and a place, and whether it matches an earlier report depends on all three at once.
+Splitting the index by any one key would let two records that match on another key resolve in
+different processes, and miss the match. They are split by kind instead, as chains of nodes
+(resolve_persons -> resolve_vehicles -> resolve_places, correlate_persons -> correlation), each
+node one task (on whichever worker holds it, recovered from its changelog when it moves), while
+dedup, the sinks and the connectors spread over the group. bench/kafka.py measures what that
+leaves on the table. Being single tasks is also what lets them be *ordered*
+(argus/runtime/order.py): each sees its input in source order, so a group of any size gives the
+answer one process gives.
 """
 
 from __future__ import annotations

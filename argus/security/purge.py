@@ -1,11 +1,12 @@
 """Purge: remove a record everywhere, leaving only an audit entry.
 
 - The log: every message that is the record (its envelope id), an alert built from it (a hit on
-  it, or it as the trigger), and a dead letter holding its bytes is erased in place
-  (`Bus.erase`: a rewrite on the embedded bus, a compaction tombstone on Kafka).
+  it, or it as the trigger), a hit on it on its way along the correlation chain
+  (correlating.v1), and a dead letter holding its bytes is erased in place (`Bus.erase`: a
+  rewrite on the embedded bus, a compaction tombstone on Kafka).
 - The stores and processor state: a purge control record on the `purges` topic, applied in
   order by the graph sink (sources, links, entities left with no source), the search sink and
-  correlation (its report summary and every reference to it).
+  the correlation nodes (its report summary and every reference to it).
 - The audit trail: one `purge` entry naming the record, who authorised it and why.
 
 Several records are purged in one pass over the log (a retention run lapses many at once).
@@ -36,6 +37,10 @@ def _mentions(value: dict[str, Any], raw: bytes, ids: set[str], schema: str) -> 
         if body.get("trigger_id") in ids:
             return str(body["trigger_id"])
         for h in body.get("hits", []):
+            if h.get("report_id") in ids:
+                return str(h["report_id"])
+    if schema == "correlating.v1" and isinstance(body, dict):  # hits on the way to an alert
+        for h in [*body.get("hits", []), *(n["hit"] for n in body.get("notices", []))]:
             if h.get("report_id") in ids:
                 return str(h["report_id"])
     if schema == "dead_letter.v1":

@@ -90,7 +90,7 @@ def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
         assert 'argus_records_out_total{node="resolve_places",topic="resolved"}' in body
         assert 'argus_dead_letters_total{node="rms"} 3.0' in body
         assert "argus_batch_seconds_bucket" in body and "argus_record_latency_seconds_bucket" in body
-        assert 'argus_consumer_lag_records{node="correlation",topic="resolved"}' in body
+        assert 'argus_consumer_lag_records{node="correlate_persons",topic="resolved"}' in body
         assert "SMITH" not in body and "8ABC123" not in body  # no personal data in metrics
         # The operator's look inside a running worker (ops/runbooks/crash-recovery.md).
         p.send_signal(signal.SIGUSR1)

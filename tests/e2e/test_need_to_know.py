@@ -268,8 +268,10 @@ def test_purge_leaves_nothing_of_the_record_anywhere(live: Live, submitted: dict
     raw = officer.post("/api/v1/field/query", json=q, params={"wait": 8}).content
     for secret in secrets:
         assert secret not in raw
-    state = live.rt.bus.load_state("correlation")
-    assert f"rep:{rid}" not in state
+    for node in ("correlate_persons", "correlation"):
+        state = live.rt.bus.load_state(node)
+        assert f"rep:{rid}" not in state
+        assert not [k for k, v in state.items() if k.startswith("ent:") and any(x[0] == rid for x in v)]
     # Only an audit entry remains, and the trail is intact.
     purges = [e for e in audit(live, action="purge") if e["object"] == rid]
     assert len(purges) == 1 and purges[0]["actor"] == "Sgt. Okafor"

@@ -25,19 +25,21 @@ def test_the_production_topology_orders_ingest_but_not_the_field_query_lane() ->
     plan = plan_order(load_topology(ROOT / "topology.yaml"))
     assert plan.marked == {
         "rms.records", "cad.incidents", "sar.reports", "stix.objects", "reports", "resolved.persons",
-        "resolved.vehicles", "resolved",
+        "resolved.vehicles", "resolved", "correlating",
     }  # fmt: skip
     sources = {"rms", "rms_csv", "cad_incidents", "sar", "stix", "partner_feeds"}
-    chain = ("resolve_persons", "resolve_vehicles", "resolve_places", "correlation")
+    chain = ("resolve_persons", "resolve_vehicles", "resolve_places", "correlate_persons", "correlation")
     assert all(plan.origins[n] == sources for n in chain)
     assert plan.inputs == {
         "resolve_persons": ("reports",), "resolve_vehicles": ("resolved.persons",),
-        "resolve_places": ("resolved.vehicles",), "correlation": ("resolved",),
+        "resolve_places": ("resolved.vehicles",), "correlate_persons": ("resolved",),
+        "correlation": ("correlating",),
     }  # fmt: skip
     assert plan.marks_out["dedup"] == ("reports",) and plan.marks_out["resolve_places"] == ("resolved",)
     assert plan.marks_out["resolve_persons"] == ("resolved.persons",)  # not the query lane
     assert plan.marks_out["cad_queries"] == () and plan.marks_out["ttp_matching"] == ()
-    assert plan.reach["correlation"]["sar"] == {"resolved"}
+    assert plan.marks_out["correlate_persons"] == ("correlating",)  # not the alerts
+    assert plan.reach["correlation"]["sar"] == {"correlating"}
 
 
 def _topology(tmp_path: Path, **change: Any) -> Path:

@@ -18,11 +18,11 @@ def test_one_process_runs_one_task_per_node_and_a_group_splits_the_partitioned_o
     # keyed by the report id (dedup) or stateless and idempotent (sinks, TTP matching): per partition
     for node in ("dedup", "graph_sink", "search_sink", "stix_sink", "ttp_matching"):
         assert {f"{node}#{i}" for i in range(4)} <= set(split), node
-    # one index per kind across every key of it, and one for correlation: one task each, first
-    # in the plan so the assignor spreads them over the workers
-    ordered = ["correlation", "resolve_persons", "resolve_places", "resolve_vehicles"]
+    # one index per kind across every key of it, and one store of holdings per kind for
+    # correlation: one task each, first in the plan so the assignor spreads them over the workers
+    ordered = ["correlate_persons", "correlation", "resolve_persons", "resolve_places", "resolve_vehicles"]
     assert all(split[n].count == 1 for n in ordered)
-    assert sorted(t.node for t in plan(topo, split=True)[:4]) == ordered
+    assert sorted(t.node for t in plan(topo, split=True)[:5]) == ordered
     assert all(split[c].count == 1 for c in ("rms", "cad_queries", "partner_feeds"))  # connectors
 
 

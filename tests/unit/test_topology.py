@@ -26,7 +26,7 @@ def test_repository_topology_is_valid(repo: Path) -> None:
     topo = load_topology(repo / "topology.yaml")
     assert check(topo) == []
     er = {"resolve_persons", "resolve_vehicles", "resolve_places"}
-    assert {"dedup", *er, "correlation", "graph_sink", "search_sink", "rms"} <= set(topo.nodes)
+    assert {"dedup", *er, "correlate_persons", "correlation", "graph_sink", "search_sink", "rms"} <= set(topo.nodes)
 
 
 def test_unknown_keys_are_rejected_everywhere(tmp_path: Path, repo: Path) -> None:
@@ -76,7 +76,7 @@ def test_an_entity_resolution_chain_resolves_every_kind_once(tmp_path: Path, rep
     doc["nodes"]["resolve_vehicles"]["outputs"] = ["resolved", "queries.resolved"]
     with pytest.raises(TopologyError) as exc:
         check(load_topology(write(tmp_path, doc)))
-    assert "'resolved' leaves entity resolution for correlation, graph_sink, search_sink, ttp_matching" in str(
+    assert "'resolved' leaves entity resolution for correlate_persons, graph_sink, search_sink, ttp_matching" in str(
         exc.value
     )
     assert "with place never resolved" in str(exc.value)
@@ -88,4 +88,31 @@ def test_an_entity_resolution_chain_resolves_every_kind_once(tmp_path: Path, rep
     doc["nodes"]["resolve_persons"].update(
         inputs=["reports", "cad.queries", "decisions"], outputs=["resolved", "queries.resolved"], config={}
     )
+    assert check(load_topology(write(tmp_path, doc))) == []
+
+
+def test_a_correlation_chain_correlates_every_kind_once(tmp_path: Path, repo: Path) -> None:
+    doc = base(repo)
+    doc["nodes"]["correlation"]["config"]["kinds"] = ["person", "vehicle"]
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "node 'correlation': correlates person again: a node upstream already does" in str(exc.value)
+
+    doc = base(repo)  # the persons' node told to write alerts only: vehicles never correlated
+    doc["nodes"]["correlate_persons"]["outputs"] = ["alerts"]
+    doc["nodes"]["correlation"]["inputs"] = ["resolved", "queries.resolved", "decisions", "purges"]
+    del doc["topics"]["correlating"]
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "node 'correlate_persons': leaves vehicle uncorrelated" in str(exc.value)
+
+    doc = base(repo)  # a sink reading the chain's inner topic
+    doc["nodes"]["search_sink"]["inputs"] = ["resolved", "correlating"]
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "'correlating' is read by search_sink, which are not correlation" in str(exc.value)
+
+    doc = base(repo)  # one node holding both kinds, as by default, is a chain of one
+    del doc["nodes"]["correlate_persons"], doc["topics"]["correlating"]
+    doc["nodes"]["correlation"].update(inputs=["resolved", "queries.resolved", "decisions", "purges"], config={})
     assert check(load_topology(write(tmp_path, doc))) == []
