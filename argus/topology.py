@@ -53,6 +53,10 @@ class NodeModel(_Strict):
     config: dict[str, Any] = {}
     batch_size: int = Field(default=500, ge=1, le=100_000)
     error_policy: ErrorPolicy = ErrorPolicy()
+    # Run in the same worker as this node, always (argus/runtime/tasks.py, units): a group
+    # assigns the two as one. For a node answering the field-query lane in process
+    # (answer_in_process), so no assignment puts a hop through the bus between them.
+    colocate_with: str | None = None
 
 
 class TaxiiCollection(_Strict):
@@ -200,6 +204,23 @@ def load_topology(path: str | Path, data_dir: str | Path | None = None) -> Topol
     return Topology(model, path.parent, resolved)
 
 
+def _colocation_problems(topo: Topology, name: str) -> list[str]:
+    from argus.runtime.tasks import partitioned  # imports this module
+
+    other = topo.nodes[name].colocate_with
+    if other not in topo.nodes:
+        return [f"colocate_with: no node {other!r}"]
+    out = [f"colocate_with: {n!r} is split by partition, so it has no one worker to share" for n in (name, other)
+           if partitioned(topo, n)]  # fmt: skip
+    seen, n = {name}, other
+    while n is not None and n in topo.nodes:
+        if n in seen:
+            return [*out, f"colocate_with: goes round in a circle back to {n!r}"]
+        seen.add(n)
+        n = topo.nodes[n].colocate_with
+    return out
+
+
 def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
     """Return warnings; raise TopologyError listing every problem."""
     schemas = schemas or default_schemas()
@@ -263,6 +284,8 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
         for store in getattr(cls, "stores", ()):
             if store not in BACKENDS and store not in topo.model.stores:
                 problems.append(f"{where}: needs store {store!r}, which stores: does not define")
+        if node.colocate_with is not None:
+            problems += [f"{where}: {p}" for p in _colocation_problems(topo, name)]
         # A node class may hold the topology to rules of its own (entity resolution: each kind
         # resolved once along a chain of its nodes).
         hook = getattr(cls, "check_topology", None)

@@ -219,8 +219,10 @@ def _wait_for(done: Any, what: str, since: float) -> None:
         time.sleep(0.5)
 
 
-def latency_run(topo_path: Path, root: Path, url: str, rate: float, seconds: float, lines: list[bytes]) -> dict:
-    """One worker, fed at `rate` records/s, queried 10 times a second."""
+def latency_run(
+    topo_path: Path, root: Path, url: str, rate: float, seconds: float, lines: list[bytes], workers: int = 1
+) -> dict:
+    """A group of `workers` (one by default), fed at `rate` records/s, queried 10 times a second."""
     schemas = default_schemas()
     rms_ts, q_ts = schemas.get("rms_record.v1"), schemas.get("cad_query.v1")
     conn = RmsConnector(RmsConnector.Config(path=str(root)))
@@ -245,10 +247,10 @@ def latency_run(topo_path: Path, root: Path, url: str, rate: float, seconds: flo
     warm = [encoded(line, "W") for line in lines[:WARM]]
     vehicles = [v for line in lines[:WARM] for v in orjson.loads(line).get("vehicles") or []]
     plates = sorted({(v["plate"], v["state"]) for v in vehicles if v.get("plate") and v.get("state")})
-    worker = _argus(
-        "run", "-t", str(topo_path), "--data-dir", str(root / "lat"), "--metrics-port", "0", url=url,
-        stdout=(root / "lat.log").open("w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    cmd = ("run", "-t", str(topo_path), "--data-dir", str(root / "lat"), "--metrics-port", "0")
+    procs = [
+        _argus(*cmd, url=url, stdout=(root / f"lat{i}.log").open("w"), stderr=subprocess.STDOUT) for i in range(workers)
+    ]
     # The feeder is a process of its own (forked before this one opens any Kafka client): as a
     # thread it shared the interpreter lock with the alert watcher, which slowed both.
     mp = multiprocessing.get_context("fork")
@@ -261,6 +263,16 @@ def latency_run(topo_path: Path, root: Path, url: str, rate: float, seconds: flo
     try:
         warm_from = time.perf_counter()
         _wait_for(lambda: _has_topics(count_bus, "rms.records", "resolved"), "the worker's topics", warm_from)
+        if workers > 1:  # the group formed, every worker holding tasks, before anything is timed
+            from argus.runtime.worker import status
+
+            topo = load_topology(topo_path, root / "lat")
+
+            def formed() -> bool:
+                members = status(count_bus, topo)["workers"]  # type: ignore[arg-type]
+                return len(members) == workers and all(members.values())
+
+            _wait_for(formed, f"a group of {workers} workers", warm_from)
         for i in range(0, len(warm), 500):
             count_bus.commit(Commit(appends=warm[i : i + 500]))
         _wait_for(
@@ -291,8 +303,10 @@ def latency_run(topo_path: Path, root: Path, url: str, rate: float, seconds: flo
         stop.set()
         go.set()  # a feeder still waiting to start sees the stop and ends
         watcher.stop.set()
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(120)
+        for w in procs:
+            w.send_signal(signal.SIGTERM)
+        for w in procs:
+            w.wait(120)
         feeder.join(30)
         if watcher.is_alive():
             watcher.join(5)
@@ -301,7 +315,7 @@ def latency_run(topo_path: Path, root: Path, url: str, rate: float, seconds: flo
     lat = sorted(watcher.latency_ms)
     q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")  # noqa: E731
     return {"fed_records_per_s": round(fed_s), "fed": fed.value, "resolved_meanwhile": resolved - len(warm),
-            "warm_reports": len(warm), "warm_s": round(warm_s, 1),
+            "workers": workers, "warm_reports": len(warm), "warm_s": round(warm_s, 1),
             "queries": len(sent), "alerts": len(lat),
             "p50": q(0.5), "p99": q(0.99), "max": round(lat[-1], 1) if lat else None,
             "legs_ms": watcher.where()}  # fmt: skip
@@ -313,7 +327,7 @@ def _latency(root: Path, bootstrap: str, args: argparse.Namespace) -> dict:
         (live / "inbox" / sub).mkdir(parents=True)
     lines = (root / "inbox" / "rms" / "rms.jsonl").read_bytes().splitlines()
     url = f"kafka://{bootstrap}?prefix=l{uuid.uuid4().hex[:6]}."
-    return latency_run(prepare(live), live, url, args.rate, args.seconds, lines)
+    return latency_run(prepare(live), live, url, args.rate, args.seconds, lines, args.latency_workers)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -324,6 +338,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the latency run")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--latency-only", action="store_true", help="skip the throughput runs (for iterating)")
+    ap.add_argument("--latency-workers", type=int, default=1, help="workers in the latency run's group")
     args = ap.parse_args(argv)
     from tests.servers import kafka_broker  # the test suite's broker: Maven Central jars, no Docker
 

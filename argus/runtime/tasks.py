@@ -62,6 +62,25 @@ def plan(topo: Topology, split: bool) -> list[Task]:
     return [*processors, *connectors, *parts]
 
 
-def plan_digest(tasks: list[Task]) -> str:
-    """Names the group's coordination topic: a topology whose tasks change gets a new one."""
-    return hashlib.blake2b("|".join(t.id for t in tasks).encode(), digest_size=5).hexdigest()
+def units(topo: Topology, tasks: list[Task]) -> list[tuple[Task, ...]]:
+    """What a group assigns: each task alone, except nodes joined by `colocate_with`, whose
+    tasks go together (in plan order, under the first one's place). A node answering a field
+    query in process (correlation) is joined to the one resolving it, so whatever the
+    assignment, the query never takes a hop through the bus between them."""
+
+    def root(node: str) -> str:
+        seen = {node}
+        while (nxt := topo.nodes[node].colocate_with) is not None and nxt in topo.nodes and nxt not in seen:
+            seen.add(nxt)
+            node = nxt
+        return node
+
+    groups: dict[str, list[Task]] = {}
+    for t in tasks:
+        groups.setdefault(root(t.node) if t.count == 1 else t.id, []).append(t)
+    return [tuple(g) for g in groups.values()]
+
+
+def plan_digest(units: list[tuple[Task, ...]]) -> str:
+    """Names the group's coordination topic: a topology whose units change gets a new one."""
+    return hashlib.blake2b("|".join("+".join(t.id for t in u) for u in units).encode(), digest_size=5).hexdigest()

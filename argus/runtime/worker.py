@@ -1,8 +1,9 @@
 """A worker of a group: several processes share one topology's tasks on Kafka.
 
-Membership is Kafka's own consumer-group protocol. Every task of the topology is one partition of
-a coordination topic (`<prefix>tasks.<digest>`, never written to); the workers subscribe to it in
-one group, and whichever partitions the group coordinator assigns a worker are the tasks it runs.
+Membership is Kafka's own consumer-group protocol. Every task of the topology (or unit of tasks
+joined by `colocate_with`) is one partition of a coordination topic (`<prefix>tasks.<digest>`,
+never written to); the workers subscribe to it in one group, and whichever partitions the group
+coordinator assigns a worker are the tasks it runs.
 A worker that joins, leaves (SIGTERM) or dies (missed heartbeats, `session.timeout.ms`) triggers a
 rebalance, with the cooperative-sticky assignor so tasks that stay put are not restarted.
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from argus.bus.kafka import KafkaBus
 from argus.runtime.embedded import EmbeddedRuntime
-from argus.runtime.tasks import Task, plan_digest
+from argus.runtime.tasks import Task, plan_digest, units
 
 try:
     from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -45,10 +46,11 @@ class GroupWorker(EmbeddedRuntime):
         bus = self.bus
         if not isinstance(bus, KafkaBus):
             raise ValueError(f"a worker group needs a Kafka bus (bus: kafka://...), not {self.topo.bus_url}")
-        digest = plan_digest(self.tasks)
+        grouped = units(self.topo, self.tasks)  # colocated nodes' tasks: one partition
+        digest = plan_digest(grouped)
         self._coord_topic = bus.kafka_topic(f"tasks.{digest}")
-        bus.create_topic(self._coord_topic, len(self.tasks))
-        self._by_partition = dict(enumerate(self.tasks))
+        bus.create_topic(self._coord_topic, len(grouped))
+        self._by_partition = dict(enumerate(grouped))
         self._assigned_once = False
         self._coord = Consumer(
             {
@@ -70,7 +72,7 @@ class GroupWorker(EmbeddedRuntime):
 
     # --- group callbacks (run inside poll, on the scheduling thread, between batches) -----------
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
-        tasks = [self._by_partition[tp.partition] for tp in partitions]
+        tasks = [t for tp in partitions for t in self._by_partition[tp.partition]]
         # Fencing each task's previous owner and reading its state and offsets is round trips
         # to the broker, most of a worker's start-up when done one task after another.
         started = time.perf_counter()
@@ -85,9 +87,9 @@ class GroupWorker(EmbeddedRuntime):
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
-            task = self._by_partition[tp.partition]
-            self._stop_task(task.id)
-            log.info("gave up task %s", task.id)
+            for task in self._by_partition[tp.partition]:
+                self._stop_task(task.id)
+                log.info("gave up task %s", task.id)
 
     # --- scheduling -----------------------------------------------------------------------------
     def step(self) -> int:
@@ -122,7 +124,8 @@ def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
     from argus.runtime.tasks import plan
 
     tasks = plan(topo, split=True)
-    digest = plan_digest(tasks)
+    grouped = units(topo, tasks)
+    digest = plan_digest(grouped)
     members: dict[str, list[str]] = {}
     group = bus.group_id(f"workers.{digest}")
     for attempt in range(50):  # a group's coordinator may be moving or still loading
@@ -137,7 +140,7 @@ def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
         for m in desc.members:
             parts = m.assignment.topic_partitions if m.assignment else []
             name = m.group_instance_id or f"{m.client_id}{m.host}/{m.member_id[-8:]}"
-            members[name] = sorted(tasks[tp.partition].id for tp in parts if tp.partition < len(tasks))
+            members[name] = sorted(t.id for tp in parts if tp.partition < len(grouped) for t in grouped[tp.partition])
     lag: dict[str, int] = {}
     for name, model in topo.nodes.items():
         total = 0

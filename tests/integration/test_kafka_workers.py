@@ -13,11 +13,15 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 
-from argus.runtime.embedded import bus_url_for, open_bus
+from argus.demo import OFFICER_AGENCY, QUERY_PLATE
+from argus.runtime.embedded import ANSWERED_BY, bus_url_for, open_bus
+from argus.schemas import default_schemas
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir, snapshot
 from tests.e2e.test_crash import assert_same_stores, small_batches
@@ -186,6 +190,21 @@ def test_workers_join_die_and_take_over_and_the_answer_is_the_embedded_one(
     assert "took task" in logs[2].read_text()
 
 
+def answers_in(url: str) -> list:
+    """Every committed record on queries.resolved, with its headers."""
+    bus = group_bus(url)
+    try:
+        out = []
+        for p in range(bus.partitions("queries.resolved")):
+            off = 0
+            while got := bus.read("queries.resolved", p, off, 5000):
+                out += [m for m in got if m.value]
+                off = got[-1].offset + 1
+        return out
+    finally:
+        bus.close()
+
+
 def test_three_workers_on_every_source_and_partition_store_each_record_once(
     kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -210,6 +229,9 @@ def test_three_workers_on_every_source_and_partition_store_each_record_once(
         st = wait_done(topo, data, url, 3, len(expected["topics"]["alerts"]))
         assert sorted(len(t) for t in st["workers"].values())[0] >= st["tasks"] // 3 - 1, st  # spread out
         assert any(t.startswith("dedup#") for tasks in st["workers"].values() for t in tasks)
+        held = {n: w for w, tasks in st["workers"].items() for n in tasks}
+        for node, resolver in (("correlation", "resolve_vehicles"), ("correlate_persons", "resolve_persons")):
+            assert held[node] == held[resolver], st["workers"]  # colocate_with: one unit
     finally:
         for p in workers:
             p.send_signal(signal.SIGTERM)
@@ -262,3 +284,43 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_with_headers_and_its_par
     assert h["argus.dlq.source"].startswith(b"rms.records/") and h["argus.dlq.reason"]
     resolved = argus("tail", "resolved", "-t", str(topo), "--from-start", "--no-follow", "--json", env=env).stdout
     assert "RPT-AFTER-POISON" in resolved  # the record behind the poison went through
+
+
+def test_a_field_query_is_answered_in_the_process_that_resolved_it(kafka: str, tmp_path: Path) -> None:
+    """A group of two: wherever the assignment puts the tasks, each correlation node runs with the
+    node answering its kind's queries (colocate_with, pipelines/fusion.yaml), so every answer
+    becomes its alert in the process that resolved it, in one transaction (answer_in_process):
+    each carries argus-answered-by naming its kind's correlation node, none takes a hop through
+    the bus."""
+    topo = make_workdir(tmp_path, background=60)
+    url = f"kafka://{kafka}?prefix=q{uuid.uuid4().hex[:8]}."
+    data = tmp_path / "group"
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    workers: list[subprocess.Popen | None] = [start_worker(topo, data, url, log) for log in logs]
+    try:
+        st = wait_done(topo, data, url, 2, 1)
+        held = {n: w for w, tasks in st["workers"].items() for n in tasks}
+        for node, resolver in (("correlation", "resolve_vehicles"), ("correlate_persons", "resolve_persons")):
+            assert held[node] == held[resolver], st["workers"]
+        queries = [
+            {"query_id": f"Q-{i}", "agency": OFFICER_AGENCY, "officer_id": "4471", "unit_id": "2A31",
+             "issued_at": datetime.now(UTC).isoformat(), **ask}
+            for i, ask in enumerate([{"plate": QUERY_PLATE, "state": "CA"}, {"plate": "ZZZ9999", "state": "CA"},
+                                     {"name": "GARCIA, MARIA", "dob": "1990-04-12"}, {"name": "NOBODY, NEVER"}])
+        ]  # fmt: skip
+        inbox = tmp_path / "inbox" / "cad" / "queries" / "mdt.jsonl"
+        inbox.write_bytes(b"".join(orjson.dumps(q) + b"\n" for q in queries))
+        deadline = time.time() + 60
+        while len(answers := answers_in(url)) < len(queries):
+            assert time.time() < deadline, f"{len(answers)} of {len(queries)} queries answered in 60 s"
+            time.sleep(0.5)
+        schemas = default_schemas()
+        ts = schemas.get("query_resolved.v1")
+        kinds = []
+        for m in answers:
+            kind = schemas.decode(m.value, ts)["body"]["query"]["query_type"]
+            kinds.append(kind)
+            assert (b"correlation" if kind == "VEHICLE" else b"correlate_persons") in m.header(ANSWERED_BY), kind
+        assert sorted(kinds) == ["PERSON", "PERSON", "VEHICLE", "VEHICLE"]
+    finally:
+        stop_all(workers, logs)

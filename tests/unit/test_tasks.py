@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from argus.runtime.tasks import Task, plan, plan_digest
+from argus.runtime.tasks import Task, plan, plan_digest, units
 from argus.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,5 +30,21 @@ def test_a_task_owns_its_partitions_and_the_digest_follows_the_plan() -> None:
     t = Task("dedup", 1, 4)
     assert [p for p in range(8) if t.owns(p)] == [1, 5] and t.id == "dedup#1"
     assert Task("correlation", 0, 1).id == "correlation" and Task("purges", 0, 1).owns(0)
-    a = [Task("dedup", i, 4) for i in range(4)]
+    a = [(Task("dedup", i, 4),) for i in range(4)]
     assert plan_digest(a) == plan_digest(list(a)) != plan_digest(a[:3])
+    assert plan_digest([(a[0][0], a[1][0]), *a[2:]]) != plan_digest(a)  # joined units: another group
+
+
+def test_correlation_nodes_are_assigned_with_the_nodes_resolving_their_queries() -> None:
+    """colocate_with: a group assigns each correlation node and the entity-resolution node that
+    answers its kind's field queries as one unit, so the answer is always handed over in process."""
+    topo = load_topology(ROOT / "topology.yaml", ROOT / "var-test-unused")
+    tasks = plan(topo, split=True)
+    grouped = units(topo, tasks)
+    assert sorted(t.id for u in grouped for t in u) == sorted(t.id for t in tasks)  # every task, once
+    joined = {tuple(sorted(t.id for t in u)) for u in grouped if len(u) > 1}
+    assert joined == {("correlate_persons", "resolve_persons"), ("correlation", "resolve_vehicles")}
+    assert [u[0] for u in grouped] == [t for t in tasks if t.id not in ("correlate_persons", "correlation")]
+    for n in topo.nodes.values():  # without the setting, each task is a unit of its own
+        n.colocate_with = None
+    assert units(topo, tasks) == [(t,) for t in tasks]

@@ -88,6 +88,7 @@ def test_an_entity_resolution_chain_resolves_every_kind_once(tmp_path: Path, rep
     doc["nodes"]["resolve_persons"].update(
         inputs=["reports", "cad.queries", "decisions"], outputs=["resolved", "queries.resolved"], config={}
     )
+    doc["nodes"]["correlation"]["colocate_with"] = "resolve_persons"  # the one node answering queries
     assert check(load_topology(write(tmp_path, doc))) == []
 
 
@@ -116,3 +117,17 @@ def test_a_correlation_chain_correlates_every_kind_once(tmp_path: Path, repo: Pa
     del doc["nodes"]["correlate_persons"], doc["topics"]["correlating"]
     doc["nodes"]["correlation"].update(inputs=["resolved", "queries.resolved", "decisions", "purges"], config={})
     assert check(load_topology(write(tmp_path, doc))) == []
+
+
+def test_colocation_names_a_node_that_has_one_worker(tmp_path: Path, repo: Path) -> None:
+    for change, problem in (
+        ({"correlation": "resolve_nothing"}, "node 'correlation': colocate_with: no node 'resolve_nothing'"),
+        ({"correlation": "dedup"}, "node 'correlation': colocate_with: 'dedup' is split by partition"),
+        ({"resolve_vehicles": "correlation"}, "colocate_with: goes round in a circle back to"),
+    ):
+        doc = base(repo)
+        for node, other in change.items():
+            doc["nodes"][node]["colocate_with"] = other
+        with pytest.raises(TopologyError) as exc:
+            check(load_topology(write(tmp_path, doc)))
+        assert problem in str(exc.value)
