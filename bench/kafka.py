@@ -263,20 +263,27 @@ def latency_run(
     try:
         warm_from = time.perf_counter()
         _wait_for(lambda: _has_topics(count_bus, "rms.records", "resolved"), "the worker's topics", warm_from)
-        if workers > 1:  # the group formed, every worker holding tasks, before anything is timed
-            from argus.runtime.worker import status
+        from argus.runtime.worker import status
 
-            topo = load_topology(topo_path, root / "lat")
+        topo = load_topology(topo_path, root / "lat")
 
-            def formed() -> bool:
-                members = status(count_bus, topo)["workers"]  # type: ignore[arg-type]
-                return len(members) == workers and all(members.values())
+        def formed() -> bool:
+            members = status(count_bus, topo)["workers"]  # type: ignore[arg-type]
+            return len(members) == workers and all(members.values())
 
-            _wait_for(formed, f"a group of {workers} workers", warm_from)
+        # the group formed, every worker holding tasks, before anything is timed
+        _wait_for(formed, f"a group of {workers} worker(s)", warm_from)
         for i in range(0, len(warm), 500):
             count_bus.commit(Commit(appends=warm[i : i + 500]))
         _wait_for(
             lambda: _count(count_bus, "resolved") >= len(warm), f"{len(warm)} warm-up reports resolved", warm_from
+        )
+        # ... and worked through by every node after entity resolution too (correlation, the
+        # sinks): a plate is on file for a query only once correlation holds its report
+        _wait_for(
+            lambda: not sum(status(count_bus, topo)["lag"].values()),  # type: ignore[arg-type]
+            "every node caught up with the warm-up reports",
+            warm_from,
         )
         warm_s = time.perf_counter() - warm_from
         watcher.start()

@@ -644,7 +644,6 @@ class CorrelationProcessor(Processor):
                     "report": (REPORT_BRANCH[env["type"]], body["report"]),
                     "event_id": body["event_id"],
                     "entities": body["entities"],
-                    "links": body["links"],
                     "merges": body.get("merges", []),
                     "correlated": done,
                     "hits": hits,
