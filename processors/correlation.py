@@ -36,10 +36,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from argus.chains import chain_view
 from argus.contracts import Context, NodeConfig, Processor
 from argus.nibrs import offense_name
 from argus.records import RELIABILITY_TEXT, REPORT_BRANCH, VALIDITY_TEXT, Record, Tlp, deterministic_id
-from argus.registry import RegistryError, node_class
 from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
 from argus.topology import Topology
 from processors.scoring import level, score_hit
@@ -84,28 +84,9 @@ class CorrelationProcessor(Processor):
         """Along a chain of these nodes each kind is correlated once; the node completing the
         kinds writes alerts, any other passes the report on to the next node of the chain."""
         nodes = topo.nodes
-
-        def is_corr(n: str) -> bool:
-            try:
-                return issubclass(node_class(nodes[n].use), cls)
-            except RegistryError:
-                return False  # check() reports the unknown node type itself
-
-        def own(n: str) -> set[str]:
-            return set(cls.Config.model_validate(nodes[n].config).kinds)
-
-        def upstream(n: str, seen: frozenset[str] = frozenset()) -> set[str]:
-            out: set[str] = set()
-            for t in nodes[n].inputs:
-                if topo.topics[t].schema_ != "correlating.v1":
-                    continue
-                for w, m in nodes.items():
-                    if t in m.outputs and is_corr(w) and w not in seen:
-                        out |= own(w) | upstream(w, seen | {w})
-            return out
-
+        view = chain_view(cls, name, topo, "correlating.v1")
         problems: list[str] = []
-        mine, before = own(name), upstream(name)
+        mine, before = view.mine, view.before
         if mine & before:
             problems.append(f"correlates {', '.join(sorted(mine & before))} again: a node upstream already does")
         outs = {topo.topics[t].schema_: t for t in nodes[name].outputs}
@@ -118,7 +99,7 @@ class CorrelationProcessor(Processor):
             if topo.topics[t].schema_ == "correlating.v1":
                 if mine | before == set(KINDS):
                     problems.append(f"correlates every kind, so nothing reaches {t!r}")
-                readers = [n for n, m in nodes.items() if t in m.inputs and not is_corr(n)]
+                readers = [n for n, m in nodes.items() if t in m.inputs and n not in view.members]
                 if readers:
                     problems.append(f"{t!r} is read by {', '.join(sorted(readers))}, which are not correlation")
         return problems

@@ -31,6 +31,7 @@ import orjson
 from pydantic import Field
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from argus.chains import chain_view
 from argus.contracts import Context, NodeConfig, Processor
 from argus.normalize import (
     PersonName,
@@ -46,7 +47,6 @@ from argus.normalize import (
     vin_valid,
 )
 from argus.records import REPORT_BRANCH, Record, deterministic_id
-from argus.registry import RegistryError, node_class
 from argus.topology import Topology
 
 KIND_OF_STIX = {
@@ -119,36 +119,16 @@ class EntityResolutionProcessor(Processor):
         """Along a chain of these nodes each kind is resolved once, and what leaves the chain
         (a resolved topic read by anything else) has every kind resolved."""
         nodes = topo.nodes
-
-        def is_er(n: str) -> bool:
-            try:
-                return issubclass(node_class(nodes[n].use), cls)
-            except RegistryError:
-                return False  # check() reports the unknown node type itself
-
-        def own(n: str) -> set[str]:
-            return set(cls.Config.model_validate(nodes[n].config).kinds)
-
-        def upstream(n: str, seen: frozenset[str] = frozenset()) -> set[str]:
-            """Kinds resolved before node n's resolved input reaches it."""
-            out: set[str] = set()
-            for t in nodes[n].inputs:
-                if topo.topics[t].schema_ != "resolved.v1":
-                    continue
-                for w, m in nodes.items():
-                    if t in m.outputs and is_er(w) and w not in seen:
-                        out |= own(w) | upstream(w, seen | {w})
-            return out
-
+        view = chain_view(cls, name, topo, "resolved.v1")
         problems: list[str] = []
-        mine, before = own(name), upstream(name)
+        mine, before = view.mine, view.before
         if mine & before:
             problems.append(f"resolves {', '.join(sorted(mine & before))} again: a node upstream already does")
         done = mine | before
         for t in nodes[name].outputs:
             if topo.topics[t].schema_ != "resolved.v1":
                 continue
-            readers = [n for n, m in nodes.items() if t in m.inputs and not is_er(n)]
+            readers = [n for n, m in nodes.items() if t in m.inputs and n not in view.members]
             missing = {"person", "vehicle", "place"} - done
             if readers and missing:
                 problems.append(
