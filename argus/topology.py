@@ -205,19 +205,16 @@ def load_topology(path: str | Path, data_dir: str | Path | None = None) -> Topol
 
 
 def _colocation_problems(topo: Topology, name: str) -> list[str]:
-    from argus.runtime.tasks import partitioned  # imports this module
+    from argus.runtime.tasks import colocation_path, partitioned  # imports this module
 
     other = topo.nodes[name].colocate_with
     if other not in topo.nodes:
         return [f"colocate_with: no node {other!r}"]
     out = [f"colocate_with: {n!r} is split by partition, so it has no one worker to share" for n in (name, other)
            if partitioned(topo, n)]  # fmt: skip
-    seen, n = {name}, other
-    while n is not None and n in topo.nodes:
-        if n in seen:
-            return [*out, f"colocate_with: goes round in a circle back to {n!r}"]
-        seen.add(n)
-        n = topo.nodes[n].colocate_with
+    path = colocation_path(topo, name)
+    if (last := topo.nodes[path[-1]].colocate_with) in path:
+        out.append(f"colocate_with: goes round in a circle back to {last!r}")
     return out
 
 

@@ -381,6 +381,20 @@ class CorrelationProcessor(Processor):
             "withheld": list(view.withheld),
         }
 
+    def _subject_hit(
+        self,
+        ctx: Context,
+        s: dict[str, Any],
+        view: ReportView,
+        role: str,
+        ent: dict[str, Any],
+        label: str,
+        head: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """A hit on record `s` through a subject `ent` of a report, which another agency holds."""
+        eid, why, score = ent["entity_id"], ent["match_reason"], ent["match_score"]
+        return self._hit(ctx, s, view, role, eid, label, why, score, head, True)
+
     def _alert(
         self,
         ctx: Context,
@@ -506,10 +520,7 @@ class CorrelationProcessor(Processor):
         encountered, and by whom: (owning agency, what was matched in its words, hit)."""
         env = record.envelope
         q = record.body.get("query") or {}
-        loc = (q.get("location") or {}).get("address") or ""
-        when = (q.get("issued_at") or env["observed_at"]).isoformat()
-        unit = self._unit(record)
-        reason = q.get("reason") or "CAD incident"
+        loc, when, unit, reason = self._encounter_context(record)
         owner = Recipient(agency=s["agency"], role="analyst")
         view = report_view(s, owner)
         assert view is not None  # the owner always sees its own record
@@ -556,9 +567,14 @@ class CorrelationProcessor(Processor):
         return s["agency"], label, hit
 
     @staticmethod
-    def _unit(record: Record) -> str:
+    def _encounter_context(record: Record) -> tuple[str, str, str, str]:
+        """Where, when, by which unit and why the trigger (a query or a CAD incident) happened."""
+        env = record.envelope
         q = record.body.get("query") or {}
-        return q.get("unit_id") or ", ".join(record.body["report"].get("units", []) if "report" in record.body else [])
+        loc = (q.get("location") or {}).get("address") or ""
+        when = (q.get("issued_at") or env["observed_at"]).isoformat()
+        unit = q.get("unit_id") or ", ".join(record.body["report"].get("units", []) if "report" in record.body else [])
+        return loc, when, unit, q.get("reason") or "CAD incident"
 
     def _encounter_alerts(
         self, ctx: Context, record: Record, items: list[tuple[str, str, dict[str, Any]]]
@@ -566,11 +582,7 @@ class CorrelationProcessor(Processor):
         """Tell each owning agency its subjects or vehicles were encountered, and by whom:
         one notice per agency, one hit per record of theirs that was touched."""
         env = record.envelope
-        q = record.body.get("query") or {}
-        loc = (q.get("location") or {}).get("address") or ""
-        when = (q.get("issued_at") or env["observed_at"]).isoformat()
-        unit = self._unit(record)
-        reason = q.get("reason") or "CAD incident"
+        loc, when, unit, reason = self._encounter_context(record)
         by_owner: dict[str, list[dict[str, Any]]] = {}
         first_label: dict[str, str] = {}
         for agency, label, hit in items:
@@ -666,20 +678,7 @@ class CorrelationProcessor(Processor):
             if view is not None:
                 label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
                 step = self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label)
-                hits.append(
-                    self._hit(
-                        ctx,
-                        s,
-                        view,
-                        role,
-                        ent["entity_id"],
-                        label,
-                        ent["match_reason"],
-                        ent["match_score"],
-                        [head_base, step],
-                        True,
-                    )
-                )
+                hits.append(self._subject_hit(ctx, s, view, role, ent, label, [head_base, step]))
             notices.append(self._encounter(record, s, ent["entity_id"], role, kind_word))
 
     def _incident_alerts(
@@ -736,20 +735,7 @@ class CorrelationProcessor(Processor):
                     self._report_step(mine, my_view, None),
                     self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label),
                 ]
-                to_me.append(
-                    self._hit(
-                        ctx,
-                        s,
-                        view,
-                        role,
-                        ent["entity_id"],
-                        label,
-                        ent["match_reason"],
-                        ent["match_score"],
-                        head,
-                        True,
-                    )
-                )
+                to_me.append(self._subject_hit(ctx, s, view, role, ent, label, head))
             them = Recipient(agency=s["agency"], role="analyst")
             view_them = report_view(mine, them)
             their_view = report_view(s, them)
@@ -761,18 +747,7 @@ class CorrelationProcessor(Processor):
                     self._report_step(s, their_view, None),
                     self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{role.upper()}", label),
                 ]
-                hit = self._hit(
-                    ctx,
-                    mine,
-                    view_them,
-                    ent["role"],
-                    ent["entity_id"],
-                    label,
-                    ent["match_reason"],
-                    ent["match_score"],
-                    head,
-                    True,
-                )
+                hit = self._subject_hit(ctx, mine, view_them, ent["role"], ent, label, head)
                 to_them.append((s["agency"], label, hit))
 
     def _related_alerts(

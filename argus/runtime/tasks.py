@@ -68,17 +68,19 @@ def units(topo: Topology, tasks: list[Task]) -> list[tuple[Task, ...]]:
     query in process (correlation) is joined to the one resolving it, so whatever the
     assignment, the query never takes a hop through the bus between them."""
 
-    def root(node: str) -> str:
-        seen = {node}
-        while (nxt := topo.nodes[node].colocate_with) is not None and nxt in topo.nodes and nxt not in seen:
-            seen.add(nxt)
-            node = nxt
-        return node
-
     groups: dict[str, list[Task]] = {}
     for t in tasks:
-        groups.setdefault(root(t.node) if t.count == 1 else t.id, []).append(t)
+        groups.setdefault(colocation_path(topo, t.node)[-1] if t.count == 1 else t.id, []).append(t)
     return [tuple(g) for g in groups.values()]
+
+
+def colocation_path(topo: Topology, node: str) -> list[str]:
+    """`node`, the node it runs with (`colocate_with`), that one's, and so on: up to an unknown
+    node or a repeat, which `argus check` reports (argus/topology.py)."""
+    path = [node]
+    while (nxt := topo.nodes[path[-1]].colocate_with) is not None and nxt in topo.nodes and nxt not in path:
+        path.append(nxt)
+    return path
 
 
 def plan_digest(units: list[tuple[Task, ...]]) -> str:

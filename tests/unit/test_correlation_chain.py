@@ -84,7 +84,7 @@ def test_a_chain_split_by_kind_alerts_exactly_as_one_node(tmp_path: Path) -> Non
     # The per-entity state is in one node or the other; series counts are in both (each sees
     # every report); a report's summary is where its persons or vehicles are.
     parts = [dict(h.state._committed) for h in chain]
-    mine = {k: v for k, v in one.state._committed.items()}
+    mine = dict(one.state._committed)
     for prefix in ("ent:", "rc:", "alias:"):
         keys = [{k for k in p if k.startswith(prefix)} for p in parts]
         assert not (keys[0] & keys[1]), prefix
