@@ -27,6 +27,19 @@ QUERY_TO_ALERT = Histogram(
 )
 CONSUMER_LAG = Gauge("argus_consumer_lag_records", "Records waiting for a node", ["node", "topic"])
 
+# Tasks (argus/runtime/tasks.py): what this process runs. Summed over a group's workers, every
+# task should be held exactly once; a sum short of the plan is work no one is doing.
+TASKS_PLANNED = Gauge("argus_tasks_planned", "Tasks the topology splits into (each worker of a group reports the same)")
+TASKS_OWNED = Gauge("argus_tasks_owned", "1 for each task this process runs", ["task"])
+TASK_TAKEOVER_SECONDS = Histogram(
+    "argus_task_takeover_seconds",
+    "Per assignment: fencing the tasks' previous owners and reading back their state and offsets",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+GROUP_EVENTS = Counter(
+    "argus_group_events_total", "Task assignments, revocations and losses this worker went through", ["event"]
+)
+
 
 def serve(port: int) -> None:
     """Expose /metrics (prometheus_client's own threaded server)."""

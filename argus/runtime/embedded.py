@@ -146,6 +146,15 @@ def dead_letter_headers(value: dict[str, Any]) -> list[tuple[str, bytes]]:
     ]
 
 
+def _disown(task_id: str) -> None:
+    """The task's series leaves /metrics with it: a stopped task reported as 0 would still be
+    summed over the group, and a worker that gave a task up must not look like its owner."""
+    try:
+        metrics.TASKS_OWNED.remove(task_id)
+    except KeyError:
+        pass
+
+
 def bus_url_for(url: str, role: str | None) -> str:
     if not role or not url.startswith("kafka:"):
         return url
@@ -257,6 +266,7 @@ class EmbeddedRuntime:
             self.schemas.register_writer(sid, schema)
         self.order_plan = plan_order(topo)
         self.tasks = plan(topo, split=self.bus.partitioned_state)
+        metrics.TASKS_PLANNED.set(len(self.tasks))
         for task in self._initial_tasks():
             self._start_task(task)
         if any(role_of(node_class(m.use)) == "sink" for m in topo.nodes.values()):
@@ -312,6 +322,7 @@ class EmbeddedRuntime:
         stores = {s: self._store(s) for s in getattr(cls, "stores", ())}
         ctx = Context(name, state, stores=stores, **kwargs)
         host = Host(name, node, model, role, state, ctx, positions=positions, task=task)
+        metrics.TASKS_OWNED.labels(task.id).set(1)
         host.emits_alerts = any(self._topic_schema[t].subject == "alert" for t in model.outputs)
         assert self.order_plan is not None
         host.mark_topics = self.order_plan.marks_out.get(name, ())
@@ -364,6 +375,7 @@ class EmbeddedRuntime:
             host = self.hosts.pop(task_id, None)
             if host is None:
                 return
+            _disown(task_id)
             self._here = None
             self._units = [u for u in self._units if u[0] is not host]
             self._hot = [u for u in self._hot if u[0] is not host]
@@ -446,8 +458,9 @@ class EmbeddedRuntime:
         if self._committer is not None:
             self._committer.shutdown(wait=True)
             self._committer = None
-        for host in self.hosts.values():
+        for tid, host in self.hosts.items():
             self._close_node(host)
+            _disown(tid)
         for store in self.stores.values():
             store.close()
         if self.bus is not None:

@@ -20,6 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from argus import metrics
 from argus.bus.kafka import KafkaBus
 from argus.runtime.embedded import EmbeddedRuntime
 from argus.runtime.tasks import Task, plan_digest, units
@@ -66,7 +67,7 @@ class GroupWorker(EmbeddedRuntime):
             }
         )
         self._coord.subscribe(
-            [self._coord_topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
+            [self._coord_topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
         )
         return []
 
@@ -82,10 +83,24 @@ class GroupWorker(EmbeddedRuntime):
             self._start_task(task, got)
             log.info("took task %s", task.id)
         if tasks:
-            log.info("took %d task(s) in %.2fs", len(tasks), time.perf_counter() - started)
+            took = time.perf_counter() - started
+            metrics.TASK_TAKEOVER_SECONDS.observe(took)
+            log.info("took %d task(s) in %.2fs", len(tasks), took)
+        metrics.GROUP_EVENTS.labels("assigned").inc()
         self._assigned_once = True
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        metrics.GROUP_EVENTS.labels("revoked").inc()
+        self._give_up(partitions)
+
+    def _on_lost(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        """This worker was dropped from the group (it missed heartbeats past the session
+        timeout, e.g. stopped in a debugger or starved of CPU): its tasks are someone else's now,
+        and its next commit on them would be fenced anyway."""
+        metrics.GROUP_EVENTS.labels("lost").inc()
+        self._give_up(partitions)
+
+    def _give_up(self, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
             for task in self._by_partition[tp.partition]:
                 self._stop_task(task.id)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 
+from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir
 
 
@@ -91,6 +92,10 @@ def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
         assert 'argus_dead_letters_total{node="rms"} 3.0' in body
         assert "argus_batch_seconds_bucket" in body and "argus_record_latency_seconds_bucket" in body
         assert 'argus_consumer_lag_records{node="correlate_persons",topic="resolved"}' in body
+        # one process runs every node as one task: each reported held, as many as planned
+        planned = len(load_topology(topo).nodes)
+        assert f"argus_tasks_planned {float(planned)}" in body
+        assert body.count("argus_tasks_owned{") == planned and 'argus_tasks_owned{task="correlation"} 1.0' in body
         assert "SMITH" not in body and "8ABC123" not in body  # no personal data in metrics
         # The operator's look inside a running worker (ops/runbooks/crash-recovery.md).
         p.send_signal(signal.SIGUSR1)

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,18 +25,44 @@ from argus.runtime.embedded import ANSWERED_BY, bus_url_for, open_bus
 from argus.schemas import default_schemas
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir, snapshot
+from tests.e2e.test_cli import free_port
 from tests.e2e.test_crash import assert_same_stores, small_batches
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def start_worker(topo: Path, data: Path, url: str, log: Path) -> subprocess.Popen:
+def start_worker(topo: Path, data: Path, url: str, log: Path, metrics_port: int = 0) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "argus", "run", "-t", str(topo), "--data-dir", str(data), "--metrics-port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "argus",
+            "run",
+            "-t",
+            str(topo),
+            "--data-dir",
+            str(data),
+            "--metrics-port",
+            str(metrics_port),
+        ],
         env=dict(os.environ, ARGUS_BUS=url),
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
+
+
+def scrape(port: int) -> dict[str, dict[str, float]]:
+    """A worker's /metrics: family -> the one label value that matters (or "") -> value."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    out: dict[str, dict[str, float]] = {}
+    for fam in text_string_to_metric_families(body):
+        for s in fam.samples:
+            label = s.labels.get("task") or s.labels.get("event") or ""
+            if s.name.startswith("argus_") and "le" not in s.labels:
+                out.setdefault(s.name, {})[label] = s.value
+    return out
 
 
 def group_bus(url: str):  # type: ignore[no-untyped-def]
@@ -151,7 +178,8 @@ def test_workers_join_die_and_take_over_and_the_answer_is_the_embedded_one(
     for f in parts:  # the input arrives once the group has formed
         f.rename(held / f.name)
     logs = [tmp_path / f"w{i}.log" for i in (1, 2, 3)]
-    first = start_worker(topo, data, url, logs[0])
+    ports = [free_port(), free_port()]  # the first worker's /metrics, and the third's
+    first = start_worker(topo, data, url, logs[0], ports[0])
     second = start_worker(topo, data, url, logs[1])
     third = None
     try:
@@ -173,7 +201,7 @@ def test_workers_join_die_and_take_over_and_the_answer_is_the_embedded_one(
             assert time.time() < deadline, "the first half of the input was never read"
             time.sleep(0.2)
         (held / parts[1].name).rename(parts[1])
-        third = start_worker(topo, data, url, logs[2])  # and a new one joins
+        third = start_worker(topo, data, url, logs[2], ports[1])  # and a new one joins
         try:
             st = wait_done(topo, data, url, 2, len(expected["topics"]["alerts"]))
         except AssertionError as exc:
@@ -183,6 +211,13 @@ def test_workers_join_die_and_take_over_and_the_answer_is_the_embedded_one(
             raise AssertionError(f"{exc}\ntopics unlike the embedded run's (group, embedded): {short}") from None
         tasks = sorted(t for owned in st["workers"].values() for t in owned)
         assert tasks == sorted(set(tasks)) and len(tasks) == st["tasks"]  # every task, once
+        # ... and what the two live workers tell Prometheus says the same (ops/alerts.rules.yml)
+        scraped = [scrape(port) for port in ports]
+        owned = sorted(t for m in scraped for t, v in m.get("argus_tasks_owned", {}).items() if v == 1)
+        assert owned == tasks
+        assert all(m["argus_tasks_planned"][""] == st["tasks"] for m in scraped)
+        assert all(m["argus_group_events_total"]["assigned"] >= 1 for m in scraped)
+        assert all(m["argus_task_takeover_seconds_count"][""] >= 1 for m in scraped)
     finally:
         stop_all([first, second, third], logs)
     monkeypatch.setenv("ARGUS_BUS", url)
