@@ -37,7 +37,9 @@ TASK_TAKEOVER_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
 GROUP_EVENTS = Counter(
-    "argus_group_events_total", "Task assignments, revocations and losses this worker went through", ["event"]
+    "argus_group_events_total",
+    "Group events this worker went through: assigned, revoked, lost, fenced (a task's commit refused)",
+    ["event"],
 )
 
 

@@ -22,6 +22,17 @@ def partition_for(key: str | None, partitions: int) -> int:
     return zlib.crc32(key.encode()) % partitions
 
 
+class Fenced(Exception):
+    """A writer's commit was refused because another process has since claimed the same writer
+    (on Kafka: a newer producer epoch for its transactional id). Nothing of the batch landed.
+    In a worker group this means the task now belongs to another worker, usually because this
+    one stalled past its session timeout; the runtime drops the task and carries on."""
+
+    def __init__(self, writer: str | None, detail: str = "") -> None:
+        super().__init__(f"writer {writer!r} was fenced by a newer owner{': ' + detail if detail else ''}")
+        self.writer = writer
+
+
 @dataclass(slots=True)
 class Message:
     topic: str

@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlparse
 
 import orjson
 
-from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec
+from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, TopicSpec
 
 try:
     from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -58,6 +58,15 @@ _TIMEOUT = 30.0
 TASK_FETCH_WAIT_MS = 200
 WATERMARK = "#watermark"  # the reader that only learns partitions' ends
 _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+
+
+_FENCING = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH}
+
+
+def _fenced(exc: BaseException) -> bool:
+    """A newer producer took the transactional id over (librdkafka says _FENCED locally, the
+    broker PRODUCER_FENCED or INVALID_PRODUCER_EPOCH)."""
+    return isinstance(exc, KafkaException) and bool(exc.args) and exc.args[0].code() in _FENCING
 
 
 def _watermark(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
@@ -406,11 +415,13 @@ class KafkaBus(Bus):
                 for group, tps in by_group.items():
                     p.send_offsets_to_transaction(tps, self._group_consumer(group).consumer_group_metadata(), _TIMEOUT)
                 p.commit_transaction(_TIMEOUT)
-            except BaseException:
+            except BaseException as exc:
                 try:
                     p.abort_transaction(_TIMEOUT)
                 except KafkaException:
                     self._producers.pop(commit.writer, None)  # fenced or fatal: a new one next time
+                if _fenced(exc):
+                    raise Fenced(commit.writer, str(exc.args[0])) from exc
                 raise
             with self._lock:  # two tasks' commits can land at once and write one partition
                 for topic, part, off in placed:

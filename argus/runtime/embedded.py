@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from argus import metrics
-from argus.bus.base import Bus, Commit, Message, TopicSpec, partition_for
+from argus.bus.base import Bus, Commit, Fenced, Message, TopicSpec, partition_for
 from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Processor, Sink
 from argus.records import Record, deterministic_id, utcnow
 from argus.registry import backend_class, node_class, role_of
@@ -224,6 +224,7 @@ class EmbeddedRuntime:
         self._sink_wake = threading.Event()
         self._sink_error: BaseException | None = None
         self._units_lock = threading.Lock()  # tasks come and go while the sink thread runs
+        self.fenced: set[str] = set()  # tasks whose sink batches were fenced: to drop (worker.py)
         self.tasks: list[Task] = []
         self._rr = 0
         self._gc_frozen, self._gc_full = 0.0, time.monotonic()  # freeze what open() loaded at once
@@ -371,6 +372,28 @@ class EmbeddedRuntime:
         if going is not None and going.held is not None:
             commit, going.held = going.held, None
             self._commit(going, commit)  # what it did is kept: the next owner starts after it
+        self._remove_task(task_id)
+
+    def drop_task(self, task_id: str) -> None:
+        """Stop running a task that is no longer this process's (its writer was fenced, or the
+        group says it was lost): nothing more is committed for it. What it held or had in flight
+        was never committed, so the new owner, starting from the committed offsets and state,
+        redoes it; this process's uncommitted state for it is thrown away."""
+        host = self.hosts.get(task_id)
+        if host is None:
+            return
+        if host.inflight is not None:
+            future, _commit, _with_state = host.inflight
+            host.inflight = None
+            try:
+                future.result()
+            except Exception:  # fenced too, most likely: either way it is the new owner's now
+                log.debug("commit in flight for dropped task %s failed", task_id, exc_info=True)
+        host.held = host.qheld = None
+        host.state.rollback()
+        self._remove_task(task_id)
+
+    def _remove_task(self, task_id: str) -> None:
         with self._units_lock:  # the sink thread is not inside one of its batches
             host = self.hosts.pop(task_id, None)
             if host is None:
@@ -408,8 +431,16 @@ class EmbeddedRuntime:
                         if unit not in self._sink_units:
                             continue  # its task was stopped
                         host, topic = unit
-                        if self._pending(host, topic):
+                        if not self._pending(host, topic):
+                            continue
+                        try:
                             worked += self._run_batch(host, topic)
+                        except Fenced as exc:  # another worker owns it now: stop, drop (worker.py)
+                            log.warning("%s: %s; leaving it to its new owner", host.name, exc)
+                            host.state.rollback()
+                            self._sink_units = [u for u in self._sink_units if u[0] is not host]
+                            assert host.task is not None
+                            self.fenced.add(host.task.id)
                 if not worked:
                     self._sink_wake.wait(0.01)
                     self._sink_wake.clear()

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from argus import metrics
+from argus.bus.base import Fenced
 from argus.bus.kafka import KafkaBus
 from argus.runtime.embedded import EmbeddedRuntime
 from argus.runtime.tasks import Task, plan_digest, units
@@ -95,21 +96,60 @@ class GroupWorker(EmbeddedRuntime):
 
     def _on_lost(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         """This worker was dropped from the group (it missed heartbeats past the session
-        timeout, e.g. stopped in a debugger or starved of CPU): its tasks are someone else's now,
-        and its next commit on them would be fenced anyway."""
+        timeout: a VM paused, a process starved of CPU or stopped in a debugger). Its tasks are
+        someone else's now, so nothing more is committed for them: they are dropped, and
+        librdkafka rejoins the group, which hands this worker tasks again."""
         metrics.GROUP_EVENTS.labels("lost").inc()
-        self._give_up(partitions)
+        for tp in partitions:
+            for task in self._by_partition[tp.partition]:
+                self.drop_task(task.id)
+                log.warning("lost task %s (this worker was dropped from the group)", task.id)
 
     def _give_up(self, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
             for task in self._by_partition[tp.partition]:
-                self._stop_task(task.id)
+                try:
+                    self._stop_task(task.id)  # commits what it holds, for the next owner
+                except Fenced:  # the next owner has it already: what was held is redone there
+                    self.drop_task(task.id)
                 log.info("gave up task %s", task.id)
+
+    def _drop_fenced(self, tasks: set[str]) -> None:
+        """A task's commit was fenced: another worker owns it now (this one stalled past its
+        session timeout, and the group moved its tasks). Its whole unit goes, since colocated
+        tasks move together; the group's revocation, when this worker next polls, finds them
+        gone, and the worker rejoins and is given tasks again."""
+        for tid in sorted(tasks):
+            unit = next((u for u in self._by_partition.values() if any(t.id == tid for t in u)), [])
+            for task in unit:
+                if task.id in self.hosts:
+                    self.drop_task(task.id)
+                    metrics.GROUP_EVENTS.labels("fenced").inc()
+                    log.warning("dropped task %s: another worker owns it now (fenced)", task.id)
 
     # --- scheduling -----------------------------------------------------------------------------
     def step(self) -> int:
         self._coord.poll(0)  # heartbeats are in the background; (re)assignments are applied here
-        return super().step()
+        if self.fenced:  # found by the sink thread, which adds to it holding the units' lock
+            with self._units_lock:
+                found, self.fenced = self.fenced, set()
+            self._drop_fenced(found)
+        try:
+            return super().step()
+        except Fenced as exc:
+            tid = self._task_of_writer(exc.writer)
+            if tid is None:
+                raise
+            log.warning("%s", exc)
+            self._drop_fenced({tid})
+            return 0
+
+    def _task_of_writer(self, writer: str | None) -> str | None:
+        """The task a writer commits for: the task's id, or its query lane's (`<task>.q`)."""
+        for tid in (writer, writer[: -len(".q")] if writer and writer.endswith(".q") else None):
+            if tid is not None and tid in self.hosts:
+                return tid
+        return None
 
     def wait_for_tasks(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

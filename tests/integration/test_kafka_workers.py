@@ -8,6 +8,7 @@ ends up exactly as one embedded process leaves them on the same input.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 
 from argus.demo import OFFICER_AGENCY, QUERY_PLATE
 from argus.runtime.embedded import ANSWERED_BY, bus_url_for, open_bus
+from argus.runtime.worker import GroupWorker
 from argus.schemas import default_schemas
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir, snapshot
@@ -359,3 +361,60 @@ def test_a_field_query_is_answered_in_the_process_that_resolved_it(kafka: str, t
         assert sorted(kinds) == ["PERSON", "PERSON", "VEHICLE", "VEHICLE"]
     finally:
         stop_all(workers, logs)
+
+
+def test_a_worker_stalled_past_its_session_timeout_loses_its_tasks_and_the_answer_is_unchanged(
+    kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker frozen mid-stream (SIGSTOP: a VM paused, a process starved of CPU) for longer than
+    the session timeout is dropped from the group and its tasks go to the other worker, which
+    fences it. Thawed (SIGCONT), it must not commit anything more for the tasks it lost: it
+    notices the loss, gives them up and rejoins. Every topic, store and alert is then exactly the
+    embedded run's, and the thawed worker's /metrics counts the loss."""
+    topo = make_workdir(tmp_path, background=300, messiness=0.0)
+    for f in (tmp_path / "inbox" / "cad" / "queries").iterdir():
+        f.unlink()
+    small_batches(topo, linear=False)
+    embedded = tmp_path / "embedded"
+    r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(embedded), "--metrics-port", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    expected = snapshot(topo, embedded)
+
+    url = f"kafka://{kafka}?prefix=z{uuid.uuid4().hex[:8]}."
+    data = tmp_path / "group"
+    held = tmp_path / "held"
+    shutil.move(tmp_path / "inbox", held)  # the input arrives once the group has formed
+    for d in [held, *held.rglob("*")]:
+        if d.is_dir():
+            (tmp_path / "inbox" / d.relative_to(held)).mkdir(parents=True, exist_ok=True)
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    port = free_port()
+    workers = [start_worker(topo, data, url, logs[0]), start_worker(topo, data, url, logs[1], port)]
+    try:
+        deadline = time.time() + 120
+        while True:
+            st = group_status(topo, data, url)
+            if len(st["workers"]) == 2 and all(st["workers"].values()):
+                break
+            assert time.time() < deadline, st
+            time.sleep(0.5)
+        for f in sorted(held.rglob("*")):
+            if f.is_file():
+                f.rename(tmp_path / "inbox" / f.relative_to(held))
+        rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
+        while records_in(url, rms_out) == 0:  # under way
+            assert time.time() < deadline, "no RMS record reached the bus"
+            time.sleep(0.1)
+        workers[1].send_signal(signal.SIGSTOP)
+        time.sleep(GroupWorker.session_timeout_ms / 1000 + 8)  # dropped, its tasks taken over
+        st = group_status(topo, data, url)
+        assert len(st["workers"]) == 1, st
+        workers[1].send_signal(signal.SIGCONT)
+        st = wait_done(topo, data, url, 2, len(expected["topics"]["alerts"]))
+        assert workers[1].poll() is None, logs[1].read_text()[-3000:]  # thawed, it carries on
+        events = scrape(port)["argus_group_events_total"]  # which comes first is timing
+        assert events.get("lost", 0) + events.get("fenced", 0) >= 1, events
+    finally:
+        stop_all(workers, logs)
+    monkeypatch.setenv("ARGUS_BUS", url)
+    assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
