@@ -71,14 +71,19 @@ def _fenced(exc: BaseException) -> bool:
 
 def _watermark(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
     """A freshly created partition can answer NOT_LEADER for a moment after metadata shows its
-    leader: retry transient errors until the timeout."""
+    leader, and while the broker restarts the client forgets the partitions it knew
+    (_UNKNOWN_PARTITION) until it has metadata again: retry those until the timeout."""
     deadline = time.monotonic() + _TIMEOUT
     while True:
         try:
             return consumer.get_watermark_offsets(tp, _TIMEOUT)
         except KafkaException as exc:
             err = exc.args[0] if exc.args else None
-            retriable = getattr(err, "retriable", lambda: False)() or "leader" in str(exc).lower()
+            retriable = (
+                getattr(err, "retriable", lambda: False)()
+                or "leader" in str(exc).lower()
+                or getattr(err, "code", lambda: None)() == KafkaError._UNKNOWN_PARTITION
+            )
             if not retriable or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
@@ -100,6 +105,7 @@ class KafkaBus(Bus):
         self._lock = threading.RLock()
         self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
         self._producers: dict[str | None, Producer] = {}  # writer (task) -> its transactional producer
+        self._committing: dict[str | None, float] = {}  # writer -> when its commit in progress began
         self._plain: Producer | None = None
         # (topic, partition) -> (consumer, its next offset, whether it has seen the partition's end)
         # (topic, partition, reader) -> (consumer, its next offset, whether it has seen the end)
@@ -372,9 +378,25 @@ class KafkaBus(Bus):
             self._producers[writer] = p
         return p
 
+    def stuck_commits(self, older_than: float) -> list[tuple[str | None, float]]:
+        """Writers whose commit has been in progress for more than `older_than` seconds. Every
+        call a commit makes has a timeout, but librdkafka 2.x does not always keep it:
+        `send_offsets_to_transaction` can wait for ever for a group coordinator that went away
+        and came back (confluentinc/librdkafka#5456 and #5511; seen here when the broker restarts
+        mid-transaction). A caller that finds one can only give the process up (worker.py)."""
+        now = time.monotonic()
+        return [(w, now - t) for w, t in list(self._committing.items()) if now - t > older_than]
+
     def commit(self, commit: Commit) -> list[tuple[str, int, int]]:
         if commit.empty():
             return []
+        self._committing[commit.writer] = time.monotonic()
+        try:
+            return self._commit(commit)
+        finally:
+            self._committing.pop(commit.writer, None)
+
+    def _commit(self, commit: Commit) -> list[tuple[str, int, int]]:
         # One writer's batches are one after another; different tasks' commits run side by side
         # (each has its own producer), so a sink's commit does not hold up a field query's.
         with self._lock_for(self._wlocks, commit.writer):

@@ -648,7 +648,10 @@ class EmbeddedRuntime:
             if got == 0:
                 self._stop.wait(idle_sleep)
             if time.monotonic() >= next_lag:
-                self.lag()  # refreshes the consumer-lag gauge for /metrics
+                try:
+                    self.lag()  # refreshes the consumer-lag gauge for /metrics
+                except Exception:  # a gauge is not worth the process: the broker may be restarting
+                    log.warning("could not refresh the consumer-lag gauge", exc_info=True)
                 next_lag = time.monotonic() + lag_every
 
     # --- publishing from outside (API, tests, bench) ---------------------------------------

@@ -15,7 +15,10 @@ twice or lost: a batch's outputs, state and offsets are one transaction.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
+import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,6 +39,7 @@ log = logging.getLogger("argus.worker")
 
 class GroupWorker(EmbeddedRuntime):
     session_timeout_ms = 10_000
+    commit_hang_s = 90.0  # three times the bus's own timeout for any one call (_TIMEOUT, 30 s)
 
     def __init__(self, *args: Any, instance: str | None = None, **kwargs: Any) -> None:
         """`instance`: a stable name (static membership): restarted under the same name, the
@@ -70,7 +74,28 @@ class GroupWorker(EmbeddedRuntime):
         self._coord.subscribe(
             [self._coord_topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
         )
+        threading.Thread(target=self._watch_commits, args=(bus,), name="argus-commit-watch", daemon=True).start()
         return []
+
+    def _watch_commits(self, bus: KafkaBus) -> None:
+        """A commit that never returns (a librdkafka hang: KafkaBus.stuck_commits) leaves its
+        tasks held by a worker that will not move them, while its heartbeats, sent by
+        librdkafka's own thread, keep the group from noticing. The only way out is to end the
+        process: its stacks go to stderr, it exits with 75 (EX_TEMPFAIL) and its supervisor
+        starts it again; the open transaction is aborted when the tasks are claimed next, so
+        nothing is lost or doubled (that is the SIGKILL case, tested)."""
+        while not self._stop.wait(5.0):
+            stuck = bus.stuck_commits(self.commit_hang_s)
+            if stuck:
+                writer, secs = stuck[0]
+                log.critical(
+                    "the commit of %s has not returned in %.0f s (a librdkafka hang, see KafkaBus.stuck_commits): "
+                    "exiting for the supervisor to restart this worker",
+                    writer,
+                    secs,
+                )
+                faulthandler.dump_traceback(all_threads=True)
+                os._exit(75)
 
     # --- group callbacks (run inside poll, on the scheduling thread, between batches) -----------
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:

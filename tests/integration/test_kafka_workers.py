@@ -418,3 +418,61 @@ def test_a_worker_stalled_past_its_session_timeout_loses_its_tasks_and_the_answe
         stop_all(workers, logs)
     monkeypatch.setenv("ARGUS_BUS", url)
     assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
+
+
+def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker itself goes away mid-stream (SIGTERM, 5 s down, back on the same port and log
+    dir: a rolling restart of a one-broker cluster) under a group of two. A worker whose commit
+    fails while the broker is away stops, as a failed commit always does, and is started again,
+    as its supervisor (docker compose's `restart: unless-stopped`, systemd) would. Every topic,
+    store and alert is then exactly the embedded run's."""
+    pytest.importorskip("confluent_kafka.admin", reason="pip install 'argus-fusion[kafka]'")
+    from tests.servers import KafkaBroker
+
+    topo = make_workdir(tmp_path, background=300, messiness=0.0)
+    for f in (tmp_path / "inbox" / "cad" / "queries").iterdir():
+        f.unlink()
+    small_batches(topo, linear=False)
+    embedded = tmp_path / "embedded"
+    r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(embedded), "--metrics-port", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    expected = snapshot(topo, embedded)
+
+    (tmp_path / "kafka").mkdir()
+    broker = KafkaBroker(tmp_path / "kafka")
+    broker.start()
+    url = f"kafka://{broker.bootstrap}?prefix=b."
+    data = tmp_path / "group"
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    workers: list[subprocess.Popen | None] = [start_worker(topo, data, url, log) for log in logs]
+    restarts = 0
+    try:
+        rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
+        deadline = time.time() + 180
+        while records_in(url, rms_out) < 50:  # well under way
+            assert time.time() < deadline, "no RMS record reached the bus"
+            time.sleep(0.1)
+        broker.restart(down=5)
+        deadline = time.time() + 420
+        while True:  # the supervisor's part: a worker that stopped is started again
+            for i, w in enumerate(workers):
+                if w is not None and w.poll() is not None:
+                    restarts += 1
+                    logs[i] = tmp_path / f"w{i}.{restarts}.log"
+                    workers[i] = start_worker(topo, data, url, logs[i])
+            try:
+                st = group_status(topo, data, url)
+            except Exception:  # the broker still loading its logs
+                st = {}
+            done = len(st.get("workers", {})) == 2 and not sum(st["lag"].values())
+            if done and alerts_in(url) >= len(expected["topics"]["alerts"]):
+                break
+            assert time.time() < deadline, f"the group did not finish after the broker restart: {st}"
+            time.sleep(1)
+        wait_done(topo, data, url, 2, len(expected["topics"]["alerts"]))
+        print(f"\nbroker restarted mid-stream: {restarts} worker restart(s)", flush=True)
+        monkeypatch.setenv("ARGUS_BUS", url)
+        assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
+    finally:
+        stop_all(workers, logs)
+        broker.stop()

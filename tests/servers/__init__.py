@@ -114,51 +114,79 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 """
 
 
+class KafkaBroker:
+    """A single-node Apache Kafka broker in KRaft mode on 127.0.0.1, formatted once; `restart()`
+    stops it (SIGTERM, as an operator's rolling restart does) and starts it again on the same
+    ports and log dir, so clients reconnect to it as to a broker that went away and came back."""
+
+    def __init__(self, workdir: Path) -> None:
+        libs = fetch_jars("kafka")
+        self.port, controller = free_port(), free_port()
+        self.log = workdir / "broker.log"
+        (workdir / "log4j.properties").write_text(LOG4J.format(log=self.log))
+        self.props = workdir / "server.properties"
+        self.props.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{controller}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={workdir / 'data'}",
+                    "offsets.topic.replication.factor=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",
+                    "",
+                ]
+            )
+        )
+        log4j = f"-Dlog4j.configuration=file:{workdir / 'log4j.properties'}"
+        self.java = ["java", "-Xms256m", "-Xmx512m", "-cp", f"{libs}/*", log4j]
+        subprocess.run(
+            [*self.java, "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(self.props)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [*self.java, "kafka.Kafka", str(self.props)], stdout=out, stderr=subprocess.STDOUT
+            )
+        wait_for_port(self.port, self.proc, 90, self.log)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+    def restart(self, down: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down)
+        self.start()
+
+
 @contextmanager
 def kafka_broker(workdir: Path) -> Iterator[str]:
     """A single-node Apache Kafka broker in KRaft mode; yields its bootstrap address."""
-    libs = fetch_jars("kafka")
-    cp = f"{libs}/*"
-    port, controller = free_port(), free_port()
-    data = workdir / "data"
-    log = workdir / "broker.log"
-    (workdir / "log4j.properties").write_text(LOG4J.format(log=log))
-    props = workdir / "server.properties"
-    props.write_text(
-        "\n".join(
-            [
-                "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@127.0.0.1:{controller}",
-                f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
-                "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                f"log.dirs={data}",
-                "offsets.topic.replication.factor=1",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "group.initial.rebalance.delay.ms=0",
-                "auto.create.topics.enable=false",
-                "",
-            ]
-        )
-    )
-    java = ["java", "-Xms256m", "-Xmx512m", "-cp", cp, f"-Dlog4j.configuration=file:{workdir / 'log4j.properties'}"]
-    subprocess.run(
-        [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(props)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    with log.open("ab") as out:
-        proc = subprocess.Popen([*java, "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT)
+    broker = KafkaBroker(workdir)
+    broker.start()
     try:
-        wait_for_port(port, proc, 90, log)
-        yield f"127.0.0.1:{port}"
+        yield broker.bootstrap
     finally:
-        stop(proc)
+        broker.stop()
 
 
 @contextmanager
