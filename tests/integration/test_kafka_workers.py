@@ -242,6 +242,20 @@ def answers_in(url: str) -> list:
         bus.close()
 
 
+def every_source_run_embedded(tmp_path: Path) -> tuple[Path, dict]:
+    """The demo inbox with every source (no field queries: those are answered on arrival, against
+    what is resolved by then), nodes in small batches, run by one embedded process: the answer a
+    group must give."""
+    topo = make_workdir(tmp_path, background=300, messiness=0.0)
+    for f in (tmp_path / "inbox" / "cad" / "queries").iterdir():
+        f.unlink()
+    small_batches(topo, linear=False)
+    embedded = tmp_path / "embedded"
+    r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(embedded), "--metrics-port", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return topo, snapshot(topo, embedded)
+
+
 def test_three_workers_on_every_source_and_partition_store_each_record_once(
     kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -250,14 +264,7 @@ def test_three_workers_on_every_source_and_partition_store_each_record_once(
     source order (argus/runtime/order.py) gives entity resolution and correlation the same
     releases in the same order however the workers' batches fall. (Field queries are answered on
     arrival, against what is resolved by then, so the inbox holds none here.)"""
-    topo = make_workdir(tmp_path, background=300, messiness=0.0)
-    for f in (tmp_path / "inbox" / "cad" / "queries").iterdir():
-        f.unlink()
-    small_batches(topo, linear=False)
-    embedded = tmp_path / "embedded"
-    r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(embedded), "--metrics-port", "0")
-    assert r.returncode == 0, r.stderr[-2000:]
-    expected = snapshot(topo, embedded)
+    topo, expected = every_source_run_embedded(tmp_path)
 
     url = f"kafka://{kafka}?prefix=f{uuid.uuid4().hex[:8]}."
     data = tmp_path / "group"
@@ -371,14 +378,7 @@ def test_a_worker_stalled_past_its_session_timeout_loses_its_tasks_and_the_answe
     fences it. Thawed (SIGCONT), it must not commit anything more for the tasks it lost: it
     notices the loss, gives them up and rejoins. Every topic, store and alert is then exactly the
     embedded run's, and the thawed worker's /metrics counts the loss."""
-    topo = make_workdir(tmp_path, background=300, messiness=0.0)
-    for f in (tmp_path / "inbox" / "cad" / "queries").iterdir():
-        f.unlink()
-    small_batches(topo, linear=False)
-    embedded = tmp_path / "embedded"
-    r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(embedded), "--metrics-port", "0")
-    assert r.returncode == 0, r.stderr[-2000:]
-    expected = snapshot(topo, embedded)
+    topo, expected = every_source_run_embedded(tmp_path)
 
     url = f"kafka://{kafka}?prefix=z{uuid.uuid4().hex[:8]}."
     data = tmp_path / "group"
@@ -429,14 +429,7 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path, m
     pytest.importorskip("confluent_kafka.admin", reason="pip install 'argus-fusion[kafka]'")
     from tests.servers import KafkaBroker
 
-    topo = make_workdir(tmp_path, background=300, messiness=0.0)
-    for f in (tmp_path / "inbox" / "cad" / "queries").iterdir():
-        f.unlink()
-    small_batches(topo, linear=False)
-    embedded = tmp_path / "embedded"
-    r = argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(embedded), "--metrics-port", "0")
-    assert r.returncode == 0, r.stderr[-2000:]
-    expected = snapshot(topo, embedded)
+    topo, expected = every_source_run_embedded(tmp_path)
 
     (tmp_path / "kafka").mkdir()
     broker = KafkaBroker(tmp_path / "kafka")
