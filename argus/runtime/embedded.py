@@ -146,6 +146,9 @@ def dead_letter_headers(value: dict[str, Any]) -> list[tuple[str, bytes]]:
     ]
 
 
+QUERY_WRITER = ".q"  # a task's field-query lane commits as `<task>.q` (_finish_query)
+
+
 def _disown(task_id: str) -> None:
     """The task's series leaves /metrics with it: a stopped task reported as 0 would still be
     summed over the group, and a worker that gave a task up must not look like its owner."""
@@ -437,7 +440,6 @@ class EmbeddedRuntime:
                             worked += self._run_batch(host, topic)
                         except Fenced as exc:  # another worker owns it now: stop, drop (worker.py)
                             log.warning("%s: %s; leaving it to its new owner", host.name, exc)
-                            host.state.rollback()
                             self._sink_units = [u for u in self._sink_units if u[0] is not host]
                             assert host.task is not None
                             self.fenced.add(host.task.id)
@@ -791,7 +793,14 @@ class EmbeddedRuntime:
 
     @staticmethod
     def _query_writer(task: Task) -> str:
-        return f"{task.id}.q"
+        return f"{task.id}{QUERY_WRITER}"
+
+    def _task_of_writer(self, writer: str | None) -> str | None:
+        """The task of this process a writer commits for: the task's own, or its query lane's."""
+        for tid in (writer, writer.removesuffix(QUERY_WRITER) if writer else None):
+            if tid is not None and tid in self.hosts:
+                return tid
+        return None
 
     def _commit(
         self, host: Host, commit: Commit, with_state: bool = True, wait: bool = True, query: bool = False

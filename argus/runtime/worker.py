@@ -99,7 +99,7 @@ class GroupWorker(EmbeddedRuntime):
 
     # --- group callbacks (run inside poll, on the scheduling thread, between batches) -----------
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
-        tasks = [t for tp in partitions for t in self._by_partition[tp.partition]]
+        tasks = self._tasks_in(partitions)
         # Fencing each task's previous owner and reading its state and offsets is round trips
         # to the broker, most of a worker's start-up when done one task after another.
         started = time.perf_counter()
@@ -125,19 +125,21 @@ class GroupWorker(EmbeddedRuntime):
         someone else's now, so nothing more is committed for them: they are dropped, and
         librdkafka rejoins the group, which hands this worker tasks again."""
         metrics.GROUP_EVENTS.labels("lost").inc()
-        for tp in partitions:
-            for task in self._by_partition[tp.partition]:
-                self.drop_task(task.id)
-                log.warning("lost task %s (this worker was dropped from the group)", task.id)
+        for task in self._tasks_in(partitions):
+            self.drop_task(task.id)
+            log.warning("lost task %s (this worker was dropped from the group)", task.id)
 
     def _give_up(self, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            for task in self._by_partition[tp.partition]:
-                try:
-                    self._stop_task(task.id)  # commits what it holds, for the next owner
-                except Fenced:  # the next owner has it already: what was held is redone there
-                    self.drop_task(task.id)
-                log.info("gave up task %s", task.id)
+        for task in self._tasks_in(partitions):
+            try:
+                self._stop_task(task.id)  # commits what it holds, for the next owner
+            except Fenced:  # the next owner has it already: what was held is redone there
+                self.drop_task(task.id)
+            log.info("gave up task %s", task.id)
+
+    def _tasks_in(self, partitions: list[TopicPartition]) -> list[Task]:
+        """The tasks of the coordination partitions the group hands over or takes back."""
+        return [t for tp in partitions for t in self._by_partition[tp.partition]]
 
     def _drop_fenced(self, tasks: set[str]) -> None:
         """A task's commit was fenced: another worker owns it now (this one stalled past its
@@ -168,13 +170,6 @@ class GroupWorker(EmbeddedRuntime):
             log.warning("%s", exc)
             self._drop_fenced({tid})
             return 0
-
-    def _task_of_writer(self, writer: str | None) -> str | None:
-        """The task a writer commits for: the task's id, or its query lane's (`<task>.q`)."""
-        for tid in (writer, writer[: -len(".q")] if writer and writer.endswith(".q") else None):
-            if tid is not None and tid in self.hosts:
-                return tid
-        return None
 
     def wait_for_tasks(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
