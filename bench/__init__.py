@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from argus.synthetic import Generator
@@ -38,3 +40,70 @@ def report(checks: list[tuple[str, float, float, str]], digits: int = 1) -> None
     for name, got, want, op in checks:
         ok: Any = got >= want if op == ">=" else got <= want
         print(f"{'MET ' if ok else 'MISS'} {name}: {got:,.{digits}f} (target {op} {want:,})")
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _machine() -> tuple[float, float, float]:
+    """(busy, idle, stolen) CPU seconds of the whole machine since boot, every core summed."""
+    t = [int(x) / _TICK for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, steal = t[3] + t[4], t[7] if len(t) > 7 else 0.0
+    return sum(t[:8]) - idle - steal, idle, steal
+
+
+class CpuMeter:
+    """Where a run's CPU went: seconds used by each named group of processes and by the whole
+    machine between `start()` and `stop()`. A throughput ratio alone cannot say what bounds a run;
+    when the machine's cores are busy for the whole run (with the broker's JVM among them), the
+    bound is the machine, and a faster worker would only take CPU from the broker. Linux /proc
+    only (elsewhere the figures are empty)."""
+
+    def __init__(self) -> None:
+        self.pids: dict[str, list[int]] = {}
+        self._t0 = 0.0
+        self._m0 = (0.0, 0.0, 0.0)
+        self._p0: dict[int, float] = {}
+        self.result: dict[str, Any] = {}
+
+    def watch(self, name: str, *pids: int) -> None:
+        self.pids.setdefault(name, []).extend(pids)
+        for pid in pids:
+            self._p0[pid] = _proc_cpu(pid)
+
+    def start(self) -> None:
+        import time
+
+        self._t0, self._m0 = time.perf_counter(), _machine() if Path("/proc/stat").exists() else (0.0, 0.0, 0.0)
+        self._p0 = {pid: _proc_cpu(pid) for pids in self.pids.values() for pid in pids}
+
+    def stop(self, **reaped: float) -> dict[str, Any]:
+        """Read the counters (before the watched processes are stopped) and return the figures;
+        `reaped` adds groups measured otherwise (a child already waited for: its rusage)."""
+        import time
+
+        if not Path("/proc/stat").exists():
+            return {}
+        wall = time.perf_counter() - self._t0
+        busy, idle, steal = (a - b for a, b in zip(_machine(), self._m0, strict=True))
+        cores = os.cpu_count() or 1
+        groups = {
+            name: round(sum(_proc_cpu(p) - self._p0.get(p, 0.0) for p in pids), 1) for name, pids in self.pids.items()
+        } | {name: round(v, 1) for name, v in reaped.items()}
+        self.result = {
+            "wall_s": round(wall, 1),
+            "cores": cores,
+            "cpu_s": {**groups, "everything_else": round(busy - sum(groups.values()), 1)},
+            "machine_busy_pct": round(100 * busy / max(1e-9, busy + idle + steal), 1),
+            "stolen_pct": round(100 * steal / max(1e-9, busy + idle + steal), 1),
+        }
+        return self.result

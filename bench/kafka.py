@@ -17,6 +17,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -38,7 +39,7 @@ from argus.runtime.embedded import bus_url_for, open_bus
 from argus.schemas import default_schemas
 from argus.state import NodeState
 from argus.topology import load_topology
-from bench import cpu_calibration, report
+from bench import CpuMeter, cpu_calibration, report
 from bench.pipeline import write_inputs
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
@@ -66,7 +67,10 @@ def _count(bus: Any, topic: str) -> int:
     return int(bus.size(topic))
 
 
-def group_run(topo_path: Path, root: Path, url: str, workers: int, reports: int, logs: Path) -> float:
+def group_run(
+    topo_path: Path, root: Path, url: str, workers: int, reports: int, logs: Path, broker_pid: int
+) -> tuple[float, dict[str, Any]]:
+    """Seconds until the group has caught up, and where the CPU went meanwhile (CpuMeter)."""
     from argus.runtime.worker import status
 
     topo = load_topology(topo_path, root / f"k{workers}")
@@ -86,6 +90,11 @@ def group_run(topo_path: Path, root: Path, url: str, workers: int, reports: int,
         )
         for i in range(workers)
     ]
+    meter = CpuMeter()
+    meter.watch("workers", *(p.pid for p in procs))
+    meter.watch("broker", broker_pid)
+    meter.watch("bench", os.getpid())
+    meter.start()
     bus = _bus(url, "bench")
     try:
         while True:
@@ -94,7 +103,7 @@ def group_run(topo_path: Path, root: Path, url: str, workers: int, reports: int,
             if sum(st["lag"].values()) == 0 and len(st["workers"]) == workers:
                 elapsed = time.perf_counter() - t0
                 if _count(bus, "resolved") >= reports:
-                    return elapsed
+                    return elapsed, meter.stop()
     finally:
         bus.close()
         for p in procs:
@@ -395,7 +404,7 @@ def main(argv: list[str] | None = None) -> None:
         "--feed-transactions", action="store_true", help="feed in the bus's transactions (the bench before 2026-12-02)"
     )
     args = ap.parse_args(argv)
-    from tests.servers import kafka_broker  # the test suite's broker: Maven Central jars, no Docker
+    from tests.servers import KafkaBroker, kafka_broker  # the test suite's broker: Maven Central jars, no Docker
 
     root = Path(tempfile.mkdtemp(prefix="argus-bench-kafka-"))
     _, counts = write_inputs(root, args.records, args.seed)
@@ -414,24 +423,34 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     p = _argus("run", "--until-idle", "-t", str(topo_path), "--data-dir", str(root / "emb"), "--metrics-port", "0",
                url=None, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    meter, before = CpuMeter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    meter.start()
     _, err = p.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the embedded run, reaped
+    meter.stop(embedded=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if p.returncode != 0:
         raise SystemExit(f"embedded run failed: {err.decode()[-2000:]}")
     emb_s = time.perf_counter() - t0
     emb_bus = open_bus(load_topology(topo_path, root / "emb"))
     reports = _count(emb_bus, "resolved")
     emb_bus.close()
-    res["embedded"] = {"seconds": round(emb_s, 1), "records_per_s": round(args.records / emb_s)}
+    res["embedded"] = {"seconds": round(emb_s, 1), "records_per_s": round(args.records / emb_s), "cpu": meter.result}
     print(f"embedded: {args.records:,} records ({reports:,} reports resolved) in {emb_s:.1f}s", flush=True)
 
     (root / "kafka").mkdir()
-    with kafka_broker(root / "kafka") as bootstrap:
+    broker = KafkaBroker(root / "kafka")
+    broker.start()
+    try:
+        assert broker.proc is not None
         for workers in (1, 2):
-            url = f"kafka://{bootstrap}?prefix=b{workers}{uuid.uuid4().hex[:6]}."
-            s = group_run(topo_path, root, url, workers, reports, root)
-            res[f"kafka_{workers}_worker"] = {"seconds": round(s, 1), "records_per_s": round(args.records / s)}
-            print(f"kafka, {workers} worker(s): {s:.1f}s", flush=True)
-        res["kafka_query_to_alert_ms"] = _latency(root, bootstrap, args)
+            url = f"kafka://{broker.bootstrap}?prefix=b{workers}{uuid.uuid4().hex[:6]}."
+            s, cpu = group_run(topo_path, root, url, workers, reports, root, broker.proc.pid)
+            rate = round(args.records / s)
+            res[f"kafka_{workers}_worker"] = {"seconds": round(s, 1), "records_per_s": rate, "cpu": cpu}
+            print(f"kafka, {workers} worker(s): {s:.1f}s; cpu {cpu}", flush=True)
+        res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args)
+    finally:
+        broker.stop()
     base = res["embedded"]["records_per_s"]
     for k in ("kafka_1_worker", "kafka_2_worker"):
         res[k]["ratio_to_embedded"] = round(res[k]["records_per_s"] / base, 3)
