@@ -111,6 +111,10 @@ class TopologyModel(_Strict):
     # A source marks its place after this many records (argus/runtime/order.py): how much an
     # ordered node (entity resolution, correlation) may buffer of one source at a time.
     order_mark_every: int = Field(default=1000, ge=1, le=1_000_000)
+    # A Kafka worker whose commit has not returned in this many seconds ends itself (exit 75) for
+    # its supervisor to restart: a librdkafka hang (argus/runtime/worker.py, _watch_commits).
+    # Above the bus's 30 s limit on any one call, so a slow broker alone does not set it off.
+    commit_hang_s: float = Field(default=90.0, gt=0, le=3600)
     include: list[str] = []
     topics: dict[str, TopicModel] = {}
     nodes: dict[str, NodeModel] = {}

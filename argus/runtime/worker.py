@@ -39,7 +39,6 @@ log = logging.getLogger("argus.worker")
 
 class GroupWorker(EmbeddedRuntime):
     session_timeout_ms = 10_000
-    commit_hang_s = 90.0  # three times the bus's own timeout for any one call (_TIMEOUT, 30 s)
 
     def __init__(self, *args: Any, instance: str | None = None, **kwargs: Any) -> None:
         """`instance`: a stable name (static membership): restarted under the same name, the
@@ -85,7 +84,7 @@ class GroupWorker(EmbeddedRuntime):
         starts it again; the open transaction is aborted when the tasks are claimed next, so
         nothing is lost or doubled (that is the SIGKILL case, tested)."""
         while not self._stop.wait(5.0):
-            stuck = bus.stuck_commits(self.commit_hang_s)
+            stuck = bus.stuck_commits(self.topo.model.commit_hang_s)
             if stuck:
                 writer, secs = stuck[0]
                 log.critical(

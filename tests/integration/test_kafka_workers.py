@@ -438,7 +438,6 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path, m
     data = tmp_path / "group"
     logs = [tmp_path / f"w{i}.log" for i in range(2)]
     workers: list[subprocess.Popen | None] = [start_worker(topo, data, url, log) for log in logs]
-    restarts = 0
     try:
         rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
         deadline = time.time() + 180
@@ -446,24 +445,89 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path, m
             assert time.time() < deadline, "no RMS record reached the bus"
             time.sleep(0.1)
         broker.restart(down=5)
-        deadline = time.time() + 420
-        while True:  # the supervisor's part: a worker that stopped is started again
-            for i, w in enumerate(workers):
-                if w is not None and w.poll() is not None:
-                    restarts += 1
-                    logs[i] = tmp_path / f"w{i}.{restarts}.log"
-                    workers[i] = start_worker(topo, data, url, logs[i])
-            try:
-                st = group_status(topo, data, url)
-            except Exception:  # the broker still loading its logs
-                st = {}
-            done = len(st.get("workers", {})) == 2 and not sum(st["lag"].values())
-            if done and alerts_in(url) >= len(expected["topics"]["alerts"]):
-                break
-            assert time.time() < deadline, f"the group did not finish after the broker restart: {st}"
-            time.sleep(1)
-        wait_done(topo, data, url, 2, len(expected["topics"]["alerts"]))
-        print(f"\nbroker restarted mid-stream: {restarts} worker restart(s)", flush=True)
+        exits = supervise(topo, data, url, workers, logs, len(expected["topics"]["alerts"]))
+        print(f"\nbroker restarted mid-stream: {len(exits)} worker restart(s)", flush=True)
+        monkeypatch.setenv("ARGUS_BUS", url)
+        assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
+    finally:
+        stop_all(workers, logs)
+        broker.stop()
+
+
+def supervise(
+    topo: Path, data: Path, url: str, workers: list[subprocess.Popen | None], logs: list[Path], alerts: int
+) -> list[tuple[int, Path]]:
+    """The supervisor's part (docker compose's `restart: unless-stopped`, systemd's
+    `Restart=on-failure`): a worker that stopped is started again, until the group has finished.
+    Returns each stop's exit code and log."""
+    exits: list[tuple[int, Path]] = []
+    deadline = time.time() + 420
+    while True:
+        for i, w in enumerate(workers):
+            if w is not None and w.poll() is not None:
+                exits.append((w.returncode, logs[i]))
+                logs[i] = logs[i].with_name(f"w{i}.{len(exits)}.log")
+                workers[i] = start_worker(topo, data, url, logs[i])
+        try:
+            st = group_status(topo, data, url)
+        except Exception:  # the broker still loading its logs
+            st = {}
+        done = len(st.get("workers", {})) == len(workers) and not sum(st["lag"].values())
+        if done and alerts_in(url) >= alerts:
+            break
+        assert time.time() < deadline, f"the group did not finish: {st}"
+        time.sleep(1)
+    wait_done(topo, data, url, len(workers), alerts)
+    return exits
+
+
+def test_a_commit_that_does_not_return_ends_its_worker_and_the_restart_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit watchdog (GroupWorker._watch_commits). librdkafka can wait for ever inside a
+    transaction's commit (confluentinc/librdkafka#5456, #5511; seen here once, after a broker
+    restart), and a worker stuck so holds its tasks while its heartbeats go on. Here the broker is
+    frozen (SIGSTOP) mid-stream for longer than the topology's `commit_hang_s` (set to 8 s), so
+    every commit then in flight does not return in time: the worker must end itself with 75
+    (EX_TEMPFAIL), its stacks in its log, and once the broker is back and the supervisor has
+    started it again, every topic, store and alert is exactly the embedded run's."""
+    pytest.importorskip("confluent_kafka.admin", reason="pip install 'argus-fusion[kafka]'")
+    from tests.servers import KafkaBroker
+
+    topo, expected = every_source_run_embedded(tmp_path)
+    with topo.open("a") as f:
+        f.write("\ncommit_hang_s: 8\n")
+    (tmp_path / "kafka").mkdir()
+    broker = KafkaBroker(tmp_path / "kafka")
+    broker.start()
+    assert broker.proc is not None
+    url = f"kafka://{broker.bootstrap}?prefix=h."
+    data = tmp_path / "group"
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    workers: list[subprocess.Popen | None] = [start_worker(topo, data, url, log) for log in logs]
+    try:
+        rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
+        deadline = time.time() + 180
+        while records_in(url, rms_out) < 50:  # well under way
+            assert time.time() < deadline, "no RMS record reached the bus"
+            time.sleep(0.1)
+        broker.proc.send_signal(signal.SIGSTOP)
+        try:
+            hung: list[tuple[int, Path]] = []
+            deadline = time.time() + 30
+            while time.time() < deadline and not hung:
+                time.sleep(0.5)
+                hung = [(w.returncode, log) for w, log in zip(workers, logs, strict=True) if w and w.poll() is not None]
+        finally:
+            broker.proc.send_signal(signal.SIGCONT)
+        assert hung, "no worker ended while every commit was held for 30 s"
+        code, log = hung[0]
+        text = log.read_text()
+        assert code == 75, text[-3000:]
+        assert "has not returned in" in text and "exiting for the supervisor" in text, text[-3000:]
+        assert "most recent call first" in text, text[-3000:]  # faulthandler's stacks
+        exits = supervise(topo, data, url, workers, logs, len(expected["topics"]["alerts"]))
+        print(f"\ncommits held {len(hung)} worker(s) past commit_hang_s; {len(exits)} restart(s)", flush=True)
         monkeypatch.setenv("ARGUS_BUS", url)
         assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
     finally:
