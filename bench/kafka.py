@@ -394,6 +394,15 @@ def latency_run(
             "legs_ms": watcher.where()}  # fmt: skip
 
 
+def _prepare(workdir: Path, args: argparse.Namespace) -> Path:
+    """The production topology for a run in `workdir`, with the bench's settings."""
+    path = prepare(workdir)
+    if args.commit_threads:
+        with path.open("a") as f:
+            f.write(f"\ncommit_threads: {args.commit_threads}\n")
+    return path
+
+
 def _latency(root: Path, bootstrap: str, args: argparse.Namespace) -> dict:
     live = root / "live"  # the latency run is fed live, not from an inbox
     for sub in ("rms", "rms_csv", "cad/incidents", "cad/queries", "sar", "stix"):
@@ -401,7 +410,7 @@ def _latency(root: Path, bootstrap: str, args: argparse.Namespace) -> dict:
     lines = (root / "inbox" / "rms" / "rms.jsonl").read_bytes().splitlines()
     url = f"kafka://{bootstrap}?prefix=l{uuid.uuid4().hex[:6]}."
     return latency_run(
-        prepare(live), live, url, args.rate, args.seconds, lines, args.latency_workers, args.feed_transactions
+        _prepare(live, args), live, url, args.rate, args.seconds, lines, args.latency_workers, args.feed_transactions
     )
 
 
@@ -417,12 +426,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--feed-transactions", action="store_true", help="feed in the bus's transactions (the bench before 2026-12-02)"
     )
+    ap.add_argument("--commit-threads", type=int, default=0, help="topology.yaml's commit_threads for the Kafka runs")
     args = ap.parse_args(argv)
     from tests.servers import KafkaBroker, kafka_broker  # the test suite's broker: Maven Central jars, no Docker
 
     root = Path(tempfile.mkdtemp(prefix="argus-bench-kafka-"))
     _, counts = write_inputs(root, args.records, args.seed)
-    topo_path = prepare(root)
+    topo_path = _prepare(root, args)
     res: dict[str, Any] = {"records": args.records, "inputs": counts, "cpu_calibration_s": cpu_calibration()}
 
     if args.latency_only:
