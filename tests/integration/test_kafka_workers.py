@@ -29,6 +29,7 @@ from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir, snapshot
 from tests.e2e.test_cli import free_port
 from tests.e2e.test_crash import assert_same_stores, small_batches
+from tests.servers import KafkaBroker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -420,30 +421,39 @@ def test_a_worker_stalled_past_its_session_timeout_loses_its_tasks_and_the_answe
     assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
 
 
+def group_on_a_broker_of_its_own(
+    tmp_path: Path, topo: Path
+) -> tuple[KafkaBroker, str, Path, list[Path], list[subprocess.Popen | None]]:
+    """A broker for one test alone (the test restarts or freezes it) and a group of two workers
+    on it: the broker, the bus URL, the group's data dir, the workers' logs and the workers."""
+    pytest.importorskip("confluent_kafka.admin", reason="pip install 'argus-fusion[kafka]'")
+    (tmp_path / "kafka").mkdir()
+    broker = KafkaBroker(tmp_path / "kafka")
+    broker.start()
+    url = f"kafka://{broker.bootstrap}?prefix=g."
+    data = tmp_path / "group"
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    return broker, url, data, logs, [start_worker(topo, data, url, log) for log in logs]
+
+
+def wait_under_way(topo: Path, data: Path, url: str) -> None:
+    rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
+    deadline = time.time() + 180
+    while records_in(url, rms_out) < 50:  # well under way
+        assert time.time() < deadline, "no RMS record reached the bus"
+        time.sleep(0.1)
+
+
 def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The broker itself goes away mid-stream (SIGTERM, 5 s down, back on the same port and log
     dir: a rolling restart of a one-broker cluster) under a group of two. A worker whose commit
     fails while the broker is away stops, as a failed commit always does, and is started again,
     as its supervisor (docker compose's `restart: unless-stopped`, systemd) would. Every topic,
     store and alert is then exactly the embedded run's."""
-    pytest.importorskip("confluent_kafka.admin", reason="pip install 'argus-fusion[kafka]'")
-    from tests.servers import KafkaBroker
-
     topo, expected = every_source_run_embedded(tmp_path)
-
-    (tmp_path / "kafka").mkdir()
-    broker = KafkaBroker(tmp_path / "kafka")
-    broker.start()
-    url = f"kafka://{broker.bootstrap}?prefix=b."
-    data = tmp_path / "group"
-    logs = [tmp_path / f"w{i}.log" for i in range(2)]
-    workers: list[subprocess.Popen | None] = [start_worker(topo, data, url, log) for log in logs]
+    broker, url, data, logs, workers = group_on_a_broker_of_its_own(tmp_path, topo)
     try:
-        rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
-        deadline = time.time() + 180
-        while records_in(url, rms_out) < 50:  # well under way
-            assert time.time() < deadline, "no RMS record reached the bus"
-            time.sleep(0.1)
+        wait_under_way(topo, data, url)
         broker.restart(down=5)
         exits = supervise(topo, data, url, workers, logs, len(expected["topics"]["alerts"]))
         print(f"\nbroker restarted mid-stream: {len(exits)} worker restart(s)", flush=True)
@@ -491,26 +501,13 @@ def test_a_commit_that_does_not_return_ends_its_worker_and_the_restart_loses_not
     every commit then in flight does not return in time: the worker must end itself with 75
     (EX_TEMPFAIL), its stacks in its log, and once the broker is back and the supervisor has
     started it again, every topic, store and alert is exactly the embedded run's."""
-    pytest.importorskip("confluent_kafka.admin", reason="pip install 'argus-fusion[kafka]'")
-    from tests.servers import KafkaBroker
-
     topo, expected = every_source_run_embedded(tmp_path)
     with topo.open("a") as f:
         f.write("\ncommit_hang_s: 8\n")
-    (tmp_path / "kafka").mkdir()
-    broker = KafkaBroker(tmp_path / "kafka")
-    broker.start()
-    assert broker.proc is not None
-    url = f"kafka://{broker.bootstrap}?prefix=h."
-    data = tmp_path / "group"
-    logs = [tmp_path / f"w{i}.log" for i in range(2)]
-    workers: list[subprocess.Popen | None] = [start_worker(topo, data, url, log) for log in logs]
+    broker, url, data, logs, workers = group_on_a_broker_of_its_own(tmp_path, topo)
     try:
-        rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
-        deadline = time.time() + 180
-        while records_in(url, rms_out) < 50:  # well under way
-            assert time.time() < deadline, "no RMS record reached the bus"
-            time.sleep(0.1)
+        wait_under_way(topo, data, url)
+        assert broker.proc is not None
         broker.proc.send_signal(signal.SIGSTOP)
         try:
             hung: list[tuple[int, Path]] = []
