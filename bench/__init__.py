@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,6 @@ def cpu_calibration() -> float:
     to the next (one embedded run: 23-25 s, then 37 s, same code); printed beside a benchmark's
     figures so runs taken on different days or hours can be told apart. Ratios within one run
     are what compare."""
-    import time
-
     t = time.perf_counter()
     s = 0
     for i in range(5_000_000):
@@ -76,28 +75,25 @@ class CpuMeter:
         self.result: dict[str, Any] = {}
 
     def watch(self, name: str, *pids: int) -> None:
+        """Charge these processes' CPU to `name` (call before start())."""
         self.pids.setdefault(name, []).extend(pids)
-        for pid in pids:
-            self._p0[pid] = _proc_cpu(pid)
 
     def start(self) -> None:
-        import time
-
         self._t0, self._m0 = time.perf_counter(), _machine() if Path("/proc/stat").exists() else (0.0, 0.0, 0.0)
         self._p0 = {pid: _proc_cpu(pid) for pids in self.pids.values() for pid in pids}
 
     def stop(self, **reaped: float) -> dict[str, Any]:
         """Read the counters (before the watched processes are stopped) and return the figures;
         `reaped` adds groups measured otherwise (a child already waited for: its rusage)."""
-        import time
-
         if not Path("/proc/stat").exists():
             return {}
         wall = time.perf_counter() - self._t0
         busy, idle, steal = (a - b for a, b in zip(_machine(), self._m0, strict=True))
         cores = os.cpu_count() or 1
         groups = {
-            name: round(sum(_proc_cpu(p) - self._p0.get(p, 0.0) for p in pids), 1) for name, pids in self.pids.items()
+            # a process gone before stop() adds nothing (its counters went with it), never less
+            name: round(sum(max(0.0, _proc_cpu(p) - self._p0.get(p, 0.0)) for p in pids), 1)
+            for name, pids in self.pids.items()
         } | {name: round(v, 1) for name, v in reaped.items()}
         self.result = {
             "wall_s": round(wall, 1),

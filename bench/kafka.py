@@ -287,6 +287,7 @@ def latency_run(
     lines: list[bytes],
     workers: int = 1,
     feed_transactions: bool = False,
+    broker_pid: int | None = None,
 ) -> dict:
     """A group of `workers` (one by default), fed at `rate` records/s, queried 10 times a second."""
     schemas = default_schemas()
@@ -353,6 +354,13 @@ def latency_run(
         )
         warm_s = time.perf_counter() - warm_from
         watcher.start()
+        meter = CpuMeter()  # is the machine short of CPU while the queries are answered?
+        meter.watch("workers", *(w.pid for w in procs))
+        meter.watch("feeder", feeder.pid or 0)
+        meter.watch("bench", os.getpid())
+        if broker_pid is not None:
+            meter.watch("broker", broker_pid)
+        meter.start()
         go.set()
         fed_from = time.perf_counter()
         time.sleep(2)
@@ -369,6 +377,7 @@ def latency_run(
             term_bus.commit(Commit(appends=[("cad.queries", rec.key, schemas.encode(q_ts, rec.value))]))
             time.sleep(0.1)
         fed_s = fed.value / (time.perf_counter() - fed_from)  # while queries were being answered
+        meter.stop()
         time.sleep(3)
         stop.set()
         resolved = _count(count_bus, "resolved")  # how much of what was fed got through meanwhile
@@ -391,7 +400,7 @@ def latency_run(
             "workers": workers, "warm_reports": len(warm), "warm_s": round(warm_s, 1),
             "queries": len(sent), "alerts": len(lat),
             "p50": q(0.5), "p99": q(0.99), "max": round(lat[-1], 1) if lat else None,
-            "legs_ms": watcher.where()}  # fmt: skip
+            "legs_ms": watcher.where(), "cpu": meter.result}  # fmt: skip
 
 
 def _prepare(workdir: Path, args: argparse.Namespace) -> Path:
@@ -403,14 +412,22 @@ def _prepare(workdir: Path, args: argparse.Namespace) -> Path:
     return path
 
 
-def _latency(root: Path, bootstrap: str, args: argparse.Namespace) -> dict:
+def _latency(root: Path, bootstrap: str, args: argparse.Namespace, broker_pid: int | None = None) -> dict:
     live = root / "live"  # the latency run is fed live, not from an inbox
     for sub in ("rms", "rms_csv", "cad/incidents", "cad/queries", "sar", "stix"):
         (live / "inbox" / sub).mkdir(parents=True)
     lines = (root / "inbox" / "rms" / "rms.jsonl").read_bytes().splitlines()
     url = f"kafka://{bootstrap}?prefix=l{uuid.uuid4().hex[:6]}."
     return latency_run(
-        _prepare(live, args), live, url, args.rate, args.seconds, lines, args.latency_workers, args.feed_transactions
+        _prepare(live, args),
+        live,
+        url,
+        args.rate,
+        args.seconds,
+        lines,
+        args.latency_workers,
+        args.feed_transactions,
+        broker_pid,
     )
 
 
@@ -428,7 +445,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--commit-threads", type=int, default=0, help="topology.yaml's commit_threads for the Kafka runs")
     args = ap.parse_args(argv)
-    from tests.servers import KafkaBroker, kafka_broker  # the test suite's broker: Maven Central jars, no Docker
+    from tests.servers import KafkaBroker  # the test suite's broker: Maven Central jars, no Docker
 
     root = Path(tempfile.mkdtemp(prefix="argus-bench-kafka-"))
     _, counts = write_inputs(root, args.records, args.seed)
@@ -437,8 +454,12 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.latency_only:
         (root / "kafka").mkdir()
-        with kafka_broker(root / "kafka") as bootstrap:
-            res["kafka_query_to_alert_ms"] = _latency(root, bootstrap, args)
+        broker = KafkaBroker(root / "kafka")
+        broker.start()
+        try:
+            res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args, broker.proc and broker.proc.pid)
+        finally:
+            broker.stop()
         print(json.dumps(res, indent=2))
         if args.json:
             args.json.write_text(json.dumps(res, indent=2))
@@ -480,7 +501,7 @@ def main(argv: list[str] | None = None) -> None:
             rate = round(args.records / s)
             res[f"kafka_{workers}_worker"] = {"seconds": round(s, 1), "records_per_s": rate, "cpu": cpu}
             print(f"kafka, {workers} worker(s): {s:.1f}s; cpu {cpu}", flush=True)
-        res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args)
+        res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args, broker.proc.pid)
     finally:
         broker.stop()
     base = res["embedded"]["records_per_s"]
