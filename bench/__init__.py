@@ -65,7 +65,9 @@ class CpuMeter:
     machine between `start()` and `stop()`. A throughput ratio alone cannot say what bounds a run;
     when the machine's cores are busy for the whole run (with the broker's JVM among them), the
     bound is the machine, and a faster worker would only take CPU from the broker. Linux /proc
-    only (elsewhere the figures are empty)."""
+    only (elsewhere the figures are empty). `everything_else` (the machine's busy time less the
+    groups') can come out a little below zero on a virtual machine: time the hypervisor stole
+    while a process ran is charged to that process but counted as stolen, not busy, machine-wide."""
 
     def __init__(self) -> None:
         self.pids: dict[str, list[int]] = {}

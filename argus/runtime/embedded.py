@@ -824,10 +824,20 @@ class EmbeddedRuntime:
         self._fault.hit(host.name, "before_commit")
         if flying:
             assert self._committer is not None
-            host.inflight = (self._committer.submit(self.bus.commit, commit), commit, with_state)
+            host.inflight = (self._committer.submit(self._bus_commit, host.name, commit), commit, with_state)
             return
-        bus = self.bus
-        self._landed(host, commit, lambda: bus.commit(commit), host.state.committed if with_state else None)
+        fold = host.state.committed if with_state else None
+        self._landed(host, commit, lambda: self._bus_commit(host.name, commit), fold)
+
+    def _bus_commit(self, node: str, commit: Commit) -> object:
+        """The bus's commit, timed apart from the batch's work (argus_commit_seconds): on Kafka
+        it is the transaction's round trips, what a worker mostly waits on."""
+        assert self.bus is not None
+        started = time.perf_counter()
+        try:
+            return self.bus.commit(commit)
+        finally:
+            metrics.COMMIT_SECONDS.labels(node).observe(time.perf_counter() - started)
 
     def _settle(self, host: Host, block: bool = True) -> bool:
         """Finish the node's commit in flight, if any (waiting for it unless not `block`).

@@ -91,6 +91,7 @@ def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
         assert 'argus_records_out_total{node="resolve_places",topic="resolved"}' in body
         assert 'argus_dead_letters_total{node="rms"} 3.0' in body
         assert "argus_batch_seconds_bucket" in body and "argus_record_latency_seconds_bucket" in body
+        assert 'argus_commit_seconds_count{node="resolve_persons"}' in body
         assert 'argus_consumer_lag_records{node="correlate_persons",topic="resolved"}' in body
         # one process runs every node as one task: each reported held, as many as planned
         planned = len(load_topology(topo).nodes)
