@@ -455,21 +455,27 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path, m
     try:
         wait_under_way(topo, data, url)
         broker.restart(down=5)
-        exits = supervise(topo, data, url, workers, logs, len(expected["topics"]["alerts"]))
+        exits = supervise_to_the_embedded_answer(topo, data, url, workers, logs, expected, monkeypatch)
         print(f"\nbroker restarted mid-stream: {len(exits)} worker restart(s)", flush=True)
-        monkeypatch.setenv("ARGUS_BUS", url)
-        assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
     finally:
         stop_all(workers, logs)
         broker.stop()
 
 
-def supervise(
-    topo: Path, data: Path, url: str, workers: list[subprocess.Popen | None], logs: list[Path], alerts: int
+def supervise_to_the_embedded_answer(
+    topo: Path,
+    data: Path,
+    url: str,
+    workers: list[subprocess.Popen | None],
+    logs: list[Path],
+    expected: dict,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> list[tuple[int, Path]]:
     """The supervisor's part (docker compose's `restart: unless-stopped`, systemd's
-    `Restart=on-failure`): a worker that stopped is started again, until the group has finished.
-    Returns each stop's exit code and log."""
+    `Restart=on-failure`): a worker that stopped is started again, until the group has finished;
+    then every topic, store and alert must be exactly the embedded run's. Returns each stop's
+    exit code and log."""
+    alerts = len(expected["topics"]["alerts"])
     exits: list[tuple[int, Path]] = []
     deadline = time.time() + 420
     while True:
@@ -488,6 +494,8 @@ def supervise(
         assert time.time() < deadline, f"the group did not finish: {st}"
         time.sleep(1)
     wait_done(topo, data, url, len(workers), alerts)
+    monkeypatch.setenv("ARGUS_BUS", url)
+    assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
     return exits
 
 
@@ -523,10 +531,8 @@ def test_a_commit_that_does_not_return_ends_its_worker_and_the_restart_loses_not
         assert code == 75, text[-3000:]
         assert "has not returned in" in text and "exiting for the supervisor" in text, text[-3000:]
         assert "most recent call first" in text, text[-3000:]  # faulthandler's stacks
-        exits = supervise(topo, data, url, workers, logs, len(expected["topics"]["alerts"]))
+        exits = supervise_to_the_embedded_answer(topo, data, url, workers, logs, expected, monkeypatch)
         print(f"\ncommits held {len(hung)} worker(s) past commit_hang_s; {len(exits)} restart(s)", flush=True)
-        monkeypatch.setenv("ARGUS_BUS", url)
-        assert_same_stores(snapshot(topo, data), expected, exact_alerts=True)
     finally:
         stop_all(workers, logs)
         broker.stop()
