@@ -99,6 +99,14 @@ class Connector(Node):
         worker thread): `run --until-idle` waits for it instead of calling the source dry."""
         return False
 
+    def ready(self, ctx: Context) -> bool:
+        """Whether `run()` could yield something now: a cheap look (a folder's file sizes
+        against the cursor), asked of a source of urgent records (field queries) each time its
+        poll is due while other work runs. False lets that work go on in whole batches until
+        the next poll; True, the default when a source cannot tell, stops it at every poll to
+        run this source, which on Kafka cut ingest into transactions of a few records."""
+        return True
+
     def stop(self) -> None:
         """Release what setup opened."""
 

@@ -64,6 +64,18 @@ class FileSourceConnector(Connector):
             return []
         raise FileNotFoundError(f"{self.name}: input {p} does not exist")
 
+    def ready(self, ctx: Context) -> bool:
+        """A file grown past its cursor, or a new one (a whole-JSON file read is marked done).
+        A line still being written counts too: `run()` then finds nothing, as it always did."""
+        try:
+            for f in self.files():
+                pos = ctx.state.get(f"f:{f.name}", 0)
+                if pos != -1 and f.stat().st_size > pos:
+                    return True
+        except OSError:
+            return True  # gone or unreadable meanwhile: run() says what
+        return False
+
     def run(self, ctx: Context) -> Iterator[Record | DeadLetterRecord]:
         for f in self.files():
             key = f"f:{f.name}"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 
 from argus.bus.base import Commit
 from argus.runtime.embedded import EmbeddedRuntime, read_topic
@@ -119,3 +120,27 @@ def test_a_field_query_commits_alone_while_its_node_holds_ingest(
         assert {r.value["envelope"]["id"] for r in alerts if r.body["trigger_id"] != q.envelope["id"]} == quiet_alerts
     finally:
         rt.close()
+
+
+def test_an_empty_query_inbox_due_a_poll_does_not_cut_ingest_into_small_batches(tmp_path: Path) -> None:
+    """The field-query inbox is polled often (every 10 ms; here every 0.1 ms, so it is due at
+    every look). A due poll used to stop the batch in hand whatever the inbox held: a connector's
+    at 32 records, an ordered node's at 8, and on Kafka each stop cost a transaction. Now a poll
+    that would find nothing lets the batch go on, and the RMS export is read in whole batches."""
+    topo = workdir_without_queries(tmp_path, background=800)
+    doc = yaml.safe_load(topo.read_text())
+    doc["nodes"]["cad_queries"]["config"]["poll_interval"] = 0.0001
+    topo.write_text(yaml.safe_dump(doc))
+    rms = len((tmp_path / "work" / "inbox" / "rms" / "export-2026-11.jsonl").read_bytes().splitlines())
+    batch = load_topology(topo).nodes["rms"].batch_size
+    assert rms > 8 * 32 and rms <= batch, rms  # cut at 32, it would take 9 batches or more
+
+    def batches() -> float:
+        return REGISTRY.get_sample_value("argus_batch_seconds_count", {"node": "rms"}) or 0.0
+
+    before = batches()
+    with EmbeddedRuntime(load_topology(topo, tmp_path / "data")) as rt:
+        rt.run_until_idle()
+        assert len(rt.read_topic("rms.records")) > 8 * 32  # read, bar the export's dead letters
+    # the export file and the CSV file, each one batch, and a last look that found nothing new
+    assert batches() - before <= 3

@@ -196,3 +196,33 @@ def test_stix_bundle_maps_tlp1_markings_and_keeps_custom_properties(tmp_path: Pa
     out = run.outputs[0]
     assert out.envelope["tlp"] == "RED"  # TLP 1.0 RED mapped to TLP 2.0
     assert orjson.loads(out.body["object_json"]) == ind
+
+
+def test_a_watched_folder_says_whether_a_run_would_find_anything(tmp_path: Path) -> None:
+    """`ready()` is asked at every poll of the field-query inbox while ingest runs: a cheap look
+    at the folder against the cursor, and it must never say no when `run()` has a record."""
+    c = CadQueryConnector(CadQueryConnector.Config(path=str(tmp_path), watch=True))
+    h = Harness(c)
+    assert not c.ready(h.ctx)  # empty
+    lines(tmp_path / "mdt-1.jsonl", query_raw())
+    assert c.ready(h.ctx)  # a new file
+    assert len(h.run().outputs) == 1
+    assert not c.ready(h.ctx)  # all read
+    with (tmp_path / "mdt-1.jsonl").open("ab") as fh:
+        fh.write(orjson.dumps(query_raw(query_id="Q-2"))[:20])  # a writer mid-line
+    assert c.ready(h.ctx)  # grown: run() finds nothing yet, as before
+    assert h.run().outputs == []
+    with (tmp_path / "mdt-1.jsonl").open("ab") as fh:
+        fh.write(orjson.dumps(query_raw(query_id="Q-2"))[20:] + b"\n")
+    assert c.ready(h.ctx)
+    assert len(h.run().outputs) == 1 and not c.ready(h.ctx)
+
+
+def test_a_whole_json_file_read_is_not_ready_again(tmp_path: Path) -> None:
+    f = tmp_path / "sar.json"
+    f.write_bytes(orjson.dumps([]))
+    c = SarConnector(SarConnector.Config(path=str(tmp_path), format="json", watch=True))
+    h = Harness(c)
+    assert c.ready(h.ctx)
+    h.run()
+    assert not c.ready(h.ctx)
