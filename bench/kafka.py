@@ -469,12 +469,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.latency_only:
         (root / "kafka").mkdir()
-        broker = KafkaBroker(root / "kafka")
-        broker.start()
-        try:
-            res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args, broker.proc and broker.proc.pid)
-        finally:
-            broker.stop()
+        with KafkaBroker(root / "kafka") as broker:
+            res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args, broker.pid)
         print(json.dumps(res, indent=2))
         if args.json:
             args.json.write_text(json.dumps(res, indent=2))
@@ -498,10 +494,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"embedded: {args.records:,} records ({reports:,} reports resolved) in {emb_s:.1f}s", flush=True)
 
     (root / "kafka").mkdir()
-    broker = KafkaBroker(root / "kafka")
-    broker.start()
-    try:
-        assert broker.proc is not None
+    with KafkaBroker(root / "kafka") as broker:
         # Untimed, a small run first: a broker just started spends its first minute's CPU on
         # compiling its own code (the JIT); the first timed run would pay for that and the
         # second would not (2026-12-02: the broker used 47.7 CPU-s in the 1-worker run, 27.9 in
@@ -509,17 +502,15 @@ def main(argv: list[str] | None = None) -> None:
         warm = root / "warmup"
         _, warm_counts = write_inputs(warm, 1000, args.seed + 1)
         warm_url = f"kafka://{broker.bootstrap}?prefix=w{uuid.uuid4().hex[:6]}."
-        group_run(prepare(warm), warm, warm_url, 1, sum(warm_counts.values()), root, broker.proc.pid)
+        group_run(prepare(warm), warm, warm_url, 1, sum(warm_counts.values()), root, broker.pid)
         for workers in (1, 2):
             url = f"kafka://{broker.bootstrap}?prefix=b{workers}{uuid.uuid4().hex[:6]}."
-            s, cpu = group_run(topo_path, root, url, workers, reports, root, broker.proc.pid)
+            s, cpu = group_run(topo_path, root, url, workers, reports, root, broker.pid)
             rate = round(args.records / s)
             res[f"kafka_{workers}_worker"] = {"seconds": round(s, 1), "records_per_s": rate, "cpu": cpu}
             print(f"kafka, {workers} worker(s): {s:.1f}s; cpu {cpu}", flush=True)
         if not args.throughput_only:
-            res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args, broker.proc.pid)
-    finally:
-        broker.stop()
+            res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args, broker.pid)
     base = res["embedded"]["records_per_s"]
     for k in ("kafka_1_worker", "kafka_2_worker"):
         res[k]["ratio_to_embedded"] = round(res[k]["records_per_s"] / base, 3)

@@ -64,12 +64,17 @@ class FileSourceConnector(Connector):
             return []
         raise FileNotFoundError(f"{self.name}: input {p} does not exist")
 
+    @staticmethod
+    def _cursor_key(f: Path) -> str:
+        """Where a file's cursor is kept in state: a byte offset, or -1 once a whole-JSON file is read."""
+        return f"f:{f.name}"
+
     def ready(self, ctx: Context) -> bool:
         """A file grown past its cursor, or a new one (a whole-JSON file read is marked done).
         A line still being written counts too: `run()` then finds nothing, as it always did."""
         try:
             for f in self.files():
-                pos = ctx.state.get(f"f:{f.name}", 0)
+                pos = ctx.state.get(self._cursor_key(f), 0)
                 if pos != -1 and f.stat().st_size > pos:
                     return True
         except OSError:
@@ -78,7 +83,7 @@ class FileSourceConnector(Connector):
 
     def run(self, ctx: Context) -> Iterator[Record | DeadLetterRecord]:
         for f in self.files():
-            key = f"f:{f.name}"
+            key = self._cursor_key(f)
             pos = ctx.state.get(key, 0)
             if pos == -1:  # a whole-JSON file already read
                 continue

@@ -515,8 +515,7 @@ def test_a_commit_that_does_not_return_ends_its_worker_and_the_restart_loses_not
     broker, url, data, logs, workers = group_on_a_broker_of_its_own(tmp_path, topo)
     try:
         wait_under_way(topo, data, url)
-        assert broker.proc is not None
-        broker.proc.send_signal(signal.SIGSTOP)
+        os.kill(broker.pid, signal.SIGSTOP)
         try:
             hung: list[tuple[int, Path]] = []
             deadline = time.time() + 30
@@ -524,7 +523,7 @@ def test_a_commit_that_does_not_return_ends_its_worker_and_the_restart_loses_not
                 time.sleep(0.5)
                 hung = [(w.returncode, log) for w, log in zip(workers, logs, strict=True) if w and w.poll() is not None]
         finally:
-            broker.proc.send_signal(signal.SIGCONT)
+            os.kill(broker.pid, signal.SIGCONT)
         assert hung, "no worker ended while every commit was held for 30 s"
         code, log = hung[0]
         text = log.read_text()

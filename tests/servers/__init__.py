@@ -160,6 +160,19 @@ class KafkaBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        """The running broker's process (to signal it, or to meter its CPU)."""
+        assert self.proc is not None, "the broker is not running"
+        return self.proc.pid
+
+    def __enter__(self) -> KafkaBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -181,12 +194,8 @@ class KafkaBroker:
 @contextmanager
 def kafka_broker(workdir: Path) -> Iterator[str]:
     """A single-node Apache Kafka broker in KRaft mode; yields its bootstrap address."""
-    broker = KafkaBroker(workdir)
-    broker.start()
-    try:
+    with KafkaBroker(workdir) as broker:
         yield broker.bootstrap
-    finally:
-        broker.stop()
 
 
 @contextmanager
