@@ -99,6 +99,10 @@ class Commit:
         self.offsets.update(later.offsets)
 
 
+# (schema id, subject, canonical form, whole schema or None, topic or None): see register_schema
+SchemaRow = tuple[int, str, str, str | None, str | None]
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -119,6 +123,12 @@ class Bus(ABC):
 
     @abstractmethod
     def ensure_topic(self, spec: TopicSpec) -> None: ...
+
+    def ensure_topics(self, specs: list[TopicSpec]) -> None:
+        """Every topic of a topology at start-up: a bus whose topics live on a server asks it
+        once for all of them, not once each."""
+        for spec in specs:
+            self.ensure_topic(spec)
 
     @abstractmethod
     def partitions(self, topic: str) -> int: ...
@@ -151,6 +161,12 @@ class Bus(ABC):
         """Keep a writer schema: its parsing canonical form (to decode with) and, when given, the
         whole schema (defaults included: what compatibility is judged by). `topic`: the topic it
         is written to (a bus with a schema registry registers it there under `<topic>-value`)."""
+
+    def register_schemas(self, rows: list[SchemaRow]) -> None:
+        """Several writer schemas at start-up (each as `register_schema` takes it): a bus that
+        writes them to a server waits for them once, not once each."""
+        for schema_id, subject, canonical, full, topic in rows:
+            self.register_schema(schema_id, subject, canonical, full, topic)
 
     @abstractmethod
     def known_schemas(self) -> Iterator[tuple[int, str]]: ...

@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlparse
 
 import orjson
 
-from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, TopicSpec
+from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, SchemaRow, TopicSpec
 
 try:
     from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -183,13 +183,43 @@ class KafkaBus(Bus):
         raise TimeoutError(f"topic {name} has no leaders after {_TIMEOUT}s")
 
     def ensure_topic(self, spec: TopicSpec) -> None:
-        have = self._ensure(self._t(spec.name), spec.partitions)
-        if have != spec.partitions:
-            raise ValueError(
-                f"topic {spec.name} exists with {have} partitions; topology asks for {spec.partitions} "
-                "(repartitioning needs a new topic)"
-            )
-        self._topics[spec.name] = spec
+        self.ensure_topics([spec])
+
+    def ensure_topics(self, specs: list[TopicSpec]) -> None:
+        """One metadata request for all, one creation request for those missing, then one wait
+        until all have leaders: one topic at a time, a topology's sixteen took a second."""
+        names = {self._t(s.name): s for s in specs}
+        have = self._admin.list_topics(timeout=_TIMEOUT).topics
+        missing = [n for n in names if not (n in have and have[n].error is None and have[n].partitions)]
+        if missing:
+            futures = self._admin.create_topics([NewTopic(n, names[n].partitions, 1) for n in missing])
+            for f in futures.values():
+                try:
+                    f.result(_TIMEOUT)
+                except KafkaException as exc:
+                    if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                        raise
+        deadline = time.time() + _TIMEOUT
+        while True:  # until every topic has leaders
+            have = self._admin.list_topics(timeout=_TIMEOUT).topics
+            ready = [
+                n
+                for n in names
+                if n in have and have[n].partitions and all(p.leader >= 0 for p in have[n].partitions.values())
+            ]
+            if len(ready) == len(names):
+                break
+            if time.time() > deadline:
+                raise TimeoutError(f"topics {sorted(set(names) - set(ready))} have no leaders after {_TIMEOUT}s")
+            time.sleep(0.1)
+        for n, spec in names.items():
+            count = len(have[n].partitions)
+            if count != spec.partitions:
+                raise ValueError(
+                    f"topic {spec.name} exists with {count} partitions; topology asks for {spec.partitions} "
+                    "(repartitioning needs a new topic)"
+                )
+            self._topics[spec.name] = spec
 
     def partitions(self, topic: str) -> int:
         spec = self._topics.get(topic)
@@ -516,13 +546,20 @@ class KafkaBus(Bus):
     def register_schema(
         self, schema_id: int, subject: str, canonical: str, full: str | None = None, topic: str | None = None
     ) -> None:
-        if self.registry is not None and topic is not None:  # TopicNameStrategy: <topic>-value
-            self.registry.register(self._t(topic), schema_id, full or canonical)
+        self.register_schemas([(schema_id, subject, canonical, full, topic)])
+
+    def register_schemas(self, rows: list[SchemaRow]) -> None:
+        """Written, then waited for once: every row is on the broker before this returns, so
+        before any record framed with one of them is committed."""
         if self._plain is None:  # one connection for every schema written at start-up
             self._plain = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
-        value = orjson.dumps([subject, canonical, full] if full else [subject, canonical])
-        self._plain.produce(self._t("schemas"), key=str(schema_id).encode(), value=value)
-        self._plain.flush(_TIMEOUT)
+        for schema_id, subject, canonical, full, topic in rows:
+            if self.registry is not None and topic is not None:  # TopicNameStrategy: <topic>-value
+                self.registry.register(self._t(topic), schema_id, full or canonical)
+            value = orjson.dumps([subject, canonical, full] if full else [subject, canonical])
+            self._plain.produce(self._t("schemas"), key=str(schema_id).encode(), value=value)
+        if self._plain.flush(_TIMEOUT):
+            raise TimeoutError(f"schemas not written to {self._t('schemas')} after {_TIMEOUT}s")
 
     def _schema_rows(self) -> Iterator[tuple[int, str, str, str | None]]:
         for sid, got in self._schemas().items():

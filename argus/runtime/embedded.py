@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from argus import metrics
-from argus.bus.base import Bus, Commit, Fenced, Message, TopicSpec, partition_for
+from argus.bus.base import Bus, Commit, Fenced, Message, SchemaRow, TopicSpec, partition_for
 from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Processor, Sink
 from argus.records import Record, deterministic_id, utcnow
 from argus.registry import backend_class, node_class, role_of
@@ -62,6 +62,8 @@ READ_AHEAD = 20_000  # records an ordered node buffers past the release it is wo
 GC_FREEZE_EVERY = 10.0
 GC_FULL_EVERY = 600.0
 READ_CHUNK = 64  # records an ordered node reads and decodes between looks at the field-query lane
+# Tasks recovered side by side (_recover_all): each waits on the broker, not on this process.
+RECOVER_THREADS = 16
 HOT_FETCH_WAIT = 0.02  # s: how long the query lane waits for a query it sees but has not fetched
 
 
@@ -261,18 +263,21 @@ class EmbeddedRuntime:
                 "schemas incompatible with what this bus already carries (schemas/README.md, "
                 "compatibility rule):\n  " + "\n  ".join(wrong)
             )
+        rows: list[SchemaRow] = []
         for name, t in topo.topics.items():
             ts = self.schemas.get(t.schema_)
             self._topic_schema[name] = ts
-            self.bus.ensure_topic(TopicSpec(name, t.partitions, t.schema_))
-            self.bus.register_schema(ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), topic=name)
+            rows.append((ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), name))
+        self.bus.ensure_topics([TopicSpec(name, t.partitions, t.schema_) for name, t in topo.topics.items()])
+        self.bus.register_schemas(rows)
         for sid, _, schema in history:  # read once above: the bus's writers, older ones included
             self.schemas.register_writer(sid, schema)
         self.order_plan = plan_order(topo)
         self.tasks = plan(topo, split=self.bus.partitioned_state)
         metrics.TASKS_PLANNED.set(len(self.tasks))
-        for task in self._initial_tasks():
-            self._start_task(task)
+        initial = self._initial_tasks()
+        for task, got in zip(initial, self._recover_all(initial), strict=True):
+            self._start_task(task, got)
         if any(role_of(node_class(m.use)) == "sink" for m in topo.nodes.values()):
             self._sink_thread = threading.Thread(target=self._sink_loop, name="argus-sinks", daemon=True)
             self._sink_thread.start()
@@ -302,7 +307,21 @@ class EmbeddedRuntime:
             for p in range(self.bus.partitions(t))
             if task.owns(p)
         }
+        # Where each input ends: on Kafka the first look at a partition is a round trip to the
+        # broker (later ones are what its fetcher already knows). Taken here, side by side with
+        # the other tasks', not one partition after another on the scheduling thread.
+        for t, p in positions:
+            self.bus.end_offset(t, p, task.id)
         return state, positions
+
+    def _recover_all(self, tasks: list[Task]) -> list[Recovered]:
+        """Recover several tasks (a process starting, a worker handed tasks). On a bus whose
+        tasks have their own producers (Kafka) it is round trips to the broker, most of a
+        worker's start-up when done one task after another, so there they run side by side."""
+        if len(tasks) < 2 or not getattr(self.bus, "concurrent_commits", False):
+            return [self._recover(t) for t in tasks]
+        with ThreadPoolExecutor(max_workers=min(len(tasks), RECOVER_THREADS)) as pool:
+            return list(pool.map(self._recover, tasks))
 
     def _query_lane(self, task: Task | None) -> bool:
         """Whether the task commits field queries through a writer of their own (_finish_query)."""

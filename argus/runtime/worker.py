@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from argus import metrics
@@ -99,12 +98,8 @@ class GroupWorker(EmbeddedRuntime):
     # --- group callbacks (run inside poll, on the scheduling thread, between batches) -----------
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         tasks = self._tasks_in(partitions)
-        # Fencing each task's previous owner and reading its state and offsets is round trips
-        # to the broker, most of a worker's start-up when done one task after another.
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            recovered = list(pool.map(self._recover, tasks))
-        for task, got in zip(tasks, recovered, strict=True):
+        for task, got in zip(tasks, self._recover_all(tasks), strict=True):
             self._start_task(task, got)
             log.info("took task %s", task.id)
         if tasks:

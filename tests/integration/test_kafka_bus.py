@@ -121,3 +121,27 @@ def test_sigkill_mid_batch_on_kafka_equals_the_embedded_run(
     )  # fmt: skip
     assert len(tail.stdout.splitlines()) == len(expected["topics"]["alerts"])
     assert "3 dead letter(s)" in argus("dlq", "list", "-t", str(topo), env=env, timeout=300).stdout
+
+
+def test_a_topology_s_topics_and_schemas_are_set_up_in_one_go_and_a_changed_partition_count_refused(
+    kafka: str,
+) -> None:
+    """Start-up creates every topic in one request and writes every schema with one wait
+    (KafkaBus.ensure_topics, register_schemas). A topic that exists with another partition count
+    is refused with both counts named, not silently used (records would land on other tasks)."""
+    from argus.bus.base import TopicSpec
+    from argus.bus.kafka import KafkaBus
+
+    bus = KafkaBus(bus_url(kafka))
+    try:
+        bus.ensure_topics([TopicSpec("a", 3, "x.v1"), TopicSpec("b", 2, "x.v1")])
+        assert (bus.partitions("a"), bus.partitions("b")) == (3, 2)
+        bus.ensure_topics([TopicSpec("a", 3, "x.v1"), TopicSpec("c", 1, "x.v1")])  # one exists, one new
+        assert bus.partitions("c") == 1
+        with pytest.raises(ValueError, match=r"topic b exists with 2 partitions; topology asks for 5"):
+            bus.ensure_topics([TopicSpec("b", 5, "x.v1")])
+        bus.register_schemas([(101, "x.v1", '"string"', None, "a"), (102, "x.v2", '"long"', '"long"', "b")])
+        assert {(101, '"string"'), (102, '"long"')} <= set(bus.known_schemas())
+        assert (102, "x.v2", '"long"') in set(bus.schema_history())
+    finally:
+        bus.close()
