@@ -454,6 +454,7 @@ def main(argv: list[str] | None = None) -> None:
         help="a topology.yaml setting for every run, e.g. commit_threads=4 (repeatable)",
     )
     ap.add_argument("--throughput-only", action="store_true", help="skip the latency run")
+    ap.add_argument("--logs", type=Path, help="keep the workers' logs here (w<N>-<i>.log): takeovers, rebalances")
     args = ap.parse_args(argv)
     from tests.servers import KafkaBroker  # the test suite's broker: Maven Central jars, no Docker
 
@@ -505,7 +506,9 @@ def main(argv: list[str] | None = None) -> None:
         group_run(prepare(warm), warm, warm_url, 1, sum(warm_counts.values()), root, broker.pid)
         for workers in (1, 2):
             url = f"kafka://{broker.bootstrap}?prefix=b{workers}{uuid.uuid4().hex[:6]}."
-            s, cpu = group_run(topo_path, root, url, workers, reports, root, broker.pid)
+            logs = args.logs or root
+            logs.mkdir(parents=True, exist_ok=True)
+            s, cpu = group_run(topo_path, root, url, workers, reports, logs, broker.pid)
             rate = round(args.records / s)
             res[f"kafka_{workers}_worker"] = {"seconds": round(s, 1), "records_per_s": rate, "cpu": cpu}
             print(f"kafka, {workers} worker(s): {s:.1f}s; cpu {cpu}", flush=True)
