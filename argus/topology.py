@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from argus.bus.base import TopicSpec
 from argus.registry import BACKENDS, RegistryError, backend_class, node_class, role_of
 from argus.schemas import SchemaError, SchemaSet, default_schemas
 
@@ -34,10 +35,15 @@ class TopicModel(_Strict):
     schema_: str = Field(alias="schema")
     partitions: int = Field(default=4, ge=1, le=256)
     priority: Literal["normal", "high"] = "normal"
+    # Applied by the bus to the topic, created or already there (argus/bus/base.py, TopicSpec).
     compacted: bool = False
     retention_hours: int | None = Field(default=None, ge=1)
     # Written from outside the pipeline (the API, the CLI): no node has to produce it.
     external: bool = False
+
+    def spec(self, name: str) -> TopicSpec:
+        """What the bus makes of it."""
+        return TopicSpec(name, self.partitions, self.schema_, self.compacted, self.retention_hours)
 
 
 class ErrorPolicy(_Strict):

@@ -108,6 +108,13 @@ class TopicSpec:
     name: str
     partitions: int
     schema: str
+    # Keep only each key's latest record (a tombstone, once a day old, goes too): Kafka's
+    # cleanup.policy=compact, done by the embedded bus itself. Never on a topic carrying
+    # source-order marks (argus/runtime/order.py): they are tombstones.
+    compacted: bool = False
+    # Records older than this are deleted; None: the bus's default (the broker's
+    # log.retention.hours on Kafka; kept for good on the embedded bus).
+    retention_hours: int | None = None
 
 
 class Bus(ABC):

@@ -10,6 +10,7 @@ Single writer process; other processes (`argus tail`, `argus dlq`) may read conc
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -38,6 +39,65 @@ CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY, subject TEXT NOT NULL
 """
 
 
+MAINTAIN_EVERY = 60.0  # s between applying topics' retention and compaction
+TOMBSTONE_KEEP_S = 24 * 3600  # Kafka's delete.retention.ms: readers get a day to see a delete
+
+
+def _maintain(db: sqlite3.Connection, now: float) -> int:
+    """Retention and compaction, as a broker's log cleaner does them. A partition's last row is
+    never deleted: the next offset is one past it, and offsets are never reused (a reader's
+    position stays valid, as on Kafka, where the active segment stays). Compaction keeps each
+    key's latest row; tombstones (no value: a delete, a source-order mark, a purged record) go
+    once TOMBSTONE_KEEP_S old, and rows without a key (purged) at once. What goes is found by
+    reading, then deleted in small transactions: a commit (a field query's answer) never waits
+    behind a scan of the log."""
+    deleted = 0
+    topics = db.execute(
+        "SELECT name, compacted, retention_hours FROM topics WHERE compacted OR retention_hours IS NOT NULL"
+    ).fetchall()
+    for name, compacted, hours in topics:
+        ends = db.execute("SELECT part, MAX(off) FROM log WHERE topic=? GROUP BY part", (name,)).fetchall()
+        for part, last in ends:
+            victims: list[int] = []
+            if hours is not None:
+                # Rows are appended in commit-time order, so those past the retention are a prefix.
+                cutoff = int((now - hours * 3600) * 1_000_000)  # ts is in microseconds
+                (kept,) = db.execute(
+                    "SELECT MIN(off) FROM log WHERE topic=? AND part=? AND ts>=?", (name, part, cutoff)
+                ).fetchone()
+                bound = last if kept is None else min(kept, last)
+                rows = db.execute("SELECT off FROM log WHERE topic=? AND part=? AND off<?", (name, part, bound))
+                victims += [o for (o,) in rows]
+            if compacted:
+                stale = int((now - TOMBSTONE_KEEP_S) * 1_000_000)
+                latest: dict[str, int] = {}
+                rows = db.execute(
+                    "SELECT off, key, length(value), ts FROM log WHERE topic=? AND part=? ORDER BY off", (name, part)
+                )
+                for off, key, size, ts in rows.fetchall():
+                    if key is None or (size == 0 and ts < stale):
+                        if off != last:
+                            victims.append(off)
+                        continue
+                    before = latest.get(key)
+                    if before is not None:
+                        victims.append(before)  # superseded by this row
+                    latest[key] = off
+            gone = sorted(set(victims))
+            for i in range(0, len(gone), 2000):
+                chunk = gone[i : i + 2000]
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    deleted += db.executemany(
+                        "DELETE FROM log WHERE topic=? AND part=? AND off=?", [(name, part, o) for o in chunk]
+                    ).rowcount
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+    return deleted
+
+
 def _headers_out(headers: list[tuple[str, bytes]] | None) -> bytes | None:
     """Headers as Kafka carries them (name, bytes), kept in one column: JSON, values in hex."""
     return orjson.dumps([[k, v.hex()] for k, v in headers]) if headers else None
@@ -64,6 +124,9 @@ class EmbeddedBus(Bus):
                 self._db.execute("ALTER TABLE schemas ADD COLUMN full TEXT")
             if "headers" not in {r[1] for r in self._db.execute("PRAGMA table_info(log)")}:
                 self._db.execute("ALTER TABLE log ADD COLUMN headers BLOB")
+            if "compacted" not in {r[1] for r in self._db.execute("PRAGMA table_info(topics)")}:
+                self._db.execute("ALTER TABLE topics ADD COLUMN compacted INTEGER NOT NULL DEFAULT 0")
+                self._db.execute("ALTER TABLE topics ADD COLUMN retention_hours INTEGER")
             # Checkpoints (the fsync of WAL mode) run here, off every committer's path: a field
             # query's commit never waits for one. PASSIVE: never blocks readers or writers.
             self._checkpointer = threading.Thread(
@@ -90,8 +153,9 @@ class EmbeddedBus(Bus):
 
     def _load_topics(self) -> None:
         with self._lock:
-            for name, parts, schema in self._db.execute("SELECT name, partitions, schema FROM topics").fetchall():
-                self._topics[name] = TopicSpec(name, parts, schema)
+            rows = self._db.execute("SELECT name, partitions, schema, compacted, retention_hours FROM topics")
+            for name, parts, schema, compacted, hours in rows.fetchall():
+                self._topics[name] = TopicSpec(name, parts, schema, bool(compacted), hours)
 
     def ensure_topic(self, spec: TopicSpec) -> None:
         with self._lock:
@@ -102,14 +166,25 @@ class EmbeddedBus(Bus):
                         f"topic {spec.name} exists with {have.partitions} partitions; "
                         f"topology asks for {spec.partitions} (repartitioning needs a new topic)"
                     )
-                if have.schema != spec.schema:
-                    self._db.execute("UPDATE topics SET schema=? WHERE name=?", (spec.schema, spec.name))
+                if have != spec:  # the schema, the retention, compaction: the topology's now
+                    self._db.execute(
+                        "UPDATE topics SET schema=?, compacted=?, retention_hours=? WHERE name=?",
+                        (spec.schema, int(spec.compacted), spec.retention_hours, spec.name),
+                    )
             else:
                 self._db.execute(
-                    "INSERT INTO topics(name, partitions, schema) VALUES(?,?,?)",
-                    (spec.name, spec.partitions, spec.schema),
+                    "INSERT INTO topics(name, partitions, schema, compacted, retention_hours) VALUES(?,?,?,?,?)",
+                    (spec.name, spec.partitions, spec.schema, int(spec.compacted), spec.retention_hours),
                 )
             self._topics[spec.name] = spec
+
+    def enforce_retention(self, now: float | None = None) -> int:
+        """Apply each topic's retention and compaction now (the checkpoint thread does it every
+        MAINTAIN_EVERY seconds); the rows deleted."""
+        if self.read_only:
+            raise PermissionError("bus opened read-only")
+        with self._lock:
+            return _maintain(self._db, time.time() if now is None else now)
 
     def topics(self) -> dict[str, TopicSpec]:
         if not self._topics:
@@ -258,8 +333,15 @@ class EmbeddedBus(Bus):
 
     def _checkpoint_loop(self, every: float = 0.25) -> None:
         db = connect(self.path, synchronous="NORMAL", checkpoint_pages=0)
+        maintained = time.monotonic()
         try:
             while not self._closing.wait(every):
+                if time.monotonic() - maintained >= MAINTAIN_EVERY:
+                    maintained = time.monotonic()
+                    try:
+                        _maintain(db, time.time())
+                    except sqlite3.OperationalError:  # busy past the timeout: next time
+                        log.warning("retention and compaction skipped this time", exc_info=True)
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except Exception:  # a failed checkpoint loses nothing; the WAL just grows until the next

@@ -26,6 +26,7 @@ alone (argus/runtime/embedded.py, `_finish_query`). Different writers' commits r
 
 from __future__ import annotations
 
+import logging
 import struct
 import threading
 import time
@@ -39,9 +40,18 @@ from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, SchemaRow, Top
 
 try:
     from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import (
+        AdminClient,
+        AlterConfigOpType,
+        ConfigEntry,
+        ConfigResource,
+        ConfigSource,
+        NewTopic,
+    )
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError("the Kafka bus needs confluent-kafka: pip install 'argus-fusion[kafka]'") from exc
+
+log = logging.getLogger("argus.bus")
 
 _TIMEOUT = 30.0
 # How long the broker holds a task reader's fetch when there is nothing new. It answers at once
@@ -58,6 +68,22 @@ _TIMEOUT = 30.0
 TASK_FETCH_WAIT_MS = 200
 WATERMARK = "#watermark"  # the reader that only learns partitions' ends
 _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+
+
+def _topic_config(spec: TopicSpec) -> dict[str, str]:
+    """A topology topic's settings as Kafka topic configs."""
+    policy = "compact" if spec.compacted else "delete"
+    if spec.compacted and spec.retention_hours:
+        policy = "compact,delete"  # the latest per key, and nothing older than the retention
+    config = {"cleanup.policy": policy}
+    if spec.retention_hours:
+        config["retention.ms"] = str(spec.retention_hours * 3_600_000)
+    if spec.retention_hours or spec.compacted:
+        # The broker deletes or compacts whole segments, never the one being written, which
+        # rolls after segment.ms (7 days by default): a record would outlive its retention, or
+        # a purge's tombstone its record, by up to that. A day at most, here.
+        config["segment.ms"] = str(min(spec.retention_hours or 24, 24) * 3_600_000)
+    return config
 
 
 _FENCING = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH}
@@ -192,7 +218,9 @@ class KafkaBus(Bus):
         have = self._admin.list_topics(timeout=_TIMEOUT).topics
         missing = [n for n in names if not (n in have and have[n].error is None and have[n].partitions)]
         if missing:
-            futures = self._admin.create_topics([NewTopic(n, names[n].partitions, 1) for n in missing])
+            futures = self._admin.create_topics(
+                [NewTopic(n, names[n].partitions, 1, config=_topic_config(names[n])) for n in missing]
+            )
             for f in futures.values():
                 try:
                     f.result(_TIMEOUT)
@@ -220,6 +248,36 @@ class KafkaBus(Bus):
                     "(repartitioning needs a new topic)"
                 )
             self._topics[spec.name] = spec
+        self._settle_configs({n: s for n, s in names.items() if n not in missing})
+
+    def _settle_configs(self, specs: dict[str, TopicSpec]) -> None:
+        """Topics that were there already get the cleanup policy and retention the topology
+        says now: an operator shortening retention (how long a purged record can linger on a
+        topic that is not compacted, README "Purge") edits topology.yaml, not the broker. A
+        retention the topology no longer sets goes back to the broker's default (and so does the
+        segment roll set with it)."""
+        if not specs:
+            return
+        resources = [ConfigResource(ConfigResource.Type.TOPIC, n) for n in specs]
+        changes = []
+        for res, fut in self._admin.describe_configs(resources, request_timeout=_TIMEOUT).items():
+            have = fut.result(_TIMEOUT)
+            want = _topic_config(specs[res.name])
+            ops = [
+                ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+                for k, v in want.items()
+                if k not in have or have[k].value != v
+            ]
+            for k in ("retention.ms", "segment.ms"):
+                got = have.get(k)
+                if k not in want and got is not None and got.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value:
+                    ops.append(ConfigEntry(k, None, incremental_operation=AlterConfigOpType.DELETE))
+            if ops:
+                changes.append(ConfigResource(ConfigResource.Type.TOPIC, res.name, incremental_configs=ops))
+                log.info("topic %s: setting %s", res.name, ", ".join(f"{o.name}={o.value}" for o in ops))
+        if changes:
+            for fut in self._admin.incremental_alter_configs(changes, request_timeout=_TIMEOUT).values():
+                fut.result(_TIMEOUT)
 
     def partitions(self, topic: str) -> int:
         spec = self._topics.get(topic)

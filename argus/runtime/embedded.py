@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from argus import metrics
-from argus.bus.base import Bus, Commit, Fenced, Message, SchemaRow, TopicSpec, partition_for
+from argus.bus.base import Bus, Commit, Fenced, Message, SchemaRow, partition_for
 from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Processor, Sink
 from argus.records import Record, deterministic_id, utcnow
 from argus.registry import backend_class, node_class, role_of
@@ -268,7 +268,7 @@ class EmbeddedRuntime:
             ts = self.schemas.get(t.schema_)
             self._topic_schema[name] = ts
             rows.append((ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), name))
-        self.bus.ensure_topics([TopicSpec(name, t.partitions, t.schema_) for name, t in topo.topics.items()])
+        self.bus.ensure_topics([t.spec(name) for name, t in topo.topics.items()])
         self.bus.register_schemas(rows)
         for sid, _, schema in history:  # read once above: the bus's writers, older ones included
             self.schemas.register_writer(sid, schema)

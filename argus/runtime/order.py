@@ -113,7 +113,11 @@ def plan_order(topo: Topology) -> OrderPlan:
         for t in m.outputs:
             writers.setdefault(t, []).append(n)
 
-    problems: list[str] = []
+    problems: list[str] = [
+        f"topic {t!r} carries source-order marks, which are tombstones: it cannot be compacted"
+        for t in sorted(marked)
+        if topics[t].compacted
+    ]
     memo: dict[str, dict[str, int]] = {}
 
     def streams(t: str, seen: frozenset[str] = frozenset()) -> dict[str, int]:

@@ -258,7 +258,7 @@ def attack_show(
 
 
 def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict]) -> None:  # type: ignore[no-untyped-def]
-    from argus.bus.base import Commit, TopicSpec
+    from argus.bus.base import Commit
     from argus.records import utcnow
     from argus.runtime.embedded import dead_letter_headers, dead_letter_value, open_bus
     from argus.schemas import default_schemas
@@ -267,7 +267,7 @@ def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict])
     schemas = default_schemas()
     ts = schemas.get(topo.topics[dlq].schema_)
     bus = open_bus(topo, role="cli")
-    bus.ensure_topic(TopicSpec(dlq, topo.topics[dlq].partitions, topo.topics[dlq].schema_))
+    bus.ensure_topic(topo.topics[dlq].spec(dlq))
     bus.register_schema(ts.schema_id, ts.name, ts.canonical, orjson.dumps(ts.raw).decode())
     commit = Commit()
     for r in rejected:

@@ -145,3 +145,42 @@ def test_a_topology_s_topics_and_schemas_are_set_up_in_one_go_and_a_changed_part
         assert (102, "x.v2", '"long"') in set(bus.schema_history())
     finally:
         bus.close()
+
+
+def test_retention_and_compaction_in_the_topology_are_the_topics_settings_on_the_broker(kafka: str) -> None:
+    """`retention_hours` and `compacted` in topology.yaml become the topic's retention.ms and
+    cleanup.policy (and a segment.ms that lets them act within a day) when Argus creates it, and
+    again when the topology changes them later; a retention taken out of the topology goes back to
+    the broker's default."""
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    from argus.bus.base import TopicSpec
+    from argus.bus.kafka import KafkaBus
+
+    bus = KafkaBus(bus_url(kafka))
+    admin = AdminClient({"bootstrap.servers": kafka})
+
+    def settings(name: str) -> tuple[str, str, bool]:
+        res = ConfigResource(ConfigResource.Type.TOPIC, bus.kafka_topic(name))
+        got = admin.describe_configs([res])[res].result(30)
+        ret, seg = got["retention.ms"], got["segment.ms"]
+        # the segment rolls daily (or sooner) wherever records must go on time
+        assert seg.is_default == (ret.is_default and got["cleanup.policy"].value == "delete")
+        if not seg.is_default:
+            assert int(seg.value) == min(int(ret.value) if not ret.is_default else 86_400_000, 86_400_000)
+        return got["cleanup.policy"].value, ret.value, bool(ret.is_default)
+
+    try:
+        bus.ensure_topics([TopicSpec("raw", 2, "x.v1", retention_hours=168), TopicSpec("latest", 1, "x.v1", True)])
+        bus.ensure_topics([TopicSpec("plain", 1, "x.v1")])
+        assert settings("plain") == ("delete", settings("plain")[1], True)
+        assert settings("raw") == ("delete", str(168 * 3_600_000), False)
+        assert settings("latest")[0] == "compact" and settings("latest")[2]  # retention: the broker's
+        bus.ensure_topics([TopicSpec("raw", 2, "x.v1", retention_hours=12), TopicSpec("latest", 1, "x.v1", True, 48)])
+        assert settings("raw") == ("delete", str(12 * 3_600_000), False)
+        assert settings("latest") == ("compact,delete", str(48 * 3_600_000), False)
+        bus.ensure_topics([TopicSpec("raw", 2, "x.v1")])
+        policy, _, default = settings("raw")
+        assert policy == "delete" and default
+    finally:
+        bus.close()

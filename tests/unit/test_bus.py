@@ -79,3 +79,51 @@ def test_writers_besides_the_pipeline_get_their_own_kafka_transactional_id() -> 
     assert bus_url_for("kafka://h:9092?client=w1", "cli") == "kafka://h:9092?client=w1-cli"
     assert bus_url_for("kafka://h:9092", None) == "kafka://h:9092"
     assert bus_url_for("embedded:///x/bus.db", "cli") == "embedded:///x/bus.db"
+
+
+def _append(bus: EmbeddedBus, topic: str, rows: list[tuple[str | None, bytes]], at: float) -> None:
+    """Rows committed as if at time `at` (the log's ts is the commit time, in microseconds)."""
+    end = bus.end_offset(topic, 0)
+    bus.commit(Commit(appends=[(topic, k, v) for k, v in rows]))
+    bus._db.execute("UPDATE log SET ts=? WHERE topic=? AND off>=?", (int(at * 1_000_000), topic, end))
+
+
+def test_retention_deletes_what_is_older_but_never_a_partition_s_end(tmp_path) -> None:
+    """As on Kafka: records past the topic's retention go, offsets are never reused, and a
+    reader's position stays valid (it reads on from the oldest record left)."""
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    bus.ensure_topic(TopicSpec("raw", 1, "x.v1", retention_hours=24))
+    bus.ensure_topic(TopicSpec("kept", 1, "x.v1"))
+    now = 1_800_000_000.0
+    _append(bus, "raw", [("a", b"1"), ("b", b"2")], now - 3 * 86400)
+    _append(bus, "raw", [("c", b"3")], now - 3600)
+    _append(bus, "kept", [("a", b"1")], now - 30 * 86400)
+    assert bus.enforce_retention(now) == 2
+    assert [(m.offset, m.value) for m in bus.read("raw", 0, 0, 10)] == [(2, b"3")]
+    assert [m.value for m in bus.read("kept", 0, 0, 10)] == [b"1"]  # no retention set: kept
+    _append(bus, "raw", [], now)
+    assert bus.enforce_retention(now + 2 * 86400) == 0  # the last record stays: it holds the end
+    assert bus.end_offset("raw", 0) == 3
+    assert bus.commit(Commit(appends=[("raw", "d", b"4")])) == [("raw", 0, 3)]
+    bus.close()
+    again = EmbeddedBus(tmp_path / "bus.db")  # the settings are the topic's, kept in the file
+    assert again.topics()["raw"].retention_hours == 24 and again.topics()["kept"].retention_hours is None
+    again.ensure_topic(TopicSpec("raw", 1, "x.v1"))  # the topology no longer sets one
+    assert again.topics()["raw"].retention_hours is None
+    assert again.enforce_retention(now + 400 * 86400) == 0
+
+
+def test_compaction_keeps_each_key_s_latest_and_lets_tombstones_age_out(tmp_path) -> None:
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    bus.ensure_topic(TopicSpec("latest", 1, "x.v1", compacted=True))
+    now = 1_800_000_000.0
+    _append(bus, "latest", [("a", b"1"), ("b", b"1"), ("a", b"2"), ("c", b"1"), ("c", b"")], now - 2 * 86400)
+    _append(bus, "latest", [("b", b"")], now - 60)  # b deleted a minute ago: readers still get to see it
+    _append(bus, "latest", [("d", b"1"), ("d", b"2")], now)
+    bus.erase([("latest", 0, 3)])  # a purge: the row stays, without key or value
+    deleted = bus.enforce_retention(now)
+    left = [(m.key, m.value) for m in bus.read("latest", 0, 0, 100)]
+    # a: its latest; b: only the fresh tombstone; c: the purged row and its old tombstone gone
+    assert left == [("a", b"2"), ("b", b""), ("d", b"2")] and deleted == 5
+    assert bus.enforce_retention(now + 2 * 86400) == 1  # b's tombstone, a day later
+    assert bus.end_offset("latest", 0) == 8 and [m.offset for m in bus.read("latest", 0, 0, 100)] == [2, 7]

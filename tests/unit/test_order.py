@@ -69,6 +69,13 @@ def test_a_source_reaching_an_ordered_node_by_two_paths_is_refused(tmp_path: Pat
         plan_order(load_topology(path))
 
 
+def test_a_compacted_topic_carrying_marks_is_refused(tmp_path: Path) -> None:
+    """Marks are tombstones: compaction would delete them, and a replay would form other releases."""
+    with pytest.raises(TopologyError, match=r"'reports' carries source-order marks.*cannot be compacted"):
+        plan_order(load_topology(_topology(tmp_path, topic__reports__compacted=True)))
+    plan_order(load_topology(_topology(tmp_path, topic__alerts__compacted=True)))  # no marks on alerts
+
+
 def test_marks_round_trip() -> None:
     assert parse_mark(mark_key("rms_csv", 12, True)) == ("rms_csv", 12, True)
     assert parse_mark(mark_key("sar", 3, False)) == ("sar", 3, False)
