@@ -190,23 +190,41 @@ class KafkaBus(Bus):
 
     # --- topics -------------------------------------------------------------------------------
     def _ensure(self, name: str, partitions: int, config: dict[str, str] | None = None) -> int:
-        md = self._admin.list_topics(name, timeout=_TIMEOUT).topics.get(name)
-        if md is not None and md.error is None and md.partitions:
-            return len(md.partitions)
-        futures = self._admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])
-        for f in futures.values():
-            try:
-                f.result(_TIMEOUT)
-            except KafkaException as exc:
-                if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                    raise
+        """An internal topic (changelog, schemas, the group's coordination): its partition count."""
+        ready, _ = self._create({name: (partitions, config or {})})
+        return len(ready[name].partitions)
+
+    def _create(self, wanted: dict[str, tuple[int, dict[str, str]]]) -> tuple[dict[str, Any], list[str]]:
+        """Create those of `wanted` (name -> partitions, config) that are missing, in one request,
+        then wait until every one has leaders. Their metadata, and which were created here."""
+
+        def listed() -> dict[str, Any]:
+            only = next(iter(wanted)) if len(wanted) == 1 else None  # one topic: ask for it alone
+            return self._admin.list_topics(only, timeout=_TIMEOUT).topics
+
+        have = listed()
+        missing = [n for n in wanted if not (n in have and have[n].error is None and have[n].partitions)]
+        if missing:
+            futures = self._admin.create_topics([NewTopic(n, wanted[n][0], 1, config=wanted[n][1]) for n in missing])
+            for f in futures.values():
+                try:
+                    f.result(_TIMEOUT)
+                except KafkaException as exc:
+                    if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                        raise
         deadline = time.time() + _TIMEOUT
-        while time.time() < deadline:  # wait until the topic has leaders
-            md = self._admin.list_topics(name, timeout=_TIMEOUT).topics.get(name)
-            if md is not None and md.partitions and all(p.leader >= 0 for p in md.partitions.values()):
-                return len(md.partitions)
+        while True:
+            ready = {
+                n: have[n]
+                for n in wanted
+                if n in have and have[n].partitions and all(p.leader >= 0 for p in have[n].partitions.values())
+            }
+            if len(ready) == len(wanted):
+                return ready, missing
+            if time.time() > deadline:
+                raise TimeoutError(f"topics {sorted(set(wanted) - set(ready))} have no leaders after {_TIMEOUT}s")
             time.sleep(0.1)
-        raise TimeoutError(f"topic {name} has no leaders after {_TIMEOUT}s")
+            have = listed()
 
     def ensure_topic(self, spec: TopicSpec) -> None:
         self.ensure_topics([spec])
@@ -215,40 +233,16 @@ class KafkaBus(Bus):
         """One metadata request for all, one creation request for those missing, then one wait
         until all have leaders: one topic at a time, a topology's sixteen took a second."""
         names = {self._t(s.name): s for s in specs}
-        have = self._admin.list_topics(timeout=_TIMEOUT).topics
-        missing = [n for n in names if not (n in have and have[n].error is None and have[n].partitions)]
-        if missing:
-            futures = self._admin.create_topics(
-                [NewTopic(n, names[n].partitions, 1, config=_topic_config(names[n])) for n in missing]
-            )
-            for f in futures.values():
-                try:
-                    f.result(_TIMEOUT)
-                except KafkaException as exc:
-                    if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                        raise
-        deadline = time.time() + _TIMEOUT
-        while True:  # until every topic has leaders
-            have = self._admin.list_topics(timeout=_TIMEOUT).topics
-            ready = [
-                n
-                for n in names
-                if n in have and have[n].partitions and all(p.leader >= 0 for p in have[n].partitions.values())
-            ]
-            if len(ready) == len(names):
-                break
-            if time.time() > deadline:
-                raise TimeoutError(f"topics {sorted(set(names) - set(ready))} have no leaders after {_TIMEOUT}s")
-            time.sleep(0.1)
+        ready, created = self._create({n: (s.partitions, _topic_config(s)) for n, s in names.items()})
         for n, spec in names.items():
-            count = len(have[n].partitions)
+            count = len(ready[n].partitions)
             if count != spec.partitions:
                 raise ValueError(
                     f"topic {spec.name} exists with {count} partitions; topology asks for {spec.partitions} "
                     "(repartitioning needs a new topic)"
                 )
             self._topics[spec.name] = spec
-        self._settle_configs({n: s for n, s in names.items() if n not in missing})
+        self._settle_configs({n: s for n, s in names.items() if n not in created})
 
     def _settle_configs(self, specs: dict[str, TopicSpec]) -> None:
         """Topics that were there already get the cleanup policy and retention the topology

@@ -127,3 +127,22 @@ def test_compaction_keeps_each_key_s_latest_and_lets_tombstones_age_out(tmp_path
     assert left == [("a", b"2"), ("b", b""), ("d", b"2")] and deleted == 5
     assert bus.enforce_retention(now + 2 * 86400) == 1  # b's tombstone, a day later
     assert bus.end_offset("latest", 0) == 8 and [m.offset for m in bus.read("latest", 0, 0, 100)] == [2, 7]
+
+
+def test_the_bus_applies_retention_by_itself(tmp_path, monkeypatch) -> None:
+    """Nobody has to call enforce_retention: the bus's own checkpoint thread does, every
+    MAINTAIN_EVERY seconds, on its own connection."""
+    import time
+
+    from argus.bus import embedded
+
+    monkeypatch.setattr(embedded, "MAINTAIN_EVERY", 0.05)
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    bus.ensure_topic(TopicSpec("raw", 1, "x.v1", retention_hours=1))
+    _append(bus, "raw", [("a", b"1"), ("b", b"2")], time.time() - 7200)
+    _append(bus, "raw", [("c", b"3")], time.time())
+    deadline = time.monotonic() + 10
+    while bus.size("raw") > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [m.value for m in bus.read("raw", 0, 0, 10)] == [b"3"]
+    bus.close()
