@@ -153,7 +153,11 @@ class EmbeddedBus(Bus):
 
     def _load_topics(self) -> None:
         with self._lock:
-            rows = self._db.execute("SELECT name, partitions, schema, compacted, retention_hours FROM topics")
+            cols = {r[1] for r in self._db.execute("PRAGMA table_info(topics)")}
+            if "compacted" in cols:
+                rows = self._db.execute("SELECT name, partitions, schema, compacted, retention_hours FROM topics")
+            else:  # a file from before those settings, opened read-only: no writer has added them yet
+                rows = self._db.execute("SELECT name, partitions, schema, 0, NULL FROM topics")
             for name, parts, schema, compacted, hours in rows.fetchall():
                 self._topics[name] = TopicSpec(name, parts, schema, bool(compacted), hours)
 

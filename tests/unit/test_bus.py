@@ -146,3 +146,24 @@ def test_the_bus_applies_retention_by_itself(tmp_path, monkeypatch) -> None:
         time.sleep(0.05)
     assert [m.value for m in bus.read("raw", 0, 0, 10)] == [b"3"]
     bus.close()
+
+
+def test_a_bus_file_from_before_topic_settings_opens_read_only_and_gains_them_when_written(tmp_path) -> None:
+    import sqlite3
+
+    path = tmp_path / "bus.db"
+    EmbeddedBus(path).close()
+    db = sqlite3.connect(path)
+    db.executescript(
+        "DROP TABLE topics;"
+        "CREATE TABLE topics(name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, schema TEXT NOT NULL);"
+        "INSERT INTO topics VALUES('old', 2, 'x.v1');"
+    )
+    db.close()
+    ro = EmbeddedBus(path, read_only=True)
+    assert ro.topics()["old"] == TopicSpec("old", 2, "x.v1")
+    ro.close()
+    rw = EmbeddedBus(path)
+    rw.ensure_topic(TopicSpec("old", 2, "x.v1", retention_hours=5))
+    assert EmbeddedBus(path, read_only=True).topics()["old"].retention_hours == 5
+    rw.close()
