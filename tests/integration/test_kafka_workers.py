@@ -436,11 +436,15 @@ def group_on_a_broker_of_its_own(
     return broker, url, data, logs, [start_worker(topo, data, url, log) for log in logs]
 
 
-def wait_under_way(topo: Path, data: Path, url: str) -> None:
+def wait_under_way(topo: Path, data: Path, url: str, logs: list[Path]) -> None:
+    """Records flowing, and every worker holding tasks: a fault injected while the group is
+    still forming would find a worker recovering tasks (broker calls that are not commits) or
+    one with nothing to do yet, and not test what it means to (seen in CI once start-up got
+    faster: the freeze came while the second worker was still joining)."""
     rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
     deadline = time.time() + 180
-    while records_in(url, rms_out) < 50:  # well under way
-        assert time.time() < deadline, "no RMS record reached the bus"
+    while records_in(url, rms_out) < 50 or not all("took" in log.read_text() for log in logs):
+        assert time.time() < deadline, "no RMS record reached the bus, or a worker holds no task"
         time.sleep(0.1)
 
 
@@ -453,7 +457,7 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path, m
     topo, expected = every_source_run_embedded(tmp_path)
     broker, url, data, logs, workers = group_on_a_broker_of_its_own(tmp_path, topo)
     try:
-        wait_under_way(topo, data, url)
+        wait_under_way(topo, data, url, logs)
         broker.restart(down=5)
         exits = supervise_to_the_embedded_answer(topo, data, url, workers, logs, expected, monkeypatch)
         print(f"\nbroker restarted mid-stream: {len(exits)} worker restart(s)", flush=True)
@@ -514,7 +518,7 @@ def test_a_commit_that_does_not_return_ends_its_worker_and_the_restart_loses_not
         f.write("\ncommit_hang_s: 8\n")
     broker, url, data, logs, workers = group_on_a_broker_of_its_own(tmp_path, topo)
     try:
-        wait_under_way(topo, data, url)
+        wait_under_way(topo, data, url, logs)
         os.kill(broker.pid, signal.SIGSTOP)
         try:
             hung: list[tuple[int, Path]] = []
