@@ -33,6 +33,11 @@ QUERY_TO_ALERT = Histogram(
     "From a field query's arrival to its alert's commit",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2),
 )
+BUS_CLEANED = Counter(
+    "argus_bus_records_cleaned_total",
+    "Records the embedded bus deleted by a topic's retention or compaction (its log cleaner)",
+    ["topic"],
+)
 CONSUMER_LAG = Gauge("argus_consumer_lag_records", "Records waiting for a node", ["node", "topic"])
 
 # Tasks (argus/runtime/tasks.py): what this process runs. Summed over a group's workers, every

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec
+from argus.metrics import BUS_CLEANED
 from argus.sqlite import connect
 
 log = logging.getLogger("argus.bus")
@@ -88,13 +89,15 @@ def _maintain(db: sqlite3.Connection, now: float) -> int:
                 chunk = gone[i : i + 2000]
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    deleted += db.executemany(
+                    n = db.executemany(
                         "DELETE FROM log WHERE topic=? AND part=? AND off=?", [(name, part, o) for o in chunk]
                     ).rowcount
                     db.execute("COMMIT")
                 except BaseException:
                     db.execute("ROLLBACK")
                     raise
+                deleted += n
+                BUS_CLEANED.labels(name).inc(n)
     return deleted
 
 

@@ -134,8 +134,14 @@ def test_the_bus_applies_retention_by_itself(tmp_path, monkeypatch) -> None:
     MAINTAIN_EVERY seconds, on its own connection."""
     import time
 
+    from prometheus_client import REGISTRY
+
     from argus.bus import embedded
 
+    def cleaned(topic: str) -> float:
+        return REGISTRY.get_sample_value("argus_bus_records_cleaned_total", {"topic": topic}) or 0.0
+
+    before = cleaned("raw")
     monkeypatch.setattr(embedded, "MAINTAIN_EVERY", 0.05)
     bus = EmbeddedBus(tmp_path / "bus.db")
     bus.ensure_topic(TopicSpec("raw", 1, "x.v1", retention_hours=1))
@@ -146,6 +152,7 @@ def test_the_bus_applies_retention_by_itself(tmp_path, monkeypatch) -> None:
         time.sleep(0.05)
     assert [m.value for m in bus.read("raw", 0, 0, 10)] == [b"3"]
     bus.close()
+    assert cleaned("raw") - before == 2  # counted for the operator (/metrics)
 
 
 def test_a_bus_file_from_before_topic_settings_opens_read_only_and_gains_them_when_written(tmp_path) -> None:
