@@ -309,6 +309,9 @@ class KafkaBus(Bus):
                     "isolation.level": "read_committed",
                     "enable.partition.eof": True,
                     "fetch.wait.max.ms": TASK_FETCH_WAIT_MS if reader is not None else 5,
+                    # Behind the log's start (retention deleted what a stopped task had not
+                    # read): on from the oldest record left, not librdkafka's default, the end.
+                    "auto.offset.reset": "earliest",
                 }
             )
         )
@@ -543,6 +546,7 @@ class KafkaBus(Bus):
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
                 "enable.partition.eof": True,
+                "auto.offset.reset": "earliest",
             }
         )
         try:

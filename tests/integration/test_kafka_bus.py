@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -182,5 +183,34 @@ def test_retention_and_compaction_in_the_topology_are_the_topics_settings_on_the
         bus.ensure_topics([TopicSpec("raw", 2, "x.v1")])
         policy, _, default = settings("raw")
         assert policy == "delete" and default
+    finally:
+        bus.close()
+
+
+def test_a_reader_behind_what_retention_deleted_reads_on_from_what_is_left(kafka: str) -> None:
+    """A task whose committed offset is older than the topic's log start (its records expired
+    while it was down) reads on from the oldest record left, as on the embedded bus. Left to
+    librdkafka's default (`auto.offset.reset=latest`) it jumped to the end, and every record
+    still there, expired or not, was skipped."""
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    from argus.bus.base import Commit, TopicSpec
+    from argus.bus.kafka import KafkaBus
+
+    bus = KafkaBus(bus_url(kafka))
+    try:
+        bus.ensure_topics([TopicSpec("raw", 1, "x.v1", retention_hours=1)])
+        bus.commit(Commit(appends=[("raw", f"k{i}", f"v{i}".encode()) for i in range(10)], writer="w"))
+        admin = AdminClient({"bootstrap.servers": kafka})
+        for f in admin.delete_records([TopicPartition(bus.kafka_topic("raw"), 0, 6)]).values():
+            f.result(30)  # as retention does: the log now starts at offset 6
+        for reader in ("task", None):
+            got: list = []
+            deadline = time.time() + 20
+            while len(got) < 4 and time.time() < deadline:
+                got = bus.read("raw", 0, 2, 100, reader=reader)
+                time.sleep(0.05)
+            assert [m.value for m in got] == [b"v6", b"v7", b"v8", b"v9"], reader
     finally:
         bus.close()
