@@ -504,10 +504,10 @@ def main(argv: list[str] | None = None) -> None:
         _, warm_counts = write_inputs(warm, 1000, args.seed + 1)
         warm_url = f"kafka://{broker.bootstrap}?prefix=w{uuid.uuid4().hex[:6]}."
         group_run(prepare(warm), warm, warm_url, 1, sum(warm_counts.values()), root, broker.pid)
+        logs = args.logs or root
+        logs.mkdir(parents=True, exist_ok=True)
         for workers in (1, 2):
             url = f"kafka://{broker.bootstrap}?prefix=b{workers}{uuid.uuid4().hex[:6]}."
-            logs = args.logs or root
-            logs.mkdir(parents=True, exist_ok=True)
             s, cpu = group_run(topo_path, root, url, workers, reports, logs, broker.pid)
             rate = round(args.records / s)
             res[f"kafka_{workers}_worker"] = {"seconds": round(s, 1), "records_per_s": rate, "cpu": cpu}

@@ -127,6 +127,9 @@ class Bus(ABC):
     #: commit. A Kafka transaction costs two round trips whatever its size; a SQLite one is
     #: cheap, so the embedded bus commits every batch.
     commit_interval: ClassVar[float] = 0.0
+    #: True where each task writes through a client of its own (Kafka: a transactional producer
+    #: per task): tasks' commits, and their recoveries at start-up, may then run side by side.
+    concurrent_commits: ClassVar[bool] = False
 
     @abstractmethod
     def ensure_topic(self, spec: TopicSpec) -> None: ...

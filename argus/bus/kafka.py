@@ -118,7 +118,7 @@ def _watermark(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
 class KafkaBus(Bus):
     partitioned_state = True
     commit_interval = 0.1
-    concurrent_commits = True  # tasks' commits may run side by side (each writer has its own producer)
+    concurrent_commits = True  # each writer (task) has its own producer
 
     def __init__(self, url: str) -> None:
         u = urlparse(url)

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from argus import metrics
-from argus.bus.base import Bus, Commit, Fenced, Message, SchemaRow, partition_for
+from argus.bus.base import Bus, Commit, Fenced, Message, SchemaRow, TopicSpec, partition_for
 from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Processor, Sink
 from argus.records import Record, deterministic_id, utcnow
 from argus.registry import backend_class, node_class, role_of
@@ -250,7 +250,7 @@ class EmbeddedRuntime:
         self.bus = open_bus(topo)
         ms = topo.model.commit_interval_ms
         self._commit_interval = self.bus.commit_interval if ms is None else ms / 1000
-        if topo.model.commit_threads and getattr(self.bus, "concurrent_commits", False):
+        if topo.model.commit_threads and self.bus.concurrent_commits:
             self._committer = ThreadPoolExecutor(topo.model.commit_threads, thread_name_prefix="argus-commit")
         # No producer starts with a schema some reader of the bus could not read, or that could
         # not read what is already there (FULL_TRANSITIVE per subject): the reasons, not records.
@@ -263,12 +263,14 @@ class EmbeddedRuntime:
                 "schemas incompatible with what this bus already carries (schemas/README.md, "
                 "compatibility rule):\n  " + "\n  ".join(wrong)
             )
+        specs: list[TopicSpec] = []
         rows: list[SchemaRow] = []
         for name, t in topo.topics.items():
             ts = self.schemas.get(t.schema_)
             self._topic_schema[name] = ts
+            specs.append(t.spec(name))
             rows.append((ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), name))
-        self.bus.ensure_topics([t.spec(name) for name, t in topo.topics.items()])
+        self.bus.ensure_topics(specs)
         self.bus.register_schemas(rows)
         for sid, _, schema in history:  # read once above: the bus's writers, older ones included
             self.schemas.register_writer(sid, schema)
@@ -318,7 +320,7 @@ class EmbeddedRuntime:
         """Recover several tasks (a process starting, a worker handed tasks). On a bus whose
         tasks have their own producers (Kafka) it is round trips to the broker, most of a
         worker's start-up when done one task after another, so there they run side by side."""
-        if len(tasks) < 2 or not getattr(self.bus, "concurrent_commits", False):
+        if len(tasks) < 2 or not self.bus.concurrent_commits:
             return [self._recover(t) for t in tasks]
         with ThreadPoolExecutor(max_workers=min(len(tasks), RECOVER_THREADS)) as pool:
             return list(pool.map(self._recover, tasks))
