@@ -98,6 +98,10 @@ def run(
             help="Kafka: this worker's stable name in the group (a restart under it takes its tasks back at once)"
         ),
     ] = None,
+    cpu_report: Annotated[
+        Path | None,
+        typer.Option(help="On exit, write the CPU seconds each task used here (JSON; bench/kafka.py reads it)"),
+    ] = None,
 ) -> None:
     """Run topology.yaml continuously, serving Prometheus /metrics. On the embedded bus, one
     process runs everything; on Kafka, each process is a worker of a group sharing the tasks."""
@@ -144,6 +148,9 @@ def run(
     finally:
         rt.close()
         faulthandler.cancel_dump_traceback_later()
+        if cpu_report is not None:
+            used = {t: round(s, 3) for t, s in sorted(rt.task_cpu.items())}
+            cpu_report.write_bytes(orjson.dumps(used, option=orjson.OPT_INDENT_2))
 
 
 @app.command("status")

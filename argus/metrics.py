@@ -22,6 +22,10 @@ COMMIT_SECONDS = Histogram(
     ["node"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 90),
 )
+# The thread CPU clock around each of a task's turns: reading, decoding, processing, encoding,
+# and committing, on whichever thread commits. Not counted: the Kafka client's own threads
+# (fetching, compressing, sending) and a task's recovery when it is taken over.
+TASK_CPU = Counter("argus_task_cpu_seconds_total", "CPU time spent running a task's batches", ["task"])
 RECORD_LATENCY = Histogram(
     "argus_record_latency_seconds",
     "From a record's append to the commit of the node that read it",

@@ -92,6 +92,8 @@ def group_run(
             str(root / f"k{workers}"),
             "--metrics-port",
             "0",
+            "--cpu-report",
+            str(root / f"k{workers}-cpu-{i}.json"),
             url=url,
             stdout=(logs / f"w{workers}-{i}.log").open("w"),
             stderr=subprocess.STDOUT,
@@ -124,6 +126,24 @@ def group_run(
             p.send_signal(signal.SIGTERM)
         for p in procs:
             p.wait(120)
+
+
+def task_cpu(reports: list[Path], top: int = 8) -> dict[str, Any]:
+    """Where the tasks' CPU went (`argus run --cpu-report`, summed over a group's workers), and
+    what that bounds: a task runs in one process, so however many workers and cores a group has,
+    it cannot go faster than its largest task alone: at most `ceiling` (all tasks' CPU over the
+    largest's) times one process's speed. Not counted: the Kafka client's threads, start-up."""
+    used: dict[str, float] = {}
+    for path in reports:
+        for task, s in orjson.loads(path.read_bytes()).items():
+            used[task] = used.get(task, 0.0) + s
+    total = sum(used.values())
+    ranked = sorted(used.items(), key=lambda kv: -kv[1])
+    return {
+        "total_s": round(total, 1),
+        "largest": {t: {"s": round(s, 2), "share": round(s / total, 3)} for t, s in ranked[:top]},
+        "ceiling": round(total / ranked[0][1], 2) if ranked and ranked[0][1] else None,
+    }
 
 
 class AlertWatcher(threading.Thread):
@@ -479,6 +499,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     t0 = time.perf_counter()
     p = _argus("run", "--until-idle", "-t", str(topo_path), "--data-dir", str(root / "emb"), "--metrics-port", "0",
+               "--cpu-report", str(root / "emb-cpu.json"),
                url=None, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     meter, before = CpuMeter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     meter.start()
@@ -491,7 +512,12 @@ def main(argv: list[str] | None = None) -> None:
     emb_bus = open_bus(load_topology(topo_path, root / "emb"))
     reports = _count(emb_bus, "resolved")
     emb_bus.close()
-    res["embedded"] = {"seconds": round(emb_s, 1), "records_per_s": round(args.records / emb_s), "cpu": meter.result}
+    res["embedded"] = {
+        "seconds": round(emb_s, 1),
+        "records_per_s": round(args.records / emb_s),
+        "cpu": meter.result,
+        "task_cpu": task_cpu([root / "emb-cpu.json"]),
+    }
     print(f"embedded: {args.records:,} records ({reports:,} reports resolved) in {emb_s:.1f}s", flush=True)
 
     (root / "kafka").mkdir()
@@ -510,7 +536,13 @@ def main(argv: list[str] | None = None) -> None:
             url = f"kafka://{broker.bootstrap}?prefix=b{workers}{uuid.uuid4().hex[:6]}."
             s, cpu = group_run(topo_path, root, url, workers, reports, logs, broker.pid)
             rate = round(args.records / s)
-            res[f"kafka_{workers}_worker"] = {"seconds": round(s, 1), "records_per_s": rate, "cpu": cpu}
+            used = task_cpu([root / f"k{workers}-cpu-{i}.json" for i in range(workers)])
+            res[f"kafka_{workers}_worker"] = {
+                "seconds": round(s, 1),
+                "records_per_s": rate,
+                "cpu": cpu,
+                "task_cpu": used,
+            }
             print(f"kafka, {workers} worker(s): {s:.1f}s; cpu {cpu}", flush=True)
         if not args.throughput_only:
             res["kafka_query_to_alert_ms"] = _latency(root, broker.bootstrap, args, broker.pid)

@@ -23,9 +23,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_any
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -239,6 +240,7 @@ class EmbeddedRuntime:
         self._committer: ThreadPoolExecutor | None = None  # see _commit
         self.order_plan: OrderPlan | None = None
         self._here: dict[str, list[Host]] | None = None  # see _answerers; None: look again
+        self.task_cpu: dict[str, float] = {}  # CPU seconds per task (see _cpu)
 
     # --- lifecycle ------------------------------------------------------------------------
     def open(self) -> EmbeddedRuntime:
@@ -458,7 +460,8 @@ class EmbeddedRuntime:
                         if not self._pending(host, topic):
                             continue
                         try:
-                            worked += self._run_batch(host, topic)
+                            with self._cpu(host):
+                                worked += self._run_batch(host, topic)
                         except Fenced as exc:  # another worker owns it now: stop, drop (worker.py)
                             log.warning("%s: %s; leaving it to its new owner", host.name, exc)
                             self._sink_units = [u for u in self._sink_units if u[0] is not host]
@@ -532,6 +535,22 @@ class EmbeddedRuntime:
         self._stop.set()
 
     # --- scheduling ----------------------------------------------------------------------
+    @contextmanager
+    def _cpu(self, host: Host) -> Iterator[None]:
+        """Charge the CPU this thread spends inside to the host's task (argus_task_cpu_seconds_total).
+        Summed over a run, the largest task's share bounds what any group can gain: that task
+        runs in one process whatever the group's size (README, "What a split would buy").
+        Wrapped around the outermost calls only (a turn, a held commit, a commit on a committer
+        thread), so nothing is charged twice."""
+        t0 = time.thread_time()
+        try:
+            yield
+        finally:
+            used = time.thread_time() - t0
+            task = host.reader
+            self.task_cpu[task] = self.task_cpu.get(task, 0.0) + used
+            metrics.TASK_CPU.labels(task).inc(used)
+
     def _pending(self, host: Host, topic: str) -> bool:
         assert self.bus is not None
         if topic == ORDERED:
@@ -567,11 +586,13 @@ class EmbeddedRuntime:
             if topic is None:
                 if host.gen is None and time.monotonic() < host.next_poll:
                     continue
-                got = self._run_connector(host)
+                with self._cpu(host):
+                    got = self._run_connector(host)
                 if not got:
                     continue  # an empty poll is not a turn: look for work elsewhere
             elif self._pending(host, topic):
-                got = self._run_ordered(host) if topic == ORDERED else self._run_batch(host, topic)
+                with self._cpu(host):
+                    got = self._run_ordered(host) if topic == ORDERED else self._run_batch(host, topic)
             else:
                 continue
             self._rr = (self._rr + i + 1) % n
@@ -587,7 +608,8 @@ class EmbeddedRuntime:
         now = time.monotonic()
         for host in self._hot_sources:
             if host.gen is not None or now >= host.next_poll:
-                done += self._run_connector(host)
+                with self._cpu(host):
+                    done += self._run_connector(host)
         progressed = True
         stalled: set[tuple[str, str]] = set()
         waiting_since: dict[tuple[str, str], float] = {}
@@ -596,7 +618,8 @@ class EmbeddedRuntime:
             for host, topic in self._hot:
                 if not self._pending(host, topic):
                     continue
-                got = self._run_batch(host, topic)
+                with self._cpu(host):
+                    got = self._run_batch(host, topic)
                 done += got
                 if got:
                     progressed = True
@@ -845,10 +868,16 @@ class EmbeddedRuntime:
         self._fault.hit(host.name, "before_commit")
         if flying:
             assert self._committer is not None
-            host.inflight = (self._committer.submit(self._bus_commit, host.name, commit), commit, with_state)
+            host.inflight = (self._committer.submit(self._charged_commit, host, commit), commit, with_state)
             return
         fold = host.state.committed if with_state else None
         self._landed(host, commit, lambda: self._bus_commit(host.name, commit), fold)
+
+    def _charged_commit(self, host: Host, commit: Commit) -> object:
+        """A commit on a committer thread: its CPU (the state's and offsets' encoding, the
+        bus's client calls) is its task's too."""
+        with self._cpu(host):
+            return self._bus_commit(host.name, commit)
 
     def _bus_commit(self, node: str, commit: Commit) -> object:
         """The bus's commit, timed apart from the batch's work (argus_commit_seconds): on Kafka
@@ -899,7 +928,8 @@ class EmbeddedRuntime:
         for host in list(self.hosts.values()):
             if host.qheld is not None and (force or now - host.qheld_since >= self._commit_interval):
                 qheld, host.qheld = host.qheld, None
-                self._commit(host, qheld, with_state=False, query=True)
+                with self._cpu(host):
+                    self._commit(host, qheld, with_state=False, query=True)
             commit = host.held
             if commit is None:
                 continue
@@ -910,7 +940,8 @@ class EmbeddedRuntime:
             drained = not any(self._pending(host, t) for t in self._inputs(host))
             if force or drained or now - host.held_since >= self._commit_interval:
                 host.held = None
-                self._commit(host, commit, wait=force)
+                with self._cpu(host):
+                    self._commit(host, commit, wait=force)
 
     def _run_connector(self, host: Host) -> int:
         self._settle(host)

@@ -33,7 +33,12 @@ def test_check_rejects_with_a_clear_message(tmp_path: Path, repo: Path) -> None:
 
 def test_run_tail_and_dlq(tmp_path: Path) -> None:
     topo = make_workdir(tmp_path, background=40)
-    assert argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0").returncode == 0
+    cpu = tmp_path / "cpu.json"
+    assert (
+        argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0", "--cpu-report", str(cpu)).returncode == 0
+    )
+    used = orjson.loads(cpu.read_bytes())  # what each task cost (bench/kafka.py's ceiling)
+    assert used["correlation"] > 0 and set(used) <= set(load_topology(topo, tmp_path / "data").nodes)
     (tmp_path / "inbox" / "cad" / "queries" / "q.jsonl").write_bytes(
         orjson.dumps(
             {

@@ -4,6 +4,7 @@ closes, so a worker never looks like the owner of a task another worker took."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from prometheus_client import REGISTRY
@@ -31,3 +32,30 @@ def test_tasks_are_reported_while_run_and_not_after(tmp_path: Path) -> None:
     finally:
         rt.close()
     assert held() == {}
+
+
+def test_each_task_is_charged_the_cpu_of_its_turns_once(tmp_path: Path) -> None:
+    """The per-task CPU that bench/kafka.py turns into a group's speed-up ceiling: every node
+    that handled records is charged, /metrics says the same, and the charges add up to no more
+    than the CPU the process used while they ran (charging a commit both on its own and inside
+    the batch that made it would push the sum past it: the slack is a few percent)."""
+    from argus.demo import prepare
+    from bench.pipeline import write_inputs
+
+    write_inputs(tmp_path, 600, 7)
+    topo = load_topology(prepare(tmp_path), tmp_path / "data")
+    rt = EmbeddedRuntime(topo).open()
+    try:
+        before = time.process_time()
+        rt.run_until_idle()
+        used = time.process_time() - before
+    finally:
+        rt.close()
+    busy = {n for n, m in topo.nodes.items() if m.inputs}  # every processor and sink read records
+    assert busy <= {t for t, s in rt.task_cpu.items() if s > 0}
+    assert set(rt.task_cpu) <= set(topo.nodes)
+    for task, s in rt.task_cpu.items():
+        assert REGISTRY.get_sample_value("argus_task_cpu_seconds_total", {"task": task}) >= s
+    assert sum(rt.task_cpu.values()) <= used
+    # The ordered chain's nodes do the most per record: more than any connector.
+    assert rt.task_cpu["correlation"] > max(rt.task_cpu.get(n, 0.0) for n, m in topo.nodes.items() if not m.inputs)
