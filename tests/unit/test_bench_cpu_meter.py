@@ -45,3 +45,15 @@ def test_a_process_that_is_gone_counts_nothing_more() -> None:
     got = meter.stop(reaped=0.5)  # a group measured otherwise (a reaped child's rusage)
     assert got["cpu_s"]["gone"] == 0.0, got  # its /proc entry went with it: nothing, never less
     assert got["cpu_s"]["reaped"] == 0.5, got
+
+
+def test_task_cpu_sums_a_groups_workers_and_bounds_it_by_its_largest_task(tmp_path: Path) -> None:
+    """bench/kafka.py's ceiling: a task moved between workers is one task (its CPU summed), and
+    the group can go no faster than its largest task alone."""
+    from bench.kafka import task_cpu
+
+    (tmp_path / "w0.json").write_text('{"correlation": 3.0, "dedup#0": 1.0}')
+    (tmp_path / "w1.json").write_text('{"correlation": 1.0, "dedup#1": 1.0, "graph_sink#0": 2.0}')
+    got = task_cpu([tmp_path / "w0.json", tmp_path / "w1.json"], top=2)
+    assert got["total_s"] == 8.0 and got["ceiling"] == 2.0
+    assert got["largest"] == {"correlation": {"s": 4.0, "share": 0.5}, "graph_sink#0": {"s": 2.0, "share": 0.25}}
