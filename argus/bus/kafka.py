@@ -30,6 +30,7 @@ import logging
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -39,7 +40,7 @@ import orjson
 from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, SchemaRow, TopicSpec
 
 try:
-    from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+    from confluent_kafka import OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
     from confluent_kafka.admin import (
         AdminClient,
         AlterConfigOpType,
@@ -137,6 +138,11 @@ class KafkaBus(Bus):
         # (topic, partition, reader) -> (consumer, its next offset, whether it has seen the end)
         self._readers: dict[tuple[str, int, str | None], tuple[Consumer, int, bool]] = {}
         self._wm: dict[tuple[str, int], Consumer] = {}  # a consumer fetching the partition, for watermarks
+        # A task's (or the watermark watcher's) one consumer, over every partition it reads (see
+        # _reader), and per partition what its fetcher returned that the task has not read yet.
+        self._consumers: dict[str, Consumer] = {}
+        self._fetched: dict[tuple[str, int, str], deque[Any]] = {}
+        self._names: dict[str, str] = {}  # Kafka topic -> Argus topic, for what a consumer returns
         self._rlocks: dict[Any, threading.Lock] = {}
         self._wlocks: dict[str | None, threading.Lock] = {}
         self._groups: dict[str, Consumer] = {}
@@ -290,41 +296,57 @@ class KafkaBus(Bus):
                 lock = locks.setdefault(key, threading.Lock())
         return lock
 
+    def _new_consumer(self, reader: str | None) -> Consumer:
+        return Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"{self.client}-reader",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+                "enable.partition.eof": reader is None,
+                "fetch.wait.max.ms": TASK_FETCH_WAIT_MS if reader is not None else 5,
+                # Behind the log's start (retention deleted what a stopped task had not
+                # read): on from the oldest record left, not librdkafka's default, the end.
+                "auto.offset.reset": "earliest",
+            }
+        )
+
     def _reader(self, topic: str, partition: int, offset: int, reader: str | None) -> tuple[Consumer, bool]:
-        """Each reading node keeps its own consumer per partition: nodes reading one topic at
-        different positions (correlation and the sinks on `resolved`) would otherwise seek one
-        consumer back and forth and refetch every time."""
+        """Each reading task has its own consumer: tasks reading one topic at different positions
+        (correlation and the sinks on `resolved`) would otherwise seek one consumer back and
+        forth and refetch every time. One consumer over every partition the task reads, not one
+        per partition: a worker had about a hundred (fifty of them only watching ends), each
+        asking the broker for more five times a second, and the broker's CPU, on the cores the
+        workers need, went mostly on answering them. Tools and tests (reader None) read a
+        partition once and go: a consumer per partition, with short waits."""
         key = (topic, partition, reader)
         have = self._readers.get(key)
         if have is not None and have[1] == offset:
             return have[0], have[2]
-        consumer = (
-            have[0]
-            if have
-            else Consumer(
-                {
-                    "bootstrap.servers": self.bootstrap,
-                    "group.id": f"{self.client}-reader",
-                    "enable.auto.commit": False,
-                    "isolation.level": "read_committed",
-                    "enable.partition.eof": True,
-                    "fetch.wait.max.ms": TASK_FETCH_WAIT_MS if reader is not None else 5,
-                    # Behind the log's start (retention deleted what a stopped task had not
-                    # read): on from the oldest record left, not librdkafka's default, the end.
-                    "auto.offset.reset": "earliest",
-                }
-            )
-        )
-        consumer.assign([TopicPartition(self._t(topic), partition, offset)])
+        ktopic = self._t(topic)
+        if reader is None:
+            consumer = have[0] if have else self._new_consumer(None)
+            consumer.assign([TopicPartition(ktopic, partition, offset)])
+        else:
+            consumer = self._consumers.get(reader)
+            if consumer is None:
+                consumer = self._consumers[reader] = self._new_consumer(reader)
+            if have is not None:  # moved (a rollback): fetch again from there
+                consumer.incremental_unassign([TopicPartition(ktopic, partition)])
+            consumer.incremental_assign([TopicPartition(ktopic, partition, offset)])
+            self._names[ktopic] = topic
+            self._fetched[key] = deque()
         self._readers[key] = (consumer, offset, False)
         self._wm.setdefault((topic, partition), consumer)
         return consumer, False
 
     def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
+        if reader is not None:
+            with self._lock_for(self._rlocks, reader):  # its consumer serves all its partitions
+                consumer, _ = self._reader(topic, partition, offset, reader)
+                return self._read_now(consumer, topic, partition, offset, limit, reader)
         with self._lock_for(self._rlocks, (topic, partition, reader)):
             consumer, at_end = self._reader(topic, partition, offset, reader)
-            if reader is not None:
-                return self._read_now(consumer, at_end, topic, partition, offset, limit, reader)
             out: list[Message] = []
             # A reader that has not yet reached the partition's end (EOF event) waits for its
             # fetch; one already at the end only looks for what arrived since.
@@ -353,28 +375,35 @@ class KafkaBus(Bus):
             return out
 
     def _read_now(
-        self, consumer: Consumer, at_end: bool, topic: str, partition: int, offset: int, limit: int, reader: str
+        self, consumer: Consumer, topic: str, partition: int, offset: int, limit: int, reader: str
     ) -> list[Message]:
         """A task's read never waits: what the background fetcher holds now, or nothing, and the
         scheduler comes back. Waiting here (even 5 ms) for each of a worker's many partitions,
         one after another on its one thread, was most of its time. When there is nothing more
-        is `end_offset`'s business (with the consumer's position, which passes markers)."""
+        is `end_offset`'s business (with the consumer's position, which passes markers). What
+        the consumer returns for the task's other partitions waits in theirs (`_fetched`)."""
+        key = (topic, partition, reader)
+        self._drain(consumer, reader)
+        fetched = self._fetched[key]
         out: list[Message] = []
-        eof_here = at_end
-        while len(out) < limit:
-            asked = min(limit - len(out), 500)
-            got = consumer.consume(asked, timeout=0)
+        while fetched and len(out) < limit:
+            out.append(self._message(topic, partition, fetched.popleft()))
+        nxt = out[-1].offset + 1 if out else offset
+        self._readers[key] = (consumer, nxt, False)
+        return out
+
+    def _drain(self, consumer: Consumer, reader: str) -> None:
+        """Everything the consumer's fetcher holds, handed to its partitions' queues, in order."""
+        while True:
+            got = consumer.consume(500, timeout=0)
             for m in got:
                 if m.error():
-                    eof_here = eof_here or m.error().code() == KafkaError._PARTITION_EOF
                     continue
-                out.append(self._message(topic, partition, m))
-                eof_here = False
-            if len(got) < asked:
-                break
-        nxt = out[-1].offset + 1 if out else offset
-        self._readers[(topic, partition, reader)] = (consumer, nxt, eof_here)
-        return out
+                fetched = self._fetched.get((self._names.get(m.topic(), ""), m.partition(), reader))
+                if fetched is not None:
+                    fetched.append(m)
+            if len(got) < 500:
+                return
 
     def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
         """Where `reader` (a task) can read up to. Per reader: readers of one partition fetch at
@@ -391,16 +420,24 @@ class KafkaBus(Bus):
                 # for unless this bus itself committed more since.
                 (pos,) = consumer.position([tp])
                 if pos.offset >= high:
-                    return max(nxt, produced)
+                    # Past what the fetcher returned is what waits for the task in `_fetched`.
+                    fetched = self._fetched.get((topic, partition, reader))
+                    try:
+                        waiting = fetched[-1].offset() + 1 if fetched else nxt
+                    except IndexError:  # read empty by the task's own thread meanwhile
+                        waiting = nxt
+                    return max(nxt, waiting, produced)
                 return max(high, produced)
         key = (topic, partition)
         now = time.monotonic()
         if key in self._ends and now - self._ends_checked.get(key, 0) < 0.002:
             return self._ends[key]  # the cached watermark is a local read: fresh is cheap
-        with self._lock_for(self._rlocks, (topic, partition, WATERMARK)):
+        with self._lock_for(self._rlocks, WATERMARK):
             consumer = self._wm.get(key)
-            if consumer is None:
-                consumer, _ = self._reader(topic, partition, 0, WATERMARK)
+            if consumer is None:  # from the end: it is there for the ends, not the records
+                consumer, _ = self._reader(topic, partition, OFFSET_END, WATERMARK)
+            if consumer is self._consumers.get(WATERMARK):
+                consumer.consume(500, timeout=0)  # nothing reads it; keep its queue from filling
             tp = TopicPartition(self._t(topic), partition)
             # A reader's fetcher learns the high watermark with every fetch response: no round
             # trip to the broker unless it has not fetched yet.
@@ -655,7 +692,7 @@ class KafkaBus(Bus):
 
     def close(self) -> None:
         with self._lock:
-            for c, _, _ in self._readers.values():
+            for c in {id(c): c for c, _, _ in self._readers.values()}.values():
                 c.close()
             for c in self._groups.values():
                 c.close()
@@ -663,6 +700,8 @@ class KafkaBus(Bus):
                 p.flush(_TIMEOUT)
             self._producers.clear()
             self._readers.clear()
+            self._consumers.clear()
+            self._fetched.clear()
             self._groups.clear()
 
 
