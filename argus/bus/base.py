@@ -198,6 +198,11 @@ class Bus(ABC):
         """This process no longer runs the task (another worker took it over)."""
         return None
 
+    def follow(self, topic: str, partition: int, offset: int, reader: str) -> None:
+        """`reader` (a task) will read the partition from `offset`: a bus that fetches ahead
+        starts fetching it for that reader now. Others need nothing."""
+        return None
+
     def refresh(self) -> bool:
         """Pick up what other processes wrote; buses that always read through need nothing."""
         return False

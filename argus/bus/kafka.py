@@ -57,15 +57,16 @@ log = logging.getLogger("argus.bus")
 _TIMEOUT = 30.0
 # How long the broker holds a task reader's fetch when there is nothing new. It answers at once
 # when a record (or a transaction's commit marker) lands, so this is not a delay: it is how often
-# an idle partition is asked again. A worker keeps a consumer per task and partition (about a
-# hundred for the fusion topology); at 5 ms each, their empty fetches took a core of the broker's
-# on the latency bench, and the query lane and the feeder waited for it (bench/kafka.py: p50 150
-# -> 48 ms, 100 -> 700 records/s fed). What a long wait costs: a reader moved to another offset
-# (a rollback) fetches again only when its outstanding fetch comes back. The watermark readers
-# (one per partition whose end a worker looks at before any task reads it: the inputs that stay
-# empty, purges, decisions, a source that sends nothing) wait as long; at 5 ms, an idle worker
-# kept the broker at 65% of a core and itself at 48% (17% and 18% at 200). Tools and tests
-# (reader None) read a partition once and go: they keep short waits.
+# an idle partition is asked again. A worker kept a consumer per task and partition then (about a
+# hundred for the fusion topology; one per task now, see _reader); at 5 ms each, their empty
+# fetches took a core of the broker's on the latency bench, and the query lane and the feeder
+# waited for it (bench/kafka.py: p50 150 -> 48 ms, 100 -> 700 records/s fed). What a long wait
+# costs: a reader moved to another offset (a rollback) fetches again only when its outstanding
+# fetch comes back. The watermark reader (one consumer over the partitions whose end a worker
+# looks at before any task reads them: the inputs that stay empty, purges, decisions, a source
+# that sends nothing) waits as long; at 5 ms, an idle worker kept the broker at 65% of a core and
+# itself at 48% (17% and 18% at 200). Tools and tests (reader None) read a partition once and go:
+# they keep short waits.
 TASK_FETCH_WAIT_MS = 200
 WATERMARK = "#watermark"  # the reader that only learns partitions' ends
 _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
@@ -141,7 +142,8 @@ class KafkaBus(Bus):
         # A task's (or the watermark watcher's) one consumer, over every partition it reads (see
         # _reader), and per partition what its fetcher returned that the task has not read yet.
         self._consumers: dict[str, Consumer] = {}
-        self._fetched: dict[tuple[str, int, str], deque[Any]] = {}
+        self._fetched: dict[tuple[str, int, str | None], deque[Any]] = {}
+        self._returned: dict[tuple[str, int, str | None], list[Any]] = {}  # each task's last read, per partition
         self._names: dict[str, str] = {}  # Kafka topic -> Argus topic, for what a consumer returns
         self._rlocks: dict[Any, threading.Lock] = {}
         self._wlocks: dict[str | None, threading.Lock] = {}
@@ -331,11 +333,20 @@ class KafkaBus(Bus):
             consumer = self._consumers.get(reader)
             if consumer is None:
                 consumer = self._consumers[reader] = self._new_consumer(reader)
-            if have is not None:  # moved (a rollback): fetch again from there
+            last = self._returned.get(key)
+            if have is not None and last and last[0].offset() <= offset < have[1]:
+                # Back into what it last read (a batch cut short for a field query): those
+                # records again, from memory, not fetched again after the fetch in flight.
+                self._fetched[key].extendleft(reversed([m for m in last if m.offset() >= offset]))
+                self._returned[key] = []
+                self._readers[key] = (consumer, offset, False)
+                return consumer, False
+            if have is not None:  # moved elsewhere: fetch again from there
                 consumer.incremental_unassign([TopicPartition(ktopic, partition)])
             consumer.incremental_assign([TopicPartition(ktopic, partition, offset)])
             self._names[ktopic] = topic
             self._fetched[key] = deque()
+            self._returned[key] = []
         self._readers[key] = (consumer, offset, False)
         self._wm.setdefault((topic, partition), consumer)
         return consumer, False
@@ -385,11 +396,14 @@ class KafkaBus(Bus):
         key = (topic, partition, reader)
         self._drain(consumer, reader)
         fetched = self._fetched[key]
-        out: list[Message] = []
-        while fetched and len(out) < limit:
-            out.append(self._message(topic, partition, fetched.popleft()))
+        raw: list[Any] = []
+        while fetched and len(raw) < limit:
+            raw.append(fetched.popleft())
+        out = [self._message(topic, partition, m) for m in raw]
         nxt = out[-1].offset + 1 if out else offset
         self._readers[key] = (consumer, nxt, False)
+        if raw:
+            self._returned[key] = raw
         return out
 
     def _drain(self, consumer: Consumer, reader: str) -> None:
@@ -437,7 +451,10 @@ class KafkaBus(Bus):
             if consumer is None:  # from the end: it is there for the ends, not the records
                 consumer, _ = self._reader(topic, partition, OFFSET_END, WATERMARK)
             if consumer is self._consumers.get(WATERMARK):
-                consumer.consume(500, timeout=0)  # nothing reads it; keep its queue from filling
+                # Nothing reads what it fetches: emptied, or once librdkafka's queue limit is
+                # reached it fetches only every second, and the ends it knows go stale.
+                while len(consumer.consume(500, timeout=0)) == 500:
+                    pass
             tp = TopicPartition(self._t(topic), partition)
             # A reader's fetcher learns the high watermark with every fetch response: no round
             # trip to the broker unless it has not fetched yet.
@@ -464,6 +481,24 @@ class KafkaBus(Bus):
             p = self._producers.pop(writer, None)
             if p is not None:
                 p.flush(_TIMEOUT)
+        with self._lock_for(self._rlocks, writer):  # the task's reader, if it had one: stop fetching
+            consumer = self._consumers.get(writer)
+            if consumer is None:
+                return
+            for key in [k for k in self._readers if k[2] == writer]:
+                del self._readers[key]
+                self._fetched.pop(key, None)
+                self._returned.pop(key, None)
+            for key in [k for k, c in self._wm.items() if c is consumer]:
+                del self._wm[key]
+            # Kept, not closed: a thread may still be looking at its ends.
+            consumer.incremental_unassign(consumer.assignment())
+
+    def follow(self, topic: str, partition: int, offset: int, reader: str) -> None:
+        """Assign the partition to the task's consumer at once, so its first looks at where the
+        partition ends are its own consumer's, not the watcher's (which fetched for nobody)."""
+        with self._lock_for(self._rlocks, reader):
+            self._reader(topic, partition, offset, reader)
 
     def _group_consumer(self, group: str) -> Consumer:
         c = self._groups.get(group)
@@ -702,6 +737,7 @@ class KafkaBus(Bus):
             self._readers.clear()
             self._consumers.clear()
             self._fetched.clear()
+            self._returned.clear()
             self._groups.clear()
 
 

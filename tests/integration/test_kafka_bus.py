@@ -214,3 +214,50 @@ def test_a_reader_behind_what_retention_deleted_reads_on_from_what_is_left(kafka
             assert [m.value for m in got] == [b"v6", b"v7", b"v8", b"v9"], reader
     finally:
         bus.close()
+
+
+def test_a_task_reads_every_partition_it_owns_through_one_consumer(kafka: str) -> None:
+    """One consumer per task (a worker had one per task and partition, about a hundred, and the
+    broker's CPU went on their fetches): each partition still reads in order from where asked,
+    a step back into the last batch (one cut short for a field query) gets those records again,
+    what the consumer fetched for a partition not read yet counts as readable there, and a task
+    given up and taken back reads on from its committed offset."""
+    from argus.bus.base import Commit, TopicSpec
+    from argus.bus.kafka import KafkaBus
+
+    def read_all(p: int, offset: int, want: int) -> list[bytes]:
+        got: list[bytes] = []
+        deadline = time.time() + 20
+        while len(got) < want and time.time() < deadline:
+            msgs = bus.read("multi", p, offset + len(got), want - len(got), reader="task")
+            got += [m.value for m in msgs]
+            time.sleep(0.02)
+        return got
+
+    bus = KafkaBus(bus_url(kafka))
+    try:
+        bus.ensure_topics([TopicSpec("multi", 3, "x.v1")])
+        commit = Commit(writer="w")
+        for i in range(10):
+            for p in range(3):
+                commit.append("multi", None, f"{p}-{i}".encode(), partition=p)
+        bus.commit(commit)
+        for p in range(3):
+            bus.follow("multi", p, 0, "task")
+        assert read_all(0, 0, 4) == [f"0-{i}".encode() for i in range(4)]
+        assert len({id(c) for (_, _, r), (c, _, _) in bus._readers.items() if r == "task"}) == 1
+        # Partition 2's records came with partition 0's fetches: readable, though not read yet.
+        deadline = time.time() + 20
+        while bus.end_offset("multi", 2, "task") < 10 and time.time() < deadline:
+            bus.read("multi", 0, 4, 0, reader="task")
+            time.sleep(0.02)
+        assert bus.end_offset("multi", 2, "task") >= 10
+        assert read_all(0, 2, 8) == [f"0-{i}".encode() for i in range(2, 10)]  # back two, then on
+        assert read_all(2, 0, 10) == [f"2-{i}".encode() for i in range(10)]
+        assert read_all(1, 3, 7) == [f"1-{i}".encode() for i in range(3, 10)]
+        bus.release("task")  # the group moved the task away
+        assert not any(r == "task" for (_, _, r) in bus._readers)
+        bus.follow("multi", 1, 5, "task")  # and back, committed at 5
+        assert read_all(1, 5, 5) == [f"1-{i}".encode() for i in range(5, 10)]
+    finally:
+        bus.close()
