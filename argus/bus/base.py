@@ -115,6 +115,9 @@ class TopicSpec:
     # Records older than this are deleted; None: the bus's default (the broker's
     # log.retention.hours on Kafka; kept for good on the embedded bus).
     retention_hours: int | None = None
+    # "high": the field-query lane. A bus that fetches ahead fetches it apart from ingest, so a
+    # query never comes in the same fetch as a task's backlog.
+    priority: str = "normal"
 
 
 class Bus(ABC):

@@ -69,6 +69,12 @@ _TIMEOUT = 30.0
 # they keep short waits.
 TASK_FETCH_WAIT_MS = 200
 WATERMARK = "#watermark"  # the reader that only learns partitions' ends
+# Records fetched for a task's partition and not read yet, beyond which the partition's fetching
+# pauses until the task has read half of them: a task's consumer returns every partition's
+# records in one queue, which the bus empties into per-partition queues at each read, so without
+# this a task behind on one input would hold all of it in memory.
+FETCH_AHEAD = 2000
+HOT = "#hot"  # a task's consumer of the field-query lane: `<task>#hot`
 _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 
@@ -144,6 +150,7 @@ class KafkaBus(Bus):
         self._consumers: dict[str, Consumer] = {}
         self._fetched: dict[tuple[str, int, str | None], deque[Any]] = {}
         self._returned: dict[tuple[str, int, str | None], list[Any]] = {}  # each task's last read, per partition
+        self._paused: set[tuple[str, int, str | None]] = set()  # partitions fetched FETCH_AHEAD ahead
         self._names: dict[str, str] = {}  # Kafka topic -> Argus topic, for what a consumer returns
         self._rlocks: dict[Any, threading.Lock] = {}
         self._wlocks: dict[str | None, threading.Lock] = {}
@@ -330,9 +337,7 @@ class KafkaBus(Bus):
             consumer = have[0] if have else self._new_consumer(None)
             consumer.assign([TopicPartition(ktopic, partition, offset)])
         else:
-            consumer = self._consumers.get(reader)
-            if consumer is None:
-                consumer = self._consumers[reader] = self._new_consumer(reader)
+            consumer = self._task_consumer(topic, reader)
             last = self._returned.get(key)
             if have is not None and last and last[0].offset() <= offset < have[1]:
                 # Back into what it last read (a batch cut short for a field query): those
@@ -344,12 +349,26 @@ class KafkaBus(Bus):
             if have is not None:  # moved elsewhere: fetch again from there
                 consumer.incremental_unassign([TopicPartition(ktopic, partition)])
             consumer.incremental_assign([TopicPartition(ktopic, partition, offset)])
+            if key in self._paused:
+                self._paused.discard(key)
+                consumer.resume([TopicPartition(ktopic, partition)])
             self._names[ktopic] = topic
             self._fetched[key] = deque()
             self._returned[key] = []
         self._readers[key] = (consumer, offset, False)
         self._wm.setdefault((topic, partition), consumer)
         return consumer, False
+
+    def _task_consumer(self, topic: str, reader: str) -> Consumer:
+        """The task's consumer for `topic`: field queries (priority high) have one of their own,
+        so a query never waits in a fetch that also brings the task's ingest backlog."""
+        spec = self._topics.get(topic)
+        hot = reader != WATERMARK and spec is not None and spec.priority == "high"
+        name = reader + HOT if hot else reader
+        consumer = self._consumers.get(name)
+        if consumer is None:
+            consumer = self._consumers[name] = self._new_consumer(reader)
+        return consumer
 
     def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
         if reader is not None:
@@ -399,6 +418,9 @@ class KafkaBus(Bus):
         raw: list[Any] = []
         while fetched and len(raw) < limit:
             raw.append(fetched.popleft())
+        if key in self._paused and len(fetched) < FETCH_AHEAD // 2:
+            self._paused.discard(key)
+            consumer.resume([TopicPartition(self._t(topic), partition)])
         out = [self._message(topic, partition, m) for m in raw]
         nxt = out[-1].offset + 1 if out else offset
         self._readers[key] = (consumer, nxt, False)
@@ -407,15 +429,21 @@ class KafkaBus(Bus):
         return out
 
     def _drain(self, consumer: Consumer, reader: str) -> None:
-        """Everything the consumer's fetcher holds, handed to its partitions' queues, in order."""
+        """Everything the consumer's fetcher holds, handed to its partitions' queues, in order;
+        a partition FETCH_AHEAD records ahead of its task pauses (resumed in _read_now)."""
         while True:
             got = consumer.consume(500, timeout=0)
             for m in got:
                 if m.error():
                     continue
-                fetched = self._fetched.get((self._names.get(m.topic(), ""), m.partition(), reader))
-                if fetched is not None:
-                    fetched.append(m)
+                key = (self._names.get(m.topic(), ""), m.partition(), reader)
+                fetched = self._fetched.get(key)
+                if fetched is None:
+                    continue
+                fetched.append(m)
+                if len(fetched) >= FETCH_AHEAD and key not in self._paused:
+                    self._paused.add(key)
+                    consumer.pause([TopicPartition(m.topic(), m.partition())])
             if len(got) < 500:
                 return
 
@@ -481,18 +509,17 @@ class KafkaBus(Bus):
             p = self._producers.pop(writer, None)
             if p is not None:
                 p.flush(_TIMEOUT)
-        with self._lock_for(self._rlocks, writer):  # the task's reader, if it had one: stop fetching
-            consumer = self._consumers.get(writer)
-            if consumer is None:
-                return
+        with self._lock_for(self._rlocks, writer):  # the task's readers, if it had any: stop fetching
+            consumers = [c for c in (self._consumers.get(writer), self._consumers.get(writer + HOT)) if c]
             for key in [k for k in self._readers if k[2] == writer]:
                 del self._readers[key]
                 self._fetched.pop(key, None)
                 self._returned.pop(key, None)
-            for key in [k for k, c in self._wm.items() if c is consumer]:
+                self._paused.discard(key)
+            for key in [k for k, c in self._wm.items() if any(c is x for x in consumers)]:
                 del self._wm[key]
-            # Kept, not closed: a thread may still be looking at its ends.
-            consumer.incremental_unassign(consumer.assignment())
+            for consumer in consumers:  # kept, not closed: a thread may still be looking at its ends
+                consumer.incremental_unassign(consumer.assignment())
 
     def follow(self, topic: str, partition: int, offset: int, reader: str) -> None:
         """Assign the partition to the task's consumer at once, so its first looks at where the
@@ -727,7 +754,8 @@ class KafkaBus(Bus):
 
     def close(self) -> None:
         with self._lock:
-            for c in {id(c): c for c, _, _ in self._readers.values()}.values():
+            readers = [c for c, _, _ in self._readers.values()] + list(self._consumers.values())
+            for c in {id(c): c for c in readers}.values():
                 c.close()
             for c in self._groups.values():
                 c.close()
@@ -738,6 +766,7 @@ class KafkaBus(Bus):
             self._consumers.clear()
             self._fetched.clear()
             self._returned.clear()
+            self._paused.clear()
             self._groups.clear()
 
 

@@ -216,14 +216,18 @@ def test_a_reader_behind_what_retention_deleted_reads_on_from_what_is_left(kafka
         bus.close()
 
 
-def test_a_task_reads_every_partition_it_owns_through_one_consumer(kafka: str) -> None:
+def test_a_task_reads_every_partition_it_owns_through_one_consumer(kafka: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """One consumer per task (a worker had one per task and partition, about a hundred, and the
     broker's CPU went on their fetches): each partition still reads in order from where asked,
     a step back into the last batch (one cut short for a field query) gets those records again,
     what the consumer fetched for a partition not read yet counts as readable there, and a task
-    given up and taken back reads on from its committed offset."""
+    given up and taken back reads on from its committed offset. Partitions fetched far ahead of
+    the task pause and resume (here 4 records ahead) without losing or repeating a record."""
+    from argus.bus import kafka as kafka_bus
     from argus.bus.base import Commit, TopicSpec
     from argus.bus.kafka import KafkaBus
+
+    monkeypatch.setattr(kafka_bus, "FETCH_AHEAD", 4)
 
     def read_all(p: int, offset: int, want: int) -> list[bytes]:
         got: list[bytes] = []
@@ -236,8 +240,9 @@ def test_a_task_reads_every_partition_it_owns_through_one_consumer(kafka: str) -
 
     bus = KafkaBus(bus_url(kafka))
     try:
-        bus.ensure_topics([TopicSpec("multi", 3, "x.v1")])
+        bus.ensure_topics([TopicSpec("multi", 3, "x.v1"), TopicSpec("asks", 1, "x.v1", priority="high")])
         commit = Commit(writer="w")
+        commit.append("asks", None, b"q", partition=0)
         for i in range(10):
             for p in range(3):
                 commit.append("multi", None, f"{p}-{i}".encode(), partition=p)
@@ -246,12 +251,19 @@ def test_a_task_reads_every_partition_it_owns_through_one_consumer(kafka: str) -
             bus.follow("multi", p, 0, "task")
         assert read_all(0, 0, 4) == [f"0-{i}".encode() for i in range(4)]
         assert len({id(c) for (_, _, r), (c, _, _) in bus._readers.items() if r == "task"}) == 1
+        # A field-query topic comes through a consumer of its own: never in a fetch of ingest.
+        deadline = time.time() + 20
+        while not (asked := bus.read("asks", 0, 0, 10, reader="task")) and time.time() < deadline:
+            time.sleep(0.02)
+        assert [m.value for m in asked] == [b"q"]
+        assert bus._readers[("asks", 0, "task")][0] is not bus._readers[("multi", 0, "task")][0]
         # Partition 2's records came with partition 0's fetches: readable, though not read yet.
         deadline = time.time() + 20
-        while bus.end_offset("multi", 2, "task") < 10 and time.time() < deadline:
+        while bus.end_offset("multi", 2, "task") < 4 and time.time() < deadline:
             bus.read("multi", 0, 4, 0, reader="task")
             time.sleep(0.02)
-        assert bus.end_offset("multi", 2, "task") >= 10
+        assert bus.end_offset("multi", 2, "task") >= 4
+        assert ("multi", 2, "task") in bus._paused  # 4 records ahead of a task that has read none
         assert read_all(0, 2, 8) == [f"0-{i}".encode() for i in range(2, 10)]  # back two, then on
         assert read_all(2, 0, 10) == [f"2-{i}".encode() for i in range(10)]
         assert read_all(1, 3, 7) == [f"1-{i}".encode() for i in range(3, 10)]
