@@ -115,9 +115,6 @@ class TopicSpec:
     # Records older than this are deleted; None: the bus's default (the broker's
     # log.retention.hours on Kafka; kept for good on the embedded bus).
     retention_hours: int | None = None
-    # "high": the field-query lane. A bus that fetches ahead fetches it apart from ingest, so a
-    # query never comes in the same fetch as a task's backlog.
-    priority: str = "normal"
 
 
 class Bus(ABC):
@@ -199,11 +196,6 @@ class Bus(ABC):
 
     def release(self, writer: str) -> None:
         """This process no longer runs the task (another worker took it over)."""
-        return None
-
-    def follow(self, topic: str, partition: int, offset: int, reader: str) -> None:
-        """`reader` (a task) will read the partition from `offset`: a bus that fetches ahead
-        starts fetching it for that reader now. Others need nothing."""
         return None
 
     def refresh(self) -> bool:

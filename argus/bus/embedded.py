@@ -14,7 +14,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +173,7 @@ class EmbeddedBus(Bus):
                         f"topic {spec.name} exists with {have.partitions} partitions; "
                         f"topology asks for {spec.partitions} (repartitioning needs a new topic)"
                     )
-                if replace(have, priority=spec.priority) != spec:  # schema, retention, compaction: the topology's now
+                if have != spec:  # the schema, the retention, compaction: the topology's now
                     self._db.execute(
                         "UPDATE topics SET schema=?, compacted=?, retention_hours=? WHERE name=?",
                         (spec.schema, int(spec.compacted), spec.retention_hours, spec.name),

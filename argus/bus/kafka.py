@@ -30,7 +30,6 @@ import logging
 import struct
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -40,7 +39,7 @@ import orjson
 from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, SchemaRow, TopicSpec
 
 try:
-    from confluent_kafka import OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+    from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
     from confluent_kafka.admin import (
         AdminClient,
         AlterConfigOpType,
@@ -57,24 +56,17 @@ log = logging.getLogger("argus.bus")
 _TIMEOUT = 30.0
 # How long the broker holds a task reader's fetch when there is nothing new. It answers at once
 # when a record (or a transaction's commit marker) lands, so this is not a delay: it is how often
-# an idle partition is asked again. A worker kept a consumer per task and partition then (about a
-# hundred for the fusion topology; one per task now, see _reader); at 5 ms each, their empty
-# fetches took a core of the broker's on the latency bench, and the query lane and the feeder
-# waited for it (bench/kafka.py: p50 150 -> 48 ms, 100 -> 700 records/s fed). What a long wait
-# costs: a reader moved to another offset (a rollback) fetches again only when its outstanding
-# fetch comes back. The watermark reader (one consumer over the partitions whose end a worker
-# looks at before any task reads them: the inputs that stay empty, purges, decisions, a source
-# that sends nothing) waits as long; at 5 ms, an idle worker kept the broker at 65% of a core and
-# itself at 48% (17% and 18% at 200). Tools and tests (reader None) read a partition once and go:
-# they keep short waits.
+# an idle partition is asked again. A worker keeps a consumer per task and partition (about a
+# hundred for the fusion topology); at 5 ms each, their empty fetches took a core of the broker's
+# on the latency bench, and the query lane and the feeder waited for it (bench/kafka.py: p50 150
+# -> 48 ms, 100 -> 700 records/s fed). What a long wait costs: a reader moved to another offset
+# (a rollback) fetches again only when its outstanding fetch comes back. The watermark readers
+# (one per partition whose end a worker looks at before any task reads it: the inputs that stay
+# empty, purges, decisions, a source that sends nothing) wait as long; at 5 ms, an idle worker
+# kept the broker at 65% of a core and itself at 48% (17% and 18% at 200). Tools and tests
+# (reader None) read a partition once and go: they keep short waits.
 TASK_FETCH_WAIT_MS = 200
 WATERMARK = "#watermark"  # the reader that only learns partitions' ends
-# Records fetched for a task's partition and not read yet, beyond which the partition's fetching
-# pauses until the task has read half of them: a task's consumer returns every partition's
-# records in one queue, which the bus empties into per-partition queues at each read, so without
-# this a task behind on one input would hold all of it in memory.
-FETCH_AHEAD = 2000
-HOT = "#hot"  # a task's consumer of the field-query lane: `<task>#hot`
 _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 
@@ -145,13 +137,6 @@ class KafkaBus(Bus):
         # (topic, partition, reader) -> (consumer, its next offset, whether it has seen the end)
         self._readers: dict[tuple[str, int, str | None], tuple[Consumer, int, bool]] = {}
         self._wm: dict[tuple[str, int], Consumer] = {}  # a consumer fetching the partition, for watermarks
-        # A task's (or the watermark watcher's) one consumer, over every partition it reads (see
-        # _reader), and per partition what its fetcher returned that the task has not read yet.
-        self._consumers: dict[str, Consumer] = {}
-        self._fetched: dict[tuple[str, int, str | None], deque[Any]] = {}
-        self._returned: dict[tuple[str, int, str | None], list[Any]] = {}  # each task's last read, per partition
-        self._paused: set[tuple[str, int, str | None]] = set()  # partitions fetched FETCH_AHEAD ahead
-        self._names: dict[str, str] = {}  # Kafka topic -> Argus topic, for what a consumer returns
         self._rlocks: dict[Any, threading.Lock] = {}
         self._wlocks: dict[str | None, threading.Lock] = {}
         self._groups: dict[str, Consumer] = {}
@@ -305,78 +290,41 @@ class KafkaBus(Bus):
                 lock = locks.setdefault(key, threading.Lock())
         return lock
 
-    def _new_consumer(self, reader: str | None) -> Consumer:
-        return Consumer(
-            {
-                "bootstrap.servers": self.bootstrap,
-                "group.id": f"{self.client}-reader",
-                "enable.auto.commit": False,
-                "isolation.level": "read_committed",
-                "enable.partition.eof": reader is None,
-                "fetch.wait.max.ms": TASK_FETCH_WAIT_MS if reader is not None else 5,
-                # Behind the log's start (retention deleted what a stopped task had not
-                # read): on from the oldest record left, not librdkafka's default, the end.
-                "auto.offset.reset": "earliest",
-            }
-        )
-
     def _reader(self, topic: str, partition: int, offset: int, reader: str | None) -> tuple[Consumer, bool]:
-        """Each reading task has its own consumer: tasks reading one topic at different positions
-        (correlation and the sinks on `resolved`) would otherwise seek one consumer back and
-        forth and refetch every time. One consumer over every partition the task reads, not one
-        per partition: a worker had about a hundred (fifty of them only watching ends), each
-        asking the broker for more five times a second, and the broker's CPU, on the cores the
-        workers need, went mostly on answering them. Tools and tests (reader None) read a
-        partition once and go: a consumer per partition, with short waits."""
+        """Each reading node keeps its own consumer per partition: nodes reading one topic at
+        different positions (correlation and the sinks on `resolved`) would otherwise seek one
+        consumer back and forth and refetch every time."""
         key = (topic, partition, reader)
         have = self._readers.get(key)
         if have is not None and have[1] == offset:
             return have[0], have[2]
-        ktopic = self._t(topic)
-        if reader is None:
-            consumer = have[0] if have else self._new_consumer(None)
-            consumer.assign([TopicPartition(ktopic, partition, offset)])
-        else:
-            consumer = self._task_consumer(topic, reader)
-            last = self._returned.get(key)
-            if have is not None and last and last[0].offset() <= offset < have[1]:
-                # Back into what it last read (a batch cut short for a field query): those
-                # records again, from memory, not fetched again after the fetch in flight.
-                self._fetched[key].extendleft(reversed([m for m in last if m.offset() >= offset]))
-                self._returned[key] = []
-                self._readers[key] = (consumer, offset, False)
-                return consumer, False
-            if have is not None:  # moved elsewhere: fetch again from there
-                consumer.incremental_unassign([TopicPartition(ktopic, partition)])
-            consumer.incremental_assign([TopicPartition(ktopic, partition, offset)])
-            if key in self._paused:
-                self._paused.discard(key)
-                consumer.resume([TopicPartition(ktopic, partition)])
-            self._names[ktopic] = topic
-            self._fetched[key] = deque()
-            self._returned[key] = []
+        consumer = (
+            have[0]
+            if have
+            else Consumer(
+                {
+                    "bootstrap.servers": self.bootstrap,
+                    "group.id": f"{self.client}-reader",
+                    "enable.auto.commit": False,
+                    "isolation.level": "read_committed",
+                    "enable.partition.eof": True,
+                    "fetch.wait.max.ms": TASK_FETCH_WAIT_MS if reader is not None else 5,
+                    # Behind the log's start (retention deleted what a stopped task had not
+                    # read): on from the oldest record left, not librdkafka's default, the end.
+                    "auto.offset.reset": "earliest",
+                }
+            )
+        )
+        consumer.assign([TopicPartition(self._t(topic), partition, offset)])
         self._readers[key] = (consumer, offset, False)
         self._wm.setdefault((topic, partition), consumer)
         return consumer, False
 
-    def _task_consumer(self, topic: str, reader: str) -> Consumer:
-        """The task's consumer for `topic`: field queries (priority high) have one of their own,
-        so a query never waits in a fetch that also brings the task's ingest backlog."""
-        spec = self._topics.get(topic)
-        hot = reader != WATERMARK and spec is not None and spec.priority == "high"
-        name = reader + HOT if hot else reader
-        consumer = self._consumers.get(name)
-        if consumer is None:
-            consumer = self._consumers[name] = self._new_consumer(reader)
-        return consumer
-
     def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
-        if reader is not None:
-            with self._lock_for(self._rlocks, reader):  # its consumer serves all its partitions
-                consumer, _ = self._reader(topic, partition, offset, reader)
-                return self._read_now(consumer, topic, partition, offset, limit, reader)
         with self._lock_for(self._rlocks, (topic, partition, reader)):
             consumer, at_end = self._reader(topic, partition, offset, reader)
+            if reader is not None:
+                return self._read_now(consumer, at_end, topic, partition, offset, limit, reader)
             out: list[Message] = []
             # A reader that has not yet reached the partition's end (EOF event) waits for its
             # fetch; one already at the end only looks for what arrived since.
@@ -405,47 +353,28 @@ class KafkaBus(Bus):
             return out
 
     def _read_now(
-        self, consumer: Consumer, topic: str, partition: int, offset: int, limit: int, reader: str
+        self, consumer: Consumer, at_end: bool, topic: str, partition: int, offset: int, limit: int, reader: str
     ) -> list[Message]:
         """A task's read never waits: what the background fetcher holds now, or nothing, and the
         scheduler comes back. Waiting here (even 5 ms) for each of a worker's many partitions,
         one after another on its one thread, was most of its time. When there is nothing more
-        is `end_offset`'s business (with the consumer's position, which passes markers). What
-        the consumer returns for the task's other partitions waits in theirs (`_fetched`)."""
-        key = (topic, partition, reader)
-        self._drain(consumer, reader)
-        fetched = self._fetched[key]
-        raw: list[Any] = []
-        while fetched and len(raw) < limit:
-            raw.append(fetched.popleft())
-        if key in self._paused and len(fetched) < FETCH_AHEAD // 2:
-            self._paused.discard(key)
-            consumer.resume([TopicPartition(self._t(topic), partition)])
-        out = [self._message(topic, partition, m) for m in raw]
-        nxt = out[-1].offset + 1 if out else offset
-        self._readers[key] = (consumer, nxt, False)
-        if raw:
-            self._returned[key] = raw
-        return out
-
-    def _drain(self, consumer: Consumer, reader: str) -> None:
-        """Everything the consumer's fetcher holds, handed to its partitions' queues, in order;
-        a partition FETCH_AHEAD records ahead of its task pauses (resumed in _read_now)."""
-        while True:
-            got = consumer.consume(500, timeout=0)
+        is `end_offset`'s business (with the consumer's position, which passes markers)."""
+        out: list[Message] = []
+        eof_here = at_end
+        while len(out) < limit:
+            asked = min(limit - len(out), 500)
+            got = consumer.consume(asked, timeout=0)
             for m in got:
                 if m.error():
+                    eof_here = eof_here or m.error().code() == KafkaError._PARTITION_EOF
                     continue
-                key = (self._names.get(m.topic(), ""), m.partition(), reader)
-                fetched = self._fetched.get(key)
-                if fetched is None:
-                    continue
-                fetched.append(m)
-                if len(fetched) >= FETCH_AHEAD and key not in self._paused:
-                    self._paused.add(key)
-                    consumer.pause([TopicPartition(m.topic(), m.partition())])
-            if len(got) < 500:
-                return
+                out.append(self._message(topic, partition, m))
+                eof_here = False
+            if len(got) < asked:
+                break
+        nxt = out[-1].offset + 1 if out else offset
+        self._readers[(topic, partition, reader)] = (consumer, nxt, eof_here)
+        return out
 
     def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
         """Where `reader` (a task) can read up to. Per reader: readers of one partition fetch at
@@ -462,27 +391,16 @@ class KafkaBus(Bus):
                 # for unless this bus itself committed more since.
                 (pos,) = consumer.position([tp])
                 if pos.offset >= high:
-                    # Past what the fetcher returned is what waits for the task in `_fetched`.
-                    fetched = self._fetched.get((topic, partition, reader))
-                    try:
-                        waiting = fetched[-1].offset() + 1 if fetched else nxt
-                    except IndexError:  # read empty by the task's own thread meanwhile
-                        waiting = nxt
-                    return max(nxt, waiting, produced)
+                    return max(nxt, produced)
                 return max(high, produced)
         key = (topic, partition)
         now = time.monotonic()
         if key in self._ends and now - self._ends_checked.get(key, 0) < 0.002:
             return self._ends[key]  # the cached watermark is a local read: fresh is cheap
-        with self._lock_for(self._rlocks, WATERMARK):
+        with self._lock_for(self._rlocks, (topic, partition, WATERMARK)):
             consumer = self._wm.get(key)
-            if consumer is None:  # from the end: it is there for the ends, not the records
-                consumer, _ = self._reader(topic, partition, OFFSET_END, WATERMARK)
-            if consumer is self._consumers.get(WATERMARK):
-                # Nothing reads what it fetches: emptied, or once librdkafka's queue limit is
-                # reached it fetches only every second, and the ends it knows go stale.
-                while len(consumer.consume(500, timeout=0)) == 500:
-                    pass
+            if consumer is None:
+                consumer, _ = self._reader(topic, partition, 0, WATERMARK)
             tp = TopicPartition(self._t(topic), partition)
             # A reader's fetcher learns the high watermark with every fetch response: no round
             # trip to the broker unless it has not fetched yet.
@@ -509,23 +427,6 @@ class KafkaBus(Bus):
             p = self._producers.pop(writer, None)
             if p is not None:
                 p.flush(_TIMEOUT)
-        with self._lock_for(self._rlocks, writer):  # the task's readers, if it had any: stop fetching
-            consumers = [c for c in (self._consumers.get(writer), self._consumers.get(writer + HOT)) if c]
-            for key in [k for k in self._readers if k[2] == writer]:
-                del self._readers[key]
-                self._fetched.pop(key, None)
-                self._returned.pop(key, None)
-                self._paused.discard(key)
-            for key in [k for k, c in self._wm.items() if any(c is x for x in consumers)]:
-                del self._wm[key]
-            for consumer in consumers:  # kept, not closed: a thread may still be looking at its ends
-                consumer.incremental_unassign(consumer.assignment())
-
-    def follow(self, topic: str, partition: int, offset: int, reader: str) -> None:
-        """Assign the partition to the task's consumer at once, so its first looks at where the
-        partition ends are its own consumer's, not the watcher's (which fetched for nobody)."""
-        with self._lock_for(self._rlocks, reader):
-            self._reader(topic, partition, offset, reader)
 
     def _group_consumer(self, group: str) -> Consumer:
         c = self._groups.get(group)
@@ -754,8 +655,7 @@ class KafkaBus(Bus):
 
     def close(self) -> None:
         with self._lock:
-            readers = [c for c, _, _ in self._readers.values()] + list(self._consumers.values())
-            for c in {id(c): c for c in readers}.values():
+            for c, _, _ in self._readers.values():
                 c.close()
             for c in self._groups.values():
                 c.close()
@@ -763,10 +663,6 @@ class KafkaBus(Bus):
                 p.flush(_TIMEOUT)
             self._producers.clear()
             self._readers.clear()
-            self._consumers.clear()
-            self._fetched.clear()
-            self._returned.clear()
-            self._paused.clear()
             self._groups.clear()
 
 

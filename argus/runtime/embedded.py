@@ -313,10 +313,8 @@ class EmbeddedRuntime:
         }
         # Where each input ends: on Kafka the first look at a partition is a round trip to the
         # broker (later ones are what its fetcher already knows). Taken here, side by side with
-        # the other tasks', not one partition after another on the scheduling thread; and the
-        # task's reader starts fetching from where it will read.
-        for (t, p), pos in positions.items():
-            self.bus.follow(t, p, pos, task.id)
+        # the other tasks', not one partition after another on the scheduling thread.
+        for t, p in positions:
             self.bus.end_offset(t, p, task.id)
         return state, positions
 
