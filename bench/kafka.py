@@ -132,7 +132,8 @@ def task_cpu(reports: list[Path], top: int = 8) -> dict[str, Any]:
     """Where the tasks' CPU went (`argus run --cpu-report`, summed over a group's workers), and
     what that bounds: a task runs in one process, so however many workers and cores a group has,
     it cannot go faster than its largest task alone: at most `ceiling` (all tasks' CPU over the
-    largest's) times one process's speed. Not counted: the Kafka client's threads, start-up."""
+    largest's) times as fast as one core doing every task. Not counted: the Kafka client's
+    threads, start-up."""
     used: dict[str, float] = {}
     for path in reports:
         for task, s in orjson.loads(path.read_bytes()).items():

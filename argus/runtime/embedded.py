@@ -241,6 +241,7 @@ class EmbeddedRuntime:
         self.order_plan: OrderPlan | None = None
         self._here: dict[str, list[Host]] | None = None  # see _answerers; None: look again
         self.task_cpu: dict[str, float] = {}  # CPU seconds per task (see _cpu)
+        self._cpu_lock = threading.Lock()
 
     # --- lifecycle ------------------------------------------------------------------------
     def open(self) -> EmbeddedRuntime:
@@ -539,16 +540,17 @@ class EmbeddedRuntime:
     def _cpu(self, host: Host) -> Iterator[None]:
         """Charge the CPU this thread spends inside to the host's task (argus_task_cpu_seconds_total).
         Summed over a run, the largest task's share bounds what any group can gain: that task
-        runs in one process whatever the group's size (README, "What a split would buy").
-        Wrapped around the outermost calls only (a turn, a held commit, a commit on a committer
-        thread), so nothing is charged twice."""
+        runs in one process whatever the group's size (README, "Issue 3, what is and is not
+        partitioned"). Wrapped around the outermost calls only (a turn, a held commit, a commit
+        on a committer thread), so nothing is charged twice."""
         t0 = time.thread_time()
         try:
             yield
         finally:
             used = time.thread_time() - t0
             task = host.reader
-            self.task_cpu[task] = self.task_cpu.get(task, 0.0) + used
+            with self._cpu_lock:  # the scheduler, the sink thread and committer threads all charge
+                self.task_cpu[task] = self.task_cpu.get(task, 0.0) + used
             metrics.TASK_CPU.labels(task).inc(used)
 
     def _pending(self, host: Host, topic: str) -> bool:
