@@ -242,6 +242,7 @@ class EmbeddedRuntime:
         self._here: dict[str, list[Host]] | None = None  # see _answerers; None: look again
         self.task_cpu: dict[str, float] = {}  # CPU seconds per task (see _cpu)
         self._cpu_lock = threading.Lock()
+        self._cpu_counters: dict[str, Any] = {}  # each task's argus_task_cpu_seconds_total child
 
     # --- lifecycle ------------------------------------------------------------------------
     def open(self) -> EmbeddedRuntime:
@@ -551,7 +552,10 @@ class EmbeddedRuntime:
             task = host.reader
             with self._cpu_lock:  # the scheduler, the sink thread and committer threads all charge
                 self.task_cpu[task] = self.task_cpu.get(task, 0.0) + used
-            metrics.TASK_CPU.labels(task).inc(used)
+                counter = self._cpu_counters.get(task)
+                if counter is None:  # looked up once, not on every turn of the query lane's loop
+                    counter = self._cpu_counters[task] = metrics.TASK_CPU.labels(task)
+            counter.inc(used)
 
     def _pending(self, host: Host, topic: str) -> bool:
         assert self.bus is not None

@@ -171,5 +171,7 @@ def test_a_bus_file_from_before_topic_settings_opens_read_only_and_gains_them_wh
     ro.close()
     rw = EmbeddedBus(path)
     rw.ensure_topic(TopicSpec("old", 2, "x.v1", retention_hours=5))
-    assert EmbeddedBus(path, read_only=True).topics()["old"].retention_hours == 5
+    again = EmbeddedBus(path, read_only=True)
+    assert again.topics()["old"].retention_hours == 5
+    again.close()
     rw.close()
