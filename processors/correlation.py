@@ -39,17 +39,19 @@ from pydantic import Field
 from argus.chains import chain_view
 from argus.contracts import Context, NodeConfig, Processor
 from argus.nibrs import offense_name
-from argus.records import RELIABILITY_TEXT, REPORT_BRANCH, VALIDITY_TEXT, Record, Tlp, deterministic_id
+from argus.records import RELIABILITY_TEXT, REPORT_BRANCH, VALIDITY_TEXT, Record, deterministic_id
+from argus.registry import node_class
 from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
 from argus.topology import Topology
+from processors.alert_composer import KIND_LABEL, AlertWriter, contact, encounter_context, part_record
 from processors.scoring import level, score_hit
 
 LINKABLE = ("PERSON", "OBJECT")
 KINDS = ("person", "vehicle")  # the subtypes correlated, in the order a report's are
+LINK = "correlating.v2"  # the schema a chain passes a report on in
 # Roles that make a record *about* a person or vehicle. Related-case and incident notices need
 # them on both sides: sharing a witness or a victim's car is not a related case.
 SUBJECT_ROLES = frozenset({"suspect", "subject", "driver", "owner", "involved", "arrestee"})
-KIND_LABEL = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
 
 
 class CorrelationConfig(NodeConfig):
@@ -65,6 +67,11 @@ class CorrelationConfig(NodeConfig):
         min_length=1,
         description="Whose records this node holds: persons, vehicles or both (a chain of nodes may split them)",
     )
+    compose_alerts: bool = Field(
+        default=True,
+        description="Compose a report's alerts here (the node completing the kinds does); false: every node of "
+        "the chain writes what it finds about a report to a report_hits.v1 topic, for an alert_composer node",
+    )
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -74,17 +81,22 @@ def _iso(dt: datetime | None) -> str | None:
 class CorrelationProcessor(Processor):
     Config = CorrelationConfig
     config: CorrelationConfig
-    accepts = ("resolved.v1", "correlating.v1", "query_resolved.v1", "decision.v1", "purge.v1")
-    emits = ("alert.v1", "correlating.v1")
+    accepts = ("resolved.v1", LINK, "query_resolved.v1", "decision.v1", "purge.v1")
+    emits = ("alert.v1", LINK, "report_hits.v1")
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
     stateless_inputs = ("query_resolved.v1",)  # a query reads the holdings, changes nothing
+
+    def __init__(self, config: CorrelationConfig | None = None, name: str | None = None) -> None:
+        super().__init__(config, name)
+        self._writer = AlertWriter(self.name, self.config.max_hits_per_alert)
 
     @classmethod
     def check_topology(cls, name: str, topo: Topology) -> list[str]:
         """Along a chain of these nodes each kind is correlated once; the node completing the
-        kinds writes alerts, any other passes the report on to the next node of the chain."""
+        kinds writes alerts, any other passes the report on to the next node of the chain. With
+        `compose_alerts: false` every node of the chain writes its parts for an alert composer."""
         nodes = topo.nodes
-        view = chain_view(cls, name, topo, "correlating.v1")
+        view = chain_view(cls, name, topo, LINK)
         problems: list[str] = []
         mine, before = view.mine, view.before
         if mine & before:
@@ -92,16 +104,45 @@ class CorrelationProcessor(Processor):
         outs = {topo.topics[t].schema_: t for t in nodes[name].outputs}
         if "alert.v1" not in outs:
             problems.append("writes no topic of schema alert.v1: its alerts would have nowhere to go")
-        if mine | before != set(KINDS) and "correlating.v1" not in outs:
+        if mine | before != set(KINDS) and LINK not in outs:
             missing = ", ".join(sorted(set(KINDS) - mine - before))
-            problems.append(f"leaves {missing} uncorrelated and writes no correlating.v1 topic to pass reports on")
+            problems.append(f"leaves {missing} uncorrelated and writes no {LINK} topic to pass reports on")
+        problems += cls._composing_problems(name, topo, view.members, outs)
         for t in nodes[name].outputs:
-            if topo.topics[t].schema_ == "correlating.v1":
+            if topo.topics[t].schema_ == LINK:
                 if mine | before == set(KINDS):
                     problems.append(f"correlates every kind, so nothing reaches {t!r}")
                 readers = [n for n, m in nodes.items() if t in m.inputs and n not in view.members]
                 if readers:
                     problems.append(f"{t!r} is read by {', '.join(sorted(readers))}, which are not correlation")
+        return problems
+
+    @classmethod
+    def _composing_problems(cls, name: str, topo: Topology, members: frozenset[str], outs: dict[str, str]) -> list[str]:
+        """Where a report's alerts are composed: here, or (compose_alerts: false) by an alert
+        composer gathering every node's part. The whole chain must agree: a node composing
+        here would never see the parts the nodes before it sent away."""
+        from processors.alert_composer import AlertComposerProcessor
+
+        nodes = topo.nodes
+        own = cls.Config.model_validate(nodes[name].config).compose_alerts
+        problems: list[str] = []
+        others = sorted(m for m in members if cls.Config.model_validate(nodes[m].config).compose_alerts != own)
+        if others:
+            problems.append(
+                f"compose_alerts is {str(own).lower()} here but not on {', '.join(others)}: "
+                "every correlation node must compose alerts the same way"
+            )
+        parts = outs.get("report_hits.v1")
+        if own and parts:
+            problems.append(f"writes {parts!r} (report_hits.v1) but composes its alerts itself (compose_alerts: true)")
+        if not own:
+            if parts is None:
+                problems.append("compose_alerts is false but it writes no report_hits.v1 topic for the composer")
+            elif not any(
+                parts in m.inputs and issubclass(node_class(m.use), AlertComposerProcessor) for m in nodes.values()
+            ):
+                problems.append(f"{parts!r} is read by no alert_composer node: its alerts would never be sent")
         return problems
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
@@ -315,7 +356,7 @@ class CorrelationProcessor(Processor):
 
     @staticmethod
     def _contact(s: dict[str, Any]) -> str:
-        return s["agency"] + (f" ({s['case_owner']})" if s.get("case_owner") else "")
+        return contact(s["agency"], s.get("case_owner"))
 
     @staticmethod
     def _entity_step(kind_word: str, entity_id: str, relation: str | None, label: str) -> dict[str, Any]:
@@ -395,54 +436,6 @@ class CorrelationProcessor(Processor):
         eid, why, score = ent["entity_id"], ent["match_reason"], ent["match_score"]
         return self._hit(ctx, s, view, role, eid, label, why, score, head, True)
 
-    def _alert(
-        self,
-        ctx: Context,
-        trigger: Record,
-        alert_id: str,
-        atype: str,
-        to: Recipient,
-        hits: list[dict[str, Any]],
-        summary: str,
-        instructions: str,
-    ) -> Record:
-        hits = sorted(hits, key=lambda h: -h["score"])[: self.config.max_hits_per_alert]
-        top = max(h["score"] for h in hits)
-        env = trigger.envelope
-        tlp = Tlp.most_restrictive([Tlp(h["report_tlp"]) for h in hits])
-        body = {
-            "alert_id": alert_id,
-            "alert_type": atype,
-            "recipient_agency": to.agency,
-            "recipient_unit": to.unit,
-            "recipient_officer": to.officer,
-            "created_at": ctx.now(),
-            "trigger_id": env["id"],
-            "trigger_received_at": env["ingested_at"],
-            "summary": summary,
-            "score": top,
-            "level": level(top),
-            "instructions": instructions,
-            "hits": hits,
-        }
-        envelope = {
-            "id": alert_id,
-            "type": "alert",
-            "source_agency": env["source_agency"],
-            "source_system": self.name,
-            "tlp": tlp.value,
-            "reliability": env["reliability"],
-            "validity": env["validity"],
-            "criminal_intelligence": False,
-            "criminal_predicate": None,
-            "handling": [],
-            "review_by": None,
-            "observed_at": env["observed_at"],
-            "ingested_at": ctx.now(),
-            "trace_id": env["trace_id"],
-        }
-        return Record({"envelope": envelope, "body": body}, key=f"{to.agency}:{to.unit or '-'}", topic="alert.v1")
-
     # --- triggers ----------------------------------------------------------------------------
     def _on_query(self, record: Record, ctx: Context) -> list[Record]:
         env, q = record.envelope, record.body["query"]
@@ -494,11 +487,12 @@ class CorrelationProcessor(Processor):
                 f"{top['contact']} before acting. Officer safety: treat as {level(top['score'])}."
             )
             out.append(
-                self._alert(
-                    ctx, record, deterministic_id("alert", env["id"], agency), "QUERY_HIT", to, hits, summary, instr
+                self._writer.alert(
+                    ctx, env, deterministic_id("alert", env["id"], agency), "QUERY_HIT", to, hits, summary, instr
                 )
             )
-        return out + self._encounter_alerts(ctx, record, [self._encounter(record, *x) for x in touched])
+        notices = [self._encounter(record, *x) for x in touched]
+        return out + self._writer.encounter_alerts(ctx, env, q, [], notices)
 
     @staticmethod
     def _entity_label(s: dict[str, Any], eid: str, view: ReportView, kind_word: str, asked: str) -> str:
@@ -520,7 +514,7 @@ class CorrelationProcessor(Processor):
         encountered, and by whom: (owning agency, what was matched in its words, hit)."""
         env = record.envelope
         q = record.body.get("query") or {}
-        loc, when, unit, reason = self._encounter_context(record)
+        loc, when, unit, reason = self._trigger_context(record)
         owner = Recipient(agency=s["agency"], role="analyst")
         view = report_view(s, owner)
         assert view is not None  # the owner always sees its own record
@@ -567,52 +561,16 @@ class CorrelationProcessor(Processor):
         return s["agency"], label, hit
 
     @staticmethod
-    def _encounter_context(record: Record) -> tuple[str, str, str, str]:
-        """Where, when, by which unit and why the trigger (a query or a CAD incident) happened."""
-        env = record.envelope
-        q = record.body.get("query") or {}
-        loc = (q.get("location") or {}).get("address") or ""
-        when = (q.get("issued_at") or env["observed_at"]).isoformat()
-        unit = q.get("unit_id") or ", ".join(record.body["report"].get("units", []) if "report" in record.body else [])
-        return loc, when, unit, q.get("reason") or "CAD incident"
-
-    def _encounter_alerts(
-        self, ctx: Context, record: Record, items: list[tuple[str, str, dict[str, Any]]]
-    ) -> list[Record]:
-        """Tell each owning agency its subjects or vehicles were encountered, and by whom:
-        one notice per agency, one hit per record of theirs that was touched."""
-        env = record.envelope
-        loc, when, unit, reason = self._encounter_context(record)
-        by_owner: dict[str, list[dict[str, Any]]] = {}
-        first_label: dict[str, str] = {}
-        for agency, label, hit in items:
-            first_label.setdefault(agency, label)
-            by_owner.setdefault(agency, []).append(hit)
-        out = []
-        for agency, hits in by_owner.items():
-            records = ", ".join(sorted({h["report_id"] for h in hits}))
-            summary = (
-                f"Your {first_label[agency]} ({records}) was encountered by {env['source_agency']} "
-                f"unit {unit or '?'} at {when}" + (f", {loc}" if loc else "") + f" ({reason})."
-            )
-            out.append(
-                self._alert(
-                    ctx,
-                    record,
-                    deterministic_id("notice", env["id"], agency),
-                    "ENCOUNTER_NOTICE",
-                    Recipient(agency=agency, role="analyst"),
-                    hits,
-                    summary,
-                    "Deconfliction: the encountering agency has been pointed to you as contact.",
-                )
-            )
-        return out
+    def _trigger_context(record: Record) -> tuple[str, str, str, str]:
+        body = record.body
+        units = body["report"].get("units", []) if "report" in body else []
+        return encounter_context(record.envelope, body.get("query") or {}, units)
 
     def _on_report(self, record: Record, ctx: Context) -> list[Record]:
         """Remember the report and find what this node's kinds hold about its subjects, adding to
-        what the nodes before found (a correlating.v1 record); then pass it on, or, if this node
-        completes the kinds, send the alerts."""
+        what the nodes before found (a correlating.v2 record); then pass it on, or, if this node
+        completes the kinds, send the alerts (or, with `compose_alerts: false`, its part of them:
+        processors/alert_composer.py)."""
         env, body = record.envelope, record.body
         before = list(body.get("correlated") or [])
         again = set(before) & set(self.config.kinds)
@@ -623,14 +581,34 @@ class CorrelationProcessor(Processor):
             )
         hits: list[dict[str, Any]] = list(body.get("hits") or [])
         notices = [(n["agency"], n["label"], n["hit"]) for n in body.get("notices") or []]
+        sent_hits, parts = body.get("hits_before") or 0, body.get("parts_before") or 0
         summary, prior = self._remember(record, ctx)
         if summary["kind"] != "stix":
             if summary["type"] == "cad.incident":
                 self._incident_hits(ctx, record, summary, prior, hits, notices)
             else:
-                self._related_hits(ctx, summary, prior, hits, notices)
+                self._related_hits(ctx, summary, prior, hits, notices, sent_hits)
         done = [k for k in KINDS if k in before or k in self.config.kinds]
-        if len(done) < len(KINDS):
+        last = len(done) == len(KINDS)
+        out: list[Record] = []
+        if not self.config.compose_alerts and summary["kind"] != "stix" and (hits or notices or (last and parts)):
+            # this node's part: the last says how many there are, so the composer knows it has all
+            parts += 1
+            out.append(
+                part_record(
+                    env,
+                    self.name,
+                    list(self.config.kinds),
+                    parts if last else 0,
+                    self.config.max_hits_per_alert,
+                    summary,
+                    hits,
+                    notices,
+                )
+            )
+            sent_hits += len(hits)
+            hits, notices = [], []
+        if not last:
             value = {
                 "envelope": env,
                 "body": {
@@ -641,19 +619,14 @@ class CorrelationProcessor(Processor):
                     "correlated": done,
                     "hits": hits,
                     "notices": [{"agency": a, "label": lab, "hit": h} for a, lab, h in notices],
+                    "hits_before": sent_hits,
+                    "parts_before": parts,
                 },
             }
-            return [Record(value, key=env["id"], topic="correlating.v1")]
-        if summary["kind"] == "stix":
-            return []
-        if summary["type"] == "cad.incident":
-            return self._incident_alerts(ctx, record, summary, hits, notices)
-        return self._related_alerts(ctx, record, summary, hits, notices)
-
-    @staticmethod
-    def _incident_unit(summary: dict[str, Any]) -> Recipient:
-        units = summary["units"]
-        return Recipient(agency=summary["agency"], role="patrol_officer", unit=units[0] if units else None)
+            return [*out, Record(value, key=env["id"], topic="correlating.v2")]
+        if not self.config.compose_alerts or summary["kind"] == "stix":
+            return out
+        return self._writer.report_alerts(ctx, env, summary, hits, notices)
 
     def _incident_hits(
         self,
@@ -666,7 +639,8 @@ class CorrelationProcessor(Processor):
     ) -> None:
         """A CAD incident: hits for its unit on other agencies' records of its subjects, and
         encounter notices to those agencies."""
-        to = self._incident_unit(summary)
+        units = summary["units"]
+        to = Recipient(agency=summary["agency"], role="patrol_officer", unit=units[0] if units else None)
         head_base = {
             "kind": "INCIDENT",
             "id": summary["event_id"],
@@ -681,32 +655,6 @@ class CorrelationProcessor(Processor):
                 hits.append(self._subject_hit(ctx, s, view, role, ent, label, [head_base, step]))
             notices.append(self._encounter(record, s, ent["entity_id"], role, kind_word))
 
-    def _incident_alerts(
-        self,
-        ctx: Context,
-        record: Record,
-        summary: dict[str, Any],
-        hits: list[dict[str, Any]],
-        notices: list[tuple[str, str, dict[str, Any]]],
-    ) -> list[Record]:
-        out = self._encounter_alerts(ctx, record, notices)
-        if hits:
-            top = max(hits, key=lambda h: h["score"])
-            out.insert(
-                0,
-                self._alert(
-                    ctx,
-                    record,
-                    deterministic_id("alert", summary["id"], summary["agency"]),
-                    "INCIDENT_HIT",
-                    self._incident_unit(summary),
-                    hits,
-                    f"{level(top['score'])}: {top['matched']} in this incident is on file with {top['report_agency']}",
-                    f"A hit on another agency's record is a lead, not probable cause. Confirm with {top['contact']}.",
-                ),
-            )
-        return out
-
     def _related_hits(
         self,
         ctx: Context,
@@ -714,9 +662,12 @@ class CorrelationProcessor(Processor):
         prior: list[tuple[dict, list]],
         to_me: list[dict[str, Any]],
         to_them: list[tuple[str, str, dict[str, Any]]],
+        sent: int = 0,
     ) -> None:
         """An RMS report or SAR: "related case exists", to both owners: hits for this report's
-        owner on the other agencies' records, and for each of those agencies one on this report."""
+        owner on the other agencies' records, and for each of those agencies one on this report.
+        `sent`: hits for the owner the nodes before sent to the composer as parts, not in `to_me`;
+        the cap counts them too."""
         agency = mine["agency"]
         me = Recipient(agency=agency, role="analyst")
         my_view = report_view(mine, me)
@@ -725,7 +676,7 @@ class CorrelationProcessor(Processor):
             # Deconfliction tells two agencies once that they hold the same subject; a
             # further report by either about that subject is not news to the other.
             pair = "|".join(sorted((agency, s["agency"]))) + "|" + ent["entity_id"]
-            if ctx.state.get(f"rc:{pair}") or len(to_me) >= self.config.max_hits_per_alert:
+            if ctx.state.get(f"rc:{pair}") or len(to_me) + sent >= self.config.max_hits_per_alert:
                 continue
             ctx.state.put(f"rc:{pair}", 1)
             view = report_view(s, me)
@@ -749,46 +700,3 @@ class CorrelationProcessor(Processor):
                 ]
                 hit = self._subject_hit(ctx, mine, view_them, ent["role"], ent, label, head)
                 to_them.append((s["agency"], label, hit))
-
-    def _related_alerts(
-        self,
-        ctx: Context,
-        record: Record,
-        mine: dict[str, Any],
-        to_me: list[dict[str, Any]],
-        to_them: list[tuple[str, str, dict[str, Any]]],
-    ) -> list[Record]:
-        agency = mine["agency"]
-        out: list[Record] = []
-        if to_me:
-            agencies = ", ".join(sorted({h["report_agency"] for h in to_me}))
-            out.append(
-                self._alert(
-                    ctx,
-                    record,
-                    deterministic_id("related", mine["id"], agency),
-                    "RELATED_CASE",
-                    Recipient(agency=agency, role="analyst"),
-                    to_me,
-                    f"Related case: your {mine['source_id']} shares subjects with records of {agencies}",
-                    "Deconfliction: contact the listed agencies before further action on these subjects.",
-                )
-            )
-        by_agency: dict[str, list[dict[str, Any]]] = {}
-        for other, _, hit in to_them:
-            by_agency.setdefault(other, []).append(hit)
-        for other, hits in sorted(by_agency.items()):
-            out.append(
-                self._alert(
-                    ctx,
-                    record,
-                    deterministic_id("related", mine["id"], other),
-                    "RELATED_CASE",
-                    Recipient(agency=other, role="analyst"),
-                    hits,
-                    f"Related case: {agency}'s new {KIND_LABEL.get(mine['type'], mine['type'])} {mine['source_id']} "
-                    "shares subjects with your records",
-                    f"Deconfliction: contact {self._contact(mine)} before further action on these subjects.",
-                )
-            )
-        return out

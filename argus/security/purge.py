@@ -2,7 +2,7 @@
 
 - The log: every message that is the record (its envelope id), an alert built from it (a hit on
   it, or it as the trigger), a hit on it on its way along the correlation chain
-  (correlating.v1), and a dead letter holding its bytes is erased in place (`Bus.erase`: a
+  or to the alert composer (correlating.v2, report_hits.v1), and a dead letter holding its bytes is erased in place (`Bus.erase`: a
   rewrite on the embedded bus, a compaction tombstone on Kafka).
 - The stores and processor state: a purge control record on the `purges` topic, applied in
   order by the graph sink (sources, links, entities left with no source), the search sink and
@@ -39,7 +39,7 @@ def _mentions(value: dict[str, Any], raw: bytes, ids: set[str], schema: str) -> 
         for h in body.get("hits", []):
             if h.get("report_id") in ids:
                 return str(h["report_id"])
-    if schema == "correlating.v1" and isinstance(body, dict):  # hits on the way to an alert
+    if schema.startswith(("correlating.", "report_hits.")) and isinstance(body, dict):  # hits on the way to an alert
         for h in [*body.get("hits", []), *(n["hit"] for n in body.get("notices", []))]:
             if h.get("report_id") in ids:
                 return str(h["report_id"])

@@ -2,8 +2,10 @@
 
 The production topology runs correlation as two nodes (pipelines/fusion.yaml): `correlate_persons`
 holds the records of persons, `correlation` those of vehicles, each with its own state (its own
-task and changelog on Kafka). The first passes each report on (correlating.v1) with the hits it
-found; the second adds its own and sends the alerts. These tests hold the split to what it claims:
+task and changelog on Kafka). The first passes each report on (correlating.v2) with the hits it
+found; the second adds its own and sends the alerts. Or (`compose_alerts: false`, as in production)
+each writes what it found as a part (report_hits.v1) and the alert composer gathers a report's
+parts into its alerts. These tests hold the split to what it claims, both ways:
 on the benchmark's synthetic input, resolved, the chain's alerts (incident hits, encounter notices,
 related cases, with the per-alert cap biting) and its answers to field queries equal, field for
 field, one node holding both kinds; a purge and an unmerge leave both in the same place; and the
@@ -16,8 +18,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from argus.records import Record
 from argus.testing import Harness
+from processors.alert_composer import AlertComposerProcessor
 from processors.correlation import CorrelationProcessor
 from processors.entity_resolution import EntityResolutionProcessor
 from tests.unit.test_entity_resolution_chain import queries, reports
@@ -25,9 +30,15 @@ from tests.unit.test_entity_resolution_chain import queries, reports
 KINDS = (["person"], ["vehicle"])
 
 
-def node(kinds: list[str] | None = None, cap: int = 10) -> Harness:
-    cfg = CorrelationProcessor.Config(max_hits_per_alert=cap, **({"kinds": kinds} if kinds else {}))
+def node(kinds: list[str] | None = None, cap: int = 10, compose: bool = True) -> Harness:
+    cfg = CorrelationProcessor.Config(
+        max_hits_per_alert=cap, compose_alerts=compose, **({"kinds": kinds} if kinds else {})
+    )
     return Harness(CorrelationProcessor(cfg, name="correlation"))
+
+
+def composer() -> Harness:
+    return Harness(AlertComposerProcessor(name="compose_alerts"))
 
 
 def resolved(root: Path, n: int) -> tuple[list[Record], list[Record]]:
@@ -38,28 +49,48 @@ def resolved(root: Path, n: int) -> tuple[list[Record], list[Record]]:
     return recs, qs
 
 
-def through_chain(chain: list[Harness], rec: Record) -> list[dict[str, Any]]:
-    """One record along the chain: what every node sends, in order."""
+def through_chain(
+    chain: list[Harness], rec: Record, compose: Harness | None = None, parts_seen: list[dict] | None = None
+) -> list[dict[str, Any]]:
+    """One record along the chain: what every node sends, in order (and, with a composer, what it
+    makes of the parts they write; `parts_seen` collects them)."""
     alerts: list[dict[str, Any]] = []
     for h in chain:
         run = h.run([rec])
         assert not run.dead_letters, run.dead_letters
         alerts += run.bodies("alert.v1")
-        passed = run.to("correlating.v1")
+        parts = run.to("report_hits.v1")
+        assert compose is not None or not parts
+        if parts:
+            assert compose is not None
+            if parts_seen is not None:
+                parts_seen += [p.body for p in parts]
+            made = compose.run(parts)
+            assert not made.dead_letters, made.dead_letters
+            alerts += made.bodies("alert.v1")
+        passed = run.to("correlating.v2")
         if not passed:
             break
         (rec,) = passed
     return alerts
 
 
-def test_a_chain_split_by_kind_alerts_exactly_as_one_node(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compose", [True, False], ids=["alerts-composed-by-the-last-node", "alerts-composed-apart"])
+def test_a_chain_split_by_kind_alerts_exactly_as_one_node(tmp_path: Path, compose: bool) -> None:
     recs, qs = resolved(tmp_path, 1500)
     flags: dict[int, set[str]] = {}
     for cap in (10, 1):  # cap 1: the related-case cap counts persons' and vehicles' hits together
-        one, chain = node(cap=cap), [node(k, cap=cap) for k in KINDS]
+        one, chain = node(cap=cap), [node(k, cap=cap, compose=compose) for k in KINDS]
+        gather = None if compose else composer()
         want = [a for r in recs for a in one.run([r]).bodies("alert.v1")]
-        got = [a for r in recs for a in through_chain(chain, r)]
+        seen: list[dict] = []
+        got = [a for r in recs for a in through_chain(chain, r, gather, seen)]
         assert got == want
+        if gather is not None:
+            assert not gather.state._committed  # every report's parts were gathered: none left waiting
+            # both nodes wrote parts, often for one report (its alert gathered both kinds' hits)
+            assert Counter(p["parts"] for p in seen)[2] > 10, Counter(p["parts"] for p in seen)
+            assert {tuple(p["kinds"]) for p in seen} == {("person",), ("vehicle",)}
         # the input exercised every kind of alert, on persons and on vehicles, across agencies
         types = Counter(a["alert_type"] for a in want)
         assert {"INCIDENT_HIT", "ENCOUNTER_NOTICE", "RELATED_CASE"} <= set(types), types
@@ -99,14 +130,16 @@ def test_a_chain_split_by_kind_alerts_exactly_as_one_node(tmp_path: Path) -> Non
             assert parts[0][k] == parts[1][k] == v
 
 
-def test_purges_and_unmerges_leave_the_chain_where_they_leave_one_node(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compose", [True, False], ids=["alerts-composed-by-the-last-node", "alerts-composed-apart"])
+def test_purges_and_unmerges_leave_the_chain_where_they_leave_one_node(tmp_path: Path, compose: bool) -> None:
     recs, qs = resolved(tmp_path, 1500)
-    one, chain = node(), [node(k) for k in KINDS]
+    one, chain = node(), [node(k, compose=compose) for k in KINDS]
+    gather = None if compose else composer()
     half = max(len(recs) // 2, 1 + next(i for i, r in enumerate(recs) if r.body["merges"]))
     assert half < len(recs) - 100
     for r in recs[:half]:
         one.run([r])
-        through_chain(chain, r)
+        through_chain(chain, r, gather)
     merged = next(m for r in recs[:half] for m in r.body["merges"])
     controls = [
         Record({"purge_id": f"P{i}", "record_id": r.envelope["id"], "agency": r.envelope["source_agency"],
@@ -119,7 +152,7 @@ def test_purges_and_unmerges_leave_the_chain_where_they_leave_one_node(tmp_path:
             assert not list(h.node.process(c, h.ctx))
     want = [a for r in recs[half:] for a in one.run([r]).bodies("alert.v1")]
     assert want
-    assert [a for r in recs[half:] for a in through_chain(chain, r)] == want
+    assert [a for r in recs[half:] for a in through_chain(chain, r, gather)] == want
     for q in qs:
         assert [a for h in chain for a in h.run([q]).bodies("alert.v1")] == one.run([q]).bodies("alert.v1")
     purged = {c.value["record_id"] for c in controls if "purge_id" in c.value}
@@ -129,7 +162,7 @@ def test_purges_and_unmerges_leave_the_chain_where_they_leave_one_node(tmp_path:
 
 def test_a_chain_node_refuses_a_kind_correlated_upstream(tmp_path: Path) -> None:
     recs, _ = resolved(tmp_path, 50)
-    (passed,) = node(["person"]).run(recs[:1]).to("correlating.v1")
+    (passed,) = node(["person"]).run(recs[:1]).to("correlating.v2")
     again = node(["person", "vehicle"]).run([passed])
     assert not again.outputs
     ((_, exc),) = again.dead_letters

@@ -1,0 +1,292 @@
+"""Alert composition: a report's hits, found by the correlation nodes, become its alerts.
+
+Why a node of its own. One alert gathers a report's hits on all its subjects, persons and vehicles,
+so the correlation node completing the kinds used to receive the persons' hits in the chain's
+record, decode them, and encode the alerts: together more than half of that node's CPU, on the one
+task every report passes through (README, "Issue 3, what is and is not partitioned"). With
+`compose_alerts: false`, each correlation node instead writes what it found about a report as a
+part (report_hits.v1, keyed by the report id) and passes on only how many hits it found (the
+related-case cap counts them). This node gathers a report's parts and writes exactly the alerts
+the completing node would have written. Its state is keyed by the report id, its input's key, so
+it runs as one task per partition on whichever workers the group has.
+
+Order: a report's parts are on one partition, in the order the chain wrote them (each node
+writes its part in the transaction that passes the report on, so the next node's part comes after
+it). The last part says how many there are; the earlier ones wait in state until it comes.
+
+Field queries do not come here: their alert is written by the correlation node that answers
+them, in the process that resolved them (one hop, the latency target's path).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import Counter
+
+from argus.contracts import Context, Processor
+from argus.records import Record, Tlp, deterministic_id
+from argus.security.policy import Recipient
+from processors.scoring import level
+
+log = logging.getLogger("argus.alerts")
+
+KIND_LABEL = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
+MISSING = Counter(
+    "argus_alert_parts_missing_total",
+    "Reports whose alerts were composed without every part the chain wrote (a part lost to retention)",
+    ["node"],
+)
+
+Notice = tuple[str, str, dict[str, Any]]  # (agency told, what of theirs was matched, the hit)
+
+
+def contact(agency: str, case_owner: str | None) -> str:
+    return agency + (f" ({case_owner})" if case_owner else "")
+
+
+def encounter_context(env: dict[str, Any], query: dict[str, Any], units: list[str]) -> tuple[str, str, str, str]:
+    """Where, when, by which unit and why the trigger (a query or a CAD incident) happened."""
+    loc = (query.get("location") or {}).get("address") or ""
+    when = (query.get("issued_at") or env["observed_at"]).isoformat()
+    unit = query.get("unit_id") or ", ".join(units)
+    return loc, when, unit, query.get("reason") or "CAD incident"
+
+
+class AlertWriter:
+    """Builds alert records. `source_system`: the correlation node they are from; `max_hits`: its
+    per-alert cap (the highest-scored hits are kept)."""
+
+    def __init__(self, source_system: str, max_hits: int) -> None:
+        self.source_system = source_system
+        self.max_hits = max_hits
+
+    def alert(
+        self,
+        ctx: Context,
+        env: dict[str, Any],
+        alert_id: str,
+        atype: str,
+        to: Recipient,
+        hits: list[dict[str, Any]],
+        summary: str,
+        instructions: str,
+    ) -> Record:
+        """`env`: the trigger's envelope (a field query, a CAD incident, a report)."""
+        hits = sorted(hits, key=lambda h: -h["score"])[: self.max_hits]
+        top = max(h["score"] for h in hits)
+        tlp = Tlp.most_restrictive([Tlp(h["report_tlp"]) for h in hits])
+        body = {
+            "alert_id": alert_id,
+            "alert_type": atype,
+            "recipient_agency": to.agency,
+            "recipient_unit": to.unit,
+            "recipient_officer": to.officer,
+            "created_at": ctx.now(),
+            "trigger_id": env["id"],
+            "trigger_received_at": env["ingested_at"],
+            "summary": summary,
+            "score": top,
+            "level": level(top),
+            "instructions": instructions,
+            "hits": hits,
+        }
+        envelope = {
+            "id": alert_id,
+            "type": "alert",
+            "source_agency": env["source_agency"],
+            "source_system": self.source_system,
+            "tlp": tlp.value,
+            "reliability": env["reliability"],
+            "validity": env["validity"],
+            "criminal_intelligence": False,
+            "criminal_predicate": None,
+            "handling": [],
+            "review_by": None,
+            "observed_at": env["observed_at"],
+            "ingested_at": ctx.now(),
+            "trace_id": env["trace_id"],
+        }
+        return Record({"envelope": envelope, "body": body}, key=f"{to.agency}:{to.unit or '-'}", topic="alert.v1")
+
+    def encounter_alerts(
+        self, ctx: Context, env: dict[str, Any], query: dict[str, Any], units: list[str], items: list[Notice]
+    ) -> list[Record]:
+        """Tell each owning agency its subjects or vehicles were encountered, and by whom:
+        one notice per agency, one hit per record of theirs that was touched."""
+        loc, when, unit, reason = encounter_context(env, query, units)
+        by_owner: dict[str, list[dict[str, Any]]] = {}
+        first_label: dict[str, str] = {}
+        for agency, label, hit in items:
+            first_label.setdefault(agency, label)
+            by_owner.setdefault(agency, []).append(hit)
+        out = []
+        for agency, hits in by_owner.items():
+            records = ", ".join(sorted({h["report_id"] for h in hits}))
+            summary = (
+                f"Your {first_label[agency]} ({records}) was encountered by {env['source_agency']} "
+                f"unit {unit or '?'} at {when}" + (f", {loc}" if loc else "") + f" ({reason})."
+            )
+            out.append(
+                self.alert(
+                    ctx,
+                    env,
+                    deterministic_id("notice", env["id"], agency),
+                    "ENCOUNTER_NOTICE",
+                    Recipient(agency=agency, role="analyst"),
+                    hits,
+                    summary,
+                    "Deconfliction: the encountering agency has been pointed to you as contact.",
+                )
+            )
+        return out
+
+    def report_alerts(
+        self,
+        ctx: Context,
+        env: dict[str, Any],
+        brief: dict[str, Any],
+        hits: list[dict[str, Any]],
+        notices: list[Notice],
+    ) -> list[Record]:
+        """A report's alerts from every hit the chain found about it. `brief`: the report's
+        type, source id, units and case owner (what the alerts' words need)."""
+        if brief["type"] == "cad.incident":
+            return self._incident_alerts(ctx, env, brief, hits, notices)
+        return self._related_alerts(ctx, env, brief, hits, notices)
+
+    def _incident_alerts(
+        self,
+        ctx: Context,
+        env: dict[str, Any],
+        brief: dict[str, Any],
+        hits: list[dict[str, Any]],
+        notices: list[Notice],
+    ) -> list[Record]:
+        out = self.encounter_alerts(ctx, env, {}, brief["units"], notices)
+        if hits:
+            top = max(hits, key=lambda h: h["score"])
+            agency, units = env["source_agency"], brief["units"]
+            out.insert(
+                0,
+                self.alert(
+                    ctx,
+                    env,
+                    deterministic_id("alert", env["id"], agency),
+                    "INCIDENT_HIT",
+                    Recipient(agency=agency, role="patrol_officer", unit=units[0] if units else None),
+                    hits,
+                    f"{level(top['score'])}: {top['matched']} in this incident is on file with {top['report_agency']}",
+                    f"A hit on another agency's record is a lead, not probable cause. Confirm with {top['contact']}.",
+                ),
+            )
+        return out
+
+    def _related_alerts(
+        self,
+        ctx: Context,
+        env: dict[str, Any],
+        brief: dict[str, Any],
+        to_me: list[dict[str, Any]],
+        to_them: list[Notice],
+    ) -> list[Record]:
+        agency, rid = env["source_agency"], env["id"]
+        out: list[Record] = []
+        if to_me:
+            agencies = ", ".join(sorted({h["report_agency"] for h in to_me}))
+            out.append(
+                self.alert(
+                    ctx,
+                    env,
+                    deterministic_id("related", rid, agency),
+                    "RELATED_CASE",
+                    Recipient(agency=agency, role="analyst"),
+                    to_me,
+                    f"Related case: your {brief['source_id']} shares subjects with records of {agencies}",
+                    "Deconfliction: contact the listed agencies before further action on these subjects.",
+                )
+            )
+        by_agency: dict[str, list[dict[str, Any]]] = {}
+        for other, _, hit in to_them:
+            by_agency.setdefault(other, []).append(hit)
+        for other, hits in sorted(by_agency.items()):
+            out.append(
+                self.alert(
+                    ctx,
+                    env,
+                    deterministic_id("related", rid, other),
+                    "RELATED_CASE",
+                    Recipient(agency=other, role="analyst"),
+                    hits,
+                    f"Related case: {agency}'s new {KIND_LABEL.get(brief['type'], brief['type'])} "
+                    f"{brief['source_id']} shares subjects with your records",
+                    f"Deconfliction: contact {contact(agency, brief.get('case_owner'))} before further action "
+                    "on these subjects.",
+                )
+            )
+        return out
+
+
+def part_record(
+    env: dict[str, Any],
+    by: str,
+    kinds: list[str],
+    parts: int,
+    max_hits: int,
+    brief: dict[str, Any],
+    hits: list[dict[str, Any]],
+    notices: list[Notice],
+) -> Record:
+    """What a correlation node found about a report, for the composer (report_hits.v1)."""
+    body = {
+        "by": by,
+        "kinds": kinds,
+        "parts": parts,
+        "max_hits": max_hits,
+        "report_type": brief["type"],
+        "source_id": str(brief["source_id"]),
+        "case_owner": brief.get("case_owner"),
+        "units": list(brief.get("units") or []),
+        "hits": hits,
+        "notices": [{"agency": a, "label": lab, "hit": h} for a, lab, h in notices],
+    }
+    return Record({"envelope": env, "body": body}, key=env["id"], topic="report_hits.v1")
+
+
+class AlertComposerProcessor(Processor):
+    accepts = ("report_hits.v1",)
+    emits = ("alert.v1",)
+    # State: `<report id>` -> the earlier parts' [hits, notices], until the last part comes. Keyed
+    # by the input's key, so one task per partition (argus/runtime/tasks.py).
+    partitioned = True
+
+    def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        env, body = record.envelope, record.body
+        rid = env["id"]
+        mine = [body["hits"], body["notices"]]
+        if body["parts"] == 0:  # more to come
+            ctx.state.put(rid, [*(ctx.state.get(rid) or []), mine])
+            return []
+        earlier = ctx.state.get(rid) or []
+        if earlier:
+            ctx.state.delete(rid)
+        if len(earlier) + 1 < body["parts"]:
+            MISSING.labels(self.name).inc()
+            log.warning(
+                "%s: report %s has %d part(s) of %d; composing its alerts from those",
+                self.name,
+                rid,
+                len(earlier) + 1,
+                body["parts"],
+            )
+        hits = [h for got, _ in [*earlier, mine] for h in got]
+        notices = [(n["agency"], n["label"], n["hit"]) for _, got in [*earlier, mine] for n in got]
+        brief = {
+            "type": body["report_type"],
+            "source_id": body["source_id"],
+            "units": body["units"],
+            "case_owner": body["case_owner"],
+        }
+        return AlertWriter(body["by"], body["max_hits"]).report_alerts(ctx, env, brief, hits, notices)
