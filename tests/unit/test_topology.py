@@ -113,10 +113,44 @@ def test_a_correlation_chain_correlates_every_kind_once(tmp_path: Path, repo: Pa
         check(load_topology(write(tmp_path, doc)))
     assert "'correlating' is read by search_sink, which are not correlation" in str(exc.value)
 
-    doc = base(repo)  # one node holding both kinds, as by default, is a chain of one
+    doc = base(repo)  # one node holding both kinds and composing its alerts, as by default, is a chain of one
     del doc["nodes"]["correlate_persons"], doc["topics"]["correlating"]
-    doc["nodes"]["correlation"].update(inputs=["resolved", "queries.resolved", "decisions", "purges"], config={})
+    del doc["nodes"]["compose_alerts"], doc["topics"]["report.hits"]
+    doc["nodes"]["correlation"].update(
+        inputs=["resolved", "queries.resolved", "decisions", "purges"], outputs=["alerts"], config={}
+    )
     assert check(load_topology(write(tmp_path, doc))) == []
+
+
+def test_a_correlation_chain_composes_its_alerts_in_one_place(tmp_path: Path, repo: Path) -> None:
+    doc = base(repo)  # the vehicles' node composing alerts would never see the persons' parts
+    doc["nodes"]["correlation"]["config"]["compose_alerts"] = True
+    doc["nodes"]["correlation"]["outputs"] = ["alerts"]
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert (
+        "node 'correlate_persons': compose_alerts is false here but not on correlation: every correlation node "
+        "must compose alerts the same way"
+    ) in str(exc.value)
+
+    doc = base(repo)  # parts nobody gathers
+    del doc["nodes"]["compose_alerts"]
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "'report.hits' is read by no alert_composer node: its alerts would never be sent" in str(exc.value)
+
+    doc = base(repo)  # parts promised but no topic to write them to
+    doc["nodes"]["correlation"]["outputs"] = ["alerts"]
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "node 'correlation': compose_alerts is false but it writes no report_hits.v1 topic" in str(exc.value)
+
+    doc = base(repo)  # composing here while writing parts: every alert would be sent twice
+    for n in ("correlate_persons", "correlation"):
+        doc["nodes"][n]["config"]["compose_alerts"] = True
+    with pytest.raises(TopologyError) as exc:
+        check(load_topology(write(tmp_path, doc)))
+    assert "writes 'report.hits' (report_hits.v1) but composes its alerts itself" in str(exc.value)
 
 
 def test_colocation_names_a_node_that_has_one_worker(tmp_path: Path, repo: Path) -> None:
