@@ -15,14 +15,17 @@ State: `ent:<entity>` -> [[record id, role], ...]; `rep:<record id>` -> summary;
 
 Split by kind, like entity resolution. A node may hold the records of persons only or vehicles
 only (`kinds:` in its config); a chain of such nodes correlates a report kind by kind:
-`correlate_persons` -> `correlating` (correlating.v1) -> `correlation` (pipelines/fusion.yaml).
+`correlate_persons` -> `correlating` (correlating.v2) -> `correlation` (pipelines/fusion.yaml).
 Every state key above but the series counts belongs to one kind: an `ent:`/`rc:` key to its
 entity, a summary to the nodes whose kinds the report names (the others keep only the series it
 counts in, for a purge), aliases to vehicles (the only kind that merges). Each node counts every
 report's series, as each sees every report. What crosses kinds is the alert itself: one alert
 gathers a report's hits on its persons and on its vehicles, and the related-case cap
 (`max_hits_per_alert`) counts them together. So each node of the chain passes on, with the
-report, the hits it found; the node completing the kinds sends the alerts. A report's persons are
+report, the hits it found; the node completing the kinds sends the alerts. Or, with
+`compose_alerts: false` (production), each node writes its hits as a part (report_hits.v1) and
+passes on only their count, and the alert composer, partitioned by report, gathers the parts
+into the alerts (processors/alert_composer.py). A report's persons are
 correlated before its vehicles, in one node or along a chain, so a chain sends exactly the alerts
 one node holding both kinds sends (tests/unit/test_correlation_chain.py). A field query matches
 one kind only and is answered by the node holding it.
