@@ -1,9 +1,9 @@
 """Purge: remove a record everywhere, leaving only an audit entry.
 
 - The log: every message that is the record (its envelope id), an alert built from it (a hit on
-  it, or it as the trigger), a hit on it on its way along the correlation chain
-  or to the alert composer (correlating.v2, report_hits.v1), and a dead letter holding its bytes is erased in place (`Bus.erase`: a
-  rewrite on the embedded bus, a compaction tombstone on Kafka).
+  it, or it as the trigger), a hit on it on its way along the correlation chain or to the alert
+  composer (correlating.v2, report_hits.v1), and a dead letter holding its bytes is erased in
+  place (`Bus.erase`: a rewrite on the embedded bus, a compaction tombstone on Kafka).
 - The stores and processor state: a purge control record on the `purges` topic, applied in
   order by the graph sink (sources, links, entities left with no source), the search sink and
   the correlation nodes (its report summary and every reference to it).
