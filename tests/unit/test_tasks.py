@@ -15,8 +15,9 @@ def test_one_process_runs_one_task_per_node_and_a_group_splits_the_partitioned_o
     whole = plan(topo, split=False)
     assert sorted(t.id for t in whole) == sorted(topo.nodes)
     split = {t.id: t for t in plan(topo, split=True)}
-    # keyed by the report id (dedup) or stateless and idempotent (sinks, TTP matching): per partition
-    for node in ("dedup", "graph_sink", "search_sink", "stix_sink", "ttp_matching"):
+    # keyed by the report id (dedup, the alert composer) or stateless and idempotent (sinks, TTP
+    # matching): per partition
+    for node in ("dedup", "compose_alerts", "graph_sink", "search_sink", "stix_sink", "ttp_matching"):
         assert {f"{node}#{i}" for i in range(4)} <= set(split), node
     # one index per kind across every key of it, and one store of holdings per kind for
     # correlation: one task each, first in the plan so the assignor spreads them over the workers
