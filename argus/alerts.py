@@ -1,8 +1,14 @@
-"""Reading and showing alerts: what `argus tail alerts` and `argus demo` print for a person."""
+"""Reading and showing alerts: what `argus tail alerts` and `argus demo` print for a person; and
+the hits on their way to an alert, encoded in blocks that the correlation nodes pass on without
+decoding (processors/alert_composer.py), which the composer and a purge read."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from argus.schemas import default_schemas
+
+Notice = tuple[str, str, dict[str, Any]]  # (agency told, what of theirs was matched, the hit)
 
 
 def format_alert(body: dict[str, Any]) -> str:
@@ -38,3 +44,26 @@ def for_recipient(body: dict[str, Any], agency: str | None, unit: str | None) ->
     if agency and body["recipient_agency"] != agency:
         return False
     return not (unit and body.get("recipient_unit") != unit)
+
+
+FOUND = "argus.FoundHits"
+
+
+def found_block(hits: list[dict[str, Any]], notices: list[Notice]) -> bytes:
+    """What a correlation node found, encoded once, for the nodes after it to pass on as is."""
+    schemas = default_schemas()
+    value = {"hits": hits, "notices": [{"agency": a, "label": lab, "hit": h} for a, lab, h in notices]}
+    return schemas.encode(schemas.block(FOUND), value)
+
+
+def found_in(blocks: list[bytes]) -> tuple[list[dict[str, Any]], list[Notice]]:
+    """The hits and notices of `found_before` blocks, in chain order."""
+    schemas = default_schemas()
+    reader = schemas.block(FOUND)
+    hits: list[dict[str, Any]] = []
+    notices: list[Notice] = []
+    for block in blocks:
+        got = schemas.decode(block, reader)
+        hits += got["hits"]
+        notices += [(n["agency"], n["label"], n["hit"]) for n in got["notices"]]
+    return hits, notices

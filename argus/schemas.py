@@ -94,6 +94,27 @@ def schema_id_of(canonical: str) -> int:
     return int(fingerprint(canonical, "CRC-64-AVRO"), 16) & 0x7FFFFFFF
 
 
+def _collect_named(schema: Any, namespace: str | None, into: dict[str, Any]) -> None:
+    """Every named type defined inside `schema`, by full name (those not there already)."""
+    if isinstance(schema, list):
+        for x in schema:
+            _collect_named(x, namespace, into)
+    elif isinstance(schema, dict):
+        t = schema.get("type")
+        if t in ("record", "error", "enum", "fixed"):
+            full = _fullname(schema, namespace)
+            into.setdefault(full, schema)
+            ns = full.rsplit(".", 1)[0] if "." in full else None
+            for f in schema.get("fields", []):
+                _collect_named(f["type"], ns, into)
+        elif t == "array":
+            _collect_named(schema["items"], namespace, into)
+        elif t == "map":
+            _collect_named(schema["values"], namespace, into)
+        elif isinstance(t, (dict, list)):
+            _collect_named(t, namespace, into)
+
+
 @dataclass(frozen=True)
 class TopicSchema:
     """One versioned subject (e.g. rms_record.v1) with its parsed, self-contained schema."""
@@ -123,6 +144,7 @@ class SchemaSet:
         self.directory = directory
         self._named: dict[str, Any] = {}
         self.topics: dict[str, TopicSchema] = {}
+        self._blocks: dict[str, TopicSchema] = {}
         self._by_id: dict[int, Any] = {}
         self._load()
 
@@ -193,6 +215,21 @@ class SchemaSet:
                 for old in versions[:i]:
                     out += [f"{new.name}: {p}" for p in full_problems(new.raw, old.raw, old.name)]
         return out
+
+    def block(self, name: str) -> TopicSchema:
+        """A named type encoded on its own, as a block inside a record's bytes field (the hits a
+        correlation node found, argus.FoundHits), framed and decoded like a topic's records, so
+        a node can pass a block on without decoding it and the one that needs it can."""
+        ts = self._blocks.get(name)
+        if ts is None:
+            # alone, it also needs the types a topic schema gets from its envelope (argus.Tlp)
+            named = dict(self._named)
+            for s in list(self._named.values()):
+                _collect_named(s, None, named)
+            ts = TopicSchema(name, name, 1, inline_named(name, named))
+            self._by_id.setdefault(ts.schema_id, ts.parsed)
+            self._blocks[name] = ts
+        return ts
 
     def register_writer(self, schema_id: int, canonical: str) -> None:
         """Make records written with an older (or foreign) schema readable."""

@@ -4,15 +4,12 @@ Why a node of its own. One alert gathers a report's hits on all its subjects, pe
 so the correlation node completing the kinds used to receive the persons' hits in the chain's
 record, decode them, and encode the alerts: together more than half of that node's CPU, on the one
 task every report passes through (README, "Issue 3, what is and is not partitioned"). With
-`compose_alerts: false`, each correlation node instead writes what it found about a report as a
-part (report_hits.v1, keyed by the report id) and passes on only how many hits it found (the
-related-case cap counts them). This node gathers a report's parts and writes exactly the alerts
-the completing node would have written. Its state is keyed by the report id, its input's key, so
-it runs as one task per partition on whichever workers the group has.
-
-Order: a report's parts are on one partition, in the order the chain wrote them (each node
-writes its part in the transaction that passes the report on, so the next node's part comes after
-it). The last part says how many there are; the earlier ones wait in state until it comes.
+`compose_alerts: false`, what each correlation node finds about a report rides on *encoded*: the
+persons' node writes its hits as a block (argus.FoundHits) into the chain's record with their
+count (the related-case cap counts them), the vehicles' node passes the block on as it came, with
+its own hits beside it, in one record keyed by the report id (report_hits.v1), and this node
+decodes them all and writes exactly the alerts the completing node would have written. It holds
+no state, so it runs as one task per partition on whichever workers the group has.
 
 Field queries do not come here: their alert is written by the correlation node that answers
 them, in the process that resolved them (one hop, the latency target's path).
@@ -20,27 +17,16 @@ them, in the process that resolved them (one hop, the latency target's path).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import Counter
-
+from argus.alerts import Notice, found_in
 from argus.contracts import Context, Processor
 from argus.records import Record, Tlp, deterministic_id
 from argus.security.policy import Recipient
 from processors.scoring import level
 
-log = logging.getLogger("argus.alerts")
-
 KIND_LABEL = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
-MISSING = Counter(
-    "argus_alert_parts_missing_total",
-    "Reports whose alerts were composed without every part the chain wrote (a part lost to retention)",
-    ["node"],
-)
-
-Notice = tuple[str, str, dict[str, Any]]  # (agency told, what of theirs was matched, the hit)
 
 
 def contact(agency: str, case_owner: str | None) -> str:
@@ -229,26 +215,24 @@ class AlertWriter:
         return out
 
 
-def part_record(
+def report_hits(
     env: dict[str, Any],
     by: str,
-    kinds: list[str],
-    parts: int,
     max_hits: int,
     brief: dict[str, Any],
+    found_before: list[bytes],
     hits: list[dict[str, Any]],
     notices: list[Notice],
 ) -> Record:
-    """What a correlation node found about a report, for the composer (report_hits.v1)."""
+    """What the chain found about a report, for the composer (report_hits.v1)."""
     body = {
         "by": by,
-        "kinds": kinds,
-        "parts": parts,
         "max_hits": max_hits,
         "report_type": brief["type"],
         "source_id": str(brief["source_id"]),
         "case_owner": brief.get("case_owner"),
         "units": list(brief.get("units") or []),
+        "found_before": found_before,
         "hits": hits,
         "notices": [{"agency": a, "label": lab, "hit": h} for a, lab, h in notices],
     }
@@ -258,31 +242,13 @@ def part_record(
 class AlertComposerProcessor(Processor):
     accepts = ("report_hits.v1",)
     emits = ("alert.v1",)
-    # State: `<report id>` -> the earlier parts' [hits, notices], until the last part comes. Keyed
-    # by the input's key, so one task per partition (argus/runtime/tasks.py).
-    partitioned = True
+    partitioned = True  # no state: each report's record holds all it needs (argus/runtime/tasks.py)
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         env, body = record.envelope, record.body
-        rid = env["id"]
-        mine = [body["hits"], body["notices"]]
-        if body["parts"] == 0:  # more to come
-            ctx.state.put(rid, [*(ctx.state.get(rid) or []), mine])
-            return []
-        earlier = ctx.state.get(rid) or []
-        if earlier:
-            ctx.state.delete(rid)
-        if len(earlier) + 1 < body["parts"]:
-            MISSING.labels(self.name).inc()
-            log.warning(
-                "%s: report %s has %d part(s) of %d; composing its alerts from those",
-                self.name,
-                rid,
-                len(earlier) + 1,
-                body["parts"],
-            )
-        hits = [h for got, _ in [*earlier, mine] for h in got]
-        notices = [(n["agency"], n["label"], n["hit"]) for _, got in [*earlier, mine] for n in got]
+        hits, notices = found_in(body["found_before"])
+        hits += body["hits"]
+        notices += [(n["agency"], n["label"], n["hit"]) for n in body["notices"]]
         brief = {
             "type": body["report_type"],
             "source_id": body["source_id"],

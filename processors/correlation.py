@@ -23,9 +23,10 @@ report's series, as each sees every report. What crosses kinds is the alert itse
 gathers a report's hits on its persons and on its vehicles, and the related-case cap
 (`max_hits_per_alert`) counts them together. So each node of the chain passes on, with the
 report, the hits it found; the node completing the kinds sends the alerts. Or, with
-`compose_alerts: false` (production), each node writes its hits as a part (report_hits.v1) and
-passes on only their count, and the alert composer, partitioned by report, gathers the parts
-into the alerts (processors/alert_composer.py). A report's persons are
+`compose_alerts: false` (production), the hits ride on encoded, never decoded by the nodes after,
+and the node completing the kinds hands them with its own to the alert composer
+(report_hits.v1), partitioned by report, which sends the alerts (processors/alert_composer.py).
+A report's persons are
 correlated before its vehicles, in one node or along a chain, so a chain sends exactly the alerts
 one node holding both kinds sends (tests/unit/test_correlation_chain.py). A field query matches
 one kind only and is answered by the node holding it.
@@ -39,14 +40,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from argus.chains import chain_view
+from argus.alerts import found_block
+from argus.chains import ChainView, chain_view
 from argus.contracts import Context, NodeConfig, Processor
 from argus.nibrs import offense_name
 from argus.records import RELIABILITY_TEXT, REPORT_BRANCH, VALIDITY_TEXT, Record, deterministic_id
 from argus.registry import node_class
 from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
 from argus.topology import Topology
-from processors.alert_composer import KIND_LABEL, AlertWriter, contact, encounter_context, part_record
+from processors.alert_composer import KIND_LABEL, AlertWriter, contact, encounter_context, report_hits
 from processors.scoring import level, score_hit
 
 LINKABLE = ("PERSON", "OBJECT")
@@ -72,8 +74,8 @@ class CorrelationConfig(NodeConfig):
     )
     compose_alerts: bool = Field(
         default=True,
-        description="Compose a report's alerts here (the node completing the kinds does); false: every node of "
-        "the chain writes what it finds about a report to a report_hits.v1 topic, for an alert_composer node",
+        description="Compose a report's alerts here (the node completing the kinds does); false: what the chain "
+        "finds about a report goes, encoded, to a report_hits.v1 topic, for an alert_composer node",
     )
 
 
@@ -97,7 +99,7 @@ class CorrelationProcessor(Processor):
     def check_topology(cls, name: str, topo: Topology) -> list[str]:
         """Along a chain of these nodes each kind is correlated once; the node completing the
         kinds writes alerts, any other passes the report on to the next node of the chain. With
-        `compose_alerts: false` every node of the chain writes its parts for an alert composer."""
+        `compose_alerts: false` the completing node writes what the chain found for an alert composer."""
         nodes = topo.nodes
         view = chain_view(cls, name, topo, LINK)
         problems: list[str] = []
@@ -110,7 +112,7 @@ class CorrelationProcessor(Processor):
         if mine | before != set(KINDS) and LINK not in outs:
             missing = ", ".join(sorted(set(KINDS) - mine - before))
             problems.append(f"leaves {missing} uncorrelated and writes no {LINK} topic to pass reports on")
-        problems += cls._composing_problems(name, topo, view.members, outs)
+        problems += cls._composing_problems(name, topo, view, outs)
         for t in nodes[name].outputs:
             if topo.topics[t].schema_ == LINK:
                 if mine | before == set(KINDS):
@@ -121,31 +123,34 @@ class CorrelationProcessor(Processor):
         return problems
 
     @classmethod
-    def _composing_problems(cls, name: str, topo: Topology, members: frozenset[str], outs: dict[str, str]) -> list[str]:
-        """Where a report's alerts are composed: here, or (compose_alerts: false) by an alert
-        composer gathering every node's part. The whole chain must agree: a node composing
-        here would never see the parts the nodes before it sent away."""
+    def _composing_problems(cls, name: str, topo: Topology, view: ChainView, outs: dict[str, str]) -> list[str]:
+        """Where a report's alerts are composed: by the node completing the kinds, or
+        (compose_alerts: false) by an alert composer reading what that node writes. The whole
+        chain must agree: a node composing here would never see what the nodes before it
+        passed on encoded."""
         from processors.alert_composer import AlertComposerProcessor
 
         nodes = topo.nodes
         own = cls.Config.model_validate(nodes[name].config).compose_alerts
         problems: list[str] = []
-        others = sorted(m for m in members if cls.Config.model_validate(nodes[m].config).compose_alerts != own)
+        others = sorted(m for m in view.members if cls.Config.model_validate(nodes[m].config).compose_alerts != own)
         if others:
             problems.append(
                 f"compose_alerts is {str(own).lower()} here but not on {', '.join(others)}: "
                 "every correlation node must compose alerts the same way"
             )
-        parts = outs.get("report_hits.v1")
-        if own and parts:
-            problems.append(f"writes {parts!r} (report_hits.v1) but composes its alerts itself (compose_alerts: true)")
-        if not own:
-            if parts is None:
+        found = outs.get("report_hits.v1")
+        completes = view.mine | view.before == set(KINDS)
+        if found and (own or not completes):
+            why = "composes its alerts itself (compose_alerts: true)" if own else "does not complete the kinds"
+            problems.append(f"writes {found!r} (report_hits.v1) but {why}: only the node completing them writes it")
+        if not own and completes:
+            if found is None:
                 problems.append("compose_alerts is false but it writes no report_hits.v1 topic for the composer")
             elif not any(
-                parts in m.inputs and issubclass(node_class(m.use), AlertComposerProcessor) for m in nodes.values()
+                found in m.inputs and issubclass(node_class(m.use), AlertComposerProcessor) for m in nodes.values()
             ):
-                problems.append(f"{parts!r} is read by no alert_composer node: its alerts would never be sent")
+                problems.append(f"{found!r} is read by no alert_composer node: its alerts would never be sent")
         return problems
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
@@ -572,8 +577,8 @@ class CorrelationProcessor(Processor):
     def _on_report(self, record: Record, ctx: Context) -> list[Record]:
         """Remember the report and find what this node's kinds hold about its subjects, adding to
         what the nodes before found (a correlating.v2 record); then pass it on, or, if this node
-        completes the kinds, send the alerts (or, with `compose_alerts: false`, its part of them:
-        processors/alert_composer.py)."""
+        completes the kinds, send the alerts (or, with `compose_alerts: false`, everything found
+        for the alert composer: processors/alert_composer.py)."""
         env, body = record.envelope, record.body
         before = list(body.get("correlated") or [])
         again = set(before) & set(self.config.kinds)
@@ -584,7 +589,7 @@ class CorrelationProcessor(Processor):
             )
         hits: list[dict[str, Any]] = list(body.get("hits") or [])
         notices = [(n["agency"], n["label"], n["hit"]) for n in body.get("notices") or []]
-        sent_hits, parts = body.get("hits_before") or 0, body.get("parts_before") or 0
+        sent_hits, found = body.get("hits_before") or 0, list(body.get("found_before") or [])
         summary, prior = self._remember(record, ctx)
         if summary["kind"] != "stix":
             if summary["type"] == "cad.incident":
@@ -593,24 +598,17 @@ class CorrelationProcessor(Processor):
                 self._related_hits(ctx, summary, prior, hits, notices, sent_hits)
         done = [k for k in KINDS if k in before or k in self.config.kinds]
         last = len(done) == len(KINDS)
-        out: list[Record] = []
-        if not self.config.compose_alerts and summary["kind"] != "stix" and (hits or notices or (last and parts)):
-            # this node's part: the last says how many there are, so the composer knows it has all
-            parts += 1
-            out.append(
-                part_record(
-                    env,
-                    self.name,
-                    list(self.config.kinds),
-                    parts if last else 0,
-                    self.config.max_hits_per_alert,
-                    summary,
-                    hits,
-                    notices,
-                )
-            )
-            sent_hits += len(hits)
-            hits, notices = [], []
+        if not self.config.compose_alerts and summary["kind"] != "stix":
+            # Composed apart (processors/alert_composer.py): what this node found rides on
+            # encoded, and the last node hands the whole to the composer.
+            if last:
+                if not (hits or notices or found):
+                    return []
+                return [report_hits(env, self.name, self.config.max_hits_per_alert, summary, found, hits, notices)]
+            if hits or notices:
+                found.append(found_block(hits, notices))
+                sent_hits += len(hits)
+                hits, notices = [], []
         if not last:
             value = {
                 "envelope": env,
@@ -623,12 +621,12 @@ class CorrelationProcessor(Processor):
                     "hits": hits,
                     "notices": [{"agency": a, "label": lab, "hit": h} for a, lab, h in notices],
                     "hits_before": sent_hits,
-                    "parts_before": parts,
+                    "found_before": found,
                 },
             }
-            return [*out, Record(value, key=env["id"], topic="correlating.v2")]
-        if not self.config.compose_alerts or summary["kind"] == "stix":
-            return out
+            return [Record(value, key=env["id"], topic=LINK)]
+        if summary["kind"] == "stix":
+            return []
         return self._writer.report_alerts(ctx, env, summary, hits, notices)
 
     def _incident_hits(
@@ -669,7 +667,7 @@ class CorrelationProcessor(Processor):
     ) -> None:
         """An RMS report or SAR: "related case exists", to both owners: hits for this report's
         owner on the other agencies' records, and for each of those agencies one on this report.
-        `sent`: hits for the owner the nodes before sent to the composer as parts, not in `to_me`;
+        `sent`: hits for the owner the nodes before found and passed on encoded, not in `to_me`;
         the cap counts them too."""
         agency = mine["agency"]
         me = Recipient(agency=agency, role="analyst")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from argus.alerts import found_in
 from argus.bus.base import Bus, Commit
 from argus.records import utcnow
 from argus.runtime.embedded import read_topic
@@ -40,7 +41,13 @@ def _mentions(value: dict[str, Any], raw: bytes, ids: set[str], schema: str) -> 
             if h.get("report_id") in ids:
                 return str(h["report_id"])
     if schema.startswith(("correlating.", "report_hits.")) and isinstance(body, dict):  # hits on the way to an alert
-        for h in [*body.get("hits", []), *(n["hit"] for n in body.get("notices", []))]:
+        hits, notices = found_in(body.get("found_before") or [])
+        for h in [
+            *hits,
+            *(n for _, _, n in notices),
+            *body.get("hits", []),
+            *(n["hit"] for n in body.get("notices", [])),
+        ]:
             if h.get("report_id") in ids:
                 return str(h["report_id"])
     if schema == "dead_letter.v1":

@@ -1,10 +1,10 @@
-"""The alert composer (processors/alert_composer.py) gathers a report's parts, and only them.
+"""The alert composer (processors/alert_composer.py) writes a report's alerts from what the
+correlation chain found, the earlier nodes' finds still encoded as they passed them on.
 
 The chain's equality with one correlation node is tested in test_correlation_chain.py on real
-reports; these tests hold the composer to its own promises: earlier parts wait in state keyed by
-the report and leave it when the last comes, two reports' parts never mix, and a report whose
-earlier part was lost (a topic's retention passed while the pipeline was stopped) still gets
-the alerts of the parts that remain, counted on /metrics.
+reports; these hold the composer to its own promises: blocks decoded in chain order and joined
+with the last node's own finds into one report's alerts, the cap of the node that found them,
+and no state (so it runs as one task per partition).
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from argus.alerts import found_block, found_in
 from argus.records import Record
 from argus.testing import Harness
-from processors.alert_composer import MISSING, AlertComposerProcessor, part_record
+from processors.alert_composer import AlertComposerProcessor, report_hits
 
 T = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+BRIEF = {"type": "rms.incident", "source_id": "RMS-77", "units": [], "case_owner": "Det. Ruiz"}
 
 
 def envelope(rid: str, agency: str = "CA0100000") -> dict[str, Any]:
@@ -36,34 +38,27 @@ def hit(report_id: str, agency: str, entity: str, score: float) -> dict[str, Any
     }  # fmt: skip
 
 
-def part(rid: str, by: str, kinds: list[str], parts: int, hits: list, notices: list) -> Record:
-    brief = {"type": "rms.incident", "source_id": f"RMS-{rid}", "units": [], "case_owner": "Det. Ruiz"}
-    return part_record(envelope(rid), by, kinds, parts, 10, brief, hits, notices)
+def test_blocks_round_trip_in_chain_order() -> None:
+    a = found_block([hit("X-1", "CA0200000", "p1", 40.0)], [("CA0200000", "person p1", hit("R", "CA01", "p1", 0))])
+    b = found_block([hit("X-2", "CA0300000", "p2", 20.0)], [])
+    hits, notices = found_in([a, b])
+    assert [h["report_id"] for h in hits] == ["X-1", "X-2"]
+    assert [(ag, label) for ag, label, _ in notices] == [("CA0200000", "person p1")]
 
 
-def test_parts_wait_by_report_and_become_one_report_s_alerts() -> None:
+def test_the_persons_block_and_the_vehicles_own_finds_make_one_report_s_alerts() -> None:
     h = Harness(AlertComposerProcessor(name="compose_alerts"))
-    persons = part("r1", "correlate_persons", ["person"], 0, [hit("X-1", "CA0200000", "p1", 40.0)],
-                   [("CA0200000", "person p1", hit("RMS-r1", "CA0100000", "p1", 40.0))])  # fmt: skip
-    other = part("r2", "correlate_persons", ["person"], 0, [hit("X-9", "CA0300000", "p9", 10.0)], [])
-    assert not h.run([persons, other]).outputs
-    assert set(h.state._committed) == {"r1", "r2"}  # each report's part waits under its own key
-    vehicles = part("r1", "correlation", ["vehicle"], 2, [hit("X-2", "CA0300000", "v1", 70.0)], [])
-    bodies = h.run([vehicles]).bodies("alert.v1")
-    assert set(h.state._committed) == {"r2"}  # r1 is done; r2's part still waits for its last
-    mine, theirs = bodies
-    assert mine["recipient_agency"] == "CA0100000" and mine["alert_type"] == "RELATED_CASE"
-    # both nodes' hits, highest score first; r2's never joined them
-    assert [x["report_id"] for x in mine["hits"]] == ["X-2", "X-1"] and mine["score"] == 70.0
+    persons = found_block(
+        [hit("X-1", "CA0200000", "p1", 40.0)], [("CA0200000", "person p1", hit("RMS-77", "CA0100000", "p1", 40.0))]
+    )
+    rec = report_hits(envelope("r1"), "correlation", 1, BRIEF, [persons], [hit("X-2", "CA0300000", "v1", 70.0)], [])
+    run = h.run([Record(rec.value, key=rec.key)], input_schema="report_hits.v1")  # through Avro, as on the bus
+    mine, theirs = run.bodies("alert.v1")
+    assert not h.state._committed  # nothing kept: any worker can run any partition
+    # the cap of the node that found them (1 here): the highest score kept; both agencies named
+    assert mine["alert_type"] == "RELATED_CASE" and mine["recipient_agency"] == "CA0100000"
+    assert [x["report_id"] for x in mine["hits"]] == ["X-2"] and mine["score"] == 70.0
     assert "CA0200000, CA0300000" in mine["summary"]
     assert theirs["recipient_agency"] == "CA0200000" and "Det. Ruiz" in theirs["instructions"]
-
-
-def test_a_lost_part_still_gives_the_alerts_of_the_rest_and_is_counted() -> None:
-    h = Harness(AlertComposerProcessor(name="compose_lost"))
-    before = MISSING.labels("compose_lost")._value.get()
-    last = part("r3", "correlation", ["vehicle"], 2, [hit("X-3", "CA0300000", "v3", 55.0)], [])
-    (alert,) = h.run([last]).bodies("alert.v1")
-    assert [x["report_id"] for x in alert["hits"]] == ["X-3"]
-    assert MISSING.labels("compose_lost")._value.get() == before + 1
-    assert not h.state._committed
+    assert {mine["trigger_id"], theirs["trigger_id"]} == {"r1"}
+    assert all(a.value["envelope"]["source_system"] == "correlation" for a in run.outputs)
