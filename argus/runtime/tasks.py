@@ -11,8 +11,8 @@ Splitting the index by any one key would let two records that match on another k
 different processes, and miss the match. They are split by kind instead, as chains of nodes
 (resolve_persons -> resolve_vehicles -> resolve_places, correlate_persons -> correlation), each
 node one task (on whichever worker holds it, recovered from its changelog when it moves), while
-dedup, the alert composer (a report's alerts, from the parts the correlation nodes found), the
-sinks and the connectors spread over the group, one task per partition. bench/kafka.py measures what that
+dedup, the alert composer (a report's alerts, from what the correlation nodes found), the sinks
+and the connectors spread over the group, one task per partition. bench/kafka.py measures what that
 leaves on the table. Being single tasks is also what lets them be *ordered*
 (argus/runtime/order.py): each sees its input in source order, so a group of any size gives the
 answer one process gives.
