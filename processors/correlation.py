@@ -26,10 +26,9 @@ report, the hits it found; the node completing the kinds sends the alerts. Or, w
 `compose_alerts: false` (production), the hits ride on encoded, never decoded by the nodes after,
 and the node completing the kinds hands them with its own to the alert composer
 (report_hits.v1), partitioned by report, which sends the alerts (processors/alert_composer.py).
-A report's persons are
-correlated before its vehicles, in one node or along a chain, so a chain sends exactly the alerts
-one node holding both kinds sends (tests/unit/test_correlation_chain.py). A field query matches
-one kind only and is answered by the node holding it.
+A report's persons are correlated before its vehicles, in one node or along a chain, so a chain
+sends exactly the alerts one node holding both kinds sends (tests/unit/test_correlation_chain.py).
+A field query matches one kind only and is answered by the node holding it.
 """
 
 from __future__ import annotations

@@ -42,16 +42,6 @@ def argus(*args: str, env: dict[str, str] | None = None, timeout: float = 600, *
     )
 
 
-def message_id(value: dict) -> str:
-    """What makes a message one of a kind on its topic: its record's id, and on report.hits the
-    node whose part it is (each correlation node writes one per report)."""
-    if "envelope" not in value:
-        return value.get("id") or value.get("purge_id") or value["decision_id"]
-    body = value["body"]
-    by = body.get("by") if isinstance(body, dict) else None
-    return value["envelope"]["id"] + (f"@{by}" if by else "")
-
-
 def snapshot(topology: Path, data_dir: Path) -> dict:
     """Everything every store holds, in a form that does not depend on processing order:
     which records each store has (and how often), and how mentions cluster into entities."""
@@ -61,7 +51,12 @@ def snapshot(topology: Path, data_dir: Path) -> dict:
         topics = {}
         for t in topo.topics:
             recs = read_topic(bus, rt.schemas, t, rt._topic_schema[t])
-            ids = [message_id(r.value) for r in recs]
+            ids = [
+                r.value["envelope"]["id"]
+                if "envelope" in r.value
+                else r.value.get("id") or r.value.get("purge_id") or r.value["decision_id"]
+                for r in recs
+            ]
             topics[t] = sorted(ids)
         alerts = read_topic(bus, rt.schemas, "alerts")
         g = rt._store("graph")

@@ -62,3 +62,18 @@ def test_the_persons_block_and_the_vehicles_own_finds_make_one_report_s_alerts()
     assert theirs["recipient_agency"] == "CA0200000" and "Det. Ruiz" in theirs["instructions"]
     assert {mine["trigger_id"], theirs["trigger_id"]} == {"r1"}
     assert all(a.value["envelope"]["source_system"] == "correlation" for a in run.outputs)
+
+
+def test_a_purge_finds_a_record_s_hits_inside_a_block() -> None:
+    """Erasing a purged record from the log covers the hits on it that ride on encoded."""
+    from argus.security.purge import _mentions
+
+    block = found_block([hit("X-1", "CA0200000", "p1", 40.0)], [])
+    rec = report_hits(envelope("r9"), "correlation", 10, BRIEF, [block], [], [])
+    assert _mentions(rec.value, b"", {"X-1"}, "report_hits.v1") == "X-1"
+    assert (
+        _mentions({**rec.value, "body": {**rec.value["body"], "found_before": []}}, b"", {"X-1"}, "report_hits.v1")
+        is None
+    )
+    passing = {"envelope": envelope("r9"), "body": {"hits": [], "notices": [], "found_before": [block]}}
+    assert _mentions(passing, b"", {"X-1"}, "correlating.v2") == "X-1"
