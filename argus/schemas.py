@@ -68,6 +68,8 @@ def inline_named(schema: Any, named: dict[str, Any]) -> Any:
             t = s.get("type")
             if t in ("record", "error", "enum", "fixed"):
                 full = _fullname(s, namespace)
+                if full in defined:  # inlined already where it was first referenced
+                    return full
                 defined.add(full)
                 out = dict(s)
                 out["name"] = full
@@ -95,7 +97,8 @@ def schema_id_of(canonical: str) -> int:
 
 
 def _collect_named(schema: Any, namespace: str | None, into: dict[str, Any]) -> None:
-    """Every named type defined inside `schema`, by full name (those not there already)."""
+    """Every named type `schema` defines, at its top or nested (argus.Tlp inside the envelope),
+    by full name (those not there already), so any schema may refer to any of them."""
     if isinstance(schema, list):
         for x in schema:
             _collect_named(x, namespace, into)
@@ -103,7 +106,7 @@ def _collect_named(schema: Any, namespace: str | None, into: dict[str, Any]) -> 
         t = schema.get("type")
         if t in ("record", "error", "enum", "fixed"):
             full = _fullname(schema, namespace)
-            into.setdefault(full, schema)
+            into.setdefault(full, dict(schema, name=full))
             ns = full.rsplit(".", 1)[0] if "." in full else None
             for f in schema.get("fields", []):
                 _collect_named(f["type"], ns, into)
@@ -153,8 +156,7 @@ class SchemaSet:
             raise SchemaError(f"schema directory {self.directory} not found")
         for fname in SHARED_FILES:
             doc = self._read(self.directory / fname)
-            for s in doc if isinstance(doc, list) else [doc]:
-                self._named[_fullname(s, None)] = s
+            _collect_named(doc, None, self._named)
         for path in sorted(self.directory.glob("*.avsc")):
             if path.name in SHARED_FILES:
                 continue
@@ -222,11 +224,7 @@ class SchemaSet:
         a node can pass a block on without decoding it and the one that needs it can."""
         ts = self._blocks.get(name)
         if ts is None:
-            # alone, it also needs the types a topic schema gets from its envelope (argus.Tlp)
-            named = dict(self._named)
-            for s in list(self._named.values()):
-                _collect_named(s, None, named)
-            ts = TopicSchema(name, name, 1, inline_named(name, named))
+            ts = TopicSchema(name, name, 1, inline_named(name, self._named))
             self._by_id.setdefault(ts.schema_id, ts.parsed)
             self._blocks[name] = ts
         return ts

@@ -47,7 +47,14 @@ from argus.records import RELIABILITY_TEXT, REPORT_BRANCH, VALIDITY_TEXT, Record
 from argus.registry import node_class
 from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
 from argus.topology import Topology
-from processors.alert_composer import KIND_LABEL, AlertWriter, contact, encounter_context, report_hits
+from processors.alert_composer import (
+    KIND_LABEL,
+    AlertComposerProcessor,
+    AlertWriter,
+    contact,
+    encounter_context,
+    report_hits,
+)
 from processors.scoring import level, score_hit
 
 LINKABLE = ("PERSON", "OBJECT")
@@ -127,8 +134,6 @@ class CorrelationProcessor(Processor):
         (compose_alerts: false) by an alert composer reading what that node writes. The whole
         chain must agree: a node composing here would never see what the nodes before it
         passed on encoded."""
-        from processors.alert_composer import AlertComposerProcessor
-
         nodes = topo.nodes
         own = cls.Config.model_validate(nodes[name].config).compose_alerts
         problems: list[str] = []

@@ -51,22 +51,21 @@ def resolved(root: Path, n: int) -> tuple[list[Record], list[Record]]:
 
 
 def through_chain(
-    chain: list[Harness], rec: Record, compose: Harness | None = None, parts_seen: list[dict] | None = None
+    chain: list[Harness], rec: Record, compose: Harness | None = None, handed: list[dict] | None = None
 ) -> list[dict[str, Any]]:
     """One record along the chain: what every node sends, in order (and, with a composer, what it
-    makes of the parts they write; `parts_seen` collects them)."""
+    makes of what the last node hands it on report.hits; `handed` collects those records)."""
     alerts: list[dict[str, Any]] = []
     for h in chain:
         run = h.run([rec])
         assert not run.dead_letters, run.dead_letters
         alerts += run.bodies("alert.v1")
-        parts = run.to("report_hits.v1")
-        assert compose is not None or not parts
-        if parts:
+        found = run.to("report_hits.v1")
+        if found:
             assert compose is not None
-            if parts_seen is not None:
-                parts_seen += [p.body for p in parts]
-            made = compose.run(parts)
+            if handed is not None:
+                handed += [f.body for f in found]
+            made = compose.run(found)
             assert not made.dead_letters, made.dead_letters
             alerts += made.bodies("alert.v1")
         passed = run.to("correlating.v2")
@@ -88,7 +87,7 @@ def test_a_chain_split_by_kind_alerts_exactly_as_one_node(tmp_path: Path, compos
         got = [a for r in recs for a in through_chain(chain, r, gather, seen)]
         assert got == want
         if gather is not None:
-            assert not gather.state._committed  # every report's parts were gathered: none left waiting
+            assert not gather.state._committed  # the composer keeps nothing between reports
             # the persons' finds rode on encoded, often with the vehicles' own beside them
             both = [p for p in seen if p["found_before"] and (p["hits"] or p["notices"])]
             assert len(both) > 10 and all(p["by"] == "correlation" for p in seen)
