@@ -184,6 +184,7 @@ class AlertWatcher(threading.Thread):
         schemas = default_schemas()
         decoders = {"queries.resolved": schemas.get("query_resolved.v1"), "alerts": schemas.get("alert.v1")}
         answered: dict[str, float] = {}
+        unanswered: dict[str, tuple[float, float, float]] = {}
         try:
             while not self.stop.is_set():
                 first = consumer.poll(0.05)
@@ -199,7 +200,12 @@ class AlertWatcher(threading.Thread):
                     value = schemas.decode(m.value(), decoders[t])
                     made = m.timestamp()[1] / 1000
                     if t == "queries.resolved":
-                        answered[value["envelope"]["id"]] = made
+                        qid = value["envelope"]["id"]
+                        answered[qid] = made
+                        late = unanswered.pop(qid, None)
+                        if late is not None:
+                            q_sent, a_made, a_seen = late
+                            self.legs.append(((made - q_sent) * 1000, (a_made - made) * 1000, (a_seen - a_made) * 1000))
                         continue
                     body = value["body"]
                     sent = self.triggers.get(body["trigger_id"])
@@ -208,6 +214,11 @@ class AlertWatcher(threading.Thread):
                         got = answered.get(body["trigger_id"])
                         if got is not None:
                             self.legs.append(((got - sent) * 1000, (made - got) * 1000, (now - made) * 1000))
+                        else:
+                            # An answer and its alert commit in one transaction and come back
+                            # together in no set order; until 2026-12-03 an alert read before its
+                            # answer was left out of the legs (about half of them).
+                            unanswered[body["trigger_id"]] = (sent, made, now)
         finally:
             consumer.close()
 
@@ -385,6 +396,10 @@ def latency_run(
         go.set()
         fed_from = time.perf_counter()
         time.sleep(2)
+        # The terminal is connected before the clock starts, as a CAD terminal stays connected:
+        # until 2026-12-03 its transactional producer's start (a few round trips to the broker,
+        # up to 0.5 s while it is busy) went into the first query's time.
+        term_bus.claim()
         cfg, qctx = CadConfig(path="-"), Context("bench_terminal", NodeState())
         t_end = time.time() + seconds
         for i in itertools.count():

@@ -152,6 +152,11 @@ class Bus(ABC):
     def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
         """The offset after the last readable message (for `reader`, where that matters)."""
 
+    def readable(self, topic: str, partition: int, offset: int, reader: str) -> bool:
+        """Whether `reader`'s read at `offset` would return a message now, without waiting
+        (`end_offset` can be ahead of it: a Kafka transaction's marker, a fetch in flight)."""
+        return bool(self.read(topic, partition, offset, 1, reader))
+
     @abstractmethod
     def committed(self, group: str, topic: str, partition: int) -> int: ...
 

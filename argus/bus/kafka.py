@@ -136,6 +136,8 @@ class KafkaBus(Bus):
         # (topic, partition) -> (consumer, its next offset, whether it has seen the partition's end)
         # (topic, partition, reader) -> (consumer, its next offset, whether it has seen the end)
         self._readers: dict[tuple[str, int, str | None], tuple[Consumer, int, bool]] = {}
+        # What `readable` took from a reader's fetcher to see it, handed over by its next read
+        self._peeked: dict[tuple[str, int, str | None], list[Message]] = {}
         self._wm: dict[tuple[str, int], Consumer] = {}  # a consumer fetching the partition, for watermarks
         self._rlocks: dict[Any, threading.Lock] = {}
         self._wlocks: dict[str | None, threading.Lock] = {}
@@ -317,6 +319,7 @@ class KafkaBus(Bus):
         )
         consumer.assign([TopicPartition(self._t(topic), partition, offset)])
         self._readers[key] = (consumer, offset, False)
+        self._peeked.pop(key, None)  # read from elsewhere: what was peeked is refetched
         self._wm.setdefault((topic, partition), consumer)
         return consumer, False
 
@@ -359,8 +362,8 @@ class KafkaBus(Bus):
         scheduler comes back. Waiting here (even 5 ms) for each of a worker's many partitions,
         one after another on its one thread, was most of its time. When there is nothing more
         is `end_offset`'s business (with the consumer's position, which passes markers)."""
-        out: list[Message] = []
-        eof_here = at_end
+        out = self._peeked.pop((topic, partition, reader), [])[:limit]
+        eof_here = at_end and not out
         while len(out) < limit:
             asked = min(limit - len(out), 500)
             got = consumer.consume(asked, timeout=0)
@@ -375,6 +378,27 @@ class KafkaBus(Bus):
         nxt = out[-1].offset + 1 if out else offset
         self._readers[(topic, partition, reader)] = (consumer, nxt, eof_here)
         return out
+
+    def readable(self, topic: str, partition: int, offset: int, reader: str) -> bool:
+        """Whether a task's read at `offset` would return a message now. `end_offset` (the
+        watermark) can be ahead of what the reader's fetcher holds: a record whose fetch is in
+        flight, or one in a transaction not yet committed. The runtime asks this of a field
+        query it has stopped waiting for (embedded.py, `_queries_queued`), between the records
+        of a long ingest batch: it looks at the fetcher's queue once, without waiting, and what
+        it takes to see is kept for the next read."""
+        key = (topic, partition, reader)
+        with self._lock_for(self._rlocks, key):
+            consumer, _ = self._reader(topic, partition, offset, reader)
+            if self._peeked.get(key):
+                return True
+            for m in consumer.consume(1, timeout=0):
+                if m.error():
+                    if m.error().code() == KafkaError._PARTITION_EOF:
+                        self._readers[key] = (consumer, offset, True)
+                    continue
+                self._peeked[key] = [self._message(topic, partition, m)]
+                return True
+            return False
 
     def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
         """Where `reader` (a task) can read up to. Per reader: readers of one partition fetch at
@@ -391,7 +415,8 @@ class KafkaBus(Bus):
                 # for unless this bus itself committed more since.
                 (pos,) = consumer.position([tp])
                 if pos.offset >= high:
-                    return max(nxt, produced)
+                    peeked = self._peeked.get((topic, partition, reader))
+                    return max(nxt, produced, peeked[-1].offset + 1 if peeked else 0)
                 return max(high, produced)
         key = (topic, partition)
         now = time.monotonic()
@@ -663,6 +688,7 @@ class KafkaBus(Bus):
                 p.flush(_TIMEOUT)
             self._producers.clear()
             self._readers.clear()
+            self._peeked.clear()
             self._groups.clear()
 
 

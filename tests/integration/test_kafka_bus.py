@@ -214,3 +214,52 @@ def test_a_reader_behind_what_retention_deleted_reads_on_from_what_is_left(kafka
             assert [m.value for m in got] == [b"v6", b"v7", b"v8", b"v9"], reader
     finally:
         bus.close()
+
+
+def test_readable_says_what_a_read_committed_reader_can_read_now_and_the_read_gets_it(kafka: str) -> None:
+    """`readable` is what the field-query lane asks between ingest records: past the watermark
+    a record can still be in an open transaction, which a read_committed reader must not see.
+    What `readable` took off the fetcher to look is what the next read returns, in order."""
+    from confluent_kafka import Producer
+
+    from argus.bus.base import Commit, TopicSpec
+    from argus.bus.kafka import KafkaBus
+
+    bus = KafkaBus(bus_url(kafka))
+    open_txn = None
+    try:
+        bus.ensure_topics([TopicSpec("q", 1, "x.v1")])
+        bus.commit(Commit(appends=[("q", "k0", b"v0")], writer="w"))
+        got: list = []
+        deadline = time.time() + 20
+        while not got and time.time() < deadline:
+            got = bus.read("q", 0, 0, 10, reader="task")
+            time.sleep(0.02)
+        assert [m.value for m in got] == [b"v0"]
+        assert not bus.readable("q", 0, 1, "task")
+
+        open_txn = Producer({"bootstrap.servers": kafka, "transactional.id": f"open-{uuid.uuid4().hex[:6]}"})
+        open_txn.init_transactions(30)
+        open_txn.begin_transaction()
+        open_txn.produce(bus.kafka_topic("q"), key=b"k1", value=b"v1", partition=0)
+        open_txn.flush(30)
+        deadline = time.time() + 20
+        while bus.end_offset("q", 0, "task") < 3 and time.time() < deadline:
+            time.sleep(0.02)  # the reader's fetcher learns the watermark
+        # v0 at 0, its transaction's marker at 1, v1 at 2
+        assert bus.end_offset("q", 0, "task") >= 3, "the open transaction's record is past the watermark"
+        assert not bus.readable("q", 0, 1, "task"), "a record of an open transaction is not readable"
+
+        open_txn.commit_transaction(30)
+        deadline = time.time() + 20
+        while not bus.readable("q", 0, 1, "task") and time.time() < deadline:
+            time.sleep(0.02)
+        assert bus.readable("q", 0, 1, "task")
+        assert bus.end_offset("q", 0, "task") >= 3  # what was looked at still counts as there
+        got = bus.read("q", 0, 1, 10, reader="task")
+        assert [(m.offset, m.value) for m in got] == [(2, b"v1")]
+        assert not bus.readable("q", 0, 3, "task")  # the commit's marker: nothing to read
+    finally:
+        if open_txn is not None:
+            open_txn.flush(5)
+        bus.close()
