@@ -164,12 +164,15 @@ class AlertWatcher(threading.Thread):
         self.latency_ms: list[float] = []
         # per hit: (sent -> answer produced, answer -> alert produced, alert produced -> seen), ms
         self.legs: list[tuple[float, float, float]] = []
+        # per alert a report triggered (ingest): its report.hits record produced -> alert produced,
+        # the alert composer's hop (eleventh session), ms
+        self.composed_ms: list[float] = []
 
     def run(self) -> None:
         from confluent_kafka import Consumer, TopicPartition
 
         bus = _bus(self.url, "bench-watch")  # started once the worker has made the topics
-        names = {bus.kafka_topic(t): t for t in ("queries.resolved", "alerts")}
+        names = {bus.kafka_topic(t): t for t in ("queries.resolved", "alerts", "report.hits")}
         consumer = Consumer(
             {
                 "bootstrap.servers": bus.bootstrap,
@@ -182,9 +185,15 @@ class AlertWatcher(threading.Thread):
         consumer.assign([TopicPartition(k, p, off) for k, p, off in ends])
         bus.close()
         schemas = default_schemas()
-        decoders = {"queries.resolved": schemas.get("query_resolved.v1"), "alerts": schemas.get("alert.v1")}
+        decoders = {
+            "queries.resolved": schemas.get("query_resolved.v1"),
+            "alerts": schemas.get("alert.v1"),
+            "report.hits": schemas.get("report_hits.v1"),
+        }
         answered: dict[str, float] = {}
         unanswered: dict[str, tuple[float, float, float]] = {}
+        found: dict[str, float] = {}  # report id -> its report.hits record's create time
+        uncomposed: dict[str, list[float]] = {}  # alerts read before their report.hits record
         try:
             while not self.stop.is_set():
                 first = consumer.poll(0.05)
@@ -195,10 +204,13 @@ class AlertWatcher(threading.Thread):
                     if m.error() or not m.value():
                         continue
                     t = names[m.topic()]
-                    if t == "alerts" and m.key() != TERMINAL_KEY:
-                        continue  # another recipient's (ingest's notices): not decoded, as a CAD client would not
                     value = schemas.decode(m.value(), decoders[t])
                     made = m.timestamp()[1] / 1000
+                    if t == "report.hits":
+                        rid = value["envelope"]["id"]
+                        found[rid] = made
+                        self.composed_ms.extend((a - made) * 1000 for a in uncomposed.pop(rid, ()))
+                        continue
                     if t == "queries.resolved":
                         qid = value["envelope"]["id"]
                         answered[qid] = made
@@ -208,8 +220,15 @@ class AlertWatcher(threading.Thread):
                             self.legs.append(((made - q_sent) * 1000, (a_made - made) * 1000, (a_seen - a_made) * 1000))
                         continue
                     body = value["body"]
+                    if body["alert_type"] != "QUERY_HIT":  # a report's: only the composer's hop
+                        rid = body["trigger_id"]
+                        if rid in found:
+                            self.composed_ms.append((made - found[rid]) * 1000)
+                        else:
+                            uncomposed.setdefault(rid, []).append(made)
+                        continue
                     sent = self.triggers.get(body["trigger_id"])
-                    if body["alert_type"] == "QUERY_HIT" and sent is not None:
+                    if m.key() == TERMINAL_KEY and sent is not None:
                         self.latency_ms.append((now - sent) * 1000)
                         got = answered.get(body["trigger_id"])
                         if got is not None:
@@ -223,7 +242,8 @@ class AlertWatcher(threading.Thread):
             consumer.close()
 
     def where(self) -> dict[str, Any]:
-        """Each leg's p50 and p99, and its mean over the slowest 1% of hits (what makes the tail)."""
+        """Each leg's p50 and p99, and its mean over the slowest 1% of hits (what makes the tail);
+        and the alert composer's hop for the alerts reports triggered meanwhile."""
         if not self.legs:
             return {}
         names = ("query_to_answer", "answer_to_alert", "alert_to_consumer")
@@ -236,6 +256,13 @@ class AlertWatcher(threading.Thread):
                 "p50": round(xs[len(xs) // 2], 1),
                 "p99": round(xs[min(len(xs) - 1, int(len(xs) * 0.99))], 1),
                 "slowest_1pct_mean": round(sum(leg[i] for leg in tail) / len(tail), 1),
+            }
+        hop = sorted(self.composed_ms)
+        if hop:
+            out["report_hits_to_alert"] = {
+                "alerts": len(hop),
+                "p50": round(hop[len(hop) // 2], 1),
+                "p99": round(hop[min(len(hop) - 1, int(len(hop) * 0.99))], 1),
             }
         return out
 
