@@ -147,6 +147,11 @@ def task_cpu(reports: list[Path], top: int = 8) -> dict[str, Any]:
     }
 
 
+def _quantile(ordered: list[float], f: float) -> float:
+    """The value at fraction `f` of `ordered` (sorted, not empty), in ms to one decimal."""
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * f))], 1)
+
+
 class AlertWatcher(threading.Thread):
     """What a CAD consumer sees: QUERY_HIT alerts as they become readable, with arrival times;
     and, to say where the time goes, when entity resolution produced each query's answer and
@@ -244,26 +249,20 @@ class AlertWatcher(threading.Thread):
     def where(self) -> dict[str, Any]:
         """Each leg's p50 and p99, and its mean over the slowest 1% of hits (what makes the tail);
         and the alert composer's hop for the alerts reports triggered meanwhile."""
-        if not self.legs:
-            return {}
-        names = ("query_to_answer", "answer_to_alert", "alert_to_consumer")
-        total = sorted(self.legs, key=sum)
-        tail = total[int(len(total) * 0.99) :] or total[-1:]
         out: dict[str, Any] = {}
-        for i, name in enumerate(names):
-            xs = sorted(leg[i] for leg in self.legs)
-            out[name] = {
-                "p50": round(xs[len(xs) // 2], 1),
-                "p99": round(xs[min(len(xs) - 1, int(len(xs) * 0.99))], 1),
-                "slowest_1pct_mean": round(sum(leg[i] for leg in tail) / len(tail), 1),
-            }
+        if self.legs:
+            total = sorted(self.legs, key=sum)
+            tail = total[int(len(total) * 0.99) :] or total[-1:]
+            for i, name in enumerate(("query_to_answer", "answer_to_alert", "alert_to_consumer")):
+                xs = sorted(leg[i] for leg in self.legs)
+                out[name] = {
+                    "p50": _quantile(xs, 0.5),
+                    "p99": _quantile(xs, 0.99),
+                    "slowest_1pct_mean": round(sum(leg[i] for leg in tail) / len(tail), 1),
+                }
         hop = sorted(self.composed_ms)
         if hop:
-            out["report_hits_to_alert"] = {
-                "alerts": len(hop),
-                "p50": round(hop[len(hop) // 2], 1),
-                "p99": round(hop[min(len(hop) - 1, int(len(hop) * 0.99))], 1),
-            }
+            out["report_hits_to_alert"] = {"alerts": len(hop), "p50": _quantile(hop, 0.5), "p99": _quantile(hop, 0.99)}
         return out
 
 
@@ -458,7 +457,7 @@ def latency_run(
         for b in (term_bus, count_bus):
             b.close()
     lat = sorted(watcher.latency_ms)
-    q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")  # noqa: E731
+    q = lambda p: _quantile(lat, p) if lat else float("nan")  # noqa: E731
     return {"fed_records_per_s": round(fed_s), "fed": fed.value, "resolved_meanwhile": resolved - len(warm),
             "workers": workers, "warm_reports": len(warm), "warm_s": round(warm_s, 1),
             "queries": len(sent), "alerts": len(lat),
