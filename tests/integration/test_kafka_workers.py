@@ -381,31 +381,20 @@ def test_a_worker_stalled_past_its_session_timeout_loses_its_tasks_and_the_answe
     embedded run's, and the thawed worker's /metrics counts the loss."""
     topo, expected = every_source_run_embedded(tmp_path)
 
+    # The input is all there before the workers start, as for the embedded run. Held back and
+    # moved in once the group had formed, it reached sources that had already marked themselves
+    # idle on an empty inbox, and then where source order's releases fell depended on when each
+    # source looked at its folder again (argus/runtime/order.py): rarely, in CI, the group's alerts
+    # were not the embedded run's, with no worker frozen at all (twelfth and thirteenth sessions).
     url = f"kafka://{kafka}?prefix=z{uuid.uuid4().hex[:8]}."
     data = tmp_path / "group"
-    held = tmp_path / "held"
-    shutil.move(tmp_path / "inbox", held)  # the input arrives once the group has formed
-    for d in [held, *held.rglob("*")]:
-        if d.is_dir():
-            (tmp_path / "inbox" / d.relative_to(held)).mkdir(parents=True, exist_ok=True)
     logs = [tmp_path / f"w{i}.log" for i in range(2)]
     port = free_port()
     workers = [start_worker(topo, data, url, logs[0]), start_worker(topo, data, url, logs[1], port)]
     try:
-        deadline = time.time() + 120
-        while True:
-            st = group_status(topo, data, url)
-            if len(st["workers"]) == 2 and all(st["workers"].values()):
-                break
-            assert time.time() < deadline, st
-            time.sleep(0.5)
-        for f in sorted(held.rglob("*")):
-            if f.is_file():
-                f.rename(tmp_path / "inbox" / f.relative_to(held))
-        rms_out = load_topology(topo, data).nodes["rms"].outputs[0]
-        while records_in(url, rms_out) == 0:  # under way
-            assert time.time() < deadline, "no RMS record reached the bus"
-            time.sleep(0.1)
+        wait_under_way(topo, data, url, logs)
+        at_freeze = alerts_in(url)
+        print(f"\nfrozen with {at_freeze} of {len(expected['topics']['alerts'])} alerts out", flush=True)
         workers[1].send_signal(signal.SIGSTOP)
         time.sleep(GroupWorker.session_timeout_ms / 1000 + 8)  # dropped, its tasks taken over
         st = group_status(topo, data, url)
