@@ -8,7 +8,6 @@ ends up exactly as one embedded process leaves them on the same input.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
