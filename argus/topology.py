@@ -43,7 +43,7 @@ class TopicModel(_Strict):
 
     def spec(self, name: str) -> TopicSpec:
         """What the bus makes of it."""
-        return TopicSpec(name, self.partitions, self.schema_, self.compacted, self.retention_hours)
+        return TopicSpec(name, self.partitions, self.schema_, self.compacted, self.retention_hours, self.priority)
 
 
 class ErrorPolicy(_Strict):

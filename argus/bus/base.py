@@ -115,6 +115,8 @@ class TopicSpec:
     # Records older than this are deleted; None: the bus's default (the broker's
     # log.retention.hours on Kafka; kept for good on the embedded bus).
     retention_hours: int | None = None
+    # "high": the field-query path (topology.yaml `priority`); the Kafka bus fetches it apart.
+    priority: str = "normal"
 
 
 class Bus(ABC):

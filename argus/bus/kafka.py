@@ -67,6 +67,8 @@ _TIMEOUT = 30.0
 # (reader None) read a partition once and go: they keep short waits.
 TASK_FETCH_WAIT_MS = 200
 WATERMARK = "#watermark"  # the reader that only learns partitions' ends
+FETCH_CHUNK = 500  # most records one `consume` hands over
+FETCH_BUFFER = 5000  # records fetched for a task's partition, not yet read, before it is paused
 _STATE_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 
@@ -139,6 +141,10 @@ class KafkaBus(Bus):
         # What `readable` took from a reader's fetcher to see it, handed over by its next read
         self._peeked: dict[tuple[str, int, str | None], list[Message]] = {}
         self._wm: dict[tuple[str, int], Consumer] = {}  # a consumer fetching the partition, for watermarks
+        # (task, hot) -> the one consumer fetching every partition that task reads, the field-query
+        # topics apart (see `_fetcher`); what it fetched for a partition waits in `_peeked`
+        self._fetchers: dict[tuple[str, bool], Consumer] = {}
+        self._paused: set[tuple[str, int, str | None]] = set()  # partitions whose waiting reads are full
         self._rlocks: dict[Any, threading.Lock] = {}
         self._wlocks: dict[str | None, threading.Lock] = {}
         self._groups: dict[str, Consumer] = {}
@@ -292,39 +298,78 @@ class KafkaBus(Bus):
                 lock = locks.setdefault(key, threading.Lock())
         return lock
 
+    def _shared(self, reader: str | None) -> bool:
+        return reader is not None and reader != WATERMARK
+
+    def _hot(self, topic: str) -> bool:
+        spec = self._topics.get(topic)
+        return spec is not None and spec.priority == "high"
+
+    def _rlock(self, topic: str, partition: int, reader: str | None) -> threading.Lock:
+        """A task's partitions share one consumer, so one lock: reading one hands what it
+        fetched for the others to them."""
+        if self._shared(reader):
+            return self._lock_for(self._rlocks, ("fetcher", reader, self._hot(topic)))
+        return self._lock_for(self._rlocks, (topic, partition, reader))
+
+    def _consumer(self, reader: str | None) -> Consumer:
+        return Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"{self.client}-reader",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+                "enable.partition.eof": True,
+                "fetch.wait.max.ms": TASK_FETCH_WAIT_MS if reader is not None else 5,
+                # Behind the log's start (retention deleted what a stopped task had not
+                # read): on from the oldest record left, not librdkafka's default, the end.
+                "auto.offset.reset": "earliest",
+            }
+        )
+
     def _reader(self, topic: str, partition: int, offset: int, reader: str | None) -> tuple[Consumer, bool]:
-        """Each reading node keeps its own consumer per partition: nodes reading one topic at
-        different positions (correlation and the sinks on `resolved`) would otherwise seek one
-        consumer back and forth and refetch every time."""
+        """A task (reader) reads all its partitions through one consumer, its field-query
+        topics through a second (`_fetcher`): nodes reading one topic at different positions
+        (correlation and the sinks on `resolved`) each keep their own, so none seeks another's
+        back and forth. Tools and tests (reader None) and the watermark reader keep one
+        consumer per partition."""
         key = (topic, partition, reader)
         have = self._readers.get(key)
         if have is not None and have[1] == offset:
             return have[0], have[2]
-        consumer = (
-            have[0]
-            if have
-            else Consumer(
-                {
-                    "bootstrap.servers": self.bootstrap,
-                    "group.id": f"{self.client}-reader",
-                    "enable.auto.commit": False,
-                    "isolation.level": "read_committed",
-                    "enable.partition.eof": True,
-                    "fetch.wait.max.ms": TASK_FETCH_WAIT_MS if reader is not None else 5,
-                    # Behind the log's start (retention deleted what a stopped task had not
-                    # read): on from the oldest record left, not librdkafka's default, the end.
-                    "auto.offset.reset": "earliest",
-                }
-            )
-        )
-        consumer.assign([TopicPartition(self._t(topic), partition, offset)])
+        if self._shared(reader):
+            assert reader is not None
+            fk = (reader, self._hot(topic))
+            consumer = self._fetchers.get(fk)
+            if consumer is None:
+                consumer = self._fetchers[fk] = self._consumer(reader)
+            if have is not None:  # read from elsewhere: what was fetched past it is refetched
+                consumer.incremental_unassign([TopicPartition(self._t(topic), partition)])
+            consumer.incremental_assign([TopicPartition(self._t(topic), partition, offset)])
+            self._paused.discard(key)
+        else:
+            consumer = have[0] if have else self._consumer(reader)
+            consumer.assign([TopicPartition(self._t(topic), partition, offset)])
         self._readers[key] = (consumer, offset, False)
         self._peeked.pop(key, None)  # read from elsewhere: what was peeked is refetched
         self._wm.setdefault((topic, partition), consumer)
         return consumer, False
 
+    def _retire_watermark_reader(self, topic: str, partition: int, consumer: Consumer) -> None:
+        """A task's consumer has learnt the partition's end (it does with every fetch), so the
+        watermark reader (which a look at the end before the task's first read started) goes,
+        and with it a long poll every `TASK_FETCH_WAIT_MS` and a second fetch of every record,
+        for as long as the worker runs. Not before: a consumer that has not fetched yet knows no
+        end, and asking the broker instead is a round trip (30 s, retried, with the broker away)
+        on the scheduling thread."""
+        with self._lock_for(self._rlocks, (topic, partition, WATERMARK)):
+            have = self._readers.pop((topic, partition, WATERMARK), None)
+            self._wm[(topic, partition)] = consumer
+            if have is not None:
+                have[0].close()
+
     def read(self, topic: str, partition: int, offset: int, limit: int, reader: str | None = None) -> list[Message]:
-        with self._lock_for(self._rlocks, (topic, partition, reader)):
+        with self._rlock(topic, partition, reader):
             consumer, at_end = self._reader(topic, partition, offset, reader)
             if reader is not None:
                 return self._read_now(consumer, at_end, topic, partition, offset, limit, reader)
@@ -362,22 +407,67 @@ class KafkaBus(Bus):
         scheduler comes back. Waiting here (even 5 ms) for each of a worker's many partitions,
         one after another on its one thread, was most of its time. When there is nothing more
         is `end_offset`'s business (with the consumer's position, which passes markers)."""
-        out = self._peeked.pop((topic, partition, reader), [])[:limit]
-        eof_here = at_end and not out
-        while len(out) < limit:
-            asked = min(limit - len(out), 500)
+        key = (topic, partition, reader)
+        buf = self._peeked.pop(key, [])
+        eof_here = at_end and not buf
+        if len(buf) < limit:
+            eof_here = self._fetch(consumer, key, buf, limit) or eof_here
+        out, rest = buf[:limit], buf[limit:]
+        if rest:
+            self._peeked[key] = rest
+        elif key in self._paused:  # its waiting reads are handed over: fetch it again
+            consumer.resume([TopicPartition(self._t(topic), partition)])
+            self._paused.discard(key)
+        nxt = out[-1].offset + 1 if out else offset
+        self._readers[key] = (consumer, nxt, eof_here and not out)
+        return out
+
+    def _fetch(self, consumer: Consumer, key: tuple[str, int, str | None], buf: list[Message], limit: int) -> bool:
+        """Take what the consumer holds, without waiting, until `buf` (the reads waiting for
+        `key`) has `limit` or the consumer is empty; whether `key`'s partition end came by. A
+        consumer shared by a task's partitions hands what it holds for the others to their
+        waiting reads (`_peeked`), and a partition with `FETCH_BUFFER` of those waiting is
+        paused until they are read: a task reading one partition does not pull another's whole
+        backlog into memory."""
+        shared = self._shared(key[2])
+        eof = False
+        taken = 0
+        while len(buf) < limit:
+            asked = FETCH_CHUNK if shared else min(limit - len(buf), FETCH_CHUNK)
             got = consumer.consume(asked, timeout=0)
             for m in got:
-                if m.error():
-                    eof_here = eof_here or m.error().code() == KafkaError._PARTITION_EOF
+                k = key if not shared else (self._topic_of(m.topic()), m.partition(), key[2])
+                err = m.error()
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
+                        if k == key:
+                            eof = True
+                        elif k in self._readers and not self._peeked.get(k):
+                            c, nxt, _ = self._readers[k]
+                            self._readers[k] = (c, nxt, True)
                     continue
-                out.append(self._message(topic, partition, m))
-                eof_here = False
-            if len(got) < asked:
+                if k == key:
+                    target = buf
+                    eof = False
+                else:
+                    have = self._readers.get(k)
+                    if have is None:
+                        continue  # a partition this task no longer reads
+                    target = self._peeked.setdefault(k, [])
+                nxt = target[-1].offset + 1 if target else self._readers[k][1]
+                if m.offset() < nxt:
+                    continue  # fetched before a seek back: the read from there brings it again
+                target.append(self._message(k[0], k[1], m))
+                if k != key and len(target) >= FETCH_BUFFER and k not in self._paused:
+                    consumer.pause([TopicPartition(m.topic(), m.partition())])
+                    self._paused.add(k)
+            taken += len(got)
+            if len(got) < asked or taken >= 4 * FETCH_CHUNK:
                 break
-        nxt = out[-1].offset + 1 if out else offset
-        self._readers[(topic, partition, reader)] = (consumer, nxt, eof_here)
-        return out
+        return eof
+
+    def _topic_of(self, kafka_topic: str) -> str:
+        return kafka_topic[len(self.prefix) :] if self.prefix and kafka_topic.startswith(self.prefix) else kafka_topic
 
     def readable(self, topic: str, partition: int, offset: int, reader: str) -> bool:
         """Whether a task's read at `offset` would return a message now. `end_offset` (the
@@ -387,18 +477,14 @@ class KafkaBus(Bus):
         of a long ingest batch: it looks at the fetcher's queue once, without waiting, and what
         it takes to see is kept for the next read."""
         key = (topic, partition, reader)
-        with self._lock_for(self._rlocks, key):
+        with self._rlock(topic, partition, reader):
             consumer, _ = self._reader(topic, partition, offset, reader)
-            if self._peeked.get(key):
-                return True
-            for m in consumer.consume(1, timeout=0):
-                if m.error():
-                    if m.error().code() == KafkaError._PARTITION_EOF:
-                        self._readers[key] = (consumer, offset, True)
-                    continue
-                self._peeked[key] = [self._message(topic, partition, m)]
-                return True
-            return False
+            buf = self._peeked.pop(key, [])
+            if not buf and self._fetch(consumer, key, buf, 1):
+                self._readers[key] = (consumer, offset, True)
+            if buf:
+                self._peeked[key] = buf
+            return bool(buf)
 
     def end_offset(self, topic: str, partition: int, reader: str | None = None) -> int:
         """Where `reader` (a task) can read up to. Per reader: readers of one partition fetch at
@@ -410,6 +496,8 @@ class KafkaBus(Bus):
             high = consumer.get_watermark_offsets(tp, cached=True)[1]
             produced = self._produced.get((topic, partition), 0)
             if high >= 0:
+                if (topic, partition, WATERMARK) in self._readers and self._shared(reader):
+                    self._retire_watermark_reader(topic, partition, consumer)
                 # The consumer's own position moves past transaction markers once it has fetched
                 # them: at or past the watermark it has everything, and there is nothing to wait
                 # for unless this bus itself committed more since.
@@ -430,7 +518,9 @@ class KafkaBus(Bus):
             # A reader's fetcher learns the high watermark with every fetch response: no round
             # trip to the broker unless it has not fetched yet.
             _low, high = consumer.get_watermark_offsets(tp, cached=True)
-            if high < 0:
+            if high < 0 and key in self._hw:
+                high = self._hw[key]  # a task's consumer just moved (a takeover) fetches again soon
+            elif high < 0:
                 _low, high = _watermark(consumer, tp)
             self._hw[key] = high
             self._ends_checked[key] = now
@@ -680,8 +770,10 @@ class KafkaBus(Bus):
 
     def close(self) -> None:
         with self._lock:
-            for c, _, _ in self._readers.values():
+            for c in {id(c): c for c, _, _ in self._readers.values()}.values():
                 c.close()
+            self._fetchers.clear()
+            self._paused.clear()
             for c in self._groups.values():
                 c.close()
             for p in self._producers.values():

@@ -263,3 +263,56 @@ def test_readable_says_what_a_read_committed_reader_can_read_now_and_the_read_ge
         if open_txn is not None:
             open_txn.flush(5)
         bus.close()
+
+
+def test_a_task_reads_all_its_partitions_through_one_consumer_each_in_order(
+    kafka: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task's partitions share one consumer (its field-query topics a second): each read
+    returns its own partition's records, in order, whatever the consumer fetched for the others
+    meanwhile; a read from an earlier offset (a takeover's rollback) starts there again; and a
+    partition whose unread records reach `FETCH_BUFFER` is paused and, once read, fetched again
+    with nothing lost. Before, a worker kept a consumer per task and partition, a hundred or so,
+    each long-polling the broker (bench/KAFKA-HISTORY.md, "Thirteenth session")."""
+    from argus.bus import kafka as kafka_bus
+    from argus.bus.base import Commit, TopicSpec, partition_for
+    from argus.bus.kafka import KafkaBus
+
+    monkeypatch.setattr(kafka_bus, "FETCH_BUFFER", 50)
+    monkeypatch.setattr(kafka_bus, "FETCH_CHUNK", 20)
+    bus = KafkaBus(bus_url(kafka))
+    try:
+        bus.ensure_topics([TopicSpec("in", 4, "x.v1"), TopicSpec("asks", 2, "x.v1", priority="high")])
+        keys = [f"k{i}" for i in range(400)]
+        bus.commit(Commit(appends=[("in", k, k.encode()) for k in keys], writer="w"))
+        bus.commit(Commit(appends=[("asks", k, k.encode()) for k in keys[:10]], writer="w"))
+        want = {p: [k.encode() for k in keys if partition_for(k, 4) == p] for p in range(4)}
+        assert all(len(v) > 60 for v in want.values())  # more than FETCH_BUFFER each
+
+        got: dict[int, list[bytes]] = {p: [] for p in range(4)}
+        paused: set = set()
+        deadline = time.time() + 30
+        while any(len(got[p]) < len(want[p]) for p in range(4)) and time.time() < deadline:
+            for p in (0, 0, 0, 1, 2, 3) if len(got[0]) < len(want[0]) else range(4):
+                msgs = bus.read("in", p, len(got[p]), 7, reader="task")
+                assert [m.offset for m in msgs] == list(range(len(got[p]), len(got[p]) + len(msgs)))
+                got[p] += [m.value for m in msgs]
+                paused |= bus._paused
+            time.sleep(0.01)
+        assert got == want
+        assert paused and not bus._paused  # some were paused while partition 0 was read; none now
+        asked: list[bytes] = []
+        while len(asked) < 10 and time.time() < deadline:
+            for p in range(2):
+                start = sum(1 for k in keys[:10] if partition_for(k, 2) == p and k.encode() in asked)
+                asked += [m.value for m in bus.read("asks", p, start, 10, reader="task")]
+        assert sorted(asked) == sorted(k.encode() for k in keys[:10])
+        assert set(bus._fetchers) == {("task", False), ("task", True)}  # two consumers for six partitions
+
+        again: list = []
+        while len(again) < 5 and time.time() < deadline:
+            again += bus.read("in", 1, len(again), 5, reader="task")  # back to the start
+        assert [m.value for m in again] == want[1][:5]
+        assert bus.end_offset("in", 2, "task") == len(want[2])  # read to its end: nothing more
+    finally:
+        bus.close()
