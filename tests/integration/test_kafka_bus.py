@@ -268,7 +268,7 @@ def test_readable_says_what_a_read_committed_reader_can_read_now_and_the_read_ge
 def test_a_task_reads_all_its_partitions_through_one_consumer_each_in_order(
     kafka: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A task's partitions share one consumer (its field-query topics a second): each read
+    """A task's partitions share one consumer (its field-query topics' keep one each): each read
     returns its own partition's records, in order, whatever the consumer fetched for the others
     meanwhile; a read from an earlier offset (a takeover's rollback) starts there again; and a
     partition whose unread records reach `FETCH_BUFFER` is paused and, once read, fetched again
@@ -307,7 +307,8 @@ def test_a_task_reads_all_its_partitions_through_one_consumer_each_in_order(
                 start = sum(1 for k in keys[:10] if partition_for(k, 2) == p and k.encode() in asked)
                 asked += [m.value for m in bus.read("asks", p, start, 10, reader="task")]
         assert sorted(asked) == sorted(k.encode() for k in keys[:10])
-        assert set(bus._fetchers) == {("task", False), ("task", True)}  # two consumers for six partitions
+        assert set(bus._fetchers) == {"task"}  # one consumer for the four partitions of "in"
+        assert {k for k in bus._readers if k[0] == "asks"} == {("asks", 0, "task"), ("asks", 1, "task")}
 
         again: list = []
         while len(again) < 5 and time.time() < deadline:
