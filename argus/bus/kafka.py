@@ -56,8 +56,9 @@ log = logging.getLogger("argus.bus")
 _TIMEOUT = 30.0
 # How long the broker holds a task reader's fetch when there is nothing new. It answers at once
 # when a record (or a transaction's commit marker) lands, so this is not a delay: it is how often
-# an idle partition is asked again. A worker keeps a consumer per task and partition (about a
-# hundred for the fusion topology); at 5 ms each, their empty fetches took a core of the broker's
+# an idle partition is asked again. A worker kept a consumer per task and partition (about a
+# hundred for the fusion topology; now one per task, see `_shared`); at 5 ms each, their empty
+# fetches took a core of the broker's
 # on the latency bench, and the query lane and the feeder waited for it (bench/kafka.py: p50 150
 # -> 48 ms, 100 -> 700 records/s fed). What a long wait costs: a reader moved to another offset
 # (a rollback) fetches again only when its outstanding fetch comes back. The watermark readers
