@@ -146,6 +146,7 @@ class KafkaBus(Bus):
         # topics' (see `_shared`); what it fetched for a partition waits in `_peeked`
         self._fetchers: dict[str, Consumer] = {}
         self._paused: set[tuple[str, int, str | None]] = set()  # partitions whose waiting reads are full
+        self._hotness: dict[str, bool] = {}  # topic -> read apart (`_shared`)
         self._rlocks: dict[Any, threading.Lock] = {}
         self._wlocks: dict[str | None, threading.Lock] = {}
         self._groups: dict[str, Consumer] = {}
@@ -308,8 +309,13 @@ class KafkaBus(Bus):
         return reader is not None and reader != WATERMARK and not self._hot(topic)
 
     def _hot(self, topic: str) -> bool:
-        spec = self._topics.get(topic)
-        return spec is not None and spec.priority == "high"
+        """Decided once per topic: a reader's consumer, shared or its own, must not change
+        under it (topics ensured after a first read would otherwise move it)."""
+        hot = self._hotness.get(topic)
+        if hot is None:
+            spec = self._topics.get(topic)
+            hot = self._hotness[topic] = spec is not None and spec.priority == "high"
+        return hot
 
     def _rlock(self, topic: str, partition: int, reader: str | None) -> threading.Lock:
         """A task's partitions share one consumer, so one lock: reading one hands what it
