@@ -394,6 +394,7 @@ def test_a_worker_stalled_past_its_session_timeout_loses_its_tasks_and_the_answe
         wait_under_way(topo, data, url, logs)
         at_freeze = alerts_in(url)
         print(f"\nfrozen with {at_freeze} of {len(expected['topics']['alerts'])} alerts out", flush=True)
+        assert at_freeze < len(expected["topics"]["alerts"]), "the group finished before the freeze: not mid-stream"
         workers[1].send_signal(signal.SIGSTOP)
         time.sleep(GroupWorker.session_timeout_ms / 1000 + 8)  # dropped, its tasks taken over
         st = group_status(topo, data, url)
