@@ -192,6 +192,10 @@ class KafkaBus(Bus):
     def _t(self, topic: str) -> str:
         return f"{self.prefix}{topic}"
 
+    def _topic_of(self, kafka_topic: str) -> str:
+        """The Argus topic a Kafka topic is: `_t` undone."""
+        return kafka_topic.removeprefix(self.prefix)
+
     def _state_topic(self, node: str) -> str:
         return self._t(f"state.{node}")
 
@@ -390,7 +394,7 @@ class KafkaBus(Bus):
             deadline = time.monotonic() + (0.02 if at_end else 1.0)
             eof = False
             while len(out) < limit and not eof and time.monotonic() < deadline:
-                asked = min(limit - len(out), 500)
+                asked = min(limit - len(out), FETCH_CHUNK)
                 # What the background fetcher already holds comes back at once; wait (briefly)
                 # only when it holds nothing.
                 got = consumer.consume(asked, timeout=0) or consumer.consume(asked, timeout=0.005)
@@ -477,9 +481,6 @@ class KafkaBus(Bus):
             if len(got) < asked or (shared and taken >= 2 * limit):
                 break
         return eof
-
-    def _topic_of(self, kafka_topic: str) -> str:
-        return kafka_topic[len(self.prefix) :] if self.prefix and kafka_topic.startswith(self.prefix) else kafka_topic
 
     def readable(self, topic: str, partition: int, offset: int, reader: str) -> bool:
         """Whether a task's read at `offset` would return a message now. `end_offset` (the
@@ -617,7 +618,7 @@ class KafkaBus(Bus):
 
             def delivered(err: Any, msg: Any) -> None:
                 if err is None:
-                    placed.append((msg.topic()[len(self.prefix) :], msg.partition(), msg.offset()))
+                    placed.append((self._topic_of(msg.topic()), msg.partition(), msg.offset()))
 
             p.begin_transaction()
             try:
