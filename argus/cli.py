@@ -18,7 +18,7 @@ from argus import logs
 from argus.alerts import for_recipient, format_alert
 from argus.bus.base import Commit
 from argus.registry import RegistryError
-from argus.schemas import default_schemas
+from argus.schemas import SchemaError, default_schemas
 from argus.security.cli import admin_app, audit_app, retention_app
 from argus.stix.cli import attack_app, feed_app, stix_app
 from argus.topology import TopologyError, check, load_topology
@@ -114,12 +114,16 @@ def run(
     if port:
         metrics.serve(port)
         typer.echo(f"metrics on http://127.0.0.1:{port}/metrics", err=True)
-    if topo.bus_url.startswith("kafka:"):
-        from argus.runtime.worker import GroupWorker
+    try:
+        if topo.bus_url.startswith("kafka:"):
+            from argus.runtime.worker import GroupWorker
 
-        rt: EmbeddedRuntime = GroupWorker(topo, instance=instance).open()
-    else:
-        rt = EmbeddedRuntime(topo).open()
+            rt: EmbeddedRuntime = GroupWorker(topo, instance=instance).open()
+        else:
+            rt = EmbeddedRuntime(topo).open()
+    except SchemaError as exc:  # incompatible schemas, or a registry refusing one: nothing produced
+        typer.echo(f"not starting: {exc}", err=True)
+        raise typer.Exit(2) from None
 
     # The process's own stderr (the journal under systemd), not a stand-in without a file
     # descriptor such as a test runner's capture: faulthandler writes from C, to a descriptor.

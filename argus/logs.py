@@ -165,6 +165,10 @@ def configure(level: str | int = "INFO", fmt: str = "json", stream: Any = None) 
         lg = logging.getLogger(name)
         lg.handlers.clear()
         lg.propagate = True
+    # HTTP clients' one line per request (the schema registry client's, at start-up): their
+    # failures reach the caller as exceptions, said where they matter.
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def uvicorn_config(level: str, fmt: str = "json") -> dict[str, Any]:

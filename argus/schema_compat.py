@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+RULE = "FULL_TRANSITIVE"  # the rule's name in a schema registry's terms (set on each subject there)
 PROMOTIONS = {
     ("int", "long"),
     ("int", "float"),

@@ -107,6 +107,17 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real Confluent-compatible schema registry (Apicurio Registry, from Maven Central)
+    started for this test session: its /apis/ccompat/v7 API."""
+    pytest.importorskip("confluent_kafka.schema_registry", reason="pip install 'argus-fusion[kafka]'")
+    from tests.servers import schema_registry_server
+
+    with schema_registry_server(tmp_path_factory.mktemp("registry")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def neo4j_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """bolt:// address of a real Neo4j Community server started for this test session."""
     from tests.servers import neo4j_server

@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlparse
 import orjson
 
 from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, SchemaRow, TopicSpec
+from argus.schemas import SchemaError
 
 try:
     from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -798,42 +799,54 @@ class KafkaBus(Bus):
 
 
 _FRAME = struct.Struct(">bI")
-_MOCKS: dict[str, Any] = {}
 
 
-def registry_client(url: str) -> Any:
-    """A Confluent schema registry client; `mock://NAME` is confluent-kafka's in-process mock,
-    one per name in this process (so a test's consumer sees what the bus registered)."""
-    from confluent_kafka.schema_registry import SchemaRegistryClient
-
-    if url.startswith("mock://"):
-        if url not in _MOCKS:
-            _MOCKS[url] = SchemaRegistryClient.new_client({"url": url})
-        return _MOCKS[url]
-    return SchemaRegistryClient({"url": url})
+class SchemaRegistryRefused(SchemaError):
+    """The registry would not take a topic's schema (most often: incompatible under its rule
+    with what another producer registered there): the bus does not start producing."""
 
 
 class SchemaRegistry:
     """Records on Kafka framed with the ids of a Confluent-compatible schema registry (subjects
     `<topic>-value`, TopicNameStrategy), so any Confluent deserializer reads Argus's topics; inside
     Argus they keep their fingerprint ids. The bus translates the 4-byte id as it produces and
-    reads (one lookup each way, cached): the runtime, the CLI and the API stay as they are."""
+    reads (one lookup each way, cached): the runtime, the CLI and the API stay as they are.
+
+    Each subject gets Argus's compatibility rule in the registry before its first schema, so the
+    registry holds every other producer (an upstream RMS writing to Argus's input topic, a
+    consumer team's own tooling) to the rule Argus checks itself before it starts."""
 
     def __init__(self, url: str, bus: KafkaBus) -> None:
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+
         self.url = url
-        self.client = registry_client(url)
+        self.client = SchemaRegistryClient({"url": url})
         self._bus = bus
         self._wire: dict[tuple[str, int], int] = {}  # (kafka topic, fingerprint id) -> registry id
         self._back: dict[int, int] = {}  # registry id -> fingerprint id
+        self._ruled: set[str] = set()  # subjects this process has set the rule on
         self._lock = threading.Lock()
 
     def register(self, kafka_topic: str, fingerprint: int, schema_json: str) -> int:
         from confluent_kafka.schema_registry import Schema
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
 
+        from argus.schema_compat import RULE
+
+        subject = f"{kafka_topic}-value"
         with self._lock:
             rid = self._wire.get((kafka_topic, fingerprint))
             if rid is None:
-                rid = int(self.client.register_schema(f"{kafka_topic}-value", Schema(schema_json, "AVRO")))
+                try:
+                    if subject not in self._ruled:
+                        self.client.set_compatibility(subject_name=subject, level=RULE)
+                        self._ruled.add(subject)
+                    rid = int(self.client.register_schema(subject, Schema(schema_json, "AVRO")))
+                except SchemaRegistryError as exc:
+                    raise SchemaRegistryRefused(
+                        f"schema registry {self.url} refused the schema of {subject!r} "
+                        f"(HTTP {exc.http_status_code}): {exc.error_message}"
+                    ) from exc
                 self._wire[(kafka_topic, fingerprint)] = rid
                 self._back[rid] = fingerprint
             return rid

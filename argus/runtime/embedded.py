@@ -275,7 +275,11 @@ class EmbeddedRuntime:
             specs.append(t.spec(name))
             rows.append((ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), name))
         self.bus.ensure_topics(specs)
-        self.bus.register_schemas(rows)
+        try:
+            self.bus.register_schemas(rows)
+        except SchemaError:  # a schema registry refused one (argus/bus/kafka.py)
+            self.bus.close()
+            raise
         for sid, _, schema in history:  # read once above: the bus's writers, older ones included
             self.schemas.register_writer(sid, schema)
         self.order_plan = plan_order(topo)

@@ -1,47 +1,54 @@
-"""Argus on Kafka with a schema registry (`kafka://...?registry=URL`): records on the wire carry
-the registry's ids under TopicNameStrategy subjects, so Confluent's own AvroDeserializer reads
-every topic; Argus reads them back unchanged.
+"""Argus on Kafka with a real schema registry (`kafka://...?registry=URL`): records on the wire
+carry the registry's ids under TopicNameStrategy subjects, so Confluent's own AvroDeserializer
+reads every topic, in this process and in another one (the reference CAD consumer); each subject
+carries Argus's compatibility rule in the registry, which then refuses a breaking schema from any
+producer, and Argus refuses to start where the registry holds one it cannot follow.
 
-No Confluent-compatible registry can be run on this machine (Apicurio's app on Maven Central is
-a Quarkus library that needs a build whose dependencies come from Confluent's repository, which
-is not reachable; Karapace is not on PyPI), so this runs against confluent-kafka's mock registry,
-shared within the process by its `mock://` name (README, "Scale-out on Kafka")."""
+The registry is Apicurio Registry 3.0.9 from Maven Central (tests/servers/apicurio), served on
+its Confluent-compatible API (/apis/ccompat/v7), as the compose stack serves it."""
 
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 
 from argus.runtime.embedded import EmbeddedRuntime
 from argus.topology import load_topology
-from tests.e2e.conftest import make_workdir
+from tests.e2e.conftest import argus, make_workdir
 
 pytestmark = [pytest.mark.integration]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def avro(doc: dict) -> str:
+    return orjson.dumps(doc).decode()
 
 
 def test_confluent_deserializer_reads_what_argus_wrote(
-    kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kafka: str, schema_registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.avro import AvroDeserializer
     from confluent_kafka.serialization import MessageField, SerializationContext
 
-    from argus.bus.kafka import registry_client
-
     prefix = f"r{uuid.uuid4().hex[:8]}."
-    registry = f"mock://argus-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={registry}")
+    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
     topo = load_topology(make_workdir(tmp_path, background=20))
     with EmbeddedRuntime(topo).open() as rt:
         rt.run_until_idle()
-        ours = {t: rt.read_topic(t) for t in ("rms.records", "resolved")}
-    client = registry_client(registry)
+        ours = {t: rt.read_topic(t) for t in ("rms.records", "resolved", "alerts")}
+    client = SchemaRegistryClient({"url": schema_registry})
     for topic, records in ours.items():
         assert records, topic
         subject = f"{prefix}{topic}-value"
+        assert client.get_compatibility(subject) == "FULL_TRANSITIVE"
         rid = client.get_latest_version(subject).schema_id
         c = Consumer({"bootstrap.servers": kafka, "group.id": f"g{uuid.uuid4().hex[:6]}",
                       "isolation.level": "read_committed", "enable.partition.eof": True})  # fmt: skip
@@ -63,3 +70,55 @@ def test_confluent_deserializer_reads_what_argus_wrote(
         assert sorted(g["envelope"]["id"] for g in got) == sorted(r.value["envelope"]["id"] for r in records)
         mine = {r.value["envelope"]["id"]: r.value for r in records}
         assert all(mine[g["envelope"]["id"]] == g for g in got)  # the same datum, field for field
+
+    # Another process, knowing nothing of Argus, reads the alerts through the registry: the
+    # reference consumer a CAD integrator copies (examples/cad_alert_consumer.py --registry).
+    agency = ours["alerts"][0].body["recipient_agency"]
+    want = {r.body["alert_id"] for r in ours["alerts"] if r.body["recipient_agency"] == agency}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "cad_alert_consumer.py"), "--bootstrap", kafka, "--prefix", prefix,
+         "--agency", agency, "--registry", schema_registry, "--from-beginning", "--idle-timeout", "5"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert want and {orjson.loads(line)["alert_id"] for line in out.stdout.splitlines()} == want
+
+
+def test_the_registry_holds_every_producer_to_argus_rule(
+    kafka: str, schema_registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+    from argus.bus.kafka import SchemaRegistryRefused
+
+    client = SchemaRegistryClient({"url": schema_registry})
+    prefix = f"c{uuid.uuid4().hex[:8]}."
+    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
+    with EmbeddedRuntime(load_topology(make_workdir(tmp_path / "a", background=0))).open() as rt:
+        rt.run_until_idle()
+    subject = f"{prefix}rms.records-value"
+    ours = orjson.loads(client.get_latest_version(subject).schema.schema_str)
+    # An upstream RMS's producer changing a field's type is refused by the registry itself ...
+    broken = dict(ours, fields=[f if f["name"] != "body" else dict(f, type="string") for f in ours["fields"]])
+    with pytest.raises(SchemaRegistryError) as refused:
+        client.register_schema(subject, Schema(avro(broken), "AVRO"))
+    assert refused.value.http_status_code == 409
+    # ... one adding a field with a default is taken, as the rule allows.
+    extra = {"name": "upstream_batch", "type": ["null", "string"], "default": None}
+    assert client.register_schema(subject, Schema(avro(dict(ours, fields=[*ours["fields"], extra])), "AVRO")) > 0
+
+    # A registry holding, under an Argus subject, a schema Argus's cannot follow: Argus does not
+    # start producing, and says which subject and why.
+    other = f"d{uuid.uuid4().hex[:8]}."
+    theirs = f"{other}alerts-value"
+    client.set_compatibility(subject_name=theirs, level="FULL_TRANSITIVE")
+    alien = {"type": "record", "name": "argus.topic.AlertEvent", "fields": [{"name": "id", "type": "long"}]}
+    client.register_schema(theirs, Schema(avro(alien), "AVRO"))
+    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={other}&registry={schema_registry}")
+    topo = make_workdir(tmp_path / "b", background=0)
+    with pytest.raises(SchemaRegistryRefused, match=rf"{theirs}.*HTTP 409"):
+        EmbeddedRuntime(load_topology(topo)).open()
+    run = argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0")  # what an operator sees
+    assert run.returncode == 2 and f"not starting: schema registry {schema_registry} refused" in run.stderr
+    assert theirs in run.stderr and "Traceback" not in run.stderr

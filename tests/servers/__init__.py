@@ -17,8 +17,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 import uuid
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -219,28 +219,32 @@ def neo4j_server(workdir: Path) -> Iterator[str]:
         stop(proc)
 
 
-def opensearch_home() -> Path:
-    """The OpenSearch integ-test zip, fetched and unpacked once into the cache."""
+def fetch_archive(name: str, goal: str = "dependency:copy-dependencies") -> Path:
+    """Where the archive tests/servers/<name>/pom.xml names is unpacked: fetched by `goal` once
+    into the cache, readable by every user (OpenSearch runs as nobody under root)."""
     require("java", "mvn")
-    pom = HERE / "opensearch" / "pom.xml"
+    pom = HERE / name / "pom.xml"
     key = uuid.uuid5(uuid.NAMESPACE_URL, pom.read_text()).hex[:12]
-    root = CACHE / f"opensearch-{key}"
+    root = CACHE / f"{name}-{key}"
     if not (root / ".complete").exists():
         root.mkdir(parents=True, exist_ok=True)
         os.chmod(CACHE, 0o755)
-        fetch = ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={root}"]
-        subprocess.run(fetch, check=True, timeout=900)
-        (zip_path,) = root.glob("opensearch-*.zip")
-        with zipfile.ZipFile(zip_path) as z:
-            z.extractall(root)
-        zip_path.unlink()
+        subprocess.run(["mvn", "-q", "-B", "-f", str(pom), goal, f"-DoutputDirectory={root}"], check=True, timeout=900)
+        (archive,) = [p for p in root.iterdir() if p.name.endswith((".zip", ".tar.gz"))]
+        shutil.unpack_archive(archive, root)
+        archive.unlink()
         for dirpath, _dirs, files in os.walk(root):
             os.chmod(dirpath, 0o755)
             executable = os.sep + "bin" in dirpath
             for f in files:
                 os.chmod(os.path.join(dirpath, f), 0o755 if executable else 0o644)
         (root / ".complete").touch()
-    (home,) = [p for p in root.iterdir() if p.is_dir() and p.name.startswith("opensearch-")]
+    return root
+
+
+def opensearch_home() -> Path:
+    """The OpenSearch integ-test zip, fetched and unpacked once into the cache."""
+    (home,) = [p for p in fetch_archive("opensearch").iterdir() if p.is_dir() and p.name.startswith("opensearch-")]
     return home
 
 
@@ -290,6 +294,37 @@ def opensearch_server() -> Iterator[str]:
     finally:
         stop(proc, group=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def schema_registry_server(workdir: Path) -> Iterator[str]:
+    """Apicurio Registry (the Maven Central `all` distribution), in memory, on a free port;
+    yields its Confluent-compatible API's URL, http://127.0.0.1:PORT/apis/ccompat/v7."""
+    home = fetch_archive("apicurio", "dependency:copy")
+    (runner,) = home.glob("*-runner.jar")
+    port = free_port()
+    log = workdir / "registry.log"
+    props = {"quarkus.http.host": "127.0.0.1", "quarkus.http.port": port, "quarkus.log.level": "WARN"}
+    cmd = ["java", "-Xms128m", "-Xmx384m", *(f"-D{k}={v}" for k, v in props.items()), "-jar", str(runner)]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
+    try:
+        wait_for_port(port, proc, 120, log)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:  # listening is not yet ready: its storage starts after the port opens
+            try:
+                with urllib.request.urlopen(f"{url}/health/ready", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"registry not ready on {port}:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield f"{url}/apis/ccompat/v7"
+    finally:
+        stop(proc)
 
 
 def stop(proc: subprocess.Popen, group: bool = False) -> None:
