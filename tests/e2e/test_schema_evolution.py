@@ -1,7 +1,7 @@
-"""Schema evolution on a bus, embedded and real Kafka: a deployment whose schema breaks the
-written rule (schemas/README.md) against what the bus already carries refuses to start and says
-why; a compatible v2 starts, reads the v1 records (the new field at its default), and what it
-writes a v1 reader still reads."""
+"""Schema evolution on a bus, embedded and real Kafka (with and without a schema registry): a
+deployment whose schema breaks the written rule (schemas/README.md) against what the bus already
+carries refuses to start and says why; a compatible v2 starts, reads the v1 records (the new field
+at its default), and what it writes a v1 reader still reads."""
 
 from __future__ import annotations
 
@@ -71,3 +71,18 @@ def test_schema_evolution_on_the_embedded_bus(tmp_path: Path) -> None:
 def test_schema_evolution_on_kafka(kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix=e{uuid.uuid4().hex[:8]}.")
     evolve(tmp_path)
+
+
+@pytest.mark.integration
+def test_schema_evolution_on_kafka_with_a_schema_registry(
+    kafka: str, schema_registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records framed with the registry's ids: each deployment (its own bus and registry client)
+    reads the other's through the registry, v1 and v2 registered under one subject by its rule."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    prefix = f"e{uuid.uuid4().hex[:8]}."
+    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
+    evolve(tmp_path)
+    versions = SchemaRegistryClient({"url": schema_registry}).get_versions(f"{prefix}rms.records-value")
+    assert len(versions) == 2  # v1, then v2 with its defaulted field
