@@ -30,6 +30,7 @@ import logging
 import struct
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -821,7 +822,9 @@ class SchemaRegistry:
 
         self.url = url
         self.client = SchemaRegistryClient({"url": url})
-        self._bus = bus
+        # Weakly: a cycle would keep a closed bus, and its librdkafka clients, until a full
+        # collection, and each client holds one of the process's 1,024 thread-local keys.
+        self._bus = weakref.ref(bus)
         self._wire: dict[tuple[str, int], int] = {}  # (kafka topic, fingerprint id) -> registry id
         self._back: dict[int, int] = {}  # registry id -> fingerprint id
         self._ruled: set[str] = set()  # subjects this process has set the rule on
@@ -831,17 +834,15 @@ class SchemaRegistry:
         from confluent_kafka.schema_registry import Schema
         from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-        from argus.schema_compat import RULE
-
         subject = f"{kafka_topic}-value"
         with self._lock:
             rid = self._wire.get((kafka_topic, fingerprint))
             if rid is None:
+                schema = Schema(schema_json, "AVRO")
                 try:
                     if subject not in self._ruled:
-                        self.client.set_compatibility(subject_name=subject, level=RULE)
-                        self._ruled.add(subject)
-                    rid = int(self.client.register_schema(subject, Schema(schema_json, "AVRO")))
+                        self._rule(subject)
+                    rid = self._register(subject, schema)
                 except SchemaRegistryError as exc:
                     raise SchemaRegistryRefused(
                         f"schema registry {self.url} refused the schema of {subject!r} "
@@ -851,11 +852,39 @@ class SchemaRegistry:
                 self._back[rid] = fingerprint
             return rid
 
+    # Workers of a group start together and register the same subjects at once; the registry
+    # may refuse the second of two identical writes (Apicurio: "a rule named 'COMPATIBILITY'
+    # already exists"). What matters is what the registry holds afterwards.
+    def _rule(self, subject: str) -> None:
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        from argus.schema_compat import RULE
+
+        try:
+            self.client.set_compatibility(subject_name=subject, level=RULE)
+        except SchemaRegistryError:
+            if self.client.get_compatibility(subject) != RULE:
+                raise
+        self._ruled.add(subject)
+
+    def _register(self, subject: str, schema: Any) -> int:
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        try:
+            return int(self.client.register_schema(subject, schema))
+        except SchemaRegistryError as exc:
+            try:  # registered meanwhile by another worker: the same id
+                return int(self.client.lookup_schema(subject, schema).schema_id)
+            except SchemaRegistryError:
+                raise exc from None
+
     def to_wire(self, kafka_topic: str, value: bytes) -> bytes:
         magic, fp = _FRAME.unpack_from(value)
         rid = self._wire.get((kafka_topic, fp))
         if rid is None:  # written by a client that did not register it here (a CLI, the API)
-            known = {sid: (full or canonical) for sid, _, canonical, full in self._bus._schema_rows()}
+            bus = self._bus()
+            assert bus is not None, "the registry outlived its bus"
+            known = {sid: (full or canonical) for sid, _, canonical, full in bus._schema_rows()}
             if fp not in known:
                 raise KeyError(f"schema id {fp} is not among the bus's schemas: register it first")
             rid = self.register(kafka_topic, fp, known[fp])

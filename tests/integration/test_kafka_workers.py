@@ -257,16 +257,18 @@ def every_source_run_embedded(tmp_path: Path) -> tuple[Path, dict]:
 
 
 def test_three_workers_on_every_source_and_partition_store_each_record_once(
-    kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kafka: str, schema_registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """All sources, four partitions a topic: dedup and the sinks run as a task per partition on
     three workers. Every topic, store, entity cluster and alert is exactly the embedded run's:
     source order (argus/runtime/order.py) gives entity resolution and correlation the same
     releases in the same order however the workers' batches fall. (Field queries are answered on
-    arrival, against what is resolved by then, so the inbox holds none here.)"""
+    arrival, against what is resolved by then, so the inbox holds none here.) With a schema
+    registry, as in production: the three register every subject at once and read each other's
+    records by the registry's ids."""
     topo, expected = every_source_run_embedded(tmp_path)
 
-    url = f"kafka://{kafka}?prefix=f{uuid.uuid4().hex[:8]}."
+    url = f"kafka://{kafka}?prefix=f{uuid.uuid4().hex[:8]}.&registry={schema_registry}"
     data = tmp_path / "group"
     workers = [start_worker(topo, data, url, tmp_path / f"w{i}.log") for i in range(3)]
     try:

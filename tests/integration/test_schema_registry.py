@@ -122,3 +122,40 @@ def test_the_registry_holds_every_producer_to_argus_rule(
     run = argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0")  # what an operator sees
     assert run.returncode == 2 and f"not starting: schema registry {schema_registry} refused" in run.stderr
     assert theirs in run.stderr and "Traceback" not in run.stderr
+
+
+def test_workers_starting_together_register_the_same_subjects_at_once(schema_registry: str) -> None:
+    """A group's workers start together and each sets the rule on, and registers, every subject:
+    the registry may refuse the second of two identical writes (Apicurio answers a concurrent
+    rule with 409, seen when three workers started at once). Each worker must end with the
+    registry's one id and the rule in place, not refuse to start."""
+    import threading
+
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    from argus.bus.kafka import SchemaRegistry
+
+    class Bus:  # what SchemaRegistry keeps of its bus: a weak reference, unused here
+        pass
+
+    bus = Bus()
+    doc = {"type": "record", "name": "argus.topic.T", "fields": [{"name": "x", "type": "int"}]}
+
+    def worker(topic: str, start: threading.Barrier, got: list[int], errors: list[Exception]) -> None:
+        reg = SchemaRegistry(schema_registry, bus)  # type: ignore[arg-type]
+        start.wait()
+        try:
+            got.append(reg.register(topic, 42, avro(doc)))
+        except Exception as exc:
+            errors.append(exc)
+
+    for _ in range(5):
+        topic = f"w{uuid.uuid4().hex[:8]}.alerts"
+        start, got, errors = threading.Barrier(6), [], []
+        threads = [threading.Thread(target=worker, args=(topic, start, got, errors)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors and len(set(got)) == 1 and len(got) == 6, (errors, got)
+        assert SchemaRegistryClient({"url": schema_registry}).get_compatibility(f"{topic}-value") == "FULL_TRANSITIVE"
