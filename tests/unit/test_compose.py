@@ -52,3 +52,18 @@ def test_grafana_is_provisioned_with_the_dashboards_from_ops() -> None:
     uid = ds["datasources"][0]["uid"]
     dash = (ROOT / "ops/grafana/argus-pipeline.json").read_text()
     assert f'"uid": "{uid}"' in dash
+
+
+def test_the_registry_is_the_release_the_tests_run() -> None:
+    """The compose stack's Apicurio is the one tests/servers/apicurio fetches and the registry
+    tests run against, and the workers frame records through its Confluent-compatible API."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+    item = ET.parse(ROOT / "tests/servers/apicurio/pom.xml").find(".//m:artifactItem", ns)
+    assert item is not None and item.findtext("m:artifactId", namespaces=ns) == "apicurio-registry-app"
+    services = compose()["services"]
+    image = services["schema-registry"]["image"]
+    assert image == f"apicurio/apicurio-registry:{item.findtext('m:version', namespaces=ns)}"
+    for w in (n for n in services if n.startswith("worker-")):
+        assert "registry=http://schema-registry:8080/apis/ccompat/v7" in services[w]["environment"]["ARGUS_BUS"]
