@@ -16,7 +16,7 @@ import typer
 
 from argus import logs
 from argus.alerts import for_recipient, format_alert
-from argus.bus.base import Commit
+from argus.bus.base import Commit, RegistryUnavailable
 from argus.registry import RegistryError
 from argus.schemas import SchemaError, default_schemas
 from argus.security.cli import admin_app, audit_app, retention_app
@@ -124,6 +124,9 @@ def run(
     except SchemaError as exc:  # incompatible schemas, or a registry refusing one: nothing produced
         typer.echo(f"not starting: {exc}", err=True)
         raise typer.Exit(2) from None
+    except RegistryUnavailable as exc:  # for the supervisor to try again, as after a hung commit
+        typer.echo(f"not starting: {exc}", err=True)
+        raise typer.Exit(75) from None
 
     # The process's own stderr (the journal under systemd), not a stand-in without a file
     # descriptor such as a test runner's capture: faulthandler writes from C, to a descriptor.

@@ -22,6 +22,12 @@ def partition_for(key: str | None, partitions: int) -> int:
     return zlib.crc32(key.encode()) % partitions
 
 
+class RegistryUnavailable(RuntimeError):
+    """The schema registry a bus frames records through could not be reached at start-up. A
+    transient condition (it may be starting): `argus run` exits 75 for its supervisor to retry,
+    where a registry refusing a schema (argus.bus.kafka.SchemaRegistryRefused) exits 2."""
+
+
 class Fenced(Exception):
     """A writer's commit was refused because another process has since claimed the same writer
     (on Kafka: a newer producer epoch for its transactional id). Nothing of the batch landed.

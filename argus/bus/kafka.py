@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlparse
 
 import orjson
 
-from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, SchemaRow, TopicSpec
+from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, RegistryUnavailable, SchemaRow, TopicSpec
 from argus.schemas import SchemaError
 
 try:
@@ -847,6 +847,10 @@ class SchemaRegistry:
                     raise SchemaRegistryRefused(
                         f"schema registry {self.url} refused the schema of {subject!r} "
                         f"(HTTP {exc.http_status_code}): {exc.error_message}"
+                    ) from exc
+                except Exception as exc:  # the HTTP client's own: refused connection, timeout, DNS
+                    raise RegistryUnavailable(
+                        f"schema registry {self.url} unreachable: {type(exc).__name__}: {exc}"
                     ) from exc
                 self._wire[(kafka_topic, fingerprint)] = rid
                 self._back[rid] = fingerprint

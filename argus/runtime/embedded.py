@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from argus import metrics
-from argus.bus.base import Bus, Commit, Fenced, Message, SchemaRow, TopicSpec, partition_for
+from argus.bus.base import Bus, Commit, Fenced, Message, RegistryUnavailable, SchemaRow, TopicSpec, partition_for
 from argus.contracts import Backpressure, Connector, Context, DeadLetterRecord, Node, Processor, Sink
 from argus.records import Record, deterministic_id, utcnow
 from argus.registry import backend_class, node_class, role_of
@@ -277,7 +277,7 @@ class EmbeddedRuntime:
         self.bus.ensure_topics(specs)
         try:
             self.bus.register_schemas(rows)
-        except SchemaError:  # a schema registry refused one (argus/bus/kafka.py)
+        except (SchemaError, RegistryUnavailable):  # a schema registry refused one, or is down
             self.bus.close()
             raise
         for sid, _, schema in history:  # read once above: the bus's writers, older ones included

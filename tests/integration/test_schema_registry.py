@@ -159,3 +159,17 @@ def test_workers_starting_together_register_the_same_subjects_at_once(schema_reg
             t.join(60)
         assert not errors and len(set(got)) == 1 and len(got) == 6, (errors, got)
         assert SchemaRegistryClient({"url": schema_registry}).get_compatibility(f"{topic}-value") == "FULL_TRANSITIVE"
+
+
+def test_a_worker_whose_registry_is_down_exits_for_its_supervisor_to_retry(kafka: str, tmp_path: Path) -> None:
+    """Registry down at start-up (not yet started, restarting): `argus run` says so in one line
+    and exits 75, as for a hung commit, for its supervisor to start it again; a refusal exits 2."""
+    from tests.servers import free_port
+
+    topo = make_workdir(tmp_path, background=0)
+    url = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"  # nothing listens there
+    bus = f"kafka://{kafka}?prefix=u{uuid.uuid4().hex[:8]}.&registry={url}"
+    run = argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0", env={"ARGUS_BUS": bus})
+    assert run.returncode == 75, run.stderr[-2000:]
+    assert f"not starting: schema registry {url} unreachable: ConnectError" in run.stderr
+    assert "Traceback" not in run.stderr
