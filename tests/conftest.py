@@ -107,13 +107,14 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def schema_registry(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a real Confluent-compatible schema registry (Apicurio Registry, from Maven Central)
-    started for this test session: its /apis/ccompat/v7 API."""
+    started for this test session, keeping its schemas in the session's broker as the compose
+    stack does: its /apis/ccompat/v7 API."""
     pytest.importorskip("confluent_kafka.schema_registry", reason="pip install 'argus-fusion[kafka]'")
     from tests.servers import schema_registry_server
 
-    with schema_registry_server(tmp_path_factory.mktemp("registry")) as url:
+    with schema_registry_server(tmp_path_factory.mktemp("registry"), kafka) as url:
         yield url
 
 
