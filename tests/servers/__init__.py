@@ -1,9 +1,10 @@
 """Real servers for integration tests, fetched from Maven Central and started on 127.0.0.1.
 
 No Docker here: the jars and archives (Kafka, Neo4j, OpenSearch, Apicurio Registry) come from
-Maven Central through `mvn dependency:copy-dependencies` (or `dependency:copy`) into a cache (ARGUS_TEST_CACHE, default ~/.cache/argus-test-servers), and the servers run as
-plain Java processes on random free ports, started once per pytest session. Where Java or Maven
-is missing the tests skip with what to install, except under CI=true, where they must run.
+Maven Central through `mvn dependency:copy-dependencies` (or `dependency:copy`) into a cache
+(ARGUS_TEST_CACHE, default ~/.cache/argus-test-servers), and the servers run as plain Java
+processes on random free ports, started once per pytest session. Where Java or Maven is missing
+the tests skip with what to install, except under CI=true, where they must run.
 """
 
 from __future__ import annotations
