@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -138,6 +138,10 @@ class Bus(ABC):
     #: True where each task writes through a client of its own (Kafka: a transactional producer
     #: per task): tasks' commits, and their recoveries at start-up, may then run side by side.
     concurrent_commits: ClassVar[bool] = False
+    #: Called with (schema id, schema JSON) for a writer's schema the bus met on the wire but did
+    #: not register itself (Kafka with a registry: an upstream producer's compatible version), so
+    #: the runtime's decoder can read it before the record reaches a node. Set by the runtime.
+    on_foreign_schema: Callable[[int, str], None] | None = None
 
     @abstractmethod
     def ensure_topic(self, spec: TopicSpec) -> None: ...

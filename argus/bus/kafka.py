@@ -910,6 +910,9 @@ class SchemaRegistry:
 
         schema = self.client.get_schema(rid).schema_str
         fp = schema_id_of(to_parsing_canonical_form(parse_schema(orjson.loads(schema))))
+        bus = self._bus()
+        if bus is not None and bus.on_foreign_schema is not None:
+            bus.on_foreign_schema(fp, schema)  # another producer's version: readable by resolution
         with self._lock:
             self._back[rid] = fp
         return fp

@@ -175,7 +175,11 @@ def open_bus(topo: Topology, role: str | None = None) -> Bus:
     transactional.id of its own, since sharing the pipeline's would fence the running pipeline."""
     url = bus_url_for(topo.bus_url, role)
     cls = backend_class("bus", url)
-    return cls(embedded_path(url)) if url.startswith("embedded:") else cls(url)
+    bus: Bus = cls(embedded_path(url)) if url.startswith("embedded:") else cls(url)
+    # Another producer's version of a subject met on the wire (a registry's): readable by the
+    # process's decoder (a runtime with a schema set of its own points it there instead).
+    bus.on_foreign_schema = default_schemas().register_writer
+    return bus
 
 
 def open_store(topo: Topology, kind: str) -> Any:
@@ -282,6 +286,7 @@ class EmbeddedRuntime:
             raise
         for sid, _, schema in history:  # read once above: the bus's writers, older ones included
             self.schemas.register_writer(sid, schema)
+        self.bus.on_foreign_schema = self.schemas.register_writer  # its own schema set (open_bus)
         self.order_plan = plan_order(topo)
         self.tasks = plan(topo, split=self.bus.partitioned_state)
         metrics.TASKS_PLANNED.set(len(self.tasks))

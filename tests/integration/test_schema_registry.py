@@ -173,3 +173,49 @@ def test_a_worker_whose_registry_is_down_exits_for_its_supervisor_to_retry(kafka
     assert run.returncode == 75, run.stderr[-2000:]
     assert f"not starting: schema registry {url} unreachable: ConnectError" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_an_upstream_producers_compatible_version_is_read_through_the_registry(
+    kafka: str, schema_registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upstream system publishing RMS records itself, with Confluent's AvroSerializer and a
+    version of the subject's schema the rule allows (a field added with a default): Argus reads
+    it by the registry's schema (Avro resolution to its own), and the report goes through the
+    pipeline like any other, not to the dead letters as an unknown schema."""
+    import copy
+
+    from confluent_kafka import Producer
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    prefix = f"v{uuid.uuid4().hex[:8]}."
+    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
+    topo = load_topology(make_workdir(tmp_path, background=0))
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle()
+        first = rt.read_topic("rms.records")[0].value
+
+    client = SchemaRegistryClient({"url": schema_registry})
+    topic = f"{prefix}rms.records"
+    ours = orjson.loads(client.get_latest_version(f"{topic}-value").schema.schema_str)
+    extra = {"name": "upstream_batch", "type": ["null", "string"], "default": None}
+    theirs = AvroSerializer(client, avro(dict(ours, fields=[*ours["fields"], extra])))
+    record = copy.deepcopy(first)
+    record["envelope"]["id"] = str(uuid.uuid4())
+    record["body"]["report_id"] = "UPSTREAM-0001"
+    record["upstream_batch"] = "nightly-7"
+    producer = Producer({"bootstrap.servers": kafka, "enable.idempotence": True})
+    producer.produce(topic, key=b"UPSTREAM-0001", value=theirs(record, SerializationContext(topic, MessageField.VALUE)))
+    assert producer.flush(30) == 0
+    assert len(client.get_versions(f"{topic}-value")) == 2  # theirs, registered beside Argus's
+
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle()
+        got = {r.value["envelope"]["id"]: r.value for r in rt.read_topic("rms.records")}
+        resolved = {r.value["body"]["report"].get("report_id") for r in rt.read_topic("resolved")}
+        dead = [r.value["reason"] for r in rt.read_topic("deadletters")]
+    mine = got[record["envelope"]["id"]]
+    assert "upstream_batch" not in mine and mine["body"]["report_id"] == "UPSTREAM-0001"  # read as Argus's v1
+    assert "UPSTREAM-0001" in resolved
+    assert not [d for d in dead if "schema" in d], dead
