@@ -140,7 +140,8 @@ class Bus(ABC):
     concurrent_commits: ClassVar[bool] = False
     #: Called with (schema id, schema JSON) for a writer's schema the bus met on the wire but did
     #: not register itself (Kafka with a registry: an upstream producer's compatible version), so
-    #: the runtime's decoder can read it before the record reaches a node. Set by the runtime.
+    #: the decoder can read it before the record reaches a node. Set by `open_bus` (the process's
+    #: schema set) and by a runtime with a schema set of its own.
     on_foreign_schema: Callable[[int, str], None] | None = None
 
     @abstractmethod

@@ -827,7 +827,6 @@ class SchemaRegistry:
         self._bus = weakref.ref(bus)
         self._wire: dict[tuple[str, int], int] = {}  # (kafka topic, fingerprint id) -> registry id
         self._back: dict[int, int] = {}  # registry id -> fingerprint id
-        self._ruled: set[str] = set()  # subjects this process has set the rule on
         self._lock = threading.Lock()
 
     def register(self, kafka_topic: str, fingerprint: int, schema_json: str) -> int:
@@ -840,8 +839,7 @@ class SchemaRegistry:
             if rid is None:
                 schema = Schema(schema_json, "AVRO")
                 try:
-                    if subject not in self._ruled:
-                        self._rule(subject)
+                    self._rule(subject)
                     rid = self._register(subject, schema)
                 except SchemaRegistryError as exc:
                     raise SchemaRegistryRefused(
@@ -869,7 +867,6 @@ class SchemaRegistry:
         except SchemaRegistryError:
             if self.client.get_compatibility(subject) != RULE:
                 raise
-        self._ruled.add(subject)
 
     def _register(self, subject: str, schema: Any) -> int:
         from confluent_kafka.schema_registry.error import SchemaRegistryError

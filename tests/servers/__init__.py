@@ -298,19 +298,17 @@ def opensearch_server() -> Iterator[str]:
 
 
 @contextmanager
-def schema_registry_server(workdir: Path, kafka: str | None = None) -> Iterator[str]:
+def schema_registry_server(workdir: Path, kafka: str) -> Iterator[str]:
     """Apicurio Registry (the Maven Central `all` distribution) on a free port, its schemas kept
-    in Kafka (`kafkasql`, as the compose stack keeps them) when given a broker, else in memory;
-    yields its Confluent-compatible API's URL, http://127.0.0.1:PORT/apis/ccompat/v7."""
+    in the broker `kafka` (`kafkasql`, the compose stack's settings for it); yields its
+    Confluent-compatible API's URL, http://127.0.0.1:PORT/apis/ccompat/v7."""
     home = fetch_archive("apicurio", "dependency:copy")
     (runner,) = home.glob("*-runner.jar")
     port = free_port()
     log = workdir / "registry.log"
     props = {"quarkus.http.host": "127.0.0.1", "quarkus.http.port": port, "quarkus.log.level": "WARN"}
     cmd = ["java", "-Xms128m", "-Xmx384m", *(f"-D{k}={v}" for k, v in props.items()), "-jar", str(runner)]
-    env = dict(os.environ)
-    if kafka:  # the compose stack's settings (docker-compose.yml, schema-registry)
-        env.update(APICURIO_STORAGE_KIND="kafkasql", APICURIO_KAFKASQL_BOOTSTRAP_SERVERS=kafka)
+    env = dict(os.environ, APICURIO_STORAGE_KIND="kafkasql", APICURIO_KAFKASQL_BOOTSTRAP_SERVERS=kafka)
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, env=env)
     try:
