@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from argus import logs
 from argus.alerts import for_recipient, format_alert
 from argus.bus.base import Commit, RegistryUnavailable
 from argus.registry import RegistryError
-from argus.schemas import SchemaError, default_schemas
+from argus.schemas import SchemaError, SchemaSet, default_schemas
 from argus.security.cli import admin_app, audit_app, retention_app
 from argus.stix.cli import attack_app, feed_app, stix_app
 from argus.topology import TopologyError, check, load_topology
@@ -152,6 +153,13 @@ def run(
             rt.run_forever()
     except KeyboardInterrupt:
         pass
+    except RegistryUnavailable as exc:
+        # A record framed with a registry id this process has not met (an upstream producer's
+        # new version) and the registry down: it cannot be read, and must not be passed over.
+        # Nothing more is committed (the batch in hand may be part done); the open
+        # transactions are aborted when the tasks are next claimed, as after a SIGKILL.
+        print(f"stopping: {exc}; exiting 75 for the supervisor to restart this worker", file=sys.stderr, flush=True)
+        os._exit(75)
     finally:
         rt.close()
         faulthandler.cancel_dump_traceback_later()
@@ -380,6 +388,16 @@ def dlq_replay(
     topo = _load(topology, data_dir, bus_url)
     bus, schemas = _reader(topo, write=True)
     recs = [r for r in read_topic(bus, schemas, topo.dead_letter_topic) if not ids or r.value["id"] in ids]
+    unreadable = [r for r in recs if r.value["topic"] and not _readable(schemas, r.value)]
+    if unreadable:
+        # Back on its topic it would only be dead-lettered again (and a record framed by a
+        # registry that never issued its id cannot even be written back): its producer resends it.
+        typer.echo(
+            f"{len(unreadable)} dead letter(s) not replayed: their records still cannot be read "
+            f"(e.g. {unreadable[0].value['reason'][:160]}); have their producer send them again",
+            err=True,
+        )
+        recs = [r for r in recs if r not in unreadable]
     to_topic = [(r.value["topic"], None, r.value["original"]) for r in recs if r.value["topic"]]
     raw = [r.value["original"] for r in recs if not r.value["topic"]]
     if to_topic:
@@ -393,6 +411,18 @@ def dlq_replay(
                     fh.write(b if b.endswith(b"\n") else b + b"\n")
     typer.echo(f"replayed {len(to_topic)} onto their topics; wrote {len(raw) if out else 0} to {out or '-'}")
     bus.close()
+
+
+def _readable(schemas: SchemaSet, dead: dict) -> bool:
+    """Whether a dead letter's record can be read now: one that failed in a node always could;
+    one that could not be decoded may since have become readable (its writer's schema known)."""
+    if dead["error_type"] != "SchemaError":
+        return True
+    try:
+        schemas.decode(dead["original"])
+    except SchemaError:
+        return False
+    return True
 
 
 def main() -> None:  # pragma: no cover

@@ -50,6 +50,9 @@ class Message:
     # Record headers as written (Commit.headers). The runtime marks a field query's answer
     # already handed to a node in the same process (argus-answered-by) here, next to the value.
     headers: list[tuple[str, bytes]] | None = None
+    # Why the value cannot be read at all (its frame names a schema the bus's schema registry
+    # does not hold): the runtime dead-letters it with this reason instead of decoding it.
+    unreadable: str | None = None
 
     def header(self, name: str) -> list[bytes]:
         return [v for k, v in self.headers or () if k == name]

@@ -184,11 +184,13 @@ class KafkaBus(Bus):
 
     def _message(self, topic: str, partition: int, m: Any) -> Message:
         key = m.key().decode() if m.key() is not None else None
-        return Message(topic, partition, m.offset(), key, self._value(m), m.timestamp()[1] * 1000, m.headers())
-
-    def _value(self, m: Any) -> bytes | None:
-        v: bytes | None = m.value()
-        return self.registry.from_wire(v) if self.registry is not None and v else v
+        value, unreadable = m.value(), None
+        if self.registry is not None and value:
+            try:
+                value = self.registry.from_wire(value)
+            except UnknownRegistrySchema as exc:  # a poison record: to the dead letters, not a stop
+                unreadable = str(exc)
+        return Message(topic, partition, m.offset(), key, value, m.timestamp()[1] * 1000, m.headers(), unreadable)
 
     # --- names --------------------------------------------------------------------------------
     def _t(self, topic: str) -> str:
@@ -807,6 +809,11 @@ class SchemaRegistryRefused(SchemaError):
     with what another producer registered there): the bus does not start producing."""
 
 
+class UnknownRegistrySchema(SchemaError):
+    """A record's frame names a schema the registry does not hold (or one that is not Avro):
+    that record can never be read, so it goes to the dead letters and its partition flows on."""
+
+
 class SchemaRegistry:
     """Records on Kafka framed with the ids of a Confluent-compatible schema registry (subjects
     `<topic>-value`, TopicNameStrategy), so any Confluent deserializer reads Argus's topics; inside
@@ -842,17 +849,20 @@ class SchemaRegistry:
                     self._rule(subject)
                     rid = self._register(subject, schema)
                 except SchemaRegistryError as exc:
+                    if not 400 <= exc.http_status_code < 500:  # starting, overloaded, its storage away
+                        raise self._unreachable(exc) from exc
                     raise SchemaRegistryRefused(
                         f"schema registry {self.url} refused the schema of {subject!r} "
                         f"(HTTP {exc.http_status_code}): {exc.error_message}"
                     ) from exc
                 except Exception as exc:  # the HTTP client's own: refused connection, timeout, DNS
-                    raise RegistryUnavailable(
-                        f"schema registry {self.url} unreachable: {type(exc).__name__}: {exc}"
-                    ) from exc
+                    raise self._unreachable(exc) from exc
                 self._wire[(kafka_topic, fingerprint)] = rid
                 self._back[rid] = fingerprint
             return rid
+
+    def _unreachable(self, exc: Exception) -> RegistryUnavailable:
+        return RegistryUnavailable(f"schema registry {self.url} unreachable: {type(exc).__name__}: {exc}")
 
     # Workers of a group start together and register the same subjects at once; the registry
     # may refuse the second of two identical writes (Apicurio: "a rule named 'COMPATIBILITY'
@@ -901,12 +911,34 @@ class SchemaRegistry:
         return _FRAME.pack(0, fp) + value[5:]
 
     def _fingerprint(self, rid: int) -> int:
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
         from fastavro.schema import parse_schema, to_parsing_canonical_form
 
         from argus.schemas import schema_id_of
 
-        schema = self.client.get_schema(rid).schema_str
-        fp = schema_id_of(to_parsing_canonical_form(parse_schema(orjson.loads(schema))))
+        try:
+            found = self.client.get_schema(rid)
+        except SchemaRegistryError as exc:
+            if exc.http_status_code == 404:
+                raise UnknownRegistrySchema(
+                    f"schema id {rid} is not in schema registry {self.url}: written by a producer "
+                    f"of another registry, or not framed by one (HTTP 404: {exc.error_message})"
+                ) from None
+            raise RegistryUnavailable(
+                f"schema registry {self.url} did not answer for schema id {rid} "
+                f"(HTTP {exc.http_status_code}): {exc.error_message}"
+            ) from exc
+        except Exception as exc:
+            raise self._unreachable(exc) from exc
+        schema = found.schema_str
+        try:
+            if (found.schema_type or "AVRO") != "AVRO":
+                raise ValueError(f"a {found.schema_type} schema")
+            fp = schema_id_of(to_parsing_canonical_form(parse_schema(orjson.loads(schema))))
+        except Exception as exc:  # JSON Schema, Protobuf, or Avro fastavro will not parse
+            raise UnknownRegistrySchema(
+                f"schema id {rid} in schema registry {self.url} is not an Avro schema Argus can read: {str(exc)[:200]}"
+            ) from None
         bus = self._bus()
         if bus is not None and bus.on_foreign_schema is not None:
             bus.on_foreign_schema(fp, schema)  # another producer's version: readable by resolution

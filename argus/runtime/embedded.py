@@ -379,7 +379,7 @@ class EmbeddedRuntime:
                 self.order_plan.reach[name],
                 {ch: positions[ch] for ch in chans},
                 committed.get(STATE_KEY),
-                lambda msg: self.schemas.decode(msg.value, self._topic_schema[msg.topic]),
+                lambda msg: decode(self.schemas, msg, self._topic_schema[msg.topic]),
             )
             units.append((host, ORDERED))
         with self._units_lock:
@@ -486,6 +486,8 @@ class EmbeddedRuntime:
             self._sink_error = exc
 
     def _check_sinks(self) -> None:
+        if isinstance(self._sink_error, RegistryUnavailable):
+            raise self._sink_error  # the process's to handle (argus run exits 75), not a node's failure
         if self._sink_error is not None:
             raise NodeFailure(f"sink failed: {self._sink_error}") from self._sink_error
 
@@ -1167,7 +1169,7 @@ class EmbeddedRuntime:
             if msg.headers and host.name.encode() in msg.header(ANSWERED_BY):
                 continue  # answered in the process that wrote it, in the same transaction
             try:
-                value = self.schemas.decode(msg.value, reader)
+                value = decode(self.schemas, msg, reader)
             except SchemaError as exc:
                 self._dead_letter(
                     commit,
@@ -1415,6 +1417,12 @@ class EmbeddedRuntime:
         return read_topic(self.bus, self.schemas, topic, self._topic_schema[topic])
 
 
+def decode(schemas: SchemaSet, msg: Message, reader: TopicSchema | None) -> dict[str, Any]:
+    if msg.unreadable is not None:  # the bus could not even say which schema wrote it
+        raise SchemaError(msg.unreadable)
+    return schemas.decode(msg.value, reader)
+
+
 def read_topic(
     bus: Bus, schemas: SchemaSet, topic: str, reader: TopicSchema | None = None, start: dict[int, int] | None = None
 ) -> list[Record]:
@@ -1430,7 +1438,7 @@ def read_topic(
                     continue
                 out.append(
                     Record(
-                        schemas.decode(m.value, reader),
+                        decode(schemas, m, reader),
                         key=m.key,
                         topic=topic,
                         partition=p,

@@ -9,16 +9,22 @@ its Confluent-compatible API (/apis/ccompat/v7), as the compose stack serves it.
 
 from __future__ import annotations
 
+import os
+import signal
 import struct
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from argus.runtime.embedded import EmbeddedRuntime
+from argus.schemas import default_schemas
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir
 
@@ -219,3 +225,175 @@ def test_an_upstream_producers_compatible_version_is_read_through_the_registry(
     assert "upstream_batch" not in mine and mine["body"]["report_id"] == "UPSTREAM-0001"  # read as Argus's v1
     assert "UPSTREAM-0001" in resolved
     assert not [d for d in dead if "schema" in d], dead
+
+
+def upstream_rms_record(client: Any, topic: str, first: dict, report_id: str) -> bytes:
+    """An RMS record as an upstream system writes it: Confluent's AvroSerializer, with a version
+    of the subject's schema the rule allows (a field added with a default), registered by it."""
+    import copy
+
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    ours = orjson.loads(client.get_latest_version(f"{topic}-value").schema.schema_str)
+    extra = {"name": "upstream_batch", "type": ["null", "string"], "default": None}
+    theirs = AvroSerializer(client, avro(dict(ours, fields=[*ours["fields"], extra])))
+    record = copy.deepcopy(first)
+    record["envelope"]["id"] = str(uuid.uuid4())
+    record["body"]["report_id"] = report_id
+    record["upstream_batch"] = "nightly-7"
+    return theirs(record, SerializationContext(topic, MessageField.VALUE))
+
+
+def produce(bootstrap: str, topic: str, *values: tuple[bytes, bytes]) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    for key, value in values:
+        producer.produce(topic, key=key, value=value, partition=0)
+    assert producer.flush(30) == 0
+
+
+def test_a_record_framed_with_an_id_the_registry_does_not_hold_goes_to_the_dead_letters(
+    kafka: str, schema_registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poison record on a registry-framed topic: magic byte 0 and a schema id the registry
+    has never issued (a producer pointed at another registry, or not framed by one at all).
+    It can never be read, so it goes to the dead letters with the reason and its original
+    bytes, and the record behind it in the same partition is processed. Before, the registry's
+    404 stopped the process, and every restart stopped again on the same record."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    prefix = f"p{uuid.uuid4().hex[:8]}."
+    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
+    topo_path = make_workdir(tmp_path, background=0)
+    topo = load_topology(topo_path)
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle()
+        first = rt.read_topic("rms.records")[0].value
+    topic = f"{prefix}rms.records"
+    poison = b"\x00" + struct.pack(">I", 987_654) + b"\x06garbage"
+    behind = upstream_rms_record(SchemaRegistryClient({"url": schema_registry}), topic, first, "BEHIND-0001")
+    produce(kafka, topic, (b"POISON", poison), (b"BEHIND-0001", behind))
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle()
+        resolved = {r.value["body"]["report"].get("report_id") for r in rt.read_topic("resolved")}
+        dead = [r.value for r in rt.read_topic("deadletters") if r.value["error_type"] == "SchemaError"]
+    assert len(dead) == 1, dead
+    assert dead[0]["reason"].startswith(f"schema id 987654 is not in schema registry {schema_registry}")
+    assert dead[0]["node"] == "dedup" and dead[0]["original"] == poison
+    assert "BEHIND-0001" in resolved
+    # Replaying every dead letter leaves that one where it is, and says why, instead of stopping
+    # on a frame the bus cannot translate back (the others go back to their topics).
+    replay = argus("dlq", "replay", "-t", str(topo_path), env={"ARGUS_BUS": os.environ["ARGUS_BUS"]})
+    assert replay.returncode == 0, replay.stderr[-2000:]
+    assert "1 dead letter(s) not replayed: their records still cannot be read (e.g. schema id 987654" in replay.stderr
+
+
+def test_a_registry_outage_mid_stream_stops_no_running_worker_and_loses_nothing(
+    kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry goes away mid-stream (30 s) under a group of two. The running workers need
+    it for nothing: each registered every subject as it started and reads and writes by the ids
+    it holds. A worker killed then and started again cannot start (it registers first): it exits
+    75 each time, as its supervisor restarts it, until the registry is back. Then every topic,
+    store and alert is exactly the embedded run's."""
+    from tests.integration.test_kafka_workers import (
+        every_source_run_embedded,
+        start_worker,
+        stop_all,
+        supervise_to_the_embedded_answer,
+        wait_under_way,
+    )
+    from tests.servers import SchemaRegistryServer
+
+    topo, expected = every_source_run_embedded(tmp_path)
+    (tmp_path / "registry").mkdir()
+    registry = SchemaRegistryServer(tmp_path / "registry", kafka)
+    registry.start()
+    url = f"kafka://{kafka}?prefix=o{uuid.uuid4().hex[:8]}.&registry={registry.url}"
+    data = tmp_path / "group"
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    workers: list[subprocess.Popen | None] = [start_worker(topo, data, url, log) for log in logs]
+    back = threading.Timer(30, registry.start)
+    try:
+        wait_under_way(topo, data, url, logs)
+        registry.stop()
+        back.start()
+        workers[1].kill()  # type: ignore[union-attr]
+        workers[1].wait()  # type: ignore[union-attr]
+        exits = supervise_to_the_embedded_answer(topo, data, url, workers, logs, expected, monkeypatch)
+        assert all(log.name.startswith("w1") for _, log in exits), exits  # worker 0 ran through
+        assert exits[0][0] == -signal.SIGKILL and exits[1:], exits
+        for code, log in exits[1:]:  # restarted while the registry was away
+            text = log.read_text()
+            assert code == 75 and "not starting: schema registry" in text, text[-2000:]
+        print(f"\nregistry away 30 s: {len(exits) - 1} restart(s) of the killed worker exited 75", flush=True)
+    finally:
+        back.cancel()
+        back.join()
+        stop_all(workers, logs)
+        registry.stop()
+
+
+def test_a_new_upstream_version_met_while_the_registry_is_down_stops_its_worker_until_it_is_back(
+    kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upstream producer registered a new version and wrote a record with it; the registry
+    then went away before Argus read it. The worker cannot read that record (only the registry
+    says which schema wrote it) and must not pass over it: it says so in one line and exits 75,
+    committing nothing more. Started again once the registry is back, it reads the record by
+    Avro resolution, and the report is resolved exactly once."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    from argus.runtime.embedded import read_topic
+    from tests.integration.test_kafka_workers import group_bus, start_worker, stop_all
+    from tests.servers import SchemaRegistryServer
+
+    (tmp_path / "registry").mkdir()
+    registry = SchemaRegistryServer(tmp_path / "registry", kafka)
+    registry.start()
+    prefix = f"n{uuid.uuid4().hex[:8]}."
+    url = f"kafka://{kafka}?prefix={prefix}&registry={registry.url}"
+    monkeypatch.setenv("ARGUS_BUS", url)
+    topo_path = make_workdir(tmp_path / "work", background=0)
+    topo = load_topology(topo_path)
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle()
+        first = rt.read_topic("rms.records")[0].value
+    topic = f"{prefix}rms.records"
+    new = upstream_rms_record(SchemaRegistryClient({"url": registry.url}), topic, first, "UPSTREAM-0002")
+    data, logs = tmp_path / "group", [tmp_path / "w0.log", tmp_path / "w0.1.log"]
+    workers: list[subprocess.Popen | None] = [start_worker(topo_path, data, url, logs[0])]
+
+    def resolved() -> list[str]:
+        bus = group_bus(url)
+        try:
+            recs = read_topic(bus, default_schemas(), "resolved")
+        finally:
+            bus.close()
+        return [r.value["body"]["report"].get("report_id") for r in recs]
+
+    try:
+        deadline = time.time() + 120
+        while "took" not in logs[0].read_text():
+            assert time.time() < deadline and workers[0].poll() is None, logs[0].read_text()[-2000:]  # type: ignore[union-attr]
+            time.sleep(0.2)
+        registry.stop()
+        produce(kafka, topic, (b"UPSTREAM-0002", new))
+        code = workers[0].wait(90)  # type: ignore[union-attr]
+        text = logs[0].read_text()
+        assert code == 75, text[-3000:]
+        assert f"stopping: schema registry {registry.url} unreachable" in text, text[-3000:]
+        assert "exiting 75 for the supervisor" in text and "Traceback" not in text, text[-3000:]
+        registry.start()
+        workers[0] = start_worker(topo_path, data, url, logs[1])
+        deadline = time.time() + 120
+        while "UPSTREAM-0002" not in resolved():
+            assert time.time() < deadline and workers[0].poll() is None, logs[1].read_text()[-3000:]
+            time.sleep(1)
+        time.sleep(3)  # anything doubled would be committed by now
+        assert resolved().count("UPSTREAM-0002") == 1
+    finally:
+        stop_all(workers, logs[1:])
+        registry.stop()

@@ -297,37 +297,72 @@ def opensearch_server() -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+class SchemaRegistryServer:
+    """Apicurio Registry (the Maven Central `all` distribution) on a free port of 127.0.0.1, its
+    schemas kept in the broker `kafka` (`kafkasql`, the compose stack's settings for it), so what
+    it holds outlives it: `restart()` brings it back on the same port holding the same schemas,
+    as a registry an operator restarts does. `url` is its Confluent-compatible API."""
+
+    def __init__(self, workdir: Path, kafka: str) -> None:
+        home = fetch_archive("apicurio", "dependency:copy")
+        (runner,) = home.glob("*-runner.jar")
+        self.workdir, self.port = workdir, free_port()
+        self.log = workdir / "registry.log"
+        props = {"quarkus.http.host": "127.0.0.1", "quarkus.http.port": self.port, "quarkus.log.level": "WARN"}
+        self.cmd = ["java", "-Xms128m", "-Xmx384m", *(f"-D{k}={v}" for k, v in props.items()), "-jar", str(runner)]
+        self.env = dict(os.environ, APICURIO_STORAGE_KIND="kafkasql", APICURIO_KAFKASQL_BOOTSTRAP_SERVERS=kafka)
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/apis/ccompat/v7"
+
+    def __enter__(self) -> SchemaRegistryServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = proc = subprocess.Popen(
+                self.cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir, env=self.env
+            )
+        try:
+            wait_for_port(self.port, proc, 120, self.log)
+            deadline = time.time() + 60
+            while True:  # listening is not yet ready: its storage starts after the port opens
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/ready", timeout=5) as r:
+                        if r.status == 200:
+                            return
+                except OSError:
+                    pass
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"registry not ready on {self.port}:\n{self.log.read_text()[-3000:]}")
+                time.sleep(0.2)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+    def restart(self, down: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down)
+        self.start()
+
+
 @contextmanager
 def schema_registry_server(workdir: Path, kafka: str) -> Iterator[str]:
-    """Apicurio Registry (the Maven Central `all` distribution) on a free port, its schemas kept
-    in the broker `kafka` (`kafkasql`, the compose stack's settings for it); yields its
-    Confluent-compatible API's URL, http://127.0.0.1:PORT/apis/ccompat/v7."""
-    home = fetch_archive("apicurio", "dependency:copy")
-    (runner,) = home.glob("*-runner.jar")
-    port = free_port()
-    log = workdir / "registry.log"
-    props = {"quarkus.http.host": "127.0.0.1", "quarkus.http.port": port, "quarkus.log.level": "WARN"}
-    cmd = ["java", "-Xms128m", "-Xmx384m", *(f"-D{k}={v}" for k, v in props.items()), "-jar", str(runner)]
-    env = dict(os.environ, APICURIO_STORAGE_KIND="kafkasql", APICURIO_KAFKASQL_BOOTSTRAP_SERVERS=kafka)
-    with log.open("ab") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, env=env)
-    try:
-        wait_for_port(port, proc, 120, log)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:  # listening is not yet ready: its storage starts after the port opens
-            try:
-                with urllib.request.urlopen(f"{url}/health/ready", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"registry not ready on {port}:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield f"{url}/apis/ccompat/v7"
-    finally:
-        stop(proc)
+    """A registry for the test session; yields its Confluent-compatible API's URL,
+    http://127.0.0.1:PORT/apis/ccompat/v7."""
+    with SchemaRegistryServer(workdir, kafka) as registry:
+        yield registry.url
 
 
 def stop(proc: subprocess.Popen, group: bool = False) -> None:
