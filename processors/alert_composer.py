@@ -6,7 +6,7 @@ record, decode them, and encode the alerts: together more than half of that node
 task every report passes through (README, "Issue 3, what is and is not partitioned"). With
 `compose_alerts: false`, what each correlation node finds about a report rides on *encoded*: the
 persons' node writes its hits as a block (argus.FoundHits) into the chain's record with their
-count (the related-case cap counts them), the vehicles' node passes the block on as it came, with
+count, the vehicles' node passes the block on as it came, with
 its own hits beside it, in one record keyed by the report id (report_hits.v1), and this node
 decodes them all and writes exactly the alerts the completing node would have written. It holds
 no state, so it runs as one task per partition on whichever workers the group has.
@@ -182,6 +182,11 @@ class AlertWriter:
         out: list[Record] = []
         if to_me:
             agencies = ", ".join(sorted({h["report_agency"] for h in to_me}))
+            more = (
+                f" ({len(to_me)} shared records; the {self.max_hits} highest-scored are listed)"
+                if len(to_me) > self.max_hits
+                else ""
+            )
             out.append(
                 self.alert(
                     ctx,
@@ -190,7 +195,7 @@ class AlertWriter:
                     "RELATED_CASE",
                     Recipient(agency=agency, role="analyst"),
                     to_me,
-                    f"Related case: your {brief['source_id']} shares subjects with records of {agencies}",
+                    f"Related case: your {brief['source_id']} shares subjects with records of {agencies}{more}",
                     "Deconfliction: contact the listed agencies before further action on these subjects.",
                 )
             )

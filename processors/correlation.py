@@ -20,8 +20,8 @@ Every state key above but the series counts belongs to one kind: an `ent:`/`rc:`
 entity, a summary to the nodes whose kinds the report names (the others keep only the series it
 counts in, for a purge), aliases to vehicles (the only kind that merges). Each node counts every
 report's series, as each sees every report. What crosses kinds is the alert itself: one alert
-gathers a report's hits on its persons and on its vehicles, and the related-case cap
-(`max_hits_per_alert`) counts them together. So each node of the chain passes on, with the
+gathers a report's hits on its persons and on its vehicles, and the per-alert cap
+(`max_hits_per_alert`) keeps the highest-scored of them together. So each node of the chain passes on, with the
 report, the hits it found; the node completing the kinds sends the alerts. Or, with
 `compose_alerts: false` (production), the hits ride on encoded, never decoded by the nodes after,
 and the node completing the kinds hands them with its own to the alert composer
@@ -599,7 +599,7 @@ class CorrelationProcessor(Processor):
             if summary["type"] == "cad.incident":
                 self._incident_hits(ctx, record, summary, prior, hits, notices)
             else:
-                self._related_hits(ctx, summary, prior, hits, notices, sent_hits)
+                self._related_hits(ctx, summary, prior, hits, notices)
         done = [k for k in KINDS if k in before or k in self.config.kinds]
         last = len(done) == len(KINDS)
         if not self.config.compose_alerts and summary["kind"] != "stix":
@@ -667,12 +667,14 @@ class CorrelationProcessor(Processor):
         prior: list[tuple[dict, list]],
         to_me: list[dict[str, Any]],
         to_them: list[tuple[str, str, dict[str, Any]]],
-        sent: int = 0,
     ) -> None:
         """An RMS report or SAR: "related case exists", to both owners: hits for this report's
         owner on the other agencies' records, and for each of those agencies one on this report.
-        `sent`: hits for the owner the nodes before found and passed on encoded, not in `to_me`;
-        the cap counts them too."""
+        Every pair of agencies sharing a subject is told, however many: the per-alert cap
+        (`max_hits_per_alert`) shapes the owner's alert (its highest-scored hits, and how many in
+        all), not who learns of whom. Before the fifteenth session the cap also stopped the search:
+        pairs past it were neither told nor marked, so two agencies working one subject could go on
+        not knowing of each other, and a node's telling depended on what the nodes before it found."""
         agency = mine["agency"]
         me = Recipient(agency=agency, role="analyst")
         my_view = report_view(mine, me)
@@ -681,7 +683,7 @@ class CorrelationProcessor(Processor):
             # Deconfliction tells two agencies once that they hold the same subject; a
             # further report by either about that subject is not news to the other.
             pair = "|".join(sorted((agency, s["agency"]))) + "|" + ent["entity_id"]
-            if ctx.state.get(f"rc:{pair}") or len(to_me) + sent >= self.config.max_hits_per_alert:
+            if ctx.state.get(f"rc:{pair}"):
                 continue
             ctx.state.put(f"rc:{pair}", 1)
             view = report_view(s, me)

@@ -13,11 +13,11 @@ from tests.conftest import query_record, rms_record
 
 
 class Chain:
-    def __init__(self) -> None:
+    def __init__(self, max_hits: int = 10) -> None:
         self.dedup, self.er, self.corr = (
             Harness(DedupProcessor()),
             Harness(EntityResolutionProcessor()),
-            Harness(CorrelationProcessor()),
+            Harness(CorrelationProcessor(CorrelationProcessor.Config(max_hits_per_alert=max_hits))),
         )
 
     def ingest(self, *records):
@@ -130,6 +130,51 @@ def test_related_case_notifies_both_owners_once() -> None:
         )
         == []
     )
+
+
+def test_every_agency_sharing_a_subject_is_told_however_many_the_cap_lists() -> None:
+    """Three agencies each hold a subject a fourth agency's new report names, and the per-alert
+    cap is 2. The cap shapes the new report's owner's alert (its two highest-scored hits, and how
+    many in all); all three owners are told, and each pair is marked told, so a later report
+    tells no one again. Before, the third pair was neither told nor marked."""
+    c = Chain(max_hits=2)
+    people = [
+        ("CA0010000", "SMITH, JONATHAN A", "1991-04-02", "A"),
+        ("CA0020000", "REYES, MARCUS", "1994-11-19", "B"),
+        ("CA0030000", "OKAFOR, DANIEL", "1988-06-30", "C"),
+    ]
+    for agency, name, dob, reliability in people:
+        c.ingest(
+            rms_record(
+                report_id=f"R-{agency}",
+                agency=agency,
+                tlp="TLP:GREEN",
+                reliability=reliability,
+                series_id=None,
+                persons=[{"role": "suspect", "name": name, "dob": dob, "sex": "M"}],
+                vehicles=[],
+                locations=[],
+            )
+        )
+    new = dict(
+        report_id="NV-1",
+        agency="NV0020000",
+        tlp="TLP:GREEN",
+        series_id=None,
+        persons=[{"role": "suspect", "name": n, "dob": d, "sex": "M"} for _, n, d, _ in people],
+        vehicles=[],
+        locations=[],
+    )
+    alerts = c.ingest(rms_record(**new))
+    assert all(a["alert_type"] == "RELATED_CASE" for a in alerts)
+    assert sorted(a["recipient_agency"] for a in alerts) == ["CA0010000", "CA0020000", "CA0030000", "NV0020000"]
+    mine = next(a for a in alerts if a["recipient_agency"] == "NV0020000")
+    assert len(mine["hits"]) == 2 and "(3 shared records; the 2 highest-scored are listed)" in mine["summary"]
+    listed = [h["report_agency"] for h in mine["hits"]]
+    assert listed == ["CA0010000", "CA0020000"], mine["hits"]  # reliability A and B above C
+    told = {k for k in c.corr.state._committed if k.startswith("rc:")}
+    assert len(told) == 3
+    assert c.ingest(rms_record(**dict(new, report_id="NV-2"))) == []
 
 
 def test_cad_incident_touching_another_agencys_vehicle_alerts_the_units() -> None:
