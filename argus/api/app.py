@@ -37,6 +37,7 @@ from argus.alerts import for_recipient
 from argus.api import taxii
 from argus.api.access import Gate
 from argus.api.services import FieldDesk, Rejected, ServiceError, Services, Submissions
+from argus.bus.base import RegistryUnavailable
 from argus.feeds import FeedError, FeedSpec, feed_nodes, subscriptions
 from argus.records import InvalidRecord, deterministic_id, utcnow
 from argus.security.identity import AuthError, IdentityError
@@ -139,6 +140,13 @@ def create_app(topo: Topology) -> FastAPI:
     @app.exception_handler(ServiceError)
     async def _on_service(request: Request, exc: ServiceError) -> JSONResponse:
         return _problem(request, 503, "Not available in this topology", str(exc))
+
+    @app.exception_handler(RegistryUnavailable)
+    async def _on_registry(request: Request, exc: RegistryUnavailable) -> JSONResponse:
+        # Records on this bus carry the registry's ids: nothing can be published until it is back.
+        out = _problem(request, 503, "Schema registry unavailable", str(exc))
+        out.headers["Retry-After"] = "5"
+        return out
 
     @app.exception_handler(Exception)
     async def _on_error(request: Request, exc: Exception) -> JSONResponse:

@@ -397,3 +397,37 @@ def test_a_new_upstream_version_met_while_the_registry_is_down_stops_its_worker_
     finally:
         stop_all(workers, logs[1:])
         registry.stop()
+
+
+def test_the_api_answers_503_with_retry_after_while_the_registry_is_down(
+    kafka: str, schema_registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API (re)started while the registry is away: a field query cannot be published (its
+    record must carry the registry's id), and the terminal is told so, 503 with Retry-After, not
+    a 500."""
+    from fastapi.testclient import TestClient
+
+    from argus.api.app import create_app
+    from argus.security.identity import Directory
+    from tests.servers import free_port
+
+    prefix = f"a{uuid.uuid4().hex[:8]}."
+    data = tmp_path / "data"
+    topo_path = make_workdir(tmp_path / "work", background=0)
+    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
+    with EmbeddedRuntime(load_topology(topo_path, data)).open() as rt:  # the pipeline has run
+        rt.run_until_idle()
+    registry = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"  # nothing listens there now
+    monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={registry}")
+    topo = load_topology(topo_path, data)
+    d = Directory.for_data_dir(data)
+    d.add_agency("CA0430000", "Fresno County SO")
+    d.add_subject("u1", "CA0430000", ["patrol_officer"], unit="2A31")
+    key = d.create_key("u1")
+    query = {"query_id": "Q-9", "officer_id": "4471", "unit_id": "2A31", "plate": "8ABC123", "state": "CA"}
+    with TestClient(create_app(topo)) as client:
+        r = client.post("/api/v1/field/query?wait=1", json=query, headers={"X-API-Key": key})
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"] == "5"
+    assert r.json()["title"] == "Schema registry unavailable"
+    assert r.json()["detail"].startswith(f"schema registry {registry} unreachable")
