@@ -1,3 +1,3 @@
-from argus.cli import app
+from argus.cli import main
 
-app()
+main()

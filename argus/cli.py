@@ -425,5 +425,12 @@ def _readable(schemas: SchemaSet, dead: dict) -> bool:
     return True
 
 
-def main() -> None:  # pragma: no cover
-    sys.exit(app())
+def main() -> None:
+    """The `argus` command. With the schema registry away, any command reading or writing
+    registry-framed records says so in one line and exits 75 (EX_TEMPFAIL: try again), as
+    `argus run` does, not with a traceback."""
+    try:
+        app()
+    except RegistryUnavailable as exc:
+        typer.echo(f"argus: {exc}", err=True)
+        sys.exit(75)

@@ -431,3 +431,9 @@ def test_the_api_answers_503_with_retry_after_while_the_registry_is_down(
     assert r.headers["Retry-After"] == "5"
     assert r.json()["title"] == "Schema registry unavailable"
     assert r.json()["detail"].startswith(f"schema registry {registry} unreachable")
+    # and an operator's command reading registry-framed records says so in one line, exit 75
+    listed = argus(
+        "dlq", "list", "-t", str(topo_path), "--data-dir", str(data), env={"ARGUS_BUS": os.environ["ARGUS_BUS"]}
+    )
+    assert listed.returncode == 75, listed.stderr[-2000:]
+    assert f"argus: schema registry {registry} unreachable" in listed.stderr and "Traceback" not in listed.stderr
