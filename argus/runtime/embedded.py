@@ -239,7 +239,8 @@ class EmbeddedRuntime:
         self._rr = 0
         self._gc_frozen, self._gc_full = 0.0, time.monotonic()  # freeze what open() loaded at once
         self._fault = _Fault()
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # set once run_forever has returned (threads tied to it end)
+        self._stopping = False  # see stop()
         self._commit_interval = 0.0
         self._committer: ThreadPoolExecutor | None = None  # see _commit
         self.order_plan: OrderPlan | None = None
@@ -545,7 +546,12 @@ class EmbeddedRuntime:
         self.close()
 
     def stop(self) -> None:
-        self._stop.set()
+        """Ask run_forever to return once the batch in hand is done. It only sets a flag, which
+        the loop looks at every `idle_sleep`: `argus run` calls it from its SIGTERM handler, which
+        runs on the scheduling thread itself, between two bytecodes, possibly while that thread
+        holds an Event's lock inside Event.wait; an Event.set there waits for that lock for ever
+        (seen: a worker that never stopped, its stack in the handler inside Condition.__enter__)."""
+        self._stopping = True
 
     # --- scheduling ----------------------------------------------------------------------
     @contextmanager
@@ -703,19 +709,21 @@ class EmbeddedRuntime:
             self._gc_frozen = now
 
     def run_forever(self, idle_sleep: float = 0.01, lag_every: float = 5.0) -> None:
-        self._stop.clear()
         next_lag = 0.0
-        while not self._stop.is_set():
-            got = self.step()
-            self._tend_gc(idle=got == 0)
-            if got == 0:
-                self._stop.wait(idle_sleep)
-            if time.monotonic() >= next_lag:
-                try:
-                    self.lag()  # refreshes the consumer-lag gauge for /metrics
-                except Exception:  # a gauge is not worth the process: the broker may be restarting
-                    log.warning("could not refresh the consumer-lag gauge", exc_info=True)
-                next_lag = time.monotonic() + lag_every
+        try:
+            while not self._stopping:
+                got = self.step()
+                self._tend_gc(idle=got == 0)
+                if got == 0:
+                    time.sleep(idle_sleep)  # no lock: a signal handler may run on this thread
+                if time.monotonic() >= next_lag:
+                    try:
+                        self.lag()  # refreshes the consumer-lag gauge for /metrics
+                    except Exception:  # a gauge is not worth the process: the broker may be restarting
+                        log.warning("could not refresh the consumer-lag gauge", exc_info=True)
+                    next_lag = time.monotonic() + lag_every
+        finally:
+            self._stop.set()
 
     # --- publishing from outside (API, tests, bench) ---------------------------------------
     def publish(self, topic: str, value: dict[str, Any], key: str | None = None) -> None:

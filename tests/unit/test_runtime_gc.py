@@ -66,3 +66,28 @@ def test_closing_a_runtime_hands_its_objects_back_to_the_collector(rt: EmbeddedR
     assert gc.get_freeze_count() > 0
     rt.close()
     assert gc.get_freeze_count() == 0
+
+
+def test_stop_takes_no_lock_so_a_signal_handler_may_call_it_anywhere(tmp_path: Path) -> None:
+    """`argus run`'s SIGTERM handler calls stop() on the scheduling thread, between two bytecodes
+    of whatever that thread was doing. Waiting idle, it was inside Event.wait, and a signal
+    landing just after the wait re-took the Event's lock ran Event.set, which waited for that
+    same lock for ever: a worker that never stopped (seen in a bench run, its stacks by SIGUSR1).
+    Here the thread holds that lock, as it does there, and calls stop(); then run_forever,
+    started after, returns at once and sets the event the worker's other threads wait on."""
+    import threading
+
+    from tests.e2e.conftest import make_workdir
+
+    with EmbeddedRuntime(load_topology(make_workdir(tmp_path, background=0))) as rt:
+        returned = threading.Event()
+
+        def in_the_handler() -> None:
+            with rt._stop._cond:  # what the scheduling thread holds there
+                rt.stop()
+            returned.set()
+
+        threading.Thread(target=in_the_handler, daemon=True).start()
+        assert returned.wait(5), "stop() waited for a lock its own thread held"
+        rt.run_forever()
+        assert rt._stop.is_set()
