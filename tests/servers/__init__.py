@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -115,7 +116,34 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 """
 
 
-class KafkaBroker:
+class Server:
+    """A server process a test starts, stops, and starts again on the same ports and data (as
+    an operator restarts one), so its clients meet a server that went away and came back."""
+
+    proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+    def restart(self, down: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down)
+        self.start()
+
+
+class KafkaBroker(Server):
     """A single-node Apache Kafka broker in KRaft mode on 127.0.0.1, formatted once; `restart()`
     stops it (SIGTERM, as an operator's rolling restart does) and starts it again on the same
     ports and log dir, so clients reconnect to it as to a broker that went away and came back."""
@@ -155,7 +183,6 @@ class KafkaBroker:
             capture_output=True,
             timeout=120,
         )
-        self.proc: subprocess.Popen | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -167,29 +194,12 @@ class KafkaBroker:
         assert self.proc is not None, "the broker is not running"
         return self.proc.pid
 
-    def __enter__(self) -> KafkaBroker:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [*self.java, "kafka.Kafka", str(self.props)], stdout=out, stderr=subprocess.STDOUT
             )
         wait_for_port(self.port, self.proc, 90, self.log)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
-            self.proc = None
-
-    def restart(self, down: float = 0.0) -> None:
-        self.stop()
-        time.sleep(down)
-        self.start()
 
 
 @contextmanager
@@ -297,7 +307,7 @@ def opensearch_server() -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-class SchemaRegistryServer:
+class SchemaRegistryServer(Server):
     """Apicurio Registry (the Maven Central `all` distribution) on a free port of 127.0.0.1, its
     schemas kept in the broker `kafka` (`kafkasql`, the compose stack's settings for it), so what
     it holds outlives it: `restart()` brings it back on the same port holding the same schemas,
@@ -311,18 +321,10 @@ class SchemaRegistryServer:
         props = {"quarkus.http.host": "127.0.0.1", "quarkus.http.port": self.port, "quarkus.log.level": "WARN"}
         self.cmd = ["java", "-Xms128m", "-Xmx384m", *(f"-D{k}={v}" for k, v in props.items()), "-jar", str(runner)]
         self.env = dict(os.environ, APICURIO_STORAGE_KIND="kafkasql", APICURIO_KAFKASQL_BOOTSTRAP_SERVERS=kafka)
-        self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/apis/ccompat/v7"
-
-    def __enter__(self) -> SchemaRegistryServer:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     def start(self) -> None:
         with self.log.open("ab") as out:
@@ -345,16 +347,6 @@ class SchemaRegistryServer:
         except BaseException:
             self.stop()
             raise
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
-            self.proc = None
-
-    def restart(self, down: float = 0.0) -> None:
-        self.stop()
-        time.sleep(down)
-        self.start()
 
 
 @contextmanager
