@@ -60,7 +60,10 @@ class AlertWriter:
         summary: str,
         instructions: str,
     ) -> Record:
-        """`env`: the trigger's envelope (a field query, a CAD incident, a report)."""
+        """`env`: the trigger's envelope (a field query, a CAD incident, a report). An alert lists
+        at most `max_hits`, the highest-scored, and its summary then says how many there were."""
+        if len(hits) > self.max_hits:
+            summary += f" ({self.max_hits} of {len(hits)} hits listed, the highest-scored)"
         hits = sorted(hits, key=lambda h: -h["score"])[: self.max_hits]
         top = max(h["score"] for h in hits)
         tlp = Tlp.most_restrictive([Tlp(h["report_tlp"]) for h in hits])
@@ -182,11 +185,6 @@ class AlertWriter:
         out: list[Record] = []
         if to_me:
             agencies = ", ".join(sorted({h["report_agency"] for h in to_me}))
-            more = (
-                f" ({len(to_me)} shared records; the {self.max_hits} highest-scored are listed)"
-                if len(to_me) > self.max_hits
-                else ""
-            )
             out.append(
                 self.alert(
                     ctx,
@@ -195,7 +193,7 @@ class AlertWriter:
                     "RELATED_CASE",
                     Recipient(agency=agency, role="analyst"),
                     to_me,
-                    f"Related case: your {brief['source_id']} shares subjects with records of {agencies}{more}",
+                    f"Related case: your {brief['source_id']} shares subjects with records of {agencies}",
                     "Deconfliction: contact the listed agencies before further action on these subjects.",
                 )
             )
