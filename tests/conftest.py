@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,6 +17,19 @@ from argus.state import NodeState
 from argus.testing import FROZEN_NOW, counting_ids, frozen_clock
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_log_handler_on_a_closed_stream() -> Iterator[None]:
+    """A command run in-process (typer's CliRunner) routes the root logger to that run's output
+    stream (argus.logs.configure), which is closed once it returns: every later test's log line
+    then printed "Logging error ... I/O operation on closed file" in CI's output. Drop such
+    handlers after each test."""
+    yield
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if isinstance(h, logging.StreamHandler) and getattr(h.stream, "closed", False):
+            root.removeHandler(h)
 
 
 def ago(**kw: Any) -> str:

@@ -268,8 +268,26 @@ class KafkaBus(Bus):
         topic that is not compacted, README "Purge") edits topology.yaml, not the broker. A
         retention the topology no longer sets goes back to the broker's default (and so does the
         segment roll set with it)."""
-        if not specs:
+        changes = self._config_changes(specs)
+        if not changes:
             return
+        for res in changes:
+            ops = res.incremental_configs
+            log.info("topic %s: setting %s", res.name, ", ".join(f"{o.name}={o.value}" for o in ops))
+        for fut in self._admin.incremental_alter_configs(changes, request_timeout=_TIMEOUT).values():
+            fut.result(_TIMEOUT)
+        # The controller has committed the change; the broker applies it from its metadata log a
+        # moment later, and until then describes the old settings. Return once it says the new ones.
+        deadline = time.monotonic() + _TIMEOUT
+        while pending := self._config_changes({r.name: specs[r.name] for r in changes}):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topic settings not in effect after {_TIMEOUT}s: {[r.name for r in pending]}")
+            time.sleep(0.1)
+
+    def _config_changes(self, specs: dict[str, TopicSpec]) -> list[ConfigResource]:
+        """What each topic's settings on the broker lack of what its spec says."""
+        if not specs:
+            return []
         resources = [ConfigResource(ConfigResource.Type.TOPIC, n) for n in specs]
         changes = []
         for res, fut in self._admin.describe_configs(resources, request_timeout=_TIMEOUT).items():
@@ -286,10 +304,7 @@ class KafkaBus(Bus):
                     ops.append(ConfigEntry(k, None, incremental_operation=AlterConfigOpType.DELETE))
             if ops:
                 changes.append(ConfigResource(ConfigResource.Type.TOPIC, res.name, incremental_configs=ops))
-                log.info("topic %s: setting %s", res.name, ", ".join(f"{o.name}={o.value}" for o in ops))
-        if changes:
-            for fut in self._admin.incremental_alter_configs(changes, request_timeout=_TIMEOUT).values():
-                fut.result(_TIMEOUT)
+        return changes
 
     def partitions(self, topic: str) -> int:
         spec = self._topics.get(topic)
