@@ -388,16 +388,17 @@ def dlq_replay(
     topo = _load(topology, data_dir, bus_url)
     bus, schemas = _reader(topo, write=True)
     recs = [r for r in read_topic(bus, schemas, topo.dead_letter_topic) if not ids or r.value["id"] in ids]
+    # A record that still cannot be decoded would only be dead-lettered again (and one framed by
+    # a registry that never issued its id cannot even be written back): its producer resends it.
     unreadable = [r for r in recs if r.value["topic"] and not _readable(schemas, r.value)]
     if unreadable:
-        # Back on its topic it would only be dead-lettered again (and a record framed by a
-        # registry that never issued its id cannot even be written back): its producer resends it.
         typer.echo(
             f"{len(unreadable)} dead letter(s) not replayed: their records still cannot be read "
             f"(e.g. {unreadable[0].value['reason'][:160]}); have their producer send them again",
             err=True,
         )
-        recs = [r for r in recs if r not in unreadable]
+        left = {r.value["id"] for r in unreadable}
+        recs = [r for r in recs if r.value["id"] not in left]
     to_topic = [(r.value["topic"], None, r.value["original"]) for r in recs if r.value["topic"]]
     raw = [r.value["original"] for r in recs if not r.value["topic"]]
     if to_topic:

@@ -23,9 +23,11 @@ def partition_for(key: str | None, partitions: int) -> int:
 
 
 class RegistryUnavailable(RuntimeError):
-    """The schema registry a bus frames records through could not be reached at start-up. A
-    transient condition (it may be starting): `argus run` exits 75 for its supervisor to retry,
-    where a registry refusing a schema (argus.bus.kafka.SchemaRegistryRefused) exits 2."""
+    """The schema registry a bus frames records through could not be reached (or answered 5xx):
+    at start-up, registering the topics' schemas, or later, asked for a schema id met on the wire.
+    A transient condition (it may be restarting): `argus run` and every other command exit 75 for
+    their supervisor or operator to retry, where a registry refusing a schema
+    (argus.bus.kafka.SchemaRegistryRefused) exits 2; the API answers 503."""
 
 
 class Fenced(Exception):

@@ -939,11 +939,8 @@ class SchemaRegistry:
                     f"schema id {rid} is not in schema registry {self.url}: written by a producer "
                     f"of another registry, or not framed by one (HTTP 404: {exc.error_message})"
                 ) from None
-            raise RegistryUnavailable(
-                f"schema registry {self.url} did not answer for schema id {rid} "
-                f"(HTTP {exc.http_status_code}): {exc.error_message}"
-            ) from exc
-        except Exception as exc:
+            raise self._unreachable(exc) from exc  # starting, overloaded, its storage away
+        except Exception as exc:  # the HTTP client's own: refused connection, timeout, DNS
             raise self._unreachable(exc) from exc
         schema = found.schema_str
         try:

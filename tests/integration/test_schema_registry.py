@@ -135,8 +135,6 @@ def test_workers_starting_together_register_the_same_subjects_at_once(schema_reg
     the registry may refuse the second of two identical writes (Apicurio answers a concurrent
     rule with 409, seen when three workers started at once). Each worker must end with the
     registry's one id and the rule in place, not refuse to start."""
-    import threading
-
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
     from argus.bus.kafka import SchemaRegistry
@@ -188,12 +186,7 @@ def test_an_upstream_producers_compatible_version_is_read_through_the_registry(
     version of the subject's schema the rule allows (a field added with a default): Argus reads
     it by the registry's schema (Avro resolution to its own), and the report goes through the
     pipeline like any other, not to the dead letters as an unknown schema."""
-    import copy
-
-    from confluent_kafka import Producer
     from confluent_kafka.schema_registry import SchemaRegistryClient
-    from confluent_kafka.schema_registry.avro import AvroSerializer
-    from confluent_kafka.serialization import MessageField, SerializationContext
 
     prefix = f"v{uuid.uuid4().hex[:8]}."
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
@@ -204,16 +197,8 @@ def test_an_upstream_producers_compatible_version_is_read_through_the_registry(
 
     client = SchemaRegistryClient({"url": schema_registry})
     topic = f"{prefix}rms.records"
-    ours = orjson.loads(client.get_latest_version(f"{topic}-value").schema.schema_str)
-    extra = {"name": "upstream_batch", "type": ["null", "string"], "default": None}
-    theirs = AvroSerializer(client, avro(dict(ours, fields=[*ours["fields"], extra])))
-    record = copy.deepcopy(first)
-    record["envelope"]["id"] = str(uuid.uuid4())
-    record["body"]["report_id"] = "UPSTREAM-0001"
-    record["upstream_batch"] = "nightly-7"
-    producer = Producer({"bootstrap.servers": kafka, "enable.idempotence": True})
-    producer.produce(topic, key=b"UPSTREAM-0001", value=theirs(record, SerializationContext(topic, MessageField.VALUE)))
-    assert producer.flush(30) == 0
+    record, value = upstream_rms_record(client, topic, first, "UPSTREAM-0001")
+    produce(kafka, topic, (b"UPSTREAM-0001", value))
     assert len(client.get_versions(f"{topic}-value")) == 2  # theirs, registered beside Argus's
 
     with EmbeddedRuntime(topo).open() as rt:
@@ -227,9 +212,10 @@ def test_an_upstream_producers_compatible_version_is_read_through_the_registry(
     assert not [d for d in dead if "schema" in d], dead
 
 
-def upstream_rms_record(client: Any, topic: str, first: dict, report_id: str) -> bytes:
+def upstream_rms_record(client: Any, topic: str, first: dict, report_id: str) -> tuple[dict, bytes]:
     """An RMS record as an upstream system writes it: Confluent's AvroSerializer, with a version
-    of the subject's schema the rule allows (a field added with a default), registered by it."""
+    of the subject's schema the rule allows (a field added with a default), registered by it.
+    Returns the record and its bytes on the wire."""
     import copy
 
     from confluent_kafka.schema_registry.avro import AvroSerializer
@@ -242,7 +228,7 @@ def upstream_rms_record(client: Any, topic: str, first: dict, report_id: str) ->
     record["envelope"]["id"] = str(uuid.uuid4())
     record["body"]["report_id"] = report_id
     record["upstream_batch"] = "nightly-7"
-    return theirs(record, SerializationContext(topic, MessageField.VALUE))
+    return record, theirs(record, SerializationContext(topic, MessageField.VALUE))
 
 
 def produce(bootstrap: str, topic: str, *values: tuple[bytes, bytes]) -> None:
@@ -273,7 +259,7 @@ def test_a_record_framed_with_an_id_the_registry_does_not_hold_goes_to_the_dead_
         first = rt.read_topic("rms.records")[0].value
     topic = f"{prefix}rms.records"
     poison = b"\x00" + struct.pack(">I", 987_654) + b"\x06garbage"
-    behind = upstream_rms_record(SchemaRegistryClient({"url": schema_registry}), topic, first, "BEHIND-0001")
+    _, behind = upstream_rms_record(SchemaRegistryClient({"url": schema_registry}), topic, first, "BEHIND-0001")
     produce(kafka, topic, (b"POISON", poison), (b"BEHIND-0001", behind))
     with EmbeddedRuntime(topo).open() as rt:
         rt.run_until_idle()
@@ -362,7 +348,7 @@ def test_a_new_upstream_version_met_while_the_registry_is_down_stops_its_worker_
         rt.run_until_idle()
         first = rt.read_topic("rms.records")[0].value
     topic = f"{prefix}rms.records"
-    new = upstream_rms_record(SchemaRegistryClient({"url": registry.url}), topic, first, "UPSTREAM-0002")
+    _, new = upstream_rms_record(SchemaRegistryClient({"url": registry.url}), topic, first, "UPSTREAM-0002")
     data, logs = tmp_path / "group", [tmp_path / "w0.log", tmp_path / "w0.1.log"]
     workers: list[subprocess.Popen | None] = [start_worker(topo_path, data, url, logs[0])]
 
@@ -420,6 +406,9 @@ def test_the_api_answers_503_with_retry_after_while_the_registry_is_down(
     registry = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"  # nothing listens there now
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={registry}")
     topo = load_topology(topo_path, data)
+    # The registry client retries a refused connection for a few seconds before giving up: more
+    # than the API's default 5 s allows a query on a loaded machine (the 503, not a 504, is tested).
+    monkeypatch.setenv("ARGUS_API_TIMEOUT", "30")
     d = Directory.for_data_dir(data)
     d.add_agency("CA0430000", "Fresno County SO")
     d.add_subject("u1", "CA0430000", ["patrol_officer"], unit="2A31")

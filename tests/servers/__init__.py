@@ -145,8 +145,7 @@ class Server:
 
 class KafkaBroker(Server):
     """A single-node Apache Kafka broker in KRaft mode on 127.0.0.1, formatted once; `restart()`
-    stops it (SIGTERM, as an operator's rolling restart does) and starts it again on the same
-    ports and log dir, so clients reconnect to it as to a broker that went away and came back."""
+    is an operator's rolling restart (SIGTERM), on the same ports and log dir."""
 
     def __init__(self, workdir: Path) -> None:
         libs = fetch_jars("kafka")
