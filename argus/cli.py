@@ -258,17 +258,18 @@ def purge(
 ) -> None:
     """Remove records everywhere: erased from the log and the alert history now, and from the
     graph, search and correlation state by the purge record their nodes apply in order."""
-    from argus.security.audit import AuditLog
+    from argus.security.audit import open_audit
     from argus.security.purge import purge_records
 
     topo = _load(topology, data_dir)
     bus, schemas = _reader(topo, write=True)
+    audit = open_audit(topo)
     try:
         out = purge_records(
             topo,
             bus,
             schemas,
-            AuditLog.for_data_dir(Path(topo.data_dir)),
+            audit,
             [{"record_id": r, "agency": agency, "reason": reason, "by": by} for r in record_id],
         )
     except ValueError as exc:
@@ -276,6 +277,7 @@ def purge(
         raise typer.Exit(2) from None
     finally:
         bus.close()
+        audit.close()
     for rid, pid in out["purge_ids"].items():
         typer.echo(f"purge {pid} of {rid}: erased from the log {out['erased'] or '{}'}; stores follow")
 

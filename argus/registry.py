@@ -39,6 +39,21 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "http": ("argus.stores.opensearch_feeds:OpenSearchFeedRegistry", "opensearch"),
         "https": ("argus.stores.opensearch_feeds:OpenSearchFeedRegistry", "opensearch"),
     },
+    "audit": {
+        "embedded": ("argus.security.audit:AuditLog", None),
+        "http": ("argus.stores.opensearch_audit:OpenSearchAuditLog", "opensearch"),
+        "https": ("argus.stores.opensearch_audit:OpenSearchAuditLog", "opensearch"),
+    },
+    "identity": {
+        "embedded": ("argus.security.identity:Directory", None),
+        "http": ("argus.stores.opensearch_identity:OpenSearchDirectory", "opensearch"),
+        "https": ("argus.stores.opensearch_identity:OpenSearchDirectory", "opensearch"),
+    },
+    "taxii": {
+        "embedded": ("argus.api.taxii:Statuses", None),
+        "http": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),
+        "https": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),
+    },
 }
 
 

@@ -21,8 +21,8 @@ from argus.records import InvalidRecord, Record, utcnow
 from argus.registry import node_class
 from argus.runtime.embedded import open_bus, open_store, read_topic
 from argus.schemas import SchemaSet, default_schemas
-from argus.security.audit import AuditLog
-from argus.security.identity import Directory
+from argus.security.audit import AuditTrail, open_audit
+from argus.security.identity import IdentityDirectory, open_directory
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
 from argus.stores.search import SearchStore
@@ -50,13 +50,18 @@ class Services:
         self._bus: Bus | None = None
         self._schemas: SchemaSet | None = None
         self.bus_lock = threading.Lock()  # a bus client serves one thread at a time
-        self.audit = AuditLog.for_data_dir(topo.data_dir)
+        self.audit: AuditTrail = open_audit(topo)
 
-    def directory(self) -> Directory:
+    def closing(self, store: Any) -> None:
+        """Close `store` with the services (a store the API opens once, not per thread)."""
+        with self._open_lock:
+            self._opened.append(store)
+
+    def directory(self) -> IdentityDirectory:
         """The identity directory, one connection per worker thread."""
         d = getattr(self._local, "directory", None)
         if d is None:
-            d = Directory.for_data_dir(self.topo.data_dir)
+            d = open_directory(self.topo)
             self._local.directory = d
             with self._open_lock:
                 self._opened.append(d)

@@ -14,6 +14,7 @@ says which objects were taken and why others were not.
 import sqlite3
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 
+from argus.runtime.embedded import open_store
 from argus.security.policy import FULL, Marking
 from argus.stix.export import audit_release
 from argus.stores.stix import StoredObject, Versions, instant
@@ -44,8 +46,23 @@ def _versions(raw: str | None) -> Versions:
     return [v.strip() for v in raw.split(",") if v.strip()]
 
 
-class Statuses:
-    """Status resources of POSTed envelopes, kept in <data_dir>/taxii.db (any worker answers)."""
+class StatusStore(ABC):
+    """Status resources of POSTed envelopes: whichever API process took the POST, any answers the
+    GET (`<data_dir>/taxii.db` by default; OpenSearch with `ARGUS_TAXII`, for several hosts)."""
+
+    @abstractmethod
+    def put(self, agency: str, body: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def get(self, sid: str, agency: str) -> dict[str, Any] | None:
+        """The status, if it is there and the asking agency's."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class Statuses(StatusStore):
+    """The embedded status store (SQLite, shared by the API processes of one host)."""
 
     def __init__(self, path: Any) -> None:
         self._db = sqlite3.connect(path, check_same_thread=False)
@@ -63,6 +80,9 @@ class Statuses:
             r = self._db.execute("SELECT body FROM status WHERE id=? AND agency=?", (sid, agency)).fetchone()
         return orjson.loads(r[0]) if r else None
 
+    def close(self) -> None:
+        self._db.close()
+
 
 def routes(
     app: FastAPI,
@@ -75,7 +95,8 @@ def routes(
     topo = svc.topo
     cfg = topo.model.taxii
     root = cfg.api_root
-    statuses = Statuses(topo.data_dir / "taxii.db")
+    statuses: StatusStore = open_store(topo, "taxii")
+    svc.closing(statuses)
     Reader = Annotated[Any, Depends(reader("read"))]
     Writer = Annotated[Any, Depends(reader("submit"))]
 

@@ -6,6 +6,10 @@ it (`argus audit verify` recomputes the chain). SQLite triggers refuse UPDATE an
 mistake in code cannot rewrite history either; only someone editing the file by hand can, and
 verify finds that.
 
+Two backends behind one interface (`AuditTrail`): this module's SQLite file (`<data_dir>/audit.db`,
+the default) and OpenSearch (argus/stores/opensearch_audit.py: `ARGUS_AUDIT=http://host:9200`), which
+API processes on several hosts append to as one chain. `open_audit(topo)` opens the topology's.
+
 A dissemination outside the originating agency records the recipient and the reason, as
 28 CFR 23.20(f) asks. Disseminations written by the pipeline (alerts) carry a `dedup` key, so a
 replay after a crash records each once. Entries name subjects, agencies and object ids, never
@@ -16,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +63,101 @@ class Verdict:
     head: str = GENESIS
 
 
-class AuditLog:
+def check_action(action: str) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"audit action {action!r}; one of {', '.join(ACTIONS)}")
+
+
+def new_entry(seq: int, action: str, actor: str, agency: str, **rest: Any) -> dict[str, Any]:
+    """The hashed fields of an entry (FIELDS), stamped now."""
+    entry = {"seq": seq, "at": utcnow().isoformat(), "actor": actor, "agency": agency, "action": action}
+    for k in FIELDS[5:]:
+        entry[k] = rest.get(k)
+    entry["outcome"] = entry["outcome"] or "ok"
+    entry["detail"] = entry["detail"] or {}
+    return entry
+
+
+def verify_chain(entries: Iterable[dict[str, Any]]) -> Verdict:
+    """Recompute the chain over entries in sequence order: any edit, insertion or removal shows."""
+    prev, n, expect = GENESIS, 0, 1
+    for e in entries:
+        if e["seq"] != expect:
+            return Verdict(False, n, expect, f"entry {expect} is missing", prev)
+        if e["prev"] != prev:
+            return Verdict(False, n, e["seq"], "its link to the previous entry is broken", prev)
+        if entry_hash(prev, e) != e["hash"]:
+            return Verdict(False, n, e["seq"], "its content does not match its hash", prev)
+        prev, n, expect = e["hash"], n + 1, expect + 1
+    return Verdict(True, n, head=prev)
+
+
+class AuditTrail(ABC):
+    """Where every audited action is appended: one linear, hash-chained sequence, whichever
+    process (API worker, CLI, export) appends."""
+
+    @abstractmethod
+    def record(
+        self,
+        action: str,
+        *,
+        actor: str,
+        agency: str,
+        object: str | None = None,
+        outcome: str = "ok",
+        source: str | None = None,
+        recipient: str | None = None,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+        dedup: str | None = None,
+    ) -> int | None:
+        """Append one entry; returns its sequence number (None: `dedup` was already recorded)."""
+
+    @abstractmethod
+    def query(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        agency: str | None = None,
+        object: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        visible_to_agency: str | None = None,
+        limit: int = 100,
+        after: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Entries in order; `visible_to_agency`: only those an auditor of that agency may read
+        (its own people's actions, and disseminations to it)."""
+
+    @abstractmethod
+    def verify(self) -> Verdict:
+        """Recompute the chain from the first entry."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+def open_audit(topo: Any) -> AuditTrail:
+    """The topology's audit trail (ARGUS_AUDIT / stores.audit; `<data_dir>/audit.db` by default)."""
+    from argus.runtime.embedded import open_store
+
+    trail: AuditTrail = open_store(topo, "audit")
+    return trail
+
+
+def audit_once(topo: Any, action: str, **entry: Any) -> int | None:
+    """One entry from a short-lived command (a CLI change, an import)."""
+    trail = open_audit(topo)
+    try:
+        return trail.record(action, **entry)
+    finally:
+        trail.close()
+
+
+class AuditLog(AuditTrail):
+    """The embedded audit trail (SQLite)."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db = connect(self.path, synchronous="FULL")
@@ -83,9 +182,7 @@ class AuditLog:
         detail: dict[str, Any] | None = None,
         dedup: str | None = None,
     ) -> int | None:
-        """Append one entry; returns its sequence number (None: `dedup` was already recorded)."""
-        if action not in ACTIONS:
-            raise ValueError(f"audit action {action!r}; one of {', '.join(ACTIONS)}")
+        check_action(action)
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")  # one appender at a time across processes: the chain is linear
@@ -95,19 +192,10 @@ class AuditLog:
                     return None
                 last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-                entry = {
-                    "seq": seq,
-                    "at": utcnow().isoformat(),
-                    "actor": actor,
-                    "agency": agency,
-                    "action": action,
-                    "object": object,
-                    "outcome": outcome,
-                    "source": source,
-                    "recipient": recipient,
-                    "reason": reason,
-                    "detail": detail or {},
-                }
+                entry = new_entry(
+                    seq, action, actor, agency, object=object, outcome=outcome, source=source,
+                    recipient=recipient, reason=reason, detail=detail,
+                )  # fmt: skip
                 db.execute(
                     "INSERT INTO audit(seq, at, actor, agency, action, object, outcome, source, recipient, reason, "
                     "detail, dedup, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -145,8 +233,6 @@ class AuditLog:
         limit: int = 100,
         after: int = 0,
     ) -> list[dict[str, Any]]:
-        """Entries in order; `visible_to_agency`: only those an auditor of that agency may read
-        (its own people's actions, and disseminations to it)."""
         where, args = ["seq > ?"], [after]
         for col, val in (("actor", actor), ("action", action), ("agency", agency), ("object", object)):
             if val is not None:
@@ -167,19 +253,9 @@ class AuditLog:
             return list(self._rows(sql, [*args, limit]))
 
     def verify(self) -> Verdict:
-        """Recompute the chain from the first entry: any edit, insertion or removal shows."""
-        prev, n, expect = GENESIS, 0, 1
         cols = ", ".join((*FIELDS, "prev", "hash"))
         with self._lock:
-            for e in self._rows(f"SELECT {cols} FROM audit ORDER BY seq", []):
-                if e["seq"] != expect:
-                    return Verdict(False, n, expect, f"entry {expect} is missing", prev)
-                if e["prev"] != prev:
-                    return Verdict(False, n, e["seq"], "its link to the previous entry is broken", prev)
-                if entry_hash(prev, e) != e["hash"]:
-                    return Verdict(False, n, e["seq"], "its content does not match its hash", prev)
-                prev, n, expect = e["hash"], n + 1, expect + 1
-        return Verdict(True, n, head=prev)
+            return verify_chain(self._rows(f"SELECT {cols} FROM audit ORDER BY seq", []))
 
     def close(self) -> None:
         self._db.close()

@@ -10,8 +10,8 @@ from typing import Annotated
 import orjson
 import typer
 
-from argus.security.audit import AuditLog
-from argus.security.identity import Directory, IdentityError
+from argus.security.audit import audit_once, open_audit
+from argus.security.identity import IdentityDirectory, IdentityError, open_directory
 
 admin_app = typer.Typer(help="Agencies, users, roles, memberships, API keys, token issuers.", no_args_is_help=True)
 agency_app = typer.Typer(help="Agencies and their dissemination rules.", no_args_is_help=True)
@@ -34,19 +34,27 @@ def _data_dir(topology: Path, data_dir: Path | None) -> Path:
     return Path(_load(topology, data_dir).data_dir)
 
 
-def _admin(topology: Path, data_dir: Path | None) -> tuple[Directory, AuditLog]:
-    d = _data_dir(topology, data_dir)
-    return Directory.for_data_dir(d), AuditLog.for_data_dir(d)
+def _topo(topology: Path, data_dir: Path | None):  # type: ignore[no-untyped-def]
+    from argus.cli import _load
+
+    return _load(topology, data_dir)
+
+
+def _directory(topology: Path, data_dir: Path | None) -> IdentityDirectory:
+    return open_directory(_topo(topology, data_dir))
 
 
 def _change(topology: Path, data_dir: Path | None, by: str, what: str, fn, **detail) -> None:  # type: ignore[no-untyped-def]
-    directory, audit = _admin(topology, data_dir)
+    topo = _topo(topology, data_dir)
+    directory = open_directory(topo)
     try:
         out = fn(directory)
     except IdentityError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    audit.record("admin", actor=by, agency="-", object=what, detail=detail)
+    finally:
+        directory.close()
+    audit_once(topo, "admin", actor=by, agency="-", object=what, detail=detail)
     if out is not None:
         typer.echo(out)
 
@@ -91,7 +99,7 @@ def agency_bar(
 
 @agency_app.command("list")
 def agency_list(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
-    directory, _ = _admin(topology, data_dir)
+    directory = _directory(topology, data_dir)
     for a in directory.agencies():
         typer.echo(orjson.dumps(a).decode())
 
@@ -154,7 +162,7 @@ def user_member(
 ) -> None:
     """Add (or --remove) case and dissemination-list memberships: the need-to-know."""
 
-    def apply(d: Directory) -> None:
+    def apply(d: IdentityDirectory) -> None:
         for kind, names in (("case", case or []), ("list", dissemination_list or [])):
             for n in names:
                 (d.remove_member if remove else d.add_member)(subject_id, kind, n)
@@ -180,7 +188,7 @@ def user_disable(
 
 @user_app.command("list")
 def user_list(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
-    directory, _ = _admin(topology, data_dir)
+    directory = _directory(topology, data_dir)
     for s in directory.subjects():
         typer.echo(orjson.dumps(s).decode())
 
@@ -224,7 +232,11 @@ def issuer_add(
 @audit_app.command("verify")
 def audit_verify(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
     """Recompute the hash chain; exit 1 naming the first entry that does not match."""
-    v = AuditLog.for_data_dir(_data_dir(topology, data_dir)).verify()
+    log = open_audit(_topo(topology, data_dir))
+    try:
+        v = log.verify()
+    finally:
+        log.close()
     if v.ok:
         typer.echo(f"audit trail intact: {v.entries} entries, head {v.head}")
         return
@@ -246,9 +258,12 @@ def audit_show(
     data_dir: DataOpt = None,
 ) -> None:
     """Audit entries, one JSON object per line."""
-    log = AuditLog.for_data_dir(_data_dir(topology, data_dir))
-    for e in log.query(actor=actor, action=action, object=obj, since=since, limit=limit, after=after):
-        typer.echo(orjson.dumps(e).decode())
+    log = open_audit(_topo(topology, data_dir))
+    try:
+        for e in log.query(actor=actor, action=action, object=obj, since=since, limit=limit, after=after):
+            typer.echo(orjson.dumps(e).decode())
+    finally:
+        log.close()
 
 
 # --- retention ----------------------------------------------------------------------------------------
@@ -258,7 +273,7 @@ def _retention(topology: Path, data_dir: Path | None, write: bool = False):  # t
 
     topo = _load(topology, data_dir)
     bus, schemas = _reader(topo, write=write)
-    return Retention(topo, bus, schemas, AuditLog.for_data_dir(Path(topo.data_dir))), bus
+    return Retention(topo, bus, schemas, open_audit(topo)), bus
 
 
 @retention_app.command("due")
@@ -284,6 +299,7 @@ def retention_due(
             )
     typer.echo(f"{len(rows)} record(s) due for review", err=True)
     bus.close()
+    r.close()
 
 
 @retention_app.command("revalidate")
@@ -308,6 +324,7 @@ def retention_revalidate(
         raise typer.Exit(2) from None
     finally:
         bus.close()
+        r.close()
 
 
 @retention_app.command("lapse")
@@ -329,4 +346,5 @@ def retention_lapse(
         raise typer.Exit(2) from None
     finally:
         bus.close()
+        r.close()
     typer.echo(f"{record_id} lapsed and purged: erased from the log {out['erased']}; stores follow the purge record")

@@ -1,10 +1,12 @@
 """Who may ask: agencies, subjects (users and systems), their roles and memberships, and how
 they prove who they are (API keys for systems, OIDC/JWT bearer tokens for users).
 
-The directory is one SQLite file beside the bus (`<data_dir>/identity.db`), shared by every API
-worker and managed with `argus admin`. Roles and memberships always come from the directory, never
-from a token's claims: an identity provider proves *who* a user is, the fusion centre decides
-what that user may see. A subject resolves to a `Recipient`, the only thing the policy reads.
+The directory is one SQLite file beside the bus (`<data_dir>/identity.db`, `Directory`), shared by
+every API worker on its host, or OpenSearch (argus/stores/opensearch_identity.py, `ARGUS_IDENTITY`)
+for API processes on several hosts; both behind `IdentityDirectory`, managed with `argus admin`.
+Roles and memberships always come from the directory, never from a token's claims: an identity
+provider proves *who* a user is, the fusion centre decides what that user may see. A subject
+resolves to a `Recipient`, the only thing the policy reads.
 
 API keys are `argus_<key id>_<secret>`; only the SHA-256 of the 32-byte random secret is kept
 (a high-entropy secret needs no slow hash), compared in constant time. JWTs are verified
@@ -18,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,34 +68,81 @@ class Identity:
     recipient: Recipient
 
 
-class Directory:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._db = connect(self.path)
-        self._db.executescript(_DDL)
-        self._lock = threading.Lock()
+class IdentityDirectory(ABC):
+    """What a subject may do and how it proves who it is; the storage is the backend's (rows as
+    dicts: an agency's `ori, name, law_enforcement, community, barred`; a subject's `id, kind,
+    agency, name, roles, unit, disabled, cases, lists`; a key's `key_id, subject, secret_sha256,
+    created, revoked`; an issuer's `audience, public_key, algorithms`)."""
+
+    def __init__(self) -> None:
         self._rules: dict[str, AgencyRules] | None = None
-        self._rules_version = -1
+        self._rules_seen: object = None
 
-    @classmethod
-    def for_data_dir(cls, data_dir: Path) -> Directory:
-        return cls(data_dir / "identity.db")
+    # --- storage, per backend -------------------------------------------------------------------
+    @abstractmethod
+    def _put_agency(self, ori: str, name: str, law_enforcement: bool, community: str | None) -> None:
+        """Insert or update, keeping the agency's barred list."""
 
-    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> int:
-        with self._lock:
-            n = self._db.execute(sql, args).rowcount
-            self._rules = None
-            return n
+    @abstractmethod
+    def _put_barred(self, ori: str, barred: list[str]) -> None: ...
+
+    @abstractmethod
+    def _agency_row(self, ori: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def agencies(self) -> list[dict[str, Any]]:
+        """Every agency, by ORI."""
+
+    @abstractmethod
+    def _agencies_version(self) -> object:
+        """Changes whenever any process changes an agency (so cached rules are rebuilt)."""
+
+    @abstractmethod
+    def _put_subject(self, row: dict[str, Any]) -> None:
+        """Insert or update (enabled again), keeping its memberships and creation time."""
+
+    @abstractmethod
+    def _update_subject(self, subject_id: str, fields: dict[str, Any]) -> bool:
+        """False: no such subject."""
+
+    @abstractmethod
+    def _subject_row(self, subject_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def _subject_ids(self) -> list[str]: ...
+
+    @abstractmethod
+    def _member(self, subject_id: str, kind: str, name: str, add: bool) -> None: ...
+
+    @abstractmethod
+    def _put_key(self, row: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def _revoke(self, key_id: str, when: str) -> bool:
+        """False: no such key."""
+
+    @abstractmethod
+    def _key_row(self, key_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def keys(self, subject_id: str | None = None) -> list[dict[str, Any]]:
+        """Keys (never their secrets' hashes), oldest first."""
+
+    @abstractmethod
+    def _put_issuer(self, issuer: str, audience: str, public_key: str, algorithms: list[str]) -> None: ...
+
+    @abstractmethod
+    def _issuer_row(self, issuer: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
 
     # --- agencies -------------------------------------------------------------------------------
     def add_agency(self, ori: str, name: str, *, law_enforcement: bool = True, community: str | None = None) -> None:
         if not ORI_RE.match(ori):
             raise IdentityError(f"agency: {ori!r} is not a 9-character ORI such as CA0190000")
-        self._write(
-            "INSERT INTO agencies(ori, name, law_enforcement, community) VALUES(?,?,?,?) ON CONFLICT(ori) DO UPDATE "
-            "SET name=excluded.name, law_enforcement=excluded.law_enforcement, community=excluded.community",
-            (ori, name, int(law_enforcement), community),
-        )
+        self._put_agency(ori, name, law_enforcement, community)
+        self._rules = None
 
     def set_barred(self, ori: str, barred: list[str]) -> None:
         """The agencies `ori` refuses to share anything beyond TLP:CLEAR with."""
@@ -100,27 +150,21 @@ class Directory:
         bad = [b for b in barred if not ORI_RE.match(b)]
         if bad:
             raise IdentityError(f"barred: {bad[0]!r} is not an ORI")
-        self._write("UPDATE agencies SET barred=? WHERE ori=?", (orjson.dumps(sorted(set(barred))), ori))
+        self._put_barred(ori, sorted(set(barred)))
+        self._rules = None
 
-    def _agency(self, ori: str) -> tuple[str, str, int, str | None, bytes]:
-        row = self._db.execute("SELECT ori, name, law_enforcement, community, barred FROM agencies WHERE ori=?", (ori,))
-        found = row.fetchone()
+    def _agency(self, ori: str) -> dict[str, Any]:
+        found = self._agency_row(ori)
         if found is None:
             raise IdentityError(f"unknown agency {ori!r}; add it with `argus admin agency add`")
-        return found  # type: ignore[no-any-return]
-
-    def agencies(self) -> list[dict[str, Any]]:
-        return [
-            {"ori": r[0], "name": r[1], "law_enforcement": bool(r[2]), "community": r[3], "barred": orjson.loads(r[4])}
-            for r in self._db.execute("SELECT ori, name, law_enforcement, community, barred FROM agencies ORDER BY ori")
-        ]
+        return found
 
     def rules(self, ori: str) -> AgencyRules:
         """The originating agency's dissemination rules (an agency not in the directory has none)."""
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]  # `argus admin` in another process
-        table = self._rules if version == self._rules_version else None
+        version = self._agencies_version()  # `argus admin` in another process
+        table = self._rules if version == self._rules_seen else None
         if table is None:
-            self._rules_version = version
+            self._rules_seen = version
             table = {
                 a["ori"]: AgencyRules(barred=frozenset(a["barred"]), community=a["community"]) for a in self.agencies()
             }
@@ -158,20 +202,8 @@ class Directory:
         self._check_roles(roles)
         if not subject_id or len(subject_id) > 64 or not subject_id.replace("-", "").replace(".", "").isalnum():
             raise IdentityError(f"subject id {subject_id!r}: 1-64 letters, digits, '-' or '.'")
-        self._write(
-            "INSERT INTO subjects(id, kind, agency, name, roles, unit, created) VALUES(?,?,?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, agency=excluded.agency, name=excluded.name, "
-            "roles=excluded.roles, unit=excluded.unit, disabled=0",
-            (
-                subject_id,
-                kind,
-                agency,
-                name or subject_id,
-                orjson.dumps(sorted(set(roles))),
-                unit,
-                utcnow().isoformat(),
-            ),
-        )
+        row = {"id": subject_id, "kind": kind, "agency": agency, "name": name or subject_id}
+        self._put_subject(row | {"roles": sorted(set(roles)), "unit": unit, "created": utcnow().isoformat()})
 
     @staticmethod
     def _check_roles(roles: list[str]) -> None:
@@ -183,46 +215,30 @@ class Directory:
         self._check_roles(roles)
         if not roles:
             raise IdentityError("a subject needs at least one role")
-        if not self._write("UPDATE subjects SET roles=? WHERE id=?", (orjson.dumps(sorted(set(roles))), subject_id)):
+        if not self._update_subject(subject_id, {"roles": sorted(set(roles))}):
             raise IdentityError(f"unknown subject {subject_id!r}")
 
     def disable(self, subject_id: str) -> None:
-        if not self._write("UPDATE subjects SET disabled=1 WHERE id=?", (subject_id,)):
+        if not self._update_subject(subject_id, {"disabled": True}):
             raise IdentityError(f"unknown subject {subject_id!r}")
 
     def add_member(self, subject_id: str, kind: str, name: str) -> None:
         if kind not in MEMBERSHIPS:
             raise IdentityError("membership kind: case or list")
         self.subject(subject_id)
-        self._write("INSERT OR IGNORE INTO memberships(subject, kind, name) VALUES(?,?,?)", (subject_id, kind, name))
+        self._member(subject_id, kind, name, True)
 
     def remove_member(self, subject_id: str, kind: str, name: str) -> None:
-        self._write("DELETE FROM memberships WHERE subject=? AND kind=? AND name=?", (subject_id, kind, name))
+        self._member(subject_id, kind, name, False)
 
     def subject(self, subject_id: str) -> dict[str, Any]:
-        r = self._db.execute(
-            "SELECT id, kind, agency, name, roles, unit, disabled FROM subjects WHERE id=?", (subject_id,)
-        ).fetchone()
+        r = self._subject_row(subject_id)
         if r is None:
             raise IdentityError(f"unknown subject {subject_id!r}")
-        members = self._db.execute("SELECT kind, name FROM memberships WHERE subject=? ORDER BY kind, name", (r[0],))
-        out: dict[str, Any] = {
-            "id": r[0],
-            "kind": r[1],
-            "agency": r[2],
-            "name": r[3],
-            "roles": orjson.loads(r[4]),
-            "unit": r[5],
-            "disabled": bool(r[6]),
-            "cases": [],
-            "lists": [],
-        }
-        for kind, name in members:
-            out["cases" if kind == "case" else "lists"].append(name)
-        return out
+        return r | {"cases": sorted(r["cases"]), "lists": sorted(r["lists"])}
 
     def subjects(self) -> list[dict[str, Any]]:
-        return [self.subject(r[0]) for r in self._db.execute("SELECT id FROM subjects ORDER BY id").fetchall()]
+        return [self.subject(s) for s in self._subject_ids()]
 
     def recipient(self, subject_id: str, role: str | None = None) -> Recipient:
         """The subject as the policy sees it, acting in `role` (default: its first role)."""
@@ -236,12 +252,12 @@ class Directory:
         return Recipient(
             agency=s["agency"],
             role=acting,
-            law_enforcement=bool(agency[2]) and acting not in NON_LAW_ENFORCEMENT,
+            law_enforcement=agency["law_enforcement"] and acting not in NON_LAW_ENFORCEMENT,
             unit=s["unit"],
             officer=s["id"],
             cases=frozenset(s["cases"]),
             lists=frozenset(s["lists"]),
-            community=agency[3],
+            community=agency["community"],
         )
 
     # --- API keys -------------------------------------------------------------------------------
@@ -250,38 +266,28 @@ class Directory:
         self.subject(subject_id)
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        self._write(
-            "INSERT INTO api_keys(key_id, subject, secret_sha256, created) VALUES(?,?,?,?)",
-            (key_id, subject_id, hashlib.sha256(secret.encode()).hexdigest(), utcnow().isoformat()),
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        self._put_key(
+            {"key_id": key_id, "subject": subject_id, "secret_sha256": digest, "created": utcnow().isoformat()}
         )
         return f"argus_{key_id}_{secret}"
 
     def revoke_key(self, key_id: str) -> None:
-        if not self._write("UPDATE api_keys SET revoked=? WHERE key_id=?", (utcnow().isoformat(), key_id)):
+        if not self._revoke(key_id, utcnow().isoformat()):
             raise IdentityError(f"unknown key {key_id!r}")
-
-    def keys(self, subject_id: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT key_id, subject, created, revoked FROM api_keys"
-        rows = self._db.execute(
-            sql + (" WHERE subject=?" if subject_id else "") + " ORDER BY created",
-            ((subject_id,) if subject_id else ()),
-        )
-        return [{"key_id": r[0], "subject": r[1], "created": r[2], "revoked": r[3]} for r in rows]
 
     def authenticate_key(self, token: str, role: str | None = None) -> Identity:
         parts = token.split("_")
         if len(parts) < 3 or parts[0] != "argus":
             raise AuthError("malformed API key")
         key_id, secret = parts[1], "_".join(parts[2:])
-        row = self._db.execute(
-            "SELECT subject, secret_sha256, revoked FROM api_keys WHERE key_id=?", (key_id,)
-        ).fetchone()
+        row = self._key_row(key_id)
         digest = hashlib.sha256(secret.encode()).hexdigest()
-        if row is None or not hmac.compare_digest(row[1], digest):
+        if row is None or not hmac.compare_digest(row["secret_sha256"], digest):
             raise AuthError("unknown API key or wrong secret")
-        if row[2]:
-            raise AuthError("revoked API key", row[0])
-        return Identity(row[0], "api_key", self.recipient(row[0], role))
+        if row["revoked"]:
+            raise AuthError("revoked API key", row["subject"])
+        return Identity(row["subject"], "api_key", self.recipient(row["subject"], role))
 
     # --- OIDC / JWT -----------------------------------------------------------------------------
     def add_issuer(self, issuer: str, audience: str, public_key_pem: str, algorithms: list[str]) -> None:
@@ -292,28 +298,22 @@ class Directory:
             jwt.algorithms.get_default_algorithms()[algorithms[0]].prepare_key(public_key_pem)  # type: ignore[attr-defined]
         except Exception as exc:
             raise IdentityError(f"public key: not a PEM public key for {algorithms[0]} ({exc})") from None
-        self._write(
-            "INSERT INTO issuers(issuer, audience, public_key, algorithms) VALUES(?,?,?,?) ON CONFLICT(issuer) "
-            "DO UPDATE SET audience=excluded.audience, public_key=excluded.public_key, algorithms=excluded.algorithms",
-            (issuer, audience, public_key_pem, orjson.dumps(algorithms)),
-        )
+        self._put_issuer(issuer, audience, public_key_pem, list(algorithms))
 
     def authenticate_jwt(self, token: str, role: str | None = None) -> Identity:
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.PyJWTError as exc:
             raise AuthError(f"malformed token: {exc}") from None
-        row = self._db.execute(
-            "SELECT audience, public_key, algorithms FROM issuers WHERE issuer=?", (str(issuer),)
-        ).fetchone()
+        row = self._issuer_row(str(issuer))
         if row is None:
             raise AuthError(f"token from an unconfigured issuer {issuer!r}")
         try:
             claims = jwt.decode(
                 token,
-                row[1],
-                algorithms=orjson.loads(row[2]),
-                audience=row[0],
+                row["public_key"],
+                algorithms=row["algorithms"],
+                audience=row["audience"],
                 issuer=issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
                 leeway=30,
@@ -325,6 +325,157 @@ class Directory:
             return Identity(sub, "jwt", self.recipient(sub, role))
         except IdentityError:
             raise AuthError("token subject is not in the directory", sub) from None
+
+
+def open_directory(topo: Any) -> IdentityDirectory:
+    """The topology's directory (ARGUS_IDENTITY / stores.identity; `<data_dir>/identity.db` by default)."""
+    from argus.runtime.embedded import open_store
+
+    d: IdentityDirectory = open_store(topo, "identity")
+    return d
+
+
+class Directory(IdentityDirectory):
+    """The embedded directory (SQLite)."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._db = connect(self.path)
+        self._db.executescript(_DDL)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> Directory:
+        return cls(data_dir / "identity.db")
+
+    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> int:
+        with self._lock:
+            return int(self._db.execute(sql, args).rowcount)
+
+    def _put_agency(self, ori: str, name: str, law_enforcement: bool, community: str | None) -> None:
+        self._write(
+            "INSERT INTO agencies(ori, name, law_enforcement, community) VALUES(?,?,?,?) ON CONFLICT(ori) DO UPDATE "
+            "SET name=excluded.name, law_enforcement=excluded.law_enforcement, community=excluded.community",
+            (ori, name, int(law_enforcement), community),
+        )
+
+    def _put_barred(self, ori: str, barred: list[str]) -> None:
+        self._write("UPDATE agencies SET barred=? WHERE ori=?", (orjson.dumps(barred), ori))
+
+    _AGENCY = "SELECT ori, name, law_enforcement, community, barred FROM agencies"
+
+    @staticmethod
+    def _agency_dict(r: tuple[Any, ...]) -> dict[str, Any]:
+        return {
+            "ori": r[0],
+            "name": r[1],
+            "law_enforcement": bool(r[2]),
+            "community": r[3],
+            "barred": orjson.loads(r[4]),
+        }
+
+    def _agency_row(self, ori: str) -> dict[str, Any] | None:
+        r = self._db.execute(self._AGENCY + " WHERE ori=?", (ori,)).fetchone()
+        return None if r is None else self._agency_dict(r)
+
+    def agencies(self) -> list[dict[str, Any]]:
+        return [self._agency_dict(r) for r in self._db.execute(self._AGENCY + " ORDER BY ori")]
+
+    def _agencies_version(self) -> object:
+        # data_version moves when another connection commits; this handle's own writes are
+        # seen by the change count of its connection
+        return (self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes)
+
+    def _put_subject(self, row: dict[str, Any]) -> None:
+        self._write(
+            "INSERT INTO subjects(id, kind, agency, name, roles, unit, created) VALUES(?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, agency=excluded.agency, name=excluded.name, "
+            "roles=excluded.roles, unit=excluded.unit, disabled=0",
+            (
+                row["id"],
+                row["kind"],
+                row["agency"],
+                row["name"],
+                orjson.dumps(row["roles"]),
+                row["unit"],
+                row["created"],
+            ),
+        )
+
+    def _update_subject(self, subject_id: str, fields: dict[str, Any]) -> bool:
+        cols = {"roles": lambda v: orjson.dumps(v), "disabled": int}
+        sets = ", ".join(f"{k}=?" for k in fields)
+        args = tuple(cols[k](v) for k, v in fields.items())  # type: ignore[no-untyped-call]
+        return self._write(f"UPDATE subjects SET {sets} WHERE id=?", (*args, subject_id)) > 0
+
+    def _subject_row(self, subject_id: str) -> dict[str, Any] | None:
+        r = self._db.execute(
+            "SELECT id, kind, agency, name, roles, unit, disabled FROM subjects WHERE id=?", (subject_id,)
+        ).fetchone()
+        if r is None:
+            return None
+        out: dict[str, Any] = {
+            "id": r[0],
+            "kind": r[1],
+            "agency": r[2],
+            "name": r[3],
+            "roles": orjson.loads(r[4]),
+            "unit": r[5],
+            "disabled": bool(r[6]),
+            "cases": [],
+            "lists": [],
+        }
+        for kind, name in self._db.execute("SELECT kind, name FROM memberships WHERE subject=?", (r[0],)):
+            out["cases" if kind == "case" else "lists"].append(name)
+        return out
+
+    def _subject_ids(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT id FROM subjects ORDER BY id").fetchall()]
+
+    def _member(self, subject_id: str, kind: str, name: str, add: bool) -> None:
+        if add:
+            self._write(
+                "INSERT OR IGNORE INTO memberships(subject, kind, name) VALUES(?,?,?)", (subject_id, kind, name)
+            )
+        else:
+            self._write("DELETE FROM memberships WHERE subject=? AND kind=? AND name=?", (subject_id, kind, name))
+
+    def _put_key(self, row: dict[str, Any]) -> None:
+        self._write(
+            "INSERT INTO api_keys(key_id, subject, secret_sha256, created) VALUES(?,?,?,?)",
+            (row["key_id"], row["subject"], row["secret_sha256"], row["created"]),
+        )
+
+    def _revoke(self, key_id: str, when: str) -> bool:
+        return self._write("UPDATE api_keys SET revoked=? WHERE key_id=?", (when, key_id)) > 0
+
+    def _key_row(self, key_id: str) -> dict[str, Any] | None:
+        r = self._db.execute(
+            "SELECT subject, secret_sha256, revoked FROM api_keys WHERE key_id=?", (key_id,)
+        ).fetchone()
+        return None if r is None else {"subject": r[0], "secret_sha256": r[1], "revoked": r[2]}
+
+    def keys(self, subject_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT key_id, subject, created, revoked FROM api_keys"
+        rows = self._db.execute(
+            sql + (" WHERE subject=?" if subject_id else "") + " ORDER BY created",
+            ((subject_id,) if subject_id else ()),
+        )
+        return [{"key_id": r[0], "subject": r[1], "created": r[2], "revoked": r[3]} for r in rows]
+
+    def _put_issuer(self, issuer: str, audience: str, public_key: str, algorithms: list[str]) -> None:
+        self._write(
+            "INSERT INTO issuers(issuer, audience, public_key, algorithms) VALUES(?,?,?,?) ON CONFLICT(issuer) "
+            "DO UPDATE SET audience=excluded.audience, public_key=excluded.public_key, algorithms=excluded.algorithms",
+            (issuer, audience, public_key, orjson.dumps(algorithms)),
+        )
+
+    def _issuer_row(self, issuer: str) -> dict[str, Any] | None:
+        r = self._db.execute(
+            "SELECT audience, public_key, algorithms FROM issuers WHERE issuer=?", (issuer,)
+        ).fetchone()
+        return None if r is None else {"audience": r[0], "public_key": r[1], "algorithms": orjson.loads(r[2])}
 
     def close(self) -> None:
         self._db.close()

@@ -22,7 +22,7 @@ from argus.bus.base import Bus, Commit
 from argus.records import utcnow
 from argus.runtime.embedded import read_topic
 from argus.schemas import SchemaSet
-from argus.security.audit import AuditLog
+from argus.security.audit import AuditTrail
 from argus.topology import Topology
 
 CONTROL_SCHEMAS = ("purge.v1", "decision.v1")
@@ -60,7 +60,7 @@ def purge_records(
     topo: Topology,
     bus: Bus,
     schemas: SchemaSet,
-    audit: AuditLog,
+    audit: AuditTrail,
     requests: list[dict[str, str]],
 ) -> dict[str, Any]:
     """`requests`: [{record_id, agency, reason, by}]. Returns what was erased, per topic."""

@@ -4,30 +4,27 @@ reviewer either revalidates the record with a reason (a new review-by date) or l
 and a lapsed record is purged everywhere.
 
 What is due is read from the `reports` topic (the deduplicated record of everything that came
-in), so nothing beside the log has to be kept in step with it; the decisions live in
-`<data_dir>/retention.db`, and each one is also an audit entry.
+in), so nothing beside the log has to be kept in step with it. The decisions are the audit
+trail's `review` entries (one write per decision, so a decision is never made without its audit
+entry, and every host of an API or CLI sharing the trail sees the same decisions); before
+2026-12-03 they were also kept in a `<data_dir>/retention.db` of their own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from argus.bus.base import Bus
 from argus.records import RETENTION, utcnow
 from argus.runtime.embedded import read_topic
 from argus.schemas import SchemaSet
-from argus.security.audit import AuditLog
+from argus.security.audit import AuditTrail
 from argus.security.purge import purge_records
-from argus.sqlite import connect
 from argus.topology import Topology
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS reviews(seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, decision TEXT NOT NULL,
-  reviewer TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, review_by TEXT);
-CREATE INDEX IF NOT EXISTS reviews_record ON reviews(record_id);
-"""
+_PAGE = 1000
 
 
 class RetentionError(ValueError):
@@ -35,10 +32,8 @@ class RetentionError(ValueError):
 
 
 class Retention:
-    def __init__(self, topo: Topology, bus: Bus, schemas: SchemaSet, audit: AuditLog) -> None:
+    def __init__(self, topo: Topology, bus: Bus, schemas: SchemaSet, audit: AuditTrail) -> None:
         self.topo, self.bus, self.schemas, self.audit = topo, bus, schemas, audit
-        self._db = connect(Path(topo.data_dir) / "retention.db")
-        self._db.executescript(_DDL)
         self.topic = next((n for n, t in topo.topics.items() if t.schema_ == "report.v1"), None)
         if self.topic is None:
             raise RetentionError("this topology has no topic carrying report.v1")
@@ -62,17 +57,26 @@ class Retention:
                 "review_by": env["review_by"].isoformat(),
                 "revalidated": 0,
             }
-        for rid, decision, review_by in self._db.execute(
-            "SELECT record_id, decision, review_by FROM reviews ORDER BY seq"
-        ):
+        for e in self._reviews():
+            rid, decision = e["object"], e["detail"].get("decision")
             if rid not in out:
                 continue
             if decision == "lapse":
                 out.pop(rid)
-            else:
-                out[rid]["review_by"] = review_by
+            elif decision == "revalidate":
+                out[rid]["review_by"] = e["detail"]["review_by"]
                 out[rid]["revalidated"] += 1
         return out
+
+    def _reviews(self) -> Iterator[dict[str, Any]]:
+        """Every review decision, in the order made."""
+        after = 0
+        while True:
+            page = self.audit.query(action="review", after=after, limit=_PAGE)
+            yield from page
+            if len(page) < _PAGE:
+                return
+            after = page[-1]["seq"]
 
     def due(self, as_of: datetime | None = None, agency: str | None = None) -> list[dict[str, Any]]:
         cutoff = (as_of or utcnow()).isoformat()
@@ -89,10 +93,6 @@ class Retention:
         if not reason.strip() or not reviewer.strip():
             raise RetentionError("a revalidation needs a named reviewer and a reason")
         new = (utcnow() + min(timedelta(days=365 * years), RETENTION)).isoformat()
-        self._db.execute(
-            "INSERT INTO reviews(record_id, decision, reviewer, reason, at, review_by) VALUES(?,?,?,?,?,?)",
-            (record_id, "revalidate", reviewer, reason, utcnow().isoformat(), new),
-        )
         self.audit.record(
             "review",
             actor=reviewer,
@@ -108,10 +108,6 @@ class Retention:
         held = self._held().get(record_id)
         if held is None:
             raise RetentionError(f"{record_id} is not a record under review (or has lapsed)")
-        self._db.execute(
-            "INSERT INTO reviews(record_id, decision, reviewer, reason, at, review_by) VALUES(?,?,?,?,?,NULL)",
-            (record_id, "lapse", reviewer, reason, utcnow().isoformat()),
-        )
         self.audit.record(
             "review",
             actor=reviewer,
@@ -136,4 +132,5 @@ class Retention:
         )
 
     def close(self) -> None:
-        self._db.close()
+        """Closes the audit trail it was given (the CLI opens one per command)."""
+        self.audit.close()

@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from argus.feeds import FeedError, FeedSpec, FeedStore, feed_nodes, subscriptions
-from argus.security.audit import AuditLog
+from argus.security.audit import audit_once
 from argus.security.cli import ByOpt, DataOpt, TopoOpt
 
 feed_app = typer.Typer(help="TAXII 2.1 feeds the pipeline polls: add, list, remove.", no_args_is_help=True)
@@ -83,8 +83,8 @@ def feed_add(
     except (ValidationError, FeedError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    AuditLog.for_data_dir(topo.data_dir).record(
-        "admin", actor=by, agency=agency, object=f"feed:{name}", detail={"action": "feed add", **spec.public()}
+    audit_once(
+        topo, "admin", actor=by, agency=agency, object=f"feed:{name}", detail={"action": "feed add", **spec.public()}
     )
     typer.echo(f"feed {name} added")
 
@@ -126,9 +126,7 @@ def feed_remove(name: str, by: ByOpt, topology: TopoOpt = Path("topology.yaml"),
     if not removed:
         typer.echo(f"no analyst-added feed named {name}", err=True)
         raise typer.Exit(1)
-    AuditLog.for_data_dir(topo.data_dir).record(
-        "admin", actor=by, agency="-", object=f"feed:{name}", detail={"action": "feed remove"}
-    )
+    audit_once(topo, "admin", actor=by, agency="-", object=f"feed:{name}", detail={"action": "feed remove"})
     typer.echo(f"feed {name} removed")
 
 
@@ -177,7 +175,8 @@ def _bulk(
             s.close()
     if res.rejected:
         _dead_letters(topo, what, path, objs, res.rejected)
-    AuditLog.for_data_dir(topo.data_dir).record(
+    audit_once(
+        topo,
         "write",
         actor=by,
         agency=agency,

@@ -17,7 +17,8 @@ from argus.api.app import create_app
 from argus.demo import OFFICER_AGENCY, OWNER
 from argus.records import deterministic_id
 from argus.runtime.embedded import EmbeddedRuntime
-from argus.security.identity import Directory
+from argus.security.audit import open_audit
+from argus.security.identity import open_directory
 from argus.topology import load_topology
 from tests.e2e.conftest import make_workdir
 from tests.servers import free_port
@@ -50,7 +51,7 @@ class Live:
         """A client authenticated with an API key of a user of `agency` in `role`."""
         key = (agency, role, unit)
         if key not in self.keys:
-            d = Directory.for_data_dir(self.topo.data_dir)
+            d = open_directory(self.topo)
             d.add_agency(agency, f"agency {agency}", law_enforcement=role != "private_sector_partner")
             user = f"{role.replace('_', '-')}-{agency}-{unit or 'x'}".lower()
             d.add_subject(user, agency, [role], unit=unit)
@@ -71,7 +72,9 @@ class Live:
     params=["embedded", pytest.param("servers", marks=[pytest.mark.integration, pytest.mark.slow])],
 )
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """The same API tests on the embedded stores and on Neo4j + OpenSearch."""
+    """The same API tests on the embedded stores and on Neo4j + OpenSearch (the graph and search
+    index, and the audit trail, identity directory and TAXII statuses an API on several hosts
+    shares)."""
     with pytest.MonkeyPatch.context() as mp:
         if request.param == "servers":
             from neo4j import GraphDatabase
@@ -80,7 +83,11 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             with GraphDatabase.driver(neo4j_url, auth=None) as d, d.session() as s:
                 s.run("MATCH (n) DETACH DELETE n").consume()
             mp.setenv("ARGUS_GRAPH", neo4j_url)
-            mp.setenv("ARGUS_SEARCH", request.getfixturevalue("opensearch_url") + "?index=api" + str(time.time_ns()))
+            os_url, run = request.getfixturevalue("opensearch_url"), str(time.time_ns())
+            mp.setenv("ARGUS_SEARCH", f"{os_url}?index=api{run}")
+            mp.setenv("ARGUS_AUDIT", f"{os_url}?audit_index=audit{run}")
+            mp.setenv("ARGUS_IDENTITY", f"{os_url}?identity_index=identity{run}")
+            mp.setenv("ARGUS_TAXII", f"{os_url}?taxii_index=taxii{run}")
         wd = tmp_path_factory.mktemp("api")
         lv = Live(make_workdir(wd, background=60))
         yield lv
@@ -298,3 +305,21 @@ def test_a_purged_record_leaves_search_and_graph(live: Live) -> None:
         time.sleep(0.02)
     body = c.get(f"/api/v1/entities/{CIVIC}/neighbours", params={"hops": 2}).content
     assert sar.encode() not in body and b"armoured" not in body
+
+
+def test_requests_are_audited_in_one_verifiable_chain(live: Live) -> None:
+    """What the API did for a caller is in the audit trail its agency's auditor reads, and the
+    trail verifies (on the servers variant it is the OpenSearch trail every API host shares)."""
+    analyst = live.client(OWNER)
+    assert analyst.get("/api/v1/search", params={"q": "Civic"}).status_code == 200
+    auditor = live.client(OWNER, role="auditor")
+    me = f"analyst-{OWNER}-x".lower()
+    entries = auditor.get("/api/v1/audit", params={"actor": me, "limit": 1000}).json()["entries"]
+    assert {"login", "read"} <= {e["action"] for e in entries}
+    assert all(e["agency"] == OWNER for e in entries)
+    trail = open_audit(live.topo)
+    try:
+        v = trail.verify()
+        assert v.ok and v.entries >= max(e["seq"] for e in entries)
+    finally:
+        trail.close()

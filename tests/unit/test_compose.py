@@ -44,6 +44,8 @@ def test_mounted_files_exist_and_prometheus_scrapes_every_worker() -> None:
         assert env["ARGUS_BUS"].startswith("kafka://kafka:9092")
         assert env["ARGUS_GRAPH"].startswith("bolt://") and env["ARGUS_SEARCH"].startswith("http://opensearch")
         assert env["ARGUS_STIX"].startswith("http://opensearch") and env["ARGUS_FEEDS"].startswith("http://opensearch")
+        for shared in ("ARGUS_AUDIT", "ARGUS_IDENTITY", "ARGUS_TAXII"):  # the API on several hosts
+            assert env[shared].startswith("http://opensearch"), shared
         assert "--instance" in services[w]["command"]
 
 

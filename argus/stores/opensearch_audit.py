@@ -1,0 +1,227 @@
+"""The audit trail on OpenSearch, for API processes and CLIs on several hosts appending to one chain.
+
+The embedded trail (argus/security/audit.py) is one SQLite file, so every process writing it must
+share a disk. Here each entry is a document whose id is its sequence number, written with
+`op_type=create`: OpenSearch refuses a second document under an id, atomically and in real time,
+so two hosts cannot both append entry n. A writer that loses that race reads the winner's entry
+(a real-time GET), links to its hash and tries n+1: the chain stays linear with no lock server.
+A write that timed out but landed is recognised by its own hash, not appended twice.
+
+Writes do not wait for a refresh (the field API appends on every request); readers (auditors'
+queries, `argus audit verify`) refresh first, so they see every entry recorded before they ask.
+
+Deduplicated entries (an alert's dissemination, recorded again when a stream reconnects) claim
+their key first: a marker document in `<index>-dedup` created with `op_type=create`, completed with
+the entry's sequence number once the entry is written. A claim left incomplete for `claim_s`
+seconds (its writer died between the two) is taken over, unless the entry turns out to be there.
+
+Anyone with write access to the cluster can change a document; as with someone editing the SQLite
+file by hand, `verify` then names the first entry whose hash does not match.
+
+URL: `http(s)://host:port?audit_index=NAME&claim_s=60` (default index `argus-audit`); as a store
+URL: `ARGUS_AUDIT=http://host:9200?audit_index=argus-audit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse, urlunparse
+
+from argus.security.audit import (
+    FIELDS,
+    GENESIS,
+    AuditTrail,
+    Verdict,
+    check_action,
+    entry_hash,
+    new_entry,
+    verify_chain,
+)
+from argus.stores.opensearch_search import create_index
+
+try:
+    from opensearchpy import ConflictError, OpenSearch
+except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
+    raise ImportError("the OpenSearch audit trail needs opensearch-py: pip install 'argus-fusion[opensearch]'") from exc
+
+_KW = {"type": "keyword"}
+MAPPINGS = {
+    "dynamic": "strict",
+    "properties": {
+        "seq": {"type": "long"},
+        # ISO 8601 strings compared as text, as the embedded trail compares them (`since`, `until`)
+        **{k: _KW for k in ("at", "actor", "agency", "action", "object", "outcome", "source", "recipient", "reason")},
+        "detail": {"type": "object", "enabled": False},
+        "dedup": _KW,
+        "prev": _KW,
+        "hash": _KW,
+    },
+}
+CLAIMS = {
+    "dynamic": "strict",
+    "properties": {"dedup": _KW, "seq": {"type": "long"}, "claimed_at": {"type": "double"}},
+}
+_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
+_PAGE = 1000
+
+
+class OpenSearchAuditLog(AuditTrail):
+    def __init__(self, url: str) -> None:
+        u = urlparse(url)
+        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.index = q.get("audit_index", "argus-audit")
+        self.claims = f"{self.index}-dedup"
+        self.claim_s = float(q.get("claim_s", 60))
+        self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=30, max_retries=3, retry_on_timeout=True)
+        create_index(self.client, self.index, {"settings": _SETTINGS, "mappings": MAPPINGS})
+        create_index(self.client, self.claims, {"settings": _SETTINGS, "mappings": CLAIMS})
+        self._lock = threading.Lock()  # one append at a time from this handle; other hosts race by id
+        self._last: tuple[int, str] | None = None  # (seq, hash) of the last entry this handle knows of
+
+    # --- appending ---------------------------------------------------------------------------------
+    def record(
+        self,
+        action: str,
+        *,
+        actor: str,
+        agency: str,
+        object: str | None = None,
+        outcome: str = "ok",
+        source: str | None = None,
+        recipient: str | None = None,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+        dedup: str | None = None,
+    ) -> int | None:
+        check_action(action)
+        fields = {"object": object, "outcome": outcome, "source": source, "recipient": recipient}
+        fields |= {"reason": reason, "detail": detail}
+        with self._lock:
+            claim = None
+            if dedup is not None:
+                claim = hashlib.sha256(dedup.encode()).hexdigest()
+                if not self._claim(claim, dedup):
+                    return None
+            seq = self._append(lambda n: new_entry(n, action, actor, agency, **fields), dedup)
+            if claim is not None:
+                body = {"dedup": dedup, "seq": seq, "claimed_at": time.time()}
+                self.client.index(index=self.claims, id=claim, body=body)
+            return seq
+
+    def _claim(self, claim: str, dedup: str) -> bool:
+        """True: this handle records the entry. False: it is recorded, or being recorded now."""
+        try:
+            body = {"dedup": dedup, "seq": None, "claimed_at": time.time()}
+            self.client.index(index=self.claims, id=claim, body=body, op_type="create")
+            return True
+        except ConflictError:
+            pass
+        got = self.client.get(index=self.claims, id=claim)
+        mark = got["_source"]
+        if mark["seq"] is not None or time.time() - mark["claimed_at"] < self.claim_s:
+            return False
+        # An abandoned claim: its writer died after claiming. It may have written the entry first.
+        self.client.indices.refresh(index=self.index)
+        found = self.client.search(
+            index=self.index, body={"query": {"term": {"dedup": dedup}}, "size": 1, "_source": ["seq"]}
+        )["hits"]["hits"]
+        if found:
+            body = {"dedup": dedup, "seq": found[0]["_source"]["seq"], "claimed_at": mark["claimed_at"]}
+            self.client.index(index=self.claims, id=claim, body=body)
+            return False
+        try:  # take it over, unless another handle just did
+            self.client.index(
+                index=self.claims,
+                id=claim,
+                body={"dedup": dedup, "seq": None, "claimed_at": time.time()},
+                if_seq_no=got["_seq_no"],
+                if_primary_term=got["_primary_term"],
+            )
+        except ConflictError:
+            return False
+        return True
+
+    def _append(self, make: Any, dedup: str | None) -> int:
+        last = self._last or self._head()
+        while True:
+            seq, prev = last[0] + 1, last[1]
+            entry = make(seq)
+            h = entry_hash(prev, entry)
+            doc = {**entry, "dedup": dedup, "prev": prev, "hash": h}
+            try:
+                self.client.index(index=self.index, id=str(seq), body=doc, op_type="create")
+            except ConflictError:
+                theirs = self.client.get(index=self.index, id=str(seq))["_source"]
+                if theirs["hash"] != h:  # another writer's entry n: link to it and try n+1
+                    last = (seq, theirs["hash"])
+                    continue
+                # ours: a create that timed out after it landed, retried by the client
+            self._last = (seq, h)
+            return seq
+
+    def _head(self) -> tuple[int, str]:
+        """The last entry, as a search sees it after a refresh (an entry created since is found
+        by the create that collides with it)."""
+        self.client.indices.refresh(index=self.index)
+        hits = self.client.search(
+            index=self.index, body={"size": 1, "sort": [{"seq": "desc"}], "_source": ["seq", "hash"]}
+        )["hits"]["hits"]
+        if not hits:
+            return 0, GENESIS
+        src = hits[0]["_source"]
+        return int(src["seq"]), str(src["hash"])
+
+    # --- reading -----------------------------------------------------------------------------------
+    def _scan(self, filters: list[dict[str, Any]], after: int, limit: int | None) -> Iterator[dict[str, Any]]:
+        """Entries with seq > after matching `filters`, in sequence order, a page at a time."""
+        self.client.indices.refresh(index=self.index)
+        n = 0
+        while limit is None or n < limit:
+            size = _PAGE if limit is None else min(_PAGE, limit - n)
+            query = {"bool": {"filter": [{"range": {"seq": {"gt": after}}}, *filters]}}
+            body = {"query": query, "size": size, "sort": [{"seq": "asc"}]}
+            hits = self.client.search(index=self.index, body=body)["hits"]["hits"]
+            for h in hits:
+                src = h["_source"]
+                yield {k: src.get(k) for k in (*FIELDS, "prev", "hash")}
+            n += len(hits)
+            if len(hits) < size:
+                return
+            after = int(hits[-1]["_source"]["seq"])
+
+    def query(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        agency: str | None = None,
+        object: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        visible_to_agency: str | None = None,
+        limit: int = 100,
+        after: int = 0,
+    ) -> list[dict[str, Any]]:
+        filters: list[dict[str, Any]] = [
+            {"term": {col: val}}
+            for col, val in (("actor", actor), ("action", action), ("agency", agency), ("object", object))
+            if val is not None
+        ]
+        if since or until:
+            filters.append({"range": {"at": {k: v for k, v in (("gte", since), ("lte", until)) if v}}})
+        if visible_to_agency:
+            either = [{"term": {"agency": visible_to_agency}}, {"term": {"recipient": visible_to_agency}}]
+            filters.append({"bool": {"should": either, "minimum_should_match": 1}})
+        with self._lock:
+            return list(self._scan(filters, after, limit))
+
+    def verify(self) -> Verdict:
+        with self._lock:
+            return verify_chain(self._scan([], 0, None))
+
+    def close(self) -> None:
+        self.client.close()

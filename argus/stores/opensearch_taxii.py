@@ -1,0 +1,55 @@
+"""TAXII 2.1 status resources on OpenSearch, so that a client POSTing an envelope to one API host
+can poll its status on any other (the embedded store is a SQLite file one host's processes share).
+
+One document per status, its id the status id; read back with a real-time GET, so a status is
+there the moment the POST has answered. A status is only ever shown to the agency that POSTed.
+
+URL: `http(s)://host:port?taxii_index=NAME` (default `argus-taxii-status`); as a store URL:
+`ARGUS_TAXII=http://host:9200?taxii_index=argus-taxii-status`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlparse, urlunparse
+
+from argus.api.taxii import StatusStore
+from argus.stores.opensearch_search import create_index
+
+try:
+    from opensearchpy import NotFoundError, OpenSearch
+except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
+    raise ImportError(
+        "TAXII statuses on OpenSearch need opensearch-py: pip install 'argus-fusion[opensearch]'"
+    ) from exc
+
+MAPPINGS = {
+    "dynamic": "strict",
+    "properties": {"agency": {"type": "keyword"}, "body": {"type": "object", "enabled": False}},
+}
+
+
+class OpenSearchStatuses(StatusStore):
+    def __init__(self, url: str) -> None:
+        u = urlparse(url)
+        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.index = q.get("taxii_index", "argus-taxii-status")
+        self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=30, max_retries=3, retry_on_timeout=True)
+        body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": MAPPINGS}
+        create_index(self.client, self.index, body)
+
+    def put(self, agency: str, body: dict[str, Any]) -> None:
+        self.client.index(index=self.index, id=body["id"], body={"agency": agency, "body": body}, op_type="create")
+
+    def get(self, sid: str, agency: str) -> dict[str, Any] | None:
+        if not sid or len(sid.encode()) > 512:  # not an id OpenSearch could hold (nor one Argus issues)
+            return None
+        try:
+            src = self.client.get(index=self.index, id=sid)["_source"]
+        except NotFoundError:
+            return None
+        got: dict[str, Any] = src["body"]
+        return got if src["agency"] == agency else None
+
+    def close(self) -> None:
+        self.client.close()
