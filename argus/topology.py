@@ -18,6 +18,7 @@ from argus.bus.base import TopicSpec
 from argus.registry import BACKENDS, RegistryError, backend_class, node_class, role_of
 from argus.schemas import SchemaError, SchemaSet, default_schemas
 
+STORE_KINDS = tuple(k for k in BACKENDS if k != "bus")  # graph, search, stix, feeds, audit, identity, taxii
 DEAD_LETTER_SCHEMA = "dead_letter.v1"
 
 
@@ -245,7 +246,7 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
         except SchemaError as exc:
             problems.append(f"topic {tname!r}: {exc}")
     problems += [f"schemas: {p}" for p in schemas.versions_problems()]
-    for kind, url in [("bus", topo.bus_url)] + [(k, topo.store_url(k)) for k in ("graph", "search", "stix", "feeds")]:
+    for kind, url in [("bus", topo.bus_url)] + [(k, topo.store_url(k)) for k in STORE_KINDS]:
         try:
             backend_class(kind, url)
         except RegistryError as exc:

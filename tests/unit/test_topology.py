@@ -58,10 +58,12 @@ def test_topic_nobody_writes_and_unknown_backend(tmp_path: Path, repo: Path, mon
     doc = base(repo)
     del doc["nodes"]["cad_queries"]
     monkeypatch.setenv("ARGUS_GRAPH", "arangodb://127.0.0.1:8529")
+    monkeypatch.setenv("ARGUS_AUDIT", "postgresql://127.0.0.1/argus")  # the API's stores are checked too
     with pytest.raises(TopologyError) as exc:
         check(load_topology(write(tmp_path, doc)))
     assert "topic 'cad.queries' is read by a node but no node writes it" in str(exc.value)
     assert "graph: no backend for URL scheme 'arangodb'" in str(exc.value)
+    assert "audit: no backend for URL scheme 'postgresql'" in str(exc.value)
 
 
 def test_an_entity_resolution_chain_resolves_every_kind_once(tmp_path: Path, repo: Path) -> None:
