@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,11 +92,34 @@ def verify_chain(entries: Iterable[dict[str, Any]]) -> Verdict:
     return Verdict(True, n, head=prev)
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    """An auditor's selection: entries after `after`, in order, at most `limit`; None matches all."""
+
+    actor: str | None = None
+    action: str | None = None
+    agency: str | None = None
+    object: str | None = None
+    since: str | None = None
+    until: str | None = None
+    visible_to_agency: str | None = None  # its own people's actions, and disseminations to it
+    limit: int = 100
+    after: int = 0
+
+    def equal(self) -> list[tuple[str, str]]:
+        """(column, value) pairs an entry must equal."""
+        pairs = (("actor", self.actor), ("action", self.action), ("agency", self.agency), ("object", self.object))
+        return [(c, v) for c, v in pairs if v is not None]
+
+
+MakeEntry = Callable[[int], dict[str, Any]]  # sequence number -> the entry's hashed fields
+
+
 class AuditTrail(ABC):
     """Where every audited action is appended: one linear, hash-chained sequence, whichever
-    process (API worker, CLI, export) appends."""
+    process (API worker, CLI, export) appends. A backend appends (`_append`) and selects
+    (`_select`); what an entry holds is decided here, once."""
 
-    @abstractmethod
     def record(
         self,
         action: str,
@@ -112,23 +135,21 @@ class AuditTrail(ABC):
         dedup: str | None = None,
     ) -> int | None:
         """Append one entry; returns its sequence number (None: `dedup` was already recorded)."""
+        check_action(action)
+        fields = {"object": object, "outcome": outcome, "source": source, "recipient": recipient}
+        fields |= {"reason": reason, "detail": detail}
+        return self._append(lambda seq: new_entry(seq, action, actor, agency, **fields), dedup)
+
+    def query(self, **selection: Any) -> list[dict[str, Any]]:
+        """Entries in order, as `AuditQuery(**selection)` selects them."""
+        return self._select(AuditQuery(**selection))
 
     @abstractmethod
-    def query(
-        self,
-        *,
-        actor: str | None = None,
-        action: str | None = None,
-        agency: str | None = None,
-        object: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        visible_to_agency: str | None = None,
-        limit: int = 100,
-        after: int = 0,
-    ) -> list[dict[str, Any]]:
-        """Entries in order; `visible_to_agency`: only those an auditor of that agency may read
-        (its own people's actions, and disseminations to it)."""
+    def _append(self, make: MakeEntry, dedup: str | None) -> int | None:
+        """Append `make(n)` as entry n, linked to entry n-1, unless `dedup` is recorded (None)."""
+
+    @abstractmethod
+    def _select(self, q: AuditQuery) -> list[dict[str, Any]]: ...
 
     @abstractmethod
     def verify(self) -> Verdict:
@@ -168,21 +189,7 @@ class AuditLog(AuditTrail):
     def for_data_dir(cls, data_dir: Path) -> AuditLog:
         return cls(data_dir / "audit.db")
 
-    def record(
-        self,
-        action: str,
-        *,
-        actor: str,
-        agency: str,
-        object: str | None = None,
-        outcome: str = "ok",
-        source: str | None = None,
-        recipient: str | None = None,
-        reason: str | None = None,
-        detail: dict[str, Any] | None = None,
-        dedup: str | None = None,
-    ) -> int | None:
-        check_action(action)
+    def _append(self, make: MakeEntry, dedup: str | None) -> int | None:
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")  # one appender at a time across processes: the chain is linear
@@ -192,10 +199,7 @@ class AuditLog(AuditTrail):
                     return None
                 last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-                entry = new_entry(
-                    seq, action, actor, agency, object=object, outcome=outcome, source=source,
-                    recipient=recipient, reason=reason, detail=detail,
-                )  # fmt: skip
+                entry = make(seq)
                 db.execute(
                     "INSERT INTO audit(seq, at, actor, agency, action, object, outcome, source, recipient, reason, "
                     "detail, dedup, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -220,37 +224,24 @@ class AuditLog(AuditTrail):
             e["detail"] = orjson.loads(e["detail"])
             yield e
 
-    def query(
-        self,
-        *,
-        actor: str | None = None,
-        action: str | None = None,
-        agency: str | None = None,
-        object: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        visible_to_agency: str | None = None,
-        limit: int = 100,
-        after: int = 0,
-    ) -> list[dict[str, Any]]:
-        where, args = ["seq > ?"], [after]
-        for col, val in (("actor", actor), ("action", action), ("agency", agency), ("object", object)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                args.append(val)
-        if since:
+    def _select(self, q: AuditQuery) -> list[dict[str, Any]]:
+        where, args = ["seq > ?"], [q.after]
+        for col, val in q.equal():
+            where.append(f"{col} = ?")
+            args.append(val)
+        if q.since:
             where.append("at >= ?")
-            args.append(since)
-        if until:
+            args.append(q.since)
+        if q.until:
             where.append("at <= ?")
-            args.append(until)
-        if visible_to_agency:
+            args.append(q.until)
+        if q.visible_to_agency:
             where.append("(agency = ? OR recipient = ?)")
-            args.extend([visible_to_agency, visible_to_agency])
+            args.extend([q.visible_to_agency, q.visible_to_agency])
         cols = ", ".join((*FIELDS, "prev", "hash"))
         sql = f"SELECT {cols} FROM audit WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
         with self._lock:
-            return list(self._rows(sql, [*args, limit]))
+            return list(self._rows(sql, [*args, q.limit]))
 
     def verify(self) -> Verdict:
         cols = ", ".join((*FIELDS, "prev", "hash"))

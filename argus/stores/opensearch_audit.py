@@ -29,22 +29,12 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlparse, urlunparse
 
-from argus.security.audit import (
-    FIELDS,
-    GENESIS,
-    AuditTrail,
-    Verdict,
-    check_action,
-    entry_hash,
-    new_entry,
-    verify_chain,
-)
-from argus.stores.opensearch_search import create_index
+from argus.security.audit import FIELDS, GENESIS, AuditQuery, AuditTrail, MakeEntry, Verdict, entry_hash, verify_chain
+from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
 
 try:
-    from opensearchpy import ConflictError, OpenSearch
+    from opensearchpy import ConflictError
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError("the OpenSearch audit trail needs opensearch-py: pip install 'argus-fusion[opensearch]'") from exc
 
@@ -65,48 +55,29 @@ CLAIMS = {
     "dynamic": "strict",
     "properties": {"dedup": _KW, "seq": {"type": "long"}, "claimed_at": {"type": "double"}},
 }
-_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 _PAGE = 1000
 
 
 class OpenSearchAuditLog(AuditTrail):
     def __init__(self, url: str) -> None:
-        u = urlparse(url)
-        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.client, q = connect(url)
         self.index = q.get("audit_index", "argus-audit")
         self.claims = f"{self.index}-dedup"
         self.claim_s = float(q.get("claim_s", 60))
-        self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=30, max_retries=3, retry_on_timeout=True)
-        create_index(self.client, self.index, {"settings": _SETTINGS, "mappings": MAPPINGS})
-        create_index(self.client, self.claims, {"settings": _SETTINGS, "mappings": CLAIMS})
+        create_index(self.client, self.index, {"settings": SMALL_INDEX, "mappings": MAPPINGS})
+        create_index(self.client, self.claims, {"settings": SMALL_INDEX, "mappings": CLAIMS})
         self._lock = threading.Lock()  # one append at a time from this handle; other hosts race by id
         self._last: tuple[int, str] | None = None  # (seq, hash) of the last entry this handle knows of
 
     # --- appending ---------------------------------------------------------------------------------
-    def record(
-        self,
-        action: str,
-        *,
-        actor: str,
-        agency: str,
-        object: str | None = None,
-        outcome: str = "ok",
-        source: str | None = None,
-        recipient: str | None = None,
-        reason: str | None = None,
-        detail: dict[str, Any] | None = None,
-        dedup: str | None = None,
-    ) -> int | None:
-        check_action(action)
-        fields = {"object": object, "outcome": outcome, "source": source, "recipient": recipient}
-        fields |= {"reason": reason, "detail": detail}
+    def _append(self, make: MakeEntry, dedup: str | None) -> int | None:
         with self._lock:
             claim = None
             if dedup is not None:
                 claim = hashlib.sha256(dedup.encode()).hexdigest()
                 if not self._claim(claim, dedup):
                     return None
-            seq = self._append(lambda n: new_entry(n, action, actor, agency, **fields), dedup)
+            seq = self._create(make, dedup)
             if claim is not None:
                 body = {"dedup": dedup, "seq": seq, "claimed_at": time.time()}
                 self.client.index(index=self.claims, id=claim, body=body)
@@ -145,7 +116,7 @@ class OpenSearchAuditLog(AuditTrail):
             return False
         return True
 
-    def _append(self, make: Any, dedup: str | None) -> int:
+    def _create(self, make: MakeEntry, dedup: str | None) -> int:
         last = self._last or self._head()
         while True:
             seq, prev = last[0] + 1, last[1]
@@ -193,31 +164,15 @@ class OpenSearchAuditLog(AuditTrail):
                 return
             after = int(hits[-1]["_source"]["seq"])
 
-    def query(
-        self,
-        *,
-        actor: str | None = None,
-        action: str | None = None,
-        agency: str | None = None,
-        object: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        visible_to_agency: str | None = None,
-        limit: int = 100,
-        after: int = 0,
-    ) -> list[dict[str, Any]]:
-        filters: list[dict[str, Any]] = [
-            {"term": {col: val}}
-            for col, val in (("actor", actor), ("action", action), ("agency", agency), ("object", object))
-            if val is not None
-        ]
-        if since or until:
-            filters.append({"range": {"at": {k: v for k, v in (("gte", since), ("lte", until)) if v}}})
-        if visible_to_agency:
-            either = [{"term": {"agency": visible_to_agency}}, {"term": {"recipient": visible_to_agency}}]
+    def _select(self, q: AuditQuery) -> list[dict[str, Any]]:
+        filters: list[dict[str, Any]] = [{"term": {col: val}} for col, val in q.equal()]
+        if q.since or q.until:
+            filters.append({"range": {"at": {k: v for k, v in (("gte", q.since), ("lte", q.until)) if v}}})
+        if q.visible_to_agency:
+            either = [{"term": {"agency": q.visible_to_agency}}, {"term": {"recipient": q.visible_to_agency}}]
             filters.append({"bool": {"should": either, "minimum_should_match": 1}})
         with self._lock:
-            return list(self._scan(filters, after, limit))
+            return list(self._scan(filters, q.after, q.limit))
 
     def verify(self) -> Verdict:
         with self._lock:

@@ -13,13 +13,12 @@ URL: `http(s)://host:port?feeds_index=NAME` (default `argus-feeds`); as a store 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse, urlunparse
 
 from argus.feeds import SECRET_FIELDS, FeedError, FeedSpec, FeedStore
-from argus.stores.opensearch_search import create_index
+from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
 
 try:
-    from opensearchpy import ConflictError, NotFoundError, OpenSearch, helpers
+    from opensearchpy import ConflictError, NotFoundError, helpers
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError(
         "the OpenSearch feed registry needs opensearch-py: pip install 'argus-fusion[opensearch]'"
@@ -37,11 +36,9 @@ MAPPINGS = {
 
 class OpenSearchFeedRegistry(FeedStore):
     def __init__(self, url: str) -> None:
-        u = urlparse(url)
-        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.client, q = connect(url)
         self.index = q.get("feeds_index", "argus-feeds")
-        self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=30, max_retries=3, retry_on_timeout=True)
-        body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": MAPPINGS}
+        body = {"settings": SMALL_INDEX, "mappings": MAPPINGS}
         create_index(self.client, self.index, body)
 
     def add(self, spec: FeedSpec, added_by: str, replace: bool = False) -> None:

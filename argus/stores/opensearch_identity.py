@@ -22,13 +22,12 @@ import hashlib
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlparse, urlunparse
 
 from argus.security.identity import IdentityDirectory
-from argus.stores.opensearch_search import create_index
+from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
 
 try:
-    from opensearchpy import ConflictError, NotFoundError, OpenSearch
+    from opensearchpy import ConflictError, NotFoundError
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError("the OpenSearch directory needs opensearch-py: pip install 'argus-fusion[opensearch]'") from exc
 
@@ -50,15 +49,13 @@ _PAGE = 1000
 class OpenSearchDirectory(IdentityDirectory):
     def __init__(self, url: str) -> None:
         super().__init__()
-        u = urlparse(url)
-        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.client, q = connect(url)
         prefix = q.get("identity_index", "argus-identity")
         self.rules_ttl = float(q.get("rules_ttl", 1))
-        self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=30, max_retries=3, retry_on_timeout=True)
         self.ix = {name: f"{prefix}-{name}" for name in MAPPINGS}
         for name, props in MAPPINGS.items():
             body = {
-                "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+                "settings": SMALL_INDEX,
                 "mappings": {"dynamic": "strict", "properties": props},
             }
             create_index(self.client, self.ix[name], body)

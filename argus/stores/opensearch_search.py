@@ -78,6 +78,18 @@ def fold(text: str) -> str:
 FIELDS = ["title", "text"]
 
 
+SMALL_INDEX = {"number_of_shards": 1, "number_of_replicas": 0}  # a store's own small indices
+
+
+def connect(url: str, timeout: float = 30) -> tuple[OpenSearch, dict[str, str]]:
+    """A client for a store URL (`http(s)://host:port?param=value...`) and the URL's parameters,
+    which name the store's index and tune it, not the connection."""
+    u = urlparse(url)
+    params = {k: v[-1] for k, v in parse_qs(u.query).items()}
+    client = OpenSearch(urlunparse(u._replace(query="")), timeout=timeout, max_retries=3, retry_on_timeout=True)
+    return client, params
+
+
 def create_index(client: OpenSearch, name: str, body: dict[str, Any]) -> None:
     """Create a plain index unless it exists (another process may be creating it at the same time)."""
     if client.indices.exists(index=name):

@@ -25,16 +25,15 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlparse, urlunparse
 
 import orjson
 
 from argus.stores.graph import MARK_KEYS
-from argus.stores.opensearch_search import create_index
+from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
 from argus.stores.stix import Outcome, StixItem, StixStore, StoredObject, Versions, decide, instant, stamp
 
 try:
-    from opensearchpy import ConflictError, NotFoundError, OpenSearch, helpers
+    from opensearchpy import ConflictError, NotFoundError, helpers
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError("the OpenSearch STIX store needs opensearch-py: pip install 'argus-fusion[opensearch]'") from exc
 
@@ -89,14 +88,12 @@ def _stored(src: dict[str, Any]) -> StoredObject:
 
 class OpenSearchStixStore(StixStore):
     def __init__(self, url: str) -> None:
-        u = urlparse(url)
-        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.client, q = connect(url, timeout=60)
         self.index = q.get("stix_index", "argus-stix")
         self.meta = f"{self.index}-writer"
         self.lease = float(q.get("lease", 60))
-        self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=60, max_retries=3, retry_on_timeout=True)
         create_index(self.client, self.index, {"settings": SETTINGS, "mappings": MAPPINGS})
-        create_index(self.client, self.meta, {"settings": {"number_of_shards": 1, "number_of_replicas": 0}})
+        create_index(self.client, self.meta, {"settings": SMALL_INDEX})
         self.me = str(uuid.uuid4())
         self._held: tuple[int, int] | None = None  # (seq_no, primary_term) of our claim
         self._next_seq = 0

@@ -11,13 +11,12 @@ URL: `http(s)://host:port?taxii_index=NAME` (default `argus-taxii-status`); as a
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse, urlunparse
 
 from argus.api.taxii import StatusStore
-from argus.stores.opensearch_search import create_index
+from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
 
 try:
-    from opensearchpy import NotFoundError, OpenSearch
+    from opensearchpy import NotFoundError
 except ImportError as exc:  # pragma: no cover - the registry reports the pip extra
     raise ImportError(
         "TAXII statuses on OpenSearch need opensearch-py: pip install 'argus-fusion[opensearch]'"
@@ -31,11 +30,9 @@ MAPPINGS = {
 
 class OpenSearchStatuses(StatusStore):
     def __init__(self, url: str) -> None:
-        u = urlparse(url)
-        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        self.client, q = connect(url)
         self.index = q.get("taxii_index", "argus-taxii-status")
-        self.client = OpenSearch(urlunparse(u._replace(query="")), timeout=30, max_retries=3, retry_on_timeout=True)
-        body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": MAPPINGS}
+        body = {"settings": SMALL_INDEX, "mappings": MAPPINGS}
         create_index(self.client, self.index, body)
 
     def put(self, agency: str, body: dict[str, Any]) -> None:

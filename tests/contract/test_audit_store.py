@@ -127,7 +127,7 @@ def test_a_claim_abandoned_by_a_dead_writer_is_taken_over(audit_backend: AuditBa
     assert log.record("disseminate", **kw, dedup="dead|before") is None
 
     # A writer that wrote its entry and died before completing the claim.
-    seq = log._append(lambda n: new_entry(n, "disseminate", **kw), "dead|after")
+    seq = log._create(lambda n: new_entry(n, "disseminate", **kw), "dead|after")  # entry written, claim not
     claim_only("dead|after")
     time.sleep(0.6)
     assert log.record("disseminate", **kw, dedup="dead|after") is None
