@@ -40,6 +40,7 @@ class Live:
         self.web.start()
         self.url = f"http://127.0.0.1:{port}"
         self.keys: dict[tuple[str, str, str | None], str] = {}
+        self.servers = False  # every store on a server (Neo4j, OpenSearch), none in the data dir
         for _ in range(200):
             try:
                 httpx.get(self.url + "/healthz")
@@ -90,6 +91,7 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             mp.setenv("ARGUS_TAXII", f"{os_url}?taxii_index=taxii{run}")
         wd = tmp_path_factory.mktemp("api")
         lv = Live(make_workdir(wd, background=60))
+        lv.servers = request.param == "servers"
         yield lv
         lv.close()
 
@@ -323,3 +325,40 @@ def test_requests_are_audited_in_one_verifiable_chain(live: Live) -> None:
         assert v.ok and v.entries >= max(e["seq"] for e in entries)
     finally:
         trail.close()
+
+
+def test_an_admin_on_another_host_shares_the_directory_and_the_audit_trail(
+    live: Live, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With the directory and the audit trail on OpenSearch, `argus admin` on another host (its
+    own data dir, nothing shared on disk) makes a key this API accepts at once, and `argus audit
+    verify` there checks the one chain both append to. On the embedded stores the directory is a
+    file in a data dir, so an admin with another data dir administers another directory."""
+    from typer.testing import CliRunner
+
+    from argus.cli import app as cli
+
+    elsewhere = str(tmp_path_factory.mktemp("other-host"))
+    topo = str(live.topo.base_dir / "topology.yaml")
+
+    def admin(*args: str) -> str:
+        res = CliRunner().invoke(cli, [*args, "-t", topo, "--data-dir", elsewhere])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    admin("admin", "agency", "add", "NV0020000", "--name", "Las Vegas MPD", "--by", "admin1")
+    admin("admin", "user", "add", "lv-analyst", "--agency", "NV0020000", "--role", "analyst", "--by", "admin1")
+    key = admin("admin", "key", "create", "lv-analyst", "--by", "admin1").strip().split()[-1]
+    assert key.startswith("argus_")
+    if not live.servers:
+        with httpx.Client(base_url=live.url, headers={"X-API-Key": key}, timeout=30) as c:
+            assert c.get("/api/v1/search", params={"q": "Civic"}).status_code == 401
+        return
+    with httpx.Client(base_url=live.url, headers={"X-API-Key": key}, timeout=30) as c:
+        assert c.get("/api/v1/search", params={"q": "Civic"}).status_code == 200
+    out = admin("audit", "show", "--actor", "lv-analyst")
+    assert {orjson.loads(line)["action"] for line in out.splitlines()} >= {"login", "read"}
+    assert "audit trail intact" in admin("audit", "verify")
+    admin("admin", "key", "revoke", key.split("_")[1], "--by", "admin1")
+    with httpx.Client(base_url=live.url, headers={"X-API-Key": key}, timeout=30) as c:
+        assert c.get("/api/v1/search", params={"q": "Civic"}).status_code == 401  # refused at once
