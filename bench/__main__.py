@@ -1,18 +1,26 @@
 """`python -m bench`: every speed target in one command (pipeline, stores and API, STIX
-import, the Kafka runtime); `python -m bench pipeline|stores|stix|kafka|ttp [options]` runs one."""
+import, the Kafka runtime, the audit trail); `python -m bench pipeline|stores|stix|kafka|ttp|audit [options]`
+runs one."""
 
 import sys
 
-from bench import kafka, pipeline, stix_import, stores, ttp
+from bench import audit, kafka, pipeline, stix_import, stores, ttp
 
 args = sys.argv[1:]
-if args and args[0] in ("pipeline", "stores", "stix", "kafka", "ttp"):
-    {"pipeline": pipeline.main, "stores": stores.main, "stix": stix_import.main, "kafka": kafka.main, "ttp": ttp.main}[
-        args[0]
-    ](args[1:])
+ONE = {
+    "pipeline": pipeline.main,
+    "stores": stores.main,
+    "stix": stix_import.main,
+    "kafka": kafka.main,
+    "ttp": ttp.main,
+    "audit": audit.main,
+}
+if args and args[0] in ONE:
+    ONE[args[0]](args[1:])
 else:
     pipeline.main(args)
     stores.main([a for a in args if a.startswith("--records")] or None)
     stix_import.main([])
     ttp.main([])
+    audit.main([])
     kafka.main([a for a in args if a.startswith("--records")])

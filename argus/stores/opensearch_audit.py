@@ -11,9 +11,11 @@ Writes do not wait for a refresh (the field API appends on every request); reade
 queries, `argus audit verify`) refresh first, so they see every entry recorded before they ask.
 
 Deduplicated entries (an alert's dissemination, recorded again when a stream reconnects) claim
-their key first: a marker document in `<index>-dedup` created with `op_type=create`, completed with
-the entry's sequence number once the entry is written. A claim left incomplete for `claim_s`
-seconds (its writer died between the two) is taken over, unless the entry turns out to be there.
+their key first: a marker document in `<index>-dedup` created with `op_type=create`, then the
+entry. A repeat within `claim_s` seconds of the claim is dropped at once; a later one looks for
+the entry (a refresh and a search, then notes its sequence number in the marker, so once per key)
+and records it only if it is not there: its writer died between the claim and the entry. The
+marker is not completed on the way (one request fewer per dissemination; `python -m bench audit`).
 
 Anyone with write access to the cluster can change a document; as with someone editing the SQLite
 file by hand, `verify` then names the first entry whose hash does not match.
@@ -77,11 +79,7 @@ class OpenSearchAuditLog(AuditTrail):
                 claim = hashlib.sha256(dedup.encode()).hexdigest()
                 if not self._claim(claim, dedup):
                     return None
-            seq = self._create(make, dedup)
-            if claim is not None:
-                body = {"dedup": dedup, "seq": seq, "claimed_at": time.time()}
-                self.client.index(index=self.claims, id=claim, body=body)
-            return seq
+            return self._create(make, dedup)
 
     def _claim(self, claim: str, dedup: str) -> bool:
         """True: this handle records the entry. False: it is recorded, or being recorded now."""
@@ -95,7 +93,7 @@ class OpenSearchAuditLog(AuditTrail):
         mark = got["_source"]
         if mark["seq"] is not None or time.time() - mark["claimed_at"] < self.claim_s:
             return False
-        # An abandoned claim: its writer died after claiming. It may have written the entry first.
+        # A claim older than claim_s: its entry is there, unless its writer died after claiming.
         self.client.indices.refresh(index=self.index)
         found = self.client.search(
             index=self.index, body={"query": {"term": {"dedup": dedup}}, "size": 1, "_source": ["seq"]}

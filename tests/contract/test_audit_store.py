@@ -109,8 +109,8 @@ def test_an_unknown_action_is_refused(audit_backend: AuditBackend) -> None:
 @pytest.mark.parametrize("audit_backend", [pytest.param("opensearch")], indirect=True)
 def test_a_claim_abandoned_by_a_dead_writer_is_taken_over(audit_backend: AuditBackend) -> None:
     """OpenSearch: a dedup key is claimed before its entry is written. A writer that died between
-    the two leaves the claim; after `claim_s` another handle records the entry (once), and a
-    writer that died after writing the entry leaves nothing to redo."""
+    the two leaves the claim; after `claim_s` another handle records the entry (once), a writer
+    that died after writing the entry leaves nothing to redo, and a repeat long after is dropped."""
     import hashlib
 
     log = audit_backend.open(claim_s=0.5)
@@ -131,4 +131,9 @@ def test_a_claim_abandoned_by_a_dead_writer_is_taken_over(audit_backend: AuditBa
     claim_only("dead|after")
     time.sleep(0.6)
     assert log.record("disseminate", **kw, dedup="dead|after") is None
-    assert [e["seq"] for e in log.query()] == [1, seq] == [1, 2] and log.verify().ok
+    # A key recorded the usual way, repeated after claim_s (a stream reconnecting later): still once.
+    assert log.record("disseminate", **kw, dedup="usual") == 3
+    time.sleep(0.6)
+    assert log.record("disseminate", **kw, dedup="usual") is None
+    assert log.record("disseminate", **kw, dedup="usual") is None
+    assert [e["seq"] for e in log.query()] == [1, seq, 3] == [1, 2, 3] and log.verify().ok
