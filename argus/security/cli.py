@@ -28,13 +28,8 @@ DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data
 ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded in the audit trail)")]
 
 
-def _data_dir(topology: Path, data_dir: Path | None) -> Path:
-    from argus.cli import _load
-
-    return Path(_load(topology, data_dir).data_dir)
-
-
 def _topo(topology: Path, data_dir: Path | None):  # type: ignore[no-untyped-def]
+    """The topology, with --data-dir applied (the CLI's own loader, imported late: it imports this)."""
     from argus.cli import _load
 
     return _load(topology, data_dir)

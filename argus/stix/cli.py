@@ -12,15 +12,9 @@ from pydantic import ValidationError
 
 from argus.feeds import FeedError, FeedSpec, FeedStore, feed_nodes, subscriptions
 from argus.security.audit import audit_once
-from argus.security.cli import ByOpt, DataOpt, TopoOpt
+from argus.security.cli import ByOpt, DataOpt, TopoOpt, _topo
 
 feed_app = typer.Typer(help="TAXII 2.1 feeds the pipeline polls: add, list, remove.", no_args_is_help=True)
-
-
-def _topo(topology: Path, data_dir: Path | None):  # type: ignore[no-untyped-def]
-    from argus.cli import _load
-
-    return _load(topology, data_dir)
 
 
 def _feeds(topo) -> FeedStore:  # type: ignore[no-untyped-def]
