@@ -17,6 +17,7 @@ was returned and how much was withheld, writes, and denials.
 import asyncio
 import base64
 import hashlib
+import logging
 import math
 import os
 import threading
@@ -72,6 +73,28 @@ def _problem(request: Request, status: int, title: str, detail: str, **extra: An
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.url.path}
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+log = logging.getLogger("argus.api")
+
+
+def _unreachable_errors() -> tuple[type[BaseException], ...]:
+    """What the installed store clients raise when their server cannot be reached (OpenSearch:
+    search, STIX, feeds, audit, directory, TAXII statuses; Neo4j: the graph)."""
+    found: list[type[BaseException]] = []
+    try:
+        from opensearchpy.exceptions import ConnectionError as OpenSearchUnreachable
+
+        found.append(OpenSearchUnreachable)
+    except ImportError:
+        pass
+    try:
+        from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+        found += [ServiceUnavailable, SessionExpired]
+    except ImportError:
+        pass
+    return tuple(found)
 
 
 def _dumps(obj: Any) -> bytes:
@@ -148,8 +171,18 @@ def create_app(topo: Topology) -> FastAPI:
         out.headers["Retry-After"] = "5"
         return out
 
+    unreachable = _unreachable_errors()
+
     @app.exception_handler(Exception)
     async def _on_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, unreachable):
+            # A store's server is down (the audit trail and the directory are read or written on
+            # every request): nothing is answered unaudited, and the client is told to come back.
+            server = {"opensearchpy": "OpenSearch", "neo4j": "Neo4j"}.get(type(exc).__module__.split(".")[0], "a store")
+            log.warning("%s %s: %s unreachable: %s", request.method, request.url.path, server, exc)
+            out = _problem(request, 503, "Store unavailable", f"{server} cannot be reached; retry shortly")
+            out.headers["Retry-After"] = "5"
+            return out
         return _problem(request, 500, "Internal error", f"{type(exc).__name__}; see the API log")
 
     async def bounded(fn: Callable[..., T], *args: Any) -> T:
