@@ -19,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from argus.security.audit import AuditLog, AuditTrail
+from argus.runtime.embedded import open_url
+from argus.security.audit import AuditTrail
 
 
 def _run(open_trail: Callable[[], AuditTrail], writers: int, n: int, dedup: bool) -> dict[str, Any]:
@@ -69,7 +70,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--entries", type=int, default=500, help="per writer")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    from argus.stores.opensearch_audit import OpenSearchAuditLog
     from tests.servers import opensearch_server
 
     out: dict[str, Any] = {}
@@ -77,10 +77,11 @@ def main(argv: list[str] | None = None) -> None:
         for writers in (1, 4):
             for dedup in (False, True):
                 case = f"{writers} writer(s){', dedup' if dedup else ''}"
-                db = Path(tmp) / f"{uuid.uuid4().hex}.db"
-                index = f"{url}?audit_index=bench{uuid.uuid4().hex[:8]}"
-                out[f"embedded, {case}"] = _run(lambda db=db: AuditLog(db), writers, args.entries, dedup)
-                out[f"opensearch, {case}"] = _run(lambda i=index: OpenSearchAuditLog(i), writers, args.entries, dedup)
+                for backend, at in (
+                    ("embedded", f"embedded://{Path(tmp) / uuid.uuid4().hex}.db"),
+                    ("opensearch", f"{url}?audit_index=bench{uuid.uuid4().hex[:8]}"),
+                ):
+                    out[f"{backend}, {case}"] = _run(lambda at=at: open_url("audit", at), writers, args.entries, dedup)
                 e, o = out[f"embedded, {case}"], out[f"opensearch, {case}"]
                 o["vs_embedded"] = round(o["entries_per_s"] / e["entries_per_s"], 2)
     for k, v in out.items():

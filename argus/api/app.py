@@ -164,25 +164,28 @@ def create_app(topo: Topology) -> FastAPI:
     async def _on_service(request: Request, exc: ServiceError) -> JSONResponse:
         return _problem(request, 503, "Not available in this topology", str(exc))
 
-    @app.exception_handler(RegistryUnavailable)
-    async def _on_registry(request: Request, exc: RegistryUnavailable) -> JSONResponse:
-        # Records on this bus carry the registry's ids: nothing can be published until it is back.
-        out = _problem(request, 503, "Schema registry unavailable", str(exc))
+    def _retry_later(request: Request, title: str, detail: str) -> JSONResponse:
+        out = _problem(request, 503, title, detail)
         out.headers["Retry-After"] = "5"
         return out
 
-    unreachable = _unreachable_errors()
+    @app.exception_handler(RegistryUnavailable)
+    async def _on_registry(request: Request, exc: RegistryUnavailable) -> JSONResponse:
+        # Records on this bus carry the registry's ids: nothing can be published until it is back.
+        return _retry_later(request, "Schema registry unavailable", str(exc))
+
+    async def _on_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # A store's server is down (the audit trail and the directory are read or written on
+        # every request): nothing is answered unaudited, and the client is told to come back.
+        server = {"opensearchpy": "OpenSearch", "neo4j": "Neo4j"}.get(type(exc).__module__.split(".")[0], "a store")
+        log.warning("%s %s: %s unreachable: %s", request.method, request.url.path, server, exc)
+        return _retry_later(request, "Store unavailable", f"{server} cannot be reached; retry shortly")
+
+    for unreachable in _unreachable_errors():
+        app.add_exception_handler(unreachable, _on_unreachable)
 
     @app.exception_handler(Exception)
     async def _on_error(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, unreachable):
-            # A store's server is down (the audit trail and the directory are read or written on
-            # every request): nothing is answered unaudited, and the client is told to come back.
-            server = {"opensearchpy": "OpenSearch", "neo4j": "Neo4j"}.get(type(exc).__module__.split(".")[0], "a store")
-            log.warning("%s %s: %s unreachable: %s", request.method, request.url.path, server, exc)
-            out = _problem(request, 503, "Store unavailable", f"{server} cannot be reached; retry shortly")
-            out.headers["Retry-After"] = "5"
-            return out
         return _problem(request, 500, "Internal error", f"{type(exc).__name__}; see the API log")
 
     async def bounded(fn: Callable[..., T], *args: Any) -> T:

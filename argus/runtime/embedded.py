@@ -183,7 +183,11 @@ def open_bus(topo: Topology, role: str | None = None) -> Bus:
 
 
 def open_store(topo: Topology, kind: str) -> Any:
-    url = topo.store_url(kind)
+    return open_url(kind, topo.store_url(kind))
+
+
+def open_url(kind: str, url: str) -> Any:
+    """A store of `kind` at `url`, through the backend registry (embedded: a file path)."""
     cls = backend_class(kind, url)
     return cls(embedded_path(url)) if url.startswith("embedded:") else cls(url)
 

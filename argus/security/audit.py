@@ -63,11 +63,6 @@ class Verdict:
     head: str = GENESIS
 
 
-def check_action(action: str) -> None:
-    if action not in ACTIONS:
-        raise ValueError(f"audit action {action!r}; one of {', '.join(ACTIONS)}")
-
-
 def new_entry(seq: int, action: str, actor: str, agency: str, **rest: Any) -> dict[str, Any]:
     """The hashed fields of an entry (FIELDS), stamped now."""
     entry = {"seq": seq, "at": utcnow().isoformat(), "actor": actor, "agency": agency, "action": action}
@@ -135,7 +130,8 @@ class AuditTrail(ABC):
         dedup: str | None = None,
     ) -> int | None:
         """Append one entry; returns its sequence number (None: `dedup` was already recorded)."""
-        check_action(action)
+        if action not in ACTIONS:
+            raise ValueError(f"audit action {action!r}; one of {', '.join(ACTIONS)}")
         fields = {"object": object, "outcome": outcome, "source": source, "recipient": recipient}
         fields |= {"reason": reason, "detail": detail}
         return self._append(lambda seq: new_entry(seq, action, actor, agency, **fields), dedup)

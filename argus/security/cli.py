@@ -263,10 +263,10 @@ def audit_show(
 
 # --- retention ----------------------------------------------------------------------------------------
 def _retention(topology: Path, data_dir: Path | None, write: bool = False):  # type: ignore[no-untyped-def]
-    from argus.cli import _load, _reader
+    from argus.cli import _reader
     from argus.security.retention import Retention
 
-    topo = _load(topology, data_dir)
+    topo = _topo(topology, data_dir)
     bus, schemas = _reader(topo, write=write)
     return Retention(topo, bus, schemas, open_audit(topo)), bus
 

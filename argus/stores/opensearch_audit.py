@@ -74,15 +74,13 @@ class OpenSearchAuditLog(AuditTrail):
     # --- appending ---------------------------------------------------------------------------------
     def _append(self, make: MakeEntry, dedup: str | None) -> int | None:
         with self._lock:
-            claim = None
-            if dedup is not None:
-                claim = hashlib.sha256(dedup.encode()).hexdigest()
-                if not self._claim(claim, dedup):
-                    return None
+            if dedup is not None and not self._claim(dedup):
+                return None
             return self._create(make, dedup)
 
-    def _claim(self, claim: str, dedup: str) -> bool:
+    def _claim(self, dedup: str) -> bool:
         """True: this handle records the entry. False: it is recorded, or being recorded now."""
+        claim = hashlib.sha256(dedup.encode()).hexdigest()  # a document id of bounded length
         try:
             body = {"dedup": dedup, "seq": None, "claimed_at": time.time()}
             self.client.index(index=self.claims, id=claim, body=body, op_type="create")

@@ -7,10 +7,11 @@ checks, what a subject resolves to) is the same code as the embedded directory's
 
 Lookups on the request path (an API key, a subject, an agency, an issuer) are real-time GETs by
 id, so a key revoked or a subject disabled on one host is refused by every host's next request.
-Listings (`agencies`, `subjects`, `keys`) are searches; directory changes wait for the refresh, so
-a listing after a change shows it. Agencies' dissemination rules are cached per handle and rebuilt
-when any process changes an agency (a version document bumped on every agency write), looked at
-no more than once per `rules_ttl` seconds (default 1): the policy asks for them per record read.
+Listings (`agencies`, `subjects`, `keys`) are searches; a change to what they list waits for the
+refresh, so a listing after a change shows it (what only GETs read does not wait). Agencies'
+dissemination rules are cached per handle and rebuilt when any process changes an agency (a
+version document bumped on every agency write), looked at no more than once per `rules_ttl`
+seconds (default 1): the policy asks for them per record read.
 
 URL: `http(s)://host:port?identity_index=PREFIX&rules_ttl=1` (default prefix `argus-identity`);
 as a store URL: `ARGUS_IDENTITY=http://host:9200?identity_index=argus-identity`.
@@ -99,7 +100,8 @@ class OpenSearchDirectory(IdentityDirectory):
 
     # --- agencies ----------------------------------------------------------------------------------
     def _agencies_changed(self) -> None:
-        self.client.index(index=self.ix["meta"], id="agencies", body={"changed": time.time()}, refresh="wait_for")
+        # read by real-time GET only: no refresh to wait for
+        self.client.index(index=self.ix["meta"], id="agencies", body={"changed": time.time()})
         self._version_at = float("-inf")
 
     def _put_agency(self, ori: str, name: str, law_enforcement: bool, community: str | None) -> None:
@@ -165,8 +167,7 @@ class OpenSearchDirectory(IdentityDirectory):
                     body={"doc": {field: want}},
                     if_seq_no=got["_seq_no"],
                     if_primary_term=got["_primary_term"],
-                    refresh="wait_for",
-                )
+                )  # memberships are read by GET only: no refresh to wait for
                 return
             except ConflictError:
                 continue
@@ -190,7 +191,7 @@ class OpenSearchDirectory(IdentityDirectory):
 
     def _put_issuer(self, issuer: str, audience: str, public_key: str, algorithms: list[str]) -> None:
         doc = {"issuer": issuer, "audience": audience, "public_key": public_key, "algorithms": algorithms}
-        self.client.index(index=self.ix["issuers"], id=self._issuer_id(issuer), body=doc, refresh="wait_for")
+        self.client.index(index=self.ix["issuers"], id=self._issuer_id(issuer), body=doc)  # read by GET only
 
     def _issuer_row(self, issuer: str) -> dict[str, Any] | None:
         return self._get("issuers", self._issuer_id(issuer))

@@ -8,9 +8,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+from argus.runtime.embedded import open_url
 from argus.stores.embedded_graph import EmbeddedGraphStore
 from argus.stores.embedded_search import EmbeddedSearchStore
 
@@ -45,143 +47,111 @@ def search_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     store.close()
 
 
-@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
-def stix_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+ON_BOTH = ["embedded", pytest.param("opensearch", marks=pytest.mark.integration)]
+
+
+class Handles:
+    """Opens handles on one store of `kind` (call it, or `open`, once per process that would hold
+    one: an API worker, a poller, a CLI), by URL through the backend registry as the runtime
+    does: a file in the test's directory, or a fresh OpenSearch index named by `index_param`."""
+
+    def __init__(self, request: pytest.FixtureRequest, tmp_path: Path, kind: str, index_param: str, extra: str = ""):
+        self.kind, self.backend = kind, request.param
+        self.opened: list = []
+        self.path = tmp_path / f"{kind}.db"
+        if self.backend == "opensearch":
+            base = request.getfixturevalue("opensearch_url")
+            self.url = f"{base}?{index_param}={kind[0]}{uuid.uuid4().hex[:10]}{extra}"
+        else:
+            self.url = f"embedded://{self.path}"
+
+    def open(self, **params: object):  # type: ignore[no-untyped-def]
+        """`params`: more URL parameters (OpenSearch only)."""
+        extra = "".join(f"&{k}={v}" for k, v in params.items()) if self.backend == "opensearch" else ""
+        self.opened.append(open_url(self.kind, self.url + extra))
+        return self.opened[-1]
+
+    __call__ = open
+
+    def close(self) -> None:
+        for s in self.opened:
+            s.close()
+
+
+H = TypeVar("H", bound=Handles)
+
+
+def _handles(handles: H) -> Iterator[H]:
+    yield handles
+    handles.close()
+
+
+@pytest.fixture(params=ON_BOTH)
+def stix_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Handles]:
     """Opens handles on one STIX store (call it once per writer or reader process)."""
-    opened: list = []
-    if request.param == "opensearch":
-        from argus.stores.opensearch_stix import OpenSearchStixStore
-
-        url = f"{request.getfixturevalue('opensearch_url')}?stix_index=s{uuid.uuid4().hex[:10]}&lease=5"
-
-        def open_one() -> OpenSearchStixStore:
-            opened.append(OpenSearchStixStore(url))
-            return opened[-1]
-    else:
-        from argus.stores.stix import EmbeddedStixStore
-
-        def open_one() -> EmbeddedStixStore:  # type: ignore[misc]
-            opened.append(EmbeddedStixStore(tmp_path / "stix.db"))
-            return opened[-1]
-
-    yield open_one
-    for s in opened:
-        s.close()
+    yield from _handles(Handles(request, tmp_path, "stix", "stix_index", "&lease=5"))
 
 
-@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
-def feed_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+@pytest.fixture(params=ON_BOTH)
+def feed_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Handles]:
     """Opens handles on one feed registry (an API worker and a poller each hold one)."""
-    opened: list = []
-    if request.param == "opensearch":
-        from argus.stores.opensearch_feeds import OpenSearchFeedRegistry
-
-        url = f"{request.getfixturevalue('opensearch_url')}?feeds_index=f{uuid.uuid4().hex[:10]}"
-
-        def open_one() -> OpenSearchFeedRegistry:
-            opened.append(OpenSearchFeedRegistry(url))
-            return opened[-1]
-    else:
-        from argus.feeds import FeedRegistry
-
-        def open_one() -> FeedRegistry:  # type: ignore[misc]
-            opened.append(FeedRegistry(tmp_path / "feeds.db"))
-            return opened[-1]
-
-    open_one.backend = request.param  # type: ignore[attr-defined]
-    yield open_one
-    for s in opened:
-        s.close()
+    yield from _handles(Handles(request, tmp_path, "feeds", "feeds_index"))
 
 
-class AuditBackend:
-    """Opens handles on one audit trail (each API process or CLI holds one) and, to test that
-    verify finds it, edits or removes an entry behind the trail's back as someone with direct
-    access to the file or the cluster could."""
+@pytest.fixture(params=ON_BOTH)
+def status_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Handles]:
+    """Opens handles on one TAXII status store (each API process holds one)."""
+    yield from _handles(Handles(request, tmp_path, "taxii", "taxii_index"))
+
+
+class AuditBackend(Handles):
+    """Handles on one audit trail (each API process or CLI holds one); to test that verify finds
+    it, edits or removes an entry behind the trail's back as someone with direct access to the
+    file or the cluster could."""
 
     def __init__(self, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-        self.name = request.param
-        self.opened: list = []
-        if self.name == "opensearch":
-            self.url = f"{request.getfixturevalue('opensearch_url')}?audit_index=a{uuid.uuid4().hex[:10]}"
-        self.path = tmp_path / "audit.db"
+        super().__init__(request, tmp_path, "audit", "audit_index")
 
-    def open(self, **query: object):  # type: ignore[no-untyped-def]
-        if self.name == "opensearch":
-            from argus.stores.opensearch_audit import OpenSearchAuditLog
+    def _sqlite(self, trigger: str, sql: str, args: tuple[object, ...]) -> None:
+        import sqlite3
 
-            extra = "".join(f"&{k}={v}" for k, v in query.items())
-            trail = OpenSearchAuditLog(self.url + extra)
-        else:
-            from argus.security.audit import AuditLog
-
-            trail = AuditLog(self.path)
-        self.opened.append(trail)
-        return trail
+        db = sqlite3.connect(self.path)
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        db.execute(sql, args)
+        db.commit()
+        db.close()
 
     def edit(self, seq: int, field: str, value: str) -> None:
-        if self.name == "opensearch":
+        if self.backend == "opensearch":
             t = self.open()
             t.client.update(index=t.index, id=str(seq), body={"doc": {field: value}})
         else:
-            import sqlite3
-
-            db = sqlite3.connect(self.path)
-            db.execute("DROP TRIGGER IF EXISTS audit_no_update")
-            db.execute(f"UPDATE audit SET {field}=? WHERE seq=?", (value, seq))
-            db.commit()
-            db.close()
+            self._sqlite("audit_no_update", f"UPDATE audit SET {field}=? WHERE seq=?", (value, seq))
 
     def remove(self, seq: int) -> None:
-        if self.name == "opensearch":
+        if self.backend == "opensearch":
             t = self.open()
             t.client.delete(index=t.index, id=str(seq))
         else:
-            import sqlite3
-
-            db = sqlite3.connect(self.path)
-            db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-            db.execute("DELETE FROM audit WHERE seq=?", (seq,))
-            db.commit()
-            db.close()
+            self._sqlite("audit_no_delete", "DELETE FROM audit WHERE seq=?", (seq,))
 
 
-@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
+@pytest.fixture(params=ON_BOTH)
 def audit_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditBackend]:
-    b = AuditBackend(request, tmp_path)
-    yield b
-    for t in b.opened:
-        t.close()
+    yield from _handles(AuditBackend(request, tmp_path))
 
 
-class DirectoryBackend:
-    """Opens handles on one identity directory (each API process holds one) and dumps what it
+class DirectoryBackend(Handles):
+    """Handles on one identity directory (each API process holds one), and a dump of what it
     stores, to check what is never kept."""
 
     def __init__(self, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-        self.name = request.param
-        self.opened: list = []
-        if self.name == "opensearch":
-            # rules looked up afresh on every call, so a change by another handle shows at once
-            base = request.getfixturevalue("opensearch_url")
-            self.url = f"{base}?identity_index=i{uuid.uuid4().hex[:10]}&rules_ttl=0"
-        self.path = tmp_path / "identity.db"
-
-    def open(self):  # type: ignore[no-untyped-def]
-        if self.name == "opensearch":
-            from argus.stores.opensearch_identity import OpenSearchDirectory
-
-            d = OpenSearchDirectory(self.url)
-        else:
-            from argus.security.identity import Directory
-
-            d = Directory(self.path)
-        self.opened.append(d)
-        return d
+        # rules looked up afresh on every call, so a change by another handle shows at once
+        super().__init__(request, tmp_path, "identity", "identity_index", "&rules_ttl=0")
 
     def stored(self) -> bytes:
         """Everything the backend holds, as bytes."""
-        if self.name == "opensearch":
+        if self.backend == "opensearch":
             import orjson
 
             d = self.open()
@@ -192,33 +162,6 @@ class DirectoryBackend:
         return b"".join(f.read_bytes() for f in files if f.exists())
 
 
-@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
+@pytest.fixture(params=ON_BOTH)
 def directory_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DirectoryBackend]:
-    b = DirectoryBackend(request, tmp_path)
-    yield b
-    for d in b.opened:
-        d.close()
-
-
-@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
-def status_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
-    """Opens handles on one TAXII status store (each API process holds one)."""
-    opened: list = []
-    if request.param == "opensearch":
-        from argus.stores.opensearch_taxii import OpenSearchStatuses
-
-        url = f"{request.getfixturevalue('opensearch_url')}?taxii_index=t{uuid.uuid4().hex[:10]}"
-
-        def open_one() -> OpenSearchStatuses:
-            opened.append(OpenSearchStatuses(url))
-            return opened[-1]
-    else:
-        from argus.api.taxii import Statuses
-
-        def open_one() -> Statuses:  # type: ignore[misc]
-            opened.append(Statuses(tmp_path / "taxii.db"))
-            return opened[-1]
-
-    yield open_one
-    for s in opened:
-        s.close()
+    yield from _handles(DirectoryBackend(request, tmp_path))
