@@ -11,6 +11,11 @@ from argus.schemas import default_schemas
 Notice = tuple[str, str, dict[str, Any]]  # (agency told, what of theirs was matched, the hit)
 
 
+def level(score: float) -> str:
+    """An alert's level from its top score: what the officer-safety line says."""
+    return "HIGH" if score >= 70 else "MEDIUM" if score >= 40 else "LOW"
+
+
 def format_alert(body: dict[str, Any]) -> str:
     lines = [
         f"[{body['level']}] {body['alert_type']}  score {body['score']:.0f}/100  "

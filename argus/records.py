@@ -174,6 +174,7 @@ class Handling:
     caveats: tuple[str, ...] = ()
     cases: tuple[str, ...] = ()
     recipients: tuple[str, ...] = ()
+    law_enforcement: bool = True  # the originating agency's, as its connector is configured
 
 
 def parse_handling(
@@ -183,6 +184,7 @@ def parse_handling(
     default_validity: int | None = None,
     default_tlp: str | None = None,
     agency: str | None = None,
+    law_enforcement: bool = True,
 ) -> Handling:
     """Validate agency, TLP and 28 CFR 23 ratings, naming every problem at once.
 
@@ -226,6 +228,8 @@ def parse_handling(
             val = int(val)
         else:
             problems.append(f"validity: expected an integer 1-6, got {val!r}")
+    if ci and not law_enforcement:
+        problems.append("category: criminal intelligence comes from law-enforcement agencies only (28 CFR 23.20(e))")
     if (rel is None or val is None) and not ci:
         problems.append("reliability/validity: required (no connector default configured)")
     caveats = raw.get("handling") or []
@@ -250,6 +254,7 @@ def parse_handling(
         caveats=tuple(caveats),
         cases=cases,
         recipients=recipients,
+        law_enforcement=law_enforcement,
     )
 
 
@@ -294,6 +299,7 @@ def make_envelope(
         "handling": list(handling.caveats),
         "cases": list(handling.cases),
         "recipients": list(handling.recipients),
+        "source_law_enforcement": handling.law_enforcement,
         # 28 CFR 23.20(h): criminal intelligence is reviewed within five years; SARs are held to the
         # same review (ISE-SAR retention follows the submitting agency's criminal-intelligence rule).
         "review_by": (ingested_at + RETENTION) if handling.criminal_intelligence or rtype == "sar" else None,

@@ -50,7 +50,7 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "https": ("argus.stores.opensearch_identity:OpenSearchDirectory", "opensearch"),
     },
     "taxii": {
-        "embedded": ("argus.api.taxii:Statuses", None),
+        "embedded": ("argus.stores.taxii_status:Statuses", None),
         "http": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),
         "https": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),
     },

@@ -80,6 +80,7 @@ def build_query(raw: dict[str, Any], ctx: Context, source: str, cfg: CadConfig) 
         default_reliability=cfg.default_reliability,
         default_validity=cfg.default_validity,
         default_tlp=cfg.default_tlp,
+        law_enforcement=cfg.law_enforcement,
     )
     query_id = clean_text(raw.get("query_id"), "query_id", 64, required=True)
     assert query_id is not None
@@ -98,8 +99,8 @@ def build_query(raw: dict[str, Any], ctx: Context, source: str, cfg: CadConfig) 
     body = {
         "query_id": query_id,
         "query_type": qtype,
-        "officer_id": clean_text(raw.get("officer_id"), "officer_id", 32, required=True),
-        "unit_id": clean_text(raw.get("unit_id"), "unit_id", 32, required=True),
+        "officer_id": clean_text(raw.get("officer_id"), "officer_id", 64, required=True),
+        "unit_id": clean_text(raw.get("unit_id"), "unit_id", 64, required=True),
         "plate": plate,
         "plate_state": state.upper() if state else None,
         "vin": vin,

@@ -40,6 +40,11 @@ class FileSourceConfig(NodeConfig):
     default_tlp: str | None = None
     default_reliability: str | None = None
     default_validity: int | None = None
+    law_enforcement: bool = Field(
+        default=True,
+        description="Whether the agencies whose records this source carries are law-enforcement agencies "
+        "(an RMS, CAD or an agency's SAR intake): criminal intelligence reaches them only if so",
+    )
 
 
 class FileSourceConnector(Connector):
@@ -182,6 +187,7 @@ class FileSourceConnector(Connector):
             default_reliability=cfg.default_reliability,
             default_validity=cfg.default_validity,
             default_tlp=cfg.default_tlp,
+            law_enforcement=cfg.law_enforcement,
             **kwargs,
         )
 

@@ -45,7 +45,7 @@ from argus.contracts import Context, NodeConfig, Processor
 from argus.nibrs import offense_name
 from argus.records import RELIABILITY_TEXT, REPORT_BRANCH, VALIDITY_TEXT, Record, deterministic_id
 from argus.registry import node_class
-from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
+from argus.security.policy import EXISTENCE, Marking, Recipient, ReportView, decide, report_view
 from argus.topology import Topology
 from processors.alert_composer import (
     KIND_LABEL,
@@ -83,6 +83,18 @@ class CorrelationConfig(NodeConfig):
         description="Compose a report's alerts here (the node completing the kinds does); false: what the chain "
         "finds about a report goes, encoded, to a report_hits.v1 topic, for an alert_composer node",
     )
+
+
+def marking_of(s: dict[str, Any], access: str) -> dict[str, Any]:
+    """A hit's copy of its report's marking and how much of the report it shows, so every
+    delivery can decide again for its own subscriber (argus.api.access.Gate.deliver)."""
+    return {
+        "access": access,
+        "report_ci": bool(s.get("criminal_intelligence")),
+        "report_handling": list(s.get("handling") or ()),
+        "report_cases": list(s.get("cases") or ()),
+        "report_recipients": list(s.get("recipients") or ()),
+    }
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -237,6 +249,7 @@ class CorrelationProcessor(Processor):
             "reliability": env["reliability"],
             "validity": env["validity"],
             "criminal_intelligence": env["criminal_intelligence"],
+            "law_enforcement": bool(env.get("source_law_enforcement")),
             "handling": env["handling"],
             "cases": env.get("cases", []),
             "recipients": env.get("recipients", []),
@@ -290,8 +303,9 @@ class CorrelationProcessor(Processor):
         mine = [e for k in KINDS if k in kinds for e in body["entities"] if e["kind"] in LINKABLE and e["subtype"] == k]
         if mine:
             ctx.state.put(f"rep:{rid}", summary)
-        elif summary["series_entity"]:  # none of ours: only what a purge needs, the series it counts in
-            ctx.state.put(f"rep:{rid}", {"series_entity": summary["series_entity"], "persons": [], "vehicles": []})
+        elif summary["series_entity"]:  # none of ours: the series it counts in (for a purge) and its marking
+            keep = ("series_entity", "agency", "tlp", "criminal_intelligence", "handling", "cases", "recipients")
+            ctx.state.put(f"rep:{rid}", {k: summary[k] for k in keep} | {"persons": [], "vehicles": []})
         if summary["series_entity"]:
             key = f"ser:{summary['series_entity']}"
             lst = ctx.state.get(key, [])
@@ -391,9 +405,21 @@ class CorrelationProcessor(Processor):
             "label": f"{what} {s['agency']} {s['source_id']}" + (f" ({offs})" if offs else ""),
         }
 
+    def _series_size(self, ctx: Context, s: dict[str, Any], to: Recipient) -> int:
+        """How many reports of the series `to` may know of: a count must not betray the others."""
+        if not s["series_entity"]:
+            return 0
+        seen = 0
+        for rid in ctx.state.get(f"ser:{s['series_entity']}", []):
+            other = s if rid == s["id"] else ctx.state.get(f"rep:{rid}")
+            if other is not None and decide(Marking.of(other), to) is not None:
+                seen += 1
+        return seen
+
     def _hit(
         self,
         ctx: Context,
+        to: Recipient,
         s: dict[str, Any],
         view: ReportView,
         role: str,
@@ -405,7 +431,7 @@ class CorrelationProcessor(Processor):
         other_agency: bool,
     ) -> dict[str, Any]:
         path = [*head, self._report_step(s, view, f"LISTED_AS_{role.upper()}" if view.level != EXISTENCE else "LISTED")]
-        series_n = len(ctx.state.get(f"ser:{s['series_entity']}", [])) if s["series_entity"] else 0
+        series_n = self._series_size(ctx, s, to)
         if view.can("series_id") and s["series_id"]:
             path.append(
                 {
@@ -432,11 +458,13 @@ class CorrelationProcessor(Processor):
             "contact": self._contact(s),
             "fields": self._fields(s, view),
             "withheld": list(view.withheld),
+            **marking_of(s, view.level),
         }
 
     def _subject_hit(
         self,
         ctx: Context,
+        to: Recipient,
         s: dict[str, Any],
         view: ReportView,
         role: str,
@@ -446,13 +474,16 @@ class CorrelationProcessor(Processor):
     ) -> dict[str, Any]:
         """A hit on record `s` through a subject `ent` of a report, which another agency holds."""
         eid, why, score = ent["entity_id"], ent["match_reason"], ent["match_score"]
-        return self._hit(ctx, s, view, role, eid, label, why, score, head, True)
+        return self._hit(ctx, to, s, view, role, eid, label, why, score, head, True)
 
     # --- triggers ----------------------------------------------------------------------------
     def _on_query(self, record: Record, ctx: Context) -> list[Record]:
         env, q = record.envelope, record.body["query"]
         agency = env["source_agency"]
-        to = Recipient(agency=agency, role="patrol_officer", unit=q["unit_id"], officer=q["officer_id"])
+        le = bool(env.get("source_law_enforcement"))
+        to = Recipient(
+            agency=agency, role="patrol_officer", law_enforcement=le, unit=q["unit_id"], officer=q["officer_id"]
+        )
         asked = q.get("plate") or q.get("vin") or q.get("name") or ""
         head = [
             {
@@ -476,9 +507,8 @@ class CorrelationProcessor(Processor):
                 if view is not None:
                     ent_label = self._entity_label(s, eid, view, kind_word, asked)
                     step = self._entity_step(kind_word, eid, "MATCHED", ent_label)
-                    h = self._hit(
-                        ctx, s, view, role, eid, ent_label, m["match_reason"], m["match_score"], [*head, step], other
-                    )
+                    why, score = m["match_reason"], m["match_score"]
+                    h = self._hit(ctx, to, s, view, role, eid, ent_label, why, score, [*head, step], other)
                     if h["score"] >= self.config.min_score:
                         hits.append(h)
                 if other:
@@ -569,6 +599,8 @@ class CorrelationProcessor(Processor):
                 if v
             },
             "withheld": [],
+            # the owner is told as a named recipient of what the encountering agency recorded
+            **marking_of({"agency": env["source_agency"], "tlp": env["tlp"], "recipients": [s["agency"]]}, "full"),
         }
         return s["agency"], label, hit
 
@@ -645,7 +677,10 @@ class CorrelationProcessor(Processor):
         """A CAD incident: hits for its unit on other agencies' records of its subjects, and
         encounter notices to those agencies."""
         units = summary["units"]
-        to = Recipient(agency=summary["agency"], role="patrol_officer", unit=units[0] if units else None)
+        le = summary["law_enforcement"]
+        to = Recipient(
+            agency=summary["agency"], role="patrol_officer", law_enforcement=le, unit=units[0] if units else None
+        )
         head_base = {
             "kind": "INCIDENT",
             "id": summary["event_id"],
@@ -657,7 +692,7 @@ class CorrelationProcessor(Processor):
             if view is not None:
                 label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
                 step = self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label)
-                hits.append(self._subject_hit(ctx, s, view, role, ent, label, [head_base, step]))
+                hits.append(self._subject_hit(ctx, to, s, view, role, ent, label, [head_base, step]))
             notices.append(self._encounter(record, s, ent["entity_id"], role, kind_word))
 
     def _related_hits(
@@ -676,7 +711,7 @@ class CorrelationProcessor(Processor):
         pairs past it were neither told nor marked, so two agencies working one subject could go on
         not knowing of each other, and a node's telling depended on what the nodes before it found."""
         agency = mine["agency"]
-        me = Recipient(agency=agency, role="analyst")
+        me = Recipient(agency=agency, role="analyst", law_enforcement=mine["law_enforcement"])
         my_view = report_view(mine, me)
         assert my_view is not None
         for ent, kind_word, s, role in self._shared_subjects(ctx, prior, agency):
@@ -693,8 +728,8 @@ class CorrelationProcessor(Processor):
                     self._report_step(mine, my_view, None),
                     self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label),
                 ]
-                to_me.append(self._subject_hit(ctx, s, view, role, ent, label, head))
-            them = Recipient(agency=s["agency"], role="analyst")
+                to_me.append(self._subject_hit(ctx, me, s, view, role, ent, label, head))
+            them = Recipient(agency=s["agency"], role="analyst", law_enforcement=bool(s.get("law_enforcement")))
             view_them = report_view(mine, them)
             their_view = report_view(s, them)
             assert their_view is not None
@@ -705,5 +740,5 @@ class CorrelationProcessor(Processor):
                     self._report_step(s, their_view, None),
                     self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{role.upper()}", label),
                 ]
-                hit = self._subject_hit(ctx, mine, view_them, ent["role"], ent, label, head)
+                hit = self._subject_hit(ctx, them, mine, view_them, ent["role"], ent, label, head)
                 to_them.append((s["agency"], label, hit))

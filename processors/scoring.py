@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from argus.alerts import level
 from argus.nibrs import offense_class, offense_name
 from argus.records import RELIABILITY_TEXT, VALIDITY_TEXT
 
@@ -19,8 +20,7 @@ RELIABILITY_POINTS = {"A": 10, "B": 8, "C": 5, "D": 2, "E": 0, "F": 1}
 VALIDITY_POINTS = {1: 10, 2: 8, 3: 5, 4: 2, 5: 0, 6: 1}
 
 
-def level(score: float) -> str:
-    return "HIGH" if score >= 70 else "MEDIUM" if score >= 40 else "LOW"
+__all__ = ["level", "score_hit"]
 
 
 def score_hit(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from argus.alerts import level
 from argus.security.policy import (
     AMBER_VIEW,
     EXISTENCE,
@@ -28,7 +29,6 @@ from argus.security.policy import (
     Recipient,
     ReportView,
     Rules,
-    agency_allows,
     decide,
 )
 from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
@@ -42,6 +42,40 @@ MERGED_BY = re.compile(r"^record (\S+): ")
 
 def restricted(agencies: list[str]) -> str:
     return "restricted, contact " + ", ".join(sorted(set(agencies)))
+
+
+def hit_marking(h: dict[str, Any]) -> Marking:
+    """The marking of the report behind an alert hit (carried on the hit)."""
+    return Marking(
+        agency=h["report_agency"],
+        tlp=h["report_tlp"],
+        ci=bool(h.get("report_ci", True)),
+        handling=tuple(h.get("report_handling") or ()),
+        cases=tuple(h.get("report_cases") or ()),
+        recipients=tuple(h.get("report_recipients") or ()),
+    )
+
+
+def cut_hit(h: dict[str, Any], v: ReportView) -> dict[str, Any]:
+    """A hit cut down to what a subscriber with view `v` may see of its report. Without the
+    report at hand the words that could name or place anyone go: the matched label, the path's
+    labels and every field but those the view keeps whole (offenses, series, date, ratings,
+    vehicles)."""
+    keep = ("offenses", "sar_behavior", "call_type", "series_id", "occurred_at", "ratings", "vehicles")
+    fields = {k: x for k, x in h["fields"].items() if v.level == AMBER_VIEW and k in keep}
+    kind = h["path"][1]["kind"].lower() if len(h["path"]) > 1 else "subject"
+    return dict(
+        h,
+        matched=f"{kind} (details withheld)",
+        path=[dict(p, label=f"{p['kind'].lower()} (withheld)") for p in h["path"]],
+        fields=fields,
+        withheld=sorted(set(h["withheld"]) | (set(v.withheld) if v.level == AMBER_VIEW else {"all details"})),
+        reasons=[
+            *[r for r in h["reasons"] if not r.startswith("+") or "listed as" in r],
+            "details withheld by the record's marking",
+        ],
+        access=v.level,
+    )
 
 
 class Gate:
@@ -78,18 +112,37 @@ class Gate:
             self.hidden += 1
         return v
 
-    def allows_alert(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        """An alert as delivered: correlation already cut it for the recipient agency; the
-        originating agencies' own rules (barring, community) are applied here, at delivery."""
-        hits = [
-            h
-            for h in body["hits"]
-            if h.get("report_tlp") == "CLEAR" or agency_allows(h["report_agency"], self.subject, self.rules)
-        ]
-        if not hits and body["hits"]:
+    def deliver(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """An alert as this subscriber may have it, or None. Addressed to an officer, it goes to
+        that officer; to a unit, to its members; to an agency, to its members; a supervisor
+        watches every alert of their agency. Then each hit is decided again by the policy for
+        this subscriber from the marking it carries: dropped if they may not see its report,
+        cut down to what they may see if the hit shows more (correlation cut it for the
+        addressee, who may hold cases, lists or a name this subscriber does not)."""
+        s = self.subject
+        officer, unit = body.get("recipient_officer"), body.get("recipient_unit")
+        watch = s.may("review")
+        if body["recipient_agency"] != s.agency or not (s.may("field") or s.may("read")):
+            return None
+        if (officer and officer != s.officer and not watch) or (not officer and unit and unit != s.unit and not watch):
+            return None
+        hits: list[dict[str, Any]] = []
+        for h in body["hits"]:
+            v = self.view(hit_marking(h))
+            if v is None:
+                continue
+            hits.append(h if RANK[v.level] >= RANK.get(h.get("access", FULL), 3) else cut_hit(h, v))
+        if not hits:
             self.hidden += 1
             return None
-        return body if len(hits) == len(body["hits"]) else dict(body, hits=hits)
+        if hits == body["hits"]:
+            return body
+        top = max(hits, key=lambda h: h["score"])
+        lvl = level(top["score"])
+        summary = f"{lvl}: {top['matched']} is on file with {top['report_agency']}" + (
+            f"; {len(hits)} record(s) in all" if len(hits) > 1 else ""
+        )
+        return dict(body, hits=hits, score=top["score"], level=lvl, summary=summary)
 
     # --- search -----------------------------------------------------------------------------
     def hit(self, hit: dict[str, Any]) -> dict[str, Any] | None:

@@ -140,7 +140,8 @@ class Services:
             appends = [(model.outputs[0], r.key, schemas.encode(schema, r.value)) for r in accepted]
             if appends:
                 bus.commit(Commit(appends=appends))
-        return {"accepted": len(accepted), "rejected": rejected, "ids": [r.body["stix_id"] for r in accepted]}
+        objects = [{"id": r.body["stix_id"], "version": r.body["modified"]} for r in accepted]
+        return {"accepted": len(accepted), "rejected": rejected, "ids": [o["id"] for o in objects], "objects": objects}
 
     # --- bus --------------------------------------------------------------------------------------
     def bus(self) -> tuple[Bus, SchemaSet]:
@@ -235,11 +236,13 @@ class FieldDesk:
                 for k in kinds:
                     self.correlators.setdefault(QUERY_TYPES[k], n)
 
-    def submit(self, raw: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def submit(self, raw: dict[str, Any], timeout: float, law_enforcement: bool) -> dict[str, Any]:
+        """`raw`: the query with the authenticated officer, unit and agency already in it."""
         if self.connector is None or not self.correlators:
             raise ServiceError("the topology has no field-query connector feeding correlation")
         ctx = Context(self.connector.name, NodeState())
         rec = self.connector.convert(raw, ctx)  # InvalidRecord: a clear 422
+        rec.envelope["source_law_enforcement"] = law_enforcement
         correlator = self.correlators.get(rec.body["query_type"])
         if correlator is None:
             raise ServiceError(f"no correlation node in this topology answers {rec.body['query_type']} queries")
@@ -357,6 +360,7 @@ class Submissions:
             rec = connector.convert(raw, Context(connector.name, NodeState()))
         except InvalidRecord as exc:
             raise Rejected([{"field": "record", "problem": str(exc)}]) from None
+        rec.envelope["source_law_enforcement"] = law_enforcement  # the submitter's, from the directory
         self.svc.publish(topic, rec.value, rec.key)
         env = rec.envelope
         return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from argus.api.taxii import StatusStore
+from argus.stores.taxii_status import StatusStore
 from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
 
 try:
@@ -37,6 +37,10 @@ class OpenSearchStatuses(StatusStore):
 
     def put(self, agency: str, body: dict[str, Any]) -> None:
         self.client.index(index=self.index, id=body["id"], body={"agency": agency, "body": body}, op_type="create")
+
+    def update(self, agency: str, body: dict[str, Any]) -> None:
+        if self.get(body["id"], agency) is not None:
+            self.client.index(index=self.index, id=body["id"], body={"agency": agency, "body": body})
 
     def get(self, sid: str, agency: str) -> dict[str, Any] | None:
         if not sid or len(sid.encode()) > 512:  # not an id OpenSearch could hold (nor one Argus issues)

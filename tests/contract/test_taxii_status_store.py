@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from argus.api.taxii import StatusStore
+from argus.stores.taxii_status import StatusStore
 
 Opener = Callable[[], StatusStore]
 

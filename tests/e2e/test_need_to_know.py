@@ -179,7 +179,7 @@ def test_amber_is_shown_in_full_only_to_members_of_the_case(live: Live, submitte
 
 def test_disseminations_outside_the_agency_are_recorded_with_recipient_and_reason(live: Live) -> None:
     officer = live.client(OFFICER_AGENCY, role="patrol_officer", unit="2A31")
-    q = {"query_id": "Q-AUDIT-1", "officer_id": "4471", "unit_id": "2A31", "plate": "8ABC123", "state": "CA"}
+    q = {"query_id": "Q-AUDIT-1", "plate": "8ABC123", "state": "CA"}
     res = officer.post("/api/v1/field/query", json=q, params={"wait": 8}).json()
     assert res["status"] == "HIT"
     entries = [e for e in audit(live, action="disseminate") if e["recipient"] == OFFICER_AGENCY]
@@ -264,7 +264,7 @@ def test_purge_leaves_nothing_of_the_record_anywhere(live: Live, submitted: dict
                 assert secret not in (rec.raw or b""), (t, secret)
     # Correlation state: a query on the plate no longer reports it.
     officer = live.client(OFFICER_AGENCY, role="patrol_officer", unit="2A31")
-    q = {"query_id": "Q-AFTER-PURGE", "officer_id": "4471", "unit_id": "2A31", "plate": "8ABC123", "state": "CA"}
+    q = {"query_id": "Q-AFTER-PURGE", "plate": "8ABC123", "state": "CA"}
     raw = officer.post("/api/v1/field/query", json=q, params={"wait": 8}).content
     for secret in secrets:
         assert secret not in raw

@@ -92,7 +92,7 @@ def test_no_alert_carries_what_the_policy_denies(
             unit=alert.get("recipient_unit"),
             community=agency_rules["community"].get(to),
         )
-        delivered = Gate(who, rules=rule).allows_alert(alert)
+        delivered = Gate(who, rules=rule).deliver(alert)
         if delivered is None:
             continue
         if alert["alert_type"] == "QUERY_HIT" and to == asker:

@@ -1,0 +1,200 @@
+"""What every route depends on: who is asking (authentication only), what their role permits,
+the audit of what they did, and the problem details every error becomes.
+
+A `Caller` is built once per request from its credentials (an API key, a bearer token, or the
+password of HTTP Basic for TAXII clients), resolved through the identity directory. Nothing in a
+body, a query string or any other header can name the caller, a recipient or an agency the caller
+acts for: routes read `c.who`, never the request, for that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import orjson
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse, Response
+
+from argus.api.access import Gate
+from argus.api.services import FieldDesk, Services, Submissions
+from argus.security.audit import AuditTrail
+from argus.security.identity import AuthError, IdentityError
+from argus.security.policy import Recipient
+
+T = TypeVar("T")
+PROBLEM = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error answered as RFC 9457 problem details; `extra` members are added to the body."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+def problem_response(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, default=str)
+
+
+def json(obj: Any, status: int = 200) -> Response:
+    return Response(dumps(obj), status_code=status, media_type="application/json")
+
+
+@dataclass
+class Api:
+    """One app's services, shared by its routes (on `app.state.api`)."""
+
+    svc: Services
+    timeout: float
+    desk: FieldDesk = dataclasses.field(init=False)
+    submissions: Submissions = dataclasses.field(init=False)
+    logged_in: set[str] = dataclasses.field(
+        default_factory=set
+    )  # credentials this worker has seen: first use is the login
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.desk = FieldDesk(self.svc)
+        self.submissions = Submissions(self.svc)
+
+    @property
+    def audit(self) -> AuditTrail:
+        return self.svc.audit
+
+
+@dataclass
+class Caller:
+    """An authenticated request: who (as the policy sees them), how, from where."""
+
+    who: Recipient
+    subject: str
+    method: str
+    source: str | None
+    gate: Gate
+    api: Api
+
+    @property
+    def svc(self) -> Services:
+        return self.api.svc
+
+    def audited(self, action: str, what: str, **detail: Any) -> None:
+        """A read or write by this caller, with how much the gate kept back."""
+        self.api.audit.record(
+            action,
+            actor=self.subject,
+            agency=self.who.agency,
+            object=what,
+            source=self.source,
+            detail=dict(detail, withheld=self.gate.hidden),
+        )
+
+    def denied(self, what: str, reason: str) -> None:
+        self.api.audit.record(
+            "deny", actor=self.subject, agency=self.who.agency, object=what, outcome="denied",
+            source=self.source, reason=reason,
+        )  # fmt: skip
+
+    def hide(self, what: str) -> Problem:
+        """A 404 for what the caller may not see (as for what does not exist), audited as a denial."""
+        self.denied(what, "policy")
+        return Problem(404, "No such entity", f"no entity {what!r} you may see")
+
+
+def api_of(request: Request) -> Api:
+    a: Api = request.app.state.api
+    return a
+
+
+def _token(authorization: str | None, x_api_key: str | None) -> str | None:
+    if x_api_key:
+        return x_api_key
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    if authorization and authorization[:6].lower() == "basic ":
+        # TAXII clients send HTTP Basic: the password is the API key (the user name is ignored)
+        try:
+            return base64.b64decode(authorization[6:].strip(), validate=True).decode().partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def caller(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+    x_argus_role: Annotated[str | None, Header(max_length=64)] = None,
+) -> Caller:
+    api = api_of(request)
+    source = request.client.host if request.client else None
+    token = _token(authorization, x_api_key)
+    if not token:
+        raise Problem(401, "Not authenticated", "send X-API-Key or Authorization: Bearer <token>")
+    directory = api.svc.directory()
+    try:
+        ident = (
+            directory.authenticate_key(token, x_argus_role)
+            if token.startswith("argus_")
+            else directory.authenticate_jwt(token, x_argus_role)
+        )
+    except (AuthError, IdentityError) as exc:
+        subject = getattr(exc, "subject", None)
+        api.audit.record(
+            "login", actor=subject or "unknown", agency="-", outcome="denied", source=source, reason=str(exc)
+        )
+        raise Problem(401, "Not authenticated", "the credentials were not accepted") from None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    with api.lock:
+        first = digest not in api.logged_in
+        api.logged_in.add(digest)
+    who = ident.recipient
+    if first:
+        api.audit.record(
+            "login", actor=ident.subject, agency=who.agency, source=source, detail={"method": ident.method}
+        )
+    gate = Gate(who, None, directory.rules, directory.barring(who))
+    return Caller(who, ident.subject, ident.method, source, gate, api)
+
+
+def reader(permission: str) -> Callable[..., Caller]:
+    """A dependency: the caller, if their role grants `permission` (else a 403, audited)."""
+
+    def dep(request: Request, c: Annotated[Caller, Depends(caller)]) -> Caller:
+        if not c.who.may(permission):
+            c.denied(request.url.path, f"role {c.who.role} lacks {permission}")
+            raise Problem(403, "Not permitted", f"the role {c.who.role} may not {permission}")
+        return c
+
+    return dep
+
+
+Reader = Annotated[Caller, Depends(reader("read"))]
+Officer = Annotated[Caller, Depends(reader("field"))]
+Decider = Annotated[Caller, Depends(reader("decide"))]
+Submitter = Annotated[Caller, Depends(reader("submit"))]
+Subscriber = Annotated[Caller, Depends(reader("subscribe"))]
+Auditor = Annotated[Caller, Depends(reader("audit"))]
+
+
+async def bounded(c: Caller, fn: Callable[..., T], *args: Any) -> T:
+    """Run a store read off the event loop, answering 504 after the API's timeout."""
+    timeout = c.api.timeout
+    try:
+        return await asyncio.wait_for(anyio.to_thread.run_sync(fn, *args), timeout)
+    except TimeoutError:
+        raise Problem(504, "Timed out", f"the query took longer than {timeout:g}s; narrow it") from None

@@ -1,0 +1,1 @@
+"""The API's routers, one module per area; `argus.api.app` includes them all."""

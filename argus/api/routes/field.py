@@ -1,0 +1,142 @@
+"""The field: a mobile data terminal's query with its answer and alerts, and the live alert
+stream (Server-Sent Events) with resumption from `Last-Event-ID`.
+
+Who asks is the authenticated subject: the officer and unit of a query and the subscriber of
+the stream come from the directory, never from the request. Every alert, on every path and on
+every replay, is delivered through the policy for that subscriber (`Gate.deliver`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from argus.api.deps import Caller, Officer, Problem, dumps, json
+from argus.records import utcnow
+
+router = APIRouter(tags=["field"])
+MAX_CURSOR = 2**62  # a partition offset beyond any log
+
+
+class FieldQuery(BaseModel):
+    """What a mobile data terminal sends: a plate (with state) or VIN, or a name (with DOB). The
+    officer and unit are the authenticated subject's, from the directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query_id: str = Field(min_length=1, max_length=64)
+    plate: str | None = Field(default=None, max_length=16)
+    state: str | None = Field(default=None, max_length=2)
+    vin: str | None = Field(default=None, max_length=24)
+    name: str | None = Field(default=None, max_length=128)
+    dob: str | None = Field(default=None, max_length=10)
+    reason: str = Field(default="traffic stop", max_length=128)
+    location: dict[str, Any] | None = None
+    issued_at: str | None = Field(default=None, max_length=64)
+
+
+def delivered(c: Caller, alerts: list[dict[str, Any]], channel: str) -> None:
+    """28 CFR 23.20(f): each report of another agency that reached this caller, with the
+    recipient and the reason; once per alert, report and subject (a reconnecting stream does
+    not record it again)."""
+    for a in alerts:
+        for h in a["hits"]:
+            if h["report_agency"] == c.who.agency:
+                continue
+            c.api.audit.record(
+                "disseminate",
+                actor=c.subject,
+                agency=h["report_agency"],
+                object=h["report_id"],
+                source=c.source,
+                recipient=c.who.agency,
+                reason=f"{a['alert_type']} alert {a['alert_id']} via {channel}",
+                detail={"subject": c.subject, "unit": c.who.unit, "tlp": h["report_tlp"]},
+                dedup=f"{a['alert_id']}|{h['report_id']}|{c.subject}",
+            )
+
+
+@router.post("/api/v1/field/query", summary="A CAD query (plate or person): answer plus alerts")
+async def field_query(
+    c: Officer,
+    q: FieldQuery,
+    wait: Annotated[float, Query(ge=0, le=10, description="Seconds to wait for the pipeline")] = 2.0,
+) -> Any:
+    raw = q.model_dump(exclude_none=True)
+    # who asks, for whom the answer is, and on whose authority: the authenticated subject only
+    raw["agency"] = c.who.agency
+    raw["officer_id"] = c.subject
+    raw["unit_id"] = c.who.unit or "unassigned"
+    raw.setdefault("issued_at", utcnow().isoformat())
+    desk = c.api.desk
+    work = anyio.to_thread.run_sync(desk.submit, raw, wait, c.who.law_enforcement)
+    res = await asyncio.wait_for(work, wait + c.api.timeout)
+    shown = [c.gate.deliver(a) for a in res["alerts"]]
+    res["alerts"] = [a for a in shown if a is not None]
+    await anyio.to_thread.run_sync(lambda: delivered(c, res["alerts"], f"field query {q.query_id}"))
+    audit_q = {"query_id": q.query_id, "status": res["status"], "record_id": res["record_id"]}
+    await anyio.to_thread.run_sync(lambda: c.audited("read", res["record_id"], endpoint="field_query", **audit_q))
+    return json(res)
+
+
+def parse_cursor(last_event_id: str, partitions: int) -> dict[int, int]:
+    """`Last-Event-ID` as the stream wrote it ("p:o,p:o,..."): where to go on from."""
+    out: dict[int, int] = {}
+    try:
+        for part in last_event_id.split(","):
+            p, o = (int(x) for x in part.split(":"))
+            if not (0 <= p < partitions and -1 <= o < MAX_CURSOR):
+                raise ValueError
+            out[p] = o + 1
+    except ValueError:
+        raise Problem(
+            400, "Bad Last-Event-ID", f"Last-Event-ID: expected partition:offset pairs, partitions 0-{partitions - 1}"
+        ) from None
+    return out
+
+
+@router.get("/api/v1/field/alerts/stream", summary="Server-Sent Events: the caller's alerts, live")
+async def alert_stream(
+    request: Request,
+    c: Officer,
+    last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
+    heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15.0,
+) -> StreamingResponse:
+    svc = c.svc
+    topic = c.api.desk.alerts_topic
+    start = await anyio.to_thread.run_sync(svc.end_offsets, topic)
+    if last_event_id:  # resume where the terminal's connection dropped
+        start.update(parse_cursor(last_event_id, len(start)))
+
+    async def events() -> AsyncIterator[bytes]:
+        pos = dict(start)
+        idle = 0.0
+        yield b": argus alert stream\n\n"
+        while not await request.is_disconnected():
+            recs = await anyio.to_thread.run_sync(svc.read_from, topic, pos)
+            for r in recs:
+                pos[r.partition] = r.offset + 1
+                body = c.gate.deliver(r.body)
+                if body is None:
+                    continue
+                await anyio.to_thread.run_sync(lambda b=body: delivered(c, [b], "alert stream"))
+                cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
+                yield b"id: " + cursor.encode() + b"\nevent: alert\ndata: " + dumps(body) + b"\n\n"
+            if recs:
+                idle = 0.0
+                continue
+            await asyncio.sleep(0.05)
+            idle += 0.05
+            if idle >= heartbeat:
+                idle = 0.0
+                yield b": keep-alive\n\n"
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
