@@ -194,7 +194,7 @@ class IdentityDirectory(ABC):
         name: str | None = None,
         unit: str | None = None,
     ) -> None:
-        self._agency(agency)
+        self._check_agency_roles(self._agency(agency), roles)
         if kind not in ("user", "system"):
             raise IdentityError("kind: user or system")
         if not roles:
@@ -211,10 +211,23 @@ class IdentityDirectory(ABC):
         if bad:
             raise IdentityError(f"unknown role {bad[0]!r}; one of {', '.join(sorted(ROLES))}")
 
+    def _check_agency_roles(self, agency: dict[str, Any], roles: list[str]) -> None:
+        """A non-law-enforcement agency's people hold no law-enforcement role: criminal
+        intelligence and field alerts are for law-enforcement recipients (28 CFR 23.20(e))."""
+        if agency["law_enforcement"]:
+            return
+        bad = sorted(set(roles) - NON_LAW_ENFORCEMENT - {"auditor", "administrator"})
+        if bad:
+            raise IdentityError(
+                f"role {bad[0]!r}: {agency['ori']} is not a law-enforcement agency; its people may hold "
+                f"{', '.join(sorted(NON_LAW_ENFORCEMENT | {'auditor', 'administrator'}))}"
+            )
+
     def set_roles(self, subject_id: str, roles: list[str]) -> None:
         self._check_roles(roles)
         if not roles:
             raise IdentityError("a subject needs at least one role")
+        self._check_agency_roles(self._agency(self.subject(subject_id)["agency"]), roles)
         if not self._update_subject(subject_id, {"roles": sorted(set(roles))}):
             raise IdentityError(f"unknown subject {subject_id!r}")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from argus.stores.taxii_status import StatusStore
 from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
+from argus.stores.taxii_status import StatusStore
 
 try:
     from opensearchpy import NotFoundError
