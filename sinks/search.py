@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from argus.contracts import Context, Sink
+from argus.nibrs import offense_name
 from argus.records import Record, deterministic_id
 from argus.stores.search import SearchDoc, SearchStore
 
@@ -25,6 +26,15 @@ TITLES = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "
 def ttp_doc_id(record_id: str) -> str:
     """The search document of a report's ATT&CK matches (one per report, replaced as it is)."""
     return deterministic_id("ttp", record_id)
+
+
+def amber_text(rep: dict[str, Any], ents: list[dict[str, Any]]) -> str:
+    """What the AMBER view shows of a report, as words to match: offenses, SAR behaviour, call
+    type, series and vehicles (display and keys). No narrative, names, dates of birth or places."""
+    words = [f"{c} {offense_name(c)}" for c in rep.get("offenses") or []]
+    words += [str(rep.get(k)) for k in ("behavior", "call_type", "series_id") if rep.get(k)]
+    words += [e["display"] + " " + " ".join(e["keys"].values()) for e in ents if e["subtype"] == "vehicle"]
+    return "\n".join(words)
 
 
 def _marks(env: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +85,7 @@ class SearchSink(Sink):
             text = rep.get("narrative", "")
             version = int(rep.get("version") or 1)
         mentions = " ".join(e["display"] + " " + " ".join(e["keys"].values()) for e in ents if e["kind"] != "EVENT")
+        title = f"{TITLES.get(rtype, rtype)} {env['source_agency']} {source_id}"
         loc = next((e["attributes"] for e in ents if e["kind"] == "LOCATION" and "lat" in e["attributes"]), None)
         self._purged.discard(env["id"])
         self._docs[env["id"]] = {
@@ -83,8 +94,9 @@ class SearchSink(Sink):
             "agency": env["source_agency"],
             "tlp": env["tlp"],
             "occurred_at": when,
-            "title": f"{TITLES.get(rtype, rtype)} {env['source_agency']} {source_id}",
+            "title": title,
             "text": f"{text}\n{mentions}",
+            "amber_text": "" if rtype == "stix" else amber_text(rep, ents),
             "lat": float(loc["lat"]) if loc else None,
             "lon": float(loc["lon"]) if loc else None,
             "fields": {
@@ -119,6 +131,7 @@ class SearchSink(Sink):
             "occurred_at": env["observed_at"].isoformat(),
             "title": f"ATT&CK {env['source_agency']} " + " ".join(t["attack_id"] for t in techniques),
             "text": "\n".join(lines),
+            "amber_text": " ".join(f"{t['attack_id']} {t['name']}" for t in techniques),
             "lat": None,
             "lon": None,
             "fields": {

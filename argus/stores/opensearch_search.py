@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlparse, urlunparse
 import orjson
 
 from argus.contracts import Backpressure
-from argus.stores.search import Audience, SearchDoc, SearchStore
+from argus.stores.search import WHOLE_KINDS, Audience, SearchDoc, SearchStore, no_further
 
 try:
     from opensearchpy import JSONSerializer, NotFoundError, OpenSearch, helpers
@@ -41,17 +41,21 @@ SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": 
 MAPPINGS = {
     "dynamic": "strict",
     "properties": {
+        "doc_id": {"type": "keyword"},  # a tie-break to sort by (sorting on _id needs fielddata)
         "kind": {"type": "keyword"},
         "agency": {"type": "keyword"},
         "tlp": {"type": "keyword"},
         "occurred_at": {"type": "date"},
         "ci": {"type": "boolean"},
         "recipients": {"type": "keyword"},
+        "cases": {"type": "keyword"},
+        "nfd": {"type": "boolean"},
         # Accents are folded here, in Python, before the standard analyser (which lowercases)
         # sees the text: the asciifolding filter lives in the analysis-common module, which not
         # every distribution carries (the integration-test one does not). `raw` keeps originals.
         "title": {"type": "text", "analyzer": "standard"},
         "text": {"type": "text", "analyzer": "standard"},
+        "amber_text": {"type": "text", "analyzer": "standard"},
         "raw": {"type": "object", "enabled": False},
         "location": {"type": "geo_point"},
         "fields": {"type": "object", "enabled": False},
@@ -101,6 +105,74 @@ def create_index(client: OpenSearch, name: str, body: dict[str, Any]) -> None:
             raise
 
 
+def _any(*queries: dict[str, Any]) -> dict[str, Any]:
+    return {"bool": {"should": list(queries), "minimum_should_match": 1}}
+
+
+def _term(field: str, value: Any) -> dict[str, Any]:
+    return {"term": {field: value}}
+
+
+class Views:
+    """The one policy as OpenSearch queries for one audience (argus.stores.search.Audience),
+    as the embedded store writes it in SQL: `visible`, `full` and `amber`."""
+
+    def __init__(self, audience: Audience | None) -> None:
+        self.audience = audience
+        if audience is None:
+            self.visible = self.full = {"match_all": {}}
+            self.amber = {"bool": {"must_not": {"match_all": {}}}}
+            return
+        a = audience
+        named = {"terms": {"recipients": list(a.principals)}} if a.principals else None
+        case = {"terms": {"cases": list(a.cases)}} if a.cases else None
+        ci = [] if a.law_enforcement else [{"bool": {"must_not": _term("ci", True)}}]
+        allowed = [{"bool": {"must_not": {"terms": {"agency": list(a.barred)}}}}] if a.barred else []
+        amber_case = [_term("tlp", "AMBER"), case] if case else None
+        readable = [_term("tlp", "GREEN")] + ([{"bool": {"filter": amber_case}}] if amber_case else [])
+        opened = {"bool": {"filter": [_term("nfd", False), _any(*readable)]}}
+        self.full = {
+            "bool": {
+                "filter": [
+                    *ci,
+                    _any(
+                        _term("agency", a.agency),
+                        _term("tlp", "CLEAR"),
+                        {"bool": {"filter": [*allowed, _any(*([named] if named else []), opened)]}},
+                    ),
+                ]
+            }
+        }
+        partial_not = [_term("agency", a.agency), {"terms": {"tlp": ["CLEAR", "RED"]}},
+                       {"terms": {"kind": list(WHOLE_KINDS)}}, *([named] if named else [])]  # fmt: skip
+        self.amber = {
+            "bool": {
+                "filter": [*ci, *allowed, _term("tlp", "AMBER"), _term("nfd", False)],
+                "must_not": [*partial_not, *([case] if case else [])],
+            }
+        }
+        existence = {
+            "bool": {
+                "filter": [*ci, *allowed, _any(_term("nfd", True), _term("tlp", "AMBER_STRICT"))],
+                "must_not": partial_not,
+            }
+        }
+        self.visible = _any(self.full, self.amber, existence)
+
+
+def _matching(q: str, v: Views, filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """Words match the whole text of what the reader sees in full and only the AMBER text of
+    what they see redacted; existence-only documents match no words."""
+
+    def words(fields: list[str]) -> dict[str, Any]:
+        return {"multi_match": {"query": q, "type": "bool_prefix", "operator": "and", "fields": fields}}
+
+    branches = [{"bool": {"must": [words(FIELDS)], "filter": [v.full]}}]
+    if v.audience is not None:
+        branches.append({"bool": {"must": [words(["title", "amber_text"])], "filter": [v.amber]}})
+    return {"bool": {"must": [{"bool": {"should": branches, "minimum_should_match": 1}}], "filter": filters}}
+
+
 class OpenSearchStore(SearchStore):
     def __init__(self, url: str) -> None:
         u = urlparse(url)
@@ -128,6 +200,7 @@ class OpenSearchStore(SearchStore):
         actions = []
         for d in docs:
             src: dict[str, Any] = {
+                "doc_id": d["id"],
                 "kind": d["kind"],
                 "agency": d["agency"],
                 "tlp": d["tlp"],
@@ -135,8 +208,11 @@ class OpenSearchStore(SearchStore):
                 "title": fold(d["title"]),
                 "text": fold(d["text"]),
                 "raw": {"title": d["title"], "text": d["text"]},
+                "amber_text": fold(d.get("amber_text", "")),
                 "ci": bool(d["fields"].get("criminal_intelligence")),
                 "recipients": d["fields"].get("recipients") or [],
+                "cases": d["fields"].get("cases") or [],
+                "nfd": no_further(d["fields"]),
                 "fields": d["fields"],
             }
             if d["lat"] is not None and d["lon"] is not None:
@@ -209,60 +285,50 @@ class OpenSearchStore(SearchStore):
         limit: int = 20,
         offset: int = 0,
     ) -> dict[str, Any]:
-        filters: list[dict[str, Any]] = []
+        v = Views(visible_to)
+        filters: list[dict[str, Any]] = [v.visible]
         for field, vals in (("kind", kinds), ("agency", agencies), ("tlp", tlps)):
             if vals:
                 filters.append({"terms": {field: vals}})
-        if since or until:
-            filters.append({"range": {"occurred_at": {k: v for k, v in (("gte", since), ("lte", until)) if v}}})
+        if since or until:  # dates: what the full and AMBER views show
+            filters.append(_any(v.full, v.amber))
+            filters.append({"range": {"occurred_at": {k: x for k, x in (("gte", since), ("lte", until)) if x}}})
+        if bbox or near:  # places: only what the reader sees in full
+            filters.append(v.full)
         if bbox:
-            filters.append(
-                {
-                    "geo_bounding_box": {
-                        "location": {
-                            "top_left": {"lat": bbox[2], "lon": bbox[1]},
-                            "bottom_right": {"lat": bbox[0], "lon": bbox[3]},
-                        }
-                    }
-                }
-            )
+            corners = {"top_left": {"lat": bbox[2], "lon": bbox[1]}, "bottom_right": {"lat": bbox[0], "lon": bbox[3]}}
+            filters.append({"geo_bounding_box": {"location": corners}})
         if near:
             filters.append({"geo_distance": {"distance": f"{near[2]}km", "location": {"lat": near[0], "lon": near[1]}}})
         if ids is not None:
             filters.append({"ids": {"values": ids}})
-        if visible_to is not None:
-            v = visible_to
-            not_red_or_named: list[dict[str, Any]] = [{"bool": {"must_not": {"term": {"tlp": "RED"}}}}]
-            if v.principals:
-                not_red_or_named.append({"terms": {"recipients": list(v.principals)}})
-            others: list[dict[str, Any]] = [{"bool": {"should": not_red_or_named, "minimum_should_match": 1}}]
-            if v.barred:
-                others.append(
-                    {
-                        "bool": {
-                            "should": [
-                                {"term": {"tlp": "CLEAR"}},
-                                {"bool": {"must_not": {"terms": {"agency": list(v.barred)}}}},
-                            ],
-                            "minimum_should_match": 1,
-                        }
-                    }
-                )
-            own_or_allowed = [{"term": {"agency": v.agency}}, {"bool": {"filter": others}}]
-            filters.append({"bool": {"should": own_or_allowed, "minimum_should_match": 1}})
-            if not visible_to.law_enforcement:
-                filters.append({"bool": {"must_not": {"term": {"ci": True}}}})
-        must: list[dict[str, Any]] = []
         if query:
-            must.append(
-                {"multi_match": {"query": fold(query), "type": "bool_prefix", "operator": "and", "fields": FIELDS}}
+            return self._run(
+                _matching(fold(query), v, filters),
+                ["_score", {"doc_id": {"order": "asc", "missing": "_last"}}],
+                limit,
+                offset,
             )
+        # the date orders only what the reader may see it of; existence-only documents follow, by id
+        dated = {"bool": {"filter": [*filters, _any(v.full, v.amber)]}}
+        undated = {"bool": {"filter": filters, "must_not": [_any(v.full, v.amber)]}}
+        first = self._run(
+            dated, [{"occurred_at": "desc"}, {"doc_id": {"order": "asc", "missing": "_last"}}], limit, offset
+        )
+        n = first["total"]
+        rest_from = max(0, offset - n)
+        rest = self._run(
+            undated, [{"doc_id": {"order": "asc", "missing": "_last"}}], max(0, limit - len(first["hits"])), rest_from
+        )
+        return {"total": n + rest["total"], "hits": first["hits"] + rest["hits"]}
+
+    def _run(self, query: dict[str, Any], sort: list[Any], limit: int, offset: int) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+            "query": query,
             "from": offset,
             "size": limit,
             "track_total_hits": True,
-            "sort": ["_score"] if query else [{"occurred_at": "desc"}],
+            "sort": sort,
             "highlight": {"fields": {"text": {}}, "pre_tags": ["["], "post_tags": ["]"], "fragment_size": 120},
         }
         res = self.client.search(index=self.alias, body=body)

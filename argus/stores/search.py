@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 EARTH_KM = 6371.0088
 
@@ -27,25 +27,44 @@ class SearchDoc(TypedDict):
     lon: float | None
     fields: dict[str, Any]
     version: int
+    # What a reader with the AMBER view may match: the title, offenses, series and vehicles;
+    # never the narrative, names, dates of birth or places (argus.security.policy).
+    amber_text: NotRequired[str]
 
 
 class Audience(NamedTuple):
-    """Who is reading, as far as a store can filter for them before counting and paging, so
-    that neither a total nor a page boundary betrays a record the reader may not know of:
-    another agency's TLP:RED unless the reader is a named recipient, any non-CLEAR record of
-    an agency whose rules bar the reader, and criminal intelligence for a non-law-enforcement
-    reader. The finer decisions (AMBER views, need-to-know) are the policy's, per hit."""
+    """Who is reading, as a store needs to know it to apply the one policy inside its query
+    (argus.security.policy.decide, written again as SQL and as OpenSearch DSL), so that nothing
+    matches, filters, sorts or counts on a field the reader may not see:
+
+    - visible at all: own agency's, TLP:CLEAR, or not barred by the originating agency and either
+      not RED or naming the reader; criminal intelligence only for law-enforcement readers;
+    - in full (`full`): own, CLEAR, named, or GREEN / case-member AMBER without a
+      NO_FURTHER_DISSEMINATION caveat: words match the whole text, places and dates filter;
+    - the AMBER view (`amber`): other AMBER: words match only `amber_text`, dates filter,
+      places do not;
+    - existence only (AMBER+STRICT, NO_FURTHER_DISSEMINATION): counted, filtered by kind,
+      agency and TLP, never matched by words, dates or places, and sorted after the rest;
+    - a STIX object is seen whole or not at all, as export and TAXII release it."""
 
     agency: str
     law_enforcement: bool = True
     principals: tuple[str, ...] = ()
     barred: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
 
 
-def recipients_column(fields: dict[str, Any]) -> str:
-    """Named recipients as one space-delimited string, for a store to match whole tokens."""
-    names = fields.get("recipients") or []
+def recipients_column(fields: dict[str, Any], key: str = "recipients") -> str:
+    """Named recipients (or cases) as one space-delimited string, for a store to match whole tokens."""
+    names = fields.get(key) or []
     return f" {' '.join(names)} " if names else ""
+
+
+def no_further(fields: dict[str, Any]) -> bool:
+    return "NO_FURTHER_DISSEMINATION" in (fields.get("handling") or ())
+
+
+WHOLE_KINDS = ("stix",)  # seen whole or not at all
 
 
 class SearchStore(ABC):

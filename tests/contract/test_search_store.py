@@ -1,4 +1,6 @@
-from argus.stores.search import SearchDoc
+from typing import Any
+
+from argus.stores.search import Audience, SearchDoc
 
 
 def doc(
@@ -11,6 +13,8 @@ def doc(
     lon: float | None = -119.8,
     kind: str = "rms.incident",
     version: int = 1,
+    amber: str = "",
+    **fields: Any,
 ) -> SearchDoc:
     return {
         "id": i,
@@ -22,17 +26,18 @@ def doc(
         "text": text,
         "lat": lat,
         "lon": lon,
-        "fields": {"source_id": i},
+        "fields": {"source_id": i, **fields},
         "version": version,
+        "amber_text": amber,
     }
 
 
 def seed(s) -> None:
     s.upsert(
         [
-            doc("a", "armed robbery grey Honda Civic 8ABC123"),
+            doc("a", "armed robbery grey Honda Civic 8ABC123", amber="120 robbery"),
             doc("b", "burglary of a garage", agency="CA0430000", tlp="GREEN", when="2026-10-01T00:00:00+00:00"),
-            doc("c", "robbery at convenience store", kind="sar", lat=None, lon=None),
+            doc("c", "robbery at convenience store", kind="sar", lat=None, lon=None, amber="THEFT robbery"),
         ]
     )
     s.commit()
@@ -107,8 +112,6 @@ def test_names_match_without_case_or_accents(search_store) -> None:
 
 
 def test_an_audience_never_counts_what_it_may_not_see(search_store) -> None:
-    from argus.stores.search import Audience
-
     seed(search_store)
     red = doc("red", "robbery intelligence", agency="CA0190000", tlp="RED")
     ci = doc("ci", "robbery network", agency="CA0430000", tlp="GREEN")
@@ -121,3 +124,69 @@ def test_an_audience_never_counts_what_it_may_not_see(search_store) -> None:
     assert search_store.search("robbery", visible_to=Audience("CA0190000"))["total"] == 4  # its own RED
     private = search_store.search("robbery", visible_to=Audience("PRIVATE01", law_enforcement=False))
     assert {h["id"] for h in private["hits"]} == {"a", "c"}
+
+
+def _ids(res: dict[str, Any]) -> set[str]:
+    return {h["id"] for h in res["hits"]}
+
+
+def test_a_reader_matches_filters_and_sorts_only_on_what_it_may_see(search_store) -> None:
+    """The policy inside the query: another agency's AMBER narrative, places and (existence
+    only) dates never match, filter or order anything; a case member or named recipient gets
+    the whole document; a STIX object is seen whole or not at all."""
+    me, them = "CA0430000", "CA0190000"
+    search_store.upsert(
+        [
+            doc(
+                "amber",
+                "informant SECRETWORD at 1 Elm St",
+                agency=them,
+                when="2026-11-20T00:00:00+00:00",
+                amber="120 robbery ROB-9",
+            ),
+            doc(
+                "strict",
+                "STRICTWORD narrative",
+                agency=them,
+                tlp="AMBER_STRICT",
+                when="2026-11-21T00:00:00+00:00",
+                amber="120 robbery",
+            ),
+            doc(
+                "nfd",
+                "NFDWORD narrative",
+                agency=them,
+                tlp="GREEN",
+                when="2026-11-23T00:00:00+00:00",
+                amber="120 robbery",
+                handling=["NO_FURTHER_DISSEMINATION"],
+            ),
+            doc("case", "CASEWORD narrative", agency=them, when="2026-11-19T00:00:00+00:00", cases=["ROB-1"]),
+            doc("named", "NAMEDWORD narrative", agency=them, tlp="AMBER_STRICT", recipients=[me]),
+            doc("stix", "STIXWORD indicator", agency=them, kind="stix", amber="STIXWORD"),
+            doc("green", "GREENWORD narrative", agency=them, tlp="GREEN", when="2026-11-01T00:00:00+00:00"),
+        ]
+    )
+    search_store.commit()
+    who = Audience(me, principals=(me,), cases=("ROB-1",))
+    assert _ids(search_store.search(visible_to=who)) == {"amber", "strict", "nfd", "case", "named", "green"}
+    for word in ("SECRETWORD", "Elm", "STRICTWORD", "NFDWORD", "STIXWORD", "robbery strict"):
+        assert search_store.search(word, visible_to=who)["total"] == 0, word
+    assert _ids(search_store.search("robbery", visible_to=who)) == {"amber"}  # its AMBER words only
+    assert _ids(search_store.search("rob", visible_to=who)) == {"amber"}  # prefix too
+    for word, doc_id in (("CASEWORD", "case"), ("NAMEDWORD", "named"), ("GREENWORD", "green")):
+        assert _ids(search_store.search(word, visible_to=who)) == {doc_id}, word
+    # places: only what the reader sees in full; dates: not for existence-only documents
+    inside = search_store.search(bbox=(36.0, -120.0, 37.0, -119.0), visible_to=who)
+    assert _ids(inside) == {"case", "named", "green"}
+    assert _ids(search_store.search(near=(36.8, -119.8, 5), visible_to=who)) == {"case", "named", "green"}
+    since = search_store.search(since="2026-11-19T12:00:00+00:00", visible_to=who)
+    assert _ids(since) == {"amber", "named"}  # named: full, dated 2026-11-22 by default
+    assert search_store.search(until="2026-12-31T00:00:00+00:00", visible_to=who)["total"] == 4
+    # order: by date among what the reader may see dated, existence-only documents after, by id
+    order = [h["id"] for h in search_store.search(visible_to=who)["hits"]]
+    assert order == ["named", "amber", "case", "green", "nfd", "strict"], order
+    # the owner sees everything, words and places included
+    owner = Audience(them)
+    assert search_store.search("SECRETWORD", visible_to=owner)["total"] == 1
+    assert search_store.search("STIXWORD", visible_to=owner)["total"] == 1
