@@ -122,8 +122,11 @@ class GraphSink(Sink):
             self.store.upsert_edges(list(self._edges.values()))
         if self._sources:
             self.store.add_sources(self._sources)
+            self.store.settle([s["entity_id"] for s in self._sources if s["entity_id"] in self._nodes
+                               and self._nodes[s["entity_id"]]["kind"] != "EVENT"])  # fmt: skip
         for m in self._merges:
             self.store.merge(m["survivor_id"], m["merged_id"], m["reason"], m["score"])
+        self.store.settle([m["survivor_id"] for m in self._merges])
         self._nodes, self._edges, self._sources, self._merges = {}, {}, [], []
 
     def flush(self) -> None:

@@ -17,6 +17,7 @@ directory to its agency, role, cases and dissemination lists) is established by 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from argus.alerts import level
@@ -31,8 +32,8 @@ from argus.security.policy import (
     Rules,
     decide,
 )
-from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
-from argus.stores.search import Audience
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, display_of
+from argus.stores.search import WHOLE_KINDS, Audience
 
 # Entity attributes that identify a person or a place: withheld under the AMBER view.
 PERSONAL = ("name", "first", "last", "middle", "dob", "address", "street", "phone", "ssn", "email")
@@ -147,7 +148,8 @@ class Gate:
     # --- search -----------------------------------------------------------------------------
     def hit(self, hit: dict[str, Any]) -> dict[str, Any] | None:
         fields = hit.get("fields") or {}
-        v = self._seen(self.view(Marking.of(fields, hit["agency"], hit["tlp"])))
+        m = Marking.of(fields, hit["agency"], hit["tlp"])
+        v = self._seen(self.view(replace(m, whole=hit["kind"] in WHOLE_KINDS)))
         if v is None:
             return None
         out = dict(hit, access=v.level)
@@ -235,10 +237,8 @@ class Gate:
         rows = self._nodes.get(n["id"], (None, []))[1]
         told = [r for r in rows if "attrs" in r and self._rank(r) >= RANK[v.level]]
         if told:
-            props: dict[str, Any] = {}
-            for r in told:
-                props.update(r["attrs"])
-            return dict(n, label=told[-1].get("label", n["label"]), props=props)  # type: ignore[return-value]
+            label, props = display_of(told)
+            return dict(n, label=label or n["label"], props=props)  # type: ignore[return-value]
         if v.level == FULL and self._all_full.get(n["id"]):
             return dict(n, props={k: x for k, x in n["props"].items() if k != "keys"})  # type: ignore[return-value]
         kept = {k: x for k, x in n["props"].items() if k != "keys" and not any(p in k for p in PERSONAL)}
@@ -249,8 +249,13 @@ class Gate:
         return RANK[rv.level] if rv is not None else 0
 
     def edge_visible(self, e: GraphEdge) -> bool:
+        """An edge is followed only where its record is seen beyond its existence: a record
+        seen only as "restricted, contact <agency>" must not tell whom or what it mentions."""
         p = e["props"]
-        return "tlp" not in p or self.view(Marking.of(p)) is not None
+        if "tlp" not in p:
+            return True
+        v = self.view(Marking.of(p))
+        return v is not None and v.level != EXISTENCE
 
     def allow(self, edges: list[GraphEdge]) -> list[GraphEdge]:
         """Traversal filter: an edge is followed only if its report and both its ends are
@@ -267,7 +272,7 @@ class Gate:
         if "tlp" not in p:
             return dict(e)
         v = self._seen(self.view(Marking.of(p)))
-        if v is None:
+        if v is None or v.level == EXISTENCE:
             return None
         if v.level == FULL:
             return dict(e)

@@ -82,6 +82,7 @@ class Marking:
     handling: tuple[str, ...] = ()
     cases: tuple[str, ...] = ()
     recipients: tuple[str, ...] = ()
+    whole: bool = False  # shown whole or not at all (a STIX object: export and TAXII cannot half-release it)
 
     @classmethod
     def of(cls, d: Mapping[str, Any], agency: str | None = None, tlp: str | None = None) -> Marking:
@@ -94,6 +95,7 @@ class Marking:
             handling=tuple(d.get("handling") or ()),
             cases=tuple(d.get("cases") or ()),
             recipients=tuple(d.get("recipients") or ()),
+            whole=bool(d.get("whole", False)),
         )
 
     @classmethod
@@ -105,17 +107,21 @@ class Marking:
             handling=tuple(env.get("handling") or ()),
             cases=tuple(env.get("cases") or ()),
             recipients=tuple(env.get("recipients") or ()),
+            whole=env.get("type") == "stix",
         )
 
     def props(self) -> dict[str, Any]:
         """The flat properties a store keeps beside agency and tlp (lists of strings and a
         boolean, which every backend stores natively)."""
-        return {
+        out: dict[str, Any] = {
             "ci": self.ci,
             "handling": list(self.handling),
             "cases": list(self.cases),
             "recipients": list(self.recipients),
         }
+        if self.whole:
+            out["whole"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,15 @@ _FULL = ReportView(FULL, frozenset(ALL_FIELDS))
 
 
 def decide(m: Marking, who: Recipient, rules: Rules | None = None) -> ReportView | None:
-    """What `who` may see of an object marked `m`; None: not even that it exists."""
+    """What `who` may see of an object marked `m`; None: not even that it exists. An object
+    shown whole or not at all (`m.whole`) is not shown at all where it would be cut."""
+    v = _decide(m, who, rules)
+    if v is not None and m.whole and v.level != FULL:
+        return None
+    return v
+
+
+def _decide(m: Marking, who: Recipient, rules: Rules | None) -> ReportView | None:
     if not who.may("read") and not who.may("field"):
         return None
     if m.ci and not who.law_enforcement:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from argus.sqlite import connect
-from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json, settled
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, kind TEXT NOT NULL, subtype TEXT NOT NULL,
@@ -174,6 +174,7 @@ class EmbeddedGraphStore(GraphStore):
         touched = [r[0] for r in db.execute("DELETE FROM sources WHERE record_id=? RETURNING entity_id", (record_id,))]
         for eid in dict.fromkeys(touched):
             if db.execute("SELECT 1 FROM sources WHERE entity_id=? LIMIT 1", (eid,)).fetchone():
+                self.settle([eid])
                 continue
             for n in self._subtree(eid):
                 db.execute("DELETE FROM nodes WHERE id=?", (n,))
@@ -187,6 +188,14 @@ class EmbeddedGraphStore(GraphStore):
         self.refresh()
 
     def commit(self) -> None:
+        ids = self.take_unsettled()
+        if ids:
+            found, nodes = self.sources_for(ids), self.nodes_of(ids)
+            rows = [(i, settled(n, found.get(i, []))) for i, n in nodes.items()]
+            self._db.executemany(
+                "UPDATE nodes SET label=?, props=? WHERE id=?",
+                [(s[0], orjson.dumps(s[1]), i) for i, s in rows if s is not None],
+            )
         self._db.commit()
 
     def _row(self, row: tuple[Any, ...]) -> GraphNode:

@@ -14,7 +14,7 @@ entity left with no source record at all (a purge).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from typing import Any, NotRequired, TypedDict
 
@@ -51,6 +51,7 @@ class SourceRow(TypedDict):
     handling: NotRequired[list[str]]
     cases: NotRequired[list[str]]
     recipients: NotRequired[list[str]]
+    whole: NotRequired[bool]  # the record is shown whole or not at all (a STIX object)
     # What this record said about the entity (its display and attributes). An entity merged from
     # several records is shown to each reader from the mentions that reader may see, never from
     # whichever record happened to be written last (a RED report's spelling of a name must not
@@ -59,7 +60,7 @@ class SourceRow(TypedDict):
     attrs: NotRequired[dict[str, str]]
 
 
-MARK_KEYS = ("ci", "handling", "cases", "recipients", "label", "attrs")
+MARK_KEYS = ("ci", "handling", "cases", "recipients", "whole", "label", "attrs")
 
 
 def marks_json(row: Mapping[str, Any]) -> bytes:
@@ -72,8 +73,49 @@ EDGES_PER_NODE = 3
 EdgeFilter = Callable[[list["GraphEdge"]], list["GraphEdge"]]
 
 
+def display_of(rows: list[SourceRow]) -> tuple[str | None, dict[str, str]]:
+    """An entity's label and attributes as a function of its sources' mentions alone, whatever
+    order they were written in: the most common spelling of each (ties to the first in sort
+    order), so a typist's one-off "LNOG" does not displace "LONG" however the records arrive."""
+    labels = Counter(r["label"] for r in rows if r.get("label"))
+    label = min(labels, key=lambda x: (-labels[x], x)) if labels else None
+    values: dict[str, Counter[str]] = {}
+    for r in rows:
+        for k, v in (r.get("attrs") or {}).items():
+            values.setdefault(k, Counter())[v] += 1
+    return label, {k: min(c, key=lambda x: (-c[x], x)) for k, c in sorted(values.items())}
+
+
+def settled(node: GraphNode, rows: list[SourceRow]) -> tuple[str, dict[str, Any]] | None:
+    """The label and props `node` should hold given its source rows, or None if it holds them
+    (an EVENT node is its record's; rows written before mentions were kept say nothing)."""
+    told = [r for r in rows if "attrs" in r]
+    if node["kind"] == "EVENT" or not told:
+        return None
+    label, attrs = display_of(told)
+    props: dict[str, Any] = dict(attrs)
+    if "keys" in node["props"]:
+        props["keys"] = node["props"]["keys"]
+    label = label or node["label"]
+    return None if (label, props) == (node["label"], node["props"]) else (label, props)
+
+
 class GraphStore(ABC):
     _alias: dict[str, str]  # merged id -> survivor id, as the backend last saw it
+    _unsettled: set[str]
+
+    def settle(self, entity_ids: list[str]) -> None:
+        """Have these entities' labels and attributes rewritten from all their sources at the
+        next commit (after a write or a purge touched them): a stored entity is then the same
+        whatever order its records came in, and keeps no word of a purged record."""
+        if not hasattr(self, "_unsettled"):
+            self._unsettled = set()
+        self._unsettled.update(entity_ids)
+
+    def take_unsettled(self) -> list[str]:
+        ids = sorted(getattr(self, "_unsettled", ()))
+        self._unsettled = set()
+        return ids
 
     @abstractmethod
     def refresh(self) -> None:

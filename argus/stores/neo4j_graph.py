@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, urlparse, urlunparse
 
 import orjson
 
-from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json, settled
 
 try:
     from neo4j import GraphDatabase
@@ -287,6 +287,7 @@ class Neo4jGraphStore(GraphStore):
                 tx.run("MATCH (e:Entity) WHERE e.id IN $ids DETACH DELETE e", ids=tree).consume()
                 for n in tree:
                     self._alias.pop(n, None)
+            _settle(tx, [t for t in touched if t not in orphans])
 
         self._queue.append(work)
         self._merges_queued = True
@@ -295,7 +296,8 @@ class Neo4jGraphStore(GraphStore):
         self.refresh()  # merges other writers made since: the queued writes map ids through them
 
     def commit(self) -> None:
-        if not self._queue:
+        unsettled = self.take_unsettled()
+        if not self._queue and not unsettled:
             return
         queue, self._queue = self._queue, []
         touched, self._touched = sorted(self._touched), set()
@@ -311,6 +313,7 @@ class Neo4jGraphStore(GraphStore):
                     tx.run(step[0], step[1]).consume()
             if touched:
                 _rehome(tx, touched)
+            _settle(tx, unsettled)
             if bump:
                 tx.run("MERGE (m:ArgusMeta {id: 'merges'}) SET m.n = coalesce(m.n, 0) + 1").consume()
 
@@ -399,6 +402,30 @@ class Neo4jGraphStore(GraphStore):
     def close(self) -> None:
         self.commit()
         self._driver.close()
+
+
+def _settle(tx: Any, ids: list[str]) -> None:
+    """Rewrite these entities' labels and props from their sources, inside the write (argus.stores.graph.settled)."""
+    if not ids:
+        return
+    rows = tx.run(
+        "MATCH (e:Entity) WHERE e.id IN $ids AND e.kind IS NOT NULL OPTIONAL MATCH (e)-[x:SOURCED_FROM]->(r:Record) "
+        "RETURN e.id AS id, e.kind AS kind, e.subtype AS subtype, e.label AS label, e.props AS props, "
+        "collect({entity_id: e.id, record_id: r.id, agency: x.agency, tlp: x.tlp, method: x.method, score: x.score, "
+        "reason: x.reason, marks: x.marks}) AS sources",
+        ids=ids,
+    )
+    out = []
+    for r in rows:
+        node: GraphNode = {"id": r["id"], "kind": r["kind"], "subtype": r["subtype"], "label": r["label"],
+                           "props": orjson.loads(r["props"])}  # fmt: skip
+        got = settled(node, [_source(s) for s in r["sources"] if s["record_id"] is not None])
+        if got is not None:
+            out.append({"id": r["id"], "label": got[0], "props": orjson.dumps(got[1]).decode()})
+    if out:
+        tx.run(
+            "UNWIND $rows AS r MATCH (e:Entity {id: r.id}) SET e.label = r.label, e.props = r.props", rows=out
+        ).consume()
 
 
 def _source(r: Any) -> SourceRow:

@@ -305,3 +305,46 @@ def test_the_graph_ends_the_same_whatever_order_a_merge_and_the_records_it_joins
         ["B"],
     )
     assert all(s == seen[0] for s in seen), [i for i, s in enumerate(seen) if s != seen[0]]
+
+
+def _mention(rid: str, label: str, sex: str) -> dict:
+    return {
+        "entity_id": "P",
+        "record_id": rid,
+        "agency": "CA0190000",
+        "tlp": "GREEN",
+        "method": "fuzzy",
+        "score": 0.9,
+        "reason": "name and DOB",
+        "label": label,
+        "attrs": {"name": label, "sex": sex},
+    }
+
+
+def _write_in_order(g, order: list[str]) -> None:
+    mentions = {"r1": ("LONG, ZACHARY", "M"), "r2": ("LNOG, ZACHARY", "M"), "r3": ("LONG, ZACHARY", "U")}
+    for rid in order:
+        label, sex = mentions[rid]
+        g.upsert_nodes([{"id": "P", "kind": "PERSON", "subtype": "person", "label": label, "props": {"sex": sex}}])
+        g.add_sources([_mention(rid, label, sex)])
+        g.settle(["P"])
+        g.commit()
+
+
+def test_an_entity_reads_the_same_whatever_order_its_records_came_in(graph_store) -> None:
+    """Its label and attributes are a function of its sources, not of which was written last;
+    and a purged record leaves no word of its own behind."""
+    _write_in_order(graph_store, ["r2", "r3", "r1"])
+    first = graph_store.node("P")
+    assert (first["label"], first["props"]) == ("LONG, ZACHARY", {"name": "LONG, ZACHARY", "sex": "M"})
+    graph_store.delete_record("r1")
+    graph_store.delete_record("r3")
+    graph_store.commit()
+    left = graph_store.node("P")
+    assert left["label"] == "LNOG, ZACHARY" and left["props"]["name"] == "LNOG, ZACHARY"
+
+
+def test_the_same_records_in_another_order_give_the_same_entity(graph_store) -> None:
+    _write_in_order(graph_store, ["r1", "r3", "r2"])
+    got = graph_store.node("P")
+    assert (got["label"], got["props"]) == ("LONG, ZACHARY", {"name": "LONG, ZACHARY", "sex": "M"})

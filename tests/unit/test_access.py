@@ -82,7 +82,10 @@ def test_another_agency_never_reaches_what_only_a_red_record_holds(tmp_path: Pat
     g = graph(tmp_path)
     other = Gate(Recipient(OTHER), g)
     hood = g.neighbours("V", hops=2, allow=other.allow)
-    assert {n["id"] for n in hood["nodes"]} == {"V", "P", "T"}
+    # T is mentioned only by an AMBER+STRICT record, seen as "restricted, contact": its edges are not
+    # followed, or link analysis would tell whom that record mentions
+    assert {n["id"] for n in hood["nodes"]} == {"V", "P"}
+    assert other.edge(next(e for e in g.edges_of(["T"]) if e["id"] == "TV")) is None
     assert g.paths("V", "S", allow=other.allow) == []  # the only path runs through the RED record
     assert other.node(g.node("R")) is None and other.node(g.node("S")) is None
     owner = Gate(Recipient(OWNER), g)
@@ -124,3 +127,17 @@ def test_search_hits_are_redacted_by_marking(tmp_path: Path) -> None:
     ci = dict(hit, tlp="GREEN", fields={"criminal_intelligence": True})
     assert Gate(Recipient("PRIVATE01", role="private_sector_partner", law_enforcement=False)).hit(ci) is None
     assert other.hit(dict(hit, tlp="GREEN"))["snippet"] == "[Civic] driven by SMITH"
+
+
+def test_a_stix_object_is_seen_whole_or_not_at_all(tmp_path: Path) -> None:
+    """An AMBER indicator from another agency: export and TAXII withhold it, so a profile or a
+    neighbourhood must not show its name either."""
+    g = EmbeddedGraphStore(tmp_path / "g.db")
+    ind = {"id": "I", "kind": "OBJECT", "subtype": "indicator", "label": "SANDWORM C2 beacon", "props": {}}
+    g.upsert_nodes([ind])
+    g.add_sources([dict(src("I", "stix1", "AMBER"), whole=True, label="SANDWORM C2 beacon", attrs={})])
+    g.commit()
+    assert Gate(Recipient(OTHER), g).node(g.node("I")) is None
+    assert Gate(Recipient(OWNER), g).node(g.node("I"))["label"] == "SANDWORM C2 beacon"
+    hit = {"id": "h", "kind": "stix", "agency": OWNER, "tlp": "AMBER", "title": "STIX indicator", "fields": {}}
+    assert Gate(Recipient(OTHER)).hit(hit) is None
