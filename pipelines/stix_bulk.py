@@ -49,6 +49,13 @@ from sinks.graph import GraphSink
 from sinks.search import SearchSink
 
 
+def foreign(stix_id: str, rec: Record) -> str:
+    return (
+        f"{stix_id} belongs to another agency: a version from {rec.envelope['source_agency']} is refused "
+        "(an object is its producer's; share a new object that refers to it instead)"
+    )
+
+
 @dataclass
 class BulkResult:
     added: int = 0
@@ -162,6 +169,8 @@ def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Se
                     s.add(resolved, obj) if isinstance(s, SearchSink) else s.add(resolved)
             elif outcome == "duplicate":
                 res.duplicates += 1
+            elif outcome == "foreign":
+                res.rejected.append({"index": -1, "id": obj["id"], "problem": foreign(obj["id"], rec)})
             else:
                 res.history += 1
         writing.extend(pool.submit(s.flush) for s in sinks)

@@ -15,7 +15,7 @@ import orjson
 from prometheus_client import Counter
 
 from argus.contracts import Context, Processor
-from argus.records import REPORT_BRANCH, Record
+from argus.records import REPORT_BRANCH, InvalidRecord, Record
 
 DROPPED = Counter("argus_dedup_dropped_total", "Reports dedup did not pass on", ["node", "why"])
 
@@ -38,12 +38,19 @@ class DedupProcessor(Processor):
         digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
         seen = ctx.state.get(env["id"])
         if seen is not None:
-            old_version, old_digest = seen
+            old_version, old_digest = seen[0], seen[1]
+            owner = seen[2] if len(seen) > 2 else env["source_agency"]
+            if owner != env["source_agency"]:
+                DROPPED.labels(self.name, "foreign").inc()
+                raise InvalidRecord(
+                    f"{body.get('stix_id') or env['id']} belongs to {owner}: a version from "
+                    f"{env['source_agency']} is refused (a record is its producer's)"
+                )
             if version < old_version:
                 DROPPED.labels(self.name, "stale").inc()
                 return []
             if version == old_version and digest == old_digest:
                 DROPPED.labels(self.name, "duplicate").inc()
                 return []
-        ctx.state.put(env["id"], [version, digest])
+        ctx.state.put(env["id"], [version, digest, env["source_agency"]])
         return [Record({"envelope": env, "body": (REPORT_BRANCH[rtype], body)}, key=env["id"])]

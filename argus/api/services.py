@@ -129,6 +129,7 @@ class Services:
         for i, raw in enumerate(objs):
             try:
                 rec = conn.convert(raw, ctx)
+                self._owned(rec.body["stix_id"], agency)
             except InvalidRecord as exc:
                 rid = raw.get("id") if isinstance(raw, dict) else None
                 rejected.append({"index": i, "id": str(rid)[:120] if rid else None, "problem": str(exc)})
@@ -142,6 +143,12 @@ class Services:
                 bus.commit(Commit(appends=appends))
         objects = [{"id": r.body["stix_id"], "version": r.body["modified"]} for r in accepted]
         return {"accepted": len(accepted), "rejected": rejected, "ids": [o["id"] for o in objects], "objects": objects}
+
+    def _owned(self, stix_id: str, agency: str) -> None:
+        """Refuse at once a version of another agency's object (dedup refuses it in the stream too)."""
+        owner = next((o.agency for o in self.stix().versions(stix_id)), agency)
+        if owner != agency:
+            raise InvalidRecord(f"{stix_id} belongs to {owner}: a version from {agency} is refused")
 
     # --- bus --------------------------------------------------------------------------------------
     def bus(self) -> tuple[Bus, SchemaSet]:

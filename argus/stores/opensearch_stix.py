@@ -172,7 +172,10 @@ class OpenSearchStixStore(StixStore):
         self._refresh()
         out: list[dict[str, Any]] = []
         for i in range(0, len(ids), 1000):
-            query = {"query": {"terms": {"id": ids[i : i + 1000]}}, "_source": ["id", "version", "last", "first"]}
+            query = {
+                "query": {"terms": {"id": ids[i : i + 1000]}},
+                "_source": ["id", "version", "last", "first", "agency", "seq"],
+            }
             out += [h["_source"] for h in helpers.scan(self.client, index=self.index, query=query, size=5000)]
         return out
 
@@ -180,8 +183,10 @@ class OpenSearchStixStore(StixStore):
         self._claim()
         held: set[tuple[str, int]] = set()
         latest: dict[str, list[int]] = {}  # id -> [last, first]
-        for h in self._holdings(list({it.obj["id"] for it in items})):
+        owners: dict[str, str] = {}
+        for h in sorted(self._holdings(list({it.obj["id"] for it in items})), key=lambda h: h["seq"]):
             held.add((h["id"], h["version"]))
+            owners.setdefault(h["id"], h["agency"])
             cur = latest.setdefault(h["id"], [h["version"], h["version"]])
             cur[0], cur[1] = max(cur[0], h["version"]), min(cur[1], h["version"])
         before = {k: list(v) for k, v in latest.items()}
@@ -189,9 +194,9 @@ class OpenSearchStixStore(StixStore):
         out: list[Outcome] = []
         docs: list[dict[str, Any]] = []
         marked: dict[int, Any] = {}
-        for it, version, text, outcome in decide(items, held, latest):
+        for it, version, text, outcome in decide(items, held, latest, owners):
             out.append(outcome)
-            if outcome == "duplicate":
+            if outcome in ("duplicate", "foreign"):
                 continue
             o = it.obj
             self._next_seq += 1

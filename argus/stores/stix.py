@@ -39,7 +39,7 @@ CREATE INDEX IF NOT EXISTS objects_record ON objects(record_id);
 CREATE TABLE IF NOT EXISTS latest(id TEXT PRIMARY KEY, version INTEGER NOT NULL, first INTEGER NOT NULL) WITHOUT ROWID;
 """
 
-Outcome = Literal["added", "duplicate", "history"]
+Outcome = Literal["added", "duplicate", "history", "foreign"]  # foreign: owned by another agency, refused
 Versions = Literal["last", "first", "all"] | list[str]
 
 
@@ -80,15 +80,24 @@ class StixItem:
 
 
 def decide(
-    items: list[StixItem], held: set[tuple[str, int]], latest: dict[str, list[int]]
+    items: list[StixItem],
+    held: set[tuple[str, int]],
+    latest: dict[str, list[int]],
+    owners: dict[str, str] | None = None,
 ) -> Iterator[tuple[StixItem, int, str, Outcome]]:
     """Each item's fate, in order (so versions within one batch see each other): (item, version,
-    its `modified` text, outcome). `held` (id, version) pairs and `latest` ([current, first] per
-    id) are what the store holds, and are brought up to date as the batch goes. Every store's
-    put() decides by this; a duplicate is yielded too, to be counted, never written."""
+    its `modified` text, outcome). `held` (id, version) pairs, `latest` ([current, first] per
+    id) and `owners` (the agency that first gave each id) are what the store holds, brought up to
+    date as the batch goes. An object belongs to its producer: another agency's version of it is
+    `foreign`, never written (it could otherwise replace the owner's text and be purged by its
+    sender). Every store's put() decides by this; a duplicate is yielded too, to be counted."""
+    owners = {} if owners is None else owners
     for it in items:
         oid = it.obj["id"]
         version, text = version_of(it.obj)
+        if owners.setdefault(oid, it.agency) != it.agency:
+            yield it, version, text, "foreign"
+            continue
         if (oid, version) in held:
             yield it, version, text, "duplicate"
             continue
@@ -211,18 +220,23 @@ class EmbeddedStixStore(StixStore):
         ids = list({it.obj["id"] for it in items})
         held: set[tuple[str, int]] = set()
         latest: dict[str, list[int]] = {}
+        owners: dict[str, str] = {}
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             marks = ",".join("?" * len(part))
-            held.update(db.execute(f"SELECT id, version FROM objects WHERE id IN ({marks})", part).fetchall())
+            for oid, version, agency in db.execute(
+                f"SELECT id, version, agency FROM objects WHERE id IN ({marks}) ORDER BY seq", part
+            ):
+                held.add((oid, version))
+                owners.setdefault(oid, agency)
             for lid, v, first in db.execute(f"SELECT id, version, first FROM latest WHERE id IN ({marks})", part):
                 latest[lid] = [v, first]
         rows: list[tuple[Any, ...]] = []
         changed: set[str] = set()
         marked: dict[int, bytes] = {}  # items of one feed share their marks: encoded once
-        for it, version, text, outcome in decide(items, held, latest):
+        for it, version, text, outcome in decide(items, held, latest, owners):
             out.append(outcome)
-            if outcome == "duplicate":
+            if outcome in ("duplicate", "foreign"):
                 continue
             o = it.obj
             seq += 1

@@ -159,3 +159,17 @@ def test_purge_removes_a_records_versions_and_current_follows(stix_stores: Opene
     assert list(s.scan(ids=[base["id"]], versions="all")) == [] and s.versions(base["id"]) == []
     assert s.count() == 0
     assert s.delete_record("never-was") == 0
+
+
+def test_an_object_belongs_to_its_producer(stix_stores: Opener) -> None:
+    """Another agency's version of an object, however new, is refused: it must neither replace
+    the owner's text nor become something its sender may later purge."""
+    s = stix_stores()
+    base = campaign()
+    assert put(s, [dict(base, modified="2026-11-01T10:00:00Z")]) == ["added"]
+    mine = dict(base, modified="2030-01-01T00:00:00Z", description="planted by another agency")
+    theirs = [StixItem(to_tlp2(mine), "other-rec", "CA0430000", "GREEN", {})]
+    assert list(s.put(theirs)) == ["foreign"]
+    s.commit()
+    assert [o.agency for o in s.versions(base["id"])] == [OWN]
+    assert [o.obj.get("description") for o in s.scan(ids=[base["id"]])] == [base.get("description")]

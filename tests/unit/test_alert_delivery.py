@@ -157,3 +157,15 @@ def test_a_non_law_enforcement_agencys_people_hold_no_law_enforcement_role(tmp_p
     with pytest.raises(IdentityError, match="not a law-enforcement agency"):
         d.set_roles("guard-1", ["private_sector_partner", "patrol_officer"])
     d.close()
+
+
+def test_dedup_refuses_another_agencys_version_of_a_record() -> None:
+    from argus.records import Record
+
+    dedup = Harness(DedupProcessor())
+    first = rms_record()
+    assert dedup.run([first]).outputs
+    forged = Record(first.value | {"envelope": dict(first.envelope, source_agency="NV0020000")}, key=first.key)
+    run = dedup.run([forged])
+    assert not run.outputs
+    assert any("belongs to CA0190000" in str(d) for d in run.dead_letters)
