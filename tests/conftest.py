@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,6 +18,9 @@ from argus.state import NodeState
 from argus.testing import FROZEN_NOW, counting_ids, frozen_clock
 
 REPO = Path(__file__).resolve().parent.parent
+# The audit trail on OpenSearch is keyed by a key every host shares (argus.security.audit): the
+# test session's, for the servers its fixtures start and the processes its tests run.
+os.environ.setdefault("ARGUS_AUDIT_KEY", "5eed" * 16)
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,16 @@
 """The audit trail: every read, write, dissemination, export, login and policy denial.
 
-Append-only and tamper-evident: each entry's hash is SHA-256 over the previous entry's hash and
-the entry's canonical JSON, so changing, inserting or removing any entry breaks every hash after
-it (`argus audit verify` recomputes the chain). SQLite triggers refuse UPDATE and DELETE, so a
-mistake in code cannot rewrite history either; only someone editing the file by hand can, and
-verify finds that.
+Append-only and tamper-evident against an insider holding the store: each entry's hash is an
+HMAC-SHA256, under a key kept outside the audit store (`ARGUS_AUDIT_KEY` or
+`ARGUS_AUDIT_KEY_FILE`; by default a 0600 file `audit.key` beside the embedded trail), over the
+previous entry's hash and every column of the entry. Whoever edits, inserts, reorders or appends
+an entry without the key cannot make the chain verify again, however many hashes they recompute.
+Removing the newest entries leaves a shorter valid chain, so the head is exported: `argus audit
+head` prints it (a checkpoint only the key could have produced), the trail logs it every
+`CHECKPOINT_EVERY` entries, and `argus audit verify --expect-head SEQ:HASH` fails when the chain
+no longer holds that entry. SQLite triggers refuse UPDATE and DELETE, so a mistake in code cannot
+rewrite history either. Entries written before the chain was keyed (plain SHA-256) still verify,
+but only before the first keyed entry.
 
 Two backends behind one interface (`AuditTrail`): this module's SQLite file (`<data_dir>/audit.db`,
 the default) and OpenSearch (argus/stores/opensearch_audit.py: `ARGUS_AUDIT=http://host:9200`), which
@@ -19,6 +25,10 @@ the personal data itself.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
+import os
+import secrets
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
@@ -45,13 +55,37 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 GENESIS = "0" * 64
+MAC = "hmac-sha256:"  # the prefix of a keyed entry's hash
+CHECKPOINT_EVERY = 100
+log = logging.getLogger("argus.audit")
 ACTIONS = ("read", "write", "disseminate", "export", "login", "deny", "submit", "review", "purge", "admin")
 FIELDS = ("seq", "at", "actor", "agency", "action", "object", "outcome", "source", "recipient", "reason", "detail")
 
 
-def entry_hash(prev: str, entry: dict[str, Any]) -> str:
-    body = orjson.dumps({k: entry[k] for k in FIELDS}, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(prev.encode() + body).hexdigest()
+def entry_hash(prev: str, entry: dict[str, Any], key: bytes | None = None, dedup: str | None = None) -> str:
+    """The entry's link: keyed (every column, the dedup key included) when a key is given; the
+    plain SHA-256 of unkeyed chains otherwise."""
+    if key is None:
+        body = orjson.dumps({k: entry[k] for k in FIELDS}, option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(prev.encode() + body).hexdigest()
+    body = orjson.dumps({**{k: entry[k] for k in FIELDS}, "dedup": dedup}, option=orjson.OPT_SORT_KEYS)
+    return MAC + hmac.new(key, prev.encode() + body, hashlib.sha256).hexdigest()
+
+
+def audit_key(default_file: Path | None) -> bytes | None:
+    """The audit key: `ARGUS_AUDIT_KEY` (hex), else the file `ARGUS_AUDIT_KEY_FILE` names, else
+    `default_file` (made, readable by its owner only, the first time); None when none is set."""
+    if os.environ.get("ARGUS_AUDIT_KEY"):
+        return bytes.fromhex(os.environ["ARGUS_AUDIT_KEY"].strip())
+    path = Path(os.environ["ARGUS_AUDIT_KEY_FILE"]) if os.environ.get("ARGUS_AUDIT_KEY_FILE") else default_file
+    if path is None:
+        return None
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
 
 
 @dataclass(frozen=True)
@@ -73,17 +107,33 @@ def new_entry(seq: int, action: str, actor: str, agency: str, **rest: Any) -> di
     return entry
 
 
-def verify_chain(entries: Iterable[dict[str, Any]]) -> Verdict:
-    """Recompute the chain over entries in sequence order: any edit, insertion or removal shows."""
-    prev, n, expect = GENESIS, 0, 1
+def verify_chain(
+    entries: Iterable[dict[str, Any]], key: bytes | None = None, expect_head: tuple[int, str] | None = None
+) -> Verdict:
+    """Recompute the chain over entries in sequence order: any edit, insertion or removal shows;
+    so does an entry appended without the key after keyed ones, and (with `expect_head`, a
+    checkpoint kept elsewhere) the removal of the newest entries."""
+    prev, n, expect, keyed = GENESIS, 0, 1, False
     for e in entries:
         if e["seq"] != expect:
             return Verdict(False, n, expect, f"entry {expect} is missing", prev)
         if e["prev"] != prev:
             return Verdict(False, n, e["seq"], "its link to the previous entry is broken", prev)
-        if entry_hash(prev, e) != e["hash"]:
+        mac = str(e["hash"]).startswith(MAC)
+        if mac and key is None:
+            return Verdict(False, n, e["seq"], "the chain is keyed: verify needs the audit key", prev)
+        if keyed and not mac:
+            return Verdict(False, n, e["seq"], "written without the audit key after keyed entries", prev)
+        keyed = keyed or mac
+        if entry_hash(prev, e, key if mac else None, e.get("dedup")) != e["hash"]:
             return Verdict(False, n, e["seq"], "its content does not match its hash", prev)
+        if expect_head is not None and e["seq"] == expect_head[0] and e["hash"] != expect_head[1]:
+            return Verdict(False, n, e["seq"], "it is not the entry of the expected head", prev)
         prev, n, expect = e["hash"], n + 1, expect + 1
+    if expect_head is not None and n < expect_head[0]:
+        return Verdict(
+            False, n, n + 1, f"the chain ends at entry {n}: entries up to {expect_head[0]} were removed", prev
+        )
     return Verdict(True, n, head=prev)
 
 
@@ -148,8 +198,13 @@ class AuditTrail(ABC):
     def _select(self, q: AuditQuery) -> list[dict[str, Any]]: ...
 
     @abstractmethod
-    def verify(self) -> Verdict:
-        """Recompute the chain from the first entry."""
+    def verify(self, expect_head: tuple[int, str] | None = None) -> Verdict:
+        """Recompute the chain from the first entry (holding `expect_head`, if given)."""
+
+    def checkpoint(self, seq: int | None, head: str) -> None:
+        """Export the head every CHECKPOINT_EVERY entries, to the log: a copy outside the store."""
+        if seq is not None and seq % CHECKPOINT_EVERY == 0:
+            log.info("audit checkpoint %d:%s", seq, head)
 
     @abstractmethod
     def close(self) -> None: ...
@@ -177,6 +232,7 @@ class AuditLog(AuditTrail):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.key = audit_key(self.path.with_name("audit.key"))
         self._db = connect(self.path, synchronous="FULL")
         self._db.executescript(_DDL)
         self._lock = threading.Lock()
@@ -196,6 +252,7 @@ class AuditLog(AuditTrail):
                 last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
                 entry = make(seq)
+                h = entry_hash(prev, entry, self.key, dedup)
                 db.execute(
                     "INSERT INTO audit(seq, at, actor, agency, action, object, outcome, source, recipient, reason, "
                     "detail, dedup, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -204,17 +261,18 @@ class AuditLog(AuditTrail):
                         orjson.dumps(entry["detail"], option=orjson.OPT_SORT_KEYS),
                         dedup,
                         prev,
-                        entry_hash(prev, entry),
+                        h,
                     ),
                 )
                 db.execute("COMMIT")
+                self.checkpoint(seq, h)
                 return seq
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
 
     def _rows(self, sql: str, args: list[Any]) -> Iterator[dict[str, Any]]:
-        cols = (*FIELDS, "prev", "hash")
+        cols = (*FIELDS, "prev", "hash", "dedup")
         for r in self._db.execute(sql, args):
             e = dict(zip(cols, r, strict=True))
             e["detail"] = orjson.loads(e["detail"])
@@ -234,15 +292,15 @@ class AuditLog(AuditTrail):
         if q.visible_to_agency:
             where.append("(agency = ? OR recipient = ?)")
             args.extend([q.visible_to_agency, q.visible_to_agency])
-        cols = ", ".join((*FIELDS, "prev", "hash"))
+        cols = ", ".join((*FIELDS, "prev", "hash", "dedup"))
         sql = f"SELECT {cols} FROM audit WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
         with self._lock:
             return list(self._rows(sql, [*args, q.limit]))
 
-    def verify(self) -> Verdict:
-        cols = ", ".join((*FIELDS, "prev", "hash"))
+    def verify(self, expect_head: tuple[int, str] | None = None) -> Verdict:
+        cols = ", ".join((*FIELDS, "prev", "hash", "dedup"))
         with self._lock:
-            return verify_chain(self._rows(f"SELECT {cols} FROM audit ORDER BY seq", []))
+            return verify_chain(self._rows(f"SELECT {cols} FROM audit ORDER BY seq", []), self.key, expect_head)
 
     def close(self) -> None:
         self._db.close()

@@ -224,21 +224,53 @@ def issuer_add(
 
 
 # --- audit --------------------------------------------------------------------------------------------
+def _head(value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    seq, _, h = value.partition(":")
+    if not seq.isdigit() or not h:
+        raise typer.BadParameter("SEQ:HASH, as `argus audit head` printed it", param_hint="--expect-head")
+    return int(seq), h
+
+
 @audit_app.command("verify")
-def audit_verify(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
-    """Recompute the hash chain; exit 1 naming the first entry that does not match."""
+def audit_verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(help="A head kept elsewhere (SEQ:HASH from `argus audit head`): fails if entries were removed"),
+    ] = None,
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+) -> None:
+    """Recompute the keyed hash chain; exit 1 naming the first entry that does not match."""
+    want = _head(expect_head)
     log = open_audit(_topo(topology, data_dir))
     try:
-        v = log.verify()
+        v = log.verify(want)
     finally:
         log.close()
     if v.ok:
-        typer.echo(f"audit trail intact: {v.entries} entries, head {v.head}")
+        typer.echo(f"audit trail intact: {v.entries} entries, head {v.entries}:{v.head}")
         return
     typer.echo(
         f"audit trail BROKEN at entry {v.first_bad}: {v.problem} ({v.entries} entries verified before it)", err=True
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
+    """The chain's head as SEQ:HASH, after verifying it: keep it outside Argus (an auditor's file,
+    a partner, a ticket) and give it to `verify --expect-head` later to catch removed entries."""
+    log = open_audit(_topo(topology, data_dir))
+    try:
+        v = log.verify()
+    finally:
+        log.close()
+    if not v.ok:
+        typer.echo(f"audit trail BROKEN at entry {v.first_bad}: {v.problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{v.entries}:{v.head}")
 
 
 @audit_app.command("show")

@@ -32,7 +32,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from argus.security.audit import FIELDS, GENESIS, AuditQuery, AuditTrail, MakeEntry, Verdict, entry_hash, verify_chain
+from argus.security.audit import (
+    FIELDS,
+    GENESIS,
+    AuditQuery,
+    AuditTrail,
+    MakeEntry,
+    Verdict,
+    audit_key,
+    entry_hash,
+    verify_chain,
+)
 from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
 
 try:
@@ -66,6 +76,12 @@ class OpenSearchAuditLog(AuditTrail):
         self.index = q.get("audit_index", "argus-audit")
         self.claims = f"{self.index}-dedup"
         self.claim_s = float(q.get("claim_s", 60))
+        self.key = audit_key(None)
+        if self.key is None:
+            raise ValueError(
+                "the audit trail on OpenSearch is keyed: set ARGUS_AUDIT_KEY (hex) or ARGUS_AUDIT_KEY_FILE, "
+                "the same on every host, kept apart from the cluster"
+            )
         create_index(self.client, self.index, {"settings": SMALL_INDEX, "mappings": MAPPINGS})
         create_index(self.client, self.claims, {"settings": SMALL_INDEX, "mappings": CLAIMS})
         self._lock = threading.Lock()  # one append at a time from this handle; other hosts race by id
@@ -117,7 +133,7 @@ class OpenSearchAuditLog(AuditTrail):
         while True:
             seq, prev = last[0] + 1, last[1]
             entry = make(seq)
-            h = entry_hash(prev, entry)
+            h = entry_hash(prev, entry, self.key, dedup)
             doc = {**entry, "dedup": dedup, "prev": prev, "hash": h}
             try:
                 self.client.index(index=self.index, id=str(seq), body=doc, op_type="create")
@@ -128,6 +144,7 @@ class OpenSearchAuditLog(AuditTrail):
                     continue
                 # ours: a create that timed out after it landed, retried by the client
             self._last = (seq, h)
+            self.checkpoint(seq, h)
             return seq
 
     def _head(self) -> tuple[int, str]:
@@ -154,7 +171,7 @@ class OpenSearchAuditLog(AuditTrail):
             hits = self.client.search(index=self.index, body=body)["hits"]["hits"]
             for h in hits:
                 src = h["_source"]
-                yield {k: src.get(k) for k in (*FIELDS, "prev", "hash")}
+                yield {k: src.get(k) for k in (*FIELDS, "prev", "hash", "dedup")}
             n += len(hits)
             if len(hits) < size:
                 return
@@ -170,9 +187,9 @@ class OpenSearchAuditLog(AuditTrail):
         with self._lock:
             return list(self._scan(filters, q.after, q.limit))
 
-    def verify(self) -> Verdict:
+    def verify(self, expect_head: tuple[int, str] | None = None) -> Verdict:
         with self._lock:
-            return verify_chain(self._scan([], 0, None))
+            return verify_chain(self._scan([], 0, None), self.key, expect_head)
 
     def close(self) -> None:
         self.client.close()

@@ -135,6 +135,18 @@ class AuditBackend(Handles):
         else:
             self._sqlite("audit_no_delete", "DELETE FROM audit WHERE seq=?", (seq,))
 
+    def append_raw(self, entry: dict[str, object]) -> None:
+        """Write an entry straight into the store, as an insider forging one would."""
+        if self.backend == "opensearch":
+            t = self.open()
+            t.client.index(index=t.index, id=str(entry["seq"]), body=entry, refresh=True)
+            return
+        import orjson
+
+        cols = list(entry)
+        vals = [orjson.dumps(v) if k == "detail" else v for k, v in entry.items()]
+        self._sqlite("x", f"INSERT INTO audit({','.join(cols)}) VALUES({','.join('?' * len(cols))})", tuple(vals))
+
 
 @pytest.fixture(params=ON_BOTH)
 def audit_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditBackend]:

@@ -28,7 +28,7 @@ def test_entries_chain_and_are_read_back_by_another_handle(audit_backend: AuditB
     assert got[2]["outcome"] == "ok" and got[0]["object"] is None and got[0]["detail"] == {}
     prev = GENESIS
     for e in got:  # each entry carries the hash of the one before it
-        assert e["prev"] == prev and e["hash"] == entry_hash(prev, e)
+        assert e["prev"] == prev and e["hash"] == entry_hash(prev, e, api.key, e["dedup"])
         prev = e["hash"]
     v = api.verify()
     assert v.ok and v.entries == 4 and v.head == got[-1]["hash"]
@@ -137,3 +137,54 @@ def test_a_claim_abandoned_by_a_dead_writer_is_taken_over(audit_backend: AuditBa
     assert log.record("disseminate", **kw, dedup="usual") is None
     assert log.record("disseminate", **kw, dedup="usual") is None
     assert [e["seq"] for e in log.query()] == [1, seq, 3] == [1, 2, 3] and log.verify().ok
+
+
+def _five(audit_backend: AuditBackend) -> list[dict]:
+    log = audit_backend.open()
+    for i in range(5):
+        log.record("disseminate", actor="det-ruiz", agency=OWN, object=f"e{i}", dedup=f"alert{i}|r{i}|det-ruiz")
+    return log.query(limit=10)
+
+
+def test_an_insider_without_the_key_cannot_rewrite_the_chain(audit_backend: AuditBackend) -> None:
+    """An entry edited and every later hash recomputed (without the key) does not verify."""
+    got = _five(audit_backend)
+    prev = got[1]["hash"]
+    for e in got[2:]:
+        forged = dict(e, object="e-forged" if e["seq"] == 3 else e["object"], prev=prev)
+        h = entry_hash(prev, forged, b"0" * 32, e["dedup"])  # a guessed key
+        audit_backend.edit(e["seq"], "prev", prev)
+        audit_backend.edit(e["seq"], "hash", h)
+        if e["seq"] == 3:
+            audit_backend.edit(3, "object", "e-forged")
+        prev = h
+    v = audit_backend.open().verify()
+    assert not v.ok and v.first_bad == 3, v
+
+
+def test_an_edited_dedup_column_shows(audit_backend: AuditBackend) -> None:
+    _five(audit_backend)
+    audit_backend.edit(4, "dedup", "alert9|r9|det-ruiz")
+    v = audit_backend.open().verify()
+    assert not v.ok and v.first_bad == 4 and "hash" in (v.problem or "")
+
+
+def test_a_forged_entry_appended_without_the_key_shows(audit_backend: AuditBackend) -> None:
+    got = _five(audit_backend)
+    head = got[-1]["hash"]
+    e = new_entry(6, "read", "insider", OWN, object="cover-story")
+    audit_backend.append_raw({**e, "dedup": None, "prev": head, "hash": entry_hash(head, e)})
+    v = audit_backend.open().verify()
+    assert not v.ok and v.first_bad == 6 and "without the audit key" in (v.problem or "")
+
+
+def test_removing_the_newest_entries_is_caught_by_a_kept_head(audit_backend: AuditBackend) -> None:
+    got = _five(audit_backend)
+    kept = (5, got[-1]["hash"])
+    assert audit_backend.open().verify(kept).ok
+    for seq in (5, 4, 3):
+        audit_backend.remove(seq)
+    assert audit_backend.open().verify().ok  # a shorter chain is a valid chain...
+    v = audit_backend.open().verify(kept)  # ...but not the one the auditor kept the head of
+    assert not v.ok and "removed" in (v.problem or "")
+    assert not audit_backend.open().verify((2, "hmac-sha256:" + "0" * 64)).ok

@@ -36,3 +36,48 @@ def test_audit_chain_verifies_and_shows_tampering(tmp_path: Path) -> None:
     db.close()
     v = AuditLog(tmp_path / "audit.db").verify()
     assert not v.ok and v.first_bad == 3 and "hash" in (v.problem or "")
+
+
+def test_the_embedded_trail_keys_itself_with_a_file_only_its_owner_reads(tmp_path, monkeypatch) -> None:
+    import stat
+
+    from argus.security.audit import MAC, AuditLog
+
+    monkeypatch.delenv("ARGUS_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("ARGUS_AUDIT_KEY_FILE", raising=False)
+    log = AuditLog(tmp_path / "audit.db")
+    log.record("login", actor="a", agency="CA0190000")
+    key = tmp_path / "audit.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert log.query()[0]["hash"].startswith(MAC) and log.verify().ok
+    log.close()
+    key.write_text("11" * 32)  # another key: the chain no longer verifies
+    other = AuditLog(tmp_path / "audit.db")
+    assert not other.verify().ok
+    other.close()
+
+
+def test_audit_head_and_verify_expect_head_catch_removed_entries(tmp_path) -> None:
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from argus.cli import app as cli
+    from argus.security.audit import AuditLog
+    from tests.conftest import REPO
+
+    log = AuditLog(tmp_path / "audit.db")
+    for i in range(4):
+        log.record("read", actor="a", agency="CA0190000", object=f"e{i}")
+    log.close()
+    args = ["-t", str(REPO / "topology.yaml"), "--data-dir", str(tmp_path)]
+    head = CliRunner().invoke(cli, ["audit", "head", *args])
+    assert head.exit_code == 0 and head.output.startswith("4:hmac-sha256:"), head.output
+    db = sqlite3.connect(tmp_path / "audit.db")
+    db.execute("DROP TRIGGER audit_no_delete")
+    db.execute("DELETE FROM audit WHERE seq=4")
+    db.commit()
+    db.close()
+    assert CliRunner().invoke(cli, ["audit", "verify", *args]).exit_code == 0
+    res = CliRunner().invoke(cli, ["audit", "verify", "--expect-head", head.output.strip(), *args])
+    assert res.exit_code == 1 and "removed" in res.output
