@@ -146,8 +146,14 @@ def run(
         faulthandler.register(signal.SIGUSR1, all_threads=True, file=stacks_to)
     try:
         if until_idle:
-            n = rt.run_until_idle()
-            typer.echo(f"processed {n} records; lag {sum(rt.lag().values())}")
+            rt.run_until_idle()
+            ingested, dead = rt.ingest_counts()
+            typer.echo(f"ingested {ingested} records, {dead} dead-lettered; lag {sum(rt.lag().values())}")
+            problems = rt.source_problems()
+            for p in problems:
+                typer.echo(f"not delivering: {p}", err=True)
+            if problems:
+                raise typer.Exit(3)
         else:
             typer.echo(f"running {topo.model.name} on {topo.bus_url} (Ctrl-C to stop)", err=True)
             rt.run_forever()

@@ -99,6 +99,11 @@ class Connector(Node):
         worker thread): `run --until-idle` waits for it instead of calling the source dry."""
         return False
 
+    def problems(self) -> list[str]:
+        """What keeps this source from delivering now (a feed that times out, a partner that
+        refuses): `run --until-idle` exits non-zero while any is left, `argus status` shows them."""
+        return []
+
     def ready(self, ctx: Context) -> bool:
         """Whether `run()` could yield something now: a cheap look (a folder's file sizes
         against the cursor), asked of a source of urgent records (field queries) each time its

@@ -172,6 +172,11 @@ def feed_nodes(topo: Any) -> list[str]:
     return [name for name, m in topo.nodes.items() if m.use == "taxii"]
 
 
+def feed_allow(topo: Any) -> list[str]:
+    """Where analyst-added feeds may point besides public addresses (the pollers' `feed_allow`)."""
+    return sorted({a for n in feed_nodes(topo) for a in topo.nodes[n].config.get("feed_allow", [])})
+
+
 def subscriptions(topo: Any, registry: FeedStore, bus: Any | None = None) -> list[dict[str, Any]]:
     """Every feed the topology's pollers read, declared or added, without secrets; with its
     committed cursor when a bus is given (the poller's state: where the next poll starts)."""
@@ -184,10 +189,15 @@ def subscriptions(topo: Any, registry: FeedStore, bus: Any | None = None) -> lis
         for raw in cfg.get("feeds", []):
             spec = FeedSpec.model_validate(raw)
             seen.add(spec.name)
-            out.append({**spec.public(), "source": "topology", "node": node, "cursor": state.get(f"feed:{spec.name}")})
+            out.append(
+                {**spec.public(), "source": "topology", "node": node, "cursor": state.get(f"feed:{spec.name}"),
+                 "status": state.get(f"status:{spec.name}")}
+            )  # fmt: skip
         if cfg.get("registry", True):
             for spec in registry.list():
                 if spec.name not in seen:
-                    cursor = state.get(f"feed:{spec.name}")
-                    out.append({**spec.public(), "source": "registry", "node": node, "cursor": cursor})
+                    cursor, status = state.get(f"feed:{spec.name}"), state.get(f"status:{spec.name}")
+                    out.append(
+                        {**spec.public(), "source": "registry", "node": node, "cursor": cursor, "status": status}
+                    )
     return out

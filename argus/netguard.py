@@ -51,7 +51,8 @@ def _allowed(host: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow
 
 
 def check_url(url: str, allow: Iterable[str] = (), resolve: bool = True) -> None:
-    """Raise Forbidden unless `url` is http(s) to a host whose every address may be fetched."""
+    """Raise Forbidden unless `url` is http(s) to a host whose every address may be fetched (a
+    host that does not resolve passes: there is nothing to reach, and each fetch checks again)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Forbidden(f"url: {url[:120]!r} is not an http(s) URL with a host")
@@ -64,8 +65,8 @@ def check_url(url: str, allow: Iterable[str] = (), resolve: bool = True) -> None
             return
         try:
             infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise Forbidden(f"url: host {host!r} does not resolve ({exc})") from None
+        except (socket.gaierror, UnicodeError):
+            return  # nothing to reach yet; the poller checks again before every fetch
         addrs = list({ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos})
     for ip in addrs:
         why = _special(ip)

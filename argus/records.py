@@ -110,15 +110,41 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+EARLIEST, LATEST = datetime(1800, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+INT_MAX = 2**31 - 1  # Avro int
+LONG_MAX = 2**63 - 1  # Avro long
+
+
 def parse_time(value: Any, field_name: str) -> datetime:
+    """An instant between 1800 and 2200 (after its offset is applied): anything else is a typo
+    or hostile, and would fail later, far from its source, when encoded or compared."""
     if isinstance(value, datetime):
-        return to_micros(value)
-    if not isinstance(value, str) or not value:
-        raise InvalidRecord(f"{field_name}: expected an ISO 8601 timestamp, got {value!r}")
+        dt = to_micros(value)
+    elif not isinstance(value, str) or not value:
+        raise InvalidRecord(f"{field_name}: expected an ISO 8601 timestamp, got {str(value)[:40]!r}")
+    else:
+        try:
+            dt = to_micros(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            raise InvalidRecord(f"{field_name}: not an ISO 8601 timestamp: {value[:40]!r}") from None
     try:
-        return to_micros(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
-        raise InvalidRecord(f"{field_name}: not an ISO 8601 timestamp: {value[:40]!r}") from None
+        in_range = EARLIEST <= dt.astimezone(UTC) < LATEST
+    except (OverflowError, ValueError):
+        in_range = False
+    if not in_range:
+        raise InvalidRecord(f"{field_name}: {str(value)[:40]!r} is out of range (years 1800-2199, UTC)")
+    return dt
+
+
+def parse_int(value: Any, field_name: str, lo: int = 1, hi: int = INT_MAX, default: int | None = None) -> int:
+    """A whole number in [lo, hi] (an Avro int by default), or InvalidRecord naming the field."""
+    if value is None and default is not None:
+        return default
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) < 20:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InvalidRecord(f"{field_name}: expected a whole number from {lo} to {hi}, got {str(value)[:40]!r}")
+    return value
 
 
 def clean_text(value: Any, field_name: str, limit: int = MAX_FIELD, required: bool = False) -> str | None:

@@ -239,8 +239,8 @@ class SchemaSet:
         buf.write(_HEADER.pack(MAGIC, schema.schema_id))
         try:
             schemaless_writer(buf, schema.parsed, datum)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise SchemaError(f"record does not fit schema {schema.name}: {exc}") from exc
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+            raise SchemaError(f"record does not fit schema {schema.name}: {type(exc).__name__}: {exc}") from exc
         return buf.getvalue()
 
     def decode(self, data: bytes, reader: TopicSchema | None = None) -> dict[str, Any]:

@@ -90,10 +90,6 @@ class TaxiiModel(_Strict):
     api_root: str = Field(default="argus", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     max_content_length: int = Field(default=100 * 1024 * 1024, ge=1024)
     collections: list[TaxiiCollection] = []
-    # Where analyst-added feeds may point besides public addresses: CIDRs or host names an
-    # administrator allows (a partner on the fusion centre's own network). Loopback, private,
-    # link-local (cloud metadata) and other special addresses are refused otherwise.
-    feed_allow: list[str] = []
 
     def collection(self, cid: str) -> TaxiiCollection | None:
         return next((c for c in self.collections if c.id == cid), None)

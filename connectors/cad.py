@@ -12,6 +12,7 @@ from argus.records import (
     clean_text,
     parse_dob,
     parse_handling,
+    parse_int,
     parse_time,
 )
 from connectors import pole
@@ -43,7 +44,7 @@ class CadIncidentConnector(FileSourceConnector):
             raise InvalidRecord(f"priority: expected 0-9, got {priority!r}")
         body = {
             "incident_id": incident_id,
-            "version": int(raw.get("version", 1)),
+            "version": parse_int(raw.get("version"), "version", default=1),
             "call_type": clean_text(raw.get("call_type"), "call_type", 64, required=True),
             "priority": priority,
             "received_at": received,

@@ -3,13 +3,18 @@
 The cursor is a byte offset per file (a record index for whole-JSON files), kept in the
 connector's state and set *before* the record it covers is yielded, so the runtime commits
 cursor and records together: a restart resumes at the first record not yet committed.
-In watch mode a line without its newline is left until the writer finishes it.
+In watch mode a line without its newline is left until the writer finishes it, or until the
+file has not changed for `settle_seconds` (a last line written without one). A CSV record may
+span lines inside a quoted field. Whatever goes wrong with one record (it does not parse, does
+not validate, or breaks the converter in a way nobody foresaw) dead-letters that record with the
+reason, and the records after it carry on.
 """
 
 from __future__ import annotations
 
 import csv
 import fnmatch
+import io
 import time
 from abc import abstractmethod
 from collections.abc import Iterator
@@ -97,19 +102,32 @@ class FileSourceConnector(Connector):
             else:
                 yield from self._lines(f, key, pos, ctx)
 
+    def _settled(self, f: Path) -> bool:
+        """Not written to for `settle_seconds`: a last line without its newline is complete."""
+        try:
+            return not self.config.watch or time.time() - f.stat().st_mtime >= self.config.settle_seconds
+        except OSError:
+            return False
+
     def _lines(self, f: Path, key: str, pos: int, ctx: Context) -> Iterator[Record | DeadLetterRecord]:
         limit = self.config.max_record_bytes
+        is_csv = self.config.format == "csv"
         with f.open("rb") as fh:
             header: list[str] | None = None
-            if self.config.format == "csv":
+            if is_csv:
                 first = fh.readline()
-                if not first.endswith(b"\n") and self.config.watch:
+                if not first.endswith(b"\n") and not self._settled(f):
                     return
                 header = next(csv.reader([first.decode("utf-8-sig", "replace")]), [])
                 pos = max(pos, fh.tell())
             fh.seek(pos)
             while True:
                 line = fh.readline(limit + 1)
+                while is_csv and line.count(b'"') % 2 == 1 and len(line) <= limit:
+                    more = fh.readline(limit + 1 - len(line))  # a newline inside a quoted field
+                    if not more:
+                        break
+                    line += more
                 if not line:
                     return
                 if len(line) > limit and not line.endswith(b"\n"):
@@ -122,7 +140,7 @@ class FileSourceConnector(Connector):
                     yield DeadLetterRecord(f"record over {limit} bytes", line[:65536], f"{f.name}@{pos}")
                     pos = fh.tell()
                     continue
-                if not line.endswith(b"\n") and self.config.watch:
+                if not line.endswith(b"\n") and not self._settled(f):
                     return  # the writer has not finished this line
                 start, pos = pos, fh.tell()
                 ctx.state.put(key, pos)
@@ -130,52 +148,58 @@ class FileSourceConnector(Connector):
                     continue
                 source = f"{f.name}@{start}"
                 try:
-                    text = line.decode("utf-8")
+                    text = line.decode("utf-8").removeprefix("\ufeff")
                 except UnicodeDecodeError as exc:
                     yield DeadLetterRecord(f"not UTF-8: {exc}", line, source)
                     continue
-                try:
-                    if header is not None:
-                        row = next(csv.reader([text]))
-                        if len(row) != len(header):
-                            raise InvalidRecord(f"CSV row has {len(row)} columns, header has {len(header)}")
-                        raw: Any = self.from_csv(dict(zip(header, row, strict=True)))
-                    else:
-                        raw = orjson.loads(line)
-                    yield self.convert(raw, ctx)
-                except orjson.JSONDecodeError as exc:
-                    yield DeadLetterRecord(f"malformed JSON: {exc}", line, source)
-                except InvalidRecord as exc:
-                    yield DeadLetterRecord(str(exc), line, source)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    yield DeadLetterRecord(f"invalid record: {type(exc).__name__}: {exc}", line, source)
+                yield self._convert_line(text, header, line, source, ctx)
+
+    def _convert_line(
+        self, text: str, header: list[str] | None, line: bytes, source: str, ctx: Context
+    ) -> Record | DeadLetterRecord:
+        try:
+            if header is not None:
+                row = next(csv.reader(io.StringIO(text)))
+                if len(row) != len(header):
+                    raise InvalidRecord(f"CSV row has {len(row)} columns, header has {len(header)}")
+                raw: Any = self.from_csv(dict(zip(header, row, strict=True)))
+            else:
+                raw = orjson.loads(text)
+            return self.convert(raw, ctx)
+        except orjson.JSONDecodeError as exc:
+            return DeadLetterRecord(f"malformed JSON: {exc}", line, source)
+        except InvalidRecord as exc:
+            return DeadLetterRecord(str(exc), line, source)
+        except Exception as exc:  # one record's failure, whatever it is, is that record's alone
+            return DeadLetterRecord(f"invalid record: {type(exc).__name__}: {str(exc)[:300]}", line, source)
 
     def _json_file(self, f: Path, key: str, pos: int, ctx: Context) -> Iterator[Record | DeadLetterRecord]:
         data = f.read_bytes()
-        if len(data) > self.config.max_record_bytes * 64:
+        limit = self.config.max_record_bytes * 64
+        if len(data) > limit:
             ctx.state.put(key, -1)
-            yield DeadLetterRecord(f"file over {self.config.max_record_bytes * 64} bytes", data[:65536], f.name)
+            yield DeadLetterRecord(f"file over {limit} bytes; it stays at {f}", data[:65536], f.name)
             return
         try:
-            doc = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
+            doc = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
+            items = self.split_document(doc)
+        except (orjson.JSONDecodeError, InvalidRecord) as exc:
             if self.config.watch and time.time() - f.stat().st_mtime < self.config.settle_seconds:
                 return  # probably still being written; look again on a later poll
             ctx.state.put(key, -1)
-            yield DeadLetterRecord(f"malformed JSON: {exc}", data[:65536], f.name)
+            why = f"malformed JSON: {exc}" if isinstance(exc, orjson.JSONDecodeError) else str(exc)
+            yield DeadLetterRecord(why, data, f.name)  # the whole file, so it can be replayed
             return
-        items = self.split_document(doc)
         for i in range(pos, len(items)):
             ctx.state.put(key, i + 1 if i + 1 < len(items) else -1)
             item = items[i]
             try:
                 yield self.convert(item, ctx)
             except InvalidRecord as exc:
-                yield DeadLetterRecord(str(exc), orjson.dumps(item), f"{f.name}#{i}")
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                yield DeadLetterRecord(
-                    f"invalid record: {type(exc).__name__}: {exc}", orjson.dumps(item), f"{f.name}#{i}"
-                )
+                yield DeadLetterRecord(str(exc), as_bytes(item), f"{f.name}#{i}")
+            except Exception as exc:  # one record's failure, whatever it is, is that record's alone
+                why = f"invalid record: {type(exc).__name__}: {str(exc)[:300]}"
+                yield DeadLetterRecord(why, as_bytes(item), f"{f.name}#{i}")
         if not items:
             ctx.state.put(key, -1)
 
@@ -197,6 +221,18 @@ class FileSourceConnector(Connector):
 
     def from_csv(self, row: dict[str, str]) -> dict[str, Any]:
         raise InvalidRecord(f"{type(self).__name__} does not read CSV")
+
+
+def as_bytes(item: Any) -> bytes:
+    """An item of a parsed document as the bytes a dead letter keeps: its JSON, or, for what
+    JSON cannot encode again (nested past orjson's limit), a bounded repr."""
+    try:
+        return orjson.dumps(item)
+    except (TypeError, ValueError):
+        try:
+            return repr(item)[:1_048_576].encode("utf-8", "replace")
+        except RecursionError:
+            return b"<nested too deep to show>"
 
 
 def emit_record(

@@ -11,6 +11,7 @@ from argus.records import (
     InvalidRecord,
     Record,
     clean_text,
+    parse_int,
     parse_time,
 )
 from connectors import pole
@@ -44,9 +45,7 @@ class RmsConnector(FileSourceConnector):
         handling = self.handling(raw)
         report_id = clean_text(raw.get("report_id"), "report_id", 64, required=True)
         assert report_id is not None
-        version = raw.get("version", 1)
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise InvalidRecord(f"version: expected a positive integer, got {version!r}")
+        version = parse_int(raw.get("version"), "version", default=1)
         occurred = parse_time(raw.get("occurred_at"), "occurred_at")
         body = {
             "report_id": report_id,

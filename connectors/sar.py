@@ -9,6 +9,7 @@ from argus.records import (
     InvalidRecord,
     Record,
     clean_text,
+    parse_int,
     parse_time,
 )
 from connectors import pole
@@ -53,7 +54,7 @@ class SarConnector(FileSourceConnector):
         occurred = parse_time(raw.get("occurred_at"), "occurred_at")
         body = {
             "sar_id": sar_id,
-            "version": int(raw.get("version", 1)),
+            "version": parse_int(raw.get("version"), "version", default=1),
             "behavior": behavior,
             "occurred_at": occurred,
             "submitted_by": clean_text(raw.get("submitted_by"), "submitted_by", 128, required=True),

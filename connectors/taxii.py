@@ -31,7 +31,9 @@ from pydantic import Field
 from argus import metrics
 from argus.contracts import Connector, Context, DeadLetterRecord, NodeConfig
 from argus.feeds import FeedError, FeedSpec, FeedStore
+from argus.netguard import Forbidden, check_url
 from argus.records import InvalidRecord, Record
+from connectors.files import as_bytes
 from connectors.stix_file import stix_record
 
 log = logging.getLogger("argus.taxii")
@@ -46,6 +48,12 @@ class TaxiiConfig(NodeConfig):
     registry_refresh: float = Field(default=5.0, gt=0, le=3600)
     poll_interval: float = Field(default=0.2, gt=0, le=60, description="How often fetched pages are looked for")
     workers: int = Field(default=4, ge=1, le=64, description="Feeds fetched at the same time")
+    feed_allow: list[str] = Field(
+        default_factory=list,
+        description="Where analyst-added feeds may point besides public addresses: networks (CIDR) or host "
+        "names an administrator allows. Loopback, private, link-local (cloud metadata) and other special "
+        "addresses are refused otherwise (argus.netguard); feeds declared here are the administrator's own",
+    )
 
 
 @dataclass
@@ -193,6 +201,8 @@ class _Feed:
     future: Future[Page] | None = None
     due: float = 0.0
     failures: int = 0
+    error: str | None = None  # the last failure, while failures > 0
+    guarded: bool = False  # an analyst's feed: its address is checked before every fetch (argus.netguard)
     seq: _Sequence | None = None
     caught_up: float = field(default_factory=time.time)
 
@@ -236,10 +246,11 @@ class TaxiiConnector(Connector):
                 if old.future is not None:
                     old.future.cancel()
                 old.client.close()
+        declared = {s.name for s in self.config.feeds}
         for name, spec in specs.items():
             if name not in self._feeds:
                 try:
-                    self._feeds[name] = _Feed(spec, open_client(spec))
+                    self._feeds[name] = _Feed(spec, open_client(spec), guarded=name not in declared)
                 except (FeedError, OSError, ssl.SSLError) as exc:
                     log.error("feed %s cannot start: %s", name, exc)
                     metrics.TAXII_ERRORS.labels(name, "config").inc()
@@ -255,11 +266,24 @@ class TaxiiConnector(Connector):
         return [f.spec for f in self._feeds.values()]
 
     # --- polling ------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Feeds whose last poll failed: what keeps them from delivering."""
+        return [f"feed {f.spec.name}: {f.error}" for f in self._feeds.values() if f.failures and f.error]
+
     def run(self, ctx: Context) -> Any:
         if time.monotonic() - self._refreshed >= self.config.registry_refresh:
             self._refresh()
         for feed in list(self._feeds.values()):
             yield from self._poll(feed, ctx)
+            self._status(feed, ctx)
+
+    def _status(self, feed: _Feed, ctx: Context) -> None:
+        """How the feed's last poll went, kept with its cursor for `argus feed list` and the API."""
+        key = f"status:{feed.spec.name}"
+        have = ctx.state.get(key) or {}
+        now = {"ok": not feed.failures, "failures": feed.failures, "error": feed.error if feed.failures else None}
+        if {k: have.get(k) for k in now} != now:
+            ctx.state.put(key, now | {"at": datetime.now(UTC).isoformat(timespec="seconds")})
 
     def _poll(self, feed: _Feed, ctx: Context) -> Any:
         spec = feed.spec
@@ -272,6 +296,14 @@ class TaxiiConnector(Connector):
                 feed.seq = None  # what we yielded was not committed (rolled back): start again from the cursor
             if feed.seq is None:
                 feed.seq = _Sequence(cursor["after"], cursor["after"], 0, int(cursor["skip"]), cursor)
+            if feed.guarded:
+                try:
+                    check_url(spec.url, self.config.feed_allow)
+                except Forbidden as exc:
+                    feed.failures, feed.error, feed.due = feed.failures + 1, str(exc), now + spec.poll_interval
+                    metrics.TAXII_ERRORS.labels(spec.name, "forbidden").inc()
+                    log.error("feed %s: %s", spec.name, exc)
+                    return
             feed.future = self._pool.submit(fetch_page, feed.client, spec, feed.seq.params_after, feed.seq.next)
             return
         if not feed.future.done():
@@ -287,6 +319,7 @@ class TaxiiConnector(Connector):
             return
         except Retryable as exc:
             feed.failures += 1
+            feed.error = f"{exc} (timeout {spec.timeout:g}s)" if exc.kind == "network" else str(exc)
             backoff = min(spec.max_backoff, 2.0 ** min(feed.failures - 1, 20)) * (0.5 + random.random() / 2)
             delay = min(spec.max_backoff, exc.retry_after) if exc.retry_after is not None else backoff
             feed.due = now + delay
@@ -295,6 +328,7 @@ class TaxiiConnector(Connector):
             return
         except Refused as exc:
             feed.failures += 1
+            feed.error = str(exc)
             feed.due = now + spec.poll_interval
             feed.seq = None
             metrics.TAXII_ERRORS.labels(spec.name, exc.kind).inc()
@@ -304,6 +338,7 @@ class TaxiiConnector(Connector):
             return
         except Exception as exc:  # a bug or an unexpected library error: keep the other feeds going
             feed.failures += 1
+            feed.error = f"{type(exc).__name__}: {exc}"
             feed.due = now + spec.poll_interval
             feed.seq = None
             metrics.TAXII_ERRORS.labels(spec.name, "error").inc()
@@ -354,11 +389,10 @@ class TaxiiConnector(Connector):
                 default_reliability=spec.default_reliability,
                 default_validity=spec.default_validity,
             )
-        except (InvalidRecord, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except Exception as exc:  # one object's failure, whatever it is, is that object's alone
             sid = raw.get("id") if isinstance(raw, dict) else None
-            return DeadLetterRecord(
-                f"TAXII feed {spec.name}: {exc}", orjson.dumps(raw), f"{spec.name}:{str(sid)[:120]}"
-            )
+            why = str(exc) if isinstance(exc, InvalidRecord) else f"{type(exc).__name__}: {str(exc)[:300]}"
+            return DeadLetterRecord(f"TAXII feed {spec.name}: {why}", as_bytes(raw), f"{spec.name}:{str(sid)[:120]}")
 
 
 def _later(a: str, b: str) -> bool:

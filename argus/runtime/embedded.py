@@ -95,6 +95,9 @@ class Host:
     inflight: tuple[Future, Commit, bool] | None = None
     qheld: Commit | None = None  # field-query offsets not yet committed (see _finish)
     qheld_since: float = 0.0
+    problem: str | None = None  # a source's last failure, until it delivers again
+    ingested: int = 0  # records a source delivered to its topics
+    dead_lettered: int = 0  # of what a source read, the records it dead-lettered
 
     @property
     def reader(self) -> str:
@@ -700,6 +703,23 @@ class EmbeddedRuntime:
                 break
         return total
 
+    def source_problems(self) -> list[str]:
+        """What keeps a source from delivering now: a failing source, a partner feed timing out."""
+        out = []
+        for host in self._sources():
+            assert isinstance(host.node, Connector)
+            out += [f"{host.name}: {host.problem}"] if host.problem else []
+            out += [f"{host.name}: {p}" for p in host.node.problems()]
+        return out
+
+    def _sources(self) -> list[Host]:
+        return [h for h, t in self._units if t is None and isinstance(h.node, Connector)] + self._hot_sources
+
+    def ingest_counts(self) -> tuple[int, int]:
+        """(records the sources delivered, records they dead-lettered) since this runtime opened."""
+        srcs = self._sources()
+        return sum(h.ingested for h in srcs), sum(h.dead_lettered for h in srcs)
+
     def _tend_gc(self, idle: bool) -> None:
         """See GC_FREEZE_EVERY."""
         now = time.monotonic()
@@ -994,6 +1014,7 @@ class EmbeddedRuntime:
                     break
                 count += 1
                 if isinstance(item, DeadLetterRecord):
+                    host.dead_lettered += 1
                     self._dead_letter(
                         commit,
                         host,
@@ -1020,13 +1041,15 @@ class EmbeddedRuntime:
                         # for a stray of an idle source and release it alone after a second.
                         self._mark(host, commit, marks, idle=False)
                     commit.appends.extend(out)
+                    host.ingested += 1
                     if marks is not None:
                         marks["since"] += 1
                         if marks["since"] >= self.topo.model.order_mark_every:
                             self._mark(host, commit, marks, idle=False)
         except Exception as exc:  # the source itself failed (unreadable file, ...)
             metrics.ERRORS.labels(host.name).inc()
-            log.error("connector %s failed: %s; retrying in %.1fs", host.name, exc, host.poll_interval)
+            host.problem = f"{type(exc).__name__}: {str(exc)[:300]}"
+            log.error("connector %s failed: %s; retrying in %.1fs", host.name, exc, max(host.poll_interval, 1.0))
             host.state.rollback()
             host.gen = None
             host.next_poll = time.monotonic() + max(host.poll_interval, 1.0)
@@ -1036,6 +1059,7 @@ class EmbeddedRuntime:
                 self._mark(host, commit, marks, idle=True)
                 self._commit(host, commit)
             return 0
+        host.problem = None
         if exhausted:
             host.gen = None
             host.next_poll = time.monotonic() + host.poll_interval

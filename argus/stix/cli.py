@@ -10,7 +10,8 @@ import orjson
 import typer
 from pydantic import ValidationError
 
-from argus.feeds import FeedError, FeedSpec, FeedStore, feed_nodes, subscriptions
+from argus.feeds import FeedError, FeedSpec, FeedStore, feed_allow, feed_nodes, subscriptions
+from argus.netguard import Forbidden, check_url
 from argus.security.audit import audit_once
 from argus.security.cli import ByOpt, DataOpt, TopoOpt, _topo
 
@@ -43,6 +44,8 @@ def feed_add(
     type: Annotated[list[str] | None, typer.Option("--type", help="match[type]; repeat for several")] = None,
     added_after: Annotated[str | None, typer.Option(help="Start here on the first poll")] = None,
     tlp: Annotated[str, typer.Option(help="TLP of objects that carry no marking")] = "TLP:GREEN",
+    timeout: Annotated[float, typer.Option(help="Seconds a page may take before the poll counts as failed")] = 30.0,
+    page_size: Annotated[int, typer.Option(help="Objects asked for per page (TAXII limit)")] = 500,
     replace: Annotated[bool, typer.Option(help="Replace a feed of the same name")] = False,
     topology: TopoOpt = Path("topology.yaml"),
     data_dir: DataOpt = None,
@@ -68,13 +71,16 @@ def feed_add(
             types=type or [],
             added_after=added_after,
             default_tlp=tlp,
+            timeout=timeout,
+            page_size=page_size,
         )
+        check_url(spec.url, feed_allow(topo))
         reg = _feeds(topo)
         try:
             reg.add(spec, by, replace=replace)
         finally:
             reg.close()
-    except (ValidationError, FeedError) as exc:
+    except (ValidationError, FeedError, Forbidden) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     audit_once(
@@ -103,9 +109,11 @@ def feed_list(
         if as_json:
             typer.echo(orjson.dumps(f).decode())
         else:
-            cur = f["cursor"] or {}
+            cur, st = f["cursor"] or {}, f["status"] or {}
             after = cur.get("after") or "(from the start)"
-            typer.echo(f"{f['name']:24} {f['source']:9} {f['agency']} {f['url']} {f['collection']} next after {after}")
+            health = "ok" if st.get("ok", True) else f"FAILING since {st.get('at')}: {st.get('error')}"
+            where = f"{f['agency']} {f['url']} {f['collection']}"
+            typer.echo(f"{f['name']:24} {f['source']:9} {where} next after {after}  {health}")
 
 
 @feed_app.command("remove")

@@ -184,7 +184,7 @@ def test_agency_rules_changed_by_one_handle_apply_in_another(
         (THIRD, "Las Vegas MPD"),
     ]
     directory.add_agency("CA0199999", "Oakland Business Watch", law_enforcement=False)
-    directory.add_subject("watch1", "CA0199999", ["analyst"])
+    directory.add_subject("watch1", "CA0199999", ["private_sector_partner"])
     assert not api.recipient("watch1").law_enforcement
 
 

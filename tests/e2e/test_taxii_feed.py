@@ -262,9 +262,13 @@ def test_an_analyst_subscribes_through_the_api_and_the_running_pipeline_polls_it
     from tests.e2e.conftest import make_workdir
     from tests.e2e.test_api import Live
 
-    live = Live(make_workdir(tmp_path, background=5))
+    topo = make_workdir(tmp_path, background=5)
+    doc = yaml.safe_load(topo.read_text())
+    doc["nodes"]["partner_feeds"]["config"]["feed_allow"] = ["127.0.0.0/8"]  # the test partner is on loopback
+    topo.write_text(yaml.safe_dump(doc))
+    live = Live(topo)
     try:
-        spec = feed(server.url, "api-added", poll_interval=60)
+        spec = feed(server.url, "api-added", poll_interval=60, agency="CA0190000")
         officer = live.client("CA0190000", "patrol_officer")
         assert officer.post("/api/v1/feeds", json=spec).status_code == 403
         analyst = live.client("CA0190000", "analyst")
@@ -274,6 +278,14 @@ def test_an_analyst_subscribes_through_the_api_and_the_running_pipeline_polls_it
         assert analyst.post("/api/v1/feeds", json=spec).status_code == 409
         bad = analyst.post("/api/v1/feeds", json={**spec, "name": "x", "url": "file:///etc/passwd"})
         assert bad.status_code == 422
+        # another agency's name, and addresses inside the fusion centre, are refused
+        assert analyst.post("/api/v1/feeds", json={**spec, "name": "y", "agency": "NV0020000"}).status_code == 403
+        for inside in ("http://169.254.169.254/latest/", "http://10.0.0.5/api1/", "http://[::1]:9200/"):
+            r = analyst.post("/api/v1/feeds", json={**spec, "name": "z", "url": inside})
+            assert r.status_code == 422 and "administrator must allow" in r.json()["detail"], r.text
+        other = live.client("NV0020000", "analyst")
+        assert other.delete("/api/v1/feeds/api-added").status_code == 404  # not theirs to remove
+        assert all(f["name"] != "api-added" for f in other.get("/api/v1/feeds").json()["feeds"])
         store = EmbeddedStixStore(live.topo.data_dir / "stix.db")
         deadline = time.monotonic() + 60
         while store.count() < N:

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from argus.api.deps import Caller, Problem, Subscriber, bounded, json
-from argus.feeds import FeedError, FeedSpec, feed_nodes, subscriptions
+from argus.feeds import FeedError, FeedSpec, feed_allow, feed_nodes, subscriptions
 from argus.netguard import Forbidden, check_url
 
 router = APIRouter(tags=["stix"])
@@ -45,7 +45,7 @@ def _feed_add(c: Caller, spec: FeedSpec) -> dict[str, Any]:
     if not feed_nodes(c.svc.topo):
         raise Problem(409, "No TAXII poller", "the topology has no node with `use: taxii` to read feeds")
     try:
-        check_url(spec.url, c.svc.topo.model.taxii.feed_allow)
+        check_url(spec.url, feed_allow(c.svc.topo))
     except Forbidden as exc:
         c.denied(f"feed:{spec.name}", str(exc))
         raise Problem(422, "URL refused", str(exc), errors=[{"where": "body.url", "problem": str(exc)}]) from None
