@@ -19,8 +19,9 @@ from argus.records import (
     parse_time,
 )
 from argus.stix.ids import expected_id
+from argus.stix.limits import check_object
 from argus.stix.markings import TLP_MARKINGS
-from argus.stix.validate import check
+from argus.stix.validate import SCO_TYPES, check
 from connectors.files import FileSourceConfig, FileSourceConnector, emit_record
 
 STIX_ID = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -75,6 +76,7 @@ def stix_record(
     or the feed's default, the object kept as its exact JSON."""
     if not isinstance(raw, dict):
         raise InvalidRecord("a STIX object must be a JSON object")
+    check_object(raw)  # depth, sizes, hostile characters: before anything recurses over it
     sid, stype = raw.get("id"), raw.get("type")
     if not isinstance(sid, str) or not STIX_ID.match(sid):
         raise InvalidRecord(f"id: {str(sid)[:80]!r} is not a STIX identifier (type--uuid)")
@@ -86,9 +88,14 @@ def stix_record(
             f"id {sid} does not match its contributing properties: a {stype} with these "
             f"properties is {expected} (STIX 2.1 deterministic identifier)"
         )
-    spec = raw.get("spec_version", "2.1")
+    spec = raw.get("spec_version")
+    if spec is None and stype not in SCO_TYPES and stype != "marking-definition":
+        raise InvalidRecord(
+            f"spec_version: missing on {stype} {sid}; an object without it is STIX 2.0, and only STIX 2.1 is accepted"
+        )
+    spec = spec or "2.1"
     if stype != "marking-definition" and spec != "2.1":
-        raise InvalidRecord(f"spec_version: {spec!r}; only STIX 2.1 is accepted")
+        raise InvalidRecord(f"spec_version: {str(spec)[:20]!r}; only STIX 2.1 is accepted")
     check(raw)
     markings = [TLP_MARKINGS[m] for m in raw.get("object_marking_refs", []) if m in TLP_MARKINGS]
     tlp = Tlp.most_restrictive(markings) if markings else default_tlp

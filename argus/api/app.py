@@ -86,7 +86,9 @@ def _handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         errors = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['where']}: {e['problem']}" for e in errors)
-        return _error(request, 422, "Invalid request", detail, errors=errors)
+        # a parameter out of range is a bad request (400); a body that does not validate, unprocessable (422)
+        status = 422 if any(e["loc"] and e["loc"][0] == "body" for e in exc.errors()) else 400
+        return _error(request, status, "Invalid request", detail, errors=errors)
 
     async def on_bad_record(request: Request, exc: Exception) -> Response:
         return _error(request, 422, "Invalid record", str(exc))

@@ -19,7 +19,7 @@ from argus.contracts import Connector, Context
 from argus.feeds import FeedStore
 from argus.records import InvalidRecord, Record, utcnow
 from argus.registry import node_class
-from argus.runtime.embedded import open_bus, open_store, read_topic
+from argus.runtime.embedded import open_bus, open_store, prepare_bus, read_topic
 from argus.schemas import SchemaSet, default_schemas
 from argus.security.audit import AuditTrail, open_audit
 from argus.security.identity import IdentityDirectory, open_directory
@@ -154,10 +154,12 @@ class Services:
     def bus(self) -> tuple[Bus, SchemaSet]:
         """The topology's bus (call with bus_lock held)."""
         if self._bus is None:
-            self._bus = open_bus(self.topo, role=f"api-{socket.gethostname()}")
-            self._schemas = default_schemas()
-            for sid, canonical in self._bus.known_schemas():
-                self._schemas.register_writer(sid, canonical)
+            bus = open_bus(self.topo, role=f"api-{socket.gethostname()}")
+            schemas = default_schemas()
+            prepare_bus(self.topo, bus, schemas)  # a POST may come before the pipeline ever ran here
+            for sid, canonical in bus.known_schemas():
+                schemas.register_writer(sid, canonical)
+            self._bus, self._schemas = bus, schemas
         assert self._schemas is not None
         self._bus.refresh()
         return self._bus, self._schemas

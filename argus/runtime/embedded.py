@@ -105,6 +105,39 @@ class Host:
         return self.task.id if self.task else self.name
 
 
+def prepare_bus(topo: Topology, bus: Bus, schemas: SchemaSet) -> dict[str, TopicSchema]:
+    """Make the bus ready for this topology's producers: every topic there, every schema
+    registered, and `schemas` able to read every writer the bus has carried. No producer starts
+    with a schema some reader of the bus could not read, or that could not read what is already
+    there (FULL_TRANSITIVE per subject): the reasons, not records. Closes the bus on refusal."""
+    history = list(bus.schema_history())
+    used = {t.schema_: schemas.get(t.schema_) for t in topo.topics.values()}
+    wrong = [p for ts in used.values() for p in schemas.compatibility(ts, history)]
+    if wrong:
+        bus.close()
+        raise SchemaError(
+            "schemas incompatible with what this bus already carries (schemas/README.md, "
+            "compatibility rule):\n  " + "\n  ".join(wrong)
+        )
+    specs: list[TopicSpec] = []
+    rows: list[SchemaRow] = []
+    by_topic: dict[str, TopicSchema] = {}
+    for name, t in topo.topics.items():
+        ts = schemas.get(t.schema_)
+        by_topic[name] = ts
+        specs.append(t.spec(name))
+        rows.append((ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), name))
+    bus.ensure_topics(specs)
+    try:
+        bus.register_schemas(rows)
+    except (SchemaError, RegistryUnavailable):  # a schema registry refused one, or is down
+        bus.close()
+        raise
+    for sid, _, schema in history:  # read once above: the bus's writers, older ones included
+        schemas.register_writer(sid, schema)
+    return by_topic
+
+
 def dead_letter_value(
     node: str,
     *,
@@ -268,32 +301,7 @@ class EmbeddedRuntime:
         self._commit_interval = self.bus.commit_interval if ms is None else ms / 1000
         if topo.model.commit_threads and self.bus.concurrent_commits:
             self._committer = ThreadPoolExecutor(topo.model.commit_threads, thread_name_prefix="argus-commit")
-        # No producer starts with a schema some reader of the bus could not read, or that could
-        # not read what is already there (FULL_TRANSITIVE per subject): the reasons, not records.
-        history = list(self.bus.schema_history())
-        used = {t.schema_: self.schemas.get(t.schema_) for t in topo.topics.values()}
-        wrong = [p for ts in used.values() for p in self.schemas.compatibility(ts, history)]
-        if wrong:
-            self.bus.close()
-            raise SchemaError(
-                "schemas incompatible with what this bus already carries (schemas/README.md, "
-                "compatibility rule):\n  " + "\n  ".join(wrong)
-            )
-        specs: list[TopicSpec] = []
-        rows: list[SchemaRow] = []
-        for name, t in topo.topics.items():
-            ts = self.schemas.get(t.schema_)
-            self._topic_schema[name] = ts
-            specs.append(t.spec(name))
-            rows.append((ts.schema_id, ts.name, ts.canonical, json.dumps(ts.raw), name))
-        self.bus.ensure_topics(specs)
-        try:
-            self.bus.register_schemas(rows)
-        except (SchemaError, RegistryUnavailable):  # a schema registry refused one, or is down
-            self.bus.close()
-            raise
-        for sid, _, schema in history:  # read once above: the bus's writers, older ones included
-            self.schemas.register_writer(sid, schema)
+        self._topic_schema.update(prepare_bus(topo, self.bus, self.schemas))
         self.bus.on_foreign_schema = self.schemas.register_writer  # its own schema set (open_bus)
         self.order_plan = plan_order(topo)
         self.tasks = plan(topo, split=self.bus.partitioned_state)

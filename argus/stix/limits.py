@@ -47,9 +47,12 @@ def depth_of(doc: Any, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def loads_bounded(data: bytes, max_depth: int = MAX_DEPTH + 2) -> Any:
-    """JSON text as Python, refused past the depth a bundle of STIX objects can need (the bundle
-    and its list add two levels). orjson stops at 1024 levels by itself; this stops far sooner."""
+MAX_DOCUMENT_DEPTH = 512  # a whole envelope: past this it is refused whole; each object meets MAX_DEPTH
+
+
+def loads_bounded(data: bytes, max_depth: int = MAX_DOCUMENT_DEPTH) -> Any:
+    """JSON text as Python, refused whole only past `max_depth` (orjson stops at 1024 levels by
+    itself): an object nested too deep inside is refused alone by `check_object`, the rest kept."""
     doc = orjson.loads(data)
     d = depth_of(doc, max_depth)
     if d > max_depth:

@@ -185,7 +185,7 @@ def test_errors_are_problem_details(live: Live) -> None:
     r = c.get("/api/v1/entities/no-such-entity")
     assert r.status_code == 404 and "no-such-entity" in r.json()["detail"]
     r = c.get("/api/v1/search", params={"limit": 1000})
-    assert r.status_code == 422 and "limit" in r.json()["detail"]
+    assert r.status_code == 400 and "limit" in r.json()["detail"]
     r = c.post("/api/v1/field/query", json={"query_id": "X"})
     assert r.status_code == 422 and "plate, a VIN or a name" in r.json()["detail"]
     r = c.post(f"/api/v1/entities/{CIVIC}/unmerge", json={"reason": "not merged at all"})

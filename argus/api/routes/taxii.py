@@ -27,7 +27,7 @@ from argus.api.routes.stix import read_json
 from argus.runtime.embedded import open_store
 from argus.security.policy import FULL, Marking
 from argus.stix.export import audit_release
-from argus.stores.stix import StoredObject, Versions, instant
+from argus.stores.stix import StoredObject, Versions, instant, stamp
 from argus.stores.taxii_status import StatusStore
 from argus.topology import TaxiiCollection, TaxiiModel
 
@@ -64,6 +64,7 @@ def _versions(raw: str | None) -> Versions:
 
 def _instant(value: str, name: str) -> int:
     try:
+        stamp(instant(value))  # an instant TAXII can write back as a date_added
         return instant(value)
     except (ValueError, OverflowError):
         raise Problem(400, f"Bad {name}", f"{name}: {value[:64]!r} is not an RFC 3339 timestamp") from None
