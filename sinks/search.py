@@ -86,6 +86,7 @@ class SearchSink(Sink):
             version = int(rep.get("version") or 1)
         mentions = " ".join(e["display"] + " " + " ".join(e["keys"].values()) for e in ents if e["kind"] != "EVENT")
         title = f"{TITLES.get(rtype, rtype)} {env['source_agency']} {source_id}"
+        amber = "" if rtype == "stix" else amber_text(rep, ents)
         loc = next((e["attributes"] for e in ents if e["kind"] == "LOCATION" and "lat" in e["attributes"]), None)
         self._purged.discard(env["id"])
         self._docs[env["id"]] = {
@@ -95,8 +96,9 @@ class SearchSink(Sink):
             "tlp": env["tlp"],
             "occurred_at": when,
             "title": title,
-            "text": f"{text}\n{mentions}",
-            "amber_text": "" if rtype == "stix" else amber_text(rep, ents),
+            # the whole text holds the AMBER words too: a reader who sees all sees at least as much
+            "text": f"{text}\n{mentions}\n{amber}",
+            "amber_text": amber,
             "lat": float(loc["lat"]) if loc else None,
             "lon": float(loc["lon"]) if loc else None,
             "fields": {
@@ -131,7 +133,7 @@ class SearchSink(Sink):
             "occurred_at": env["observed_at"].isoformat(),
             "title": f"ATT&CK {env['source_agency']} " + " ".join(t["attack_id"] for t in techniques),
             "text": "\n".join(lines),
-            "amber_text": " ".join(f"{t['attack_id']} {t['name']}" for t in techniques),
+            "amber_text": " ".join(f"{t['attack_id']} {t['name']}" for t in techniques),  # in the evidence too
             "lat": None,
             "lon": None,
             "fields": {

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from argus.bus.base import Bus, Commit
@@ -23,11 +24,15 @@ from argus.runtime.embedded import open_bus, open_store, prepare_bus, read_topic
 from argus.schemas import SchemaSet, default_schemas
 from argus.security.audit import AuditTrail, open_audit
 from argus.security.identity import IdentityDirectory, open_directory
+from argus.security.policy import FULL, Marking, ReportView
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
 from argus.stores.search import SearchStore
 from argus.stores.stix import StixStore
 from argus.topology import Topology
+
+
+View = Callable[[Marking], ReportView | None]  # the caller's view of a marking (Gate.view)
 
 
 class ServiceError(Exception):
@@ -102,7 +107,7 @@ class Services:
             bus, schemas = self.bus()
             return purge_records(self.topo, bus, schemas, self.audit, requests)
 
-    def stix_import(self, bundle: Any, agency: str) -> dict[str, Any]:
+    def stix_import(self, bundle: Any, agency: str, view: View) -> dict[str, Any]:
         """A partner's bundle through the topology's STIX connector (as if dropped in its inbox,
         but as the caller's agency): every object validated, SCO ids recomputed; what passes is
         published to the connector's topic, what fails is listed with its reason."""
@@ -129,7 +134,7 @@ class Services:
         for i, raw in enumerate(objs):
             try:
                 rec = conn.convert(raw, ctx)
-                self._owned(rec.body["stix_id"], agency)
+                self._owned(rec.body["stix_id"], agency, view)
             except InvalidRecord as exc:
                 rid = raw.get("id") if isinstance(raw, dict) else None
                 rejected.append({"index": i, "id": str(rid)[:120] if rid else None, "problem": str(exc)})
@@ -144,11 +149,15 @@ class Services:
         objects = [{"id": r.body["stix_id"], "version": r.body["modified"]} for r in accepted]
         return {"accepted": len(accepted), "rejected": rejected, "ids": [o["id"] for o in objects], "objects": objects}
 
-    def _owned(self, stix_id: str, agency: str) -> None:
-        """Refuse at once a version of another agency's object (dedup refuses it in the stream too)."""
-        owner = next((o.agency for o in self.stix().versions(stix_id)), agency)
-        if owner != agency:
-            raise InvalidRecord(f"{stix_id} belongs to {owner}: a version from {agency} is refused")
+    def _owned(self, stix_id: str, agency: str, view: View) -> None:
+        """Refuse at once a version of another agency's object the caller may see in full (the
+        stream refuses every foreign version: dedup dead-letters it and the STIX store never
+        writes it). One the caller may not see is not refused here: saying so would tell them
+        it exists; it stays pending in their TAXII status."""
+        for o in self.stix().versions(stix_id):
+            v = view(Marking.of(o.row))
+            if o.agency != agency and v is not None and v.level == FULL:
+                raise InvalidRecord(f"{stix_id} belongs to {o.agency}: a version from {agency} is refused")
 
     # --- bus --------------------------------------------------------------------------------------
     def bus(self) -> tuple[Bus, SchemaSet]:

@@ -70,12 +70,12 @@ def api(tmp_path: Path) -> Iterator[Api]:
         yield a
 
 
-def _hold_federal(api: Api) -> None:
+def _hold_federal(api: Api, sid: str = INDICATOR, tlp: str = "GREEN") -> None:
     """The federal feed's indicator, as the STIX sink stores it."""
     from argus.runtime.embedded import open_store
 
     store = open_store(api.topo, "stix")
-    store.put([StixItem(to_tlp2(indicator()), "fed-rec", FED, "GREEN", {})])
+    store.put([StixItem(to_tlp2(indicator(id=sid)), f"fed-{sid}", FED, tlp, {"whole": True})])
     store.commit()
     store.close()
 
@@ -103,6 +103,11 @@ def test_another_agencys_version_of_an_object_is_refused_and_cannot_purge_it(api
     bundle = {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [indicator()]}
     r = api.client.post("/api/v1/stix/bundle", json=bundle, headers=api.as_(f"{B}/analyst"))
     assert r.status_code == 202 and r.json()["accepted"] == 0 and "belongs to" in r.json()["rejected"][0]["problem"]
+    # an object the caller may not see is not refused at the door (that would say it exists): the
+    # stream refuses it, and the TAXII status never shows it stored
+    _hold_federal(api, "indicator--7f1e0d0c-0b0a-4909-8807-060504030201", "RED")
+    r = api.post_taxii(f"{B}/analyst", [indicator(id="indicator--7f1e0d0c-0b0a-4909-8807-060504030201")])
+    assert r.json()["failure_count"] == 0 and r.json()["pending_count"] == 1
 
 
 def deep_json(n: int) -> bytes:

@@ -197,7 +197,7 @@ async def attack_kind(
 
 def _stix_import(c: Caller, bundle: Any) -> dict[str, Any]:
     try:
-        out = c.svc.stix_import(bundle, c.who.agency)
+        out = c.svc.stix_import(bundle, c.who.agency, c.gate.view)
     except Rejected as exc:
         raise Problem(422, "Bundle rejected", "; ".join(p["problem"] for p in exc.problems)) from None
     c.api.audit.record(

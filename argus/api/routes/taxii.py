@@ -259,7 +259,7 @@ def _add(t: Taxii, c: Caller, cid: str, envelope: Any) -> Response:
         raise Problem(422, "Bad envelope", 'envelope: POST a TAXII envelope, {"objects": [...]}')
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     objs = envelope["objects"]
-    res = c.svc.stix_import(objs, c.who.agency)
+    res = c.svc.stix_import(objs, c.who.agency, c.gate.view)
     failures = [{"id": f["id"] or f"objects[{f['index']}]", "message": f["problem"]} for f in res["rejected"]]
     status = {
         "id": str(uuid.uuid4()),

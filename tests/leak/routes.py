@@ -1,0 +1,363 @@
+"""One generator per route: the calls the harness makes on it over generated holdings, and what
+it checks beyond the bytes (statuses, totals, whose entries, whose feeds).
+
+Every operation of the OpenAPI (the API, TAXII, the SSE stream) and every other route of the app
+must be enrolled here: tests/leak/test_enrolment.py fails on a route without a generator, so a
+new endpoint cannot ship without being tried by every generated subject.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from argus.security.policy import AMBER_VIEW, FULL, Recipient, ReportView
+from tests.leak.holdings import AGENCIES, World, stix_id
+
+TAXII = "application/taxii+json;version=2.1"
+COLLECTION = "8f1b5e2c-3a47-4d1e-9c0b-6e2f4a9d7c31"  # topology.yaml's shared collection
+COLL = f"/argus/collections/{COLLECTION}"
+
+
+@dataclass
+class Ask:
+    """Who asks, over what."""
+
+    world: World
+    sid: str
+    who: Recipient
+    views: list[ReportView | None]
+
+    def count(self, *levels: str) -> int:
+        return sum(v is not None and v.level in levels for v in self.views)
+
+
+Check = Callable[[httpx.Response, Ask], None]
+
+
+@dataclass
+class Call:
+    method: str
+    url: str
+    params: dict[str, Any] | None = None
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: bool = False
+    echoes: tuple[str, ...] = ()  # the caller's own input, which a refusal may say back
+    says_back: bool = False  # a write whose answer lists what was sent, whatever its status
+    # The audit trail names what its agency's people asked for and who received its records:
+    # ids of every kind, legitimately. Its entries are checked for whose they are instead.
+    scan: bool = True
+    check: Check | None = None
+
+
+Generator = Callable[[Ask], list[Call]]
+GENERATORS: dict[tuple[str, str], Generator] = {}
+
+
+def route(method: str, path: str) -> Callable[[Generator], Generator]:
+    def register(fn: Generator) -> Generator:
+        GENERATORS[(method, path)] = fn
+        return fn
+
+    return register
+
+
+def total_is(expected: Callable[[Ask], int]) -> Check:
+    def check(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            assert r.json()["total"] == expected(a), (r.request.url, r.json()["total"], expected(a))
+
+    return check
+
+
+# --- search and geography -----------------------------------------------------------------------
+@route("GET", "/api/v1/search")
+def _search(a: Ask) -> list[Call]:
+    n = len(a.world.reports)
+    calls = [
+        Call("GET", "/api/v1/search", {"limit": 100}, check=total_is(lambda a: a.count(FULL, AMBER_VIEW, "existence"))),
+        Call("GET", "/api/v1/search", {"q": "narrative", "limit": 100}, check=total_is(lambda a: a.count(FULL))),
+        Call("GET", "/api/v1/search", {"q": "robbery", "limit": 100}, check=total_is(lambda a: a.count(FULL, AMBER_VIEW))),
+        Call("GET", "/api/v1/search", {"bbox": "36,-120,37,-119"}, check=total_is(lambda a: a.count(FULL))),
+        Call("GET", "/api/v1/search", {"since": "2026-10-01T00:00:00Z"}, check=total_is(lambda a: a.count(FULL, AMBER_VIEW))),
+    ]  # fmt: skip
+    for i in range(n):  # a name matches only where the reader sees the report in full
+        full = int(a.views[i] is not None and a.views[i].level == FULL)  # type: ignore[union-attr]
+        calls.append(Call("GET", "/api/v1/search", {"q": f"NAME{i:03d}Q"}, check=total_is(lambda _, f=full: f)))
+    return calls
+
+
+@route("GET", "/api/v1/geo")
+def _geo(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/geo", {"cell_km": 5}, check=total_is(lambda a: a.count(FULL, AMBER_VIEW, "existence")))]
+
+
+# --- entities and links -------------------------------------------------------------------------
+@route("GET", "/api/v1/entities/{entity_id}")
+def _entity(a: Ask) -> list[Call]:
+    return [Call("GET", f"/api/v1/entities/{e}", echoes=(e,)) for e in a.world.entity_ids]
+
+
+@route("POST", "/api/v1/entities/{entity_id}/unmerge")
+def _unmerge(a: Ask) -> list[Call]:
+    ids = [*a.world.entity_ids, *(f"als{i:03d}x" for i in range(len(a.world.reports)))]
+    return [Call("POST", f"/api/v1/entities/{e}/unmerge", json={"reason": "harness"}, echoes=(e,)) for e in ids]
+
+
+def _connected_by_shown_edges(r: httpx.Response, a: Ask) -> None:
+    """A neighbourhood must not show a node it reached through an edge it may not show."""
+    if r.status_code != 200:
+        return
+    res = r.json()
+    reach, frontier = {res["center"]}, {res["center"]}
+    for _ in range(res["hops"]):
+        frontier = {b for e in res["edges"] for x, b in ((e["src"], e["dst"]), (e["dst"], e["src"])) if x in frontier}
+        frontier -= reach
+        reach |= frontier
+    stray = {n["id"] for n in res["nodes"]} - reach
+    assert not stray, f"{r.request.url} shows {stray}, reached only through edges it does not show"
+
+
+@route("GET", "/api/v1/entities/{entity_id}/neighbours")
+def _neighbours(a: Ask) -> list[Call]:
+    return [
+        Call("GET", f"/api/v1/entities/{e}/neighbours", {"hops": 2}, echoes=(e,), check=_connected_by_shown_edges)
+        for e in a.world.entity_ids
+    ]
+
+
+@route("GET", "/api/v1/paths")
+def _paths(a: Ask) -> list[Call]:
+    pairs = itertools.combinations(a.world.entity_ids[:6], 2)
+    return [Call("GET", "/api/v1/paths", {"from": x, "to": y}, echoes=(x, y)) for x, y in pairs]
+
+
+@route("GET", "/api/v1/entities/{entity_id}/timeline")
+def _timeline(a: Ask) -> list[Call]:
+    return [Call("GET", f"/api/v1/entities/{e}/timeline", echoes=(e,)) for e in a.world.entity_ids]
+
+
+@route("GET", "/api/v1/cases/{series}/timeline")
+def _case_timeline(a: Ask) -> list[Call]:
+    return [Call("GET", f"/api/v1/cases/{s}/timeline") for s in ("ROB-1", "NONE-1")]
+
+
+# --- the field ------------------------------------------------------------------------------------
+@route("POST", "/api/v1/field/query")
+def _field(a: Ask) -> list[Call]:
+    return [Call("POST", "/api/v1/field/query", {"wait": 0}, json={"query_id": "LQ-1", "plate": "PLATE0Q"})]
+
+
+@route("GET", "/api/v1/field/alerts/stream")
+def _stream(a: Ask) -> list[Call]:
+    replay = {"Last-Event-ID": "0:-1,1:-1,2:-1,3:-1"}  # every alert ever written, again
+    return [Call("GET", "/api/v1/field/alerts/stream", {"heartbeat": 0.05}, headers=replay, stream=True)]
+
+
+@route("POST", "/api/v1/submissions")
+def _submit(a: Ask) -> list[Call]:
+    sar = {"kind": "sar", "behavior": "SURVL", "occurred_at": "2026-11-20T10:00:00Z", "submitted_by": "harness",
+           "narrative": "photographing the substation fence", "tlp": "TLP:AMBER", "reliability": "C", "validity": 3}  # fmt: skip
+    return [Call("POST", "/api/v1/submissions", json=sar), Call("POST", "/api/v1/submissions", json={"kind": "x"})]
+
+
+# --- audit ----------------------------------------------------------------------------------------
+def _own_entries(r: httpx.Response, a: Ask) -> None:
+    if r.status_code == 200:
+        for e in r.json()["entries"]:
+            assert a.who.agency in (e["agency"], e["recipient"]), e
+
+
+@route("GET", "/api/v1/audit")
+def _audit(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/audit", {"limit": 1000}, check=_own_entries, scan=False)]
+
+
+# --- STIX and ATT&CK --------------------------------------------------------------------------------
+@route("GET", "/api/v1/stix/bundle")
+def _export(a: Ask) -> list[Call]:
+    ids = [stix_id(i) for i in range(len(a.world.reports))]
+    return [
+        Call("GET", "/api/v1/stix/bundle"),
+        Call("GET", "/api/v1/stix/bundle", {"q": "STIX"}),
+        *(Call("GET", "/api/v1/stix/bundle", {"id": x}, echoes=(x,)) for x in ids),
+    ]
+
+
+@route("POST", "/api/v1/stix/bundle")
+def _import(a: Ask) -> list[Call]:
+    planted = {"type": "indicator", "spec_version": "2.1", "id": stix_id(0), "created": "2026-11-01T10:00:00.000Z",
+               "modified": "2030-01-01T00:00:00.000Z", "name": "planted", "pattern_type": "stix",
+               "pattern": "[ipv4-addr:value = '203.0.113.9']", "valid_from": "2026-11-01T10:00:00Z"}  # fmt: skip
+    bundle = {"type": "bundle", "objects": [planted]}
+    return [Call("POST", "/api/v1/stix/bundle", json=bundle, echoes=(stix_id(0),), says_back=True)]
+
+
+@route("GET", "/api/v1/attack/techniques")
+def _techniques(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/attack/techniques"), Call("GET", "/api/v1/attack/techniques", {"q": "STIX"})]
+
+
+@route("GET", "/api/v1/attack/matches")
+def _matches(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/attack/matches", {"technique": "T0884"})]
+
+
+@route("GET", "/api/v1/attack/{kind}")
+def _attack(a: Ask) -> list[Call]:
+    return [Call("GET", f"/api/v1/attack/{k}") for k in ("groups", "software", "mitigations", "tactics", "campaigns")]
+
+
+# --- feeds ----------------------------------------------------------------------------------------
+def _own_feeds(r: httpx.Response, a: Ask) -> None:
+    if r.status_code == 200:
+        assert all(f["agency"] == a.who.agency for f in r.json()["feeds"]), r.text
+
+
+@route("GET", "/api/v1/feeds")
+def _feeds(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/feeds", check=_own_feeds)]
+
+
+@route("POST", "/api/v1/feeds")
+def _feed_add(a: Ask) -> list[Call]:
+    spec = {"name": "harness", "url": "http://169.254.169.254/latest/", "collection": "c1"}
+    return [
+        Call("POST", "/api/v1/feeds", json=spec),
+        Call("POST", "/api/v1/feeds", json={**spec, "url": "https://taxii.example/x/", "agency": "NV0020000"}),
+    ]
+
+
+def _not_others(name: str) -> Check:
+    def check(r: httpx.Response, a: Ask) -> None:
+        if name != f"feed{a.who.agency.lower()}":
+            assert r.status_code in (403, 404), (name, r.status_code)
+
+    return check
+
+
+@route("DELETE", "/api/v1/feeds/{name}")
+def _feed_remove(a: Ask) -> list[Call]:
+    names = [f"feed{o.lower()}" for o in AGENCIES if o != a.who.agency]  # its own stays, for the next subject
+    return [Call("DELETE", f"/api/v1/feeds/{n}", echoes=(n,), check=_not_others(n)) for n in names]
+
+
+# --- TAXII ------------------------------------------------------------------------------------------
+def _taxii(method: str, url: str, params: dict[str, Any] | None = None, **kw: Any) -> Call:
+    return Call(method, url, params, headers={"Accept": TAXII} | kw.pop("headers", {}), **kw)
+
+
+@route("GET", "/taxii2/")
+def _discovery(a: Ask) -> list[Call]:
+    return [_taxii("GET", "/taxii2/")]
+
+
+@route("GET", "/argus/")
+def _root(a: Ask) -> list[Call]:
+    return [_taxii("GET", "/argus/")]
+
+
+@route("GET", "/argus/collections/")
+def _collections(a: Ask) -> list[Call]:
+    return [_taxii("GET", "/argus/collections/")]
+
+
+@route("GET", "/argus/collections/{cid}/")
+def _collection(a: Ask) -> list[Call]:
+    return [_taxii("GET", f"{COLL}/")]
+
+
+def _stix_ids(a: Ask) -> list[str]:
+    return [stix_id(i) for i in range(len(a.world.reports))]
+
+
+@route("GET", "/argus/collections/{cid}/objects/")
+def _objects(a: Ask) -> list[Call]:
+    calls = [_taxii("GET", f"{COLL}/objects/"), _taxii("GET", f"{COLL}/objects/", {"limit": 1})]
+    calls += [_taxii("GET", f"{COLL}/objects/", {"match[id]": x}, echoes=(x,)) for x in _stix_ids(a)]
+    return calls
+
+
+@route("POST", "/argus/collections/{cid}/objects/")
+def _add_objects(a: Ask) -> list[Call]:
+    planted = _import(a)[0].json["objects"]
+    body = orjson.dumps({"objects": planted})
+    return [
+        Call("POST", f"{COLL}/objects/", json=orjson.loads(body), echoes=(stix_id(0),), says_back=True,
+             headers={"Accept": TAXII, "Content-Type": TAXII})  # fmt: skip
+    ]
+
+
+@route("GET", "/argus/collections/{cid}/manifest/")
+def _manifest(a: Ask) -> list[Call]:
+    return [_taxii("GET", f"{COLL}/manifest/")]
+
+
+@route("GET", "/argus/collections/{cid}/objects/{object_id}/")
+def _object(a: Ask) -> list[Call]:
+    return [_taxii("GET", f"{COLL}/objects/{x}/", echoes=(x,)) for x in _stix_ids(a)]
+
+
+@route("DELETE", "/argus/collections/{cid}/objects/{object_id}/")
+def _delete_object(a: Ask) -> list[Call]:
+    owned = {stix_id(i): r["agency"] for i, r in enumerate(a.world.reports)}
+
+    def check_for(x: str) -> Check:
+        def check(r: httpx.Response, a: Ask) -> None:
+            if owned[x] != a.who.agency:
+                assert r.status_code in (401, 403, 404), (x, r.status_code)
+
+        return check
+
+    return [_taxii("DELETE", f"{COLL}/objects/{x}/", echoes=(x,), check=check_for(x)) for x in _stix_ids(a)]
+
+
+@route("GET", "/argus/collections/{cid}/objects/{object_id}/versions/")
+def _versions(a: Ask) -> list[Call]:
+    return [_taxii("GET", f"{COLL}/objects/{x}/versions/", echoes=(x,)) for x in _stix_ids(a)]
+
+
+def _own_status(ori: str) -> Check:
+    def check(r: httpx.Response, a: Ask) -> None:
+        if ori != a.who.agency:
+            assert r.status_code in (403, 404), (ori, r.status_code)
+
+    return check
+
+
+@route("GET", "/argus/status/{sid}/")
+def _status(a: Ask) -> list[Call]:
+    return [_taxii("GET", f"/argus/status/st{o.lower()}/", echoes=(f"st{o.lower()}",), check=_own_status(o))
+            for o in AGENCIES]  # fmt: skip
+
+
+# --- the rest of the app ----------------------------------------------------------------------------
+@route("GET", "/healthz")
+def _health(a: Ask) -> list[Call]:
+    return [Call("GET", "/healthz")]
+
+
+@route("GET", "/openapi.json")
+def _openapi(a: Ask) -> list[Call]:
+    return [Call("GET", "/openapi.json")]
+
+
+@route("GET", "/docs")
+def _docs(a: Ask) -> list[Call]:
+    return [Call("GET", "/docs")]
+
+
+@route("GET", "/docs/oauth2-redirect")
+def _oauth(a: Ask) -> list[Call]:
+    return [Call("GET", "/docs/oauth2-redirect")]
+
+
+@route("GET", "/redoc")
+def _redoc(a: Ask) -> list[Call]:
+    return [Call("GET", "/redoc")]
