@@ -31,7 +31,6 @@ from argus.stores.search import SearchStore
 from argus.stores.stix import StixStore
 from argus.topology import Topology
 
-
 View = Callable[[Marking], ReportView | None]  # the caller's view of a marking (Gate.view)
 
 

@@ -3,7 +3,6 @@ may do nearly everything, answered with no 500 (a bounded number of examples per
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest

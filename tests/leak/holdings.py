@@ -199,9 +199,15 @@ def _report(i: int, r: dict[str, Any], reports: list[dict[str, Any]], nodes: dic
             "amber_text": f"120 robbery PLATE{r['vehicle']}Q",
             "lat": 36.7,
             "lon": -119.8,
-            "fields": {"criminal_intelligence": m.ci, "handling": list(m.handling), "cases": list(m.cases),
-                       "recipients": list(m.recipients), "entities": [ev, person, veh], "series_id": None,
-                       "offenses": ["120"]},  # fmt: skip
+            "fields": {
+                "criminal_intelligence": m.ci,
+                "handling": list(m.handling),
+                "cases": list(m.cases),
+                "recipients": list(m.recipients),
+                "entities": [ev, person, veh],
+                "series_id": None,
+                "offenses": ["120"],
+            },
             "version": 1,
         }
     )

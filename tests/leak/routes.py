@@ -80,13 +80,14 @@ def total_is(expected: Callable[[Ask], int]) -> Check:
 @route("GET", "/api/v1/search")
 def _search(a: Ask) -> list[Call]:
     n = len(a.world.reports)
+    seen, dated, whole = (FULL, AMBER_VIEW, "existence"), (FULL, AMBER_VIEW), (FULL,)
     calls = [
-        Call("GET", "/api/v1/search", {"limit": 100}, check=total_is(lambda a: a.count(FULL, AMBER_VIEW, "existence"))),
-        Call("GET", "/api/v1/search", {"q": "narrative", "limit": 100}, check=total_is(lambda a: a.count(FULL))),
-        Call("GET", "/api/v1/search", {"q": "robbery", "limit": 100}, check=total_is(lambda a: a.count(FULL, AMBER_VIEW))),
-        Call("GET", "/api/v1/search", {"bbox": "36,-120,37,-119"}, check=total_is(lambda a: a.count(FULL))),
-        Call("GET", "/api/v1/search", {"since": "2026-10-01T00:00:00Z"}, check=total_is(lambda a: a.count(FULL, AMBER_VIEW))),
-    ]  # fmt: skip
+        Call("GET", "/api/v1/search", {"limit": 100}, check=total_is(lambda a: a.count(*seen))),
+        Call("GET", "/api/v1/search", {"q": "narrative", "limit": 100}, check=total_is(lambda a: a.count(*whole))),
+        Call("GET", "/api/v1/search", {"q": "robbery", "limit": 100}, check=total_is(lambda a: a.count(*dated))),
+        Call("GET", "/api/v1/search", {"bbox": "36,-120,37,-119"}, check=total_is(lambda a: a.count(*whole))),
+        Call("GET", "/api/v1/search", {"since": "2026-10-01T00:00:00Z"}, check=total_is(lambda a: a.count(*dated))),
+    ]
     for i in range(n):  # a name matches only where the reader sees the report in full
         full = int(a.views[i] is not None and a.views[i].level == FULL)  # type: ignore[union-attr]
         calls.append(Call("GET", "/api/v1/search", {"q": f"NAME{i:03d}Q"}, check=total_is(lambda _, f=full: f)))
@@ -95,7 +96,8 @@ def _search(a: Ask) -> list[Call]:
 
 @route("GET", "/api/v1/geo")
 def _geo(a: Ask) -> list[Call]:
-    return [Call("GET", "/api/v1/geo", {"cell_km": 5}, check=total_is(lambda a: a.count(FULL, AMBER_VIEW, "existence")))]
+    everything = total_is(lambda a: a.count(FULL, AMBER_VIEW, "existence"))
+    return [Call("GET", "/api/v1/geo", {"cell_km": 5}, check=everything)]
 
 
 # --- entities and links -------------------------------------------------------------------------
@@ -162,8 +164,16 @@ def _stream(a: Ask) -> list[Call]:
 
 @route("POST", "/api/v1/submissions")
 def _submit(a: Ask) -> list[Call]:
-    sar = {"kind": "sar", "behavior": "SURVL", "occurred_at": "2026-11-20T10:00:00Z", "submitted_by": "harness",
-           "narrative": "photographing the substation fence", "tlp": "TLP:AMBER", "reliability": "C", "validity": 3}  # fmt: skip
+    sar = {
+        "kind": "sar",
+        "behavior": "SURVL",
+        "occurred_at": "2026-11-20T10:00:00Z",
+        "submitted_by": "harness",
+        "narrative": "photographing the substation fence",
+        "tlp": "TLP:AMBER",
+        "reliability": "C",
+        "validity": 3,
+    }
     return [Call("POST", "/api/v1/submissions", json=sar), Call("POST", "/api/v1/submissions", json={"kind": "x"})]
 
 
@@ -289,8 +299,14 @@ def _add_objects(a: Ask) -> list[Call]:
     planted = _import(a)[0].json["objects"]
     body = orjson.dumps({"objects": planted})
     return [
-        Call("POST", f"{COLL}/objects/", json=orjson.loads(body), echoes=(stix_id(0),), says_back=True,
-             headers={"Accept": TAXII, "Content-Type": TAXII})  # fmt: skip
+        Call(
+            "POST",
+            f"{COLL}/objects/",
+            json=orjson.loads(body),
+            echoes=(stix_id(0),),
+            says_back=True,
+            headers={"Accept": TAXII, "Content-Type": TAXII},
+        )
     ]
 
 

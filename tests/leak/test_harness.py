@@ -84,7 +84,7 @@ def _scan(world: World, client: TestClient, sid: str, key: str) -> None:
     views = world.views(who)
     ask = Ask(world, sid, who, views)
     denied = forbidden(world, sid, who, views)
-    for (method, path), generate in sorted(GENERATORS.items()):
+    for (method, _path), generate in sorted(GENERATORS.items()):
         for call in generate(ask):
             r = _body(client, call, {"X-API-Key": key})
             assert r.status_code < 500, (sid, method, call.url, r.status_code, r.text[:300])
