@@ -3,6 +3,7 @@ and every good record still in every store."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -108,3 +109,68 @@ def test_a_running_pipeline_picks_up_records_another_process_appends(tmp_path: P
         other.close()
         rt.run_until_idle()
         assert rt.bus.size("resolved") == before + 1
+
+
+def _deep(n: int) -> bytes:
+    return b'{"x":' * n + b"1" + b"}" * n
+
+
+def test_hostile_files_lose_no_good_record_and_stop_no_source(tmp_path: Path) -> None:
+    """What an outside probe dropped in every inbox: numbers past Avro's range, values nested
+    300 deep, dates past any calendar, a quoted CSV newline, a BOM, a last line without its
+    newline, a STIX bundle with a 300-deep object. Each bad record is one dead letter naming the
+    field; every good one is ingested; `argus run --until-idle` ends cleanly."""
+    from tests.e2e.conftest import argus
+
+    topo = make_workdir(tmp_path, background=0)
+    inbox = tmp_path / "inbox"
+    for f in [*inbox.rglob("*.json*"), *inbox.rglob("*.csv")]:
+        f.unlink()
+    old = time.time() - 60  # writers long gone: a last line without newline is complete
+    rms = [
+        (orjson.dumps(rms_raw(report_id="H1", version=2**63)) + b"\n", "version: expected a whole number"),
+        (orjson.dumps(rms_raw(report_id="H2", occurred_at="9999-12-31T23:00:00-05:00")) + b"\n", "occurred_at"),
+        (orjson.dumps(rms_raw(report_id="H3", occurred_at="0001-01-01T00:00:00+23:59")) + b"\n", "occurred_at"),
+        (orjson.dumps(rms_raw(report_id="H4"))[:-1] + b', "narrative": ' + _deep(300) + b"}\n", "narrative"),
+    ]
+    good = [orjson.dumps(rms_raw(report_id=f"OK{i}", agency="CA0200000")) for i in range(4)]
+    body = b"".join(x + g + b"\n" for (x, _), g in zip(rms[:3], good[:3], strict=True)) + rms[3][0]
+    body += b"\xef\xbb\xbf" + good[3]  # a BOM, and no newline at the end of the file
+    (inbox / "rms" / "hostile.jsonl").write_bytes(body)
+    os.utime(inbox / "rms" / "hostile.jsonl", (old, old))
+    sar_bad = {"sar_id": "SH1", "version": 10**30, "agency": "CA0190000", "tlp": "TLP:GREEN", "behavior": "SURVL",
+               "occurred_at": "2026-11-20T10:00:00Z", "submitted_by": "x", "narrative": "photographing",
+               "reliability": "C", "validity": 3}  # fmt: skip
+    sar_good = dict(sar_bad, sar_id="SH2", version=1)
+    (inbox / "sar" / "mixed.json").write_text(json.dumps([sar_bad, sar_good]))  # orjson will not write 10**30
+    csv_path = inbox / "rms_csv" / "quoted.csv"
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    header = "report_id,agency,tlp,reliability,validity,offenses,occurred_at,narrative\n"
+    row = 'CSV1,CA0200000,TLP:GREEN,B,2,120,2026-11-20T10:00:00+00:00,"Fled on foot,\nthen by car"\n'
+    csv_path.write_text(header + row)
+    stix = b'{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [' + (
+        b'{"type": "indicator", "spec_version": "2.1", "id": "indicator--11111111-2222-4333-8444-000000000001",'
+        b' "created": "2026-11-01T10:00:00.000Z", "modified": "2026-11-01T10:00:00.000Z", "name": "deep",'
+        b' "pattern": "[x]", "pattern_type": "stix", "valid_from": "2026-11-01T10:00:00Z", "x_deep": '
+        + _deep(300)
+        + b'}, {"type": "indicator", "spec_version": "2.1", "id": "indicator--11111111-2222-4333-8444-000000000002",'
+        b' "created": "2026-11-01T10:00:00.000Z", "modified": "2026-11-01T10:00:00.000Z", "name": "fine",'
+        b' "pattern": "[ipv4-addr:value = \'198.51.100.7\']", "pattern_type": "stix",'
+        b' "valid_from": "2026-11-01T10:00:00Z"}]}'
+    )
+    (inbox / "stix" / "deep.json").write_bytes(stix)
+    (inbox / "stix" / "later.json").write_bytes(stix.replace(b"000000000002", b"000000000003"))
+    run = argus("run", "--until-idle", "-t", str(topo))
+    assert run.returncode == 0, run.stderr[-2000:]
+    with EmbeddedRuntime(load_topology(topo)) as rt:
+        dead = [r.value for r in rt.read_topic("deadletters")]
+        assert "ingested 8 records, 7 dead-lettered" in run.stdout, (run.stdout, [d["reason"] for d in dead])
+        for raw, why in rms:
+            match = [d for d in dead if d["original"] == raw]
+            assert len(match) == 1 and why in match[0]["reason"], (raw[:60], [d["reason"] for d in dead])
+        assert any(d["node"] == "sar" and "version" in d["reason"] and "mixed.json#0" == d["source"] for d in dead)
+        deep = [d for d in dead if d["node"] == "stix"]
+        assert len(deep) == 2 and all("levels deep" in d["reason"] for d in deep)
+        assert rt.stores["search"].count() == 8  # OK0-3, SH2, CSV1, and both fine indicators
+        csv_doc = next(h for h in rt.stores["search"].search("foot")["hits"])
+        assert csv_doc["title"].endswith("CSV1")

@@ -52,7 +52,9 @@ def feed(url: str, name: str = "partner", **over: Any) -> dict[str, Any]:
     return spec
 
 
-def topology(root: Path, feeds: list[dict[str, Any]], batch_size: int = 7) -> Path:
+def topology(
+    root: Path, feeds: list[dict[str, Any]], batch_size: int = 7, allow: tuple[str, ...] = ("127.0.0.0/8",)
+) -> Path:
     doc = {
         "name": "taxii-test",
         "data_dir": "data",
@@ -67,7 +69,8 @@ def topology(root: Path, feeds: list[dict[str, Any]], batch_size: int = 7) -> Pa
                 "use": "taxii",
                 "outputs": ["stix.objects"],
                 "batch_size": batch_size,  # many commits, so a restart lands mid-page
-                "config": {"feeds": feeds, "poll_interval": 0.01},
+                # the test partner is on loopback, which analysts' feeds may reach only if allowed
+                "config": {"feeds": feeds, "poll_interval": 0.01, "feed_allow": list(allow)},
             },
             "stix_sink": {"use": "stix_store", "inputs": ["stix.objects", "purges"]},
         },
@@ -233,6 +236,22 @@ def test_a_feed_added_at_run_time_is_polled_without_a_restart(server: Medallion,
     assert set(ids_on_topic_after(topo)) == expected_ids()
 
 
+def test_an_analysts_feed_to_an_inside_address_is_never_fetched(server: Medallion, tmp_path: Path) -> None:
+    """Server-side request forgery: without the administrator's allow-list the poller refuses an
+    analyst's feed to loopback before any request, and says so (until-idle, feed list)."""
+    topo = load_topology(topology(tmp_path, [], allow=()))
+    reg = FeedRegistry(topo.data_dir / "feeds.db")
+    reg.add(FeedSpec(**feed(server.url, "inside")), "analyst")
+    reg.close()
+    with EmbeddedRuntime(topo).open() as rt:
+        rt.run_until_idle(max_seconds=5)
+        assert ids_on_topic(rt) == []
+        problems = rt.source_problems()
+        assert any("inside" in p and "administrator must allow" in p for p in problems), problems
+        state = rt.bus.load_state("partners")  # type: ignore[union-attr]
+    assert state["status:inside"]["ok"] is False and "loopback" in state["status:inside"]["error"]
+
+
 def ids_on_topic_after(topo: Any) -> list[str]:
     with EmbeddedRuntime(topo).open() as rt:
         return ids_on_topic(rt)
@@ -325,3 +344,74 @@ def test_feed_cli_adds_lists_without_secrets_and_removes(tmp_path: Path) -> None
     assert run(cli, ["feed", "list", *t]).output == ""
     data = load_topology(topo).data_dir
     assert [e["object"] for e in AuditLog.for_data_dir(data).query(action="admin", limit=10)] == ["feed:nb", "feed:nb"]
+
+
+def _requests(server: Medallion) -> int:
+    return server.log.read_text(errors="replace").count("GET /api1/collections/")
+
+
+def test_a_hostile_object_on_a_feed_is_dead_lettered_and_the_partner_not_flooded(tmp_path: Path) -> None:
+    objs = indicators(3, 1)
+    objs[1][0]["x_deep"] = "__DEEP__"  # nested 300 deep once served
+    (tmp_path / "partner").mkdir()
+    m = Medallion(tmp_path / "partner", objs, PAGE)
+    data = tmp_path / "partner" / "data.json"
+    data.write_bytes(data.read_bytes().replace(b'"__DEEP__"', b'{"x":' * 300 + b"1" + b"}" * 300))
+    m.start()
+    try:
+        topo = load_topology(topology(tmp_path / "argus", [feed(m.url, "deep", poll_interval=3600)]))
+        with EmbeddedRuntime(topo).open() as rt:
+            rt.run_until_idle(max_seconds=20)
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 3:  # the pipeline keeps running: the partner is not asked again
+                if rt.step() == 0:
+                    time.sleep(0.01)
+            assert sorted(ids_on_topic(rt)) == sorted([objs[0][0]["id"], objs[2][0]["id"]])
+            dead = [r.value for r in rt.read_topic("deadletters")]
+            assert len(dead) == 1 and "levels deep" in dead[0]["reason"] and objs[1][0]["id"] in dead[0]["source"]
+            assert rt.source_problems() == []
+        assert _requests(m) <= 2, m.log.read_text()[-2000:]
+    finally:
+        m.stop()
+
+
+def test_a_partner_that_never_answers_is_seen_failing_and_backed_off(tmp_path: Path) -> None:
+    """A poll that times out shows: the feed's status, the runtime's problems (so `run
+    --until-idle` exits non-zero), the error metric; and the partner is asked again only after a
+    growing wait, never in a tight loop."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+
+    def hold() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)  # never answered
+
+    threading.Thread(target=hold, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api1/"
+    topo = load_topology(topology(tmp_path, [feed(url, "silent", timeout=0.3, max_backoff=60)]))
+    try:
+        with EmbeddedRuntime(topo).open() as rt:
+            rt.run_until_idle(max_seconds=10)
+            problems = rt.source_problems()
+            assert any("silent" in p and "timeout 0.3s" in p for p in problems), problems
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 4:
+                if rt.step() == 0:
+                    time.sleep(0.01)
+            state = rt.bus.load_state("partners")  # type: ignore[union-attr]
+        assert state["status:silent"]["ok"] is False and state["status:silent"]["failures"] >= 1
+        assert metric("argus_taxii_errors_total", feed="silent", kind="network") >= 1
+        assert 1 <= len(accepted) <= 4, len(accepted)  # backed off: 1 s, 2 s, 4 s... not 80 a second
+    finally:
+        listener.close()
+        for c in accepted:
+            c.close()
