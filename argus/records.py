@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 # Namespace of Argus's own deterministic ids (records, entities, links, alerts).
 ARGUS_NS = uuid.UUID("6f1c3a52-8f0e-5d7b-9a41-2b3c4d5e6f70")
 _NS_BYTES = ARGUS_NS.bytes
@@ -89,6 +91,18 @@ VALIDITY_TEXT = {
     6: "validity cannot be judged",
 }
 RETENTION = timedelta(days=5 * 365)  # 28 CFR 23.20(h): review within five years
+
+
+def as_bytes(item: Any) -> bytes:
+    """An item of a parsed document as the bytes a dead letter keeps: its JSON, or, for what
+    JSON cannot encode again (nested past orjson's limit), a bounded repr."""
+    try:
+        return orjson.dumps(item)
+    except (TypeError, ValueError):
+        try:
+            return repr(item)[:1_048_576].encode("utf-8", "replace")
+        except RecursionError:
+            return b"<nested too deep to show>"
 
 
 def deterministic_id(*parts: str) -> str:

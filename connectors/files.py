@@ -26,7 +26,7 @@ import orjson
 from pydantic import Field
 
 from argus.contracts import Connector, Context, DeadLetterRecord, NodeConfig
-from argus.records import Handling, InvalidRecord, Record, deterministic_id, make_envelope, parse_handling
+from argus.records import Handling, InvalidRecord, Record, as_bytes, deterministic_id, make_envelope, parse_handling
 
 
 class FileSourceConfig(NodeConfig):
@@ -221,18 +221,6 @@ class FileSourceConnector(Connector):
 
     def from_csv(self, row: dict[str, str]) -> dict[str, Any]:
         raise InvalidRecord(f"{type(self).__name__} does not read CSV")
-
-
-def as_bytes(item: Any) -> bytes:
-    """An item of a parsed document as the bytes a dead letter keeps: its JSON, or, for what
-    JSON cannot encode again (nested past orjson's limit), a bounded repr."""
-    try:
-        return orjson.dumps(item)
-    except (TypeError, ValueError):
-        try:
-            return repr(item)[:1_048_576].encode("utf-8", "replace")
-        except RecursionError:
-            return b"<nested too deep to show>"
 
 
 def emit_record(

@@ -32,8 +32,7 @@ from argus import metrics
 from argus.contracts import Connector, Context, DeadLetterRecord, NodeConfig
 from argus.feeds import FeedError, FeedSpec, FeedStore
 from argus.netguard import Forbidden, check_url
-from argus.records import InvalidRecord, Record
-from connectors.files import as_bytes
+from argus.records import InvalidRecord, Record, as_bytes
 from connectors.stix_file import stix_record
 
 log = logging.getLogger("argus.taxii")

@@ -133,7 +133,7 @@ def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Se
         s.setup(ctx)
     stix = stores["stix"]
     res = BulkResult()
-    batch: list[tuple[Record, dict[str, Any], bool]] = []
+    batch: list[tuple[Record, dict[str, Any], bool, int]] = []  # (record, object, as sent, index)
     pool = ThreadPoolExecutor(max_workers=1 + len(sinks), thread_name_prefix="stix-bulk")
     writing: list[Future[None]] = []
 
@@ -145,7 +145,7 @@ def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Se
     def drain() -> None:
         items = []
         props: dict[Marking, dict[str, Any]] = {}  # one dict per distinct marking: the store encodes each once
-        for rec, obj, as_sent in batch:
+        for rec, obj, as_sent, _ in batch:
             m = Marking.from_envelope(rec.envelope)
             items.append(
                 StixItem(
@@ -160,7 +160,7 @@ def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Se
         wait()  # the previous chunk is durable and the sinks are free
         outcomes = stix.put(items)
         writing.append(pool.submit(stix.commit))
-        for (rec, obj, _), outcome in zip(batch, outcomes, strict=True):
+        for (rec, obj, _, i), outcome in zip(batch, outcomes, strict=True):
             if outcome == "added":
                 res.added += 1
                 resolved = stix_resolved(rec, obj)
@@ -170,7 +170,7 @@ def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Se
             elif outcome == "duplicate":
                 res.duplicates += 1
             elif outcome == "foreign":
-                res.rejected.append({"index": -1, "id": obj["id"], "problem": foreign(obj["id"], rec)})
+                res.rejected.append({"index": i, "id": obj["id"], "problem": foreign(obj["id"], rec)})
             else:
                 res.history += 1
         writing.extend(pool.submit(s.flush) for s in sinks)
@@ -188,12 +188,13 @@ def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Se
                     default_reliability=cfg.default_reliability,
                     default_validity=cfg.default_validity,
                 )
-            except (InvalidRecord, ValueError, TypeError, KeyError, AttributeError) as exc:
+            except Exception as exc:  # one object's failure, whatever it is, is that object's alone
                 sid = raw.get("id") if isinstance(raw, dict) else None
-                res.rejected.append({"index": i, "id": str(sid)[:120] if sid else None, "problem": str(exc)})
+                why = str(exc) if isinstance(exc, InvalidRecord) else f"{type(exc).__name__}: {str(exc)[:300]}"
+                res.rejected.append({"index": i, "id": str(sid)[:120] if sid else None, "problem": why})
                 continue
             obj = to_tlp2(raw)
-            batch.append((rec, obj, obj is raw))
+            batch.append((rec, obj, obj is raw, i))
             if len(batch) >= cfg.chunk:
                 drain()
         if batch:

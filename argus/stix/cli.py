@@ -260,7 +260,7 @@ def attack_show(
 
 def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict]) -> None:  # type: ignore[no-untyped-def]
     from argus.bus.base import Commit
-    from argus.records import utcnow
+    from argus.records import as_bytes, utcnow
     from argus.runtime.embedded import dead_letter_headers, dead_letter_value, open_bus
     from argus.schemas import default_schemas
 
@@ -276,7 +276,7 @@ def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict])
             node,
             reason=r["problem"],
             error_type="InvalidRecord",
-            original=orjson.dumps(objs[r["index"]])[:65536],
+            original=as_bytes(objs[r["index"]]),
             source=f"{path.name}#{r['index']}",
             failed_at=utcnow(),
         )

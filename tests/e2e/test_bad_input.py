@@ -174,3 +174,22 @@ def test_hostile_files_lose_no_good_record_and_stop_no_source(tmp_path: Path) ->
         assert rt.stores["search"].count() == 8  # OK0-3, SH2, CSV1, and both fine indicators
         csv_doc = next(h for h in rt.stores["search"].search("foot")["hits"])
         assert csv_doc["title"].endswith("CSV1")
+
+
+def test_stix_import_refuses_a_deep_object_alone_and_never_with_a_traceback(tmp_path: Path) -> None:
+    from tests.e2e.conftest import argus
+
+    topo = make_workdir(tmp_path, background=0)
+    ok = (
+        b'{"type": "indicator", "spec_version": "2.1", "id": "indicator--11111111-2222-4333-8444-00000000000N",'
+        b' "created": "2026-11-01T10:00:00.000Z", "modified": "2026-11-01T10:00:00.000Z", "name": "fine",'
+        b' "pattern": "[x]", "pattern_type": "stix", "valid_from": "2026-11-01T10:00:00Z"}'
+    )
+    deep = ok.replace(b"N", b"1")[:-1] + b', "x_deep": ' + _deep(300) + b"}"
+    (tmp_path / "b.json").write_bytes(b'{"type": "bundle", "objects": [' + deep + b"," + ok.replace(b"N", b"2") + b"]}")
+    run = argus("stix", "import", str(tmp_path / "b.json"), "--agency", "USDHS0000", "--by", "admin", "-t", str(topo))
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-1500:]
+    assert "1 added" in run.stdout and "1 rejected" in run.stdout and "levels deep" in run.stderr
+    (tmp_path / "deeper.json").write_bytes(b'{"type": "bundle", "objects": [' + b"[" * 2000 + b"]" * 2000 + b"]}")
+    run = argus("stix", "import", str(tmp_path / "deeper.json"), "--agency", "USDHS0000", "--by", "a", "-t", str(topo))
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "depth" in run.stderr
