@@ -1,7 +1,7 @@
 # `make test` is the README's test command and what .ci/run calls.
 PYTHON ?= python3
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test lint bench lock
 
 install:
 	$(PYTHON) -m pip install -q -e '.[dev]'
@@ -19,3 +19,8 @@ lint: install
 
 bench: install
 	$(PYTHON) -m bench
+
+# The image's Python dependencies, exact and hashed (Dockerfile installs them with --require-hashes).
+lock:
+	$(PYTHON) -m piptools compile -q --generate-hashes --strip-extras --extra kafka --extra neo4j --extra opensearch \
+	  -o requirements.lock pyproject.toml && sed -i '/^--find-links/d' requirements.lock

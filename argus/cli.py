@@ -75,6 +75,24 @@ def demo(
     run_demo(wd, typer.echo, background)
 
 
+@app.command("init")
+def init_cmd(
+    directory: Annotated[Path, typer.Argument(help="A new site's directory: topology.yaml and its inbox folders")],
+) -> None:
+    """Start a site: the production topology.yaml (embedded stores by default) and its inbox
+    folders, to edit and run with `argus check` / `argus run` there."""
+    from argus.demo import prepare
+
+    if (directory / "topology.yaml").exists():
+        typer.echo(f"{directory / 'topology.yaml'} exists; not overwritten", err=True)
+        raise typer.Exit(1)
+    directory.mkdir(parents=True, exist_ok=True)
+    topo = prepare(directory)
+    for sub in ("rms", "rms_csv", "cad/incidents", "cad/queries", "sar", "stix"):
+        (directory / "inbox" / sub).mkdir(parents=True, exist_ok=True)
+    typer.echo(f"wrote {topo}; next: argus check -t {topo}")
+
+
 @app.command("check")
 def check_cmd(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
     """Validate topology.yaml: keys, node configs, wiring, schemas, backends."""
@@ -90,6 +108,9 @@ def run(
     topology: TopoOpt = Path("topology.yaml"),
     data_dir: DataOpt = None,
     metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics here (0: off)")] = None,
+    metrics_host: Annotated[
+        str | None, typer.Option(help="Address /metrics listens on (default: topology metrics_host, 127.0.0.1)")
+    ] = None,
     until_idle: Annotated[bool, typer.Option(help="Stop when all input is processed")] = False,
     log_level: Annotated[str, typer.Option()] = "INFO",
     log_format: LogFormatOpt = "json",
@@ -113,8 +134,9 @@ def run(
     topo = _load(topology, data_dir)
     port = metrics_port if metrics_port is not None else topo.model.metrics_port
     if port:
-        metrics.serve(port)
-        typer.echo(f"metrics on http://127.0.0.1:{port}/metrics", err=True)
+        where = metrics_host or os.environ.get("ARGUS_METRICS_HOST") or topo.model.metrics_host
+        metrics.serve(port, where)
+        typer.echo(f"metrics on http://{where}:{port}/metrics", err=True)
     try:
         if topo.bus_url.startswith("kafka:"):
             from argus.runtime.worker import GroupWorker

@@ -60,9 +60,10 @@ GROUP_EVENTS = Counter(
 )
 
 
-def serve(port: int) -> None:
-    """Expose /metrics (prometheus_client's own threaded server)."""
-    start_http_server(port, addr="127.0.0.1")
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics (prometheus_client's own threaded server) on `host`: loopback on a laptop,
+    every interface (0.0.0.0) where Prometheus scrapes from another container or host."""
+    start_http_server(port, addr=host)
 
 
 # TAXII feeds (connectors/taxii.py): labelled by the feed's configured name only.

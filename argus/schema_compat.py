@@ -1,7 +1,7 @@
 """Avro schema resolution, checked before a producer starts: can a reader with schema R read
 data written with schema W? (the Avro specification's "Schema Resolution" rules)
 
-Argus's written rule (schemas/README.md) is FULL_TRANSITIVE per subject: a new version must
+Argus's written rule (argus/avro/README.md) is FULL_TRANSITIVE per subject: a new version must
 read every earlier one and be readable by every earlier one. With no registry server to ask,
 the runtime checks it itself against every schema ever registered on the bus for the subject,
 and refuses to start with the reasons rather than write records some consumer cannot read.

@@ -1,4 +1,4 @@
-"""Avro schemas: loaded once from schemas/*.avsc, one subject per topic, versioned by file name.
+"""Avro schemas: loaded once from argus/avro/*.avsc, one subject per topic, versioned by file name.
 
 The wire format is Confluent's (magic byte 0, 4-byte big-endian schema id, Avro binary) on both
 runtimes, so a record's bytes never depend on where it travelled. A schema id is the CRC-64-AVRO
@@ -15,6 +15,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
 from argus.schema_compat import full_problems
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# Shipped inside the package (argus/avro/), so a wheel installed anywhere finds them.
+SCHEMA_DIR = Path(str(resources.files("argus") / "avro"))
 # Files of named types that topic schemas refer to, in dependency order.
 SHARED_FILES = ("envelope.v1.avsc", "pole.v1.avsc", "hit.v1.avsc")
 MAGIC = 0
@@ -191,7 +193,7 @@ class SchemaSet:
 
     def compatibility(self, new: TopicSchema, history: Iterable[tuple[int, str, str]]) -> list[str]:
         """Why `new` may not be produced, given every schema registered before (FULL_TRANSITIVE
-        per subject, schemas/README.md); [] if it may. An earlier version is judged by its file
+        per subject, argus/avro/README.md); [] if it may. An earlier version is judged by its file
         here when there is one, else by the whole schema the bus kept (its defaults matter when
         it is the reader), else by its parsing canonical form (no defaults: stricter, never laxer)."""
         out: list[str] = []

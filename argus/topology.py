@@ -101,6 +101,9 @@ class TopologyModel(_Strict):
     bus: str | None = None
     stores: dict[str, str] = {}
     metrics_port: int | None = Field(default=9464, ge=0, le=65535)
+    # Where /metrics listens: loopback by default; 0.0.0.0 (or an interface's address) for a
+    # Prometheus on another host or container (the compose stack sets ARGUS_METRICS_HOST).
+    metrics_host: str = "127.0.0.1"
     dead_letter_topic: str = "deadletters"
     # How long a task with input still waiting may gather batches into one commit (ms); unset:
     # the bus's own default (Kafka 100, where a transaction costs round trips; embedded 0).

@@ -6,7 +6,7 @@ It needs only confluent-kafka and fastavro, not Argus:
     python cad_alert_consumer.py --bootstrap kafka:9092 --prefix fusion. --agency CA0430000
 
 The rules it shows:
-- The alert topic (`<prefix>alerts`, schema schemas/alert.v1.avsc) is keyed `<agency ORI>:<unit>`
+- The alert topic (`<prefix>alerts`, schema argus/avro/alert.v1.avsc) is keyed `<agency ORI>:<unit>`
   (`-` when no unit): every alert for one unit is on one partition, in order.
 - Alerts are already redacted for their recipient: display every field you get, add nothing.
 - Values are Avro in the Confluent framing (magic byte 0, 4-byte big-endian schema id). Where the

@@ -15,6 +15,7 @@ import shutil
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,6 @@ from argus.runtime.embedded import EmbeddedRuntime, read_topic
 from argus.synthetic import Generator
 from argus.topology import load_topology
 
-REPO = Path(__file__).resolve().parent.parent.parent
 OWNER, OFFICER_AGENCY, UNIT, OFFICER = "CA0190000", "CA0430000", "2A31", "4471"
 QUERY_PLATE = "8-ABC 123"
 
@@ -212,12 +212,11 @@ def write_inbox(root: Path, now: datetime, background: int = 300, messiness: flo
 
 
 def prepare(workdir: Path) -> Path:
-    """A copy of the production topology.yaml whose inbox and data live in `workdir`."""
-    src = REPO / "topology.yaml"
-    if not src.exists():
-        raise FileNotFoundError(f"{src} not found: install Argus from its repository (pip install -e .)")
-    text = src.read_text()
-    text = text.replace("include: [pipelines/fusion.yaml]", f"include: [{REPO / 'pipelines' / 'fusion.yaml'}]")
+    """A copy of the production topology.yaml (shipped in the package as pipelines/topology.yaml)
+    whose inbox and data live in `workdir`."""
+    shipped = resources.files("pipelines")
+    text = (shipped / "topology.yaml").read_text()
+    text = text.replace("include: [pipelines/fusion.yaml]", f"include: [{shipped / 'fusion.yaml'}]")
     text = re.sub(r"(?m)^metrics_port: .*$", "metrics_port: null", text)
     text = re.sub(r"(?m)^data_dir: .*$", "data_dir: var", text)
     out = workdir / "topology.yaml"

@@ -116,7 +116,7 @@ def prepare_bus(topo: Topology, bus: Bus, schemas: SchemaSet) -> dict[str, Topic
     if wrong:
         bus.close()
         raise SchemaError(
-            "schemas incompatible with what this bus already carries (schemas/README.md, "
+            "schemas incompatible with what this bus already carries (argus/avro/README.md, "
             "compatibility rule):\n  " + "\n  ".join(wrong)
         )
     specs: list[TopicSpec] = []

@@ -1,5 +1,5 @@
 """Schema evolution on a bus, embedded and real Kafka (with and without a schema registry): a
-deployment whose schema breaks the written rule (schemas/README.md) against what the bus already
+deployment whose schema breaks the written rule (argus/avro/README.md) against what the bus already
 carries refuses to start and says why; a compatible v2 starts, reads the v1 records (the new field
 at its default), and what it writes a v1 reader still reads."""
 

@@ -69,3 +69,20 @@ def test_the_registry_is_the_release_the_tests_run() -> None:
     assert image == f"apicurio/apicurio-registry:{item.findtext('m:version', namespaces=ns)}"
     for w in (n for n in services if n.startswith("worker-")):
         assert "registry=http://schema-registry:8080/apis/ccompat/v7" in services[w]["environment"]["ARGUS_BUS"]
+
+
+def test_no_store_ui_is_published_and_the_workers_can_be_scraped() -> None:
+    """Store consoles read every record around the policy: none is published; one kept for
+    administrators is off by default (a profile) and bound to this host's loopback."""
+    services = compose()["services"]
+    for name, svc in services.items():
+        for port in svc.get("ports", []):
+            published = str(port).split(":")
+            target = published[-1]
+            if target in ("5601", "7474", "9200", "7687", "8080") and name != "api":
+                assert published[0] == "127.0.0.1", f"{name} publishes {port} beyond loopback"
+    assert "ports" not in services["neo4j"] and "ports" not in services["opensearch"]
+    assert services["opensearch-dashboards"]["profiles"] == ["breakglass"]
+    env = services["worker-1"]["environment"]
+    assert env["ARGUS_METRICS_HOST"] == "0.0.0.0"  # Prometheus scrapes from its own container
+    assert env["ARGUS_AUDIT_KEY"].startswith("${ARGUS_AUDIT_KEY:?")
