@@ -28,6 +28,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from argus.api.deps import Api, Problem, problem_response
+from argus.api.docs import mount_docs
+from argus.api.models import Health, answers
 from argus.api.routes import audit, entities, feeds, field, search, stix, submissions, taxii
 from argus.api.services import ServiceError, Services
 from argus.bus.base import RegistryUnavailable
@@ -134,6 +136,9 @@ def create_app(topo: Topology) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # served from the package (argus/api/docs.py): no CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         title="Argus analyst and field API",
         version="1",
         description="Search, entity profiles, link analysis, timelines, geography and field queries over "
@@ -144,12 +149,19 @@ def create_app(topo: Topology) -> FastAPI:
     app.state.taxii = taxii.open_taxii(topo)
     svc.closing(app.state.taxii.statuses)
     _handlers(app)
+    mount_docs(app)
     for r in ROUTERS:
         app.include_router(r)
     app.include_router(taxii.router(topo.model.taxii.api_root))
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness: the API process answers")
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="Liveness: the API process answers",
+        responses=answers(Health, {"status": "ok"}),
+    )
     async def healthz() -> dict[str, str]:
+        """No credentials, no holdings: for load balancers and container health checks."""
         return {"status": "ok"}
 
     return app

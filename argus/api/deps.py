@@ -10,7 +10,6 @@ acts for: routes read `c.who`, never the request, for that.
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import hashlib
 import threading
@@ -20,8 +19,9 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 import orjson
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
 from argus.api.access import Gate
 from argus.api.services import FieldDesk, Services, Submissions
@@ -120,29 +120,37 @@ def api_of(request: Request) -> Api:
     return a
 
 
-def _token(authorization: str | None, x_api_key: str | None) -> str | None:
-    if x_api_key:
-        return x_api_key
-    if authorization and authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
-    if authorization and authorization[:6].lower() == "basic ":
-        # TAXII clients send HTTP Basic: the password is the API key (the user name is ignored)
-        try:
-            return base64.b64decode(authorization[6:].strip(), validate=True).decode().partition(":")[2]
-        except (ValueError, UnicodeDecodeError):
-            return None
+# The ways in, as OpenAPI security schemes (Swagger's Authorize button): read here, never trusted
+# beyond proving a credential the directory knows.
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="An Argus API key, argus_<id>_<secret>")
+BEARER = HTTPBearer(auto_error=False, description="An OIDC access token from a configured issuer")
+BASIC = HTTPBasic(auto_error=False, description="TAXII clients: any user name, the API key as password")
+
+
+def _token(
+    key: str | None, bearer: HTTPAuthorizationCredentials | None, basic: HTTPBasicCredentials | None
+) -> str | None:
+    if key:
+        return key
+    if bearer is not None:
+        return bearer.credentials.strip()
+    if basic is not None:
+        return basic.password
     return None
 
 
 def caller(
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-    x_argus_role: Annotated[str | None, Header(max_length=64)] = None,
+    key: Annotated[str | None, Security(API_KEY)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+    basic: Annotated[HTTPBasicCredentials | None, Security(BASIC)] = None,
+    x_argus_role: Annotated[
+        str | None, Header(max_length=64, description="Which of your roles to act in (default: your first)")
+    ] = None,
 ) -> Caller:
     api = api_of(request)
     source = request.client.host if request.client else None
-    token = _token(authorization, x_api_key)
+    token = _token(key, bearer, basic)
     if not token:
         raise Problem(401, "Not authenticated", "send X-API-Key or Authorization: Bearer <token>")
     directory = api.svc.directory()

@@ -369,11 +369,6 @@ def _docs(a: Ask) -> list[Call]:
     return [Call("GET", "/docs")]
 
 
-@route("GET", "/docs/oauth2-redirect")
-def _oauth(a: Ask) -> list[Call]:
-    return [Call("GET", "/docs/oauth2-redirect")]
-
-
-@route("GET", "/redoc")
-def _redoc(a: Ask) -> list[Call]:
-    return [Call("GET", "/redoc")]
+@route("GET", "/docs/assets")
+def _docs_assets(a: Ask) -> list[Call]:
+    return [Call("GET", "/docs/assets/swagger-ui-bundle.js"), Call("GET", "/docs/assets/../../openapi.json")]

@@ -21,6 +21,8 @@ def operations(app: FastAPI) -> set[tuple[str, str]]:
         path, methods = getattr(r, "path", None), getattr(r, "methods", None)
         if path is not None and methods:
             ops |= {(m, path) for m in methods if m != "HEAD"}
+        elif path is not None and hasattr(r, "app"):  # a mounted app (static files): read with GET
+            ops.add(("GET", path))
     return ops
 
 

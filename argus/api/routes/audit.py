@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from argus.api.deps import Auditor, Caller, bounded, json
+from argus.api.models import EXAMPLES, AuditPage, answers
 from argus.api.routes.search import parse_instant
 
 router = APIRouter(tags=["audit"])
@@ -27,7 +28,11 @@ def _audit(c: Caller, selection: dict[str, Any], after: int, limit: int) -> dict
     return {"entries": entries, "next_after": entries[-1]["seq"] if entries else after}
 
 
-@router.get("/api/v1/audit", summary="The audit trail of the auditor's agency (auditors only)")
+@router.get(
+    "/api/v1/audit",
+    summary="The audit trail of the auditor's agency (auditors only)",
+    responses=answers(AuditPage, EXAMPLES["audit"]),
+)
 async def audit_trail(
     c: Auditor,
     actor: Annotated[str | None, Query(max_length=128)] = None,
@@ -38,6 +43,8 @@ async def audit_trail(
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
+    """Entries of the auditor's own agency's people and every dissemination of its records to
+    others, in order; page with `after` = the last `next_after`."""
     selection = {
         "actor": actor,
         "action": action,

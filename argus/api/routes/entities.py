@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from argus.api.deps import Caller, Decider, Problem, Reader, bounded, json
+from argus.api.models import EXAMPLES, Accepted, Neighbourhood, PathsAnswer, Profile, Timeline, answers
 from argus.api.routes.search import SearchArgs, run_search
 from argus.records import deterministic_id
 from argus.stores.graph import GraphStore
@@ -49,8 +50,14 @@ def _profile(c: Caller, entity_id: str) -> dict[str, Any]:
     return out
 
 
-@router.get("/api/v1/entities/{entity_id}", summary="A resolved entity, its sources, merges")
+@router.get(
+    "/api/v1/entities/{entity_id}",
+    summary="A resolved entity, its sources, merges",
+    responses=answers(Profile, EXAMPLES["profile"]),
+)
 async def entity(c: Reader, entity_id: str) -> Any:
+    """The entity (a merged id answers with its survivor) as the caller's visible sources tell
+    it, each source record with why it matched, and what was merged into it and why."""
     return json(await bounded(c, _profile, c, entity_id))
 
 
@@ -81,8 +88,11 @@ def _unmerge(c: Caller, entity_id: str, body: Unmerge) -> dict[str, Any]:
     "/api/v1/entities/{entity_id}/unmerge",
     status_code=202,
     summary="Undo the merge of this entity into its survivor (applied by the pipeline)",
+    responses=answers(Accepted, EXAMPLES["unmerge"], 202),
 )
 async def unmerge(c: Decider, entity_id: str, body: Unmerge) -> Any:
+    """An analyst's decision that two merged entities are different: published on the decisions
+    topic; entity resolution, correlation and the graph split them and keep them apart."""
     return json(await bounded(c, _unmerge, c, entity_id, body), 202)
 
 
@@ -104,13 +114,19 @@ def _neighbours(c: Caller, entity_id: str, hops: int, limit: int) -> dict[str, A
     }
 
 
-@router.get("/api/v1/entities/{entity_id}/neighbours", summary="n-hop link analysis")
+@router.get(
+    "/api/v1/entities/{entity_id}/neighbours",
+    summary="n-hop link analysis",
+    responses=answers(Neighbourhood, EXAMPLES["neighbours"]),
+)
 async def neighbours(
     c: Reader,
     entity_id: str,
     hops: Annotated[int, Query(ge=1, le=3)] = 1,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> Any:
+    """Entities within `hops` links, each edge with the reason it exists. No edge of a record
+    the caller may not read is followed, so a neighbourhood never tells whom it mentions."""
     return json(await bounded(c, _neighbours, c, entity_id, hops, limit))
 
 
@@ -132,7 +148,11 @@ def _paths(c: Caller, src: str, dst: str, max_hops: int, limit: int) -> dict[str
     }
 
 
-@router.get("/api/v1/paths", summary="Shortest paths between two entities, with reasons")
+@router.get(
+    "/api/v1/paths",
+    summary="Shortest paths between two entities, with reasons",
+    responses=answers(PathsAnswer, EXAMPLES["paths"]),
+)
 async def paths(
     c: Reader,
     src: Annotated[str, Query(alias="from", max_length=128)],
@@ -140,6 +160,8 @@ async def paths(
     max_hops: Annotated[int, Query(ge=1, le=6)] = 4,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> Any:
+    """Up to `limit` shortest paths, edge by edge with reasons; a path is shown only if the
+    caller may see every edge of it."""
     return json(await bounded(c, _paths, c, src, dst, max_hops, limit))
 
 
@@ -154,21 +176,31 @@ def _timeline(c: Caller, entity_id: str, limit: int, offset: int) -> dict[str, A
     return {"entity": node, "total": len(events), "events": page}
 
 
-@router.get("/api/v1/entities/{entity_id}/timeline", summary="Reports about an entity in time order")
+@router.get(
+    "/api/v1/entities/{entity_id}/timeline",
+    summary="Reports about an entity in time order",
+    responses=answers(Timeline, EXAMPLES["timeline"]),
+)
 async def timeline(
     c: Reader,
     entity_id: str,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Any:
+    """The reports that mention the entity, oldest first, as search shows them to the caller."""
     return json(await bounded(c, _timeline, c, entity_id, limit, offset))
 
 
-@router.get("/api/v1/cases/{series}/timeline", summary="A case (crime series) in time order")
+@router.get(
+    "/api/v1/cases/{series}/timeline",
+    summary="A case (crime series) in time order",
+    responses=answers(Timeline, EXAMPLES["timeline"]),
+)
 async def case_timeline(
     c: Reader,
     series: str,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Any:
+    """The reports of a crime series (its id as the RMS writes it, e.g. ROB-2026-014), oldest first."""
     return json(await bounded(c, _timeline, c, deterministic_id("series", series.upper()), limit, offset))

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from argus.api.deps import Caller, Problem, Subscriber, bounded, json
+from argus.api.models import EXAMPLES, PROBLEMS, FeedList, Listing, answers
 from argus.feeds import FeedError, FeedSpec, feed_allow, feed_nodes, subscriptions
 from argus.netguard import Forbidden, check_url
 
@@ -36,8 +37,14 @@ def _feeds(c: Caller) -> dict[str, Any]:
     return {"total": len(found), "feeds": found}
 
 
-@router.get("/api/v1/feeds", summary="Your agency's TAXII feeds, and where each resumes")
+@router.get(
+    "/api/v1/feeds",
+    summary="Your agency's TAXII feeds, and where each resumes",
+    responses=answers(FeedList, EXAMPLES["feeds"]),
+)
 async def feeds_list(c: Subscriber) -> Any:
+    """Declared and analyst-added feeds of the caller's agency, with each one's cursor and how
+    its last poll went; secrets only as whether they are set."""
     return json(await bounded(c, _feeds, c))
 
 
@@ -65,9 +72,15 @@ def _feed_add(c: Caller, spec: FeedSpec) -> dict[str, Any]:
 
 
 @router.post(
-    "/api/v1/feeds", status_code=201, summary="Subscribe to a partner's TAXII collection (polled within seconds)"
+    "/api/v1/feeds",
+    status_code=201,
+    summary="Subscribe to a partner's TAXII collection (polled within seconds)",
+    responses=answers(Listing, EXAMPLES["feed"], 201),
 )
 async def feed_add(c: Subscriber, body: NewFeed) -> Any:
+    """A feed for the caller's own agency: name, url (the API root), collection, credentials
+    (`env:NAME` keeps a secret out of storage), poll_interval, timeout, page_size. Addresses
+    inside the fusion centre (loopback, private, link-local) need the administrator's allow-list."""
     if body.agency not in (None, c.who.agency):
         c.denied("feeds", f"a feed in the name of {body.agency}")
         raise Problem(403, "Not your agency", f"agency: a feed is added for your own agency ({c.who.agency})")
@@ -91,7 +104,13 @@ def _feed_remove(c: Caller, name: str) -> None:
     )  # fmt: skip
 
 
-@router.delete("/api/v1/feeds/{name}", status_code=204, summary="Stop polling one of your agency's feeds")
+@router.delete(
+    "/api/v1/feeds/{name}",
+    status_code=204,
+    summary="Stop polling one of your agency's feeds",
+    responses={204: {"description": "Removed"}, **PROBLEMS},
+)
 async def feed_remove(c: Subscriber, name: str) -> Response:
+    """Only feeds analysts of the caller's agency added; topology feeds are the administrator's."""
     await bounded(c, _feed_remove, c, name)
     return Response(status_code=204)

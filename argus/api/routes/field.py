@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from argus.api.deps import Caller, Officer, Problem, dumps, json
+from argus.api.models import EXAMPLES, PROBLEMS, FieldAnswer, answers
 from argus.records import utcnow
 
 router = APIRouter(tags=["field"])
@@ -62,12 +63,19 @@ def delivered(c: Caller, alerts: list[dict[str, Any]], channel: str) -> None:
             )
 
 
-@router.post("/api/v1/field/query", summary="A CAD query (plate or person): answer plus alerts")
+@router.post(
+    "/api/v1/field/query",
+    summary="A CAD query (plate or person): answer plus alerts",
+    responses=answers(FieldAnswer, EXAMPLES["field"]),
+)
 async def field_query(
     c: Officer,
     q: FieldQuery,
     wait: Annotated[float, Query(ge=0, le=10, description="Seconds to wait for the pipeline")] = 2.0,
 ) -> Any:
+    """The query takes the path a CAD terminal's does (the query connector validates it, the
+    pipeline resolves and correlates it) as the authenticated officer. HIT: alerts below; NO_HIT:
+    correlation has looked; PENDING: the wait ran out first."""
     raw = q.model_dump(exclude_none=True)
     # who asks, for whom the answer is, and on whose authority: the authenticated subject only
     raw["agency"] = c.who.agency
@@ -101,13 +109,20 @@ def parse_cursor(last_event_id: str, partitions: int) -> dict[int, int]:
     return out
 
 
-@router.get("/api/v1/field/alerts/stream", summary="Server-Sent Events: the caller's alerts, live")
+@router.get(
+    "/api/v1/field/alerts/stream",
+    summary="Server-Sent Events: the caller's alerts, live",
+    responses={200: {"content": {"text/event-stream": {"example": EXAMPLES["stream"]}}}, **PROBLEMS},
+)
 async def alert_stream(
     request: Request,
     c: Officer,
     last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
-    heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15.0,
+    heartbeat: Annotated[float, Query(ge=0.05, le=60, description="Seconds between keep-alives")] = 15.0,
 ) -> StreamingResponse:
+    """Alerts addressed to the caller (their agency, unit or name; a supervisor sees the agency's),
+    each shown as the policy lets this caller see it. `Last-Event-ID` (the id of the last event
+    received) resumes where a dropped connection left off."""
     svc = c.svc
     topic = c.api.desk.alerts_topic
     start = await anyio.to_thread.run_sync(svc.end_offsets, topic)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from argus.api.deps import Caller, Problem, Reader, bounded, json
+from argus.api.models import EXAMPLES, GeoAnswer, SearchPage, answers
 from argus.records import InvalidRecord, parse_time
 
 router = APIRouter(tags=["analyst"])
@@ -126,13 +127,20 @@ def _search(c: Caller, a: SearchArgs, limit: int, offset: int) -> dict[str, Any]
     return res
 
 
-@router.get("/api/v1/search", summary="Full-text search with filters, geo and paging")
+@router.get(
+    "/api/v1/search",
+    summary="Full-text search with filters, geo and paging",
+    responses=answers(SearchPage, EXAMPLES["search"]),
+)
 async def search(
     c: Reader,
     f: Filters,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> Any:
+    """Reports matching every word (the last as a prefix), filtered by kind, agency, TLP, time,
+    box or radius. Words match only what the caller may read of each report; records seen only
+    as "restricted, contact <agency>" are counted but never matched by words, dates or places."""
     return json(await bounded(c, _search, c, f, limit, offset))
 
 
@@ -147,13 +155,17 @@ def _geo(c: Caller, a: SearchArgs, cell_km: float, limit: int) -> dict[str, Any]
     return {"total": res["total"], "points": pts, "clusters": clusters(pts, cell_km)}
 
 
-@router.get("/api/v1/geo", summary="Points and clusters for a set of events")
+@router.get(
+    "/api/v1/geo", summary="Points and clusters for a set of events", responses=answers(GeoAnswer, EXAMPLES["geo"])
+)
 async def geo(
     c: Reader,
     f: Filters,
     cell_km: Annotated[float, Query(ge=0.01, le=500, description="Cluster cell size in km")] = 1.0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> Any:
+    """The located events a search selects, and grid clusters of them (hot spots). Only what the
+    caller sees in full has coordinates."""
     return json(await bounded(c, _geo, c, f, cell_km, limit))
 
 

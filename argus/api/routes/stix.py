@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from argus.api.deps import Caller, Problem, Reader, Submitter, bounded, json
+from argus.api.models import EXAMPLES, Listing, StixImport, Taxii, answers
 from argus.api.routes.search import parse_instant
 from argus.api.services import Rejected
 from argus.stix.attack import lookup, techniques
@@ -79,6 +80,7 @@ def _stix_export(c: Caller, sel: dict[str, Any], limit: int) -> bytes:
 @router.get(
     "/api/v1/stix/bundle",
     summary="Export a STIX 2.1 bundle: the objects you may see in full, with their marking-definitions",
+    responses=answers(Taxii, EXAMPLES["bundle"], media="application/stix+json;version=2.1"),
 )
 async def stix_bundle(
     c: Reader,
@@ -94,6 +96,8 @@ async def stix_bundle(
     until: Annotated[str | None, Query(max_length=64, description="Modified at or before (ISO 8601; with q)")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> Any:
+    """A selection (ids, types, a case, a TAXII collection's view, or what a search for `q`
+    finds) as one bundle: only objects the caller may see in full, each with its markings."""
     sel = {
         "types": type,
         "ids": id,
@@ -115,7 +119,9 @@ def _techniques(c: Caller, ids: list[str] | None, tactic: str | None, q: str | N
 
 
 @router.get(
-    "/api/v1/attack/techniques", summary="MITRE ATT&CK techniques in the STIX store, by ATT&CK id, tactic and name"
+    "/api/v1/attack/techniques",
+    summary="MITRE ATT&CK techniques in the STIX store, by ATT&CK id, tactic and name",
+    responses=answers(Listing, EXAMPLES["techniques"]),
 )
 async def attack_techniques(
     c: Reader,
@@ -124,6 +130,8 @@ async def attack_techniques(
     q: Annotated[str | None, Query(max_length=200, description="Words of the name")] = None,
     include_revoked: bool = False,
 ) -> Any:
+    """Techniques and sub-techniques of the loaded ATT&CK releases; revoked and deprecated ones
+    only when asked for."""
     return json(await bounded(c, _techniques, c, id, tactic, q, include_revoked))
 
 
@@ -163,7 +171,9 @@ def _matches(c: Caller, technique: list[str] | None, group: list[str] | None, li
 
 
 @router.get(
-    "/api/v1/attack/matches", summary="Reports matched to ATT&CK techniques, or attributed to groups, with the evidence"
+    "/api/v1/attack/matches",
+    summary="Reports matched to ATT&CK techniques, or attributed to groups, with the evidence",
+    responses=answers(Listing, EXAMPLES["matches"]),
 )
 async def attack_matches(
     c: Reader,
@@ -171,6 +181,8 @@ async def attack_matches(
     group: Annotated[list[str] | None, Query(description="ATT&CK group ids, e.g. G0034")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
+    """The reports the TTP matcher tied to these techniques or groups, highest score first, each
+    report as the policy shows it to the caller."""
     return json(await bounded(c, _matches, c, technique, group, limit))
 
 
@@ -183,6 +195,7 @@ def _attack(c: Caller, kind: str, ids: list[str] | None, q: str | None, revoked:
 @router.get(
     "/api/v1/attack/{kind}",
     summary="ATT&CK groups, software, mitigations, tactics, campaigns (and techniques) with their relations",
+    responses=answers(Listing, EXAMPLES["attack"]),
 )
 async def attack_kind(
     c: Reader,
@@ -192,6 +205,7 @@ async def attack_kind(
     related: Annotated[bool, Query(description="With what ATT&CK relates each to")] = False,
     include_revoked: bool = False,
 ) -> Any:
+    """ATT&CK objects of one kind by id or name (aliases too), with what ATT&CK relates each to."""
     return json(await bounded(c, _attack, c, kind, id, q, include_revoked, related))
 
 
@@ -215,8 +229,12 @@ def _stix_import(c: Caller, bundle: Any) -> dict[str, Any]:
     "/api/v1/stix/bundle",
     status_code=202,
     summary="Import a STIX 2.1 bundle as your agency (objects validated; SCO ids recomputed)",
+    responses=answers(StixImport, EXAMPLES["import"], 202),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"example": EXAMPLES["bundle"]}}}},
 )
 async def stix_import(c: Submitter, request: Request) -> Any:
+    """Each object is checked (STIX 2.1, size and depth limits, hostile characters) and published
+    into the pipeline as your agency's; each refused one is listed with its reason."""
     bundle = await read_json(request, c.svc.topo.model.taxii.max_content_length)
     return json(await bounded(c, _stix_import, c, bundle), 202)
 

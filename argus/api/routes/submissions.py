@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from argus.api.deps import Caller, Problem, Submitter, bounded, json
+from argus.api.models import EXAMPLES, Accepted, answers
 from argus.api.services import Rejected
 
 router = APIRouter(tags=["submission"])
@@ -46,6 +47,10 @@ def _submit(c: Caller, body: dict[str, Any]) -> dict[str, Any]:
     "/api/v1/submissions",
     status_code=202,
     summary="Submit criminal intelligence or a SAR (checked against 28 CFR Part 23; rejected ones are not stored)",
+    responses=answers(Accepted, EXAMPLES["submission"], 202),
 )
 async def submit(c: Submitter, body: dict[str, Any]) -> Any:
+    """`kind`: criminal_intelligence (law-enforcement agencies only: a criminal predicate, source
+    reliability A-F, content validity 1-6, lawfully_obtained true, protected_activity_only false)
+    or sar. A rejection lists every bad field (422); nothing rejected is stored."""
     return json(await bounded(c, _submit, c, body), 202)

@@ -21,8 +21,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from argus.api.deps import Caller, Problem, Reader, Submitter, bounded
+from argus.api.models import Taxii as TaxiiResource
 from argus.api.routes.stix import read_json
 from argus.runtime.embedded import open_store
 from argus.security.policy import FULL, Marking
@@ -207,6 +209,7 @@ Accepting = Depends(accepts)
 
 
 async def discovery(request: Request, c: Reader, t: T) -> Response:
+    """Where the API root is (TAXII 2.1 section 4.1)."""
     base = str(request.base_url).rstrip("/")
     root = t.cfg.api_root
     return taxii(
@@ -220,16 +223,19 @@ async def discovery(request: Request, c: Reader, t: T) -> Response:
 
 
 async def api_root(c: Reader, t: T) -> Response:
+    """The API root: its TAXII version and largest body it takes."""
     return taxii({"title": t.cfg.title, "versions": [TAXII], "max_content_length": t.cfg.max_content_length})
 
 
 async def collections(c: Reader, t: T) -> Response:
+    """The collections the caller's agency may read or write (topology.yaml `taxii.collections`)."""
     agency = c.who.agency
     mine = [t.resource(c, x) for x in t.cfg.collections if x.can_read(agency) or x.can_write(agency)]
     return taxii({"collections": mine} if mine else {})
 
 
 async def one_collection(cid: str, c: Reader, t: T) -> Response:
+    """One collection, if the caller's agency may use it."""
     col = t.cfg.collection(cid)
     if col is None or not (col.can_read(c.who.agency) or col.can_write(c.who.agency)):
         raise Problem(404, "No such collection", f"no collection {cid} you may use")
@@ -237,18 +243,22 @@ async def one_collection(cid: str, c: Reader, t: T) -> Response:
 
 
 async def get_objects(request: Request, cid: str, c: Reader, t: T) -> Response:
+    """Objects the caller may see in full, paged with `next`, filtered by `added_after` and `match[...]`."""
     return await bounded(c, _objects, t, c, cid, filters(request), "objects")
 
 
 async def manifest(request: Request, cid: str, c: Reader, t: T) -> Response:
+    """The manifest of what `objects` would return: ids, versions, date_added."""
     return await bounded(c, _objects, t, c, cid, filters(request), "manifest")
 
 
 async def get_object(request: Request, cid: str, object_id: str, c: Reader, t: T) -> Response:
+    """One object's versions as `match[version]` selects (default: the last)."""
     return await bounded(c, _objects, t, c, cid, filters(request), "object", object_id)
 
 
 async def versions(request: Request, cid: str, object_id: str, c: Reader, t: T) -> Response:
+    """Every version of one object the caller may see."""
     f = dict(filters(request), versions="all")
     return await bounded(c, _objects, t, c, cid, f, "versions", object_id)
 
@@ -286,6 +296,8 @@ def _add(t: Taxii, c: Caller, cid: str, envelope: Any) -> Response:
 
 
 async def add_objects(request: Request, cid: str, c: Submitter, t: T) -> Response:
+    """An envelope of objects, each validated and published as the caller's agency; the status
+    lists each as pending until the STIX store holds it, or as failed with the reason."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/taxii+json":
         raise Problem(415, "Unsupported media type", f"POST {TAXII}")
@@ -318,6 +330,7 @@ def _status(t: Taxii, c: Caller, sid: str) -> Response:
 
 
 async def status(sid: Annotated[str, Path(max_length=64)], c: Reader, t: T) -> Response:
+    """A POST's status, to the agency that POSTed only."""
     return await bounded(c, _status, t, c, sid)
 
 
@@ -345,24 +358,56 @@ async def delete_object(
     t: T,
     version: Annotated[str | None, Query(alias="match[version]", max_length=64)] = None,
 ) -> Response:
+    """Purge the caller's own agency's object (every version, or `match[version]`) from every store."""
     return await bounded(c, _delete, t, c, cid, object_id, version)
+
+
+class TaxiiError(BaseModel):
+    """A TAXII 2.1 error message (every error on the TAXII paths)."""
+
+    title: str
+    description: str
+    http_status: str
+
+
+def _answers(example: Any, status: int = 200, media: str = TAXII) -> dict[int | str, dict[str, Any]]:
+    err = {"title": "No such collection", "description": "no collection c1 you may use", "http_status": "404"}
+    errors = {
+        code: {"model": TaxiiError, "description": why, "content": {TAXII: {"example": err | {"title": why}}}}
+        for code, why in ((400, "Bad parameter"), (401, "Not authenticated"), (403, "Not permitted"),
+                          (404, "Nothing you may see"), (406, "Not TAXII 2.1"), (413, "Over max_content_length"),
+                          (415, "Not application/taxii+json"))
+    }  # fmt: skip
+    return {status: {"model": TaxiiResource, "content": {media: {"example": example}}}, **errors}
+
+
+OBJ = {"type": "indicator", "spec_version": "2.1", "id": "indicator--6e2b…", "name": "C2 beacon"}
+PENDING = [{"id": "indicator--6e2b…", "version": "2026-11-01T10:00:00.000Z"}]
+STATUS = {"id": "2d08…", "status": "pending", "total_count": 1, "success_count": 0, "pending_count": 1,
+          "pendings": PENDING}  # fmt: skip
+ROUTES: list[tuple[str, str, Any, str, Any, int]] = [
+    ("/taxii2/", "GET", discovery, "TAXII 2.1 discovery", {"title": "Argus TAXII 2.1", "api_roots": ["…/argus/"]}, 200),
+    ("/{root}/", "GET", api_root, "TAXII 2.1 API root", {"versions": [TAXII], "max_content_length": 104857600}, 200),
+    ("/{root}/collections/", "GET", collections, "Collections you may use", {"collections": []}, 200),
+    ("{coll}/", "GET", one_collection, "One collection", {"id": "8f1b…", "can_read": True, "can_write": True}, 200),
+    ("{coll}/objects/", "GET", get_objects, "Objects you may see, paged", {"more": False, "objects": [OBJ]}, 200),
+    ("{coll}/objects/", "POST", add_objects, "Add objects as your agency", STATUS, 202),
+    ("{coll}/manifest/", "GET", manifest, "The objects' manifest", {"more": False, "objects": []}, 200),
+    ("{coll}/objects/{{object_id}}/", "GET", get_object, "One object", {"more": False, "objects": [OBJ]}, 200),
+    ("{coll}/objects/{{object_id}}/", "DELETE", delete_object, "Delete your own object", {}, 200),
+    ("{coll}/objects/{{object_id}}/versions/", "GET", versions, "Its versions", {"versions": ["2026-11-01…"]}, 200),
+    ("/{root}/status/{{sid}}/", "GET", status, "What became of a POST", STATUS, 200),
+]
 
 
 def router(root: str) -> APIRouter:
     """The TAXII routes under the discovery path and the configured API root."""
     r = APIRouter(tags=["taxii"], dependencies=[Accepting])
     coll = f"/{root}/collections/{{cid}}"
-    r.add_api_route("/taxii2/", discovery, methods=["GET"], summary="TAXII 2.1 discovery")
-    r.add_api_route(f"/{root}/", api_root, methods=["GET"], summary="TAXII 2.1 API root")
-    r.add_api_route(f"/{root}/collections/", collections, methods=["GET"], summary="Collections you may use")
-    r.add_api_route(f"{coll}/", one_collection, methods=["GET"], summary="One collection")
-    r.add_api_route(f"{coll}/objects/", get_objects, methods=["GET"], summary="Objects you may see, paged")
-    r.add_api_route(f"{coll}/objects/", add_objects, methods=["POST"], status_code=202, summary="Add objects")
-    r.add_api_route(f"{coll}/manifest/", manifest, methods=["GET"], summary="The objects' manifest")
-    r.add_api_route(f"{coll}/objects/{{object_id}}/", get_object, methods=["GET"], summary="One object")
-    r.add_api_route(f"{coll}/objects/{{object_id}}/", delete_object, methods=["DELETE"], summary="Delete yours")
-    r.add_api_route(f"{coll}/objects/{{object_id}}/versions/", versions, methods=["GET"], summary="Its versions")
-    r.add_api_route(f"/{root}/status/{{sid}}/", status, methods=["GET"], summary="A POST's status")
+    for path, method, fn, summary, example, code in ROUTES:
+        where = path.format(root=root, coll=coll)
+        answers = _answers(example, code)
+        r.add_api_route(where, fn, methods=[method], status_code=code, summary=summary, responses=answers)
     return r
 
 

@@ -1,0 +1,52 @@
+"""The OpenAPI is an integrator's contract: every operation described, with an example answer and
+its error documents declared; credentials as security schemes (Swagger's Authorize button); and
+/docs served from the package, so it works on an air-gapped network."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from argus.api.app import create_app
+from argus.topology import load_topology
+from tests.conftest import REPO
+
+
+def _app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return create_app(load_topology(REPO / "topology.yaml", tmp_path))
+
+
+def test_every_operation_has_a_description_an_example_and_its_problems(tmp_path: Path) -> None:
+    spec = _app(tmp_path).openapi()
+    ops = [(m.upper(), p, op) for p, item in spec["paths"].items() for m, op in item.items()]
+    assert len(ops) >= 30
+    for method, path, op in ops:
+        assert op.get("summary") and len(op.get("description", "")) > 20, (method, path, "no description")
+        ok = {c: r for c, r in op["responses"].items() if c.startswith("2")}
+        examples = [m for r in ok.values() for m in r.get("content", {}).values() if "example" in m]
+        assert examples or set(ok) == {"204"}, (method, path, "no example answer")
+        errors = {c: r for c, r in op["responses"].items() if c[0] in "45"}
+        assert {"400", "401", "403", "404"} <= set(errors), (method, path, sorted(errors))
+        media = {m for r in errors.values() for m in r.get("content", {})}
+        taxii = path.startswith(("/taxii2/", "/argus/"))
+        wanted = "application/taxii+json;version=2.1" if taxii else "application/problem+json"
+        assert wanted in media or path == "/healthz", (method, path, media)
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["APIKeyHeader"] == {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                                       "description": schemes["APIKeyHeader"]["description"]}  # fmt: skip
+    assert schemes["HTTPBearer"]["scheme"] == "bearer" and schemes["HTTPBasic"]["scheme"] == "basic"
+    secured = [op for _, p, op in ops if p != "/healthz"]
+    assert all(op.get("security") for op in secured)
+
+
+def test_the_docs_load_nothing_from_outside_the_origin(tmp_path: Path) -> None:
+    c = TestClient(_app(tmp_path))
+    page = c.get("/docs")
+    assert page.status_code == 200
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert refs and all(r.startswith("/") for r in refs), refs
+    assert not re.search(r"https?://(?!localhost)", page.text), re.findall(r"https?://\S+", page.text)
+    for r in refs:
+        assert c.get(r).status_code == 200, r
