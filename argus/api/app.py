@@ -32,6 +32,7 @@ from argus.api.docs import mount_docs
 from argus.api.models import Health, answers
 from argus.api.routes import audit, entities, feeds, field, search, stix, submissions, taxii
 from argus.api.services import ServiceError, Services
+from argus.api.telemetry import instrument
 from argus.bus.base import RegistryUnavailable
 from argus.records import InvalidRecord
 from argus.topology import Topology
@@ -150,6 +151,7 @@ def create_app(topo: Topology) -> FastAPI:
     svc.closing(app.state.taxii.statuses)
     _handlers(app)
     mount_docs(app)
+    instrument(app)
     for r in ROUTERS:
         app.include_router(r)
     app.include_router(taxii.router(topo.model.taxii.api_root))

@@ -50,3 +50,22 @@ def test_the_docs_load_nothing_from_outside_the_origin(tmp_path: Path) -> None:
     assert not re.search(r"https?://(?!localhost)", page.text), re.findall(r"https?://\S+", page.text)
     for r in refs:
         assert c.get(r).status_code == 200, r
+
+
+def test_the_api_serves_its_metrics_by_route_template(tmp_path: Path) -> None:
+    from argus.security.identity import open_directory
+
+    app = _app(tmp_path)
+    with TestClient(app) as c:
+        topo = app.state.services.topo
+        d = open_directory(topo)
+        d.add_agency("CA0190000", "Fresno PD")
+        d.add_subject("ana", "CA0190000", ["analyst"])
+        key = d.create_key("ana")
+        d.close()
+        assert c.get("/api/v1/entities/no-such-id", headers={"X-API-Key": key}).status_code == 404
+        text = c.get("/metrics").text
+    assert 'argus_api_requests_total{method="GET",route="/api/v1/entities/{entity_id}",status="404"}' in text
+    assert "no-such-id" not in text  # the template, never the path as asked
+    assert "argus_api_request_seconds_bucket" in text and "argus_api_sse_subscribers" in text
+    assert "argus_audit_write_seconds_count" in text

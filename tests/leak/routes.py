@@ -369,6 +369,11 @@ def _docs(a: Ask) -> list[Call]:
     return [Call("GET", "/docs")]
 
 
+@route("GET", "/metrics")
+def _metrics(a: Ask) -> list[Call]:
+    return [Call("GET", "/metrics")]  # route templates and counts only: no id, name or agency
+
+
 @route("GET", "/docs/assets")
 def _docs_assets(a: Ask) -> list[Call]:
     return [Call("GET", "/docs/assets/swagger-ui-bundle.js"), Call("GET", "/docs/assets/../../openapi.json")]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from argus.api.deps import Caller, Officer, Problem, dumps, json
 from argus.api.models import EXAMPLES, PROBLEMS, FieldAnswer, answers
+from argus.api.telemetry import SSE_SUBSCRIBERS
 from argus.records import utcnow
 
 router = APIRouter(tags=["field"])
@@ -130,28 +131,40 @@ async def alert_stream(
         start.update(parse_cursor(last_event_id, len(start)))
 
     async def events() -> AsyncIterator[bytes]:
-        pos = dict(start)
-        idle = 0.0
-        yield b": argus alert stream\n\n"
-        while not await request.is_disconnected():
-            recs = await anyio.to_thread.run_sync(svc.read_from, topic, pos)
-            for r in recs:
-                pos[r.partition] = r.offset + 1
-                body = c.gate.deliver(r.body)
-                if body is None:
-                    continue
-                await anyio.to_thread.run_sync(lambda b=body: delivered(c, [b], "alert stream"))
-                cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
-                yield b"id: " + cursor.encode() + b"\nevent: alert\ndata: " + dumps(body) + b"\n\n"
-            if recs:
-                idle = 0.0
-                continue
-            await asyncio.sleep(0.05)
-            idle += 0.05
-            if idle >= heartbeat:
-                idle = 0.0
-                yield b": keep-alive\n\n"
+        SSE_SUBSCRIBERS.inc()
+        try:
+            async for chunk in _alerts(request, c, topic, dict(start), heartbeat):
+                yield chunk
+        finally:
+            SSE_SUBSCRIBERS.dec()
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
+
+
+async def _alerts(
+    request: Request, c: Caller, topic: str, pos: dict[int, int], heartbeat: float
+) -> AsyncIterator[bytes]:
+    """Alerts from `pos` on, as this subscriber may have them, with keep-alives."""
+    svc = c.svc
+    idle = 0.0
+    yield b": argus alert stream\n\n"
+    while not await request.is_disconnected():
+        recs = await anyio.to_thread.run_sync(svc.read_from, topic, pos)
+        for r in recs:
+            pos[r.partition] = r.offset + 1
+            body = c.gate.deliver(r.body)
+            if body is None:
+                continue
+            await anyio.to_thread.run_sync(lambda b=body: delivered(c, [b], "alert stream"))
+            cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
+            yield b"id: " + cursor.encode() + b"\nevent: alert\ndata: " + dumps(body) + b"\n\n"
+        if recs:
+            idle = 0.0
+            continue
+        await asyncio.sleep(0.05)
+        idle += 0.05
+        if idle >= heartbeat:
+            idle = 0.0
+            yield b": keep-alive\n\n"
