@@ -60,6 +60,25 @@ GROUP_EVENTS = Counter(
 )
 
 
+def start_at_zero(node: str, inputs: list[str], outputs: list[str]) -> None:
+    """Create a node's labelled counters at 0, so a dashboard shows 0, not "No data", and a rate
+    or increase over them is defined from the start."""
+    ERRORS.labels(node)
+    DEAD_LETTERS.labels(node)
+    for t in inputs:
+        RECORDS_IN.labels(node, t)
+    for t in outputs:
+        RECORDS_OUT.labels(node, t)
+
+
+def feed_at_zero(feed: str) -> None:
+    """A TAXII feed's counters at 0 from the moment it is polled."""
+    TAXII_OBJECTS.labels(feed)
+    TAXII_PAGES.labels(feed)
+    for kind in ("network", "timeout", "forbidden", "error", "malformed"):
+        TAXII_ERRORS.labels(feed, kind)
+
+
 def serve(port: int, host: str = "127.0.0.1") -> None:
     """Expose /metrics (prometheus_client's own threaded server) on `host`: loopback on a laptop,
     every interface (0.0.0.0) where Prometheus scrapes from another container or host."""

@@ -255,6 +255,7 @@ class TaxiiConnector(Connector):
                     metrics.TAXII_ERRORS.labels(name, "config").inc()
                     continue
                 feed = self._feeds[name]
+                metrics.feed_at_zero(name)
                 metrics.TAXII_LAG.labels(name).set_function(lambda f=feed: time.time() - f.caught_up)
 
     def pending(self) -> bool:

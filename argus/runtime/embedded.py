@@ -377,6 +377,7 @@ class EmbeddedRuntime:
         ctx = Context(name, state, stores=stores, **kwargs)
         host = Host(name, node, model, role, state, ctx, positions=positions, task=task)
         metrics.TASKS_OWNED.labels(task.id).set(1)
+        metrics.start_at_zero(name, list(model.inputs), list(model.outputs))
         host.emits_alerts = any(self._topic_schema[t].subject == "alert" for t in model.outputs)
         assert self.order_plan is not None
         host.mark_topics = self.order_plan.marks_out.get(name, ())

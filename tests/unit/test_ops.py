@@ -39,7 +39,7 @@ def test_runbooks_named_by_rules_exist() -> None:
     rules = yaml.safe_load((OPS / "alerts.rules.yml").read_text())
     for g in rules["groups"]:
         for r in g["rules"]:
-            assert (OPS.parent / r["annotations"]["runbook"]).exists()
+            assert (OPS.parent / r["annotations"]["runbook_url"]).exists()
 
 
 # --- the alert rules, evaluated by Prometheus's own rule engine (promtool) ----------------------
@@ -63,7 +63,7 @@ def _owned(instance: str, task: str, values: str) -> dict[str, str]:
 
 def _case(alert: str, at: str, severity: str | None = None, summary: str = "") -> dict:
     """What promtool should find at `at`: the alert firing with these labels, or (no severity) not."""
-    fired = {"exp_labels": {"severity": severity}, "exp_annotations": {"summary": summary, "runbook": RUNBOOK}}
+    fired = {"exp_labels": {"severity": severity}, "exp_annotations": {"summary": summary, "runbook_url": RUNBOOK}}
     return {"alertname": alert, "eval_time": at, "exp_alerts": [fired] if severity else []}
 
 
@@ -109,3 +109,37 @@ def test_the_group_alerts_fire_when_a_task_is_unheld_or_held_twice_and_clear_on_
     test.write_text(yaml.safe_dump(spec, sort_keys=False))
     r = subprocess.run([promtool(), "test", "rules", str(test)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_stale_taxii_feed_raises_a_ticket_and_the_compose_stack_routes_alerts(tmp_path: Path) -> None:
+    """argus_taxii_lag_seconds past an hour for 15 minutes: ArgusTaxiiFeedStale, per feed, linking
+    its runbook; and Prometheus in the compose stack sends alerts to its Alertmanager."""
+    series = [
+        {"series": 'argus_taxii_lag_seconds{feed="neighbour"}', "values": "3000+60x60"},
+        {"series": 'argus_taxii_lag_seconds{feed="fresh"}', "values": "10x60"},
+    ]
+    stale = {
+        "exp_labels": {"severity": "ticket", "feed": "neighbour"},
+        "exp_annotations": {
+            "summary": "TAXII feed neighbour last read to its end 1h 23m 0s ago",
+            "runbook_url": "ops/runbooks/taxii-feeds.md",
+        },
+    }
+    cases = [
+        {"alertname": "ArgusTaxiiFeedStale", "eval_time": "10m", "exp_alerts": []},
+        {"alertname": "ArgusTaxiiFeedStale", "eval_time": "33m", "exp_alerts": [stale]},
+    ]
+    spec = {
+        "rule_files": [str(OPS / "alerts.rules.yml")],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": cases}],
+    }
+    test = tmp_path / "taxii_test.yml"
+    test.write_text(yaml.safe_dump(spec, sort_keys=False))
+    r = subprocess.run([promtool(), "test", "rules", str(test)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (OPS.parent / "ops/runbooks/taxii-feeds.md").exists()
+    compose_prom = yaml.safe_load((OPS / "prometheus.compose.yml").read_text())
+    assert compose_prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    am = yaml.safe_load((OPS / "alertmanager.yml").read_text())
+    assert am["route"]["receiver"] in {r["name"] for r in am["receivers"]}
