@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from argus.schemas import default_schemas
 
 Notice = tuple[str, str, dict[str, Any]]  # (agency told, what of theirs was matched, the hit)
@@ -43,6 +45,13 @@ def format_alert(body: dict[str, Any]) -> str:
         lines.append("    why this score: " + "; ".join(h["reasons"]))
     lines.append(f"  {body['instructions']}")
     return "\n".join(lines)
+
+
+def alert_json(body: dict[str, Any]) -> bytes:
+    """The one JSON shape of an alert on every channel (the SSE stream, the field query's answer,
+    `argus tail alerts --json`, examples/cad_alert_consumer.py): the alert.v1 body, timestamps in
+    RFC 3339 with their offset."""
+    return orjson.dumps(body, default=str)
 
 
 def for_recipient(body: dict[str, Any], agency: str | None, unit: str | None) -> bool:

@@ -16,7 +16,7 @@ import orjson
 import typer
 
 from argus import logs
-from argus.alerts import for_recipient, format_alert
+from argus.alerts import alert_json, for_recipient, format_alert
 from argus.bus.base import Commit, RegistryUnavailable
 from argus.registry import RegistryError
 from argus.schemas import SchemaError, SchemaSet, default_schemas
@@ -365,7 +365,8 @@ def tail(
                 if topic == "alerts" and not for_recipient(body, agency, unit):
                     continue
                 if as_json:
-                    typer.echo(orjson.dumps(r.value, default=str).decode())
+                    shape = alert_json(body) if topic == "alerts" else orjson.dumps(r.value, default=str)
+                    typer.echo(shape.decode())
                 elif topic == "alerts":
                     typer.echo(format_alert(body) + "\n")
                 else:

@@ -43,7 +43,9 @@ def load_schemas(bootstrap: str, prefix: str) -> dict[int, Any]:
         if m is None or (m.error() and m.error().code() == KafkaError._PARTITION_EOF):
             break
         if not m.error() and m.value():
-            out[int(m.key())] = parse_schema(json.loads(json.loads(m.value())[1]))
+            row = json.loads(m.value())  # [subject, canonical form, the whole schema]
+            # the whole schema: its logical types make timestamps datetimes (the canonical form drops them)
+            out[int(m.key())] = parse_schema(json.loads(row[2] if len(row) > 2 else row[1]))
     c.close()
     return out
 
@@ -55,6 +57,12 @@ def decode(value: bytes, schemas: dict[int, Any], reload: Any) -> dict[str, Any]
     if sid not in schemas:
         schemas.update(reload())
     return schemaless_reader(io.BytesIO(value[5:]), schemas[sid])
+
+
+def to_json(alert: dict[str, Any]) -> str:
+    """The alert as JSON, in the shape every Argus channel gives it (the SSE stream, the API):
+    timestamps as RFC 3339 with their offset."""
+    return json.dumps(alert, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             mine = key == want if args.unit else key.startswith(want)
             if mine and m.value():
                 alert = read(m.value())["body"]
-                print(json.dumps(alert, default=str), flush=True)
+                print(to_json(alert), flush=True)
                 shown += 1
             consumer.commit(m, asynchronous=False)  # after it is shown: at least once
     finally:

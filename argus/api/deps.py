@@ -48,7 +48,7 @@ def problem_response(request: Request, status: int, title: str, detail: str, **e
 
 
 def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, default=str)
+    return orjson.dumps(obj, default=str)  # an alert's body this way is argus.alerts.alert_json
 
 
 def json(obj: Any, status: int = 200) -> Response:
