@@ -15,7 +15,7 @@ BATCH_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 # The bus's commit alone (Kafka: one transaction's round trips): what a Kafka worker mostly waits
-# on (README, Benchmark, "Eighth session"); slow ones point at the broker.
+# on; slow ones point at the broker.
 COMMIT_SECONDS = Histogram(
     "argus_commit_seconds",
     "Time for the bus to commit one batch (on Kafka, one transaction)",

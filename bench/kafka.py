@@ -158,9 +158,8 @@ class AlertWatcher(threading.Thread):
     when correlation produced the alert (the messages' create times: one clock, one machine).
 
     It reads as examples/cad_alert_consumer.py does: one read_committed consumer over every
-    partition, woken by whichever has something. (Reading partition after partition through the
-    bus, as it did before 2026-12-02, waited up to 20 ms on each empty one: up to 80 ms a round
-    over the four alert partitions, which the earlier figures below include.)"""
+    partition, woken by whichever has something (reading partition after partition through the
+    bus would wait up to 20 ms on each empty one)."""
 
     def __init__(self, url: str, triggers: dict[str, float]) -> None:
         super().__init__(daemon=True)
@@ -170,7 +169,7 @@ class AlertWatcher(threading.Thread):
         # per hit: (sent -> answer produced, answer -> alert produced, alert produced -> seen), ms
         self.legs: list[tuple[float, float, float]] = []
         # per alert a report triggered (ingest): its report.hits record produced -> alert produced,
-        # the alert composer's hop (eleventh session), ms
+        # the alert composer's hop, ms
         self.composed_ms: list[float] = []
 
     def run(self) -> None:
@@ -240,8 +239,7 @@ class AlertWatcher(threading.Thread):
                             self.legs.append(((got - sent) * 1000, (made - got) * 1000, (now - made) * 1000))
                         else:
                             # An answer and its alert commit in one transaction and come back
-                            # together in no set order; until 2026-12-03 an alert read before its
-                            # answer was left out of the legs (about half of them).
+                            # together in no set order: an alert read before its answer waits here.
                             unanswered[body["trigger_id"]] = (sent, made, now)
         finally:
             consumer.close()
@@ -277,9 +275,8 @@ def _feed(
     """The feeder process: every tick, the batches that are due, so a slow tick is caught up
     instead of lowering the rate. It publishes as an upstream system would, with a plain
     idempotent producer (acks=all); `fed` counts what the broker acknowledged. With
-    `transactions` (the bench before 2026-12-02's seventh session) each tick was a transaction of
-    the bus's: on this 2-core machine the broker's work for those held the feed at 586-869
-    records/s in most runs instead of the 1,000 asked."""
+    `transactions` each tick is a transaction of the bus's: on a 2-core machine the broker's work
+    for those holds the feed at 586-869 records/s instead of the 1,000 asked."""
     from confluent_kafka import Producer
 
     from argus.bus.base import partition_for
@@ -422,9 +419,9 @@ def latency_run(
         go.set()
         fed_from = time.perf_counter()
         time.sleep(2)
-        # The terminal is connected before the clock starts, as a CAD terminal stays connected:
-        # until 2026-12-03 its transactional producer's start (a few round trips to the broker,
-        # up to 0.5 s while it is busy) went into the first query's time.
+        # The terminal is connected before the clock starts, as a CAD terminal stays connected: its
+        # transactional producer's start (a few round trips, up to 0.5 s on a busy broker) is not
+        # a query's time.
         term_bus.claim()
         cfg, qctx = CadConfig(path="-"), Context("bench_terminal", NodeState())
         t_end = time.time() + seconds
@@ -505,9 +502,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--latency-only", action="store_true", help="skip the throughput runs (for iterating)")
     ap.add_argument("--latency-workers", type=int, default=1, help="workers in the latency run's group")
-    ap.add_argument(
-        "--feed-transactions", action="store_true", help="feed in the bus's transactions (the bench before 2026-12-02)"
-    )
+    ap.add_argument("--feed-transactions", action="store_true", help="feed in the bus's transactions (slower)")
     ap.add_argument(
         "--set",
         action="append",
@@ -566,8 +561,7 @@ def main(argv: list[str] | None = None) -> None:
     with KafkaBroker(root / "kafka") as broker:
         # Untimed, a small run first: a broker just started spends its first minute's CPU on
         # compiling its own code (the JIT); the first timed run would pay for that and the
-        # second would not (2026-12-02: the broker used 47.7 CPU-s in the 1-worker run, 27.9 in
-        # the 2-worker one after it).
+        # second would not (measured: the broker used 47.7 CPU-s in a first run, 27.9 in the next).
         warm = root / "warmup"
         _, warm_counts = write_inputs(warm, 1000, args.seed + 1)
         warm_url = f"kafka://{broker.bootstrap}?prefix=w{uuid.uuid4().hex[:6]}."

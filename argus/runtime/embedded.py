@@ -574,9 +574,9 @@ class EmbeddedRuntime:
     def _cpu(self, host: Host) -> Iterator[None]:
         """Charge the CPU this thread spends inside to the host's task (argus_task_cpu_seconds_total).
         Summed over a run, the largest task's share bounds what any group can gain: that task
-        runs in one process whatever the group's size (README, "Issue 3, what is and is not
-        partitioned"). Wrapped around the outermost calls only (a turn, a held commit, a commit
-        on a committer thread), so nothing is charged twice."""
+        runs in one process whatever the group's size (docs/scale-out.md). Wrapped around the
+        outermost calls only (a turn, a held commit, a commit on a committer thread), so nothing
+        is charged twice."""
         t0 = time.thread_time()
         try:
             yield
@@ -1384,9 +1384,9 @@ class EmbeddedRuntime:
     def _hot_waiting(self) -> bool:
         """A field query to run before the rest of this batch: one on the bus, or a hot source
         due a poll that has something (or may have: a source with source-order marks to send,
-        or one that cannot tell). A due source with nothing new is counted as polled; before
-        2026-12-02 any due one counted, so the query inbox's 10 ms poll cut every ingest batch
-        to 8-32 records, and on Kafka each cut a transaction (README, "Eighth session")."""
+        or one that cannot tell). A due source with nothing new is counted as polled: counting
+        every due one, the query inbox's 10 ms poll would cut every ingest batch to a few dozen
+        records, and on Kafka each cut a transaction."""
         if self._hot_sources:
             now = time.monotonic()
             for h in self._hot_sources:
@@ -1402,10 +1402,10 @@ class EmbeddedRuntime:
 
     def _queries_queued(self) -> bool:
         """Query input to read: on units the last lane run did not find stalled (_run_hot), what
-        the bus shows; on a stalled one, only what its reader can read now. Until 2026-12-03 a
-        stalled unit was not looked at again before the next step, and one ingest batch can
-        run for 0.4 s on a loaded machine: a query fetched just after the lane gave up on it
-        waited for all of it (the 0.5-1 s stalls of query-to-alert on Kafka)."""
+        the bus shows; on a stalled one, only what its reader can read now. A stalled unit is
+        looked at again between ingest records, because one ingest batch can run for 0.4 s on a
+        loaded machine and a query fetched just after the lane gave up on it would wait for all
+        of it."""
         stalled = self._hot_stalled
         for h, t in self._hot:
             if (h.name, t) not in stalled:

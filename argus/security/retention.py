@@ -6,8 +6,7 @@ and a lapsed record is purged everywhere.
 What is due is read from the `reports` topic (the deduplicated record of everything that came
 in), so nothing beside the log has to be kept in step with it. The decisions are the audit
 trail's `review` entries (one write per decision, so a decision is never made without its audit
-entry, and every host of an API or CLI sharing the trail sees the same decisions); before
-2026-12-03 they were also kept in a `<data_dir>/retention.db` of their own.
+entry, and every host of an API or CLI sharing the trail sees the same decisions).
 """
 
 from __future__ import annotations

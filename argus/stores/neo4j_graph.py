@@ -1,6 +1,6 @@
 """The graph store on Neo4j, through the official driver over Bolt.
 
-Model (documented in the README):
+Model:
 - `(:Entity {id, kind, subtype, label, props})` plus a POLE label `:Person`, `:Object`,
   `:Location` or `:Event`; `props` is the entity's attributes as JSON. A merged entity keeps its
   node with `merged_into`, `merge_reason` and `merge_score`, and loses its relationships to the

@@ -1,9 +1,9 @@
 """A field query's answer does not wait for the ingest its nodes hold, nor for commits that show nothing.
 
 On Kafka a busy ingest task gathers its batches into one transaction for up to
-`commit_interval_ms`. A field query answered by the same node used to be committed in that
-transaction, carrying all the held ingest with it; now a query batch that wrote no state commits
-by itself and the ingest stays held; a query batch with no output (a query the node does not
+`commit_interval_ms`. A field query answered by the same node must not wait for that transaction
+and all the held ingest in it: a query batch that wrote no state commits by itself and the ingest
+stays held; a query batch with no output (a query the node does not
 answer, an answer without hits) commits nothing on the query lane: its offsets go with the
 node's next commit. The embedded bus holds batches the same way when
 `commit_interval_ms` is set, which is how this runs without a broker.
@@ -124,9 +124,9 @@ def test_a_field_query_commits_alone_while_its_node_holds_ingest(
 
 def test_an_empty_query_inbox_due_a_poll_does_not_cut_ingest_into_small_batches(tmp_path: Path) -> None:
     """The field-query inbox is polled often (every 10 ms; here every 0.1 ms, so it is due at
-    every look). A due poll used to stop the batch in hand whatever the inbox held: a connector's
-    at 32 records, an ordered node's at 8, and on Kafka each stop cost a transaction. Now a poll
-    that would find nothing lets the batch go on, and the RMS export is read in whole batches."""
+    every look). Stopping the batch in hand at every due poll would cut a connector's at 32
+    records, an ordered node's at 8, and on Kafka each stop would cost a transaction: a poll that
+    would find nothing lets the batch go on, and the RMS export is read in whole batches."""
     topo = workdir_without_queries(tmp_path, background=800)
     doc = yaml.safe_load(topo.read_text())
     doc["nodes"]["cad_queries"]["config"]["poll_interval"] = 0.0001

@@ -3,8 +3,8 @@
 Every source of the demo inbox feeds the pipeline at once. However the runtime's batches fall
 (every node in batches of 7 records, or of 500, gathering commits or not), entity resolution
 and correlation see the same releases in the same order, so every topic, store, entity cluster
-and alert is the same. Before source order, these runs differed in about a tenth of the alerts
-and a few entity clusters (which of two related reports arrived first).
+and alert is the same. Without source order, such runs differ in about a tenth of the alerts and a
+few entity clusters (which of two related reports arrived first).
 """
 
 from __future__ import annotations

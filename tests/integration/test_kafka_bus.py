@@ -273,7 +273,7 @@ def test_a_task_reads_all_its_partitions_through_one_consumer_each_in_order(
     meanwhile; a read from an earlier offset (a takeover's rollback) starts there again; and a
     partition whose unread records reach `FETCH_BUFFER` is paused and, once read, fetched again
     with nothing lost. Before, a worker kept a consumer per task and partition, a hundred or so,
-    each long-polling the broker (bench/KAFKA-HISTORY.md, "Thirteenth session")."""
+    each long-polling the broker."""
     from argus.bus import kafka as kafka_bus
     from argus.bus.base import Commit, TopicSpec, partition_for
     from argus.bus.kafka import KafkaBus

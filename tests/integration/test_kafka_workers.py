@@ -382,11 +382,10 @@ def test_a_worker_stalled_past_its_session_timeout_loses_its_tasks_and_the_answe
     embedded run's, and the thawed worker's /metrics counts the loss."""
     topo, expected = every_source_run_embedded(tmp_path)
 
-    # The input is all there before the workers start, as for the embedded run. Held back and
-    # moved in once the group had formed, it reached sources that had already marked themselves
-    # idle on an empty inbox, and then where source order's releases fell depended on when each
-    # source looked at its folder again (argus/runtime/order.py): rarely, in CI, the group's alerts
-    # were not the embedded run's, with no worker frozen at all (twelfth and thirteenth sessions).
+    # The input is all there before the workers start, as for the embedded run. Input moved in
+    # once the group had formed would reach sources already marked idle on an empty inbox, and
+    # where source order's releases fell would then depend on when each source looked at its
+    # folder again (argus/runtime/order.py), not on the input alone.
     url = f"kafka://{kafka}?prefix=z{uuid.uuid4().hex[:8]}."
     data = tmp_path / "group"
     logs = [tmp_path / f"w{i}.log" for i in range(2)]

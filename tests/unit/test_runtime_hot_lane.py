@@ -63,8 +63,8 @@ def quiet_sources(rt: EmbeddedRuntime) -> None:
 
 def test_a_stalled_query_unit_counts_as_waiting_again_as_soon_as_its_reader_can_read(tmp_path: Path) -> None:
     """A unit the lane gave up waiting for is looked at between the records of an ingest batch:
-    once a read there would return something, ingest steps aside for it (before 2026-12-03 it
-    waited for the next step, behind a whole batch: up to 0.4 s on a loaded machine)."""
+    once a read there would return something, ingest steps aside for it (waiting for the next
+    step would put it behind a whole batch: up to 0.4 s on a loaded machine)."""
     with EmbeddedRuntime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
         bus = rt.bus
         assert bus is not None
