@@ -8,11 +8,12 @@ cannot read are all reported together with where they are.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from argus.bus.base import TopicSpec
 from argus.registry import BACKENDS, RegistryError, backend_class, node_class, role_of
@@ -95,6 +96,22 @@ class TaxiiModel(_Strict):
         return next((c for c in self.collections if c.id == cid), None)
 
 
+class ApiModel(_Strict):
+    """`argus api`'s settings that belong to the site, not to a process's command line."""
+
+    # Browsers may call the API from these origins only (scheme://host[:port]); empty: from none
+    # but the API's own (the workbench it serves). Never "*": the API answers with credentials.
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, v: list[str]) -> list[str]:
+        for o in v:
+            if o == "*" or not re.match(r"^https?://[^/\s]+$", o):
+                raise ValueError(f"{o!r}: an origin is scheme://host[:port], and never *")
+        return v
+
+
 class TopologyModel(_Strict):
     name: str = "argus"
     data_dir: str = "var/argus"
@@ -129,6 +146,7 @@ class TopologyModel(_Strict):
     topics: dict[str, TopicModel] = {}
     nodes: dict[str, NodeModel] = {}
     taxii: TaxiiModel = TaxiiModel()
+    api: ApiModel = ApiModel()
 
 
 class Topology:

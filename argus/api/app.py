@@ -24,6 +24,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
@@ -150,6 +151,14 @@ def create_app(topo: Topology) -> FastAPI:
     app.state.taxii = taxii.open_taxii(topo)
     svc.closing(app.state.taxii.statuses)
     _handlers(app)
+    if topo.model.api.cors_origins:  # off unless the site lists the browser origins it trusts
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=topo.model.api.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "X-Argus-Role", "Content-Type", "Last-Event-ID"],
+        )
     mount_docs(app)
     instrument(app)
     for r in ROUTERS:

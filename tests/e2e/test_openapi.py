@@ -69,3 +69,29 @@ def test_the_api_serves_its_metrics_by_route_template(tmp_path: Path) -> None:
     assert "no-such-id" not in text  # the template, never the path as asked
     assert "argus_api_request_seconds_bucket" in text and "argus_api_sse_subscribers" in text
     assert "argus_audit_write_seconds_count" in text
+
+
+def test_cors_is_off_unless_the_site_lists_origins(tmp_path: Path) -> None:
+    import yaml
+
+    origin = {"Origin": "https://workbench.fusion.example", "Access-Control-Request-Method": "GET"}
+    c = TestClient(_app(tmp_path / "a"))
+    r = c.options("/api/v1/search", headers=origin)
+    assert "access-control-allow-origin" not in r.headers
+    doc = yaml.safe_load((REPO / "topology.yaml").read_text())
+    doc["include"] = [str(REPO / "pipelines" / "fusion.yaml")]
+    doc["api"] = {"cors_origins": ["https://workbench.fusion.example"]}
+    topo_file = tmp_path / "topology.yaml"
+    topo_file.write_text(yaml.safe_dump(doc))
+    c = TestClient(create_app(load_topology(topo_file, tmp_path / "b")))
+    assert c.options("/api/v1/search", headers=origin).headers["access-control-allow-origin"] == origin["Origin"]
+    other = dict(origin, Origin="https://evil.example")
+    assert "access-control-allow-origin" not in c.options("/api/v1/search", headers=other).headers
+    doc["api"] = {"cors_origins": ["*"]}
+    topo_file.write_text(yaml.safe_dump(doc))
+    import pytest
+
+    from argus.topology import TopologyError
+
+    with pytest.raises(TopologyError, match="never"):
+        load_topology(topo_file, tmp_path / "c")
