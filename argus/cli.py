@@ -18,6 +18,7 @@ import typer
 from argus import logs
 from argus.alerts import alert_json, for_recipient, format_alert
 from argus.bus.base import Commit, RegistryUnavailable
+from argus.reach import EX_UNAVAILABLE, HINTS, probe, servers, unreachable
 from argus.registry import RegistryError
 from argus.schemas import SchemaError, SchemaSet, default_schemas
 from argus.security.cli import admin_app, audit_app, retention_app
@@ -46,19 +47,25 @@ BusOpt = Annotated[
 ]
 
 
-def _load(topology: Path, data_dir: Path | None, bus: str | None = None):
+def _load(topology: Path, data_dir: Path | None, bus: str | None = None, reach: bool = True):
+    """The topology, checked; with `reach`, every server it names answers first, or one line
+    each saying which does not and what to check, and exit 69."""
     if bus:
-        import os
-
         os.environ["ARGUS_BUS"] = bus  # read by the topology wherever it opens its bus
     try:
         topo = load_topology(topology, data_dir)
         for w in check(topo):
             typer.echo(f"warning: {w}", err=True)
-        return topo
     except (TopologyError, RegistryError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    if reach:
+        down = unreachable(topo)
+        for u in down:
+            typer.echo(u.line(), err=True)
+        if down:
+            raise typer.Exit(EX_UNAVAILABLE)
+    return topo
 
 
 @app.command()
@@ -94,10 +101,24 @@ def init_cmd(
 
 
 @app.command("check")
-def check_cmd(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
-    """Validate topology.yaml: keys, node configs, wiring, schemas, backends."""
-    topo = _load(topology, data_dir)
+def check_cmd(
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    connect: Annotated[bool, typer.Option("--connect", help="Also check that every server it names answers")] = False,
+) -> None:
+    """Validate topology.yaml: keys, node configs, wiring, schemas, backends; every problem at once."""
+    topo = _load(topology, data_dir, reach=False)
     typer.echo(f"{topology}: OK ({len(topo.nodes)} nodes, {len(topo.topics)} topics; bus {topo.bus_url})")
+    if not connect:
+        return
+    down = 0
+    for kind, url in servers(topo):
+        u = probe(kind, url)
+        state = ("embedded" if url.startswith("embedded:") else "answers") if u is None else "UNREACHABLE"
+        typer.echo(f"  {kind:<9} {url}: {state}" + (f": {u.why}; {HINTS[u.server]}" if u is not None else ""))
+        down += u is not None
+    if down:
+        raise typer.Exit(EX_UNAVAILABLE)
 
 
 STOP_STACKS_AFTER = 30.0  # seconds: systemd's and Kubernetes' default grace periods are 90 and 30

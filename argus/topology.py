@@ -7,6 +7,7 @@ cannot read are all reported together with where they are.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -214,6 +215,53 @@ def _merge(base: dict[str, Any], extra: dict[str, Any], where: Path, problems: l
             problems.append(f"{where}: an included pipeline may only define topics and nodes, not {key!r}")
 
 
+def _fields_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed where `loc` points in `model` (a pydantic model class), walking through
+    its fields, dicts and lists; [] where that cannot be told."""
+    import typing
+
+    t: Any = model
+    for step in loc:
+        origin = typing.get_origin(t)
+        if origin in (dict, list) or t in (dict, list):
+            args = typing.get_args(t)
+            t = args[-1] if args else Any
+        elif isinstance(t, type) and issubclass(t, BaseModel) and isinstance(step, str) and step in t.model_fields:
+            t = t.model_fields[step].annotation
+        else:
+            return []
+    return list(t.model_fields) if isinstance(t, type) and issubclass(t, BaseModel) else []
+
+
+def describe(err: Any, model: Any) -> str:
+    """A pydantic error as a problem: an unknown key says which it may have meant."""
+    if err["type"] != "extra_forbidden":
+        return str(err["msg"])
+    key = str(err["loc"][-1])
+    close = difflib.get_close_matches(key, _fields_at(model, tuple(err["loc"][:-1])), n=1, cutoff=0.6)
+    return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key"
+
+
+def _config_problems(doc: dict[str, Any]) -> list[str]:
+    """Node configs checked straight from the document, so a topology with problems elsewhere
+    still has these reported in the same pass."""
+    out: list[str] = []
+    nodes = doc.get("nodes")
+    for name, node in (nodes or {}).items() if isinstance(nodes, dict) else ():
+        if not isinstance(node, dict) or not isinstance(node.get("use"), str):
+            continue
+        try:
+            cls = node_class(node["use"])
+            cls.Config.model_validate(node.get("config") or {})
+        except RegistryError as exc:
+            out.append(f"node {name!r}: {exc}")
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(x) for x in err["loc"])
+                out.append(f"node {name!r}: config.{loc}: {describe(err, cls.Config)}")
+    return out
+
+
 def load_topology(path: str | Path, data_dir: str | Path | None = None) -> Topology:
     path = Path(path).resolve()
     doc = _read_yaml(path)
@@ -226,9 +274,8 @@ def load_topology(path: str | Path, data_dir: str | Path | None = None) -> Topol
     except ValidationError as exc:
         for err in exc.errors():
             loc = ".".join(str(x) for x in err["loc"])
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{path.name}: {loc}: {msg}")
-        raise TopologyError(problems) from None
+            problems.append(f"{path.name}: {loc}: {describe(err, TopologyModel)}")
+        raise TopologyError(problems + _config_problems(doc)) from None
     if problems:
         raise TopologyError(problems)
     dd = data_dir or os.environ.get("ARGUS_DATA_DIR")
@@ -287,8 +334,7 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
         except ValidationError as exc:
             for err in exc.errors():
                 loc = ".".join(str(x) for x in err["loc"])
-                msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-                problems.append(f"{where}: config.{loc}: {msg}")
+                problems.append(f"{where}: config.{loc}: {describe(err, cls.Config)}")
         if role == "connector" and node.inputs:
             problems.append(f"{where}: a connector has no inputs")
         if role != "connector" and not node.inputs:
