@@ -15,18 +15,19 @@ from typing import Annotated
 import orjson
 import typer
 
-from argus import logs
+from argus import console, logs
 from argus.alerts import alert_json, for_recipient, format_alert
-from argus.bus.base import Commit, RegistryUnavailable
+from argus.bus.base import RegistryUnavailable
 from argus.reach import EX_UNAVAILABLE, HINTS, probe, servers, unreachable
 from argus.registry import RegistryError
-from argus.schemas import SchemaError, SchemaSet, default_schemas
+from argus.runtime.cli import dlq_app, status_cmd
+from argus.schemas import SchemaError, default_schemas
 from argus.security.cli import admin_app, audit_app, retention_app
 from argus.stix.cli import attack_app, feed_app, stix_app
 from argus.topology import TopologyError, check, load_topology
 
 app = typer.Typer(help="Argus fusion-centre pipeline.", no_args_is_help=True, add_completion=False)
-dlq_app = typer.Typer(help="Dead letters: list and replay.", no_args_is_help=True)
+app.command("status")(status_cmd)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
@@ -189,7 +190,8 @@ def run(
         faulthandler.register(signal.SIGUSR1, all_threads=True, file=stacks_to)
     try:
         if until_idle:
-            rt.run_until_idle()
+            with console.progress(f"running {topo.model.name} until idle", unit="records handled") as done:
+                rt.run_until_idle(on_step=done)
             ingested, dead = rt.ingest_counts()
             typer.echo(f"ingested {ingested} records, {dead} dead-lettered; lag {sum(rt.lag().values())}")
             problems = rt.source_problems()
@@ -215,44 +217,6 @@ def run(
         if cpu_report is not None:
             used = {t: round(s, 3) for t, s in sorted(rt.task_cpu.items())}
             cpu_report.write_bytes(orjson.dumps(used, option=orjson.OPT_INDENT_2))
-
-
-@app.command("status")
-def status_cmd(
-    topology: TopoOpt = Path("topology.yaml"),
-    data_dir: DataOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    bus_url: BusOpt = None,
-) -> None:
-    """Lag per node and, on Kafka, which worker of the group runs which task."""
-    topo = _load(topology, data_dir, bus_url)
-    bus, _schemas = _reader(topo)
-    try:
-        if topo.bus_url.startswith("kafka:"):
-            from argus.runtime.worker import status
-
-            out = status(bus, topo)  # type: ignore[arg-type]
-        else:
-            lag = {}
-            for name, model in topo.nodes.items():
-                lag[name] = sum(
-                    max(0, bus.end_offset(t, p) - bus.committed(name, t, p))
-                    for t in model.inputs
-                    for p in range(bus.partitions(t))
-                )
-            out = {"group": None, "tasks": len(topo.nodes), "workers": {"embedded": sorted(topo.nodes)}, "lag": lag}
-    finally:
-        bus.close()
-    if as_json:
-        typer.echo(orjson.dumps(out).decode())
-        return
-    typer.echo(f"{out['tasks']} tasks" + (f" in group {out['group']}" if out["group"] else ""))
-    for worker, tasks in sorted(out["workers"].items()):
-        typer.echo(f"  {worker}: {', '.join(tasks) or '(none)'}")
-    typer.echo("lag (records not yet processed):")
-    for node, n in out["lag"].items():
-        if topo.nodes[node].inputs:
-            typer.echo(f"  {node:<24} {n}")
 
 
 @app.command()
@@ -403,79 +367,6 @@ def tail(
 
 def _jsonable(o: object) -> str:
     return o.hex() if isinstance(o, bytes) else str(o)
-
-
-@dlq_app.command("list")
-def dlq_list(
-    topology: TopoOpt = Path("topology.yaml"),
-    data_dir: DataOpt = None,
-    limit: Annotated[int, typer.Option()] = 50,
-    bus_url: BusOpt = None,
-) -> None:
-    """Show dead letters: node, where it came from, why."""
-    from argus.runtime.embedded import read_topic
-
-    topo = _load(topology, data_dir, bus_url)
-    bus, schemas = _reader(topo)
-    recs = read_topic(bus, schemas, topo.dead_letter_topic)
-    for r in recs[-limit:]:
-        v = r.value
-        where = v["source"] or f"{v['topic']}[{v['partition']}]@{v['offset']}"
-        typer.echo(f"{v['id']}  {v['failed_at']:%Y-%m-%d %H:%M:%S}  {v['node']}  {where}\n    {v['reason']}")
-    typer.echo(f"{len(recs)} dead letter(s)")
-
-
-@dlq_app.command("replay")
-def dlq_replay(
-    ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids (default: all)")] = None,
-    topology: TopoOpt = Path("topology.yaml"),
-    data_dir: DataOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Where to write connector input for re-ingest")] = None,
-    bus_url: BusOpt = None,
-) -> None:
-    """Replay dead letters after a fix: records that failed in a node go back onto the node's input
-    topic; raw input a connector refused is written to --out for correction and re-ingest."""
-    from argus.runtime.embedded import read_topic
-
-    topo = _load(topology, data_dir, bus_url)
-    bus, schemas = _reader(topo, write=True)
-    recs = [r for r in read_topic(bus, schemas, topo.dead_letter_topic) if not ids or r.value["id"] in ids]
-    # A record that still cannot be decoded would only be dead-lettered again (and one framed by
-    # a registry that never issued its id cannot even be written back): its producer resends it.
-    unreadable = [r for r in recs if r.value["topic"] and not _readable(schemas, r.value)]
-    if unreadable:
-        typer.echo(
-            f"{len(unreadable)} dead letter(s) not replayed: their records still cannot be read "
-            f"(e.g. {unreadable[0].value['reason'][:160]}); have their producer send them again",
-            err=True,
-        )
-        left = {r.value["id"] for r in unreadable}
-        recs = [r for r in recs if r.value["id"] not in left]
-    to_topic = [(r.value["topic"], None, r.value["original"]) for r in recs if r.value["topic"]]
-    raw = [r.value["original"] for r in recs if not r.value["topic"]]
-    if to_topic:
-        bus.commit(Commit(appends=to_topic))
-    if raw:
-        if out is None:
-            typer.echo(f"{len(raw)} connector dead letter(s) need --out FILE to be written for correction", err=True)
-        else:
-            with out.open("ab") as fh:
-                for b in raw:
-                    fh.write(b if b.endswith(b"\n") else b + b"\n")
-    typer.echo(f"replayed {len(to_topic)} onto their topics; wrote {len(raw) if out else 0} to {out or '-'}")
-    bus.close()
-
-
-def _readable(schemas: SchemaSet, dead: dict) -> bool:
-    """Whether a dead letter's record can be read now: one that failed in a node always could;
-    one that could not be decoded may since have become readable (its writer's schema known)."""
-    if dead["error_type"] != "SchemaError":
-        return True
-    try:
-        schemas.decode(dead["original"])
-    except SchemaError:
-        return False
-    return True
 
 
 def main() -> None:

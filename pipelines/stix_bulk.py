@@ -30,7 +30,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
@@ -112,6 +112,29 @@ class _Settings:
     chunk: int
     clock: Callable[[], datetime]
     trace: str
+    tally: Callable[[int], None] = lambda n: None  # objects done, reported per chunk
+
+
+class _Tally:
+    """Objects done across every process of one import: a counter in shared memory, made before
+    the fork. Only the process that made it reports: a child drawing on the terminal would
+    scribble over the parent's display."""
+
+    def __init__(self, report: Callable[[int], None] | None, shared: bool) -> None:
+        self.report, self.owner, self.local = report, os.getpid(), 0
+        self.count = mp.get_context("fork").Value("q", 0) if shared else None
+
+    def __call__(self, k: int) -> None:
+        if self.count is None:
+            self.local += k
+        else:
+            with self.count.get_lock():
+                self.count.value += k
+        self.poll()
+
+    def poll(self) -> None:
+        if self.report is not None and os.getpid() == self.owner:
+            self.report(self.local if self.count is None else self.count.value)
 
 
 def _share(raw: Any, n: int) -> int:
@@ -176,8 +199,12 @@ def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Se
         writing.extend(pool.submit(s.flush) for s in sinks)
         batch.clear()
 
+    seen = 0
     try:
         for i, raw in objects:
+            seen += 1
+            if seen % cfg.chunk == 0:
+                cfg.tally(cfg.chunk)
             try:
                 rec = stix_record(
                     raw,
@@ -200,6 +227,7 @@ def _import(objects: Iterable[tuple[int, Any]], stores: dict[str, Any], cfg: _Se
         if batch:
             drain()
         wait()
+        cfg.tally(seen % cfg.chunk)
     finally:
         pool.shutdown(wait=True)
     return res
@@ -237,16 +265,17 @@ def bulk_import(
     clock: Callable[[], datetime] = utcnow,
     processes: int = 1,
     opener: Callable[[], dict[str, Any]] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> BulkResult:
     """`stores` holds "stix" and, optionally, "graph" and "search" (left out: STIX store only).
     With `processes` > 1 and an `opener` for the same stores, the work is shared with forked
     processes (only where fork is safe: nothing else runs threads in this process; otherwise it
-    all runs here)."""
+    all runs here). `progress` hears how many objects every process has done, chunk by chunk."""
     cfg = _Settings(
         agency, source, default_tlp, default_reliability, default_validity, chunk, clock, str(uuid.uuid4())
     )  # one import, one trace
     with _no_cycle_collection():
-        return _bulk(objects, stores, cfg, processes, opener)
+        return _bulk(objects, stores, cfg, processes, opener, progress)
 
 
 @contextlib.contextmanager
@@ -270,9 +299,12 @@ def _bulk(
     cfg: _Settings,
     processes: int,
     opener: Callable[[], dict[str, Any]] | None,
+    progress: Callable[[int], None] | None = None,
 ) -> BulkResult:
     started = time.perf_counter()
     n = processes if opener is not None and _fork_is_safe() else 1
+    tally = _Tally(progress, shared=n > 1)
+    cfg = replace(cfg, tally=tally)
     if n <= 1:
         res = _import(enumerate(objects), stores, cfg)
         res.seconds = time.perf_counter() - started
@@ -292,11 +324,14 @@ def _bulk(
         answers = []
         for conn, proc in children:  # even when this process failed: no child is left behind
             try:
+                while not conn.poll(0.2):  # the others' progress, while they finish
+                    tally.poll()
                 answers.append(orjson.loads(conn.recv_bytes()))
             except (EOFError, OSError):
                 answers.append({"error": f"a bulk import process died (exit code {proc.exitcode})"})
             proc.join(timeout=60)
             conn.close()
+        tally.poll()
     errors = [a["error"] for a in answers if "error" in a]
     if errors:
         raise RuntimeError(f"STIX bulk import: {'; '.join(errors)}")

@@ -679,8 +679,9 @@ class EmbeddedRuntime:
         self._hot_stalled = stalled
         return done
 
-    def run_until_idle(self, max_seconds: float | None = None) -> int:
-        """Process until no unit has work and every connector has run dry once."""
+    def run_until_idle(self, max_seconds: float | None = None, on_step: Callable[[int], None] | None = None) -> int:
+        """Process until no unit has work and every connector has run dry once; `on_step` hears
+        the running total of records handled by every node (a progress display)."""
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         total = 0
         sources = [h for h, t in self._units if t is None] + self._hot_sources
@@ -691,6 +692,8 @@ class EmbeddedRuntime:
             got = self.step()
             self._tend_gc(idle=False)  # a run to the end: no pause is worth taking for cycles
             total += got
+            if on_step is not None and got:
+                on_step(total)
             connectors_dry = all(h.gen is None for h in sources)
             if got == 0 and connectors_dry and any(h.node.pending() for h in sources):  # type: ignore[attr-defined]
                 for host in sources:
@@ -1469,9 +1472,16 @@ def decode(schemas: SchemaSet, msg: Message, reader: TopicSchema | None) -> dict
 
 
 def read_topic(
-    bus: Bus, schemas: SchemaSet, topic: str, reader: TopicSchema | None = None, start: dict[int, int] | None = None
+    bus: Bus,
+    schemas: SchemaSet,
+    topic: str,
+    reader: TopicSchema | None = None,
+    start: dict[int, int] | None = None,
+    on_read: Callable[[int], None] | None = None,
 ) -> list[Record]:
+    """Every record of `topic` (from `start`), decoded; `on_read` hears how many offsets are read."""
     out = []
+    seen = 0
     for p in range(bus.partitions(topic)):
         off = (start or {}).get(p, 0)
         while True:
@@ -1492,4 +1502,7 @@ def read_topic(
                     )
                 )
             off = msgs[-1].offset + 1
+            seen += len(msgs)
+            if on_read is not None:
+                on_read(seen)
     return out

@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from argus import metrics
@@ -172,9 +173,9 @@ class GroupWorker(EmbeddedRuntime):
                 raise TimeoutError(f"no tasks from group {self._coord_topic} after {timeout}s")
             self._coord.poll(0.1)
 
-    def run_until_idle(self, max_seconds: float | None = None) -> int:
+    def run_until_idle(self, max_seconds: float | None = None, on_step: Callable[[int], None] | None = None) -> int:
         self.wait_for_tasks()
-        return super().run_until_idle(max_seconds)
+        return super().run_until_idle(max_seconds, on_step)
 
     def task_ids(self) -> list[str]:
         return sorted(self.hosts)

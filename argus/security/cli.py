@@ -10,6 +10,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from argus import console
 from argus.security.audit import audit_once, open_audit
 from argus.security.identity import IdentityDirectory, IdentityError, open_directory
 
@@ -315,15 +316,18 @@ def retention_due(
     from argus.records import parse_time
 
     r, bus = _retention(topology, data_dir)
-    rows = r.due(parse_time(as_of, "as_of") if as_of else None, agency)
-    for h in rows:
-        if as_json:
+    with console.progress("reading records under review", total=r.size()) as done:
+        rows = r.due(parse_time(as_of, "as_of") if as_of else None, agency, on_read=done)
+    if as_json:
+        for h in rows:
             typer.echo(orjson.dumps(h).decode())
-        else:
-            typer.echo(
-                f"{h['review_by'][:10]}  {h['record_id']}  {h['agency']}  {h['type']}  {h['ratings']}  "
-                f"{h['predicate'] or ''}"
-            )
+    else:
+        console.table(
+            ("review by", "record", "agency", "type", "ratings", "criminal predicate", "revalidated"),
+            [(h["review_by"][:10], h["record_id"], h["agency"], h["type"], h["ratings"], h["predicate"] or "",
+              h["revalidated"]) for h in rows],
+            whole=("record",),
+        )  # fmt: skip
     typer.echo(f"{len(rows)} record(s) due for review", err=True)
     bus.close()
     r.close()

@@ -11,7 +11,7 @@ entry, and every host of an API or CLI sharing the trail sees the same decisions
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,11 +37,17 @@ class Retention:
         if self.topic is None:
             raise RetentionError("this topology has no topic carrying report.v1")
 
-    def _held(self) -> dict[str, dict[str, Any]]:
+    def size(self) -> int:
+        """How many records the scan for review reads (a progress display's total)."""
+        assert self.topic is not None
+        return sum(self.bus.end_offset(self.topic, p) for p in range(self.bus.partitions(self.topic)))
+
+    def _held(self, on_read: Callable[[int], None] | None = None) -> dict[str, dict[str, Any]]:
         """Every record under review, latest version, with its effective review-by date."""
         out: dict[str, dict[str, Any]] = {}
         assert self.topic is not None
-        for r in read_topic(self.bus, self.schemas, self.topic, self.schemas.get(self.topo.topics[self.topic].schema_)):
+        reader = self.schemas.get(self.topo.topics[self.topic].schema_)
+        for r in read_topic(self.bus, self.schemas, self.topic, reader, on_read=on_read):
             env = r.envelope
             if env.get("review_by") is None:
                 continue
@@ -77,11 +83,12 @@ class Retention:
                 return
             after = page[-1]["seq"]
 
-    def due(self, as_of: datetime | None = None, agency: str | None = None) -> list[dict[str, Any]]:
+    def due(
+        self, as_of: datetime | None = None, agency: str | None = None, on_read: Callable[[int], None] | None = None
+    ) -> list[dict[str, Any]]:
         cutoff = (as_of or utcnow()).isoformat()
-        rows = [
-            h for h in self._held().values() if h["review_by"] <= cutoff and (agency is None or h["agency"] == agency)
-        ]
+        held = self._held(on_read).values()
+        rows = [h for h in held if h["review_by"] <= cutoff and (agency is None or h["agency"] == agency)]
         return sorted(rows, key=lambda h: (h["review_by"], h["record_id"]))
 
     def revalidate(self, record_id: str, reviewer: str, reason: str, years: float = 5.0) -> str:

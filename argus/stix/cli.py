@@ -10,6 +10,7 @@ import orjson
 import typer
 from pydantic import ValidationError
 
+from argus import console
 from argus.feeds import FeedError, FeedSpec, FeedStore, feed_allow, feed_nodes, subscriptions
 from argus.netguard import Forbidden, check_url
 from argus.security.audit import audit_once
@@ -165,10 +166,11 @@ def _bulk(
         raise typer.Exit(2) from None
     stores = {k: open_store(topo, k) for k in ("stix", "graph", "search")}
     try:
-        res = bulk_import(
-            objs, stores, agency=agency, source=what, default_tlp=tlp,
-            processes=processes or min(os.cpu_count() or 1, 4), opener=StoreOpener(topo),
-        )  # fmt: skip
+        with console.progress(f"{path.name}", total=len(objs), unit="objects") as done:
+            res = bulk_import(
+                objs, stores, agency=agency, source=what, default_tlp=tlp,
+                processes=processes or min(os.cpu_count() or 1, 4), opener=StoreOpener(topo), progress=done,
+            )  # fmt: skip
     except InvalidRecord as exc:  # the agency or TLP given is not valid
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -236,6 +238,7 @@ def attack_show(
     q: Annotated[str | None, typer.Option(help="Words of the name or an alias")] = None,
     related: Annotated[bool, typer.Option(help="With what ATT&CK relates each to")] = False,
     include_revoked: bool = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, for a program")] = False,
     topology: TopoOpt = Path("topology.yaml"),
     data_dir: DataOpt = None,
 ) -> None:
@@ -253,9 +256,25 @@ def attack_show(
         store, lambda m: full if m.tlp == "CLEAR" else None, kind, ids=id, q=q, include_revoked=include_revoked,
         related=related,
     )  # fmt: skip
-    for f in found:
-        typer.echo(orjson.dumps(f).decode())
     store.close()
+    if as_json:
+        for f in found:
+            typer.echo(orjson.dumps(f).decode())
+        return
+    console.table(
+        ("ATT&CK id", "name", "tactics / aliases", "domains", "state", "related"),
+        [_row(f) for f in found],
+        whole=("ATT&CK id",),
+    )
+
+
+def _row(f: dict) -> tuple[str, ...]:
+    state = "revoked" if f["revoked"] else "deprecated" if f["deprecated"] else ""
+    related = "\n".join(
+        f"{how}: " + ", ".join(f"{r['attack_id']} {r['name']}" for r in rs) for how, rs in f.get("related", {}).items()
+    )
+    also = ", ".join(f.get("tactics") or f.get("aliases") or ([f["shortname"]] if "shortname" in f else []))
+    return f["attack_id"], f["name"] or "", also, ", ".join(f["domains"]), state, related
 
 
 def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict]) -> None:  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ def test_load_then_look_up_every_kind_with_relations(tmp_path: Path) -> None:
     assert "0 added" in r.output and "50 duplicates" in r.output  # a reload changes nothing
 
     def show(*args: str) -> list[dict]:
-        out = run(cli, ["attack", "show", *args, *t])
+        out = run(cli, ["attack", "show", *args, "--json", *t])
         assert out.exit_code == 0, out.output
         return [orjson.loads(line) for line in out.output.splitlines()]
 

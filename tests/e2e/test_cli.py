@@ -58,9 +58,11 @@ def test_run_tail_and_dlq(tmp_path: Path) -> None:
     t = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--unit", "2A31")
     assert t.returncode == 0 and "QUERY_HIT" in t.stdout and "path:" in t.stdout
     j = argus("tail", "alerts", "-t", str(topo), "--from-start", "--no-follow", "--json", "--agency", "CA0430000")
-    assert all(orjson.loads(line)["body"]["recipient_agency"] == "CA0430000" for line in j.stdout.splitlines())
+    assert all(orjson.loads(line)["recipient_agency"] == "CA0430000" for line in j.stdout.splitlines())
     d = argus("dlq", "list", "-t", str(topo))
-    assert "3 dead letter(s)" in d.stdout and "unknown TLP marking" in d.stdout
+    assert "3 dead letter(s)" in d.stdout and "reason" in d.stdout  # a table, with its header
+    listed = [orjson.loads(line) for line in argus("dlq", "list", "--json", "-t", str(topo)).stdout.splitlines()]
+    assert len(listed) == 3 and any("unknown TLP marking" in x["reason"] for x in listed)
     out = tmp_path / "fix-me.jsonl"
     rp = argus("dlq", "replay", "-t", str(topo), "--out", str(out))
     assert rp.returncode == 0 and len(out.read_bytes().splitlines()) == 3

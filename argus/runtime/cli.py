@@ -1,0 +1,168 @@
+"""`argus status` and `argus dlq`: what an operator asks of a running pipeline: how far behind
+each node is, who runs what, and which records were dead-lettered and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from argus import console
+from argus.bus.base import Commit
+from argus.schemas import SchemaError, SchemaSet
+
+dlq_app = typer.Typer(help="Dead letters: list and replay.", no_args_is_help=True)
+
+TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
+DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
+BusOpt = Annotated[
+    str | None, typer.Option("--bus", help="The bus to read, e.g. kafka://host:9092?prefix=fusion. (else ARGUS_BUS)")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line, for a program")]
+
+
+def status_cmd(
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    as_json: JsonOpt = False,
+    bus_url: BusOpt = None,
+) -> None:
+    """Lag per node and, on Kafka, which worker of the group runs which task."""
+    from argus.cli import _load, _reader
+
+    topo = _load(topology, data_dir, bus_url)
+    bus, _schemas = _reader(topo)
+    try:
+        if topo.bus_url.startswith("kafka:"):
+            from argus.runtime.worker import status
+
+            out = status(bus, topo)  # type: ignore[arg-type]
+        else:
+            out = {"group": None, "tasks": len(topo.nodes), "workers": {"embedded": sorted(topo.nodes)}, "lag": {}}
+            for name, model in topo.nodes.items():
+                out["lag"][name] = sum(
+                    max(0, bus.end_offset(t, p) - bus.committed(name, t, p))
+                    for t in model.inputs
+                    for p in range(bus.partitions(t))
+                )
+    finally:
+        bus.close()
+    if as_json:
+        typer.echo(orjson.dumps(out).decode())
+        return
+    held = {task: worker for worker, tasks in out["workers"].items() for task in tasks}
+
+    def lag(node: str, n: int) -> str | int:
+        return n if node not in topo.nodes or topo.nodes[node].inputs else "(a source)"
+
+    rows = [
+        (node, topo.nodes[node].use if node in topo.nodes else "", held.get(node, "(unassigned)"), lag(node, n))
+        for node, n in out["lag"].items()
+    ]
+    title = f"{out['tasks']} tasks" + (f" in group {out['group']}" if out["group"] else "")
+    console.table(("node", "kind", "worker", "lag (records not yet processed)"), rows, title=title)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    as_json: JsonOpt = False,
+    bus_url: BusOpt = None,
+) -> None:
+    """Show dead letters: node, where it came from, why (the newest `limit`)."""
+    from argus.cli import _load, _reader
+    from argus.runtime.embedded import read_topic
+
+    topo = _load(topology, data_dir, bus_url)
+    bus, schemas = _reader(topo)
+    try:
+        recs = read_topic(bus, schemas, topo.dead_letter_topic)
+    finally:
+        bus.close()
+    shown = [r.value for r in recs[-limit:]]
+    if as_json:
+        for v in shown:
+            typer.echo(orjson.dumps(_listed(v)).decode())
+        return
+    rows = [(v["id"], f"{v['failed_at']:%Y-%m-%d %H:%M:%S}", v["node"], _where(v), v["reason"]) for v in shown]
+    console.table(("id", "failed at (UTC)", "node", "from", "reason"), rows, whole=("id",))
+    typer.echo(f"{len(recs)} dead letter(s)" + (f", the newest {len(shown)} shown" if len(shown) < len(recs) else ""))
+
+
+def _where(v: dict[str, Any]) -> str:
+    return v["source"] or f"{v['topic']}[{v['partition']}]@{v['offset']}"
+
+
+def _listed(v: dict[str, Any]) -> dict[str, Any]:
+    """A dead letter as a program reads it: the original record's bytes are left to `replay`."""
+    out = {k: v[k] for k in ("id", "node", "reason", "error_type", "topic", "partition", "offset", "source")}
+    return out | {"failed_at": v["failed_at"].isoformat(), "from": _where(v), "original_bytes": len(v["original"])}
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids (default: all)")] = None,
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write connector input for re-ingest")] = None,
+    bus_url: BusOpt = None,
+) -> None:
+    """Replay dead letters after a fix: records that failed in a node go back onto the node's input
+    topic; raw input a connector refused is written to --out for correction and re-ingest."""
+    from argus.cli import _load, _reader
+    from argus.runtime.embedded import read_topic
+
+    topo = _load(topology, data_dir, bus_url)
+    bus, schemas = _reader(topo, write=True)
+    try:
+        recs = [r for r in read_topic(bus, schemas, topo.dead_letter_topic) if not ids or r.value["id"] in ids]
+        recs = _drop_unreadable(recs, schemas)
+        to_topic = [(r.value["topic"], None, r.value["original"]) for r in recs if r.value["topic"]]
+        raw = [r.value["original"] for r in recs if not r.value["topic"]]
+        if to_topic:
+            bus.commit(Commit(appends=to_topic))  # one commit: a replay lands whole or not at all
+    finally:
+        bus.close()
+    if raw:
+        if out is None:
+            typer.echo(f"{len(raw)} connector dead letter(s) need --out FILE to be written for correction", err=True)
+        else:
+            with out.open("ab") as fh:
+                for b in raw:
+                    fh.write(b if b.endswith(b"\n") else b + b"\n")
+    typer.echo(f"replayed {len(to_topic)} onto their topics; wrote {len(raw) if out else 0} to {out or '-'}")
+
+
+def _drop_unreadable(recs: list[Any], schemas: SchemaSet) -> list[Any]:
+    """A record that still cannot be decoded would only be dead-lettered again (and one framed by a
+    registry that never issued its id cannot even be written back): its producer resends it."""
+    unreadable = []
+    with console.progress("checking dead letters", total=len(recs), unit="dead letters") as done:
+        for i, r in enumerate(recs, 1):
+            if r.value["topic"] and not _readable(schemas, r.value):
+                unreadable.append(r)
+            done(i)
+    if unreadable:
+        typer.echo(
+            f"{len(unreadable)} dead letter(s) not replayed: their records still cannot be read "
+            f"(e.g. {unreadable[0].value['reason'][:160]}); have their producer send them again",
+            err=True,
+        )
+    left = {r.value["id"] for r in unreadable}
+    return [r for r in recs if r.value["id"] not in left]
+
+
+def _readable(schemas: SchemaSet, dead: dict[str, Any]) -> bool:
+    """Whether a dead letter's record can be read now: one that failed in a node always could;
+    one that could not be decoded may since have become readable (its writer's schema known)."""
+    if dead["error_type"] != "SchemaError":
+        return True
+    try:
+        schemas.decode(dead["original"])
+    except SchemaError:
+        return False
+    return True
