@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+import jellyfish
+from nameparser import HumanName
+from nameparser.config import Constants
 
 _PLATE_DROP = re.compile(r"[^A-Z0-9]")
 # Officers and clerks confuse these when typing or reading plates; the key folds them.
@@ -142,6 +147,11 @@ _NICKNAMES: dict[str, tuple[str, ...]] = {
     "PEPE": ("JOSE",),
 }
 _SUFFIXES = {"JR", "SR", "II", "III", "IV"}
+# Ranks and titles a report puts before a name ("Det. Ruiz"), beside nameparser's own list.
+_TITLES = {"DR", "MR", "MRS", "MS", "MISS", "SGT", "LT", "CAPT", "CPT", "DET", "OFC", "CPL", "TRP", "DEP", "INSP"}
+_NAME_CONSTANTS = Constants()
+_NAME_CONSTANTS.titles.add(*(t.lower() for t in _TITLES))
+_NOT_LETTER = re.compile(r"[^A-Z]")
 _NAME_DROP = re.compile(r"[^A-Z ,'-]")
 
 
@@ -161,20 +171,31 @@ class PersonName:
 
 
 def parse_name(raw: str) -> PersonName:
-    """NCIC style 'LAST, FIRST MIDDLE' when there is a comma; otherwise 'First [Middle] Last'."""
+    """NCIC style 'LAST, FIRST MIDDLE' when there is a comma; otherwise 'First [Middle] Last'.
+    The two shapes every RMS export writes are read here at once; a name with a title, a
+    particle ('Maria de la Cruz', 'Michael St. John') or more words goes to nameparser, so it
+    gets the same key as its NCIC form (docs/libraries.md has the measurement)."""
     s = _NAME_DROP.sub("", raw.upper().replace(".", ""))
     if "," in s:
         last, _, rest = s.partition(",")
-        parts = rest.split()
-        last_parts = [p for p in last.split() if p not in _SUFFIXES]
-    else:
-        words = [p for p in s.split() if p not in _SUFFIXES]
-        last_parts, parts = words[-1:], words[:-1]
-    parts = [p for p in parts if p not in _SUFFIXES]
+        parts = [p for p in rest.split() if p not in _SUFFIXES]
+        return _name([p for p in last.split() if p not in _SUFFIXES], parts)
+    words = [p for p in s.split() if p not in _SUFFIXES]
+    if len(words) <= 2 and not (words and words[0] in _TITLES):
+        return _name(words[-1:], words[:-1])
+    return _free_form(" ".join(words))
+
+
+def _name(last_parts: list[str], given: list[str]) -> PersonName:
     last = " ".join(last_parts).replace("'", "").replace("-", " ").strip()
-    first = parts[0].replace("'", "") if parts else ""
-    middle = " ".join(parts[1:])
-    return PersonName(last=last, first=first, middle=middle)
+    first = given[0].replace("'", "") if given else ""
+    return PersonName(last=last, first=first, middle=" ".join(given[1:]))
+
+
+@lru_cache(maxsize=65_536)  # nameparser takes ~170 us a name; the same names come back again and again
+def _free_form(s: str) -> PersonName:
+    h = HumanName(s, constants=_NAME_CONSTANTS)
+    return _name(h.last.split(), [*h.first.split(), *h.middle.split()])
 
 
 def formal_names(first: str) -> tuple[str, ...]:
@@ -191,29 +212,14 @@ def first_names_compatible(a: str, b: str) -> bool:
 
 
 def soundex(name: str) -> str:
-    """American Soundex: surnames that sound alike share a blocking key despite typos."""
-    s = re.sub(r"[^A-Z]", "", name.upper())
-    if not s:
-        return "0000"
-    codes = {
-        **dict.fromkeys("BFPV", "1"),
-        **dict.fromkeys("CGJKQSXZ", "2"),
-        **dict.fromkeys("DT", "3"),
-        "L": "4",
-        **dict.fromkeys("MN", "5"),
-        "R": "6",
-    }
-    out = s[0]
-    prev = codes.get(s[0], "")
-    for ch in s[1:]:
-        code = codes.get(ch, "")
-        if code and code != prev:
-            out += code
-        if ch not in "HW":
-            prev = code
-    return (out + "000")[:4]
+    """American Soundex (jellyfish's): surnames that sound alike share a blocking key despite
+    typos. Only the letters count; a name without any is "0000"."""
+    s = _NOT_LETTER.sub("", name.upper())
+    return jellyfish.soundex(s) if s else "0000"
 
 
+# USPS Publication 28 street suffixes and directionals, plus the name words written both ways
+# ("Saint", "Mount", ordinals): both spellings of one street give one key.
 _STREET = {
     "STREET": "ST",
     "AVENUE": "AVE",
@@ -226,23 +232,36 @@ _STREET = {
     "PLACE": "PL",
     "HIGHWAY": "HWY",
     "PARKWAY": "PKWY",
+    "CIRCLE": "CIR",
+    "TERRACE": "TER",
+    "FREEWAY": "FWY",
     "NORTH": "N",
     "SOUTH": "S",
     "EAST": "E",
     "WEST": "W",
-    "SUITE": "STE",
-    "APARTMENT": "APT",
-    "CIRCLE": "CIR",
-    "TERRACE": "TER",
-    "FREEWAY": "FWY",
-}
+    "NORTHEAST": "NE",
+    "NORTHWEST": "NW",
+    "SOUTHEAST": "SE",
+    "SOUTHWEST": "SW",
+    "SAINT": "ST",
+    "MOUNT": "MT",
+    "FORT": "FT",
+    **{w: f"{i}{'ST' if i == 1 else 'ND' if i == 2 else 'RD' if i == 3 else 'TH'}" for i, w in enumerate(
+        ("FIRST", "SECOND", "THIRD", "FOURTH", "FIFTH", "SIXTH", "SEVENTH", "EIGHTH", "NINTH", "TENTH"), 1
+    )},
+}  # fmt: skip
+# Words that only say a unit number follows ("Apt 3", "Unit 3", "#3", "Suite 3"): the number is the key.
+_UNIT = {"APT", "APARTMENT", "UNIT", "STE", "SUITE", "RM", "ROOM"}
+_ADDRESS_DROP = re.compile(r"[^A-Z0-9 ]")
 
 
 def address_key(address: str | None) -> str | None:
+    """One key for the ways a report writes one street address (docs/libraries.md says why this
+    is a table and not usaddress)."""
     if not address:
         return None
-    words = re.sub(r"[^A-Z0-9 ]", " ", address.upper()).split()
-    return " ".join(_STREET.get(w, w) for w in words) or None
+    words = _ADDRESS_DROP.sub(" ", address.upper()).split()
+    return " ".join(_STREET.get(w, w) for w in words if w not in _UNIT) or None
 
 
 def geo_key(lat: float | None, lon: float | None) -> str | None:

@@ -103,12 +103,12 @@ def _check(
     if wk == "union":  # every branch the writer may have used must be readable
         ok = True
         for b in w:
-            if not _readable(r, rns, rn, b, wns, wn):
+            if not _readable(r, rns, rn, b, wns, wn, seen):
                 out.append(f"{where}: the writer's union branch {_label(b)} has no match in the reader's {_label(r)}")
                 ok = False
         return ok
     if rk == "union":
-        if any(_readable(b, rns, rn, w, wns, wn) for b in r):
+        if any(_readable(b, rns, rn, w, wns, wn, seen) for b in r):
             return True
         out.append(f"{where}: the reader's union {_label(r)} has no branch for the writer's {_label(w)}")
         return False
@@ -141,7 +141,7 @@ def _check(
             return False
         return True
     key = (id(r), id(w))
-    if key in seen:  # a recursive type, already being checked
+    if key in seen:  # a recursive type, being checked further up: assumed to read until shown not to
         return True
     seen.add(key)
     ok = True
@@ -156,11 +156,14 @@ def _check(
                 ok = False
             continue
         ok = _check(f["type"], inner_r, rn, wf["type"], inner_w, wn, path, out, seen) and ok
+    seen.discard(key)  # checked: a later pairing of the two (another union branch) is judged afresh
     return ok
 
 
-def _readable(r: Any, rns: str | None, rn: _Names, w: Any, wns: str | None, wn: _Names) -> bool:
-    return _check(r, rns, rn, w, wns, wn, "", [], set())
+def _readable(r: Any, rns: str | None, rn: _Names, w: Any, wns: str | None, wn: _Names, seen: set) -> bool:
+    """Whether one branch reads; the pairs of records already being checked are shared, so a
+    type that refers to itself through a union ends instead of recursing for ever."""
+    return _check(r, rns, rn, w, wns, wn, "", [], seen)
 
 
 def _label(s: Any) -> str:

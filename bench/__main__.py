@@ -1,10 +1,10 @@
 """`python -m bench`: every speed target in one command (pipeline, stores and API, STIX
-import, the Kafka runtime, the audit trail); `python -m bench pipeline|stores|stix|kafka|ttp|audit [options]`
+import, the Kafka runtime, the audit trail); `python -m bench pipeline|stores|stix|kafka|ttp|audit|libraries [options]`
 runs one."""
 
 import sys
 
-from bench import audit, kafka, pipeline, stix_import, stores, ttp
+from bench import audit, kafka, libraries, pipeline, stix_import, stores, ttp
 
 args = sys.argv[1:]
 ONE = {
@@ -14,6 +14,7 @@ ONE = {
     "kafka": kafka.main,
     "ttp": ttp.main,
     "audit": audit.main,
+    "libraries": libraries.main,
 }
 if args and args[0] in ONE:
     ONE[args[0]](args[1:])

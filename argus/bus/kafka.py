@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import orjson
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_fixed
 
 from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, RegistryUnavailable, SchemaRow, TopicSpec
 from argus.schemas import SchemaError
@@ -58,16 +59,14 @@ log = logging.getLogger("argus.bus")
 _TIMEOUT = 30.0
 # How long the broker holds a task reader's fetch when there is nothing new. It answers at once
 # when a record (or a transaction's commit marker) lands, so this is not a delay: it is how often
-# an idle partition is asked again. A worker kept a consumer per task and partition (about a
-# hundred for the fusion topology; now one per task, see `_shared`); at 5 ms each, their empty
-# fetches took a core of the broker's
-# on the latency bench, and the query lane and the feeder waited for it (bench/kafka.py: p50 150
-# -> 48 ms, 100 -> 700 records/s fed). What a long wait costs: a reader moved to another offset
-# (a rollback) fetches again only when its outstanding fetch comes back. The watermark readers
-# (one per partition whose end a worker looks at before any task reads it: the inputs that stay
-# empty, purges, decisions, a source that sends nothing) wait as long; at 5 ms, an idle worker
-# kept the broker at 65% of a core and itself at 48% (17% and 18% at 200). Tools and tests
-# (reader None) read a partition once and go: they keep short waits.
+# an idle partition is asked again. A worker keeps one consumer per task (`_shared`); at 5 ms
+# their empty fetches take a core of the broker, and the query lane and the feeder wait for it
+# (bench/kafka.py: p50 150 ms at 5 ms, 48 ms at 200). What a long wait costs: a reader moved to
+# another offset (a rollback) fetches again only when its outstanding fetch comes back. The
+# watermark readers (one per partition whose end a worker looks at before any task reads it: the
+# inputs that stay empty, purges, decisions, a source that sends nothing) wait as long; at 5 ms
+# an idle worker keeps the broker at 65% of a core and itself at 48% (17% and 18% at 200). Tools
+# and tests (reader None) read a partition once and go: they keep short waits.
 TASK_FETCH_WAIT_MS = 200
 WATERMARK = "#watermark"  # the reader that only learns partitions' ends
 FETCH_CHUNK = 500  # most records one `consume` hands over
@@ -100,24 +99,25 @@ def _fenced(exc: BaseException) -> bool:
     return isinstance(exc, KafkaException) and bool(exc.args) and exc.args[0].code() in _FENCING
 
 
+def _retriable_watermark(exc: BaseException) -> bool:
+    if not isinstance(exc, KafkaException):
+        return False
+    err = exc.args[0] if exc.args else None
+    return (
+        getattr(err, "retriable", lambda: False)()
+        or "leader" in str(exc).lower()
+        or getattr(err, "code", lambda: None)() == KafkaError._UNKNOWN_PARTITION
+    )
+
+
+@retry(
+    retry=retry_if_exception(_retriable_watermark), stop=stop_after_delay(_TIMEOUT), wait=wait_fixed(0.1), reraise=True
+)
 def _watermark(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
     """A freshly created partition can answer NOT_LEADER for a moment after metadata shows its
     leader, and while the broker restarts the client forgets the partitions it knew
     (_UNKNOWN_PARTITION) until it has metadata again: retry those until the timeout."""
-    deadline = time.monotonic() + _TIMEOUT
-    while True:
-        try:
-            return consumer.get_watermark_offsets(tp, _TIMEOUT)
-        except KafkaException as exc:
-            err = exc.args[0] if exc.args else None
-            retriable = (
-                getattr(err, "retriable", lambda: False)()
-                or "leader" in str(exc).lower()
-                or getattr(err, "code", lambda: None)() == KafkaError._UNKNOWN_PARTITION
-            )
-            if not retriable or time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    return consumer.get_watermark_offsets(tp, _TIMEOUT)  # type: ignore[no-any-return]
 
 
 class KafkaBus(Bus):

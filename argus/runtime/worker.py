@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
+
 from argus import metrics
 from argus.bus.base import Fenced
 from argus.bus.kafka import KafkaBus
@@ -188,6 +190,16 @@ class GroupWorker(EmbeddedRuntime):
         super().close()
 
 
+def _coordinator_busy(exc: BaseException) -> bool:
+    return isinstance(exc, KafkaException) and (exc.args[0].retriable() or "COORDINATOR" in str(exc))
+
+
+@retry(retry=retry_if_exception(_coordinator_busy), stop=stop_after_attempt(50), wait=wait_fixed(0.2), reraise=True)
+def _describe(bus: KafkaBus, group: str) -> Any:
+    """The group as its coordinator describes it; the coordinator may be moving or still loading."""
+    return bus.describe_group(group)
+
+
 def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
     """What an operator asks of a running group: which worker holds which task, and how far
     behind each node is (records committed to its inputs that it has not yet committed as read)."""
@@ -198,14 +210,7 @@ def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
     digest = plan_digest(grouped)
     members: dict[str, list[str]] = {}
     group = bus.group_id(f"workers.{digest}")
-    for attempt in range(50):  # a group's coordinator may be moving or still loading
-        try:
-            desc = bus.describe_group(group)
-            break
-        except KafkaException as exc:
-            if attempt == 49 or (not exc.args[0].retriable() and "COORDINATOR" not in str(exc)):
-                raise
-            time.sleep(0.2)
+    desc = _describe(bus, group)
     if desc.state is not None:
         for m in desc.members:
             parts = m.assignment.topic_partitions if m.assignment else []

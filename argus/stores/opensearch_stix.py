@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
 
 from argus.stores.graph import MARK_KEYS
 from argus.stores.opensearch_search import SMALL_INDEX, connect, create_index
@@ -102,34 +103,42 @@ class OpenSearchStixStore(StixStore):
 
     # --- the writer lease ---------------------------------------------------------------------
     def _claim(self, wait: float = 120.0) -> None:
+        """Take the writer lease, asking again (10 ms, doubling to 200 ms) while another writer
+        holds it, for up to `wait` seconds."""
         if self._held is not None:
             return
-        deadline = time.monotonic() + wait
-        pause = 0.01
-        while True:
-            now = time.time()
-            try:
-                got = self.client.get(index=self.meta, id=WRITER)
-                src, cas = got["_source"], {"if_seq_no": got["_seq_no"], "if_primary_term": got["_primary_term"]}
-            except NotFoundError:
-                src, cas = {"seq": 0, "added": 0, "owner": None, "expires": 0.0}, None
-            if src.get("owner") is None or src.get("expires", 0) < now:
-                claim = {**src, "owner": self.me, "expires": now + self.lease}
-                try:
-                    if cas is None:
-                        r = self.client.index(index=self.meta, id=WRITER, body=claim, op_type="create", refresh=False)
-                    else:
-                        r = self.client.index(index=self.meta, id=WRITER, body=claim, refresh=False, **cas)
-                except ConflictError:
-                    r = None  # someone else claimed it between our read and write
-                if r is not None:
-                    self._held = (r["_seq_no"], r["_primary_term"])
-                    self._next_seq, self._last_added = int(src["seq"]), int(src["added"])
-                    return
-            if time.monotonic() > deadline:
-                raise WriterBusy(f"the STIX store {self.index} is held by writer {src.get('owner')}")
-            time.sleep(pause)
-            pause = min(pause * 2, 0.2)
+        holder: list[str | None] = [None]
+        claim = Retrying(
+            retry=retry_if_result(lambda got: got is False),
+            stop=stop_after_delay(wait),
+            wait=wait_exponential(multiplier=0.01, max=0.2),
+            retry_error_callback=lambda _: False,
+        )
+        if claim(self._try_claim, holder) is False:
+            raise WriterBusy(f"the STIX store {self.index} is held by writer {holder[0]}")
+
+    def _try_claim(self, holder: list[str | None]) -> bool:
+        """One attempt at the lease; False (with who holds it) when another writer's is current."""
+        now = time.time()
+        try:
+            got = self.client.get(index=self.meta, id=WRITER)
+            src, cas = got["_source"], {"if_seq_no": got["_seq_no"], "if_primary_term": got["_primary_term"]}
+        except NotFoundError:
+            src, cas = {"seq": 0, "added": 0, "owner": None, "expires": 0.0}, None
+        holder[0] = src.get("owner")
+        if src.get("owner") is not None and src.get("expires", 0) >= now:
+            return False
+        claim = {**src, "owner": self.me, "expires": now + self.lease}
+        try:
+            if cas is None:
+                r = self.client.index(index=self.meta, id=WRITER, body=claim, op_type="create", refresh=False)
+            else:
+                r = self.client.index(index=self.meta, id=WRITER, body=claim, refresh=False, **cas)
+        except ConflictError:
+            return False  # someone else claimed it between our read and write
+        self._held = (r["_seq_no"], r["_primary_term"])
+        self._next_seq, self._last_added = int(src["seq"]), int(src["added"])
+        return True
 
     def _save(self, owner: str | None) -> None:
         """Move the writer document on (our seq and date_added), keeping or dropping the lease."""

@@ -72,9 +72,9 @@ def _body(client: TestClient, call: Call, headers: dict[str, str]) -> httpx.Resp
             r.read()
             return r
         got = b""
-        for line in r.iter_lines():  # every replayed alert, up to the first keep-alive
+        for line in r.iter_lines():  # every replayed alert, until the stream says it has caught up
             got += line.encode() + b"\n"
-            if line.startswith(": keep-alive"):
+            if line.startswith(": caught up"):
                 break
         return httpx.Response(200, content=got, request=r.request)
 

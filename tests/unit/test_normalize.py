@@ -65,3 +65,43 @@ def test_soundex_survives_typos() -> None:
 
 def test_address_key() -> None:
     assert address_key("2200 West Shaw Avenue") == address_key("2200 W. Shaw Ave") == "2200 W SHAW AVE"
+
+
+@pytest.mark.parametrize(
+    ("free", "ncic"),
+    [
+        ("Maria de la Cruz", "DE LA CRUZ, MARIA"),
+        ("Pieter van der Berg", "VAN DER BERG, PIETER"),
+        ("Michael St. John", "ST JOHN, MICHAEL"),
+        ("Ana da Silva", "DA SILVA, ANA"),
+        ("Dr. Jane Doe", "DOE, JANE"),
+        ("Det. Mary O'Neil-Smith", "ONEIL SMITH, MARY"),
+        ("John Smith III", "SMITH III, JOHN"),
+    ],
+)
+def test_a_free_form_name_keys_as_its_ncic_form(free: str, ncic: str) -> None:
+    assert parse_name(free).key == parse_name(ncic).key
+
+
+def test_soundex_counts_letters_only() -> None:
+    assert soundex("123") == soundex("") == "0000" and soundex("O'Brien") == "O165"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("12 Oak Ln #3", "12 Oak Lane Apt 3"),
+        ("12 Oak Ln Unit 3", "12 Oak Lane Suite 3"),
+        ("1600 Pennsylvania Ave NW", "1600 Pennsylvania Avenue Northwest"),
+        ("200 1st St", "200 First Street"),
+        ("88 Mt Vernon Rd", "88 Mount Vernon Road"),
+        ("45 St Charles Ave", "45 Saint Charles Avenue"),
+    ],
+)
+def test_one_address_written_two_ways_has_one_key(a: str, b: str) -> None:
+    assert address_key(a) == address_key(b)
+
+
+def test_different_addresses_keep_different_keys() -> None:
+    assert address_key("12 Oak Ln Apt 3") != address_key("12 Oak Ln Apt 4")
+    assert address_key("1200 W Main St") != address_key("1200 E Main St")

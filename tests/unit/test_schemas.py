@@ -127,3 +127,14 @@ def test_the_compatibility_rule_is_checked_both_ways(tmp_path) -> None:
     arr = {"type": "record", "name": "a.R", "fields": [{"name": "xs", "type": {"type": "array", "items": "string"}}]}
     arr2 = {"type": "record", "name": "a.R", "fields": [{"name": "xs", "type": {"type": "array", "items": "int"}}]}
     assert "xs[]: the writer's int cannot be read as string" in problems(arr, arr2)
+
+
+def test_a_type_that_refers_to_itself_through_a_union_is_checked() -> None:
+    from argus.schema_compat import problems
+
+    def linked(value: str) -> dict:
+        fields = [{"name": "v", "type": value}, {"name": "next", "type": ["null", "a.Node"], "default": None}]
+        return {"type": "record", "name": "a.Node", "fields": fields}
+
+    assert problems(linked("long"), linked("int")) == []
+    assert problems(linked("int"), linked("long")) == ["v: the writer's long cannot be read as int"]

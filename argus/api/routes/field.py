@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from argus.api.deps import Caller, Officer, Problem, dumps, json
 from argus.api.models import EXAMPLES, PROBLEMS, FieldAnswer, answers
@@ -116,11 +116,10 @@ def parse_cursor(last_event_id: str, partitions: int) -> dict[int, int]:
     responses={200: {"content": {"text/event-stream": {"example": EXAMPLES["stream"]}}}, **PROBLEMS},
 )
 async def alert_stream(
-    request: Request,
     c: Officer,
     last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
     heartbeat: Annotated[float, Query(ge=0.05, le=60, description="Seconds between keep-alives")] = 15.0,
-) -> StreamingResponse:
+) -> EventSourceResponse:
     """Alerts addressed to the caller (their agency, unit or name; a supervisor sees the agency's),
     each shown as the policy lets this caller see it. `Last-Event-ID` (the id of the last event
     received) resumes where a dropped connection left off."""
@@ -130,27 +129,28 @@ async def alert_stream(
     if last_event_id:  # resume where the terminal's connection dropped
         start.update(parse_cursor(last_event_id, len(start)))
 
-    async def events() -> AsyncIterator[bytes]:
+    async def events() -> AsyncIterator[ServerSentEvent]:
         SSE_SUBSCRIBERS.inc()
         try:
-            async for chunk in _alerts(request, c, topic, dict(start), heartbeat):
-                yield chunk
+            yield ServerSentEvent(comment="argus alert stream")
+            async for event in _alerts(c, topic, dict(start)):
+                yield event
         finally:
             SSE_SUBSCRIBERS.dec()
 
-    return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return EventSourceResponse(
+        events(), ping=heartbeat, ping_message_factory=lambda: ServerSentEvent(comment="keep-alive"), sep="\n"
     )
 
 
-async def _alerts(
-    request: Request, c: Caller, topic: str, pos: dict[int, int], heartbeat: float
-) -> AsyncIterator[bytes]:
-    """Alerts from `pos` on, as this subscriber may have them, with keep-alives."""
+async def _alerts(c: Caller, topic: str, pos: dict[int, int]) -> AsyncIterator[ServerSentEvent]:
+    """Alerts from `pos` on, as this subscriber may have them. The id is the cursor a browser
+    sends back as Last-Event-ID when it reconnects; a comment says when what was missed has all
+    been sent (a terminal's log shows a resume completed). Keep-alives and noticing that the
+    client has gone are sse-starlette's."""
     svc = c.svc
-    idle = 0.0
-    yield b": argus alert stream\n\n"
-    while not await request.is_disconnected():
+    behind = True
+    while True:
         recs = await anyio.to_thread.run_sync(svc.read_from, topic, pos)
         for r in recs:
             pos[r.partition] = r.offset + 1
@@ -159,12 +159,9 @@ async def _alerts(
                 continue
             await anyio.to_thread.run_sync(lambda b=body: delivered(c, [b], "alert stream"))
             cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
-            yield b"id: " + cursor.encode() + b"\nevent: alert\ndata: " + dumps(body) + b"\n\n"
-        if recs:
-            idle = 0.0
-            continue
-        await asyncio.sleep(0.05)
-        idle += 0.05
-        if idle >= heartbeat:
-            idle = 0.0
-            yield b": keep-alive\n\n"
+            yield ServerSentEvent(dumps(body).decode(), event="alert", id=cursor)
+        if not recs:
+            if behind:
+                behind = False
+                yield ServerSentEvent(comment="caught up")
+            await asyncio.sleep(0.05)
