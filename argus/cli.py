@@ -1,4 +1,5 @@
-"""The `argus` command: demo, run, check, api, tail, purge, dlq, admin, audit, retention, feed, stix, attack."""
+"""The `argus` command: demo, run, check, api, tail, purge, dlq, integrator, admin, audit, retention, feed, stix,
+attack."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from argus.alerts import alert_json, for_recipient, format_alert
 from argus.bus.base import RegistryUnavailable
 from argus.reach import EX_UNAVAILABLE, HINTS, probe, servers, unreachable
 from argus.registry import RegistryError
-from argus.runtime.cli import dlq_app, status_cmd
+from argus.runtime.cli import dlq_app, integrator_app, status_cmd
 from argus.schemas import SchemaError, default_schemas
 from argus.security.cli import admin_app, audit_app, retention_app
 from argus.stix.cli import attack_app, feed_app, stix_app
@@ -29,6 +30,7 @@ from argus.topology import TopologyError, check, load_topology
 app = typer.Typer(help="Argus fusion-centre pipeline.", no_args_is_help=True, add_completion=False)
 app.command("status")(status_cmd)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(integrator_app, name="integrator")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")

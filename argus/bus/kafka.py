@@ -196,6 +196,11 @@ class KafkaBus(Bus):
     def _t(self, topic: str) -> str:
         return f"{self.prefix}{topic}"
 
+    @property
+    def admin(self) -> AdminClient:
+        """The cluster's admin API, as this process connects to it (credentials, ACLs)."""
+        return self._admin
+
     def _topic_of(self, kafka_topic: str) -> str:
         """The Argus topic a Kafka topic is: `_t` undone."""
         return kafka_topic.removeprefix(self.prefix)

@@ -166,3 +166,108 @@ def _readable(schemas: SchemaSet, dead: dict[str, Any]) -> bool:
     except SchemaError:
         return False
     return True
+
+
+# --- integrators on Kafka -------------------------------------------------------------------------
+integrator_app = typer.Typer(
+    help="CAD/MDT integrators reading the alert topic over Kafka's integrator listener (TLS, SCRAM, ACLs).",
+    no_args_is_help=True,
+)
+ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded in the audit trail)")]
+
+
+def _kafka(topology: Path, data_dir: Path | None, bus_url: str | None) -> tuple[Any, Any, str]:
+    """The topology, its Kafka bus, and the broker's name of the alert topic."""
+    from argus.cli import _load
+    from argus.runtime.embedded import open_bus
+
+    topo = _load(topology, data_dir, bus_url)
+    if not topo.bus_url.startswith("kafka:"):
+        typer.echo(f"integrators read Kafka; this topology's bus is {topo.bus_url}", err=True)
+        raise typer.Exit(2)
+    alerts = [n for n, t in topo.topics.items() if t.schema_ == "alert.v1"]
+    if not alerts:
+        typer.echo("the topology has no topic carrying alert.v1", err=True)
+        raise typer.Exit(2)
+    bus = open_bus(topo, role="cli")
+    return topo, bus, bus.kafka_topic(alerts[0])
+
+
+@integrator_app.command("add")
+def integrator_add(
+    name: Annotated[str, typer.Argument(help="The integrator's user name, e.g. cad-vendor (its groups start 'NAME.')")],
+    by: ByOpt,
+    external: Annotated[
+        str, typer.Option(help="host:port of the broker's integrator listener, as the integrator reaches it")
+    ] = "kafka.example.org:9094",
+    ca_file: Annotated[str, typer.Option(help="Where the integrator keeps the broker's CA certificate")] = "ca.pem",
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    bus_url: BusOpt = None,
+) -> None:
+    """Give an integrator SCRAM credentials and read access to the alert topic alone. The password
+    is printed once, as the consumer configuration to hand over; adding again issues a new one."""
+    from argus.bus import integrators
+    from argus.security.audit import audit_once
+
+    topo, bus, topic = _kafka(topology, data_dir, bus_url)
+    try:
+        grant = integrators.add(bus.admin, name, topic)
+    except integrators.IntegratorError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        bus.close()
+    audit_once(topo, "admin", actor=by, agency="-", object=f"integrator:{name}", detail={"topic": topic, "added": True})
+    for k, v in grant.client_config(external, ca_file).items():
+        typer.echo(f"{k}={v}")
+
+
+@integrator_app.command("remove")
+def integrator_remove(
+    name: str, by: ByOpt, topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None, bus_url: BusOpt = None
+) -> None:
+    """Withdraw an integrator: its credentials and every ACL naming it."""
+    from argus.bus import integrators
+    from argus.security.audit import audit_once
+
+    topo, bus, _topic = _kafka(topology, data_dir, bus_url)
+    try:
+        gone = integrators.remove(bus.admin, name)
+    except integrators.IntegratorError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        bus.close()
+    audit_once(topo, "admin", actor=by, agency="-", object=f"integrator:{name}", detail={"removed": True})
+    typer.echo(f"integrator {name} removed ({gone} ACLs)")
+
+
+@integrator_app.command("list")
+def integrator_list(
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    bus_url: BusOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every principal with credentials or ACLs on the cluster, and what it may do."""
+    from argus.bus import integrators
+
+    _topo, bus, _topic = _kafka(topology, data_dir, bus_url)
+    try:
+        found = integrators.listing(bus.admin)
+    finally:
+        bus.close()
+    if as_json:
+        typer.echo(orjson.dumps(found).decode())
+        return
+    console.table(("integrator", "may"), [(u, "\n".join(acls) or "(nothing)") for u, acls in found.items()])
+
+
+@integrator_app.command("schema")
+def integrator_schema() -> None:
+    """The alert topic's writer schema, self-contained (for an integrator's consumer, `--schema`):
+    records framed without a registry carry its CRC-64-AVRO fingerprint as their schema id."""
+    from argus.schemas import default_schemas
+
+    typer.echo(orjson.dumps(default_schemas().get("alert.v1").raw, option=orjson.OPT_INDENT_2).decode())

@@ -145,25 +145,49 @@ class Server:
 
 class KafkaBroker(Server):
     """A single-node Apache Kafka broker in KRaft mode on 127.0.0.1, formatted once; `restart()`
-    is an operator's rolling restart (SIGTERM), on the same ports and log dir."""
+    is an operator's rolling restart (SIGTERM), on the same ports and log dir.
 
-    def __init__(self, workdir: Path) -> None:
+    With `integrators` (a directory ops/kafka/make-certs.sh wrote), the broker also has the
+    integrator listener of docker-compose.yml: SASL_SSL with SCRAM-SHA-512 on `integrator_port`,
+    the StandardAuthorizer, and no access without an ACL except on the internal listener."""
+
+    def __init__(self, workdir: Path, integrators: Path | None = None) -> None:
         libs = fetch_jars("kafka")
         self.port, controller = free_port(), free_port()
+        self.integrator_port = free_port()
         self.log = workdir / "broker.log"
         (workdir / "log4j.properties").write_text(LOG4J.format(log=self.log))
         self.props = workdir / "server.properties"
+        listeners = [f"PLAINTEXT://127.0.0.1:{self.port}", f"CONTROLLER://127.0.0.1:{controller}"]
+        advertised = [f"PLAINTEXT://127.0.0.1:{self.port}"]
+        protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+        secure: list[str] = []
+        if integrators is not None:
+            listeners.append(f"INTEGRATORS://127.0.0.1:{self.integrator_port}")
+            advertised.append(f"INTEGRATORS://localhost:{self.integrator_port}")
+            protocols.append("INTEGRATORS:SASL_SSL")
+            secure = [  # what docker-compose.yml sets on the kafka service, as properties
+                "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                "ssl.keystore.type=PKCS12",
+                f"ssl.keystore.location={integrators / 'broker.p12'}",
+                f"ssl.keystore.password={(integrators / 'keystore_creds').read_text()}",
+                f"ssl.key.password={(integrators / 'key_creds').read_text()}",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "super.users=User:ANONYMOUS",
+                "allow.everyone.if.no.acl.found=false",
+            ]
         self.props.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{controller}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    f"listeners={','.join(listeners)}",
+                    f"advertised.listeners={','.join(advertised)}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"listener.security.protocol.map={','.join(protocols)}",
+                    *secure,
                     f"log.dirs={workdir / 'data'}",
                     "offsets.topic.replication.factor=1",
                     "transaction.state.log.replication.factor=1",
@@ -175,7 +199,8 @@ class KafkaBroker(Server):
             )
         )
         log4j = f"-Dlog4j.configuration=file:{workdir / 'log4j.properties'}"
-        self.java = ["java", "-Xms256m", "-Xmx512m", "-cp", f"{libs}/*", log4j]
+        jaas = [f"-Djava.security.auth.login.config={integrators / 'jaas.conf'}"] if integrators else []
+        self.java = ["java", "-Xms256m", "-Xmx512m", *jaas, "-cp", f"{libs}/*", log4j]
         subprocess.run(
             [*self.java, "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(self.props)],
             check=True,
