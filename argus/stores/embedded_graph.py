@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from argus.sqlite import connect
-from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json, settled
+from argus.stores.graph import TOLD, GraphEdge, GraphNode, GraphStore, SourceRow, marks_json, settled, spellings
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, kind TEXT NOT NULL, subtype TEXT NOT NULL,
@@ -28,8 +29,11 @@ CREATE TABLE IF NOT EXISTS merges(merged TEXT PRIMARY KEY, survivor TEXT NOT NUL
 CREATE INDEX IF NOT EXISTS merges_survivor ON merges(survivor);
 CREATE TABLE IF NOT EXISTS kept_apart(a TEXT NOT NULL, b TEXT NOT NULL, reason TEXT NOT NULL,
   PRIMARY KEY(a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS spellings(entity0 TEXT PRIMARY KEY, counts BLOB NOT NULL) WITHOUT ROWID;
 """
-LAYOUT = 2  # PRAGMA user_version: the table layout above
+# PRAGMA user_version: the table layout above. Layout 2 lacks the spelling tallies (argus.stores.graph.
+# settled), which are counted from the sources when such a file is opened.
+LAYOUT = 3
 
 
 def _by(key: str, rows: list[Any]) -> list[Any]:
@@ -42,7 +46,7 @@ class EmbeddedGraphStore(GraphStore):
         self._db = connect(self.path, autocommit=False, checkpoint_pages=10_000)
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         has_tables = self._db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name='nodes'").fetchone()[0]
-        if has_tables and version != LAYOUT:
+        if has_tables and version not in (2, LAYOUT):
             raise RuntimeError(
                 f"{self.path} was written by an older Argus (graph layout {version}, this one reads {LAYOUT}); "
                 "the graph is derived data: delete the file and replay the resolved topic to rebuild it"
@@ -50,10 +54,20 @@ class EmbeddedGraphStore(GraphStore):
         self._db.executescript(_DDL)
         if "marks" not in {r[1] for r in self._db.execute("PRAGMA table_info(sources)")}:
             self._db.execute("ALTER TABLE sources ADD COLUMN marks BLOB NOT NULL DEFAULT '{}'")
+        self._seen_version = -1
+        # Written since the last commit: each node as the sink wrote it, and those whose tally
+        # shows they already hold what their sources say (the common case: a mention spelled
+        # as before), which the commit need not settle.
+        self._written: dict[str, GraphNode] = {}
+        self._fresh: set[str] = set()
+        self._dirty: set[str] = set()
+        self._tallied: set[str] = set()  # entities whose tally changed since the last commit
+        self.refresh()
+        if has_tables and version == 2:
+            rows = self._db.execute("SELECT entity0, marks FROM sources").fetchall()
+            self._count([(e0, sp, 1) for e0, m in rows for sp in spellings(orjson.loads(m))])
         self._db.execute(f"PRAGMA user_version={LAYOUT}")
         self._db.commit()
-        self._seen_version = -1
-        self.refresh()
 
     def refresh(self) -> None:
         """Another process (the sink) may have merged or split entities since we last looked."""
@@ -75,10 +89,23 @@ class EmbeddedGraphStore(GraphStore):
         # whatever order they come, and the report that merged an entity may be read before the
         # one that first named it. It is then born merged, as if it had been there first.
         alias = self._alias
+        for n in nodes:
+            i = n["id"]
+            self._fresh.discard(i)
+            if i not in self._written:
+                self._written[i] = n  # what a new node holds, until its tally says otherwise
+            elif i not in self._tallied:
+                self._dirty.add(i)  # rewritten before any source spoke of it: settle it
+                self._written[i] = n
+        # An entity keeps the label and attributes its sources elect (settled at commit); an
+        # EVENT, which is its record, and a node no source has spoken of are rewritten.
         self._db.executemany(
             "INSERT INTO nodes(id, kind, subtype, label, props, merged_into) VALUES(?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, subtype=excluded.subtype, "
-            "label=excluded.label, props=excluded.props",
+            "label=CASE WHEN excluded.kind='EVENT' OR NOT EXISTS(SELECT 1 FROM spellings WHERE entity0=excluded.id) "
+            "THEN excluded.label ELSE nodes.label END, "
+            "props=CASE WHEN excluded.kind='EVENT' OR NOT EXISTS(SELECT 1 FROM spellings WHERE entity0=excluded.id) "
+            "THEN excluded.props ELSE nodes.props END",
             # In key order (a stable sort: of two writes to one id the later still wins): the
             # B-tree is walked once left to right instead of at random.
             [
@@ -108,6 +135,22 @@ class EmbeddedGraphStore(GraphStore):
         )
 
     def add_sources(self, rows: list[SourceRow]) -> None:
+        """Each (entity, record) once, the last written winning; the spelling tallies move from
+        what a replaced row said to what the new one says, so a replay counts nothing twice."""
+        latest = {(r["entity_id"], r["record_id"]): r for r in rows}
+        keys = sorted(latest)
+        # An EVENT is its record: its label is never elected, so its mentions are not counted.
+        counted = [k for k in keys if self._written.get(k[0], {}).get("kind") != "EVENT"]  # type: ignore[call-overload]
+        deltas = [(k[0], sp, 1) for k in counted for sp in spellings(latest[k])]
+        for i in range(0, len(keys), 400):
+            chunk = keys[i : i + 400]
+            pairs = ",".join("(?,?)" for _ in chunk)
+            for e0, marks in self._db.execute(  # a primary-key lookup per key (an IN over row values scans)
+                f"WITH k(e, r) AS (VALUES {pairs}) SELECT s.entity0, s.marks FROM k "
+                "JOIN sources s ON s.entity0 = k.e AND s.record_id = k.r",
+                [x for k in chunk for x in k],
+            ):
+                deltas += [(e0, sp, -1) for sp in spellings(orjson.loads(marks))]
         self._db.executemany(
             "INSERT INTO sources(entity0, record_id, entity_id, agency, tlp, method, score, reason, marks) "
             "VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(entity0, record_id) DO UPDATE SET entity_id=excluded.entity_id, "
@@ -125,14 +168,73 @@ class EmbeddedGraphStore(GraphStore):
                     r["reason"],
                     marks_json(r),
                 )
-                for r in sorted(rows, key=lambda r: (r["entity_id"], r["record_id"]))
+                for r in (latest[k] for k in keys)
             ],
         )
+        self._count(deltas)
+
+    def _count(self, deltas: list[tuple[str, tuple[str, str], int]]) -> None:
+        """Apply spelling deltas to each entity's tally (one row per entity id as first written,
+        so merges and splits move nothing). A spelling no source writes any more is dropped, not
+        kept at 0: a purged record leaves no word behind."""
+        by: dict[str, dict[str, int]] = {}
+        for e0, (field, value), d in deltas:
+            key = f"{field}\x1f{value}"
+            counts = by.setdefault(e0, {})
+            counts[key] = counts.get(key, 0) + d
+        held = self._held_tallies(sorted(by))
+        self._tallied.update(by)
+        rows, gone = [], []
+        joined = set(self._alias) | set(self._alias.values())
+        for e0, change in sorted(by.items()):
+            before = held.get(e0, {})
+            counts = dict(before)
+            for k, d in change.items():
+                counts[k] = counts.get(k, 0) + d
+            kept = {k: n for k, n in counts.items() if n > 0}
+            if e0 not in joined and e0 not in self._dirty and self._holds(e0, before, kept):
+                self._fresh.add(e0)  # it holds what its sources say: nothing to settle at commit
+            else:
+                self._fresh.discard(e0)
+                self._dirty.add(e0)  # to be settled at commit, whatever comes before then
+            if kept:
+                rows.append((e0, orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)))
+            else:
+                gone.append((e0,))
+        self._db.executemany("INSERT OR REPLACE INTO spellings(entity0, counts) VALUES(?,?)", rows)
+        self._db.executemany("DELETE FROM spellings WHERE entity0=?", gone)
+
+    def _holds(self, e0: str, before: dict[str, int], after: dict[str, int]) -> bool:
+        """Whether an entity standing alone (no merge) already holds what `after` elects: a node
+        new since the last commit holds the one mention written; one settled before holds what
+        `before` elected, so an unchanged election leaves it right."""
+        if before:
+            return _elected(before) == _elected(after)
+        first = self._written.get(e0)
+        return first is not None and settled(first, _counter(after)) is None
+
+    def _held_tallies(self, ids: list[str]) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = f"SELECT entity0, counts FROM spellings WHERE entity0 IN ({','.join('?' * len(chunk))})"
+            out.update((e0, orjson.loads(c)) for e0, c in self._db.execute(q, chunk))
+        return out
+
+    def _tallies(self, ids: list[str]) -> dict[str, Counter[tuple[str, str]]]:
+        """Each entity's spelling tally, over every id merged into it."""
+        owner = {e0: i for i in ids for e0 in self._subtree(i)}
+        out: dict[str, Counter[tuple[str, str]]] = {i: Counter() for i in ids}
+        for e0, counts in self._held_tallies(sorted(owner)).items():
+            out[owner[e0]].update(_counter(counts))
+        return out
 
     def merge(self, survivor: str, merged: str, reason: str, score: float) -> None:
         survivor = self.canonical(survivor)
         if survivor == merged or self.kept_apart(survivor, merged):
             return
+        self._dirty.update((survivor, merged))  # the survivor's tally now adds up over a subtree
+        self._fresh.difference_update((survivor, merged))
         db = self._db
         db.execute(
             "INSERT OR REPLACE INTO merges(merged, survivor, reason, score) VALUES(?,?,?,?)",
@@ -147,6 +249,10 @@ class EmbeddedGraphStore(GraphStore):
     def unmerge(self, merged: str) -> bool:
         if merged not in self._alias:
             return False
+        sides = (merged, self.canonical(merged))
+        self._dirty.update(sides)
+        self._fresh.difference_update(sides)
+        self.settle(list(sides))  # each side now elected by its own sources
         moved = self._subtree(merged)
         del self._alias[merged]
         db = self._db
@@ -171,7 +277,10 @@ class EmbeddedGraphStore(GraphStore):
     def delete_record(self, record_id: str) -> None:
         db = self._db
         db.execute("DELETE FROM edges WHERE record_id=?", (record_id,))
-        touched = [r[0] for r in db.execute("DELETE FROM sources WHERE record_id=? RETURNING entity_id", (record_id,))]
+        gone = db.execute("DELETE FROM sources WHERE record_id=? RETURNING entity_id, entity0, marks", (record_id,))
+        gone = gone.fetchall()
+        self._count([(e0, sp, -1) for _, e0, m in gone for sp in spellings(orjson.loads(m))])
+        touched = [r[0] for r in gone]
         for eid in dict.fromkeys(touched):
             if db.execute("SELECT 1 FROM sources WHERE entity_id=? LIMIT 1", (eid,)).fetchone():
                 self.settle([eid])
@@ -188,10 +297,11 @@ class EmbeddedGraphStore(GraphStore):
         self.refresh()
 
     def commit(self) -> None:
-        ids = self.take_unsettled()
+        ids = [i for i in self.take_unsettled() if i not in self._fresh]
+        self._fresh, self._dirty, self._tallied, self._written = set(), set(), set(), {}
         if ids:
-            found, nodes = self.sources_for(ids), self.nodes_of(ids)
-            rows = [(i, settled(n, found.get(i, []))) for i, n in nodes.items()]
+            counts, nodes = self._tallies(ids), self.nodes_of(ids)
+            rows = [(i, settled(n, counts[i])) for i, n in nodes.items()]
             self._db.executemany(
                 "UPDATE nodes SET label=?, props=? WHERE id=?",
                 [(s[0], orjson.dumps(s[1]), i) for i, s in rows if s is not None],
@@ -273,6 +383,26 @@ class EmbeddedGraphStore(GraphStore):
     def close(self) -> None:
         self._db.commit()
         self._db.close()
+
+
+def _elected(counts: dict[str, int]) -> dict[str, str]:
+    """winners() on a stored tally as it is kept ("field\\x1fvalue": n), without unpacking it."""
+    best: dict[str, tuple[int, str]] = {}
+    for k, n in counts.items():
+        field, _, value = k.partition("\x1f")
+        if n > 0 and field != TOLD:
+            held = best.get(field)
+            if held is None or (-n, value) < held:
+                best[field] = (-n, value)
+    return {f: v for f, (_, v) in best.items()}
+
+
+def _counter(counts: dict[str, int]) -> Counter[tuple[str, str]]:
+    out: Counter[tuple[str, str]] = Counter()
+    for k, n in counts.items():
+        field, _, value = k.partition("\x1f")
+        out[(field, value)] += n
+    return out
 
 
 def _source(r: tuple[Any, ...]) -> SourceRow:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NotRequired, TypedDict
 
 import orjson
@@ -86,13 +86,44 @@ def display_of(rows: list[SourceRow]) -> tuple[str | None, dict[str, str]]:
     return label, {k: min(c, key=lambda x: (-c[x], x)) for k, c in sorted(values.items())}
 
 
-def settled(node: GraphNode, rows: list[SourceRow]) -> tuple[str, dict[str, Any]] | None:
-    """The label and props `node` should hold given its source rows, or None if it holds them
-    (an EVENT node is its record's; rows written before mentions were kept say nothing)."""
-    told = [r for r in rows if "attrs" in r]
-    if node["kind"] == "EVENT" or not told:
+# A spelling tally: how many of an entity's sources wrote each (field, value). The label's field
+# is LABEL, an attribute's its name (never empty); TOLD counts the sources that said anything.
+LABEL, TOLD = "", "\x00"
+Tally = Mapping[tuple[str, str], int]
+
+
+def spellings(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What one source row says of its entity's display, as (field, value) pairs; nothing from
+    a row written before mentions were kept."""
+    if "attrs" not in row:
+        return []
+    out = [(TOLD, "")] + ([(LABEL, row["label"])] if row.get("label") else [])
+    return out + sorted((k, str(v)) for k, v in (row.get("attrs") or {}).items())
+
+
+def tally(rows: Iterable[Mapping[str, Any]]) -> Counter[tuple[str, str]]:
+    return Counter(sp for r in rows for sp in spellings(r))
+
+
+def winners(counts: Tally) -> tuple[str | None, dict[str, str]]:
+    """The label and attributes a tally elects: the most common spelling of each field, ties to
+    the first in sort order (as display_of does on the rows themselves)."""
+    fields: dict[str, dict[str, int]] = {}
+    for (f, v), n in counts.items():
+        if n > 0 and f != TOLD:
+            fields.setdefault(f, {})[v] = n
+    labels = fields.pop(LABEL, {})
+    label = min(labels, key=lambda x: (-labels[x], x)) if labels else None
+    return label, {f: min(c, key=lambda x, c=c: (-c[x], x)) for f, c in sorted(fields.items())}
+
+
+def settled(node: GraphNode, counts: Tally) -> tuple[str, dict[str, Any]] | None:
+    """The label and props `node` should hold given its sources' spelling tally, or None if it
+    holds them (an EVENT node is its record's; sources written before mentions were kept say
+    nothing)."""
+    if node["kind"] == "EVENT" or counts.get((TOLD, ""), 0) <= 0:
         return None
-    label, attrs = display_of(told)
+    label, attrs = winners(counts)
     props: dict[str, Any] = dict(attrs)
     if "keys" in node["props"]:
         props["keys"] = node["props"]["keys"]

@@ -32,13 +32,14 @@ ARGUS_NEO4J_USER / ARGUS_NEO4J_PASSWORD, database from ARGUS_NEO4J_DATABASE.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse, urlunparse
 
 import orjson
 
-from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json, settled
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json, settled, spellings
 
 try:
     from neo4j import GraphDatabase
@@ -405,21 +406,27 @@ class Neo4jGraphStore(GraphStore):
 
 
 def _settle(tx: Any, ids: list[str]) -> None:
-    """Rewrite these entities' labels and props from their sources, inside the write (argus.stores.graph.settled)."""
+    """Rewrite these entities' labels and props from their sources, inside the write
+    (argus.stores.graph.settled). The server groups an entity's sources by what they said, so a
+    much-reported entity comes back as its few distinct spellings, not as every source."""
     if not ids:
         return
     rows = tx.run(
-        "MATCH (e:Entity) WHERE e.id IN $ids AND e.kind IS NOT NULL OPTIONAL MATCH (e)-[x:SOURCED_FROM]->(r:Record) "
+        "MATCH (e:Entity) WHERE e.id IN $ids AND e.kind IS NOT NULL OPTIONAL MATCH (e)-[x:SOURCED_FROM]->(:Record) "
+        "WITH e, x.marks AS marks, count(x) AS n "
         "RETURN e.id AS id, e.kind AS kind, e.subtype AS subtype, e.label AS label, e.props AS props, "
-        "collect({entity_id: e.id, record_id: r.id, agency: x.agency, tlp: x.tlp, method: x.method, score: x.score, "
-        "reason: x.reason, marks: x.marks}) AS sources",
+        "collect({marks: marks, n: n}) AS said",
         ids=ids,
     )
     out = []
     for r in rows:
         node: GraphNode = {"id": r["id"], "kind": r["kind"], "subtype": r["subtype"], "label": r["label"],
                            "props": orjson.loads(r["props"])}  # fmt: skip
-        got = settled(node, [_source(s) for s in r["sources"] if s["record_id"] is not None])
+        counts: Counter[tuple[str, str]] = Counter()
+        for said in r["said"]:
+            for sp in spellings(orjson.loads(said["marks"] or "{}")) if said["n"] else ():
+                counts[sp] += said["n"]
+        got = settled(node, counts)
         if got is not None:
             out.append({"id": r["id"], "label": got[0], "props": orjson.dumps(got[1]).decode()})
     if out:

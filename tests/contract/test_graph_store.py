@@ -348,3 +348,22 @@ def test_the_same_records_in_another_order_give_the_same_entity(graph_store) -> 
     _write_in_order(graph_store, ["r1", "r3", "r2"])
     got = graph_store.node("P")
     assert (got["label"], got["props"]) == ("LONG, ZACHARY", {"name": "LONG, ZACHARY", "sex": "M"})
+
+
+def test_a_replayed_or_corrected_source_counts_once(graph_store) -> None:
+    """A sink replaying a batch (after a crash) writes the same source rows again; a corrected
+    record rewrites its row. Neither may make a spelling count twice."""
+    _write_in_order(graph_store, ["r1", "r3", "r2"])
+    for _ in range(3):  # r2's "LNOG" again and again: still one source of three
+        graph_store.add_sources([_mention("r2", "LNOG, ZACHARY", "M")])
+        graph_store.settle(["P"])
+        graph_store.commit()
+    assert graph_store.node("P")["label"] == "LONG, ZACHARY"
+    graph_store.add_sources([_mention("r1", "LNOG, ZACHARY", "M")])  # r1 corrected: now 2 to 1
+    graph_store.settle(["P"])
+    graph_store.commit()
+    assert graph_store.node("P")["label"] == "LNOG, ZACHARY"
+    graph_store.add_sources([_mention("r1", "LONG, ZACHARY", "M")])  # and back
+    graph_store.settle(["P"])
+    graph_store.commit()
+    assert graph_store.node("P")["label"] == "LONG, ZACHARY"
