@@ -75,6 +75,10 @@ def _load(topology: Path, data_dir: Path | None, bus: str | None = None, reach: 
 def demo(
     workdir: Annotated[Path | None, typer.Option(help="Where to write sample data and stores")] = None,
     background: Annotated[int, typer.Option(help="Background records besides the scenario")] = 300,
+    ui: Annotated[
+        bool, typer.Option("--ui", help="Then serve the workbench on the demo data, with a user per role")
+    ] = False,
+    port: Annotated[int, typer.Option(help="--ui: the port the workbench listens on (loopback)")] = 8080,
 ) -> None:
     """Run the plate-stop scenario end to end on bundled sample data and print the alert."""
     from argus.demo import run_demo
@@ -83,6 +87,11 @@ def demo(
     wd = workdir or Path(tempfile.mkdtemp(prefix="argus-demo-"))
     wd.mkdir(parents=True, exist_ok=True)
     run_demo(wd, typer.echo, background)
+    if ui:
+        from argus.demo.ui import serve
+
+        topo_file = wd / "topology.yaml"
+        serve(load_topology(topo_file), topo_file, typer.echo, "127.0.0.1", port)
 
 
 @app.command("init")
@@ -230,14 +239,22 @@ def api(
     log_level: Annotated[str, typer.Option()] = "info",
     workers: Annotated[int, typer.Option(help="Worker processes (each with its own store clients)")] = 1,
     log_format: LogFormatOpt = "json",
+    print_openapi: Annotated[
+        bool, typer.Option("--print-openapi", help="Print the OpenAPI document (the workbench's client types) and exit")
+    ] = False,
 ) -> None:
-    """Serve the analyst and field API (OpenAPI at /docs) over the topology's stores and bus."""
+    """Serve the workbench and the analyst and field API (OpenAPI at /docs) over the topology's stores and bus."""
     import os
 
     import uvicorn
 
     from argus.api.app import create_app
 
+    if print_openapi:
+        from argus.api.app import openapi_document
+
+        sys.stdout.write(openapi_document())
+        return
     topo = _load(topology, data_dir)
     if workers > 1:
         os.environ["ARGUS_API_TOPOLOGY"] = str(topology.resolve())

@@ -49,6 +49,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "http": ("argus.stores.opensearch_identity:OpenSearchDirectory", "opensearch"),
         "https": ("argus.stores.opensearch_identity:OpenSearchDirectory", "opensearch"),
     },
+    "sessions": {
+        "embedded": ("argus.security.sessions:Sessions", None),
+        "http": ("argus.stores.opensearch_sessions:OpenSearchSessions", "opensearch"),
+        "https": ("argus.stores.opensearch_sessions:OpenSearchSessions", "opensearch"),
+    },
     "taxii": {
         "embedded": ("argus.stores.taxii_status:Statuses", None),
         "http": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),

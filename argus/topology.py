@@ -103,6 +103,13 @@ class ApiModel(_Strict):
     # Browsers may call the API from these origins only (scheme://host[:port]); empty: from none
     # but the API's own (the workbench it serves). Never "*": the API answers with credentials.
     cors_origins: list[str] = Field(default_factory=list)
+    # A workbench session ends after this long without a request, and this long after login
+    # whatever the activity (OWASP's session guidance: minutes idle, hours absolute).
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # A site's own tile server for the workbench's maps ({z}/{x}/{y}); none: the offline basemap
+    # of state and county boundaries shipped with the workbench, so no request leaves the origin.
+    tile_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+\{z\}/\{x\}/\{y\}[^\s\"'<>]*$")
 
     @field_validator("cors_origins")
     @classmethod

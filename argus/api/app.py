@@ -31,15 +31,28 @@ from starlette.exceptions import HTTPException
 from argus.api.deps import Api, Problem, problem_response
 from argus.api.docs import mount_docs
 from argus.api.models import Health, answers
-from argus.api.routes import audit, entities, feeds, field, search, stix, submissions, taxii
+from argus.api.routes import admin, audit, entities, feeds, field, ops, search, session, stix, submissions, taxii
 from argus.api.services import ServiceError, Services
 from argus.api.telemetry import instrument
+from argus.api.workbench import mount_workbench
 from argus.bus.base import RegistryUnavailable
 from argus.records import InvalidRecord
+from argus.runtime.embedded import open_store
 from argus.topology import Topology
 
 log = logging.getLogger("argus.api")
-ROUTERS = (search.router, entities.router, field.router, submissions.router, audit.router, stix.router, feeds.router)
+ROUTERS = (
+    session.router,
+    search.router,
+    entities.router,
+    field.router,
+    submissions.router,
+    audit.router,
+    stix.router,
+    feeds.router,
+    ops.router,
+    admin.router,
+)
 
 
 def _unreachable_errors() -> tuple[type[BaseException], ...]:
@@ -147,7 +160,10 @@ def create_app(topo: Topology) -> FastAPI:
         "the fusion centre's holdings, each answer limited to what the caller may see.",
     )
     app.state.services = svc
-    app.state.api = Api(svc, float(os.environ.get("ARGUS_API_TIMEOUT", "5")))
+    site = topo.model.api
+    sessions = open_store(topo, "sessions").limits(site.session_idle_minutes * 60.0, site.session_max_hours * 3600.0)
+    svc.closing(sessions)
+    app.state.api = Api(svc, float(os.environ.get("ARGUS_API_TIMEOUT", "5")), sessions)
     app.state.taxii = taxii.open_taxii(topo)
     svc.closing(app.state.taxii.statuses)
     _handlers(app)
@@ -160,6 +176,7 @@ def create_app(topo: Topology) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "X-Argus-Role", "Content-Type", "Last-Event-ID"],
         )
     mount_docs(app)
+    mount_workbench(app, topo.model.api.tile_url)
     instrument(app)
     for r in ROUTERS:
         app.include_router(r)
@@ -187,3 +204,21 @@ def from_env() -> FastAPI:
     data_dir = os.environ.get("ARGUS_API_DATA_DIR")
     topo = load_topology(Path(os.environ["ARGUS_API_TOPOLOGY"]), Path(data_dir) if data_dir else None)
     return create_app(topo)
+
+
+def openapi_document() -> str:
+    """The OpenAPI document as the shipped topology serves it, stably formatted: web/openapi.json,
+    from which the workbench's client types are generated (a test keeps the two equal)."""
+    import json as stdjson
+    import tempfile
+    from importlib import resources
+    from pathlib import Path
+
+    from argus.topology import load_topology
+
+    with tempfile.TemporaryDirectory(prefix="argus-openapi-") as tmp:
+        topo = load_topology(Path(str(resources.files("pipelines") / "topology.yaml")), Path(tmp))
+        app = create_app(topo)
+        doc = app.openapi()
+        app.state.services.close()
+    return stdjson.dumps(doc, indent=1, sort_keys=True) + "\n"

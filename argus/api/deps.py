@@ -1,8 +1,10 @@
 """What every route depends on: who is asking (authentication only), what their role permits,
 the audit of what they did, and the problem details every error becomes.
 
-A `Caller` is built once per request from its credentials (an API key, a bearer token, or the
-password of HTTP Basic for TAXII clients), resolved through the identity directory. Nothing in a
+A `Caller` is built once per request from its credentials (an API key, a bearer token, the
+password of HTTP Basic for TAXII clients, or the workbench's session cookie), resolved through the
+identity directory. A request that changes anything on a session cookie must echo the session's
+CSRF token in `X-CSRF-Token` (the cookie is also SameSite=Strict). Nothing in a
 body, a query string or any other header can name the caller, a recipient or an agency the caller
 acts for: routes read `c.who`, never the request, for that.
 """
@@ -21,13 +23,21 @@ import anyio
 import orjson
 from fastapi import Depends, Header, Request, Security
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from fastapi.security import (
+    APIKeyCookie,
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
 
 from argus.api.access import Gate
 from argus.api.services import FieldDesk, Services, Submissions
 from argus.security.audit import AuditTrail
-from argus.security.identity import AuthError, IdentityError
+from argus.security.identity import AuthError, Identity, IdentityError
 from argus.security.policy import Recipient
+from argus.security.sessions import SessionStore
 
 T = TypeVar("T")
 PROBLEM = "application/problem+json"
@@ -61,6 +71,7 @@ class Api:
 
     svc: Services
     timeout: float
+    sessions: SessionStore
     desk: FieldDesk = dataclasses.field(init=False)
     submissions: Submissions = dataclasses.field(init=False)
     logged_in: set[str] = dataclasses.field(
@@ -87,6 +98,7 @@ class Caller:
     source: str | None
     gate: Gate
     api: Api
+    session: str | None = None  # the session's digest, when the caller came with the cookie
 
     @property
     def svc(self) -> Services:
@@ -125,6 +137,11 @@ def api_of(request: Request) -> Api:
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="An Argus API key, argus_<id>_<secret>")
 BEARER = HTTPBearer(auto_error=False, description="An OIDC access token from a configured issuer")
 BASIC = HTTPBasic(auto_error=False, description="TAXII clients: any user name, the API key as password")
+SESSION_COOKIE = "argus_session"
+SESSION = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, scheme_name="SessionCookie",
+    description="The workbench's session (POST /api/v1/session); changes also need X-CSRF-Token",
+)  # fmt: skip
 
 
 def _token(
@@ -139,6 +156,17 @@ def _token(
     return None
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _from_session(api: Api, request: Request, token: str, csrf: str | None) -> tuple[Identity, str]:
+    s = api.sessions.resolve(token)
+    if request.method not in SAFE_METHODS and not api.sessions.csrf_ok(s, csrf):
+        raise Problem(403, "CSRF check failed", "a change made with the session cookie needs its X-CSRF-Token")
+    who = api.svc.directory().recipient(s.subject, s.role)
+    return Identity(s.subject, f"session/{s.method}", who), s.id
+
+
 def caller(
     request: Request,
     key: Annotated[str | None, Security(API_KEY)] = None,
@@ -147,36 +175,50 @@ def caller(
     x_argus_role: Annotated[
         str | None, Header(max_length=64, description="Which of your roles to act in (default: your first)")
     ] = None,
+    session: Annotated[str | None, Security(SESSION)] = None,
+    x_csrf_token: Annotated[str | None, Header(include_in_schema=False, max_length=256)] = None,
 ) -> Caller:
     api = api_of(request)
     source = request.client.host if request.client else None
     token = _token(key, bearer, basic)
-    if not token:
-        raise Problem(401, "Not authenticated", "send X-API-Key or Authorization: Bearer <token>")
+    if session is not None and len(session) > 256:
+        raise Problem(401, "Not authenticated", "the credentials were not accepted")
+    if not token and not session:
+        raise Problem(401, "Not authenticated", "send X-API-Key or Authorization: Bearer <token>, or log in")
     directory = api.svc.directory()
+    sid = None
     try:
-        ident = (
-            directory.authenticate_key(token, x_argus_role)
-            if token.startswith("argus_")
-            else directory.authenticate_jwt(token, x_argus_role)
-        )
+        if token:
+            ident = (
+                directory.authenticate_key(token, x_argus_role)
+                if token.startswith("argus_")
+                else directory.authenticate_jwt(token, x_argus_role)
+            )
+        else:
+            ident, sid = _from_session(api, request, session or "", x_csrf_token)
     except (AuthError, IdentityError) as exc:
         subject = getattr(exc, "subject", None)
         api.audit.record(
             "login", actor=subject or "unknown", agency="-", outcome="denied", source=source, reason=str(exc)
         )
         raise Problem(401, "Not authenticated", "the credentials were not accepted") from None
+    if token:
+        _first_use(api, token, ident, source)
+    who = ident.recipient
+    gate = Gate(who, None, directory.rules, directory.barring(who))
+    return Caller(who, ident.subject, ident.method, source, gate, api, sid)
+
+
+def _first_use(api: Api, token: str, ident: Identity, source: str | None) -> None:
+    """A credential's first request to this worker is its login (a session's is its POST)."""
     digest = hashlib.sha256(token.encode()).hexdigest()
     with api.lock:
         first = digest not in api.logged_in
         api.logged_in.add(digest)
-    who = ident.recipient
     if first:
         api.audit.record(
-            "login", actor=ident.subject, agency=who.agency, source=source, detail={"method": ident.method}
+            "login", actor=ident.subject, agency=ident.recipient.agency, source=source, detail={"method": ident.method}
         )
-    gate = Gate(who, None, directory.rules, directory.barring(who))
-    return Caller(who, ident.subject, ident.method, source, gate, api)
 
 
 def reader(permission: str) -> Callable[..., Caller]:

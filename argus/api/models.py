@@ -83,6 +83,7 @@ class Entity(_Open):
     label: str = Field(description="As the caller's visible sources tell it, or 'restricted, contact <agency>'")
     props: dict[str, Any]
     access: Access
+    degree: int | None = Field(default=None, description="Links the caller may follow (neighbours, degree=true)")
 
 
 class Profile(BaseModel):
@@ -168,6 +169,17 @@ class StixImport(BaseModel):
 class FeedList(BaseModel):
     total: int
     feeds: list[dict[str, Any]]
+
+
+class AuditVerdict(BaseModel):
+    ok: bool
+    entries: int
+    first_bad: int | None
+    problem: str | None
+
+
+class AckList(BaseModel):
+    alert_ids: list[str]
 
 
 class Health(BaseModel):

@@ -71,7 +71,14 @@ def scenario(now: datetime) -> dict[str, list[dict[str, Any]]]:
                 "Civic, partial plate 8 ABC.",
                 "persons": [{"role": "suspect", "name": "Jon Smith", "sex": "M"}],
                 "vehicles": [{"role": "suspect", "plate": "8 ABC-123", "state": "CA", "make": "HOND", "colour": "GRY"}],
-                "locations": [{"role": "offense", "address": "4410 N Blackstone Avenue, Fresno, CA"}],
+                "locations": [
+                    {
+                        "role": "offense",
+                        "address": "4410 N Blackstone Avenue, Fresno, CA",
+                        "lat": 36.8387,
+                        "lon": -119.7902,
+                    }
+                ],
             },
             {
                 "report_id": "NTF-2026-0031",

@@ -64,7 +64,10 @@ AUDIT_WRITE = Histogram(
     "Time to append one audit entry (a dedup repeat included)",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
-ACTIONS = ("read", "write", "disseminate", "export", "login", "deny", "submit", "review", "purge", "admin")
+ACTIONS = (
+    "read", "write", "disseminate", "export", "login", "logout", "deny", "submit", "review", "purge", "admin",
+    "acknowledge",
+)  # fmt: skip
 FIELDS = ("seq", "at", "actor", "agency", "action", "object", "outcome", "source", "recipient", "reason", "detail")
 
 

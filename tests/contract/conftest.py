@@ -177,3 +177,9 @@ class DirectoryBackend(Handles):
 @pytest.fixture(params=ON_BOTH)
 def directory_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DirectoryBackend]:
     yield from _handles(DirectoryBackend(request, tmp_path))
+
+
+@pytest.fixture(params=ON_BOTH)
+def session_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Handles]:
+    """Opens handles on one workbench session store (each API process holds one)."""
+    yield from _handles(Handles(request, tmp_path, "sessions", "sessions_index"))

@@ -33,6 +33,10 @@ class Ask:
     who: Recipient
     views: list[ReportView | None]
 
+    @property
+    def key(self) -> str:
+        return dict(self.world.keys)[self.sid]
+
     def count(self, *levels: str) -> int:
         return sum(v is not None and v.level in levels for v in self.views)
 
@@ -126,12 +130,40 @@ def _connected_by_shown_edges(r: httpx.Response, a: Ask) -> None:
     assert not stray, f"{r.request.url} shows {stray}, reached only through edges it does not show"
 
 
+def _degree_counts_shown_edges(r: httpx.Response, a: Ask) -> None:
+    """A node's degree (a chart's "+N") counts the links the caller may follow, no more: from the
+    centre, exactly the edges one hop shows."""
+    _connected_by_shown_edges(r, a)
+    if r.status_code != 200 or r.json()["truncated"]:
+        return
+    res = r.json()
+    centre = next(n for n in res["nodes"] if n["id"] == res["center"])
+    touching = {e["id"] for e in res["edges"] if res["center"] in (e["src"], e["dst"])}
+    assert centre["degree"] == len(touching), (r.request.url, centre["degree"], touching)
+
+
 @route("GET", "/api/v1/entities/{entity_id}/neighbours")
 def _neighbours(a: Ask) -> list[Call]:
-    return [
-        Call("GET", f"/api/v1/entities/{e}/neighbours", {"hops": 2}, echoes=(e,), check=_connected_by_shown_edges)
-        for e in a.world.entity_ids
-    ]
+    return (
+        [
+            Call("GET", f"/api/v1/entities/{e}/neighbours", {"hops": 2}, echoes=(e,), check=_connected_by_shown_edges)
+            for e in a.world.entity_ids
+        ]
+        + [
+            Call(
+                "GET",
+                f"/api/v1/entities/{e}/neighbours",
+                {"degree": "true"},
+                echoes=(e,),
+                check=_degree_counts_shown_edges,
+            )
+            for e in a.world.entity_ids
+        ]
+        + [
+            Call("GET", f"/api/v1/entities/{e}/neighbours", {"rel": ["SUSPECT_VEHICLE"], "hops": 2}, echoes=(e,))
+            for e in a.world.entity_ids[:3]
+        ]
+    )
 
 
 @route("GET", "/api/v1/paths")
@@ -377,3 +409,139 @@ def _metrics(a: Ask) -> list[Call]:
 @route("GET", "/docs/assets")
 def _docs_assets(a: Ask) -> list[Call]:
     return [Call("GET", "/docs/assets/swagger-ui-bundle.js"), Call("GET", "/docs/assets/../../openapi.json")]
+
+
+# --- the workbench ---------------------------------------------------------------------------------
+@route("POST", "/api/v1/session")
+def _login(a: Ask) -> list[Call]:
+    return [
+        Call("POST", "/api/v1/session", json={"api_key": a.key}, check=_is_me),
+        Call(
+            "POST",
+            "/api/v1/session",
+            json={"api_key": a.key, "role": "supervisor" if a.who.role != "supervisor" else "auditor"},
+        ),
+        Call("POST", "/api/v1/session", json={"api_key": a.key[:-2] + "zz"}),
+        Call("POST", "/api/v1/session", json={"id_token": "eyJhbGciOiJub25lIn0.e30."}),
+        Call("POST", "/api/v1/session", json={"api_key": a.key, "id_token": "x"}),
+    ]
+
+
+def _is_me(r: httpx.Response, a: Ask) -> None:
+    if r.status_code == 200:
+        body = r.json()
+        assert (body["subject"], body["agency"], body["role"]) == (a.sid, a.who.agency, a.who.role), body
+
+
+@route("GET", "/api/v1/session")
+def _whoami(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/session", check=_is_me)]
+
+
+@route("DELETE", "/api/v1/session")
+def _logout(a: Ask) -> list[Call]:
+    return [Call("DELETE", "/api/v1/session")]  # with a key: nothing to end; with the cookie: run last
+
+
+@route("POST", "/api/v1/field/alerts/{alert_id}/ack")
+def _ack(a: Ask) -> list[Call]:
+    ids = [f"alr{i:03d}x" for i in range(len(a.world.reports))]
+    return [Call("POST", f"/api/v1/field/alerts/{x}/ack", echoes=(x,)) for x in ids]
+
+
+@route("GET", "/api/v1/field/alerts/acks")
+def _acks(a: Ask) -> list[Call]:
+    # the caller's own acknowledgements: ids the caller sent, said back
+    mine = tuple(f"alr{i:03d}x" for i in range(len(a.world.reports)))
+    return [Call("GET", "/api/v1/field/alerts/acks", echoes=mine, says_back=True)]
+
+
+@route("GET", "/api/v1/audit/verify")
+def _verify(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/audit/verify")]
+
+
+@route("GET", "/")
+def _workbench(a: Ask) -> list[Call]:
+    return [Call("GET", "/")]
+
+
+@route("GET", "/assets")
+def _workbench_assets(a: Ask) -> list[Call]:
+    return [Call("GET", "/assets/index.js"), Call("GET", "/assets/../../openapi.json"), Call("GET", "/assets/x.js")]
+
+
+@route("GET", "/api/v1/ops/board")
+def _board(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/ops/board", check=_counts_only)]
+
+
+def _counts_only(r: httpx.Response, a: Ask) -> None:
+    if r.status_code == 200:
+        body = r.json()
+        assert set(body) == {"lag", "dead_letters", "stages"}
+        assert all(isinstance(v, int) for v in body["lag"].values()) and isinstance(body["dead_letters"], int)
+
+
+# --- administration: an administrator's own agency only -------------------------------------------
+def _only_my_agency(r: httpx.Response, a: Ask) -> None:
+    if r.status_code in (200, 201) and "subjects" in r.json():
+        assert {s["agency"] for s in r.json()["subjects"]} <= {a.who.agency}, r.json()["subjects"]
+
+
+@route("GET", "/api/v1/admin/people")
+def _people(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/admin/people", scan=False, check=_only_my_agency)]
+
+
+@route("POST", "/api/v1/admin/users")
+def _add_user(a: Ask) -> list[Call]:
+    body = {"id": f"new-{a.sid}", "name": "New", "roles": ["analyst"]}
+    return [
+        Call("POST", "/api/v1/admin/users", json=body, scan=False, check=_only_my_agency),
+        Call("POST", "/api/v1/admin/users", json=body | {"agency": "X"}),  # no choosing the agency
+    ]
+
+
+def _others(a: Ask) -> list[str]:
+    return [sid for sid, _ in a.world.keys if sid != a.sid]
+
+
+@route("POST", "/api/v1/admin/users/{subject_id}/roles")
+def _set_roles(a: Ask) -> list[Call]:
+    # the roles they hold already: the world the harness checks against stays as drawn
+    roles = {s: a.world.directory.subject(s)["roles"] for s in _others(a)}
+    return [
+        Call(
+            "POST",
+            f"/api/v1/admin/users/{s}/roles",
+            json={"roles": roles[s]},
+            scan=False,
+            check=_not_another_agency(s),
+        )
+        for s in _others(a)
+    ]
+
+
+@route("POST", "/api/v1/admin/users/{subject_id}/disable")
+def _disable(a: Ask) -> list[Call]:
+    return [Call("POST", "/api/v1/admin/users/nobody-here/disable", scan=False)]
+
+
+@route("POST", "/api/v1/admin/users/{subject_id}/keys")
+def _new_key(a: Ask) -> list[Call]:
+    return [Call("POST", f"/api/v1/admin/users/{s}/keys", scan=False, check=_not_another_agency(s)) for s in _others(a)]
+
+
+@route("DELETE", "/api/v1/admin/keys/{key_id}")
+def _revoke(a: Ask) -> list[Call]:
+    return [Call("DELETE", "/api/v1/admin/keys/0123456789ab")]
+
+
+def _not_another_agency(subject: str) -> Check:
+    def check(r: httpx.Response, a: Ask) -> None:
+        theirs = a.world.directory.subject(subject)["agency"]
+        if theirs != a.who.agency or not a.who.may("manage"):
+            assert r.status_code in (403, 404), (r.request.url, r.status_code, r.text[:200])
+
+    return check

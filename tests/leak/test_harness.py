@@ -79,14 +79,27 @@ def _body(client: TestClient, call: Call, headers: dict[str, str]) -> httpx.Resp
         return httpx.Response(200, content=got, request=r.request)
 
 
-def _scan(world: World, client: TestClient, sid: str, key: str) -> None:
+LOGOUT = ("DELETE", "/api/v1/session")
+
+
+def _session(client: TestClient, key: str) -> dict[str, str]:
+    """The workbench's way in: the session cookie and the CSRF token every change echoes."""
+    r = client.post("/api/v1/session", json={"api_key": key})
+    assert r.status_code == 200, r.text
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" in cookie, cookie
+    return {"Cookie": cookie.split(";")[0], "X-CSRF-Token": r.json()["csrf"]}
+
+
+def _scan(world: World, client: TestClient, sid: str, credentials: dict[str, str]) -> None:
     who = world.directory.recipient(sid)
     views = world.views(who)
     ask = Ask(world, sid, who, views)
     denied = forbidden(world, sid, who, views)
-    for (method, _path), generate in sorted(GENERATORS.items()):
+    # the session ends last, so everything before it is asked with the cookie alive
+    for (method, _path), generate in sorted(GENERATORS.items(), key=lambda kv: (kv[0] == LOGOUT, kv[0])):
         for call in generate(ask):
-            r = _body(client, call, {"X-API-Key": key})
+            r = _body(client, call, credentials)
             assert r.status_code < 500, (sid, method, call.url, r.status_code, r.text[:300])
             body = r.content
             if r.status_code >= 400 or call.says_back:  # saying back what the caller itself sent
@@ -145,6 +158,7 @@ def test_no_route_answers_with_what_the_policy_denies(
     try:
         with TestClient(create_app(world.topo), raise_server_exceptions=False) as client:
             for sid, key in world.keys:
-                _scan(world, client, sid, key)
+                _scan(world, client, sid, {"X-API-Key": key})
+                _scan(world, client, sid, _session(client, key))
     finally:
         world.directory.close()

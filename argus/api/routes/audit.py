@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from argus.api.deps import Auditor, Caller, bounded, json
-from argus.api.models import EXAMPLES, AuditPage, answers
+from argus.api.models import EXAMPLES, AuditPage, AuditVerdict, answers
 from argus.api.routes.search import parse_instant
 
 router = APIRouter(tags=["audit"])
@@ -53,3 +53,20 @@ async def audit_trail(
         "until": parse_instant(until, "until"),
     }
     return json(await bounded(c, _audit, c, selection, after, limit))
+
+
+@router.get(
+    "/api/v1/audit/verify",
+    summary="Whether the audit trail's chain is intact (auditors only)",
+    responses=answers(AuditVerdict, {"ok": True, "entries": 1234, "first_bad": None, "problem": None}),
+)
+async def audit_verify(c: Auditor) -> Any:
+    """Re-computes every entry's keyed link, as `argus audit verify` does; names the first entry
+    that was edited, removed or forged. The check itself is audited."""
+
+    def run() -> dict[str, Any]:
+        v = c.api.audit.verify()
+        c.audited("read", "audit", endpoint="audit_verify", ok=v.ok, entries=v.entries)
+        return {"ok": v.ok, "entries": v.entries, "first_bad": v.first_bad, "problem": v.problem}
+
+    return json(await bounded(c, run))

@@ -20,6 +20,7 @@ from argus.records import deterministic_id
 from argus.stores.graph import GraphStore
 
 router = APIRouter(tags=["analyst"])
+DEGREE_CAP = 200
 
 
 class Unmerge(BaseModel):
@@ -96,14 +97,22 @@ async def unmerge(c: Decider, entity_id: str, body: Unmerge) -> Any:
     return json(await bounded(c, _unmerge, c, entity_id, body), 202)
 
 
-def _neighbours(c: Caller, entity_id: str, hops: int, limit: int) -> dict[str, Any]:
+def _neighbours(c: Caller, entity_id: str, hops: int, limit: int, rels: frozenset[str], degree: bool) -> dict[str, Any]:
     g = c.svc.graph()
     gate = c.gate
     visible(c, g, entity_id)
-    res = g.neighbours(entity_id, hops=hops, limit=limit, allow=gate.allow)
+
+    def allow(edges: list[Any]) -> list[Any]:  # the relationship types asked for, then the policy
+        return gate.allow([e for e in edges if e["rel"] in rels] if rels else edges)
+
+    res = g.neighbours(entity_id, hops=hops, limit=limit, allow=allow)
     nodes = [n for n in (gate.node(x) for x in res["nodes"]) if n is not None]
     kept = {n["id"] for n in nodes}
     edges = [x for x in (gate.edge(e) for e in res["edges"] if e["src"] in kept and e["dst"] in kept) if x]
+    if degree:  # how many links each node has that this caller may follow: a chart's "+N"
+        for n in nodes:
+            around = g.neighbours(n["id"], hops=1, limit=DEGREE_CAP, allow=gate.allow)
+            n["degree"] = len({e["id"] for e in around["edges"]})
     c.audited("read", entity_id, endpoint="neighbours", hops=hops, returned=len(nodes))
     return {
         "center": g.canonical(entity_id),
@@ -124,10 +133,16 @@ async def neighbours(
     entity_id: str,
     hops: Annotated[int, Query(ge=1, le=3)] = 1,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    rel: Annotated[
+        list[str] | None, Query(max_length=20, description="Follow only these relationship types (default: all)")
+    ] = None,
+    degree: Annotated[bool, Query(description="Give each node the number of links the caller may follow")] = False,
 ) -> Any:
     """Entities within `hops` links, each edge with the reason it exists. No edge of a record
-    the caller may not read is followed, so a neighbourhood never tells whom it mentions."""
-    return json(await bounded(c, _neighbours, c, entity_id, hops, limit))
+    the caller may not read is followed, so a neighbourhood never tells whom it mentions, and a
+    node's `degree` counts only such edges."""
+    rels = frozenset(r[:64] for r in rel or ())
+    return json(await bounded(c, _neighbours, c, entity_id, hops, limit, rels, degree))
 
 
 def _paths(c: Caller, src: str, dst: str, max_hops: int, limit: int) -> dict[str, Any]:

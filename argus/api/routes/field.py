@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from argus.api.deps import Caller, Officer, Problem, dumps, json
-from argus.api.models import EXAMPLES, PROBLEMS, FieldAnswer, answers
+from argus.api.models import EXAMPLES, PROBLEMS, AckList, FieldAnswer, answers
 from argus.api.telemetry import SSE_SUBSCRIBERS
 from argus.records import utcnow
 
@@ -119,6 +120,9 @@ async def alert_stream(
     c: Officer,
     last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
     heartbeat: Annotated[float, Query(ge=0.05, le=60, description="Seconds between keep-alives")] = 15.0,
+    recent: Annotated[
+        int, Query(ge=0, le=1000, description="Look again at the newest N alerts of each partition first")
+    ] = 0,
 ) -> EventSourceResponse:
     """Alerts addressed to the caller (their agency, unit or name; a supervisor sees the agency's),
     each shown as the policy lets this caller see it. `Last-Event-ID` (the id of the last event
@@ -126,6 +130,8 @@ async def alert_stream(
     svc = c.svc
     topic = c.api.desk.alerts_topic
     start = await anyio.to_thread.run_sync(svc.end_offsets, topic)
+    if recent:  # an inbox opened: what came in lately, still through the policy for this subscriber
+        start = {p: max(0, o - recent) for p, o in start.items()}
     if last_event_id:  # resume where the terminal's connection dropped
         start.update(parse_cursor(last_event_id, len(start)))
 
@@ -165,3 +171,36 @@ async def _alerts(c: Caller, topic: str, pos: dict[int, int]) -> AsyncIterator[S
                 behind = False
                 yield ServerSentEvent(comment="caught up")
             await asyncio.sleep(0.05)
+
+
+@router.post(
+    "/api/v1/field/alerts/{alert_id}/ack",
+    summary="Acknowledge an alert (audited)",
+    status_code=204,
+    responses={204: {}, **PROBLEMS},
+)
+async def acknowledge(c: Officer, alert_id: Annotated[str, Path(min_length=1, max_length=128)]) -> Response:
+    """The officer has seen the alert: recorded in the audit trail under their name. Acknowledging
+    says nothing back about the alert, so it tells nobody whether such an alert exists."""
+    await anyio.to_thread.run_sync(
+        lambda: c.api.audit.record(
+            "acknowledge", actor=c.subject, agency=c.who.agency, object=alert_id, source=c.source,
+            detail={"unit": c.who.unit}, dedup=f"ack|{alert_id}|{c.subject}",
+        )
+    )  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/v1/field/alerts/acks",
+    summary="The alerts the caller has acknowledged",
+    responses=answers(AckList, {"alert_ids": ["ALR-9f2c..."]}),
+)
+async def acknowledged(c: Officer) -> Any:
+    """The caller's own acknowledgements (up to 1,000), from the audit trail."""
+
+    def mine() -> list[str]:
+        got = c.api.audit.query(actor=c.subject, action="acknowledge", visible_to_agency=c.who.agency, limit=1000)
+        return [e["object"] for e in got]
+
+    return json({"alert_ids": await anyio.to_thread.run_sync(mine)})

@@ -1,0 +1,87 @@
+"""`argus demo --ui`: the demo's holdings left running behind the workbench, with one demo user
+per role, so each can be tried in a browser.
+
+The pipeline keeps running (`argus run` in a child process, as in production) so a plate run from
+the officer's screen is resolved, correlated and alerted live; the API serves the workbench in
+this process. The users' API keys are printed once: the login screen takes them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from argus.demo import OFFICER, OFFICER_AGENCY, OWNER, UNIT
+from argus.security.identity import IdentityDirectory, open_directory
+from argus.topology import Topology
+
+AGENCIES = {
+    OWNER: "Fresno Police Department",
+    OFFICER_AGENCY: "Clovis Police Department",
+    "CA0100000": "Fresno County Sheriff's Office",
+    "CA0200000": "Madera County Sheriff's Office",
+    "CA0370000": "San Diego County Sheriff's Department",
+    "CA0150000": "Kern County Sheriff's Office",
+    "NV0020000": "Las Vegas Metropolitan Police Department",
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    id: str
+    agency: str
+    role: str
+    name: str
+    unit: str | None = None
+    does: str = ""
+
+
+USERS = (
+    DemoUser(OFFICER, OFFICER_AGENCY, "patrol_officer", "Ofc. D. Park", UNIT, "runs plates; the live alert inbox"),
+    DemoUser("an-clovis", OFFICER_AGENCY, "analyst", "A. Moreno", None, "search, entities, link analysis, map"),
+    DemoUser("an-fresno", OWNER, "analyst", "J. Ortiz", None, "the owning agency's analyst: sees its records whole"),
+    DemoUser("wo-clovis", OFFICER_AGENCY, "supervisor", "Sgt. R. Diaz", None, "watch officer: the live board"),
+    DemoUser("au-clovis", OFFICER_AGENCY, "auditor", "T. Nakamura", None, "the audit trail"),
+    DemoUser("ad-clovis", OFFICER_AGENCY, "administrator", "P. Singh", None, "agencies, users, keys"),
+)
+
+
+def enrol(d: IdentityDirectory) -> dict[str, str]:
+    """The demo's agencies and users in the directory; a fresh API key per user."""
+    for ori, name in AGENCIES.items():
+        d.add_agency(ori, name)
+    keys = {}
+    for u in USERS:
+        d.add_subject(u.id, u.agency, [u.role], name=u.name, unit=u.unit)
+        keys[u.id] = d.create_key(u.id)
+    return keys
+
+
+def serve(topo: Topology, topology_file: Path, say: Callable[[str], None], host: str, port: int) -> None:
+    import uvicorn
+
+    from argus.api.app import create_app
+
+    d = open_directory(topo)
+    try:
+        keys = enrol(d)
+    finally:
+        d.close()
+    cmd = [sys.executable, "-m", "argus", "run", "-t", str(topology_file), "--log-level", "ERROR"]
+    pipeline = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    url = f"http://{host}:{port}/"
+    say("")
+    say(f"The workbench: {url}  (the pipeline keeps running; Ctrl-C stops both)")
+    say("Log in with one of these API keys:")
+    for u in USERS:
+        say(f"  {u.role:<15} {u.name:<14} {u.agency}  {u.does}")
+        say(f"      {keys[u.id]}")
+    say(f"Try: as the officer, run plate 8ABC123; as {USERS[1].name}, search 'civic' and open the graph.")
+    try:
+        uvicorn.run(create_app(topo), host=host, port=port, log_level="warning")
+    finally:
+        pipeline.terminate()
+        pipeline.wait(timeout=30)

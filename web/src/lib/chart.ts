@@ -1,0 +1,62 @@
+// A link chart's contents, apart from how it is drawn: what was added in which step (so the
+// last expansions can be undone), and how many of a node's links are not on the chart yet (its
+// "+N", counted by the API over links this reader may follow).
+import type { Edge, Entity } from "../api/client";
+
+export interface Step {
+  label: string;
+  nodes: string[];
+  edges: string[];
+}
+
+export class Chart {
+  nodes = new Map<string, Entity>();
+  edges = new Map<string, Edge>();
+  history: Step[] = [];
+
+  add(label: string, nodes: Entity[], edges: Edge[]): Step {
+    const step: Step = { label, nodes: [], edges: [] };
+    for (const n of nodes) {
+      const had = this.nodes.get(n.id);
+      if (!had) step.nodes.push(n.id);
+      // a later answer may carry the degree an earlier one did not ask for
+      this.nodes.set(n.id, had ? { ...had, ...n, degree: n.degree ?? had.degree } : n);
+    }
+    for (const e of edges) {
+      if (!this.nodes.has(e.src) || !this.nodes.has(e.dst)) continue;
+      if (!this.edges.has(e.id)) {
+        step.edges.push(e.id);
+        this.edges.set(e.id, e);
+      }
+    }
+    if (step.nodes.length || step.edges.length) this.history.push(step);
+    return step;
+  }
+
+  /** Take back the last step that added anything; what it added is returned for the view. */
+  undo(): Step | null {
+    const step = this.history.pop() ?? null;
+    if (!step) return null;
+    for (const id of step.edges) this.edges.delete(id);
+    for (const id of step.nodes) this.nodes.delete(id);
+    for (const [id, e] of this.edges) if (!this.nodes.has(e.src) || !this.nodes.has(e.dst)) this.edges.delete(id);
+    return step;
+  }
+
+  /** Links of `id` the reader may follow that are not drawn yet; null while unknown. */
+  hidden(id: string): number | null {
+    const n = this.nodes.get(id);
+    if (n?.degree === undefined || n.degree === null) return null;
+    let drawn = 0;
+    for (const e of this.edges.values()) if (e.src === id || e.dst === id) drawn++;
+    return Math.max(0, n.degree - drawn);
+  }
+
+  relTypes(): string[] {
+    return [...new Set([...this.edges.values()].map((e) => e.rel))].sort();
+  }
+}
+
+export function restricted(n: Entity): boolean {
+  return n.access === "existence";
+}

@@ -1,0 +1,16 @@
+// The live alert inbox: the API's SSE stream, opened with the session cookie. EventSource
+// reconnects by itself and sends Last-Event-ID, so a dropped connection misses nothing.
+import type { Alert } from "../api/client";
+
+export function mergeAlert(list: Alert[], a: Alert, max = 200): Alert[] {
+  if (list.some((x) => x.alert_id === a.alert_id)) return list;
+  return [a, ...list].slice(0, max);
+}
+
+export function openInbox(onAlert: (a: Alert) => void, onState: (s: "live" | "reconnecting") => void): () => void {
+  const es = new EventSource("/api/v1/field/alerts/stream?recent=20", { withCredentials: true });
+  es.addEventListener("alert", (e) => onAlert(JSON.parse((e as MessageEvent).data) as Alert));
+  es.onopen = () => onState("live");
+  es.onerror = () => onState("reconnecting");
+  return () => es.close();
+}
