@@ -96,6 +96,22 @@ def scenario(now: datetime) -> dict[str, list[dict[str, Any]]]:
                 "vehicles": [{"role": "suspect", "plate": "8ABC123", "state": "CA", **civic}],
                 "locations": [],
             },
+            {
+                # A third agency's report it shares with its own people only: another agency learns
+                # that it exists and whom to call, nothing more.
+                "report_id": "RPT-2026-0550",
+                "agency": "CA0200000",
+                "tlp": "TLP:AMBER+STRICT",
+                "reliability": "C",
+                "validity": 3,
+                "offenses": ["220"],
+                "occurred_at": ago(days=8),
+                "case_owner": "Det. S. Brooks, Property Crimes, (559) 555-0190",
+                "narrative": "Witness saw a grey Honda Civic leave the Road 26 burglary; statement on file.",
+                "persons": [],
+                "vehicles": [{"role": "involved", "plate": "8ABC123", "state": "CA", **civic}],
+                "locations": [{"role": "offense", "address": "Road 26, Madera, CA", "lat": 36.9613, "lon": -120.0607}],
+            },
         ],
         "sar": [
             {

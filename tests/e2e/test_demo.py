@@ -24,7 +24,11 @@ def test_demo_alert_reaches_the_officer_with_path_score_and_redaction(tmp_path) 
     # TLP:RED task-force record: not in the officer's alert at all; its owner is told instead.
     assert b"NTF-2026-0031" not in raw and b"stash" not in raw
     owners = {n["recipient_agency"] for n in result["notices"]}
-    assert owners == {"CA0190000", "CA0100000"}
+    assert owners == {"CA0190000", "CA0100000", "CA0200000"}
+    # TLP:AMBER+STRICT from a third agency: that it exists and whom to call, nothing of what it says.
+    strict = [h for h in alert["hits"] if h["report_id"] == "RPT-2026-0550"]
+    assert strict and strict[0]["access"] == "existence" and "Brooks" in strict[0]["contact"]
+    assert b"Road 26" not in raw and b"Witness" not in raw and b"burglary" not in raw
     assert any("NTF-2026-0031" in n["summary"] for n in result["notices"])
     assert result["latency_ms"] < 1000
     assert result["dead_letters"] == 3

@@ -11,7 +11,7 @@ const FIELD_NAMES: Record<string, string> = {
 export function AlertCard({ alert, acked, onAck }: { alert: Alert; acked?: boolean; onAck?: () => void }) {
   const level = alert.level.toLowerCase();
   return (
-    <article class={`alert level-${level}`} aria-label={`${alert.level} alert`} data-testid="alert">
+    <article class={`alert level-${level}`} aria-label={`${alert.level} alert`} data-testid="alert" data-alert-id={alert.alert_id}>
       <header>
         <span class={`badge level-${level}`}>{alert.level}</span>
         <strong>{alert.summary}</strong>

@@ -48,7 +48,7 @@ export class Chart {
     const n = this.nodes.get(id);
     if (n?.degree === undefined || n.degree === null) return null;
     let drawn = 0;
-    for (const e of this.edges.values()) if (e.src === id || e.dst === id) drawn++;
+    for (const e of this.edges.values()) if (!e.id.startsWith(RESTRICTED) && (e.src === id || e.dst === id)) drawn++;
     return Math.max(0, n.degree - drawn);
   }
 
@@ -59,4 +59,22 @@ export class Chart {
 
 export function restricted(n: Entity): boolean {
   return n.access === "existence";
+}
+
+export const RESTRICTED = "restricted-";
+
+/** A record the reader may know of only as existing becomes a node that says so and whom to
+ * call, linked to the entity it mentions; what the record says is not in the answer at all. */
+export function restrictedSources(entity: string, sources: Record<string, unknown>[]): { nodes: Entity[]; edges: Edge[] } {
+  const nodes: Entity[] = [];
+  const edges: Edge[] = [];
+  for (const s of sources) {
+    if (s.access !== "existence") continue;
+    const id = `${RESTRICTED}${String(s.record_id)}`;
+    const agency = String(s.agency);
+    nodes.push({ id, kind: "EVENT", subtype: "record", label: `restricted, contact ${agency}`, props: { agency, tlp: s.tlp }, access: "existence" });
+    edges.push({ id: `${id}-${entity}`, src: id, dst: entity, rel: "RECORD_EXISTS",
+      props: { reason: "a record you may not read mentions this entity", agency, tlp: String(s.tlp) } });
+  }
+  return { nodes, edges };
 }

@@ -8,7 +8,7 @@ import svg from "cytoscape-svg";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Edge, type Entity, type Neighbourhood, Problem, get } from "../api/client";
 import { Access } from "../components/marks";
-import { Chart, restricted } from "../lib/chart";
+import { Chart, RESTRICTED, restricted, restrictedSources } from "../lib/chart";
 import { download } from "../lib/download";
 import { href } from "../lib/route";
 import { toStix } from "../lib/stix";
@@ -78,9 +78,13 @@ export function GraphView({ start }: { start?: string }) {
   const expand = async (id: string) => {
     setError("");
     try {
-      const nb = (await get("/api/v1/entities/{entity_id}/neighbours", { hops: 1, degree: true, limit: 100, rel: rel ? [rel] : undefined },
-        { entity_id: id })) as Neighbourhood;
-      chart.current.add(`expand ${id}`, nb.nodes, nb.edges as unknown as Edge[]);
+      const [nb, profile] = await Promise.all([
+        get("/api/v1/entities/{entity_id}/neighbours", { hops: 1, degree: true, limit: 100, rel: rel ? [rel] : undefined },
+          { entity_id: id }) as Promise<Neighbourhood>,
+        id.startsWith(RESTRICTED) ? null : get("/api/v1/entities/{entity_id}", undefined, { entity_id: id }),
+      ]);
+      const hidden = restrictedSources(nb.center, profile?.sources ?? []);
+      chart.current.add(`expand ${id}`, [...nb.nodes, ...hidden.nodes], [...(nb.edges as unknown as Edge[]), ...hidden.edges]);
       sync();
     } catch (e) {
       setError(e instanceof Problem ? `${e.title}: ${e.detail}` : String(e));

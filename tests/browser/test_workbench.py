@@ -1,0 +1,232 @@
+"""Each role's work in the workbench, in a real browser, and nothing the policy denies in the DOM
+or in any response the browser received (the SSE stream's messages included)."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from argus.demo import OFFICER_AGENCY, OWNER
+from tests.browser.conftest import SHOTS, Tab, Workbench, open_tab
+
+# What the demo's officer and the officer's agency's analyst may never receive: the TLP:RED
+# task-force record (not even that it exists), the AMBER robbery report's narrative, names, dates
+# of birth and addresses, and everything of the third agency's AMBER+STRICT report but its contact.
+DENIED = (
+    b"NTF-2026-0031", b"Confidential informant", b"stash house", b"Narcotics Task Force",
+    b"Two suspects entered the Shaw Ave pharmacy", b"REYES, MARCUS", b"1994-11-19", b"NGUYEN, LINDA",
+    b"2200 W Shaw", b"Witness saw a grey Honda Civic", b"Road 26",
+)  # fmt: skip
+
+
+def assert_clean(tab: Tab) -> None:
+    tab.snapshot()
+    got = tab.received()
+    leaked = [d.decode() for d in DENIED if d in got]
+    assert not leaked, f"the browser received {leaked}"
+    assert not tab.off_origin(), tab.off_origin()
+    assert not tab.console_errors, tab.console_errors
+
+
+def until(cond: Any, seconds: float = 10.0) -> None:
+    """Poll from Python: the workbench's CSP refuses the string evaluation wait_for_function uses."""
+    deadline = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def shot(tab: Tab, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def api_post(wb: Workbench, key: str, path: str, body: dict[str, Any]) -> Any:
+    req = urllib.request.Request(
+        wb.url.rstrip("/") + path, data=orjson.dumps(body), method="POST",
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return orjson.loads(r.read())
+
+
+def test_officer_runs_the_plate_sees_alerts_live_and_acknowledges(workbench: Workbench, browser: Any) -> None:
+    tab = open_tab(browser, workbench.url, width=375, height=812)  # a mobile data terminal
+    key = workbench.key_of("patrol_officer")
+    tab.login(key)
+    page = tab.page
+    page.wait_for_selector("text=Run a query")
+    page.wait_for_selector("[data-testid=stream-state]:has-text('live')")
+    page.fill("input[name=plate]", "8ABC123")
+    page.click("form[aria-label='plate query'] button[type=submit]")
+    assert "HIT" in page.inner_text("[data-testid=answer]", timeout=15_000)
+    card = page.locator("[data-testid=alert]").first
+    assert "Confirm with" in card.inner_text() and "Officer safety" in card.inner_text()
+    assert "Withheld by the record's marking" in card.inner_text()
+    assert "restricted" not in card.inner_text() or "CA0200000" in card.inner_text()
+    shot(tab, "officer")
+
+    # The same officer's terminal runs the plate again through CAD: the browser's inbox shows the
+    # new alert live, within a second of the alert being committed (the API answered with it).
+    ans = api_post(
+        workbench, key, "/api/v1/field/query?wait=5", {"query_id": "CAD-LIVE-1", "plate": "8ABC123", "state": "CA"}
+    )
+    committed = time.monotonic()
+    alert_id = ans["alerts"][0]["alert_id"]
+    page.wait_for_selector(f"[data-alert-id='{alert_id}']", timeout=5_000)
+    live_s = time.monotonic() - committed
+    assert live_s < 1.0, f"the alert took {live_s:.2f}s to show"
+
+    new = page.locator(f"[data-alert-id='{alert_id}']")
+    new.get_by_role("button", name="Acknowledge").click()
+    new.get_by_role("button", name="Acknowledged").wait_for()
+    page.reload()
+    page.locator(f"[data-alert-id='{alert_id}']").get_by_role("button", name="Acknowledged").wait_for(timeout=10_000)
+    # nothing wider than the screen: the officer never scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_clean(tab)
+
+
+def test_analyst_searches_opens_the_entity_and_works_the_link_chart(workbench: Workbench, browser: Any) -> None:
+    tab = open_tab(browser, workbench.url)
+    tab.login(workbench.key_of("analyst", OFFICER_AGENCY))
+    page = tab.page
+    page.goto(workbench.url + "#/search?q=8ABC123")
+    page.wait_for_selector("[data-testid=hit]")
+    assert page.locator("mark").count() > 0  # highlights
+    assert "redacted" in page.inner_text(".hits")  # the AMBER robbery reports, seen redacted
+    shot(tab, "analyst-search")
+    vehicle = _vehicle_id(workbench)
+    page.goto(workbench.url + f"#/entity/{vehicle}")
+    page.wait_for_selector("#entity-h")
+    assert "8ABC123" in page.inner_text("#entity-h")
+    assert "withheld by marking" in page.inner_text("table.sources")
+
+    page.locator("nav.actions").get_by_role("link", name="Link analysis").click()
+    nodes = page.locator("[data-testid=node-list] li")
+    nodes.first.wait_for()
+    start = nodes.count()
+    restricted = page.locator("[data-testid=node-list] li.restricted")
+    assert restricted.count() >= 1 and "restricted, contact CA0200000" in restricted.first.inner_text()
+    # expand the neighbours through their "+N" badges (the chart then holds the robbery's people,
+    # seen as the AMBER marking lets another agency see them), then undo the last expansion
+    badges = page.locator("[data-testid=node-list] .badge")
+    for _ in range(4):
+        if not badges.count():
+            break
+        label = badges.first.get_attribute("aria-label")
+        badges.first.click()
+        gone = page.locator(f"[data-testid=node-list] .badge[aria-label='{label}']")
+        until(lambda g=gone: g.count() == 0)
+    grown = nodes.count()
+    assert grown > start
+    page.get_by_role("button", name="Undo").click()
+    until(lambda: nodes.count() < grown)
+    tab.snapshot()
+    # a path between two entities, with the reason for each edge
+    names = page.locator("[data-testid=node-list] li:not(.restricted) > button:first-child")
+    names.nth(0).click()
+    names.nth(1).click()
+    page.get_by_role("button", name="Find path").click()
+    page.wait_for_selector("[data-testid=paths] li")
+    shot(tab, "analyst-graph")
+    with page.expect_download() as d:
+        page.get_by_role("button", name="STIX").click()
+    bundle = orjson.loads(Path(d.value.path()).read_bytes())
+    assert bundle["type"] == "bundle" and all(o["spec_version"] == "2.1" for o in bundle["objects"])
+    assert not any("restricted-" in o["id"] for o in bundle["objects"])  # an existence-only record is not exported
+    with page.expect_download() as d:
+        page.get_by_role("button", name="PNG").click()
+    assert Path(d.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    page.goto(workbench.url + f"#/timeline/entity/{vehicle}")
+    page.wait_for_selector("[data-testid=timeline] li")
+    page.goto(workbench.url + "#/map?q=civic")
+    page.wait_for_selector(".leaflet-overlay-pane canvas")
+    until(lambda: any("states-10m" in u for u, b in tab.bodies if b))  # the shipped basemap, from the origin
+    page.wait_for_selector("[data-testid=map-summary]:has-text('event(s) you may see')")
+    shot(tab, "analyst-map")
+    assert_clean(tab)
+
+
+def test_the_owning_agencys_analyst_gets_a_geographic_profile_of_the_series(workbench: Workbench, browser: Any) -> None:
+    tab = open_tab(browser, workbench.url)
+    tab.login(workbench.key_of("analyst", OWNER))
+    page = tab.page
+    page.goto(workbench.url + "#/map")
+    page.fill("form[aria-label='Geographic profile'] input >> nth=0", "ROB-2026-014")
+    page.get_by_role("button", name="Geographic profile").click()
+    page.wait_for_selector("text=peak at")
+    assert page.locator(".leaflet-image-layer").count() == 1  # the probability surface
+    assert "f=1.2, g=1.2, B=1 km" in page.inner_text("[data-testid=map-summary]")
+    shot(tab, "analyst-profile")
+    assert not tab.off_origin() and not tab.console_errors
+
+
+def test_watch_officer_sees_the_shift(workbench: Workbench, browser: Any) -> None:
+    tab = open_tab(browser, workbench.url)
+    tab.login(workbench.key_of("supervisor"))
+    page = tab.page
+    page.wait_for_selector("text=Watch board")
+    page.wait_for_selector("[data-testid=stream-state]:has-text('live')")
+    until(lambda: int(page.inner_text("[data-testid=count-HIGH]")) > 0)
+    assert page.inner_text("[data-testid=dead-letters]") == "3"  # the demo's three bad records
+    shot(tab, "watch")
+    assert_clean(tab)
+
+
+def test_auditor_sees_the_views_just_made_and_the_chain_intact(workbench: Workbench, browser: Any) -> None:
+    tab = open_tab(browser, workbench.url)
+    tab.login(workbench.key_of("auditor"))
+    page = tab.page
+    page.wait_for_selector("[data-testid=audit-entries]")
+    page.fill("form[aria-label='Audit filters'] input >> nth=0", "an-clovis")
+    page.get_by_role("button", name="Filter").click()
+    until(lambda: "neighbours" in page.inner_text("[data-testid=audit-entries]"))
+    text = page.inner_text("[data-testid=audit-entries]")
+    assert "login" in text and "entity" in text
+    page.get_by_role("button", name="Verify chain").click()
+    assert "Chain intact" in page.inner_text("[data-testid=verdict]", timeout=10_000)
+    shot(tab, "auditor")
+    assert not tab.off_origin() and not tab.console_errors
+
+
+def test_administrator_adds_a_user_whose_new_key_logs_in(workbench: Workbench, browser: Any) -> None:
+    tab = open_tab(browser, workbench.url)
+    tab.login(workbench.key_of("administrator"))
+    page = tab.page
+    form = page.locator("form[aria-label='Add a user']")
+    form.locator("input >> nth=0").fill("an-new")
+    form.locator("input >> nth=1").fill("N. Newcomer")
+    form.get_by_role("button", name="Add user").click()
+    row = page.locator("[data-testid=users] tr", has_text="an-new")
+    row.get_by_role("button", name="New key").click()
+    key = page.inner_text("[data-testid=new-key]").split(": ", 1)[1]
+    assert all(b"REYES" not in b for _, b in tab.bodies)  # an administrator reads no holdings
+    shot(tab, "admin")
+    other = open_tab(browser, workbench.url)
+    other.login(key)
+    assert "N. Newcomer" in other.page.inner_text("[data-testid=who]")
+
+
+def _vehicle_id(wb: Workbench) -> str:
+    req = urllib.request.Request(
+        wb.url + "api/v1/search?q=8ABC123&type=sar", headers={"X-API-Key": wb.key_of("analyst", OFFICER_AGENCY)}
+    )
+    with urllib.request.urlopen(req) as r:
+        hits = orjson.loads(r.read())["hits"]
+    ids = hits[0]["fields"]["entities"]
+    for i in ids:
+        req = urllib.request.Request(
+            wb.url + f"api/v1/entities/{i}", headers={"X-API-Key": wb.key_of("analyst", OFFICER_AGENCY)}
+        )
+        with urllib.request.urlopen(req) as r:
+            if orjson.loads(r.read())["entity"]["subtype"] == "vehicle":
+                return str(i)
+    pytest.fail("no vehicle entity in the demo's SAR")
