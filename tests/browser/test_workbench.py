@@ -230,3 +230,42 @@ def _vehicle_id(wb: Workbench) -> str:
             if orjson.loads(r.read())["entity"]["subtype"] == "vehicle":
                 return str(i)
     pytest.fail("no vehicle entity in the demo's SAR")
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+VIEWS = {  # role (agency) -> the views it works in
+    ("patrol_officer", None): ["#/field"],
+    ("analyst", OFFICER_AGENCY): ["#/search?q=civic", "#/graph", "#/map", "#/timeline/series/ROB-2026-014"],
+    ("supervisor", None): ["#/watch"],
+    ("auditor", None): ["#/audit"],
+    ("administrator", None): ["#/admin"],
+}
+
+
+def test_axe_finds_no_serious_violations_in_any_view(workbench: Workbench, browser: Any) -> None:
+    if not AXE.is_file():
+        pytest.fail("web/node_modules/axe-core is missing: npm ci in web/")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # to inject axe-core only
+    page = ctx.new_page()
+    found = []
+    for (role, agency), views in VIEWS.items():
+        page.goto(workbench.url)
+        page.wait_for_selector("#apikey, nav[aria-label=Views]")
+        if page.locator("#apikey").count() == 0:
+            page.get_by_role("button", name="Log out").click()
+        page.fill("#apikey", workbench.key_of(role, agency))
+        page.click("form[aria-label='Log in'] button[type=submit]")
+        page.wait_for_selector("nav[aria-label=Views]")
+        for view in views:
+            page.goto(workbench.url + view)
+            page.wait_for_selector("#main > *")
+            time.sleep(0.5)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            found += [
+                (role, view, v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+    ctx.close()
+    assert not found, found

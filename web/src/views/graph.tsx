@@ -172,7 +172,7 @@ export function GraphView({ start }: { start?: string }) {
       </form>
       {error && <p role="alert" class="error">{error}</p>}
       <div class="graph-body">
-        <div ref={box} class="cy" data-testid="chart" aria-label="Link chart canvas (the list beside it has every node)" />
+        <div ref={box} class="cy" data-testid="chart" role="img" aria-label="Link chart canvas (the list beside it has every node)" />
         <aside class="side">
           <h2>Nodes ({ch.nodes.size}) <small class="muted">edges {ch.edges.size}</small></h2>
           <ul class="node-list" data-testid="node-list">
