@@ -1,10 +1,11 @@
 """`python -m bench`: every speed target in one command (pipeline, stores and API, STIX
-import, the Kafka runtime, the audit trail); `python -m bench pipeline|stores|stix|kafka|ttp|audit|libraries [options]`
+import, the Kafka runtime, the audit trail); `python -m bench pipeline|stores|stix|kafka|ttp|audit|libraries|workbench
+[options]`
 runs one."""
 
 import sys
 
-from bench import audit, kafka, libraries, pipeline, stix_import, stores, ttp
+from bench import audit, kafka, libraries, pipeline, stix_import, stores, ttp, workbench
 
 args = sys.argv[1:]
 ONE = {
@@ -15,6 +16,7 @@ ONE = {
     "ttp": ttp.main,
     "audit": audit.main,
     "libraries": libraries.main,
+    "workbench": workbench.main,
 }
 if args and args[0] in ONE:
     ONE[args[0]](args[1:])
@@ -25,3 +27,4 @@ else:
     ttp.main([])
     audit.main([])
     kafka.main([a for a in args if a.startswith("--records")])
+    workbench.main([])

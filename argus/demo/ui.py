@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,3 +88,57 @@ def serve(topo: Topology, topology_file: Path, say: Callable[[str], None], host:
     finally:
         pipeline.terminate()
         pipeline.wait(timeout=30)
+
+
+@dataclass
+class Running:
+    url: str
+    keys: dict[str, str]
+
+    def key_of(self, role: str, agency: str | None = None) -> str:
+        u = next(u for u in USERS if u.role == role and (agency is None or u.agency == agency))
+        return self.keys[u.id]
+
+
+@contextmanager
+def launched(workdir: Path, port: int, background: int = 300) -> Iterator[Running]:
+    """The demo's holdings with its users, the pipeline (`argus run`) and the API (`argus api`)
+    each in a child process, as in production; for the browser tests and the workbench bench."""
+    from argus.demo import run_demo
+    from argus.topology import load_topology
+
+    run_demo(workdir, lambda _line: None, background)
+    topo_file = workdir / "topology.yaml"
+    d = open_directory(load_topology(topo_file))
+    try:
+        keys = enrol(d)
+    finally:
+        d.close()
+    argus = [sys.executable, "-m", "argus"]
+    quiet = {"stdout": subprocess.DEVNULL}
+    pipeline = subprocess.Popen([*argus, "run", "-t", str(topo_file), "--log-level", "ERROR"], **quiet)  # type: ignore[call-overload]
+    api = subprocess.Popen(
+        [*argus, "api", "-t", str(topo_file), "--port", str(port), "--log-level", "warning"], **quiet
+    )  # type: ignore[call-overload]
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_up(url, api)
+        yield Running(url, keys)
+    finally:
+        for p in (api, pipeline):
+            p.terminate()
+        for p in (api, pipeline):
+            p.wait(timeout=30)
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"argus api exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("argus api did not answer within a minute")

@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +19,7 @@ from typing import Any
 
 import pytest
 
-from argus.demo import run_demo
-from argus.demo.ui import USERS, enrol
-from argus.security.identity import open_directory
-from argus.topology import load_topology
+from argus.demo.ui import Running, launched
 from tests.servers import free_port
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -46,57 +39,13 @@ def chromium_path() -> str:
     return str(path)
 
 
-@dataclass
-class Workbench:
-    url: str
-    keys: dict[str, str]  # demo user id -> API key
-    topology: Path
-
-    def key_of(self, role: str, agency: str | None = None) -> str:
-        u = next(u for u in USERS if u.role == role and (agency is None or u.agency == agency))
-        return self.keys[u.id]
-
-
-def _wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"argus api exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("argus api did not answer")
+Workbench = Running
 
 
 @pytest.fixture(scope="session")
-def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
-    wd = tmp_path_factory.mktemp("workbench")
-    run_demo(wd, lambda _line: None, background=300)
-    topo_file = wd / "topology.yaml"
-    d = open_directory(load_topology(topo_file))
-    try:
-        keys = enrol(d)
-    finally:
-        d.close()
-    port = free_port()
-    argus = [sys.executable, "-m", "argus"]
-    pipeline = subprocess.Popen(
-        [*argus, "run", "-t", str(topo_file), "--log-level", "ERROR"], stdout=subprocess.DEVNULL
-    )
-    api = subprocess.Popen(
-        [*argus, "api", "-t", str(topo_file), "--port", str(port), "--log-level", "warning"], stdout=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_up(url, api)
-        yield Workbench(url, keys, topo_file)
-    finally:
-        for p in (api, pipeline):
-            p.terminate()
-        for p in (api, pipeline):
-            p.wait(timeout=30)
+def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with launched(tmp_path_factory.mktemp("workbench"), free_port()) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

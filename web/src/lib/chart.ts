@@ -13,6 +13,12 @@ export class Chart {
   nodes = new Map<string, Entity>();
   edges = new Map<string, Edge>();
   history: Step[] = [];
+  private drawn = new Map<string, number>(); // followable links on the chart, per node
+
+  private count(e: Edge, by: number): void {
+    if (e.id.startsWith(RESTRICTED)) return;
+    for (const end of [e.src, e.dst]) this.drawn.set(end, (this.drawn.get(end) ?? 0) + by);
+  }
 
   add(label: string, nodes: Entity[], edges: Edge[]): Step {
     const step: Step = { label, nodes: [], edges: [] };
@@ -27,6 +33,7 @@ export class Chart {
       if (!this.edges.has(e.id)) {
         step.edges.push(e.id);
         this.edges.set(e.id, e);
+        this.count(e, 1);
       }
     }
     if (step.nodes.length || step.edges.length) this.history.push(step);
@@ -37,9 +44,15 @@ export class Chart {
   undo(): Step | null {
     const step = this.history.pop() ?? null;
     if (!step) return null;
-    for (const id of step.edges) this.edges.delete(id);
+    const drop = (id: string) => {
+      const e = this.edges.get(id);
+      if (!e) return;
+      this.count(e, -1);
+      this.edges.delete(id);
+    };
+    for (const id of step.edges) drop(id);
     for (const id of step.nodes) this.nodes.delete(id);
-    for (const [id, e] of this.edges) if (!this.nodes.has(e.src) || !this.nodes.has(e.dst)) this.edges.delete(id);
+    for (const [id, e] of this.edges) if (!this.nodes.has(e.src) || !this.nodes.has(e.dst)) drop(id);
     return step;
   }
 
@@ -47,9 +60,7 @@ export class Chart {
   hidden(id: string): number | null {
     const n = this.nodes.get(id);
     if (n?.degree === undefined || n.degree === null) return null;
-    let drawn = 0;
-    for (const e of this.edges.values()) if (!e.id.startsWith(RESTRICTED) && (e.src === id || e.dst === id)) drawn++;
-    return Math.max(0, n.degree - drawn);
+    return Math.max(0, n.degree - (this.drawn.get(id) ?? 0));
   }
 
   relTypes(): string[] {

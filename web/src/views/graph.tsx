@@ -15,6 +15,7 @@ import { toStix } from "../lib/stix";
 
 cytoscape.use(svg);
 
+const LAYOUT_FORCE_MAX = 300;
 const COLOURS: Record<string, string> = { PERSON: "#4e9af1", OBJECT: "#f1a94e", LOCATION: "#59c27a", EVENT: "#b07cf0" };
 
 function label(chart: Chart, n: Entity): string {
@@ -27,7 +28,7 @@ function elements(chart: Chart, groups: Map<string, string>): ElementDefinition[
   for (const [g, name] of groups) out.push({ data: { id: g, label: name }, classes: "group" });
   for (const n of chart.nodes.values()) {
     out.push({
-      data: { id: n.id, label: label(chart, n), colour: COLOURS[n.kind] ?? "#999", parent: groups.has(n.id) ? undefined : undefined },
+      data: { id: n.id, label: label(chart, n), colour: COLOURS[n.kind] ?? "#999" },
       classes: restricted(n) ? "restricted" : n.kind.toLowerCase(),
     });
   }
@@ -37,13 +38,15 @@ function elements(chart: Chart, groups: Map<string, string>): ElementDefinition[
 
 const STYLE: cytoscape.StylesheetStyle[] = [
   { selector: "node", style: { "background-color": "data(colour)", label: "data(label)", color: "#e8e8e8", "font-size": 10,
-    "text-wrap": "wrap", "text-max-width": "140px", "text-valign": "bottom", "text-margin-y": 4, width: 26, height: 26 } },
+    "text-wrap": "wrap", "text-max-width": "140px", "text-valign": "bottom", "text-margin-y": 4, width: 26, height: 26,
+    "min-zoomed-font-size": 7 } },
   { selector: "node.restricted", style: { "background-color": "#555", "border-style": "dashed", "border-width": 2, "border-color": "#aaa" } },
   { selector: "node:selected", style: { "border-width": 4, "border-color": "#ffd54a" } },
   { selector: "node:locked", style: { shape: "round-rectangle" } },
   { selector: "node.group", style: { "background-opacity": 0.08, "border-width": 1, "border-color": "#888", "text-valign": "top" } },
   { selector: "edge", style: { width: 1.5, "line-color": "#8a8a8a", "target-arrow-shape": "triangle", "target-arrow-color": "#8a8a8a",
-    "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#bbb", "text-rotation": "autorotate" } },
+    "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#bbb", "text-rotation": "autorotate",
+    "min-zoomed-font-size": 7 } },
   { selector: "edge.path", style: { "line-color": "#ffd54a", "target-arrow-color": "#ffd54a", width: 3 } },
 ];
 
@@ -63,15 +66,24 @@ export function GraphView({ start }: { start?: string }) {
     const c = cy.current;
     if (!c) return;
     const want = new Set<string>();
-    for (const el of elements(chart.current, groups.current)) {
-      want.add(String(el.data.id));
-      const have = c.getElementById(String(el.data.id));
-      if (have.nonempty()) have.data("label", el.data.label);
-      else c.add(el);
+    const fresh: ElementDefinition[] = [];
+    c.batch(() => {
+      for (const el of elements(chart.current, groups.current)) {
+        want.add(String(el.data.id));
+        const have = c.getElementById(String(el.data.id));
+        if (have.nonempty()) have.data("label", el.data.label);
+        else fresh.push(el);
+      }
+      c.elements().filter((el) => !want.has(el.id())).remove();
+    });
+    if (fresh.length) c.add(fresh);
+    if (fresh.length || fit) {
+      // force-directed for a readable chart; concentric rings past a few hundred nodes, where a
+      // force layout would take the browser minutes
+      const big = c.nodes().length > LAYOUT_FORCE_MAX;
+      const opts = big ? { name: "concentric", minNodeSpacing: 6 } : { name: "cose", randomize: false };
+      c.layout({ ...opts, animate: false, fit: true, padding: 30 } as cytoscape.LayoutOptions).run();
     }
-    c.elements().filter((el) => !want.has(el.id())).remove();
-    const fresh = c.nodes().filter((n) => !n.locked() && n.position().x === 0 && n.position().y === 0);
-    if (fresh.nonempty() || fit) c.layout({ name: "cose", animate: false, randomize: false, fit: true, padding: 30 }).run();
     redraw((x) => x + 1);
   };
 
@@ -92,7 +104,12 @@ export function GraphView({ start }: { start?: string }) {
   };
 
   useEffect(() => {
-    const c = cytoscape({ container: box.current, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4 });
+    // a chart of thousands stays fluid: panning and zooming move a snapshot of the drawing, and
+    // labels too small to read at the current zoom are not drawn
+    const c = cytoscape({
+      container: box.current, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4,
+      textureOnViewport: true, pixelRatio: 1,
+    });
     cy.current = c;
     c.on("select unselect", () => setSelected(c.$("node:selected").map((n) => n.id())));
     c.on("dbltap", "node", (ev) => expand(ev.target.id()));

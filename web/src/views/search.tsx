@@ -80,7 +80,7 @@ export function SearchView({ query }: { query: URLSearchParams }) {
                 {h.snippet && <Snippet text={h.snippet} />}
                 {h.withheld && h.withheld.length > 0 && <p class="withheld">Withheld: {h.withheld.join(", ")}</p>}
                 {h.access === "existence" && <p class="withheld">A record exists; contact {h.agency}.</p>}
-                <EntityLinks ids={(h.fields?.entities as string[] | undefined) ?? []} />
+                <EntityLinks event={h.fields?.event_id as string | undefined} ids={(h.fields?.entities as string[] | undefined) ?? []} />
               </li>
             ))}
           </ol>
@@ -94,11 +94,14 @@ export function SearchView({ query }: { query: URLSearchParams }) {
   );
 }
 
-function EntityLinks({ ids }: { ids: string[] }) {
+function EntityLinks({ event, ids }: { event?: string; ids: string[] }) {
   if (!ids.length) return null;
+  const others = ids.filter((id) => id !== event);
   return (
     <p class="entities">
-      Entities: {ids.slice(0, 8).map((id, i) => <a href={href("entity", [id])}>#{i + 1}</a>)}
+      {event && <a href={href("graph", [event])}>Link chart</a>}
+      {event && <a href={href("timeline", ["entity", event])}>Timeline</a>}
+      <span class="muted">Entities it mentions:</span> {others.slice(0, 8).map((id, i) => <a href={href("entity", [id])} aria-label={`Entity ${i + 1} of this record`}>{i + 1}</a>)}
     </p>
   );
 }
