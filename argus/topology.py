@@ -97,6 +97,21 @@ class TaxiiModel(_Strict):
         return next((c for c in self.collections if c.id == cid), None)
 
 
+class OidcModel(_Strict):
+    """The identity provider the workbench logs people in with (authorization code flow with PKCE,
+    run by the API so no token reaches the browser). The client secret, for a confidential
+    client, is read from the environment variable named here, never from this file."""
+
+    issuer: str = Field(pattern=r"^https?://[^\s]+$")
+    client_id: str = Field(min_length=1, max_length=256)
+    client_secret_env: str = "ARGUS_OIDC_CLIENT_SECRET"
+    subject_claim: str = "sub"  # the claim naming the directory's subject id (e.g. preferred_username)
+    scope: str = "openid"
+    label: str = "your identity provider"  # the login button says "Log in with <label>"
+    # where the issuer sends the browser back; default: this API's own .../session/oidc/callback
+    redirect_uri: str | None = Field(default=None, pattern=r"^https?://[^\s]+/api/v1/session/oidc/callback$")
+
+
 class ApiModel(_Strict):
     """`argus api`'s settings that belong to the site, not to a process's command line."""
 
@@ -109,6 +124,7 @@ class ApiModel(_Strict):
     session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
     # A site's own tile server for the workbench's maps ({z}/{x}/{y}); none: the offline basemap
     # of state and county boundaries shipped with the workbench, so no request leaves the origin.
+    oidc: OidcModel | None = None
     tile_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+\{z\}/\{x\}/\{y\}[^\s\"'<>]*$")
 
     @field_validator("cors_origins")

@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException
 from argus.api.deps import Api, Problem, problem_response
 from argus.api.docs import mount_docs
 from argus.api.models import Health, answers
-from argus.api.routes import admin, audit, entities, feeds, field, ops, search, session, stix, submissions, taxii
+from argus.api.routes import admin, audit, entities, feeds, field, oidc, ops, search, session, stix, submissions, taxii
 from argus.api.services import ServiceError, Services
 from argus.api.telemetry import instrument
 from argus.api.workbench import mount_workbench
@@ -42,6 +42,7 @@ from argus.topology import Topology
 
 log = logging.getLogger("argus.api")
 ROUTERS = (
+    oidc.router,  # before session's: its paths are more specific
     session.router,
     search.router,
     entities.router,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from argus.demo import OFFICER, OFFICER_AGENCY, OWNER, UNIT
 from argus.security.identity import IdentityDirectory, open_directory
@@ -101,14 +102,29 @@ class Running:
 
 
 @contextmanager
-def launched(workdir: Path, port: int, background: int = 300) -> Iterator[Running]:
+def launched(
+    workdir: Path,
+    port: int,
+    background: int = 300,
+    api: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Running]:
     """The demo's holdings with its users, the pipeline (`argus run`) and the API (`argus api`)
-    each in a child process, as in production; for the browser tests and the workbench bench."""
+    each in a child process, as in production; for the browser tests and the workbench bench.
+    `api`: settings for topology.yaml's `api:` (an identity provider, say); `env`: the API's."""
+    import os
+
+    import yaml
+
     from argus.demo import run_demo
     from argus.topology import load_topology
 
     run_demo(workdir, lambda _line: None, background)
     topo_file = workdir / "topology.yaml"
+    if api:
+        doc = yaml.safe_load(topo_file.read_text())
+        doc["api"] = {**(doc.get("api") or {}), **api}
+        topo_file.write_text(yaml.safe_dump(doc, sort_keys=False))
     d = open_directory(load_topology(topo_file))
     try:
         keys = enrol(d)
@@ -117,17 +133,19 @@ def launched(workdir: Path, port: int, background: int = 300) -> Iterator[Runnin
     argus = [sys.executable, "-m", "argus"]
     quiet = {"stdout": subprocess.DEVNULL}
     pipeline = subprocess.Popen([*argus, "run", "-t", str(topo_file), "--log-level", "ERROR"], **quiet)  # type: ignore[call-overload]
-    api = subprocess.Popen(
-        [*argus, "api", "-t", str(topo_file), "--port", str(port), "--log-level", "warning"], **quiet
+    api_proc = subprocess.Popen(
+        [*argus, "api", "-t", str(topo_file), "--port", str(port), "--log-level", "warning"],
+        env={**os.environ, **(env or {})},
+        **quiet,
     )  # type: ignore[call-overload]
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_up(url, api)
+        _wait_up(url, api_proc)
         yield Running(url, keys)
     finally:
-        for p in (api, pipeline):
+        for p in (api_proc, pipeline):
             p.terminate()
-        for p in (api, pipeline):
+        for p in (api_proc, pipeline):
             p.wait(timeout=30)
 
 

@@ -545,3 +545,21 @@ def _not_another_agency(subject: str) -> Check:
             assert r.status_code in (403, 404), (r.request.url, r.status_code, r.text[:200])
 
     return check
+
+
+@route("GET", "/api/v1/session/methods")
+def _methods(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/session/methods")]
+
+
+@route("GET", "/api/v1/session/oidc/login")
+def _oidc_login(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/session/oidc/login")]  # the leak topology has no identity provider: 404
+
+
+@route("GET", "/api/v1/session/oidc/callback")
+def _oidc_callback(a: Ask) -> list[Call]:
+    return [
+        Call("GET", "/api/v1/session/oidc/callback", {"code": "x", "state": "y"}),
+        Call("GET", "/api/v1/session/oidc/callback", {"error": "access_denied"}),
+    ]

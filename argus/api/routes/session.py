@@ -73,7 +73,7 @@ def me(api: Api, subject: str, who: Recipient, csrf: str | None, created: float)
     }
 
 
-def _set_cookie(request: Request, out: Response, token: str, max_age: float) -> None:
+def set_session_cookie(request: Request, out: Response, token: str, max_age: float) -> None:
     host = (request.url.hostname or "").lower()
     out.set_cookie(
         SESSION_COOKIE, token, max_age=int(max_age), path="/", httponly=True, samesite="strict",
@@ -122,7 +122,7 @@ async def login(request: Request, body: Login) -> Any:
         detail={"method": f"session/{ident.method}", "role": ident.recipient.role},
     )  # fmt: skip
     out = json(await anyio.to_thread.run_sync(me, api, ident.subject, ident.recipient, s.csrf, s.created))
-    _set_cookie(request, out, cookie, api.sessions.absolute)
+    set_session_cookie(request, out, cookie, api.sessions.absolute)
     return out
 
 
