@@ -70,6 +70,12 @@ class SearchPage(BaseModel):
     hits: list[SearchHit]
 
 
+class Facets(BaseModel):
+    type: dict[str, int]
+    agency: dict[str, int]
+    tlp: dict[str, int]
+
+
 class GeoAnswer(BaseModel):
     total: int
     points: list[dict[str, Any]]

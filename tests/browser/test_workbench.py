@@ -101,6 +101,9 @@ def test_analyst_searches_opens_the_entity_and_works_the_link_chart(workbench: W
     page.wait_for_selector("[data-testid=hit]")
     assert page.locator("mark").count() > 0  # highlights
     assert "redacted" in page.inner_text(".hits")  # the AMBER robbery reports, seen redacted
+    page.wait_for_selector("[data-testid=facets] a")
+    facets = page.inner_text("[data-testid=facets]")
+    assert "AMBER (2)" in facets and "RED" not in facets  # the RED record is not even counted
     shot(tab, "analyst-search")
     vehicle = _vehicle_id(workbench)
     page.goto(workbench.url + f"#/entity/{vehicle}")

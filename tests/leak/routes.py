@@ -563,3 +563,26 @@ def _oidc_callback(a: Ask) -> list[Call]:
         Call("GET", "/api/v1/session/oidc/callback", {"code": "x", "state": "y"}),
         Call("GET", "/api/v1/session/oidc/callback", {"error": "access_denied"}),
     ]
+
+
+def facets_sum_to(expected: Callable[[Ask], int]) -> Check:
+    """Every result has one TLP and one agency: a facet's counts add up to the search's total, so
+    none counts a record the search would not."""
+
+    def check(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            body = r.json()
+            for facet in ("tlp", "agency"):
+                assert sum(body[facet].values()) == expected(a), (r.request.url, facet, body[facet], expected(a))
+
+    return check
+
+
+@route("GET", "/api/v1/search/facets")
+def _facets(a: Ask) -> list[Call]:
+    seen, dated = (FULL, AMBER_VIEW, "existence"), (FULL, AMBER_VIEW)
+    return [
+        Call("GET", "/api/v1/search/facets", check=facets_sum_to(lambda a: a.count(*seen))),
+        Call("GET", "/api/v1/search/facets", {"q": "robbery"}, check=facets_sum_to(lambda a: a.count(*dated))),
+        Call("GET", "/api/v1/search/facets", {"q": "narrative"}, check=facets_sum_to(lambda a: a.count(FULL))),
+    ]

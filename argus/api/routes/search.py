@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from argus.api.deps import Caller, Problem, Reader, bounded, json
-from argus.api.models import EXAMPLES, GeoAnswer, SearchPage, answers
+from argus.api.models import EXAMPLES, Facets, GeoAnswer, SearchPage, answers
 from argus.records import InvalidRecord, parse_time
 
 router = APIRouter(tags=["analyst"])
@@ -142,6 +142,43 @@ async def search(
     box or radius. Words match only what the caller may read of each report; records seen only
     as "restricted, contact <agency>" are counted but never matched by words, dates or places."""
     return json(await bounded(c, _search, c, f, limit, offset))
+
+
+KINDS = ("rms.incident", "cad.incident", "sar", "stix", "ttp")
+MAX_AGENCY_FACETS = 60
+
+
+def _facets(c: Caller, a: SearchArgs) -> dict[str, dict[str, int]]:
+    """For each value of type, agency and TLP, how many results the search would have with that
+    value chosen (the facet's own filter left out, the others kept). Each count is the search's
+    own total through the same policy-bound query, so a facet never counts what the search would
+    not."""
+    agencies = sorted(x["ori"] for x in c.svc.directory().agencies())[:MAX_AGENCY_FACETS]
+    out: dict[str, dict[str, int]] = {}
+    for name, field, values in (("type", "kinds", KINDS), ("agency", "agencies", agencies), ("tlp", "tlps", TLPS)):
+        counts = {}
+        for v in values:
+            n = run_search(c, a.model_copy(update={field: [v]}), 1, 0)["total"]
+            if n:
+                counts[v] = n
+        out[name] = counts
+    c.audited("read", "search-facets", query=a.model_dump(exclude_none=True))
+    return out
+
+
+@router.get(
+    "/api/v1/search/facets",
+    summary="How many results each type, agency and TLP would give",
+    responses=answers(
+        Facets, {"type": {"rms.incident": 12, "sar": 3}, "agency": {"CA0190000": 9}, "tlp": {"AMBER": 4}}
+    ),
+)
+async def facets(c: Reader, f: Filters) -> Any:
+    """Counts for the filters of a search (the same words and filters as /api/v1/search): for
+    each value of a facet, the total the search would have with that value chosen. Counted by the
+    same policy-bound query as the search, so a record the caller may not know of is never in a
+    count."""
+    return json(await bounded(c, _facets, c, f))
 
 
 def _geo(c: Caller, a: SearchArgs, cell_km: float, limit: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ export function SearchView({ query }: { query: URLSearchParams }) {
   const params = Object.fromEntries(KEYS.map((k) => [k, query.get(k) ?? ""])) as Record<(typeof KEYS)[number], string>;
   const offset = Number(query.get("offset") ?? 0) || 0;
   const [page, setPage] = useState<SearchPage | null>(null);
+  const [facets, setFacets] = useState<Record<string, Record<string, number>> | null>(null);
   const [error, setError] = useState("");
   const [subject, setSubject] = useState("");
   const [saved, setSaved] = useState<SavedSearch[]>([]);
@@ -28,16 +29,18 @@ export function SearchView({ query }: { query: URLSearchParams }) {
   }, []);
   useEffect(() => {
     setError("");
-    get("/api/v1/search", {
+    const filters = {
       q: params.q || undefined,
       type: params.type ? [params.type] : undefined,
       agency: params.agency ? [params.agency] : undefined,
       tlp: params.tlp ? [params.tlp] : undefined,
       since: params.since || undefined,
       until: params.until || undefined,
-      limit: PAGE,
-      offset,
-    }).then(setPage, (e) => setError(e instanceof Problem ? `${e.title}: ${e.detail}` : String(e)));
+    };
+    get("/api/v1/search", { ...filters, limit: PAGE, offset }).then(setPage, (e) =>
+      setError(e instanceof Problem ? `${e.title}: ${e.detail}` : String(e)),
+    );
+    get("/api/v1/search/facets", filters).then(setFacets, () => setFacets(null));
   }, [query.toString()]);
   const submit = (e: Event) => {
     e.preventDefault();
@@ -67,6 +70,20 @@ export function SearchView({ query }: { query: URLSearchParams }) {
         </nav>
       )}
       {error && <p role="alert" class="error">{error}</p>}
+      {facets && (
+        <nav class="facets" aria-label="Narrow by" data-testid="facets">
+          {(["type", "agency", "tlp"] as const).map((f) => (
+            <p>
+              <strong>{f === "tlp" ? "TLP" : f[0].toUpperCase() + f.slice(1)}:</strong>{" "}
+              {Object.entries(facets[f] ?? {}).map(([v, n]) => (
+                <a href={href("search", [], { ...params, [f]: params[f] === v ? "" : v })} aria-current={params[f] === v ? "true" : undefined}>
+                  {v} ({n})
+                </a>
+              ))}
+            </p>
+          ))}
+        </nav>
+      )}
       {page && (
         <>
           <p class="muted" data-testid="total">{page.total} result(s) you may know of</p>
