@@ -105,6 +105,7 @@ class SearchSink(Sink):
                 "source_id": source_id,
                 "event_id": body["event_id"],
                 "offenses": rep.get("offenses", []),
+                "behavior": rep.get("behavior"),
                 "series_id": rep.get("series_id"),
                 **_marks(env),
                 "entities": [e["entity_id"] for e in ents],

@@ -205,6 +205,8 @@ class EmbeddedSearchStore(SearchStore):
         kinds: list[str] | None = None,
         agencies: list[str] | None = None,
         tlps: list[str] | None = None,
+        offenses: list[str] | None = None,
+        behaviors: list[str] | None = None,
         since: str | None = None,
         until: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
@@ -222,8 +224,16 @@ class EmbeddedSearchStore(SearchStore):
         for col, vals in (("kind", kinds), ("agency", agencies), ("tlp", tlps)):
             if vals:
                 conds.append((f"d.{col} IN ({','.join('?' * len(vals))})", tuple(vals)))
-        if since or until:  # dates: what the full and AMBER views show
+        if since or until or offenses or behaviors:  # dates, offenses, behaviour: the full and AMBER views
             conds.append(either(v.full, v.amber))
+        if offenses:
+            marks = ",".join("?" * len(offenses))
+            conds.append((f"EXISTS (SELECT 1 FROM json_each(d.fields, '$.offenses') WHERE value IN ({marks}))",
+                          tuple(offenses)))  # fmt: skip
+        if behaviors:
+            conds.append(
+                (f"json_extract(d.fields, '$.behavior') IN ({','.join('?' * len(behaviors))})", tuple(behaviors))
+            )
         if since:
             conds.append(("d.occurred_at >= ?", (since,)))
         if until:

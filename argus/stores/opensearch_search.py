@@ -50,6 +50,8 @@ MAPPINGS = {
         "recipients": {"type": "keyword"},
         "cases": {"type": "keyword"},
         "nfd": {"type": "boolean"},
+        "offenses": {"type": "keyword"},  # NIBRS codes
+        "behavior": {"type": "keyword"},  # a SAR's ISE-SAR category
         # Accents are folded here, in Python, before the standard analyser (which lowercases)
         # sees the text: the asciifolding filter lives in the analysis-common module, which not
         # every distribution carries (the integration-test one does not). `raw` keeps originals.
@@ -213,6 +215,8 @@ class OpenSearchStore(SearchStore):
                 "recipients": d["fields"].get("recipients") or [],
                 "cases": d["fields"].get("cases") or [],
                 "nfd": no_further(d["fields"]),
+                "offenses": d["fields"].get("offenses") or [],
+                "behavior": d["fields"].get("behavior"),
                 "fields": d["fields"],
             }
             if d["lat"] is not None and d["lon"] is not None:
@@ -276,6 +280,8 @@ class OpenSearchStore(SearchStore):
         kinds: list[str] | None = None,
         agencies: list[str] | None = None,
         tlps: list[str] | None = None,
+        offenses: list[str] | None = None,
+        behaviors: list[str] | None = None,
         since: str | None = None,
         until: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
@@ -290,9 +296,14 @@ class OpenSearchStore(SearchStore):
         for field, vals in (("kind", kinds), ("agency", agencies), ("tlp", tlps)):
             if vals:
                 filters.append({"terms": {field: vals}})
-        if since or until:  # dates: what the full and AMBER views show
+        if since or until or offenses or behaviors:  # dates, offenses, behaviour: the full and AMBER views
             filters.append(_any(v.full, v.amber))
+        if since or until:
             filters.append({"range": {"occurred_at": {k: x for k, x in (("gte", since), ("lte", until)) if x}}})
+        if offenses:
+            filters.append({"terms": {"offenses": offenses}})
+        if behaviors:
+            filters.append({"terms": {"behavior": behaviors}})
         if bbox or near:  # places: only what the reader sees in full
             filters.append(v.full)
         if bbox:

@@ -85,6 +85,8 @@ class SearchStore(ABC):
         kinds: list[str] | None = None,
         agencies: list[str] | None = None,
         tlps: list[str] | None = None,
+        offenses: list[str] | None = None,
+        behaviors: list[str] | None = None,
         since: str | None = None,
         until: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
@@ -97,7 +99,9 @@ class SearchStore(ABC):
         """{"total": n, "hits": [{"id", "score", "snippet", ...doc fields}]}.
 
         bbox is (min_lat, min_lon, max_lat, max_lon); near is (lat, lon, radius_km); ids limits
-        the search to these documents (an entity's or a case's reports)."""
+        the search to these documents (an entity's or a case's reports). offenses (NIBRS codes)
+        and behaviors (ISE-SAR categories) filter only where the reader sees them: in full or in
+        the AMBER view, never an existence-only document."""
 
     @abstractmethod
     def get(self, doc_id: str) -> SearchDoc | None: ...

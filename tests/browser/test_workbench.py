@@ -104,6 +104,9 @@ def test_analyst_searches_opens_the_entity_and_works_the_link_chart(workbench: W
     page.wait_for_selector("[data-testid=facets] a")
     facets = page.inner_text("[data-testid=facets]")
     assert "AMBER (2)" in facets and "RED" not in facets  # the RED record is not even counted
+    page.goto(workbench.url + "#/search?behavior=SURVL")
+    page.wait_for_selector("[data-testid=hit]")
+    assert "SAR-2026-0107" in page.inner_text(".hits")
     shot(tab, "analyst-search")
     vehicle = _vehicle_id(workbench)
     page.goto(workbench.url + f"#/entity/{vehicle}")

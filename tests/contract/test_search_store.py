@@ -190,3 +190,25 @@ def test_a_reader_matches_filters_and_sorts_only_on_what_it_may_see(search_store
     owner = Audience(them)
     assert search_store.search("SECRETWORD", visible_to=owner)["total"] == 1
     assert search_store.search("STIXWORD", visible_to=owner)["total"] == 1
+
+
+def test_offense_and_behaviour_filter_only_where_the_reader_sees_them(search_store) -> None:
+    me, them = "CA0430000", "CA0190000"
+    search_store.upsert(
+        [
+            doc("mine", "robbery", agency=me, offenses=["120", "13A"]),
+            doc("amber", "robbery", agency=them, offenses=["120"], amber="120 robbery"),
+            doc("strict", "robbery", agency=them, tlp="AMBER_STRICT", offenses=["120"]),
+            doc("burglary", "burglary", agency=me, offenses=["220"]),
+            doc("sar", "photographing", agency=them, tlp="GREEN", kind="sar", behavior="SURVL"),
+            doc("sar2", "probing", agency=them, tlp="AMBER_STRICT", kind="sar", behavior="SURVL"),
+        ]
+    )
+    search_store.commit()
+    who = Audience(me, principals=(me,))
+    # an existence-only document's offense and behaviour are not the reader's to filter on
+    assert _ids(search_store.search(offenses=["120"], visible_to=who)) == {"mine", "amber"}
+    assert _ids(search_store.search(offenses=["220", "13A"], visible_to=who)) == {"mine", "burglary"}
+    assert _ids(search_store.search(behaviors=["SURVL"], visible_to=who)) == {"sar"}
+    assert _ids(search_store.search("robbery", offenses=["120"], visible_to=who)) == {"mine", "amber"}
+    assert _ids(search_store.search(offenses=["120"], visible_to=Audience(them))) == {"amber", "strict", "mine"}

@@ -91,6 +91,8 @@ def _search(a: Ask) -> list[Call]:
         Call("GET", "/api/v1/search", {"q": "robbery", "limit": 100}, check=total_is(lambda a: a.count(*dated))),
         Call("GET", "/api/v1/search", {"bbox": "36,-120,37,-119"}, check=total_is(lambda a: a.count(*whole))),
         Call("GET", "/api/v1/search", {"since": "2026-10-01T00:00:00Z"}, check=total_is(lambda a: a.count(*dated))),
+        # every report is a robbery (NIBRS 120): the offense filters only where the reader sees it
+        Call("GET", "/api/v1/search", {"offense": "120", "limit": 100}, check=total_is(lambda a: a.count(*dated))),
     ]
     for i in range(n):  # a name matches only where the reader sees the report in full
         full = int(a.views[i] is not None and a.views[i].level == FULL)  # type: ignore[union-attr]

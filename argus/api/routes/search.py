@@ -65,6 +65,8 @@ class SearchArgs(BaseModel):
     kinds: list[str] | None = None
     agencies: list[str] | None = None
     tlps: list[str] | None = None
+    offenses: list[str] | None = None
+    behaviors: list[str] | None = None
     since: str | None = None
     until: str | None = None
     bbox: tuple[float, float, float, float] | None = None
@@ -78,6 +80,8 @@ def search_args(
     ] = None,
     agency: Annotated[list[str] | None, Query(description="Originating agency ORI")] = None,
     tlp: Annotated[list[str] | None, Query(description="CLEAR, GREEN, AMBER, AMBER_STRICT, RED")] = None,
+    offense: Annotated[list[str] | None, Query(max_length=20, description="NIBRS offense code, e.g. 120")] = None,
+    behavior: Annotated[list[str] | None, Query(max_length=20, description="ISE-SAR behaviour category")] = None,
     since: Annotated[str | None, Query(max_length=64, description="ISO 8601")] = None,
     until: Annotated[str | None, Query(max_length=64, description="ISO 8601")] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="min_lat,min_lon,max_lat,max_lon")] = None,
@@ -91,6 +95,8 @@ def search_args(
         kinds=type,
         agencies=agency,
         tlps=tlp,
+        offenses=[o[:8] for o in offense] if offense else None,
+        behaviors=[b[:32] for b in behavior] if behavior else None,
         since=parse_instant(since, "since"),
         until=parse_instant(until, "until"),
         bbox=parse_box(bbox),
@@ -108,6 +114,8 @@ def run_search(c: Caller, a: SearchArgs, limit: int, offset: int, ids: list[str]
         kinds=a.kinds,
         agencies=a.agencies,
         tlps=a.tlps,
+        offenses=a.offenses,
+        behaviors=a.behaviors,
         since=a.since,
         until=a.until,
         bbox=a.bbox,

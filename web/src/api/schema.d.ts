@@ -5550,6 +5550,10 @@ export interface operations {
                 agency?: string[] | null;
                 /** @description CLEAR, GREEN, AMBER, AMBER_STRICT, RED */
                 tlp?: string[] | null;
+                /** @description NIBRS offense code, e.g. 120 */
+                offense?: string[] | null;
+                /** @description ISE-SAR behaviour category */
+                behavior?: string[] | null;
                 /** @description ISO 8601 */
                 since?: string | null;
                 /** @description ISO 8601 */
@@ -6073,6 +6077,10 @@ export interface operations {
                 agency?: string[] | null;
                 /** @description CLEAR, GREEN, AMBER, AMBER_STRICT, RED */
                 tlp?: string[] | null;
+                /** @description NIBRS offense code, e.g. 120 */
+                offense?: string[] | null;
+                /** @description ISE-SAR behaviour category */
+                behavior?: string[] | null;
                 /** @description ISO 8601 */
                 since?: string | null;
                 /** @description ISO 8601 */
@@ -6277,6 +6285,10 @@ export interface operations {
                 agency?: string[] | null;
                 /** @description CLEAR, GREEN, AMBER, AMBER_STRICT, RED */
                 tlp?: string[] | null;
+                /** @description NIBRS offense code, e.g. 120 */
+                offense?: string[] | null;
+                /** @description ISE-SAR behaviour category */
+                behavior?: string[] | null;
                 /** @description ISO 8601 */
                 since?: string | null;
                 /** @description ISO 8601 */

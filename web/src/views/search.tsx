@@ -8,7 +8,15 @@ import { type SavedSearch, saveSearch, savedSearches } from "../lib/snippet";
 
 const TYPES = ["rms.incident", "cad.incident", "sar", "stix", "ttp"];
 const TLPS = ["CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED"];
-const KEYS = ["q", "type", "agency", "tlp", "since", "until"] as const;
+const KEYS = ["q", "type", "agency", "tlp", "offense", "behavior", "since", "until"] as const;
+// ISE-SAR Functional Standard behaviour categories, in plain words
+const BEHAVIORS: Record<string, string> = {
+  AVIATION: "aviation activity", CYBER: "cyberattack", ELICIT: "eliciting information", EXPERT: "acquiring expertise",
+  INTRSN: "breach or attempted intrusion", MATRLS: "materials acquisition or storage", MISREP: "misrepresentation",
+  PHOTO: "photography", RECRUT: "recruiting or financing", SABOT: "sabotage, tampering or vandalism",
+  SECTOR: "sector-specific incident", SURVL: "observation or surveillance", TESTSEC: "testing or probing security",
+  THEFT: "theft, loss or diversion", THREAT: "expressed or implied threat", WPNS: "weapons collection or discovery",
+};
 const PAGE = 25;
 
 export function SearchView({ query }: { query: URLSearchParams }) {
@@ -34,6 +42,8 @@ export function SearchView({ query }: { query: URLSearchParams }) {
       type: params.type ? [params.type] : undefined,
       agency: params.agency ? [params.agency] : undefined,
       tlp: params.tlp ? [params.tlp] : undefined,
+      offense: params.offense ? [params.offense] : undefined,
+      behavior: params.behavior ? [params.behavior] : undefined,
       since: params.since || undefined,
       until: params.until || undefined,
     };
@@ -58,6 +68,9 @@ export function SearchView({ query }: { query: URLSearchParams }) {
         <label>Type<select name="type" value={params.type}><option value="">any</option>{TYPES.map((t) => <option>{t}</option>)}</select></label>
         <label>Agency<input name="agency" value={params.agency} maxLength={9} placeholder="ORI" /></label>
         <label>TLP<select name="tlp" value={params.tlp}><option value="">any</option>{TLPS.map((t) => <option>{t}</option>)}</select></label>
+        <label>Offense<input name="offense" value={params.offense} maxLength={8} placeholder="NIBRS, e.g. 120" /></label>
+        <label>SAR behaviour<select name="behavior" value={params.behavior}><option value="">any</option>
+          {Object.entries(BEHAVIORS).map(([k, v]) => <option value={k}>{v}</option>)}</select></label>
         <label>Since<input name="since" type="date" value={params.since.slice(0, 10)} /></label>
         <label>Until<input name="until" type="date" value={params.until.slice(0, 10)} /></label>
         <button type="submit" class="primary">Search</button>
