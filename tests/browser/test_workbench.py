@@ -212,6 +212,9 @@ def test_administrator_adds_a_user_whose_new_key_logs_in(workbench: Workbench, b
     form.locator("input >> nth=1").fill("N. Newcomer")
     form.get_by_role("button", name="Add user").click()
     row = page.locator("[data-testid=users] tr", has_text="an-new")
+    page.once("dialog", lambda d: d.accept("case:ROB-2026-014"))  # need-to-know for the series
+    row.get_by_role("button", name="add").click()
+    row.get_by_text("case ROB-2026-014").wait_for()
     row.get_by_role("button", name="New key").click()
     key = page.inner_text("[data-testid=new-key]").split(": ", 1)[1]
     assert all(b"REYES" not in b for _, b in tab.bodies)  # an administrator reads no holdings
@@ -219,6 +222,10 @@ def test_administrator_adds_a_user_whose_new_key_logs_in(workbench: Workbench, b
     other = open_tab(browser, workbench.url)
     other.login(key)
     assert "N. Newcomer" in other.page.inner_text("[data-testid=who]")
+    # a member of the series' case reads its AMBER report whole: the membership took effect
+    other.page.goto(workbench.url + "#/search?q=pharmacy")
+    other.page.wait_for_selector("[data-testid=hit]")
+    assert "RPT-2026-0412" in other.page.inner_text(".hits")
 
 
 def _vehicle_id(wb: Workbench) -> str:

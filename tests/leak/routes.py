@@ -588,3 +588,22 @@ def _facets(a: Ask) -> list[Call]:
         Call("GET", "/api/v1/search/facets", {"q": "robbery"}, check=facets_sum_to(lambda a: a.count(*dated))),
         Call("GET", "/api/v1/search/facets", {"q": "narrative"}, check=facets_sum_to(lambda a: a.count(FULL))),
     ]
+
+
+@route("POST", "/api/v1/admin/users/{subject_id}/memberships")
+def _membership(a: Ask) -> list[Call]:
+    # removing a membership nobody holds: the world the harness checks against stays as drawn
+    body = {"kind": "case", "name": "ZZ-NONE", "member": False}
+    return [
+        Call("POST", f"/api/v1/admin/users/{s}/memberships", json=body, scan=False, check=_not_another_agency(s))
+        for s in _others(a)
+    ] + [Call("POST", f"/api/v1/admin/users/{a.sid}/memberships", json=body | {"kind": "agency"})]
+
+
+@route("POST", "/api/v1/admin/agency/barred")
+def _barred(a: Ask) -> list[Call]:
+    held = next(x for x in a.world.directory.agencies() if x["ori"] == a.who.agency)["barred"]
+    return [
+        Call("POST", "/api/v1/admin/agency/barred", json={"barred": held}, scan=False, check=_only_my_agency),
+        Call("POST", "/api/v1/admin/agency/barred", json={"barred": ["not an ori"]}),
+    ]

@@ -4,7 +4,7 @@ Administrators read no holdings (separation of duties); another agency's people 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
@@ -191,3 +191,56 @@ async def revoke_key(
 
     await bounded(c, run)
     return Response(status_code=204)
+
+
+class Membership(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["case", "list"]
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")
+    member: bool = Field(description="true: add the membership; false: remove it")
+
+
+class Barred(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    barred: list[str] = Field(max_length=200, description="ORIs your agency shares nothing beyond TLP:CLEAR with")
+
+
+@router.post(
+    "/api/v1/admin/users/{subject_id}/memberships",
+    summary="Add or remove a case or dissemination-list membership",
+    responses=answers(People, PEOPLE_EXAMPLE),
+)
+async def membership(c: Admin, subject_id: SubjectId, body: Membership) -> Any:
+    """Need-to-know: a case membership lets the user see the case's AMBER records in full; a
+    dissemination list lets records addressed to the list reach them. Audited."""
+
+    def run() -> dict[str, Any]:
+        _mine(c, subject_id)
+
+        def change(d: Any) -> None:
+            (d.add_member if body.member else d.remove_member)(subject_id, body.kind, body.name)
+
+        action = "member add" if body.member else "member remove"
+        _change(c, f"subject:{subject_id}", action, change, kind=body.kind, name=body.name)
+        return _people(c)
+
+    return json(await bounded(c, run))
+
+
+@router.post(
+    "/api/v1/admin/agency/barred",
+    summary="The agencies your agency refuses to share with",
+    responses=answers(People, PEOPLE_EXAMPLE),
+)
+async def set_barred(c: Admin, body: Barred) -> Any:
+    """Replaces the administrator's own agency's bar list: the agencies that get nothing of its
+    records beyond TLP:CLEAR, whatever else the records' markings say. Audited."""
+
+    def run() -> dict[str, Any]:
+        _change(c, f"agency:{c.who.agency}", "agency bar", lambda d: d.set_barred(c.who.agency, body.barred),
+                barred=body.barred)  # fmt: skip
+        return _people(c)
+
+    return json(await bounded(c, run))

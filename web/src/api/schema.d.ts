@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/v1/admin/agency/barred": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The agencies your agency refuses to share with
+         * @description Replaces the administrator's own agency's bar list: the agencies that get nothing of its
+         *     records beyond TLP:CLEAR, whatever else the records' markings say. Audited.
+         */
+        post: operations["set_barred_api_v1_admin_agency_barred_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/keys/{key_id}": {
         parameters: {
             query?: never;
@@ -101,6 +122,27 @@ export interface paths {
          *     is never stored (only its hash); audited.
          */
         post: operations["new_key_api_v1_admin_users__subject_id__keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{subject_id}/memberships": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add or remove a case or dissemination-list membership
+         * @description Need-to-know: a case membership lets the user see the case's AMBER records in full; a
+         *     dissemination list lets records addressed to the list reach them. Audited.
+         */
+        post: operations["membership_api_v1_admin_users__subject_id__memberships_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1019,6 +1061,14 @@ export interface components {
             /** Problem */
             problem: string | null;
         };
+        /** Barred */
+        Barred: {
+            /**
+             * Barred
+             * @description ORIs your agency shares nothing beyond TLP:CLEAR with
+             */
+            barred: string[];
+        };
         /** Board */
         Board: {
             /** Dead Letters */
@@ -1200,6 +1250,21 @@ export interface components {
             tile_url?: string | null;
             /** Unit */
             unit: string | null;
+        };
+        /** Membership */
+        Membership: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "case" | "list";
+            /**
+             * Member
+             * @description true: add the membership; false: remove it
+             */
+            member: boolean;
+            /** Name */
+            name: string;
         };
         /** Methods */
         Methods: {
@@ -1473,6 +1538,199 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    set_barred_api_v1_admin_agency_barred_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Barred"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agencies": [
+                     *         {
+                     *           "barred": [],
+                     *           "law_enforcement": true,
+                     *           "name": "Clovis PD",
+                     *           "ori": "CA0430000"
+                     *         }
+                     *       ],
+                     *       "subjects": [
+                     *         {
+                     *           "agency": "CA0430000",
+                     *           "cases": [],
+                     *           "disabled": false,
+                     *           "id": "4471",
+                     *           "keys": [
+                     *             {
+                     *               "created": "2026-12-06T06:40:00+00:00",
+                     *               "key_id": "a5a1f19b0744"
+                     *             }
+                     *           ],
+                     *           "kind": "user",
+                     *           "lists": [],
+                     *           "name": "Ofc. D. Park",
+                     *           "roles": [
+                     *             "patrol_officer"
+                     *           ],
+                     *           "unit": "2A31"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["People"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     revoke_key_api_v1_admin_keys__key_id__delete: {
         parameters: {
             query?: never;
@@ -2229,6 +2487,201 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["NewKey"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    membership_api_v1_admin_users__subject_id__memberships_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                subject_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Membership"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agencies": [
+                     *         {
+                     *           "barred": [],
+                     *           "law_enforcement": true,
+                     *           "name": "Clovis PD",
+                     *           "ori": "CA0430000"
+                     *         }
+                     *       ],
+                     *       "subjects": [
+                     *         {
+                     *           "agency": "CA0430000",
+                     *           "cases": [],
+                     *           "disabled": false,
+                     *           "id": "4471",
+                     *           "keys": [
+                     *             {
+                     *               "created": "2026-12-06T06:40:00+00:00",
+                     *               "key_id": "a5a1f19b0744"
+                     *             }
+                     *           ],
+                     *           "kind": "user",
+                     *           "lists": [],
+                     *           "name": "Ofc. D. Park",
+                     *           "roles": [
+                     *             "patrol_officer"
+                     *           ],
+                     *           "unit": "2A31"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["People"];
                 };
             };
             /** @description A parameter is malformed or out of range */

@@ -42,11 +42,22 @@ export function AdminView({ me }: { me: Me }) {
         <>
           <h2>Users ({people.subjects.length})</h2>
           <table data-testid="users">
-            <thead><tr><th>User</th><th>Name</th><th>Roles</th><th>Unit</th><th>Keys</th><th>State</th><th /></tr></thead>
+            <thead><tr><th>User</th><th>Name</th><th>Roles</th><th>Unit</th><th>Cases and lists</th><th>Keys</th><th>State</th><th /></tr></thead>
             <tbody>
               {people.subjects.map((s) => (
                 <tr>
                   <td>{String(s.id)}</td><td>{String(s.name)}</td><td>{(s.roles as string[]).join(", ")}</td><td>{String(s.unit ?? "")}</td>
+                  <td>
+                    {[...(s.cases as string[]).map((n) => ["case", n]), ...(s.lists as string[]).map((n) => ["list", n])].map(([k, n]) => (
+                      <span class="key">{k} {n}<button type="button" class="link" aria-label={`Remove ${k} ${n} from ${String(s.id)}`}
+                        onClick={() => act(post(`/api/v1/admin/users/${encodeURIComponent(String(s.id))}/memberships`, { kind: k, name: n, member: false }))}>×</button></span>
+                    ))}
+                    <button type="button" class="link" onClick={() => {
+                      const got = window.prompt("Add a membership: case:NAME or list:NAME");
+                      const m = got?.match(/^(case|list):(.+)$/);
+                      if (m) act(post(`/api/v1/admin/users/${encodeURIComponent(String(s.id))}/memberships`, { kind: m[1], name: m[2].trim(), member: true }));
+                    }}>add</button>
+                  </td>
                   <td>{(s.keys as { key_id: string; revoked: string | null }[]).map((k) => (
                     <span class="key">{k.key_id}{k.revoked ? " (revoked)" : <button type="button" class="link" onClick={() => act(del(`/api/v1/admin/keys/${k.key_id}`))}>revoke</button>}</span>
                   ))}</td>
@@ -60,6 +71,16 @@ export function AdminView({ me }: { me: Me }) {
             </tbody>
           </table>
           <h2>Agencies</h2>
+          <form class="filters" aria-label="Agencies we do not share with" onSubmit={(e) => {
+            e.preventDefault();
+            const raw = String(new FormData(e.target as HTMLFormElement).get("barred") ?? "");
+            act(post("/api/v1/admin/agency/barred", { barred: raw.split(/[\s,]+/).filter(Boolean) }));
+          }}>
+            <label class="grow">{me.agency_name ?? me.agency} shares nothing beyond TLP:CLEAR with (ORIs)
+              <input name="barred" maxLength={2000}
+                value={((people.agencies.find((a) => a.ori === me.agency)?.barred as string[]) ?? []).join(" ")} /></label>
+            <button type="submit">Save</button>
+          </form>
           <table>
             <thead><tr><th>ORI</th><th>Name</th><th>Law enforcement</th><th>Community</th><th>Bars</th></tr></thead>
             <tbody>{people.agencies.map((a) => (
