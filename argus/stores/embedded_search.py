@@ -110,6 +110,53 @@ def either(*conds: Cond) -> Cond:
     return "(" + " OR ".join(c[0] for c in conds) + ")", tuple(x for c in conds for x in c[1])
 
 
+def _conditions(
+    v: Views,
+    kinds: list[str] | None,
+    agencies: list[str] | None,
+    tlps: list[str] | None,
+    offenses: list[str] | None,
+    behaviors: list[str] | None,
+    since: str | None,
+    until: str | None,
+    bbox: tuple[float, float, float, float] | None,
+    near: tuple[float, float, float] | None,
+    ids: list[str] | None,
+) -> list[Cond]:
+    """A search's filters as SQL, each on what the reader may see of a document (`v`)."""
+    conds: list[Cond] = [v.visible]
+    for col, vals in (("kind", kinds), ("agency", agencies), ("tlp", tlps)):
+        if vals:
+            conds.append((f"d.{col} IN ({','.join('?' * len(vals))})", tuple(vals)))
+    if since or until or offenses or behaviors:  # dates, offenses, behaviour: the full and AMBER views
+        conds.append(either(v.full, v.amber))
+    if offenses:
+        marks = ",".join("?" * len(offenses))
+        conds.append((f"EXISTS (SELECT 1 FROM json_each(d.fields, '$.offenses') WHERE value IN ({marks}))",
+                      tuple(offenses)))  # fmt: skip
+    if behaviors:
+        conds.append((f"json_extract(d.fields, '$.behavior') IN ({','.join('?' * len(behaviors))})", tuple(behaviors)))
+    if since:
+        conds.append(("d.occurred_at >= ?", (since,)))
+    if until:
+        conds.append(("d.occurred_at <= ?", (until,)))
+    if bbox or near:  # places: only what the reader sees in full
+        conds.append(v.full)
+    if bbox:
+        conds.append(("d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ?", (bbox[0], bbox[2], bbox[1], bbox[3])))
+    if near:
+        box = radius_bbox(*near)
+        conds.append(
+            (
+                "d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ? AND km(d.lat, d.lon, ?, ?) <= ?",
+                (box[0], box[2], box[1], box[3], near[0], near[1], near[2]),
+            )
+        )
+    if ids is not None:
+        conds.append((f"d.id IN ({','.join('?' * len(ids))})" if ids else "0", tuple(ids)))
+    return conds
+
+
 class EmbeddedSearchStore(SearchStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -220,38 +267,7 @@ class EmbeddedSearchStore(SearchStore):
         if query and not match:
             return {"total": 0, "hits": []}
         v = Views(visible_to)
-        conds: list[Cond] = [v.visible]
-        for col, vals in (("kind", kinds), ("agency", agencies), ("tlp", tlps)):
-            if vals:
-                conds.append((f"d.{col} IN ({','.join('?' * len(vals))})", tuple(vals)))
-        if since or until or offenses or behaviors:  # dates, offenses, behaviour: the full and AMBER views
-            conds.append(either(v.full, v.amber))
-        if offenses:
-            marks = ",".join("?" * len(offenses))
-            conds.append((f"EXISTS (SELECT 1 FROM json_each(d.fields, '$.offenses') WHERE value IN ({marks}))",
-                          tuple(offenses)))  # fmt: skip
-        if behaviors:
-            conds.append(
-                (f"json_extract(d.fields, '$.behavior') IN ({','.join('?' * len(behaviors))})", tuple(behaviors))
-            )
-        if since:
-            conds.append(("d.occurred_at >= ?", (since,)))
-        if until:
-            conds.append(("d.occurred_at <= ?", (until,)))
-        if bbox or near:  # places: only what the reader sees in full
-            conds.append(v.full)
-        if bbox:
-            conds.append(("d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ?", (bbox[0], bbox[2], bbox[1], bbox[3])))
-        if near:
-            box = radius_bbox(*near)
-            conds.append(
-                (
-                    "d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ? AND km(d.lat, d.lon, ?, ?) <= ?",
-                    (box[0], box[2], box[1], box[3], near[0], near[1], near[2]),
-                )
-            )
-        if ids is not None:
-            conds.append((f"d.id IN ({','.join('?' * len(ids))})" if ids else "0", tuple(ids)))
+        conds = _conditions(v, kinds, agencies, tlps, offenses, behaviors, since, until, bbox, near, ids)
         cond = " AND ".join(c[0] for c in conds), tuple(x for c in conds for x in c[1])
         if match:
             return self._matching(match, v, cond, limit, offset)

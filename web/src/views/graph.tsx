@@ -3,52 +3,13 @@
 // expansions, pin and group nodes, export as PNG, SVG or a STIX bundle. A node the reader may
 // know of only as existing is drawn as "restricted, contact <agency>". The node list beside the
 // chart does everything the canvas does, from the keyboard.
-import cytoscape, { type Core, type ElementDefinition } from "cytoscape";
-import svg from "cytoscape-svg";
+import cytoscape, { type Core } from "cytoscape";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Edge, type Entity, type Neighbourhood, Problem, get } from "../api/client";
-import { Access } from "../components/marks";
-import { Chart, RESTRICTED, restricted, restrictedSources } from "../lib/chart";
-import { download } from "../lib/download";
+import { type Edge, type Neighbourhood, Problem, get } from "../api/client";
+import { ChartSide } from "../components/chart-side";
+import { Chart, RESTRICTED, restrictedSources } from "../lib/chart";
+import { STYLE, draw, exportPng, exportStix, exportSvg } from "../lib/chart-draw";
 import { href } from "../lib/route";
-import { toStix } from "../lib/stix";
-
-cytoscape.use(svg);
-
-const LAYOUT_FORCE_MAX = 300;
-const COLOURS: Record<string, string> = { PERSON: "#4e9af1", OBJECT: "#f1a94e", LOCATION: "#59c27a", EVENT: "#b07cf0" };
-
-function label(chart: Chart, n: Entity): string {
-  const more = chart.hidden(n.id);
-  return more ? `${n.label}\n+${more}` : n.label;
-}
-
-function elements(chart: Chart, groups: Map<string, string>): ElementDefinition[] {
-  const out: ElementDefinition[] = [];
-  for (const [g, name] of groups) out.push({ data: { id: g, label: name }, classes: "group" });
-  for (const n of chart.nodes.values()) {
-    out.push({
-      data: { id: n.id, label: label(chart, n), colour: COLOURS[n.kind] ?? "#999" },
-      classes: restricted(n) ? "restricted" : n.kind.toLowerCase(),
-    });
-  }
-  for (const e of chart.edges.values()) out.push({ data: { id: e.id, source: e.src, target: e.dst, label: e.rel } });
-  return out;
-}
-
-const STYLE: cytoscape.StylesheetStyle[] = [
-  { selector: "node", style: { "background-color": "data(colour)", label: "data(label)", color: "#e8e8e8", "font-size": 10,
-    "text-wrap": "wrap", "text-max-width": "140px", "text-valign": "bottom", "text-margin-y": 4, width: 26, height: 26,
-    "min-zoomed-font-size": 7 } },
-  { selector: "node.restricted", style: { "background-color": "#555", "border-style": "dashed", "border-width": 2, "border-color": "#aaa" } },
-  { selector: "node:selected", style: { "border-width": 4, "border-color": "#ffd54a" } },
-  { selector: "node:locked", style: { shape: "round-rectangle" } },
-  { selector: "node.group", style: { "background-opacity": 0.08, "border-width": 1, "border-color": "#888", "text-valign": "top" } },
-  { selector: "edge", style: { width: 1.5, "line-color": "#8a8a8a", "target-arrow-shape": "triangle", "target-arrow-color": "#8a8a8a",
-    "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#bbb", "text-rotation": "autorotate",
-    "min-zoomed-font-size": 7 } },
-  { selector: "edge.path", style: { "line-color": "#ffd54a", "target-arrow-color": "#ffd54a", width: 3 } },
-];
 
 export function GraphView({ start }: { start?: string }) {
   const box = useRef<HTMLDivElement>(null);
@@ -63,27 +24,7 @@ export function GraphView({ start }: { start?: string }) {
   const [startId, setStartId] = useState(start ?? "");
 
   const sync = (fit = false) => {
-    const c = cy.current;
-    if (!c) return;
-    const want = new Set<string>();
-    const fresh: ElementDefinition[] = [];
-    c.batch(() => {
-      for (const el of elements(chart.current, groups.current)) {
-        want.add(String(el.data.id));
-        const have = c.getElementById(String(el.data.id));
-        if (have.nonempty()) have.data("label", el.data.label);
-        else fresh.push(el);
-      }
-      c.elements().filter((el) => !want.has(el.id())).remove();
-    });
-    if (fresh.length) c.add(fresh);
-    if (fresh.length || fit) {
-      // force-directed for a readable chart; concentric rings past a few hundred nodes, where a
-      // force layout would take the browser minutes
-      const big = c.nodes().length > LAYOUT_FORCE_MAX;
-      const opts = big ? { name: "concentric", minNodeSpacing: 6 } : { name: "cose", randomize: false };
-      c.layout({ ...opts, animate: false, fit: true, padding: 30 } as cytoscape.LayoutOptions).run();
-    }
+    if (cy.current) draw(cy.current, chart.current, groups.current, fit);
     redraw((x) => x + 1);
   };
 
@@ -162,12 +103,11 @@ export function GraphView({ start }: { start?: string }) {
       } else n.move({ parent: null });
     });
   };
-  const png = async () => download("argus-chart.png", (await cy.current?.png({ full: true, output: "blob-promise", bg: "#1b1d21" })) as Blob);
-  const svgOut = () => download("argus-chart.svg", new Blob([(cy.current as unknown as { svg: (o: object) => string }).svg({ full: true, bg: "#1b1d21" })], { type: "image/svg+xml" }));
-  const stix = () => download("argus-chart.stix.json", new Blob([JSON.stringify(toStix([...chart.current.nodes.values()], [...chart.current.edges.values()]), null, 1)], { type: "application/json" }));
+  const png = () => exportPng(cy.current as Core);
+  const svgOut = () => exportSvg(cy.current as Core);
+  const stix = () => exportStix(chart.current);
 
   const ch = chart.current;
-  const sel = selected.map((id) => ch.nodes.get(id)).filter(Boolean) as Entity[];
   return (
     <div class="graph">
       <form class="toolbar" aria-label="Link chart" onSubmit={(e) => { e.preventDefault(); if (startId) window.location.hash = href("graph", [startId.trim()]); }}>
@@ -190,36 +130,10 @@ export function GraphView({ start }: { start?: string }) {
       {error && <p role="alert" class="error">{error}</p>}
       <div class="graph-body">
         <div ref={box} class="cy" data-testid="chart" role="img" aria-label="Link chart canvas (the list beside it has every node)" />
-        <aside class="side">
-          <h2>Nodes ({ch.nodes.size}) <small class="muted">edges {ch.edges.size}</small></h2>
-          <ul class="node-list" data-testid="node-list">
-            {[...ch.nodes.values()].map((n) => (
-              <li class={restricted(n) ? "restricted" : ""}>
-                <button type="button" aria-pressed={selected.includes(n.id)} onClick={() => {
-                  const el = cy.current?.getElementById(n.id);
-                  if (el) el.selected() ? el.unselect() : el.select();
-                }}>{n.label}</button>
-                {ch.hidden(n.id) ? <button type="button" class="badge" onClick={() => expand(n.id)} aria-label={`Expand ${n.label}: ${ch.hidden(n.id)} more`}>+{ch.hidden(n.id)}</button> : null}
-              </li>
-            ))}
-          </ul>
-          {sel.map((n) => (
-            <section class="detail">
-              <h3>{n.label} <Access access={n.access} /></h3>
-              <p class="muted">{n.kind} · {n.subtype}</p>
-              {!restricted(n) && <p><a href={href("entity", [n.id])}>Profile</a> · <a href={href("timeline", ["entity", n.id])}>Timeline</a></p>}
-            </section>
-          ))}
-          {pathInfo && (
-            <section class="paths" data-testid="paths">
-              <h3>Paths ({pathInfo.length})</h3>
-              {pathInfo.length === 0 && <p class="muted">No path you may see within 4 links.</p>}
-              {pathInfo.map((p) => (
-                <ol>{p.map((e) => <li><strong>{e.rel}</strong>: {e.props.reason === "withheld" ? <span class="withheld">reason withheld by marking</span> : e.props.reason ?? ""}</li>)}</ol>
-              ))}
-            </section>
-          )}
-        </aside>
+        <ChartSide chart={ch} selected={selected} pathInfo={pathInfo} onExpand={expand} onToggle={(id) => {
+          const el = cy.current?.getElementById(id);
+          if (el) el.selected() ? el.unselect() : el.select();
+        }} />
       </div>
     </div>
   );
