@@ -14,14 +14,15 @@ from tests.browser.conftest import open_tab
 from tests.servers import free_port
 from tests.servers.keycloak import CLIENT, Keycloak, keycloak_server
 
-ENROLLED, STRANGER = "an-clovis", "not-enrolled"  # a directory user; a Keycloak user Argus does not know
+# directory users (the demo's analyst and patrol officer); a Keycloak user Argus does not know
+ENROLLED, OFFICER, STRANGER = "an-clovis", "4471", "not-enrolled"
 
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Keycloak]]:
     port = free_port()
     callback = f"http://127.0.0.1:{port}/api/v1/session/oidc/callback"
-    with keycloak_server(callback, [ENROLLED, STRANGER]) as kc:
+    with keycloak_server(callback, [ENROLLED, OFFICER, STRANGER]) as kc:
         oidc = {"issuer": kc.issuer, "client_id": CLIENT, "subject_claim": "preferred_username", "label": "Keycloak"}
         secret = {"ARGUS_OIDC_CLIENT_SECRET": kc.client_secret}
         with launched(tmp_path_factory.mktemp("oidc"), port, api={"oidc": oidc}, env=secret) as wb:
@@ -60,6 +61,22 @@ def test_an_enrolled_user_logs_in_through_keycloak(idp: tuple[Running, Keycloak]
     tab.page.wait_for_selector("#apikey")
     r = tab.page.context.request.get(wb.url + "api/v1/search", headers={"Cookie": f"argus_session={session['value']}"})
     assert r.status == 401
+
+
+def test_the_officer_logs_in_through_keycloak_and_runs_the_demo_plate(
+    idp: tuple[Running, Keycloak], browser: Any
+) -> None:
+    wb, kc = idp
+    tab = open_tab(browser, wb.url, width=375, height=812)
+    _keycloak_login(tab, kc, OFFICER)
+    page = tab.page
+    page.wait_for_selector("[data-testid=stream-state]:has-text('live')")  # the inbox, on the session
+    page.fill("input[name=plate]", "8ABC123")
+    page.click("form[aria-label='plate query'] button[type=submit]")  # a change: CSRF-checked
+    assert "HIT" in page.inner_text("[data-testid=answer]", timeout=15_000)
+    assert "Confirm with" in page.locator("[data-testid=alert]").first.inner_text()
+    got = tab.snapshot().encode() + b"".join(b for _, b in tab.bodies)
+    assert b"NTF-2026-0031" not in got and b"Two suspects entered the Shaw Ave pharmacy" not in got
 
 
 def test_a_keycloak_user_not_in_the_directory_is_refused(idp: tuple[Running, Keycloak], browser: Any) -> None:
