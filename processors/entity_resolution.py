@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import Field
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from argus.chains import chain_view
 from argus.contracts import Context, NodeConfig, Processor
@@ -69,6 +69,54 @@ Sections = dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]  # section -> 
 
 def source_id_of(body: dict[str, Any]) -> Any:
     return body.get("report_id") or body.get("incident_id") or body.get("sar_id")
+
+
+SWAPPED = 0.93  # a swap is an error, and on the name alone never enough to merge
+
+
+def swapped_years(year: str) -> tuple[int, ...]:
+    """The birth years a typist's transposition of two adjacent digits makes (1991 as 1919,
+    1985 as 1958): where a mention with such a year must also look."""
+    out = set()
+    for i in (1, 2):
+        t = year[:i] + year[i + 1] + year[i] + year[i + 2 :]
+        if t != year:
+            out.add(int(t))
+    return tuple(sorted(out))
+
+
+def names_agree(n_last: str, n_first: str, last: str, first: str, both_dob: bool) -> tuple[float, str]:
+    """How far two names say one person, and why. A missing given name is no evidence either
+    way: with both DOBs known the surname carries it (the DOB still has to agree); without, the
+    name alone cannot pass. A missing surname is never "the same surname"."""
+    if not n_last or not last:
+        last_sim, lwhy = 0.5, "a surname missing"
+    else:
+        last_sim = JaroWinkler.similarity(n_last, last)
+        lwhy = "same surname" if last_sim == 1.0 else f"surnames similar ({last_sim:.2f})"
+    if not n_first or not first:
+        if both_dob and n_last and last:
+            return 0.9 * last_sim, f"{lwhy}, a given name missing"
+        return 0.55 * last_sim + 0.225, f"{lwhy}, a given name missing"
+    if first_names_compatible(n_first, first):
+        first_sim = 1.0 if n_first == first else 0.95
+        fwhy = "same given name" if n_first == first else "given names compatible (a short or variant form)"
+    else:
+        first_sim = JaroWinkler.similarity(n_first, first)
+        fwhy = f"given names similar ({first_sim:.2f})"
+    return 0.55 * last_sim + 0.45 * first_sim, f"{lwhy}, {fwhy}"
+
+
+def dobs_agree(dob: str, pdob: str) -> tuple[float | None, str]:
+    """Two DOBs as evidence: the same; day and month swapped; one digit wrong or two adjacent
+    digits transposed (1904-01-18 as 1904-10-18, 1991 as 1919); else two people (None)."""
+    if dob == pdob:
+        return 1.0, "same DOB"
+    if dob[:4] == pdob[:4] and dob[5:7] == pdob[8:10] and dob[8:10] == pdob[5:7]:
+        return 0.9, "DOB day and month transposed"
+    if OSA.distance(dob, pdob) == 1:
+        return 0.85, "DOBs differ by one digit or two adjacent digits transposed"
+    return None, "DOBs differ"
 
 
 class EntityResolutionConfig(NodeConfig):
@@ -311,7 +359,7 @@ class EntityResolutionProcessor(Processor):
         if not dob:
             return sorted(names)
         year = int(dob[:4])
-        keys = {f"{k}:{y}" for k in names for y in (year - 1, year, year + 1)}
+        keys = {f"{k}:{y}" for k in names for y in (year - 1, year, year + 1, *swapped_years(dob[:4]))}
         keys.update(f"{k}:-" for k in names)
         keys.add(f"pb:d{dob}")
         return sorted(keys)
@@ -324,26 +372,18 @@ class EntityResolutionProcessor(Processor):
         last, first, _middle, pdob, psex = prof
         if sex and psex and sex != psex and "U" not in (sex, psex):
             return None
-        last_sim = JaroWinkler.similarity(n.last, last)
-        if n.first and first and first_names_compatible(n.first, first):
-            first_sim = 1.0 if n.first == first else 0.95
-            fwhy = "same given name" if n.first == first else "given names compatible (a short or variant form)"
-        else:
-            first_sim = JaroWinkler.similarity(n.first, first) if n.first and first else 0.5
-            fwhy = f"given names similar ({first_sim:.2f})"
-        name = 0.55 * last_sim + 0.45 * first_sim
-        lwhy = "same surname" if last_sim == 1.0 else f"surnames similar ({last_sim:.2f})"
+        both_dob = bool(dob and pdob)
+        name, nwhy = names_agree(n.last, n.first, last, first, both_dob)
+        if n.first and first:  # a given name and surname written the wrong way round
+            swapped, swhy = names_agree(n.first, n.last, last, first, both_dob)
+            if swapped * SWAPPED > name:
+                name, nwhy = swapped * SWAPPED, f"given name and surname swapped: {swhy}"
         if dob and pdob:
-            if dob == pdob:
-                d, dwhy = 1.0, "same DOB"
-            elif dob[:4] == pdob[:4] and dob[5:7] == pdob[8:10] and dob[8:10] == pdob[5:7]:
-                d, dwhy = 0.9, "DOB day and month transposed"
-            elif Levenshtein.distance(dob, pdob) == 1:
-                d, dwhy = 0.85, "DOBs differ by one digit"
-            else:
+            d, dwhy = dobs_agree(dob, pdob)
+            if d is None:
                 return None
-            return 0.8 * name + 0.2 * d, name, f"{lwhy}, {fwhy}, {dwhy}"
-        return name, name, f"{lwhy}, {fwhy}, DOB missing on one side"
+            return 0.8 * name + 0.2 * d, name, f"{nwhy}, {dwhy}"
+        return name, name, f"{nwhy}, DOB missing on one side"
 
     def _person_candidates(
         self, ctx: Context, n: PersonName, dob: str | None, sex: str | None
@@ -413,6 +453,8 @@ class EntityResolutionProcessor(Processor):
         else:
             score, eid, reason = picked
             method = "exact" if score >= 0.999 else "fuzzy"
+            if "given name and surname swapped" in reason:  # file it as it should have been written
+                n = PersonName(n.first, n.last, n.middle)
             old = ctx.state.get(f"p:{eid}")
             prof = [
                 old[0],

@@ -157,3 +157,45 @@ def test_query_is_lookup_only() -> None:
     assert "state missing, one vehicle on file" in m[0]["match_reason"]
     m = er.run([query_record(plate=None, name="Jonathan Smith", dob="1991-04-02")]).outputs[0].body["matches"]
     assert [x["subtype"] for x in m] == ["person"]
+
+
+def _person(report_id: str, name: str, dob: str | None, sex: str | None = "M"):  # type: ignore[no-untyped-def]
+    return rms_record(report_id=report_id, persons=[{"role": "suspect", "name": name, "dob": dob, "sex": sex}])
+
+
+def test_swapped_names_and_transposed_dob_digits_match_and_are_said_so() -> None:
+    er = Harness(EntityResolutionProcessor())
+    first, swapped, month, year, later = resolve(
+        er,
+        _person("R1", "SMITH, JONATHAN", "1991-01-18"),
+        _person("R2", "JONATHAN, SMITH", "1991-01-18"),  # "LAST, FIRST" written the wrong way round
+        _person("R3", "SMITH, JONATHAN", "1991-10-18"),  # two adjacent digits of the month transposed
+        _person("R4", "SMITH, JONATHAN", "1919-01-18"),  # the year's digits transposed
+        _person("R5", "SMITH, JONATHAN", "1991-01-18"),
+    )
+    pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
+    assert pid(swapped) == pid(first) and "given name and surname swapped" in swapped["entities"][1]["match_reason"]
+    assert pid(month) == pid(first) and "adjacent digits transposed" in month["entities"][1]["match_reason"]
+    assert pid(year) == pid(first)
+    # the swapped mention was filed as it should have been written: the profile is intact
+    assert pid(later) == pid(first) and later["entities"][1]["match_method"] == "exact"
+
+
+def test_a_swap_on_the_name_alone_is_not_enough_to_merge() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b = resolve(er, _person("R1", "JAMES, ROBERT", None), _person("R2", "ROBERT, JAMES", None))
+    assert a["entities"][1]["entity_id"] != b["entities"][1]["entity_id"]
+
+
+def test_a_missing_given_name_matches_on_surname_and_dob_only() -> None:
+    er = Harness(EntityResolutionProcessor())
+    full, bare, no_dob, other_dob = resolve(
+        er,
+        _person("R1", "GUTIERREZ, ANA", "1990-03-07", "F"),
+        _person("R2", "GUTIERREZ,", "1990-03-07", "F"),
+        _person("R3", "GUTIERREZ,", None, "F"),  # surname alone, no DOB: too little
+        _person("R4", "GUTIERREZ,", "1985-06-30", "F"),
+    )
+    pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
+    assert pid(bare) == pid(full) and "a given name missing" in bare["entities"][1]["match_reason"]
+    assert pid(no_dob) != pid(full) and pid(other_dob) != pid(full)
