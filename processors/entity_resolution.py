@@ -99,12 +99,26 @@ def names_agree(n_last: str, n_first: str, last: str, first: str, both_dob: bool
             return 0.9 * last_sim, f"{lwhy}, a given name missing"
         return 0.55 * last_sim + 0.225, f"{lwhy}, a given name missing"
     if first_names_compatible(n_first, first):
-        first_sim = 1.0 if n_first == first else 0.95
-        fwhy = "same given name" if n_first == first else "given names compatible (a short or variant form)"
+        if n_first == first:
+            first_sim, fwhy = 1.0, "same given name"
+        elif first in formal_names(n_first) or n_first in formal_names(first) or min(len(first), len(n_first)) == 1:
+            first_sim, fwhy = 0.95, "given names compatible (a short or variant form)"
+        else:  # two short forms of one name (LIAM, BILLY): with an agreeing DOB only
+            first_sim, fwhy = 0.85, "given names two short forms of one name"
     else:
         first_sim = JaroWinkler.similarity(n_first, first)
         fwhy = f"given names similar ({first_sim:.2f})"
     return 0.55 * last_sim + 0.45 * first_sim, f"{lwhy}, {fwhy}"
+
+
+def fuller_given(held: str, seen: str) -> str:
+    """The given name an entity keeps: a fuller form of the same name replaces a short one (JON
+    by JONATHAN), a different name never does, so a fuzzy match cannot drift the profile."""
+    if not held:
+        return seen
+    if seen and len(seen) > len(held) and first_names_compatible(seen, held):
+        return seen
+    return held
 
 
 def dobs_agree(dob: str, pdob: str) -> tuple[float | None, str]:
@@ -458,7 +472,7 @@ class EntityResolutionProcessor(Processor):
             old = ctx.state.get(f"p:{eid}")
             prof = [
                 old[0],
-                old[1] if len(old[1]) >= len(n.first) else n.first,
+                fuller_given(old[1], n.first),
                 old[2] or n.middle,
                 old[3] or dob,
                 old[4] or sex,

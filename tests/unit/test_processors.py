@@ -199,3 +199,29 @@ def test_a_missing_given_name_matches_on_surname_and_dob_only() -> None:
     pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
     assert pid(bare) == pid(full) and "a given name missing" in bare["entities"][1]["match_reason"]
     assert pid(no_dob) != pid(full) and pid(other_dob) != pid(full)
+
+
+def test_a_fuzzy_match_never_drifts_the_given_name_an_entity_keeps() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b, c = resolve(
+        er,
+        _person("R1", "DIAZ, JON", "1971-04-13"),
+        _person("R2", "DIAZ, JONATHAN", "1971-04-13"),  # a fuller form of the same name: kept
+        _person("R3", "DIAZ, JONATHANN", "1971-04-13"),  # a misspelling, longer still: not kept
+    )
+    eid = a["entities"][1]["entity_id"]
+    assert b["entities"][1]["entity_id"] == eid == c["entities"][1]["entity_id"]
+    assert er.state.get(f"p:{eid}")[1] == "JONATHAN"
+
+
+def test_two_short_forms_of_one_name_merge_only_with_an_agreeing_dob() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b, c = resolve(
+        er,
+        _person("R1", "ALLEN, BILL", "1991-08-27"),
+        _person("R2", "ALLEN, WILL", None),  # BILL and WILL are both WILLIAM: on the name alone, apart
+        _person("R3", "ALLEN, WILL", "1991-08-27"),
+    )
+    pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
+    assert pid(b) != pid(a)
+    assert pid(c) == pid(a) and "two short forms of one name" in c["entities"][1]["match_reason"]
