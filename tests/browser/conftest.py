@@ -42,13 +42,13 @@ def chromium_path() -> str:
 Workbench = Running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # its pipeline and API stop when the module's tests are done
 def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with launched(tmp_path_factory.mktemp("workbench"), free_port()) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
