@@ -5,6 +5,7 @@ the pipelines)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -18,8 +19,15 @@ from tests.conftest import REPO
 @pytest.mark.slow
 def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
+    # built from a copy without the checkout's build/ (a stale build there would hide a file the
+    # package data forgot), its virtualenvs, caches and node_modules
+    src = tmp_path / "src"
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "node_modules", ".cache", "var", "__pycache__", "*.egg-info"
+    )
+    shutil.copytree(REPO, src, ignore=skip)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(REPO)], check=True, timeout=600
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(src)], check=True, timeout=600
     )
     (wheel,) = dist.glob("argus_fusion-*.whl")
     env_dir = tmp_path / "venv"
@@ -44,3 +52,15 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> Non
     demo = argus("demo", "--background", "20", "--workdir", "demo")
     assert demo.returncode == 0, demo.stderr[-2000:]
     assert "ALERT" in demo.stdout.upper() and "2A31" in demo.stdout, demo.stdout[-2000:]
+    # the workbench's bundle is package data too: the shell and every asset it names are installed
+    listing = "from argus.api.workbench import STATIC; import os; print(sorted(os.listdir(STATIC / 'assets')))"
+    shipped = subprocess.run(
+        [str(py), "-c", listing], cwd=site, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    built = sorted(p.name for p in (REPO / "argus" / "api" / "static" / "assets").iterdir())
+    assert shipped.strip() == str(built), (shipped, built)
+    index = subprocess.run(
+        [str(py), "-c", "from argus.api.workbench import STATIC; print((STATIC / 'index.html').is_file())"],
+        cwd=site, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert index.strip() == "True"
