@@ -48,6 +48,11 @@ class Pending:
         return Pending(*parts) if len(parts) == 3 and all(parts) else None
 
 
+class IssuerUnavailable(Exception):
+    """The identity provider could not be asked (down, unreachable, or answering nonsense): the
+    login can be tried again later; nothing about the person is decided."""
+
+
 def challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
@@ -66,9 +71,16 @@ class OidcClient:
         with self._lock:
             if self._meta is None or time.monotonic() - self._meta_at > DISCOVERY_TTL:
                 url = self.cfg.issuer.rstrip("/") + "/.well-known/openid-configuration"
-                r = httpx.get(url, timeout=self.timeout)
-                r.raise_for_status()
-                meta = r.json()
+                try:
+                    r = httpx.get(url, timeout=self.timeout)
+                    r.raise_for_status()
+                    meta = r.json()
+                except (httpx.HTTPError, ValueError) as exc:
+                    raise IssuerUnavailable(f"discovery at {url}: {type(exc).__name__}") from None
+                if not isinstance(meta, dict) or not all(
+                    isinstance(meta.get(k), str) for k in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+                ):
+                    raise IssuerUnavailable(f"discovery at {url}: not an OpenID provider's configuration")
                 if meta.get("issuer") != self.cfg.issuer.rstrip("/"):
                     raise AuthError(f"the discovery document names issuer {meta.get('issuer')!r}")
                 self._meta, self._meta_at = meta, time.monotonic()
@@ -103,10 +115,16 @@ class OidcClient:
         secret = os.environ.get(self.cfg.client_secret_env)
         if secret:
             form["client_secret"] = secret
-        r = httpx.post(meta["token_endpoint"], data=form, timeout=self.timeout)
+        try:
+            r = httpx.post(meta["token_endpoint"], data=form, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise IssuerUnavailable(f"token endpoint: {type(exc).__name__}") from None
         if r.status_code != 200:
             raise AuthError(f"the issuer refused the code ({r.status_code})")
-        id_token = r.json().get("id_token")
+        try:
+            id_token = r.json().get("id_token")
+        except (ValueError, AttributeError):
+            id_token = None
         if not isinstance(id_token, str):
             raise AuthError("the issuer's answer has no ID token")
         return self.subject_of(id_token, pending.nonce)

@@ -16,7 +16,7 @@ from argus.api.deps import Problem, api_of, json
 from argus.api.models import PROBLEMS, answers
 from argus.api.routes.session import LOOPBACK, set_session_cookie
 from argus.security.identity import AuthError, IdentityError
-from argus.security.oidc import OidcClient, Pending
+from argus.security.oidc import IssuerUnavailable, OidcClient, Pending
 
 router = APIRouter(tags=["session"])
 PENDING_COOKIE = "argus_oidc"
@@ -69,7 +69,10 @@ async def oidc_login(request: Request) -> Response:
     c = client_of(request)
     if c is None:
         raise Problem(404, "No identity provider", "this site logs in with API keys only")
-    url, pending = await anyio.to_thread.run_sync(c.start, _redirect_uri(request, c))
+    try:
+        url, pending = await anyio.to_thread.run_sync(c.start, _redirect_uri(request, c))
+    except (IssuerUnavailable, AuthError) as exc:  # down, or not the issuer topology.yaml names
+        raise Problem(503, "Identity provider unavailable", f"{exc}; try again shortly") from None
     out = RedirectResponse(url, status_code=302)
     out.set_cookie(
         PENDING_COOKIE, pending.cookie(), max_age=600, path=CALLBACK, httponly=True, samesite="lax",
@@ -106,7 +109,7 @@ async def oidc_callback(
             raise AuthError("no login of this browser is waiting for this answer (state)")
         subject = await anyio.to_thread.run_sync(c.finish, code, _redirect_uri(request, c), pending)
         who = await anyio.to_thread.run_sync(api.svc.directory().recipient, subject)
-    except (AuthError, IdentityError) as exc:
+    except (AuthError, IdentityError, IssuerUnavailable) as exc:
         api.audit.record(
             "login", actor=getattr(exc, "subject", None) or "unknown", agency="-", outcome="denied", source=source,
             reason=str(exc), detail={"method": "session/oidc"},
