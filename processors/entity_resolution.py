@@ -121,6 +121,17 @@ def fuller_given(held: str, seen: str) -> str:
     return held
 
 
+def name_evidence(n: PersonName, last: str, first: str, both_dob: bool) -> tuple[float, str, bool]:
+    """A mention's name against an entity's, also read the other way round (a given name and
+    surname written the wrong way round): the score, why, and whether the swapped reading won."""
+    name, why = names_agree(n.last, n.first, last, first, both_dob)
+    if n.first and first:
+        swapped, swhy = names_agree(n.first, n.last, last, first, both_dob)
+        if swapped * SWAPPED > name:
+            return swapped * SWAPPED, f"given name and surname swapped: {swhy}", True
+    return name, why, False
+
+
 def dobs_agree(dob: str, pdob: str) -> tuple[float | None, str]:
     """Two DOBs as evidence: the same; day and month swapped; one digit wrong or two adjacent
     digits transposed (1904-01-18 as 1904-10-18, 1991 as 1919); else two people (None)."""
@@ -386,12 +397,7 @@ class EntityResolutionProcessor(Processor):
         last, first, _middle, pdob, psex = prof
         if sex and psex and sex != psex and "U" not in (sex, psex):
             return None
-        both_dob = bool(dob and pdob)
-        name, nwhy = names_agree(n.last, n.first, last, first, both_dob)
-        if n.first and first:  # a given name and surname written the wrong way round
-            swapped, swhy = names_agree(n.first, n.last, last, first, both_dob)
-            if swapped * SWAPPED > name:
-                name, nwhy = swapped * SWAPPED, f"given name and surname swapped: {swhy}"
+        name, nwhy, _swapped = name_evidence(n, last, first, bool(dob and pdob))
         if dob and pdob:
             d, dwhy = dobs_agree(dob, pdob)
             if d is None:
@@ -467,9 +473,9 @@ class EntityResolutionProcessor(Processor):
         else:
             score, eid, reason = picked
             method = "exact" if score >= 0.999 else "fuzzy"
-            if "given name and surname swapped" in reason:  # file it as it should have been written
-                n = PersonName(n.first, n.last, n.middle)
             old = ctx.state.get(f"p:{eid}")
+            if name_evidence(n, old[0], old[1], bool(dob and old[3]))[2]:  # file it as it should have been written
+                n = PersonName(n.first, n.last, n.middle)
             prof = [
                 old[0],
                 fuller_given(old[1], n.first),

@@ -42,7 +42,7 @@ from argus.topology import Topology
 
 log = logging.getLogger("argus.api")
 ROUTERS = (
-    oidc.router,  # before session's: its paths are more specific
+    oidc.router,
     session.router,
     search.router,
     entities.router,

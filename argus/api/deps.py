@@ -197,10 +197,7 @@ def caller(
         else:
             ident, sid = _from_session(api, request, session or "", x_csrf_token)
     except (AuthError, IdentityError) as exc:
-        subject = getattr(exc, "subject", None)
-        api.audit.record(
-            "login", actor=subject or "unknown", agency="-", outcome="denied", source=source, reason=str(exc)
-        )
+        login_refused(api, exc, source)
         raise Problem(401, "Not authenticated", "the credentials were not accepted") from None
     if token:
         _first_use(api, token, ident, source)
@@ -216,9 +213,39 @@ def _first_use(api: Api, token: str, ident: Identity, source: str | None) -> Non
         first = digest not in api.logged_in
         api.logged_in.add(digest)
     if first:
-        api.audit.record(
-            "login", actor=ident.subject, agency=ident.recipient.agency, source=source, detail={"method": ident.method}
-        )
+        login_accepted(api, ident.subject, ident.recipient, source, ident.method)
+
+
+def login_refused(api: Api, exc: Exception, source: str | None, method: str | None = None) -> None:
+    """Every way in audits a refused login alike: whom it claimed to be, if anyone, and why."""
+    api.audit.record(
+        "login", actor=getattr(exc, "subject", None) or "unknown", agency="-", outcome="denied", source=source,
+        reason=str(exc), detail={"method": method} if method else None,
+    )  # fmt: skip
+
+
+def login_accepted(api: Api, subject: str, who: Recipient, source: str | None, method: str) -> None:
+    detail = {"method": method} | ({"role": who.role} if method.startswith("session") else {})
+    api.audit.record("login", actor=subject, agency=who.agency, source=source, detail=detail)
+
+
+def optional_caller(
+    request: Request,
+    key: Annotated[str | None, Security(API_KEY)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+    basic: Annotated[HTTPBasicCredentials | None, Security(BASIC)] = None,
+    x_argus_role: Annotated[str | None, Header(max_length=64)] = None,
+    session: Annotated[str | None, Security(SESSION)] = None,
+    x_csrf_token: Annotated[str | None, Header(include_in_schema=False, max_length=256)] = None,
+) -> Caller | None:
+    """The caller, or None when no credential (or none still good) came: for asking who is
+    logged in, where nobody is an answer rather than an error."""
+    try:
+        return caller(request, key, bearer, basic, x_argus_role, session, x_csrf_token)
+    except Problem as p:
+        if p.status == 401:
+            return None
+        raise
 
 
 def reader(permission: str) -> Callable[..., Caller]:

@@ -64,18 +64,26 @@ def enrol(d: IdentityDirectory) -> dict[str, str]:
     return keys
 
 
+def _enrolled(topo: Topology) -> dict[str, str]:
+    d = open_directory(topo)
+    try:
+        return enrol(d)
+    finally:
+        d.close()
+
+
+def _argus(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`argus <args>` in a child process, as production runs it (its output dropped)."""
+    return subprocess.Popen([sys.executable, "-m", "argus", *args], stdout=subprocess.DEVNULL, env=env)
+
+
 def serve(topo: Topology, topology_file: Path, say: Callable[[str], None], host: str, port: int) -> None:
     import uvicorn
 
     from argus.api.app import create_app
 
-    d = open_directory(topo)
-    try:
-        keys = enrol(d)
-    finally:
-        d.close()
-    cmd = [sys.executable, "-m", "argus", "run", "-t", str(topology_file), "--log-level", "ERROR"]
-    pipeline = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    keys = _enrolled(topo)
+    pipeline = _argus("run", "-t", str(topology_file), "--log-level", "ERROR")
     url = f"http://{host}:{port}/"
     say("")
     say(f"The workbench: {url}  (the pipeline keeps running; Ctrl-C stops both)")
@@ -125,19 +133,11 @@ def launched(
         doc = yaml.safe_load(topo_file.read_text())
         doc["api"] = {**(doc.get("api") or {}), **api}
         topo_file.write_text(yaml.safe_dump(doc, sort_keys=False))
-    d = open_directory(load_topology(topo_file))
-    try:
-        keys = enrol(d)
-    finally:
-        d.close()
-    argus = [sys.executable, "-m", "argus"]
-    quiet = {"stdout": subprocess.DEVNULL}
-    pipeline = subprocess.Popen([*argus, "run", "-t", str(topo_file), "--log-level", "ERROR"], **quiet)  # type: ignore[call-overload]
-    api_proc = subprocess.Popen(
-        [*argus, "api", "-t", str(topo_file), "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, **(env or {})},
-        **quiet,
-    )  # type: ignore[call-overload]
+    keys = _enrolled(load_topology(topo_file))
+    pipeline = _argus("run", "-t", str(topo_file), "--log-level", "ERROR")
+    api_proc = _argus(
+        "api", "-t", str(topo_file), "--port", str(port), "--log-level", "warning", env={**os.environ, **(env or {})}
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_up(url, api_proc)

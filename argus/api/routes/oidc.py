@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from argus.api.deps import Problem, api_of, json
+from argus.api.deps import Problem, api_of, json, login_accepted, login_refused
 from argus.api.models import PROBLEMS, answers
-from argus.api.routes.session import LOOPBACK, set_session_cookie
+from argus.api.routes.session import cookie_secure, set_session_cookie
 from argus.security.identity import AuthError, IdentityError
 from argus.security.oidc import IssuerUnavailable, OidcClient, Pending
 
@@ -76,7 +76,7 @@ async def oidc_login(request: Request) -> Response:
     out = RedirectResponse(url, status_code=302)
     out.set_cookie(
         PENDING_COOKIE, pending.cookie(), max_age=600, path=CALLBACK, httponly=True, samesite="lax",
-        secure=(request.url.hostname or "") not in LOOPBACK,
+        secure=cookie_secure(request),
     )  # fmt: skip
     return out
 
@@ -110,20 +110,11 @@ async def oidc_callback(
         subject = await anyio.to_thread.run_sync(c.finish, code, _redirect_uri(request, c), pending)
         who = await anyio.to_thread.run_sync(api.svc.directory().recipient, subject)
     except (AuthError, IdentityError, IssuerUnavailable) as exc:
-        api.audit.record(
-            "login", actor=getattr(exc, "subject", None) or "unknown", agency="-", outcome="denied", source=source,
-            reason=str(exc), detail={"method": "session/oidc"},
-        )  # fmt: skip
+        login_refused(api, exc, source, "session/oidc")
         out: Response = RedirectResponse(FAILED, status_code=303)
     else:
         token, _ = api.sessions.open(subject, who.role, "oidc")
-        api.audit.record(
-            "login",
-            actor=subject,
-            agency=who.agency,
-            source=source,
-            detail={"method": "session/oidc", "role": who.role},
-        )
+        login_accepted(api, subject, who, source, "session/oidc")
         out = RedirectResponse("/", status_code=303)
         set_session_cookie(request, out, token, api.sessions.absolute)
     out.delete_cookie(PENDING_COOKIE, path=CALLBACK, httponly=True, samesite="lax")

@@ -12,12 +12,22 @@ import time
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
-from argus.api.deps import SESSION_COOKIE, Api, Caller, Problem, api_of, caller, json
+from argus.api.deps import (
+    SESSION_COOKIE,
+    Api,
+    Caller,
+    Problem,
+    api_of,
+    caller,
+    json,
+    login_accepted,
+    login_refused,
+    optional_caller,
+)
 from argus.api.models import PROBLEMS, answers
 from argus.security.identity import AuthError, IdentityError
 from argus.security.policy import ROLE_PERMISSIONS, Recipient
@@ -73,11 +83,15 @@ def me(api: Api, subject: str, who: Recipient, csrf: str | None, created: float)
     }
 
 
+def cookie_secure(request: Request) -> bool:
+    """Cookies are Secure except on a loopback address (a laptop's http://127.0.0.1)."""
+    return (request.url.hostname or "").lower() not in LOOPBACK
+
+
 def set_session_cookie(request: Request, out: Response, token: str, max_age: float) -> None:
-    host = (request.url.hostname or "").lower()
     out.set_cookie(
         SESSION_COOKIE, token, max_age=int(max_age), path="/", httponly=True, samesite="strict",
-        secure=host not in LOOPBACK,
+        secure=cookie_secure(request),
     )  # fmt: skip
 
 
@@ -111,16 +125,10 @@ async def login(request: Request, body: Login) -> Any:
     try:
         ident = await anyio.to_thread.run_sync(authenticate)
     except (AuthError, IdentityError) as exc:
-        api.audit.record(
-            "login", actor=getattr(exc, "subject", None) or "unknown", agency="-", outcome="denied",
-            source=source, reason=str(exc), detail={"method": "session"},
-        )  # fmt: skip
+        login_refused(api, exc, source, "session")
         raise Problem(401, "Not authenticated", "the credentials were not accepted") from None
     cookie, s = api.sessions.open(ident.subject, ident.recipient.role, ident.method)
-    api.audit.record(
-        "login", actor=ident.subject, agency=ident.recipient.agency, source=source,
-        detail={"method": f"session/{ident.method}", "role": ident.recipient.role},
-    )  # fmt: skip
+    login_accepted(api, ident.subject, ident.recipient, source, f"session/{ident.method}")
     out = json(await anyio.to_thread.run_sync(me, api, ident.subject, ident.recipient, s.csrf, s.created))
     set_session_cookie(request, out, cookie, api.sessions.absolute)
     return out
@@ -130,19 +138,11 @@ async def login(request: Request, body: Login) -> Any:
     "/api/v1/session",
     summary="Who the session is (204: nobody is logged in)",
     responses={**answers(Me, EXAMPLE), 204: {"description": "No credentials, or a session that has ended"}},
-    openapi_extra={"security": [{"APIKeyHeader": []}, {"HTTPBearer": []}, {"SessionCookie": []}]},
 )
-async def whoami(
-    request: Request,
-    x_argus_role: Annotated[str | None, Header(max_length=64)] = None,
-) -> Any:
+async def whoami(c: Annotated[Caller | None, Depends(optional_caller)]) -> Any:
     """The caller as the policy sees them; with the cookie, the session's CSRF token again (a
     reloaded page has lost it). Nobody logged in is an answer, not an error: 204."""
-    try:
-        c = await anyio.to_thread.run_sync(_caller_of, request, x_argus_role)
-    except Problem as p:
-        if p.status != 401:
-            raise
+    if c is None:
         out = Response(status_code=204)
         out.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return out
@@ -152,19 +152,6 @@ async def whoami(
         if s is not None:
             csrf, created = s.csrf, s.created
     return json(await anyio.to_thread.run_sync(me, c.api, c.subject, c.who, csrf, created))
-
-
-def _caller_of(request: Request, role: str | None) -> Caller:
-    """The same authentication as every route's, called here so that no credentials is a 204."""
-    key = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    bearer = (
-        HTTPAuthorizationCredentials(scheme="Bearer", credentials=auth[7:]) if auth[:7].lower() == "bearer " else None
-    )
-    return caller(
-        request, key=key, bearer=bearer, basic=None, x_argus_role=role,
-        session=request.cookies.get(SESSION_COOKIE), x_csrf_token=None,
-    )  # fmt: skip
 
 
 @router.delete("/api/v1/session", summary="Log out: end the session", status_code=204, responses={204: {}, **PROBLEMS})
