@@ -40,13 +40,10 @@ def status_cmd(
 
             out = status(bus, topo)  # type: ignore[arg-type]
         else:
-            out = {"group": None, "tasks": len(topo.nodes), "workers": {"embedded": sorted(topo.nodes)}, "lag": {}}
-            for name, model in topo.nodes.items():
-                out["lag"][name] = sum(
-                    max(0, bus.end_offset(t, p) - bus.committed(name, t, p))
-                    for t in model.inputs
-                    for p in range(bus.partitions(t))
-                )
+            from argus.runtime.lag import node_lag
+
+            workers = {"embedded": sorted(topo.nodes)}
+            out = {"group": None, "tasks": len(topo.nodes), "workers": workers, "lag": node_lag(bus, topo)}
     finally:
         bus.close()
     if as_json:

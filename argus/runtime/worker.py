@@ -203,6 +203,7 @@ def _describe(bus: KafkaBus, group: str) -> Any:
 def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
     """What an operator asks of a running group: which worker holds which task, and how far
     behind each node is (records committed to its inputs that it has not yet committed as read)."""
+    from argus.runtime.lag import node_lag
     from argus.runtime.tasks import plan
 
     tasks = plan(topo, split=True)
@@ -216,17 +217,5 @@ def status(bus: KafkaBus, topo: Any) -> dict[str, Any]:
             parts = m.assignment.topic_partitions if m.assignment else []
             name = m.group_instance_id or f"{m.client_id}{m.host}/{m.member_id[-8:]}"
             members[name] = sorted(t.id for tp in parts if tp.partition < len(grouped) for t in grouped[tp.partition])
-    lag: dict[str, int] = {}
-    for name, model in topo.nodes.items():
-        total = 0
-        for t in model.inputs:
-            try:
-                parts = bus.partitions(t)
-            except KeyError:
-                continue  # no worker has created it yet: nothing is waiting there
-            for p in range(parts):
-                done = bus.committed(name, t, p)
-                if bus.read(t, p, done, 1):  # transaction markers make the watermark overstate
-                    total += max(1, bus.end_offset(t, p) - done)
-        lag[name] = total
+    lag = node_lag(bus, topo)
     return {"group": group, "tasks": len(tasks), "workers": members, "lag": lag}

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from argus.api.deps import Caller, bounded, json, reader
 from argus.api.models import answers
+from argus.runtime.lag import node_lag
 
 router = APIRouter(tags=["ops"])
 Watch = Annotated[Caller, Depends(reader("review"))]
@@ -25,17 +26,10 @@ class Board(BaseModel):
 
 def _board(c: Caller) -> dict[str, Any]:
     svc = c.svc
-    topo = svc.topo
-    lag = {}
-    for name, model in topo.nodes.items():
-        if not model.inputs:
-            continue
-        behind = 0
-        for t in model.inputs:
-            for p, end in svc.end_offsets(t).items():
-                behind += max(0, end - svc.committed(name, t, p))
-        lag[name] = behind
-    dead = sum(svc.end_offsets(DEAD_LETTERS).values()) if DEAD_LETTERS in topo.topics else 0
+    with svc.bus_lock:
+        bus, _ = svc.bus()
+        lag = {name: n for name, n in node_lag(bus, svc.topo).items() if svc.topo.nodes[name].inputs}
+    dead = sum(svc.end_offsets(DEAD_LETTERS).values()) if DEAD_LETTERS in svc.topo.topics else 0
     c.audited("read", "ops-board", endpoint="ops_board")
     return {"lag": lag, "dead_letters": dead, "stages": len(lag)}
 
