@@ -159,6 +159,10 @@ class IdentityDirectory(ABC):
             raise IdentityError(f"unknown agency {ori!r}; add it with `argus admin agency add`")
         return found
 
+    def agency(self, ori: str) -> dict[str, Any] | None:
+        """One agency by its ORI (a lookup by id, not a listing), or None."""
+        return self._agency_row(ori)
+
     def rules(self, ori: str) -> AgencyRules:
         """The originating agency's dissemination rules (an agency not in the directory has none)."""
         version = self._agencies_version()  # `argus admin` in another process

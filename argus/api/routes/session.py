@@ -65,7 +65,7 @@ class Me(BaseModel):
 def me(api: Api, subject: str, who: Recipient, csrf: str | None, created: float) -> dict[str, Any]:
     d = api.svc.directory()
     s = d.subject(subject)
-    agency = next((a for a in d.agencies() if a["ori"] == who.agency), {})
+    agency = d.agency(who.agency) or {}
     st = api.sessions
     return {
         "subject": subject,
