@@ -74,6 +74,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+READY = (
+    'argus_records_in_total{node="graph_sink",topic="resolved"}',
+    "argus_batch_seconds_bucket",
+    "argus_record_latency_seconds_bucket",
+    'argus_commit_seconds_count{node="resolve_persons"}',
+    'argus_consumer_lag_records{node="correlate_persons",topic="resolved"}',
+)
+
+
 def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
     topo = make_workdir(tmp_path, background=30)
     port = free_port()
@@ -89,7 +98,8 @@ def test_run_serves_prometheus_metrics(tmp_path: Path) -> None:
         while time.time() < deadline:
             try:
                 body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
-                if 'argus_records_in_total{node="graph_sink",topic="resolved"}' in body:
+                # every series below, not just the first: histograms appear at a batch's end
+                if all(m in body for m in READY):
                     break
             except OSError:
                 pass
