@@ -373,7 +373,7 @@ class Record:
         return self.value["body"]
 
 
-# The union branch of report.v1 / resolved.v1 for each envelope type (written as (name, body)).
+# The union branch of report.v2 / resolved.v2 for each envelope type (written as (name, body)).
 REPORT_BRANCH = {
     "rms.incident": "argus.RmsRecord",
     "cad.incident": "argus.CadIncident",

@@ -26,8 +26,12 @@ from argus.schema_compat import full_problems
 
 # Shipped inside the package (argus/avro/), so a wheel installed anywhere finds them.
 SCHEMA_DIR = Path(str(resources.files("argus") / "avro"))
-# Files of named types that topic schemas refer to, in dependency order.
+# Files of named types that topic schemas refer to, in dependency order. A topic file names the
+# generation it is written against under "argus:shared" (pole.v2 adds fields to argus.Person...);
+# without that key it uses the first generation, so an old version's schema never changes.
 SHARED_FILES = ("envelope.v1.avsc", "pole.v1.avsc", "hit.v1.avsc")
+SHARED_KEY = "argus:shared"
+SHARED_STEMS = ("envelope", "pole", "hit")
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
@@ -148,6 +152,7 @@ class SchemaSet:
     def __init__(self, directory: Path = SCHEMA_DIR) -> None:
         self.directory = directory
         self._named: dict[str, Any] = {}
+        self._generations: dict[tuple[str, ...], dict[str, Any]] = {}
         self.topics: dict[str, TopicSchema] = {}
         self._blocks: dict[str, TopicSchema] = {}
         self._by_id: dict[int, Any] = {}
@@ -156,17 +161,17 @@ class SchemaSet:
     def _load(self) -> None:
         if not self.directory.is_dir():
             raise SchemaError(f"schema directory {self.directory} not found")
-        for fname in SHARED_FILES:
-            doc = self._read(self.directory / fname)
-            _collect_named(doc, None, self._named)
+        self._named = self._shared(SHARED_FILES)
         for path in sorted(self.directory.glob("*.avsc")):
-            if path.name in SHARED_FILES:
-                continue
             stem = path.name[: -len(".avsc")]
             subject, _, ver = stem.rpartition(".v")
+            if subject in SHARED_STEMS:
+                continue
             if not subject or not ver.isdigit():
                 raise SchemaError(f"{path.name}: schema files are named <subject>.v<N>.avsc")
-            raw = inline_named(self._read(path), self._named)
+            doc = self._read(path)
+            files = doc.pop(SHARED_KEY, SHARED_FILES) if isinstance(doc, dict) else SHARED_FILES
+            raw = inline_named(doc, self._shared(tuple(files)))
             ts = TopicSchema(stem, subject, int(ver), raw)
             try:
                 ts.parsed  # noqa: B018 - parse now so a bad file fails at load, not mid-stream
@@ -174,6 +179,16 @@ class SchemaSet:
                 raise SchemaError(f"{path.name}: {exc}") from exc
             self.topics[stem] = ts
             self._by_id[ts.schema_id] = ts.parsed
+
+    def _shared(self, files: tuple[str, ...]) -> dict[str, Any]:
+        """The named types of one generation of shared files, read once."""
+        named = self._generations.get(files)
+        if named is None:
+            named = {}
+            for fname in files:
+                _collect_named(self._read(self.directory / fname), None, named)
+            self._generations[files] = named
+        return named
 
     @staticmethod
     def _read(path: Path) -> Any:

@@ -190,7 +190,7 @@ class AlertWatcher(threading.Thread):
         bus.close()
         schemas = default_schemas()
         decoders = {
-            "queries.resolved": schemas.get("query_resolved.v1"),
+            "queries.resolved": schemas.get("query_resolved.v2"),
             "alerts": schemas.get("alert.v1"),
             "report.hits": schemas.get("report_hits.v1"),
         }
@@ -346,7 +346,7 @@ def latency_run(
 ) -> dict:
     """A group of `workers` (one by default), fed at `rate` records/s, queried 10 times a second."""
     schemas = default_schemas()
-    rms_ts, q_ts = schemas.get("rms_record.v1"), schemas.get("cad_query.v1")
+    rms_ts, q_ts = schemas.get("rms_record.v2"), schemas.get("cad_query.v1")
     conn = RmsConnector(RmsConnector.Config(path=str(root)))
     ctx = Context("bench_feed", NodeState())
 

@@ -66,7 +66,7 @@ def write_inputs(root: Path, n: int, seed: int) -> tuple[Generator, dict[str, in
 def baseline(root: Path) -> float:
     """Records/s for: read a line, parse the JSON, validate it, encode the Avro record."""
     schemas = default_schemas()
-    ts = schemas.get("rms_record.v1")
+    ts = schemas.get("rms_record.v2")
     conn = RmsConnector(RmsConnector.Config(path=str(root)))
     ctx = Context("bench", NodeState())
     lines = (root / "inbox" / "rms" / "rms.jsonl").read_bytes().splitlines()

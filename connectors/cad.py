@@ -28,7 +28,7 @@ class CadConfig(FileSourceConfig):
 
 class CadIncidentConnector(FileSourceConnector):
     Config = CadConfig
-    emits = ("cad_incident.v1",)
+    emits = ("cad_incident.v2",)
 
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)

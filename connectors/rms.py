@@ -19,6 +19,9 @@ from connectors.files import FileSourceConnector, emit_record
 
 NIBRS_RE = re.compile(r"^(09[ABC]|1[0-3][0-9A-C]?|2[0-9][0-9A-H]?|3[0-9][0-9A-F]?|[4-9][0-9][0-9A-F]?)$")
 MAX_OFFENSES = 10
+# Optional person columns of a CSV export, read as person_<name> (person_ssn, person_dl_number...).
+CSV_PERSON = ("ssn", "dl_number", "dl_state", "state_id", "fbi_number", "phone", "email", "residence_address",
+              "height", "weight", "given", "middle", "surname", "suffix")  # fmt: skip
 
 
 def offenses(raw: Any) -> list[str]:
@@ -38,7 +41,7 @@ def offenses(raw: Any) -> list[str]:
 
 
 class RmsConnector(FileSourceConnector):
-    emits = ("rms_record.v1",)
+    emits = ("rms_record.v2",)
 
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)
@@ -98,6 +101,7 @@ class RmsConnector(FileSourceConnector):
                     "dob": g.get("person_dob"),
                     "sex": g.get("person_sex"),
                     "race": g.get("person_race"),
+                    **{k: g.get(f"person_{k}") for k in CSV_PERSON if g.get(f"person_{k}")},
                 }
             ]
         if g.get("plate") or g.get("vin"):

@@ -36,7 +36,7 @@ BEHAVIORS = (
 
 
 class SarConnector(FileSourceConnector):
-    emits = ("sar.v1",)
+    emits = ("sar.v2",)
 
     def convert(self, raw: Any, ctx: Context) -> Record:
         raw = pole.require_object(raw)

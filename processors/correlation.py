@@ -15,7 +15,7 @@ State: `ent:<entity>` -> [[record id, role], ...]; `rep:<record id>` -> summary;
 
 Split by kind, like entity resolution. A node may hold the records of persons only or vehicles
 only (`kinds:` in its config); a chain of such nodes correlates a report kind by kind:
-`correlate_persons` -> `correlating` (correlating.v2) -> `correlation` (pipelines/fusion.yaml).
+`correlate_persons` -> `correlating` (correlating.v3) -> `correlation` (pipelines/fusion.yaml).
 Every state key above but the series counts belongs to one kind: an `ent:`/`rc:` key to its
 entity, a summary to the nodes whose kinds the report names (the others keep only the series it
 counts in, for a purge), aliases to vehicles (the only kind that merges). Each node counts every
@@ -59,7 +59,7 @@ from processors.scoring import level, score_hit
 
 LINKABLE = ("PERSON", "OBJECT")
 KINDS = ("person", "vehicle")  # the subtypes correlated, in the order a report's are
-LINK = "correlating.v2"  # the schema a chain passes a report on in
+LINK = "correlating.v3"  # the schema a chain passes a report on in
 # Roles that make a record *about* a person or vehicle. Related-case and incident notices need
 # them on both sides: sharing a witness or a victim's car is not a related case.
 SUBJECT_ROLES = frozenset({"suspect", "subject", "driver", "owner", "involved", "arrestee"})
@@ -104,10 +104,10 @@ def _iso(dt: datetime | None) -> str | None:
 class CorrelationProcessor(Processor):
     Config = CorrelationConfig
     config: CorrelationConfig
-    accepts = ("resolved.v1", LINK, "query_resolved.v1", "decision.v1", "purge.v1")
+    accepts = ("resolved.v2", LINK, "query_resolved.v2", "decision.v2", "purge.v1")
     emits = ("alert.v1", LINK, "report_hits.v1")
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
-    stateless_inputs = ("query_resolved.v1",)  # a query reads the holdings, changes nothing
+    stateless_inputs = ("query_resolved.v2",)  # a query reads the holdings, changes nothing
 
     def __init__(self, config: CorrelationConfig | None = None, name: str | None = None) -> None:
         super().__init__(config, name)
@@ -612,7 +612,7 @@ class CorrelationProcessor(Processor):
 
     def _on_report(self, record: Record, ctx: Context) -> list[Record]:
         """Remember the report and find what this node's kinds hold about its subjects, adding to
-        what the nodes before found (a correlating.v2 record); then pass it on, or, if this node
+        what the nodes before found (a correlating.v3 record); then pass it on, or, if this node
         completes the kinds, send the alerts (or, with `compose_alerts: false`, everything found
         for the alert composer: processors/alert_composer.py)."""
         env, body = record.envelope, record.body

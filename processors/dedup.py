@@ -27,8 +27,8 @@ def version_of(rtype: str, body: dict) -> str:
 
 
 class DedupProcessor(Processor):
-    accepts = ("rms_record.v1", "cad_incident.v1", "sar.v1", "stix_object.v1")
-    emits = ("report.v1",)
+    accepts = ("rms_record.v2", "cad_incident.v2", "sar.v2", "stix_object.v1")
+    emits = ("report.v2",)
     partitioned = True  # state is keyed by the report id, which each input's record key determines
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:

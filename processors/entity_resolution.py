@@ -15,8 +15,8 @@ creates or changes an entity.
 a vehicle's VIN, plates and aliases, a place's address and grid cell), and no kind's answer
 reads another's. So one node may resolve only some kinds (`kinds:` in its config), and a chain
 of such nodes gives exactly the record one node resolving every kind gives: the first reads the
-report (report.v1) and writes the event, the series and its kinds; each next one reads that
-resolved.v1 record and adds its own kinds in their place. Each link of the chain is a task of its
+report (report.v2) and writes the event, the series and its kinds; each next one reads that
+resolved.v2 record and adds its own kinds in their place. Each link of the chain is a task of its
 own with its own state and changelog, so on Kafka the index is spread over as many processes as
 there are kinds; splitting any one kind further would need every key of a mention in one place
 (a vehicle's VIN and plate, a person's name and DOB blocks), which is why the split is by kind.
@@ -183,8 +183,8 @@ def apart_key(a: str, b: str) -> str:
 class EntityResolutionProcessor(Processor):
     Config = EntityResolutionConfig
     config: EntityResolutionConfig
-    accepts = ("report.v1", "resolved.v1", "cad_query.v1", "decision.v1")
-    emits = ("resolved.v1", "query_resolved.v1")
+    accepts = ("report.v2", "resolved.v2", "cad_query.v1", "decision.v2")
+    emits = ("resolved.v2", "query_resolved.v2")
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
 
     @classmethod
@@ -192,14 +192,14 @@ class EntityResolutionProcessor(Processor):
         """Along a chain of these nodes each kind is resolved once, and what leaves the chain
         (a resolved topic read by anything else) has every kind resolved."""
         nodes = topo.nodes
-        view = chain_view(cls, name, topo, "resolved.v1")
+        view = chain_view(cls, name, topo, "resolved.v2")
         problems: list[str] = []
         mine, before = view.mine, view.before
         if mine & before:
             problems.append(f"resolves {', '.join(sorted(mine & before))} again: a node upstream already does")
         done = mine | before
         for t in nodes[name].outputs:
-            if topo.topics[t].schema_ != "resolved.v1":
+            if topo.topics[t].schema_ != "resolved.v2":
                 continue
             readers = [n for n, m in nodes.items() if t in m.inputs and n not in view.members]
             missing = {"person", "vehicle", "place"} - done
@@ -603,7 +603,7 @@ class EntityResolutionProcessor(Processor):
                 },
             },
             key=env["id"],
-            topic="resolved.v1",
+            topic="resolved.v2",
         )
 
     def _report(self, record: Record, ctx: Context) -> Record:
@@ -662,7 +662,7 @@ class EntityResolutionProcessor(Processor):
         report = body["report"]
         if env["type"] == "stix":  # resolved whole by the first node (stix_resolved)
             value = {"envelope": env, "body": dict(body, report=(REPORT_BRANCH["stix"], report))}
-            return Record(value, key=env["id"], topic="resolved.v1")
+            return Record(value, key=env["id"], topic="resolved.v2")
         event, *rest = body["entities"]
         if len(rest) != len(body["links"]):
             raise ValueError(
@@ -737,7 +737,7 @@ class EntityResolutionProcessor(Processor):
         return Record(
             {"envelope": record.envelope, "body": {"query": q, "matches": matches}},
             key=record.key,
-            topic="query_resolved.v1",
+            topic="query_resolved.v2",
         )
 
 
@@ -817,5 +817,5 @@ def stix_resolved(record: Record, obj: dict[str, Any] | None = None) -> Record:
             },
         },
         key=env["id"],
-        topic="resolved.v1",
+        topic="resolved.v2",
     )

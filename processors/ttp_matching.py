@@ -58,7 +58,7 @@ class TtpMatchingConfig(NodeConfig):
 class TtpMatchingProcessor(Processor):
     Config = TtpMatchingConfig
     config: TtpMatchingConfig
-    accepts = ("resolved.v1",)
+    accepts = ("resolved.v2",)
     emits = ("ttp_match.v1",)
     stores = ("stix",)
     partitioned = True

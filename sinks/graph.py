@@ -17,7 +17,7 @@ from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
 
 
 class GraphSink(Sink):
-    accepts = ("resolved.v1", "purge.v1", "decision.v1", "ttp_match.v1")
+    accepts = ("resolved.v2", "purge.v1", "decision.v2", "ttp_match.v1")
     stores = ("graph",)
 
     def setup(self, ctx: Context) -> None:

@@ -50,7 +50,7 @@ def _marks(env: dict[str, Any]) -> dict[str, Any]:
 
 
 class SearchSink(Sink):
-    accepts = ("resolved.v1", "purge.v1", "ttp_match.v1")
+    accepts = ("resolved.v2", "purge.v1", "ttp_match.v1")
     stores = ("search",)
 
     def setup(self, ctx: Context) -> None:

@@ -197,7 +197,7 @@ class Services:
     def decide_unmerge(self, entity_id: str, other_id: str, analyst: str, agency: str, reason: str) -> str:
         decision_id = str(uuid.uuid4())
         self.publish(
-            _topic_with(self.topo, "decision.v1"),
+            _topic_with(self.topo, "decision.v2"),
             {
                 "decision_id": decision_id,
                 "action": "UNMERGE",
@@ -242,7 +242,7 @@ class FieldDesk:
                 self.query_topic = model.outputs[0]
                 break
         self.alerts_topic = _topic_with(topo, "alert.v1")
-        self.resolved_topic = _topic_with(topo, "query_resolved.v1")
+        self.resolved_topic = _topic_with(topo, "query_resolved.v2")
         # Which node answers a plate/VIN query and which a name query: correlation may be split
         # by kind (processors/correlation.py), each node answering the queries on its kind.
         self.correlators: dict[str, str] = {}
@@ -346,7 +346,7 @@ class Submissions:
     or SAR portal takes (the topology's connector validates, the pipeline carries it into every
     store) after the 28 CFR Part 23 checks; nothing rejected is published."""
 
-    SCHEMAS = {"criminal_intelligence": "rms_record.v1", "sar": "sar.v1"}
+    SCHEMAS = {"criminal_intelligence": "rms_record.v2", "sar": "sar.v2"}
 
     def __init__(self, services: Services) -> None:
         self.svc = services

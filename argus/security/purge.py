@@ -2,7 +2,7 @@
 
 - The log: every message that is the record (its envelope id), an alert built from it (a hit on
   it, or it as the trigger), a hit on it on its way along the correlation chain or to the alert
-  composer (correlating.v2, report_hits.v1), and a dead letter holding its bytes is erased in
+  composer (correlating.v3, report_hits.v1), and a dead letter holding its bytes is erased in
   place (`Bus.erase`: a rewrite on the embedded bus, a compaction tombstone on Kafka).
 - The stores and processor state: a purge control record on the `purges` topic, applied in
   order by the graph sink (sources, links, entities left with no source), the search sink and
@@ -25,7 +25,7 @@ from argus.schemas import SchemaSet
 from argus.security.audit import AuditTrail
 from argus.topology import Topology
 
-CONTROL_SCHEMAS = ("purge.v1", "decision.v1")
+CONTROL_SCHEMAS = ("purge.v1", "decision.v2")
 
 
 def _mentions(value: dict[str, Any], raw: bytes, ids: set[str], schema: str) -> str | None:

@@ -33,9 +33,9 @@ class RetentionError(ValueError):
 class Retention:
     def __init__(self, topo: Topology, bus: Bus, schemas: SchemaSet, audit: AuditTrail) -> None:
         self.topo, self.bus, self.schemas, self.audit = topo, bus, schemas, audit
-        self.topic = next((n for n, t in topo.topics.items() if t.schema_ == "report.v1"), None)
+        self.topic = next((n for n, t in topo.topics.items() if t.schema_ == "report.v2"), None)
         if self.topic is None:
-            raise RetentionError("this topology has no topic carrying report.v1")
+            raise RetentionError("this topology has no topic carrying report.v2")
 
     def size(self) -> int:
         """How many records the scan for review reads (a progress display's total)."""

@@ -40,8 +40,8 @@ TOPOLOGY = """name: compare
 data_dir: var
 dead_letter_topic: deadletters
 topics:
-  in: {schema: rms_record.v1, partitions: 4, external: true}
-  out: {schema: report.v1, partitions: 4}
+  in: {schema: rms_record.v2, partitions: 4, external: true}
+  out: {schema: report.v2, partitions: 4}
   deadletters: {schema: dead_letter.v1, partitions: 1}
 nodes:
   dedup: {use: dedup, inputs: [in], outputs: [out]}

@@ -16,8 +16,8 @@ from argus.schemas import default_schemas
 from processors.dedup import DedupProcessor
 
 SCHEMAS = default_schemas()
-IN = SCHEMAS.get("rms_record.v1")
-OUT = SCHEMAS.get("report.v1")
+IN = SCHEMAS.get("rms_record.v2")
+OUT = SCHEMAS.get("report.v2")
 _DEDUP = DedupProcessor(name="dedup")
 
 

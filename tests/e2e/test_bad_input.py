@@ -103,7 +103,7 @@ def test_a_running_pipeline_picks_up_records_another_process_appends(tmp_path: P
         value = rms_record(report_id="LATE-1", agency="CA0200000").value
         other.commit(
             Commit(
-                appends=[("rms.records", "k", default_schemas().encode(default_schemas().get("rms_record.v1"), value))]
+                appends=[("rms.records", "k", default_schemas().encode(default_schemas().get("rms_record.v2"), value))]
             )
         )
         other.close()

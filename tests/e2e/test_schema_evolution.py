@@ -20,15 +20,15 @@ from tests.e2e.conftest import make_workdir
 
 
 def schemas_with(tmp: Path, field: dict) -> SchemaSet:
-    """Today's schemas with one more field on rms_record.v1, beside envelope and body (what a v2
+    """Today's schemas with one more field on rms_record.v2, beside envelope and body (what a next
     deployment of that subject would bring)."""
     src = default_schemas().directory
     tmp.mkdir(parents=True)
     for f in src.glob("*.avsc"):
         (tmp / f.name).write_text(f.read_text())
-    s = copy.deepcopy(json.loads((src / "rms_record.v1.avsc").read_text()))
+    s = copy.deepcopy(json.loads((src / "rms_record.v2.avsc").read_text()))
     s["fields"].append(field)
-    (tmp / "rms_record.v1.avsc").write_text(json.dumps(s))
+    (tmp / "rms_record.v2.avsc").write_text(json.dumps(s))
     return SchemaSet(tmp)
 
 
@@ -42,7 +42,7 @@ def evolve(tmp_path: Path) -> None:
     strict = schemas_with(tmp_path / "bad", {"name": "priority_hint", "type": "string"})
     with pytest.raises(SchemaError) as err:
         EmbeddedRuntime(topo, schemas=strict).open()
-    assert "rms_record.v1: reading rms_record.v1" in str(err.value) and "priority_hint" in str(err.value)
+    assert "rms_record.v2: reading rms_record.v2" in str(err.value) and "priority_hint" in str(err.value)
     assert "no default" in str(err.value)
 
     lenient = schemas_with(tmp_path / "ok", {"name": "priority_hint", "type": "string", "default": "routine"})
@@ -50,7 +50,7 @@ def evolve(tmp_path: Path) -> None:
         got = rt.read_topic("rms.records")  # v1 data, v2 reader
         assert [r.value["priority_hint"] for r in got] == ["routine"] * len(v1_reports)
         assert [r.value["body"]["report_id"] for r in got] == [r.value["body"]["report_id"] for r in v1_reports]
-        v2 = lenient.get("rms_record.v1")
+        v2 = lenient.get("rms_record.v2")
         new = copy.deepcopy(got[0].value)
         new["priority_hint"] = "urgent"
         new["envelope"]["id"] = str(uuid.uuid4())

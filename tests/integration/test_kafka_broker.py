@@ -46,7 +46,7 @@ def consume(bootstrap: str, topic: str, n: int, group: str, timeout: float = 30)
 
 def test_avro_records_round_trip_through_kafka_in_key_order(kafka: str) -> None:
     schemas = default_schemas()
-    ts = schemas.get("rms_record.v1")
+    ts = schemas.get("rms_record.v2")
     create(kafka, ("it.rms.records", 4))
     p = Producer({"bootstrap.servers": kafka, "enable.idempotence": True})
     sent = [rms_record(report_id=f"R-{i}", version=i + 1) for i in range(20)]

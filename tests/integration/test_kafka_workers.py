@@ -310,7 +310,7 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_with_headers_and_its_par
         Commit(
             appends=[
                 ("rms.records", good.key, poison),
-                ("rms.records", good.key, schemas.encode(schemas.get("rms_record.v1"), good.value)),
+                ("rms.records", good.key, schemas.encode(schemas.get("rms_record.v2"), good.value)),
             ]
         )
     )
@@ -363,7 +363,7 @@ def test_a_field_query_is_answered_in_the_process_that_resolved_it(kafka: str, t
             assert time.time() < deadline, f"{len(answers)} of {len(queries)} queries answered in 60 s"
             time.sleep(0.5)
         schemas = default_schemas()
-        ts = schemas.get("query_resolved.v1")
+        ts = schemas.get("query_resolved.v2")
         kinds = []
         for m in answers:
             kind = schemas.decode(m.value, ts)["body"]["query"]["query_type"]

@@ -76,4 +76,4 @@ def test_a_purge_finds_a_record_s_hits_inside_a_block() -> None:
         is None
     )
     passing = {"envelope": envelope("r9"), "body": {"hits": [], "notices": [], "found_before": [block]}}
-    assert _mentions(passing, b"", {"X-1"}, "correlating.v2") == "X-1"
+    assert _mentions(passing, b"", {"X-1"}, "correlating.v3") == "X-1"

@@ -226,3 +226,25 @@ def test_a_whole_json_file_read_is_not_ready_again(tmp_path: Path) -> None:
     assert c.ready(h.ctx)
     h.run()
     assert not c.ready(h.ctx)
+
+
+def test_an_impossible_dob_is_kept_as_an_invalid_field_and_the_report_goes_on(tmp_path: Path) -> None:
+    """A DOB with month 21, a made-up SSN and a sex of Q are marked invalid with their reasons;
+    the report and the rest of the person (identifiers, phones, address) carry on."""
+    f = tmp_path / "rms.jsonl"
+    person = {
+        "role": "suspect", "name": "SMITH, JON", "dob": "1990-21-02", "sex": "Q", "ssn": "000-12-3456",
+        "dl_number": "s123-4567", "dl_state": "va", "phone": "1 (555) 123-4567", "email": "Jon@Example.ORG",
+        "residence_address": "12 Main St", "height": "510", "weight": "180",
+    }  # fmt: skip
+    lines(f, rms_raw(report_id="R1", persons=[person]))
+    run = Harness(RmsConnector(RmsConnector.Config(path=str(f)), name="rms")).run()
+    assert run.dead_letters == []
+    (p,) = run.outputs[0].body["persons"]
+    assert p["dob"] is None and p["sex"] is None
+    assert {(x["field"], x["value"]) for x in p["invalid"]} == {("dob", "1990-21-02"), ("sex", "Q"),
+                                                                 ("identifiers[0].value", "000-12-3456")}  # fmt: skip
+    assert "YYYY-MM-DD" in next(x["reason"] for x in p["invalid"] if x["field"] == "dob")
+    assert p["identifiers"] == [{"kind": "DL", "value": "S1234567", "issuer": "VA"}]
+    assert (p["phones"], p["emails"], p["height_cm"], p["weight_kg"]) == (["5551234567"], ["jon@example.org"], 178, 82)
+    assert p["addresses"] == [{"kind": "residence", "address": "12 Main St"}]

@@ -2,7 +2,7 @@
 
 The production topology runs correlation as two nodes (pipelines/fusion.yaml): `correlate_persons`
 holds the records of persons, `correlation` those of vehicles, each with its own state (its own
-task and changelog on Kafka). The first passes each report on (correlating.v2) with the hits it
+task and changelog on Kafka). The first passes each report on (correlating.v3) with the hits it
 found; the second adds its own and sends the alerts. Or (`compose_alerts: false`, as in production)
 the first passes what it found on encoded, the second hands that and its own to the alert
 composer (report_hits.v1), which sends the alerts. These tests hold the split to what it claims,
@@ -68,7 +68,7 @@ def through_chain(
             made = compose.run(found)
             assert not made.dead_letters, made.dead_letters
             alerts += made.bodies("alert.v1")
-        passed = run.to("correlating.v2")
+        passed = run.to("correlating.v3")
         if not passed:
             break
         (rec,) = passed
@@ -163,7 +163,7 @@ def test_purges_and_unmerges_leave_the_chain_where_they_leave_one_node(tmp_path:
 
 def test_a_chain_node_refuses_a_kind_correlated_upstream(tmp_path: Path) -> None:
     recs, _ = resolved(tmp_path, 50)
-    (passed,) = node(["person"]).run(recs[:1]).to("correlating.v2")
+    (passed,) = node(["person"]).run(recs[:1]).to("correlating.v3")
     again = node(["person", "vehicle"]).run([passed])
     assert not again.outputs
     ((_, exc),) = again.dead_letters

@@ -15,7 +15,7 @@ def test_dedup_passes_new_and_newer_drops_duplicates_and_stale() -> None:
     a = rms_record()
     out = h.run([a, a, rms_record(version=2), rms_record(version=1), rms_record(version=2, narrative="corrected")])
     assert [r.body["version"] for r in out.outputs] == [1, 2, 2]
-    assert out.outputs[0].topic == "report.v1"
+    assert out.outputs[0].topic == "report.v2"
 
 
 def test_vehicle_variants_resolve_to_one_entity() -> None:
@@ -148,7 +148,7 @@ def test_report_becomes_event_linked_to_its_entities_and_series() -> None:
 def test_query_is_lookup_only() -> None:
     er = Harness(EntityResolutionProcessor())
     q = er.run([query_record()]).outputs
-    assert q[0].topic == "query_resolved.v1" and q[0].body["matches"] == []
+    assert q[0].topic == "query_resolved.v2" and q[0].body["matches"] == []
     assert er.state.pending() == {} and len(er.state) == 0
     resolve(er, rms_record())
     m = er.run([query_record(plate="8-ABC I23")]).outputs[0].body["matches"]

@@ -16,9 +16,9 @@ def test_graph_sink_writes_entities_links_sources_and_is_idempotent(tmp_path) ->
 
     store = EmbeddedGraphStore(tmp_path / "g.db")
     recs = resolved(rms_record(), rms_record(report_id="R2", agency="CA0200000"))
-    Harness(GraphSink(), stores={"graph": store}).run(recs, input_schema="resolved.v1")
+    Harness(GraphSink(), stores={"graph": store}).run(recs, input_schema="resolved.v2")
     first = store.counts()
-    Harness(GraphSink(), stores={"graph": store}).run(recs, input_schema="resolved.v1")  # a replay
+    Harness(GraphSink(), stores={"graph": store}).run(recs, input_schema="resolved.v2")  # a replay
     assert store.counts() == first
     vehicle = next(e for e in recs[0].body["entities"] if e["subtype"] == "vehicle")["entity_id"]
     assert len(store.sources(vehicle)) == 2
@@ -34,7 +34,7 @@ def test_search_sink_indexes_text_and_mentions(tmp_path) -> None:
     store = EmbeddedSearchStore(tmp_path / "s.db")
     recs = resolved(rms_record())
     for _ in range(2):
-        Harness(SearchSink(), stores={"search": store}).run(recs, input_schema="resolved.v1")
+        Harness(SearchSink(), stores={"search": store}).run(recs, input_schema="resolved.v2")
     assert store.count() == 1
     assert store.search("8ABC123")["total"] == 1 and store.search("REYES")["total"] == 1
     hit = store.search("Civic", agencies=["CA0190000"])["hits"][0]

@@ -50,7 +50,7 @@ def test_bad_wiring_is_reported_with_its_place(tmp_path: Path, repo: Path) -> No
     msg = str(exc.value)
     assert "node 'rms': config.pathh: unknown key" in msg
     assert "node 'correlation': input topic 'nowhere' is not declared" in msg
-    assert "input 'reports' carries report.v1, but GraphSink reads only resolved.v1" in msg
+    assert "input 'reports' carries report.v2, but GraphSink reads only resolved.v2" in msg
     assert "unknown node type 'no_such_node'" in msg
 
 
