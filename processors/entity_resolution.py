@@ -25,21 +25,20 @@ there are kinds; splitting any one kind further would need every key of a mentio
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
 from pydantic import Field
-from rapidfuzz.distance import OSA, JaroWinkler
 
 from argus.chains import chain_view
 from argus.contracts import Context, NodeConfig, Processor
+from argus.linkage.model import PersonModel
+from argus.linkage.person import Mention
+from argus.linkage.resolver import MATCH_PROBABILITY, REVIEW_PROBABILITY, PersonResolver, apart_key, explain
 from argus.normalize import (
-    PersonName,
     address_key,
-    first_names_compatible,
-    formal_names,
     geo_key,
-    parse_name,
     plate_folded,
     plate_key,
     soundex,
@@ -71,88 +70,18 @@ def source_id_of(body: dict[str, Any]) -> Any:
     return body.get("report_id") or body.get("incident_id") or body.get("sar_id")
 
 
-SWAPPED = 0.93  # a swap is an error, and on the name alone never enough to merge
-
-
-def swapped_years(year: str) -> tuple[int, ...]:
-    """The birth years a typist's transposition of two adjacent digits makes (1991 as 1919,
-    1985 as 1958): where a mention with such a year must also look."""
-    out = set()
-    for i in (1, 2):
-        t = year[:i] + year[i + 1] + year[i] + year[i + 2 :]
-        if t != year:
-            out.add(int(t))
-    return tuple(sorted(out))
-
-
-def names_agree(n_last: str, n_first: str, last: str, first: str, both_dob: bool) -> tuple[float, str]:
-    """How far two names say one person, and why. A missing given name is no evidence either
-    way: with both DOBs known the surname carries it (the DOB still has to agree); without, the
-    name alone cannot pass. A missing surname is never "the same surname"."""
-    if not n_last or not last:
-        last_sim, lwhy = 0.5, "a surname missing"
-    else:
-        last_sim = JaroWinkler.similarity(n_last, last)
-        lwhy = "same surname" if last_sim == 1.0 else f"surnames similar ({last_sim:.2f})"
-    if not n_first or not first:
-        if both_dob and n_last and last:
-            return 0.9 * last_sim, f"{lwhy}, a given name missing"
-        return 0.55 * last_sim + 0.225, f"{lwhy}, a given name missing"
-    if first_names_compatible(n_first, first):
-        if n_first == first:
-            first_sim, fwhy = 1.0, "same given name"
-        elif first in formal_names(n_first) or n_first in formal_names(first) or min(len(first), len(n_first)) == 1:
-            first_sim, fwhy = 0.95, "given names compatible (a short or variant form)"
-        else:  # two short forms of one name (LIAM, BILLY): with an agreeing DOB only
-            first_sim, fwhy = 0.85, "given names two short forms of one name"
-    else:
-        first_sim = JaroWinkler.similarity(n_first, first)
-        fwhy = f"given names similar ({first_sim:.2f})"
-    return 0.55 * last_sim + 0.45 * first_sim, f"{lwhy}, {fwhy}"
-
-
-def fuller_given(held: str, seen: str) -> str:
-    """The given name an entity keeps: a fuller form of the same name replaces a short one (JON
-    by JONATHAN), a different name never does, so a fuzzy match cannot drift the profile."""
-    if not held:
-        return seen
-    if seen and len(seen) > len(held) and first_names_compatible(seen, held):
-        return seen
-    return held
-
-
-def name_evidence(n: PersonName, last: str, first: str, both_dob: bool) -> tuple[float, str, bool]:
-    """A mention's name against an entity's, also read the other way round (a given name and
-    surname written the wrong way round): the score, why, and whether the swapped reading won."""
-    name, why = names_agree(n.last, n.first, last, first, both_dob)
-    if n.first and first:
-        swapped, swhy = names_agree(n.first, n.last, last, first, both_dob)
-        if swapped * SWAPPED > name:
-            return swapped * SWAPPED, f"given name and surname swapped: {swhy}", True
-    return name, why, False
-
-
-def dobs_agree(dob: str, pdob: str) -> tuple[float | None, str]:
-    """Two DOBs as evidence: the same; day and month swapped; one digit wrong or two adjacent
-    digits transposed (1904-01-18 as 1904-10-18, 1991 as 1919); else two people (None)."""
-    if dob == pdob:
-        return 1.0, "same DOB"
-    if dob[:4] == pdob[:4] and dob[5:7] == pdob[8:10] and dob[8:10] == pdob[5:7]:
-        return 0.9, "DOB day and month transposed"
-    if OSA.distance(dob, pdob) == 1:
-        return 0.85, "DOBs differ by one digit or two adjacent digits transposed"
-    return None, "DOBs differ"
-
-
 class EntityResolutionConfig(NodeConfig):
-    person_threshold: float = Field(
-        default=0.90, ge=0.5, le=1.0, description="Score to match a person when both have a DOB"
+    match_probability: float = Field(
+        default=MATCH_PROBABILITY, gt=0.5, lt=1.0, description="Match probability at which a person joins an entity"
     )
-    person_threshold_no_dob: float = Field(
-        default=0.95,
-        ge=0.5,
-        le=1.0,
-        description="Name score to match when a DOB is missing (and then only a single candidate)",
+    review_probability: float = Field(
+        default=REVIEW_PROBABILITY,
+        gt=0.0,
+        lt=1.0,
+        description="Match probability from which a person is a possible match",
+    )
+    model: str | None = Field(
+        default=None, description="Fellegi-Sunter model (JSON, `argus er train`); default: the one shipped"
     )
     max_candidates: int = Field(default=400, ge=10, description="Per blocking key, newest first")
     kinds: list[Literal["person", "vehicle", "place"]] = Field(
@@ -175,9 +104,16 @@ def _s(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def apart_key(a: str, b: str) -> str:
-    """State key of a pair an analyst split (order-free)."""
-    return f"apart:{min(a, b)}|{max(a, b)}"
+def evidence(ev: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
+    return [{"field": f, "level": lvl, "weight": w} for f, lvl, w in ev]
+
+
+@dataclass
+class Found:
+    """What resolving a report found besides its entities: merges and possible matches."""
+
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    possible: list[dict[str, Any]] = field(default_factory=list)
 
 
 class EntityResolutionProcessor(Processor):
@@ -186,6 +122,7 @@ class EntityResolutionProcessor(Processor):
     accepts = ("report.v2", "resolved.v2", "cad_query.v1", "decision.v2")
     emits = ("resolved.v2", "query_resolved.v2")
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
+    _model: PersonModel | None = None
 
     @classmethod
     def check_topology(cls, name: str, topo: Topology) -> list[str]:
@@ -213,7 +150,9 @@ class EntityResolutionProcessor(Processor):
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         kinds = self.config.kinds
         if "decision_id" in record.value:
-            if "vehicle" in kinds:  # only vehicles are ever merged
+            if "person" in kinds:
+                self._persons(ctx).decide(record.value)
+            if "vehicle" in kinds and record.value.get("verdict", "APART") == "APART":
                 self._decide(record.value, ctx)
             return []
         if record.envelope["type"] == "cad.query":
@@ -225,14 +164,13 @@ class EntityResolutionProcessor(Processor):
 
     @staticmethod
     def _decide(decision: dict[str, Any], ctx: Context) -> None:
-        """An analyst undid a merge: split the alias and never merge the pair again. The
+        """An analyst undid a vehicle merge: split the alias and never merge the pair again. The
         merged entity's keys stay with the survivor (the index answers for the newest holder of a
         plate); records already resolved keep the ids they were given."""
-        if decision["action"] == "UNMERGE":
-            merged, other = decision["entity_id"], decision["other_id"]
-            if ctx.state.get(f"alias:{merged}") is not None:
-                ctx.state.delete(f"alias:{merged}")
-            ctx.state.put(apart_key(merged, other), decision["reason"])
+        merged, other = decision["entity_id"], decision["other_id"]
+        if ctx.state.get(f"alias:{merged}") is not None:
+            ctx.state.delete(f"alias:{merged}")
+        ctx.state.put(apart_key(merged, other), decision["reason"])
 
     # --- helpers over state ----------------------------------------------------------------
     @staticmethod
@@ -294,7 +232,7 @@ class EntityResolutionProcessor(Processor):
                     out.append((ids.pop(), f"{shown}; state missing, one vehicle on file with it", 0.9))
         return out
 
-    def _vehicle(self, ctx: Context, v: dict[str, Any], record_id: str, merges: list[dict[str, Any]]) -> dict[str, Any]:
+    def _vehicle(self, ctx: Context, v: dict[str, Any], record_id: str, found: Found) -> dict[str, Any]:
         vin = vin_normal(v.get("vin"))
         good_vin = vin if vin and vin_valid(vin) else None
         state = v.get("plate_state")
@@ -317,7 +255,7 @@ class EntityResolutionProcessor(Processor):
             reason += note
             for other, why, sc in cands[1:]:
                 if other != eid and ctx.state.get(apart_key(eid, other)) is None:
-                    merges.append(
+                    found.merges.append(
                         {
                             "survivor_id": eid,
                             "merged_id": other,
@@ -357,152 +295,34 @@ class EntityResolutionProcessor(Processor):
         )
 
     # --- persons ----------------------------------------------------------------------------
-    @staticmethod
-    def _name_keys(n: PersonName) -> set[str]:
-        sx = soundex(n.last)
-        return {f"pb:{sx}{f[0]}" for f in formal_names(n.first) if f} or {f"pb:{sx}"}
+    def _persons(self, ctx: Context) -> PersonResolver:
+        if self._model is None:
+            self._model = PersonModel.load(self.config.model)
+        c = self.config
+        return PersonResolver(ctx.state, self._model, c.match_probability, c.review_probability, c.max_candidates)
 
-    @classmethod
-    def _index_blocks(cls, n: PersonName, dob: str | None) -> list[str]:
-        """Where an entity is filed: its name key; with a DOB also name key + birth year and
-        the exact DOB; without one, the name key's small no-DOB block."""
-        names = cls._name_keys(n)
-        keys = set(names)
-        if dob:
-            keys.update(f"{k}:{dob[:4]}" for k in names)
-            keys.add(f"pb:d{dob}")
-        else:
-            keys.update(f"{k}:-" for k in names)
-        return sorted(keys)
-
-    @classmethod
-    def _query_blocks(cls, n: PersonName, dob: str | None) -> list[str]:
-        """Where a mention looks. With a DOB: name key + birth year (and the years either side,
-        for a mistyped year), the exact DOB (a misspelt surname), and the no-DOB block; so the
-        cost stays flat as holdings grow. Without a DOB: every entity filed under the name."""
-        names = cls._name_keys(n)
-        if not dob:
-            return sorted(names)
-        year = int(dob[:4])
-        keys = {f"{k}:{y}" for k in names for y in (year - 1, year, year + 1, *swapped_years(dob[:4]))}
-        keys.update(f"{k}:-" for k in names)
-        keys.add(f"pb:d{dob}")
-        return sorted(keys)
-
-    @staticmethod
-    def _score(n: PersonName, dob: str | None, sex: str | None, prof: list[Any]) -> tuple[float, float, str] | None:
-        """(score, name score, reason), or None when the two cannot be one person. The reason
-        never quotes the other mention's values: it is shown with this record, and the record
-        the candidate came from may be one its reader may not see."""
-        last, first, _middle, pdob, psex = prof
-        if sex and psex and sex != psex and "U" not in (sex, psex):
-            return None
-        name, nwhy, _swapped = name_evidence(n, last, first, bool(dob and pdob))
-        if dob and pdob:
-            d, dwhy = dobs_agree(dob, pdob)
-            if d is None:
-                return None
-            return 0.8 * name + 0.2 * d, name, f"{nwhy}, {dwhy}"
-        return name, name, f"{nwhy}, DOB missing on one side"
-
-    def _person_candidates(
-        self, ctx: Context, n: PersonName, dob: str | None, sex: str | None
-    ) -> tuple[list[tuple[float, str, str, bool]], dict[str, bool]]:
-        """Candidates passing the thresholds, best first, and whether each has a DOB on file."""
-        cap = self.config.max_candidates
-        seen: set[str] = set()
-        scored: list[tuple[float, str, str, bool]] = []
-        has_dob: dict[str, bool] = {}
-        for b in self._query_blocks(n, dob):
-            for e in reversed(ctx.state.get(b, [])[-cap:]):
-                e = self._canon(ctx, e)
-                if e in seen:
-                    continue
-                seen.add(e)
-                prof = ctx.state.get(f"p:{e}")
-                if prof is None:
-                    continue
-                r = self._score(n, dob, sex, prof)
-                if r is None:
-                    continue
-                score, name_score, why = r
-                both_dob = bool(dob and prof[3])
-                has_dob[e] = bool(prof[3])
-                ok = (
-                    score >= self.config.person_threshold
-                    if both_dob
-                    else name_score >= self.config.person_threshold_no_dob
-                )
-                if ok:
-                    scored.append((score, e, why, both_dob))
-        scored.sort(key=lambda x: (-x[0], x[1]))
-        return scored, has_dob
-
-    def _pick_person(
-        self, scored: list[tuple[float, str, str, bool]], has_dob: dict[str, bool]
-    ) -> tuple[float, str, str] | None:
-        """Evidence order: a candidate whose DOB agrees beats any name-only candidate. On the
-        name alone (one side has no DOB) only an unambiguous candidate is taken, judged first
-        among entities whose DOB is known, then among those without one; ambiguity makes a new
-        entity rather than a guess."""
-        if not scored:
-            return None
-        with_dob = [x for x in scored if x[3]]
-        if with_dob:
-            best = with_dob[0]
-            return best[0], best[1], best[2]
-        for tier in ([x for x in scored if has_dob.get(x[1])], [x for x in scored if not has_dob.get(x[1])]):
-            if len(tier) == 1:
-                return tier[0][0], tier[0][1], tier[0][2] + "; the only candidate"
-            if len(tier) > 1:
-                return None
-        return None
-
-    def _person(self, ctx: Context, p: dict[str, Any], record_id: str, idx: int) -> dict[str, Any]:
-        n = parse_name(p["name"])
-        dob, sex = p.get("dob"), p.get("sex")
-        picked = self._pick_person(*self._person_candidates(ctx, n, dob, sex))
-        if picked is None:
-            eid = deterministic_id("person", n.last, n.first, dob) if dob else ""
-            if not eid or ctx.state.get(f"p:{eid}") is not None:
-                # No DOB, or the natural id is taken by someone this record is not (e.g. the
-                # sex conflicts): an id of its own, still the same on every replay.
-                eid = deterministic_id("person", n.last, n.first, dob or "", record_id, str(idx))
-            method, score, reason = "new", 1.0, "no matching person on file"
-            prof = [n.last, n.first, n.middle, dob, sex]
-        else:
-            score, eid, reason = picked
-            method = "exact" if score >= 0.999 else "fuzzy"
-            old = ctx.state.get(f"p:{eid}")
-            if name_evidence(n, old[0], old[1], bool(dob and old[3]))[2]:  # file it as it should have been written
-                n = PersonName(n.first, n.last, n.middle)
-            prof = [
-                old[0],
-                fuller_given(old[1], n.first),
-                old[2] or n.middle,
-                old[3] or dob,
-                old[4] or sex,
-            ]
-        if prof != ctx.state.get(f"p:{eid}"):
-            ctx.state.put(f"p:{eid}", prof)
-        for b in set(self._index_blocks(PersonName(prof[0], prof[1], prof[2]), prof[3])) | set(
-            self._index_blocks(n, dob)
-        ):
-            lst = ctx.state.get(b)
-            if not lst or lst[-1] != eid:
-                ctx.state.put(b, _add(lst, eid, 4 * self.config.max_candidates))
+    def _person(self, ctx: Context, p: dict[str, Any], record_id: str, idx: int, out: Found) -> dict[str, Any]:
+        m = Mention.of(p)
+        r = self._persons(ctx).resolve(m, record_id, idx)
+        out.merges += r.merges
+        for other, s in r.possible:
+            link = self._link(r.entity_id, "POSSIBLE_SAME_AS", other, explain(s))
+            out.possible.append(link | {"weight": round(s.weight, 3), "evidence": evidence(s.evidence)})
+        first, last = (m.last, m.first) if r.swapped else (m.first, m.last)
+        display = f"{last}, {first}" + (f" {m.middle}" if m.middle else "")
+        attrs = {"name": p["name"], "dob": p.get("dob"), "sex": p.get("sex"), "race": p.get("race")}
         return self._entity(
-            eid,
+            r.entity_id,
             "PERSON",
             "person",
-            n.display,
+            display,
             p["role"],
-            {"name_key": n.key, "dob": dob, "soundex": soundex(n.last)},
-            {"name": p["name"], "dob": dob, "sex": sex, "race": p.get("race")},
-            method,
-            score,
-            reason,
-        )
+            {"name_key": f"{last}|{first}", "dob": p.get("dob"), "soundex": soundex(last)},
+            attrs,
+            r.method,
+            r.score,
+            r.reason,
+        ) | {"evidence": evidence(r.evidence)}
 
     # --- locations, events --------------------------------------------------------------------
     def _location(self, ctx: Context, loc: dict[str, Any]) -> dict[str, Any]:
@@ -552,7 +372,7 @@ class EntityResolutionProcessor(Processor):
         body: dict[str, Any],
         event_id: str,
         sections: Sections,
-        merges: list[dict[str, Any]],
+        found: Found,
     ) -> None:
         """Resolve this node's kinds of the report's mentions into their sections, each an
         (entity, link from the event) pair in the order the report lists them."""
@@ -561,12 +381,12 @@ class EntityResolutionProcessor(Processor):
         kinds = self.config.kinds
         if "person" in kinds:
             for i, p in enumerate(body.get("persons", [])):
-                ent = self._person(ctx, p, rid, i)
+                ent = self._person(ctx, p, rid, i, found)
                 link = self._link(event_id, p["role"].upper(), ent["entity_id"], f"{where} names a {p['role']}")
                 sections["person"].append((ent, link))
         if "vehicle" in kinds:
             for v in body.get("vehicles", []):
-                ent = self._vehicle(ctx, v, rid, merges)
+                ent = self._vehicle(ctx, v, rid, found)
                 rel = "SUSPECT_VEHICLE" if v["role"] == "suspect" else f"VEHICLE_{v['role'].upper()}"
                 link = self._link(event_id, rel, ent["entity_id"], f"{where} lists the vehicle as {v['role']}")
                 sections["vehicle"].append((ent, link))
@@ -585,7 +405,7 @@ class EntityResolutionProcessor(Processor):
         event_id: str,
         event: dict[str, Any],
         sections: Sections,
-        merges: list[dict[str, Any]],
+        found: Found,
     ) -> Record:
         """The resolved record: the event, then each section in SECTIONS order, so a chain of
         nodes writes exactly what one node resolving every kind writes."""
@@ -599,7 +419,8 @@ class EntityResolutionProcessor(Processor):
                     "event_id": event_id,
                     "entities": [event, *(e for e, _ in pairs)],
                     "links": [link for _, link in pairs],
-                    "merges": merges,
+                    "merges": found.merges,
+                    "possible": found.possible,
                 },
             },
             key=env["id"],
@@ -651,9 +472,9 @@ class EntityResolutionProcessor(Processor):
             )
             link = self._link(event_id, "PART_OF_SERIES", sid, f"{title} {source_id} is assigned to series {series}")
             sections["series"].append((ent, link))
-        merges: list[dict[str, Any]] = []
-        self._resolve_kinds(ctx, env, body, event_id, sections, merges)
-        return self._resolved(record, body, event_id, event, sections, merges)
+        found = Found()
+        self._resolve_kinds(ctx, env, body, event_id, sections, found)
+        return self._resolved(record, body, event_id, event, sections, found)
 
     def _more(self, record: Record, ctx: Context) -> Record:
         """A report an earlier node of the chain resolved: add this node's kinds. Entities
@@ -680,9 +501,9 @@ class EntityResolutionProcessor(Processor):
                     "each kind must be resolved by one node of the chain"
                 )
             sections[name].append((ent, link))
-        merges = list(body.get("merges", []))
-        self._resolve_kinds(ctx, env, report, body["event_id"], sections, merges)
-        return self._resolved(record, report, body["event_id"], event, sections, merges)
+        found = Found(list(body.get("merges", [])), list(body.get("possible", [])))
+        self._resolve_kinds(ctx, env, report, body["event_id"], sections, found)
+        return self._resolved(record, report, body["event_id"], event, sections, found)
 
     # --- field queries (lookup only) -----------------------------------------------------------
     def _query(self, record: Record, ctx: Context) -> Record:
@@ -711,28 +532,23 @@ class EntityResolutionProcessor(Processor):
                     )
                 )
         else:
-            n = parse_name(q["name"])
-            scored, has_dob = self._person_candidates(ctx, n, q.get("dob"), None)
-            picked = self._pick_person(scored, has_dob)
-            # A name and DOB may fit several people on file (a field query shows them all); a
-            # name alone is shown only when it is unambiguous.
-            chosen = [(s, e, w) for s, e, w, both in scored[:3] if both] if q.get("dob") else []
-            if not chosen and picked:
-                chosen = [picked]
-            for score, eid, why in chosen:
+            m = Mention.of({"name": q["name"], "dob": q.get("dob")})
+            # A name and DOB may fit several people on file: a field query shows them all.
+            for eid, sc in self._persons(ctx).lookup(m):
                 matches.append(
                     self._entity(
                         eid,
                         "PERSON",
                         "person",
-                        n.display,
+                        f"{m.last}, {m.first}",
                         "queried",
-                        {"name_key": n.key, "dob": q.get("dob")},
+                        {"name_key": f"{m.last}|{m.first}", "dob": q.get("dob")},
                         {},
-                        "exact" if score >= 0.999 else "fuzzy",
-                        score,
-                        why,
+                        "probabilistic",
+                        self._persons(ctx).probability(sc.weight),
+                        explain(sc),
                     )
+                    | {"evidence": evidence(sc.evidence)}
                 )
         return Record(
             {"envelope": record.envelope, "body": {"query": q, "matches": matches}},
@@ -814,6 +630,7 @@ def stix_resolved(record: Record, obj: dict[str, Any] | None = None) -> Record:
                 "entities": entities,
                 "links": links,
                 "merges": [],
+                "possible": [],
             },
         },
         key=env["id"],
