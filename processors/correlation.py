@@ -18,7 +18,7 @@ only (`kinds:` in its config); a chain of such nodes correlates a report kind by
 `correlate_persons` -> `correlating` (correlating.v3) -> `correlation` (pipelines/fusion.yaml).
 Every state key above but the series counts belongs to one kind: an `ent:`/`rc:` key to its
 entity, a summary to the nodes whose kinds the report names (the others keep only the series it
-counts in, for a purge), aliases to vehicles (the only kind that merges). Each node counts every
+counts in, for a purge), an alias to the node of its kind. Each node counts every
 report's series, as each sees every report. What crosses kinds is the alert itself: one alert
 gathers a report's hits on its persons and on its vehicles, and the per-alert cap
 (`max_hits_per_alert`) keeps the highest-scored of them together. So each node of the chain passes on, with the
@@ -172,8 +172,7 @@ class CorrelationProcessor(Processor):
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         kinds = self.config.kinds
         if "decision_id" in record.value:
-            if "vehicle" in kinds:  # only vehicles are ever merged (processors/entity_resolution.py)
-                self._decide(record.value, ctx)
+            self._decide(record.value, ctx)  # a no-op in a node holding neither entity
             return []
         if "purge_id" in record.value:
             self._forget(record.value["record_id"], ctx)
@@ -193,10 +192,25 @@ class CorrelationProcessor(Processor):
             eid = nxt
         return eid
 
+    def _merge(self, ctx: Context, surv: str, gone: str) -> None:
+        surv = self._canon(ctx, surv)
+        if surv == gone:
+            return
+        ctx.state.put(f"alias:{gone}", surv)
+        moved = ctx.state.get(f"ent:{gone}", [])
+        if moved:
+            have = ctx.state.get(f"ent:{surv}", [])
+            ctx.state.put(f"ent:{surv}", have + [x for x in moved if x not in have])
+            ctx.state.delete(f"ent:{gone}")
+
     def _decide(self, decision: dict[str, Any], ctx: Context) -> None:
-        """Undo a merge: the records that named the merged entity go back to it, so a hit on one
-        no longer reports the other's holdings."""
-        if decision["action"] != "UNMERGE":
+        """SAME (an analyst confirmed a possible match): the two entities' holdings become one,
+        in the node that holds them. APART (undo a merge): the records that named the merged
+        entity go back to it, so a hit on one no longer reports the other's holdings."""
+        if decision.get("verdict") == "SAME":
+            gone, surv = self._canon(ctx, decision["entity_id"]), self._canon(ctx, decision["other_id"])
+            if gone != surv and (ctx.state.get(f"ent:{gone}") or ctx.state.get(f"ent:{surv}")):
+                self._merge(ctx, surv, gone)
             return
         gone = decision["entity_id"]
         surv = ctx.state.get(f"alias:{gone}")
@@ -287,17 +301,12 @@ class CorrelationProcessor(Processor):
         (persons first, then vehicles), the prior holdings."""
         body = record.body
         kinds = self.config.kinds
-        if "vehicle" in kinds:  # merges are of vehicles only
-            for m in body["merges"]:
-                surv, gone = self._canon(ctx, m["survivor_id"]), m["merged_id"]
-                if surv == gone:
-                    continue
-                ctx.state.put(f"alias:{gone}", surv)
-                moved = ctx.state.get(f"ent:{gone}", [])
-                if moved:
-                    have = ctx.state.get(f"ent:{surv}", [])
-                    ctx.state.put(f"ent:{surv}", have + [x for x in moved if x not in have])
-                    ctx.state.delete(f"ent:{gone}")
+        # A merge is of the survivor's kind (the mention that bridged two entities is listed):
+        # the node holding that kind applies it.
+        kind_of = {e["entity_id"]: e["subtype"] for e in body["entities"]}
+        for m in body["merges"]:
+            if kind_of.get(m["survivor_id"], "vehicle") in kinds:
+                self._merge(ctx, m["survivor_id"], m["merged_id"])
         summary = self._summary(record)
         rid = summary["id"]
         mine = [e for k in KINDS if k in kinds for e in body["entities"] if e["kind"] in LINKABLE and e["subtype"] == k]

@@ -72,7 +72,7 @@ def source_id_of(body: dict[str, Any]) -> Any:
 
 class EntityResolutionConfig(NodeConfig):
     match_probability: float = Field(
-        default=MATCH_PROBABILITY, gt=0.5, lt=1.0, description="Match probability at which a person joins an entity"
+        default=MATCH_PROBABILITY, gt=0.0, lt=1.0, description="Match probability at which a person joins an entity"
     )
     review_probability: float = Field(
         default=REVIEW_PROBABILITY,

@@ -13,11 +13,19 @@ from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from argus.normalize import address_key, first_names_compatible, parse_name, soundex
+from argus.normalize import address_key, first_names_compatible, formal_names, parse_name, soundex
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "surname": ("different", "similar", "sounds alike", "near identical", "exact"),
-    "given": ("different", "similar", "sounds alike", "near identical", "variant or initial", "exact"),
+    "given": (
+        "different",
+        "similar",
+        "sounds alike",
+        "near identical",
+        "two short forms",
+        "variant or initial",
+        "exact",
+    ),
     "dob": ("different", "same year", "one digit or adjacent digits", "day and month swapped", "exact"),
     "sex": ("different", "same"),
     "race": ("different", "same"),
@@ -27,7 +35,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "email": ("different", "same"),
 }
 FIELDS = tuple(LEVELS)
-SWAP_PENALTY = -1.0  # bits: a swapped reading must beat the straight one by more than this
+SWAP_PENALTY = -3.0  # bits: a swapped reading must beat the straight one by more than this
 CAP = 8  # values an entity keeps per field
 
 
@@ -136,9 +144,10 @@ def given_level(a: str, b: str) -> int | None:
     if not a or not b:
         return None
     if a == b:
-        return 5
+        return 6
     if first_names_compatible(a, b):
-        return 4
+        # JON for JONATHAN, or J.; two short forms of one name (BILL, WILL) say less
+        return 5 if min(len(a), len(b)) == 1 or a in formal_names(b) or b in formal_names(a) else 4
     jw = JaroWinkler.similarity(a, b)
     if jw >= 0.92:
         return 3

@@ -27,8 +27,10 @@ from argus.normalize import formal_names, soundex
 from argus.records import deterministic_id
 
 TF_MIN_MENTIONS = 500  # below this the holdings say too little about how common a name is
-MATCH_PROBABILITY = 0.8  # under the holdings prior (see PersonResolver); tuned on the harder generator
-REVIEW_PROBABILITY = 0.15
+MATCH_PROBABILITY = 0.5  # under a deliberately pessimistic prior (PersonResolver); tuned on the harder generator
+REVIEW_PROBABILITY = 0.05
+PRIOR_ENTITIES = 10_000
+RIVAL_MARGIN = 3.0  # bits the best of several people who cannot be one must lead by
 POSSIBLE = 2  # possible matches kept per mention, best first
 NAME_FIELDS = ("surname", "given", "name order")
 
@@ -153,11 +155,14 @@ class PersonResolver:
         # given entity is this person are (the share of mentions that repeat someone on file)
         # / (the entities on file). So the same evidence is worth less as holdings grow, and a
         # full name alone, certain among a hundred people, goes to review among a million.
+        # Holdings smaller than PRIOR_ENTITIES are taken to be that large, so the evidence a merge
+        # needs does not depend on how early a record arrives.
         mentions, entities = max(state.get("tf:n", 0), 1), max(state.get("tf:e", 0), 1)
-        self.prior = math.log2(max(mentions - entities, 1) / mentions / entities)
+        repeats = (mentions - entities) / mentions if mentions > entities else 0.5
+        self.prior = math.log2(max(repeats, 0.05) / max(entities, PRIOR_ENTITIES))
         self.match_weight = _logit(match_p) - self.prior
         self.review_weight = _logit(review_p) - self.prior
-        self.margin = _logit(match_p)
+        self.margin = RIVAL_MARGIN
 
     def probability(self, weight: float) -> float:
         """The match probability a weight means among these holdings."""
@@ -274,6 +279,8 @@ class PersonResolver:
         """An analyst's decision: SAME merges the two (unless kept apart since); APART splits a
         merge and keeps the pair apart for good."""
         one, other = d["entity_id"], d["other_id"]
+        if not any(self.state.get(f"{k}:{x}") is not None for k in ("p", "alias") for x in (one, other)):
+            return  # not a person this node holds (a chain's vehicle node takes it)
         if d.get("verdict") == "SAME":
             a, b = canonical(self.state, one), canonical(self.state, other)
             if a != b and self.state.get(apart_key(a, b)) is None and profile_of(self.state, a) is not None:

@@ -75,7 +75,7 @@ def test_a_chain_split_by_kind_resolves_exactly_as_one_node(tmp_path: Path) -> N
     assert got == want
     # the input exercised what the split must keep: fuzzy persons, vehicle merges, shared places
     ents = [e for b in want for e in b["entities"]]
-    assert sum(e["match_method"] == "fuzzy" and e["subtype"] == "person" for e in ents) > 10
+    assert sum(e["match_method"] == "probabilistic" and e["subtype"] == "person" for e in ents) > 10
     assert sum(len(b["merges"]) for b in want) > 0
     assert sum(e["match_method"] == "exact" and e["kind"] == "LOCATION" for e in ents) > 10
 
@@ -102,7 +102,10 @@ def test_a_chain_node_refuses_a_kind_resolved_upstream() -> None:
     assert "vehicle mentions were resolved upstream already" in str(exc)
 
 
-def test_decisions_reach_only_the_vehicle_index() -> None:
+def test_decisions_reach_the_index_holding_the_entity() -> None:
+    """A decision names two entities, not their kind: the vehicle index keeps any pair apart (it
+    holds no per-entity record to tell), the person index only a pair one of whose entities it
+    holds, and the place index none."""
     decision = Record(
         {"decision_id": "D1", "action": "UNMERGE", "entity_id": "a", "other_id": "b", "reason": "two cars"}
     )
@@ -110,3 +113,7 @@ def test_decisions_reach_only_the_vehicle_index() -> None:
         h = node(kinds)
         assert list(h.node.process(decision, h.ctx)) == []
         assert h.state.get(apart_key("a", "b")) == kept
+    h = node(["person"])
+    h.state.put("p:a", {"n": [["SMITH", "JON"]], "d": [], "i": [], "ph": [], "em": [], "a": []})
+    assert list(h.node.process(decision, h.ctx)) == []
+    assert h.state.get(apart_key("a", "b")) == "two cars"

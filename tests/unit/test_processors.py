@@ -1,5 +1,7 @@
 """Dedup and entity resolution, node by node through the harness."""
 
+import pytest
+
 from argus.testing import Harness, run_node
 from processors.dedup import DedupProcessor
 from processors.entity_resolution import EntityResolutionProcessor
@@ -34,15 +36,22 @@ def test_vehicle_variants_resolve_to_one_entity() -> None:
     assert "normalised to 8ABC123, state CA: exact" in vb["match_reason"]
 
 
-def test_jon_smith_without_dob_matches_smith_jonathan() -> None:
+def test_jon_smith_without_dob_is_a_possible_match_for_smith_jonathan() -> None:
+    """A short form of the name and nothing else: not enough to merge (a common name fits many
+    people), enough to ask an analyst, with each field's part and none of the other's values."""
     er = Harness(EntityResolutionProcessor())
     a, b = resolve(er, rms_record(), rms_record(report_id="R2", persons=[{"role": "suspect", "name": "Jon Smith"}]))
     pa = next(e for e in a["entities"] if e["display"].startswith("SMITH"))
     pb = next(e for e in b["entities"] if e["subtype"] == "person")
-    assert pa["entity_id"] == pb["entity_id"]
-    assert "given names compatible (a short or variant form)" in pb["match_reason"]
-    assert "JONATHAN" not in pb["match_reason"]  # never the other mention's values
-    assert "DOB missing on one side" in pb["match_reason"] and "only candidate" in pb["match_reason"]
+    assert pa["entity_id"] != pb["entity_id"] and pb["match_method"] == "new"
+    (link,) = b["possible"]
+    assert (link["from_id"], link["to_id"], link["relation"]) == (pb["entity_id"], pa["entity_id"], "POSSIBLE_SAME_AS")
+    assert {(e["field"], e["level"]) for e in link["evidence"]} >= {
+        ("surname", "exact"),
+        ("given", "variant or initial"),
+    }
+    assert link["weight"] == round(sum(e["weight"] for e in link["evidence"]), 3)
+    assert "JONATHAN" not in link["reason"] and "possible match" in pb["match_reason"]
 
 
 def test_missing_dob_with_two_namesakes_does_not_guess() -> None:
@@ -73,7 +82,7 @@ def test_conflicting_dob_or_sex_never_merge_and_transposed_dob_does() -> None:
     )
     pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
     assert pid(b) != pid(a) and pid(d) != pid(a)
-    assert pid(c) == pid(a) and "transposed" in c["entities"][1]["match_reason"]
+    assert pid(c) == pid(a) and "dob day and month swapped" in c["entities"][1]["match_reason"]
 
 
 def test_typo_in_surname_matches_through_dob_block() -> None:
@@ -84,7 +93,10 @@ def test_typo_in_surname_matches_through_dob_block() -> None:
         rms_record(report_id="R2", persons=[{"role": "suspect", "name": "GUITERREZ, ANA", "dob": "1990-01-01"}]),
     )
     assert a["entities"][1]["entity_id"] == b["entities"][1]["entity_id"]
-    assert b["entities"][1]["match_method"] == "fuzzy"
+    assert b["entities"][1]["match_method"] == "probabilistic"
+    assert {"field": "surname", "level": "near identical", "weight": pytest.approx(6.27, abs=3)} in b["entities"][1][
+        "evidence"
+    ]
 
 
 def test_vin_links_plate_only_and_vin_only_records_with_a_merge() -> None:
@@ -175,10 +187,11 @@ def test_swapped_names_and_transposed_dob_digits_match_and_are_said_so() -> None
     )
     pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
     assert pid(swapped) == pid(first) and "given name and surname swapped" in swapped["entities"][1]["match_reason"]
-    assert pid(month) == pid(first) and "adjacent digits transposed" in month["entities"][1]["match_reason"]
+    assert pid(month) == pid(first) and "dob one digit or adjacent digits" in month["entities"][1]["match_reason"]
     assert pid(year) == pid(first)
-    # the swapped mention was filed as it should have been written: the profile is intact
-    assert pid(later) == pid(first) and later["entities"][1]["match_method"] == "exact"
+    # the swapped mention was filed as it should have been written: the names still read straight
+    assert pid(later) == pid(first) and "swapped" not in later["entities"][1]["match_reason"]
+    assert swapped["entities"][1]["display"] == "SMITH, JONATHAN"
 
 
 def test_a_swap_on_the_name_alone_is_not_enough_to_merge() -> None:
@@ -197,7 +210,7 @@ def test_a_missing_given_name_matches_on_surname_and_dob_only() -> None:
         _person("R4", "GUTIERREZ,", "1985-06-30", "F"),
     )
     pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
-    assert pid(bare) == pid(full) and "a given name missing" in bare["entities"][1]["match_reason"]
+    assert pid(bare) == pid(full) and "given" not in {e["field"] for e in bare["entities"][1]["evidence"]}
     assert pid(no_dob) != pid(full) and pid(other_dob) != pid(full)
 
 
@@ -211,7 +224,8 @@ def test_a_fuzzy_match_never_drifts_the_given_name_an_entity_keeps() -> None:
     )
     eid = a["entities"][1]["entity_id"]
     assert b["entities"][1]["entity_id"] == eid == c["entities"][1]["entity_id"]
-    assert er.state.get(f"p:{eid}")[1] == "JONATHAN"
+    # every spelling is kept to compare with, so none displaces another
+    assert er.state.get(f"p:{eid}")["n"] == [["DIAZ", "JON"], ["DIAZ", "JONATHAN"], ["DIAZ", "JONATHANN"]]
 
 
 def test_two_short_forms_of_one_name_merge_only_with_an_agreeing_dob() -> None:
@@ -224,4 +238,4 @@ def test_two_short_forms_of_one_name_merge_only_with_an_agreeing_dob() -> None:
     )
     pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
     assert pid(b) != pid(a)
-    assert pid(c) == pid(a) and "two short forms of one name" in c["entities"][1]["match_reason"]
+    assert pid(c) == pid(a) and "given two short forms" in c["entities"][1]["match_reason"]
