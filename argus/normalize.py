@@ -198,6 +198,12 @@ def _free_form(s: str) -> PersonName:
     return _name(h.last.split(), [*h.first.split(), *h.middle.split()])
 
 
+def name_suffix(raw: str) -> str:
+    """The generational suffix a name carries (JR, SR, II, III, IV), or ''."""
+    words = _NAME_DROP.sub(" ", raw.upper().replace(".", "").replace(",", " ")).split()
+    return next((w for w in words if w in _SUFFIXES), "")
+
+
 def formal_names(first: str) -> tuple[str, ...]:
     return (first, *_NICKNAMES.get(first, ()))
 

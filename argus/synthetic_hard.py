@@ -30,6 +30,7 @@ RATES = {
 }  # fmt: skip
 # How often a mention carries each kind of evidence, when the person has it.
 CARRIES = {"address": 0.45, "dl": 0.3, "ssn": 0.12, "phone": 0.25, "email": 0.08}
+SUFFIX_WRITTEN = 0.5  # how often a record writes a namesake relative's JR or SR
 JUNIORS = 0.03  # people with a namesake relative of another generation at the same address
 
 
@@ -76,7 +77,11 @@ class HardGenerator(Generator):
             if p["home"] and rng.random() < JUNIORS:
                 dob = date.fromisoformat(p["dob"]) + timedelta(days=365 * rng.choice((-27, -24, 24, 27)))
                 kin = {"id": f"P{len(self.persons)}", "dob": dob.isoformat(), "ssn": self._ssn(), "dl": None}
-                self.persons.append(p | kin | {"phones": p["phones"][:1], "email": None})
+                kin_younger = dob > date.fromisoformat(p["dob"])
+                p["suffix"] = "SR" if kin_younger else "JR"
+                self.persons.append(
+                    p | kin | {"phones": p["phones"][:1], "email": None, "suffix": "JR" if kin_younger else "SR"}
+                )
                 self.errors["junior"] += 1
 
     def _home(self) -> str:
@@ -120,6 +125,8 @@ class HardGenerator(Generator):
         rng, r = self.rng, self.rates
         first, last = p["first"], p["last"]
         self._evidence(p, m)
+        if p.get("suffix") and rng.random() < SUFFIX_WRITTEN:
+            m["suffix"] = p["suffix"]
         if rng.random() < r["unrelated_given"]:
             pool = [x for x in (FIRST_M if p["sex"] == "M" else FIRST_F) if x != first]
             m["name"] = f"{last}, {rng.choice(pool)}"

@@ -2,7 +2,8 @@
 each entity's source records with the reason it was matched, and merges.
 
 Any GraphStore backend works (embedded by default); writes are batched until flush(). It also
-follows `purges` (remove what a record contributed) and `decisions` (an analyst undid a merge),
+follows `purges` (remove what a record contributed) and `decisions` (an analyst undid a merge or
+rejected a possible match: kept apart; or confirmed one: merged),
 applied in order with the resolved records buffered before them.
 """
 
@@ -34,9 +35,15 @@ class GraphSink(Sink):
             return
         if "decision_id" in record.value:
             d = record.value
-            if d["action"] == "UNMERGE":
-                self._drain()
-                self.store.keep_apart(d["entity_id"], d["other_id"], f"{d['analyst']} ({d['agency']}): {d['reason']}")
+            self._drain()
+            why = f"{d['analyst']} ({d['agency']}): {d['reason']}"
+            if d.get("verdict") == "SAME":  # a possible match confirmed: one entity from now on
+                survivor = self.store.canonical(d["other_id"])
+                if survivor != self.store.canonical(d["entity_id"]):
+                    self.store.merge(survivor, d["entity_id"], f"confirmed by {why}", 1.0)
+                    self.store.settle([survivor])
+            else:
+                self.store.keep_apart(d["entity_id"], d["other_id"], why)
                 self.store.unmerge(d["entity_id"])
             return
         env, body = record.envelope, record.body
@@ -90,6 +97,15 @@ class GraphSink(Sink):
                 "dst": link["to_id"],
                 "rel": link["relation"],
                 "props": {"reason": link["reason"], "record_id": rid, "agency": agency, "tlp": tlp, **marks},
+            }
+        for link in body.get("possible", []):  # for review: the weight and each field's part ride along
+            props = {"reason": link["reason"], "record_id": rid, "agency": agency, "tlp": tlp, **marks}
+            self._edges[link["link_id"]] = {
+                "id": link["link_id"],
+                "src": link["from_id"],
+                "dst": link["to_id"],
+                "rel": link["relation"],
+                "props": props | {"weight": link["weight"], "evidence": link["evidence"]},
             }
 
     def _ttp(self, body: dict[str, Any], marked: dict[str, Any]) -> None:

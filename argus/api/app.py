@@ -31,7 +31,21 @@ from starlette.exceptions import HTTPException
 from argus.api.deps import Api, Problem, problem_response
 from argus.api.docs import mount_docs
 from argus.api.models import Health, answers
-from argus.api.routes import admin, audit, entities, feeds, field, oidc, ops, search, session, stix, submissions, taxii
+from argus.api.routes import (
+    admin,
+    audit,
+    entities,
+    feeds,
+    field,
+    matches,
+    oidc,
+    ops,
+    search,
+    session,
+    stix,
+    submissions,
+    taxii,
+)
 from argus.api.services import ServiceError, Services
 from argus.api.telemetry import instrument
 from argus.api.workbench import mount_workbench
@@ -46,6 +60,7 @@ ROUTERS = (
     session.router,
     search.router,
     entities.router,
+    matches.router,
     field.router,
     submissions.router,
     audit.router,

@@ -120,6 +120,27 @@ class Timeline(BaseModel):
     events: list[SearchHit]
 
 
+class MatchEvidence(BaseModel):
+    field: str
+    level: str
+    weight: float = Field(description="log2 Bayes factor this field contributed")
+
+
+class PossibleMatch(BaseModel):
+    id: str = Field(description="The possible match (the link entity resolution wrote)")
+    entity: Entity = Field(description="The person the record named")
+    other: Entity = Field(description="The person on file it may be")
+    weight: float = Field(description="Total match weight, log2 odds")
+    evidence: list[MatchEvidence]
+    reason: str
+    record_id: str = Field(description="The record whose mention raised it")
+
+
+class MatchQueue(BaseModel):
+    total: int = Field(description="Open possible matches the caller may decide")
+    matches: list[PossibleMatch]
+
+
 class Accepted(_Open):
     status: str = "accepted"
 
@@ -251,6 +272,24 @@ EXAMPLES: dict[str, Any] = {
     "paths": {"from": "9b2e…", "to": "c71a…", "paths": [], "nodes": []},
     "timeline": {"entity": ENTITY, "total": 1, "events": [HIT]},
     "unmerge": {"decision_id": "0b7e…", "entity_id": "9b2e…", "was_merged_into": "c71a…", "status": "accepted"},
+    "possible_matches": {
+        "total": 1,
+        "matches": [
+            {
+                "id": "5d0c…",
+                "entity": ENTITY,
+                "other": ENTITY | {"id": "c71a…"},
+                "weight": 13.4,
+                "record_id": "3c9a…",
+                "evidence": [
+                    {"field": "surname", "level": "exact", "weight": 7.5},
+                    {"field": "given", "level": "variant or initial", "weight": 5.9},
+                ],
+                "reason": "match weight 13.4 bits: surname exact (+7.5), given variant or initial (+5.9)",
+            }
+        ],
+    },
+    "match_decision": {"decision_id": "0b7e…", "match_id": "5d0c…", "verdict": "SAME", "status": "accepted"},
     "field": {"query_id": "Q-20261125-000917", "record_id": "3c9a…", "status": "HIT", "alerts": [ALERT]},
     "stream": 'id: 0:41,1:17,2:-1,3:-1\nevent: alert\ndata: {"alert_id": "67dd…", …}\n\n',
     "submission": {

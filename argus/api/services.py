@@ -195,12 +195,19 @@ class Services:
 
     # --- control records --------------------------------------------------------------------------
     def decide_unmerge(self, entity_id: str, other_id: str, analyst: str, agency: str, reason: str) -> str:
+        return self.decide(entity_id, other_id, "APART", analyst, agency, reason)
+
+    def decide(self, entity_id: str, other_id: str, verdict: str, analyst: str, agency: str, reason: str) -> str:
+        """Publish an analyst's decision about two entities (decision.v2): APART splits and keeps
+        them apart, SAME merges `entity_id` into `other_id`. The action stays UNMERGE, so a
+        reader of decision.v1 keeps a SAME pair apart rather than merging it."""
         decision_id = str(uuid.uuid4())
         self.publish(
             _topic_with(self.topo, "decision.v2"),
             {
                 "decision_id": decision_id,
                 "action": "UNMERGE",
+                "verdict": verdict,
                 "entity_id": entity_id,
                 "other_id": other_id,
                 "analyst": analyst,

@@ -13,7 +13,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from argus.normalize import address_key, first_names_compatible, formal_names, parse_name, soundex
+from argus.normalize import address_key, first_names_compatible, formal_names, name_suffix, parse_name, soundex
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "surname": ("different", "similar", "sounds alike", "near identical", "exact"),
@@ -53,6 +53,7 @@ class Mention:
     phones: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     addrs: list[str] = field(default_factory=list)  # address keys
+    suffix: str = ""  # JR, SR, II...: a father and son share a name and often a home
 
     @classmethod
     def of(cls, p: dict[str, Any]) -> Mention:
@@ -71,6 +72,7 @@ class Mention:
             phones=list(p.get("phones") or []),
             emails=list(p.get("emails") or []),
             addrs=sorted(set(addrs)),
+            suffix=((p.get("suffix") or "").upper().replace(".", "").strip() or name_suffix(p["name"])),
         )
 
     def profile(self) -> dict[str, Any]:
@@ -85,6 +87,7 @@ class Mention:
             "ph": list(self.phones),
             "em": list(self.emails),
             "a": list(self.addrs),
+            "x": [self.suffix] if self.suffix else [],
         }
 
 
@@ -109,6 +112,7 @@ def absorb(prof: dict[str, Any], m: Mention, swapped: bool) -> dict[str, Any]:
         "ph": _add(prof["ph"], m.phones),
         "em": _add(prof["em"], m.emails),
         "a": _add(prof["a"], m.addrs),
+        "x": _add(prof.get("x", []), [m.suffix]),
     }
 
 
@@ -124,6 +128,7 @@ def merged(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "ph": _add(a["ph"], b["ph"]),
         "em": _add(a["em"], b["em"]),
         "a": _add(a["a"], b["a"]),
+        "x": _add(a.get("x", []), b.get("x", [])),
     }
 
 
@@ -209,6 +214,8 @@ def vetoed(m: Mention, prof: dict[str, Any]) -> str | None:
         return "DOBs far apart"
     if identifier_level(m.ids, prof["i"]) == 0:
         return "a different identifier of the same kind"
+    if m.suffix and prof.get("x") and m.suffix not in prof["x"]:
+        return "another generation (name suffix differs)"
     return None
 
 

@@ -28,7 +28,7 @@ from argus.records import deterministic_id
 
 TF_MIN_MENTIONS = 500  # below this the holdings say too little about how common a name is
 MATCH_PROBABILITY = 0.5  # under a deliberately pessimistic prior (PersonResolver); tuned on the harder generator
-REVIEW_PROBABILITY = 0.05
+REVIEW_PROBABILITY = 0.1
 PRIOR_ENTITIES = 10_000
 RIVAL_MARGIN = 3.0  # bits the best of several people who cannot be one must lead by
 POSSIBLE = 2  # possible matches kept per mention, best first
@@ -137,6 +137,8 @@ def profiles_conflict(a: dict[str, Any], b: dict[str, Any]) -> bool:
     if a.get("s") and b.get("s") and a["s"] != b["s"] and "U" not in (a["s"], b["s"]):
         return True
     if a["d"] and b["d"] and all(dobs_far_apart(x, y) for x in a["d"] for y in b["d"]):
+        return True
+    if a.get("x") and b.get("x") and not set(a["x"]) & set(b["x"]):
         return True
     return identifier_level(a["i"], b["i"]) == 0
 

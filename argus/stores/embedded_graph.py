@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS edges(id TEXT PRIMARY KEY, src TEXT NOT NULL, dst TEX
 CREATE INDEX IF NOT EXISTS edges_src ON edges(src);
 CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst);
 CREATE INDEX IF NOT EXISTS edges_record ON edges(record_id);
+CREATE INDEX IF NOT EXISTS edges_rel ON edges(rel, id);
 CREATE TABLE IF NOT EXISTS sources(entity0 TEXT NOT NULL, record_id TEXT NOT NULL, entity_id TEXT NOT NULL,
   agency TEXT NOT NULL, tlp TEXT NOT NULL, method TEXT NOT NULL, score REAL NOT NULL,
   reason TEXT NOT NULL, marks BLOB NOT NULL DEFAULT '{}', PRIMARY KEY(entity0, record_id)) WITHOUT ROWID;
@@ -344,6 +345,12 @@ class EmbeddedGraphStore(GraphStore):
         if limit is None:
             return list(out.values())
         return [out[k] for k in sorted(out)[:limit]]
+
+    def edges_by_rel(self, rel: str, limit: int) -> list[GraphEdge]:
+        rows = self._db.execute(
+            "SELECT id, src, dst, rel, props FROM edges WHERE rel=? ORDER BY id LIMIT ?", (rel, int(limit))
+        )
+        return [{"id": i, "src": a, "dst": b, "rel": r, "props": orjson.loads(x)} for i, a, b, r, x in rows]
 
     def sources(self, entity_id: str) -> list[SourceRow]:
         rows = self._db.execute(

@@ -218,6 +218,11 @@ class GraphStore(ABC):
         """Every edge touching any of these (canonical) nodes: the one primitive traversals use.
         With a limit, the first `limit` by edge id (the same ones on every backend)."""
 
+    @abstractmethod
+    def edges_by_rel(self, rel: str, limit: int) -> list[GraphEdge]:
+        """The first `limit` edges of one relationship type by edge id, between the nodes' ids
+        as they are now (the review queue: every POSSIBLE_SAME_AS)."""
+
     # Traversals are written once, here, over edges_of(): every backend answers them alike.
     # `allow` is the reader's policy on edges: a traversal never steps over an edge it refuses,
     # so a hidden link cannot be inferred from what lies beyond it.

@@ -53,6 +53,7 @@ SCHEMA = [
     "CREATE INDEX argus_link_id IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.id)",
     "CREATE INDEX argus_entity_merged IF NOT EXISTS FOR (n:Entity) ON (n.merged_into)",
     "CREATE INDEX argus_link_record IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.record_id)",
+    "CREATE INDEX argus_link_rel IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.rel)",
     "CREATE INDEX argus_link_src0 IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.src0)",
     "CREATE INDEX argus_link_dst0 IF NOT EXISTS FOR ()-[x:LINK]-() ON (x.dst0)",
     "CREATE INDEX argus_sourced_entity0 IF NOT EXISTS FOR ()-[x:SOURCED_FROM]-() ON (x.entity0)",
@@ -354,6 +355,18 @@ class Neo4jGraphStore(GraphStore):
             + (" ORDER BY id LIMIT $limit" if limit is not None else ""),
             ids=ids,
             limit=limit,
+        )
+        return [
+            {"id": r["id"], "src": r["src"], "dst": r["dst"], "rel": r["rel"], "props": orjson.loads(r["props"])}
+            for r in rows
+        ]
+
+    def edges_by_rel(self, rel: str, limit: int) -> list[GraphEdge]:
+        rows = self._read(
+            "MATCH (a:Entity)-[x:LINK]->(b:Entity) WHERE x.rel = $rel "
+            "RETURN x.id AS id, a.id AS src, b.id AS dst, x.rel AS rel, x.props AS props ORDER BY id LIMIT $limit",
+            rel=rel,
+            limit=int(limit),
         )
         return [
             {"id": r["id"], "src": r["src"], "dst": r["dst"], "rel": r["rel"], "props": orjson.loads(r["props"])}

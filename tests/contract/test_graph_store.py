@@ -367,3 +367,21 @@ def test_a_replayed_or_corrected_source_counts_once(graph_store) -> None:
     graph_store.settle(["P"])
     graph_store.commit()
     assert graph_store.node("P")["label"] == "LONG, ZACHARY"
+
+
+def test_edges_of_one_relationship_type_in_id_order_across_a_merge(graph_store) -> None:
+    """The review queue's read: every POSSIBLE_SAME_AS, first by id, its ends as they are now."""
+    build(graph_store)
+    graph_store.upsert_edges([edge("Q", "POSSIBLE_SAME_AS", "R"), edge("X", "POSSIBLE_SAME_AS", "Y")])
+    graph_store.commit()
+    got = graph_store.edges_by_rel("POSSIBLE_SAME_AS", 10)
+    assert [(e["id"], e["src"], e["dst"]) for e in got] == [
+        ("Q-POSSIBLE_SAME_AS-R", "Q", "R"),
+        ("X-POSSIBLE_SAME_AS-Y", "X", "Y"),
+    ]
+    assert got[0]["props"] == {"reason": "Q POSSIBLE_SAME_AS R"}
+    assert [e["id"] for e in graph_store.edges_by_rel("POSSIBLE_SAME_AS", 1)] == ["Q-POSSIBLE_SAME_AS-R"]
+    graph_store.merge("Y", "X", "confirmed", 1.0)
+    graph_store.commit()
+    assert [(e["src"], e["dst"]) for e in graph_store.edges_by_rel("POSSIBLE_SAME_AS", 10)] == [("Q", "R"), ("Y", "Y")]
+    assert graph_store.edges_by_rel("SUSPECT", 10)[0]["src"] == "Y"

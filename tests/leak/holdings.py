@@ -99,6 +99,11 @@ class World:
     keys: list[tuple[str, str]] = field(default_factory=list)  # (subject id, API key)
 
     @property
+    def match_ids(self) -> list[str]:
+        """Possible matches, and ids that are none."""
+        return [f"pm{i:03d}x" for i in range(len(self.reports))]
+
+    @property
     def entity_ids(self) -> list[str]:
         ids = [f"{p}{i:03d}x" for i in range(len(self.reports)) for p in ("ev", "per")]
         return ids + [f"veh{k}x" for k in range(3)]
@@ -187,6 +192,11 @@ def _report(i: int, r: dict[str, Any], reports: list[dict[str, Any]], nodes: dic
         props = {"reason": f"NARR{i:03d}Q", "record_id": rid, "agency": m.agency, "tlp": m.tlp, **marks}
         edges.append({"id": f"lnk{i:03d}x", "src": f"per{i - 1:03d}x", "dst": veh, "rel": "ASSOCIATED_WITH",
                       "props": props})  # fmt: skip
+        # Entity resolution could not decide whether this report's person is the previous one's.
+        why = {"reason": f"PMR{i:03d}Q weight", "weight": 7.5, "evidence": [{"field": "surname", "level": "exact",
+               "weight": 7.5}]}  # fmt: skip
+        edges.append({"id": f"pm{i:03d}x", "src": person, "dst": f"per{i - 1:03d}x", "rel": "POSSIBLE_SAME_AS",
+                      "props": props | why})  # fmt: skip
     docs.append(
         {
             "id": rid,

@@ -118,6 +118,49 @@ def _unmerge(a: Ask) -> list[Call]:
     return [Call("POST", f"/api/v1/entities/{e}/unmerge", json={"reason": "harness"}, echoes=(e,)) for e in ids]
 
 
+def _full(a: Ask, i: int) -> bool:
+    return 0 <= i < len(a.views) and a.views[i] is not None and a.views[i].level == FULL  # type: ignore[union-attr]
+
+
+def _decidable(a: Ask) -> list[str]:
+    """The possible matches a caller may see: the raising record (i) and both persons in full;
+    person i-1 is also told by report i when report i names it under an alias."""
+    reports, out = a.world.reports, []
+    for i, r in enumerate(reports):
+        if not (r.get("link") and i > 0):
+            continue
+        me = _full(a, i) or (i + 1 < len(reports) and reports[i + 1].get("alias") and _full(a, i + 1))
+        other = _full(a, i - 1) or (r.get("alias") and _full(a, i))
+        if _full(a, i) and me and other:
+            out.append(f"pm{i:03d}x")
+    return out
+
+
+def _queue_is_exactly_decidable(r: httpx.Response, a: Ask) -> None:
+    if r.status_code == 200:
+        assert sorted(m["id"] for m in r.json()["matches"]) == sorted(_decidable(a)), r.request.url
+
+
+@route("GET", "/api/v1/matches")
+def _matches(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/matches", {"limit": 200}, check=_queue_is_exactly_decidable)]
+
+
+@route("GET", "/api/v1/matches/{match_id}")
+def _match(a: Ask) -> list[Call]:
+    def shown_iff_decidable(r: httpx.Response, a: Ask) -> None:
+        mid = r.request.url.path.rsplit("/", 1)[1]
+        assert (r.status_code == 200) == (mid in _decidable(a)), (r.request.url, r.status_code)
+
+    return [Call("GET", f"/api/v1/matches/{m}", echoes=(m,), check=shown_iff_decidable) for m in a.world.match_ids]
+
+
+@route("POST", "/api/v1/matches/{match_id}/decision")
+def _match_decision(a: Ask) -> list[Call]:
+    body = {"verdict": "APART", "reason": "harness"}
+    return [Call("POST", f"/api/v1/matches/{m}/decision", json=body, echoes=(m,)) for m in a.world.match_ids]
+
+
 def _connected_by_shown_edges(r: httpx.Response, a: Ask) -> None:
     """A neighbourhood must not show a node it reached through an edge it may not show."""
     if r.status_code != 200:
