@@ -208,6 +208,7 @@ def formal_names(first: str) -> tuple[str, ...]:
     return (first, *_NICKNAMES.get(first, ()))
 
 
+@lru_cache(maxsize=262_144)  # asked for every candidate a mention is compared with
 def first_names_compatible(a: str, b: str) -> bool:
     """Same person's given name written two ways: a nickname or an initial."""
     if a == b:
@@ -217,6 +218,7 @@ def first_names_compatible(a: str, b: str) -> bool:
     return bool(set(formal_names(a)) & set(formal_names(b)))
 
 
+@lru_cache(maxsize=262_144)
 def soundex(name: str) -> str:
     """American Soundex (jellyfish's): surnames that sound alike share a blocking key despite
     typos. Only the letters count; a name without any is "0000"."""

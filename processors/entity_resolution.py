@@ -105,7 +105,7 @@ def _s(v: Any) -> str:
 
 
 def evidence(ev: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
-    return [{"field": f, "level": lvl, "weight": w} for f, lvl, w in ev]
+    return [{"field": f, "level": lvl, "weight": round(w, 3)} for f, lvl, w in ev]
 
 
 @dataclass

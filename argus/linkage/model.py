@@ -72,31 +72,41 @@ class PersonModel:
         return base + max(-MAX_TF_SHIFT, min(MAX_TF_SHIFT, math.log2(u_avg / share)))
 
     def _name(self, m: Mention, prof: dict[str, Any], tf: TermFreq | None) -> tuple[float, list[Any], bool]:
-        best: tuple[float, list[Any], bool] = (-math.inf, [], False)
+        """The best reading of the mention's name against any of the entity's names."""
+        ws, wg = self.w["surname"], self.w["given"]
+        top_s, top_g = len(ws) - 1, len(wg) - 1
+        best, best_reading = -math.inf, (None, None, False)
         for sl, gl, swapped in name_readings(m, prof):
-            ev: list[tuple[str, str, float]] = []
-            last, first = (m.first, m.last) if swapped else (m.last, m.first)
-            for f, lvl, value in (("surname", sl, last), ("given", gl, first)):
-                if lvl is None:
-                    continue
-                top = lvl == len(LEVELS[f]) - 1
-                ev.append((f, LEVELS[f][lvl], self._exact(f, value, tf) if top else self.w[f][lvl]))
-            if swapped:
-                ev.append(("name order", "given name and surname swapped", SWAP_PENALTY))
-            total = sum(x[2] for x in ev)
-            if total > best[0]:
-                best = (total, ev, swapped)
-        return best if best[0] > -math.inf else (0.0, [], False)
+            total = SWAP_PENALTY if swapped else 0.0
+            if sl is not None:
+                total += self._exact("surname", m.first if swapped else m.last, tf) if sl == top_s else ws[sl]
+            if gl is not None:
+                total += self._exact("given", m.last if swapped else m.first, tf) if gl == top_g else wg[gl]
+            if total > best:
+                best, best_reading = total, (sl, gl, swapped)
+        if best == -math.inf:
+            return 0.0, [], False
+        sl, gl, swapped = best_reading
+        ev: list[tuple[str, str, float]] = []
+        for f, lvl, value, top, w in (("surname", sl, m.first if swapped else m.last, top_s, ws),
+                                      ("given", gl, m.last if swapped else m.first, top_g, wg)):  # fmt: skip
+            if lvl is not None:
+                ev.append((f, LEVELS[f][lvl], self._exact(f, value, tf) if lvl == top else w[lvl]))
+        if swapped:
+            ev.append(("name order", "given name and surname swapped", SWAP_PENALTY))
+        return best, ev, swapped
 
     def score(self, m: Mention, prof: dict[str, Any], tf: TermFreq | None = None) -> Scored:
         """The match weight of a mention against an entity, with each field's part."""
         veto = vetoed(m, prof)
         name_w, ev, swapped = self._name(m, prof, tf)
+        total = name_w
         for f, lvl in other_levels(m, prof).items():
             if lvl is not None:
-                ev.append((f, LEVELS[f][lvl], self.w[f][lvl]))
-        total = name_w + sum(x[2] for x in ev if x[0] not in ("surname", "given", "name order"))
-        return Scored(total, [(f, lvl, round(w, 3)) for f, lvl, w in ev], swapped, veto)
+                w = self.w[f][lvl]
+                total += w
+                ev.append((f, LEVELS[f][lvl], w))
+        return Scored(total, ev, swapped, veto)
 
 
 def pair_vector(a: Mention, b: Mention) -> Vector:

@@ -241,7 +241,9 @@ def name_readings(m: Mention, prof: dict[str, Any]) -> list[tuple[int | None, in
     """(surname level, given level, swapped) for each of the entity's names, both ways round."""
     out = []
     for last, first in prof["n"]:
-        out.append((surname_level(m.last, last), given_level(m.first, first), False))
-        if m.first and m.last:
+        sl, gl = surname_level(m.last, last), given_level(m.first, first)
+        out.append((sl, gl, False))
+        # Read the other way round only where the straight reading fails on both parts.
+        if m.first and m.last and (sl or 0) < 2 and (gl or 0) < 2:
             out.append((surname_level(m.first, last), given_level(m.last, first), True))
     return out

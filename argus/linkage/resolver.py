@@ -189,10 +189,14 @@ class PersonResolver:
     def candidates(self, m: Mention) -> list[tuple[str, Scored]]:
         """Every entity filed under the mention's blocks, scored, best first; vetoed ones out."""
         seen: set[str] = set()
+        raw: set[str] = set()
         out: list[tuple[str, Scored]] = []
         tf = self._tf()
         for b in query_blocks(m):
             for e in reversed(self.state.get(b, [])[-self.cap :]):
+                if e in raw:
+                    continue
+                raw.add(e)
                 e = canonical(self.state, e)
                 if e in seen:
                     continue
