@@ -36,6 +36,7 @@ from argus.contracts import Context, NodeConfig, Processor
 from argus.linkage.model import PersonModel
 from argus.linkage.person import Mention
 from argus.linkage.resolver import MATCH_PROBABILITY, REVIEW_PROBABILITY, PersonResolver, apart_key, explain
+from argus.linkage.vehicle import file_near, near
 from argus.normalize import (
     address_key,
     geo_key,
@@ -226,6 +227,11 @@ class EntityResolutionProcessor(Processor):
                 e = ctx.state.get(f"pl:{state}:{pk}")
                 if e:
                     out.append((self._canon(ctx, e), f"{shown}, state {state}: exact", 1.0 if not fold else 0.97))
+                else:  # on file only from reports that gave no state
+                    ids = {self._canon(ctx, e) for e in ctx.state.get(f"pn:{pk}", [])}
+                    ids = {e for e in ids if ctx.state.get(f"vs:{e}") is None}
+                    if len(ids) == 1:
+                        out.append((ids.pop(), f"{shown}; on file only without a state", 0.9))
             else:
                 ids = {self._canon(ctx, e) for e in ctx.state.get(f"pn:{pk}", [])}
                 if len(ids) == 1:
@@ -241,7 +247,12 @@ class EntityResolutionProcessor(Processor):
         # A plate moves between vehicles over time: a plate hit whose VIN differs is another car.
         if good_vin:
             cands = [c for c in cands if ctx.state.get(f"vv:{c[0]}") in (None, good_vin)]
-        note = "" if not vin or good_vin else f"; VIN {vin} fails its check digit, not used to match"
+        note = "" if not vin or good_vin else f"; VIN {vin} fails its check digit"
+        attrs = {k: v.get(k) for k in ("make", "model", "colour", "year")}
+        if not cands:  # a plate or VIN mistyped by one character?
+            hit = near(ctx.state, pk, state, good_vin or vin, attrs)
+            if hit and (good_vin is None or ctx.state.get(f"vv:{self._canon(ctx, hit[0])}") in (None, good_vin)):
+                cands = [(self._canon(ctx, hit[0]), hit[1], 0.9)]
         if not cands:
             eid = (
                 deterministic_id("vehicle", good_vin)
@@ -270,7 +281,10 @@ class EntityResolutionProcessor(Processor):
         if pk:
             if state:
                 ctx.state.put(f"pl:{state}:{pk}", eid)
+                if ctx.state.get(f"vs:{eid}") is None:
+                    ctx.state.put(f"vs:{eid}", state)
             ctx.state.put(f"pn:{pk}", _add(ctx.state.get(f"pn:{pk}"), eid, 16))
+        file_near(ctx.state, eid, pk, state, good_vin, attrs)
         desc = " ".join(x for x in (_s(v.get("colour")), _s(v.get("year")), _s(v.get("make")), _s(v.get("model"))) if x)
         plate_txt = f"{state or '??'} {pk}" if pk else f"VIN {vin}"
         return self._entity(

@@ -239,3 +239,32 @@ def test_two_short_forms_of_one_name_merge_only_with_an_agreeing_dob() -> None:
     pid = lambda x: x["entities"][1]["entity_id"]  # noqa: E731
     assert pid(b) != pid(a)
     assert pid(c) == pid(a) and "given two short forms" in c["entities"][1]["match_reason"]
+
+
+def test_a_plate_one_keystroke_off_matches_the_one_vehicle_it_fits_and_no_other() -> None:
+    """A mistyped plate meets the vehicle one character away when the make agrees and nothing
+    disagrees; a different make, or a state-less report of the plate, keep their own rules."""
+    er = Harness(EntityResolutionProcessor())
+    car = {"role": "suspect", "plate": "5GMC876", "state": "CA", "make": "TOYT", "model": "COROLLA", "year": 2024}
+    a, b, c, d = resolve(
+        er,
+        rms_record(report_id="R1", vehicles=[car | {"vin": "1HGCM82633A004352"}]),
+        rms_record(report_id="R2", vehicles=[car | {"plate": "5GML876", "model": None}]),  # one keystroke off
+        rms_record(report_id="R3", vehicles=[car | {"plate": "5GMC871", "make": "FORD"}]),  # another make: another car
+        rms_record(report_id="R4", vehicles=[{"role": "owner", "plate": "5GMC876", "state": None}]),
+    )
+    vid = lambda x: next(e for e in x["entities"] if e["subtype"] == "vehicle")  # noqa: E731
+    assert vid(b)["entity_id"] == vid(a)["entity_id"] and "one character from one on file" in vid(b)["match_reason"]
+    assert vid(c)["entity_id"] != vid(a)["entity_id"]
+    assert vid(d)["entity_id"] == vid(a)["entity_id"]
+
+
+def test_a_plate_first_reported_without_a_state_is_found_by_a_report_that_gives_one() -> None:
+    er = Harness(EntityResolutionProcessor())
+    a, b = resolve(
+        er,
+        rms_record(report_id="R1", vehicles=[{"role": "suspect", "plate": "7ABC123"}]),
+        rms_record(report_id="R2", vehicles=[{"role": "suspect", "plate": "7ABC123", "state": "NV"}]),
+    )
+    vid = lambda x: next(e for e in x["entities"] if e["subtype"] == "vehicle")  # noqa: E731
+    assert vid(b)["entity_id"] == vid(a)["entity_id"] and "on file only without a state" in vid(b)["match_reason"]
