@@ -9,6 +9,7 @@ import { FieldView } from "./views/field";
 import { GraphView } from "./views/graph";
 import { LoginView } from "./views/login";
 import { MapView } from "./views/map";
+import { ReviewView } from "./views/review";
 import { SearchView } from "./views/search";
 import { TimelineView } from "./views/timeline";
 import { WatchView } from "./views/watch";
@@ -26,6 +27,7 @@ export const NAV: Nav[] = [
   { view: "search", label: "Search", may: has("read") },
   { view: "graph", label: "Link analysis", may: has("read") },
   { view: "map", label: "Map", may: has("read") },
+  { view: "review", label: "Match review", may: has("decide") },
   { view: "audit", label: "Audit", may: has("audit") },
   { view: "admin", label: "Administration", may: has("manage") },
 ];
@@ -90,6 +92,8 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <TimelineView kind={args[0]} id={args[1]} />;
     case "map":
       return <MapView query={query} />;
+    case "review":
+      return <ReviewView me={me} />;
     case "audit":
       return <AuditView />;
     case "admin":
