@@ -83,21 +83,30 @@ def profile_of(state: State, eid: str) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=65_536)  # the same names come back again and again
 def name_keys(last: str, first: str) -> frozenset[str]:
+    """Sound-alike surname and given initial: with a birth year, where a misspelt name meets."""
     sx = soundex(last) if last else ""
     return frozenset({f"pb:{sx}{f[0]}" for f in formal_names(first) if f} or {f"pb:{sx}"})
 
 
+@lru_cache(maxsize=65_536)
+def full_keys(last: str, first: str) -> frozenset[str]:
+    """Sound-alike surname and the given name in each formal form (JON under JON and JONATHAN):
+    where a mention without a DOB looks, a block the size of the people sharing the name."""
+    sx = soundex(last) if last else ""
+    return frozenset({f"pg:{sx}:{f}" for f in formal_names(first) if f} or {f"pg:{sx}:"})
+
+
 def index_blocks(last: str, first: str, dob: str | None, m: Mention) -> set[str]:
     """Where a mention's entity is filed, for the name as filed and the mention's other keys."""
-    names = name_keys(last, first)
-    keys = set(names)
+    full = full_keys(last, first)
+    keys = set(full)
     if dob:
-        keys.update(f"{k}:{dob[:4]}" for k in names)
+        keys.update(f"{k}:{dob[:4]}" for k in name_keys(last, first))
         keys.add(f"pb:d{dob}")
         if last:
             keys.add(f"ps:{soundex(last)}:{dob[:4]}")
     else:
-        keys.update(f"{k}:-" for k in names)
+        keys.update(f"{k}:-" for k in full)
     return keys | other_blocks(m)
 
 
@@ -119,14 +128,16 @@ def query_blocks(m: Mention) -> list[str]:
     """Where a mention looks: its name both ways round, with the birth years a typist could have
     made of its own, the exact DOB, surname and year when the given name is missing, and every
     identifier, phone, e-mail and address; so cost stays flat as holdings grow."""
-    names = name_keys(m.last, m.first) | (name_keys(m.first, m.last) if m.first and m.last else set())
+    both = m.first and m.last
+    full = full_keys(m.last, m.first) | (full_keys(m.first, m.last) if both else frozenset())
     keys = set(other_blocks(m))
     if not m.dob:
-        keys |= names
+        keys |= full
         return sorted(keys)
+    names = name_keys(m.last, m.first) | (name_keys(m.first, m.last) if both else frozenset())
     year = int(m.dob[:4])
     years = (year - 1, year, year + 1, *swapped_years(m.dob[:4]))
-    keys |= {f"{k}:{y}" for k in names for y in years} | {f"{k}:-" for k in names} | {f"pb:d{m.dob}"}
+    keys |= {f"{k}:{y}" for k in names for y in years} | {f"{k}:-" for k in full} | {f"pb:d{m.dob}"}
     if not m.first and m.last:
         keys |= {f"ps:{soundex(m.last)}:{y}" for y in years}
     return sorted(keys)
