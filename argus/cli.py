@@ -1,5 +1,5 @@
 """The `argus` command: demo, run, check, api, tail, purge, dlq, integrator, admin, audit, retention, feed, stix,
-attack."""
+attack, er."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import typer
 from argus import console, logs
 from argus.alerts import alert_json, for_recipient, format_alert
 from argus.bus.base import RegistryUnavailable
+from argus.linkage.cli import er_app
 from argus.reach import EX_UNAVAILABLE, HINTS, probe, servers, unreachable
 from argus.registry import RegistryError
 from argus.runtime.cli import dlq_app, integrator_app, status_cmd
@@ -37,6 +38,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(feed_app, name="feed")
 app.add_typer(stix_app, name="stix")
 app.add_typer(attack_app, name="attack")
+app.add_typer(er_app, name="er")
 
 TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]

@@ -91,8 +91,12 @@ def pairwise(pred: dict[Any, str], truth: dict[Any, str]) -> tuple[float, float]
 
 def score_er(rt: EmbeddedRuntime, gen: Generator) -> dict[str, Any]:
     assert rt.bus is not None
-    state = rt.bus.load_state("resolve_vehicles")  # only vehicles merge (processors/entity_resolution.py)
-    alias = {k[6:]: v for k, v in state.items() if k.startswith("alias:")}
+    alias = {  # merges of persons and of vehicles, each kept by the node resolving its kind
+        k[6:]: v
+        for node in ("resolve_persons", "resolve_vehicles")
+        for k, v in rt.bus.load_state(node).items()
+        if k.startswith("alias:")
+    }
 
     def canon(e: str) -> str:
         while e in alias:

@@ -1,0 +1,55 @@
+"""`argus er train`: fit the person model to a deployment's holdings, unsupervised, and keep it.
+
+It reads every person mention on the topic carrying report.v2 (the deduplicated reports), fits
+u from random pairs and m by EM (argus/linkage/train.py), and writes the model as JSON. Entity
+resolution uses it once its node's `model:` names the file (topology.yaml) and the node restarts;
+every weight in it is shown, so an analyst can read what a field is worth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from argus import console
+
+er_app = typer.Typer(help="Entity resolution: fit the person model.", no_args_is_help=True)
+TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
+DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
+
+
+@er_app.command("train")
+def train_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the model (JSON)")],
+    topology: TopoOpt = Path("topology.yaml"),
+    data_dir: DataOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fitted weights as JSON")] = False,
+) -> None:
+    """Fit m and u to the persons of every report on the bus and write the model."""
+    from argus.cli import _load, _reader
+    from argus.linkage.train import train
+    from argus.runtime.embedded import read_topic
+
+    topo = _load(topology, data_dir)
+    topic = next((n for n, t in topo.topics.items() if t.schema_ == "report.v2"), None)
+    if topic is None:
+        typer.echo("this topology has no topic carrying report.v2", err=True)
+        raise typer.Exit(2)
+    bus, schemas = _reader(topo)
+    try:
+        persons = [p for r in read_topic(bus, schemas, topic) for p in (r.value["body"].get("persons") or [])]
+    finally:
+        bus.close()
+    if len(persons) < 2:
+        typer.echo(f"{topic}: {len(persons)} person mentions; at least two are needed to fit a model", err=True)
+        raise typer.Exit(1)
+    model = train(persons)
+    model.save(out)
+    if as_json:
+        typer.echo(orjson.dumps({"mentions": len(persons), "out": str(out), "weights": model.w}).decode())
+        return
+    rows = [(f, lvl, f"{w:+.2f}") for f, ws in model.w.items() for lvl, w in zip(model.levels(f), ws, strict=True)]
+    console.table(("field", "level", "bits"), rows, title=f"Person model fitted to {len(persons):,} mentions ({out})")
