@@ -16,6 +16,7 @@ vehicles F1 >= 0.99; queue under 2% of records; 5,000 mentions/s at 1 million he
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import tempfile
 import time
@@ -118,6 +119,7 @@ def speed(n: int, seed: int, window: int = 100_000) -> list[dict[str, Any]]:
             r.resolve(m, f"r{done + i}", 0)
         secs = time.perf_counter() - t
         done += len(batch)
+        gc.freeze()  # as the runtime does between batches (argus/runtime/embedded.py, _tend_gc)
         out.append({"held": done, "mentions_per_s": round(len(batch) / secs)})
         print(json.dumps(out[-1]), flush=True)
     return out

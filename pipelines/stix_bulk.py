@@ -38,13 +38,13 @@ from typing import Any
 import orjson
 
 from argus.contracts import Context
+from argus.linkage.records import stix_resolved
 from argus.records import InvalidRecord, Record, utcnow
 from argus.security.policy import Marking
 from argus.state import NodeState
 from argus.stix.markings import to_tlp2
 from argus.stores.stix import StixItem
 from connectors.stix_file import stix_record
-from processors.entity_resolution import stix_resolved
 from sinks.graph import GraphSink
 from sinks.search import SearchSink
 

@@ -28,37 +28,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import orjson
 from pydantic import Field
 
 from argus.chains import chain_view
 from argus.contracts import Context, NodeConfig, Processor
 from argus.linkage.model import PersonModel
 from argus.linkage.person import Mention
-from argus.linkage.resolver import MATCH_PROBABILITY, REVIEW_PROBABILITY, PersonResolver, apart_key, explain
-from argus.linkage.vehicle import file_near, near
+from argus.linkage.records import entity, evidence, stix_resolved
+from argus.linkage.records import link as make_link
+from argus.linkage.resolver import MATCH_PROBABILITY, REVIEW_PROBABILITY, PersonResolver, explain
+from argus.linkage.vehicle import VehicleResolver
 from argus.normalize import (
     address_key,
     geo_key,
-    plate_folded,
     plate_key,
     soundex,
     vin_normal,
-    vin_valid,
 )
 from argus.records import REPORT_BRANCH, Record, deterministic_id
 from argus.topology import Topology
-
-KIND_OF_STIX = {
-    "identity": "PERSON",
-    "location": "LOCATION",
-    "observed-data": "EVENT",
-    "sighting": "EVENT",
-    "report": "EVENT",
-    "incident": "EVENT",
-    "grouping": "EVENT",
-}
-
 
 TITLE = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR"}
 # A resolved record lists the event, then these sections in this order, each in report order.
@@ -90,23 +78,6 @@ class EntityResolutionConfig(NodeConfig):
         min_length=1,
         description="Which POLE kinds this node resolves (a chain of nodes may split them)",
     )
-
-
-def _add(lst: list[str] | None, item: str, cap: int) -> list[str]:
-    lst = list(lst or [])
-    if item not in lst:
-        lst.append(item)
-        if len(lst) > cap:
-            lst = lst[-cap:]
-    return lst
-
-
-def _s(v: Any) -> str:
-    return "" if v is None else str(v)
-
-
-def evidence(ev: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
-    return [{"field": f, "level": lvl, "weight": round(w, 3)} for f, lvl, w in ev]
 
 
 @dataclass
@@ -154,7 +125,7 @@ class EntityResolutionProcessor(Processor):
             if "person" in kinds:
                 self._persons(ctx).decide(record.value)
             if "vehicle" in kinds and record.value.get("verdict", "APART") == "APART":
-                self._decide(record.value, ctx)
+                VehicleResolver(ctx.state).decide(record.value)
             return []
         if record.envelope["type"] == "cad.query":
             wanted = "vehicle" if record.body["query_type"] == "VEHICLE" else "person"
@@ -163,150 +134,11 @@ class EntityResolutionProcessor(Processor):
             return [self._more(record, ctx)]
         return [self._report(record, ctx)]
 
-    @staticmethod
-    def _decide(decision: dict[str, Any], ctx: Context) -> None:
-        """An analyst undid a vehicle merge: split the alias and never merge the pair again. The
-        merged entity's keys stay with the survivor (the index answers for the newest holder of a
-        plate); records already resolved keep the ids they were given."""
-        merged, other = decision["entity_id"], decision["other_id"]
-        if ctx.state.get(f"alias:{merged}") is not None:
-            ctx.state.delete(f"alias:{merged}")
-        ctx.state.put(apart_key(merged, other), decision["reason"])
-
-    # --- helpers over state ----------------------------------------------------------------
-    @staticmethod
-    def _canon(ctx: Context, eid: str) -> str:
-        for _ in range(64):
-            nxt = ctx.state.get(f"alias:{eid}")
-            if nxt is None:
-                return eid
-            eid = nxt
-        return eid
-
-    @staticmethod
-    def _entity(
-        eid: str,
-        kind: str,
-        subtype: str,
-        display: str,
-        role: str,
-        keys: dict[str, Any],
-        attrs: dict[str, Any],
-        method: str,
-        score: float,
-        reason: str,
-    ) -> dict[str, Any]:
-        return {
-            "entity_id": eid,
-            "kind": kind,
-            "subtype": subtype,
-            "display": display,
-            "role": role,
-            "keys": {k: str(v) for k, v in keys.items() if v not in (None, "")},
-            "attributes": {k: str(v) for k, v in attrs.items() if v not in (None, "")},
-            "match_method": method,
-            "match_score": round(score, 4),
-            "match_reason": reason,
-        }
-
     # --- vehicles ---------------------------------------------------------------------------
-    def _vehicle_candidates(
-        self, ctx: Context, plate: str | None, state: str | None, vin: str | None
-    ) -> list[tuple[str, str, float]]:
-        """(entity id, reason, score) in order of strength: VIN, plate+state, plate alone."""
-        out: list[tuple[str, str, float]] = []
-        if vin and vin_valid(vin):
-            e = ctx.state.get(f"vin:{vin}")
-            if e:
-                out.append((self._canon(ctx, e), f"same VIN {vin} (check digit valid)", 1.0))
-        pk = plate_key(plate)
-        if pk:
-            fold = " after folding O/0 and I/1" if plate and plate_folded(plate) else ""
-            shown = f"plate {plate!r} normalised to {pk}{fold}"
-            if state:
-                e = ctx.state.get(f"pl:{state}:{pk}")
-                if e:
-                    out.append((self._canon(ctx, e), f"{shown}, state {state}: exact", 1.0 if not fold else 0.97))
-                else:  # on file only from reports that gave no state
-                    ids = {self._canon(ctx, e) for e in ctx.state.get(f"pn:{pk}", [])}
-                    ids = {e for e in ids if ctx.state.get(f"vs:{e}") is None}
-                    if len(ids) == 1:
-                        out.append((ids.pop(), f"{shown}; on file only without a state", 0.9))
-            else:
-                ids = {self._canon(ctx, e) for e in ctx.state.get(f"pn:{pk}", [])}
-                if len(ids) == 1:
-                    out.append((ids.pop(), f"{shown}; state missing, one vehicle on file with it", 0.9))
-        return out
-
     def _vehicle(self, ctx: Context, v: dict[str, Any], record_id: str, found: Found) -> dict[str, Any]:
-        vin = vin_normal(v.get("vin"))
-        good_vin = vin if vin and vin_valid(vin) else None
-        state = v.get("plate_state")
-        pk = plate_key(v.get("plate"))
-        cands = self._vehicle_candidates(ctx, v.get("plate"), state, vin)
-        # A plate moves between vehicles over time: a plate hit whose VIN differs is another car.
-        if good_vin:
-            cands = [c for c in cands if ctx.state.get(f"vv:{c[0]}") in (None, good_vin)]
-        note = "" if not vin or good_vin else f"; VIN {vin} fails its check digit"
-        attrs = {k: v.get(k) for k in ("make", "model", "colour", "year")}
-        if not cands:  # a plate or VIN mistyped by one character?
-            hit = near(ctx.state, pk, state, good_vin or vin, attrs)
-            if hit and (good_vin is None or ctx.state.get(f"vv:{self._canon(ctx, hit[0])}") in (None, good_vin)):
-                cands = [(self._canon(ctx, hit[0]), hit[1], 0.9)]
-        if not cands:
-            eid = (
-                deterministic_id("vehicle", good_vin)
-                if good_vin
-                else deterministic_id("vehicle", state or "??", pk or "")
-            )
-            method, score, reason = "new", 1.0, "no vehicle on file with this VIN or plate" + note
-        else:
-            eid, reason, score = cands[0]
-            method = "exact" if score >= 1.0 else "fuzzy"
-            reason += note
-            for other, why, sc in cands[1:]:
-                if other != eid and ctx.state.get(apart_key(eid, other)) is None:
-                    found.merges.append(
-                        {
-                            "survivor_id": eid,
-                            "merged_id": other,
-                            "score": sc,
-                            "reason": f"record {record_id}: {reason} and {why}",
-                        }
-                    )
-                    ctx.state.put(f"alias:{other}", eid)
-        if good_vin:
-            ctx.state.put(f"vin:{good_vin}", eid)
-            ctx.state.put(f"vv:{eid}", good_vin)
-        if pk:
-            if state:
-                ctx.state.put(f"pl:{state}:{pk}", eid)
-                if ctx.state.get(f"vs:{eid}") is None:
-                    ctx.state.put(f"vs:{eid}", state)
-            ctx.state.put(f"pn:{pk}", _add(ctx.state.get(f"pn:{pk}"), eid, 16))
-        file_near(ctx.state, eid, pk, state, good_vin, attrs)
-        desc = " ".join(x for x in (_s(v.get("colour")), _s(v.get("year")), _s(v.get("make")), _s(v.get("model"))) if x)
-        plate_txt = f"{state or '??'} {pk}" if pk else f"VIN {vin}"
-        return self._entity(
-            eid,
-            "OBJECT",
-            "vehicle",
-            f"{plate_txt} {desc}".strip(),
-            v["role"],
-            {"plate_key": pk, "plate_state": state, "vin": good_vin},
-            {
-                "plate": v.get("plate"),
-                "plate_state": state,
-                "vin": vin,
-                "year": v.get("year"),
-                "make": v.get("make"),
-                "model": v.get("model"),
-                "colour": v.get("colour"),
-            },
-            method,
-            score,
-            reason,
-        )
+        ent, merges = VehicleResolver(ctx.state).resolve(v, record_id)
+        found.merges += merges
+        return ent
 
     # --- persons ----------------------------------------------------------------------------
     def _persons(self, ctx: Context) -> PersonResolver:
@@ -320,12 +152,12 @@ class EntityResolutionProcessor(Processor):
         r = self._persons(ctx).resolve(m, record_id, idx)
         out.merges += r.merges
         for other, s in r.possible:
-            link = self._link(r.entity_id, "POSSIBLE_SAME_AS", other, explain(s))
+            link = make_link(r.entity_id, "POSSIBLE_SAME_AS", other, explain(s))
             out.possible.append(link | {"weight": round(s.weight, 3), "evidence": evidence(s.evidence)})
         first, last = (m.last, m.first) if r.swapped else (m.first, m.last)
         display = f"{last}, {first}" + (f" {m.middle}" if m.middle else "")
         attrs = {"name": p["name"], "dob": p.get("dob"), "sex": p.get("sex"), "race": p.get("race")}
-        return self._entity(
+        return entity(
             r.entity_id,
             "PERSON",
             "person",
@@ -355,7 +187,7 @@ class EntityResolutionProcessor(Processor):
             ctx.state.put(f"addr:{ak}", eid)
         if gk and ctx.state.get(f"geo:{gk}") is None:
             ctx.state.put(f"geo:{gk}", eid)
-        return self._entity(
+        return entity(
             eid,
             "LOCATION",
             "address",
@@ -369,16 +201,6 @@ class EntityResolutionProcessor(Processor):
         )
 
     # --- reports ----------------------------------------------------------------------------
-    @staticmethod
-    def _link(src: str, rel: str, dst: str, why: str) -> dict[str, Any]:
-        return {
-            "link_id": deterministic_id("link", src, rel, dst),
-            "from_id": src,
-            "to_id": dst,
-            "relation": rel,
-            "reason": why,
-        }
-
     def _resolve_kinds(
         self,
         ctx: Context,
@@ -396,18 +218,18 @@ class EntityResolutionProcessor(Processor):
         if "person" in kinds:
             for i, p in enumerate(body.get("persons", [])):
                 ent = self._person(ctx, p, rid, i, found)
-                link = self._link(event_id, p["role"].upper(), ent["entity_id"], f"{where} names a {p['role']}")
+                link = make_link(event_id, p["role"].upper(), ent["entity_id"], f"{where} names a {p['role']}")
                 sections["person"].append((ent, link))
         if "vehicle" in kinds:
             for v in body.get("vehicles", []):
                 ent = self._vehicle(ctx, v, rid, found)
                 rel = "SUSPECT_VEHICLE" if v["role"] == "suspect" else f"VEHICLE_{v['role'].upper()}"
-                link = self._link(event_id, rel, ent["entity_id"], f"{where} lists the vehicle as {v['role']}")
+                link = make_link(event_id, rel, ent["entity_id"], f"{where} lists the vehicle as {v['role']}")
                 sections["vehicle"].append((ent, link))
         if "place" in kinds:
             for loc in body.get("locations", []):
                 ent = self._location(ctx, loc)
-                link = self._link(
+                link = make_link(
                     event_id, f"AT_{loc['role'].upper()}", ent["entity_id"], f"{where} location ({loc['role']})"
                 )
                 sections["place"].append((ent, link))
@@ -451,7 +273,7 @@ class EntityResolutionProcessor(Processor):
         event_id = deterministic_id("event", agency, rtype, source_id)
         when = body.get("occurred_at") or body.get("received_at")
         title = TITLE[rtype]
-        event = self._entity(
+        event = entity(
             event_id,
             "EVENT",
             subtype,
@@ -472,7 +294,7 @@ class EntityResolutionProcessor(Processor):
         series = body.get("series_id")
         if series:
             sid = deterministic_id("series", series.upper())
-            ent = self._entity(
+            ent = entity(
                 sid,
                 "EVENT",
                 "series",
@@ -484,7 +306,7 @@ class EntityResolutionProcessor(Processor):
                 1.0,
                 "series id as assigned by the investigating agency",
             )
-            link = self._link(event_id, "PART_OF_SERIES", sid, f"{title} {source_id} is assigned to series {series}")
+            link = make_link(event_id, "PART_OF_SERIES", sid, f"{title} {source_id} is assigned to series {series}")
             sections["series"].append((ent, link))
         found = Found()
         self._resolve_kinds(ctx, env, body, event_id, sections, found)
@@ -526,13 +348,13 @@ class EntityResolutionProcessor(Processor):
         if q["query_type"] == "VEHICLE":
             vin = vin_normal(q.get("vin"))
             seen: set[str] = set()
-            for eid, why, score in self._vehicle_candidates(ctx, q.get("plate"), q.get("plate_state"), vin):
+            for eid, why, score in VehicleResolver(ctx.state).candidates(q.get("plate"), q.get("plate_state"), vin):
                 if eid in seen:
                     continue
                 seen.add(eid)
                 pk = plate_key(q.get("plate"))
                 matches.append(
-                    self._entity(
+                    entity(
                         eid,
                         "OBJECT",
                         "vehicle",
@@ -550,7 +372,7 @@ class EntityResolutionProcessor(Processor):
             # A name and DOB may fit several people on file: a field query shows them all.
             for eid, sc in self._persons(ctx).lookup(m):
                 matches.append(
-                    self._entity(
+                    entity(
                         eid,
                         "PERSON",
                         "person",
@@ -569,84 +391,3 @@ class EntityResolutionProcessor(Processor):
             key=record.key,
             topic="query_resolved.v2",
         )
-
-
-def stix_resolved(record: Record, obj: dict[str, Any] | None = None) -> Record:
-    """A STIX object as entity resolution emits it (stateless, so the bulk import path in
-    pipelines/stix_bulk.py calls it too): relationships and sightings become links, the rest an
-    entity whose POLE kind follows its type."""
-    env, body = record.envelope, record.body
-    if obj is None:
-        obj = orjson.loads(body["object_json"])
-    sid, stype = body["stix_id"], body["stix_type"]
-    entities, links = [], []
-    if stype == "relationship":
-        src, dst = obj.get("source_ref"), obj.get("target_ref")
-        if src and dst:
-            rel = str(obj.get("relationship_type", "related-to")).upper().replace("-", "_")
-            links.append(
-                {
-                    "link_id": deterministic_id("link", src, rel, dst),
-                    "from_id": src,
-                    "to_id": dst,
-                    "relation": rel,
-                    "reason": f"STIX relationship {sid}",
-                }
-            )
-    elif stype == "sighting":
-        for ref in obj.get("observed_data_refs", []) or []:
-            links.append(
-                {
-                    "link_id": deterministic_id("link", sid, "OBSERVED", ref),
-                    "from_id": sid,
-                    "to_id": ref,
-                    "relation": "OBSERVED",
-                    "reason": f"STIX sighting {sid}",
-                }
-            )
-        if obj.get("sighting_of_ref"):
-            ref = obj["sighting_of_ref"]
-            links.append(
-                {
-                    "link_id": deterministic_id("link", sid, "SIGHTING_OF", ref),
-                    "from_id": sid,
-                    "to_id": ref,
-                    "relation": "SIGHTING_OF",
-                    "reason": f"STIX sighting {sid}",
-                }
-            )
-    if stype != "relationship":
-        kind = KIND_OF_STIX.get(stype, "OBJECT")
-        if stype == "identity" and obj.get("identity_class") not in (None, "individual"):
-            kind = "OBJECT"
-        label = obj.get("name") or obj.get("value") or sid
-        ext = [r.get("external_id") for r in obj.get("external_references", []) if r.get("external_id")]
-        entities.append(
-            EntityResolutionProcessor._entity(
-                sid,
-                kind,
-                stype,
-                str(label)[:200],
-                "stix",
-                {"stix_id": sid, "external_id": ext[0] if ext else None},
-                {"modified": body.get("modified")},
-                "deterministic",
-                1.0,
-                "STIX identifier",
-            )
-        )
-    return Record(
-        {
-            "envelope": env,
-            "body": {
-                "report": ("argus.StixObject", body),
-                "event_id": sid,
-                "entities": entities,
-                "links": links,
-                "merges": [],
-                "possible": [],
-            },
-        },
-        key=env["id"],
-        topic="resolved.v2",
-    )

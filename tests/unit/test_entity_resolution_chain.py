@@ -13,6 +13,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from argus.linkage.resolver import apart_key
 from argus.records import Record
 from argus.testing import Harness
 from bench.pipeline import write_inputs
@@ -20,7 +21,7 @@ from connectors.cad import CadIncidentConnector
 from connectors.rms import RmsConnector
 from connectors.sar import SarConnector
 from processors.dedup import DedupProcessor
-from processors.entity_resolution import EntityResolutionProcessor, apart_key
+from processors.entity_resolution import EntityResolutionProcessor
 from tests.conftest import query_record, rms_record
 
 KINDS = (["person"], ["vehicle"], ["place"])
