@@ -29,11 +29,16 @@ class NodeState:
         self.writes = 0
 
     def get(self, key: str, default: Any = None) -> Any:
-        for layer in (self._record, self._batch, self._flying):
-            if layer:
-                v = layer.get(key, _MISSING)
-                if v is not _MISSING:
-                    return default if v is DELETED else v
+        # Unrolled over the layers: entity resolution reads dozens of keys per record.
+        layer = self._record
+        if layer and (v := layer.get(key, _MISSING)) is not _MISSING:
+            return default if v is DELETED else v
+        layer = self._batch
+        if layer and (v := layer.get(key, _MISSING)) is not _MISSING:
+            return default if v is DELETED else v
+        layer = self._flying
+        if layer and (v := layer.get(key, _MISSING)) is not _MISSING:
+            return default if v is DELETED else v
         return self._committed.get(key, default)
 
     def put(self, key: str, value: Any) -> None:

@@ -103,6 +103,8 @@ class PersonModel:
     def score(self, m: Mention, prof: dict[str, Any], tf: TermFreq | None = None) -> Scored:
         """The match weight of a mention against an entity, with each field's part."""
         veto = vetoed(m, prof)
+        if veto is not None:  # no weight makes them one person: spare the comparison
+            return Scored(-math.inf, [], False, veto)
         name_w, ev, swapped = self._name(m, prof, tf)
         total = name_w
         for f, lvl in other_levels(m, prof).items():

@@ -96,13 +96,20 @@ def full_keys(last: str, first: str) -> frozenset[str]:
     return frozenset({f"pg:{sx}:{f}" for f in formal_names(first) if f} or {f"pg:{sx}:"})
 
 
+def dob_keys(last: str, first: str, dob: str) -> set[str]:
+    """The exact DOB with the given initial (a surname changed or misspelt) and with the
+    sound-alike surname (a given name replaced): narrow enough to stay small among millions."""
+    keys = {f"pd:{dob}:{first[0]}"} if first else set()
+    return keys | ({f"pd:{dob}:{soundex(last)}"} if last else set())
+
+
 def index_blocks(last: str, first: str, dob: str | None, m: Mention) -> set[str]:
     """Where a mention's entity is filed, for the name as filed and the mention's other keys."""
     full = full_keys(last, first)
     keys = set(full)
     if dob:
         keys.update(f"{k}:{dob[:4]}" for k in name_keys(last, first))
-        keys.add(f"pb:d{dob}")
+        keys |= dob_keys(last, first, dob)
         if last:
             keys.add(f"ps:{soundex(last)}:{dob[:4]}")
     else:
@@ -126,18 +133,20 @@ def swapped_years(year: str) -> tuple[int, ...]:
 
 def query_blocks(m: Mention) -> list[str]:
     """Where a mention looks: its name both ways round, with the birth years a typist could have
-    made of its own, the exact DOB, surname and year when the given name is missing, and every
-    identifier, phone, e-mail and address; so cost stays flat as holdings grow."""
+    made of its own; the exact DOB with the given initial or the surname; surname and year when
+    the given name is missing; every identifier, phone, e-mail and address. Each key holds the
+    few people who share it, so cost stays near flat as holdings grow."""
     both = m.first and m.last
     full = full_keys(m.last, m.first) | (full_keys(m.first, m.last) if both else frozenset())
     keys = set(other_blocks(m))
     if not m.dob:
         keys |= full
         return sorted(keys)
-    names = name_keys(m.last, m.first) | (name_keys(m.first, m.last) if both else frozenset())
+    names = name_keys(m.last, m.first)  # a swapped name with a DOB is found by its DOB keys
     year = int(m.dob[:4])
     years = (year - 1, year, year + 1, *swapped_years(m.dob[:4]))
-    keys |= {f"{k}:{y}" for k in names for y in years} | {f"{k}:-" for k in full} | {f"pb:d{m.dob}"}
+    keys |= {f"{k}:{y}" for k in names for y in years} | {f"{k}:-" for k in full}
+    keys |= dob_keys(m.last, m.first, m.dob) | (dob_keys(m.first, m.last, m.dob) if both else set())
     if not m.first and m.last:
         keys |= {f"ps:{soundex(m.last)}:{y}" for y in years}
     return sorted(keys)
