@@ -32,6 +32,7 @@ from argus.linkage.person import (
 DEFAULT_MODEL = Path(str(resources.files("argus.linkage") / "person_model.json"))
 MAX_TF_SHIFT = 4.0
 M_FLOOR = 0.002
+LABEL_WEIGHT = 10.0  # an analyst's "same person" outweighs EM's guess about one pair
 Vector = dict[str, int | None]
 TermFreq = Callable[[str, str], float | None]  # (field, value) -> share of mentions with it
 
@@ -146,16 +147,23 @@ def estimate(
     start: PersonModel,
     iterations: int = 30,
     exclude: tuple[str, ...] = (),
+    confirmed: Iterable[Vector] = (),
 ) -> tuple[PersonModel, float]:
     """m and the share of matches among blocked pairs, by EM with u fixed. The fields the pairs
     were blocked on agree by construction, so they are left out (`exclude`) and keep their
-    starting m: another blocking rule's session estimates them."""
+    starting m: another blocking rule's session estimates them. Pairs analysts `confirmed` the
+    same person count as matches for certain, LABEL_WEIGHT times each."""
     c = _counts({**v, **dict.fromkeys(exclude)} for v in blocked_pairs)
+    sure = _counts({**v, **dict.fromkeys(exclude)} for v in confirmed)
     vecs, ks = list(c), list(c.values())
     m = {f: list(start.m[f]) for f in FIELDS}
     lam = 0.1
     for _ in range(iterations):
         acc = {f: [1e-6] * len(LEVELS[f]) for f in FIELDS}
+        for vec, k in sure.items():
+            for j, f in enumerate(FIELDS):
+                if vec[j] >= 0:
+                    acc[f][vec[j]] += LABEL_WEIGHT * k
         p_sum = 0.0
         for vec, k in zip(vecs, ks, strict=True):
             lm, lu = math.log(lam), math.log(1 - lam)
@@ -176,3 +184,13 @@ def estimate(
             m[f] = [x / sum(floored) for x in floored]
         lam = min(0.999, max(1e-6, p_sum / sum(ks)))
     return PersonModel(m, u, {"lambda_blocked": round(lam, 6), "blocked_pairs": sum(ks)}), lam
+
+
+def vector_of(evidence: Iterable[dict[str, Any]]) -> Vector:
+    """A possible match's stored evidence (field and level) as a comparison vector."""
+    v: Vector = dict.fromkeys(FIELDS)
+    for e in evidence:
+        f = e["field"]
+        if f in LEVELS and e["level"] in LEVELS[f]:
+            v[f] = LEVELS[f].index(e["level"])
+    return v

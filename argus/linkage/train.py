@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from itertools import combinations
 from typing import Any
 
-from argus.linkage.model import PersonModel, estimate, estimate_u, pair_vector
+from argus.linkage.model import PersonModel, Vector, estimate, estimate_u, pair_vector
 from argus.linkage.person import LEVELS, Mention
 
 
@@ -24,8 +24,11 @@ def train(
     random_pairs: int = 200_000,
     per_block: int = 50,
     seed: int = 1,
+    confirmed: Iterable[Vector] = (),
 ) -> PersonModel:
-    """A model fitted to these person mentions (dicts as connectors write them)."""
+    """A model fitted to these person mentions (dicts as connectors write them); `confirmed`:
+    the comparison vectors of possible matches analysts confirmed, as labels."""
+    confirmed = list(confirmed)
     rng = random.Random(seed)
     ms = [Mention.of(p) for p in persons]
     if len(ms) < 2:
@@ -50,14 +53,17 @@ def train(
     lams = []
     for exclude, keys in sessions.items():
         pairs = _pairs(ms, keys, per_block, rng)
-        fitted[exclude], lam = estimate((pair_vector(ms[a], ms[b]) for a, b in pairs), u, start, exclude=exclude)
+        vectors = (pair_vector(ms[a], ms[b]) for a, b in pairs)
+        fitted[exclude], lam = estimate(vectors, u, start, exclude=exclude, confirmed=confirmed)
         lams.append(lam)
     by_dob, by_name = fitted[("dob",)], fitted[("surname", "given")]
     m = {f: by_dob.m[f] if f in ("surname", "given") else by_name.m[f] if f == "dob" else
          [(x + y) / 2 for x, y in zip(by_dob.m[f], by_name.m[f], strict=True)] for f in LEVELS}  # fmt: skip
     model = PersonModel(m, u, {})
     lam = sum(lams) / len(lams)
-    model.meta.update(lambda_candidates=round(lam, 6), mentions=len(ms), random_pairs=len(rand), source="EM")
+    model.meta.update(
+        lambda_candidates=round(lam, 6), mentions=len(ms), random_pairs=len(rand), confirmed=len(confirmed), source="EM"
+    )
     return model
 
 

@@ -56,6 +56,20 @@ def test_a_possible_match_is_kept_for_review_and_a_same_decision_merges_everywhe
         last = [r for r in rt.read_topic("resolved") if r.value["body"]["report"].get("report_id") == "RV-3"]
         person = next(e for e in last[0].value["body"]["entities"] if e["subtype"] == "person")
         assert person["entity_id"] == pm["dst"] and person["evidence"]
+    # the confirmed match is a label for the next fit
+    r = argus(
+        "er",
+        "train",
+        "-t",
+        str(topo_file),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "m.json"),
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    assert orjson.loads(r.stdout)["confirmed"] == 1
 
 
 def test_er_train_fits_the_model_to_the_holdings_and_a_node_uses_it(tmp_path: Path) -> None:

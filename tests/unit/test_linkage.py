@@ -139,3 +139,17 @@ def test_an_invalid_dob_is_no_evidence() -> None:
         {"name": "SMITH, JON", "dob": None, "invalid": [{"field": "dob", "value": "1990-21-02", "reason": "month 21"}]}
     )
     assert "dob" not in {f for f, _, _ in MODEL.score(m, prof).evidence}
+
+
+def test_confirmed_matches_pull_m_towards_what_they_show() -> None:
+    """Analysts' confirmations are labels: a level only they show gains weight in m."""
+    from argus.linkage.model import vector_of
+
+    rng = random.Random(5)
+    u = {f: [0.9] + [0.1 / (len(LEVELS[f]) - 1)] * (len(LEVELS[f]) - 1) for f in FIELDS}
+    pairs = [{f: rng.choice([None, 0, len(LEVELS[f]) - 1]) for f in FIELDS} for _ in range(2000)]
+    swap = vector_of([{"field": "surname", "level": "similar"}, {"field": "given", "level": "exact"}])
+    assert swap["surname"] == 1 and swap["dob"] is None
+    plain, _ = estimate(pairs, u, MODEL)
+    taught, _ = estimate(pairs, u, MODEL, confirmed=[swap] * 20)
+    assert taught.m["surname"][1] > 2 * plain.m["surname"][1]
