@@ -54,6 +54,8 @@ def _bad_record() -> bytes:
             "narrative": "OKAFOR seen with plate 7XYZ999",
             "persons": [{"role": "suspect", "name": "OKAFOR, DANIEL", "dob": "31/02/1988", "sex": "M"}],
             "vehicles": [{"role": "suspect", "plate": "7XYZ999", "state": "CA"}],
+            # a place written where a coordinate belongs: the record is refused, quoting it
+            "locations": [{"role": "offense", "address": "12 Elm St", "lat": "OKAFOR home 1988-02-31", "lon": 1}],
         }
     )
 
@@ -65,12 +67,12 @@ def test_pipeline_logs_are_structured_and_carry_no_personal_data(tmp_path: Path)
     assert r.returncode == 0, r.stderr
     lines = [orjson.loads(x) for x in r.stderr.splitlines() if x.startswith("{")]
     dead = [x for x in lines if x["msg"].startswith("dead letter from rms")]
-    # The malformed DOB was echoed by the validator and masked on its way to the log.
-    assert any("dob" in x["msg"] and "[redacted]" in x["msg"] for x in dead), dead
+    # The malformed latitude was echoed by the validator and masked on its way to the log.
+    assert any("lat" in x["msg"] and "[redacted]" in x["msg"] for x in dead), dead
     assert not _scan(r.stderr), _scan(r.stderr)
     assert not _scan(r.stdout)
     d = argus("dlq", "list", "-t", str(topo))  # the dead letter itself keeps the record for repair
-    assert "RPT-BAD-DOB" in d.stdout or "dob" in d.stdout
+    assert "RPT-BAD-DOB" in d.stdout or "lat" in d.stdout
 
 
 def test_api_access_log_keeps_the_path_not_the_search(tmp_path: Path) -> None:
