@@ -103,12 +103,43 @@ def _addresses(p: dict[str, Any], w: str) -> list[dict[str, str]]:
     return out
 
 
+# The fields beyond name, DOB, sex and race; most mentions carry none, and skip their parsing.
+EXTRA = frozenset({
+    "given", "middle", "surname", "suffix", "aliases", "height", "height_cm", "weight", "weight_kg", "eye_colour",
+    "eyes", "hair_colour", "hair", "descriptors", "smt", "identifiers", "phones", "phone", "emails", "email",
+    "addresses", "residence_address", "work_address", *SHORTHAND,
+    *(k for _, k in SHORTHAND.values() if k),
+})  # fmt: skip
+NO_EXTRA: dict[str, Any] = {
+    "given": None, "middle": None, "surname": None, "suffix": None, "aliases": [], "height_cm": None,
+    "weight_kg": None, "eye_colour": None, "hair_colour": None, "descriptors": [], "identifiers": [], "phones": [],
+    "emails": [], "addresses": [],
+}  # fmt: skip
+
+
 def person(p: dict[str, Any], w: str) -> dict[str, Any]:
     """One person mention. A value that cannot be one (a DOB with month 21, an SSN of 000-...)
     is kept as an invalid field with its reason, and the report goes on; a hostile or oversized
     value still refuses the record."""
     bad = Invalid(w)
     dob_raw = clean_text(p.get("dob"), f"{w}.dob", 32)
+    out = {
+        "role": clean_text(p.get("role"), f"{w}.role", 32) or "other",
+        "name": clean_text(p.get("name"), f"{w}.name", 128, required=True),
+        "dob": bad.read(lambda: parse_dob(dob_raw, f"{w}.dob"), "dob", dob_raw),
+        "sex": bad.read(lambda: _sex(p, w), "sex", p.get("sex")),
+        "race": clean_text(p.get("race"), f"{w}.race", 8),
+    }
+    if EXTRA.isdisjoint(p):
+        out.update({k: [] if isinstance(v, list) else v for k, v in NO_EXTRA.items()})
+    else:
+        out.update(_extra(p, w, bad))
+    out["invalid"] = bad.fields
+    return out
+
+
+def _extra(p: dict[str, Any], w: str, bad: Invalid) -> dict[str, Any]:
+    """Name parts, aliases, body, identifiers, phones, e-mail and addresses, where given."""
     phones = [bad.read(lambda x=x: phone_digits(x), f"phones[{i}]", x) for i, x in enumerate(
         _strings(p.get("phones", p.get("phone")), f"{w}.phones", 32))]  # fmt: skip
     emails = [bad.read(lambda x=x: email_address(x), f"emails[{i}]", x) for i, x in enumerate(
@@ -116,11 +147,6 @@ def person(p: dict[str, Any], w: str) -> dict[str, Any]:
     height, weight = p.get("height_cm", p.get("height")), p.get("weight_kg", p.get("weight"))
     pounds = "weight_kg" not in p  # NCIC writes pounds
     return {
-        "role": clean_text(p.get("role"), f"{w}.role", 32) or "other",
-        "name": clean_text(p.get("name"), f"{w}.name", 128, required=True),
-        "dob": bad.read(lambda: parse_dob(dob_raw, f"{w}.dob"), "dob", dob_raw),
-        "sex": bad.read(lambda: _sex(p, w), "sex", p.get("sex")),
-        "race": clean_text(p.get("race"), f"{w}.race", 8),
         **{k: clean_text(p.get(k), f"{w}.{k}", 64) for k in ("given", "middle", "surname")},
         "suffix": clean_text(p.get("suffix"), f"{w}.suffix", 8),
         "aliases": _strings(p.get("aliases"), f"{w}.aliases", 128),
@@ -135,7 +161,6 @@ def person(p: dict[str, Any], w: str) -> dict[str, Any]:
         "phones": sorted({x for x in phones if x}),
         "emails": sorted({x for x in emails if x}),
         "addresses": _addresses(p, w),
-        "invalid": bad.fields,
     }
 
 
