@@ -370,7 +370,8 @@ class EntityResolutionProcessor(Processor):
         else:
             m = Mention.of({"name": q["name"], "dob": q.get("dob")})
             # A name and DOB may fit several people on file: a field query shows them all.
-            for eid, sc in self._persons(ctx).lookup(m):
+            persons = self._persons(ctx)  # one resolver per query: it reads the holdings' size once
+            for eid, sc in persons.lookup(m):
                 matches.append(
                     entity(
                         eid,
@@ -381,7 +382,7 @@ class EntityResolutionProcessor(Processor):
                         {"name_key": f"{m.last}|{m.first}", "dob": q.get("dob")},
                         {},
                         "probabilistic",
-                        self._persons(ctx).probability(sc.weight),
+                        persons.probability(sc.weight),
                         explain(sc),
                     )
                     | {"evidence": evidence(sc.evidence)}

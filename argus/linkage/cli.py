@@ -31,6 +31,7 @@ def train_cmd(
 ) -> None:
     """Fit m and u to the persons of every report on the bus and write the model."""
     from argus.cli import _load, _reader
+    from argus.linkage.person import LEVELS
     from argus.linkage.train import train
     from argus.runtime.embedded import read_topic
 
@@ -54,7 +55,7 @@ def train_cmd(
         doc = {"mentions": len(persons), "confirmed": len(confirmed), "out": str(out), "weights": model.w}
         typer.echo(orjson.dumps(doc).decode())
         return
-    rows = [(f, lvl, f"{w:+.2f}") for f, ws in model.w.items() for lvl, w in zip(model.levels(f), ws, strict=True)]
+    rows = [(f, lvl, f"{w:+.2f}") for f, ws in model.w.items() for lvl, w in zip(LEVELS[f], ws, strict=True)]
     title = f"Person model fitted to {len(persons):,} mentions and {len(confirmed)} confirmed matches ({out})"
     console.table(("field", "level", "bits"), rows, title=title)
 

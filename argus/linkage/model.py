@@ -53,10 +53,6 @@ class PersonModel:
         self.m, self.u, self.meta = m, u, meta or {}
         self.w = {f: [math.log2(m[f][i] / u[f][i]) for i in range(len(LEVELS[f]))] for f in FIELDS}
 
-    @staticmethod
-    def levels(f: str) -> tuple[str, ...]:
-        return LEVELS[f]
-
     @classmethod
     def load(cls, path: Path | str | None = None) -> PersonModel:
         doc = json.loads(Path(path or DEFAULT_MODEL).read_text())

@@ -22,7 +22,9 @@ from argus.stores.graph import GraphEdge, GraphStore
 
 router = APIRouter(tags=["analyst"])
 POSSIBLE = "POSSIBLE_SAME_AS"
-SCAN = 2000  # possible matches read per request, newest ids first filtered by the caller's view
+# Possible matches read per request, the first by id (the graph store reads them in id order),
+# then filtered by the caller's view: a queue longer than this shows its first SCAN only.
+SCAN = 2000
 
 
 class MatchDecision(BaseModel):
