@@ -54,6 +54,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "http": ("argus.stores.opensearch_sessions:OpenSearchSessions", "opensearch"),
         "https": ("argus.stores.opensearch_sessions:OpenSearchSessions", "opensearch"),
     },
+    "sar_reviews": {
+        "embedded": ("argus.stores.sql_sar_reviews:EmbeddedSarReviews", None),
+        "postgresql": ("argus.stores.sql_sar_reviews:PostgresSarReviews", "postgres"),
+        "postgres": ("argus.stores.sql_sar_reviews:PostgresSarReviews", "postgres"),
+    },
     "taxii": {
         "embedded": ("argus.stores.taxii_status:Statuses", None),
         "http": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),

@@ -154,3 +154,13 @@ def opensearch_url() -> Iterator[str]:
     pytest.importorskip("opensearchpy", reason="pip install 'argus-fusion[opensearch]'")
     with opensearch_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """postgresql:// address of a real PostgreSQL server started for this test session."""
+    from tests.servers.postgres import postgres_server
+
+    pytest.importorskip("psycopg", reason="pip install 'argus-fusion[postgres]'")
+    with postgres_server() as url:
+        yield url

@@ -183,3 +183,19 @@ def directory_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 def session_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Handles]:
     """Opens handles on one workbench session store (each API process holds one)."""
     yield from _handles(Handles(request, tmp_path, "sessions", "sessions_index"))
+
+
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.integration)])
+def sar_reviews(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    """The SAR review store through the backend registry, empty: a file, or a real PostgreSQL."""
+    if request.param == "postgres":
+        import psycopg
+
+        url = request.getfixturevalue("postgres_url")
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("DROP TABLE IF EXISTS sar_reviews")  # one server per session: start each test empty
+    else:
+        url = f"embedded://{tmp_path / 'sar_reviews.db'}"
+    store = open_url("sar_reviews", url)
+    yield store
+    store.close()
