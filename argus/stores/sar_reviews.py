@@ -74,8 +74,13 @@ COLUMNS = (
 )  # fmt: skip
 TRIAGE = ("triage_score", "triage_reasons", "priority", "due_at")
 SCHEMA = f"""CREATE TABLE IF NOT EXISTS sar_reviews (
-    id TEXT PRIMARY KEY, {", ".join(f"{c} TEXT" if c not in ("lat", "lon", "triage_score", "rank") else f"{c} REAL"
-    for c in COLUMNS[1:] if c not in ("ci", "nfd", "protected_activity", "public_tip", "version", "breached"))},
+    id TEXT PRIMARY KEY, {
+    ", ".join(
+        f"{c} TEXT" if c not in ("lat", "lon", "triage_score", "rank") else f"{c} REAL"
+        for c in COLUMNS[1:]
+        if c not in ("ci", "nfd", "protected_activity", "public_tip", "version", "breached")
+    )
+},
     ci INTEGER, nfd INTEGER, protected_activity INTEGER, public_tip INTEGER, version INTEGER, breached INTEGER)"""
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS sar_reviews_queue ON sar_reviews (state, rank)",

@@ -8,8 +8,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from argus.stores.sar_reviews import COLUMNS, INDEXES, SCHEMA, SarCase, SarReviewStore, StaleVersion, from_row
-from argus.stores.sar_reviews import full_sight, to_row
+from argus.stores.sar_reviews import (
+    COLUMNS,
+    INDEXES,
+    SCHEMA,
+    SarCase,
+    SarReviewStore,
+    StaleVersion,
+    from_row,
+    full_sight,
+    to_row,
+)
 from argus.stores.search import Audience
 
 _COLS = ", ".join(COLUMNS)
@@ -53,7 +62,7 @@ class SqlSarReviews(SarReviewStore):
             (*(values[c] for c in _SAVED), case.id, case.version),
         )
         if not cur.rowcount:
-            raise StaleVersion(f"SAR {case.sar_id} was changed by someone else since it was read (version {case.version})")
+            raise StaleVersion(f"SAR {case.sar_id} was changed by someone else since it was read (v{case.version})")
         saved = self.get(case.id)
         assert saved is not None
         return saved
