@@ -40,11 +40,13 @@ from argus.api.routes import (
     matches,
     oidc,
     ops,
+    sars,
     search,
     session,
     stix,
     submissions,
     taxii,
+    tips,
 )
 from argus.api.services import ServiceError, Services
 from argus.api.telemetry import instrument
@@ -63,6 +65,8 @@ ROUTERS = (
     matches.router,
     field.router,
     submissions.router,
+    sars.router,
+    tips.router,
     audit.router,
     stix.router,
     feeds.router,
@@ -103,6 +107,8 @@ def _error(request: Request, status: int, title: str, detail: str, **extra: Any)
         out.headers["WWW-Authenticate"] = 'Basic realm="argus", charset="UTF-8"' if on_taxii else 'Bearer realm="argus"'
     if status == 503:
         out.headers["Retry-After"] = "5"
+    if status == 429:
+        out.headers["Retry-After"] = str(extra.get("retry_after", 60))
     return out
 
 
@@ -162,7 +168,10 @@ def create_app(topo: Topology) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        clock = sars.SlaClock(svc)
+        clock.start()
         yield
+        clock.stop()
         svc.close()
 
     app = FastAPI(

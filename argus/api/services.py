@@ -27,6 +27,7 @@ from argus.security.identity import IdentityDirectory, open_directory
 from argus.security.policy import FULL, Marking, ReportView
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
+from argus.stores.sar_reviews import SarReviewStore
 from argus.stores.search import SearchStore
 from argus.stores.stix import StixStore
 from argus.topology import Topology
@@ -93,6 +94,10 @@ class Services:
     def stix(self) -> StixStore:
         s: StixStore = self._store("stix")
         return s
+
+    def sar_reviews(self) -> SarReviewStore:
+        r: SarReviewStore = self._store("sar_reviews")
+        return r
 
     def feeds(self) -> FeedStore:
         f: FeedStore = self._store("feeds")
