@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,12 @@ from argus.security.policy import FULL, Marking, Recipient, ReportView, decide
 from argus.stix.markings import to_tlp2
 from argus.stores.embedded_graph import EmbeddedGraphStore
 from argus.stores.embedded_search import EmbeddedSearchStore
+from argus.stores.sar_reviews import SarCase
+from argus.stores.sql_sar_reviews import EmbeddedSarReviews
 from argus.stores.stix import EmbeddedStixStore, StixItem
 from argus.stores.taxii_status import Statuses
 from argus.topology import Topology, load_topology
+from argus.workflows.sar_model import Step
 from tests.e2e.conftest import make_workdir
 
 AGENCIES = ["CA0190000", "CA0430000", "NV0020000"]
@@ -104,6 +108,10 @@ class World:
         return [f"pm{i:03d}x" for i in range(len(self.reports))]
 
     @property
+    def sar_ids(self) -> list[str]:
+        return [f"sar{i:03d}x" for i in range(len(self.reports))] + ["sar999x"]
+
+    @property
     def entity_ids(self) -> list[str]:
         ids = [f"{p}{i:03d}x" for i in range(len(self.reports)) for p in ("ev", "per")]
         return ids + [f"veh{k}x" for k in range(3)]
@@ -118,6 +126,7 @@ def build(reports: list[dict[str, Any]], subjects: list[dict[str, Any]], agency_
     _graph_and_search(data_dir, reports)
     _stix(data_dir, reports)
     _feeds_and_statuses(data_dir)
+    _sars(data_dir, reports)
     _alerts(topo, reports)
     d = Directory.for_data_dir(data_dir)
     for ori in AGENCIES:
@@ -246,6 +255,29 @@ def _feeds_and_statuses(data_dir: Path) -> None:
         statuses.put(ori, {"id": f"st{ori.lower()}", "status": "complete", "note": f"STATUSBODY{ori}"})
     feeds.close()
     statuses.close()
+
+
+def sar_submitter(i: int) -> str:
+    """Who submitted SAR i: s0 or s1 (of the report's agency, if that is theirs)."""
+    return f"s{i % 2}"
+
+
+def _sars(data_dir: Path, reports: list[dict[str, Any]]) -> None:
+    """SAR i under report i's marking: its narrative (`SARN…Q`), its submitter's contact
+    (`SARC…Q`), its number (`SARID…Q`), a reviewer's internal reason (`SARR…Q`) and the feedback
+    its submitter is told (`SARF…Q`); every other one already through initial review."""
+    store = EmbeddedSarReviews(data_dir / "sar_reviews.db")
+    t0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    for i, r in enumerate(reports):
+        steps = [Step("initial_review", "ACCEPT", "rev", r["agency"], t0, f"SARR{i:03d}Q", feedback=f"SARF{i:03d}Q")]
+        store.create(SarCase(
+            id=f"sar{i:03d}x", sar_id=f"SARID{i:03d}Q", marking=marking(r), behavior="SURVL", occurred_at=t0,
+            received_at=t0 + timedelta(minutes=i), narrative=f"SARN{i:03d}Q watched the gate", submitted_by="Ofc",
+            submitter=sar_submitter(i), submitter_role="analyst", contact={"phone": f"SARC{i:03d}Q"},
+            state="ACCEPTED" if i % 2 else "SUBMITTED", steps=steps if i % 2 else [], triage_score=10.0 * i,
+            due_at=t0 + timedelta(hours=1),
+        ))  # fmt: skip
+    store.close()
 
 
 def _alerts(topo: Topology, reports: list[dict[str, Any]]) -> None:

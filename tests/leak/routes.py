@@ -9,6 +9,7 @@ new endpoint cannot ship without being tried by every generated subject.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ import httpx
 import orjson
 
 from argus.security.policy import AMBER_VIEW, FULL, Recipient, ReportView
-from tests.leak.holdings import AGENCIES, World, stix_id
+from tests.leak.holdings import AGENCIES, World, sar_submitter, stix_id
 
 TAXII = "application/taxii+json;version=2.1"
 COLLECTION = "8f1b5e2c-3a47-4d1e-9c0b-6e2f4a9d7c31"  # topology.yaml's shared collection
@@ -650,3 +651,98 @@ def _barred(a: Ask) -> list[Call]:
         Call("POST", "/api/v1/admin/agency/barred", json={"barred": held}, scan=False, check=_only_my_agency),
         Call("POST", "/api/v1/admin/agency/barred", json={"barred": ["not an ori"]}),
     ]
+
+
+# --- suspicious activity reports ----------------------------------------------------------------
+def _sar_reviewable(a: Ask) -> set[str]:
+    if not a.who.may("decide"):
+        return set()
+    return {f"sar{i:03d}x" for i in range(len(a.world.reports)) if _full(a, i)}
+
+
+def _generated_sars(body: bytes) -> set[str]:
+    return {m.decode() for m in re.findall(rb"sar\d{3}x", body)}
+
+
+def _sar_form(a: Ask) -> dict[str, Any]:
+    return {"behavior": "PHOTO", "occurred_at": "2026-11-02T10:00:00+00:00", "where": {"address": "harness"},
+            "narrative": "harness: someone photographed the gate for an hour", "contact": {"name": "Harness"},
+            "protected_activity": False}  # fmt: skip
+
+
+def _some_sars(a: Ask) -> list[str]:
+    """For the writes: the first SARs (each state, each marking drawn) and one that is none."""
+    return [*a.world.sar_ids[:3], a.world.sar_ids[-1]]
+
+
+@route("GET", "/api/v1/sar/categories")
+def _sar_categories(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/sar/categories")]
+
+
+@route("POST", "/api/v1/sars")
+def _sar_submit(a: Ask) -> list[Call]:
+    return [Call("POST", "/api/v1/sars", json=_sar_form(a))]
+
+
+@route("GET", "/api/v1/sars")
+def _sar_queue(a: Ask) -> list[Call]:
+    """Every generated SAR the caller may review, and no other (SARs posted by the harness
+    itself carry other ids)."""
+
+    def exactly_reviewable(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            assert _generated_sars(r.content) == _sar_reviewable(a), (a.sid, r.content[:300])
+
+    states = {"state": ["SUBMITTED", "ACCEPTED", "RETURNED", "ISE_SAR", "LOCAL", "CLOSED"], "limit": 500}
+    return [Call("GET", "/api/v1/sars", states, check=exactly_reviewable)]
+
+
+@route("GET", "/api/v1/sars/mine")
+def _sar_mine(a: Ask) -> list[Call]:
+    def exactly_own(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            own = {f"sar{i:03d}x" for i, rep in enumerate(a.world.reports)
+                   if sar_submitter(i) == a.sid and rep["agency"] == a.who.agency}  # fmt: skip
+            assert _generated_sars(r.content) == own, (a.sid, r.content[:300])
+
+    return [Call("GET", "/api/v1/sars/mine", check=exactly_own)]
+
+
+@route("GET", "/api/v1/sars/{sar}")
+def _sar_one(a: Ask) -> list[Call]:
+    def shown_iff_reviewable(r: httpx.Response, a: Ask) -> None:
+        sar = r.request.url.path.rsplit("/", 1)[1]
+        assert (r.status_code == 200) == (sar in _sar_reviewable(a)), (a.sid, sar, r.status_code)
+
+    return [Call("GET", f"/api/v1/sars/{s}", echoes=(s,), check=shown_iff_reviewable) for s in a.world.sar_ids]
+
+
+@route("POST", "/api/v1/sars/{sar}/review")
+def _sar_review(a: Ask) -> list[Call]:
+    body = {"outcome": "RETURN", "reason": "harness", "questions": ["where exactly?"], "feedback": "harness"}
+    return [Call("POST", f"/api/v1/sars/{s}/review", json=body, echoes=(s,)) for s in _some_sars(a)]
+
+
+@route("POST", "/api/v1/sars/{sar}/vetting")
+def _sar_vetting(a: Ask) -> list[Call]:
+    body = {"outcome": "LOCAL", "reason": "harness", "feedback": "harness"}
+    return [Call("POST", f"/api/v1/sars/{s}/vetting", json=body, echoes=(s,)) for s in _some_sars(a)]
+
+
+@route("POST", "/api/v1/sars/{sar}/priority")
+def _sar_priority(a: Ask) -> list[Call]:
+    body = {"score": 99, "reason": "harness"}
+    return [Call("POST", f"/api/v1/sars/{s}/priority", json=body, echoes=(s,)) for s in _some_sars(a)]
+
+
+@route("POST", "/api/v1/sars/{sar}/answers")
+def _sar_answers(a: Ask) -> list[Call]:
+    body = {"answers": "harness answers"}
+    return [Call("POST", f"/api/v1/sars/{s}/answers", json=body, echoes=(s,)) for s in _some_sars(a)]
+
+
+@route("POST", "/api/v1/tips")
+def _tip(a: Ask) -> list[Call]:
+    body = {k: v for k, v in _sar_form(a).items() if k not in ("contact",)}
+    return [Call("POST", "/api/v1/tips", json=body, headers={"X-API-Key": "", "Cookie": ""})]

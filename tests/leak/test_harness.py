@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from argus.api.app import create_app
 from argus.security.policy import FULL, Recipient, ReportView
-from tests.leak.holdings import AGENCIES, World, build, report, rules, stix_id, subject
+from tests.leak.holdings import AGENCIES, World, build, report, rules, sar_submitter, stix_id, subject
 from tests.leak.routes import GENERATORS, Ask, Call
 
 A, B, C = AGENCIES
@@ -43,11 +43,25 @@ def forbidden(world: World, sid: str, who: Recipient, views: list[ReportView | N
         if v is None or v.level != FULL:
             out |= {f"NAME{i:03d}Q", f"NARR{i:03d}Q", f"ALIAS{i:03d}Q", f"STIX{i:03d}Q", stix_id(i)}  # type: ignore[arg-type]
         out |= _alert_tokens(i, r, sid, who, v)
+        out |= _sar_tokens(i, r, sid, who, v)
     for k in {r["vehicle"] for r in reports} - seen_vehicles:
         out |= {f"veh{k}x".encode(), f"PLATE{k}Q".encode()}
     out |= {f"feed{o.lower()}".encode() for o in AGENCIES if o != who.agency}
     out |= {f"STATUSBODY{o}".encode() for o in AGENCIES if o != who.agency}
     return {x.encode() if isinstance(x, str) else x for x in out}
+
+
+def _sar_tokens(i: int, r: dict[str, Any], sid: str, who: Recipient, v: ReportView | None) -> set[Any]:
+    """A SAR is shown whole to a reviewer (may decide) who sees it in full; its submitter sees
+    only their own SAR's outcome and the feedback written for them."""
+    reviewer = v is not None and v.level == FULL and who.may("decide")
+    own = sar_submitter(i) == sid and r["agency"] == who.agency and who.may("submit")
+    out: set[Any] = set()
+    if not reviewer:
+        out |= {f"SARN{i:03d}Q", f"SARC{i:03d}Q", f"SARR{i:03d}Q"}
+        if not own:
+            out |= {f"sar{i:03d}x", f"SARID{i:03d}Q", f"SARF{i:03d}Q"}
+    return out
 
 
 def _alert_tokens(i: int, r: dict[str, Any], sid: str, who: Recipient, v: ReportView | None) -> set[Any]:

@@ -78,9 +78,8 @@ def test_an_entity_resolution_chain_resolves_every_kind_once(tmp_path: Path, rep
     doc["nodes"]["resolve_vehicles"]["outputs"] = ["resolved", "queries.resolved"]
     with pytest.raises(TopologyError) as exc:
         check(load_topology(write(tmp_path, doc)))
-    assert "'resolved' leaves entity resolution for correlate_persons, graph_sink, search_sink, ttp_matching" in str(
-        exc.value
-    )
+    readers = "correlate_persons, graph_sink, sar_triage, search_sink, ttp_matching"
+    assert f"'resolved' leaves entity resolution for {readers}" in str(exc.value)
     assert "with place never resolved" in str(exc.value)
 
     doc = base(repo)  # one node resolving every kind, as by default, is a chain of one
