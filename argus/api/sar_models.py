@@ -170,32 +170,107 @@ class Answers(_Form):
 
 
 # --- answers ------------------------------------------------------------------------------------
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class TriageReason(BaseModel):
+    factor: str = Field(description="behavior, holdings, site, nearby_sars, reliability, track_record, age")
+    points: float
+    detail: str
 
 
-class SarSummary(_Open):
+class SarSummary(BaseModel):
     id: str
     sar_id: str
     state: str
     behavior: str
     priority: str
-    score: float
+    score: float = Field(description="The triage score, or a reviewer's override")
+    agency: str
+    tlp: str
+    public_tip: bool
+    received_at: str
+    due_at: str | None
+    breached: bool
+    reasons: list[TriageReason]
+    place: str
+    protected_activity: bool
 
 
-class SarQueue(_Open):
-    total: int
+class ReviewStep(BaseModel):
+    step: str
+    outcome: str
+    actor: str
+    agency: str
+    at: str
+    reason: str
+    questions: list[str]
+    feedback: str
+    ratings: dict[str, int]
+    facts: str
+
+
+class SarDetail(SarSummary):
+    narrative: str
+    occurred_at: str
+    submitted_by: str
+    submitter_role: str
+    contact: dict[str, str]
+    lat: float | None
+    lon: float | None
+    site_category: str
+    override: dict[str, Any] | None
+    shared_as: str | None = Field(description="The STIX report an ISE-SAR was shared as")
+    steps: list[ReviewStep]
+    version: int
+
+
+class SarQueue(BaseModel):
+    total: int = Field(description="SARs in those states the caller may review")
     sars: list[SarSummary]
 
 
-class SarReceipt(_Open):
+class SubmitterStep(BaseModel):
+    step: str
+    outcome: str
+    at: str
+    agency: str
+    feedback: str
+    questions: list[str]
+
+
+class MySar(BaseModel):
+    id: str
+    sar_id: str
+    state: str
+    behavior: str
+    received_at: str
+    steps: list[SubmitterStep]
+
+
+class MySars(BaseModel):
+    total: int
+    sars: list[MySar]
+
+
+class SarReceipt(BaseModel):
     id: str
     sar_id: str
     state: str
 
 
-class Categories(_Open):
-    categories: list[dict[str, str]]
+class TipReceipt(BaseModel):
+    receipt: str = Field(description="The tip's number, to quote if you call")
+    status: str
+    message: str
+
+
+class Category(BaseModel):
+    code: str
+    title: str
+    group: str
+    plain: str = Field(description="What it means, in plain words")
+
+
+class Categories(BaseModel):
+    categories: list[Category]
 
 
 def categories() -> list[dict[str, str]]:
@@ -208,8 +283,38 @@ _SUMMARY = {
     "received_at": "2026-11-03T14:25:00+00:00", "due_at": "2026-11-03T15:25:00+00:00", "breached": False,
     "reasons": [{"factor": "site", "points": 20.0, "detail": "310 m from Riverside water treatment (water)"}],
 }  # fmt: skip
+_STEP = {"step": "initial_review", "outcome": "ACCEPT", "at": "2026-11-03T14:50:00+00:00", "agency": "CAFC00000",
+         "feedback": "Thank you: complete and specific.", "questions": []}  # fmt: skip
 SAR_EXAMPLES: dict[str, Any] = {
     "queue": {"total": 1, "sars": [_SUMMARY]},
+    "detail": _SUMMARY
+    | {
+        "narrative": "Two men photographed the plant's gate and noted guard change times.",
+        "occurred_at": "2026-11-03T11:00:00+00:00",
+        "submitted_by": "Ofc. J. Ruiz",
+        "submitter_role": "analyst",
+        "contact": {"name": "Ofc. J. Ruiz", "phone": "559-555-0142"},
+        "lat": 36.7412,
+        "lon": -119.7901,
+        "site_category": "water",
+        "override": None,
+        "shared_as": None,
+        "version": 3,
+        "steps": [_STEP | {"actor": "an-fc", "reason": "complete", "ratings": {"who": 2}, "facts": ""}],
+    },
+    "mine": {
+        "total": 1,
+        "sars": [
+            {
+                "id": "8d1e…",
+                "sar_id": "SAR-1F2E3D4C5B6A",
+                "state": "ACCEPTED",
+                "behavior": "SURVL",
+                "received_at": "2026-11-03T14:25:00+00:00",
+                "steps": [_STEP],
+            }
+        ],
+    },
     "receipt": {"id": "8d1e…", "sar_id": "SAR-1F2E3D4C5B6A", "state": "SUBMITTED"},
     "categories": {"categories": categories()[:1]},
     "tip": {"receipt": "SAR-1F2E3D4C5B6A", "status": "received", "message": "Thank you. Your tip was received."},

@@ -22,12 +22,14 @@ from argus.api.sar_models import (
     SAR_EXAMPLES,
     Answers,
     Categories,
+    MySar,
+    MySars,
     Override,
     Review,
+    SarDetail,
     SarForm,
     SarQueue,
     SarReceipt,
-    SarSummary,
     Vetting,
     categories,
 )
@@ -128,7 +130,7 @@ def find(c: Caller, sar: str) -> SarCase:
 
 # --- intake -------------------------------------------------------------------------------------
 @router.get("/api/v1/sar/categories", summary="The ISE-SAR behaviour categories, in plain words",
-            responses=answers(Categories, SAR_EXAMPLES["categories"]))  # fmt: skip
+            responses=answers(Categories, SAR_EXAMPLES["categories"]), openapi_extra={"security": []})  # fmt: skip
 async def sar_categories() -> Any:
     """The sixteen pre-operational behaviours in their two groups, for any form (public too)."""
     return {"categories": categories()}
@@ -179,8 +181,10 @@ def _mine(c: Caller, limit: int) -> dict[str, Any]:
 
 
 @router.get("/api/v1/sars/mine", summary="The SARs you submitted, with their outcome and feedback",
-            responses=answers(SarQueue, {"total": 0, "sars": []}))  # fmt: skip
+            responses=answers(MySars, SAR_EXAMPLES["mine"]))  # fmt: skip
 async def my_sars(c: Submitter, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Any:
+    """Newest first: each review step's outcome, the feedback written for you and any questions
+    to answer (POST .../answers); not who reviewed it nor their internal reasons."""
     return json(await bounded(c, _mine, c, limit))
 
 
@@ -191,8 +195,10 @@ def _one(c: Caller, sar: str) -> dict[str, Any]:
 
 
 @router.get("/api/v1/sars/{sar}", summary="One SAR with its triage reasons and review steps",
-            responses=answers(SarSummary, SAR_EXAMPLES["queue"]["sars"][0]))  # fmt: skip
+            responses=answers(SarDetail, SAR_EXAMPLES["detail"]))  # fmt: skip
 async def one_sar(c: Decider, sar: str) -> Any:
+    """The narrative, the submitter and how to reach them, the triage reasons, any override and
+    every review step with its reviewer and reason; `version` is what a decision was made on."""
     return json(await bounded(c, _one, c, sar))
 
 
@@ -225,7 +231,7 @@ def _own(c: Caller, sar: str) -> SarCase:
 
 
 @router.post("/api/v1/sars/{sar}/review", summary="Initial review: accept for vetting, return, or close",
-             responses=answers(SarReceipt, SAR_EXAMPLES["receipt"]))  # fmt: skip
+             responses=answers(SarDetail, SAR_EXAMPLES["detail"]))  # fmt: skip
 async def initial_review(c: Decider, sar: str, body: Review) -> Any:
     """ISE-SAR part 1: is it complete, about behaviour in the standard, and not based solely on
     race, ethnicity, national origin, religion or constitutionally protected activity?"""
@@ -233,7 +239,7 @@ async def initial_review(c: Decider, sar: str, body: Review) -> Any:
 
 
 @router.post("/api/v1/sars/{sar}/vetting", summary="Analyst vetting: ISE-SAR (shared), local SAR, or close",
-             responses=answers(SarReceipt, SAR_EXAMPLES["receipt"]))  # fmt: skip
+             responses=answers(SarDetail, SAR_EXAMPLES["detail"]))  # fmt: skip
 async def vetting(c: Decider, sar: str, body: Vetting) -> Any:
     """ISE-SAR part 2: a potential terrorism nexus, reasonably indicative of pre-operational
     planning? An ISE-SAR is shared as a STIX report on the shared TAXII collection."""
@@ -241,14 +247,18 @@ async def vetting(c: Decider, sar: str, body: Vetting) -> Any:
 
 
 @router.post("/api/v1/sars/{sar}/priority", summary="Override the triage score, with a reason",
-             responses=answers(SarReceipt, SAR_EXAMPLES["receipt"]))  # fmt: skip
+             responses=answers(SarDetail, SAR_EXAMPLES["detail"]))  # fmt: skip
 async def override(c: Decider, sar: str, body: Override) -> Any:
+    """Sets the SAR's place in the queue and its priority (and so its SLA) until it leaves the
+    open states; a later triage changes the score shown beside it, never the override."""
     return json(await bounded(c, _act, c, sar, "priority", body))
 
 
 @router.post("/api/v1/sars/{sar}/answers", summary="Answer a returned SAR's questions (its submitter)",
-             responses=answers(SarReceipt, SAR_EXAMPLES["receipt"]))  # fmt: skip
+             responses=answers(MySar, SAR_EXAMPLES["mine"]["sars"][0]))  # fmt: skip
 async def answer(c: Submitter, sar: str, body: Answers) -> Any:
+    """Only by its submitter, on a SAR returned with questions: the answers are added to the
+    narrative and the SAR goes back to initial review."""
     return json(await bounded(c, _act, c, sar, "answers", body))
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from argus.api.deps import Problem, api_of, json
 from argus.api.models import answers
 from argus.api.routes.sars import intake, refused
-from argus.api.sar_models import SAR_EXAMPLES, SarReceipt, TipForm
+from argus.api.sar_models import SAR_EXAMPLES, TipForm, TipReceipt
 from argus.workflows.sar_intake import Quota
 from argus.workflows.sar_review import SarRefused
 
@@ -41,7 +41,7 @@ def _take(request: Request, session: str) -> None:
 
 
 @router.post("/api/v1/tips", status_code=202, summary="A public tip (no account needed; rate-limited)",
-             responses=answers(SarReceipt, SAR_EXAMPLES["tip"], 202))  # fmt: skip
+             responses=answers(TipReceipt, SAR_EXAMPLES["tip"], 202), openapi_extra={"security": []})  # fmt: skip
 async def tip(request: Request, form: TipForm) -> Any:
     """Anonymous, or with a name and a way to reach you. Plain text only: markup, scripts and
     invisible or direction-changing characters are refused."""
