@@ -22,7 +22,9 @@ from argus.demo import OFFICER, OFFICER_AGENCY, OWNER, UNIT
 from argus.security.identity import IdentityDirectory, open_directory
 from argus.topology import Topology
 
+FUSION_CENTRE = "CAFC00000"  # pipelines/fusion.yaml, sar_queue: the centre that vets SARs
 AGENCIES = {
+    FUSION_CENTRE: "Central California Intelligence Center",
     OWNER: "Fresno Police Department",
     OFFICER_AGENCY: "Clovis Police Department",
     "CA0100000": "Fresno County Sheriff's Office",
@@ -47,6 +49,7 @@ USERS = (
     DemoUser(OFFICER, OFFICER_AGENCY, "patrol_officer", "Ofc. D. Park", UNIT, "runs plates; the live alert inbox"),
     DemoUser("an-clovis", OFFICER_AGENCY, "analyst", "A. Moreno", None, "search, entities, link analysis, map"),
     DemoUser("an-fresno", OWNER, "analyst", "J. Ortiz", None, "the owning agency's analyst: sees its records whole"),
+    DemoUser("an-ccic", FUSION_CENTRE, "analyst", "K. Brennan", None, "the fusion centre's SAR reviewer"),
     DemoUser("wo-clovis", OFFICER_AGENCY, "supervisor", "Sgt. R. Diaz", None, "watch officer: the live board"),
     DemoUser("au-clovis", OFFICER_AGENCY, "auditor", "T. Nakamura", None, "the audit trail"),
     DemoUser("ad-clovis", OFFICER_AGENCY, "administrator", "P. Singh", None, "agencies, users, keys"),

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from argus.demo import OFFICER_AGENCY, OWNER
+from argus.demo.ui import FUSION_CENTRE
 from tests.browser.conftest import SHOTS, Tab, Workbench, open_tab
 
 # What the demo's officer and the officer's agency's analyst may never receive: the TLP:RED
@@ -204,6 +205,73 @@ def test_analysts_review_possible_matches_each_seeing_only_what_they_may(workben
     until(lambda: decided not in ids(), 20)
 
 
+SAR_WORDS = "A man in a grey hoodie paced the substation fence and sketched the gate layout"
+
+
+def test_a_sar_submitted_in_the_form_is_reviewed_by_the_centre_and_its_submitter_told(
+    workbench: Workbench, browser: Any
+) -> None:
+    """Clovis's analyst files a SAR with the form (the category explained in plain words); the
+    fusion centre's reviewer finds it in the queue and takes it through initial review and
+    vetting; Fresno's analyst, not named on it, receives nothing of it; the submitter sees the
+    outcome and the feedback; the public tip page works without logging in."""
+    tab = open_tab(browser, workbench.url)
+    tab.login(workbench.key_of("analyst", OFFICER_AGENCY))
+    page = tab.page
+    page.goto(workbench.url + "#/report")
+    page.select_option("[data-testid=behavior]", "SURVL")
+    assert "watches a site" in page.inner_text("[data-testid=plain]")
+    page.fill("input[type=datetime-local]", "2026-11-30T21:15")
+    page.fill("textarea[name=narrative]", SAR_WORDS)
+    page.fill("input[name=address]", "Herndon Ave substation, Clovis")
+    page.fill("input[name=name]", "A. Moreno")
+    page.get_by_role("button", name="Send").click()
+    sar_id = page.inner_text("[data-testid=received]").split(": ")[1].split(".")[0]
+    assert sar_id.startswith("SAR-") and not tab.console_errors
+
+    centre = open_tab(browser, workbench.url)
+    centre.login(workbench.key_of("analyst", FUSION_CENTRE))
+    cp = centre.page
+    cp.goto(workbench.url + "#/sars")
+    row = cp.locator("[data-testid=sar-queue] tr", has_text=sar_id)
+    row.wait_for(timeout=15_000)
+    row.get_by_role("button", name=sar_id).click()
+    cp.wait_for_selector(f"[data-testid=sar-detail]:has-text('{SAR_WORDS[:30]}')")
+    cp.check("[data-testid=basis]")
+    cp.fill("form[aria-label='Initial review'] input[required]", "complete; surveillance of a site")
+    cp.fill("form[aria-label='Initial review'] input >> nth=-1", "Thank you: specific and timely.")
+    cp.get_by_role("button", name="Record decision").click()
+    cp.wait_for_selector("[data-testid=sar-detail][data-state=ACCEPTED] form[aria-label=Vetting]")
+    cp.fill("form[aria-label=Vetting] input[required]", "no nexus established yet")
+    cp.get_by_role("button", name="Record decision").click()
+    cp.wait_for_selector("[data-testid=sar-detail][data-state=LOCAL]")
+    shot(centre, "sar-review")
+    assert not centre.console_errors
+
+    fresno = open_tab(browser, workbench.url)
+    fresno.login(workbench.key_of("analyst", OWNER))
+    fresno.page.goto(workbench.url + "#/sars")
+    fresno.page.wait_for_selector("[data-testid=sar-queue], [data-testid=no-sars]")
+    fresno.snapshot()
+    assert SAR_WORDS.encode() not in fresno.received() and sar_id.encode() not in fresno.received()
+
+    page.goto(workbench.url + "#/search")
+    page.goto(workbench.url + "#/report")
+    page.wait_for_selector(f"[data-testid=my-sars] li:has-text('{sar_id}')")
+    assert "Thank you: specific and timely." in page.inner_text("[data-testid=my-sars]")
+    assert "no nexus" not in tab.snapshot()
+
+    public = open_tab(browser, workbench.url)
+    public.page.goto(workbench.url + "#/tip")
+    public.page.select_option("[data-testid=behavior]", "AVIATION")
+    public.page.fill("input[type=datetime-local]", "2026-11-30T22:00")
+    public.page.fill("textarea[name=narrative]", "A drone circled the water tower twice after dark.")
+    public.page.fill("input[name=address]", "Clovis water tower")
+    public.page.get_by_role("button", name="Send").click()
+    assert "Received: SAR-" in public.page.inner_text("[data-testid=received]")
+    assert not public.off_origin() and not public.console_errors
+
+
 def api_get(wb: Workbench, key: str, path: str) -> Any:
     req = urllib.request.Request(wb.url.rstrip("/") + path, headers={"X-API-Key": key})
     with urllib.request.urlopen(req, timeout=30) as r:
@@ -283,7 +351,8 @@ def _vehicle_id(wb: Workbench) -> str:
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 VIEWS = {  # role (agency) -> the views it works in
     ("patrol_officer", None): ["#/field"],
-    ("analyst", OFFICER_AGENCY): ["#/search?q=civic", "#/graph", "#/map", "#/timeline/series/ROB-2026-014"],
+    ("analyst", OFFICER_AGENCY): ["#/search?q=civic", "#/graph", "#/map", "#/timeline/series/ROB-2026-014", "#/report"],
+    ("analyst", FUSION_CENTRE): ["#/sars"],
     ("supervisor", None): ["#/watch"],
     ("auditor", None): ["#/audit"],
     ("administrator", None): ["#/admin"],

@@ -10,6 +10,8 @@ import { GraphView } from "./views/graph";
 import { LoginView } from "./views/login";
 import { MapView } from "./views/map";
 import { ReviewView } from "./views/review";
+import { SarFormView } from "./views/sar-form";
+import { SarsView } from "./views/sars";
 import { SearchView } from "./views/search";
 import { TimelineView } from "./views/timeline";
 import { WatchView } from "./views/watch";
@@ -28,6 +30,8 @@ export const NAV: Nav[] = [
   { view: "graph", label: "Link analysis", may: has("read") },
   { view: "map", label: "Map", may: has("read") },
   { view: "review", label: "Match review", may: has("decide") },
+  { view: "sars", label: "SAR review", may: has("decide") },
+  { view: "report", label: "Submit a SAR", may: has("submit") },
   { view: "audit", label: "Audit", may: has("audit") },
   { view: "admin", label: "Administration", may: has("manage") },
 ];
@@ -47,6 +51,7 @@ export function App() {
     window.addEventListener("argus:logged-out", out);
     return () => window.removeEventListener("argus:logged-out", out);
   }, []);
+  if (route.view === "tip") return <main id="main" class="public"><SarFormView tip /></main>;  // no login
   if (me === undefined) return <p class="loading">Loading…</p>;
   if (me === null) return <LoginView onLogin={setMe} />;
   const allowed = NAV.filter((n) => n.may(me));
@@ -94,6 +99,10 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <MapView query={query} />;
     case "review":
       return <ReviewView me={me} />;
+    case "sars":
+      return <SarsView me={me} />;
+    case "report":
+      return <SarFormView />;
     case "audit":
       return <AuditView />;
     case "admin":

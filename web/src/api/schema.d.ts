@@ -633,6 +633,177 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sar/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ISE-SAR behaviour categories, in plain words
+         * @description The sixteen pre-operational behaviours in their two groups, for any form (public too).
+         */
+        get: operations["sar_categories_api_v1_sar_categories_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The SAR review queue, highest triage first
+         * @description SARs waiting for review (SUBMITTED, ACCEPTED by default) that the caller sees in full,
+         *     by triage score (or a reviewer's override), each with the reasons for its score.
+         */
+        get: operations["sar_queue_api_v1_sars_get"];
+        put?: never;
+        /**
+         * Submit a SAR (ISE-SAR fields)
+         * @description As the caller's own agency; the fusion centre that vets SARs is named as a recipient.
+         */
+        post: operations["submit_sar_api_v1_sars_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sars/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The SARs you submitted, with their outcome and feedback
+         * @description Newest first: each review step's outcome, the feedback written for you and any questions
+         *     to answer (POST .../answers); not who reviewed it nor their internal reasons.
+         */
+        get: operations["my_sars_api_v1_sars_mine_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sars/{sar}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One SAR with its triage reasons and review steps
+         * @description The narrative, the submitter and how to reach them, the triage reasons, any override and
+         *     every review step with its reviewer and reason; `version` is what a decision was made on.
+         */
+        get: operations["one_sar_api_v1_sars__sar__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sars/{sar}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a returned SAR's questions (its submitter)
+         * @description Only by its submitter, on a SAR returned with questions: the answers are added to the
+         *     narrative and the SAR goes back to initial review.
+         */
+        post: operations["answer_api_v1_sars__sar__answers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sars/{sar}/priority": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Override the triage score, with a reason
+         * @description Sets the SAR's place in the queue and its priority (and so its SLA) until it leaves the
+         *     open states; a later triage changes the score shown beside it, never the override.
+         */
+        post: operations["override_api_v1_sars__sar__priority_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sars/{sar}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Initial review: accept for vetting, return, or close
+         * @description ISE-SAR part 1: is it complete, about behaviour in the standard, and not based solely on
+         *     race, ethnicity, national origin, religion or constitutionally protected activity?
+         */
+        post: operations["initial_review_api_v1_sars__sar__review_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sars/{sar}/vetting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analyst vetting: ISE-SAR (shared), local SAR, or close
+         * @description ISE-SAR part 2: a potential terrorism nexus, reasonably indicative of pre-operational
+         *     planning? An ISE-SAR is shared as a STIX report on the shared TAXII collection.
+         */
+        post: operations["vetting_api_v1_sars__sar__vetting_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -811,6 +982,27 @@ export interface paths {
          *     or sar. A rejection lists every bad field (422); nothing rejected is stored.
          */
         post: operations["submit_api_v1_submissions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A public tip (no account needed; rate-limited)
+         * @description Anonymous, or with a name and a way to reach you. Plain text only: markup, scripts and
+         *     invisible or direction-changing characters are refused.
+         */
+        post: operations["tip_api_v1_tips_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1100,6 +1292,14 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** Answers */
+        Answers: {
+            /**
+             * Answers
+             * @description Answers to the reviewer's questions
+             */
+            answers: string;
+        };
         /** AuditPage */
         AuditPage: {
             /** Entries */
@@ -1141,6 +1341,37 @@ export interface components {
             };
             /** Stages */
             stages: number;
+        };
+        /** Categories */
+        Categories: {
+            /** Categories */
+            categories: components["schemas"]["Category"][];
+        };
+        /** Category */
+        Category: {
+            /** Code */
+            code: string;
+            /** Group */
+            group: string;
+            /**
+             * Plain
+             * @description What it means, in plain words
+             */
+            plain: string;
+            /** Title */
+            title: string;
+        };
+        /** Contact */
+        Contact: {
+            /** Email */
+            email?: string | null;
+            /**
+             * Name
+             * @description Who to ask for more information
+             */
+            name: string;
+            /** Phone */
+            phone?: string | null;
         };
         /** Entity */
         Entity: {
@@ -1373,6 +1604,28 @@ export interface components {
                 [key: string]: string;
             } | null;
         };
+        /** MySar */
+        MySar: {
+            /** Behavior */
+            behavior: string;
+            /** Id */
+            id: string;
+            /** Received At */
+            received_at: string;
+            /** Sar Id */
+            sar_id: string;
+            /** State */
+            state: string;
+            /** Steps */
+            steps: components["schemas"]["SubmitterStep"][];
+        };
+        /** MySars */
+        MySars: {
+            /** Sars */
+            sars: components["schemas"]["MySar"][];
+            /** Total */
+            total: number;
+        };
         /** Neighbourhood */
         Neighbourhood: {
             /** Center */
@@ -1427,6 +1680,13 @@ export interface components {
             /** Unit */
             unit?: string | null;
         };
+        /** Override */
+        Override: {
+            /** Reason */
+            reason: string;
+            /** Score */
+            score: number;
+        };
         /** PathsAnswer */
         PathsAnswer: {
             /** From */
@@ -1450,6 +1710,26 @@ export interface components {
             subjects: {
                 [key: string]: unknown;
             }[];
+        };
+        /** PersonSeen */
+        PersonSeen: {
+            /**
+             * Descriptors
+             * @description Height, build, clothing, marks
+             * @default []
+             */
+            descriptors: string[];
+            /**
+             * Dob
+             * @description YYYY-MM-DD, if known
+             */
+            dob?: string | null;
+            /** Given */
+            given?: string | null;
+            /** Sex */
+            sex?: ("M" | "F" | "U") | null;
+            /** Surname */
+            surname?: string | null;
         };
         /** PossibleMatch */
         PossibleMatch: {
@@ -1529,10 +1809,261 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** Review */
+        Review: {
+            /**
+             * Basis Confirmed
+             * @description ACCEPT: the SAR describes behaviour in the standard and is not based solely on race, ethnicity, national origin, religion or constitutionally protected activity
+             * @default false
+             */
+            basis_confirmed: boolean;
+            /**
+             * Feedback
+             * @description What the submitter is told
+             * @default
+             */
+            feedback: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "ACCEPT" | "RETURN" | "CLOSE";
+            /**
+             * Questions
+             * @description RETURN: what the submitter should answer
+             * @default []
+             */
+            questions: string[];
+            /**
+             * Ratings
+             * @description Checklist, 0-2 each: who, what, where, when, why_suspicious, contact
+             * @default {}
+             */
+            ratings: {
+                [key: string]: number;
+            };
+            /**
+             * Reason
+             * @description Why (kept in the audit trail)
+             */
+            reason: string;
+        };
+        /** ReviewStep */
+        ReviewStep: {
+            /** Actor */
+            actor: string;
+            /** Agency */
+            agency: string;
+            /** At */
+            at: string;
+            /** Facts */
+            facts: string;
+            /** Feedback */
+            feedback: string;
+            /** Outcome */
+            outcome: string;
+            /** Questions */
+            questions: string[];
+            /** Ratings */
+            ratings: {
+                [key: string]: number;
+            };
+            /** Reason */
+            reason: string;
+            /** Step */
+            step: string;
+        };
         /** Roles */
         Roles: {
             /** Roles */
             roles: string[];
+        };
+        /** SarDetail */
+        SarDetail: {
+            /** Agency */
+            agency: string;
+            /** Behavior */
+            behavior: string;
+            /** Breached */
+            breached: boolean;
+            /** Contact */
+            contact: {
+                [key: string]: string;
+            };
+            /** Due At */
+            due_at: string | null;
+            /** Id */
+            id: string;
+            /** Lat */
+            lat: number | null;
+            /** Lon */
+            lon: number | null;
+            /** Narrative */
+            narrative: string;
+            /** Occurred At */
+            occurred_at: string;
+            /** Override */
+            override: {
+                [key: string]: unknown;
+            } | null;
+            /** Place */
+            place: string;
+            /** Priority */
+            priority: string;
+            /** Protected Activity */
+            protected_activity: boolean;
+            /** Public Tip */
+            public_tip: boolean;
+            /** Reasons */
+            reasons: components["schemas"]["TriageReason"][];
+            /** Received At */
+            received_at: string;
+            /** Sar Id */
+            sar_id: string;
+            /**
+             * Score
+             * @description The triage score, or a reviewer's override
+             */
+            score: number;
+            /**
+             * Shared As
+             * @description The STIX report an ISE-SAR was shared as
+             */
+            shared_as: string | null;
+            /** Site Category */
+            site_category: string;
+            /** State */
+            state: string;
+            /** Steps */
+            steps: components["schemas"]["ReviewStep"][];
+            /** Submitted By */
+            submitted_by: string;
+            /** Submitter Role */
+            submitter_role: string;
+            /** Tlp */
+            tlp: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * SarForm
+         * @description The ISE-SAR fields: what behaviour, who, what, where, when, who is reporting and how to
+         *     reach them, and whether the activity may be constitutionally protected.
+         */
+        SarForm: {
+            /**
+             * Behavior
+             * @description ISE-SAR behaviour category (GET /api/v1/sar/categories explains each)
+             * @enum {string}
+             */
+            behavior: "INTRSN" | "MISREP" | "THEFT" | "SABOT" | "CYBER" | "THREAT" | "AVIATION" | "ELICIT" | "TESTSEC" | "RECRUT" | "PHOTO" | "SURVL" | "MATRLS" | "EXPERT" | "WPNS" | "SECTOR";
+            contact: components["schemas"]["Contact"];
+            /**
+             * Narrative
+             * @description What happened and why it seemed suspicious
+             */
+            narrative: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             * @description When it happened (ISO 8601 with a zone)
+             */
+            occurred_at: string;
+            /**
+             * Persons
+             * @default []
+             */
+            persons: components["schemas"]["PersonSeen"][];
+            /**
+             * Protected Activity
+             * @description Could the activity be constitutionally protected (speech, assembly, religion, the press)? Say so: reviewers weigh it, and a SAR based solely on it is not kept as intelligence
+             */
+            protected_activity: boolean;
+            /**
+             * Reliability
+             * @description The source's reliability (A reliable ... E unreliable, F cannot be judged)
+             * @default F
+             * @enum {string}
+             */
+            reliability: "A" | "B" | "C" | "D" | "E" | "F";
+            /**
+             * Site Category
+             * @description The kind of site, if it was one
+             */
+            site_category?: string | null;
+            /**
+             * Tlp
+             * @default TLP:AMBER
+             * @enum {string}
+             */
+            tlp: "TLP:CLEAR" | "TLP:GREEN" | "TLP:AMBER" | "TLP:AMBER+STRICT" | "TLP:RED";
+            /**
+             * Validity
+             * @description The content's validity (1 confirmed ... 6 cannot be judged)
+             * @default 6
+             */
+            validity: number;
+            /**
+             * Vehicles
+             * @default []
+             */
+            vehicles: components["schemas"]["VehicleSeen"][];
+            where: components["schemas"]["Where"];
+        };
+        /** SarQueue */
+        SarQueue: {
+            /** Sars */
+            sars: components["schemas"]["SarSummary"][];
+            /**
+             * Total
+             * @description SARs in those states the caller may review
+             */
+            total: number;
+        };
+        /** SarReceipt */
+        SarReceipt: {
+            /** Id */
+            id: string;
+            /** Sar Id */
+            sar_id: string;
+            /** State */
+            state: string;
+        };
+        /** SarSummary */
+        SarSummary: {
+            /** Agency */
+            agency: string;
+            /** Behavior */
+            behavior: string;
+            /** Breached */
+            breached: boolean;
+            /** Due At */
+            due_at: string | null;
+            /** Id */
+            id: string;
+            /** Place */
+            place: string;
+            /** Priority */
+            priority: string;
+            /** Protected Activity */
+            protected_activity: boolean;
+            /** Public Tip */
+            public_tip: boolean;
+            /** Reasons */
+            reasons: components["schemas"]["TriageReason"][];
+            /** Received At */
+            received_at: string;
+            /** Sar Id */
+            sar_id: string;
+            /**
+             * Score
+             * @description The triage score, or a reviewer's override
+             */
+            score: number;
+            /** State */
+            state: string;
+            /** Tlp */
+            tlp: string;
         };
         /** SearchHit */
         SearchHit: {
@@ -1605,6 +2136,21 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** SubmitterStep */
+        SubmitterStep: {
+            /** Agency */
+            agency: string;
+            /** At */
+            at: string;
+            /** Feedback */
+            feedback: string;
+            /** Outcome */
+            outcome: string;
+            /** Questions */
+            questions: string[];
+            /** Step */
+            step: string;
+        };
         /**
          * Taxii
          * @description A TAXII 2.1 resource (application/taxii+json;version=2.1).
@@ -1632,6 +2178,57 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * TipForm
+         * @description A member of the public's tip: anonymous, or with a way to reach them.
+         */
+        TipForm: {
+            /**
+             * Behavior
+             * @description The closest category; SECTOR or SURVL when unsure
+             * @enum {string}
+             */
+            behavior: "INTRSN" | "MISREP" | "THEFT" | "SABOT" | "CYBER" | "THREAT" | "AVIATION" | "ELICIT" | "TESTSEC" | "RECRUT" | "PHOTO" | "SURVL" | "MATRLS" | "EXPERT" | "WPNS" | "SECTOR";
+            /** @description Leave out to stay anonymous */
+            contact?: components["schemas"]["Contact"] | null;
+            /** Narrative */
+            narrative: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Protected Activity
+             * @default false
+             */
+            protected_activity: boolean;
+            where: components["schemas"]["Where"];
+        };
+        /** TipReceipt */
+        TipReceipt: {
+            /** Message */
+            message: string;
+            /**
+             * Receipt
+             * @description The tip's number, to quote if you call
+             */
+            receipt: string;
+            /** Status */
+            status: string;
+        };
+        /** TriageReason */
+        TriageReason: {
+            /** Detail */
+            detail: string;
+            /**
+             * Factor
+             * @description behavior, holdings, site, nearby_sars, reliability, track_record, age
+             */
+            factor: string;
+            /** Points */
+            points: number;
+        };
         /** Unmerge */
         Unmerge: {
             /**
@@ -1652,6 +2249,71 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** VehicleSeen */
+        VehicleSeen: {
+            /** Colour */
+            colour?: string | null;
+            /** Make */
+            make?: string | null;
+            /** Model */
+            model?: string | null;
+            /** Plate */
+            plate?: string | null;
+            /** State */
+            state?: string | null;
+            /** Vin */
+            vin?: string | null;
+        };
+        /** Vetting */
+        Vetting: {
+            /**
+             * Facts
+             * @description Facts gathered (required for the second group)
+             * @default
+             */
+            facts: string;
+            /**
+             * Feedback
+             * @default
+             */
+            feedback: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "ISE_SAR" | "LOCAL" | "CLOSE";
+            /**
+             * Ratings
+             * @default {}
+             */
+            ratings: {
+                [key: string]: number;
+            };
+            /**
+             * Reason
+             * @description The nexus to terrorism, or why not
+             */
+            reason: string;
+            /**
+             * Release Tlp
+             * @description ISE_SAR: the marking it is shared under in the shared space
+             * @default TLP:GREEN
+             * @enum {string}
+             */
+            release_tlp: "TLP:CLEAR" | "TLP:GREEN" | "TLP:AMBER";
+        };
+        /** Where */
+        Where: {
+            /**
+             * Address
+             * @description Street address or a description
+             */
+            address?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
         };
     };
     responses: never;
@@ -7216,6 +7878,1737 @@ export interface operations {
             };
         };
     };
+    sar_categories_api_v1_sar_categories_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "categories": [
+                     *         {
+                     *           "code": "INTRSN",
+                     *           "group": "defined_criminal",
+                     *           "plain": "Someone gets, or tries to get, into a restricted area or building without permission.",
+                     *           "title": "Breach / attempted intrusion"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Categories"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    sar_queue_api_v1_sars_get: {
+        parameters: {
+            query?: {
+                /** @description Any of SUBMITTED, RETURNED, ACCEPTED, ISE_SAR, LOCAL, CLOSED */
+                state?: string[] | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sars": [
+                     *         {
+                     *           "agency": "CA0190000",
+                     *           "behavior": "SURVL",
+                     *           "breached": false,
+                     *           "due_at": "2026-11-03T15:25:00+00:00",
+                     *           "id": "8d1e…",
+                     *           "priority": "HIGH",
+                     *           "public_tip": false,
+                     *           "reasons": [
+                     *             {
+                     *               "detail": "310 m from Riverside water treatment (water)",
+                     *               "factor": "site",
+                     *               "points": 20
+                     *             }
+                     *           ],
+                     *           "received_at": "2026-11-03T14:25:00+00:00",
+                     *           "sar_id": "SAR-1F2E3D4C5B6A",
+                     *           "score": 67,
+                     *           "state": "SUBMITTED",
+                     *           "tlp": "TLP:AMBER"
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SarQueue"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    submit_sar_api_v1_sars_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SarForm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "8d1e…",
+                     *       "sar_id": "SAR-1F2E3D4C5B6A",
+                     *       "state": "SUBMITTED"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SarReceipt"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    my_sars_api_v1_sars_mine_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sars": [
+                     *         {
+                     *           "behavior": "SURVL",
+                     *           "id": "8d1e…",
+                     *           "received_at": "2026-11-03T14:25:00+00:00",
+                     *           "sar_id": "SAR-1F2E3D4C5B6A",
+                     *           "state": "ACCEPTED",
+                     *           "steps": [
+                     *             {
+                     *               "agency": "CAFC00000",
+                     *               "at": "2026-11-03T14:50:00+00:00",
+                     *               "feedback": "Thank you: complete and specific.",
+                     *               "outcome": "ACCEPT",
+                     *               "questions": [],
+                     *               "step": "initial_review"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MySars"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    one_sar_api_v1_sars__sar__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                sar: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agency": "CA0190000",
+                     *       "behavior": "SURVL",
+                     *       "breached": false,
+                     *       "contact": {
+                     *         "name": "Ofc. J. Ruiz",
+                     *         "phone": "559-555-0142"
+                     *       },
+                     *       "due_at": "2026-11-03T15:25:00+00:00",
+                     *       "id": "8d1e…",
+                     *       "lat": 36.7412,
+                     *       "lon": -119.7901,
+                     *       "narrative": "Two men photographed the plant's gate and noted guard change times.",
+                     *       "occurred_at": "2026-11-03T11:00:00+00:00",
+                     *       "priority": "HIGH",
+                     *       "public_tip": false,
+                     *       "reasons": [
+                     *         {
+                     *           "detail": "310 m from Riverside water treatment (water)",
+                     *           "factor": "site",
+                     *           "points": 20
+                     *         }
+                     *       ],
+                     *       "received_at": "2026-11-03T14:25:00+00:00",
+                     *       "sar_id": "SAR-1F2E3D4C5B6A",
+                     *       "score": 67,
+                     *       "site_category": "water",
+                     *       "state": "SUBMITTED",
+                     *       "steps": [
+                     *         {
+                     *           "actor": "an-fc",
+                     *           "agency": "CAFC00000",
+                     *           "at": "2026-11-03T14:50:00+00:00",
+                     *           "facts": "",
+                     *           "feedback": "Thank you: complete and specific.",
+                     *           "outcome": "ACCEPT",
+                     *           "questions": [],
+                     *           "ratings": {
+                     *             "who": 2
+                     *           },
+                     *           "reason": "complete",
+                     *           "step": "initial_review"
+                     *         }
+                     *       ],
+                     *       "submitted_by": "Ofc. J. Ruiz",
+                     *       "submitter_role": "analyst",
+                     *       "tlp": "TLP:AMBER",
+                     *       "version": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SarDetail"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    answer_api_v1_sars__sar__answers_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                sar: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Answers"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "behavior": "SURVL",
+                     *       "id": "8d1e…",
+                     *       "received_at": "2026-11-03T14:25:00+00:00",
+                     *       "sar_id": "SAR-1F2E3D4C5B6A",
+                     *       "state": "ACCEPTED",
+                     *       "steps": [
+                     *         {
+                     *           "agency": "CAFC00000",
+                     *           "at": "2026-11-03T14:50:00+00:00",
+                     *           "feedback": "Thank you: complete and specific.",
+                     *           "outcome": "ACCEPT",
+                     *           "questions": [],
+                     *           "step": "initial_review"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MySar"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    override_api_v1_sars__sar__priority_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                sar: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Override"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agency": "CA0190000",
+                     *       "behavior": "SURVL",
+                     *       "breached": false,
+                     *       "contact": {
+                     *         "name": "Ofc. J. Ruiz",
+                     *         "phone": "559-555-0142"
+                     *       },
+                     *       "due_at": "2026-11-03T15:25:00+00:00",
+                     *       "id": "8d1e…",
+                     *       "lat": 36.7412,
+                     *       "lon": -119.7901,
+                     *       "narrative": "Two men photographed the plant's gate and noted guard change times.",
+                     *       "occurred_at": "2026-11-03T11:00:00+00:00",
+                     *       "priority": "HIGH",
+                     *       "public_tip": false,
+                     *       "reasons": [
+                     *         {
+                     *           "detail": "310 m from Riverside water treatment (water)",
+                     *           "factor": "site",
+                     *           "points": 20
+                     *         }
+                     *       ],
+                     *       "received_at": "2026-11-03T14:25:00+00:00",
+                     *       "sar_id": "SAR-1F2E3D4C5B6A",
+                     *       "score": 67,
+                     *       "site_category": "water",
+                     *       "state": "SUBMITTED",
+                     *       "steps": [
+                     *         {
+                     *           "actor": "an-fc",
+                     *           "agency": "CAFC00000",
+                     *           "at": "2026-11-03T14:50:00+00:00",
+                     *           "facts": "",
+                     *           "feedback": "Thank you: complete and specific.",
+                     *           "outcome": "ACCEPT",
+                     *           "questions": [],
+                     *           "ratings": {
+                     *             "who": 2
+                     *           },
+                     *           "reason": "complete",
+                     *           "step": "initial_review"
+                     *         }
+                     *       ],
+                     *       "submitted_by": "Ofc. J. Ruiz",
+                     *       "submitter_role": "analyst",
+                     *       "tlp": "TLP:AMBER",
+                     *       "version": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SarDetail"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    initial_review_api_v1_sars__sar__review_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                sar: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Review"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agency": "CA0190000",
+                     *       "behavior": "SURVL",
+                     *       "breached": false,
+                     *       "contact": {
+                     *         "name": "Ofc. J. Ruiz",
+                     *         "phone": "559-555-0142"
+                     *       },
+                     *       "due_at": "2026-11-03T15:25:00+00:00",
+                     *       "id": "8d1e…",
+                     *       "lat": 36.7412,
+                     *       "lon": -119.7901,
+                     *       "narrative": "Two men photographed the plant's gate and noted guard change times.",
+                     *       "occurred_at": "2026-11-03T11:00:00+00:00",
+                     *       "priority": "HIGH",
+                     *       "public_tip": false,
+                     *       "reasons": [
+                     *         {
+                     *           "detail": "310 m from Riverside water treatment (water)",
+                     *           "factor": "site",
+                     *           "points": 20
+                     *         }
+                     *       ],
+                     *       "received_at": "2026-11-03T14:25:00+00:00",
+                     *       "sar_id": "SAR-1F2E3D4C5B6A",
+                     *       "score": 67,
+                     *       "site_category": "water",
+                     *       "state": "SUBMITTED",
+                     *       "steps": [
+                     *         {
+                     *           "actor": "an-fc",
+                     *           "agency": "CAFC00000",
+                     *           "at": "2026-11-03T14:50:00+00:00",
+                     *           "facts": "",
+                     *           "feedback": "Thank you: complete and specific.",
+                     *           "outcome": "ACCEPT",
+                     *           "questions": [],
+                     *           "ratings": {
+                     *             "who": 2
+                     *           },
+                     *           "reason": "complete",
+                     *           "step": "initial_review"
+                     *         }
+                     *       ],
+                     *       "submitted_by": "Ofc. J. Ruiz",
+                     *       "submitter_role": "analyst",
+                     *       "tlp": "TLP:AMBER",
+                     *       "version": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SarDetail"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    vetting_api_v1_sars__sar__vetting_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                sar: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Vetting"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agency": "CA0190000",
+                     *       "behavior": "SURVL",
+                     *       "breached": false,
+                     *       "contact": {
+                     *         "name": "Ofc. J. Ruiz",
+                     *         "phone": "559-555-0142"
+                     *       },
+                     *       "due_at": "2026-11-03T15:25:00+00:00",
+                     *       "id": "8d1e…",
+                     *       "lat": 36.7412,
+                     *       "lon": -119.7901,
+                     *       "narrative": "Two men photographed the plant's gate and noted guard change times.",
+                     *       "occurred_at": "2026-11-03T11:00:00+00:00",
+                     *       "priority": "HIGH",
+                     *       "public_tip": false,
+                     *       "reasons": [
+                     *         {
+                     *           "detail": "310 m from Riverside water treatment (water)",
+                     *           "factor": "site",
+                     *           "points": 20
+                     *         }
+                     *       ],
+                     *       "received_at": "2026-11-03T14:25:00+00:00",
+                     *       "sar_id": "SAR-1F2E3D4C5B6A",
+                     *       "score": 67,
+                     *       "site_category": "water",
+                     *       "state": "SUBMITTED",
+                     *       "steps": [
+                     *         {
+                     *           "actor": "an-fc",
+                     *           "agency": "CAFC00000",
+                     *           "at": "2026-11-03T14:50:00+00:00",
+                     *           "facts": "",
+                     *           "feedback": "Thank you: complete and specific.",
+                     *           "outcome": "ACCEPT",
+                     *           "questions": [],
+                     *           "ratings": {
+                     *             "who": 2
+                     *           },
+                     *           "reason": "complete",
+                     *           "step": "initial_review"
+                     *         }
+                     *       ],
+                     *       "submitted_by": "Ofc. J. Ruiz",
+                     *       "submitter_role": "analyst",
+                     *       "tlp": "TLP:AMBER",
+                     *       "version": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SarDetail"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     search_api_v1_search_get: {
         parameters: {
             query?: {
@@ -8998,6 +11391,170 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    tip_api_v1_tips_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TipForm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Thank you. Your tip was received.",
+                     *       "receipt": "SAR-1F2E3D4C5B6A",
+                     *       "status": "received"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TipReceipt"];
                 };
             };
             /** @description A parameter is malformed or out of range */
