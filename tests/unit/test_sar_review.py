@@ -56,8 +56,8 @@ def test_triage_scores_each_reason_it_can_name() -> None:
     assert factors(far) == {"behavior": 5}  # no site, no SAR near it, a source that cannot be judged
     (near,) = h.run([sar(3, "THREAT", lat=36.7450, lon=-119.7950)]).outputs
     assert factors(near)["nearby_sars"] == 5  # SAR 1 is 0.6 km away, SAR 2 is not near
-    (apart,) = h.run([sar(5, "THREAT", lat=36.7662, lon=-119.7901)]).outputs
-    assert "nearby_sars" not in factors(apart)  # 2.4 and 2.8 km: in the next grid cells, but too far
+    (apart,) = h.run([sar(5, "THREAT", lat=36.7635, lon=-119.7901)]).outputs
+    assert "nearby_sars" not in factors(apart)  # 2.5 and 2.1 km: in the next grid cells, but too far
     (old,) = h.run([sar(4, "SURVL", lat=10.0, lon=10.0, days_ago=90)]).outputs
     assert factors(old)["age"] == -15
 
