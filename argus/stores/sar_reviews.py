@@ -82,7 +82,10 @@ SCHEMA = f"""CREATE TABLE IF NOT EXISTS sar_reviews (
     )
 },
     ci INTEGER, nfd INTEGER, protected_activity INTEGER, public_tip INTEGER, version INTEGER, breached INTEGER)"""
+PATTERNS = """CREATE TABLE IF NOT EXISTS sar_patterns (
+    pattern_id TEXT PRIMARY KEY, recipient_agency TEXT, kind TEXT, detected_at TEXT, body TEXT)"""
 INDEXES = (
+    "CREATE INDEX IF NOT EXISTS sar_patterns_recipient ON sar_patterns (recipient_agency, detected_at)",
     "CREATE INDEX IF NOT EXISTS sar_reviews_queue ON sar_reviews (state, rank)",
     "CREATE INDEX IF NOT EXISTS sar_reviews_submitter ON sar_reviews (submitter)",
     "CREATE INDEX IF NOT EXISTS sar_reviews_due ON sar_reviews (due_at)",
@@ -197,6 +200,15 @@ class SarReviewStore(ABC):
     @abstractmethod
     def since(self, start: datetime, limit: int) -> list[SarCase]:
         """SARs received at or after `start` (metrics and feedback dashboards), oldest first."""
+
+    @abstractmethod
+    def add_patterns(self, patterns: Sequence[dict[str, Any]]) -> None:
+        """Keep detected patterns (sar_pattern.v1 bodies), replacing one of the same id (a
+        cluster that grew); idempotent."""
+
+    @abstractmethod
+    def patterns(self, agency: str, limit: int) -> list[dict[str, Any]]:
+        """Patterns addressed to `agency`, most recently detected first."""
 
     @abstractmethod
     def close(self) -> None: ...

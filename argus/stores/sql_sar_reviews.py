@@ -8,9 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from argus.stores.sar_reviews import (
     COLUMNS,
     INDEXES,
+    PATTERNS,
     SCHEMA,
     SarCase,
     SarReviewStore,
@@ -43,6 +46,7 @@ class SqlSarReviews(SarReviewStore):
 
     def _setup(self) -> None:
         self._x(SCHEMA)
+        self._x(PATTERNS)
         for ix in INDEXES:
             self._x(ix)
 
@@ -105,6 +109,24 @@ class SqlSarReviews(SarReviewStore):
             (start.isoformat(), limit),
         ).fetchall()
         return [from_row(r) for r in rows]
+
+    def add_patterns(self, patterns: Sequence[dict[str, Any]]) -> None:
+        for p in patterns:
+            at = p["detected_at"]
+            self._x(
+                "INSERT INTO sar_patterns (pattern_id, recipient_agency, kind, detected_at, body) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pattern_id) DO UPDATE SET detected_at = excluded.detected_at, "
+                "body = excluded.body",
+                (p["pattern_id"], p["recipient_agency"], p["kind"], at.isoformat() if isinstance(at, datetime) else at,
+                 orjson.dumps(p, default=str).decode()),
+            )  # fmt: skip
+
+    def patterns(self, agency: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._x(
+            "SELECT body FROM sar_patterns WHERE recipient_agency = ? ORDER BY detected_at DESC, pattern_id LIMIT ?",
+            (agency, limit),
+        ).fetchall()
+        return [orjson.loads(r[0]) for r in rows]
 
 
 class EmbeddedSarReviews(SqlSarReviews):

@@ -113,3 +113,16 @@ def test_submitters_overdue_and_since(sar_reviews: SarReviewStore) -> None:
     assert [c.id for c in sar_reviews.overdue(T0 + timedelta(hours=2), 10)] == ["sar1", "sar4"]
     assert sar_reviews.overdue(T0, 10) == []
     assert [c.id for c in sar_reviews.since(T0 + timedelta(minutes=3), 10)] == ["sar3", "sar4"]
+
+
+def test_patterns_are_kept_per_recipient_and_replaced_when_they_grow(sar_reviews: SarReviewStore) -> None:
+    def p(pid: str, agency: str, n: int, minutes: int) -> dict:
+        return {"pattern_id": pid, "recipient_agency": agency, "kind": "SPACE_TIME_CLUSTER", "sars": [f"s{i}" for i in
+                range(n)], "detected_at": T0 + timedelta(minutes=minutes)}  # fmt: skip
+
+    sar_reviews.add_patterns([p("p1", A, 3, 1), p("p2", A, 4, 2), p("p3", B, 3, 3)])
+    sar_reviews.add_patterns([p("p1", A, 5, 4)])  # the same cluster, grown
+    got = sar_reviews.patterns(A, 10)
+    assert [(x["pattern_id"], len(x["sars"])) for x in got] == [("p1", 5), ("p2", 4)]
+    assert [x["pattern_id"] for x in sar_reviews.patterns(B, 10)] == ["p3"]
+    assert len(sar_reviews.patterns(A, 1)) == 1
