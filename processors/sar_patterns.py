@@ -12,7 +12,8 @@
 
 A pattern is addressed to each agency whose SARs are in it (and to `also_notify`, the fusion
 centre), with its statistics computed over only the SARs that agency may see under the one
-policy: one agency is never told how many SARs another keeps from it. One task: patterns cross
+policy (in full, as the review queue shows them): one agency is never told how many SARs another
+keeps from it. One task: patterns cross
 partitions.
 """
 
@@ -29,7 +30,7 @@ from pydantic import Field
 from argus.contracts import Context, NodeConfig, Processor
 from argus.geo import cell, metres
 from argus.records import Record
-from argus.security.policy import Marking, Recipient, decide
+from argus.security.policy import FULL, Marking, Recipient, decide
 from argus.stats import poisson_sf
 
 DAY, WEEK = 86_400.0, 604_800.0
@@ -205,7 +206,9 @@ class SarPatternsProcessor(Processor):
 
     @staticmethod
     def _sees(agency: str, e: dict[str, Any]) -> bool:
-        return decide(_marking(e), Recipient(agency=agency, role="analyst")) is not None
+        """In full, as the review queue shows a SAR: a pattern names its SARs and where they were."""
+        v = decide(_marking(e), Recipient(agency=agency, role="analyst"))
+        return v is not None and v.level == FULL
 
     def _pattern(self, kind: str, agency: str, seed: str, seen: list[dict[str, Any]], observed: int,
                  expected: float, p: float, why: str, ctx: Context) -> Record:  # fmt: skip

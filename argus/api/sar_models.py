@@ -273,49 +273,63 @@ class Categories(BaseModel):
     categories: list[Category]
 
 
+class Pattern(BaseModel):
+    pattern_id: str
+    kind: str = Field(description="SPACE_TIME_CLUSTER | CROSS_AGENCY | RISING")
+    recipient_agency: str
+    sars: list[str] = Field(description="The SARs' record ids")
+    sar_ids: list[str] = Field(description="Their SAR numbers")
+    agencies: list[str]
+    behaviors: list[str]
+    site_category: str
+    observed: int
+    expected: float = Field(description="What chance would give (0 where the rule is a count, not a test)")
+    p_value: float
+    why: str
+    lat: float | None
+    lon: float | None
+    first_at: str
+    last_at: str
+    detected_at: str
+
+
+class Patterns(BaseModel):
+    total: int
+    patterns: list[Pattern]
+
+
+class TrendSeries(BaseModel):
+    behavior: str
+    weeks: list[str] = Field(description="Each week's Monday")
+    counts: list[int]
+    forecast: float = Field(description="The mean of the baseline weeks before the last")
+    interval: list[float] = Field(description="95% prediction interval for the last week")
+    above: bool
+
+
+class Trends(BaseModel):
+    weeks: int
+    baseline_weeks: int
+    series: list[TrendSeries]
+
+
+class AgencyQuality(BaseModel):
+    agency: str
+    submitted: int
+    reviewed: int
+    accepted: int
+    acceptance_rate: float | None
+    completeness: float | None = Field(description="Mean share of the checklist rated complete (0-1)")
+    median_hours_to_review: float | None
+    ise_sar: int
+    public_tips: int
+
+
+class Quality(BaseModel):
+    days: int
+    checklist: list[str]
+    agencies: list[AgencyQuality]
+
+
 def categories() -> list[dict[str, str]]:
     return [{"code": b.code, "title": b.title, "group": b.group, "plain": b.plain} for b in BY_CODE.values()]
-
-
-_SUMMARY = {
-    "id": "8d1e…", "sar_id": "SAR-1F2E3D4C5B6A", "state": "SUBMITTED", "behavior": "SURVL", "priority": "HIGH",
-    "score": 67.0, "agency": "CA0190000", "tlp": "TLP:AMBER", "public_tip": False,
-    "received_at": "2026-11-03T14:25:00+00:00", "due_at": "2026-11-03T15:25:00+00:00", "breached": False,
-    "reasons": [{"factor": "site", "points": 20.0, "detail": "310 m from Riverside water treatment (water)"}],
-}  # fmt: skip
-_STEP = {"step": "initial_review", "outcome": "ACCEPT", "at": "2026-11-03T14:50:00+00:00", "agency": "CAFC00000",
-         "feedback": "Thank you: complete and specific.", "questions": []}  # fmt: skip
-SAR_EXAMPLES: dict[str, Any] = {
-    "queue": {"total": 1, "sars": [_SUMMARY]},
-    "detail": _SUMMARY
-    | {
-        "narrative": "Two men photographed the plant's gate and noted guard change times.",
-        "occurred_at": "2026-11-03T11:00:00+00:00",
-        "submitted_by": "Ofc. J. Ruiz",
-        "submitter_role": "analyst",
-        "contact": {"name": "Ofc. J. Ruiz", "phone": "559-555-0142"},
-        "lat": 36.7412,
-        "lon": -119.7901,
-        "site_category": "water",
-        "override": None,
-        "shared_as": None,
-        "version": 3,
-        "steps": [_STEP | {"actor": "an-fc", "reason": "complete", "ratings": {"who": 2}, "facts": ""}],
-    },
-    "mine": {
-        "total": 1,
-        "sars": [
-            {
-                "id": "8d1e…",
-                "sar_id": "SAR-1F2E3D4C5B6A",
-                "state": "ACCEPTED",
-                "behavior": "SURVL",
-                "received_at": "2026-11-03T14:25:00+00:00",
-                "steps": [_STEP],
-            }
-        ],
-    },
-    "receipt": {"id": "8d1e…", "sar_id": "SAR-1F2E3D4C5B6A", "state": "SUBMITTED"},
-    "categories": {"categories": categories()[:1]},
-    "tip": {"receipt": "SAR-1F2E3D4C5B6A", "status": "received", "message": "Thank you. Your tip was received."},
-}

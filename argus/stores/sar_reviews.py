@@ -202,6 +202,10 @@ class SarReviewStore(ABC):
         """SARs received at or after `start` (metrics and feedback dashboards), oldest first."""
 
     @abstractmethod
+    def daily(self, audience: Audience | None, since: datetime) -> list[tuple[str, str, int]]:
+        """(behaviour, day, SARs) for SARs that occurred since `since` and the audience sees in full."""
+
+    @abstractmethod
     def add_patterns(self, patterns: Sequence[dict[str, Any]]) -> None:
         """Keep detected patterns (sar_pattern.v1 bodies), replacing one of the same id (a
         cluster that grew); idempotent."""

@@ -110,6 +110,15 @@ class SqlSarReviews(SarReviewStore):
         ).fetchall()
         return [from_row(r) for r in rows]
 
+    def daily(self, audience: Audience | None, since: datetime) -> list[tuple[str, str, int]]:
+        where, args = ("1=1", ()) if audience is None else full_sight(audience, self.contains)
+        rows = self._x(
+            f"SELECT behavior, substr(occurred_at, 1, 10) AS day, count(*) FROM sar_reviews "
+            f"WHERE occurred_at >= ? AND {where} GROUP BY behavior, substr(occurred_at, 1, 10) ORDER BY 1, 2",
+            (since.isoformat(), *args),
+        ).fetchall()
+        return [(str(b), str(d), int(n)) for b, d, n in rows]
+
     def add_patterns(self, patterns: Sequence[dict[str, Any]]) -> None:
         for p in patterns:
             at = p["detected_at"]

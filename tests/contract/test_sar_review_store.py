@@ -126,3 +126,14 @@ def test_patterns_are_kept_per_recipient_and_replaced_when_they_grow(sar_reviews
     assert [(x["pattern_id"], len(x["sars"])) for x in got] == [("p1", 5), ("p2", 4)]
     assert [x["pattern_id"] for x in sar_reviews.patterns(B, 10)] == ["p3"]
     assert len(sar_reviews.patterns(A, 1)) == 1
+
+
+def test_daily_counts_see_only_what_the_reader_sees_in_full(sar_reviews: SarReviewStore) -> None:
+    sar_reviews.create(case(1, A, "AMBER"))
+    sar_reviews.create(case(2, A, "AMBER", occurred_at=T0 + timedelta(days=1)))
+    sar_reviews.create(case(3, B, "AMBER"))  # another agency's AMBER: not counted for A
+    sar_reviews.create(case(4, B, "GREEN", behavior="PHOTO"))
+    reader = Audience(A, principals=(A,))
+    got = sar_reviews.daily(reader, T0 - timedelta(days=1))
+    assert got == [("PHOTO", "2026-11-03", 1), ("SURVL", "2026-11-03", 1), ("SURVL", "2026-11-04", 1)]
+    assert sar_reviews.daily(None, T0 + timedelta(hours=1)) == [("SURVL", "2026-11-04", 1)]

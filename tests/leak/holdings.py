@@ -101,6 +101,7 @@ class World:
     reports: list[dict[str, Any]]
     directory: Directory
     keys: list[tuple[str, str]] = field(default_factory=list)  # (subject id, API key)
+    posted_sars: int = 0  # SARs the harness itself submitted so far
 
     @property
     def match_ids(self) -> list[str]:
@@ -267,7 +268,7 @@ def _sars(data_dir: Path, reports: list[dict[str, Any]]) -> None:
     (`SARC…Q`), its number (`SARID…Q`), a reviewer's internal reason (`SARR…Q`) and the feedback
     its submitter is told (`SARF…Q`); every other one already through initial review."""
     store = EmbeddedSarReviews(data_dir / "sar_reviews.db")
-    t0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
     for i, r in enumerate(reports):
         steps = [Step("initial_review", "ACCEPT", "rev", r["agency"], t0, f"SARR{i:03d}Q", feedback=f"SARF{i:03d}Q")]
         store.create(SarCase(
@@ -277,6 +278,10 @@ def _sars(data_dir: Path, reports: list[dict[str, Any]]) -> None:
             state="ACCEPTED" if i % 2 else "SUBMITTED", steps=steps if i % 2 else [], triage_score=10.0 * i,
             due_at=t0 + timedelta(hours=1),
         ))  # fmt: skip
+    for ori in AGENCIES:  # a pattern over every SAR, told to each agency
+        store.add_patterns([{"pattern_id": f"pat{ori.lower()}", "recipient_agency": ori, "kind": "SPACE_TIME_CLUSTER",
+                             "sars": [f"sar{i:03d}x" for i in range(len(reports))], "why": "harness",
+                             "detected_at": t0}])  # fmt: skip
     store.close()
 
 

@@ -664,8 +664,8 @@ def _generated_sars(body: bytes) -> set[str]:
     return {m.decode() for m in re.findall(rb"sar\d{3}x", body)}
 
 
-def _sar_form(a: Ask) -> dict[str, Any]:
-    return {"behavior": "PHOTO", "occurred_at": "2026-11-02T10:00:00+00:00", "where": {"address": "harness"},
+def _sar_form(a: Ask) -> dict[str, Any]:  # long past: outside every trend's weeks
+    return {"behavior": "PHOTO", "occurred_at": "2020-01-02T10:00:00+00:00", "where": {"address": "harness"},
             "narrative": "harness: someone photographed the gate for an hour", "contact": {"name": "Harness"},
             "protected_activity": False}  # fmt: skip
 
@@ -746,3 +746,45 @@ def _sar_answers(a: Ask) -> list[Call]:
 def _tip(a: Ask) -> list[Call]:
     body = {k: v for k, v in _sar_form(a).items() if k not in ("contact",)}
     return [Call("POST", "/api/v1/tips", json=body, headers={"X-API-Key": "", "Cookie": ""})]
+
+
+def _full_count(a: Ask, agency: str | None = None) -> int:
+    return sum(_full(a, i) for i, r in enumerate(a.world.reports) if agency is None or r["agency"] == agency)
+
+
+@route("GET", "/api/v1/sar/patterns")
+def _sar_patterns(a: Ask) -> list[Call]:
+    def shown_iff_every_sar_in_full(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            every = _full_count(a) == len(a.world.reports)
+            assert [p["pattern_id"] for p in r.json()["patterns"]] == ([f"pat{a.who.agency.lower()}"] if every else [])
+
+    return [Call("GET", "/api/v1/sar/patterns", check=shown_iff_every_sar_in_full)]
+
+
+@route("GET", "/api/v1/sar/trends")
+def _sar_trends(a: Ask) -> list[Call]:
+    def counts_only_what_is_seen_in_full(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            assert sum(sum(s["counts"]) for s in r.json()["series"]) == _full_count(a), (a.sid, r.json())
+
+    return [Call("GET", "/api/v1/sar/trends", check=counts_only_what_is_seen_in_full)]
+
+
+@route("GET", "/api/v1/sar/quality")
+def _sar_quality(a: Ask) -> list[Call]:
+    """Another agency's row counts exactly its SARs the caller sees in full (SARs the harness
+    posts are its poster's agency's, AMBER, seen in full only there)."""
+
+    def counts_only_what_is_seen_in_full(r: httpx.Response, a: Ask) -> None:
+        if r.status_code != 200:
+            return
+        rows = {x["agency"]: x["submitted"] for x in r.json()["agencies"]}
+        for agency in AGENCIES:
+            want = _full_count(a, agency)
+            if agency == a.who.agency:
+                assert rows.get(agency, 0) >= want, (a.sid, rows)
+            else:
+                assert rows.get(agency, 0) == want, (a.sid, agency, rows)
+
+    return [Call("GET", "/api/v1/sar/quality", check=counts_only_what_is_seen_in_full)]

@@ -18,8 +18,8 @@ from fastapi import APIRouter, Query
 
 from argus.api.deps import Caller, Decider, Problem, Submitter, bounded, json
 from argus.api.models import answers
+from argus.api.sar_examples import SAR_EXAMPLES
 from argus.api.sar_models import (
-    SAR_EXAMPLES,
     Answers,
     Categories,
     MySar,

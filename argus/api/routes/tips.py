@@ -18,7 +18,8 @@ from fastapi.responses import Response
 from argus.api.deps import Problem, api_of, json
 from argus.api.models import answers
 from argus.api.routes.sars import intake, refused
-from argus.api.sar_models import SAR_EXAMPLES, TipForm, TipReceipt
+from argus.api.sar_examples import SAR_EXAMPLES
+from argus.api.sar_models import TipForm, TipReceipt
 from argus.workflows.sar_intake import Quota
 from argus.workflows.sar_review import SarRefused
 
