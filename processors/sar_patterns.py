@@ -38,12 +38,12 @@ NS = uuid.UUID("6f0e5b1a-9c2d-4e3f-8a7b-1c2d3e4f5a6b")
 
 
 class SarPatternsConfig(NodeConfig):
-    eps_m: float = Field(default=1500, gt=0, le=50_000, description="How near in space a neighbour is")
+    eps_m: float = Field(default=1000, gt=0, le=50_000, description="How near in space a neighbour is")
     eps_days: float = Field(default=7, gt=0, le=90, description="How near in time a neighbour is")
     min_sars: int = Field(default=3, ge=2, le=100, description="Fewest SARs in a cluster")
     alpha: float = Field(default=0.001, gt=0, lt=1, description="False-alarm rate per test")
     region_km: float = Field(default=25, gt=0, le=500, description="Cell of the background rate (3x3 cells)")
-    baseline_days: float = Field(default=56, gt=0, le=730)
+    baseline_days: int = Field(default=56, ge=7, le=730)
     min_rate: float = Field(default=1e-6, ge=0, description="Floor on the background rate, SARs per km2 per day")
     cross_days: float = Field(default=14, gt=0, le=365)
     baseline_weeks: int = Field(default=8, ge=2, le=52)
@@ -56,12 +56,30 @@ def _entry(rec: Record) -> dict[str, Any]:
     m = Marking.from_envelope(env)
     return {"id": b["sar"], "lat": b["lat"], "lon": b["lon"], "t": b["occurred_at"].timestamp(), "b": b["behavior"],
             "site": b["site_category"], "m": [m.agency, m.tlp, m.ci, list(m.handling), list(m.cases),
-                                             list(m.recipients)]}  # fmt: skip
+                                             list(m.recipients)], "v": _seen_by(m)}  # fmt: skip
 
 
 def _marking(e: dict[str, Any]) -> Marking:
     a, t, ci, h, c, r = e["m"]
     return Marking(a, t, ci, tuple(h), tuple(c), tuple(r))
+
+
+ANYONE = Recipient(agency="ZZ0000000", role="analyst")  # an agency no marking names
+
+
+def _seen_by(m: Marking) -> list[str]:
+    """Who sees a SAR in full, as an analyst of an agency: "*" for every agency, or the owner and
+    the agencies it names (the policy without an originator's own rules, as alerts are addressed)."""
+    v = decide(m, ANYONE)
+    if v is not None and v.level == FULL:
+        return ["*"]
+    named = [r for r in m.recipients if ":" not in r and decide(m, Recipient(agency=r, role="analyst")) is not None]
+    return sorted({m.agency, *named})
+
+
+def _count(into: dict[str, int], seen_by: list[str]) -> None:
+    for who in seen_by:
+        into[who] = into.get(who, 0) + 1
 
 
 class SarPatternsProcessor(Processor):
@@ -83,8 +101,9 @@ class SarPatternsProcessor(Processor):
 
     # --- memory -----------------------------------------------------------------------------------
     def _remember(self, s: dict[str, Any], ctx: Context) -> tuple[int, int]:
-        """Keep `s` in its neighbourhood cell and its region cell, and count it in its region's
-        week for its behaviour; its region cell comes back."""
+        """Keep `s` in its neighbourhood cell, in its region cell's day, and in the counts of who
+        sees it in full (per region day, per region week and behaviour); its region cell comes
+        back. Day and week buckets let every count be read without scanning SARs."""
         cfg = self.config
         i, j = cell(s["lat"], s["lon"], cfg.eps_m)
         key = f"pc:{i}:{j}"
@@ -92,23 +111,44 @@ class SarPatternsProcessor(Processor):
         near = [e for e in ctx.state.get(key, ()) if e["t"] >= horizon and e["id"] != s["id"]][-499:]
         ctx.state.put(key, [*near, s])
         ri, rj = cell(s["lat"], s["lon"], cfg.region_km * 1000)
-        rkey = f"rc:{ri}:{rj}"
-        since = s["t"] - cfg.baseline_days * DAY
-        kept = [e for e in ctx.state.get(rkey, ()) if e["t"] >= since and e["id"] != s["id"]][-4999:]
-        ctx.state.put(rkey, [*kept, s])
-        wkey, week = f"wk:{ri}:{rj}:{s['b']}", str(int(s["t"] // WEEK))
-        weeks = dict(ctx.state.get(wkey) or {})
-        weeks[week] = weeks.get(week, 0) + 1
-        ctx.state.put(wkey, {w: n for w, n in weeks.items() if int(w) >= int(week) - 2 * cfg.baseline_weeks})
+        day, week = int(s["t"] // DAY), str(int(s["t"] // WEEK))
+        dkey = f"rd:{ri}:{rj}:{day}"
+        ctx.state.put(dkey, [*(e for e in ctx.state.get(dkey, ()) if e["id"] != s["id"]), s])
+        stale = f"rd:{ri}:{rj}:{day - 8}"  # a day's SARs are read only in their week
+        if ctx.state.get(stale) is not None:
+            ctx.state.delete(stale)
+        days = {d: dict(n) for d, n in (ctx.state.get(f"rv:{ri}:{rj}") or {}).items()
+                if int(d) >= day - cfg.baseline_days - 1}  # fmt: skip
+        _count(days.setdefault(str(day), {}), s["v"])
+        ctx.state.put(f"rv:{ri}:{rj}", days)
+        wkey = f"wk:{ri}:{rj}:{s['b']}"
+        weeks = {w: dict(n) for w, n in (ctx.state.get(wkey) or {}).items()
+                 if int(w) >= int(week) - 2 * cfg.baseline_weeks}  # fmt: skip
+        _count(weeks.setdefault(week, {}), s["v"])
+        ctx.state.put(wkey, weeks)
         return ri, rj
 
-    def _region(self, s: dict[str, Any], home: tuple[int, int], ctx: Context) -> list[dict[str, Any]]:
-        """The SARs of the 3x3 region cells around `s` over the baseline period."""
-        since = s["t"] - self.config.baseline_days * DAY
+    def _background(self, s: dict[str, Any], home: tuple[int, int], ctx: Context) -> dict[str, int]:
+        """SARs of the 3x3 region cells around `s` over the baseline period: how many everyone
+        sees in full ("*") and how many only some agency does (by agency)."""
+        since = int(s["t"] // DAY) - self.config.baseline_days
+        total: dict[str, int] = {}
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                for d, counts in (ctx.state.get(f"rv:{home[0] + di}:{home[1] + dj}") or {}).items():
+                    if since <= int(d) <= since + self.config.baseline_days:
+                        for who, n in counts.items():
+                            total[who] = total.get(who, 0) + n
+        return total
+
+    def _week_members(self, s: dict[str, Any], home: tuple[int, int], ctx: Context) -> list[dict[str, Any]]:
+        week = int(s["t"] // WEEK)
+        first = int(week * WEEK // DAY)
         out: list[dict[str, Any]] = []
         for di in (-1, 0, 1):
             for dj in (-1, 0, 1):
-                out += [e for e in ctx.state.get(f"rc:{home[0] + di}:{home[1] + dj}", ()) if e["t"] >= since]
+                for day in range(first, first + 7):
+                    out += [e for e in ctx.state.get(f"rd:{home[0] + di}:{home[1] + dj}:{day}", ()) if e["b"] == s["b"]]
         return out
 
     def _near(self, s: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
@@ -130,15 +170,17 @@ class SarPatternsProcessor(Processor):
         members = [s, *self._near(s, ctx)]
         if len(members) < cfg.min_sars:
             return []
-        region = self._region(s, home, ctx)
+        background = self._background(s, home, ctx)
+        # the rate over the days actually observed (at least a week), not the whole baseline
+        span = min(float(cfg.baseline_days), max(7.0, (s["t"] - self._first(s, ctx)) / DAY))
         area = 9 * cfg.region_km**2
         volume = pi * (cfg.eps_m / 1000) ** 2 * 2 * cfg.eps_days
         out = []
         for agency, seen in self._audiences(members, ctx):
             if s not in seen or len(seen) < cfg.min_sars:
                 continue
-            background = sum(1 for e in region if self._sees(agency, e))
-            lam = max(background / (area * cfg.baseline_days), cfg.min_rate) * volume
+            seen_before = background.get("*", 0) + background.get(agency, 0)
+            lam = max(seen_before / (area * span), cfg.min_rate) * volume
             p = poisson_sf(len(seen) - 1, lam)
             if p >= cfg.alpha:
                 continue
@@ -170,31 +212,32 @@ class SarPatternsProcessor(Processor):
     def _rising(self, s: dict[str, Any], home: tuple[int, int], ctx: Context) -> list[Record]:
         cfg = self.config
         week = int(s["t"] // WEEK)
-        counts: dict[int, int] = {}
+        counts: dict[int, dict[str, int]] = {}
         for di in (-1, 0, 1):
             for dj in (-1, 0, 1):
-                for w, n in (ctx.state.get(f"wk:{home[0] + di}:{home[1] + dj}:{s['b']}") or {}).items():
-                    counts[int(w)] = counts.get(int(w), 0) + n
-        now = counts.get(week, 0)
-        before = sum(n for w, n in counts.items() if week - cfg.baseline_weeks <= w < week)
-        # A quick look over every SAR (a superset of what any one agency sees) before the exact test
-        if now < cfg.rising_min or poisson_sf(now, max(before / cfg.baseline_weeks, 0.5)) >= cfg.alpha * 10:
-            return []
-        same = [e for e in self._region(s, home, ctx)
-                if e["b"] == s["b"] and week - cfg.baseline_weeks <= int(e["t"] // WEEK) <= week]  # fmt: skip
+                for w, by in (ctx.state.get(f"wk:{home[0] + di}:{home[1] + dj}:{s['b']}") or {}).items():
+                    into = counts.setdefault(int(w), {})
+                    for who, n in by.items():
+                        into[who] = into.get(who, 0) + n
+        if week - int(self._first(s, ctx) // WEEK) < cfg.baseline_weeks:
+            return []  # no baseline yet: every week would look like a rise
         out = []
-        for agency, seen in self._audiences(same, ctx):
-            now = [e for e in seen if int(e["t"] // WEEK) == week]
-            before = len(seen) - len(now)
+        for agency in self._tell(s, ctx):
+            seen = lambda by, a=agency: by.get("*", 0) + by.get(a, 0)  # noqa: E731
+            now = seen(counts.get(week, {}))
+            before = sum(seen(by) for w, by in counts.items() if week - cfg.baseline_weeks <= w < week)
             mean = max(before / cfg.baseline_weeks, 0.5)
-            p = poisson_sf(len(now), mean)
             fired = f"rise:{agency}:{s['b']}:{week}"
-            if s not in now or len(now) < cfg.rising_min or p >= cfg.alpha or ctx.state.get(fired):
+            if now < cfg.rising_min or not self._sees(agency, s) or ctx.state.get(fired):
+                continue
+            p = poisson_sf(now, mean)
+            if p >= cfg.alpha:
                 continue
             ctx.state.put(fired, True)
-            why = (f"{len(now)} {s['b']} SARs this week in this region against {before / cfg.baseline_weeks:.2f} "
+            members = [e for e in self._week_members(s, home, ctx) if self._sees(agency, e)]
+            why = (f"{now} {s['b']} SARs this week in this region against {before / cfg.baseline_weeks:.2f} "
                    f"a week over the past {cfg.baseline_weeks} weeks (P = {p:.2g})")  # fmt: skip
-            out.append(self._pattern("RISING", agency, f"{s['b']}:{week}", now, len(now), mean, p, why, ctx))
+            out.append(self._pattern("RISING", agency, f"{s['b']}:{week}", members, now, mean, p, why, ctx))
         return out
 
     # --- whom to tell, and what --------------------------------------------------------------------
@@ -203,6 +246,24 @@ class SarPatternsProcessor(Processor):
         may see, under the one policy."""
         agencies = sorted({e["m"][0] for e in members} | set(self.config.also_notify))
         return [(a, [e for e in members if self._sees(a, e)]) for a in agencies]
+
+    @staticmethod
+    def _first(s: dict[str, Any], ctx: Context) -> float:
+        """When the earliest SAR seen happened: how much history the baselines have."""
+        first = ctx.state.get("first_t")
+        if first is None or s["t"] < first:
+            ctx.state.put("first_t", s["t"])
+            return s["t"]
+        return float(first)
+
+    def _tell(self, s: dict[str, Any], ctx: Context) -> list[str]:
+        """Every agency a pattern around `s` may be told to: those that sent SARs (kept as they
+        appear) and `also_notify`."""
+        known = ctx.state.get("agencies") or []
+        if s["m"][0] not in known:
+            known = sorted({*known, s["m"][0]})
+            ctx.state.put("agencies", known)
+        return sorted(set(known) | set(self.config.also_notify))
 
     @staticmethod
     def _sees(agency: str, e: dict[str, Any]) -> bool:
