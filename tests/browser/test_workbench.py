@@ -245,6 +245,10 @@ def test_a_sar_submitted_in_the_form_is_reviewed_by_the_centre_and_its_submitter
     cp.fill("form[aria-label=Vetting] input[required]", "no nexus established yet")
     cp.get_by_role("button", name="Record decision").click()
     cp.wait_for_selector("[data-testid=sar-detail][data-state=LOCAL]")
+    cp.goto(workbench.url + "#/search")
+    cp.goto(workbench.url + "#/sars")
+    cp.wait_for_selector(f"[data-testid=sar-quality] tr:has-text('{OFFICER_AGENCY}')")
+    cp.wait_for_selector("[data-testid=sar-trends] tr:has-text('SURVL')")
     shot(centre, "sar-review")
     assert not centre.console_errors
 

@@ -653,6 +653,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sar/patterns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SAR patterns detected for your agency
+         * @description Space-time clusters, the same behaviour against the same kind of site across agencies and
+         *     rising counts, newest first, each with the SARs, the statistics and why it fired.
+         */
+        get: operations["patterns_api_v1_sar_patterns_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sar/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SAR quality per submitting agency
+         * @description For SARs received in the last `days` that the caller sees in full: how many were
+         *     reviewed and accepted, their completeness against the checklist, the median time to initial
+         *     review, and how many became ISE-SARs.
+         */
+        get: operations["quality_api_v1_sar_quality_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sar/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SARs per behaviour and week, with a forecast
+         * @description This week's count beside the mean of the `baseline` weeks before it and a 95% Poisson
+         *     prediction interval; `above` marks a behaviour whose count is past the interval.
+         */
+        get: operations["trends_api_v1_sar_trends_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sars": {
         parameters: {
             query?: never;
@@ -1237,6 +1301,30 @@ export interface components {
             /** Alert Ids */
             alert_ids: string[];
         };
+        /** AgencyQuality */
+        AgencyQuality: {
+            /** Acceptance Rate */
+            acceptance_rate: number | null;
+            /** Accepted */
+            accepted: number;
+            /** Agency */
+            agency: string;
+            /**
+             * Completeness
+             * @description Mean share of the checklist rated complete (0-1)
+             */
+            completeness: number | null;
+            /** Ise Sar */
+            ise_sar: number;
+            /** Median Hours To Review */
+            median_hours_to_review: number | null;
+            /** Public Tips */
+            public_tips: number;
+            /** Reviewed */
+            reviewed: number;
+            /** Submitted */
+            submitted: number;
+        };
         /** Alert */
         Alert: {
             /** Alert Id */
@@ -1700,6 +1788,62 @@ export interface components {
             /** To */
             to: string;
         };
+        /** Pattern */
+        Pattern: {
+            /** Agencies */
+            agencies: string[];
+            /** Behaviors */
+            behaviors: string[];
+            /** Detected At */
+            detected_at: string;
+            /**
+             * Expected
+             * @description What chance would give (0 where the rule is a count, not a test)
+             */
+            expected: number;
+            /** First At */
+            first_at: string;
+            /**
+             * Kind
+             * @description SPACE_TIME_CLUSTER | CROSS_AGENCY | RISING
+             */
+            kind: string;
+            /** Last At */
+            last_at: string;
+            /** Lat */
+            lat: number | null;
+            /** Lon */
+            lon: number | null;
+            /** Observed */
+            observed: number;
+            /** P Value */
+            p_value: number;
+            /** Pattern Id */
+            pattern_id: string;
+            /** Recipient Agency */
+            recipient_agency: string;
+            /**
+             * Sar Ids
+             * @description Their SAR numbers
+             */
+            sar_ids: string[];
+            /**
+             * Sars
+             * @description The SARs' record ids
+             */
+            sars: string[];
+            /** Site Category */
+            site_category: string;
+            /** Why */
+            why: string;
+        };
+        /** Patterns */
+        Patterns: {
+            /** Patterns */
+            patterns: components["schemas"]["Pattern"][];
+            /** Total */
+            total: number;
+        };
         /** People */
         People: {
             /** Agencies */
@@ -1808,6 +1952,15 @@ export interface components {
             sources: {
                 [key: string]: unknown;
             }[];
+        };
+        /** Quality */
+        Quality: {
+            /** Agencies */
+            agencies: components["schemas"]["AgencyQuality"][];
+            /** Checklist */
+            checklist: string[];
+            /** Days */
+            days: number;
         };
         /** Review */
         Review: {
@@ -2216,6 +2369,39 @@ export interface components {
             receipt: string;
             /** Status */
             status: string;
+        };
+        /** TrendSeries */
+        TrendSeries: {
+            /** Above */
+            above: boolean;
+            /** Behavior */
+            behavior: string;
+            /** Counts */
+            counts: number[];
+            /**
+             * Forecast
+             * @description The mean of the baseline weeks before the last
+             */
+            forecast: number;
+            /**
+             * Interval
+             * @description 95% prediction interval for the last week
+             */
+            interval: number[];
+            /**
+             * Weeks
+             * @description Each week's Monday
+             */
+            weeks: string[];
+        };
+        /** Trends */
+        Trends: {
+            /** Baseline Weeks */
+            baseline_weeks: number;
+            /** Series */
+            series: components["schemas"]["TrendSeries"][];
+            /** Weeks */
+            weeks: number;
         };
         /** TriageReason */
         TriageReason: {
@@ -8043,6 +8229,569 @@ export interface operations {
             };
         };
     };
+    patterns_api_v1_sar_patterns_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "patterns": [
+                     *         {
+                     *           "agencies": [
+                     *             "CA0190000",
+                     *             "CA0430000"
+                     *           ],
+                     *           "behaviors": [
+                     *             "SURVL"
+                     *           ],
+                     *           "detected_at": "2026-11-03T14:26:00+00:00",
+                     *           "expected": 0.012,
+                     *           "first_at": "2026-11-01T20:00:00+00:00",
+                     *           "kind": "SPACE_TIME_CLUSTER",
+                     *           "last_at": "2026-11-03T11:00:00+00:00",
+                     *           "lat": 36.741,
+                     *           "lon": -119.79,
+                     *           "observed": 3,
+                     *           "p_value": 2.9e-7,
+                     *           "pattern_id": "2c9f…",
+                     *           "recipient_agency": "CAFC00000",
+                     *           "sar_ids": [
+                     *             "SAR-1F2E3D4C5B6A"
+                     *           ],
+                     *           "sars": [
+                     *             "8d1e…"
+                     *           ],
+                     *           "site_category": "",
+                     *           "why": "4 SARs within 1500 m and 7 days of one another; 0.012 neighbours expected by chance"
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Patterns"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    quality_api_v1_sar_quality_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agencies": [
+                     *         {
+                     *           "acceptance_rate": 0.8,
+                     *           "accepted": 8,
+                     *           "agency": "CA0190000",
+                     *           "completeness": 0.86,
+                     *           "ise_sar": 2,
+                     *           "median_hours_to_review": 3.5,
+                     *           "public_tips": 0,
+                     *           "reviewed": 10,
+                     *           "submitted": 12
+                     *         }
+                     *       ],
+                     *       "checklist": [
+                     *         "who",
+                     *         "what",
+                     *         "where",
+                     *         "when",
+                     *         "why_suspicious",
+                     *         "contact"
+                     *       ],
+                     *       "days": 90
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Quality"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    trends_api_v1_sar_trends_get: {
+        parameters: {
+            query?: {
+                weeks?: number;
+                baseline?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "baseline_weeks": 2,
+                     *       "series": [
+                     *         {
+                     *           "above": true,
+                     *           "behavior": "SURVL",
+                     *           "counts": [
+                     *             2,
+                     *             3,
+                     *             9
+                     *           ],
+                     *           "forecast": 2.5,
+                     *           "interval": [
+                     *             0,
+                     *             5.6
+                     *           ],
+                     *           "weeks": [
+                     *             "2026-11-16",
+                     *             "2026-11-23",
+                     *             "2026-11-30"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "weeks": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Trends"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     sar_queue_api_v1_sars_get: {
         parameters: {
             query?: {
@@ -8074,7 +8823,9 @@ export interface operations {
                      *           "breached": false,
                      *           "due_at": "2026-11-03T15:25:00+00:00",
                      *           "id": "8d1e…",
+                     *           "place": "1200 Riverside Dr, Fresno",
                      *           "priority": "HIGH",
+                     *           "protected_activity": false,
                      *           "public_tip": false,
                      *           "reasons": [
                      *             {
@@ -8615,7 +9366,9 @@ export interface operations {
                      *       "lon": -119.7901,
                      *       "narrative": "Two men photographed the plant's gate and noted guard change times.",
                      *       "occurred_at": "2026-11-03T11:00:00+00:00",
+                     *       "place": "1200 Riverside Dr, Fresno",
                      *       "priority": "HIGH",
+                     *       "protected_activity": false,
                      *       "public_tip": false,
                      *       "reasons": [
                      *         {
@@ -9009,7 +9762,9 @@ export interface operations {
                      *       "lon": -119.7901,
                      *       "narrative": "Two men photographed the plant's gate and noted guard change times.",
                      *       "occurred_at": "2026-11-03T11:00:00+00:00",
+                     *       "place": "1200 Riverside Dr, Fresno",
                      *       "priority": "HIGH",
+                     *       "protected_activity": false,
                      *       "public_tip": false,
                      *       "reasons": [
                      *         {
@@ -9222,7 +9977,9 @@ export interface operations {
                      *       "lon": -119.7901,
                      *       "narrative": "Two men photographed the plant's gate and noted guard change times.",
                      *       "occurred_at": "2026-11-03T11:00:00+00:00",
+                     *       "place": "1200 Riverside Dr, Fresno",
                      *       "priority": "HIGH",
+                     *       "protected_activity": false,
                      *       "public_tip": false,
                      *       "reasons": [
                      *         {
@@ -9435,7 +10192,9 @@ export interface operations {
                      *       "lon": -119.7901,
                      *       "narrative": "Two men photographed the plant's gate and noted guard change times.",
                      *       "occurred_at": "2026-11-03T11:00:00+00:00",
+                     *       "place": "1200 Riverside Dr, Fresno",
                      *       "priority": "HIGH",
+                     *       "protected_activity": false,
                      *       "public_tip": false,
                      *       "reasons": [
                      *         {
