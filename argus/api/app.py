@@ -48,6 +48,7 @@ from argus.api.routes import (
     submissions,
     taxii,
     tips,
+    tlos,
 )
 from argus.api.services import ServiceError, Services
 from argus.api.telemetry import instrument
@@ -69,6 +70,7 @@ ROUTERS = (
     sars.router,
     sar_insights.router,
     tips.router,
+    tlos.router,
     audit.router,
     stix.router,
     feeds.router,

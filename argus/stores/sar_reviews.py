@@ -24,6 +24,23 @@ from argus.stores.search import Audience
 from argus.workflows.sar_model import OPEN, Step
 
 
+@dataclass
+class Tlo:
+    """A terrorism liaison officer in the network: who, where, and until when trained."""
+
+    subject: str
+    agency: str
+    name: str
+    sector: str
+    area: str
+    trained_until: str  # ISO date: may submit as a TLO until then
+    contact: str = ""
+    registered_by: str = ""
+
+    def current(self, today: str) -> bool:
+        return self.trained_until >= today
+
+
 class StaleVersion(Exception):
     """Someone else changed the SAR since it was read."""
 
@@ -82,6 +99,9 @@ SCHEMA = f"""CREATE TABLE IF NOT EXISTS sar_reviews (
     )
 },
     ci INTEGER, nfd INTEGER, protected_activity INTEGER, public_tip INTEGER, version INTEGER, breached INTEGER)"""
+TLOS = """CREATE TABLE IF NOT EXISTS tlos (
+    subject TEXT PRIMARY KEY, agency TEXT, name TEXT, sector TEXT, area TEXT, trained_until TEXT, contact TEXT,
+    registered_by TEXT)"""
 PATTERNS = """CREATE TABLE IF NOT EXISTS sar_patterns (
     pattern_id TEXT PRIMARY KEY, recipient_agency TEXT, kind TEXT, detected_at TEXT, body TEXT)"""
 INDEXES = (
@@ -213,6 +233,17 @@ class SarReviewStore(ABC):
     @abstractmethod
     def patterns(self, agency: str, limit: int) -> list[dict[str, Any]]:
         """Patterns addressed to `agency`, most recently detected first."""
+
+    @abstractmethod
+    def put_tlo(self, tlo: Tlo) -> None:
+        """Register a TLO, or replace their entry."""
+
+    @abstractmethod
+    def tlo(self, subject: str) -> Tlo | None: ...
+
+    @abstractmethod
+    def tlos(self, agency: str | None, limit: int) -> list[Tlo]:
+        """The TLOs of `agency` (None: the whole network), by agency and name."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -3,6 +3,7 @@ is one statement (atomic on both); a save is conditional on the version read."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,9 +16,11 @@ from argus.stores.sar_reviews import (
     INDEXES,
     PATTERNS,
     SCHEMA,
+    TLOS,
     SarCase,
     SarReviewStore,
     StaleVersion,
+    Tlo,
     from_row,
     full_sight,
     to_row,
@@ -25,6 +28,7 @@ from argus.stores.sar_reviews import (
 from argus.stores.search import Audience
 
 _COLS = ", ".join(COLUMNS)
+_TLO = "subject, agency, name, sector, area, trained_until, contact, registered_by"
 _MARKS = ", ".join("?" for _ in COLUMNS)
 _SAVED = [c for c in COLUMNS if c not in ("id", "version")]
 # What a triage changes on a SAR already there: the score and reasons always; the priority, the
@@ -47,6 +51,7 @@ class SqlSarReviews(SarReviewStore):
     def _setup(self) -> None:
         self._x(SCHEMA)
         self._x(PATTERNS)
+        self._x(TLOS)
         for ix in INDEXES:
             self._x(ix)
 
@@ -136,6 +141,25 @@ class SqlSarReviews(SarReviewStore):
             (agency, limit),
         ).fetchall()
         return [orjson.loads(r[0]) for r in rows]
+
+    def put_tlo(self, tlo: Tlo) -> None:
+        cols = [f.name for f in dataclasses.fields(Tlo)]
+        sets = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
+        self._x(
+            f"INSERT INTO tlos ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+            f"ON CONFLICT (subject) DO UPDATE SET {sets}",
+            dataclasses.astuple(tlo),
+        )
+
+    def tlo(self, subject: str) -> Tlo | None:
+        row = self._x(f"SELECT {_TLO} FROM tlos WHERE subject = ?", (subject,)).fetchone()
+        return Tlo(*row) if row else None
+
+    def tlos(self, agency: str | None, limit: int) -> list[Tlo]:
+        where, args = ("agency = ?", (agency,)) if agency else ("1=1", ())
+        rows = self._x(f"SELECT {_TLO} FROM tlos WHERE {where} ORDER BY agency, name, subject LIMIT ?",
+                       (*args, limit)).fetchall()  # fmt: skip
+        return [Tlo(*r) for r in rows]
 
 
 class EmbeddedSarReviews(SqlSarReviews):

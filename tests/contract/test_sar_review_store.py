@@ -137,3 +137,17 @@ def test_daily_counts_see_only_what_the_reader_sees_in_full(sar_reviews: SarRevi
     got = sar_reviews.daily(reader, T0 - timedelta(days=1))
     assert got == [("PHOTO", "2026-11-03", 1), ("SURVL", "2026-11-03", 1), ("SURVL", "2026-11-04", 1)]
     assert sar_reviews.daily(None, T0 + timedelta(hours=1)) == [("SURVL", "2026-11-04", 1)]
+
+
+def test_the_tlo_registry(sar_reviews: SarReviewStore) -> None:
+    from argus.stores.sar_reviews import Tlo
+
+    sar_reviews.put_tlo(Tlo("tlo1", A, "R. Vega", "water", "Fresno County", "2027-06-30", "555-0101", "sup"))
+    sar_reviews.put_tlo(Tlo("tlo2", B, "M. Lee", "energy", "Clovis", "2026-01-31"))
+    sar_reviews.put_tlo(Tlo("tlo1", A, "R. Vega", "water", "Fresno County", "2028-06-30", "555-0101", "sup"))
+    got = sar_reviews.tlo("tlo1")
+    assert got is not None and got.trained_until == "2028-06-30" and got.current("2026-12-06")
+    assert not sar_reviews.tlo("tlo2").current("2026-12-06")  # type: ignore[union-attr]
+    assert [t.subject for t in sar_reviews.tlos(None, 10)] == ["tlo1", "tlo2"]
+    assert [t.subject for t in sar_reviews.tlos(B, 10)] == ["tlo2"]
+    assert sar_reviews.tlo("nobody") is None

@@ -144,3 +144,24 @@ def test_hostile_tips_are_refused_clearly_and_floods_slowed(live: Live) -> None:
         assert r.headers["content-type"] == "application/problem+json"
     statuses = [anon.post("/api/v1/tips", json=base).status_code for _ in range(6)]
     assert 429 in statuses and statuses[0] == 202, statuses
+
+
+def test_a_tlo_submits_as_a_tlo_only_while_registered_and_trained(live: Live) -> None:
+    tlo, supervisor = live.client(FRESNO, "terrorism_liaison_officer"), live.client(FRESNO, "supervisor")
+    subject = f"terrorism-liaison-officer-{FRESNO.lower()}-x"
+    r = tlo.post("/api/v1/sars", json=form())
+    assert r.status_code == 403 and "not registered" in r.json()["detail"], r.text
+    entry = {"subject": subject, "name": "R. Vega", "sector": "water", "area": "Fresno County",
+             "trained_until": "2020-06-30", "contact": "559-555-0101"}  # fmt: skip
+    assert live.client(OTHER, "supervisor").post("/api/v1/tlos", json=entry).status_code == 404  # not theirs
+    assert supervisor.post("/api/v1/tlos", json=entry).status_code == 200
+    r = tlo.post("/api/v1/sars", json=form())
+    assert r.status_code == 403 and "lapsed on 2020-06-30" in r.json()["detail"], r.text
+    assert supervisor.post("/api/v1/tlos", json=entry | {"trained_until": "2099-06-30"}).status_code == 200
+    r = tlo.post("/api/v1/sars", json=form())
+    assert r.status_code == 201, r.text
+    network = live.client(FRESNO).get("/api/v1/tlos").json()
+    assert [(t["subject"], t["current"]) for t in network["tlos"]] == [(subject, True)]
+    assert live.client(OTHER).get("/api/v1/tlos").json()["total"] == 0
+    one = live.client(CENTRE).get(f"/api/v1/tlos/{subject}").json()  # the fusion centre sees the network
+    assert [s["id"] for s in one["sars"]] == [r.json()["id"]]

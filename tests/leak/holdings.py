@@ -26,7 +26,7 @@ from argus.security.policy import FULL, Marking, Recipient, ReportView, decide
 from argus.stix.markings import to_tlp2
 from argus.stores.embedded_graph import EmbeddedGraphStore
 from argus.stores.embedded_search import EmbeddedSearchStore
-from argus.stores.sar_reviews import SarCase
+from argus.stores.sar_reviews import SarCase, Tlo
 from argus.stores.sql_sar_reviews import EmbeddedSarReviews
 from argus.stores.stix import EmbeddedStixStore, StixItem
 from argus.stores.taxii_status import Statuses
@@ -278,6 +278,8 @@ def _sars(data_dir: Path, reports: list[dict[str, Any]]) -> None:
             state="ACCEPTED" if i % 2 else "SUBMITTED", steps=steps if i % 2 else [], triage_score=10.0 * i,
             due_at=t0 + timedelta(hours=1),
         ))  # fmt: skip
+    for ori in AGENCIES:  # each agency's TLO, whose contact only its own agency's people see
+        store.put_tlo(Tlo(f"tlo-{ori.lower()}", ori, "TLO", "water", "county", "2099-01-01", f"TLOC{ori}Q", "sup"))
     for ori in AGENCIES:  # a pattern over every SAR, told to each agency
         store.add_patterns([{"pattern_id": f"pat{ori.lower()}", "recipient_agency": ori, "kind": "SPACE_TIME_CLUSTER",
                              "sars": [f"sar{i:03d}x" for i in range(len(reports))], "why": "harness",

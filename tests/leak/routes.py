@@ -788,3 +788,29 @@ def _sar_quality(a: Ask) -> list[Call]:
                 assert rows.get(agency, 0) == want, (a.sid, agency, rows)
 
     return [Call("GET", "/api/v1/sar/quality", check=counts_only_what_is_seen_in_full)]
+
+
+# --- the TLO network -------------------------------------------------------------------------------
+@route("GET", "/api/v1/tlos")
+def _tlos(a: Ask) -> list[Call]:
+    def own_agency_only(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            assert {t["agency"] for t in r.json()["tlos"]} <= {a.who.agency}, r.json()
+
+    return [Call("GET", "/api/v1/tlos", check=own_agency_only)]
+
+
+@route("GET", "/api/v1/tlos/{subject}")
+def _tlo(a: Ask) -> list[Call]:
+    def shown_iff_own(r: httpx.Response, a: Ask) -> None:
+        ori = r.request.url.path.rsplit("-", 1)[1].upper()
+        assert (r.status_code == 200) == (ori == a.who.agency and a.who.may("decide")), (a.sid, ori, r.status_code)
+
+    return [Call("GET", f"/api/v1/tlos/tlo-{o.lower()}", echoes=(f"tlo-{o.lower()}",), check=shown_iff_own)
+            for o in AGENCIES]  # fmt: skip
+
+
+@route("POST", "/api/v1/tlos")
+def _tlo_register(a: Ask) -> list[Call]:
+    body = {"subject": "s0", "name": "Harness", "sector": "water", "area": "county", "trained_until": "2030-01-01"}
+    return [Call("POST", "/api/v1/tlos", json=body, echoes=("s0",))]

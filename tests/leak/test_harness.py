@@ -48,6 +48,7 @@ def forbidden(world: World, sid: str, who: Recipient, views: list[ReportView | N
         out |= {f"veh{k}x".encode(), f"PLATE{k}Q".encode()}
     out |= {f"feed{o.lower()}".encode() for o in AGENCIES if o != who.agency}
     out |= {f"STATUSBODY{o}".encode() for o in AGENCIES if o != who.agency}
+    out |= {f"TLOC{o}Q".encode() for o in AGENCIES if o != who.agency or not who.may("decide")}
     return {x.encode() if isinstance(x, str) else x for x in out}
 
 

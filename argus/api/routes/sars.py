@@ -137,6 +137,10 @@ async def sar_categories() -> Any:
 
 
 def _submit(c: Caller, form: SarForm) -> dict[str, Any]:
+    if c.who.role == "terrorism_liaison_officer":
+        from argus.api.routes.tlos import check_tlo
+
+        check_tlo(c)
     try:
         case = intake(c.api).submit(form.as_form(), actor(c), c.who.law_enforcement)
     except SarRefused as exc:

@@ -66,3 +66,21 @@ export function SarQuality() {
     </section>
   );
 }
+
+export function TloNetwork() {
+  const [n, setN] = useState<Schemas["TloNetwork"] | null>(null);
+  useEffect(() => { get("/api/v1/tlos", { limit: 200 }).then(setN, () => undefined); }, []);
+  if (!n || n.total === 0) return null;
+  return (
+    <section class="tlos" aria-label="TLO network">
+      <h3>Terrorism liaison officers <small>{n.total}</small></h3>
+      <table data-testid="tlos">
+        <thead><tr><th>Name</th><th>Agency</th><th>Sector</th><th>Area</th><th>Trained until</th><th>Contact</th></tr></thead>
+        <tbody>{n.tlos.map((t) => (
+          <tr class={t.current ? "" : "lapsed"}><td>{t.name}</td><td>{t.agency}</td><td>{t.sector}</td><td>{t.area}</td>
+            <td>{t.trained_until}{t.current ? "" : " (lapsed)"}</td><td>{t.contact}</td></tr>))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -4,7 +4,7 @@
 // questions, close) or analyst vetting (ISE-SAR, local SAR, close), or a change of priority.
 import { useEffect, useState } from "preact/hooks";
 import { type Me, Problem, type Schemas, get, post } from "../api/client";
-import { SarPatterns, SarQuality, SarTrends } from "./sar-insights";
+import { SarPatterns, SarQuality, SarTrends, TloNetwork } from "./sar-insights";
 
 type Sar = Schemas["SarSummary"];
 type Detail = Schemas["SarDetail"];
@@ -105,7 +105,7 @@ export function SarsView({ me }: { me: Me }) {
         </tbody>
       </table>
       {open && <Open id={open} onChange={load} />}
-      <div class="insights"><SarPatterns /><SarTrends /><SarQuality /></div>
+      <div class="insights"><SarPatterns /><SarTrends /><SarQuality /><TloNetwork /></div>
     </div>
   );
 }
