@@ -298,7 +298,8 @@ class EmbeddedGraphStore(GraphStore):
         self.refresh()
 
     def commit(self) -> None:
-        ids = [i for i in self.take_unsettled() if i not in self._fresh]
+        # Each settled as the entity it is now part of: a merged id's tally counts in its survivor's
+        ids = sorted({self.canonical(i) for i in self.take_unsettled() if i not in self._fresh})
         self._fresh, self._dirty, self._tallied, self._written = set(), set(), set(), {}
         if ids:
             counts, nodes = self._tallies(ids), self.nodes_of(ids)
