@@ -59,6 +59,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "postgresql": ("argus.stores.sql_sar_reviews:PostgresSarReviews", "postgres"),
         "postgres": ("argus.stores.sql_sar_reviews:PostgresSarReviews", "postgres"),
     },
+    "requirements": {
+        "embedded": ("argus.stores.sql_requirements:EmbeddedRequirements", None),
+        "postgresql": ("argus.stores.sql_requirements:PostgresRequirements", "postgres"),
+        "postgres": ("argus.stores.sql_requirements:PostgresRequirements", "postgres"),
+    },
     "taxii": {
         "embedded": ("argus.stores.taxii_status:Statuses", None),
         "http": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),

@@ -26,6 +26,7 @@ from argus.stores.sar_reviews import (
     to_row,
 )
 from argus.stores.search import Audience
+from argus.stores.sql import PostgresConnection, SqliteConnection
 
 _COLS = ", ".join(COLUMNS)
 _TLO = "subject, agency, name, sector, area, trained_until, contact, registered_by"
@@ -43,7 +44,7 @@ _TRIAGE_SET = (
 
 
 class SqlSarReviews(SarReviewStore):
-    contains = "instr({col}, ?) > 0"
+    contains: str
 
     def _x(self, sql: str, args: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
@@ -162,33 +163,13 @@ class SqlSarReviews(SarReviewStore):
         return [Tlo(*r) for r in rows]
 
 
-class EmbeddedSarReviews(SqlSarReviews):
+class EmbeddedSarReviews(SqliteConnection, SqlSarReviews):
     def __init__(self, path: Path) -> None:
-        from argus.sqlite import connect
-
-        self.db = connect(Path(path))
+        self._open(path)
         self._setup()
 
-    def _x(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self.db.execute(sql, tuple(args))
 
-    def close(self) -> None:
-        self.db.close()
-
-
-class PostgresSarReviews(SqlSarReviews):
-    """`postgresql://user:password@host:port/db` (libpq's URL; pip install -e '.[postgres]')."""
-
-    contains = "strpos({col}, ?) > 0"
-
+class PostgresSarReviews(PostgresConnection, SqlSarReviews):
     def __init__(self, url: str) -> None:
-        import psycopg
-
-        self.db = psycopg.connect(url, autocommit=True)
+        self._open(url)
         self._setup()
-
-    def _x(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self.db.execute(sql.replace("?", "%s"), tuple(args))  # type: ignore[arg-type]
-
-    def close(self) -> None:
-        self.db.close()

@@ -199,3 +199,19 @@ def sar_reviews(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     store = open_url("sar_reviews", url)
     yield store
     store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.integration)])
+def requirement_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    if request.param == "postgres":
+        import psycopg
+
+        url = request.getfixturevalue("postgres_url")
+        with psycopg.connect(url, autocommit=True) as db:
+            for t in ("requirements", "requirement_hits", "taskings"):
+                db.execute(f"DROP TABLE IF EXISTS {t}")
+    else:
+        url = f"embedded://{tmp_path / 'requirements.db'}"
+    store = open_url("requirements", url)
+    yield store
+    store.close()
