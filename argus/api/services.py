@@ -27,6 +27,7 @@ from argus.security.identity import IdentityDirectory, open_directory
 from argus.security.policy import FULL, Marking, ReportView
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
+from argus.stores.requirements import RequirementStore
 from argus.stores.sar_reviews import SarReviewStore
 from argus.stores.search import SearchStore
 from argus.stores.stix import StixStore
@@ -97,6 +98,10 @@ class Services:
 
     def sar_reviews(self) -> SarReviewStore:
         r: SarReviewStore = self._store("sar_reviews")
+        return r
+
+    def requirements(self) -> RequirementStore:
+        r: RequirementStore = self._store("requirements")
         return r
 
     def feeds(self) -> FeedStore:

@@ -165,3 +165,36 @@ def test_a_tlo_submits_as_a_tlo_only_while_registered_and_trained(live: Live) ->
     assert live.client(OTHER).get("/api/v1/tlos").json()["total"] == 0
     one = live.client(CENTRE).get(f"/api/v1/tlos/{subject}").json()  # the fusion centre sees the network
     assert [s["id"] for s in one["sars"]] == [r.json()["id"]]
+
+
+def test_a_sar_answers_a_requirement_and_the_gap_closes_for_those_who_see_it(live: Live) -> None:
+    centre, officer, other = live.client(CENTRE), live.client(FRESNO), live.client(OTHER)
+    pir = {"code": "PIR-7", "title": "Surveillance of water infrastructure", "questions": ["Who is watching?"],
+           "behaviors": ["SURVL"], "area": {"lat": 36.74, "lon": -119.79, "radius_km": 30}}  # fmt: skip
+    r = centre.post("/api/v1/requirements", json=pir)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    bad = centre.post("/api/v1/requirements", json=pir | {"behaviors": []})
+    assert bad.status_code == 422 and "indicator" in bad.text
+
+    def row(c: Any) -> dict[str, Any]:
+        return next(x for x in c.get("/api/v1/requirements/gaps").json()["requirements"] if x["id"] == rid)
+
+    assert row(centre)["gap"]
+    sar = officer.post("/api/v1/sars", json=form()).json()["id"]
+    answered = wait_for(lambda: row(centre), lambda x: x["answered"] >= 1)
+    assert answered["answered"] >= 1 and not answered["gap"]
+    reports = centre.get(f"/api/v1/requirements/{rid}/reporting").json()["reports"]
+    assert any(x["report_id"] == sar and x["matched"] == ["behavior SURVL"] for x in reports)
+    assert sar not in str(other.get(f"/api/v1/requirements/{rid}/reporting").json())  # AMBER, not named
+
+    task = {"question": "Has plant security seen this car?", "to_agency": FRESNO, "due": "2030-01-01T00:00:00Z"}
+    t = centre.post(f"/api/v1/requirements/{rid}/taskings", json=task)
+    assert t.status_code == 201, t.text
+    assert row(centre)["taskings_open"] == 1
+    (mine,) = [x for x in officer.get("/api/v1/taskings/mine").json()["taskings"] if x["id"] == t.json()["id"]]
+    assert mine["requirement"]["questions"] == ["Who is watching?"]
+    assert other.post(f"/api/v1/taskings/{mine['id']}/answer", json={"answer": "not ours"}).status_code == 404
+    done = officer.post(f"/api/v1/taskings/{mine['id']}/answer", json={"answer": "Yes, twice last week."})
+    assert done.status_code == 200 and done.json()["status"] == "ANSWERED"
+    assert row(centre)["taskings_open"] == 0

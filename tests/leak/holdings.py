@@ -26,7 +26,9 @@ from argus.security.policy import FULL, Marking, Recipient, ReportView, decide
 from argus.stix.markings import to_tlp2
 from argus.stores.embedded_graph import EmbeddedGraphStore
 from argus.stores.embedded_search import EmbeddedSearchStore
+from argus.stores.requirements import Hit, Requirement, Tasking
 from argus.stores.sar_reviews import SarCase, Tlo
+from argus.stores.sql_requirements import EmbeddedRequirements
 from argus.stores.sql_sar_reviews import EmbeddedSarReviews
 from argus.stores.stix import EmbeddedStixStore, StixItem
 from argus.stores.taxii_status import Statuses
@@ -128,6 +130,7 @@ def build(reports: list[dict[str, Any]], subjects: list[dict[str, Any]], agency_
     _stix(data_dir, reports)
     _feeds_and_statuses(data_dir)
     _sars(data_dir, reports)
+    _requirements(data_dir, reports)
     _alerts(topo, reports)
     d = Directory.for_data_dir(data_dir)
     for ori in AGENCIES:
@@ -284,6 +287,23 @@ def _sars(data_dir: Path, reports: list[dict[str, Any]]) -> None:
         store.add_patterns([{"pattern_id": f"pat{ori.lower()}", "recipient_agency": ori, "kind": "SPACE_TIME_CLUSTER",
                              "sars": [f"sar{i:03d}x" for i in range(len(reports))], "why": "harness",
                              "detected_at": t0}])  # fmt: skip
+    store.close()
+
+
+def _requirements(data_dir: Path, reports: list[dict[str, Any]]) -> None:
+    """Requirement i under report i's marking (title `REQT…Q`); `reqallx`, TLP:CLEAR, answered by
+    every report under its own marking; and a tasking about it to each agency (`TSKQ<ori>Q`)."""
+    store = EmbeddedRequirements(data_dir / "requirements.db")
+    at = (datetime.now(UTC) - timedelta(days=10)).isoformat()
+    for i, r in enumerate(reports):
+        store.put_requirement(Requirement(f"req{i:03d}x", f"PIR-{i}", "PIR", f"REQT{i:03d}Q", ["q"], marking(r),
+                                          "s0", at, behaviors=["SURVL"]))  # fmt: skip
+    store.put_requirement(Requirement("reqallx", "PIR-ALL", "PIR", "all", ["q"], Marking(AGENCIES[0], "CLEAR"),
+                                      "s0", at, keywords=["robbery"]))  # fmt: skip
+    store.add_hits([Hit("reqallx", f"rec{i:03d}x", "rms", ["keyword 'robbery'"], at, marking(r))
+                    for i, r in enumerate(reports)])  # fmt: skip
+    for ori in AGENCIES:
+        store.put_tasking(Tasking(f"tsk{ori.lower()}", "reqallx", f"TSKQ{ori}Q", ori, "", at, "s0", AGENCIES[0], at))
     store.close()
 
 

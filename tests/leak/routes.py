@@ -814,3 +814,74 @@ def _tlo(a: Ask) -> list[Call]:
 def _tlo_register(a: Ask) -> list[Call]:
     body = {"subject": "s0", "name": "Harness", "sector": "water", "area": "county", "trained_until": "2030-01-01"}
     return [Call("POST", "/api/v1/tlos", json=body, echoes=("s0",))]
+
+
+# --- requirements, gaps and taskings -----------------------------------------------------------------
+def _req_form() -> dict[str, Any]:
+    return {"code": "PIR-H", "title": "harness", "questions": ["who?"], "keywords": ["harness"]}
+
+
+@route("POST", "/api/v1/requirements")
+def _req_create(a: Ask) -> list[Call]:
+    return [Call("POST", "/api/v1/requirements", json=_req_form())]
+
+
+@route("GET", "/api/v1/requirements")
+def _req_list(a: Ask) -> list[Call]:
+    def exactly_full(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            got = {x["id"] for x in r.json()["requirements"] if re.fullmatch(r"req(\d{3}|all)x", x["id"])}
+            assert got == {f"req{i:03d}x" for i in range(len(a.world.reports)) if _full(a, i)} | {"reqallx"}, got
+
+    return [Call("GET", "/api/v1/requirements", check=exactly_full)]
+
+
+@route("GET", "/api/v1/requirements/gaps")
+def _req_gaps(a: Ask) -> list[Call]:
+    def counts_only_full(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            (row,) = [x for x in r.json()["requirements"] if x["id"] == "reqallx"]
+            assert row["answered"] == _full_count(a), (a.sid, row["answered"])
+
+    return [Call("GET", "/api/v1/requirements/gaps", check=counts_only_full)]
+
+
+@route("GET", "/api/v1/requirements/{rid}/reporting")
+def _req_reporting(a: Ask) -> list[Call]:
+    def only_full(r: httpx.Response, a: Ask) -> None:
+        rid = r.request.url.path.split("/")[-2]
+        if rid == "reqallx" and r.status_code == 200:
+            got = {x["report_id"] for x in r.json()["reports"]}
+            assert got == {f"rec{i:03d}x" for i in range(len(a.world.reports)) if _full(a, i)}, got
+        elif rid != "reqallx":
+            assert (r.status_code == 200) == (a.who.may("decide") and _full(a, int(rid[3:6]))), (a.sid, rid)
+
+    ids = ["reqallx", *(f"req{i:03d}x" for i in range(len(a.world.reports)))]
+    return [Call("GET", f"/api/v1/requirements/{x}/reporting", echoes=(x,), check=only_full) for x in ids]
+
+
+@route("POST", "/api/v1/requirements/{rid}/taskings")
+def _req_task(a: Ask) -> list[Call]:
+    body = {"question": "harness question", "to_agency": AGENCIES[1], "due": "2030-01-01T00:00:00+00:00"}
+    return [Call("POST", f"/api/v1/requirements/{x}/taskings", json=body, echoes=(x,)) for x in ("reqallx", "req000x")]
+
+
+@route("GET", "/api/v1/taskings/mine")
+def _taskings_mine(a: Ask) -> list[Call]:
+    def own_only(r: httpx.Response, a: Ask) -> None:
+        if r.status_code == 200:
+            got = {x["id"] for x in r.json()["taskings"] if x["id"].startswith("tsk")}
+            own = {f"tsk{a.who.agency.lower()}"} if a.who.agency in AGENCIES else set()
+            assert got == own, (a.sid, got)
+
+    return [Call("GET", "/api/v1/taskings/mine", check=own_only)]
+
+
+@route("POST", "/api/v1/taskings/{tid}/answer")
+def _tasking_answer(a: Ask) -> list[Call]:
+    def own_only(r: httpx.Response, a: Ask) -> None:
+        tid = r.request.url.path.split("/")[-2]
+        assert (r.status_code == 200) == (tid == f"tsk{a.who.agency.lower()}" and a.who.may("submit")), (a.sid, tid)
+
+    return [Call("POST", f"/api/v1/taskings/tsk{o.lower()}/answer", json={"answer": "harness answer"},
+                 echoes=(f"tsk{o.lower()}",), check=own_only) for o in AGENCIES]  # fmt: skip

@@ -44,11 +44,14 @@ def forbidden(world: World, sid: str, who: Recipient, views: list[ReportView | N
             out |= {f"NAME{i:03d}Q", f"NARR{i:03d}Q", f"ALIAS{i:03d}Q", f"STIX{i:03d}Q", stix_id(i)}  # type: ignore[arg-type]
         out |= _alert_tokens(i, r, sid, who, v)
         out |= _sar_tokens(i, r, sid, who, v)
+        if v is None or v.level != FULL:
+            out.add(f"REQT{i:03d}Q")
     for k in {r["vehicle"] for r in reports} - seen_vehicles:
         out |= {f"veh{k}x".encode(), f"PLATE{k}Q".encode()}
     out |= {f"feed{o.lower()}".encode() for o in AGENCIES if o != who.agency}
     out |= {f"STATUSBODY{o}".encode() for o in AGENCIES if o != who.agency}
     out |= {f"TLOC{o}Q".encode() for o in AGENCIES if o != who.agency or not who.may("decide")}
+    out |= {f"TSKQ{o}Q".encode() for o in AGENCIES if o != who.agency or not who.may("submit")}
     return {x.encode() if isinstance(x, str) else x for x in out}
 
 

@@ -9,6 +9,7 @@ import { FieldView } from "./views/field";
 import { GraphView } from "./views/graph";
 import { LoginView } from "./views/login";
 import { MapView } from "./views/map";
+import { RequirementsView, TaskingsView } from "./views/requirements";
 import { ReviewView } from "./views/review";
 import { SarFormView } from "./views/sar-form";
 import { SarsView } from "./views/sars";
@@ -32,6 +33,8 @@ export const NAV: Nav[] = [
   { view: "review", label: "Match review", may: has("decide") },
   { view: "sars", label: "SAR review", may: has("decide") },
   { view: "report", label: "Submit a SAR", may: has("submit") },
+  { view: "requirements", label: "Requirements", may: has("decide") },
+  { view: "taskings", label: "Taskings", may: has("submit") },
   { view: "audit", label: "Audit", may: has("audit") },
   { view: "admin", label: "Administration", may: has("manage") },
 ];
@@ -103,6 +106,10 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <SarsView me={me} />;
     case "report":
       return <SarFormView />;
+    case "requirements":
+      return <RequirementsView me={me} />;
+    case "taskings":
+      return <TaskingsView />;
     case "audit":
       return <AuditView />;
     case "admin":

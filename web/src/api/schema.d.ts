@@ -633,6 +633,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/requirements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Requirements you may see
+         * @description PIRs and standing information needs seen in full, by code.
+         */
+        get: operations["listing_api_v1_requirements_get"];
+        put?: never;
+        /**
+         * Add a PIR or standing information need
+         * @description Owned by the caller's agency, marked as asked (TLP:GREEN by default); reporting is matched
+         *     to it as it streams (any one indicator, within the period and area where given).
+         */
+        post: operations["create_api_v1_requirements_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requirements/gaps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How much reporting answered each requirement
+         * @description For each requirement, the reports (that you see in full) answering it in the last `days`,
+         *     the latest, and the open taskings; those with none first: the gaps to task collection for.
+         */
+        get: operations["gaps_api_v1_requirements_gaps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requirements/{rid}/reporting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reports that answered a requirement
+         * @description Newest first, each with the indicators it matched (only reports you see in full).
+         */
+        get: operations["reporting_api_v1_requirements__rid__reporting_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requirements/{rid}/taskings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Task a partner agency or a TLO
+         * @description The collection plan: a question about a requirement for an agency (or one TLO in it) that
+         *     the requirement's marking reaches in full. Audited as a dissemination.
+         */
+        post: operations["task_api_v1_requirements__rid__taskings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sar/categories": {
         parameters: {
             query?: never;
@@ -1052,6 +1139,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/taskings/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Taskings addressed to you or your agency
+         * @description Newest first, with the requirement's questions (only where you see the requirement in full).
+         */
+        get: operations["my_taskings_api_v1_taskings_mine_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/taskings/{tid}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a tasking addressed to you
+         * @description By the agency (or the one person) it was addressed to; audited.
+         */
+        post: operations["answer_api_v1_taskings__tid__answer_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tips": {
         parameters: {
             query?: never;
@@ -1425,6 +1552,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** AnswerForm */
+        AnswerForm: {
+            /** Answer */
+            answer: string;
+        };
         /** Answers */
         Answers: {
             /**
@@ -1432,6 +1564,20 @@ export interface components {
              * @description Answers to the reviewer's questions
              */
             answers: string;
+        };
+        /** Area */
+        Area: {
+            /**
+             * Address
+             * @description Street address or a description
+             */
+            address?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Radius Km */
+            radius_km: number;
         };
         /** AuditPage */
         AuditPage: {
@@ -1606,6 +1752,68 @@ export interface components {
             state?: string | null;
             /** Vin */
             vin?: string | null;
+        };
+        /** GapRow */
+        GapRow: {
+            /** Agency */
+            agency: string;
+            /**
+             * Answered
+             * @description Reports you see in full that answered it in the period
+             */
+            answered: number;
+            /** Area */
+            area: {
+                [key: string]: unknown;
+            } | null;
+            /** Behaviors */
+            behaviors: string[];
+            /** Code */
+            code: string;
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** End */
+            end: string | null;
+            /** Entity Types */
+            entity_types: string[];
+            /** Gap */
+            gap: boolean;
+            /** Id */
+            id: string;
+            /** Keywords */
+            keywords: string[];
+            /**
+             * Kind
+             * @description PIR | SIN
+             */
+            kind: string;
+            /** Last Reported */
+            last_reported: string | null;
+            /** Questions */
+            questions: string[];
+            /** Start */
+            start: string | null;
+            /** Taskings Open */
+            taskings_open: number;
+            /** Techniques */
+            techniques: string[];
+            /** Title */
+            title: string;
+            /** Tlp */
+            tlp: string;
+        };
+        /** Gaps */
+        Gaps: {
+            /** Gaps */
+            gaps: number;
+            /** Requirements */
+            requirements: components["schemas"]["GapRow"][];
+            /** Since */
+            since: string;
+            /** Until */
+            until: string;
         };
         /** GeoAnswer */
         GeoAnswer: {
@@ -2007,6 +2215,123 @@ export interface components {
             /** Days */
             days: number;
         };
+        /** ReportRow */
+        ReportRow: {
+            /** Agency */
+            agency: string;
+            /** Matched */
+            matched: string[];
+            /** Occurred At */
+            occurred_at: string;
+            /** Report Id */
+            report_id: string;
+            /** Report Type */
+            report_type: string;
+        };
+        /** Reporting */
+        Reporting: {
+            /** Reports */
+            reports: components["schemas"]["ReportRow"][];
+            /** Total */
+            total: number;
+        };
+        /** RequirementForm */
+        RequirementForm: {
+            area?: components["schemas"]["Area"] | null;
+            /**
+             * Behaviors
+             * @default []
+             */
+            behaviors: ("INTRSN" | "MISREP" | "THEFT" | "SABOT" | "CYBER" | "THREAT" | "AVIATION" | "ELICIT" | "TESTSEC" | "RECRUT" | "PHOTO" | "SURVL" | "MATRLS" | "EXPERT" | "WPNS" | "SECTOR")[];
+            /**
+             * Code
+             * @description e.g. PIR-3, SIN-12
+             */
+            code: string;
+            /** End */
+            end?: string | null;
+            /**
+             * Entity Types
+             * @default []
+             */
+            entity_types: ("PERSON" | "OBJECT" | "LOCATION" | "EVENT" | "VEHICLE" | "WEAPON")[];
+            /**
+             * Keywords
+             * @default []
+             */
+            keywords: string[];
+            /**
+             * Kind
+             * @default PIR
+             * @enum {string}
+             */
+            kind: "PIR" | "SIN";
+            /** Questions */
+            questions: string[];
+            /** Start */
+            start?: string | null;
+            /**
+             * Techniques
+             * @description ATT&CK ids, e.g. T0883
+             * @default []
+             */
+            techniques: string[];
+            /** Title */
+            title: string;
+            /**
+             * Tlp
+             * @default TLP:GREEN
+             * @enum {string}
+             */
+            tlp: "TLP:CLEAR" | "TLP:GREEN" | "TLP:AMBER" | "TLP:AMBER+STRICT" | "TLP:RED";
+        };
+        /** RequirementList */
+        RequirementList: {
+            /** Requirements */
+            requirements: components["schemas"]["RequirementOut"][];
+            /** Total */
+            total: number;
+        };
+        /** RequirementOut */
+        RequirementOut: {
+            /** Agency */
+            agency: string;
+            /** Area */
+            area: {
+                [key: string]: unknown;
+            } | null;
+            /** Behaviors */
+            behaviors: string[];
+            /** Code */
+            code: string;
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** End */
+            end: string | null;
+            /** Entity Types */
+            entity_types: string[];
+            /** Id */
+            id: string;
+            /** Keywords */
+            keywords: string[];
+            /**
+             * Kind
+             * @description PIR | SIN
+             */
+            kind: string;
+            /** Questions */
+            questions: string[];
+            /** Start */
+            start: string | null;
+            /** Techniques */
+            techniques: string[];
+            /** Title */
+            title: string;
+            /** Tlp */
+            tlp: string;
+        };
         /** Review */
         Review: {
             /**
@@ -2348,6 +2673,61 @@ export interface components {
             questions: string[];
             /** Step */
             step: string;
+        };
+        /** TaskingForm */
+        TaskingForm: {
+            /**
+             * Due
+             * Format: date-time
+             */
+            due: string;
+            /** Question */
+            question: string;
+            /** To Agency */
+            to_agency: string;
+            /**
+             * To Subject
+             * @description One person (a TLO) in that agency, or empty
+             * @default
+             */
+            to_subject: string;
+        };
+        /** TaskingList */
+        TaskingList: {
+            /** Taskings */
+            taskings: components["schemas"]["TaskingOut"][];
+            /** Total */
+            total: number;
+        };
+        /** TaskingOut */
+        TaskingOut: {
+            /** Answer */
+            answer: string;
+            /** Answered At */
+            answered_at: string;
+            /** Created At */
+            created_at: string;
+            /** Due */
+            due: string;
+            /** From Agency */
+            from_agency: string;
+            /** Id */
+            id: string;
+            /** Question */
+            question: string;
+            /** Requirement */
+            requirement: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @description OPEN | ANSWERED
+             */
+            status: string;
+            /** To Agency */
+            to_agency: string;
+            /** To Subject */
+            to_subject: string;
         };
         /**
          * Taxii
@@ -8165,6 +8545,951 @@ export interface operations {
             };
         };
     };
+    listing_api_v1_requirements_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "requirements": [
+                     *         {
+                     *           "agency": "CAFC00000",
+                     *           "area": {
+                     *             "lat": 36.74,
+                     *             "lon": -119.79,
+                     *             "radius_km": 40
+                     *           },
+                     *           "behaviors": [
+                     *             "SURVL",
+                     *             "PHOTO"
+                     *           ],
+                     *           "code": "PIR-3",
+                     *           "created_at": "2026-11-01T09:00:00+00:00",
+                     *           "created_by": "an-ccic",
+                     *           "entity_types": [],
+                     *           "id": "5b0e…",
+                     *           "keywords": [
+                     *             "water plant"
+                     *           ],
+                     *           "kind": "PIR",
+                     *           "questions": [
+                     *             "Who is surveilling water treatment sites in the county?"
+                     *           ],
+                     *           "techniques": [
+                     *             "T0883"
+                     *           ],
+                     *           "title": "Pre-operational surveillance of water infrastructure",
+                     *           "tlp": "GREEN"
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RequirementList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_api_v1_requirements_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequirementForm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agency": "CAFC00000",
+                     *       "area": {
+                     *         "lat": 36.74,
+                     *         "lon": -119.79,
+                     *         "radius_km": 40
+                     *       },
+                     *       "behaviors": [
+                     *         "SURVL",
+                     *         "PHOTO"
+                     *       ],
+                     *       "code": "PIR-3",
+                     *       "created_at": "2026-11-01T09:00:00+00:00",
+                     *       "created_by": "an-ccic",
+                     *       "entity_types": [],
+                     *       "id": "5b0e…",
+                     *       "keywords": [
+                     *         "water plant"
+                     *       ],
+                     *       "kind": "PIR",
+                     *       "questions": [
+                     *         "Who is surveilling water treatment sites in the county?"
+                     *       ],
+                     *       "techniques": [
+                     *         "T0883"
+                     *       ],
+                     *       "title": "Pre-operational surveillance of water infrastructure",
+                     *       "tlp": "GREEN"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RequirementList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    gaps_api_v1_requirements_gaps_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "gaps": 0,
+                     *       "requirements": [
+                     *         {
+                     *           "agency": "CAFC00000",
+                     *           "answered": 4,
+                     *           "area": {
+                     *             "lat": 36.74,
+                     *             "lon": -119.79,
+                     *             "radius_km": 40
+                     *           },
+                     *           "behaviors": [
+                     *             "SURVL",
+                     *             "PHOTO"
+                     *           ],
+                     *           "code": "PIR-3",
+                     *           "created_at": "2026-11-01T09:00:00+00:00",
+                     *           "created_by": "an-ccic",
+                     *           "entity_types": [],
+                     *           "gap": false,
+                     *           "id": "5b0e…",
+                     *           "keywords": [
+                     *             "water plant"
+                     *           ],
+                     *           "kind": "PIR",
+                     *           "last_reported": "2026-12-01T11:00:00+00:00",
+                     *           "questions": [
+                     *             "Who is surveilling water treatment sites in the county?"
+                     *           ],
+                     *           "taskings_open": 1,
+                     *           "techniques": [
+                     *             "T0883"
+                     *           ],
+                     *           "title": "Pre-operational surveillance of water infrastructure",
+                     *           "tlp": "GREEN"
+                     *         }
+                     *       ],
+                     *       "since": "2026-11-06T00:00:00+00:00",
+                     *       "until": "2026-12-06T00:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Gaps"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reporting_api_v1_requirements__rid__reporting_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "reports": [
+                     *         {
+                     *           "agency": "CA0190000",
+                     *           "matched": [
+                     *             "behavior SURVL"
+                     *           ],
+                     *           "occurred_at": "2026-12-01T11:00:00+00:00",
+                     *           "report_id": "8d1e…",
+                     *           "report_type": "sar"
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Reporting"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    task_api_v1_requirements__rid__taskings_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskingForm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "answer": "",
+                     *       "answered_at": "",
+                     *       "created_at": "2026-12-03T09:00:00+00:00",
+                     *       "due": "2026-12-10T00:00:00+00:00",
+                     *       "from_agency": "CAFC00000",
+                     *       "id": "91c2…",
+                     *       "question": "Have your staff seen anyone photographing the intake gates?",
+                     *       "requirement": {
+                     *         "code": "PIR-3",
+                     *         "id": "5b0e…",
+                     *         "questions": [
+                     *           "Who is surveilling water treatment sites in the county?"
+                     *         ],
+                     *         "title": "Pre-operational surveillance of water infrastructure"
+                     *       },
+                     *       "status": "OPEN",
+                     *       "to_agency": "CA0190000",
+                     *       "to_subject": "tlo-vega"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskingOut"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     sar_categories_api_v1_sar_categories_get: {
         parameters: {
             query?: never;
@@ -12251,6 +13576,375 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    my_taskings_api_v1_taskings_mine_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "taskings": [
+                     *         {
+                     *           "answer": "",
+                     *           "answered_at": "",
+                     *           "created_at": "2026-12-03T09:00:00+00:00",
+                     *           "due": "2026-12-10T00:00:00+00:00",
+                     *           "from_agency": "CAFC00000",
+                     *           "id": "91c2…",
+                     *           "question": "Have your staff seen anyone photographing the intake gates?",
+                     *           "requirement": {
+                     *             "code": "PIR-3",
+                     *             "id": "5b0e…",
+                     *             "questions": [
+                     *               "Who is surveilling water treatment sites in the county?"
+                     *             ],
+                     *             "title": "Pre-operational surveillance of water infrastructure"
+                     *           },
+                     *           "status": "OPEN",
+                     *           "to_agency": "CA0190000",
+                     *           "to_subject": "tlo-vega"
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskingList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    answer_api_v1_taskings__tid__answer_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                tid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerForm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "answer": "",
+                     *       "answered_at": "",
+                     *       "created_at": "2026-12-03T09:00:00+00:00",
+                     *       "due": "2026-12-10T00:00:00+00:00",
+                     *       "from_agency": "CAFC00000",
+                     *       "id": "91c2…",
+                     *       "question": "Have your staff seen anyone photographing the intake gates?",
+                     *       "requirement": {
+                     *         "code": "PIR-3",
+                     *         "id": "5b0e…",
+                     *         "questions": [
+                     *           "Who is surveilling water treatment sites in the county?"
+                     *         ],
+                     *         "title": "Pre-operational surveillance of water infrastructure"
+                     *       },
+                     *       "status": "OPEN",
+                     *       "to_agency": "CA0190000",
+                     *       "to_subject": "tlo-vega"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskingOut"];
                 };
             };
             /** @description A parameter is malformed or out of range */
