@@ -5,7 +5,9 @@ Factors: the ISE-SAR behaviour (defined criminal activity weighs more than behav
 more information), people and vehicles already on file (entity resolution matched them),
 nearness to a configured critical-infrastructure site, other SARs nearby in the last weeks,
 the source's reliability rating, the submitting agency's record (how many of its SARs passed
-review, from the review events), and how late it was reported (relevance decays). One task:
+review, from the review events), how late it was reported (relevance decays), and the ATT&CK
+techniques its narrative describes (from `ttp.matches`, which follow the SAR: the SAR is triaged
+again with them, kept two days for that). One task:
 nearby SARs and track records are across every partition.
 """
 
@@ -48,6 +50,21 @@ class SarTriageConfig(NodeConfig):
     nearby_points: float = Field(default=5, ge=0, le=100, description="Per nearby SAR, at most 4")
     on_file_points: float = Field(default=15, ge=0, le=100, description="Per person or vehicle on file, at most 2")
     late_days: int = Field(default=30, ge=1, le=3650, description="Reported this long after: relevance decays")
+    ttp_points: float = Field(
+        default=8, ge=0, le=100, description="Per ATT&CK technique the narrative describes, at most 2"
+    )
+
+
+ENV_TIMES = ("observed_at", "ingested_at", "review_by")
+
+
+def _freeze(d: dict[str, Any], times: tuple[str, ...]) -> dict[str, Any]:
+    """State is kept as JSON: times as ISO text, read back by `_thaw`."""
+    return {k: (v.isoformat() if k in times and v is not None else v) for k, v in d.items()}
+
+
+def _thaw(d: dict[str, Any], times: tuple[str, ...]) -> dict[str, Any]:
+    return {k: (datetime.fromisoformat(v) if k in times and isinstance(v, str) else v) for k, v in d.items()}
 
 
 def _reason(factor: str, points: float, detail: str) -> dict[str, Any]:
@@ -57,7 +74,7 @@ def _reason(factor: str, points: float, detail: str) -> dict[str, Any]:
 class SarTriageProcessor(Processor):
     Config = SarTriageConfig
     config: SarTriageConfig
-    accepts = ("resolved.v2", "sar_event.v1")
+    accepts = ("resolved.v2", "sar_event.v1", "ttp_match.v1")
     emits = ("sar_triage.v1",)
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
@@ -65,6 +82,8 @@ class SarTriageProcessor(Processor):
         if "event" in record.body:  # a review event: the submitting agency's record
             self._track(record.body, ctx)
             return []
+        if "techniques" in record.body:  # ATT&CK techniques in a SAR's narrative: triaged again
+            return self._ttp(record, ctx)
         if env["type"] != "sar":
             return []
         report = record.body["report"]
@@ -85,6 +104,39 @@ class SarTriageProcessor(Processor):
             "score": round(score, 1), "priority": priority_of(score), "reasons": reasons,
             "site": site.get("name", ""), "site_category": site.get("category", ""),
         }  # fmt: skip
+        self._keep(env, body, ctx)
+        return [Record({"envelope": env, "body": body}, key=env["id"])]
+
+    # --- ATT&CK techniques, which arrive after the SAR (ttp_matching reads the same records) ------
+    def _keep(self, env: dict[str, Any], body: dict[str, Any], ctx: Context) -> None:
+        """The SAR's triage, kept two days (by day of arrival) for its technique matches."""
+        day = int(env["ingested_at"].timestamp() // 86_400)
+        days = [d for d in ctx.state.get("td_days", []) if d >= day - 1]
+        for old in set(ctx.state.get("td_days", [])) - set(days):
+            ctx.state.delete(f"td:{old}")
+        ctx.state.put("td_days", sorted({*days, day}))
+        kept = dict(ctx.state.get(f"td:{day}") or {})
+        kept[env["id"]] = [_freeze(env, ENV_TIMES), _freeze(body, ("occurred_at",))]
+        ctx.state.put(f"td:{day}", kept)
+
+    def _ttp(self, record: Record, ctx: Context) -> list[Record]:
+        b = record.body
+        if b["source_type"] != "sar" or not b["techniques"]:
+            return []
+        for day in reversed(ctx.state.get("td_days", [])):
+            kept = ctx.state.get(f"td:{day}") or {}
+            if b["report_id"] in kept:
+                env, body = (
+                    _thaw(x, t) for x, t in zip(kept[b["report_id"]], (ENV_TIMES, ("occurred_at",)), strict=True)
+                )
+                break
+        else:
+            return []
+        named = ", ".join(f"{t['attack_id']} {t['name']}" for t in b["techniques"][:3])
+        reasons = [r for r in body["reasons"] if r["factor"] != "ttp"]
+        reasons.append(_reason("ttp", self.config.ttp_points * min(2, len(b["techniques"])), f"ATT&CK: {named}"))
+        score = max(0.0, min(100.0, sum(r["points"] for r in reasons)))
+        body = dict(body, reasons=reasons, score=round(score, 1), priority=priority_of(score))
         return [Record({"envelope": env, "body": body}, key=env["id"])]
 
     def _behavior(self, report: dict[str, Any]) -> list[dict[str, Any]]:

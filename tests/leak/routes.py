@@ -525,8 +525,11 @@ def _board(a: Ask) -> list[Call]:
 def _counts_only(r: httpx.Response, a: Ask) -> None:
     if r.status_code == 200:
         body = r.json()
-        assert set(body) == {"lag", "dead_letters", "stages"}
+        assert set(body) == {"lag", "dead_letters", "stages", "sars"}
         assert all(isinstance(v, int) for v in body["lag"].values()) and isinstance(body["dead_letters"], int)
+        # SARs waiting: the generated ones still open (even-numbered) that the supervisor sees in full
+        waiting = sum(_full(a, i) for i in range(0, len(a.world.reports), 2))
+        assert body["sars"]["open"] >= waiting and body["sars"]["breached"] <= body["sars"]["open"]
 
 
 # --- administration: an administrator's own agency only -------------------------------------------

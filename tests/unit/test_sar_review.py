@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from argus.contracts import Context
@@ -181,3 +182,20 @@ def test_an_override_sets_the_priority_and_the_sla_clock_raises_each_breach_once
     assert [x.id for x in late] == ["s1"] and late[0].breached
     assert desk.sweep(datetime.now(UTC) + timedelta(days=30)) == []
     assert [e["body"]["event"] for e in desk.events] == ["OVERRIDDEN", "SLA_BREACHED"]  # type: ignore[attr-defined]
+
+
+def test_attack_techniques_in_a_sars_narrative_triage_it_again() -> None:
+    h = Harness(SarTriageProcessor(name="sar_triage"))
+    rec = sar(1, "SABOT", lat=10, lon=10)
+    (first,) = h.run([rec]).outputs
+    ttp = Record({"envelope": rec.envelope, "body": {
+        "report_id": rec.envelope["id"], "source_type": "sar", "event_id": "ev", "attributions": [],
+        "techniques": [{"attack_id": "T0831", "stix_id": "", "name": "Manipulation of Control", "score": 0.8,
+                        "tactics": [], "evidence": []}]}}, key=rec.key)  # fmt: skip
+    h.state._committed = orjson.loads(orjson.dumps(h.state._committed))  # as a restart reads it back
+    (again,) = h.run([ttp]).outputs
+    assert factors(again)["ttp"] == 8 and again.body["score"] == first.body["score"] + 8
+    assert "T0831 Manipulation of Control" in next(r["detail"] for r in again.body["reasons"] if r["factor"] == "ttp")
+    assert h.run([ttp]).outputs[0].body["score"] == again.body["score"]  # counted once
+    other = Record({"envelope": rec.envelope, "body": dict(ttp.body, report_id="unknown")}, key="x")
+    assert h.run([other]).outputs == []

@@ -1618,6 +1618,13 @@ export interface components {
             lag: {
                 [key: string]: number;
             };
+            /**
+             * Sars
+             * @description SARs waiting for review that the supervisor sees in full (open, high priority, past their SLA) and SAR patterns raised for the agency in the last 7 days
+             */
+            sars: {
+                [key: string]: number;
+            };
             /** Stages */
             stages: number;
         };
@@ -8234,6 +8241,12 @@ export interface operations {
                      *       "lag": {
                      *         "dedup": 0,
                      *         "resolve_persons": 12
+                     *       },
+                     *       "sars": {
+                     *         "breached": 1,
+                     *         "high": 2,
+                     *         "open": 7,
+                     *         "patterns_7d": 1
                      *       },
                      *       "stages": 9
                      *     }

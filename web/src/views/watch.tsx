@@ -1,5 +1,6 @@
 // The watch officer's live board for the shift: alerts by severity as they arrive (the agency's,
-// through the policy), new SARs, pipeline lag and dead letters.
+// through the policy), new SARs, SARs past their review SLA, SAR patterns, pipeline lag and dead
+// letters.
 import { useEffect, useState } from "preact/hooks";
 import { type Alert, type Me, type SearchPage, get } from "../api/client";
 import { AlertCard } from "../components/alert-card";
@@ -13,7 +14,8 @@ export function WatchView({ me }: { me: Me }) {
   const [alerts, setAlerts] = useState<Alert[]>([]);
   const [state, setState] = useState<"live" | "reconnecting">("reconnecting");
   const [sars, setSars] = useState<SearchPage | null>(null);
-  const [board, setBoard] = useState<{ lag: Record<string, number>; dead_letters: number } | null>(null);
+  const [board, setBoard] = useState<{ lag: Record<string, number>; dead_letters: number;
+    sars: Record<string, number> } | null>(null);
   const since = new Date(Date.now() - SHIFT_HOURS * 3600_000).toISOString();
   useEffect(() => openInbox((a) => setAlerts((l) => mergeAlert(l, a)), setState), []);
   useEffect(() => {
@@ -38,6 +40,9 @@ export function WatchView({ me }: { me: Me }) {
         <div class="tile"><span class="n">{sars?.total ?? "…"}</span> <a href={href("search", [], { type: "sar", since: since.slice(0, 10) })}>new SARs</a></div>
         <div class="tile"><span class="n">{lag ?? "…"}</span> records waiting in the pipeline</div>
         <div class="tile"><span class="n" data-testid="dead-letters">{board?.dead_letters ?? "…"}</span> dead letters</div>
+        <div class={`tile${board?.sars.breached ? " level-high" : ""}`}><span class="n" data-testid="sars-breached">
+          {board?.sars.breached ?? "…"}</span> <a href={href("sars")}>SARs past their SLA</a> of {board?.sars.open ?? "…"} waiting</div>
+        <div class="tile"><span class="n" data-testid="sar-patterns">{board?.sars.patterns_7d ?? "…"}</span> SAR patterns this week</div>
       </div>
       {board && (
         <details><summary>Lag by stage</summary>
