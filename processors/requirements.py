@@ -5,8 +5,9 @@ sets them) and any one of its indicators matches: an ISE-SAR behaviour, a keywor
 ATT&CK technique (from `ttp.matches`), or an entity type the report names. The hit carries the
 report's envelope, so whoever counts it sees only what the report's marking allows.
 
-Requirements are read from the requirement store and looked at again every `refresh_seconds`. No
-state: one task per partition.
+Requirements are read from the requirement store and looked at again every `refresh_seconds`: a
+new requirement answers the reporting that arrives from then on (a second after it is added, by
+default), not what came before. No state: one task per partition.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ _TEXT = ("narrative", "summary", "description")
 
 
 class RequirementsConfig(NodeConfig):
-    refresh_seconds: float = Field(default=30.0, ge=0.0, description="How often to read the requirements again")
+    refresh_seconds: float = Field(default=1.0, ge=0.0, description="How often to read the requirements again")
 
 
 def _text(report: dict[str, Any], rtype: str) -> str:

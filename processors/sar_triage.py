@@ -76,6 +76,7 @@ class SarTriageProcessor(Processor):
     config: SarTriageConfig
     accepts = ("resolved.v2", "sar_event.v1", "ttp_match.v1")
     emits = ("sar_triage.v1",)
+    ordered = True  # nearby SARs and track records depend on the order SARs arrive in: the sources'
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         env = record.envelope

@@ -25,7 +25,7 @@ def test_the_production_topology_orders_ingest_but_not_the_field_query_lane() ->
     plan = plan_order(load_topology(ROOT / "topology.yaml"))
     assert plan.marked == {
         "rms.records", "cad.incidents", "sar.reports", "stix.objects", "reports", "resolved.persons",
-        "resolved.vehicles", "resolved", "correlating",
+        "resolved.vehicles", "resolved", "correlating", "ttp.matches", "sar.triage",
     }  # fmt: skip
     sources = {"rms", "rms_csv", "cad_incidents", "sar", "stix", "partner_feeds"}
     chain = ("resolve_persons", "resolve_vehicles", "resolve_places", "correlate_persons", "correlation")
@@ -33,11 +33,12 @@ def test_the_production_topology_orders_ingest_but_not_the_field_query_lane() ->
     assert plan.inputs == {
         "resolve_persons": ("reports",), "resolve_vehicles": ("resolved.persons",),
         "resolve_places": ("resolved.vehicles",), "correlate_persons": ("resolved",),
-        "correlation": ("correlating",),
+        "correlation": ("correlating",), "sar_triage": ("resolved", "ttp.matches"), "sar_patterns": ("sar.triage",),
     }  # fmt: skip
     assert plan.marks_out["dedup"] == ("reports",) and plan.marks_out["resolve_places"] == ("resolved",)
     assert plan.marks_out["resolve_persons"] == ("resolved.persons",)  # not the query lane
-    assert plan.marks_out["cad_queries"] == () and plan.marks_out["ttp_matching"] == ()
+    assert plan.marks_out["cad_queries"] == ()  # SAR triage orders ATT&CK matches too: they carry marks
+    assert plan.marks_out["ttp_matching"] == ("ttp.matches",) and plan.marks_out["sar_triage"] == ("sar.triage",)
     assert plan.marks_out["correlate_persons"] == ("correlating",)  # not the alerts
     assert plan.reach["correlation"]["sar"] == {"correlating"}
 
