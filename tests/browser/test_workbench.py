@@ -356,7 +356,7 @@ AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" 
 VIEWS = {  # role (agency) -> the views it works in
     ("patrol_officer", None): ["#/field"],
     ("analyst", OFFICER_AGENCY): ["#/search?q=civic", "#/graph", "#/map", "#/timeline/series/ROB-2026-014", "#/report"],
-    ("analyst", FUSION_CENTRE): ["#/sars"],
+    ("analyst", FUSION_CENTRE): ["#/sars", "#/requirements", "#/taskings"],
     ("supervisor", None): ["#/watch"],
     ("auditor", None): ["#/audit"],
     ("administrator", None): ["#/admin"],
