@@ -114,7 +114,9 @@ class SarPatternsProcessor(Processor):
         ri, rj = cell(s["lat"], s["lon"], cfg.region_km * 1000)
         day, week = int(s["t"] // DAY), str(int(s["t"] // WEEK))
         dkey = f"rd:{ri}:{rj}:{day}"
-        ctx.state.put(dkey, [*(e for e in ctx.state.get(dkey, ()) if e["id"] != s["id"]), s])
+        # a day's SARs in one region cell, for naming a rise's SARs: at most 500 (a state value stays small)
+        same_day = [e for e in ctx.state.get(dkey, ()) if e["id"] != s["id"]][-499:]
+        ctx.state.put(dkey, [*same_day, s])
         stale = f"rd:{ri}:{rj}:{day - 8}"  # a day's SARs are read only in their week
         if ctx.state.get(stale) is not None:
             ctx.state.delete(stale)

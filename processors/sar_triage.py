@@ -110,29 +110,24 @@ class SarTriageProcessor(Processor):
 
     # --- ATT&CK techniques, which arrive after the SAR (ttp_matching reads the same records) ------
     def _keep(self, env: dict[str, Any], body: dict[str, Any], ctx: Context) -> None:
-        """The SAR's triage, kept two days (by day of arrival) for its technique matches."""
+        """The SAR's triage, one key a SAR (a state value stays small), kept two days by day of
+        arrival for its technique matches."""
         day = int(env["ingested_at"].timestamp() // 86_400)
-        days = [d for d in ctx.state.get("td_days", []) if d >= day - 1]
-        for old in set(ctx.state.get("td_days", [])) - set(days):
-            ctx.state.delete(f"td:{old}")
-        ctx.state.put("td_days", sorted({*days, day}))
-        kept = dict(ctx.state.get(f"td:{day}") or {})
-        kept[env["id"]] = [_freeze(env, ENV_TIMES), _freeze(body, ("occurred_at",))]
-        ctx.state.put(f"td:{day}", kept)
+        days = ctx.state.get("td_days", [])
+        for old in [d for d in days if d < day - 1]:
+            for sar in ctx.state.get(f"tdd:{old}", ()):
+                ctx.state.delete(f"td:{sar}")
+            ctx.state.delete(f"tdd:{old}")
+        ctx.state.put("td_days", sorted({*(d for d in days if d >= day - 1), day}))
+        ctx.state.put(f"tdd:{day}", [*ctx.state.get(f"tdd:{day}", ()), env["id"]])
+        ctx.state.put(f"td:{env['id']}", [_freeze(env, ENV_TIMES), _freeze(body, ("occurred_at",))])
 
     def _ttp(self, record: Record, ctx: Context) -> list[Record]:
         b = record.body
-        if b["source_type"] != "sar" or not b["techniques"]:
+        kept = ctx.state.get(f"td:{b['report_id']}")
+        if b["source_type"] != "sar" or not b["techniques"] or kept is None:
             return []
-        for day in reversed(ctx.state.get("td_days", [])):
-            kept = ctx.state.get(f"td:{day}") or {}
-            if b["report_id"] in kept:
-                env, body = (
-                    _thaw(x, t) for x, t in zip(kept[b["report_id"]], (ENV_TIMES, ("occurred_at",)), strict=True)
-                )
-                break
-        else:
-            return []
+        env, body = _thaw(kept[0], ENV_TIMES), _thaw(kept[1], ("occurred_at",))
         named = ", ".join(f"{t['attack_id']} {t['name']}" for t in b["techniques"][:3])
         reasons = [r for r in body["reasons"] if r["factor"] != "ttp"]
         reasons.append(_reason("ttp", self.config.ttp_points * min(2, len(b["techniques"])), f"ATT&CK: {named}"))
