@@ -115,11 +115,16 @@ class SarTriageProcessor(Processor):
         day = int(env["ingested_at"].timestamp() // 86_400)
         days = ctx.state.get("td_days", [])
         for old in [d for d in days if d < day - 1]:
-            for sar in ctx.state.get(f"tdd:{old}", ()):
-                ctx.state.delete(f"td:{sar}")
-            ctx.state.delete(f"tdd:{old}")
+            for chunk in range(ctx.state.get(f"tdn:{old}", 0) // 256 + 1):
+                for sar in ctx.state.get(f"tdd:{old}:{chunk}", ()):
+                    ctx.state.delete(f"td:{sar}")
+                ctx.state.delete(f"tdd:{old}:{chunk}")
+            ctx.state.delete(f"tdn:{old}")
         ctx.state.put("td_days", sorted({*(d for d in days if d >= day - 1), day}))
-        ctx.state.put(f"tdd:{day}", [*ctx.state.get(f"tdd:{day}", ()), env["id"]])
+        n = ctx.state.get(f"tdn:{day}", 0)  # the day's SARs, indexed 256 a key: no list grows with the day
+        key = f"tdd:{day}:{n // 256}"
+        ctx.state.put(key, [*ctx.state.get(key, ()), env["id"]])
+        ctx.state.put(f"tdn:{day}", n + 1)
         ctx.state.put(f"td:{env['id']}", [_freeze(env, ENV_TIMES), _freeze(body, ("occurred_at",))])
 
     def _ttp(self, record: Record, ctx: Context) -> list[Record]:
