@@ -108,6 +108,12 @@ class Gate:
             self._views[m] = decide(m, self.subject, self.rules)
         return self._views[m]
 
+    def in_full(self, m: Marking) -> bool:
+        """Whether the subject sees an object of this marking whole: what a workflow (a SAR, a
+        requirement, a tasking) needs before it is shown or acted on at all."""
+        v = self.view(m)
+        return v is not None and v.level == FULL
+
     def _seen(self, v: ReportView | None) -> ReportView | None:
         if v is None:
             self.hidden += 1

@@ -53,8 +53,15 @@ def _sars(c: Caller) -> dict[str, int]:
 @router.get(
     "/api/v1/ops/board",
     summary="Pipeline lag per stage and dead letters (supervisors)",
-    responses=answers(Board, {"lag": {"dedup": 0, "resolve_persons": 12}, "dead_letters": 3, "stages": 9,
-                              "sars": {"open": 7, "high": 2, "breached": 1, "patterns_7d": 1}}),
+    responses=answers(
+        Board,
+        {
+            "lag": {"dedup": 0, "resolve_persons": 12},
+            "dead_letters": 3,
+            "stages": 9,
+            "sars": {"open": 7, "high": 2, "breached": 1, "patterns_7d": 1},
+        },
+    ),
 )
 async def board(c: Watch) -> Any:
     """Records each stage has yet to process, and the dead letters held, as counts."""

@@ -71,7 +71,7 @@ def store(c: Caller) -> RequirementStore:
 
 
 def seen(c: Caller, r: Requirement | None, rid: str) -> Requirement:
-    if r is None or (v := c.gate.view(r.marking)) is None or v.level != FULL:
+    if r is None or not c.gate.in_full(r.marking):
         c.denied(rid[:128], "policy")
         raise Problem(404, "No such requirement", f"no requirement {rid[:128]!r} you may see")
     return r
@@ -209,7 +209,7 @@ def _mine(c: Caller, limit: int) -> dict[str, Any]:
     out = []
     for t in s.taskings(agency=c.who.agency, subject=c.subject, limit=limit):
         r = s.requirement(t.requirement_id)
-        if r is not None and (v := c.gate.view(r.marking)) is not None and v.level == FULL:
+        if r is not None and c.gate.in_full(r.marking):
             out.append(_tasking(t, r))
     c.audited("read", "taskings", endpoint="taskings/mine", returned=len(out))
     return {"total": len(out), "taskings": out}
@@ -227,7 +227,7 @@ def _answer(c: Caller, tid: str, f: AnswerForm) -> dict[str, Any]:
     t = s.tasking(tid[:128])
     r = s.requirement(t.requirement_id) if t else None
     mine = t is not None and t.to_agency == c.who.agency and t.to_subject in ("", c.subject)
-    if not mine or r is None or (v := c.gate.view(r.marking)) is None or v.level != FULL:
+    if not mine or r is None or not c.gate.in_full(r.marking):
         c.denied(tid[:128], "not addressed to the caller")
         raise Problem(404, "No such tasking", f"no tasking {tid[:128]!r} addressed to you")
     assert t is not None

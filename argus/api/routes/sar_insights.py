@@ -16,7 +16,6 @@ from argus.api.deps import Caller, Decider, bounded, json
 from argus.api.models import answers
 from argus.api.sar_examples import SAR_EXAMPLES
 from argus.api.sar_models import Patterns, Quality, Trends
-from argus.security.policy import FULL
 from argus.stats import poisson_interval
 from argus.workflows.sar_model import CHECKLIST, STATES
 from argus.workflows.sar_review import completeness
@@ -31,7 +30,7 @@ def _patterns(c: Caller, limit: int) -> dict[str, Any]:
     out = []
     for p in store.patterns(c.who.agency, limit):
         cases = [store.get(sid) for sid in p["sars"]]
-        if all(x is not None and (v := c.gate.view(x.marking)) is not None and v.level == FULL for x in cases):
+        if all(x is not None and c.gate.in_full(x.marking) for x in cases):
             out.append(p | {"sar_ids": [x.sar_id for x in cases if x is not None]})
     c.audited("read", "sar-patterns", endpoint="sar/patterns", returned=len(out))
     return {"total": len(out), "patterns": out}

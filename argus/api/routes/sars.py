@@ -34,7 +34,6 @@ from argus.api.sar_models import (
     categories,
 )
 from argus.api.services import ServiceError, _topic_with
-from argus.security.policy import FULL
 from argus.stores.sar_reviews import SarCase, StaleVersion
 from argus.workflows.sar_intake import SarIntake
 from argus.workflows.sar_model import OPEN, STATES
@@ -122,7 +121,7 @@ def for_submitter(case: SarCase) -> dict[str, Any]:
 def find(c: Caller, sar: str) -> SarCase:
     """The SAR, if the caller sees it in full; otherwise a 404 as for one that does not exist."""
     case = c.svc.sar_reviews().get(sar[:128])
-    if case is None or (v := c.gate.view(case.marking)) is None or v.level != FULL:
+    if case is None or not c.gate.in_full(case.marking):
         c.denied(sar[:128], "policy")
         raise Problem(404, "No such SAR", f"no SAR {sar[:128]!r} you may see")
     return case
