@@ -64,6 +64,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "postgresql": ("argus.stores.sql_requirements:PostgresRequirements", "postgres"),
         "postgres": ("argus.stores.sql_requirements:PostgresRequirements", "postgres"),
     },
+    "products": {
+        "embedded": ("argus.stores.sql_products:EmbeddedProducts", None),
+        "postgresql": ("argus.stores.sql_products:PostgresProducts", "postgres"),
+        "postgres": ("argus.stores.sql_products:PostgresProducts", "postgres"),
+    },
     "taxii": {
         "embedded": ("argus.stores.taxii_status:Statuses", None),
         "http": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),

@@ -391,7 +391,9 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
             problems += [f"{where}: {p}" for p in hook(name, topo)]
     for t in sorted(consumed - produced - {n for n, t in topics.items() if t.external}):
         problems.append(f"topic {t!r} is read by a node but no node writes it")
-    for t in sorted(set(topics) - consumed - produced - {dlq}):
+    # An external topic no node touches is written and read outside the stream (the API's
+    # workflow services, the field alert stream): declared for its schema and retention.
+    for t in sorted(set(topics) - consumed - produced - {dlq} - {n for n, t in topics.items() if t.external}):
         warnings.append(f"topic {t!r} is declared but no node uses it")
     if not problems:
         from argus.runtime.order import plan_order  # imports this module

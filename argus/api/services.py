@@ -27,6 +27,7 @@ from argus.security.identity import IdentityDirectory, open_directory
 from argus.security.policy import FULL, Marking, ReportView
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
+from argus.stores.products import ProductStore
 from argus.stores.requirements import RequirementStore
 from argus.stores.sar_reviews import SarReviewStore
 from argus.stores.search import SearchStore
@@ -102,6 +103,10 @@ class Services:
 
     def requirements(self) -> RequirementStore:
         r: RequirementStore = self._store("requirements")
+        return r
+
+    def products(self) -> ProductStore:
+        r: ProductStore = self._store("products")
         return r
 
     def feeds(self) -> FeedStore:

@@ -167,22 +167,6 @@ def from_row(row: Sequence[Any]) -> SarCase:
     )  # fmt: skip
 
 
-def full_sight(a: Audience, contains: str) -> tuple[str, tuple[Any, ...]]:
-    """The one policy's FULL level as SQL over sar_reviews (argus.security.policy.decide): own
-    agency, CLEAR, or allowed by the owner and named, GREEN or case-member AMBER without a
-    NO_FURTHER_DISSEMINATION caveat; criminal intelligence for law enforcement only.
-    `contains(col, ?)` is the dialect's substring test."""
-    named = "(" + (" OR ".join(contains.format(col="recipients") for _ in a.principals) or "0=1") + ")"
-    case = "(" + (" OR ".join(contains.format(col="cases") for _ in a.cases) or "0=1") + ")"
-    allowed = f"(agency NOT IN ({','.join('?' * len(a.barred))}))" if a.barred else "1=1"
-    ci = "1=1" if a.law_enforcement else "ci = 0"
-    sql = (
-        f"({ci} AND (agency = ? OR tlp = 'CLEAR' OR ({allowed} AND ({named} OR "
-        f"(nfd = 0 AND (tlp = 'GREEN' OR (tlp = 'AMBER' AND {case})))))))"
-    )
-    return sql, (a.agency, *a.barred, *(f" {p} " for p in a.principals), *(f" {c} " for c in a.cases))
-
-
 class SarReviewStore(ABC):
     """Every backend answers the same contract (tests/contract/test_sar_review_store.py)."""
 

@@ -11,9 +11,8 @@ import orjson
 
 from argus.security.policy import Marking
 from argus.stores.requirements import Hit, Requirement, RequirementStore, Tasking
-from argus.stores.sar_reviews import full_sight
 from argus.stores.search import Audience
-from argus.stores.sql import PostgresConnection, SqliteConnection
+from argus.stores.sql import PostgresConnection, SqliteConnection, full_sight
 
 _MARKS = "agency TEXT, tlp TEXT, ci INTEGER, nfd INTEGER, handling TEXT, cases TEXT, recipients TEXT"
 SCHEMA = (

@@ -22,11 +22,10 @@ from argus.stores.sar_reviews import (
     StaleVersion,
     Tlo,
     from_row,
-    full_sight,
     to_row,
 )
 from argus.stores.search import Audience
-from argus.stores.sql import PostgresConnection, SqliteConnection
+from argus.stores.sql import PostgresConnection, SqliteConnection, full_sight
 
 _COLS = ", ".join(COLUMNS)
 _TLO = "subject, agency, name, sector, area, trained_until, contact, registered_by"

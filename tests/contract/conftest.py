@@ -215,3 +215,19 @@ def requirement_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     store = open_url("requirements", url)
     yield store
     store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.integration)])
+def product_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    if request.param == "postgres":
+        import psycopg
+
+        url = request.getfixturevalue("postgres_url")
+        with psycopg.connect(url, autocommit=True) as db:
+            for t in ("products", "product_deliveries", "product_feedback"):
+                db.execute(f"DROP TABLE IF EXISTS {t}")
+    else:
+        url = f"embedded://{tmp_path / 'products.db'}"
+    store = open_url("products", url)
+    yield store
+    store.close()
