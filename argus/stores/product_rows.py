@@ -89,7 +89,10 @@ def to_row(p: Product) -> tuple[Any, ...]:
 
 def _para(d: dict[str, Any]) -> Paragraph:
     por = d.get("portion")
-    portion = Portion(por.get("tlp"), tuple(por.get("caveats") or ()), bool(por.get("ci"))) if por else None
+    portion = None
+    if por:
+        names = tuple(por.get("recipients") or ())
+        portion = Portion(por.get("tlp"), tuple(por.get("caveats") or ()), bool(por.get("ci")), names)
     return Paragraph(d["text"], portion, tuple(d.get("sources") or ()))
 
 

@@ -122,9 +122,17 @@ class Portion:
     tlp: str | None = None
     caveats: tuple[str, ...] = ()
     ci: bool = False
+    recipients: tuple[str, ...] = ()  # whom a RED, AMBER+STRICT or NFD paragraph names (user:<id> or an ORI)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tlp": self.tlp, "caveats": list(self.caveats), "ci": self.ci}
+        return {"tlp": self.tlp, "caveats": list(self.caveats), "ci": self.ci, "recipients": list(self.recipients)}
+
+    @property
+    def narrow(self) -> bool:
+        """Released only to names: such a paragraph names its own recipients (none: the
+        originating agency alone), never inheriting the product's list."""
+        tlp = Tlp.parse(self.tlp) if self.tlp else None
+        return tlp in (Tlp.RED, Tlp.AMBER_STRICT) or NO_FURTHER_DISSEMINATION in self.caveats
 
 
 @dataclass(frozen=True)
@@ -241,12 +249,16 @@ def tlp_rank(tlp: str) -> int:
 
 
 def portion_marking(whole: Marking, portion: Portion | None) -> Marking:
-    """A paragraph's marking: the whole's, restricted by its portion (never loosened)."""
+    """A paragraph's marking: the whole's, restricted by its portion (never loosened). A narrow
+    portion names only its own recipients, and only those the whole names too."""
     if portion is None:
         return whole
     tlp = whole.tlp if portion.tlp is None or tlp_rank(portion.tlp) < tlp_rank(whole.tlp) else portion.tlp
     handling = tuple(dict.fromkeys((*whole.handling, *portion.caveats)))
-    return replace(whole, tlp=Tlp.parse(tlp).value, ci=whole.ci or portion.ci, handling=handling)
+    names = whole.recipients
+    if portion.narrow or portion.recipients:
+        names = tuple(r for r in portion.recipients if r in whole.recipients or not whole.recipients)
+    return replace(whole, tlp=Tlp.parse(tlp).value, ci=whole.ci or portion.ci, handling=handling, recipients=names)
 
 
 def product_view(m: Marking, who: Recipient, rules: Rules | None) -> ReportView | None:

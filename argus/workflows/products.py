@@ -63,8 +63,8 @@ class ProductWorkflow:
     # --- drafting -------------------------------------------------------------------------------
     def draft(self, p: Product, actor: Actor) -> Product:
         p = dataclasses.replace(p, id=p.id or "PRD-" + uuid.uuid4().hex[:16], author=actor.subject,
-                                marking=dataclasses.replace(p.marking, agency=actor.agency), state="DRAFT",
-                                created_at=utcnow(), version=0, steps=())  # fmt: skip
+                                marking=named(p, actor.agency), state="DRAFT", created_at=utcnow(), version=0,
+                                steps=())  # fmt: skip
         p = dataclasses.replace(p, series=p.series or p.id)
         self.desk.store.create(p)
         saved = self.desk.store.get(p.id)
@@ -78,7 +78,7 @@ class ProductWorkflow:
             raise ProductRefused(409, "state", f"product {p.id} is {p.state}: only a draft is edited")
         keep = {"id": p.id, "series": p.series, "revision": p.revision, "author": p.author, "state": p.state,
                 "version": p.version, "created_at": p.created_at, "steps": p.steps, "supersedes": p.supersedes,
-                "marking": dataclasses.replace(changed.marking, agency=p.marking.agency)}  # fmt: skip
+                "marking": named(changed, p.marking.agency)}  # fmt: skip
         return self.desk.store.save(dataclasses.replace(changed, **keep, updated_at=utcnow()))
 
     def revise(self, p: Product, actor: Actor) -> Product:
@@ -165,6 +165,12 @@ class ProductWorkflow:
             agency=actor.agency, object=p.id, source=actor.source, reason=reason[:500],
             detail={"product": p.id, "event": event, "state": p.state, "type": p.type, "revision": p.revision},
         )  # fmt: skip
+
+
+def named(p: Product, agency: str) -> Marking:
+    """The product's marking as its originator, naming whom its dissemination list names (the
+    policy's named recipients: what TLP:RED and NO_FURTHER_DISSEMINATION release to)."""
+    return dataclasses.replace(p.marking, agency=agency, recipients=p.dissemination.principals())
 
 
 def event_of(p: Product, event: str, before: str | None, actor: Actor, reason: str, **counts: int) -> dict:
