@@ -17,9 +17,9 @@ COLUMNS = (
     "id", "series", "revision", "type", "title", "agency", "tlp", "ci", "nfd", "les", "handling", "cases",
     "recipients", "author", "created_at", "urgency", "topic", "category", "period_start", "period_end", "body",
     "dissemination", "state", "version", "updated_at", "requested_at", "published_at", "supersedes",
-    "superseded_by", "steps", "text",
+    "superseded_by", "steps", "text", "psp",
 )  # fmt: skip
-_INTS = ("revision", "ci", "nfd", "les", "version")
+_INTS = ("revision", "ci", "nfd", "les", "version", "psp")
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, "
     + ", ".join(f"{c} {'INTEGER' if c in _INTS else 'TEXT'}" for c in COLUMNS[1:])
@@ -83,6 +83,7 @@ def to_row(p: Product) -> tuple[Any, ...]:
         "updated_at": _t(p.updated_at), "requested_at": _t(p.requested_at), "published_at": _t(p.published_at),
         "supersedes": p.supersedes, "superseded_by": p.superseded_by,
         "steps": orjson.dumps([s.as_dict() for s in p.steps]).decode(), "text": searchable(p),
+        "psp": int(p.dissemination.private_sector),
     }  # fmt: skip
     return tuple(v[c] for c in COLUMNS)
 

@@ -119,9 +119,10 @@ class ProductStore(ABC):
     def feedback(self, product_id: str) -> list[Feedback]: ...
 
     @abstractmethod
-    def production(self, since: datetime) -> dict[str, Any]:
-        """What the programme produced since `since`: products by type, agency and state; hours
-        from request to publication; deliveries and reads by channel; feedback and outcomes."""
+    def production(self, since: datetime, agency: str | None = None) -> dict[str, Any]:
+        """What the programme (or one originating agency) produced since `since`: products by
+        type, agency and state; hours from request to publication; deliveries and reads by
+        channel; feedback and outcomes."""
 
     @abstractmethod
     def close(self) -> None: ...

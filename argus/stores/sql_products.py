@@ -75,11 +75,12 @@ class SqlProducts(ProductStore):
         return saved
 
     def _sight(self, a: Audience | None) -> tuple[str, tuple[Any, ...]]:
-        """Released and seen in full (LES for law enforcement only), or the reader's own agency's."""
+        """Released and seen in full (LES, and what is not marked for private-sector partners, for
+        law enforcement only), or the reader's own agency's."""
         if a is None:
             return "1=1", ()
         full, args = full_sight(a, self.contains)
-        les = "1=1" if a.law_enforcement else "les = 0"
+        les = "1=1" if a.law_enforcement else "les = 0 AND psp = 1"
         released = ",".join(f"'{s}'" for s in RELEASED)
         return f"(agency = ? OR (state IN ({released}) AND {les} AND {full}))", (a.agency, *args)
 
@@ -171,26 +172,29 @@ class SqlProducts(ProductStore):
             Feedback(r[0], r[1], r[2], int(r[3]), bool(r[4]), r[5], r[6], datetime.fromisoformat(r[7])) for r in rows
         ]
 
-    def production(self, since: datetime) -> dict[str, Any]:
+    def production(self, since: datetime, agency: str | None = None) -> dict[str, Any]:
         s = since.isoformat()
+        mine, of = ("agency = ?", (agency,)) if agency else ("1=1", ())
+        theirs = f"product IN (SELECT id FROM products WHERE {mine})"
         made = self._x(
-            "SELECT type, agency, state, count(*) FROM products WHERE created_at >= ? GROUP BY type, agency, state "
-            "ORDER BY 1, 2, 3",
-            (s,),
+            f"SELECT type, agency, state, count(*) FROM products WHERE created_at >= ? AND {mine} "
+            "GROUP BY type, agency, state ORDER BY 1, 2, 3",
+            (s, *of),
         ).fetchall()
         times = self._x(
-            "SELECT COALESCE(requested_at, created_at), published_at FROM products WHERE published_at >= ?", (s,)
+            f"SELECT COALESCE(requested_at, created_at), published_at FROM products WHERE published_at >= ? AND {mine}",
+            (s, *of),
         ).fetchall()
         hours = [(datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 3600 for a, b in times]
         sent = self._x(
             "SELECT channel, status, count(*), count(received_at), count(read_at) FROM product_deliveries "
-            "WHERE at >= ? GROUP BY channel, status ORDER BY 1, 2",
-            (s,),
+            f"WHERE at >= ? AND {theirs} GROUP BY channel, status ORDER BY 1, 2",
+            (s, *of),
         ).fetchall()
         fb = self._x(
-            "SELECT outcome, count(*), sum(useful), sum(actionable) FROM product_feedback WHERE at >= ? "
-            "GROUP BY outcome ORDER BY 1",
-            (s,),
+            "SELECT outcome, count(*), sum(useful), sum(actionable) FROM product_feedback "
+            f"WHERE at >= ? AND {theirs} GROUP BY outcome ORDER BY 1",
+            (s, *of),
         ).fetchall()
         return {
             "products": [{"type": t, "agency": a, "state": st, "count": int(n)} for t, a, st, n in made],

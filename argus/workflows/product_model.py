@@ -250,14 +250,14 @@ def tlp_rank(tlp: str) -> int:
 
 def portion_marking(whole: Marking, portion: Portion | None) -> Marking:
     """A paragraph's marking: the whole's, restricted by its portion (never loosened). A narrow
-    portion names only its own recipients, and only those the whole names too."""
+    portion names only its own recipients (a reader must see the whole product first anyway)."""
     if portion is None:
         return whole
     tlp = whole.tlp if portion.tlp is None or tlp_rank(portion.tlp) < tlp_rank(whole.tlp) else portion.tlp
     handling = tuple(dict.fromkeys((*whole.handling, *portion.caveats)))
     names = whole.recipients
     if portion.narrow or portion.recipients:
-        names = tuple(r for r in portion.recipients if r in whole.recipients or not whole.recipients)
+        names = portion.recipients
     return replace(whole, tlp=Tlp.parse(tlp).value, ci=whole.ci or portion.ci, handling=handling, recipients=names)
 
 

@@ -63,10 +63,13 @@ def _seen(m: Marking | None, who: Recipient | None, rules: Rules | None) -> bool
 
 
 def copy_for(p: Product, who: Recipient | None, rules: Rules | None, source: SourceMarking) -> Copy | None:
-    """`who`'s copy, or None when they may not see the product in full. `who=None` is the copy
+    """`who`'s copy, or None when they may not see the product in full (a private-sector partner:
+    nor when it is not marked for them). `who=None` is the copy
     released as a whole (TAXII): only paragraphs marked as the product is."""
     if who is not None and not _seen(p.marking, who, rules):
         return None
+    if who is not None and not who.law_enforcement and not p.dissemination.private_sector:
+        return None  # a private-sector partner reads only what is marked for them
     kept: dict[str, tuple[Paragraph, ...]] = {}
     removed = 0
     for key, paras in p.sections.items():

@@ -51,9 +51,11 @@ def test_the_library_shows_released_products_seen_in_full_and_drafts_only_at_hom
     total, got = product_store.library(c, LibraryQuery())
     assert total == 3 and [p.id for p in got] == ["green", "les", "old"]
     partner = Audience(C, law_enforcement=False, principals=(C,))
-    assert [p.id for p in product_store.library(partner, LibraryQuery())[1]] == ["green", "old"]
+    assert product_store.library(partner, LibraryQuery())[0] == 0  # none marked for private-sector partners
+    product_store.create(product("psp", B, dissemination=Dissemination(private_sector=True)))
+    assert [p.id for p in product_store.library(partner, LibraryQuery())[1]] == ["psp"]
     home = Audience(B, principals=(B,))
-    assert product_store.library(home, LibraryQuery())[0] == 5
+    assert product_store.library(home, LibraryQuery())[0] == 6
     assert [p.id for p in product_store.library(c, LibraryQuery(since="2026-11-01"))[1]] == ["green", "les"]
 
 
@@ -91,3 +93,5 @@ def test_revisions_deliveries_marks_and_feedback(product_store: ProductStore) ->
     assert stats["publication_hours"]["count"] == 2 and stats["publication_hours"]["median"] == 5.0
     assert {"channel": "field", "status": "DELIVERED", "count": 1, "received": 1, "read": 1} in stats["deliveries"]
     assert stats["feedback"] == [{"outcome": "arrest", "count": 1, "useful_sum": 5, "actionable": 1}]
+    other = product_store.production(T0 - timedelta(days=1), B)
+    assert other["products"] == other["deliveries"] == other["feedback"] == []

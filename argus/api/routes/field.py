@@ -20,8 +20,11 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from argus.api.deps import Caller, Officer, Problem, dumps, json
 from argus.api.models import EXAMPLES, PROBLEMS, AckList, FieldAnswer, answers
+from argus.api.services import ServiceError, _topic_with
 from argus.api.telemetry import SSE_SUBSCRIBERS
 from argus.records import utcnow
+from argus.security.policy import FULL, Marking
+from argus.workflows.product_model import product_view
 
 router = APIRouter(tags=["field"])
 MAX_CURSOR = 2**62  # a partition offset beyond any log
@@ -95,18 +98,26 @@ async def field_query(
     return json(res)
 
 
-def parse_cursor(last_event_id: str, partitions: int) -> dict[int, int]:
-    """`Last-Event-ID` as the stream wrote it ("p:o,p:o,..."): where to go on from."""
+def parse_cursor(last_event_id: str, partitions: int, products: int = 0) -> tuple[dict[int, int], dict[int, int]]:
+    """`Last-Event-ID` as the stream wrote it ("p:o,p:o,...", then "|p:o,..." for the products
+    topic): where to go on from in each."""
+    alerts, _, rest = last_event_id.partition("|")
+    return _cursor(alerts, partitions, "alerts"), (_cursor(rest, products, "products") if rest else {})
+
+
+def _cursor(text: str, partitions: int, what: str) -> dict[int, int]:
     out: dict[int, int] = {}
     try:
-        for part in last_event_id.split(","):
+        for part in text.split(","):
             p, o = (int(x) for x in part.split(":"))
             if not (0 <= p < partitions and -1 <= o < MAX_CURSOR):
                 raise ValueError
             out[p] = o + 1
     except ValueError:
         raise Problem(
-            400, "Bad Last-Event-ID", f"Last-Event-ID: expected partition:offset pairs, partitions 0-{partitions - 1}"
+            400,
+            "Bad Last-Event-ID",
+            f"Last-Event-ID: expected partition:offset pairs, {what} partitions 0-{partitions - 1}",
         ) from None
     return out
 
@@ -129,17 +140,22 @@ async def alert_stream(
     received) resumes where a dropped connection left off."""
     svc = c.svc
     topic = c.api.desk.alerts_topic
+    products = product_topic(c)
     start = await anyio.to_thread.run_sync(svc.end_offsets, topic)
+    pstart = await anyio.to_thread.run_sync(svc.end_offsets, products) if products else {}
     if recent:  # an inbox opened: what came in lately, still through the policy for this subscriber
         start = {p: max(0, o - recent) for p, o in start.items()}
+        pstart = {p: max(0, o - recent) for p, o in pstart.items()}
     if last_event_id:  # resume where the terminal's connection dropped
-        start.update(parse_cursor(last_event_id, len(start)))
+        got, pgot = parse_cursor(last_event_id, len(start), len(pstart))
+        start.update(got)
+        pstart.update(pgot)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         SSE_SUBSCRIBERS.inc()
         try:
             yield ServerSentEvent(comment="argus alert stream")
-            async for event in _alerts(c, topic, dict(start)):
+            async for event in _alerts(c, topic, dict(start), products, dict(pstart)):
                 yield event
         finally:
             SSE_SUBSCRIBERS.dec()
@@ -149,28 +165,64 @@ async def alert_stream(
     )
 
 
-async def _alerts(c: Caller, topic: str, pos: dict[int, int]) -> AsyncIterator[ServerSentEvent]:
-    """Alerts from `pos` on, as this subscriber may have them. The id is the cursor a browser
-    sends back as Last-Event-ID when it reconnects; a comment says when what was missed has all
-    been sent (a terminal's log shows a resume completed). Keep-alives and noticing that the
-    client has gone are sse-starlette's."""
+async def _alerts(
+    c: Caller, topic: str, pos: dict[int, int], products: str | None, ppos: dict[int, int]
+) -> AsyncIterator[ServerSentEvent]:
+    """Alerts (event `alert`) and operational products (event `product`: a BOLO, an officer
+    safety alert) from `pos`/`ppos` on, as this subscriber may have them. The id is the cursor a
+    browser sends back as Last-Event-ID when it reconnects; a comment says when what was missed
+    has all been sent (a terminal's log shows a resume completed). Keep-alives and noticing that
+    the client has gone are sse-starlette's."""
     svc = c.svc
     behind = True
     while True:
         recs = await anyio.to_thread.run_sync(svc.read_from, topic, pos)
+        precs = await anyio.to_thread.run_sync(svc.read_from, products, ppos) if products else []
         for r in recs:
             pos[r.partition] = r.offset + 1
             body = c.gate.deliver(r.body)
             if body is None:
                 continue
             await anyio.to_thread.run_sync(lambda b=body: delivered(c, [b], "alert stream"))
-            cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
-            yield ServerSentEvent(dumps(body).decode(), event="alert", id=cursor)
-        if not recs:
+            yield ServerSentEvent(dumps(body).decode(), event="alert", id=_cursor_of(pos, ppos))
+        for r in precs:
+            ppos[r.partition] = r.offset + 1
+            if not for_me(c, r.envelope, r.body):
+                continue
+            await anyio.to_thread.run_sync(lambda b=r.body: received(c, b))
+            yield ServerSentEvent(dumps(r.body).decode(), event="product", id=_cursor_of(pos, ppos))
+        if not recs and not precs:
             if behind:
                 behind = False
                 yield ServerSentEvent(comment="caught up")
             await asyncio.sleep(0.05)
+
+
+def _cursor_of(pos: dict[int, int], ppos: dict[int, int]) -> str:
+    cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
+    return cursor + ("|" + ",".join(f"{p}:{o - 1}" for p, o in sorted(ppos.items())) if ppos else "")
+
+
+def product_topic(c: Caller) -> str | None:
+    try:
+        return _topic_with(c.svc.topo, "product_delivery.v1")
+    except ServiceError:
+        return None
+
+
+def for_me(c: Caller, envelope: dict[str, Any], body: dict[str, Any]) -> bool:
+    """A product delivery is this subscriber's only when it names them, and the policy still
+    admits them to the whole product under its marking."""
+    if body["recipient_officer"] != c.subject or body["recipient_agency"] != c.who.agency:
+        return False
+    v = product_view(Marking.from_envelope(envelope), c.who, c.gate.rules)
+    return v is not None and v.level == FULL
+
+
+def received(c: Caller, body: dict[str, Any]) -> None:
+    """The terminal has it: its delivery's receipt time."""
+    if body["status"] == "PUBLISHED":
+        c.svc.products().mark(body["product"], c.subject, "received", utcnow())
 
 
 @router.post(
