@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from argus.api.deps import Api, Problem, problem_response
 from argus.api.docs import mount_docs
 from argus.api.models import Health, answers
+from argus.api.product_metrics import PRODUCTS
 from argus.api.routes import (
     admin,
     audit,
@@ -175,6 +176,7 @@ def _handlers(app: FastAPI) -> None:
 
 def create_app(topo: Topology) -> FastAPI:
     svc = Services(topo)
+    PRODUCTS.bind(svc)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
+import argus.api.product_metrics
 import argus.metrics  # noqa: F401 - registers the metrics
 import processors.dedup  # noqa: F401
 
@@ -24,8 +25,10 @@ def families() -> set[str]:
 
 
 def test_dashboard_and_rules_use_only_exported_metrics() -> None:
-    dash = json.loads((OPS / "grafana" / "argus-pipeline.json").read_text())
-    exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    exprs = []
+    for name in ("argus-pipeline.json", "argus-programme.json"):
+        dash = json.loads((OPS / "grafana" / name).read_text())
+        exprs += [t["expr"] for p in dash["panels"] for t in p["targets"]]
     rules = yaml.safe_load((OPS / "alerts.rules.yml").read_text())
     exprs += [r["expr"] for g in rules["groups"] for r in g["rules"]]
     used = {m for e in exprs for m in METRIC.findall(e)}
