@@ -26,13 +26,16 @@ from argus.security.policy import FULL, Marking, Recipient, ReportView, decide
 from argus.stix.markings import to_tlp2
 from argus.stores.embedded_graph import EmbeddedGraphStore
 from argus.stores.embedded_search import EmbeddedSearchStore
+from argus.stores.products import Delivery, Feedback
 from argus.stores.requirements import Hit, Requirement, Tasking
 from argus.stores.sar_reviews import SarCase, Tlo
+from argus.stores.sql_products import EmbeddedProducts
 from argus.stores.sql_requirements import EmbeddedRequirements
 from argus.stores.sql_sar_reviews import EmbeddedSarReviews
 from argus.stores.stix import EmbeddedStixStore, StixItem
 from argus.stores.taxii_status import Statuses
 from argus.topology import Topology, load_topology
+from argus.workflows.product_model import Dissemination, Paragraph, Portion, Product
 from argus.workflows.sar_model import Step
 from tests.e2e.conftest import make_workdir
 
@@ -131,6 +134,7 @@ def build(reports: list[dict[str, Any]], subjects: list[dict[str, Any]], agency_
     _feeds_and_statuses(data_dir)
     _sars(data_dir, reports)
     _requirements(data_dir, reports)
+    _products(data_dir, reports)
     _alerts(topo, reports)
     d = Directory.for_data_dir(data_dir)
     for ori in AGENCIES:
@@ -304,6 +308,30 @@ def _requirements(data_dir: Path, reports: list[dict[str, Any]]) -> None:
                     for i, r in enumerate(reports)])  # fmt: skip
     for ori in AGENCIES:
         store.put_tasking(Tasking(f"tsk{ori.lower()}", "reqallx", f"TSKQ{ori}Q", ori, "", at, "s0", AGENCIES[0], at))
+    store.close()
+
+
+def product_for_partners(i: int) -> bool:
+    """Even products are marked for private-sector partners."""
+    return i % 2 == 0
+
+
+def _products(data_dir: Path, reports: list[dict[str, Any]]) -> None:
+    """Product i, published under report i's marking: its title (`PRDT…Q`), a paragraph marked as
+    the whole (`PRDB…Q`), a TLP:RED paragraph naming no one (`PRDP…Q`: the originating agency's
+    alone), delivered to s0, with s0's feedback (`PRDF…Q`: for the originating agency)."""
+    store = EmbeddedProducts(data_dir / "products.db")
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=5)
+    for i, r in enumerate(reports):
+        body = (Paragraph(f"PRDB{i:03d}Q bulletin"), Paragraph(f"PRDP{i:03d}Q informant", Portion("RED")))
+        store.create(Product(
+            id=f"prd{i:03d}x", series=f"prd{i:03d}x", revision=1, type="situational_awareness",
+            title=f"PRDT{i:03d}Q", marking=marking(r), author="s0", created_at=t0 + timedelta(minutes=i),
+            sections={"summary": body, "details": (Paragraph("harness details"),)}, state="PUBLISHED",
+            published_at=t0 + timedelta(minutes=i), dissemination=Dissemination(private_sector=product_for_partners(i)),
+        ))  # fmt: skip
+        store.deliver([Delivery(f"prd{i:03d}x", "s0", r["agency"], "inbox", "DELIVERED", "harness", 1, t0)])
+        store.put_feedback(Feedback(f"prd{i:03d}x", "s0", r["agency"], 4, True, "arrest", f"PRDF{i:03d}Q", t0))
     store.close()
 
 

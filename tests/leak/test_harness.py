@@ -20,7 +20,17 @@ from hypothesis import strategies as st
 
 from argus.api.app import create_app
 from argus.security.policy import FULL, Recipient, ReportView
-from tests.leak.holdings import AGENCIES, World, build, report, rules, sar_submitter, stix_id, subject
+from tests.leak.holdings import (
+    AGENCIES,
+    World,
+    build,
+    product_for_partners,
+    report,
+    rules,
+    sar_submitter,
+    stix_id,
+    subject,
+)
 from tests.leak.routes import GENERATORS, Ask, Call
 
 A, B, C = AGENCIES
@@ -44,6 +54,7 @@ def forbidden(world: World, sid: str, who: Recipient, views: list[ReportView | N
             out |= {f"NAME{i:03d}Q", f"NARR{i:03d}Q", f"ALIAS{i:03d}Q", f"STIX{i:03d}Q", stix_id(i)}  # type: ignore[arg-type]
         out |= _alert_tokens(i, r, sid, who, v)
         out |= _sar_tokens(i, r, sid, who, v)
+        out |= _product_tokens(i, r, who, v)
         if v is None or v.level != FULL:
             out.add(f"REQT{i:03d}Q")
     for k in {r["vehicle"] for r in reports} - seen_vehicles:
@@ -65,6 +76,21 @@ def _sar_tokens(i: int, r: dict[str, Any], sid: str, who: Recipient, v: ReportVi
         out |= {f"SARN{i:03d}Q", f"SARC{i:03d}Q", f"SARR{i:03d}Q"}
         if not own:
             out |= {f"sar{i:03d}x", f"SARID{i:03d}Q", f"SARF{i:03d}Q"}
+    return out
+
+
+def _product_tokens(i: int, r: dict[str, Any], who: Recipient, v: ReportView | None) -> set[Any]:
+    """A product is seen whole or not at all (a private-sector partner: only one marked for
+    them); its RED paragraph naming no one only in its own agency; its feedback by the
+    originating agency's deciders."""
+    seen = v is not None and v.level == FULL and (who.law_enforcement or product_for_partners(i))
+    out: set[Any] = set()
+    if not seen:
+        out |= {f"PRDT{i:03d}Q", f"PRDB{i:03d}Q", f"prd{i:03d}x"}
+    if not seen or who.agency != r["agency"]:
+        out.add(f"PRDP{i:03d}Q")
+    if not seen or who.agency != r["agency"] or not who.may("decide"):
+        out.add(f"PRDF{i:03d}Q")
     return out
 
 
