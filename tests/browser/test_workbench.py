@@ -352,11 +352,74 @@ def _vehicle_id(wb: Workbench) -> str:
     pytest.fail("no vehicle entity in the demo's SAR")
 
 
+BOLO_WORDS = "Grey Honda Civic seen leaving the Herndon pharmacy lot at speed"
+
+
+def test_a_bolo_is_drafted_approved_published_and_reaches_the_terminal_live(workbench: Workbench, browser: Any) -> None:
+    """Clovis's analyst drafts a BOLO in the editor from its template; the watch officer passes
+    review, approves and publishes it; the Clovis officer's terminal shows it live with the plate;
+    Fresno's analyst, not on its list and not named, receives nothing of it."""
+    tab = open_tab(browser, workbench.url)
+    tab.login(workbench.key_of("analyst", OFFICER_AGENCY))
+    page = tab.page
+    page.goto(workbench.url + "#/product-new?type=bolo")
+    page.wait_for_selector("form[aria-label='New product']")
+    page.fill("form[aria-label='New product'] label:has-text('Title') input", "Grey Honda Civic, CA 8ABC123")
+    page.fill("label:has-text('plate') input", "8ABC123")
+    page.fill("[aria-label='Subject or vehicle paragraph 1']", BOLO_WORDS)
+    page.fill("[aria-label='Officer safety paragraph 1']", "Suspects displayed a handgun.")
+    page.fill("[aria-label='On contact paragraph 1']", "Identify occupants; call Robbery.")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_selector("[data-testid=banner]")
+    assert "TLP:AMBER // LES // ORIGINATOR CA0430000" in page.inner_text("[data-testid=banner]")
+    pid = page.url.rsplit("/", 1)[1]
+    page.get_by_role("button", name="Submit for peer review").click()
+    page.wait_for_selector("text=Waiting for a peer")
+
+    officer = open_tab(browser, workbench.url, width=375, height=812)
+    officer.login(workbench.key_of("patrol_officer"))
+    officer.page.wait_for_selector("[data-testid=stream-state]:has-text('live')")
+    watch = open_tab(browser, workbench.url)
+    watch.login(workbench.key_of("supervisor"))
+    wp = watch.page
+    wp.goto(workbench.url + f"#/product/{pid}")
+    then = {"Pass review": "Approve", "Approve": "Publish", "Publish": "New revision"}
+    for button, next_one in then.items():
+        wp.get_by_role("button", name=button).click()
+        wp.wait_for_selector(f"button:has-text('{next_one}')")
+    published = time.monotonic()
+    card = officer.page.locator("[data-testid=bolo]", has_text="8ABC123")
+    card.wait_for(timeout=5_000)
+    assert time.monotonic() - published < 3.0 and BOLO_WORDS in card.inner_text()
+    wp.wait_for_selector("[data-testid=deliveries]")
+    card.get_by_role("button", name="Useful").click()
+    officer.page.wait_for_selector("text=feedback recorded")
+
+    fresno = open_tab(browser, workbench.url)
+    fresno.login(workbench.key_of("analyst", OWNER))
+    fresno.page.goto(workbench.url + f"#/product/{pid}")
+    fresno.page.wait_for_selector("[role=alert]")
+    fresno.page.goto(workbench.url + "#/products")
+    fresno.page.wait_for_selector("[data-testid=library]")
+    time.sleep(0.5)
+    fresno.snapshot()
+    assert BOLO_WORDS.encode() not in fresno.received()
+    assert not officer.off_origin() and not officer.console_errors
+
+
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 VIEWS = {  # role (agency) -> the views it works in
     ("patrol_officer", None): ["#/field"],
     ("analyst", OFFICER_AGENCY): ["#/search?q=civic", "#/graph", "#/map", "#/timeline/series/ROB-2026-014", "#/report"],
-    ("analyst", FUSION_CENTRE): ["#/sars", "#/requirements", "#/taskings"],
+    ("analyst", FUSION_CENTRE): [
+        "#/sars",
+        "#/requirements",
+        "#/taskings",
+        "#/products",
+        "#/product-new?type=bolo",
+        "#/programme",
+        "#/inbox",
+    ],
     ("supervisor", None): ["#/watch"],
     ("auditor", None): ["#/audit"],
     ("administrator", None): ["#/admin"],

@@ -9,6 +9,8 @@ import { FieldView } from "./views/field";
 import { GraphView } from "./views/graph";
 import { LoginView } from "./views/login";
 import { MapView } from "./views/map";
+import { ProductEditor } from "./views/product-editor";
+import { ProductInboxView, ProductView, ProductsView, ProgrammeView } from "./views/products";
 import { RequirementsView, TaskingsView } from "./views/requirements";
 import { ReviewView } from "./views/review";
 import { SarFormView } from "./views/sar-form";
@@ -33,6 +35,9 @@ export const NAV: Nav[] = [
   { view: "review", label: "Match review", may: has("decide") },
   { view: "sars", label: "SAR review", may: has("decide") },
   { view: "report", label: "Submit a SAR", may: has("submit") },
+  { view: "products", label: "Products", may: has("read") },
+  { view: "inbox", label: "Inbox", may: has("read") },
+  { view: "programme", label: "Programme", may: has("decide") },
   { view: "requirements", label: "Requirements", may: has("decide") },
   { view: "taskings", label: "Taskings", may: has("submit") },
   { view: "audit", label: "Audit", may: has("audit") },
@@ -106,6 +111,16 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <SarsView me={me} />;
     case "report":
       return <SarFormView />;
+    case "products":
+      return <ProductsView me={me} query={query} />;
+    case "product":
+      return <ProductView id={args[0]} me={me} />;
+    case "product-new":
+      return <ProductEditor me={me} query={query} />;
+    case "inbox":
+      return <ProductInboxView />;
+    case "programme":
+      return <ProgrammeView />;
     case "requirements":
       return <RequirementsView me={me} />;
     case "taskings":

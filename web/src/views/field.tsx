@@ -3,17 +3,19 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Alert, type FieldAnswer, type Me, Problem, get, post } from "../api/client";
 import { AlertCard } from "../components/alert-card";
-import { mergeAlert, openInbox } from "../lib/inbox";
+import { type ProductDelivery, mergeAlert, mergeProduct, openInbox } from "../lib/inbox";
+import { FeedbackForm } from "./products";
 
 type Kind = "plate" | "person" | "vin";
 
 export function FieldView({ me }: { me: Me }) {
   const [inbox, setInbox] = useState<Alert[]>([]);
+  const [bolos, setBolos] = useState<ProductDelivery[]>([]);
   const [acked, setAcked] = useState<Set<string>>(new Set());
   const [state, setState] = useState<"live" | "reconnecting">("reconnecting");
   useEffect(() => {
     get("/api/v1/field/alerts/acks").then((r) => setAcked(new Set(r.alert_ids)), () => undefined);
-    return openInbox((a) => setInbox((l) => mergeAlert(l, a)), setState);
+    return openInbox((a) => setInbox((l) => mergeAlert(l, a)), setState, (p) => setBolos((l) => mergeProduct(l, p)));
   }, []);
   const ack = async (id: string) => {
     await post(`/api/v1/field/alerts/${encodeURIComponent(id)}/ack`);
@@ -27,7 +29,16 @@ export function FieldView({ me }: { me: Me }) {
           Alerts for {me.unit ? `unit ${me.unit}` : me.name}{" "}
           <span class={`live ${state}`} data-testid="stream-state">{state === "live" ? "● live" : "○ reconnecting"}</span>
         </h2>
-        {inbox.length === 0 && <p class="muted">No alerts.</p>}
+        {bolos.map((b) => (
+          <article class={`bolo ${b.urgency.toLowerCase()}`} data-testid="bolo" aria-label={b.title}>
+            <div class="banner">{b.banner}</div>
+            <h3>{b.product_type === "bolo" ? "BOLO" : "Officer safety"}: {b.title}</h3>
+            {b.fields.plate && <p class="plate">Plate {b.fields.plate}</p>}
+            <pre class="bolo-text">{b.text.split("\n").slice(3, -1).join("\n")}</pre>
+            <button type="button" onClick={() => post(`/api/v1/products/${encodeURIComponent(b.product)}/receipt`)}>Received</button>
+            <FeedbackForm id={b.product} compact />
+          </article>))}
+        {inbox.length === 0 && bolos.length === 0 && <p class="muted">No alerts.</p>}
         {inbox.map((a) => <AlertCard alert={a} acked={acked.has(a.alert_id)} onAck={() => ack(a.alert_id)} />)}
       </section>
     </div>
