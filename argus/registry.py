@@ -69,6 +69,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "postgresql": ("argus.stores.sql_products:PostgresProducts", "postgres"),
         "postgres": ("argus.stores.sql_products:PostgresProducts", "postgres"),
     },
+    "risk": {
+        "embedded": ("argus.stores.sql_risk:EmbeddedRisk", None),
+        "postgresql": ("argus.stores.sql_risk:PostgresRisk", "postgres"),
+        "postgres": ("argus.stores.sql_risk:PostgresRisk", "postgres"),
+    },
     "taxii": {
         "embedded": ("argus.stores.taxii_status:Statuses", None),
         "http": ("argus.stores.opensearch_taxii:OpenSearchStatuses", "opensearch"),

@@ -29,6 +29,7 @@ from argus.state import NodeState
 from argus.stores.graph import GraphStore
 from argus.stores.products import ProductStore
 from argus.stores.requirements import RequirementStore
+from argus.stores.risk import RiskStore
 from argus.stores.sar_reviews import SarReviewStore
 from argus.stores.search import SearchStore
 from argus.stores.stix import StixStore
@@ -107,6 +108,10 @@ class Services:
 
     def products(self) -> ProductStore:
         r: ProductStore = self._store("products")
+        return r
+
+    def risk(self) -> RiskStore:
+        r: RiskStore = self._store("risk")
         return r
 
     def feeds(self) -> FeedStore:

@@ -231,3 +231,19 @@ def product_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     store = open_url("products", url)
     yield store
     store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.integration)])
+def risk_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    if request.param == "postgres":
+        import psycopg
+
+        url = request.getfixturevalue("postgres_url")
+        with psycopg.connect(url, autocommit=True) as db:
+            for t in ("risk_scores", "risk_notices"):
+                db.execute(f"DROP TABLE IF EXISTS {t}")
+    else:
+        url = f"embedded://{tmp_path / 'risk.db'}"
+    store = open_url("risk", url)
+    yield store
+    store.close()

@@ -1,0 +1,140 @@
+"""Risk scoring: every resolved report updates the risk of each person it names and of the crime
+series it belongs to (argus/risk.py: offences, role, recency, weapons, gangs, series, SARs, ATT&CK,
+associates and centrality, each a reason with its weight), as the reports stream in.
+
+A score is computed for each agency that holds evidence on the subject, over only the evidence
+that agency sees in full without the directory's dissemination rules: its own reports, TLP:CLEAR
+ones, and those naming it. So no score, reason or association tells an agency anything of a
+report it may not see. A score that moves by `min_change` is published on the risk topic,
+addressed to that agency; one that crosses `threshold` upwards is marked as crossed, which the
+workbench shows the agency's analysts as a notice.
+
+State per subject: its evidence (the `max_evidence` heaviest-recent reports), who it was reported
+with, and its last published score per agency. One task: a subject's evidence comes from reports
+of any key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from argus.contracts import Context, NodeConfig, Processor
+from argus.records import Record, utcnow
+from argus.risk import GANG, WEAPON, Evidence, Score, decay, score
+from argus.security.policy import FULL, Marking, Recipient, decide
+
+
+class RiskConfig(NodeConfig):
+    threshold: float = Field(default=60.0, ge=0, le=100, description="A score crossing it is a notice to the agency")
+    min_change: float = Field(default=1.0, ge=0, description="Publish a score that moved at least this much")
+    max_evidence: int = Field(default=50, ge=5, le=1000, description="Reports kept per subject")
+    max_associates: int = Field(default=200, ge=1, le=10_000)
+
+
+def evidence_of(env: dict[str, Any], report: dict[str, Any], role: str) -> Evidence:
+    kind = str(env["type"]).split(".")[0]
+    text = " ".join(str(report.get(k) or "") for k in ("narrative", "summary", "description"))
+    m = Marking.from_envelope(env)
+    return Evidence(
+        report=env["id"], at=str(report.get("occurred_at") or env["observed_at"]), kind=kind, role=role,
+        offences=tuple(report.get("offenses") or ()), weapon=bool(WEAPON.search(text)), gang=bool(GANG.search(text)),
+        series=str(report.get("series_id") or ""), behavior=str(report.get("behavior") or ""),
+        marking=(m.agency, m.tlp, m.ci, m.handling, m.cases, m.recipients),
+    )  # fmt: skip
+
+
+def sees(agency: str, marking: tuple[Any, ...]) -> bool:
+    """The agency sees the report in full without the dissemination rules: own, CLEAR, named."""
+    if not marking:
+        return False
+    m = Marking(marking[0], marking[1], bool(marking[2]), tuple(marking[3]), tuple(marking[4]), tuple(marking[5]))
+    if m.agency != agency and m.tlp != "CLEAR" and agency not in m.recipients:
+        return False
+    v = decide(m, Recipient(agency, "analyst"), None)
+    return v is not None and v.level == FULL
+
+
+class RiskScoringProcessor(Processor):
+    Config = RiskConfig
+    config: RiskConfig
+    accepts = ("resolved.v2",)
+    emits = ("risk_score.v1",)
+
+    def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        env, body = record.envelope, record.body
+        if not env.get("source_law_enforcement", True):
+            return []  # a private-sector partner's report weighs on no one's risk
+        report = body["report"]
+        people = [(e["entity_id"], e.get("display") or "", e.get("role") or "") for e in body["entities"]
+                  if e["kind"] == "PERSON"]  # fmt: skip
+        subjects = list(people)
+        if report.get("series_id"):
+            subjects.append((f"series:{report['series_id']}", f"series {report['series_id']}", "suspect"))
+        now = ctx.now()
+        out: list[Record] = []
+        for sid, display, role in subjects:
+            ev = evidence_of(env, report, role)
+            self._remember(ctx, sid, ev, [p for p, _, _ in people if p != sid and not sid.startswith("series:")], now)
+            out += self._publish(ctx, sid, display, now)
+        return out
+
+    def _remember(self, ctx: Context, sid: str, ev: Evidence, others: list[str], now: datetime) -> None:
+        kept = [Evidence.unpack(v) for v in ctx.state.get(f"rk:ev:{sid}", [])]
+        kept = [e for e in kept if e.report != ev.report] + [ev]
+        if len(kept) > self.config.max_evidence:  # keep the heaviest, most recent
+            kept.sort(key=lambda e: -(len(e.offences) + 1) * decay(e.at, now))
+            kept = kept[: self.config.max_evidence]
+        ctx.state.put(f"rk:ev:{sid}", [e.packed() for e in kept])
+        if others:
+            assoc: dict[str, list[Any]] = ctx.state.get(f"rk:as:{sid}", {})
+            for o in others:
+                if o in assoc or len(assoc) < self.config.max_associates:
+                    marks = assoc.setdefault(o, [])
+                    if list(ev.marking) not in marks and len(marks) < 3:
+                        marks.append(list(ev.marking))
+            ctx.state.put(f"rk:as:{sid}", assoc)
+
+    def _publish(self, ctx: Context, sid: str, display: str, now: datetime) -> list[Record]:
+        evidence = [Evidence.unpack(v) for v in ctx.state.get(f"rk:ev:{sid}", [])]
+        assoc: dict[str, list[Any]] = ctx.state.get(f"rk:as:{sid}", {})
+        last: dict[str, dict[str, float]] = ctx.state.get(f"rk:last:{sid}", {})
+        out = []
+        for agency in sorted({e.marking[0] for e in evidence if e.marking}):
+            seen = [e for e in evidence if sees(agency, e.marking)]
+            if not seen:
+                continue
+            theirs = {o: (ctx.state.get(f"rk:last:{o}", {}).get(agency) or {}) for o, marks in assoc.items()
+                      if any(sees(agency, tuple(m)) for m in marks)}  # fmt: skip
+            s = score(seen, {o: v for o, v in theirs.items() if v}, now)
+            before = last.get(agency) or {}
+            top_before, top_now = max(before.values(), default=0.0), s.top[1]
+            if abs(top_now - top_before) < self.config.min_change and set(before) == set(s.categories):
+                continue
+            last[agency] = s.categories
+            crossed = top_before < self.config.threshold <= top_now
+            out.append(self._record(sid, display, agency, s, seen, crossed, now))
+        ctx.state.put(f"rk:last:{sid}", last)
+        return out
+
+    def _record(self, sid: str, display: str, agency: str, s: Score, seen: list[Evidence], crossed: bool,
+                now: datetime) -> Record:  # fmt: skip
+        top, value = s.top
+        env = {
+            "id": f"risk:{sid}:{agency}:{now.isoformat()}", "type": "risk_score", "source_agency": agency,
+            "source_system": "risk_scoring", "tlp": "RED", "reliability": "F", "validity": 6,
+            "criminal_intelligence": any(e.marking[2] for e in seen), "criminal_predicate": None, "handling": [],
+            "cases": [], "recipients": [], "source_law_enforcement": True, "review_by": None, "observed_at": now,
+            "ingested_at": utcnow(), "trace_id": sid,
+        }  # fmt: skip
+        body = {
+            "subject": sid, "subject_kind": "series" if sid.startswith("series:") else "person", "display": display,
+            "recipient_agency": agency, "score": value, "category": top, "categories": s.categories,
+            "reasons": [{k: str(v) if k != "weight" else float(v) for k, v in r.items()} for r in s.reasons[:40]],
+            "evidence": sorted({e.report for e in seen})[:200], "threshold": self.config.threshold,
+            "crossed": crossed, "computed_at": now,
+        }  # fmt: skip
+        return Record({"envelope": env, "body": body}, key=f"{sid}|{agency}")
