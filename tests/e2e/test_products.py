@@ -157,3 +157,29 @@ def test_a_bolo_from_draft_to_terminal_partner_and_feedback(live: Live) -> None:
     assert any(x["type"] == "bolo" and x["state"] == "PUBLISHED" for x in m["products"])
     prom = live.client(FRESNO).get("/metrics").text
     assert 'argus_product_feedback_total{outcome="arrest"' in prom
+
+
+def test_risk_scores_stream_in_per_agency_and_draft_a_threat_assessment(live: Live) -> None:
+    fresno, clovis = live.client(FRESNO), live.client("CA0430000")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        top = fresno.get("/api/v1/risk", params={"kind": "person", "limit": 200}).json()["scores"]
+        smith = [s for s in top if "SMITH" in s["display"]]
+        if smith:
+            break
+        time.sleep(0.3)
+    assert smith, [s["display"] for s in top][:10]
+    row = smith[0]
+    assert row["category"] == "violent_crime" and row["score"] > 20
+    assert any(r["factor"] == "offence" and "robbery" in r["detail"] for r in row["reasons"])
+    theirs = clovis.get(f"/api/v1/risk/{row['subject']}")
+    assert theirs.status_code == 404 or not set(theirs.json()["evidence"]) & set(row["evidence"])
+    r = fresno.post(f"/api/v1/risk/{row['subject']}/assessment")
+    assert r.status_code == 201, r.text
+    ta = r.json()
+    assert ta["type"] == "threat_assessment" and ta["state"] == "DRAFT" and ta["tlp"] in ("AMBER", "RED")
+    sections = {s["key"]: s for s in ta["sections"]}
+    assert "robbery" in str(sections["key_judgements"]) and sections["evidence"]["paragraphs"][0]["sources"]
+    ok = fresno.post(f"/api/v1/products/{ta['id']}/submit", json={"reason": "assessed"})
+    assert ok.status_code == 200 and ok.json()["state"] == "IN_REVIEW", ok.text
+    assert clovis.get(f"/api/v1/products/{ta['id']}").status_code == 404  # a draft: Fresno's alone

@@ -31,6 +31,7 @@ from argus.stores.requirements import Hit, Requirement, Tasking
 from argus.stores.sar_reviews import SarCase, Tlo
 from argus.stores.sql_products import EmbeddedProducts
 from argus.stores.sql_requirements import EmbeddedRequirements
+from argus.stores.sql_risk import EmbeddedRisk
 from argus.stores.sql_sar_reviews import EmbeddedSarReviews
 from argus.stores.stix import EmbeddedStixStore, StixItem
 from argus.stores.taxii_status import Statuses
@@ -135,6 +136,7 @@ def build(reports: list[dict[str, Any]], subjects: list[dict[str, Any]], agency_
     _sars(data_dir, reports)
     _requirements(data_dir, reports)
     _products(data_dir, reports)
+    _risk(data_dir, reports)
     _alerts(topo, reports)
     d = Directory.for_data_dir(data_dir)
     for ori in AGENCIES:
@@ -332,6 +334,20 @@ def _products(data_dir: Path, reports: list[dict[str, Any]]) -> None:
         ))  # fmt: skip
         store.deliver([Delivery(f"prd{i:03d}x", "s0", r["agency"], "inbox", "DELIVERED", "harness", 1, t0)])
         store.put_feedback(Feedback(f"prd{i:03d}x", "s0", r["agency"], 4, True, "arrest", f"PRDF{i:03d}Q", t0))
+    store.close()
+
+
+def _risk(data_dir: Path, reports: list[dict[str, Any]]) -> None:
+    """A risk score of `rskallx` for each agency, over every report (`RISKR<ori>Q`: that agency's
+    reasons, a notice too): each agency reads its own and nobody else's."""
+    store = EmbeddedRisk(data_dir / "risk.db")
+    at = datetime.now(UTC) - timedelta(days=1)
+    store.put([{"subject": "rskallx", "subject_kind": "person", "display": "harness", "recipient_agency": ori,
+                "score": 75.0, "category": "violent_crime", "categories": {"violent_crime": 75.0},
+                "reasons": [{"factor": "offence", "category": "violent_crime", "weight": 30.0,
+                             "detail": f"RISKR{ori}Q", "report": "rec000x"}],
+                "evidence": [f"rec{i:03d}x" for i in range(len(reports))], "threshold": 60.0, "crossed": True,
+                "computed_at": at} for ori in AGENCIES])  # fmt: skip
     store.close()
 
 

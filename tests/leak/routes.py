@@ -1026,3 +1026,33 @@ def _product_metrics(a: Ask) -> list[Call]:
             assert {x["agency"] for x in r.json()["products"]} <= {a.who.agency}, (a.sid, r.json()["products"])
 
     return [Call("GET", "/api/v1/product/metrics", check=own_agency)]
+
+
+# --- risk ----------------------------------------------------------------------------------------------
+def _own_risk(r: httpx.Response, a: Ask) -> None:
+    if r.status_code == 200:
+        got = r.json()
+        rows = got.get("scores", [got]) if "scores" in got or "recipient_agency" in got else []
+        assert all(x["recipient_agency"] == a.who.agency for x in rows), (a.sid, rows[:1])
+
+
+@route("GET", "/api/v1/risk")
+def _risk_top(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/risk", check=_own_risk), Call("GET", "/api/v1/risk", {"category": "violent_crime"},
+                                                               check=_own_risk)]  # fmt: skip
+
+
+@route("GET", "/api/v1/risk/notices")
+def _risk_notices(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/risk/notices", check=_own_risk)]
+
+
+@route("GET", "/api/v1/risk/{subject}")
+def _risk_one(a: Ask) -> list[Call]:
+    return [Call("GET", f"/api/v1/risk/{s}", echoes=(s,), check=_own_risk) for s in ("rskallx", "rsknonex")]
+
+
+@route("POST", "/api/v1/risk/{subject}/assessment")
+def _risk_assess(a: Ask) -> list[Call]:
+    """The draft quotes only the reports the caller sees in full (the tokens say the rest)."""
+    return [Call("POST", f"/api/v1/risk/{s}/assessment", echoes=(s,)) for s in ("rskallx", "rsknonex")]

@@ -63,6 +63,7 @@ def forbidden(world: World, sid: str, who: Recipient, views: list[ReportView | N
     out |= {f"STATUSBODY{o}".encode() for o in AGENCIES if o != who.agency}
     out |= {f"TLOC{o}Q".encode() for o in AGENCIES if o != who.agency or not who.may("decide")}
     out |= {f"TSKQ{o}Q".encode() for o in AGENCIES if o != who.agency or not who.may("submit")}
+    out |= {f"RISKR{o}Q".encode() for o in AGENCIES if o != who.agency or not (who.may("read") or who.may("field"))}
     return {x.encode() if isinstance(x, str) else x for x in out}
 
 
