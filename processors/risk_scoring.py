@@ -39,8 +39,9 @@ def evidence_of(env: dict[str, Any], report: dict[str, Any], role: str) -> Evide
     kind = str(env["type"]).split(".")[0]
     text = " ".join(str(report.get(k) or "") for k in ("narrative", "summary", "description"))
     m = Marking.from_envelope(env)
+    when = report.get("occurred_at") or report.get("received_at") or env["observed_at"]
     return Evidence(
-        report=env["id"], at=str(report.get("occurred_at") or env["observed_at"]), kind=kind, role=role,
+        report=env["id"], at=when.isoformat() if isinstance(when, datetime) else str(when), kind=kind, role=role,
         offences=tuple(report.get("offenses") or ()), weapon=bool(WEAPON.search(text)), gang=bool(GANG.search(text)),
         series=str(report.get("series_id") or ""), behavior=str(report.get("behavior") or ""),
         marking=(m.agency, m.tlp, m.ci, m.handling, m.cases, m.recipients),
