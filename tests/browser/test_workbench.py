@@ -406,6 +406,17 @@ def test_a_bolo_is_drafted_approved_published_and_reaches_the_terminal_live(work
     assert BOLO_WORDS.encode() not in fresno.received()
     assert not officer.off_origin() and not officer.console_errors
 
+    # Fresno's analyst: the robbery suspect's risk from Fresno's own reports, and a threat
+    # assessment drafted from it in one step
+    fp = fresno.page
+    fp.goto(workbench.url + "#/threats")
+    row = fp.locator("[data-testid=risk] tr", has_text="SMITH")
+    row.first.wait_for(timeout=15_000)
+    assert "violent crime" in row.first.inner_text()
+    row.first.get_by_role("button", name="Draft threat assessment").click()
+    fp.wait_for_selector("[data-testid=banner]")
+    assert "Threat assessment: SMITH" in fp.inner_text("h2") and "LES" in fp.inner_text("[data-testid=banner]")
+
 
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 VIEWS = {  # role (agency) -> the views it works in

@@ -13,6 +13,7 @@ import { ProductEditor } from "./views/product-editor";
 import { ProductInboxView, ProductView, ProductsView, ProgrammeView } from "./views/products";
 import { RequirementsView, TaskingsView } from "./views/requirements";
 import { ReviewView } from "./views/review";
+import { RiskView } from "./views/risk";
 import { SarFormView } from "./views/sar-form";
 import { SarsView } from "./views/sars";
 import { SearchView } from "./views/search";
@@ -37,6 +38,7 @@ export const NAV: Nav[] = [
   { view: "report", label: "Submit a SAR", may: has("submit") },
   { view: "products", label: "Products", may: has("read") },
   { view: "inbox", label: "Inbox", may: has("read") },
+  { view: "threats", label: "Threats", may: has("decide") },
   { view: "programme", label: "Programme", may: has("decide") },
   { view: "requirements", label: "Requirements", may: has("decide") },
   { view: "taskings", label: "Taskings", may: has("submit") },
@@ -121,6 +123,8 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <ProductInboxView />;
     case "programme":
       return <ProgrammeView />;
+    case "threats":
+      return <RiskView me={me} />;
     case "requirements":
       return <RequirementsView me={me} />;
     case "taskings":

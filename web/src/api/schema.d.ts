@@ -1078,6 +1078,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The highest-risk people and series, as your agency's evidence shows them
+         * @description Each with its categories' scores and the reasons behind them.
+         */
+        get: operations["top_api_v1_risk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Scores that crossed the threshold for your agency
+         * @description Newest first: who crossed, in which category, and why.
+         */
+        get: operations["notices_api_v1_risk_notices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/{subject}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One subject's risk with every reason and its weight
+         * @description A person's entity id, or series:<id>.
+         */
+        get: operations["one_api_v1_risk__subject__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk/{subject}/assessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Draft a threat assessment from a score
+         * @description A threat_assessment draft of the caller's agency: the score and reasons as key judgements,
+         *     the evidence the caller sees in full (quoted, so the product is marked at least as
+         *     restrictively), confidence from the sources' ratings, and recommended actions.
+         */
+        post: operations["assess_api_v1_risk__subject__assessment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sar/categories": {
         parameters: {
             query?: never;
@@ -3133,6 +3215,47 @@ export interface components {
             reason: string;
             /** Step */
             step: string;
+        };
+        /** RiskList */
+        RiskList: {
+            /**
+             * Scores
+             * @description Your agency's, highest first
+             */
+            scores: components["schemas"]["RiskRow"][];
+            /** Total */
+            total: number;
+        };
+        /** RiskRow */
+        RiskRow: {
+            /** Categories */
+            categories: {
+                [key: string]: number;
+            };
+            /** Category */
+            category: string;
+            /** Computed At */
+            computed_at: string;
+            /** Crossed */
+            crossed: boolean;
+            /** Display */
+            display: string;
+            /** Evidence */
+            evidence: string[];
+            /** Reasons */
+            reasons: {
+                [key: string]: unknown;
+            }[];
+            /** Recipient Agency */
+            recipient_agency: string;
+            /** Score */
+            score: number;
+            /** Subject */
+            subject: string;
+            /** Subject Kind */
+            subject_kind: string;
+            /** Threshold */
+            threshold: number;
         };
         /** Roles */
         Roles: {
@@ -13910,6 +14033,744 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["TaskingOut"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    top_api_v1_risk_get: {
+        parameters: {
+            query?: {
+                /** @description terrorism, organised_crime, gang, violent_crime, cyber, targeted_violence */
+                category?: string | null;
+                kind?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scores": [
+                     *         {
+                     *           "categories": {
+                     *             "organised_crime": 18.1,
+                     *             "violent_crime": 71.2
+                     *           },
+                     *           "category": "violent_crime",
+                     *           "computed_at": "2026-12-06T10:00:00+00:00",
+                     *           "crossed": true,
+                     *           "display": "SMITH, JONATHAN A",
+                     *           "evidence": [
+                     *             "29281448-…"
+                     *           ],
+                     *           "reasons": [
+                     *             {
+                     *               "category": "violent_crime",
+                     *               "detail": "robbery (120) as suspect, 3 days ago",
+                     *               "factor": "offence",
+                     *               "report": "29281448-…",
+                     *               "weight": 24.8
+                     *             }
+                     *           ],
+                     *           "recipient_agency": "CA0190000",
+                     *           "score": 71.2,
+                     *           "subject": "3f6c…",
+                     *           "subject_kind": "person",
+                     *           "threshold": 60
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RiskList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    notices_api_v1_risk_notices_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scores": [
+                     *         {
+                     *           "categories": {
+                     *             "organised_crime": 18.1,
+                     *             "violent_crime": 71.2
+                     *           },
+                     *           "category": "violent_crime",
+                     *           "computed_at": "2026-12-06T10:00:00+00:00",
+                     *           "crossed": true,
+                     *           "display": "SMITH, JONATHAN A",
+                     *           "evidence": [
+                     *             "29281448-…"
+                     *           ],
+                     *           "reasons": [
+                     *             {
+                     *               "category": "violent_crime",
+                     *               "detail": "robbery (120) as suspect, 3 days ago",
+                     *               "factor": "offence",
+                     *               "report": "29281448-…",
+                     *               "weight": 24.8
+                     *             }
+                     *           ],
+                     *           "recipient_agency": "CA0190000",
+                     *           "score": 71.2,
+                     *           "subject": "3f6c…",
+                     *           "subject_kind": "person",
+                     *           "threshold": 60
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RiskList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    one_api_v1_risk__subject__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "categories": {
+                     *         "organised_crime": 18.1,
+                     *         "violent_crime": 71.2
+                     *       },
+                     *       "category": "violent_crime",
+                     *       "computed_at": "2026-12-06T10:00:00+00:00",
+                     *       "crossed": true,
+                     *       "display": "SMITH, JONATHAN A",
+                     *       "evidence": [
+                     *         "29281448-…"
+                     *       ],
+                     *       "reasons": [
+                     *         {
+                     *           "category": "violent_crime",
+                     *           "detail": "robbery (120) as suspect, 3 days ago",
+                     *           "factor": "offence",
+                     *           "report": "29281448-…",
+                     *           "weight": 24.8
+                     *         }
+                     *       ],
+                     *       "recipient_agency": "CA0190000",
+                     *       "score": 71.2,
+                     *       "subject": "3f6c…",
+                     *       "subject_kind": "person",
+                     *       "threshold": 60
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RiskRow"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    assess_api_v1_risk__subject__assessment_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "PRD-…",
+                     *       "type": "threat_assessment"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProductOut"];
                 };
             };
             /** @description A parameter is malformed or out of range */

@@ -27,6 +27,9 @@ export function EntityView({ id, me }: { id: string; me: Me }) {
       <nav class="actions">
         <a class="button" href={href("graph", [e.id])}>Link analysis</a>
         <a class="button" href={href("timeline", ["entity", e.id])}>Timeline</a>
+        {me.permissions.includes("decide") && (
+          <a class="button" href={href("product-new", [], { type: "bolo", entity: e.id })}>Draft a BOLO</a>
+        )}
       </nav>
       <dl class="props">
         {Object.entries(e.props).filter(([, v]) => typeof v !== "object").map(([k, v]) => (
