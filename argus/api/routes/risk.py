@@ -54,8 +54,25 @@ class RiskList(BaseModel):
     scores: list[RiskRow] = Field(description="Your agency's, highest first")
 
 
+def _brief(row: dict[str, Any]) -> dict[str, Any]:
+    """A list's row: the reasons without the reports they rest on (one subject's view checks each)."""
+    return row | {"evidence": [], "reasons": [r | {"report": ""} for r in row["reasons"]]}
+
+
+def _checked(c: Caller, row: dict[str, Any]) -> dict[str, Any]:
+    """The row with only the reports the caller sees in full named: the score was computed for
+    the agency, and the one policy still decides for the person reading it."""
+    search, ok = c.svc.search(), set()
+    for rid in {*row["evidence"], *(r["report"] for r in row["reasons"] if r["report"])}:
+        doc = search.get(rid)
+        if doc is not None and c.gate.in_full(Marking.of(doc["fields"], doc["agency"], doc["tlp"])):
+            ok.add(rid)
+    reasons = [r if r["report"] in ok or not r["report"] else r | {"report": ""} for r in row["reasons"]]
+    return row | {"evidence": [e for e in row["evidence"] if e in ok], "reasons": reasons}
+
+
 def _top(c: Caller, category: str | None, kind: str | None, limit: int) -> dict[str, Any]:
-    got = c.svc.risk().top(c.who.agency, category, kind, limit)
+    got = [_brief(r) for r in c.svc.risk().top(c.who.agency, category, kind, limit)]
     c.audited("read", "risk", endpoint="risk", returned=len(got))
     return {"total": len(got), "scores": got}
 
@@ -75,7 +92,7 @@ async def top(
 
 
 def _notices(c: Caller, limit: int) -> dict[str, Any]:
-    got = c.svc.risk().notices(c.who.agency, limit)
+    got = [_brief(r) for r in c.svc.risk().notices(c.who.agency, limit)]
     c.audited("read", "risk-notices", endpoint="risk/notices", returned=len(got))
     return {"total": len(got), "scores": got}
 
@@ -93,13 +110,14 @@ def _one(c: Caller, subject: str) -> dict[str, Any]:
         c.denied(subject, "no score")
         raise Problem(404, "No such score", f"no risk score for {subject!r} from your agency's evidence")
     c.audited("read", subject, endpoint="risk/subject")
-    return row
+    return _checked(c, row)
 
 
 @router.get("/api/v1/risk/{subject}", summary="One subject's risk with every reason and its weight",
             responses=answers(RiskRow, _ROW))  # fmt: skip
 async def one(c: Reader, subject: Subject) -> Any:
-    """A person's entity id, or series:<id>."""
+    """A person's entity id, or series:<id>; each reason with the report it rests on, where you
+    see that report in full."""
     return json(await bounded(c, _one, c, subject))
 
 
