@@ -1127,7 +1127,8 @@ export interface paths {
         };
         /**
          * One subject's risk with every reason and its weight
-         * @description A person's entity id, or series:<id>.
+         * @description A person's entity id, or series:<id>; each reason with the report it rests on, where you
+         *     see that report in full.
          */
         get: operations["one_api_v1_risk__subject__get"];
         put?: never;
