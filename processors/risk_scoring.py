@@ -10,14 +10,17 @@ addressed to that agency; one that crosses `threshold` upwards is marked as cros
 workbench shows the agency's analysts as a notice.
 
 State per subject: its evidence (the `max_evidence` heaviest-recent reports), who it was reported
-with, and its last published score per agency. One task: a subject's evidence comes from reports
-of any key.
+with, and its last published score per agency. One task, fed in the sources' order: a subject's
+evidence comes from reports of any key, and its score from what came before. Decay is measured
+from the subject's newest report, so a score depends on the reports alone, not on when they were
+processed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field
@@ -48,6 +51,21 @@ def evidence_of(env: dict[str, Any], report: dict[str, Any], role: str) -> Evide
     )  # fmt: skip
 
 
+def _when(at: str) -> datetime | None:
+    try:
+        d = datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def as_of(evidence: list[Evidence]) -> datetime:
+    """The time a subject's score is computed for: its newest report's, so the same reports give
+    the same score on every runtime and after every restart (decay is measured from there)."""
+    times = [t for t in (_when(e.at) for e in evidence) if t is not None]
+    return max(times, default=datetime(2000, 1, 1, tzinfo=UTC))
+
+
 def sees(agency: str, marking: tuple[Any, ...]) -> bool:
     """The agency sees the report in full without the dissemination rules: own, CLEAR, named."""
     if not marking:
@@ -64,6 +82,7 @@ class RiskScoringProcessor(Processor):
     config: RiskConfig
     accepts = ("resolved.v2",)
     emits = ("risk_score.v1",)
+    ordered = True  # a score depends on what came before it: the sources' order, whatever the timing
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         env, body = record.envelope, record.body
@@ -75,18 +94,18 @@ class RiskScoringProcessor(Processor):
         subjects = list(people)
         if report.get("series_id"):
             subjects.append((f"series:{report['series_id']}", f"series {report['series_id']}", "suspect"))
-        now = ctx.now()
         out: list[Record] = []
         for sid, display, role in subjects:
             ev = evidence_of(env, report, role)
-            self._remember(ctx, sid, ev, [p for p, _, _ in people if p != sid and not sid.startswith("series:")], now)
-            out += self._publish(ctx, sid, display, now)
+            self._remember(ctx, sid, ev, [p for p, _, _ in people if p != sid and not sid.startswith("series:")])
+            out += self._publish(ctx, sid, display)
         return out
 
-    def _remember(self, ctx: Context, sid: str, ev: Evidence, others: list[str], now: datetime) -> None:
+    def _remember(self, ctx: Context, sid: str, ev: Evidence, others: list[str]) -> None:
         kept = [Evidence.unpack(v) for v in ctx.state.get(f"rk:ev:{sid}", [])]
         kept = [e for e in kept if e.report != ev.report] + [ev]
         if len(kept) > self.config.max_evidence:  # keep the heaviest, most recent
+            now = as_of(kept)
             kept.sort(key=lambda e: -(len(e.offences) + 1) * decay(e.at, now))
             kept = kept[: self.config.max_evidence]
         ctx.state.put(f"rk:ev:{sid}", [e.packed() for e in kept])
@@ -99,7 +118,7 @@ class RiskScoringProcessor(Processor):
                         marks.append(list(ev.marking))
             ctx.state.put(f"rk:as:{sid}", assoc)
 
-    def _publish(self, ctx: Context, sid: str, display: str, now: datetime) -> list[Record]:
+    def _publish(self, ctx: Context, sid: str, display: str) -> list[Record]:
         evidence = [Evidence.unpack(v) for v in ctx.state.get(f"rk:ev:{sid}", [])]
         assoc: dict[str, list[Any]] = ctx.state.get(f"rk:as:{sid}", {})
         last: dict[str, dict[str, float]] = ctx.state.get(f"rk:last:{sid}", {})
@@ -110,6 +129,7 @@ class RiskScoringProcessor(Processor):
                 continue
             theirs = {o: (ctx.state.get(f"rk:last:{o}", {}).get(agency) or {}) for o, marks in assoc.items()
                       if any(sees(agency, tuple(m)) for m in marks)}  # fmt: skip
+            now = as_of(seen)  # the agency's newest report: nothing it may not see moves its score
             s = score(seen, {o: v for o, v in theirs.items() if v}, now)
             before = last.get(agency) or {}
             top_before, top_now = max(before.values(), default=0.0), s.top[1]
@@ -124,8 +144,10 @@ class RiskScoringProcessor(Processor):
     def _record(self, sid: str, display: str, agency: str, s: Score, seen: list[Evidence], crossed: bool,
                 now: datetime) -> Record:  # fmt: skip
         top, value = s.top
+        rid = hashlib.sha256(f"{sid}|{agency}|{sorted(e.report for e in seen)}|{sorted(s.categories.items())}"
+                             .encode()).hexdigest()[:32]  # fmt: skip
         env = {
-            "id": f"risk:{sid}:{agency}:{now.isoformat()}", "type": "risk_score", "source_agency": agency,
+            "id": f"risk-{rid}", "type": "risk_score", "source_agency": agency,
             "source_system": "risk_scoring", "tlp": "RED", "reliability": "F", "validity": 6,
             "criminal_intelligence": any(e.marking[2] for e in seen), "criminal_predicate": None, "handling": [],
             "cases": [], "recipients": [], "source_law_enforcement": True, "review_by": None, "observed_at": now,
