@@ -165,6 +165,13 @@ class ProductOut(ProductSummary):
     removed: int = Field(description="Paragraphs left out of your copy by their portion marking")
     version: int
     revisions: list[dict[str, Any]] = Field(description="Every revision of the product you may see")
+    author: str | None = Field(None, description="The originating agency's readers only, as the rest below")
+    steps: list[dict[str, Any]] | None = Field(None, description="The workflow so far: who, when, why")
+    cases: list[str] | None = None
+    dissemination: dict[str, Any] | None = None
+    content: dict[str, list[dict[str, Any]]] | None = Field(None, description="Every paragraph with its portion "
+                                                            "marking and sources, for editing")
+    quoted: list[str] | None = Field(None, description="The sources of the whole")
 
 
 class Templates(BaseModel):

@@ -373,6 +373,11 @@ def test_a_bolo_is_drafted_approved_published_and_reaches_the_terminal_live(work
     page.wait_for_selector("[data-testid=banner]")
     assert "TLP:AMBER // LES // ORIGINATOR CA0430000" in page.inner_text("[data-testid=banner]")
     pid = page.url.rsplit("/", 1)[1]
+    page.get_by_role("link", name="Edit draft").click()
+    page.wait_for_selector("form[aria-label='Edit product']")
+    page.fill("form[aria-label='Edit product'] label:has-text('Title') input", "Grey Honda Civic, CA 8ABC123 (armed)")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_selector("h2:has-text('(armed)')")
     page.get_by_role("button", name="Submit for peer review").click()
     page.wait_for_selector("text=Waiting for a peer")
 

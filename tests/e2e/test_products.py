@@ -92,6 +92,13 @@ def test_a_bolo_from_draft_to_terminal_partner_and_feedback(live: Live) -> None:
     bad = analyst.post("/api/v1/products", json=loose).json()["id"]
     refused = analyst.post(f"/api/v1/products/{bad}/submit", json={"reason": "go"})
     assert refused.status_code == 422 and record in refused.json()["detail"], refused.text
+    mine = analyst.get(f"/api/v1/products/{bad}").json()
+    assert mine["content"]["details"][-1]["portion"] is None  # the originating agency sees what it wrote
+    stale = analyst.put(f"/api/v1/products/{bad}", json=bolo(record, named) | {"version": mine["version"] + 1})
+    assert stale.status_code == 409, stale.text
+    fixed = analyst.put(f"/api/v1/products/{bad}", json=bolo(record, named) | {"version": mine["version"]})
+    assert fixed.status_code == 200 and fixed.json()["content"]["details"][-1]["portion"]["tlp"] == "AMBER"
+    assert analyst.post(f"/api/v1/products/{bad}/submit", json={"reason": "marked now"}).status_code == 200
     for who, step, body in ((analyst, "submit", {"reason": "ready"}),
                             (peer, "review", {"outcome": "PASS", "reason": "sourced"}),
                             (sup, "approval", {"outcome": "APPROVE", "reason": "release"})):  # fmt: skip

@@ -119,6 +119,8 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <ProductView id={args[0]} me={me} />;
     case "product-new":
       return <ProductEditor me={me} query={query} />;
+    case "product-edit":
+      return <ProductEditor me={me} query={query} id={args[0]} />;
     case "inbox":
       return <ProductInboxView />;
     case "programme":

@@ -76,9 +76,11 @@ def detail(c: Caller, p: Product) -> dict[str, Any]:
         "sections": sections, "fields": {k: v for k, v in p.fields.items() if v}, "sources": list(copy.sources),
         "embeds": [e.__dict__ for e in p.embeds], "removed": copy.removed, "version": p.version, "revisions": revs,
     }  # fmt: skip
-    if p.marking.agency == c.who.agency:
+    if p.marking.agency == c.who.agency:  # the originating agency works on it: the whole content
         out |= {"author": p.author, "steps": [s.as_dict() for s in p.steps], "cases": list(p.marking.cases),
-                "dissemination": p.dissemination.as_dict(), "supersedes": p.supersedes or None}  # fmt: skip
+                "dissemination": p.dissemination.as_dict(), "supersedes": p.supersedes or None,
+                "content": {k: [x.as_dict() for x in v] for k, v in p.sections.items()},
+                "quoted": list(p.sources)}  # fmt: skip
     return out
 
 

@@ -100,6 +100,11 @@ export async function post<T>(path: string, body?: unknown): Promise<T | null> {
   return r.status === 204 ? null : ((await r.json()) as T);
 }
 
+export async function put<T>(path: string, body: unknown): Promise<T> {
+  const r = await send("PUT", path, body);
+  return (await r.json()) as T;
+}
+
 export async function del(path: string): Promise<void> {
   await send("DELETE", path);
 }

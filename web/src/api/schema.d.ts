@@ -2882,16 +2882,36 @@ export interface components {
         ProductOut: {
             /** Agency */
             agency: string;
+            /**
+             * Author
+             * @description The originating agency's readers only, as the rest below
+             */
+            author?: string | null;
             /** Banner */
             banner: string;
+            /** Cases */
+            cases?: string[] | null;
             /** Category */
             category: string;
             /** Caveats */
             caveats: string[];
+            /**
+             * Content
+             * @description Every paragraph with its portion marking and sources, for editing
+             */
+            content?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
             /** Created At */
             created_at: string;
             /** Criminal Intelligence */
             criminal_intelligence: boolean;
+            /** Dissemination */
+            dissemination?: {
+                [key: string]: unknown;
+            } | null;
             /** Embeds */
             embeds: {
                 [key: string]: unknown;
@@ -2904,6 +2924,11 @@ export interface components {
             id: string;
             /** Published At */
             published_at: string | null;
+            /**
+             * Quoted
+             * @description The sources of the whole
+             */
+            quoted?: string[] | null;
             /**
              * Removed
              * @description Paragraphs left out of your copy by their portion marking
@@ -2928,6 +2953,13 @@ export interface components {
             sources: string[];
             /** State */
             state: string;
+            /**
+             * Steps
+             * @description The workflow so far: who, when, why
+             */
+            steps?: {
+                [key: string]: unknown;
+            }[] | null;
             /** Superseded By */
             superseded_by: string | null;
             /** Title */

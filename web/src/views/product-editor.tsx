@@ -3,16 +3,17 @@
 // more restriction, the records it quotes, entities embedded by reference, and the dissemination
 // list the policy resolves at publication. A new draft may start from an entity (?entity=<id>).
 import { useEffect, useState } from "preact/hooks";
-import { type Me, Problem, type Schemas, get, post } from "../api/client";
+import { type Me, Problem, type Schemas, get, post, put } from "../api/client";
 import { go, href } from "../lib/route";
 
 interface Tpl { type: string; title: string; fields: string[]; tlp: string; caveats: string[];
   sections: { key: string; title: string; required: boolean; hint: string }[] }
-interface Para { text: string; tlp: string; nfd: boolean; named: string; sources: string }
+interface Para { text: string; tlp: string; nfd: boolean; named: string; sources: string; cav: string[]; ci: boolean }
+const NFD = "NO_FURTHER_DISSEMINATION";
 const TLPS = ["CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED"];
 const list = (s: string) => s.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean);
 const err = (e: unknown) => (e instanceof Problem ? `${e.title}: ${e.detail}` : String(e));
-const blank = (): Para => ({ text: "", tlp: "", nfd: false, named: "", sources: "" });
+const blank = (): Para => ({ text: "", tlp: "", nfd: false, named: "", sources: "", cav: [], ci: false });
 
 function body(t: Tpl, f: Record<string, string>, caveats: string[], paras: Record<string, Para[]>,
               fields: Record<string, string>, entity: string, flags: Record<string, boolean>) {
@@ -21,22 +22,48 @@ function body(t: Tpl, f: Record<string, string>, caveats: string[], paras: Recor
     const kept = ps.filter((p) => p.text.trim());
     if (kept.length) sections[k] = kept.map((p) => ({
       text: p.text, sources: list(p.sources),
-      portion: p.tlp || p.nfd || p.named ? { tlp: p.tlp || null, caveats: p.nfd ? ["NO_FURTHER_DISSEMINATION"] : [],
-        named: list(p.named) } : null,
+      portion: p.tlp || p.nfd || p.named || p.cav.length || p.ci ? {
+        tlp: p.tlp || null, caveats: [...p.cav.filter((c) => c !== NFD), ...(p.nfd ? [NFD] : [])],
+        criminal_intelligence: p.ci, named: list(p.named) } : null,
     }));
   }
   return {
     type: t.type, title: f.title, tlp: f.tlp || t.tlp, caveats, criminal_intelligence: flags.ci, urgency: f.urgency || "ROUTINE",
     category: f.category || "other", topic: f.topic ?? "", cases: list(f.cases ?? ""), sections, sources: list(f.sources ?? ""),
     fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v)),
-    embeds: entity ? [{ kind: "entity", ref: entity, caption: f.entityCaption || "subject" }] : [],
+    embeds: entity ? [{ kind: "entity", ref: entity, caption: f.entityCaption || "subject" }] : (f.embeds ? JSON.parse(f.embeds) : []),
     dissemination: { agencies: list(f.agencies ?? ""), units: list(f.units ?? ""), roles: list(f.roles ?? ""),
       regions: list(f.regions ?? ""), sectors: list(f.sectors ?? ""), named: list(f.named ?? ""),
       taxii: flags.taxii, private_sector: flags.psp },
   };
 }
 
-export function ProductEditor({ me, query }: { me: Me; query: URLSearchParams }) {
+interface Loaded {
+  id: string; version: number; type: string; title: string; tlp: string; caveats: string[]; criminal_intelligence: boolean;
+  urgency: string; category: string; topic: string; cases?: string[]; fields: Record<string, string>;
+  content?: Record<string, { text: string; portion: { tlp: string | null; caveats: string[]; ci: boolean;
+    recipients: string[] } | null; sources: string[] }[]>;
+  embeds?: unknown[];
+  quoted?: string[]; dissemination?: Record<string, string[] | boolean>;
+}
+
+function prefill(p: Loaded) {
+  const d = p.dissemination ?? {};
+  const joined = (k: string) => ((d[k] as string[] | undefined) ?? []).join(", ");
+  const f: Record<string, string> = {
+    title: p.title, tlp: p.tlp, urgency: p.urgency, category: p.category, topic: p.topic, cases: (p.cases ?? []).join(", "),
+    sources: (p.quoted ?? []).join(", "), agencies: joined("agencies"), units: joined("units"), roles: joined("roles"),
+    regions: joined("regions"), sectors: joined("sectors"), named: joined("named"), embeds: JSON.stringify(p.embeds ?? []),
+  };
+  const paras = Object.fromEntries(Object.entries(p.content ?? {}).map(([k, ps]) => [k, ps.map((x) => ({
+    text: x.text, tlp: x.portion?.tlp ?? "", nfd: (x.portion?.caveats ?? []).includes(NFD),
+    cav: x.portion?.caveats ?? [], ci: Boolean(x.portion?.ci),
+    named: (x.portion?.recipients ?? []).map((r) => r.replace(/^user:/, "")).join(", "), sources: x.sources.join(", "),
+  }))]));
+  return { f, paras, flags: { ci: p.criminal_intelligence, taxii: Boolean(d.taxii), psp: Boolean(d.private_sector) } };
+}
+
+export function ProductEditor({ me, query, id }: { me: Me; query: URLSearchParams; id?: string }) {
   const [tpls, setTpls] = useState<Tpl[]>([]);
   const [caveatNames, setCaveatNames] = useState<Record<string, string>>({});
   const [type, setType] = useState(query.get("type") ?? "bolo");
@@ -46,34 +73,49 @@ export function ProductEditor({ me, query }: { me: Me; query: URLSearchParams })
   const [fields, setFields] = useState<Record<string, string>>({});
   const [flags, setFlags] = useState({ ci: false, taxii: false, psp: false });
   const [error, setError] = useState("");
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
   const entity = query.get("entity") ?? "";
   useEffect(() => {
     get("/api/v1/product/templates").then((r: Schemas["Templates"]) => {
       setTpls(r.templates as unknown as Tpl[]);
       setCaveatNames(r.caveats);
     }, () => undefined);
-  }, []);
+    if (id) get("/api/v1/products/{pid}", undefined, { pid: id }).then((x) => {
+      const p = x as unknown as Loaded;
+      const pre = prefill(p);
+      setLoaded(p);
+      setType(p.type);
+      set(pre.f);
+      setFields(p.fields);
+      setFlags(pre.flags);
+      setCaveats(p.caveats);
+      setParas(pre.paras);
+    }, (e) => setError(err(e)));
+  }, [id]);
   const t = tpls.find((x) => x.type === type);
   useEffect(() => {
-    if (!t) return;
+    if (!t || id) return;
     setCaveats(t.caveats);
     setParas(Object.fromEntries(t.sections.map((s) => [s.key, [blank()]])));
   }, [type, tpls.length]);
-  if (!t || caveats === null) return <p class="loading">Loading…</p>;
+  if (error && id && !loaded) return <p role="alert" class="error">{error}</p>;
+  if (!t || caveats === null || (id && !loaded)) return <p class="loading">Loading…</p>;
   const on = (k: string) => (e: Event) => set({ ...f, [k]: (e.target as HTMLInputElement).value });
   const para = (k: string, i: number, p: Partial<Para>) =>
     setParas({ ...paras, [k]: paras[k].map((x, j) => (j === i ? { ...x, ...p } : x)) });
   const save = (e: Event) => {
     e.preventDefault();
     setError("");
-    post<{ id: string }>("/api/v1/products", body(t, f, caveats, paras, fields, entity, flags)).then(
-      (x) => x && go("product", [x.id]), (x) => setError(err(x)));
+    const b = body(t, f, caveats, paras, fields, entity, flags);
+    const saved = loaded ? put<{ id: string }>(`/api/v1/products/${encodeURIComponent(loaded.id)}`, { ...b, version: loaded.version })
+      : post<{ id: string }>("/api/v1/products", b);
+    saved.then((x) => x && go("product", [x.id]), (x) => setError(err(x)));
   };
   return (
-    <form class="product-editor" onSubmit={save} aria-label="New product">
-      <h2>New {t.title.toLowerCase()}</h2>
+    <form class="product-editor" onSubmit={save} aria-label={loaded ? "Edit product" : "New product"}>
+      <h2>{loaded ? `Edit: ${loaded.title}` : `New ${t.title.toLowerCase()}`}</h2>
       {error && <p role="alert" class="error">{error}</p>}
-      <label>Type<select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
+      <label>Type<select value={type} disabled={Boolean(loaded)} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
         {tpls.map((x) => <option value={x.type}>{x.title}</option>)}</select></label>
       <label>Title<input required maxLength={300} value={f.title ?? ""} onInput={on("title")} /></label>
       <fieldset class="handling"><legend>Handling</legend>

@@ -70,6 +70,7 @@ function Steps({ p, me, onDone }: { p: Product; me: Me; onDone: (p: Product) => 
   };
   const buttons: [string, string, string | undefined][] = [];
   if (p.state === "DRAFT" && author) buttons.push(["Submit for peer review", "submit", undefined]);
+  const edit = p.state === "DRAFT" ? <a class="button" href={href("product-edit", [p.id])}>Edit draft</a> : null;
   if (p.state === "IN_REVIEW" && !author) buttons.push(["Pass review", "review", "PASS"], ["Return", "review", "RETURN"]);
   if (p.state === "REVIEWED" && !author && me.permissions.includes("review")) {
     buttons.push(["Approve", "approval", "APPROVE"], ["Return", "approval", "RETURN"]);
@@ -84,6 +85,7 @@ function Steps({ p, me, onDone }: { p: Product; me: Me; onDone: (p: Product) => 
       {buttons.map(([label, how, outcome]) => (
         <button type="button" class={how === "publish" || outcome === "APPROVE" ? "primary" : ""}
           onClick={() => act(how, outcome)}>{label}</button>))}
+      {edit}
     </section>
   );
 }
