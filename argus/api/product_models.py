@@ -169,8 +169,9 @@ class ProductOut(ProductSummary):
     steps: list[dict[str, Any]] | None = Field(None, description="The workflow so far: who, when, why")
     cases: list[str] | None = None
     dissemination: dict[str, Any] | None = None
-    content: dict[str, list[dict[str, Any]]] | None = Field(None, description="Every paragraph with its portion "
-                                                            "marking and sources, for editing")
+    content: dict[str, list[dict[str, Any]]] | None = Field(
+        None, description="Every paragraph with its portion marking and sources, for editing"
+    )
     quoted: list[str] | None = Field(None, description="The sources of the whole")
 
 

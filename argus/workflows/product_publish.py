@@ -37,24 +37,24 @@ class Publisher:
         self.flow, self.ch = flow, channels
 
     def publish(self, p: Product, actor: Actor, reason: str = "approved for dissemination") -> Product:
-        self.flow._own(p, actor)
+        self.flow.own(p, actor)
         d = p.dissemination
         if not (d.agencies or d.units or d.roles or d.regions or d.sectors or d.named or d.taxii):
             raise ProductRefused(422, "dissemination", "a product is published to someone: name a list")
         now = utcnow()
-        saved = self.flow._step(p, "publish", "PUBLISH", actor, reason, published_at=now)
+        saved = self.flow.step(p, "publish", "PUBLISH", actor, reason, published_at=now)
         subjects, agencies = self.ch.people()
         rows = [self._deliver(saved, t, actor, now) for t in targets(d, subjects, agencies, self.ch.recipient)]
         if d.taxii:
             rows.append(self._share(saved, actor, now))
         self.flow.desk.store.deliver(rows)
         sent = sum(r.status == "DELIVERED" for r in rows)
-        self.flow._told(saved, "DISSEMINATED", saved.state, actor, f"{sent} delivered, {len(rows) - sent} withheld",
+        self.flow.told(saved, "DISSEMINATED", saved.state, actor, f"{sent} delivered, {len(rows) - sent} withheld",
                         delivered=sent, withheld=len(rows) - sent)  # fmt: skip
         if saved.supersedes:
             old = self.flow.desk.store.get(saved.supersedes)
             if old is not None and old.state == "PUBLISHED":
-                self.flow._step(old, "supersede", "SUPERSEDE", actor, f"superseded by revision {saved.revision}",
+                self.flow.step(old, "supersede", "SUPERSEDE", actor, f"superseded by revision {saved.revision}",
                                 superseded_by=saved.id)  # fmt: skip
         return saved
 

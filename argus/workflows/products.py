@@ -69,11 +69,11 @@ class ProductWorkflow:
         self.desk.store.create(p)
         saved = self.desk.store.get(p.id)
         assert saved is not None
-        self._told(saved, "DRAFTED", None, actor, "drafted")
+        self.told(saved, "DRAFTED", None, actor, "drafted")
         return saved
 
     def edit(self, p: Product, changed: Product, actor: Actor) -> Product:
-        self._own(p, actor)
+        self.own(p, actor)
         if p.state != "DRAFT":
             raise ProductRefused(409, "state", f"product {p.id} is {p.state}: only a draft is edited")
         keep = {"id": p.id, "series": p.series, "revision": p.revision, "author": p.author, "state": p.state,
@@ -83,7 +83,7 @@ class ProductWorkflow:
 
     def revise(self, p: Product, actor: Actor) -> Product:
         """A new revision of a published product, as a draft that supersedes it when published."""
-        self._own(p, actor)
+        self.own(p, actor)
         if p.state != "PUBLISHED":
             raise ProductRefused(409, "state", f"product {p.id} is {p.state}: only a published product is revised")
         nxt = dataclasses.replace(p, id="", revision=p.revision + 1, supersedes=p.id, superseded_by="",
@@ -92,32 +92,32 @@ class ProductWorkflow:
 
     # --- the steps --------------------------------------------------------------------------------
     def submit(self, p: Product, actor: Actor, reason: str = "ready for peer review") -> Product:
-        self._own(p, actor)
+        self.own(p, actor)
         written = {k for k, paras in p.sections.items() if any(x.text.strip() for x in paras)}
         missing = [s.key for s in p.template.sections if s.required and s.key not in written]
         if missing:
             title = next(s.title for s in p.template.sections if s.key == missing[0])
             raise ProductRefused(422, f"sections.{missing[0]}", f"the {p.template.title} needs its {title} section")
         self.check_sources(p, self.desk.reader(p.author))
-        return self._step(p, "submit", "SUBMIT", actor, reason)
+        return self.step(p, "submit", "SUBMIT", actor, reason)
 
     def peer_review(self, p: Product, actor: Actor, outcome: str, reason: str) -> Product:
-        self._own(p, actor)
+        self.own(p, actor)
         if actor.subject == p.author:
             raise ProductRefused(403, "reviewer", "a peer review is someone else's: the author cannot review it")
-        return self._step(p, "peer_review", outcome, actor, reason)
+        return self.step(p, "peer_review", outcome, actor, reason)
 
     def approve(self, p: Product, actor: Actor, outcome: str, reason: str) -> Product:
-        self._own(p, actor)
+        self.own(p, actor)
         if "review" not in ROLE_PERMISSIONS.get(actor.role, frozenset()):
             raise ProductRefused(403, "approver", "approval is a supervisor's")
         if actor.subject == p.author:
             raise ProductRefused(403, "approver", "the author cannot approve their own product")
-        return self._step(p, "approval", outcome, actor, reason)
+        return self.step(p, "approval", outcome, actor, reason)
 
     def withdraw(self, p: Product, actor: Actor, reason: str) -> Product:
-        self._own(p, actor)
-        return self._step(p, "withdraw", "WITHDRAW", actor, reason)
+        self.own(p, actor)
+        return self.step(p, "withdraw", "WITHDRAW", actor, reason)
 
     # --- checks ---------------------------------------------------------------------------------
     def check_sources(self, p: Product, author: Recipient) -> None:
@@ -136,12 +136,14 @@ class ProductWorkflow:
                     422, "sources", f"{ref} ({m.agency}): {why}; mark {where} at least as restrictively as its source"
                 )
 
-    def _own(self, p: Product, actor: Actor) -> None:
+    def own(self, p: Product, actor: Actor) -> None:
+        """Only the originating agency works on its product."""
         if actor.agency != p.marking.agency:
             raise ProductRefused(403, "product", f"product {p.id} is {p.marking.agency}'s to work on")
 
     # --- transitions ----------------------------------------------------------------------------
-    def _step(self, p: Product, action: str, outcome: str, actor: Actor, reason: str, **more: Any) -> Product:
+    def step(self, p: Product, action: str, outcome: str, actor: Actor, reason: str, **more: Any) -> Product:
+        """One transition: allowed from the state read, saved against its version, then told."""
         edge = TRANSITIONS.get((action, outcome))
         if edge is None:
             outcomes = [o for (a, o) in TRANSITIONS if a == action]
@@ -154,10 +156,10 @@ class ProductWorkflow:
         changed = dataclasses.replace(p, state=edge[1], steps=(*p.steps, step), updated_at=now, **more)
         saved = self.desk.store.save(changed)
         event = "RETURNED" if outcome == "RETURN" else EVENT_OF[action]
-        self._told(saved, event, p.state, actor, reason)
+        self.told(saved, event, p.state, actor, reason)
         return saved
 
-    def _told(self, p: Product, event: str, before: str | None, actor: Actor, reason: str, **counts: int) -> None:
+    def told(self, p: Product, event: str, before: str | None, actor: Actor, reason: str, **counts: int) -> None:
         """The event on the product events topic, and the audit entry."""
         self.desk.event(event_of(p, event, before, actor, reason, **counts))
         self.desk.audit.record(
