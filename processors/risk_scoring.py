@@ -1,5 +1,6 @@
-"""Risk scoring: every resolved report updates the risk of each person it names and of the crime
-series it belongs to (argus/risk.py: offences, role, recency, weapons, gangs, series, SARs, ATT&CK,
+"""Risk scoring: every resolved report updates the risk of each person it names, of the crime
+series it belongs to, and of the STIX threats (intrusion sets, campaigns, threat actors, malware)
+it is or links to (argus/risk.py: offences, role, recency, weapons, gangs, series, SARs, ATT&CK,
 associates and centrality, each a reason with its weight), as the reports stream in.
 
 A score is computed for each agency that holds evidence on the subject, over only the evidence
@@ -51,6 +52,19 @@ def evidence_of(env: dict[str, Any], report: dict[str, Any], role: str) -> Evide
     )  # fmt: skip
 
 
+THREATS = ("intrusion-set--", "campaign--", "threat-actor--", "malware--")
+
+
+def threats(body: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """A STIX threat (intrusion set, campaign, threat actor, malware) and the threats a STIX
+    relationship or sighting names: each is evidence of ATT&CK attribution on that threat."""
+    out = [(e["entity_id"], e.get("display") or e["entity_id"], "") for e in body["entities"]
+           if e["entity_id"].startswith(THREATS)]  # fmt: skip
+    for link in body.get("links") or ():
+        out += [(ref, ref, "") for ref in (link["from_id"], link["to_id"]) if str(ref).startswith(THREATS)]
+    return list(dict.fromkeys(out))
+
+
 def _when(at: str) -> datetime | None:
     try:
         d = datetime.fromisoformat(at)
@@ -64,6 +78,10 @@ def as_of(evidence: list[Evidence]) -> datetime:
     the same score on every runtime and after every restart (decay is measured from there)."""
     times = [t for t in (_when(e.at) for e in evidence) if t is not None]
     return max(times, default=datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def kind_of(sid: str) -> str:
+    return "series" if sid.startswith("series:") else "threat" if sid.startswith(THREATS) else "person"
 
 
 def sees(agency: str, marking: tuple[Any, ...]) -> bool:
@@ -90,14 +108,16 @@ class RiskScoringProcessor(Processor):
             return []  # a private-sector partner's report weighs on no one's risk
         report = body["report"]
         people = [(e["entity_id"], e.get("display") or "", e.get("role") or "") for e in body["entities"]
-                  if e["kind"] == "PERSON"]  # fmt: skip
+                  if e["kind"] == "PERSON" and not e["entity_id"].startswith(THREATS)]  # fmt: skip
         subjects = list(people)
         if report.get("series_id"):
             subjects.append((f"series:{report['series_id']}", f"series {report['series_id']}", "suspect"))
+        subjects += threats(body)
         out: list[Record] = []
         for sid, display, role in subjects:
             ev = evidence_of(env, report, role)
-            self._remember(ctx, sid, ev, [p for p, _, _ in people if p != sid and not sid.startswith("series:")])
+            others = [p for p, _, _ in people if p != sid] if kind_of(sid) == "person" else []
+            self._remember(ctx, sid, ev, others)
             out += self._publish(ctx, sid, display)
         return out
 
@@ -154,7 +174,7 @@ class RiskScoringProcessor(Processor):
             "ingested_at": utcnow(), "trace_id": sid,
         }  # fmt: skip
         body = {
-            "subject": sid, "subject_kind": "series" if sid.startswith("series:") else "person", "display": display,
+            "subject": sid, "subject_kind": kind_of(sid), "display": display,
             "recipient_agency": agency, "score": value, "category": top, "categories": s.categories,
             "reasons": [{k: str(v) if k != "weight" else float(v) for k, v in r.items()} for r in s.reasons[:40]],
             "evidence": sorted({e.report for e in seen})[:200], "threshold": self.config.threshold,

@@ -93,3 +93,28 @@ def test_a_private_sector_report_weighs_on_no_one() -> None:
     rec = resolved("r1", A, "GREEN", [("p1", "suspect")], offenses=["120"])
     rec.value["envelope"]["source_law_enforcement"] = False
     assert Harness(RiskScoringProcessor(name="risk")).run([rec]).outputs == []
+
+
+def stix(rid: str, stype: str, entities: list[str], links: list[tuple[str, str]]) -> Record:
+    rec = resolved(rid, A, "GREEN", [])
+    rec.value["envelope"]["type"] = "stix.object"
+    rec.value["body"] = {
+        "report": {"stix_id": rid, "stix_type": stype, "object_json": "{}"},
+        "entities": [{"entity_id": e, "kind": "OBJECT", "subtype": stype, "display": "APT-X", "role": None}
+                     for e in entities],
+        "links": [{"link_id": f"l{i}", "from_id": f, "to_id": t, "relation": "USES", "reason": "r"}
+                  for i, (f, t) in enumerate(links)],
+    }  # fmt: skip
+    return rec
+
+
+def test_a_stix_threat_is_scored_in_cyber_from_itself_and_what_it_is_linked_to() -> None:
+    iset = "intrusion-set--0c7e4c8e-4b8e-4a8f-9d54-2b1a3f6f0e11"
+    h = Harness(RiskScoringProcessor(name="risk"))
+    (first,) = h.run([stix(iset, "intrusion-set", [iset], [])]).bodies()
+    assert (first["subject_kind"], first["category"]) == ("threat", "cyber")
+    uses = [stix(f"relationship--{i:08d}-0000-4000-8000-000000000000", "relationship", [],
+                 [(iset, f"attack-pattern--{i:08d}-0000-4000-8000-000000000000")]) for i in range(3)]  # fmt: skip
+    out = h.run(uses).bodies()
+    assert out and out[-1]["subject"] == iset and out[-1]["score"] > first["score"]
+    assert len(out[-1]["evidence"]) == 4

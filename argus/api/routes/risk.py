@@ -77,12 +77,12 @@ def _top(c: Caller, category: str | None, kind: str | None, limit: int) -> dict[
     return {"total": len(got), "scores": got}
 
 
-@router.get("/api/v1/risk", summary="The highest-risk people and series, as your agency's evidence shows them",
+@router.get("/api/v1/risk", summary="The highest-risk people, series and threats, as your agency's evidence shows them",
             responses=answers(RiskList, {"total": 1, "scores": [_ROW]}))  # fmt: skip
 async def top(
     c: Reader,
     category: Annotated[str | None, Query(max_length=32, description=", ".join(CATEGORIES))] = None,
-    kind: Annotated[str | None, Query(pattern=r"^(person|series)$")] = None,
+    kind: Annotated[str | None, Query(pattern=r"^(person|series|threat)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     """Each with its categories' scores and the reasons behind them."""
@@ -116,7 +116,7 @@ def _one(c: Caller, subject: str) -> dict[str, Any]:
 @router.get("/api/v1/risk/{subject}", summary="One subject's risk with every reason and its weight",
             responses=answers(RiskRow, _ROW))  # fmt: skip
 async def one(c: Reader, subject: Subject) -> Any:
-    """A person's entity id, or series:<id>; each reason with the report it rests on, where you
+    """A person's entity id, a STIX threat's id, or series:<id>; each reason with the report it rests on, where you
     see that report in full."""
     return json(await bounded(c, _one, c, subject))
 

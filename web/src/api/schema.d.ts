@@ -1086,7 +1086,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The highest-risk people and series, as your agency's evidence shows them
+         * The highest-risk people, series and threats, as your agency's evidence shows them
          * @description Each with its categories' scores and the reasons behind them.
          */
         get: operations["top_api_v1_risk_get"];
@@ -1127,7 +1127,7 @@ export interface paths {
         };
         /**
          * One subject's risk with every reason and its weight
-         * @description A person's entity id, or series:<id>; each reason with the report it rests on, where you
+         * @description A person's entity id, a STIX threat's id, or series:<id>; each reason with the report it rests on, where you
          *     see that report in full.
          */
         get: operations["one_api_v1_risk__subject__get"];
