@@ -98,11 +98,13 @@ def sees(agency: str, marking: tuple[Any, ...]) -> bool:
 class RiskScoringProcessor(Processor):
     Config = RiskConfig
     config: RiskConfig
-    accepts = ("resolved.v2",)
+    accepts = ("resolved.v2", "purge.v1")
     emits = ("risk_score.v1",)
     ordered = True  # a score depends on what came before it: the sources' order, whatever the timing
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
+        if "purge_id" in record.value:
+            return self._purge(ctx, record.value["record_id"])
         env, body = record.envelope, record.body
         if not env.get("source_law_enforcement", True):
             return []  # a private-sector partner's report weighs on no one's risk
@@ -118,7 +120,25 @@ class RiskScoringProcessor(Processor):
             ev = evidence_of(env, report, role)
             others = [p for p, _, _ in people if p != sid] if kind_of(sid) == "person" else []
             self._remember(ctx, sid, ev, others)
+            ctx.state.put(f"rk:who:{sid}", display)
             out += self._publish(ctx, sid, display)
+        if subjects:
+            ctx.state.put(f"rk:rep:{env['id']}", sorted({sid for sid, _, _ in subjects}))
+        return out
+
+    def _purge(self, ctx: Context, report: str) -> list[Record]:
+        """A purged report leaves every subject it weighed on: its evidence and the associations it
+        made go, and each score is published again without it (the old ones are erased)."""
+        out: list[Record] = []
+        for sid in ctx.state.get(f"rk:rep:{report}", []):
+            kept = [v for v in ctx.state.get(f"rk:ev:{sid}", []) if v[0] != report]
+            ctx.state.put(f"rk:ev:{sid}", kept)
+            assoc = {
+                o: [m for m in marks if m[6:] != [report]] for o, marks in ctx.state.get(f"rk:as:{sid}", {}).items()
+            }
+            ctx.state.put(f"rk:as:{sid}", {o: marks for o, marks in assoc.items() if marks})
+            out += self._publish(ctx, sid, ctx.state.get(f"rk:who:{sid}", ""), force=True)
+        ctx.state.delete(f"rk:rep:{report}")
         return out
 
     def _remember(self, ctx: Context, sid: str, ev: Evidence, others: list[str]) -> None:
@@ -134,14 +154,15 @@ class RiskScoringProcessor(Processor):
             for o in others:
                 if o in assoc or len(assoc) < self.config.max_associates:
                     marks = assoc.setdefault(o, [])
-                    if list(ev.marking) not in marks and len(marks) < 3:
-                        marks.append(list(ev.marking))
+                    if all(m[:6] != list(ev.marking) for m in marks) and len(marks) < 3:
+                        marks.append([*ev.marking, ev.report])  # the report that links them: a purge undoes it
             ctx.state.put(f"rk:as:{sid}", assoc)
 
-    def _publish(self, ctx: Context, sid: str, display: str) -> list[Record]:
+    def _publish(self, ctx: Context, sid: str, display: str, force: bool = False) -> list[Record]:
         evidence = [Evidence.unpack(v) for v in ctx.state.get(f"rk:ev:{sid}", [])]
         assoc: dict[str, list[Any]] = ctx.state.get(f"rk:as:{sid}", {})
         last: dict[str, dict[str, float]] = ctx.state.get(f"rk:last:{sid}", {})
+        sent: dict[str, int] = ctx.state.get(f"rk:n:{sid}", {})  # scores published per agency: the record ids
         out = []
         for agency in sorted({e.marking[0] for e in evidence if e.marking}):
             seen = [e for e in evidence if sees(agency, e.marking)]
@@ -153,19 +174,23 @@ class RiskScoringProcessor(Processor):
             s = score(seen, {o: v for o, v in theirs.items() if v}, now)
             before = last.get(agency) or {}
             top_before, top_now = max(before.values(), default=0.0), s.top[1]
-            if abs(top_now - top_before) < self.config.min_change and set(before) == set(s.categories):
+            if not force and abs(top_now - top_before) < self.config.min_change and set(before) == set(s.categories):
                 continue
             last[agency] = s.categories
+            sent[agency] = sent.get(agency, 0) + 1
             crossed = top_before < self.config.threshold <= top_now
-            out.append(self._record(sid, display, agency, s, seen, crossed, now))
-        ctx.state.put(f"rk:last:{sid}", last)
+            out.append(self._record(sid, display, agency, s, seen, crossed, now, sent[agency]))
+        if out:
+            ctx.state.put(f"rk:last:{sid}", last)
+            ctx.state.put(f"rk:n:{sid}", sent)
         return out
 
     def _record(self, sid: str, display: str, agency: str, s: Score, seen: list[Evidence], crossed: bool,
-                now: datetime) -> Record:  # fmt: skip
+                now: datetime, n: int) -> Record:  # fmt: skip
+        """The n-th score published for the subject and agency: its id follows from that alone, so
+        a replay after a crash writes the same record again, never a second one."""
         top, value = s.top
-        rid = hashlib.sha256(f"{sid}|{agency}|{sorted(e.report for e in seen)}|{sorted(s.categories.items())}"
-                             .encode()).hexdigest()[:32]  # fmt: skip
+        rid = hashlib.sha256(f"{sid}|{agency}|{n}".encode()).hexdigest()[:32]
         env = {
             "id": f"risk-{rid}", "type": "risk_score", "source_agency": agency,
             "source_system": "risk_scoring", "tlp": "RED", "reliability": "F", "validity": 6,
@@ -178,6 +203,6 @@ class RiskScoringProcessor(Processor):
             "recipient_agency": agency, "score": value, "category": top, "categories": s.categories,
             "reasons": [{k: str(v) if k != "weight" else float(v) for k, v in r.items()} for r in s.reasons[:40]],
             "evidence": sorted({e.report for e in seen})[:200], "threshold": self.config.threshold,
-            "crossed": crossed, "computed_at": now,
+            "crossed": crossed, "computed_at": now, "seq": n,
         }  # fmt: skip
         return Record({"envelope": env, "body": body}, key=f"{sid}|{agency}")

@@ -2,11 +2,13 @@
 
 - The log: every message that is the record (its envelope id), an alert built from it (a hit on
   it, or it as the trigger), a hit on it on its way along the correlation chain or to the alert
-  composer (correlating.v3, report_hits.v1), and a dead letter holding its bytes is erased in
+  composer (correlating.v3, report_hits.v1), a risk score that counted it, and a dead letter
+  holding its bytes is erased in
   place (`Bus.erase`: a rewrite on the embedded bus, a compaction tombstone on Kafka).
 - The stores and processor state: a purge control record on the `purges` topic, applied in
-  order by the graph sink (sources, links, entities left with no source), the search sink and
-  the correlation nodes (its report summary and every reference to it).
+  order by the graph sink (sources, links, entities left with no source), the search sink,
+  the correlation nodes (its report summary and every reference to it), risk scoring (its
+  evidence, the associations it made; each score published again without it) and the risk store.
 - The audit trail: one `purge` entry naming the record, who authorised it and why.
 
 Several records are purged in one pass over the log (a retention run lapses many at once).
@@ -50,6 +52,9 @@ def _mentions(value: dict[str, Any], raw: bytes, ids: set[str], schema: str) -> 
         ]:
             if h.get("report_id") in ids:
                 return str(h["report_id"])
+    if schema == "risk_score.v1" and isinstance(body, dict):  # a score that counted it
+        named = {*body.get("evidence", []), *(r.get("report") for r in body.get("reasons", []))}
+        return next((i for i in ids if i in named), None)
     if schema == "dead_letter.v1":
         original = value.get("original") or b""
         return next((i for i in ids if i.encode() in original), None)

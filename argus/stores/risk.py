@@ -15,8 +15,13 @@ class RiskStore(ABC):
 
     @abstractmethod
     def put(self, scores: Sequence[dict[str, Any]]) -> None:
-        """Keep risk_score.v1 bodies: the newer `computed_at` of a subject and agency wins (a
-        replay cannot roll a score back); a crossed score is a notice, once."""
+        """Keep risk_score.v1 bodies: the higher `seq` of a subject and agency wins (a replay
+        cannot roll a score back); a crossed score is a notice, once."""
+
+    @abstractmethod
+    def forget(self, record_id: str) -> None:
+        """A purged report: every score and notice that names it goes (a score published again
+        without it follows on the topic)."""
 
     @abstractmethod
     def get(self, subject: str, agency: str) -> dict[str, Any] | None: ...

@@ -15,7 +15,7 @@ from argus.stores.sql import PostgresConnection, SqliteConnection
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS risk_scores (subject TEXT, agency TEXT, kind TEXT, score REAL, category TEXT, "
-    "computed_at TEXT, body TEXT, PRIMARY KEY (subject, agency))",
+    "computed_at TEXT, seq INTEGER, body TEXT, PRIMARY KEY (subject, agency))",
     "CREATE TABLE IF NOT EXISTS risk_notices (subject TEXT, agency TEXT, score REAL, category TEXT, at TEXT, "
     "body TEXT, PRIMARY KEY (subject, agency, at))",
     "CREATE INDEX IF NOT EXISTS risk_scores_top ON risk_scores (agency, score)",
@@ -28,6 +28,8 @@ def _at(v: Any) -> str:
 
 
 class SqlRisk(RiskStore):
+    contains: str
+
     def _x(self, sql: str, args: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
 
@@ -38,12 +40,13 @@ class SqlRisk(RiskStore):
     def put(self, scores: Sequence[dict[str, Any]]) -> None:
         for s in scores:
             at, body = _at(s["computed_at"]), orjson.dumps(s, default=_at).decode()
-            args = (s["subject"], s["recipient_agency"], s["subject_kind"], s["score"], s["category"], at, body)
+            args = (s["subject"], s["recipient_agency"], s["subject_kind"], s["score"], s["category"], at,
+                    int(s.get("seq") or 0), body)  # fmt: skip
             self._x(
-                "INSERT INTO risk_scores (subject, agency, kind, score, category, computed_at, body) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject, agency) DO UPDATE SET kind = excluded.kind, "
+                "INSERT INTO risk_scores (subject, agency, kind, score, category, computed_at, seq, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject, agency) DO UPDATE SET kind = excluded.kind, "
                 "score = excluded.score, category = excluded.category, computed_at = excluded.computed_at, "
-                "body = excluded.body WHERE risk_scores.computed_at <= excluded.computed_at",
+                "seq = excluded.seq, body = excluded.body WHERE risk_scores.seq <= excluded.seq",
                 args,
             )
             if s["crossed"]:
@@ -52,6 +55,11 @@ class SqlRisk(RiskStore):
                     "ON CONFLICT (subject, agency, at) DO NOTHING",
                     (s["subject"], s["recipient_agency"], s["score"], s["category"], at, body),
                 )
+
+    def forget(self, record_id: str) -> None:
+        needle = f'"{record_id}"'
+        for table in ("risk_scores", "risk_notices"):
+            self._x(f"DELETE FROM {table} WHERE {self.contains.format(col='body')}", (needle,))
 
     def get(self, subject: str, agency: str) -> dict[str, Any] | None:
         row = self._x("SELECT body FROM risk_scores WHERE subject = ? AND agency = ?", (subject, agency)).fetchone()

@@ -14,7 +14,7 @@ def row(subject: str, agency: str, score: float, at: datetime, crossed: bool = F
     return {"subject": subject, "subject_kind": "series" if subject.startswith("series:") else "person",
             "display": subject, "recipient_agency": agency, "score": score, "category": "violent_crime",
             "categories": {"violent_crime": score, **cats}, "reasons": [], "evidence": ["r1"], "threshold": 60.0,
-            "crossed": crossed, "computed_at": at}  # fmt: skip
+            "crossed": crossed, "computed_at": at, "seq": int(at.timestamp())}  # fmt: skip
 
 
 def test_newest_score_wins_per_agency_and_crossings_are_noticed_once(risk_store: RiskStore) -> None:
@@ -34,3 +34,10 @@ def test_top_is_the_agencys_own_by_score_or_by_category(risk_store: RiskStore) -
     assert [r["subject"] for r in risk_store.top("A", None, "series", 10)] == ["series:S1"]
     assert [r["subject"] for r in risk_store.top("A", "gang", None, 10)] == ["p1"]
     assert [r["subject"] for r in risk_store.top("B", None, None, 10)] == ["p3"]
+
+
+def test_a_purged_report_takes_every_score_and_notice_naming_it(risk_store: RiskStore) -> None:
+    risk_store.put([row("p1", "A", 70, T0, crossed=True), row("p2", "A", 30, T0) | {"evidence": ["r2"]}])
+    risk_store.forget("r1")
+    assert risk_store.get("p1", "A") is None and risk_store.notices("A", 10) == []
+    assert risk_store.get("p2", "A") is not None

@@ -118,3 +118,18 @@ def test_a_stix_threat_is_scored_in_cyber_from_itself_and_what_it_is_linked_to()
     out = h.run(uses).bodies()
     assert out and out[-1]["subject"] == iset and out[-1]["score"] > first["score"]
     assert len(out[-1]["evidence"]) == 4
+
+
+def test_a_purged_report_leaves_every_score_it_weighed_on() -> None:
+    h = Harness(RiskScoringProcessor(name="risk"))
+    h.run([resolved("r1", A, "AMBER", [("p1", "suspect"), ("p2", "suspect")], offenses=["120"]),
+           resolved("r2", A, "AMBER", [("p1", "suspect")], offenses=["13B"])])  # fmt: skip
+    purge = Record({"purge_id": "x", "record_id": "r1", "source_agency": A, "reason": "lapsed",
+                    "requested_by": "sgt", "requested_at": NOW}, key="r1")  # fmt: skip
+    out = h.run([purge]).bodies()
+    assert {b["subject"] for b in out} == {"p1"}  # published again without it; p2 had nothing else
+    assert h.state.get("rk:ev:p2") == [] and h.state.get("rk:rep:r1") is None
+    assert all("r1" not in b["evidence"] and all(r["report"] != "r1" for r in b["reasons"]) for b in out)
+    p1 = next(b for b in out if b["subject"] == "p1")
+    assert p1["evidence"] == ["r2"] and "association" not in {r["factor"] for r in p1["reasons"]}
+    assert p1["seq"] == 3  # r1, r2, then the purge: the ids follow the sequence
