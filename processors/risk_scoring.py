@@ -1,4 +1,5 @@
-"""Risk scoring: every resolved report updates the risk of each person it names, of the crime
+"""Risk scoring: every resolved report updates the risk of each person it names (but for its
+victims, witnesses and reporting parties, who are no risk for being named), of the crime
 series it belongs to, and of the STIX threats (intrusion sets, campaigns, threat actors, malware)
 it is or links to (argus/risk.py: offences, role, recency, weapons, gangs, series, SARs, ATT&CK,
 associates and centrality, each a reason with its weight), as the reports stream in.
@@ -53,6 +54,7 @@ def evidence_of(env: dict[str, Any], report: dict[str, Any], role: str) -> Evide
 
 
 THREATS = ("intrusion-set--", "campaign--", "threat-actor--", "malware--")
+BYSTANDERS = ("victim", "witness", "reporting", "complainant")  # named, but not a risk: not scored
 
 
 def threats(body: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -110,7 +112,8 @@ class RiskScoringProcessor(Processor):
             return []  # a private-sector partner's report weighs on no one's risk
         report = body["report"]
         people = [(e["entity_id"], e.get("display") or "", e.get("role") or "") for e in body["entities"]
-                  if e["kind"] == "PERSON" and not e["entity_id"].startswith(THREATS)]  # fmt: skip
+                  if e["kind"] == "PERSON" and not e["entity_id"].startswith(THREATS)
+                  and (e.get("role") or "").lower() not in BYSTANDERS]  # fmt: skip
         subjects = list(people)
         if report.get("series_id"):
             subjects.append((f"series:{report['series_id']}", f"series {report['series_id']}", "suspect"))
