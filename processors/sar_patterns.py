@@ -277,16 +277,19 @@ class SarPatternsProcessor(Processor):
     def _pattern(self, kind: str, agency: str, seed: str, seen: list[dict[str, Any]], observed: int,
                  expected: float, p: float, why: str, ctx: Context) -> Record:  # fmt: skip
         pid = str(uuid.uuid5(NS, f"{kind}:{agency}:{seed}"))
+        sars = sorted(e["id"] for e in seen)
+        # a pattern that grew is told again under the same pattern id, as a message of its own
+        eid = str(uuid.uuid5(NS, f"{pid}:{observed}:{','.join(sars)}"))
         now = ctx.now()
         located = [e for e in seen if e["lat"] is not None]
         env = {
-            "id": pid, "type": "sar_pattern", "source_agency": agency, "source_system": self.name, "tlp": "RED",
+            "id": eid, "type": "sar_pattern", "source_agency": agency, "source_system": self.name, "tlp": "RED",
             "reliability": "F", "validity": 6, "criminal_intelligence": False, "criminal_predicate": None,
             "handling": [], "cases": [], "recipients": [agency], "source_law_enforcement": True, "review_by": None,
             "observed_at": now, "ingested_at": now, "trace_id": pid,
         }  # fmt: skip
         body = {
-            "pattern_id": pid, "kind": kind, "recipient_agency": agency, "sars": sorted(e["id"] for e in seen),
+            "pattern_id": pid, "kind": kind, "recipient_agency": agency, "sars": sars,
             "agencies": sorted({e["m"][0] for e in seen}), "behaviors": sorted({e["b"] for e in seen}),
             "site_category": seen[-1]["site"] if kind == "CROSS_AGENCY" else "", "observed": observed,
             "expected": round(expected, 6), "p_value": p, "why": why,
