@@ -51,6 +51,14 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
 
+def refused(exc: Any) -> Problem:
+    """A workflow's refusal (SarRefused, ProductRefused: a status, the field, the problem) as a
+    problem document naming the field."""
+    titles = {403: "Not permitted", 409: "Not in that state", 422: "Refused", 503: "Not available"}
+    return Problem(exc.status, titles.get(exc.status, "Refused"), str(exc),
+                   errors=[{"field": exc.field, "problem": exc.problem}])  # fmt: skip
+
+
 def problem_response(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.url.path}
     body.update(extra)

@@ -8,21 +8,14 @@ from typing import Any
 
 from argus.api.deps import Caller, Problem
 from argus.api.product_models import ProductForm
-from argus.api.services import ServiceError, _topic_with
+from argus.api.services import topic_or_none
 from argus.records import utcnow
 from argus.security.policy import FULL, Marking
 from argus.workflows.product_model import TEMPLATES, Dissemination, Embed, Paragraph, Portion, Product
 from argus.workflows.product_publish import Channels, Publisher
 from argus.workflows.product_render import Copy, copy_for
-from argus.workflows.products import Desk, ProductRefused, ProductWorkflow
+from argus.workflows.products import Desk, ProductWorkflow
 from argus.workflows.sar_review import Actor
-
-
-def topic(c: Caller, schema: str) -> str | None:
-    try:
-        return _topic_with(c.svc.topo, schema)
-    except ServiceError:  # a topology without products: nothing to publish there
-        return None
 
 
 def source_marking(c: Caller) -> Any:
@@ -32,15 +25,14 @@ def source_marking(c: Caller) -> Any:
         doc = search.get(ref)
         if doc is None:
             return None
-        m = Marking.of(doc["fields"], doc["agency"], doc["tlp"])
-        return m
+        return Marking.of(doc["fields"], doc["agency"], doc["tlp"])
 
     return marking
 
 
 def desk(c: Caller) -> Desk:
     svc = c.svc
-    events = topic(c, "product_event.v1")
+    events = topic_or_none(c.svc.topo, "product_event.v1")
 
     def event(value: dict[str, Any]) -> None:
         if events:
@@ -56,7 +48,7 @@ def workflow(c: Caller) -> ProductWorkflow:
 def publisher(c: Caller) -> Publisher:
     svc = c.svc
     d = svc.directory()
-    deliveries = topic(c, "product_delivery.v1")
+    deliveries = topic_or_none(c.svc.topo, "product_delivery.v1")
 
     def field(value: dict[str, Any], key: str) -> None:
         if deliveries:
@@ -74,12 +66,6 @@ def publisher(c: Caller) -> Publisher:
 
 def actor(c: Caller) -> Actor:
     return Actor(c.subject, c.who.agency, c.who.role, c.source)
-
-
-def refused(exc: ProductRefused) -> Problem:
-    titles = {403: "Not permitted", 409: "Not in that state", 422: "Refused"}
-    return Problem(exc.status, titles.get(exc.status, "Refused"), str(exc),
-                   errors=[{"field": exc.field, "problem": exc.problem}])  # fmt: skip
 
 
 def _principal(name: str) -> str:

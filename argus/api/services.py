@@ -49,6 +49,14 @@ def _topic_with(topo: Topology, schema: str) -> str:
     raise ServiceError(f"the topology has no topic carrying {schema}")
 
 
+def topic_or_none(topo: Topology, schema: str) -> str | None:
+    """The topic carrying `schema`, or None for a topology without it (nothing to publish)."""
+    try:
+        return _topic_with(topo, schema)
+    except ServiceError:
+        return None
+
+
 class Services:
     def __init__(self, topo: Topology) -> None:
         self.topo = topo

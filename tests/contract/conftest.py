@@ -185,65 +185,41 @@ def session_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[H
     yield from _handles(Handles(request, tmp_path, "sessions", "sessions_index"))
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.integration)])
+def _workflow_store(request: pytest.FixtureRequest, tmp_path: Path, kind: str, tables: tuple[str, ...]) -> Iterator:
+    """A workflow store of `kind` through the backend registry, empty: a file, or a real
+    PostgreSQL (one server per session: its tables dropped so each test starts empty)."""
+    if request.param == "postgres":
+        import psycopg
+
+        url = request.getfixturevalue("postgres_url")
+        with psycopg.connect(url, autocommit=True) as db:
+            for t in tables:
+                db.execute(f"DROP TABLE IF EXISTS {t}")
+    else:
+        url = f"embedded://{tmp_path / (kind + '.db')}"
+    store = open_url(kind, url)
+    yield store
+    store.close()
+
+
+WORKFLOW_BACKENDS = ["embedded", pytest.param("postgres", marks=pytest.mark.integration)]
+
+
+@pytest.fixture(params=WORKFLOW_BACKENDS)
 def sar_reviews(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
-    """The SAR review store through the backend registry, empty: a file, or a real PostgreSQL."""
-    if request.param == "postgres":
-        import psycopg
-
-        url = request.getfixturevalue("postgres_url")
-        with psycopg.connect(url, autocommit=True) as db:
-            db.execute("DROP TABLE IF EXISTS sar_reviews")  # one server per session: start each test empty
-    else:
-        url = f"embedded://{tmp_path / 'sar_reviews.db'}"
-    store = open_url("sar_reviews", url)
-    yield store
-    store.close()
+    yield from _workflow_store(request, tmp_path, "sar_reviews", ("sar_reviews",))
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.integration)])
+@pytest.fixture(params=WORKFLOW_BACKENDS)
 def requirement_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
-    if request.param == "postgres":
-        import psycopg
-
-        url = request.getfixturevalue("postgres_url")
-        with psycopg.connect(url, autocommit=True) as db:
-            for t in ("requirements", "requirement_hits", "taskings"):
-                db.execute(f"DROP TABLE IF EXISTS {t}")
-    else:
-        url = f"embedded://{tmp_path / 'requirements.db'}"
-    store = open_url("requirements", url)
-    yield store
-    store.close()
+    yield from _workflow_store(request, tmp_path, "requirements", ("requirements", "requirement_hits", "taskings"))
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.integration)])
+@pytest.fixture(params=WORKFLOW_BACKENDS)
 def product_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
-    if request.param == "postgres":
-        import psycopg
-
-        url = request.getfixturevalue("postgres_url")
-        with psycopg.connect(url, autocommit=True) as db:
-            for t in ("products", "product_deliveries", "product_feedback"):
-                db.execute(f"DROP TABLE IF EXISTS {t}")
-    else:
-        url = f"embedded://{tmp_path / 'products.db'}"
-    store = open_url("products", url)
-    yield store
-    store.close()
+    yield from _workflow_store(request, tmp_path, "products", ("products", "product_deliveries", "product_feedback"))
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.integration)])
+@pytest.fixture(params=WORKFLOW_BACKENDS)
 def risk_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
-    if request.param == "postgres":
-        import psycopg
-
-        url = request.getfixturevalue("postgres_url")
-        with psycopg.connect(url, autocommit=True) as db:
-            for t in ("risk_scores", "risk_notices"):
-                db.execute(f"DROP TABLE IF EXISTS {t}")
-    else:
-        url = f"embedded://{tmp_path / 'risk.db'}"
-    store = open_url("risk", url)
-    yield store
-    store.close()
+    yield from _workflow_store(request, tmp_path, "risk", ("risk_scores", "risk_notices"))

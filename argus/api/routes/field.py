@@ -20,7 +20,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from argus.api.deps import Caller, Officer, Problem, dumps, json
 from argus.api.models import EXAMPLES, PROBLEMS, AckList, FieldAnswer, answers
-from argus.api.services import ServiceError, _topic_with
+from argus.api.services import topic_or_none
 from argus.api.telemetry import SSE_SUBSCRIBERS
 from argus.records import utcnow
 from argus.security.policy import FULL, Marking
@@ -204,10 +204,7 @@ def _cursor_of(pos: dict[int, int], ppos: dict[int, int]) -> str:
 
 
 def product_topic(c: Caller) -> str | None:
-    try:
-        return _topic_with(c.svc.topo, "product_delivery.v1")
-    except ServiceError:
-        return None
+    return topic_or_none(c.svc.topo, "product_delivery.v1")
 
 
 def for_me(c: Caller, envelope: dict[str, Any], body: dict[str, Any]) -> bool:

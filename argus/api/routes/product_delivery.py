@@ -20,6 +20,7 @@ from argus.api.product_models import Deliveries, FeedbackIn, FeedbackList, Inbox
 from argus.api.product_service import copy_of, find
 from argus.records import utcnow
 from argus.stores.products import Feedback
+from argus.workflows.product_model import Product
 from argus.workflows.product_render import html, pdf
 from argus.workflows.product_stix import report_bundle
 
@@ -67,10 +68,16 @@ async def as_stix(c: Reader, pid: str) -> Any:
     return json(await bounded(c, _copy, c, pid, "stix"))
 
 
-def _deliveries(c: Caller, pid: str) -> dict[str, Any]:
+def _home(c: Caller, pid: str) -> Product:
+    """A product the caller's agency originated (its deliveries and feedback are for it alone)."""
     p = find(c, pid)
     if p.marking.agency != c.who.agency:
         raise c.hide(p.id)
+    return p
+
+
+def _deliveries(c: Caller, pid: str) -> dict[str, Any]:
+    p = _home(c, pid)
     rows = c.svc.products().deliveries(p.id)
     c.audited("read", p.id, endpoint="product.deliveries", returned=len(rows))
     out = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.__dict__.items() if k != "product"}
@@ -156,9 +163,7 @@ async def feedback(c: Reader, pid: str, body: FeedbackIn) -> Any:
 
 
 def _feedback_list(c: Caller, pid: str) -> dict[str, Any]:
-    p = find(c, pid)
-    if p.marking.agency != c.who.agency:
-        raise c.hide(p.id)
+    p = _home(c, pid)
     got = c.svc.products().feedback(p.id)
     c.audited("read", p.id, endpoint="product.feedback", returned=len(got))
     return {"product": p.id, "feedback": [_fb(f) for f in got]}

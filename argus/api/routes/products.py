@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from argus.api.deps import Caller, Decider, Problem, Reader, bounded, json
+from argus.api.deps import Caller, Decider, Problem, Reader, bounded, json, refused
 from argus.api.models import answers
 from argus.api.product_models import Library, ProductForm, ProductOut, StepIn, Templates
-from argus.api.product_service import actor, copy_of, find, product_of, publisher, refused, visible, workflow
+from argus.api.product_service import actor, copy_of, find, product_of, publisher, visible, workflow
 from argus.records import utcnow
 from argus.stores.products import LibraryQuery, StaleProduct
 from argus.workflows.product_model import CAVEATS, STATES, TEMPLATES, Product, portion_marking

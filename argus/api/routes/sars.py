@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from argus.api.deps import Caller, Decider, Problem, Submitter, bounded, json
+from argus.api.deps import Caller, Decider, Problem, Submitter, bounded, json, refused
 from argus.api.models import answers
 from argus.api.sar_examples import SAR_EXAMPLES
 from argus.api.sar_models import (
@@ -33,7 +33,7 @@ from argus.api.sar_models import (
     Vetting,
     categories,
 )
-from argus.api.services import ServiceError, _topic_with
+from argus.api.services import ServiceError, _topic_with, topic_or_none
 from argus.stores.sar_reviews import SarCase, StaleVersion
 from argus.workflows.sar_intake import SarIntake
 from argus.workflows.sar_model import OPEN, STATES
@@ -44,10 +44,7 @@ log = logging.getLogger("argus.api")
 
 
 def events_topic(c: Any) -> str | None:
-    try:
-        return _topic_with(c.svc.topo, "sar_event.v1")
-    except ServiceError:  # a topology without SAR review: nothing to publish
-        return None
+    return topic_or_none(c.svc.topo, "sar_event.v1")
 
 
 def intake(api: Any) -> SarIntake:
@@ -78,12 +75,6 @@ def review(c: Caller) -> SarReview:
 
 def actor(c: Caller) -> Actor:
     return Actor(c.subject, c.who.agency, c.who.role, c.source)
-
-
-def refused(exc: SarRefused) -> Problem:
-    titles = {403: "Not permitted", 409: "Not in that state", 422: "Refused", 503: "Not available"}
-    return Problem(exc.status, titles.get(exc.status, "Refused"), str(exc), errors=[{"field": exc.field,
-                   "problem": exc.problem}])  # fmt: skip
 
 
 def summary(case: SarCase) -> dict[str, Any]:

@@ -15,9 +15,9 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from argus.api.deps import Problem, api_of, json
+from argus.api.deps import Problem, api_of, json, refused
 from argus.api.models import answers
-from argus.api.routes.sars import intake, refused
+from argus.api.routes.sars import intake
 from argus.api.sar_examples import SAR_EXAMPLES
 from argus.api.sar_models import TipForm, TipReceipt
 from argus.workflows.sar_intake import Quota
