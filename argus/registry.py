@@ -69,6 +69,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "postgresql": ("argus.stores.sql_products:PostgresProducts", "postgres"),
         "postgres": ("argus.stores.sql_products:PostgresProducts", "postgres"),
     },
+    "operations": {
+        "embedded": ("argus.stores.sql_operations:EmbeddedOperations", None),
+        "postgresql": ("argus.stores.sql_operations:PostgresOperations", "postgres"),
+        "postgres": ("argus.stores.sql_operations:PostgresOperations", "postgres"),
+    },
     "risk": {
         "embedded": ("argus.stores.sql_risk:EmbeddedRisk", None),
         "postgresql": ("argus.stores.sql_risk:PostgresRisk", "postgres"),

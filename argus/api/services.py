@@ -27,6 +27,7 @@ from argus.security.identity import IdentityDirectory, open_directory
 from argus.security.policy import FULL, Marking, ReportView
 from argus.state import NodeState
 from argus.stores.graph import GraphStore
+from argus.stores.operations import OperationStore
 from argus.stores.products import ProductStore
 from argus.stores.requirements import RequirementStore
 from argus.stores.risk import RiskStore
@@ -116,6 +117,10 @@ class Services:
 
     def products(self) -> ProductStore:
         r: ProductStore = self._store("products")
+        return r
+
+    def operations(self) -> OperationStore:
+        r: OperationStore = self._store("operations")
         return r
 
     def risk(self) -> RiskStore:
