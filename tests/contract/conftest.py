@@ -223,3 +223,13 @@ def product_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
 @pytest.fixture(params=WORKFLOW_BACKENDS)
 def risk_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     yield from _workflow_store(request, tmp_path, "risk", ("risk_scores", "risk_notices"))
+
+
+@pytest.fixture(params=WORKFLOW_BACKENDS)
+def operation_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    yield from _workflow_store(
+        request,
+        tmp_path,
+        "operations",
+        ("operations", "operation_entities", "operation_conflicts", "operation_notices"),
+    )

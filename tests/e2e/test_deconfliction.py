@@ -29,9 +29,18 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def form(title: str, lat: float, start: datetime, hours: float, **over: object) -> dict[str, object]:
-    return {"kind": "search_warrant", "title": title, "case_id": SECRET, "contact_name": f"Det. {title}",
-            "contact_phone": "559-555-0101", "start": start.isoformat(), "end": (start + timedelta(hours=hours)).isoformat(),
-            "lat": lat, "lon": -119.7871, "radius_m": 150} | over  # fmt: skip
+    return {
+        "kind": "search_warrant",
+        "title": title,
+        "case_id": SECRET,
+        "contact_name": f"Det. {title}",
+        "contact_phone": "559-555-0101",
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=hours)).isoformat(),
+        "lat": lat,
+        "lon": -119.7871,
+        "radius_m": 150,
+    } | over
 
 
 def test_two_agencies_nearby_conflict_once_and_a_field_query_tells_the_contact(live: Live) -> None:
@@ -53,8 +62,9 @@ def test_two_agencies_nearby_conflict_once_and_a_field_query_tells_the_contact(l
     assert madera.get("/api/v1/operations/notices").json()["notices"] == []
     assert len(to_watch) == 1 and {p["agency"] for p in to_watch[0]["parties"]} == {FRESNO, CLOVIS}
     n = to_clovis.json()["notices"][0]
-    assert n["parties"] == [{"agency": FRESNO, "contact_name": "Det. Elm", "contact_phone": "559-555-0101",
-                             "operation": None}]  # fmt: skip
+    assert n["parties"] == [
+        {"agency": FRESNO, "contact_name": "Det. Elm", "contact_phone": "559-555-0101", "operation": None}
+    ]
     assert 190 < n["distance_m"] < 210
     for raw in (to_clovis.content, clovis.get(f"/api/v1/operations/{a.json()['operation']['id']}").content):
         assert b"Elm St" not in raw and CIVIC.encode() not in raw and b'"Elm"' not in raw
@@ -85,9 +95,13 @@ def test_bad_operations_are_problems(live: Live) -> None:
     c = live.client(FRESNO)
     soon = datetime.now(UTC) + timedelta(hours=2)
     ok = form("X", 36.7, soon, 2)
-    for bad, named in ((form("X", 36.7, soon, -1), "end"), (ok | {"radius_m": 0}, "radius_m"),
-                       (ok | {"lat": None, "lon": None}, "address"), (ok | {"kind": "party"}, "kind"),
-                       (ok | {"address": "1 Nowhere Lane", "lat": None, "lon": None}, "address")):  # fmt: skip
+    for bad, named in (
+        (form("X", 36.7, soon, -1), "end"),
+        (ok | {"radius_m": 0}, "radius_m"),
+        (ok | {"lat": None, "lon": None}, "address"),
+        (ok | {"kind": "party"}, "kind"),
+        (ok | {"address": "1 Nowhere Lane", "lat": None, "lon": None}, "address"),
+    ):
         r = c.post("/api/v1/operations", json=bad)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
         assert named in r.text
