@@ -69,6 +69,16 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "postgresql": ("argus.stores.sql_products:PostgresProducts", "postgres"),
         "postgres": ("argus.stores.sql_products:PostgresProducts", "postgres"),
     },
+    "cases": {
+        "embedded": ("argus.stores.sql_cases:EmbeddedCases", None),
+        "postgresql": ("argus.stores.sql_cases:PostgresCases", "postgres"),
+        "postgres": ("argus.stores.sql_cases:PostgresCases", "postgres"),
+    },
+    "evidence": {
+        "embedded": ("argus.stores.evidence:FileEvidence", None),
+        "file": ("argus.stores.evidence:FileEvidence", None),
+        "s3": ("argus.stores.s3_evidence:S3Evidence", "s3"),
+    },
     "operations": {
         "embedded": ("argus.stores.sql_operations:EmbeddedOperations", None),
         "postgresql": ("argus.stores.sql_operations:PostgresOperations", "postgres"),

@@ -164,3 +164,13 @@ def postgres_url() -> Iterator[str]:
     pytest.importorskip("psycopg", reason="pip install 'argus-fusion[postgres]'")
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """http:// endpoint of a real S3-compatible server (S3Proxy) started for this test session."""
+    from tests.servers.s3proxy import s3proxy_server
+
+    pytest.importorskip("boto3", reason="pip install 'argus-fusion[s3]'")
+    with s3proxy_server() as url:
+        yield url

@@ -7,7 +7,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from argus.security.policy import Marking
 from argus.stores.search import Audience
+
+# A marking as columns beside a row, as `full_sight` reads them (lists space-delimited, so a
+# whole name matches as " name ").
+MARKS = "agency TEXT, tlp TEXT, ci INTEGER, nfd INTEGER, handling TEXT, cases TEXT, recipients TEXT"
+
+
+def marks_of(m: Marking) -> tuple[Any, ...]:
+    spaced = lambda xs: f" {' '.join(xs)} " if xs else ""  # noqa: E731
+    return (m.agency, m.tlp, int(m.ci), int("NO_FURTHER_DISSEMINATION" in m.handling), spaced(m.handling),
+            spaced(m.cases), spaced(m.recipients))  # fmt: skip
+
+
+def marking_of(row: Sequence[Any]) -> Marking:
+    a, t, ci, _nfd, h, c, r = row
+    return Marking(a, t, bool(ci), tuple(h.split()), tuple(c.split()), tuple(r.split()))
 
 
 class SqliteConnection:

@@ -9,12 +9,13 @@ from typing import Any
 
 import orjson
 
-from argus.security.policy import Marking
 from argus.stores.requirements import Hit, Requirement, RequirementStore, Tasking
 from argus.stores.search import Audience
+from argus.stores.sql import MARKS as _MARKS
 from argus.stores.sql import PostgresConnection, SqliteConnection, full_sight
+from argus.stores.sql import marking_of as _marking
+from argus.stores.sql import marks_of as _marks
 
-_MARKS = "agency TEXT, tlp TEXT, ci INTEGER, nfd INTEGER, handling TEXT, cases TEXT, recipients TEXT"
 SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS requirements (id TEXT PRIMARY KEY, code TEXT, body TEXT, {_MARKS})",
     f"""CREATE TABLE IF NOT EXISTS requirement_hits (requirement_id TEXT, report_id TEXT, via TEXT, report_type TEXT,
@@ -26,17 +27,6 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS taskings_to ON taskings (to_agency, created_at)",
 )
 _TASK = [f.name for f in dataclasses.fields(Tasking)]
-
-
-def _marks(m: Marking) -> tuple[Any, ...]:
-    spaced = lambda xs: f" {' '.join(xs)} " if xs else ""  # noqa: E731
-    return (m.agency, m.tlp, int(m.ci), int("NO_FURTHER_DISSEMINATION" in m.handling), spaced(m.handling),
-            spaced(m.cases), spaced(m.recipients))  # fmt: skip
-
-
-def _marking(row: Sequence[Any]) -> Marking:
-    a, t, ci, _nfd, h, c, r = row
-    return Marking(a, t, bool(ci), tuple(h.split()), tuple(c.split()), tuple(r.split()))
 
 
 class SqlRequirements(RequirementStore):

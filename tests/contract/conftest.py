@@ -233,3 +233,20 @@ def operation_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
         "operations",
         ("operations", "operation_entities", "operation_conflicts", "operation_notices"),
     )
+
+
+@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.integration)])
+def evidence_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    """A case-file store through the backend registry: a directory, or a fresh bucket on a real
+    S3-compatible server (S3Proxy)."""
+    if request.param == "s3":
+        from tests.servers.s3proxy import CREDENTIAL, IDENTITY
+
+        endpoint = request.getfixturevalue("s3_endpoint")
+        url = (f"s3://t{uuid.uuid4().hex[:12]}?endpoint={endpoint}&access_key={IDENTITY}&secret_key={CREDENTIAL}"
+               "&create=true")  # fmt: skip
+    else:
+        url = f"file://{tmp_path / 'evidence'}"
+    store = open_url("evidence", url)
+    yield store
+    store.close()
