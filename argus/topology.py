@@ -126,6 +126,10 @@ class ApiModel(_Strict):
     # of state and county boundaries shipped with the workbench, so no request leaves the origin.
     oidc: OidcModel | None = None
     tile_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+\{z\}/\{x\}/\{y\}[^\s\"'<>]*$")
+    # Whether every user needs a current record of each enforced course (28 CFR 23 for criminal
+    # intelligence, ISE-SAR for SAR vetting) before the access it gates. Off: only a recorded
+    # course that has expired removes that access (argus/workflows/training.py).
+    training_required: bool = False
 
     @field_validator("cors_origins")
     @classmethod

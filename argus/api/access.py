@@ -99,7 +99,8 @@ class Gate:
     @property
     def audience(self) -> Audience:
         s = self.subject
-        return Audience(s.agency, s.law_enforcement, tuple(sorted(s.principals)), self.barred, tuple(sorted(s.cases)))
+        return Audience(s.agency, s.law_enforcement, tuple(sorted(s.principals)), self.barred, tuple(sorted(s.cases)),
+                        s.cleared_for_ci)  # fmt: skip
 
     def view(self, m: Marking) -> ReportView | None:
         """Decided once per distinct marking in a request: a page holds thousands of rows but

@@ -17,6 +17,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -38,6 +39,7 @@ from argus.security.audit import AuditTrail
 from argus.security.identity import AuthError, Identity, IdentityError
 from argus.security.policy import Recipient
 from argus.security.sessions import SessionStore
+from argus.workflows.training import lapsed
 
 T = TypeVar("T")
 PROBLEM = "application/problem+json"
@@ -209,9 +211,16 @@ def caller(
         raise Problem(401, "Not authenticated", "the credentials were not accepted") from None
     if token:
         _first_use(api, token, ident, source)
-    who = ident.recipient
+    who = trained(api, ident.subject, ident.recipient)
     gate = Gate(who, None, directory.rules, directory.barring(who))
     return Caller(who, ident.subject, ident.method, source, gate, api, sid)
+
+
+def trained(api: Api, subject: str, who: Recipient) -> Recipient:
+    """The caller as the policy sees them once their training is counted: a gated course that
+    lapsed closes what it gates (argus/workflows/training.py)."""
+    gone = lapsed(api.svc.cases().training(subject), date.today(), api.svc.topo.model.api.training_required)
+    return dataclasses.replace(who, lapsed=gone) if gone else who
 
 
 def _first_use(api: Api, token: str, ident: Identity, source: str | None) -> None:

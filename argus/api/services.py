@@ -26,6 +26,8 @@ from argus.security.audit import AuditTrail, open_audit
 from argus.security.identity import IdentityDirectory, open_directory
 from argus.security.policy import FULL, Marking, ReportView
 from argus.state import NodeState
+from argus.stores.cases import CaseStore
+from argus.stores.evidence import EvidenceStore
 from argus.stores.graph import GraphStore
 from argus.stores.operations import OperationStore
 from argus.stores.products import ProductStore
@@ -117,6 +119,14 @@ class Services:
 
     def products(self) -> ProductStore:
         r: ProductStore = self._store("products")
+        return r
+
+    def cases(self) -> CaseStore:
+        r: CaseStore = self._store("cases")
+        return r
+
+    def evidence(self) -> EvidenceStore:
+        r: EvidenceStore = self._store("evidence")
         return r
 
     def operations(self) -> OperationStore:

@@ -13,7 +13,8 @@ and the alert stream when it delivers. Inputs:
   the user's agency, or a dissemination list the user is on).
 - Role: auditors and administrators read no holdings (separation of duties); a private-sector
   partner is not a law-enforcement recipient.
-- 28 CFR 23.20(e): criminal intelligence goes only to law-enforcement recipients.
+- 28 CFR 23.20(e): criminal intelligence goes only to law-enforcement recipients, and only to
+  those whose 28 CFR 23 training is current where training is recorded or required.
 
 What another agency's reader gets, by level:
 - FULL: every field.
@@ -136,6 +137,12 @@ class Recipient:
     cases: frozenset[str] = frozenset()
     lists: frozenset[str] = frozenset()
     community: str | None = None
+    lapsed: frozenset[str] = frozenset()  # training courses required and not current (argus/workflows/training.py)
+
+    @property
+    def cleared_for_ci(self) -> bool:
+        """Criminal intelligence goes to law-enforcement readers with current 28 CFR 23 training."""
+        return self.law_enforcement and "28cfr23" not in self.lapsed
 
     @property
     def principals(self) -> frozenset[str]:
@@ -147,6 +154,9 @@ class Recipient:
 
     def may(self, permission: str) -> bool:
         return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+    def trained(self, course: str) -> bool:
+        return course not in self.lapsed
 
 
 @dataclass(frozen=True)
@@ -186,7 +196,7 @@ def decide(m: Marking, who: Recipient, rules: Rules | None = None) -> ReportView
 def _decide(m: Marking, who: Recipient, rules: Rules | None) -> ReportView | None:
     if not who.may("read") and not who.may("field"):
         return None
-    if m.ci and not who.law_enforcement:
+    if m.ci and not who.cleared_for_ci:
         return None
     if m.agency == who.agency:
         return _FULL

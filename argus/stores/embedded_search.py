@@ -87,7 +87,7 @@ class Views:
         named = "(" + (" OR ".join("instr(d.recipients, ?) > 0" for _ in a.principals) or "0") + ")"
         case = "(" + (" OR ".join("instr(d.cases, ?) > 0" for _ in a.cases) or "0") + ")"
         allowed = f"(d.agency NOT IN ({','.join('?' * len(a.barred))}))" if a.barred else "1"
-        ci = "1" if a.law_enforcement else "d.ci = 0"
+        ci = "1" if a.ci_ok else "d.ci = 0"
         whole = ",".join(f"'{k}'" for k in WHOLE_KINDS)
         p = tuple(f" {x} " for x in a.principals)
         c = tuple(f" {x} " for x in a.cases)

@@ -128,7 +128,7 @@ class Views:
         a = audience
         named = {"terms": {"recipients": list(a.principals)}} if a.principals else None
         case = {"terms": {"cases": list(a.cases)}} if a.cases else None
-        ci = [] if a.law_enforcement else [{"bool": {"must_not": _term("ci", True)}}]
+        ci = [] if a.ci_ok else [{"bool": {"must_not": _term("ci", True)}}]
         allowed = [{"bool": {"must_not": {"terms": {"agency": list(a.barred)}}}}] if a.barred else []
         amber_case = [_term("tlp", "AMBER"), case] if case else None
         readable = [_term("tlp", "GREEN")] + ([{"bool": {"filter": amber_case}}] if amber_case else [])

@@ -52,6 +52,11 @@ class Audience(NamedTuple):
     principals: tuple[str, ...] = ()
     barred: tuple[str, ...] = ()
     cases: tuple[str, ...] = ()
+    ci_cleared: bool | None = None  # None: as law_enforcement (a reader whose 28 CFR 23 training lapsed: False)
+
+    @property
+    def ci_ok(self) -> bool:
+        return self.law_enforcement if self.ci_cleared is None else self.ci_cleared
 
 
 def recipients_column(fields: dict[str, Any], key: str = "recipients") -> str:

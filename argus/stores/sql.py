@@ -66,7 +66,7 @@ def full_sight(a: Audience, contains: str) -> tuple[str, tuple[Any, ...]]:
     named = "(" + (" OR ".join(contains.format(col="recipients") for _ in a.principals) or "0=1") + ")"
     case = "(" + (" OR ".join(contains.format(col="cases") for _ in a.cases) or "0=1") + ")"
     allowed = f"(agency NOT IN ({','.join('?' * len(a.barred))}))" if a.barred else "1=1"
-    ci = "1=1" if a.law_enforcement else "ci = 0"
+    ci = "1=1" if a.ci_ok else "ci = 0"
     sql = (
         f"({ci} AND (agency = ? OR tlp = 'CLEAR' OR ({allowed} AND ({named} OR "
         f"(nfd = 0 AND (tlp = 'GREEN' OR (tlp = 'AMBER' AND {case})))))))"

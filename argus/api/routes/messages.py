@@ -1,0 +1,193 @@
+"""Messages: a case's thread and direct messages between two users of any agencies, each message
+under its own marking, with read receipts and mentions; live on a server-sent event stream.
+
+Every list, search and stream asks the store only for what the policy admits the reader to in
+full (decided inside the query), so a message a member may not see is never in their bytes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Path, Query
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from argus.api.case_models import DirectForm, Listing, MessageForm, ReadForm
+from argus.api.case_service import actor, casework, message_json, messaging
+from argus.api.deps import Caller, Reader, Submitter, bounded, dumps, json
+from argus.api.models import answers
+from argus.api.routes.cases import CaseId, _run
+from argus.records import utcnow
+from argus.workflows.case_model import dm_thread
+from argus.workflows.messaging import Draft
+
+router = APIRouter(tags=["messages"])
+Other = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-]+$")]
+_MSG = {
+    "seq": 7,
+    "id": "MSG-5f0c2a9e1b7d4c3a",
+    "thread": "case:CASE-5f0c2a9e1b7d4c3a",
+    "author": "det.lee",
+    "agency": "CA0190000",
+    "text": "@sgt.diaz the van was seen at the rail yard",
+    "at": "2026-12-06T09:00:00+00:00",
+    "tlp": "AMBER",
+    "criminal_intelligence": False,
+    "caveats": [],
+    "mentions": ["sgt.diaz"],
+    "attachments": [],
+    "read_by": [{"subject": "sgt.diaz", "at": "2026-12-06T09:01:00+00:00"}],
+}
+
+
+def page(c: Caller, thread: str, after: int, limit: int, words: str | None = None) -> list[dict[str, Any]]:
+    got = messaging(c).read(thread, c.subject, c.gate.audience, after, limit, words)
+    read = c.svc.cases().receipts([m.id for _, m in got])
+    return [message_json(s, m, read[m.id]) for s, m in got]
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/messages",
+    status_code=201,
+    responses=answers(Listing, _MSG, 201),
+    summary="Post to the case's thread",
+)
+async def post_case(c: Submitter, case_id: CaseId, form: MessageForm) -> Any:
+    d = Draft(
+        form.text,
+        form.tlp,
+        form.criminal_intelligence,
+        tuple(form.caveats),
+        tuple(form.named),
+        tuple(form.mentions),
+        tuple(form.attachments),
+    )
+
+    def run() -> dict[str, Any]:
+        case = _run(c, casework(c).writable, case_id, actor(c), c.who)
+        seq, m = _run(c, messaging(c).post_case, case, actor(c), d, c.gate.audience)
+        return message_json(seq, m)
+
+    return json(await bounded(c, run), 201)
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/messages",
+    responses=answers(Listing, {"messages": [_MSG]}),
+    summary="The case's messages you may see, after a sequence number; `q` searches their text",
+)
+async def case_messages(
+    c: Reader,
+    case_id: CaseId,
+    after: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    def run() -> list[dict[str, Any]]:
+        _run(c, casework(c).get, case_id, actor(c), c.who)
+        return page(c, f"case:{case_id}", after, limit, q)
+
+    got = await bounded(c, run)
+    c.audited("read", f"case:{case_id} messages", count=len(got))
+    return json({"messages": got})
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/messages/stream",
+    summary="The case's thread, live (server-sent events)",
+    responses={200: {"content": {"text/event-stream": {"example": "event: message\ndata: {...}\n\n"}}}},
+)
+async def case_stream(
+    c: Reader,
+    case_id: CaseId,
+    after: Annotated[int, Query(ge=0)] = 0,
+    heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15.0,
+) -> EventSourceResponse:
+    await bounded(c, lambda: _run(c, casework(c).get, case_id, actor(c), c.who))
+    return _stream(c, f"case:{case_id}", after, heartbeat)
+
+
+def _stream(c: Caller, thread: str, after: int, heartbeat: float) -> EventSourceResponse:
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        pos = after
+        yield ServerSentEvent(comment="argus messages")
+        while True:
+            got = await anyio.to_thread.run_sync(page, c, thread, pos, 100)
+            for m in got:
+                pos = m["seq"]
+                yield ServerSentEvent(dumps(m).decode(), event="message", id=str(pos))
+            if not got:
+                await asyncio.sleep(0.1)
+
+    return EventSourceResponse(
+        events(), ping=heartbeat, sep="\n", ping_message_factory=lambda: ServerSentEvent(comment="keep-alive")
+    )
+
+
+@router.post(
+    "/api/v1/messages/direct",
+    status_code=201,
+    responses=answers(Listing, _MSG, 201),
+    summary="A direct message to a user of any agency (RED: the two of you)",
+)
+async def direct(c: Submitter, form: DirectForm) -> Any:
+    d = Draft(form.text, None, form.criminal_intelligence)
+    seq, m = await bounded(c, lambda: _run(c, messaging(c).post_direct, actor(c), form.to, d))
+    return json(message_json(seq, m), 201)
+
+
+@router.get(
+    "/api/v1/messages/direct",
+    responses=answers(Listing, {"threads": ["dm:det.lee|sgt.diaz"]}),
+    summary="Your direct-message threads",
+)
+async def threads(c: Reader) -> Any:
+    got = await bounded(c, c.svc.cases().threads_of, c.subject, 200)
+    return json({"threads": got})
+
+
+@router.get(
+    "/api/v1/messages/direct/{other}",
+    responses=answers(Listing, {"messages": [_MSG]}),
+    summary="Your direct messages with one user",
+)
+async def with_user(
+    c: Reader, other: Other, after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> Any:
+    got = await bounded(c, page, c, dm_thread(c.subject, other), after, limit)
+    c.audited("read", "direct messages", count=len(got))
+    return json({"messages": got})
+
+
+@router.get(
+    "/api/v1/messages/direct/{other}/stream",
+    summary="Your direct messages with one user, live",
+    responses={200: {"content": {"text/event-stream": {"example": "event: message\ndata: {...}\n\n"}}}},
+)
+async def direct_stream(
+    c: Reader,
+    other: Other,
+    after: Annotated[int, Query(ge=0)] = 0,
+    heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15.0,
+) -> EventSourceResponse:
+    return _stream(c, dm_thread(c.subject, other), after, heartbeat)
+
+
+@router.post(
+    "/api/v1/messages/read",
+    responses=answers(Listing, {"read": 3}),
+    summary="Mark a thread's messages read up to a sequence number (read receipts)",
+)
+async def mark_read(c: Reader, form: ReadForm) -> Any:
+    def run() -> int:
+        if form.thread.startswith("case:"):
+            _run(c, casework(c).get, form.thread[5:], actor(c), c.who)
+        now = utcnow().isoformat()
+        seen = [m for s, m in messaging(c).read(form.thread, c.subject, c.gate.audience, 0, 10_000) if s <= form.upto]
+        for m in seen:
+            c.svc.cases().mark_read(m.id, c.subject, now)
+        return len(seen)
+
+    return json({"read": await bounded(c, run)})
