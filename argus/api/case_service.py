@@ -22,7 +22,8 @@ def actor(c: Caller) -> Actor:
 
 def casework(c: Caller) -> Casework:
     svc = c.svc
-    return Casework(svc.cases(), svc.directory(), svc.audit, svc.publish, topic_or_none(svc.topo, "case_event.v1"))
+    events = topic_or_none(svc.topo, "case_event.v1")
+    return Casework(svc.cases(), svc.directory(), svc.audit, svc.publish, events, c.gate.rules)
 
 
 def evidence(c: Caller) -> Evidence:

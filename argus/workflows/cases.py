@@ -17,7 +17,7 @@ from typing import Any
 from argus.records import utcnow
 from argus.security.audit import AuditTrail
 from argus.security.identity import IdentityDirectory, IdentityError
-from argus.security.policy import FULL, Recipient, decide
+from argus.security.policy import FULL, Recipient, Rules, decide
 from argus.stores.cases import CaseStore, StaleRow
 from argus.workflows.case_model import (
     CASE_ROLES,
@@ -43,9 +43,9 @@ class CaseRefused(Exception):
         self.status, self.field, self.problem = status, field, problem
 
 
-def sees(case: Case, subject: str, who: Recipient) -> bool:
-    """A member the policy admits in full to the case's marking."""
-    v = decide(case.marking, who)
+def sees(case: Case, subject: str, who: Recipient, rules: Rules | None = None) -> bool:
+    """A member the policy admits in full to the case's marking (with its agency's rules)."""
+    v = decide(case.marking, who, rules)
     return case.member(subject) is not None and v is not None and v.level == FULL
 
 
@@ -56,12 +56,13 @@ class Casework:
     audit: AuditTrail
     publish: Publish | None = None
     events_topic: str | None = None
+    rules: Rules | None = None  # the originating agencies' dissemination rules
     clock: Callable[[], datetime] = utcnow
 
     # --- reading --------------------------------------------------------------------------------
     def get(self, case_id: str, actor: Actor, who: Recipient) -> Case:
         case = self.store.case(case_id)
-        if case is None or not sees(case, actor.subject, who):
+        if case is None or not sees(case, actor.subject, who, self.rules):
             raise CaseRefused(404, "case", f"no case {case_id!r} you are a member of")
         return case
 

@@ -892,5 +892,5 @@ def _tasking_answer(a: Ask) -> list[Call]:
                  echoes=(f"tsk{o.lower()}",), check=own_only) for o in AGENCIES]  # fmt: skip
 
 
-# The product and risk routes' generators register themselves on import.
-from tests.leak import routes_products  # noqa: E402, F401
+# The product, risk and joint-operations routes' generators register themselves on import.
+from tests.leak import routes_joint, routes_products  # noqa: E402, F401

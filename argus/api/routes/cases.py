@@ -93,7 +93,8 @@ async def open_case(c: Submitter, form: CaseForm) -> Any:
 @router.get("/api/v1/cases", responses=answers(CaseList, {"cases": [_CASE]}), summary="The cases you are a member of")
 async def my_cases(c: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Any:
     def run() -> list[dict[str, Any]]:
-        return [case_json(x, False) for x in c.svc.cases().cases_of(c.subject, limit) if sees(x, c.subject, c.who)]
+        mine = c.svc.cases().cases_of(c.subject, limit)
+        return [case_json(x, False) for x in mine if sees(x, c.subject, c.who, c.gate.rules)]
 
     got = await bounded(c, run)
     c.audited("read", "cases", count=len(got))

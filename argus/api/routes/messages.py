@@ -111,7 +111,7 @@ async def case_stream(
 
 def _stream(c: Caller, thread: str, after: int, heartbeat: float) -> EventSourceResponse:
     async def events() -> AsyncIterator[ServerSentEvent]:
-        pos = after
+        pos, behind = after, True
         yield ServerSentEvent(comment="argus messages")
         while True:
             got = await anyio.to_thread.run_sync(page, c, thread, pos, 100)
@@ -119,6 +119,9 @@ def _stream(c: Caller, thread: str, after: int, heartbeat: float) -> EventSource
                 pos = m["seq"]
                 yield ServerSentEvent(dumps(m).decode(), event="message", id=str(pos))
             if not got:
+                if behind:  # what was there when the stream opened has all been sent
+                    behind = False
+                    yield ServerSentEvent(comment="caught up")
                 await asyncio.sleep(0.1)
 
     return EventSourceResponse(
