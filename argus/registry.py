@@ -79,6 +79,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "file": ("argus.stores.evidence:FileEvidence", None),
         "s3": ("argus.stores.s3_evidence:S3Evidence", "s3"),
     },
+    "shifts": {
+        "embedded": ("argus.stores.sql_shifts:EmbeddedShifts", None),
+        "postgresql": ("argus.stores.sql_shifts:PostgresShifts", "postgres"),
+        "postgres": ("argus.stores.sql_shifts:PostgresShifts", "postgres"),
+    },
     "operations": {
         "embedded": ("argus.stores.sql_operations:EmbeddedOperations", None),
         "postgresql": ("argus.stores.sql_operations:PostgresOperations", "postgres"),

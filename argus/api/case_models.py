@@ -140,3 +140,21 @@ class CaseList(BaseModel):
 
 class Listing(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+class ShiftForm(_Form):
+    start: datetime
+    end: datetime
+    staff: list[Name] = Field(default_factory=list, max_length=100, description="User ids on the shift")
+
+
+class LogForm(_Form):
+    kind: Literal["event", "call", "decision"]
+    text: Annotated[Text, Field(min_length=1, max_length=4000)]
+    ref: Annotated[str, Field(max_length=160, pattern=r"^[A-Za-z0-9_.:\-]*$")] = ""
+
+
+class HandoverForm(_Form):
+    notes: Annotated[Text, Field(max_length=20_000)] = Field("", description="The outgoing officer's own words")
+    incoming: Name = Field(description="The incoming watch officer's user id")
+    version: int = Field(ge=1)

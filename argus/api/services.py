@@ -35,6 +35,7 @@ from argus.stores.requirements import RequirementStore
 from argus.stores.risk import RiskStore
 from argus.stores.sar_reviews import SarReviewStore
 from argus.stores.search import SearchStore
+from argus.stores.shifts import ShiftStore
 from argus.stores.stix import StixStore
 from argus.topology import Topology
 
@@ -127,6 +128,10 @@ class Services:
 
     def evidence(self) -> EvidenceStore:
         r: EvidenceStore = self._store("evidence")
+        return r
+
+    def shifts(self) -> ShiftStore:
+        r: ShiftStore = self._store("shifts")
         return r
 
     def operations(self) -> OperationStore:

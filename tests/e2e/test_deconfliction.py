@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from argus.records import deterministic_id
+from argus.security.identity import open_directory
 from tests.e2e.conftest import make_workdir
 from tests.e2e.test_api import Live
 
@@ -107,3 +108,44 @@ def test_bad_operations_are_problems(live: Live) -> None:
         assert named in r.text
     patrol = live.client(FRESNO, "patrol_officer", "P1")
     assert patrol.post("/api/v1/operations", json=form("X", 36.7, soon, 2)).status_code == 403
+
+
+def test_a_handoff_briefing_lists_exactly_the_open_items(live: Live) -> None:
+    out, inc = live.client(WATCH, "supervisor", "w1"), live.client(WATCH, "supervisor", "w2")
+    now = datetime.now(UTC)
+    shift = out.post("/api/v1/shifts", json={"start": now.isoformat(), "end": (now + timedelta(hours=12)).isoformat()})
+    assert shift.status_code == 201, shift.text
+    sid = shift.json()["id"]
+    fresno, clovis = live.client(FRESNO, "analyst", "h1"), live.client(CLOVIS, "analyst", "h2")
+    soon = (now + timedelta(seconds=1)).isoformat()
+    late = fresno.post("/api/v1/rfis", json={"question": "late one", "addressees": [WATCH], "due": soon}).json()["id"]
+    later = (now + timedelta(days=2)).isoformat()
+    open_ = clovis.post("/api/v1/rfis", json={"question": "open one", "addressees": [WATCH], "due": later}).json()["id"]
+    answered = clovis.post("/api/v1/rfis", json={"question": "done", "addressees": [WATCH], "due": later}).json()["id"]
+    assert out.post(f"/api/v1/rfis/{answered}/answer", json={"answer": "yes", "version": 1}).status_code == 200
+    t = now + timedelta(days=5)
+    fresno.post("/api/v1/operations", json=form("Pine", 37.1, t, 3))
+    told = clovis.post("/api/v1/operations", json=form("Fir", 37.1 + 100 / 111_320, t, 3)).json()["notices"]
+    assert len(told) == 1
+    out.post(f"/api/v1/shifts/{sid}/log", json={"kind": "call", "text": "Fresno PD called about Pine"})
+    time.sleep(1.2)  # the first RFI falls due
+    b = out.post(f"/api/v1/shifts/{sid}/briefing", json={"version": 1})
+    assert b.status_code == 200, b.text
+    items = b.json()["briefing"]["items"]
+    assert sorted((i["id"], i["overdue"]) for i in items if i["kind"] == "rfi") == sorted(
+        [(late, True), (open_, False)]
+    )
+    assert [i["text"][:14] for i in items if i["kind"] == "conflict"] == ["Deconfliction:"]
+    assert b.json()["briefing"]["overdue_rfis"] == 1
+    told_watch = len(out.get("/api/v1/operations/notices").json()["notices"])
+    assert out.get("/api/v1/ops/board").json()["joint"] == {"rfis_overdue": 1, "conflicts_24h": told_watch}
+    users = {u["id"] for u in open_directory(live.topo).subjects()}
+    w2 = next(u for u in users if u.endswith("cafc00000-w2"))
+    assert inc.post(f"/api/v1/shifts/{sid}/briefing", json={"version": 2}).status_code == 403
+    h = out.post(f"/api/v1/shifts/{sid}/handover", json={"notes": "Call Fresno first", "incoming": w2, "version": 2})
+    assert h.status_code == 200, h.text
+    assert out.post(f"/api/v1/shifts/{sid}/acknowledge", json={"version": 3}).status_code == 409  # not theirs to
+    ack = inc.post(f"/api/v1/shifts/{sid}/acknowledge", json={"version": 3})
+    assert ack.status_code == 200 and ack.json()["state"] == "ACKNOWLEDGED"
+    assert inc.get(f"/api/v1/shifts/{sid}").json()["log"][0]["text"] == "Fresno PD called about Pine"
+    assert live.client(FRESNO, "supervisor", "h3").get(f"/api/v1/shifts/{sid}").status_code == 404

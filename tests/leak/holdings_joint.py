@@ -1,7 +1,7 @@
 """The leak harness's holdings for joint operations: for each report i, a case under the
 report's marking (its members s0 and s1) with a message, a file, a task and its opening entry; an
-RFI from the report's agency to its alert's addressee; a planned operation of the report's
-agency; a deconfliction notice to the alert's addressee; and one direct message from s0 to s1.
+RFI from the report's agency to its alert's addressee; a planned operation and a watch shift of
+the report's agency; a deconfliction notice to the alert's addressee; and one direct message from s0 to s1.
 Each carries a token the harness looks for in every answer (tests/leak/test_harness.py)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from argus.security.policy import FULL, Marking, Recipient, decide
 from argus.stores.evidence import FileEvidence
 from argus.stores.sql_cases import EmbeddedCases
 from argus.stores.sql_operations import EmbeddedOperations
+from argus.stores.sql_shifts import EmbeddedShifts
 from argus.workflows.case_model import Case, Entry, EvidenceFile, Member, Message, Task, dm_thread
 from argus.workflows.operation_model import Contact, Operation
 
@@ -131,6 +132,32 @@ def seed(world: Any) -> None:
         )
     )
     store.put_training("s0", "privacy", "2026-01-01", "2027-01-01")
+    shifts = EmbeddedShifts(data / "shifts.db")
+    for i, r in enumerate(world.reports):  # a shift of the report's agency, with a log entry and a briefing
+        shifts.put(
+            {
+                "id": f"SHIFT-{i:016x}",
+                "agency": r["agency"],
+                "watch_officer": "s0",
+                "start": T0.isoformat(),
+                "end": T0.isoformat(),
+                "staff": ["s0"],
+                "state": "BRIEFED",
+                "marks": {"alerts": {}, "dead_letters": 0},
+                "briefing": {"items": [{"kind": "note", "text": f"SHIFTB{i:03d}Q"}]},
+                "notes": "",
+                "incoming": "",
+                "handed_at": "",
+                "acknowledged_by": "",
+                "acknowledged_at": "",
+            },
+            None,
+        )
+        shifts.log(
+            f"SHIFT-{i:016x}",
+            {"at": T0.isoformat(), "kind": "call", "text": f"SHIFTL{i:03d}Q", "ref": "", "actor": "s0"},
+        )
+    shifts.close()
     store.close()
     ops.close()
 
@@ -149,6 +176,8 @@ def joint_tokens(world: Any, sid: str, who: Recipient) -> set[bytes]:
             out |= {f"OPT{i:03d}Q", f"OP-{i:016x}"}
         if not (reads and who.agency == r["to"]):
             out.add(f"NOTICE{i:03d}Q")
+        if not (who.may("review") and who.agency == r["agency"]):
+            out |= {f"SHIFTB{i:03d}Q", f"SHIFTL{i:03d}Q", f"SHIFT-{i:016x}"}
     dm = decide(dm_marking(world.directory), who, rules)
     if not (sid in MEMBERS and reads and dm is not None and dm.level == FULL):
         out.add("DMQ000Q")

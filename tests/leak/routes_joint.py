@@ -338,3 +338,51 @@ def _cancel(a: Ask) -> list[Call]:
     return [
         Call("POST", f"/api/v1/operations/OP-{i:016x}/cancel", json={"version": 99}, echoes=_ids(i)) for i in _some(a)
     ]
+
+
+# --- shifts -----------------------------------------------------------------------------------------
+def _shift_ids(a: Ask) -> list[str]:
+    return [f"SHIFT-{i:016x}" for i in _some(a)]
+
+
+@route("POST", "/api/v1/shifts")
+def _open_shift(a: Ask) -> list[Call]:
+    return [
+        Call("POST", "/api/v1/shifts", json={"start": SOON, "end": (datetime.now(UTC) + timedelta(days=3)).isoformat()})
+    ]
+
+
+@route("GET", "/api/v1/shifts")
+def _shifts(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/shifts")]
+
+
+@route("GET", "/api/v1/shifts/{shift_id}")
+def _shift(a: Ask) -> list[Call]:
+    return [Call("GET", f"/api/v1/shifts/{s}", echoes=(s,)) for s in _shift_ids(a)]
+
+
+@route("POST", "/api/v1/shifts/{shift_id}/log")
+def _shift_log(a: Ask) -> list[Call]:
+    return [
+        Call("POST", f"/api/v1/shifts/{s}/log", json={"kind": "call", "text": "harness"}, echoes=(s,))
+        for s in _shift_ids(a)
+    ]
+
+
+@route("POST", "/api/v1/shifts/{shift_id}/briefing")
+def _briefing(a: Ask) -> list[Call]:
+    return [Call("POST", f"/api/v1/shifts/{s}/briefing", json={"version": 99}, echoes=(s,)) for s in _shift_ids(a)]
+
+
+@route("POST", "/api/v1/shifts/{shift_id}/handover")
+def _handover(a: Ask) -> list[Call]:
+    return [
+        Call("POST", f"/api/v1/shifts/{s}/handover", json={"incoming": "s1", "version": 99}, echoes=(s,))
+        for s in _shift_ids(a)
+    ]
+
+
+@route("POST", "/api/v1/shifts/{shift_id}/acknowledge")
+def _acknowledge(a: Ask) -> list[Call]:
+    return [Call("POST", f"/api/v1/shifts/{s}/acknowledge", json={"version": 99}, echoes=(s,)) for s in _shift_ids(a)]
