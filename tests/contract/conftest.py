@@ -243,10 +243,35 @@ def evidence_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
         from tests.servers.s3proxy import CREDENTIAL, IDENTITY
 
         endpoint = request.getfixturevalue("s3_endpoint")
-        url = (f"s3://t{uuid.uuid4().hex[:12]}?endpoint={endpoint}&access_key={IDENTITY}&secret_key={CREDENTIAL}"
-               "&create=true")  # fmt: skip
+        url = (
+            f"s3://t{uuid.uuid4().hex[:12]}?endpoint={endpoint}&access_key={IDENTITY}&secret_key={CREDENTIAL}"
+            "&create=true"
+        )
     else:
         url = f"file://{tmp_path / 'evidence'}"
     store = open_url("evidence", url)
     yield store
     store.close()
+
+
+@pytest.fixture(params=WORKFLOW_BACKENDS)
+def case_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    tables = (
+        "cases",
+        "case_members",
+        "case_tasks",
+        "case_entries",
+        "case_files",
+        "custody",
+        "message_threads",
+        "message_receipts",
+        "rfis",
+        "training",
+        "messages",
+    )
+    yield from _workflow_store(request, tmp_path, "cases", tables)
+
+
+@pytest.fixture(params=WORKFLOW_BACKENDS)
+def shift_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    yield from _workflow_store(request, tmp_path, "shifts", ("shifts", "shift_log"))
