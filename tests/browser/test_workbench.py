@@ -19,10 +19,18 @@ from tests.browser.conftest import SHOTS, Tab, Workbench, open_tab
 # task-force record (not even that it exists), the AMBER robbery report's narrative, names, dates
 # of birth and addresses, and everything of the third agency's AMBER+STRICT report but its contact.
 DENIED = (
-    b"NTF-2026-0031", b"Confidential informant", b"stash house", b"Narcotics Task Force",
-    b"Two suspects entered the Shaw Ave pharmacy", b"REYES, MARCUS", b"1994-11-19", b"NGUYEN, LINDA",
-    b"2200 W Shaw", b"Witness saw a grey Honda Civic", b"Road 26",
-)  # fmt: skip
+    b"NTF-2026-0031",
+    b"Confidential informant",
+    b"stash house",
+    b"Narcotics Task Force",
+    b"Two suspects entered the Shaw Ave pharmacy",
+    b"REYES, MARCUS",
+    b"1994-11-19",
+    b"NGUYEN, LINDA",
+    b"2200 W Shaw",
+    b"Witness saw a grey Honda Civic",
+    b"Road 26",
+)
 
 
 def assert_clean(tab: Tab) -> None:
@@ -50,9 +58,11 @@ def shot(tab: Tab, name: str) -> None:
 
 def api_post(wb: Workbench, key: str, path: str, body: dict[str, Any]) -> Any:
     req = urllib.request.Request(
-        wb.url.rstrip("/") + path, data=orjson.dumps(body), method="POST",
+        wb.url.rstrip("/") + path,
+        data=orjson.dumps(body),
+        method="POST",
         headers={"X-API-Key": key, "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(req, timeout=30) as r:
         return orjson.loads(r.read())
 
@@ -435,11 +445,64 @@ VIEWS = {  # role (agency) -> the views it works in
         "#/product-new?type=bolo",
         "#/programme",
         "#/inbox",
+        "#/cases",
+        "#/rfis",
+        "#/operations",
     ],
-    ("supervisor", None): ["#/watch"],
+    ("supervisor", None): ["#/watch", "#/handoff"],
     ("auditor", None): ["#/audit"],
     ("administrator", None): ["#/admin"],
 }
+
+
+def api_put(wb: Workbench, key: str, path: str, body: dict[str, Any]) -> Any:
+    req = urllib.request.Request(
+        wb.url.rstrip("/") + path,
+        data=orjson.dumps(body),
+        method="PUT",
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return orjson.loads(r.read())
+
+
+def test_two_agencies_share_a_case_and_a_lapsed_member_never_receives_its_ci(
+    workbench: Workbench, browser: Any
+) -> None:
+    """Fresno's analyst opens a case in the workbench and names Clovis's analyst; a criminal-
+    intelligence message never reaches Clovis's analyst, whose 28 CFR 23 training has lapsed: not
+    in the DOM, not in any response, not on the live stream; the ordinary message arrives live."""
+    secret = b"Informant RIVERA-7 says Friday"
+    admin = workbench.key_of("administrator")
+    training = "/api/v1/admin/training/an-clovis/28cfr23"
+    api_put(workbench, admin, training, {"completed": "2024-01-01T00:00:00Z", "expires": "2025-01-01T00:00:00Z"})
+    lead = open_tab(browser, workbench.url)
+    lead.login(workbench.key_of("analyst", OWNER))
+    lp = lead.page
+    lp.goto(workbench.url + "#/cases")
+    lp.fill("form[aria-label='Open a case'] label:has-text('Title') input", "Pharmacy robbery series")
+    lp.get_by_role("button", name="Open").click()
+    lp.wait_for_selector("form[aria-label='Add a member']")
+    case_url = lp.url
+    lp.fill("form[aria-label='Add a member'] input", "an-clovis")
+    lp.get_by_role("button", name="Add member").click()
+    lp.wait_for_selector("[data-testid=members] li:has-text('an-clovis')")
+    member = open_tab(browser, workbench.url)
+    member.login(workbench.key_of("analyst", OFFICER_AGENCY))
+    member.page.goto(case_url)
+    member.page.wait_for_selector("form[aria-label='Post a message']")
+    for text, ci in ((secret.decode(), True), ("Briefing at 0600, Shaw Ave lot", False)):
+        lp.fill("form[aria-label='Post a message'] textarea", text)
+        lp.locator("form[aria-label='Post a message'] input[type=checkbox]").set_checked(ci)
+        lp.get_by_role("button", name="Send").click()
+        lp.wait_for_selector(f"[data-testid=messages] li:has-text('{text[:20]}')")
+    member.page.wait_for_selector("[data-testid=messages] li:has-text('Briefing at 0600')", timeout=10_000)
+    assert secret.decode() in lp.inner_text("[data-testid=messages]")
+    shot(lead, "case")
+    member.snapshot()
+    assert secret not in member.received()
+    assert any(b"Briefing at 0600" in b for u, b in member.bodies if u == "sse")  # it came live
+    api_put(workbench, admin, training, {"completed": "2026-01-01T00:00:00Z", "expires": "2030-01-01T00:00:00Z"})
 
 
 def test_axe_finds_no_serious_violations_in_any_view(workbench: Workbench, browser: Any) -> None:

@@ -19,6 +19,7 @@ import orjson
 
 from argus.security.policy import AMBER_VIEW, FULL, Recipient, ReportView
 from tests.leak.holdings import AGENCIES, World, sar_submitter, stix_id
+from tests.leak.holdings_joint import addressee
 
 TAXII = "application/taxii+json;version=2.1"
 COLLECTION = "8f1b5e2c-3a47-4d1e-9c0b-6e2f4a9d7c31"  # topology.yaml's shared collection
@@ -525,7 +526,11 @@ def _board(a: Ask) -> list[Call]:
 def _counts_only(r: httpx.Response, a: Ask) -> None:
     if r.status_code == 200:
         body = r.json()
-        assert set(body) == {"lag", "dead_letters", "stages", "sars"}
+        assert set(body) == {"lag", "dead_letters", "stages", "sars", "joint"}
+        # the seeded RFIs are all past due: those the agency asked or was asked
+        mine = [r for r in a.world.reports if a.who.agency in (r["agency"], addressee(r))]
+        assert body["joint"]["rfis_overdue"] == len(mine), (body["joint"], len(mine))
+        assert isinstance(body["joint"]["conflicts_24h"], int)
         assert all(isinstance(v, int) for v in body["lag"].values()) and isinstance(body["dead_letters"], int)
         # SARs waiting: the generated ones still open (even-numbered) that the supervisor sees in full,
         # less those the harness's own review calls may have moved on by now

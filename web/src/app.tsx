@@ -4,11 +4,14 @@ import { type Me, logout, whoami } from "./api/client";
 import { href, useRoute } from "./lib/route";
 import { AdminView } from "./views/admin";
 import { AuditView } from "./views/audit";
+import { CaseView, CasesView, RfisView } from "./views/cases";
 import { EntityView } from "./views/entity";
 import { FieldView } from "./views/field";
 import { GraphView } from "./views/graph";
+import { HandoffView } from "./views/handoff";
 import { LoginView } from "./views/login";
 import { MapView } from "./views/map";
+import { OperationsView } from "./views/operations";
 import { ProductEditor } from "./views/product-editor";
 import { ProductInboxView, ProductView, ProductsView, ProgrammeView } from "./views/products";
 import { RequirementsView, TaskingsView } from "./views/requirements";
@@ -36,6 +39,10 @@ export const NAV: Nav[] = [
   { view: "review", label: "Match review", may: has("decide") },
   { view: "sars", label: "SAR review", may: has("decide") },
   { view: "report", label: "Submit a SAR", may: has("submit") },
+  { view: "cases", label: "Cases", may: has("read") },
+  { view: "rfis", label: "RFIs", may: has("read") },
+  { view: "operations", label: "Deconfliction", may: has("read") },
+  { view: "handoff", label: "Shift handoff", may: has("review") },
   { view: "products", label: "Products", may: has("read") },
   { view: "inbox", label: "Inbox", may: has("read") },
   { view: "threats", label: "Threats", may: has("decide") },
@@ -121,6 +128,16 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <ProductEditor me={me} query={query} />;
     case "product-edit":
       return <ProductEditor me={me} query={query} id={args[0]} />;
+    case "cases":
+      return <CasesView me={me} />;
+    case "case":
+      return <CaseView id={args[0]} me={me} />;
+    case "rfis":
+      return <RfisView me={me} />;
+    case "operations":
+      return <OperationsView me={me} />;
+    case "handoff":
+      return <HandoffView me={me} />;
     case "inbox":
       return <ProductInboxView />;
     case "programme":

@@ -105,6 +105,18 @@ export async function put<T>(path: string, body: unknown): Promise<T> {
   return (await r.json()) as T;
 }
 
+/** A file as the request body (its Content-Type says what it is), for case files. */
+export async function upload<T>(path: string, file: File, query: Record<string, unknown>): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", "Content-Type": file.type || "application/octet-stream" };
+  if (csrf) headers["X-CSRF-Token"] = csrf;
+  const r = await fetch(url(path, query), { method: "POST", headers, body: file, credentials: "same-origin" });
+  if (!r.ok) {
+    const p = await r.json().catch(() => ({}));
+    throw new Problem(r.status, p.title ?? r.statusText, p.detail ?? "");
+  }
+  return (await r.json()) as T;
+}
+
 export async function del(path: string): Promise<void> {
   await send("DELETE", path);
 }
