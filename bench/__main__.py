@@ -1,10 +1,24 @@
 """`python -m bench`: every speed target in one command (pipeline, stores and API, STIX
 import, the Kafka runtime, the audit trail, the workbench); `python -m bench NAME [options]` runs
-one: pipeline, stores, stix, kafka, ttp, audit, libraries, workbench, er, sar, risk, deconfliction."""
+one: pipeline, stores, stix, kafka, ttp, audit, libraries, workbench, er, sar, risk, deconfliction, messaging."""
 
 import sys
 
-from bench import audit, deconfliction, er, kafka, libraries, pipeline, risk, sar, stix_import, stores, ttp, workbench
+from bench import (
+    audit,
+    deconfliction,
+    er,
+    kafka,
+    libraries,
+    messaging,
+    pipeline,
+    risk,
+    sar,
+    stix_import,
+    stores,
+    ttp,
+    workbench,
+)
 
 args = sys.argv[1:]
 ONE = {
@@ -20,6 +34,7 @@ ONE = {
     "sar": sar.main,
     "risk": risk.main,
     "deconfliction": deconfliction.main,
+    "messaging": messaging.main,
 }
 if args and args[0] in ONE:
     ONE[args[0]](args[1:])

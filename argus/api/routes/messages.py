@@ -7,6 +7,7 @@ full (decided inside the query), so a message a member may not see is never in t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -70,7 +71,9 @@ async def post_case(c: Submitter, case_id: CaseId, form: MessageForm) -> Any:
         seq, m = _run(c, messaging(c).post_case, case, actor(c), d, c.gate.audience)
         return message_json(seq, m)
 
-    return json(await bounded(c, run), 201)
+    out = await bounded(c, run)
+    wake(out["thread"])
+    return json(out, 201)
 
 
 @router.get(
@@ -109,20 +112,38 @@ async def case_stream(
     return _stream(c, f"case:{case_id}", after, heartbeat)
 
 
+# The streams of this API process waiting on each thread: a message posted here wakes them at
+# once; one posted through another API process is found within POLL_S.
+_WAITING: dict[str, set[asyncio.Event]] = {}
+POLL_S = 1.0
+
+
+def wake(thread: str) -> None:
+    for e in _WAITING.get(thread, ()):
+        e.set()
+
+
 def _stream(c: Caller, thread: str, after: int, heartbeat: float) -> EventSourceResponse:
     async def events() -> AsyncIterator[ServerSentEvent]:
-        pos, behind = after, True
-        yield ServerSentEvent(comment="argus messages")
-        while True:
-            got = await anyio.to_thread.run_sync(page, c, thread, pos, 100)
-            for m in got:
-                pos = m["seq"]
-                yield ServerSentEvent(dumps(m).decode(), event="message", id=str(pos))
-            if not got:
+        pos, behind, ev = after, True, asyncio.Event()
+        _WAITING.setdefault(thread, set()).add(ev)
+        try:
+            yield ServerSentEvent(comment="argus messages")
+            while True:
+                ev.clear()
+                got = await anyio.to_thread.run_sync(page, c, thread, pos, 100)
+                for m in got:
+                    pos = m["seq"]
+                    yield ServerSentEvent(dumps(m).decode(), event="message", id=str(pos))
+                if got:
+                    continue
                 if behind:  # what was there when the stream opened has all been sent
                     behind = False
                     yield ServerSentEvent(comment="caught up")
-                await asyncio.sleep(0.1)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ev.wait(), POLL_S)
+        finally:
+            _WAITING[thread].discard(ev)
 
     return EventSourceResponse(
         events(), ping=heartbeat, sep="\n", ping_message_factory=lambda: ServerSentEvent(comment="keep-alive")
@@ -138,6 +159,7 @@ def _stream(c: Caller, thread: str, after: int, heartbeat: float) -> EventSource
 async def direct(c: Submitter, form: DirectForm) -> Any:
     d = Draft(form.text, None, form.criminal_intelligence)
     seq, m = await bounded(c, lambda: _run(c, messaging(c).post_direct, actor(c), form.to, d))
+    wake(m.thread)
     return json(message_json(seq, m), 201)
 
 
