@@ -158,3 +158,35 @@ class HandoverForm(_Form):
     notes: Annotated[Text, Field(max_length=20_000)] = Field("", description="The outgoing officer's own words")
     incoming: Name = Field(description="The incoming watch officer's user id")
     version: int = Field(ge=1)
+
+
+class Agreement(_Form):
+    title: Annotated[Text, Field(min_length=1, max_length=200)]
+    start: datetime
+    end: datetime
+
+
+class PartnerContact(_Form):
+    name: Annotated[Text, Field(min_length=1, max_length=120)]
+    role: Annotated[Text, Field(max_length=120)] = ""
+    phone: Annotated[str, Field(max_length=32, pattern=r"^[0-9+() .\-x]*$")] = ""
+    email: Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$|^$")] = ""
+
+
+class PartnerForm(_Form):
+    name: Annotated[Text, Field(min_length=1, max_length=200)]
+    kind: Literal["law_enforcement", "private_sector", "community", "government", "academic"]
+    sector: Annotated[Text, Field(max_length=100)] = Field("", description="e.g. energy, transport, faith community")
+    ori: Annotated[str, Field(pattern=r"^([A-Z0-9]{9})?$")] = Field(
+        "", description="Its ORI, where it is in the directory"
+    )
+    contacts: list[PartnerContact] = Field(default_factory=list, max_length=50)
+    agreements: list[Agreement] = Field(default_factory=list, max_length=20, description="MOUs and their dates")
+    version: int | None = Field(None, ge=1, description="On a change: the version you read")
+
+
+class EngagementForm(_Form):
+    kind: Literal["meeting", "outreach", "training", "call", "feedback"]
+    at: datetime
+    summary: Annotated[Text, Field(min_length=1, max_length=4000)]
+    rating: int | None = Field(None, ge=1, le=5, description="Feedback: how useful they found what they got, 1-5")

@@ -106,4 +106,21 @@ class CaseStore(ABC):
         """Latest records expiring before `before` (reminders)."""
 
     @abstractmethod
+    def put_partner(self, partner: dict[str, Any], expected: int | None) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def partner(self, partner_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def partners(self, owner: str, limit: int) -> list[dict[str, Any]]:
+        """The partner organisations an agency keeps, by name."""
+
+    @abstractmethod
+    def add_engagement(self, partner_id: str, engagement: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def engagements(self, partner_id: str, since: str, until: str) -> list[dict[str, Any]]:
+        """A partner's meetings, outreach and feedback in [since, until), oldest first."""
+
+    @abstractmethod
     def close(self) -> None: ...

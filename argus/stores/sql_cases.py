@@ -35,6 +35,10 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS training (subject TEXT, course TEXT, completed TEXT, expires TEXT, "
     "PRIMARY KEY (subject, course))",
     "CREATE INDEX IF NOT EXISTS training_expires ON training (expires)",
+    "CREATE TABLE IF NOT EXISTS partners (id TEXT PRIMARY KEY, owner TEXT, name TEXT, version INTEGER, body TEXT)",
+    "CREATE INDEX IF NOT EXISTS partners_owner ON partners (owner, name)",
+    "CREATE TABLE IF NOT EXISTS engagements (partner_id TEXT, at TEXT, n INTEGER, body TEXT, "
+    "PRIMARY KEY (partner_id, at, n))",
 )
 _MESSAGES = (
     "CREATE TABLE IF NOT EXISTS messages (seq {seq}, id TEXT UNIQUE, thread TEXT, at TEXT, text TEXT, body TEXT, {m})"
@@ -284,6 +288,40 @@ class SqlCases(CaseStore):
             (before, limit),
         ).fetchall()
         return [{"subject": r[0], "course": r[1], "completed": r[2], "expires": r[3]} for r in rows]
+
+    def put_partner(self, partner: dict[str, Any], expected: int | None) -> dict[str, Any]:
+        new = partner | {"version": (expected or 0) + 1}
+        cols = {
+            "id": new["id"],
+            "owner": new["owner"],
+            "name": new["name"],
+            "version": new["version"],
+            "body": _json(new),
+        }
+        self._versioned("partners", cols, expected)
+        return new
+
+    def partner(self, partner_id: str) -> dict[str, Any] | None:
+        row = self._x("SELECT body FROM partners WHERE id = ?", (partner_id,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def partners(self, owner: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._x("SELECT body FROM partners WHERE owner = ? ORDER BY name, id LIMIT ?", (owner, limit))
+        return [orjson.loads(r[0]) for r in rows.fetchall()]
+
+    def add_engagement(self, partner_id: str, engagement: dict[str, Any]) -> None:
+        n = self._x("SELECT count(*) FROM engagements WHERE partner_id = ?", (partner_id,)).fetchone()[0]
+        self._x(
+            "INSERT INTO engagements (partner_id, at, n, body) VALUES (?, ?, ?, ?)",
+            (partner_id, engagement["at"], int(n), _json(engagement)),
+        )
+
+    def engagements(self, partner_id: str, since: str, until: str) -> list[dict[str, Any]]:
+        rows = self._x(
+            "SELECT body FROM engagements WHERE partner_id = ? AND at >= ? AND at < ? ORDER BY at, n",
+            (partner_id, since, until),
+        )
+        return [orjson.loads(r[0]) for r in rows.fetchall()]
 
 
 class EmbeddedCases(SqliteConnection, SqlCases):

@@ -217,3 +217,49 @@ def test_an_rfi_is_answered_and_closed_and_a_lapsed_member_loses_a_ci_case(live:
     )
     expire(live, member, "28cfr23", 300)  # renewed
     assert clovis.get(f"/api/v1/cases/{ci.json()['id']}").status_code == 200
+
+
+def test_partner_engagement_per_period(live: Live) -> None:
+    centre = live.client(WATCH, "supervisor", "eng")
+    partner = live.client("PSPENERGY", "private_sector_partner")  # in the directory: what it submits is counted
+    r = centre.post(
+        "/api/v1/partners",
+        json={
+            "name": "Valley Power & Light",
+            "kind": "private_sector",
+            "sector": "energy",
+            "ori": "PSPENERGY",
+            "contacts": [{"name": "R. Chen", "role": "security manager", "email": "rchen@vpl.example"}],
+            "agreements": [{"title": "MOU", "start": "2026-01-01T00:00:00Z", "end": "2028-01-01T00:00:00Z"}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    now = datetime.now(UTC)
+    for kind, days, rating in (
+        ("meeting", 10, None),
+        ("outreach", 5, None),
+        ("feedback", 2, 4),
+        ("meeting", 200, None),
+    ):
+        e = centre.post(
+            f"/api/v1/partners/{pid}/engagements",
+            json={"kind": kind, "at": (now - timedelta(days=days)).isoformat(), "summary": kind, "rating": rating},
+        )
+        assert e.status_code == 201, e.text
+    sar = partner.post(
+        "/api/v1/sars",
+        json={
+            "behavior": "SURVL",
+            "occurred_at": (now - timedelta(hours=1)).isoformat(),
+            "narrative": "A drone hovered over the substation fence for ten minutes.",
+            "where": {"address": "400 Grid Rd, Fresno", "lat": 36.74, "lon": -119.79},
+            "contact": {"name": "R. Chen", "phone": "559-555-0111"},
+            "protected_activity": False,
+        },
+    )
+    assert sar.status_code in (201, 202), sar.text
+    view = centre.get(f"/api/v1/partners/{pid}/engagement").json()
+    assert view["engagements"] == {"meeting": 1, "outreach": 1, "feedback": 1} and view["feedback_average"] == 4
+    assert view["submitted"] == 1 and len(view["agreements_in_force"]) == 1
+    assert live.client(FRESNO, "supervisor", "eng").get(f"/api/v1/partners/{pid}").status_code == 404

@@ -158,6 +158,20 @@ def seed(world: Any) -> None:
             {"at": T0.isoformat(), "kind": "call", "text": f"SHIFTL{i:03d}Q", "ref": "", "actor": "s0"},
         )
     shifts.close()
+    for i, r in enumerate(world.reports):  # a partner the report's agency keeps, with a meeting
+        store.put_partner(
+            {
+                "id": f"PTR-{i:016x}",
+                "owner": r["agency"],
+                "name": f"PTRN{i:03d}Q",
+                "kind": "community",
+                "contacts": [],
+                "agreements": [],
+                "created_at": T0.isoformat(),
+            },
+            None,
+        )
+        store.add_engagement(f"PTR-{i:016x}", {"at": T0.isoformat(), "kind": "meeting", "summary": f"PTRE{i:03d}Q"})
     store.close()
     ops.close()
 
@@ -176,6 +190,8 @@ def joint_tokens(world: Any, sid: str, who: Recipient) -> set[bytes]:
             out |= {f"OPT{i:03d}Q", f"OP-{i:016x}"}
         if not (reads and who.agency == r["to"]):
             out.add(f"NOTICE{i:03d}Q")
+        if not (who.may("decide") and who.agency == r["agency"]):
+            out |= {f"PTRN{i:03d}Q", f"PTRE{i:03d}Q", f"PTR-{i:016x}"}
         if not (who.may("review") and who.agency == r["agency"]):
             out |= {f"SHIFTB{i:03d}Q", f"SHIFTL{i:03d}Q", f"SHIFT-{i:016x}"}
     dm = decide(dm_marking(world.directory), who, rules)

@@ -386,3 +386,42 @@ def _handover(a: Ask) -> list[Call]:
 @route("POST", "/api/v1/shifts/{shift_id}/acknowledge")
 def _acknowledge(a: Ask) -> list[Call]:
     return [Call("POST", f"/api/v1/shifts/{s}/acknowledge", json={"version": 99}, echoes=(s,)) for s in _shift_ids(a)]
+
+
+# --- partners ---------------------------------------------------------------------------------------
+def _partner_ids(a: Ask) -> list[str]:
+    return [f"PTR-{i:016x}" for i in _some(a)]
+
+
+_PARTNER = {"name": "harness partner", "kind": "community"}
+
+
+@route("POST", "/api/v1/partners")
+def _add_partner(a: Ask) -> list[Call]:
+    return [Call("POST", "/api/v1/partners", json=_PARTNER)]
+
+
+@route("GET", "/api/v1/partners")
+def _partners(a: Ask) -> list[Call]:
+    return [Call("GET", "/api/v1/partners")]
+
+
+@route("GET", "/api/v1/partners/{partner_id}")
+def _partner(a: Ask) -> list[Call]:
+    return [Call("GET", f"/api/v1/partners/{p}", echoes=(p,)) for p in _partner_ids(a)]
+
+
+@route("PUT", "/api/v1/partners/{partner_id}")
+def _change_partner(a: Ask) -> list[Call]:
+    return [Call("PUT", f"/api/v1/partners/{p}", json=_PARTNER | {"version": 99}, echoes=(p,)) for p in _partner_ids(a)]
+
+
+@route("POST", "/api/v1/partners/{partner_id}/engagements")
+def _engage(a: Ask) -> list[Call]:
+    body = {"kind": "meeting", "at": SOON, "summary": "harness"}
+    return [Call("POST", f"/api/v1/partners/{p}/engagements", json=body, echoes=(p,)) for p in _partner_ids(a)]
+
+
+@route("GET", "/api/v1/partners/{partner_id}/engagement")
+def _engagement(a: Ask) -> list[Call]:
+    return [Call("GET", f"/api/v1/partners/{p}/engagement", echoes=(p,)) for p in _partner_ids(a)]
