@@ -448,6 +448,7 @@ VIEWS = {  # role (agency) -> the views it works in
         "#/cases",
         "#/rfis",
         "#/operations",
+        "#/partners",
     ],
     ("supervisor", None): ["#/watch", "#/handoff"],
     ("auditor", None): ["#/audit"],

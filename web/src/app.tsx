@@ -12,6 +12,7 @@ import { HandoffView } from "./views/handoff";
 import { LoginView } from "./views/login";
 import { MapView } from "./views/map";
 import { OperationsView } from "./views/operations";
+import { PartnersView } from "./views/partners";
 import { ProductEditor } from "./views/product-editor";
 import { ProductInboxView, ProductView, ProductsView, ProgrammeView } from "./views/products";
 import { RequirementsView, TaskingsView } from "./views/requirements";
@@ -43,6 +44,7 @@ export const NAV: Nav[] = [
   { view: "rfis", label: "RFIs", may: has("read") },
   { view: "operations", label: "Deconfliction", may: has("read") },
   { view: "handoff", label: "Shift handoff", may: has("review") },
+  { view: "partners", label: "Partners", may: has("decide") },
   { view: "products", label: "Products", may: has("read") },
   { view: "inbox", label: "Inbox", may: has("read") },
   { view: "threats", label: "Threats", may: has("decide") },
@@ -138,6 +140,8 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <OperationsView me={me} />;
     case "handoff":
       return <HandoffView me={me} />;
+    case "partners":
+      return <PartnersView />;
     case "inbox":
       return <ProductInboxView />;
     case "programme":
