@@ -263,3 +263,15 @@ def test_partner_engagement_per_period(live: Live) -> None:
     assert view["engagements"] == {"meeting": 1, "outreach": 1, "feedback": 1} and view["feedback_average"] == 4
     assert view["submitted"] == 1 and len(view["agreements_in_force"]) == 1
     assert live.client(FRESNO, "supervisor", "eng").get(f"/api/v1/partners/{pid}").status_code == 404
+
+
+def test_lapsed_ise_sar_training_closes_sar_review_and_says_why(live: Live) -> None:
+    reviewer = live.client(WATCH, "analyst", "sar")
+    users = {u["id"] for u in open_directory(live.topo).subjects()}
+    uid = next(u for u in users if u.endswith("cafc00000-sar"))
+    body = {"outcome": "ACCEPT", "reason": "complete, observed surveillance", "ratings": {"who": 2, "where": 2}}
+    assert reviewer.post("/api/v1/sars/nosuch/review", json=body).status_code == 404  # trained: looked up
+    expire(live, uid, "ise_sar", -1)
+    r = reviewer.post("/api/v1/sars/nosuch/review", json=body)
+    assert r.status_code == 403 and r.json()["errors"][0]["field"] == "training", r.text
+    assert reviewer.get("/api/v1/training/me").json()["lapsed"][0]["removes"] == "SAR review and vetting"

@@ -199,6 +199,10 @@ async def one_sar(c: Decider, sar: str) -> Any:
 # --- the two steps, the override, the submitter's answers ----------------------------------------
 def _act(c: Caller, sar: str, how: str, body: Any) -> dict[str, Any]:
     r, who = review(c), actor(c)
+    if how != "answers" and not c.who.trained("ise_sar"):  # SAR review is for trained personnel
+        c.denied(sar[:128], "ISE-SAR training lapsed")
+        raise refused(SarRefused(403, "training", "your ISE-SAR training is not current: SAR review and vetting "
+                                 "are closed to you until it is renewed (GET /api/v1/training/me)"))  # fmt: skip
     try:
         case = find(c, sar) if how != "answers" else _own(c, sar)
         if how == "review":
