@@ -449,6 +449,7 @@ VIEWS = {  # role (agency) -> the views it works in
         "#/rfis",
         "#/operations",
         "#/partners",
+        "#/messages",
     ],
     ("supervisor", None): ["#/watch", "#/handoff"],
     ("auditor", None): ["#/audit"],

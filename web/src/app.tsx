@@ -4,6 +4,7 @@ import { type Me, logout, whoami } from "./api/client";
 import { href, useRoute } from "./lib/route";
 import { AdminView } from "./views/admin";
 import { AuditView } from "./views/audit";
+import { DirectView } from "./views/direct";
 import { CaseView, CasesView, RfisView } from "./views/cases";
 import { EntityView } from "./views/entity";
 import { FieldView } from "./views/field";
@@ -42,6 +43,7 @@ export const NAV: Nav[] = [
   { view: "report", label: "Submit a SAR", may: has("submit") },
   { view: "cases", label: "Cases", may: has("read") },
   { view: "rfis", label: "RFIs", may: has("read") },
+  { view: "messages", label: "Messages", may: has("read") },
   { view: "operations", label: "Deconfliction", may: has("read") },
   { view: "handoff", label: "Shift handoff", may: has("review") },
   { view: "partners", label: "Partners", may: has("decide") },
@@ -136,6 +138,8 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <CaseView id={args[0]} me={me} />;
     case "rfis":
       return <RfisView me={me} />;
+    case "messages":
+      return <DirectView me={me} />;
     case "operations":
       return <OperationsView me={me} />;
     case "handoff":

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Me, type Profile, Problem, get, post } from "../api/client";
 import { Access, Tlp } from "../components/marks";
+import { ToCase } from "../components/to-case";
 import { href } from "../lib/route";
 
 export function EntityView({ id, me }: { id: string; me: Me }) {
@@ -29,6 +30,9 @@ export function EntityView({ id, me }: { id: string; me: Me }) {
         <a class="button" href={href("timeline", ["entity", e.id])}>Timeline</a>
         {me.permissions.includes("decide") && (
           <a class="button" href={href("product-new", [], { type: "bolo", entity: e.id })}>Draft a BOLO</a>
+        )}
+        {me.permissions.includes("submit") && (
+          <ToCase label="Add to case" act={(c) => post(`/api/v1/cases/${c.id}/links`, { kind: "entity", ref: e.id, note: e.label })} />
         )}
       </nav>
       <dl class="props">

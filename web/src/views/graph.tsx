@@ -5,8 +5,9 @@
 // chart does everything the canvas does, from the keyboard.
 import cytoscape, { type Core } from "cytoscape";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Edge, type Neighbourhood, Problem, get } from "../api/client";
+import { type Edge, type Neighbourhood, Problem, get, put } from "../api/client";
 import { ChartSide } from "../components/chart-side";
+import { ToCase } from "../components/to-case";
 import { Chart, RESTRICTED, restrictedSources } from "../lib/chart";
 import { STYLE, draw, exportPng, exportStix, exportSvg } from "../lib/chart-draw";
 import { href } from "../lib/route";
@@ -106,6 +107,13 @@ export function GraphView({ start }: { start?: string }) {
   const png = () => exportPng(cy.current as Core);
   const svgOut = () => exportSvg(cy.current as Core);
   const stix = () => exportStix(chart.current);
+  const saveTo = async (c: Record<string, unknown>) => {
+    const g = cy.current as Core;
+    const nodes = g.nodes().map((n) => ({ id: n.id(), label: n.data("label"), ...n.position() }));
+    const edges = g.edges().map((x) => ({ id: x.id(), source: x.source().id(), target: x.target().id(), rel: x.data("rel") }));
+    const now = (await get("/api/v1/cases/{case_id}", undefined, { case_id: String(c.id) })) as unknown as { version: number };
+    return put(`/api/v1/cases/${c.id}/chart`, { chart: { nodes, edges }, version: now.version });
+  };
 
   const ch = chart.current;
   return (
@@ -126,6 +134,7 @@ export function GraphView({ start }: { start?: string }) {
         <button type="button" onClick={png}>PNG</button>
         <button type="button" onClick={svgOut}>SVG</button>
         <button type="button" onClick={stix}>STIX</button>
+        <ToCase label="Save to case" act={saveTo} />
       </form>
       {error && <p role="alert" class="error">{error}</p>}
       <div class="graph-body">
