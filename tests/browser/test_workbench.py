@@ -499,6 +499,11 @@ def test_two_agencies_share_a_case_and_a_lapsed_member_never_receives_its_ci(
         lp.get_by_role("button", name="Send").click()
         lp.wait_for_selector(f"[data-testid=messages] li:has-text('{text[:20]}')")
     member.page.wait_for_selector("[data-testid=messages] li:has-text('Briefing at 0600')", timeout=10_000)
+    lp.goto(workbench.url + f"#/entity/{_vehicle_id(workbench)}")  # the Civic, into the case from its profile
+    lp.get_by_role("button", name="Add to case").click()
+    lp.wait_for_selector(".to-case [role=status]:has-text('Done')")
+    lp.goto(case_url)
+    lp.wait_for_selector("[data-testid=activity] li:has-text('link:entity')")
     assert secret.decode() in lp.inner_text("[data-testid=messages]")
     shot(lead, "case")
     member.snapshot()

@@ -6,10 +6,13 @@ officer."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
+import orjson
 import pytest
 
 from argus.records import deterministic_id
@@ -27,6 +30,18 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     lv = Live(make_workdir(tmp_path_factory.mktemp("deconfliction"), background=10))
     yield lv
     lv.close()
+
+
+def listen(client: httpx.Client, got: list[tuple[str, dict]], ready: threading.Event) -> None:
+    """The field alert stream's conflict events, as they come."""
+    with client.stream("GET", "/api/v1/field/alerts/stream", timeout=60) as r:
+        kind = ""
+        for line in r.iter_lines():
+            ready.set()
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind == "conflict":
+                got.append((kind, orjson.loads(line[6:])))
 
 
 def form(title: str, lat: float, start: datetime, hours: float, **over: object) -> dict[str, object]:
@@ -53,8 +68,16 @@ def test_two_agencies_nearby_conflict_once_and_a_field_query_tells_the_contact(l
     assert a.json()["notices"] == []
     far = madera.post("/api/v1/operations", json=form("Later", 36.7378, soon + timedelta(days=3), 2))
     assert far.status_code == 201 and far.json()["notices"] == []
+    live_events: list[tuple[str, dict]] = []
+    ready = threading.Event()
+    threading.Thread(target=listen, args=(fresno, live_events, ready), daemon=True).start()
+    assert ready.wait(10)
     b = clovis.post("/api/v1/operations", json=form("Oak", 36.7378 + 200 / 111_320, soon + timedelta(hours=2), 4))
     assert b.status_code == 201 and len(b.json()["notices"]) == 1
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not live_events:
+        time.sleep(0.05)
+    assert [(k, e["kind"]) for k, e in live_events] == [("conflict", "SPACE_TIME")]  # live to Fresno's contact
     to_fresno = fresno.get("/api/v1/operations/notices")
     to_clovis = clovis.get("/api/v1/operations/notices")
     to_watch = watch.get("/api/v1/operations/notices").json()["notices"]

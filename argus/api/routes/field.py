@@ -98,11 +98,18 @@ async def field_query(
     return json(res)
 
 
-def parse_cursor(last_event_id: str, partitions: int, products: int = 0) -> tuple[dict[int, int], dict[int, int]]:
-    """`Last-Event-ID` as the stream wrote it ("p:o,p:o,...", then "|p:o,..." for the products
-    topic): where to go on from in each."""
-    alerts, _, rest = last_event_id.partition("|")
-    return _cursor(alerts, partitions, "alerts"), (_cursor(rest, products, "products") if rest else {})
+FEEDS = ("alerts", "products", "notices")  # the stream's topics, in the order of its cursor
+
+
+def parse_cursor(last_event_id: str, *partitions: int) -> list[dict[int, int]]:
+    """`Last-Event-ID` as the stream wrote it: "p:o,p:o,..." for the alerts topic, then
+    "|p:o,..." for the products topic and "|p:o,..." for the deconfliction notices (an empty part:
+    nothing read there yet): where to go on from in each."""
+    texts = last_event_id.split("|")
+    if len(texts) > len(partitions):
+        raise Problem(400, "Bad Last-Event-ID", f"Last-Event-ID: at most {len(partitions)} parts separated by |")
+    texts += [""] * (len(partitions) - len(texts))
+    return [_cursor(t, n, FEEDS[i]) if t else {} for i, (t, n) in enumerate(zip(texts, partitions, strict=True))]
 
 
 def _cursor(text: str, partitions: int, what: str) -> dict[int, int]:
@@ -139,23 +146,19 @@ async def alert_stream(
     each shown as the policy lets this caller see it. `Last-Event-ID` (the id of the last event
     received) resumes where a dropped connection left off."""
     svc = c.svc
-    topic = c.api.desk.alerts_topic
-    products = product_topic(c)
-    start = await anyio.to_thread.run_sync(svc.end_offsets, topic)
-    pstart = await anyio.to_thread.run_sync(svc.end_offsets, products) if products else {}
+    topics = [c.api.desk.alerts_topic, product_topic(c), topic_or_none(svc.topo, "deconfliction_notice.v1")]
+    starts = [await anyio.to_thread.run_sync(svc.end_offsets, t) if t else {} for t in topics]
     if recent:  # an inbox opened: what came in lately, still through the policy for this subscriber
-        start = {p: max(0, o - recent) for p, o in start.items()}
-        pstart = {p: max(0, o - recent) for p, o in pstart.items()}
+        starts = [{p: max(0, o - recent) for p, o in s.items()} for s in starts]
     if last_event_id:  # resume where the terminal's connection dropped
-        got, pgot = parse_cursor(last_event_id, len(start), len(pstart))
-        start.update(got)
-        pstart.update(pgot)
+        for s, got in zip(starts, parse_cursor(last_event_id, *(len(s) for s in starts)), strict=True):
+            s.update(got)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         SSE_SUBSCRIBERS.inc()
         try:
             yield ServerSentEvent(comment="argus alert stream")
-            async for event in _alerts(c, topic, dict(start), products, dict(pstart)):
+            async for event in _alerts(c, topics, [dict(x) for x in starts]):
                 yield event
         finally:
             SSE_SUBSCRIBERS.dec()
@@ -165,42 +168,60 @@ async def alert_stream(
     )
 
 
-async def _alerts(
-    c: Caller, topic: str, pos: dict[int, int], products: str | None, ppos: dict[int, int]
-) -> AsyncIterator[ServerSentEvent]:
-    """Alerts (event `alert`) and operational products (event `product`: a BOLO, an officer
-    safety alert) from `pos`/`ppos` on, as this subscriber may have them. The id is the cursor a
-    browser sends back as Last-Event-ID when it reconnects; a comment says when what was missed
-    has all been sent (a terminal's log shows a resume completed). Keep-alives and noticing that
-    the client has gone are sse-starlette's."""
+async def _alerts(c: Caller, topics: list[str | None], pos: list[dict[int, int]]) -> AsyncIterator[ServerSentEvent]:
+    """Alerts (event `alert`), operational products (event `product`: a BOLO, an officer safety
+    alert) and deconfliction notices (event `conflict`) from `pos` on, as this subscriber may have
+    them. The id is the cursor a browser sends back as Last-Event-ID when it reconnects; a comment
+    says when what was missed has all been sent (a terminal's log shows a resume completed).
+    Keep-alives and noticing that the client has gone are sse-starlette's."""
     svc = c.svc
     behind = True
     while True:
-        recs = await anyio.to_thread.run_sync(svc.read_from, topic, pos)
-        precs = await anyio.to_thread.run_sync(svc.read_from, products, ppos) if products else []
-        for r in recs:
-            pos[r.partition] = r.offset + 1
-            body = c.gate.deliver(r.body)
-            if body is None:
-                continue
-            await anyio.to_thread.run_sync(lambda b=body: delivered(c, [b], "alert stream"))
-            yield ServerSentEvent(dumps(body).decode(), event="alert", id=_cursor_of(pos, ppos))
-        for r in precs:
-            ppos[r.partition] = r.offset + 1
-            if not for_me(c, r.envelope, r.body):
-                continue
-            await anyio.to_thread.run_sync(lambda b=r.body: received(c, b))
-            yield ServerSentEvent(dumps(r.body).decode(), event="product", id=_cursor_of(pos, ppos))
-        if not recs and not precs:
+        read = [
+            await anyio.to_thread.run_sync(svc.read_from, t, p) if t else [] for t, p in zip(topics, pos, strict=True)
+        ]
+        for feed, recs in enumerate(read):
+            for r in recs:
+                pos[feed][r.partition] = r.offset + 1
+                event = await _event(c, feed, r.envelope, r.body)
+                if event is not None:
+                    yield ServerSentEvent(dumps(event[1]).decode(), event=event[0], id=_cursor_of(pos))
+        if not any(read):
             if behind:
                 behind = False
                 yield ServerSentEvent(comment="caught up")
             await asyncio.sleep(0.05)
 
 
-def _cursor_of(pos: dict[int, int], ppos: dict[int, int]) -> str:
-    cursor = ",".join(f"{p}:{o - 1}" for p, o in sorted(pos.items()))
-    return cursor + ("|" + ",".join(f"{p}:{o - 1}" for p, o in sorted(ppos.items())) if ppos else "")
+async def _event(c: Caller, feed: int, envelope: dict[str, Any], body: dict[str, Any]) -> tuple[str, Any] | None:
+    """What of one record of feed `feed` this subscriber gets, and under which event name."""
+    if feed == 0:
+        alert = c.gate.deliver(body)
+        if alert is not None:
+            await anyio.to_thread.run_sync(lambda: delivered(c, [alert], "alert stream"))
+            return "alert", alert
+        return None
+    if feed == 1:
+        if not for_me(c, envelope, body):
+            return None
+        await anyio.to_thread.run_sync(lambda: received(c, body))
+        return "product", body
+    return ("conflict", body) if notice_for_me(c, body) else None
+
+
+def _cursor_of(pos: list[dict[int, int]]) -> str:
+    parts = [",".join(f"{p}:{o - 1}" for p, o in sorted(x.items())) for x in pos]
+    while len(parts) > 1 and not parts[-1]:
+        parts.pop()
+    return "|".join(parts)
+
+
+def notice_for_me(c: Caller, body: dict[str, Any]) -> bool:
+    """A deconfliction notice reaches its contact, and the watch officers of the agency it is
+    addressed to (the watch centre's notices have no contact: its watch officers)."""
+    if body["recipient_agency"] != c.who.agency:
+        return False
+    return body.get("recipient_officer") == c.subject or c.who.may("review")
 
 
 def product_topic(c: Caller) -> str | None:
