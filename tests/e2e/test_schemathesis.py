@@ -36,8 +36,8 @@ def test_no_operation_answers_500(argus_api: Any) -> None:
     ran = 0
     for result in api.get_all_operations():
         op = result.ok()
-        if op.path == "/api/v1/field/alerts/stream":
-            continue  # endless by design: tests/leak reads it as every subject
+        if op.path.endswith("/stream"):
+            continue  # endless by design (the alert stream, message threads): tests/leak reads them as every subject
 
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(case=op.as_strategy())
