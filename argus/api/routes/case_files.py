@@ -62,6 +62,9 @@ async def upload(
     content_type: Annotated[str, Header(max_length=100)] = "application/octet-stream",
     content_length: Annotated[int | None, Header(ge=0)] = None,
 ) -> Any:
+    """The body is the file. Refused if too large (413), if the bytes are not the declared type (415)
+    or if the virus scan finds something (422); kept by SHA-256 under its own marking, its addition
+    the first entry of its chain of custody."""
     if content_length is not None and content_length > MAX_BYTES:
         raise refused(CaseRefused(413, "file", f"larger than {MAX_BYTES // (1024 * 1024)} MiB"))
     body = bytearray()
@@ -102,6 +105,9 @@ async def fetch(
     reason: Reason,
     action: Annotated[Literal["viewed", "downloaded", "exported"], Query()] = "downloaded",
 ) -> Response:
+    """The bytes are checked against their SHA-256 on every read (409 if they no longer match, 410 if
+    missing); the access, with its reason, joins the chain of custody."""
+
     def run() -> tuple[EvidenceFile, bytes]:
         f = _file(c, case_id, file_id)
         return f, _run(c, evidence(c).read, f, actor(c), action, reason)
@@ -128,6 +134,9 @@ async def fetch(
     summary="The file's chain of custody: who added, viewed, downloaded or exported it, when and why",
 )
 async def custody(c: Reader, case_id: CaseId, file_id: FileId) -> Any:
+    """Every addition, view, download and export of the file: who, their agency, when, why, and whether
+    the hash held."""
+
     def run() -> list[dict[str, Any]]:
         _file(c, case_id, file_id)
         return [x.__dict__ for x in c.svc.cases().custody(file_id)]

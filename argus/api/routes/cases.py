@@ -75,6 +75,8 @@ def _run(c: Caller, fn: Any, *args: Any) -> Any:
     "/api/v1/cases", status_code=201, responses=answers(CaseOut, _CASE, 201), summary="Open a case; you lead it"
 )
 async def open_case(c: Submitter, form: CaseForm) -> Any:
+    """A new case led by the caller's agency, the caller its lead; criminal intelligence needs its
+    criminal predicate (28 CFR 23.20(a))."""
     draft = Case(
         "",
         form.title,
@@ -92,6 +94,9 @@ async def open_case(c: Submitter, form: CaseForm) -> Any:
 
 @router.get("/api/v1/cases", responses=answers(CaseList, {"cases": [_CASE]}), summary="The cases you are a member of")
 async def my_cases(c: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Any:
+    """The caller's cases: those they are a member of and the policy admits them to under the case's
+    marking."""
+
     def run() -> list[dict[str, Any]]:
         mine = c.svc.cases().cases_of(c.subject, limit)
         return [case_json(x, False) for x in mine if sees(x, c.subject, c.who, c.gate.rules)]
@@ -107,6 +112,9 @@ async def my_cases(c: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100) 
     summary="A case with its tasks and the files you may see",
 )
 async def one_case(c: Reader, case_id: CaseId) -> Any:
+    """The case, its tasks, and the files the caller sees in full; a case they are not a member of is a
+    404."""
+
     def run() -> dict[str, Any]:
         case = _run(c, casework(c).get, case_id, actor(c), c.who)
         tasks = [dataclasses.asdict(t) for t in c.svc.cases().tasks(case_id)]
@@ -124,6 +132,8 @@ async def one_case(c: Reader, case_id: CaseId) -> Any:
     summary="Add, change or remove a member (the lead)",
 )
 async def member(c: Submitter, case_id: CaseId, form: MemberForm) -> Any:
+    """The lead adds a member of any agency with a role in the case, changes the role, or removes them
+    (role null); membership is the member's need-to-know."""
     case = await bounded(
         c, lambda: _run(c, casework(c).set_member, case_id, form.version, actor(c), c.who, form.subject, form.role)
     )
@@ -134,6 +144,7 @@ async def member(c: Submitter, case_id: CaseId, form: MemberForm) -> Any:
     "/api/v1/cases/{case_id}/status", responses=answers(CaseOut, _CASE), summary="Open, suspend or close (the lead)"
 )
 async def status(c: Submitter, case_id: CaseId, form: StatusForm) -> Any:
+    """The lead opens, suspends or closes the case, against the version read."""
     case = await bounded(
         c, lambda: _run(c, casework(c).set_status, case_id, form.version, actor(c), c.who, form.status)
     )
@@ -142,6 +153,8 @@ async def status(c: Submitter, case_id: CaseId, form: StatusForm) -> Any:
 
 @router.put("/api/v1/cases/{case_id}/chart", responses=answers(CaseOut, _CASE), summary="Save the case's link chart")
 async def chart(c: Submitter, case_id: CaseId, form: ChartForm) -> Any:
+    """The link chart as the workbench drew it (nodes, edges, positions), kept with the case against
+    the version read."""
     if len(json(form.chart).body) > 1_000_000:
         raise refused(CaseRefused(413, "chart", "larger than 1 MB"))
     case = await bounded(c, lambda: _run(c, casework(c).save_chart, case_id, form.version, actor(c), c.who, form.chart))
@@ -155,6 +168,8 @@ async def chart(c: Submitter, case_id: CaseId, form: ChartForm) -> Any:
     summary="Add a task",
 )
 async def add_task(c: Submitter, case_id: CaseId, form: TaskForm) -> Any:
+    """A task for a member of the case, with a due date; leads, investigators and analysts of the case
+    add tasks."""
     t = Task("", case_id, form.title, form.assignee, form.due.isoformat(), form.state)
     saved = await bounded(c, lambda: _run(c, casework(c).put_task, case_id, actor(c), c.who, t, None))
     return json(dataclasses.asdict(saved), 201)
@@ -168,6 +183,7 @@ async def add_task(c: Submitter, case_id: CaseId, form: TaskForm) -> Any:
 async def change_task(
     c: Submitter, case_id: CaseId, task_id: Annotated[str, Path(pattern=r"^TASK-[0-9a-f]{16}$")], form: TaskForm
 ) -> Any:
+    """The task's title, assignee, due date or state, against the version read (409 when it changed)."""
     if form.version is None:
         raise refused(CaseRefused(422, "version", "required on a change"))
     t = Task(task_id, case_id, form.title, form.assignee, form.due.isoformat(), form.state)
@@ -182,6 +198,7 @@ async def change_task(
     summary="Add a note to the case's timeline",
 )
 async def note(c: Submitter, case_id: CaseId, form: NoteForm) -> Any:
+    """A note on the case's activity, with its author and agency, audited."""
     e = await bounded(c, lambda: _run(c, casework(c).note, case_id, actor(c), c.who, form.text))
     return json(dataclasses.asdict(e), 201)
 
@@ -193,6 +210,9 @@ async def note(c: Submitter, case_id: CaseId, form: NoteForm) -> Any:
     summary="Link an entity, a record or an alert you may see to the case",
 )
 async def link(c: Submitter, case_id: CaseId, form: LinkForm) -> Any:
+    """Only an entity, record or alert the caller may see can be linked; anything else is answered as
+    not found."""
+
     def run() -> Any:
         if form.kind == "record":
             doc = c.svc.search().get(form.ref)
@@ -213,6 +233,9 @@ async def link(c: Submitter, case_id: CaseId, form: LinkForm) -> Any:
     summary="The case's own events and its linked records by when they happened",
 )
 async def timeline(c: Reader, case_id: CaseId, limit: Annotated[int, Query(ge=1, le=2000)] = 500) -> Any:
+    """The case's own events (opened, members, tasks, notes, links, files) and the linked records the
+    caller may see, by when they happened."""
+
     def run() -> list[dict[str, Any]]:
         _run(c, casework(c).get, case_id, actor(c), c.who)
         items: list[dict[str, Any]] = []

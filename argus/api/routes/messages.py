@@ -18,7 +18,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from argus.api.case_models import DirectForm, Listing, MessageForm, ReadForm
 from argus.api.case_service import actor, casework, message_json, messaging
 from argus.api.deps import Caller, Reader, Submitter, bounded, dumps, json
-from argus.api.models import answers
+from argus.api.models import PROBLEMS, answers
 from argus.api.routes.cases import CaseId, _run
 from argus.records import utcnow
 from argus.workflows.case_model import dm_thread
@@ -56,6 +56,8 @@ def page(c: Caller, thread: str, after: int, limit: int, words: str | None = Non
     summary="Post to the case's thread",
 )
 async def post_case(c: Submitter, case_id: CaseId, form: MessageForm) -> Any:
+    """A message to the case's thread under its own marking (default the case's); mentions must name
+    members, attachments must be the case's files the author sees."""
     d = Draft(
         form.text,
         form.tlp,
@@ -88,6 +90,9 @@ async def case_messages(
     q: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
+    """Only the messages the caller sees in full under each one's marking, decided in the store's
+    query, so a search never matches one they may not see."""
+
     def run() -> list[dict[str, Any]]:
         _run(c, casework(c).get, case_id, actor(c), c.who)
         return page(c, f"case:{case_id}", after, limit, q)
@@ -100,7 +105,7 @@ async def case_messages(
 @router.get(
     "/api/v1/cases/{case_id}/messages/stream",
     summary="The case's thread, live (server-sent events)",
-    responses={200: {"content": {"text/event-stream": {"example": "event: message\ndata: {...}\n\n"}}}},
+    responses={200: {"content": {"text/event-stream": {"example": "event: message\ndata: {...}\n\n"}}}, **PROBLEMS},
 )
 async def case_stream(
     c: Reader,
@@ -108,6 +113,8 @@ async def case_stream(
     after: Annotated[int, Query(ge=0)] = 0,
     heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15.0,
 ) -> EventSourceResponse:
+    """Server-sent events: each message the caller may see as it is posted (event `message`, id its
+    sequence number); a comment says when the backlog has been sent."""
     await bounded(c, lambda: _run(c, casework(c).get, case_id, actor(c), c.who))
     return _stream(c, f"case:{case_id}", after, heartbeat)
 
@@ -157,6 +164,7 @@ def _stream(c: Caller, thread: str, after: int, heartbeat: float) -> EventSource
     summary="A direct message to a user of any agency (RED: the two of you)",
 )
 async def direct(c: Submitter, form: DirectForm) -> Any:
+    """A direct message to a user of any agency: TLP:RED to the two of them, never seen by anyone else."""
     d = Draft(form.text, None, form.criminal_intelligence)
     seq, m = await bounded(c, lambda: _run(c, messaging(c).post_direct, actor(c), form.to, d))
     wake(m.thread)
@@ -169,6 +177,7 @@ async def direct(c: Submitter, form: DirectForm) -> Any:
     summary="Your direct-message threads",
 )
 async def threads(c: Reader) -> Any:
+    """The direct-message threads the caller is one of the two people of."""
     got = await bounded(c, c.svc.cases().threads_of, c.subject, 200)
     return json({"threads": got})
 
@@ -181,6 +190,7 @@ async def threads(c: Reader) -> Any:
 async def with_user(
     c: Reader, other: Other, after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> Any:
+    """The caller's direct messages with one user, oldest first, after a sequence number."""
     got = await bounded(c, page, c, dm_thread(c.subject, other), after, limit)
     c.audited("read", "direct messages", count=len(got))
     return json({"messages": got})
@@ -189,7 +199,7 @@ async def with_user(
 @router.get(
     "/api/v1/messages/direct/{other}/stream",
     summary="Your direct messages with one user, live",
-    responses={200: {"content": {"text/event-stream": {"example": "event: message\ndata: {...}\n\n"}}}},
+    responses={200: {"content": {"text/event-stream": {"example": "event: message\ndata: {...}\n\n"}}}, **PROBLEMS},
 )
 async def direct_stream(
     c: Reader,
@@ -197,6 +207,7 @@ async def direct_stream(
     after: Annotated[int, Query(ge=0)] = 0,
     heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15.0,
 ) -> EventSourceResponse:
+    """Server-sent events: the caller's direct messages with one user as they are posted."""
     return _stream(c, dm_thread(c.subject, other), after, heartbeat)
 
 
@@ -206,6 +217,9 @@ async def direct_stream(
     summary="Mark a thread's messages read up to a sequence number (read receipts)",
 )
 async def mark_read(c: Reader, form: ReadForm) -> Any:
+    """Read receipts: every message of the thread the caller may see, up to the sequence number, marked
+    read by them."""
+
     def run() -> int:
         if form.thread.startswith("case:"):
             _run(c, casework(c).get, form.thread[5:], actor(c), c.who)

@@ -132,6 +132,9 @@ def operation_of(c: Caller, f: OperationForm, op_id: str) -> Operation:
     summary="Register a planned operation; conflicts are found and told at once",
 )
 async def register(c: Submitter, form: OperationForm) -> Any:
+    """An operation of the caller's agency, checked at once against the registry: the answer lists the
+    conflicts found as told to the caller's agency (the other side's agency and contact only)."""
+
     def run() -> dict[str, Any]:
         op = operation_of(c, form, "OP-" + uuid.uuid4().hex[:16])
         try:
@@ -149,6 +152,8 @@ async def register(c: Submitter, form: OperationForm) -> Any:
     summary="Change an operation of your agency (send the version you read); checked again",
 )
 async def change(c: Submitter, op_id: OpId, form: OperationForm) -> Any:
+    """A change to an operation of the caller's agency, against the version read (409 when it changed);
+    checked again, a conflict already told is not told twice."""
     if form.version is None:
         raise Problem(
             422,
@@ -173,6 +178,8 @@ async def change(c: Submitter, op_id: OpId, form: OperationForm) -> Any:
     summary="Cancel an operation of your agency",
 )
 async def cancel(c: Submitter, op_id: OpId, form: CancelForm) -> Any:
+    """A cancelled operation leaves the indexes: it conflicts with nothing from then on."""
+
     def run() -> dict[str, Any]:
         try:
             return {"operation": op_json(desk(c).cancel(op_id, form.version, actor(c))), "notices": []}
@@ -188,6 +195,8 @@ async def cancel(c: Submitter, op_id: OpId, form: CancelForm) -> Any:
     summary="Your agency's operations, latest start first",
 )
 async def operations(c: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Any:
+    """Only the caller's own agency's operations: another agency learns of one only through a conflict
+    notice."""
     ops = await bounded(c, c.svc.operations().of_agency, c.who.agency, limit)
     c.audited("read", "operations", count=len(ops))
     return json({"operations": [op_json(o) for o in ops]})
@@ -199,6 +208,8 @@ async def operations(c: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100
     summary="Deconfliction notices addressed to your agency, newest first",
 )
 async def notices(c: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Any:
+    """Each notice as its recipient gets it: their own operation and the other side's agency and
+    contact (a watch centre's: both sides' contacts)."""
     got = await bounded(c, c.svc.operations().notices, c.who.agency, limit)
     c.audited("read", "deconfliction notices", count=len(got))
     return json({"notices": got})
@@ -210,6 +221,7 @@ async def notices(c: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100) -
     summary="One operation of your agency",
 )
 async def operation(c: Reader, op_id: OpId) -> Any:
+    """One operation of the caller's agency; any other is answered as if it did not exist."""
     op = await bounded(c, c.svc.operations().get, op_id)
     if op is None or op.agency != c.who.agency:
         raise c.hide(op_id)

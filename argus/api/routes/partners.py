@@ -46,16 +46,20 @@ def _body(form: PartnerForm) -> dict[str, Any]:
     "/api/v1/partners", status_code=201, responses=answers(Listing, _P, 201), summary="Record a partner organisation"
 )
 async def add(c: Decider, form: PartnerForm) -> Any:
+    """A partner organisation the caller's agency works with: kind, sector, contacts, agreements with
+    their dates, its ORI when it is in the directory."""
     return json(await bounded(c, lambda: _run(c, desk(c).put, actor(c), _body(form), None)), 201)
 
 
 @router.get("/api/v1/partners", responses=answers(Listing, {"partners": [_P]}), summary="Your agency's partners")
 async def partners(c: Decider, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Any:
+    """The partner organisations the caller's agency keeps, by name."""
     return json({"partners": await bounded(c, c.svc.cases().partners, c.who.agency, limit)})
 
 
 @router.get("/api/v1/partners/{partner_id}", responses=answers(Listing, _P), summary="One partner")
 async def one(c: Decider, partner_id: PartnerId) -> Any:
+    """One partner of the caller's agency; another agency's is answered as not found."""
     return json(await bounded(c, lambda: _run(c, desk(c).get, partner_id, actor(c))))
 
 
@@ -65,6 +69,7 @@ async def one(c: Decider, partner_id: PartnerId) -> Any:
     summary="Change a partner (send the version you read)",
 )
 async def change(c: Decider, partner_id: PartnerId, form: PartnerForm) -> Any:
+    """A partner's details, against the version read (409 when it changed)."""
     body = _body(form) | {"id": partner_id}
     return json(await bounded(c, lambda: _run(c, desk(c).put, actor(c), body, form.version or 0)))
 
@@ -76,6 +81,7 @@ async def change(c: Decider, partner_id: PartnerId, form: PartnerForm) -> Any:
     summary="Record a meeting, outreach, training, call or feedback",
 )
 async def engage(c: Decider, partner_id: PartnerId, form: EngagementForm) -> Any:
+    """A meeting, outreach, training, call or feedback (with a 1-5 rating) with the partner."""
     return json(
         await bounded(
             c, lambda: _run(c, desk(c).engage, partner_id, actor(c), form.kind, form.at, form.summary, form.rating)
@@ -92,6 +98,8 @@ async def engage(c: Decider, partner_id: PartnerId, form: EngagementForm) -> Any
 async def engagement(
     c: Decider, partner_id: PartnerId, since: datetime | None = None, until: datetime | None = None
 ) -> Any:
+    """The engagement in a period (default the last 90 days): engagements by kind, agreements in force,
+    feedback, and what the partner submitted and was sent (from the audit trail)."""
     now = datetime.now(UTC)
     lo, hi = since or now - timedelta(days=90), until or now + timedelta(seconds=1)
     return json(await bounded(c, lambda: _run(c, desk(c).engagement, partner_id, actor(c), lo, hi)))

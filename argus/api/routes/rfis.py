@@ -44,6 +44,8 @@ _RFI = {
     summary="Ask other agencies or the fusion centre a question",
 )
 async def ask(c: Submitter, form: RfiForm) -> Any:
+    """A question from the caller's agency to other agencies or the fusion centre, with a priority and
+    a due date in the future."""
     got = await bounded(
         c,
         lambda: _run(
@@ -64,6 +66,8 @@ async def listing(
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
+    """RFIs asked by or of the caller's agency (`overdue=true`: open ones past their due date)."""
+
     def run() -> list[dict[str, Any]]:
         if overdue:
             return rfis(c).overdue(c.who.agency, limit)
@@ -76,6 +80,7 @@ async def listing(
 
 @router.get("/api/v1/rfis/{rfi_id}", responses=answers(Listing, _RFI), summary="One RFI")
 async def one(c: Reader, rfi_id: RfiId) -> Any:
+    """One RFI, if the caller's agency asked it or is one it is addressed to."""
     got = await bounded(c, lambda: _run(c, rfis(c).get, rfi_id, c.who.agency))
     c.audited("read", rfi_id)
     return json(got)
@@ -87,6 +92,8 @@ async def one(c: Reader, rfi_id: RfiId) -> Any:
     summary="Answer an RFI addressed to your agency, with the records that answer it",
 )
 async def answer(c: Submitter, rfi_id: RfiId, form: AnswerForm) -> Any:
+    """An agency the RFI is addressed to answers with text and the records that answer it, against the
+    version read."""
     got = await bounded(c, lambda: _run(c, rfis(c).answer, rfi_id, form.version, actor(c), form.answer, form.records))
     return json(got)
 
@@ -97,4 +104,5 @@ async def answer(c: Submitter, rfi_id: RfiId, form: AnswerForm) -> Any:
     summary="Close your agency's RFI",
 )
 async def close(c: Submitter, rfi_id: RfiId, form: VersionForm) -> Any:
+    """Only the asking agency closes its RFI, against the version read."""
     return json(await bounded(c, lambda: _run(c, rfis(c).close, rfi_id, form.version, actor(c))))

@@ -63,12 +63,15 @@ def desk(c: Caller) -> Shifts:
     summary="Open a shift; you are its watch officer",
 )
 async def open_shift(c: Watch, form: ShiftForm) -> Any:
+    """A shift of the caller's agency with its staff, the caller its watch officer; where the alert
+    stream stands at its start is kept for the briefing."""
     m = await anyio.to_thread.run_sync(marks, c)
     return json(await bounded(c, lambda: _run(c, desk(c).open, actor(c), form.start, form.end, form.staff, m)), 201)
 
 
 @router.get("/api/v1/shifts", responses=answers(Listing, {"shifts": [_SHIFT]}), summary="Your agency's shifts")
 async def shifts(c: Watch, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Any:
+    """The caller's agency's shifts, latest start first, with their state and briefing."""
     return json({"shifts": await bounded(c, c.svc.shifts().of_agency, c.who.agency, limit)})
 
 
@@ -76,6 +79,8 @@ async def shifts(c: Watch, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> A
     "/api/v1/shifts/{shift_id}", responses=answers(Listing, _SHIFT | {"log": []}), summary="A shift and its log"
 )
 async def one_shift(c: Watch, shift_id: ShiftId) -> Any:
+    """A shift of the caller's agency with its log, oldest first."""
+
     def run() -> dict[str, Any]:
         return _run(c, desk(c).get, shift_id, actor(c)) | {"log": c.svc.shifts().entries(shift_id)}
 
@@ -91,6 +96,7 @@ async def one_shift(c: Watch, shift_id: ShiftId) -> Any:
     summary="Add to the shift log (an event, a call, a decision)",
 )
 async def log(c: Watch, shift_id: ShiftId, form: LogForm) -> Any:
+    """An event, a call or a decision in the shift's log, with its author."""
     return json(await bounded(c, lambda: _run(c, desk(c).log, shift_id, actor(c), form.kind, form.text, form.ref)), 201)
 
 
@@ -100,6 +106,9 @@ async def log(c: Watch, shift_id: ShiftId, form: LogForm) -> Any:
     summary="Generate the handoff briefing (the shift's watch officer)",
 )
 async def brief(c: Watch, shift_id: ShiftId, form: VersionForm) -> Any:
+    """The shift's own watch officer generates the handoff briefing: what is open, gathered through
+    their view, each item linked."""
+
     def run() -> dict[str, Any]:
         shift = _run(c, desk(c).get, shift_id, actor(c))
         return _run(c, desk(c).brief, shift_id, form.version, actor(c), gather(c, shift, utcnow()))
@@ -113,6 +122,9 @@ async def brief(c: Watch, shift_id: ShiftId, form: VersionForm) -> Any:
     summary="Edit the briefing's notes and hand it to the incoming watch officer",
 )
 async def hand_over(c: Watch, shift_id: ShiftId, form: HandoverForm) -> Any:
+    """The outgoing watch officer's notes on the briefing, and the incoming watch officer (of the same
+    agency) it is handed to."""
+
     def run() -> dict[str, Any]:
         try:
             them = c.svc.directory().recipient(form.incoming)
@@ -131,4 +143,6 @@ async def hand_over(c: Watch, shift_id: ShiftId, form: HandoverForm) -> Any:
     summary="Acknowledge the briefing handed to you",
 )
 async def acknowledge(c: Watch, shift_id: ShiftId, form: VersionForm) -> Any:
+    """Only the incoming watch officer acknowledges the briefing handed to them; audited as an
+    acknowledgement."""
     return json(await bounded(c, lambda: _run(c, desk(c).acknowledge, shift_id, form.version, actor(c))))

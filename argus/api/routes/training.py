@@ -47,6 +47,8 @@ _ME = {
     summary="Your training: courses, what a lapsed course takes away, reminders",
 )
 async def mine(c: Annotated[Caller, Depends(caller)]) -> Any:
+    """The caller's courses, which gated courses have lapsed and what that closes to them, and
+    reminders for courses expiring within 30 days."""
     records = await bounded(c, c.svc.cases().training, c.subject)
     return json(status(records, date.today(), c.svc.topo.model.api.training_required))
 
@@ -62,6 +64,8 @@ async def record(
     course: Course,
     form: TrainingForm,
 ) -> Any:
+    """An administrator records a course a user completed, with its expiry; a lapsed course's access
+    returns at once."""
     if form.expires <= form.completed:
         raise Problem(
             422, "Refused", "expires: after completed", errors=[{"field": "expires", "problem": "after completed"}]
@@ -95,5 +99,6 @@ async def record(
     summary="Courses expiring within `days` (reminders), soonest first (administrators)",
 )
 async def due(c: Admin, days: Annotated[int, Query(ge=1, le=365)] = 30) -> Any:
+    """Courses expiring within `days`, soonest first: the reminders to send."""
     before = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
     return json({"due": await bounded(c, c.svc.cases().training_due, before, 500)})

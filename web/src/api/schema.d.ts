@@ -73,7 +73,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Courses expiring within `days` (reminders), soonest first (administrators) */
+        /**
+         * Courses expiring within `days` (reminders), soonest first (administrators)
+         * @description Courses expiring within `days`, soonest first: the reminders to send.
+         */
         get: operations["due_api_v1_admin_training_due_get"];
         put?: never;
         post?: never;
@@ -91,7 +94,11 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Record a user's course (administrators) */
+        /**
+         * Record a user's course (administrators)
+         * @description An administrator records a course a user completed, with its expiry; a lapsed course's access
+         *     returns at once.
+         */
         put: operations["record_api_v1_admin_training__subject___course__put"];
         post?: never;
         delete?: never;
@@ -314,10 +321,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The cases you are a member of */
+        /**
+         * The cases you are a member of
+         * @description The caller's cases: those they are a member of and the policy admits them to under the case's
+         *     marking.
+         */
         get: operations["my_cases_api_v1_cases_get"];
         put?: never;
-        /** Open a case; you lead it */
+        /**
+         * Open a case; you lead it
+         * @description A new case led by the caller's agency, the caller its lead; criminal intelligence needs its
+         *     criminal predicate (28 CFR 23.20(a)).
+         */
         post: operations["open_case_api_v1_cases_post"];
         delete?: never;
         options?: never;
@@ -332,7 +347,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A case with its tasks and the files you may see */
+        /**
+         * A case with its tasks and the files you may see
+         * @description The case, its tasks, and the files the caller sees in full; a case they are not a member of is a
+         *     404.
+         */
         get: operations["one_case_api_v1_cases__case_id__get"];
         put?: never;
         post?: never;
@@ -349,7 +368,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The case's own events and its linked records by when they happened */
+        /**
+         * The case's own events and its linked records by when they happened
+         * @description The case's own events (opened, members, tasks, notes, links, files) and the linked records the
+         *     caller may see, by when they happened.
+         */
         get: operations["timeline_api_v1_cases__case_id__activity_get"];
         put?: never;
         post?: never;
@@ -367,7 +390,11 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Save the case's link chart */
+        /**
+         * Save the case's link chart
+         * @description The link chart as the workbench drew it (nodes, edges, positions), kept with the case against
+         *     the version read.
+         */
         put: operations["chart_api_v1_cases__case_id__chart_put"];
         post?: never;
         delete?: never;
@@ -385,7 +412,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload a file to the case (the body is the file; its Content-Type says what it is) */
+        /**
+         * Upload a file to the case (the body is the file; its Content-Type says what it is)
+         * @description The body is the file. Refused if too large (413), if the bytes are not the declared type (415)
+         *     or if the virus scan finds something (422); kept by SHA-256 under its own marking, its addition
+         *     the first entry of its chain of custody.
+         */
         post: operations["upload_api_v1_cases__case_id__files_post"];
         delete?: never;
         options?: never;
@@ -400,7 +432,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The file's bytes, checked against their SHA-256 */
+        /**
+         * The file's bytes, checked against their SHA-256
+         * @description The bytes are checked against their SHA-256 on every read (409 if they no longer match, 410 if
+         *     missing); the access, with its reason, joins the chain of custody.
+         */
         get: operations["fetch_api_v1_cases__case_id__files__file_id__get"];
         put?: never;
         post?: never;
@@ -417,7 +453,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The file's chain of custody: who added, viewed, downloaded or exported it, when and why */
+        /**
+         * The file's chain of custody: who added, viewed, downloaded or exported it, when and why
+         * @description Every addition, view, download and export of the file: who, their agency, when, why, and whether
+         *     the hash held.
+         */
         get: operations["custody_api_v1_cases__case_id__files__file_id__custody_get"];
         put?: never;
         post?: never;
@@ -436,7 +476,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Link an entity, a record or an alert you may see to the case */
+        /**
+         * Link an entity, a record or an alert you may see to the case
+         * @description Only an entity, record or alert the caller may see can be linked; anything else is answered as
+         *     not found.
+         */
         post: operations["link_api_v1_cases__case_id__links_post"];
         delete?: never;
         options?: never;
@@ -453,7 +497,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add, change or remove a member (the lead) */
+        /**
+         * Add, change or remove a member (the lead)
+         * @description The lead adds a member of any agency with a role in the case, changes the role, or removes them
+         *     (role null); membership is the member's need-to-know.
+         */
         post: operations["member_api_v1_cases__case_id__members_post"];
         delete?: never;
         options?: never;
@@ -468,10 +516,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The case's messages you may see, after a sequence number; `q` searches their text */
+        /**
+         * The case's messages you may see, after a sequence number; `q` searches their text
+         * @description Only the messages the caller sees in full under each one's marking, decided in the store's
+         *     query, so a search never matches one they may not see.
+         */
         get: operations["case_messages_api_v1_cases__case_id__messages_get"];
         put?: never;
-        /** Post to the case's thread */
+        /**
+         * Post to the case's thread
+         * @description A message to the case's thread under its own marking (default the case's); mentions must name
+         *     members, attachments must be the case's files the author sees.
+         */
         post: operations["post_case_api_v1_cases__case_id__messages_post"];
         delete?: never;
         options?: never;
@@ -486,7 +542,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The case's thread, live (server-sent events) */
+        /**
+         * The case's thread, live (server-sent events)
+         * @description Server-sent events: each message the caller may see as it is posted (event `message`, id its
+         *     sequence number); a comment says when the backlog has been sent.
+         */
         get: operations["case_stream_api_v1_cases__case_id__messages_stream_get"];
         put?: never;
         post?: never;
@@ -505,7 +565,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a note to the case's timeline */
+        /**
+         * Add a note to the case's timeline
+         * @description A note on the case's activity, with its author and agency, audited.
+         */
         post: operations["note_api_v1_cases__case_id__notes_post"];
         delete?: never;
         options?: never;
@@ -522,7 +585,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Open, suspend or close (the lead) */
+        /**
+         * Open, suspend or close (the lead)
+         * @description The lead opens, suspends or closes the case, against the version read.
+         */
         post: operations["status_api_v1_cases__case_id__status_post"];
         delete?: never;
         options?: never;
@@ -539,7 +605,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a task */
+        /**
+         * Add a task
+         * @description A task for a member of the case, with a due date; leads, investigators and analysts of the case
+         *     add tasks.
+         */
         post: operations["add_task_api_v1_cases__case_id__tasks_post"];
         delete?: never;
         options?: never;
@@ -555,7 +625,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change a task (send the version you read) */
+        /**
+         * Change a task (send the version you read)
+         * @description The task's title, assignee, due date or state, against the version read (409 when it changed).
+         */
         put: operations["change_task_api_v1_cases__case_id__tasks__task_id__put"];
         post?: never;
         delete?: never;
@@ -890,10 +963,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your direct-message threads */
+        /**
+         * Your direct-message threads
+         * @description The direct-message threads the caller is one of the two people of.
+         */
         get: operations["threads_api_v1_messages_direct_get"];
         put?: never;
-        /** A direct message to a user of any agency (RED: the two of you) */
+        /**
+         * A direct message to a user of any agency (RED: the two of you)
+         * @description A direct message to a user of any agency: TLP:RED to the two of them, never seen by anyone else.
+         */
         post: operations["direct_api_v1_messages_direct_post"];
         delete?: never;
         options?: never;
@@ -908,7 +987,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your direct messages with one user */
+        /**
+         * Your direct messages with one user
+         * @description The caller's direct messages with one user, oldest first, after a sequence number.
+         */
         get: operations["with_user_api_v1_messages_direct__other__get"];
         put?: never;
         post?: never;
@@ -925,7 +1007,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your direct messages with one user, live */
+        /**
+         * Your direct messages with one user, live
+         * @description Server-sent events: the caller's direct messages with one user as they are posted.
+         */
         get: operations["direct_stream_api_v1_messages_direct__other__stream_get"];
         put?: never;
         post?: never;
@@ -944,7 +1029,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark a thread's messages read up to a sequence number (read receipts) */
+        /**
+         * Mark a thread's messages read up to a sequence number (read receipts)
+         * @description Read receipts: every message of the thread the caller may see, up to the sequence number, marked
+         *     read by them.
+         */
         post: operations["mark_read_api_v1_messages_read_post"];
         delete?: never;
         options?: never;
@@ -959,10 +1048,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your agency's operations, latest start first */
+        /**
+         * Your agency's operations, latest start first
+         * @description Only the caller's own agency's operations: another agency learns of one only through a conflict
+         *     notice.
+         */
         get: operations["operations_api_v1_operations_get"];
         put?: never;
-        /** Register a planned operation; conflicts are found and told at once */
+        /**
+         * Register a planned operation; conflicts are found and told at once
+         * @description An operation of the caller's agency, checked at once against the registry: the answer lists the
+         *     conflicts found as told to the caller's agency (the other side's agency and contact only).
+         */
         post: operations["register_api_v1_operations_post"];
         delete?: never;
         options?: never;
@@ -977,7 +1074,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deconfliction notices addressed to your agency, newest first */
+        /**
+         * Deconfliction notices addressed to your agency, newest first
+         * @description Each notice as its recipient gets it: their own operation and the other side's agency and
+         *     contact (a watch centre's: both sides' contacts).
+         */
         get: operations["notices_api_v1_operations_notices_get"];
         put?: never;
         post?: never;
@@ -994,9 +1095,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One operation of your agency */
+        /**
+         * One operation of your agency
+         * @description One operation of the caller's agency; any other is answered as if it did not exist.
+         */
         get: operations["operation_api_v1_operations__op_id__get"];
-        /** Change an operation of your agency (send the version you read); checked again */
+        /**
+         * Change an operation of your agency (send the version you read); checked again
+         * @description A change to an operation of the caller's agency, against the version read (409 when it changed);
+         *     checked again, a conflict already told is not told twice.
+         */
         put: operations["change_api_v1_operations__op_id__put"];
         post?: never;
         delete?: never;
@@ -1014,7 +1122,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an operation of your agency */
+        /**
+         * Cancel an operation of your agency
+         * @description A cancelled operation leaves the indexes: it conflicts with nothing from then on.
+         */
         post: operations["cancel_api_v1_operations__op_id__cancel_post"];
         delete?: never;
         options?: never;
@@ -1049,10 +1160,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your agency's partners */
+        /**
+         * Your agency's partners
+         * @description The partner organisations the caller's agency keeps, by name.
+         */
         get: operations["partners_api_v1_partners_get"];
         put?: never;
-        /** Record a partner organisation */
+        /**
+         * Record a partner organisation
+         * @description A partner organisation the caller's agency works with: kind, sector, contacts, agreements with
+         *     their dates, its ORI when it is in the directory.
+         */
         post: operations["add_api_v1_partners_post"];
         delete?: never;
         options?: never;
@@ -1067,9 +1185,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One partner */
+        /**
+         * One partner
+         * @description One partner of the caller's agency; another agency's is answered as not found.
+         */
         get: operations["one_api_v1_partners__partner_id__get"];
-        /** Change a partner (send the version you read) */
+        /**
+         * Change a partner (send the version you read)
+         * @description A partner's details, against the version read (409 when it changed).
+         */
         put: operations["change_api_v1_partners__partner_id__put"];
         post?: never;
         delete?: never;
@@ -1085,7 +1209,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The engagement with a partner in a period: what was done, submitted and received */
+        /**
+         * The engagement with a partner in a period: what was done, submitted and received
+         * @description The engagement in a period (default the last 90 days): engagements by kind, agreements in force,
+         *     feedback, and what the partner submitted and was sent (from the audit trail).
+         */
         get: operations["engagement_api_v1_partners__partner_id__engagement_get"];
         put?: never;
         post?: never;
@@ -1104,7 +1232,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a meeting, outreach, training, call or feedback */
+        /**
+         * Record a meeting, outreach, training, call or feedback
+         * @description A meeting, outreach, training, call or feedback (with a 1-5 rating) with the partner.
+         */
         post: operations["engage_api_v1_partners__partner_id__engagements_post"];
         delete?: never;
         options?: never;
@@ -1585,10 +1716,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** RFIs your agency asked or was asked, due soonest first */
+        /**
+         * RFIs your agency asked or was asked, due soonest first
+         * @description RFIs asked by or of the caller's agency (`overdue=true`: open ones past their due date).
+         */
         get: operations["listing_api_v1_rfis_get"];
         put?: never;
-        /** Ask other agencies or the fusion centre a question */
+        /**
+         * Ask other agencies or the fusion centre a question
+         * @description A question from the caller's agency to other agencies or the fusion centre, with a priority and
+         *     a due date in the future.
+         */
         post: operations["ask_api_v1_rfis_post"];
         delete?: never;
         options?: never;
@@ -1603,7 +1741,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One RFI */
+        /**
+         * One RFI
+         * @description One RFI, if the caller's agency asked it or is one it is addressed to.
+         */
         get: operations["one_api_v1_rfis__rfi_id__get"];
         put?: never;
         post?: never;
@@ -1622,7 +1763,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Answer an RFI addressed to your agency, with the records that answer it */
+        /**
+         * Answer an RFI addressed to your agency, with the records that answer it
+         * @description An agency the RFI is addressed to answers with text and the records that answer it, against the
+         *     version read.
+         */
         post: operations["answer_api_v1_rfis__rfi_id__answer_post"];
         delete?: never;
         options?: never;
@@ -1639,7 +1784,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close your agency's RFI */
+        /**
+         * Close your agency's RFI
+         * @description Only the asking agency closes its RFI, against the version read.
+         */
         post: operations["close_api_v1_rfis__rfi_id__close_post"];
         delete?: never;
         options?: never;
@@ -2108,10 +2256,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your agency's shifts */
+        /**
+         * Your agency's shifts
+         * @description The caller's agency's shifts, latest start first, with their state and briefing.
+         */
         get: operations["shifts_api_v1_shifts_get"];
         put?: never;
-        /** Open a shift; you are its watch officer */
+        /**
+         * Open a shift; you are its watch officer
+         * @description A shift of the caller's agency with its staff, the caller its watch officer; where the alert
+         *     stream stands at its start is kept for the briefing.
+         */
         post: operations["open_shift_api_v1_shifts_post"];
         delete?: never;
         options?: never;
@@ -2126,7 +2281,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A shift and its log */
+        /**
+         * A shift and its log
+         * @description A shift of the caller's agency with its log, oldest first.
+         */
         get: operations["one_shift_api_v1_shifts__shift_id__get"];
         put?: never;
         post?: never;
@@ -2145,7 +2303,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Acknowledge the briefing handed to you */
+        /**
+         * Acknowledge the briefing handed to you
+         * @description Only the incoming watch officer acknowledges the briefing handed to them; audited as an
+         *     acknowledgement.
+         */
         post: operations["acknowledge_api_v1_shifts__shift_id__acknowledge_post"];
         delete?: never;
         options?: never;
@@ -2162,7 +2324,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Generate the handoff briefing (the shift's watch officer) */
+        /**
+         * Generate the handoff briefing (the shift's watch officer)
+         * @description The shift's own watch officer generates the handoff briefing: what is open, gathered through
+         *     their view, each item linked.
+         */
         post: operations["brief_api_v1_shifts__shift_id__briefing_post"];
         delete?: never;
         options?: never;
@@ -2179,7 +2345,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Edit the briefing's notes and hand it to the incoming watch officer */
+        /**
+         * Edit the briefing's notes and hand it to the incoming watch officer
+         * @description The outgoing watch officer's notes on the briefing, and the incoming watch officer (of the same
+         *     agency) it is handed to.
+         */
         post: operations["hand_over_api_v1_shifts__shift_id__handover_post"];
         delete?: never;
         options?: never;
@@ -2196,7 +2366,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add to the shift log (an event, a call, a decision) */
+        /**
+         * Add to the shift log (an event, a call, a decision)
+         * @description An event, a call or a decision in the shift's log, with its author.
+         */
         post: operations["log_api_v1_shifts__shift_id__log_post"];
         delete?: never;
         options?: never;
@@ -2365,7 +2538,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your training: courses, what a lapsed course takes away, reminders */
+        /**
+         * Your training: courses, what a lapsed course takes away, reminders
+         * @description The caller's courses, which gated courses have lapsed and what that closes to them, and
+         *     reminders for courses expiring within 30 days.
+         */
         get: operations["mine_api_v1_training_me_get"];
         put?: never;
         post?: never;
@@ -10043,13 +10220,137 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
                 };
             };
         };
@@ -14196,13 +14497,137 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
                 };
             };
         };
