@@ -499,16 +499,16 @@ def test_two_agencies_share_a_case_and_a_lapsed_member_never_receives_its_ci(
         lp.get_by_role("button", name="Send").click()
         lp.wait_for_selector(f"[data-testid=messages] li:has-text('{text[:20]}')")
     member.page.wait_for_selector("[data-testid=messages] li:has-text('Briefing at 0600')", timeout=10_000)
-    lp.goto(workbench.url + f"#/entity/{_vehicle_id(workbench)}")  # the Civic, into the case from its profile
-    lp.get_by_role("button", name="Add to case").click()
-    lp.wait_for_selector(".to-case [role=status]:has-text('Done')")
-    lp.goto(case_url)
-    lp.wait_for_selector("[data-testid=activity] li:has-text('link:entity')")
     assert secret.decode() in lp.inner_text("[data-testid=messages]")
     shot(lead, "case")
     member.snapshot()
     assert secret not in member.received()
     assert any(b"Briefing at 0600" in b for u, b in member.bodies if u == "sse")  # it came live
+    lp.goto(workbench.url + f"#/entity/{_vehicle_id(workbench)}")  # the Civic, into the case from its profile
+    lp.get_by_role("button", name="Add to case").click()
+    lp.wait_for_selector(".to-case [role=status]:has-text('Done')")
+    lp.goto(case_url)
+    lp.wait_for_selector("[data-testid=activity] li:has-text('link:entity')")
     api_put(workbench, admin, training, {"completed": "2026-01-01T00:00:00Z", "expires": "2030-01-01T00:00:00Z"})
 
 
