@@ -78,7 +78,8 @@ def test_an_entity_resolution_chain_resolves_every_kind_once(tmp_path: Path, rep
     doc["nodes"]["resolve_vehicles"]["outputs"] = ["resolved", "queries.resolved"]
     with pytest.raises(TopologyError) as exc:
         check(load_topology(write(tmp_path, doc)))
-    readers = "correlate_persons, deconfliction, graph_sink, requirements, risk_scoring, sar_triage, search_sink, ttp_matching"
+    readers = ", ".join(["correlate_persons", "deconfliction", "graph_sink", "requirements", "risk_scoring",
+                         "sar_triage", "search_sink", "ttp_matching"])  # fmt: skip
     assert f"'resolved' leaves entity resolution for {readers}" in str(exc.value)
     assert "with place never resolved" in str(exc.value)
 
