@@ -34,7 +34,7 @@ def test_the_production_topology_orders_ingest_but_not_the_field_query_lane() ->
         "resolve_persons": ("reports",), "resolve_vehicles": ("resolved.persons",),
         "resolve_places": ("resolved.vehicles",), "correlate_persons": ("resolved",),
         "correlation": ("correlating",), "sar_triage": ("resolved", "ttp.matches"), "sar_patterns": ("sar.triage",),
-        "risk_scoring": ("resolved",),
+        "risk_scoring": ("resolved",), "deconfliction": ("resolved",),
     }  # fmt: skip
     assert plan.marks_out["dedup"] == ("reports",) and plan.marks_out["resolve_places"] == ("resolved",)
     assert plan.marks_out["resolve_persons"] == ("resolved.persons",)  # not the query lane
