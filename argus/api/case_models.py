@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from argus.api.product_models import Name, Ref, Text, _caveats
@@ -47,8 +48,21 @@ class StatusForm(_Form):
     version: int = Field(ge=1)
 
 
+def _chart(v: dict[str, Any]) -> dict[str, Any]:
+    """A chart is kept as JSON: every number must fit in 64 bits, and the whole in 1 MB."""
+    try:
+        size = len(orjson.dumps(v))
+    except TypeError as exc:
+        raise ValueError(f"not storable as JSON ({exc})") from None
+    if size > 1_000_000:
+        raise ValueError("larger than 1 MB")
+    return v
+
+
 class ChartForm(_Form):
-    chart: dict[str, Any] = Field(description="The link chart as the workbench saved it: nodes, edges, positions")
+    chart: Annotated[dict[str, Any], AfterValidator(_chart)] = Field(
+        description="The link chart as the workbench saved it: nodes, edges, positions"
+    )
     version: int = Field(ge=1)
 
 

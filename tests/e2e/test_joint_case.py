@@ -164,6 +164,9 @@ def test_two_agencies_work_a_case_together(live: Live) -> None:
     )
     assert t.status_code == 201, t.text
     assert lapsed.post(f"/api/v1/cases/{cid}/notes", json={"text": "read-only cannot"}).status_code == 403
+    huge = b'{"chart": {"nodes": [{"x": 99999999999999999999999}]}, "version": 99}'
+    r = lead.put(f"/api/v1/cases/{cid}/chart", content=huge, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and "chart" in r.json()["detail"], r.text  # a number JSON cannot keep
     kinds = [i["kind"] for i in lead.get(f"/api/v1/cases/{cid}/activity").json()["items"]]
     assert kinds[0] == "opened" and "task" in kinds and "link:file" in kinds
 

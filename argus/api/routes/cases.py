@@ -155,8 +155,6 @@ async def status(c: Submitter, case_id: CaseId, form: StatusForm) -> Any:
 async def chart(c: Submitter, case_id: CaseId, form: ChartForm) -> Any:
     """The link chart as the workbench drew it (nodes, edges, positions), kept with the case against
     the version read."""
-    if len(json(form.chart).body) > 1_000_000:
-        raise refused(CaseRefused(413, "chart", "larger than 1 MB"))
     case = await bounded(c, lambda: _run(c, casework(c).save_chart, case_id, form.version, actor(c), c.who, form.chart))
     return json(case_json(case))
 
