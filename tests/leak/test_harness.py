@@ -192,7 +192,7 @@ def _s(agency: str, role: str = "analyst", **kw: Any) -> dict[str, Any]:
     subjects=[_s(B), _s(C, "patrol_officer"), _s(B, "administrator")],
     agency_rules=NO_RULES,
 )
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     reports=st.lists(report, min_size=2, max_size=6),
     subjects=st.lists(subject, min_size=2, max_size=3),
