@@ -36,7 +36,7 @@ export function CasesView({ me }: { me: Me }) {
           <h2>Open a case</h2>
           {error && <p role="alert" class="error">{error}</p>}
           <label>Title<input required maxLength={200} value={title} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} /></label>
-          <label><input type="checkbox" checked={ci} onChange={(e) => setCi((e.target as HTMLInputElement).checked)} /> Criminal intelligence (28 CFR 23)</label>
+          <label class="inline"><input type="checkbox" checked={ci} onChange={(e) => setCi((e.target as HTMLInputElement).checked)} /> Criminal intelligence (28 CFR 23)</label>
           {ci && <label>Criminal predicate<textarea value={predicate} onInput={(e) => setPredicate((e.target as HTMLTextAreaElement).value)} /></label>}
           <button type="submit">Open</button>
         </form>
@@ -79,7 +79,7 @@ function Thread({ id }: { id: string }) {
         <label>Message<textarea required maxLength={8000} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} /></label>
         <label>Marking<select value={tlp} onChange={(e) => setTlp((e.target as HTMLSelectElement).value)}>
           <option value="">as the case</option><option>AMBER</option><option>AMBER+STRICT</option><option>RED</option></select></label>
-        <label><input type="checkbox" checked={ci} onChange={(e) => setCi((e.target as HTMLInputElement).checked)} /> Criminal intelligence</label>
+        <label class="inline"><input type="checkbox" checked={ci} onChange={(e) => setCi((e.target as HTMLInputElement).checked)} /> Criminal intelligence</label>
         <button type="submit">Send</button>
       </form>
     </section>
