@@ -119,7 +119,8 @@ class Deconfliction:
         return saved, self._check(saved)
 
     def change(self, op_id: str, changed: Operation, expected: int, actor: Actor) -> tuple[Operation, list]:
-        self._own(op_id, actor)
+        if self._own(op_id, actor).state == CANCELLED:
+            raise OperationRefused(409, "state", "the operation is cancelled; register a new one")
         saved = self._save(changed, expected, actor, "changed")
         return saved, self._check(saved)
 
