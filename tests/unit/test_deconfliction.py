@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from argus.security.audit import AuditLog
 from argus.stores.sql_operations import EmbeddedOperations
-from argus.workflows.deconfliction import Deconfliction, find_conflicts
+from argus.workflows.deconfliction import Deconfliction, OperationRefused, find_conflicts
 from argus.workflows.operation_model import CANCELLED, Contact, Operation, conflicts_between
 from argus.workflows.sar_review import Actor
 
@@ -100,3 +101,19 @@ def test_two_agencies_200_m_apart_in_overlapping_hours_conflict_once(tmp_path: P
     _, again = desk.change("OP-2", store.get("OP-2").with_(title="renamed"), 1, Actor("u2", AGENCIES[1], "analyst"))
     assert again == []  # told once
     assert len(store.notices(AGENCIES[0], 10)) == 1 and len(store.notices("CAFC00000", 10)) == 1
+
+
+def test_a_cancelled_operation_conflicts_with_nothing_and_stays_cancelled(tmp_path: Path) -> None:
+    store = EmbeddedOperations(tmp_path / "ops.db")
+    desk = Deconfliction(store, AuditLog(tmp_path / "audit.db"), clock=lambda: NOW)
+    who = Actor("u1", AGENCIES[0], "analyst")
+    a, _ = desk.register(op(1, AGENCIES[0], 36.7, -119.8, 300, 1, 4), who)
+    desk.cancel(a.id, a.version, who)
+    _, told = desk.register(op(2, AGENCIES[1], 36.7, -119.8, 300, 1, 4), Actor("u2", AGENCIES[1], "analyst"))
+    assert told == []
+    with pytest.raises(OperationRefused) as e:
+        desk.change(a.id, a, 2, who)
+    assert e.value.status == 409
+    with pytest.raises(OperationRefused) as e:
+        desk.cancel(a.id, 2, Actor("u9", AGENCIES[1], "analyst"))  # not its agency's
+    assert e.value.status == 404
