@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from argus.api.product_models import Name, Ref, Text, _caveats
 from argus.workflows.case_model import CASE_ROLES, CASE_TYPES, TASK_STATES
@@ -18,6 +18,15 @@ TaskState = Literal["OPEN", "IN_PROGRESS", "DONE", "CANCELLED"]
 assert set(CaseType.__args__) == set(CASE_TYPES) and set(CaseRole.__args__) == set(CASE_ROLES)  # type: ignore[attr-defined]
 assert set(TaskState.__args__) == set(TASK_STATES)  # type: ignore[attr-defined]
 Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+
+
+def _plausible(v: datetime) -> datetime:
+    if not 1970 <= v.year <= 2200:
+        raise ValueError("a date between 1970 and 2200")
+    return v
+
+
+When = Annotated[AwareDatetime, AfterValidator(_plausible)]  # with its time zone: compared with other times
 Caveats = Annotated[list[str], AfterValidator(_caveats)]
 
 
@@ -69,7 +78,7 @@ class ChartForm(_Form):
 class TaskForm(_Form):
     title: Annotated[Text, Field(min_length=1, max_length=200)]
     assignee: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]*$")] = ""
-    due: datetime
+    due: When
     state: TaskState = "OPEN"
     version: int | None = Field(None, ge=1, description="On a change: the version you read")
 
@@ -116,7 +125,7 @@ class RfiForm(_Form):
     question: Annotated[Text, Field(min_length=1, max_length=4000)]
     addressees: list[Annotated[str, Field(pattern=r"^[A-Z0-9]{9}$")]] = Field(min_length=1, max_length=50)
     priority: Literal["ROUTINE", "PRIORITY", "URGENT"] = "ROUTINE"
-    due: datetime
+    due: When
     case_id: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]*$")] = ""
     tlp: Literal["GREEN", "AMBER", "AMBER+STRICT", "RED"] = "AMBER"
 
@@ -132,8 +141,8 @@ class VersionForm(_Form):
 
 
 class TrainingForm(_Form):
-    completed: datetime
-    expires: datetime
+    completed: When
+    expires: When
 
 
 class CaseOut(BaseModel):
@@ -157,8 +166,8 @@ class Listing(BaseModel):
 
 
 class ShiftForm(_Form):
-    start: datetime
-    end: datetime
+    start: When
+    end: When
     staff: list[Name] = Field(default_factory=list, max_length=100, description="User ids on the shift")
 
 
@@ -176,8 +185,8 @@ class HandoverForm(_Form):
 
 class Agreement(_Form):
     title: Annotated[Text, Field(min_length=1, max_length=200)]
-    start: datetime
-    end: datetime
+    start: When
+    end: When
 
 
 class PartnerContact(_Form):
@@ -201,6 +210,6 @@ class PartnerForm(_Form):
 
 class EngagementForm(_Form):
     kind: Literal["meeting", "outreach", "training", "call", "feedback"]
-    at: datetime
+    at: When
     summary: Annotated[Text, Field(min_length=1, max_length=4000)]
     rating: int | None = Field(None, ge=1, le=5, description="Feedback: how useful they found what they got, 1-5")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from argus.api.case_models import When
 from argus.api.product_models import Ref, Text
 from argus.workflows.operation_model import KINDS, MAX_RADIUS_M
 
@@ -23,8 +24,8 @@ class OperationForm(BaseModel):
     case_id: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]*$")] = ""
     contact_name: Annotated[Text, Field(min_length=1, max_length=120)]
     contact_phone: Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[0-9+() .\-x]+$")]
-    start: datetime = Field(description="With a time zone")
-    end: datetime
+    start: When = Field(description="With a time zone")
+    end: When
     lat: float | None = Field(None, ge=-85, le=85)
     lon: float | None = Field(None, ge=-180, le=180)
     address: Annotated[Text, Field(max_length=200)] = Field(
