@@ -190,6 +190,8 @@ def test_an_rfi_is_answered_and_closed_and_a_lapsed_member_loses_a_ci_case(live:
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
     assert [x["id"] for x in clovis.get("/api/v1/rfis").json()["rfis"]] == [rid]
+    naive = fresno.post("/api/v1/rfis", json={"question": "?", "addressees": [CLOVIS], "due": "2026-12-31T10:00:00"})
+    assert naive.status_code == 422 and "due" in naive.json()["detail"]  # a time without its zone
     assert live.client("CA0200000").get(f"/api/v1/rfis/{rid}").status_code == 404
     assert fresno.post(f"/api/v1/rfis/{rid}/answer", json={"answer": "x", "version": 1}).status_code == 403
     a = clovis.post(f"/api/v1/rfis/{rid}/answer", json={"answer": "Two FI cards, May", "records": ["r1"], "version": 1})
