@@ -18,6 +18,7 @@ TaskState = Literal["OPEN", "IN_PROGRESS", "DONE", "CANCELLED"]
 assert set(CaseType.__args__) == set(CASE_TYPES) and set(CaseRole.__args__) == set(CASE_ROLES)  # type: ignore[attr-defined]
 assert set(TaskState.__args__) == set(TASK_STATES)  # type: ignore[attr-defined]
 Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+MAX_INT = 2**62  # versions and sequence numbers: what every store's integer column holds
 
 
 def _plausible(v: datetime) -> datetime:
@@ -49,12 +50,12 @@ class CaseForm(_Form):
 class MemberForm(_Form):
     subject: Name = Field(description="The user's id in the directory")
     role: CaseRole | None = Field(description="Their role in the case; null removes them")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class StatusForm(_Form):
     status: Literal["OPEN", "SUSPENDED", "CLOSED"]
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 def _chart(v: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +73,7 @@ class ChartForm(_Form):
     chart: Annotated[dict[str, Any], AfterValidator(_chart)] = Field(
         description="The link chart as the workbench saved it: nodes, edges, positions"
     )
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class TaskForm(_Form):
@@ -80,7 +81,7 @@ class TaskForm(_Form):
     assignee: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]*$")] = ""
     due: When
     state: TaskState = "OPEN"
-    version: int | None = Field(None, ge=1, description="On a change: the version you read")
+    version: int | None = Field(None, ge=1, le=MAX_INT, description="On a change: the version you read")
 
 
 class NoteForm(_Form):
@@ -118,7 +119,7 @@ class ReadForm(_Form):
         str,
         Field(min_length=3, max_length=200, pattern=r"^(case:CASE-[0-9a-f]{16}|dm:[A-Za-z0-9.\-]+\|[A-Za-z0-9.\-]+)$"),
     ]
-    upto: int = Field(ge=1, description="Every message of the thread up to this sequence number is read")
+    upto: int = Field(ge=1, le=MAX_INT, description="Every message of the thread up to this sequence number is read")
 
 
 class RfiForm(_Form):
@@ -133,11 +134,11 @@ class RfiForm(_Form):
 class AnswerForm(_Form):
     answer: Annotated[Text, Field(min_length=1, max_length=8000)]
     records: list[Ref] = Field(default_factory=list, max_length=100)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class VersionForm(_Form):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class TrainingForm(_Form):
@@ -180,7 +181,7 @@ class LogForm(_Form):
 class HandoverForm(_Form):
     notes: Annotated[Text, Field(max_length=20_000)] = Field("", description="The outgoing officer's own words")
     incoming: Name = Field(description="The incoming watch officer's user id")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class Agreement(_Form):
@@ -205,7 +206,7 @@ class PartnerForm(_Form):
     )
     contacts: list[PartnerContact] = Field(default_factory=list, max_length=50)
     agreements: list[Agreement] = Field(default_factory=list, max_length=20, description="MOUs and their dates")
-    version: int | None = Field(None, ge=1, description="On a change: the version you read")
+    version: int | None = Field(None, ge=1, le=MAX_INT, description="On a change: the version you read")
 
 
 class EngagementForm(_Form):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from argus.api.case_models import When
+from argus.api.case_models import MAX_INT, When
 from argus.api.product_models import Ref, Text
 from argus.workflows.operation_model import KINDS, MAX_RADIUS_M
 
@@ -35,7 +35,7 @@ class OperationForm(BaseModel):
     subjects: list[Ref] = Field(default_factory=list, max_length=50, description="Resolved person entity ids")
     vehicles: list[Ref] = Field(default_factory=list, max_length=50, description="Resolved vehicle entity ids")
     tlp: Literal["AMBER", "AMBER+STRICT", "RED"] = "AMBER"
-    version: int | None = Field(None, ge=1, description="On a change: the version you read")
+    version: int | None = Field(None, ge=1, le=MAX_INT, description="On a change: the version you read")
 
     @model_validator(mode="after")
     def _window(self) -> OperationForm:
@@ -54,7 +54,7 @@ class OperationForm(BaseModel):
 
 class CancelForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class Party(BaseModel):

@@ -15,7 +15,7 @@ import anyio
 from fastapi import APIRouter, Path, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from argus.api.case_models import DirectForm, Listing, MessageForm, ReadForm
+from argus.api.case_models import MAX_INT, DirectForm, Listing, MessageForm, ReadForm
 from argus.api.case_service import actor, casework, message_json, messaging
 from argus.api.deps import Caller, Reader, Submitter, bounded, dumps, json
 from argus.api.models import PROBLEMS, answers
@@ -86,7 +86,7 @@ async def post_case(c: Submitter, case_id: CaseId, form: MessageForm) -> Any:
 async def case_messages(
     c: Reader,
     case_id: CaseId,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     q: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
@@ -110,7 +110,7 @@ async def case_messages(
 async def case_stream(
     c: Reader,
     case_id: CaseId,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15.0,
 ) -> EventSourceResponse:
     """Server-sent events: each message the caller may see as it is posted (event `message`, id its
@@ -188,7 +188,10 @@ async def threads(c: Reader) -> Any:
     summary="Your direct messages with one user",
 )
 async def with_user(
-    c: Reader, other: Other, after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    c: Reader,
+    other: Other,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """The caller's direct messages with one user, oldest first, after a sequence number."""
     got = await bounded(c, page, c, dm_thread(c.subject, other), after, limit)
@@ -204,7 +207,7 @@ async def with_user(
 async def direct_stream(
     c: Reader,
     other: Other,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15.0,
 ) -> EventSourceResponse:
     """Server-sent events: the caller's direct messages with one user as they are posted."""
