@@ -129,6 +129,8 @@ def test_bad_operations_are_problems(live: Live) -> None:
         r = c.post("/api/v1/operations", json=bad)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
         assert named in r.text
+    big = c.post("/api/v1/operations/OP-0000000000000001/cancel", json={"version": 10**20})
+    assert big.status_code == 422 and "version" in big.json()["detail"]  # beyond any store's integers
     patrol = live.client(FRESNO, "patrol_officer", "P1")
     assert patrol.post("/api/v1/operations", json=form("X", 36.7, soon, 2)).status_code == 403
 
