@@ -6,14 +6,25 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from argus.api.deps import Caller
+from argus.api.deps import Caller, refused
 from argus.api.services import topic_or_none
 from argus.workflows.case_model import Case, EvidenceFile, Message
-from argus.workflows.cases import Casework
+from argus.workflows.cases import CaseRefused, Casework
 from argus.workflows.evidence import Evidence
 from argus.workflows.messaging import Messaging
 from argus.workflows.rfis import Rfis
 from argus.workflows.sar_review import Actor
+
+
+def act(c: Caller, fn: Any, *args: Any) -> Any:
+    """A joint-operations workflow step for the caller: its refusal as a problem document, a
+    404 (what the caller may not see) audited as a denial."""
+    try:
+        return fn(*args)
+    except CaseRefused as exc:
+        if exc.status == 404:
+            c.denied(str(args[0]) if args else "case", "not a member")
+        raise refused(exc) from None
 
 
 def actor(c: Caller) -> Actor:

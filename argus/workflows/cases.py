@@ -30,17 +30,14 @@ from argus.workflows.case_model import (
     Task,
     new_id,
 )
+from argus.workflows.refusal import Refused
 from argus.workflows.sar_review import Actor
 
 Publish = Callable[[str, dict[str, Any], str], None]
 
 
-class CaseRefused(Exception):
+class CaseRefused(Refused):
     """A change the rules do not allow: the status and the field it is about."""
-
-    def __init__(self, status: int, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.status, self.field, self.problem = status, field, problem
 
 
 def sees(case: Case, subject: str, who: Recipient, rules: Rules | None = None) -> bool:

@@ -23,17 +23,14 @@ from argus.records import utcnow
 from argus.security.audit import AuditTrail
 from argus.stores.operations import OperationStore, StaleOperation
 from argus.workflows.operation_model import CANCELLED, PLANNED, Conflict, Operation, conflicts_between
+from argus.workflows.refusal import Refused
 from argus.workflows.sar_review import Actor
 
 Publish = Callable[[str, dict[str, Any], str], None]
 
 
-class OperationRefused(Exception):
+class OperationRefused(Refused):
     """A change the rules do not allow: the status and the field it is about."""
-
-    def __init__(self, status: int, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.status, self.field, self.problem = status, field, problem
 
 
 def find_conflicts(store: OperationStore, op: Operation, now: datetime) -> list[Conflict]:

@@ -28,6 +28,7 @@ from argus.workflows.product_model import (
     portion_marking,
     product_view,
 )
+from argus.workflows.refusal import Refused
 from argus.workflows.sar_review import Actor
 
 SourceMarking = Callable[[str], Marking | None]
@@ -35,12 +36,8 @@ EVENT_OF = {"submit": "SUBMITTED", "peer_review": "REVIEWED", "approval": "APPRO
             "withdraw": "WITHDRAWN", "supersede": "SUPERSEDED"}  # fmt: skip
 
 
-class ProductRefused(Exception):
+class ProductRefused(Refused):
     """A step the rules do not allow: the status and the field it is about."""
-
-    def __init__(self, status: int, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.status, self.field, self.problem = status, field, problem
 
 
 @dataclasses.dataclass

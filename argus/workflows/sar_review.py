@@ -19,6 +19,7 @@ from argus.records import Tlp, utcnow
 from argus.registry import node_class
 from argus.security.audit import AuditTrail
 from argus.stores.sar_reviews import SarCase, SarReviewStore, StaleVersion
+from argus.workflows.refusal import Refused
 from argus.workflows.sar_model import (
     BY_CODE,
     CHECKLIST,
@@ -32,12 +33,8 @@ from argus.workflows.sar_model import (
 from argus.workflows.sar_share import ise_sar_bundle, report_id
 
 
-class SarRefused(Exception):
+class SarRefused(Refused):
     """A review step the rules do not allow: the status and the field it is about."""
-
-    def __init__(self, status: int, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.status, self.field, self.problem = status, field, problem
 
 
 @dataclasses.dataclass(frozen=True)

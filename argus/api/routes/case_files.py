@@ -11,10 +11,10 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
 from argus.api.case_models import Listing
-from argus.api.case_service import actor, casework, evidence, file_json
+from argus.api.case_service import act, actor, casework, evidence, file_json
 from argus.api.deps import Caller, Problem, Reader, Submitter, bounded, json, refused
 from argus.api.models import answers
-from argus.api.routes.cases import CaseId, _run
+from argus.api.routes.cases import CaseId
 from argus.security.policy import FULL, Marking
 from argus.workflows.case_model import EvidenceFile
 from argus.workflows.cases import CaseRefused
@@ -75,9 +75,9 @@ async def upload(
     ctype = content_type.split(";")[0].strip().lower()
 
     def run() -> EvidenceFile:
-        case = _run(c, casework(c).writable, case_id, actor(c), c.who)
+        case = act(c, casework(c).writable, case_id, actor(c), c.who)
         m = Marking(c.who.agency, tlp or case.tlp, criminal_intelligence or case.ci, case.handling, (case.id,))
-        f = _run(c, evidence(c).add, case, actor(c), name, ctype, bytes(body), m, reason)
+        f = act(c, evidence(c).add, case, actor(c), name, ctype, bytes(body), m, reason)
         casework(c).link(case_id, actor(c), c.who, "file", f.id, f"{name} ({f.size} bytes, SHA-256 {f.sha256[:12]})")
         return f
 
@@ -85,7 +85,7 @@ async def upload(
 
 
 def _file(c: Caller, case_id: str, file_id: str) -> EvidenceFile:
-    _run(c, casework(c).get, case_id, actor(c), c.who)
+    act(c, casework(c).get, case_id, actor(c), c.who)
     f = c.svc.cases().file(file_id)
     v = c.gate.view(f.marking) if f is not None and f.case_id == case_id else None
     if f is None or v is None or v.level != FULL:
@@ -110,7 +110,7 @@ async def fetch(
 
     def run() -> tuple[EvidenceFile, bytes]:
         f = _file(c, case_id, file_id)
-        return f, _run(c, evidence(c).read, f, actor(c), action, reason)
+        return f, act(c, evidence(c).read, f, actor(c), action, reason)
 
     f, data = await bounded(c, run)
     disposition = "inline" if action == "viewed" else "attachment"

@@ -26,8 +26,8 @@ from argus.api.case_models import (
     StatusForm,
     TaskForm,
 )
-from argus.api.case_service import actor, case_json, casework, file_json
-from argus.api.deps import Caller, Reader, Submitter, bounded, json, refused
+from argus.api.case_service import act, actor, case_json, casework, file_json
+from argus.api.deps import Reader, Submitter, bounded, json, refused
 from argus.api.models import answers
 from argus.security.policy import FULL, Marking
 from argus.workflows.case_model import Case, Task
@@ -62,15 +62,6 @@ _CASE = {
 }
 
 
-def _run(c: Caller, fn: Any, *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except CaseRefused as exc:
-        if exc.status == 404:
-            c.denied(str(args[0]) if args else "case", "not a member")
-        raise refused(exc) from None
-
-
 @router.post(
     "/api/v1/cases", status_code=201, responses=answers(CaseOut, _CASE, 201), summary="Open a case; you lead it"
 )
@@ -88,7 +79,7 @@ async def open_case(c: Submitter, form: CaseForm) -> Any:
         form.predicate,
         summary=form.summary,
     )
-    case = await bounded(c, lambda: _run(c, casework(c).open, draft, actor(c)))
+    case = await bounded(c, lambda: act(c, casework(c).open, draft, actor(c)))
     return json(case_json(case), 201)
 
 
@@ -116,7 +107,7 @@ async def one_case(c: Reader, case_id: CaseId) -> Any:
     404."""
 
     def run() -> dict[str, Any]:
-        case = _run(c, casework(c).get, case_id, actor(c), c.who)
+        case = act(c, casework(c).get, case_id, actor(c), c.who)
         tasks = [dataclasses.asdict(t) for t in c.svc.cases().tasks(case_id)]
         files = [file_json(f) for f in c.svc.cases().files(case_id, c.gate.audience)]
         return case_json(case) | {"tasks": tasks, "files": files}
@@ -135,7 +126,7 @@ async def member(c: Submitter, case_id: CaseId, form: MemberForm) -> Any:
     """The lead adds a member of any agency with a role in the case, changes the role, or removes them
     (role null); membership is the member's need-to-know."""
     case = await bounded(
-        c, lambda: _run(c, casework(c).set_member, case_id, form.version, actor(c), c.who, form.subject, form.role)
+        c, lambda: act(c, casework(c).set_member, case_id, form.version, actor(c), c.who, form.subject, form.role)
     )
     return json(case_json(case))
 
@@ -145,9 +136,7 @@ async def member(c: Submitter, case_id: CaseId, form: MemberForm) -> Any:
 )
 async def status(c: Submitter, case_id: CaseId, form: StatusForm) -> Any:
     """The lead opens, suspends or closes the case, against the version read."""
-    case = await bounded(
-        c, lambda: _run(c, casework(c).set_status, case_id, form.version, actor(c), c.who, form.status)
-    )
+    case = await bounded(c, lambda: act(c, casework(c).set_status, case_id, form.version, actor(c), c.who, form.status))
     return json(case_json(case))
 
 
@@ -155,7 +144,7 @@ async def status(c: Submitter, case_id: CaseId, form: StatusForm) -> Any:
 async def chart(c: Submitter, case_id: CaseId, form: ChartForm) -> Any:
     """The link chart as the workbench drew it (nodes, edges, positions), kept with the case against
     the version read."""
-    case = await bounded(c, lambda: _run(c, casework(c).save_chart, case_id, form.version, actor(c), c.who, form.chart))
+    case = await bounded(c, lambda: act(c, casework(c).save_chart, case_id, form.version, actor(c), c.who, form.chart))
     return json(case_json(case))
 
 
@@ -169,7 +158,7 @@ async def add_task(c: Submitter, case_id: CaseId, form: TaskForm) -> Any:
     """A task for a member of the case, with a due date; leads, investigators and analysts of the case
     add tasks."""
     t = Task("", case_id, form.title, form.assignee, form.due.isoformat(), form.state)
-    saved = await bounded(c, lambda: _run(c, casework(c).put_task, case_id, actor(c), c.who, t, None))
+    saved = await bounded(c, lambda: act(c, casework(c).put_task, case_id, actor(c), c.who, t, None))
     return json(dataclasses.asdict(saved), 201)
 
 
@@ -185,7 +174,7 @@ async def change_task(
     if form.version is None:
         raise refused(CaseRefused(422, "version", "required on a change"))
     t = Task(task_id, case_id, form.title, form.assignee, form.due.isoformat(), form.state)
-    saved = await bounded(c, lambda: _run(c, casework(c).put_task, case_id, actor(c), c.who, t, form.version))
+    saved = await bounded(c, lambda: act(c, casework(c).put_task, case_id, actor(c), c.who, t, form.version))
     return json(dataclasses.asdict(saved))
 
 
@@ -197,7 +186,7 @@ async def change_task(
 )
 async def note(c: Submitter, case_id: CaseId, form: NoteForm) -> Any:
     """A note on the case's activity, with its author and agency, audited."""
-    e = await bounded(c, lambda: _run(c, casework(c).note, case_id, actor(c), c.who, form.text))
+    e = await bounded(c, lambda: act(c, casework(c).note, case_id, actor(c), c.who, form.text))
     return json(dataclasses.asdict(e), 201)
 
 
@@ -219,7 +208,7 @@ async def link(c: Submitter, case_id: CaseId, form: LinkForm) -> Any:
                 raise c.hide(form.ref)
         elif form.kind == "entity" and c.svc.graph().node(form.ref) is None:
             raise c.hide(form.ref)
-        return _run(c, casework(c).link, case_id, actor(c), c.who, form.kind, form.ref, form.note)
+        return act(c, casework(c).link, case_id, actor(c), c.who, form.kind, form.ref, form.note)
 
     e = await bounded(c, run)
     return json(dataclasses.asdict(e), 201)
@@ -235,7 +224,7 @@ async def timeline(c: Reader, case_id: CaseId, limit: Annotated[int, Query(ge=1,
     caller may see, by when they happened."""
 
     def run() -> list[dict[str, Any]]:
-        _run(c, casework(c).get, case_id, actor(c), c.who)
+        act(c, casework(c).get, case_id, actor(c), c.who)
         items: list[dict[str, Any]] = []
         search = c.svc.search()
         for e in c.svc.cases().entries(case_id, limit):

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Path, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from argus.api.case_models import MAX_INT, DirectForm, Listing, MessageForm, ReadForm
-from argus.api.case_service import actor, casework, message_json, messaging
+from argus.api.case_service import act, actor, casework, message_json, messaging
 from argus.api.deps import Caller, Reader, Submitter, bounded, dumps, json
 from argus.api.models import PROBLEMS, answers
-from argus.api.routes.cases import CaseId, _run
+from argus.api.routes.cases import CaseId
 from argus.records import utcnow
 from argus.workflows.case_model import dm_thread
 from argus.workflows.messaging import Draft
@@ -69,8 +69,8 @@ async def post_case(c: Submitter, case_id: CaseId, form: MessageForm) -> Any:
     )
 
     def run() -> dict[str, Any]:
-        case = _run(c, casework(c).writable, case_id, actor(c), c.who)
-        seq, m = _run(c, messaging(c).post_case, case, actor(c), d, c.gate.audience)
+        case = act(c, casework(c).writable, case_id, actor(c), c.who)
+        seq, m = act(c, messaging(c).post_case, case, actor(c), d, c.gate.audience)
         return message_json(seq, m)
 
     out = await bounded(c, run)
@@ -94,7 +94,7 @@ async def case_messages(
     query, so a search never matches one they may not see."""
 
     def run() -> list[dict[str, Any]]:
-        _run(c, casework(c).get, case_id, actor(c), c.who)
+        act(c, casework(c).get, case_id, actor(c), c.who)
         return page(c, f"case:{case_id}", after, limit, q)
 
     got = await bounded(c, run)
@@ -115,7 +115,7 @@ async def case_stream(
 ) -> EventSourceResponse:
     """Server-sent events: each message the caller may see as it is posted (event `message`, id its
     sequence number); a comment says when the backlog has been sent."""
-    await bounded(c, lambda: _run(c, casework(c).get, case_id, actor(c), c.who))
+    await bounded(c, lambda: act(c, casework(c).get, case_id, actor(c), c.who))
     return _stream(c, f"case:{case_id}", after, heartbeat)
 
 
@@ -166,7 +166,7 @@ def _stream(c: Caller, thread: str, after: int, heartbeat: float) -> EventSource
 async def direct(c: Submitter, form: DirectForm) -> Any:
     """A direct message to a user of any agency: TLP:RED to the two of them, never seen by anyone else."""
     d = Draft(form.text, None, form.criminal_intelligence)
-    seq, m = await bounded(c, lambda: _run(c, messaging(c).post_direct, actor(c), form.to, d))
+    seq, m = await bounded(c, lambda: act(c, messaging(c).post_direct, actor(c), form.to, d))
     wake(m.thread)
     return json(message_json(seq, m), 201)
 
@@ -225,7 +225,7 @@ async def mark_read(c: Reader, form: ReadForm) -> Any:
 
     def run() -> int:
         if form.thread.startswith("case:"):
-            _run(c, casework(c).get, form.thread[5:], actor(c), c.who)
+            act(c, casework(c).get, form.thread[5:], actor(c), c.who)
         now = utcnow().isoformat()
         seen = [m for s, m in messaging(c).read(form.thread, c.subject, c.gate.audience, 0, 10_000) if s <= form.upto]
         for m in seen:

@@ -10,10 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from argus.api.case_models import EngagementForm, Listing, PartnerForm
-from argus.api.case_service import actor
+from argus.api.case_service import act, actor
 from argus.api.deps import Caller, Decider, bounded, json
 from argus.api.models import answers
-from argus.api.routes.cases import _run
 from argus.workflows.partners import Partners
 
 router = APIRouter(tags=["partners"])
@@ -48,7 +47,7 @@ def _body(form: PartnerForm) -> dict[str, Any]:
 async def add(c: Decider, form: PartnerForm) -> Any:
     """A partner organisation the caller's agency works with: kind, sector, contacts, agreements with
     their dates, its ORI when it is in the directory."""
-    return json(await bounded(c, lambda: _run(c, desk(c).put, actor(c), _body(form), None)), 201)
+    return json(await bounded(c, lambda: act(c, desk(c).put, actor(c), _body(form), None)), 201)
 
 
 @router.get("/api/v1/partners", responses=answers(Listing, {"partners": [_P]}), summary="Your agency's partners")
@@ -60,7 +59,7 @@ async def partners(c: Decider, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 @router.get("/api/v1/partners/{partner_id}", responses=answers(Listing, _P), summary="One partner")
 async def one(c: Decider, partner_id: PartnerId) -> Any:
     """One partner of the caller's agency; another agency's is answered as not found."""
-    return json(await bounded(c, lambda: _run(c, desk(c).get, partner_id, actor(c))))
+    return json(await bounded(c, lambda: act(c, desk(c).get, partner_id, actor(c))))
 
 
 @router.put(
@@ -71,7 +70,7 @@ async def one(c: Decider, partner_id: PartnerId) -> Any:
 async def change(c: Decider, partner_id: PartnerId, form: PartnerForm) -> Any:
     """A partner's details, against the version read (409 when it changed)."""
     body = _body(form) | {"id": partner_id}
-    return json(await bounded(c, lambda: _run(c, desk(c).put, actor(c), body, form.version or 0)))
+    return json(await bounded(c, lambda: act(c, desk(c).put, actor(c), body, form.version or 0)))
 
 
 @router.post(
@@ -84,7 +83,7 @@ async def engage(c: Decider, partner_id: PartnerId, form: EngagementForm) -> Any
     """A meeting, outreach, training, call or feedback (with a 1-5 rating) with the partner."""
     return json(
         await bounded(
-            c, lambda: _run(c, desk(c).engage, partner_id, actor(c), form.kind, form.at, form.summary, form.rating)
+            c, lambda: act(c, desk(c).engage, partner_id, actor(c), form.kind, form.at, form.summary, form.rating)
         ),
         201,
     )
@@ -102,4 +101,4 @@ async def engagement(
     feedback, and what the partner submitted and was sent (from the audit trail)."""
     now = datetime.now(UTC)
     lo, hi = since or now - timedelta(days=90), until or now + timedelta(seconds=1)
-    return json(await bounded(c, lambda: _run(c, desk(c).engagement, partner_id, actor(c), lo, hi)))
+    return json(await bounded(c, lambda: act(c, desk(c).engagement, partner_id, actor(c), lo, hi)))

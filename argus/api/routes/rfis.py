@@ -9,10 +9,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 
 from argus.api.case_models import AnswerForm, Listing, RfiForm, VersionForm
-from argus.api.case_service import actor, rfis
+from argus.api.case_service import act, actor, rfis
 from argus.api.deps import Reader, Submitter, bounded, json
 from argus.api.models import answers
-from argus.api.routes.cases import _run
 
 router = APIRouter(tags=["rfis"])
 RfiId = Annotated[str, Path(pattern=r"^RFI-[0-9a-f]{16}$")]
@@ -48,7 +47,7 @@ async def ask(c: Submitter, form: RfiForm) -> Any:
     a due date in the future."""
     got = await bounded(
         c,
-        lambda: _run(
+        lambda: act(
             c, rfis(c).ask, actor(c), form.question, form.addressees, form.priority, form.due, form.case_id, form.tlp
         ),
     )
@@ -81,7 +80,7 @@ async def listing(
 @router.get("/api/v1/rfis/{rfi_id}", responses=answers(Listing, _RFI), summary="One RFI")
 async def one(c: Reader, rfi_id: RfiId) -> Any:
     """One RFI, if the caller's agency asked it or is one it is addressed to."""
-    got = await bounded(c, lambda: _run(c, rfis(c).get, rfi_id, c.who.agency))
+    got = await bounded(c, lambda: act(c, rfis(c).get, rfi_id, c.who.agency))
     c.audited("read", rfi_id)
     return json(got)
 
@@ -94,7 +93,7 @@ async def one(c: Reader, rfi_id: RfiId) -> Any:
 async def answer(c: Submitter, rfi_id: RfiId, form: AnswerForm) -> Any:
     """An agency the RFI is addressed to answers with text and the records that answer it, against the
     version read."""
-    got = await bounded(c, lambda: _run(c, rfis(c).answer, rfi_id, form.version, actor(c), form.answer, form.records))
+    got = await bounded(c, lambda: act(c, rfis(c).answer, rfi_id, form.version, actor(c), form.answer, form.records))
     return json(got)
 
 
@@ -105,4 +104,4 @@ async def answer(c: Submitter, rfi_id: RfiId, form: AnswerForm) -> Any:
 )
 async def close(c: Submitter, rfi_id: RfiId, form: VersionForm) -> Any:
     """Only the asking agency closes its RFI, against the version read."""
-    return json(await bounded(c, lambda: _run(c, rfis(c).close, rfi_id, form.version, actor(c))))
+    return json(await bounded(c, lambda: act(c, rfis(c).close, rfi_id, form.version, actor(c))))

@@ -10,10 +10,9 @@ import anyio
 from fastapi import APIRouter, Path, Query
 
 from argus.api.case_models import HandoverForm, Listing, LogForm, ShiftForm, VersionForm
-from argus.api.case_service import actor
+from argus.api.case_service import act, actor
 from argus.api.deps import Caller, bounded, json
 from argus.api.models import answers
-from argus.api.routes.cases import _run
 from argus.api.routes.ops import Watch
 from argus.api.shift_briefing import gather, marks
 from argus.records import utcnow
@@ -66,7 +65,7 @@ async def open_shift(c: Watch, form: ShiftForm) -> Any:
     """A shift of the caller's agency with its staff, the caller its watch officer; where the alert
     stream stands at its start is kept for the briefing."""
     m = await anyio.to_thread.run_sync(marks, c)
-    return json(await bounded(c, lambda: _run(c, desk(c).open, actor(c), form.start, form.end, form.staff, m)), 201)
+    return json(await bounded(c, lambda: act(c, desk(c).open, actor(c), form.start, form.end, form.staff, m)), 201)
 
 
 @router.get("/api/v1/shifts", responses=answers(Listing, {"shifts": [_SHIFT]}), summary="Your agency's shifts")
@@ -82,7 +81,7 @@ async def one_shift(c: Watch, shift_id: ShiftId) -> Any:
     """A shift of the caller's agency with its log, oldest first."""
 
     def run() -> dict[str, Any]:
-        return _run(c, desk(c).get, shift_id, actor(c)) | {"log": c.svc.shifts().entries(shift_id)}
+        return act(c, desk(c).get, shift_id, actor(c)) | {"log": c.svc.shifts().entries(shift_id)}
 
     out = await bounded(c, run)
     c.audited("read", shift_id)
@@ -97,7 +96,7 @@ async def one_shift(c: Watch, shift_id: ShiftId) -> Any:
 )
 async def log(c: Watch, shift_id: ShiftId, form: LogForm) -> Any:
     """An event, a call or a decision in the shift's log, with its author."""
-    return json(await bounded(c, lambda: _run(c, desk(c).log, shift_id, actor(c), form.kind, form.text, form.ref)), 201)
+    return json(await bounded(c, lambda: act(c, desk(c).log, shift_id, actor(c), form.kind, form.text, form.ref)), 201)
 
 
 @router.post(
@@ -110,8 +109,8 @@ async def brief(c: Watch, shift_id: ShiftId, form: VersionForm) -> Any:
     their view, each item linked."""
 
     def run() -> dict[str, Any]:
-        shift = _run(c, desk(c).get, shift_id, actor(c))
-        return _run(c, desk(c).brief, shift_id, form.version, actor(c), gather(c, shift, utcnow()))
+        shift = act(c, desk(c).get, shift_id, actor(c))
+        return act(c, desk(c).brief, shift_id, form.version, actor(c), gather(c, shift, utcnow()))
 
     return json(await bounded(c, run))
 
@@ -134,7 +133,7 @@ async def hand_over(c: Watch, shift_id: ShiftId, form: HandoverForm) -> Any:
             raise CaseRefused(422, "incoming", "a watch officer of your agency")
         return desk(c).hand_over(shift_id, form.version, actor(c), form.notes, form.incoming)
 
-    return json(await bounded(c, lambda: _run(c, run)))
+    return json(await bounded(c, lambda: act(c, run)))
 
 
 @router.post(
@@ -145,4 +144,4 @@ async def hand_over(c: Watch, shift_id: ShiftId, form: HandoverForm) -> Any:
 async def acknowledge(c: Watch, shift_id: ShiftId, form: VersionForm) -> Any:
     """Only the incoming watch officer acknowledges the briefing handed to them; audited as an
     acknowledgement."""
-    return json(await bounded(c, lambda: _run(c, desk(c).acknowledge, shift_id, form.version, actor(c))))
+    return json(await bounded(c, lambda: act(c, desk(c).acknowledge, shift_id, form.version, actor(c))))
