@@ -16,7 +16,8 @@ from argus.playbooks.conditions import ConditionError, parse, variables
 from argus.playbooks.model import POINTERS, Playbook, successors
 from argus.playbooks.schema import ROOT, schema_errors
 from argus.playbooks.signatures import signature_problems
-from argus.playbooks.variables import NAME, VariableError, parse as parse_value
+from argus.playbooks.variables import NAME, VariableError
+from argus.playbooks.variables import parse as parse_value
 
 
 @dataclasses.dataclass(frozen=True)

@@ -68,7 +68,7 @@ def _bool(raw: Any) -> bool:
     raise ValueError("true or false")
 
 
-def _integer(bound: int):  # noqa: ANN202
+def _integer(bound: int):
     def parse_int(raw: Any) -> int:
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise ValueError("a whole number")
@@ -86,7 +86,7 @@ def _float(raw: Any) -> float:
     return float(raw)
 
 
-def _json(kind: type):  # noqa: ANN202
+def _json(kind: type):
     def parse_json(raw: Any) -> Any:
         value = raw if isinstance(raw, kind) else orjson.loads(raw)
         if not isinstance(value, kind):
@@ -96,7 +96,7 @@ def _json(kind: type):  # noqa: ANN202
     return parse_json
 
 
-def _pattern(rx: re.Pattern[str], length: int | None = None):  # noqa: ANN202
+def _pattern(rx: re.Pattern[str], length: int | None = None):
     def parse_text(raw: Any) -> str:
         text = str(raw)
         if not rx.match(text) or (length is not None and len(text) != length):
@@ -106,7 +106,7 @@ def _pattern(rx: re.Pattern[str], length: int | None = None):  # noqa: ANN202
     return parse_text
 
 
-def _address(version: int):  # noqa: ANN202
+def _address(version: int):
     def parse_address(raw: Any) -> Any:
         text = str(raw)
         net = ipaddress.ip_network(text, strict=False) if "/" in text else ipaddress.ip_address(text)

@@ -22,7 +22,7 @@ _actuators = types.ModuleType("otupy.actuators")
 _actuators.__path__ = [str(Path(importlib.util.find_spec("otupy").origin).parent / "actuators")]
 sys.modules["otupy.actuators"] = _actuators
 
-import otupy.profiles.slpf  # noqa: E402,F401  registers the profile
+import otupy.profiles.slpf  # noqa: E402  registers the profile
 from otupy.actuators.slpf.slpf_actuator import SLPFActuator  # noqa: E402
 from otupy.encoders.json import JSONEncoder  # noqa: E402
 from otupy.transfers.http import HTTPSTransfer  # noqa: E402
@@ -40,13 +40,13 @@ class RecordingSlpf(SLPFActuator):
         rules.append(rule)
         self.rules_path.write_text(json.dumps(rules))
 
-    def execute_deny_command(self, target, direction, drop_process, custom_data):  # noqa: ANN001
+    def execute_deny_command(self, target, direction, drop_process, custom_data):
         self._write({"action": "deny", "target": str(target), "direction": str(direction)})
 
-    def execute_allow_command(self, target, direction, custom_data):  # noqa: ANN001
+    def execute_allow_command(self, target, direction, custom_data):
         self._write({"action": "allow", "target": str(target), "direction": str(direction)})
 
-    def execute_delete_command(self, command_to_delete, custom_data):  # noqa: ANN001
+    def execute_delete_command(self, command_to_delete, custom_data):
         self._write({"action": "delete", "target": str(command_to_delete.target)})
 
 
@@ -78,8 +78,9 @@ def main() -> None:
 
     run = flask.Flask.run
     flask.Flask.run = lambda self, **kw: run(self, **{**kw, "debug": False, "use_reloader": False})
-    consumer = otupy.Consumer("argus-test-consumer", {(otupy.profiles.slpf.Profile.nsid, "argus-test-fw"): actuator},
-                              JSONEncoder(), transfer)
+    consumer = otupy.Consumer(
+        "argus-test-consumer", {(otupy.profiles.slpf.Profile.nsid, "argus-test-fw"): actuator}, JSONEncoder(), transfer
+    )
     consumer.run()
 
 
