@@ -84,6 +84,11 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "postgresql": ("argus.stores.sql_shifts:PostgresShifts", "postgres"),
         "postgres": ("argus.stores.sql_shifts:PostgresShifts", "postgres"),
     },
+    "playbooks": {
+        "embedded": ("argus.stores.sql_playbooks:EmbeddedPlaybooks", None),
+        "postgresql": ("argus.stores.sql_playbooks:PostgresPlaybooks", "postgres"),
+        "postgres": ("argus.stores.sql_playbooks:PostgresPlaybooks", "postgres"),
+    },
     "operations": {
         "embedded": ("argus.stores.sql_operations:EmbeddedOperations", None),
         "postgresql": ("argus.stores.sql_operations:PostgresOperations", "postgres"),

@@ -174,3 +174,12 @@ def s3_endpoint() -> Iterator[str]:
     pytest.importorskip("boto3", reason="pip install 'argus-fusion[s3]'")
     with s3proxy_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def openc2_consumer() -> Iterator[Any]:
+    """A real OpenC2 v1.1 consumer (otupy, HTTPS with mutual TLS, the SLPF profile)."""
+    from tests.servers.openc2 import openc2_consumer as start
+
+    with start() as consumer:
+        yield consumer

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from argus.api.deps import Api, Problem, problem_response
 from argus.api.docs import mount_docs
 from argus.api.models import Health, answers
+from argus.api.playbook_host import Host
 from argus.api.product_metrics import PRODUCTS
 from argus.api.routes import (
     admin,
@@ -46,6 +47,7 @@ from argus.api.routes import (
     operations,
     ops,
     partners,
+    playbooks,
     product_delivery,
     products,
     requirements,
@@ -96,6 +98,7 @@ ROUTERS = (
     training.router,
     shifts.router,
     partners.router,
+    playbooks.router,
     audit.router,
     stix.router,
     feeds.router,
@@ -200,7 +203,10 @@ def create_app(topo: Topology) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         clock = sars.SlaClock(svc)
         clock.start()
+        if os.environ.get("ARGUS_PLAYBOOK_RUNNER", "1") != "0":  # one runner per store suffices; leases keep it safe
+            app.state.playbooks.start()
         yield
+        app.state.playbooks.stop()
         clock.stop()
         svc.close()
 
@@ -215,6 +221,7 @@ def create_app(topo: Topology) -> FastAPI:
         "the fusion centre's holdings, each answer limited to what the caller may see.",
     )
     app.state.services = svc
+    app.state.playbooks = Host(svc)
     site = topo.model.api
     sessions = open_store(topo, "sessions").limits(site.session_idle_minutes * 60.0, site.session_max_hours * 3600.0)
     svc.closing(sessions)

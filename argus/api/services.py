@@ -30,6 +30,7 @@ from argus.stores.cases import CaseStore
 from argus.stores.evidence import EvidenceStore
 from argus.stores.graph import GraphStore
 from argus.stores.operations import OperationStore
+from argus.stores.playbooks import PlaybookStore
 from argus.stores.products import ProductStore
 from argus.stores.requirements import RequirementStore
 from argus.stores.risk import RiskStore
@@ -132,6 +133,10 @@ class Services:
 
     def shifts(self) -> ShiftStore:
         r: ShiftStore = self._store("shifts")
+        return r
+
+    def playbooks(self) -> PlaybookStore:
+        r: PlaybookStore = self._store("playbooks")
         return r
 
     def operations(self) -> OperationStore:

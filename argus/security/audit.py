@@ -66,7 +66,7 @@ AUDIT_WRITE = Histogram(
 )
 ACTIONS = (
     "read", "write", "disseminate", "export", "login", "logout", "deny", "submit", "review", "purge", "admin",
-    "acknowledge",
+    "acknowledge", "execute",
 )  # fmt: skip
 FIELDS = ("seq", "at", "actor", "agency", "action", "object", "outcome", "source", "recipient", "reason", "detail")
 

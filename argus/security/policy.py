@@ -61,8 +61,8 @@ NO_FURTHER_DISSEMINATION = "NO_FURTHER_DISSEMINATION"
 # reads the audit trail) and an administrator (who manages identities) see no intelligence.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "patrol_officer": frozenset({"read", "field"}),
-    "analyst": frozenset({"read", "field", "submit", "decide", "subscribe"}),
-    "supervisor": frozenset({"read", "field", "submit", "decide", "review", "purge", "subscribe"}),
+    "analyst": frozenset({"read", "field", "submit", "decide", "subscribe", "respond"}),
+    "supervisor": frozenset({"read", "field", "submit", "decide", "review", "purge", "subscribe", "respond"}),
     "terrorism_liaison_officer": frozenset({"read", "field", "submit"}),
     "private_sector_partner": frozenset({"read", "submit"}),
     "auditor": frozenset({"audit"}),

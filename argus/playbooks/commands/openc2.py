@@ -9,6 +9,7 @@ may remove two."""
 from __future__ import annotations
 
 import dataclasses
+import ssl
 import time
 import uuid
 from collections.abc import Iterator
@@ -147,8 +148,7 @@ async def send(command: dict[str, Any], consumer: Consumer, request_id: str | No
     headers = {"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE}
     if consumer.bearer:
         headers["Authorization"] = f"Bearer {consumer.bearer}"
-    verify: Any = consumer.ca or True
-    async with httpx.AsyncClient(verify=verify, cert=consumer.client_cert, timeout=consumer.timeout_s) as client:
+    async with httpx.AsyncClient(verify=tls(consumer.ca, consumer.client_cert), timeout=consumer.timeout_s) as client:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts), wait=wait_exponential(multiplier=0.2, max=2), reraise=True,
             retry=retry_if_exception(lambda e: isinstance(e, httpx.TransportError | _Unavailable)),
@@ -161,6 +161,15 @@ async def send(command: dict[str, Any], consumer: Consumer, request_id: str | No
                 if reply.status_code == 503 and attempts > 1:
                     raise _Unavailable()
     return _correlate(reply, rid, command, (time.perf_counter() - started) * 1000, tries)
+
+
+def tls(ca: str | None, client_cert: tuple[str, str] | None) -> ssl.SSLContext:
+    """Verify the server (against `ca`, or the system's trust store); present `client_cert` for
+    mutual TLS."""
+    context = ssl.create_default_context(cafile=ca)
+    if client_cert:
+        context.load_cert_chain(*client_cert)
+    return context
 
 
 class _Unavailable(Exception):
