@@ -22,9 +22,10 @@ from typing import Any
 
 from argus.playbooks import limits
 from argus.playbooks.commands import Call, CommandFailed, CommandSet
+from argus.playbooks.commands.manual import task_id
 from argus.playbooks.conditions import ConditionError, evaluate
 from argus.playbooks.model import Playbook
-from argus.playbooks.variables import Scope, VariableError, render
+from argus.playbooks.variables import Scope, VariableError, parse, render
 from argus.records import utcnow
 from argus.stores.playbooks import PlaybookStore
 
@@ -91,10 +92,8 @@ class Executor:
                 self._mark(ex, prefix + sid, sid, step, "completed")
                 return
             ok = await self._step(ex, pb, sid, step, scope, prefix, stop, depth)
-            if "on_completion" in step:
-                sid = step["on_completion"]
-            elif ok:
-                sid = step.get("on_success")
+            if ok:  # on_completion and on_success lead on; a failure without on_failure is the playbook's
+                sid = step.get("on_completion") or step.get("on_success")
             elif step.get("on_failure"):
                 sid = step["on_failure"]
             else:
@@ -124,9 +123,14 @@ class Executor:
                 await asyncio.sleep(int(step["delay"]) / 1000)
             timeout = min(int(step.get("timeout") or limits.MAX_STEP_MS), limits.MAX_STEP_MS) / 1000
             outputs = await asyncio.wait_for(self._body(ex, pb, sid, step, local, prefix, stop, depth), timeout)
+            _writable(local, outputs)
             status, error = "completed", None
         except TimeoutError:
             outputs, status, error = {}, "failed", f"ACTION_TIMEOUT after {step.get('timeout')} ms"
+            for i, _ in enumerate(step.get("commands") or []):  # a person's task for it closes too
+                self.store.close_task(
+                    task_id(ex["id"], f"{key}#{i}"), {"state": "timed_out", "answered_at": record["started_at"]}
+                )
         except CommandFailed as e:
             outputs, status, error = _out(step, e.outputs), "failed", str(e)
         except (StepFailed, VariableError, ConditionError) as e:
@@ -251,6 +255,16 @@ def _out(step: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
         elif plain in outputs:
             out[name] = outputs[plain]
     return out
+
+
+def _writable(scope: Scope, outputs: dict[str, Any]) -> None:
+    """A step may not write a constant, nor a value its variable's type refuses."""
+    for name, value in outputs.items():
+        var = scope.find(name)
+        if var is not None and var.constant:
+            raise VariableError(f"{name} is constant")
+        if var is not None:
+            parse(var.type, render(value))
 
 
 def _apply(scope: Scope, outputs: dict[str, str]) -> None:

@@ -46,16 +46,12 @@ def manual(store: PlaybookStore, clock: Callable[[], datetime], poll_s: float = 
             "due": (now + timedelta(milliseconds=int(timeout))).isoformat() if timeout else None,
             "answer": None, "answered_by": None, "answered_at": None,
         })  # fmt: skip
-        try:
-            while True:
-                task = store.task(tid) or {}
-                if task.get("state") == "answered":
-                    return dict(task.get("answer") or {}) | {"answered_by": task.get("answered_by")}
-                if task.get("state") != "open":
-                    raise CommandFailed(f"manual task {tid} was {task.get('state')}")
-                await asyncio.sleep(poll_s)
-        except asyncio.CancelledError:
-            store.close_task(tid, {"state": "timed_out", "answered_at": clock().isoformat()})
-            raise
+        while True:
+            task = store.task(tid) or {}
+            if task.get("state") == "answered":
+                return dict(task.get("answer") or {}) | {"answered_by": task.get("answered_by")}
+            if task.get("state") != "open":
+                raise CommandFailed(f"manual task {tid} was {task.get('state')}")
+            await asyncio.sleep(poll_s)
 
     return run
