@@ -275,3 +275,10 @@ def case_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
 @pytest.fixture(params=WORKFLOW_BACKENDS)
 def shift_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     yield from _workflow_store(request, tmp_path, "shifts", ("shifts", "shift_log"))
+
+
+@pytest.fixture(params=WORKFLOW_BACKENDS)
+def playbook_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    yield from _workflow_store(
+        request, tmp_path, "playbooks", ("playbooks", "pb_executions", "pb_steps", "pb_tasks", "pb_cursors")
+    )
