@@ -20,6 +20,7 @@ from argus import console, logs
 from argus.alerts import alert_json, for_recipient, format_alert
 from argus.bus.base import RegistryUnavailable
 from argus.linkage.cli import er_app
+from argus.playbooks.cli import playbook_app
 from argus.reach import EX_UNAVAILABLE, HINTS, probe, servers, unreachable
 from argus.registry import RegistryError
 from argus.runtime.cli import dlq_app, integrator_app, status_cmd
@@ -39,6 +40,7 @@ app.add_typer(feed_app, name="feed")
 app.add_typer(stix_app, name="stix")
 app.add_typer(attack_app, name="attack")
 app.add_typer(er_app, name="er")
+app.add_typer(playbook_app, name="playbook")
 
 TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
