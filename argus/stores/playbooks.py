@@ -62,7 +62,7 @@ class PlaybookStore(ABC):
 
     @abstractmethod
     def executions(self, audience: Audience, limit: int, playbook: str | None = None) -> list[dict[str, Any]]:
-        """Latest first, only those the audience sees in full."""
+        """The audience's agency's executions, latest first, of playbooks it still sees in full."""
 
     @abstractmethod
     def update(self, ex_id: str, changes: dict[str, Any]) -> None: ...

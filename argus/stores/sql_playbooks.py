@@ -99,6 +99,7 @@ class SqlPlaybooks(PlaybookStore):
 
     def executions(self, audience: Audience, limit: int, playbook: str | None = None) -> list[dict[str, Any]]:
         where, args = full_sight(audience, self.contains)
+        where, args = f"agency = ? AND {where}", (audience.agency, *args)  # an agency's own runs
         if playbook is not None:
             where, args = f"{where} AND playbook = ?", (*args, playbook)
         sql = f"SELECT body FROM pb_executions WHERE {where} ORDER BY started_at DESC, id LIMIT ?"

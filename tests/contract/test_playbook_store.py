@@ -25,7 +25,8 @@ def test_versions_listing_and_triggers(playbook_store) -> None:  # type: ignore[
     assert not s.put(pb("playbook--a", "2026-01-01T00:00:00.000Z", text="changed"))
     assert s.put(pb("playbook--a", "2026-02-01T00:00:00.000Z", text='{"v": 2}'))
     assert s.put(pb("playbook--red", "2026-01-01T00:00:00.000Z", tlp="RED"))
-    assert s.get("playbook--a").text == '{"v": 2}' and s.get("playbook--a", "2026-01-01T00:00:00.000Z").text == '{"v": 1}'
+    assert s.get("playbook--a").text == '{"v": 2}'
+    assert s.get("playbook--a", "2026-01-01T00:00:00.000Z").text == '{"v": 1}'
     assert s.versions("playbook--a") == ["2026-02-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"]
     assert [p.id for p in s.listing(audience(FRESNO), 10)] == ["playbook--a", "playbook--red"]
     assert [p.id for p in s.listing(audience(CLOVIS), 10)] == ["playbook--a"]  # RED stays with its agency

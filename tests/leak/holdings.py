@@ -39,7 +39,7 @@ from argus.topology import Topology, load_topology
 from argus.workflows.product_model import Dissemination, Paragraph, Portion, Product
 from argus.workflows.sar_model import Step
 from tests.e2e.conftest import make_workdir
-from tests.leak import holdings_joint
+from tests.leak import holdings_joint, holdings_playbooks
 
 AGENCIES = ["CA0190000", "CA0430000", "NV0020000"]
 PARTNER = "PS0000001"  # a private-sector partner, not law enforcement
@@ -156,6 +156,7 @@ def build(reports: list[dict[str, Any]], subjects: list[dict[str, Any]], agency_
             d.add_member(f"s{n}", "list", li)
         world.keys.append((f"s{n}", d.create_key(f"s{n}")))
     holdings_joint.seed(world)
+    holdings_playbooks.seed(world)
     return world
 
 

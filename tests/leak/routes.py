@@ -898,4 +898,4 @@ def _tasking_answer(a: Ask) -> list[Call]:
 
 
 # The product, risk and joint-operations routes' generators register themselves on import.
-from tests.leak import routes_joint, routes_products  # noqa: E402, F401
+from tests.leak import routes_joint, routes_playbooks, routes_products  # noqa: E402, F401

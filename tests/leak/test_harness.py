@@ -32,6 +32,7 @@ from tests.leak.holdings import (
     subject,
 )
 from tests.leak.holdings_joint import joint_tokens
+from tests.leak.holdings_playbooks import playbook_tokens
 from tests.leak.routes import GENERATORS, Ask, Call
 
 A, B, C = AGENCIES
@@ -66,6 +67,7 @@ def forbidden(world: World, sid: str, who: Recipient, views: list[ReportView | N
     out |= {f"TSKQ{o}Q".encode() for o in AGENCIES if o != who.agency or not who.may("submit")}
     out |= {f"RISKR{o}Q".encode() for o in AGENCIES if o != who.agency or not (who.may("read") or who.may("field"))}
     out |= joint_tokens(world, sid, who)
+    out |= playbook_tokens(world, sid, who)
     return {x.encode() if isinstance(x, str) else x for x in out}
 
 
