@@ -14,6 +14,7 @@ import { LoginView } from "./views/login";
 import { MapView } from "./views/map";
 import { OperationsView } from "./views/operations";
 import { PartnersView } from "./views/partners";
+import { ExecutionView, PlaybookView, PlaybooksView } from "./views/playbooks";
 import { ProductEditor } from "./views/product-editor";
 import { ProductInboxView, ProductView, ProductsView, ProgrammeView } from "./views/products";
 import { RequirementsView, TaskingsView } from "./views/requirements";
@@ -47,6 +48,7 @@ export const NAV: Nav[] = [
   { view: "operations", label: "Deconfliction", may: has("read") },
   { view: "handoff", label: "Shift handoff", may: has("review") },
   { view: "partners", label: "Partners", may: has("decide") },
+  { view: "playbooks", label: "Playbooks", may: has("read") },
   { view: "products", label: "Products", may: has("read") },
   { view: "inbox", label: "Inbox", may: has("read") },
   { view: "threats", label: "Threats", may: has("decide") },
@@ -146,6 +148,12 @@ function screen(view: string, args: string[], query: URLSearchParams, me: Me) {
       return <HandoffView me={me} />;
     case "partners":
       return <PartnersView />;
+    case "playbooks":
+      return <PlaybooksView me={me} />;
+    case "playbook":
+      return <PlaybookView id={args[0]} me={me} />;
+    case "execution":
+      return <ExecutionView id={args[0]} />;
     case "inbox":
       return <ProductInboxView />;
     case "programme":

@@ -741,6 +741,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Playbook executions of your agency
+         * @description Latest first, with their state, trigger and who they act for.
+         */
+        get: operations["executions_api_v1_executions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{ex_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An execution's trace
+         * @description Every step instance: its inputs, outputs, timing, attempts, errors and OpenC2 responses.
+         */
+        get: operations["execution_api_v1_executions__ex_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/feeds": {
         parameters: {
             query?: never;
@@ -1257,6 +1297,174 @@ export interface paths {
          */
         get: operations["paths_api_v1_paths_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playbook-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Manual playbook steps of your agency
+         * @description Each with whether it is yours to answer (given to you, or to your role).
+         */
+        get: operations["tasks_api_v1_playbook_tasks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playbook-tasks/{task_id}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a manual step
+         * @description The values it asks for, typed as the playbook declares them; the execution carries on.
+         */
+        post: operations["answer_api_v1_playbook_tasks__task_id__answer_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playbooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Playbooks you may see
+         * @description The latest version of each playbook the policy lets you see whole.
+         */
+        get: operations["playbooks_api_v1_playbooks_get"];
+        put?: never;
+        /**
+         * Import a playbook (a new version by its modified)
+         * @description Stored exactly as sent, marked with your agency and the playbook's own TLP; the same
+         *     version sent again changes nothing (200), other content under a held version is a 409.
+         */
+        post: operations["import_playbook_api_v1_playbooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playbooks/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a playbook without storing it
+         * @description The official CACAO v2.0 schemas and the rules they cannot express; every problem names the
+         *     step and the rule.
+         */
+        post: operations["validate_playbook_api_v1_playbooks_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playbooks/{pb_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A playbook: its steps, versions, triggers and recent executions
+         * @description What an analyst reads before running it: every step with its type and where it leads.
+         */
+        get: operations["playbook_api_v1_playbooks__pb_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playbooks/{pb_id}/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the playbook
+         * @description Starts at once; follow it at /api/v1/executions/{id}.
+         */
+        post: operations["start_api_v1_playbooks__pb_id__executions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playbooks/{pb_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The playbook exactly as imported
+         * @description Byte for byte what was imported (every property kept), or the STIX course-of-action carrying
+         *     it with its TLP marking; audited as an export.
+         */
+        get: operations["export_playbook_api_v1_playbooks__pb_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playbooks/{pb_id}/triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * What starts the playbook besides a person
+         * @description Events addressed to your agency (alert, conflict, risk, SAR pattern) or a schedule; each
+         *     execution they start acts for you, with your authority.
+         */
+        put: operations["set_triggers_api_v1_playbooks__pb_id__triggers_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -3215,6 +3423,25 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** ExecutionList */
+        ExecutionList: {
+            /** Executions */
+            executions: components["schemas"]["ExecutionOut"][];
+        };
+        /** ExecutionOut */
+        ExecutionOut: {
+            /** Id */
+            id: string;
+            /** Playbook */
+            playbook: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "waiting" | "completed" | "failed";
+        } & {
+            [key: string]: unknown;
+        };
         /** Facets */
         Facets: {
             /** Agency */
@@ -4009,6 +4236,24 @@ export interface components {
             /** Surname */
             surname?: string | null;
         };
+        /** PlaybookList */
+        PlaybookList: {
+            /** Playbooks */
+            playbooks: components["schemas"]["PlaybookOut"][];
+        };
+        /** PlaybookOut */
+        PlaybookOut: {
+            /** Id */
+            id: string;
+            /** Modified */
+            modified: string;
+            /** Name */
+            name: string;
+            /** Tlp */
+            tlp: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** PortionIn */
         PortionIn: {
             /** Caveats */
@@ -4086,6 +4331,15 @@ export interface components {
              * @default about:blank
              */
             type: string;
+        };
+        /** ProblemOut */
+        ProblemOut: {
+            /** Message */
+            message: string;
+            /** Rule */
+            rule: string;
+            /** Step */
+            step: string;
         };
         /**
          * ProductForm
@@ -4889,6 +5143,16 @@ export interface components {
              */
             start: string;
         };
+        /** StartForm */
+        StartForm: {
+            /**
+             * Variables
+             * @description values for the playbook's external variables
+             */
+            variables?: {
+                [key: string]: string;
+            };
+        };
         /** StatusForm */
         StatusForm: {
             /**
@@ -4970,6 +5234,23 @@ export interface components {
              * @description On a change: the version you read
              */
             version?: number | null;
+        };
+        /** TaskList */
+        TaskList: {
+            /** Tasks */
+            tasks: components["schemas"]["TaskOut"][];
+        };
+        /** TaskOut */
+        TaskOut: {
+            /** Id */
+            id: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "open" | "answered" | "timed_out";
+        } & {
+            [key: string]: unknown;
         };
         /** TaskingForm */
         TaskingForm: {
@@ -5217,6 +5498,48 @@ export interface components {
             /** Points */
             points: number;
         };
+        /** Trigger */
+        Trigger: {
+            /** Alert Type */
+            alert_type?: ("QUERY_HIT" | "INCIDENT_HIT" | "ENCOUNTER_NOTICE" | "RELATED_CASE") | null;
+            /**
+             * Bind
+             * @description external variable -> path into the event, like hits.0.fields.plate
+             */
+            bind?: {
+                [key: string]: string;
+            };
+            /** Conflict Kind */
+            conflict_kind?: string | null;
+            /**
+             * Every S
+             * @description schedule: seconds between runs
+             */
+            every_s?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "alert" | "conflict" | "risk" | "sar_pattern" | "schedule";
+            /**
+             * Min Level
+             * @default LOW
+             * @enum {string}
+             */
+            min_level: "LOW" | "MEDIUM" | "HIGH";
+            /**
+             * Min Score
+             * @default 0
+             */
+            min_score: number;
+            /** Pattern Kind */
+            pattern_kind?: string | null;
+        };
+        /** TriggersForm */
+        TriggersForm: {
+            /** Triggers */
+            triggers: components["schemas"]["Trigger"][];
+        };
         /** Unmerge */
         Unmerge: {
             /**
@@ -5224,6 +5547,13 @@ export interface components {
              * @description Why these are different entities
              */
             reason: string;
+        };
+        /** Validation */
+        Validation: {
+            /** Problems */
+            problems: components["schemas"]["ProblemOut"][];
+            /** Valid */
+            valid: boolean;
         };
         /** ValidationError */
         ValidationError: {
@@ -5327,6 +5657,13 @@ export interface components {
             total: number;
         } & {
             [key: string]: unknown;
+        };
+        /** AnswerForm */
+        argus__api__playbook_models__AnswerForm: {
+            /** Values */
+            values?: {
+                [key: string]: string;
+            };
         };
         /** AnswerForm */
         argus__api__routes__requirements__AnswerForm: {
@@ -11982,6 +12319,362 @@ export interface operations {
             };
         };
     };
+    executions_api_v1_executions_get: {
+        parameters: {
+            query?: {
+                playbook?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "executions": [
+                     *         {
+                     *           "id": "EXEC-4c1f0a9d2e7b6a5c3d1e",
+                     *           "inputs": {
+                     *             "__ip__": "198.51.100.7"
+                     *           },
+                     *           "name": "Block a hostile address at the perimeter",
+                     *           "playbook": "playbook--0b6a3c1e-8d2f-4f5a-9e7b-1c2d3e4f5a6b",
+                     *           "started_at": "2026-12-06T10:00:00+00:00",
+                     *           "started_by": "analyst.kim",
+                     *           "state": "completed",
+                     *           "trigger": {
+                     *             "event": "alerts/0/42",
+                     *             "kind": "alert"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExecutionList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    execution_api_v1_executions__ex_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                ex_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "EXEC-4c1f0a9d2e7b6a5c3d1e",
+                     *       "inputs": {
+                     *         "__ip__": "198.51.100.7"
+                     *       },
+                     *       "name": "Block a hostile address at the perimeter",
+                     *       "playbook": "playbook--0b6a3c1e-8d2f-4f5a-9e7b-1c2d3e4f5a6b",
+                     *       "started_at": "2026-12-06T10:00:00+00:00",
+                     *       "started_by": "analyst.kim",
+                     *       "state": "completed",
+                     *       "steps": [],
+                     *       "trigger": {
+                     *         "event": "alerts/0/42",
+                     *         "kind": "alert"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExecutionList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     feeds_list_api_v1_feeds_get: {
         parameters: {
             query?: never;
@@ -17259,6 +17952,1561 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["PathsAnswer"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    tasks_api_v1_playbook_tasks_get: {
+        parameters: {
+            query?: {
+                state?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "tasks": [
+                     *         {
+                     *           "assignee": {
+                     *             "kind": "group",
+                     *             "name": "supervisor"
+                     *           },
+                     *           "fields": {
+                     *             "__approved__": "bool"
+                     *           },
+                     *           "id": "TASK-5e2d1c0b9a8f7e6d",
+                     *           "instructions": "Approve the block of 198.51.100.7",
+                     *           "state": "open"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    answer_api_v1_playbook_tasks__task_id__answer_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["argus__api__playbook_models__AnswerForm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "assignee": {
+                     *         "kind": "group",
+                     *         "name": "supervisor"
+                     *       },
+                     *       "fields": {
+                     *         "__approved__": "bool"
+                     *       },
+                     *       "id": "TASK-5e2d1c0b9a8f7e6d",
+                     *       "instructions": "Approve the block of 198.51.100.7",
+                     *       "state": "answered"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    playbooks_api_v1_playbooks_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "playbooks": [
+                     *         {
+                     *           "agency": "CA0190000",
+                     *           "id": "playbook--0b6a3c1e-8d2f-4f5a-9e7b-1c2d3e4f5a6b",
+                     *           "imported_by": "analyst.kim",
+                     *           "modified": "2026-11-30T09:00:00.000Z",
+                     *           "name": "Block a hostile address at the perimeter",
+                     *           "tlp": "GREEN",
+                     *           "triggers": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PlaybookList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    import_playbook_api_v1_playbooks_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agency": "CA0190000",
+                     *       "id": "playbook--0b6a3c1e-8d2f-4f5a-9e7b-1c2d3e4f5a6b",
+                     *       "imported_by": "analyst.kim",
+                     *       "modified": "2026-11-30T09:00:00.000Z",
+                     *       "name": "Block a hostile address at the perimeter",
+                     *       "tlp": "GREEN",
+                     *       "triggers": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PlaybookOut"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    validate_playbook_api_v1_playbooks_validate_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "problems": [],
+                     *       "valid": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    playbook_api_v1_playbooks__pb_id__get: {
+        parameters: {
+            query?: {
+                modified?: string | null;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                pb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agency": "CA0190000",
+                     *       "id": "playbook--0b6a3c1e-8d2f-4f5a-9e7b-1c2d3e4f5a6b",
+                     *       "imported_by": "analyst.kim",
+                     *       "modified": "2026-11-30T09:00:00.000Z",
+                     *       "name": "Block a hostile address at the perimeter",
+                     *       "steps": [],
+                     *       "tlp": "GREEN",
+                     *       "triggers": [],
+                     *       "versions": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PlaybookOut"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    start_api_v1_playbooks__pb_id__executions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                pb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartForm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "EXEC-4c1f0a9d2e7b6a5c3d1e",
+                     *       "inputs": {
+                     *         "__ip__": "198.51.100.7"
+                     *       },
+                     *       "name": "Block a hostile address at the perimeter",
+                     *       "playbook": "playbook--0b6a3c1e-8d2f-4f5a-9e7b-1c2d3e4f5a6b",
+                     *       "started_at": "2026-12-06T10:00:00+00:00",
+                     *       "started_by": "analyst.kim",
+                     *       "state": "completed",
+                     *       "trigger": {
+                     *         "event": "alerts/0/42",
+                     *         "kind": "alert"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExecutionList"];
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    export_playbook_api_v1_playbooks__pb_id__export_get: {
+        parameters: {
+            query?: {
+                modified?: string | null;
+                /** @description as a STIX 2.1 course-of-action bundle */
+                stix?: boolean;
+            };
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                pb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "playbook"
+                     *     }
+                     */
+                    "application/json": unknown;
+                };
+            };
+            /** @description A parameter is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A parameter is malformed or out of range",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 400,
+                     *       "title": "A parameter is malformed or out of range",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 401,
+                     *       "title": "Not authenticated",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The caller's role may not do this",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 403,
+                     *       "title": "The caller's role may not do this",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing the caller may see is there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "Nothing the caller may see is there",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 404,
+                     *       "title": "Nothing the caller may see is there",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body does not validate */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The body does not validate",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 422,
+                     *       "title": "The body does not validate",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A store or the schema registry is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 503,
+                     *       "title": "A store or the schema registry is unavailable (Retry-After)",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The query took longer than the API's timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDoc"];
+                    /**
+                     * @example {
+                     *       "detail": "The query took longer than the API's timeout",
+                     *       "instance": "/api/v1/...",
+                     *       "status": 504,
+                     *       "title": "The query took longer than the API's timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_triggers_api_v1_playbooks__pb_id__triggers_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Which of your roles to act in (default: your first) */
+                "x-argus-role"?: string | null;
+            };
+            path: {
+                pb_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TriggersForm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "agency": "CA0190000",
+                     *       "id": "playbook--0b6a3c1e-8d2f-4f5a-9e7b-1c2d3e4f5a6b",
+                     *       "imported_by": "analyst.kim",
+                     *       "modified": "2026-11-30T09:00:00.000Z",
+                     *       "name": "Block a hostile address at the perimeter",
+                     *       "tlp": "GREEN",
+                     *       "triggers": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PlaybookOut"];
                 };
             };
             /** @description A parameter is malformed or out of range */
