@@ -117,12 +117,13 @@ class Executor:
                   "status": "running", "started_at": self.clock().isoformat(),
                   "attempt": (done or {}).get("attempt", 0) + 1, "inputs": _inputs(step, local)}  # fmt: skip
         self.store.save_step(ex["id"], key, record)
-        began = time.perf_counter()
+        began, raw = time.perf_counter(), {}
         try:
             if step.get("delay"):
                 await asyncio.sleep(int(step["delay"]) / 1000)
             timeout = min(int(step.get("timeout") or limits.MAX_STEP_MS), limits.MAX_STEP_MS) / 1000
-            outputs = await asyncio.wait_for(self._body(ex, pb, sid, step, local, prefix, stop, depth), timeout)
+            raw = await asyncio.wait_for(self._body(ex, pb, sid, step, local, prefix, stop, depth), timeout)
+            outputs = _out(step, raw)
             _writable(local, outputs)
             status, error = "completed", None
         except TimeoutError:
@@ -132,11 +133,12 @@ class Executor:
                     task_id(ex["id"], f"{key}#{i}"), {"state": "timed_out", "answered_at": record["started_at"]}
                 )
         except CommandFailed as e:
-            outputs, status, error = _out(step, e.outputs), "failed", str(e)
+            raw, outputs, status, error = e.outputs, _out(step, e.outputs), "failed", str(e)
         except (StepFailed, VariableError, ConditionError) as e:
             outputs, status, error = {}, "failed", str(e)
         self.store.save_step(ex["id"], key, record | {
             "status": status, "error": error, "outputs": {k: render(v) for k, v in outputs.items()},
+            "detail": _detail(raw, outputs),
             "ended_at": self.clock().isoformat(), "ms": round((time.perf_counter() - began) * 1000, 3),
         })  # fmt: skip
         _apply(local, {k: render(v) for k, v in outputs.items()})
@@ -178,7 +180,7 @@ class Executor:
         for i, command in enumerate(step["commands"]):
             call = Call(command, step, sid, f"{prefix}{sid}#{i}", ex, pb, scope)
             outputs |= await self.commands.run(call)
-        return _out(step, outputs)
+        return outputs
 
     async def _parallel(
         self, ex: dict[str, Any], pb: Playbook, sid: str, step: dict[str, Any], scope: Scope, prefix: str,
@@ -255,6 +257,14 @@ def _out(step: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
         elif plain in outputs:
             out[name] = outputs[plain]
     return out
+
+
+def _detail(raw: dict[str, Any], taken: dict[str, Any]) -> dict[str, Any]:
+    """What a step's commands answered beyond the variables it set: who answered a manual step,
+    the OpenC2 command sent and the consumer's response, an HTTP status, a loop's count."""
+    plain = {name.strip("_") for name in taken}
+    return {k: v if isinstance(v, str | int | float | bool | dict | list | None) else render(v)
+            for k, v in raw.items() if k not in taken and k not in plain}  # fmt: skip
 
 
 def _writable(scope: Scope, outputs: dict[str, Any]) -> None:

@@ -450,6 +450,7 @@ VIEWS = {  # role (agency) -> the views it works in
         "#/operations",
         "#/partners",
         "#/messages",
+        "#/playbooks",
     ],
     ("supervisor", None): ["#/watch", "#/handoff"],
     ("auditor", None): ["#/audit"],
@@ -539,3 +540,46 @@ def test_axe_finds_no_serious_violations_in_any_view(workbench: Workbench, brows
             ]
     ctx.close()
     assert not found, found
+
+
+def test_a_manual_playbook_step_is_answered_in_the_workbench(workbench: Workbench, browser: Any) -> None:
+    """The analyst runs a playbook whose step asks the supervisor; the supervisor answers it in the
+    workbench and the trace shows it done. Another agency's RED playbook never reaches them."""
+    from argus.playbooks.samples import Builder, block_ip
+
+    red = block_ip("https://fw.example.org/.well-known/openc2", tlp="RED", name="REDBOOK-FRESNO-ONLY")
+    api_post(workbench, workbench.key_of("analyst", OWNER), "/api/v1/playbooks", red)
+    b = Builder("Approve the perimeter block").var("__approved__", "bool", "false")
+    sup = b.agent("group", "supervisor")
+    end = b.step("end", "end")
+    ask = b.step(
+        "action",
+        "approve the block",
+        agent=sup,
+        out_args=["__approved__"],
+        on_completion=end,
+        commands=[{"type": "manual", "command": "Approve blocking 198.51.100.7 at the perimeter"}],
+    )
+    doc = b.build(b.step("start", "start", on_completion=ask))
+    analyst = workbench.key_of("analyst", OFFICER_AGENCY)
+    api_post(workbench, analyst, "/api/v1/playbooks", doc)
+    ex = api_post(workbench, analyst, f"/api/v1/playbooks/{doc['id']}/executions", {"variables": {}})
+    tab = open_tab(browser, workbench.url)
+    tab.login(workbench.key_of("supervisor"))
+    page = tab.page
+    page.goto(workbench.url + "#/playbooks")
+    page.wait_for_selector("[data-testid=tasks] >> text=Approve blocking 198.51.100.7", timeout=15000)
+    page.check("[data-testid=tasks] input[type=checkbox]")
+    shot(tab, "playbook-task")
+    page.click("[data-testid=tasks] button[type=submit]")
+    page.goto(workbench.url + f"#/execution/{ex['id']}")
+    page.wait_for_selector("h1 >> text=completed", timeout=15000)
+    assert "approve the block" in page.inner_text("[data-testid=trace]")
+    shot(tab, "playbook-trace")
+    page.goto(workbench.url + "#/playbooks")
+    page.wait_for_selector("[data-testid=playbooks] >> text=Approve the perimeter block")
+    page.click("[data-testid=playbooks] >> text=Approve the perimeter block")
+    page.wait_for_selector(".workflow[aria-label='The workflow: 3 steps'] canvas")
+    shot(tab, "playbook")
+    assert b"REDBOOK-FRESNO-ONLY" not in tab.received() and "REDBOOK" not in page.content()
+    assert_clean(tab)

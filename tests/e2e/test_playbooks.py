@@ -97,6 +97,9 @@ def test_an_alert_starts_the_playbook_which_denies_at_the_real_consumer(live: Li
     assert ex["inputs"] == {"__alert__": alert["alert_id"]}
     deny = next(s for s in ex["steps"] if s["name"] == "deny the address")
     assert deny["outputs"]["__status__"] == "200" and "rule_number" in deny["outputs"]["__results__"]
+    sent = deny["detail"]["openc2"]
+    assert sent["command"]["action"] == "deny" and sent["response"]["status"] == 200  # the response, kept
+    assert sent["response"]["request_id"] == sent["command"]["command_id"]  # correlated to its command
     assert [r["action"] for r in openc2_consumer.rules()].count("deny") >= 1
     assert any("198.51.100.7" in r["target"] for r in openc2_consumer.rules())
 
@@ -149,3 +152,5 @@ def test_a_manual_step_waits_for_the_supervisor_it_names(live: Live) -> None:
     assert done["state"] == "completed" and done["variables"]["__case__"].startswith("CASE-")
     opened = next(s for s in done["steps"] if s["name"] == "open the case")
     assert opened["status"] == "completed"
+    asked = next(s for s in done["steps"] if s["name"] == "approve")
+    assert asked["detail"]["answered_by"] == f"supervisor-{OFFICER_AGENCY.lower()}-x"  # who answered: in the trace

@@ -120,7 +120,7 @@ def test_every_step_type_with_branches_truly_in_parallel(rig: Rig) -> None:
     assert w1["started_at"] < w2["ended_at"] and w2["started_at"] < w1["ended_at"], "the branches overlapped"
     assert s["two at once"]["ms"] < 1900  # one second each, together: not two
     assert "high path" in s and "low path" not in s  # the switch followed the data
-    assert done["variables"]["__n__"] == "3" and s["count to the limit"]["outputs"]["iterations"] == "3"
+    assert done["variables"]["__n__"] == "3" and s["count to the limit"]["detail"]["iterations"] == 3
     assert rig.touched == ["sub touch"] and done["variables"]["__approved__"] == "true"
 
 

@@ -40,7 +40,7 @@ export function PlaybooksView({ me }: { me: Me }) {
       <table data-testid="playbooks"><caption>Library</caption>
         <thead><tr><th>Playbook</th><th>TLP</th><th>Version</th><th>Held for</th><th>Triggers</th></tr></thead>
         <tbody>{books.map((b) => (
-          <tr><td><a href={href("playbook", b.id)}>{b.name}</a></td><td><span class={`tlp tlp-${b.tlp.toLowerCase()}`}>TLP:{b.tlp}</span></td>
+          <tr><td><a href={href("playbook", [b.id])}>{b.name}</a></td><td><span class={`tlp tlp-${b.tlp.toLowerCase()}`}>TLP:{b.tlp}</span></td>
             <td>{when(b.modified)}</td><td>{b.agency}</td><td>{b.triggers.map((t: Row) => t.kind).join(", ") || "by hand"}</td></tr>))}</tbody></table>
       <Runs runs={runs} />
     </div>
@@ -52,7 +52,7 @@ function Runs({ runs }: { runs: Row[] }) {
     <table data-testid="executions"><caption>Executions</caption>
       <thead><tr><th>Started</th><th>Playbook</th><th>State</th><th>Started by</th><th>Trigger</th></tr></thead>
       <tbody>{runs.map((e) => (
-        <tr><td><a href={href("execution", e.id)}>{when(e.started_at)}</a></td><td>{e.name}</td>
+        <tr><td><a href={href("execution", [e.id])}>{when(e.started_at)}</a></td><td>{e.name}</td>
           <td class={`state-${e.state}`}>{e.state}</td><td>{e.started_by}</td><td>{e.trigger?.kind ?? "by hand"}</td></tr>))}</tbody></table>
   );
 }
@@ -109,8 +109,8 @@ export function PlaybookView({ id, me }: { id: string; me: Me }) {
       ...(s.next_steps ?? []).map((t: string, i: number) => ({ data: { id: `${s.id}-n${i}`, source: s.id, target: t, label: "branch" } })),
       ...Object.entries(s.cases ?? {}).map(([k, t]) => ({ data: { id: `${s.id}-c${k}`, source: s.id, target: t as string, label: k } }))]);
     const c = cytoscape({ container: box.current, elements: [...nodes, ...edges], layout: { name: "breadthfirst", directed: true, roots: [pb.start] },
-      style: [{ selector: "node", style: { label: "data(label)", "text-wrap": "wrap", "font-size": 9, "background-color": "#2b6cb0", color: "#111" } },
-        { selector: "edge", style: { label: "data(label)", "font-size": 8, "curve-style": "bezier", "target-arrow-shape": "triangle" } }] });
+      style: [{ selector: "node", style: { label: "data(label)", "text-wrap": "wrap", "font-size": 10, "background-color": "#2b6cb0", color: "#e2e8f0", "text-valign": "bottom", "text-margin-y": 4 } },
+        { selector: "edge", style: { label: "data(label)", "font-size": 9, color: "#cbd5e0", "line-color": "#718096", "target-arrow-color": "#718096", "curve-style": "bezier", "target-arrow-shape": "triangle", "text-background-color": "#171923", "text-background-opacity": 1 } }] });
     return () => c.destroy();
   }, [pb]);
   if (error) return <p role="alert" class="error">{error}</p>;
@@ -118,7 +118,7 @@ export function PlaybookView({ id, me }: { id: string; me: Me }) {
   const external = Object.entries(pb.variables as Record<string, Row>).filter(([, v]) => v.external);
   const run = (e: Event) => {
     e.preventDefault();
-    post<Row>(`/api/v1/playbooks/${id}/executions`, { variables: inputs }).then((ex) => { if (ex) location.hash = href("execution", ex.id); }, (x) => setError(fail(x)));
+    post<Row>(`/api/v1/playbooks/${id}/executions`, { variables: inputs }).then((ex) => { if (ex) location.hash = href("execution", [ex.id]); }, (x) => setError(fail(x)));
   };
   return (
     <div class="playbook">
@@ -160,11 +160,23 @@ export function ExecutionView({ id }: { id: string }) {
         {ex.ended_at ? ` · ended ${when(ex.ended_at)}` : ""}</p>
       {ex.error && <p class="error">{ex.error}</p>}
       <table data-testid="trace"><caption>Trace</caption>
-        <thead><tr><th>Step</th><th>Type</th><th>Status</th><th>Attempt</th><th>Started</th><th>ms</th><th>Inputs</th><th>Outputs</th><th>Error</th></tr></thead>
+        <thead><tr><th>Step</th><th>Type</th><th>Status</th><th>Attempt</th><th>Started</th><th>ms</th><th>Inputs</th><th>Outputs</th><th>Detail</th><th>Error</th></tr></thead>
         <tbody>{ex.steps.map((s: Row) => (
           <tr><td>{s.name || s.step}</td><td>{s.type}</td><td class={`state-${s.status}`}>{s.status}</td><td>{s.attempt}</td>
             <td>{when(s.started_at)}</td><td>{s.ms ?? ""}</td><td><code>{JSON.stringify(s.inputs ?? {})}</code></td>
-            <td><code>{JSON.stringify(s.outputs ?? {})}</code></td><td>{s.error ?? ""}</td></tr>))}</tbody></table>
+            <td><code>{JSON.stringify(s.outputs ?? {})}</code></td><td><Detail d={s.detail ?? {}} /></td><td>{s.error ?? ""}</td></tr>))}</tbody></table>
     </div>
+  );
+}
+
+function Detail({ d }: { d: Row }) {
+  const oc2 = d.openc2;
+  return (
+    <span>
+      {d.answered_by && <span>answered by <b>{d.answered_by}</b> </span>}
+      {oc2 && <span>OpenC2 {oc2.command.action} → <b>{oc2.response.status}</b> {oc2.response.status_text} ({Math.round(oc2.response.elapsed_ms)} ms) </span>}
+      {d.status !== undefined && !oc2 && <span>HTTP {d.status} </span>}
+      {d.iterations !== undefined && <span>{d.iterations} iterations</span>}
+    </span>
   );
 }
