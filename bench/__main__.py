@@ -1,6 +1,7 @@
 """`python -m bench`: every speed target in one command (pipeline, stores and API, STIX
 import, the Kafka runtime, the audit trail, the workbench); `python -m bench NAME [options]` runs
-one: pipeline, stores, stix, kafka, ttp, audit, libraries, workbench, er, sar, risk, deconfliction, messaging."""
+one: pipeline, stores, stix, kafka, ttp, audit, libraries, workbench, er, sar, risk, deconfliction, messaging,
+playbooks."""
 
 import sys
 
@@ -12,6 +13,7 @@ from bench import (
     libraries,
     messaging,
     pipeline,
+    playbooks,
     risk,
     sar,
     stix_import,
@@ -35,6 +37,7 @@ ONE = {
     "risk": risk.main,
     "deconfliction": deconfliction.main,
     "messaging": messaging.main,
+    "playbooks": playbooks.main,
 }
 if args and args[0] in ONE:
     ONE[args[0]](args[1:])

@@ -122,7 +122,8 @@ class Executor:
             if step.get("delay"):
                 await asyncio.sleep(int(step["delay"]) / 1000)
             timeout = min(int(step.get("timeout") or limits.MAX_STEP_MS), limits.MAX_STEP_MS) / 1000
-            raw = await asyncio.wait_for(self._body(ex, pb, sid, step, local, prefix, stop, depth), timeout)
+            async with asyncio.timeout(timeout):  # inline, not a task of its own: no extra turn of the loop per step
+                raw = await self._body(ex, pb, sid, step, local, prefix, stop, depth)
             outputs = _out(step, raw)
             _writable(local, outputs)
             status, error = "completed", None
