@@ -154,3 +154,32 @@ def test_a_manual_step_waits_for_the_supervisor_it_names(live: Live) -> None:
     assert opened["status"] == "completed"
     asked = next(s for s in done["steps"] if s["name"] == "approve")
     assert asked["detail"]["answered_by"] == f"supervisor-{OFFICER_AGENCY.lower()}-x"  # who answered: in the trace
+
+
+def test_a_playbook_travels_as_a_stix_course_of_action_over_taxii(live: Live, openc2_consumer: Any) -> None:
+    """Fresno publishes its GREEN playbook to the TAXII collection as a course-of-action; Clovis
+    reads it there, byte for byte, and runs it as its own agency."""
+    from taxii2client.v21 import Server
+
+    fresno, clovis = live.client(OFFICER_AGENCY), live.client(CLOVIS)
+    doc = block_ip(openc2_consumer.url, tlp="GREEN", name="Shared over TAXII")
+    sent = orjson.dumps(doc)
+    assert fresno.post("/api/v1/playbooks", content=sent).status_code == 201
+    bundle = fresno.get(f"/api/v1/playbooks/{doc['id']}/export", params={"stix": True}).json()
+    key_of = lambda agency: live.keys[(agency, "analyst", None)]  # noqa: E731
+    (out,) = Server(live.url + "/taxii2/", user="x", password=key_of(OFFICER_AGENCY)).api_roots[0].collections
+    status = out.add_objects(orjson.dumps({"objects": bundle["objects"]}).decode())
+    assert status.failure_count == 0, status.failures
+    (inbound,) = Server(live.url + "/taxii2/", user="x", password=key_of(CLOVIS)).api_roots[0].collections
+    coa: dict = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not coa:
+        objs = inbound.get_objects(type=["course-of-action"]).get("objects", [])
+        coa = next((o for o in objs if o["id"] == bundle["objects"][0]["id"]), {})
+        time.sleep(0.3)
+    assert coa, "the course-of-action reached the other agency over TAXII"
+    assert from_stix(coa) == sent  # what arrived is what was sent
+    r = clovis.post("/api/v1/playbooks", content=orjson.dumps(coa))
+    assert r.status_code == 200 and r.json()["new"] is False  # one copy of a version is held, shared by its TLP
+    ex = clovis.post(f"/api/v1/playbooks/{doc['id']}/executions", json={"variables": {"__ip__": "203.0.113.9"}})
+    assert ex.status_code == 202 and ex.json()["agency"] == CLOVIS  # run by the partner, as its own
