@@ -53,6 +53,7 @@ def service(svc: Services, rules: Any = None) -> Playbooks:
 class Host:
     svc: Services
     runner: Runner | None = None
+    pumping: bool = True  # whether the last round had triggers to match
 
     def start(self) -> None:
         self.runner = Runner(self.svc.playbooks, self.executor, self.pump)
@@ -153,6 +154,15 @@ class Host:
         event's (topic, partition, offset), so an event read twice starts one."""
         store, started = self.svc.playbooks(), 0
         held = store.with_triggers()
+        if not held:  # nothing to match: the topics are not read, and a trigger set later starts from then
+            if self.pumping:
+                for schema in SCHEMAS.values():
+                    topic = topic_or_none(self.svc.topo, schema)
+                    if topic is not None:
+                        store.set_cursor(topic, "")
+            self.pumping = False
+            return 0
+        self.pumping = True
         for kind, schema in SCHEMAS.items():
             topic = topic_or_none(self.svc.topo, schema)
             if topic is None:
@@ -168,7 +178,7 @@ class Host:
 
     def _cursor(self, store: Any, topic: str) -> dict[int, int]:
         saved = store.cursor(topic)
-        if saved is None:  # triggers fire on what arrives from now on, not on the topic's history
+        if not saved:  # triggers fire on what arrives from now on, not on the topic's history
             ends = self.svc.end_offsets(topic)
             store.set_cursor(topic, orjson.dumps(ends, option=orjson.OPT_NON_STR_KEYS).decode())
             return dict(ends)
