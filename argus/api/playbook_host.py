@@ -14,6 +14,7 @@ import anyio
 import orjson
 
 from argus.api.access import Gate
+from argus.api.product_service import desk_of
 from argus.api.services import Services, topic_or_none
 from argus.playbooks.commands import Call, CommandFailed, CommandSet
 from argus.playbooks.commands.argus import argus_actions
@@ -25,10 +26,12 @@ from argus.playbooks.runner import Runner
 from argus.playbooks.service import PlaybookRefused, Playbooks, execution_id
 from argus.playbooks.triggers import SCHEMAS, bind, matches
 from argus.records import utcnow
-from argus.security.policy import Recipient
+from argus.security.policy import Marking, Recipient
 from argus.workflows.case_model import CASE_TYPES, Case
 from argus.workflows.cases import Casework
 from argus.workflows.messaging import Draft, Messaging
+from argus.workflows.product_model import Paragraph, Product
+from argus.workflows.products import ProductWorkflow
 from argus.workflows.refusal import Refused
 from argus.workflows.sar_review import Actor
 from argus.workflows.training import lapsed
@@ -75,6 +78,7 @@ class Host:
             "open-case": self._open_case,
             "add-to-case": self._add_to_case,
             "search": self._search,
+            "bolo-draft": self._bolo_draft,
         }
         commands = CommandSet(
             {
@@ -143,6 +147,29 @@ class Host:
             lambda: self.svc.search().search(q, visible_to=gate.audience, limit=limit)
         )
         return {"total": found["total"], "ids": [h["id"] for h in found["hits"]]}
+
+    async def _bolo_draft(self, call: Call, args: dict[str, Any]) -> dict[str, Any]:
+        """A BOLO draft for a person to review and publish: a playbook never disseminates by itself."""
+        actor, who = self.acting(call.execution)
+        text = {k: str(args.get(k, ""))[:4000] for k in ("subject", "officer_safety", "on_contact", "details")}
+        if not text["subject"]:
+            raise CommandFailed("subject: what or whom to look for")
+        sections = {k: (Paragraph(v),) for k, v in text.items() if v}
+        draft = Product(
+            id="",
+            series="",
+            revision=1,
+            type="bolo",
+            title=str(args.get("title", "BOLO"))[:200],
+            marking=Marking(who.agency, str(args.get("tlp", "AMBER"))),
+            author=actor.subject,
+            created_at=utcnow(),
+            sections=sections,
+            fields={k: str(args[k])[:200] for k in ("plate", "vehicle") if args.get(k)},
+        )
+        flow = ProductWorkflow(desk_of(self.svc, self.svc.directory().rules))
+        product = await self._in_thread(lambda: flow.draft(draft, actor))
+        return {"product": product.id}
 
     def _casework(self) -> Casework:
         return Casework(self.svc.cases(), self.svc.directory(), self.svc.audit, rules=self.svc.directory().rules)

@@ -19,7 +19,11 @@ from argus.workflows.sar_review import Actor
 
 
 def source_marking(c: Caller) -> Any:
-    search = c.svc.search()
+    return source_marking_of(c.svc)
+
+
+def source_marking_of(svc: Any) -> Any:
+    search = svc.search()
 
     def marking(ref: str) -> Marking | None:
         doc = search.get(ref)
@@ -31,14 +35,18 @@ def source_marking(c: Caller) -> Any:
 
 
 def desk(c: Caller) -> Desk:
-    svc = c.svc
-    events = topic_or_none(c.svc.topo, "product_event.v1")
+    return desk_of(c.svc, c.gate.rules)
+
+
+def desk_of(svc: Any, rules: Any) -> Desk:
+    """The product workflow's desk for a caller, or for a playbook acting for one."""
+    events = topic_or_none(svc.topo, "product_event.v1")
 
     def event(value: dict[str, Any]) -> None:
         if events:
             svc.publish(events, value, value["body"]["series"])
 
-    return Desk(svc.products(), svc.audit, event, source_marking(c), svc.directory().recipient, c.gate.rules)
+    return Desk(svc.products(), svc.audit, event, source_marking_of(svc), svc.directory().recipient, rules)
 
 
 def workflow(c: Caller) -> ProductWorkflow:

@@ -107,15 +107,29 @@ def test_an_alert_starts_the_playbook_which_denies_at_the_real_consumer(live: Li
 def test_a_manual_step_waits_for_the_supervisor_it_names(live: Live) -> None:
     analyst, supervisor = live.client(OFFICER_AGENCY), live.client(OFFICER_AGENCY, role="supervisor")
     b = Builder("Approve and open a case")
-    b.var("__approved__", "bool", "false").var("__case__", "string", "")
+    b.var("__approved__", "bool", "false").var("__case__", "string", "").var("__product__", "string", "")
     me = b.agent("group", "supervisor")
     end = b.step("end", "end")
+    bolo = {
+        "title": "Grey Civic",
+        "subject": "Grey Honda Civic CA 8ABC123",
+        "on_contact": "Identify only",
+        "plate": "8ABC123",
+    }
+    draft = b.step(
+        "action",
+        "draft the BOLO",
+        agent=me,
+        out_args=["__product__"],
+        on_completion=end,
+        commands=[{"type": "argus", "command": "bolo-draft", "content": orjson.dumps(bolo).decode()}],
+    )
     case = b.step(
         "action",
         "open the case",
         agent=me,
         out_args=["__case__"],
-        on_completion=end,
+        on_completion=draft,
         commands=[{"type": "argus", "command": "open-case", "content": '{"title": "Perimeter block follow-up"}'}],
     )
     gate = b.step("if-condition", "approved?", condition="__approved__:value = true", on_true=case, on_completion=end)
@@ -149,7 +163,9 @@ def test_a_manual_step_waits_for_the_supervisor_it_names(live: Live) -> None:
     ok = supervisor.post(f"/api/v1/playbook-tasks/{task['id']}/answer", json={"values": {"__approved__": "true"}})
     assert ok.status_code == 200, ok.text
     done = settle(analyst, ex["id"])
-    assert done["state"] == "completed" and done["variables"]["__case__"].startswith("CASE-")
+    assert done["state"] == "completed" and done["variables"]["__case__"].startswith("CASE-"), done["error"]
+    product = analyst.get(f"/api/v1/products/{done['variables']['__product__']}").json()
+    assert product["state"] == "DRAFT" and product["type"] == "bolo"  # drafted for a person to publish
     opened = next(s for s in done["steps"] if s["name"] == "open the case")
     assert opened["status"] == "completed"
     asked = next(s for s in done["steps"] if s["name"] == "approve")
