@@ -203,6 +203,16 @@ class Host:
                 store.set_cursor(topic, orjson.dumps(pos, option=orjson.OPT_NON_STR_KEYS).decode())
         return started + self._schedules(held)
 
+    def arm(self) -> None:
+        """Triggers were just set: each trigger topic's cursor starts here, if it has none, so the
+        events after this moment are matched and none before it."""
+        store = self.svc.playbooks()
+        for schema in SCHEMAS.values():
+            topic = topic_or_none(self.svc.topo, schema)
+            if topic is not None:
+                self._cursor(store, topic)
+        self.pumping = True
+
     def _cursor(self, store: Any, topic: str) -> dict[int, int]:
         saved = store.cursor(topic)
         if not saved:  # triggers fire on what arrives from now on, not on the topic's history

@@ -83,7 +83,6 @@ def test_an_alert_starts_the_playbook_which_denies_at_the_real_consumer(live: Li
     trig = {"kind": "alert", "alert_type": "QUERY_HIT", "bind": {"__alert__": "alert_id"}}
     r = analyst.put(f"/api/v1/playbooks/{doc['id']}/triggers", json={"triggers": [trig]})
     assert r.status_code == 200, r.text
-    time.sleep(1.0)  # the trigger pump takes the alert topic's end as its start
     officer = live.client(OFFICER_AGENCY, role="patrol_officer", unit="2A31")
     hit = officer.post("/api/v1/field/query", json={"query_id": "PB-Q-1", "plate": "8ABC123", "state": "CA"}).json()
     alert = next(a for a in hit["alerts"] if a["alert_type"] == "QUERY_HIT")

@@ -219,11 +219,13 @@ async def export_playbook(
     responses=answers(PlaybookOut, EXAMPLE_PB),
     summary="What starts the playbook besides a person",
 )
-async def set_triggers(c: Responder, pb_id: PbId, form: TriggersForm) -> Any:
-    """Events addressed to your agency (alert, conflict, risk, SAR pattern) or a schedule; each
-    execution they start acts for you, with your authority."""
+async def set_triggers(c: Responder, request: Request, pb_id: PbId, form: TriggersForm) -> Any:
+    """Events addressed to your agency (alert, conflict, risk, SAR pattern) from now on, or a
+    schedule; each execution they start acts for you, with your authority."""
     ts = [t.model_dump(exclude_none=True, exclude_defaults=False) for t in form.triggers]
     held = await bounded(c, lambda: _act(c, service(c.svc, c.gate.rules).set_triggers, pb_id, ts, actor(c), c.who))
+    if ts:
+        await bounded(c, request.app.state.playbooks.arm)
     return json(_summary(held))
 
 
