@@ -89,7 +89,7 @@ def test_a_killed_api_resumes_without_running_a_finished_step_twice(tmp_path: Pa
     try:
         assert httpx.post(base + "/api/v1/playbooks", content=orjson.dumps(doc), headers=hdr("ana")).status_code == 201
         ex = httpx.post(f"{base}/api/v1/playbooks/{doc['id']}/executions", json={}, headers=hdr("ana")).json()
-        for _ in range(200):
+        for _ in range(600):
             tasks = httpx.get(base + "/api/v1/playbook-tasks", headers=hdr("sgt")).json()["tasks"]
             if tasks:
                 break
@@ -104,7 +104,7 @@ def test_a_killed_api_resumes_without_running_a_finished_step_twice(tmp_path: Pa
                        json={"values": {"__approved__": "true"}}, headers=hdr("sgt"))  # fmt: skip
         assert r.status_code == 200, r.text
         state = {}
-        for _ in range(300):  # the dead process's lease lapses, then the new one resumes
+        for _ in range(600):  # the dead process's lease lapses, then the new one resumes
             state = httpx.get(f"{base}/api/v1/executions/{ex['id']}", headers=hdr("ana")).json()
             if state["state"] in ("completed", "failed"):
                 break

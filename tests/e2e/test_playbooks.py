@@ -34,7 +34,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, openc2_consumer: Any) -> Iter
         lv.close()
 
 
-def settle(client: httpx.Client, ex_id: str, timeout: float = 20) -> dict:
+def settle(client: httpx.Client, ex_id: str, timeout: float = 45) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ex = client.get(f"/api/v1/executions/{ex_id}").json()
@@ -86,7 +86,7 @@ def test_an_alert_starts_the_playbook_which_denies_at_the_real_consumer(live: Li
     officer = live.client(OFFICER_AGENCY, role="patrol_officer", unit="2A31")
     hit = officer.post("/api/v1/field/query", json={"query_id": "PB-Q-1", "plate": "8ABC123", "state": "CA"}).json()
     alert = next(a for a in hit["alerts"] if a["alert_type"] == "QUERY_HIT")
-    deadline, runs = time.monotonic() + 20, []
+    deadline, runs = time.monotonic() + 45, []
     while time.monotonic() < deadline and not runs:
         runs = analyst.get("/api/v1/executions", params={"playbook": doc["id"]}).json()["executions"]
         time.sleep(0.2)
@@ -144,7 +144,7 @@ def test_a_manual_step_waits_for_the_supervisor_it_names(live: Live) -> None:
     assert analyst.post("/api/v1/playbooks", content=orjson.dumps(doc)).status_code == 201
     ex = analyst.post(f"/api/v1/playbooks/{doc['id']}/executions", json={"variables": {}}).json()
     task: dict = {}
-    for _ in range(100):
+    for _ in range(300):
         open_tasks = [t for t in supervisor.get("/api/v1/playbook-tasks").json()["tasks"] if t["execution"] == ex["id"]]
         if open_tasks:
             task = open_tasks[0]
