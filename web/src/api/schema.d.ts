@@ -1461,8 +1461,8 @@ export interface paths {
         get?: never;
         /**
          * What starts the playbook besides a person
-         * @description Events addressed to your agency (alert, conflict, risk, SAR pattern) or a schedule; each
-         *     execution they start acts for you, with your authority.
+         * @description Events addressed to your agency (alert, conflict, risk, SAR pattern) from now on, or a
+         *     schedule; each execution they start acts for you, with your authority.
          */
         put: operations["set_triggers_api_v1_playbooks__pb_id__triggers_put"];
         post?: never;
