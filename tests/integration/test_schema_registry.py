@@ -279,7 +279,7 @@ def test_a_record_framed_with_an_id_the_registry_does_not_hold_goes_to_the_dead_
 def test_a_registry_outage_mid_stream_stops_no_running_worker_and_loses_nothing(
     kafka: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The registry goes away mid-stream (30 s) under a group of two. The running workers need
+    """The registry goes away mid-stream (15 s) under a group of two. The running workers need
     it for nothing: each registered every subject as it started and reads and writes by the ids
     it holds. A worker killed then and started again cannot start (it registers first): it exits
     75 each time, as its supervisor restarts it, until the registry is back. Then every topic,
@@ -301,7 +301,7 @@ def test_a_registry_outage_mid_stream_stops_no_running_worker_and_loses_nothing(
     data = tmp_path / "group"
     logs = [tmp_path / f"w{i}.log" for i in range(2)]
     workers: list[subprocess.Popen | None] = [start_worker(topo, data, url, log) for log in logs]
-    back = threading.Timer(30, registry.start)
+    back = threading.Timer(15, registry.start)
     try:
         wait_under_way(topo, data, url, logs)
         registry.stop()
@@ -314,7 +314,7 @@ def test_a_registry_outage_mid_stream_stops_no_running_worker_and_loses_nothing(
         for code, log in exits[1:]:  # restarted while the registry was away
             text = log.read_text()
             assert code == 75 and "not starting: schema registry" in text, text[-2000:]
-        print(f"\nregistry away 30 s: {len(exits) - 1} restart(s) of the killed worker exited 75", flush=True)
+        print(f"\nregistry away 15 s: {len(exits) - 1} restart(s) of the killed worker exited 75", flush=True)
     finally:
         back.cancel()
         back.join()
