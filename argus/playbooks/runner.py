@@ -6,6 +6,7 @@ it knows is in the store, so a restarted process picks up where the last one die
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -35,19 +36,28 @@ class Runner:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="playbooks", daemon=True)
+        self._thread = threading.Thread(target=self._host, name="playbooks", daemon=True)
         self._thread.start()
 
     def wake(self) -> None:
         """Look for new executions now rather than at the next poll."""
-        if self._loop is not None and self._wake is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # it closed meanwhile: nothing to wake
+                loop.call_soon_threadsafe(event.set)
 
     def stop(self) -> None:
         self._stop.set()
         self.wake()
         if self._thread is not None:
             self._thread.join(5)
+
+    def _host(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException:
+            log.exception("the playbook runner stopped")
+            raise
 
     async def _main(self) -> None:
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
