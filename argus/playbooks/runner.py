@@ -71,7 +71,8 @@ class Runner:
                     if started:
                         await asyncio.to_thread(self._claim_all, executor)
             except Exception:  # a store outage: the next round tries again
-                log.warning("playbook runner round failed", exc_info=True)
+                if not self._stop.is_set():  # (stopping: the stores may already be closed)
+                    log.warning("playbook runner round failed", exc_info=True)
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
             except TimeoutError:
