@@ -219,7 +219,12 @@ def caller(
 def trained(api: Api, subject: str, who: Recipient) -> Recipient:
     """The caller as the policy sees them once their training is counted: a gated course that
     lapsed closes what it gates (argus/workflows/training.py)."""
-    gone = lapsed(api.svc.cases().training(subject), date.today(), api.svc.topo.model.api.training_required)
+    return trained_in(api.svc, subject, who)
+
+
+def trained_in(svc: Any, subject: str, who: Recipient) -> Recipient:
+    """`trained` for whoever acts without a request: a playbook acting for the person it runs for."""
+    gone = lapsed(svc.cases().training(subject), date.today(), svc.topo.model.api.training_required)
     return dataclasses.replace(who, lapsed=gone) if gone else who
 
 

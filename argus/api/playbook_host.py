@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from datetime import date
 from typing import Any
 
 import anyio
 import orjson
 
 from argus.api.access import Gate
+from argus.api.deps import trained_in
 from argus.api.product_service import desk_of
 from argus.api.services import Services, topic_or_none
 from argus.playbooks.commands import Call, CommandFailed, CommandSet
@@ -34,7 +34,6 @@ from argus.workflows.product_model import Paragraph, Product
 from argus.workflows.products import ProductWorkflow
 from argus.workflows.refusal import Refused
 from argus.workflows.sar_review import Actor
-from argus.workflows.training import lapsed
 
 
 def transport() -> Transport:
@@ -99,8 +98,7 @@ class Host:
         changed role counts), never more than they could do themselves."""
         subject, role = ex["started_by"], ex.get("role")
         who = self.svc.directory().recipient(subject, role)
-        gone = lapsed(self.svc.cases().training(subject), date.today(), self.svc.topo.model.api.training_required)
-        return Actor(subject, who.agency, who.role, f"playbook:{ex['id']}"), dataclasses.replace(who, lapsed=gone)
+        return Actor(subject, who.agency, who.role, f"playbook:{ex['id']}"), trained_in(self.svc, subject, who)
 
     async def _in_thread(self, fn: Any) -> Any:
         try:

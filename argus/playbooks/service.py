@@ -11,6 +11,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
+
+from argus.playbooks.commands.manual import assigned
 from argus.playbooks.model import Playbook
 from argus.playbooks.triggers import check_triggers
 from argus.playbooks.validation import InvalidPlaybook, Problem, load, validate
@@ -58,7 +61,7 @@ class Playbooks:
         text = body.decode()
         held = self.store.get(pb.id, pb.modified)
         if held is not None:
-            if held.text == text or Playbook(_json(held.text)).doc == doc:
+            if held.text == text or Playbook(orjson.loads(held.text)).doc == doc:
                 return held, False
             raise PlaybookRefused(409, "modified", f"version {pb.modified} of {pb.id} is held with other content")
         stored = StoredPlaybook(pb.id, pb.modified, pb.name, pb.marking(who.agency), text, actor.subject,
@@ -85,7 +88,7 @@ class Playbooks:
         held = self.get(pb_id, who)
         if held.marking.agency != who.agency:
             raise PlaybookRefused(403, "playbook", "triggers are set by the agency that imported the playbook")
-        problems = check_triggers(triggers, Playbook(_json(held.text)))
+        problems = check_triggers(triggers, Playbook(orjson.loads(held.text)))
         if problems:
             raise PlaybookRefused(422, "triggers", "; ".join(problems))
         stamped = [t | {"set_by": actor.subject, "role": actor.role} for t in triggers]
@@ -101,7 +104,7 @@ class Playbooks:
         """(the execution, whether it is new); the runner picks it up."""
         self._may(who, "respond")
         held = self.get(pb_id, who)
-        pb = Playbook(_json(held.text))
+        pb = Playbook(orjson.loads(held.text))
         try:
             Scope(pb.doc.get("playbook_variables")).bind_external(inputs)
         except VariableError as e:
@@ -130,10 +133,9 @@ class Playbooks:
         task = self.store.task(task_id)
         if task is None or task["agency"] != who.agency:
             raise PlaybookRefused(404, "task", f"no task {task_id!r} of your agency")
-        assignee = task["assignee"]
-        mine = assignee["name"] == (actor.subject if assignee["kind"] == "individual" else actor.role)
-        if not mine:
-            raise PlaybookRefused(403, "task", f"the task is for {assignee['kind']} {assignee['name']!r}")
+        if not assigned(task, actor.subject, actor.role):
+            who = task["assignee"]
+            raise PlaybookRefused(403, "task", f"the task is for {who['kind']} {who['name']!r}")
         unknown = set(values) - set(task["fields"])
         if unknown:
             raise PlaybookRefused(
@@ -165,10 +167,3 @@ class Playbooks:
     def _audit(self, action: str, actor: Actor, obj: str, reason: str) -> None:
         self.audit.record(action, actor=actor.subject, agency=actor.agency, object=obj, source=actor.source,
                           reason=reason)  # fmt: skip
-
-
-def _json(text: str) -> dict[str, Any]:
-    import orjson
-
-    doc: dict[str, Any] = orjson.loads(text)
-    return doc

@@ -40,13 +40,16 @@ def to_coa(pb: Playbook, text: str) -> dict[str, Any]:
     return coa
 
 
-def from_stix(doc: dict[str, Any]) -> bytes | None:
+def from_stix(doc: Any) -> bytes | None:
     """The CACAO document inside a course-of-action (or the first one in a bundle), or None when
     `doc` is not STIX carrying a playbook."""
+    if not isinstance(doc, dict):
+        return None
     objects = doc.get("objects") if doc.get("type") == "bundle" else [doc]
-    for obj in objects or []:
-        ext = ((obj or {}).get("extensions") or {}).get(EXTENSION) if isinstance(obj, dict) else None
-        if obj.get("type") == "course-of-action" and isinstance(ext, dict) and ext.get("playbook_standard") == "cacao":
+    for obj in objects if isinstance(objects, list) else []:
+        exts = obj.get("extensions") if isinstance(obj, dict) else None
+        ext = exts.get(EXTENSION) if isinstance(exts, dict) else None
+        if isinstance(ext, dict) and obj.get("type") == "course-of-action" and ext.get("playbook_standard") == "cacao":
             try:
                 return base64.b64decode(str(ext.get("playbook_base64", "")), validate=True)
             except binascii.Error:

@@ -29,7 +29,9 @@ from argus.api.playbook_models import (
     TriggersForm,
     Validation,
 )
+from argus.api.routes.stix import read_body
 from argus.playbooks import limits
+from argus.playbooks.commands.manual import assigned
 from argus.playbooks.model import Playbook
 from argus.playbooks.service import PlaybookRefused
 from argus.playbooks.stix import bundle, from_stix, to_coa
@@ -58,14 +60,8 @@ BODY = {
 
 
 async def _body(request: Request) -> bytes:
-    """The request's bytes, refused past the playbook size limit before they are all read."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limits.MAX_BYTES:
-            raise Problem(413, "Too large", f"a playbook is at most {limits.MAX_BYTES} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    """The request's bytes (413 past the playbook size limit), unwrapped when STIX carries them."""
+    raw = await read_body(request, limits.MAX_BYTES, "a playbook's size limit")
     try:
         inner = from_stix(orjson.loads(raw)) if raw.lstrip().startswith(b"{") else None
     except orjson.JSONDecodeError:
@@ -280,8 +276,7 @@ async def tasks(
 ) -> Any:
     """Each with whether it is yours to answer (given to you, or to your role)."""
     rows = await bounded(c, c.svc.playbooks().tasks, c.who.agency, state, limit)
-    mine = lambda t: t["assignee"]["name"] == (c.subject if t["assignee"]["kind"] == "individual" else c.who.role)  # noqa: E731
-    return json({"tasks": [t | {"mine": mine(t)} for t in rows]})
+    return json({"tasks": [t | {"mine": assigned(t, c.subject, c.who.role)} for t in rows]})
 
 
 @router.post(

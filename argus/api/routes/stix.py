@@ -239,18 +239,24 @@ async def stix_import(c: Submitter, request: Request) -> Any:
     return json(await bounded(c, _stix_import, c, bundle), 202)
 
 
+async def read_body(request: Request, max_bytes: int, limit: str) -> bytes:
+    """A request body's bytes, refused (413) as soon as they pass `max_bytes` (the `limit` named)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise Problem(413, "Too large", f"the body is over {max_bytes} bytes ({limit})")
+    return bytes(body)
+
+
 async def read_json(request: Request, max_bytes: int) -> Any:
     """A request body as JSON, refused whole (413) past `max_bytes` and (400) when malformed or
     nested deeper than a STIX object can usefully be."""
     from argus.stix.limits import StixTooLarge, loads_bounded
 
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise Problem(413, "Too large", f"the body is over {max_bytes} bytes (max_content_length)")
+    body = await read_body(request, max_bytes, "max_content_length")
     try:
-        return loads_bounded(bytes(body))
+        return loads_bounded(body)
     except StixTooLarge as exc:
         raise Problem(400, "Refused", str(exc)) from None
     except ValueError as exc:

@@ -20,6 +20,12 @@ def task_id(execution: str, key: str) -> str:
     return "TASK-" + hashlib.sha256(f"{execution}/{key}".encode()).hexdigest()[:16]
 
 
+def assigned(task: dict[str, Any], subject: str, role: str) -> bool:
+    """Whether the task is this person's to answer: named to them, or to their role."""
+    who = task["assignee"]
+    return bool(who["name"] == (subject if who["kind"] == "individual" else role))
+
+
 def instructions(call: Call) -> str:
     cmd = call.command
     text = cmd.get("command") or ""
