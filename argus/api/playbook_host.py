@@ -58,12 +58,17 @@ class Host:
     pumping: bool = True  # whether the last round had triggers to match
 
     def start(self) -> None:
+        """One runner per app, however often its lifespan starts (a second one left running would
+        outlive the stores it reads once the app closes them)."""
+        if self.runner is not None:
+            return
         self.runner = Runner(self.svc.playbooks, self.executor, self.pump)
         self.runner.start()
 
     def stop(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.stop()
 
     def wake(self) -> None:
         if self.runner is not None:

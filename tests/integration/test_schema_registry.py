@@ -304,13 +304,14 @@ def test_a_registry_outage_mid_stream_stops_no_running_worker_and_loses_nothing(
     back = threading.Timer(15, registry.start)
     try:
         wait_under_way(topo, data, url, logs)
-        registry.stop()
-        back.start()
+        assert workers[1].poll() is None, logs[1].read_text()[-3000:]  # type: ignore[union-attr]
         workers[1].kill()  # type: ignore[union-attr]
         workers[1].wait()  # type: ignore[union-attr]
+        registry.stop()
+        back.start()
         exits = supervise_to_the_embedded_answer(topo, data, url, workers, logs, expected, monkeypatch)
         assert all(log.name.startswith("w1") for _, log in exits), exits  # worker 0 ran through
-        assert exits[0][0] == -signal.SIGKILL and exits[1:], exits
+        assert exits[0][0] == -signal.SIGKILL and exits[1:], (exits, exits[0][1].read_text()[-3000:])
         for code, log in exits[1:]:  # restarted while the registry was away
             text = log.read_text()
             assert code == 75 and "not starting: schema registry" in text, text[-2000:]
