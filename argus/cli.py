@@ -165,7 +165,7 @@ def run(
     """Run topology.yaml continuously, serving Prometheus /metrics. On the embedded bus, one
     process runs everything; on Kafka, each process is a worker of a group sharing the tasks."""
     from argus import metrics
-    from argus.runtime.embedded import EmbeddedRuntime
+    from argus.runtime.core import Runtime
 
     logs.configure(log_level, log_format)
     topo = _load(topology, data_dir)
@@ -176,11 +176,11 @@ def run(
         typer.echo(f"metrics on http://{where}:{port}/metrics", err=True)
     try:
         if topo.bus_url.startswith("kafka:"):
-            from argus.runtime.worker import GroupWorker
+            from argus.runtime.worker import group_worker
 
-            rt: EmbeddedRuntime = GroupWorker(topo, instance=instance).open()
+            rt: Runtime = group_worker(topo, instance).open()
         else:
-            rt = EmbeddedRuntime(topo).open()
+            rt = Runtime(topo).open()
     except SchemaError as exc:  # incompatible schemas, or a registry refusing one: nothing produced
         typer.echo(f"not starting: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -320,8 +320,8 @@ def purge(
 
 def _reader(topo, write: bool = False):
     """The topology's bus (embedded: opened read-only unless `write`; Kafka: a client of its own)."""
+    from argus.backends import open_bus
     from argus.bus.embedded import EmbeddedBus
-    from argus.runtime.embedded import open_bus
     from argus.topology import embedded_path
 
     url = topo.bus_url
@@ -354,7 +354,7 @@ def tail(
 ) -> None:
     """Follow a topic (the alert topic, as a CAD or mobile consumer would; examples/
     cad_alert_consumer.py is the same without Argus installed)."""
-    from argus.runtime.embedded import read_topic
+    from argus.backends import read_topic
 
     topo = _load(topology, data_dir, bus_url)
     if topic not in topo.topics:

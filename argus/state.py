@@ -25,7 +25,7 @@ class NodeState:
         # layer, so the node can answer field queries from it while its commit is in flight.
         self._flying: dict[str, Any] | None = None
         # Puts and deletes so far: the runtime commits a field-query batch that wrote nothing on
-        # its own, without the ingest state its node holds (argus/runtime/embedded.py, _finish).
+        # its own, without the ingest state its node holds (argus/runtime/committer.py, _finish).
         self.writes = 0
 
     def get(self, key: str, default: Any = None) -> Any:

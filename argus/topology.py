@@ -154,13 +154,13 @@ class TopologyModel(_Strict):
     # the bus's own default (Kafka 100, where a transaction costs round trips; embedded 0).
     commit_interval_ms: int | None = Field(default=None, ge=0, le=60_000)
     # Threads committing ingest batches while the scheduler runs other tasks (argus/runtime/
-    # embedded.py, _commit), on a bus whose commits can run side by side (Kafka). 0: in place.
+    # committer.py, _commit), on a bus whose commits can run side by side (Kafka). 0: in place.
     # More ingest per second under load, and slower field queries on a small machine: for
     # backfills and replays, not for a worker answering the field.
     commit_threads: int = Field(default=0, ge=0, le=16)
     # A field query's answer goes straight on to the next node of the query lane when that node
     # runs in the same process and answers without changing its state (correlation): one
-    # transaction carries the answer and the alert, one hop fewer (argus/runtime/embedded.py,
+    # transaction carries the answer and the alert, one hop fewer (argus/runtime/answers.py,
     # _answer_here). Off: every hop goes through the bus.
     answer_in_process: bool = True
     # A source marks its place after this many records (argus/runtime/order.py): how much an

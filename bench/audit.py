@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from argus.runtime.embedded import open_url
+from argus.backends import open_url
 from argus.security.audit import AuditTrail
 
 

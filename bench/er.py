@@ -119,7 +119,7 @@ def speed(n: int, seed: int, window: int = 100_000) -> list[dict[str, Any]]:
             r.resolve(m, f"r{done + i}", 0)
         secs = time.perf_counter() - t
         done += len(batch)
-        gc.freeze()  # as the runtime does between batches (argus/runtime/embedded.py, _tend_gc)
+        gc.freeze()  # as the runtime does between batches (argus/runtime/scheduler.py, _tend_gc)
         out.append({"held": done, "mentions_per_s": round(len(batch) / secs)})
         print(json.dumps(out[-1]), flush=True)
     return out

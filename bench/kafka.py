@@ -32,10 +32,10 @@ from typing import Any
 
 import orjson
 
+from argus.backends import bus_url_for, open_bus
 from argus.bus.base import Commit
 from argus.contracts import Context
 from argus.demo import prepare
-from argus.runtime.embedded import bus_url_for, open_bus
 from argus.schemas import default_schemas
 from argus.state import NodeState
 from argus.topology import load_topology

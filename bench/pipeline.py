@@ -31,9 +31,10 @@ from typing import Any
 import orjson
 from prometheus_client import REGISTRY
 
+from argus.backends import read_topic
 from argus.contracts import Context
 from argus.demo import prepare
-from argus.runtime.embedded import EmbeddedRuntime, read_topic
+from argus.runtime.core import Runtime
 from argus.schemas import default_schemas
 from argus.state import NodeState
 from argus.synthetic import Generator
@@ -89,7 +90,7 @@ def pairwise(pred: dict[Any, str], truth: dict[Any, str]) -> tuple[float, float]
     return (tp / pp if pp else 1.0), (tp / tt if tt else 1.0)
 
 
-def score_er(rt: EmbeddedRuntime, gen: Generator) -> dict[str, Any]:
+def score_er(rt: Runtime, gen: Generator) -> dict[str, Any]:
     assert rt.bus is not None
     alias = {  # merges of persons and of vehicles, each kept by the node resolving its kind
         k[6:]: v
@@ -127,7 +128,7 @@ def score_er(rt: EmbeddedRuntime, gen: Generator) -> dict[str, Any]:
 class FieldTerminal(threading.Thread):
     """Publishes plate queries at `rate`/s into cad.queries while the pipeline ingests."""
 
-    def __init__(self, rt: EmbeddedRuntime, plates: list[tuple[str, str]], rate: float, start_after: float) -> None:
+    def __init__(self, rt: Runtime, plates: list[tuple[str, str]], rate: float, start_after: float) -> None:
         super().__init__(daemon=True)
         self.rt, self.plates, self.rate, self.start_after = rt, plates, rate, start_after
         self.stop = threading.Event()
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
 
     topo = load_topology(prepare(root))
     plates = [(v["plate"], v["state"]) for v in gen.vehicles[: max(10, len(gen.vehicles) // 20)]]
-    with EmbeddedRuntime(topo) as rt:
+    with Runtime(topo) as rt:
         term = FieldTerminal(rt, plates, args.query_rate, start_after=1.0)
         term.start()
         t0 = time.perf_counter()

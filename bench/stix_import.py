@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = {}
     for procs in (os.cpu_count() or 1, 1):
         with tempfile.TemporaryDirectory() as tmp:
-            from argus.runtime.embedded import open_store
+            from argus.backends import open_store
 
             topo = load_topology(REPO / "topology.yaml", Path(tmp))
             stores = {k: open_store(topo, k) for k in ("stix", "graph", "search")}

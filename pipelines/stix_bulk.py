@@ -97,7 +97,7 @@ class StoreOpener:
         self.topo, self.kinds = topo, kinds
 
     def __call__(self) -> dict[str, Any]:
-        from argus.runtime.embedded import open_store
+        from argus.backends import open_store
 
         return {k: open_store(self.topo, k) for k in self.kinds}
 

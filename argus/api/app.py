@@ -68,9 +68,9 @@ from argus.api.routes import (
 from argus.api.services import ServiceError, Services
 from argus.api.telemetry import instrument
 from argus.api.workbench import mount_workbench
+from argus.backends import open_store
 from argus.bus.base import RegistryUnavailable
 from argus.records import InvalidRecord
-from argus.runtime.embedded import open_store
 from argus.topology import Topology
 
 log = logging.getLogger("argus.api")

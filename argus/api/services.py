@@ -15,12 +15,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from argus.backends import open_bus, open_store, prepare_bus, read_topic
 from argus.bus.base import Bus, Commit
 from argus.contracts import Connector, Context
 from argus.feeds import FeedStore
 from argus.records import InvalidRecord, Record, utcnow
 from argus.registry import node_class
-from argus.runtime.embedded import open_bus, open_store, prepare_bus, read_topic
 from argus.schemas import SchemaSet, default_schemas
 from argus.security.audit import AuditTrail, open_audit
 from argus.security.identity import IdentityDirectory, open_directory

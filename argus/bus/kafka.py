@@ -20,7 +20,7 @@ partition of a partitioned node) writes through a transactional producer of its 
 `transactional.id = <prefix>task.<task>`, so the worker that takes a task over fences exactly
 that task's previous owner, and the task's state lives in its own partition of the changelog.
 A task that answers field queries has a second one, `<prefix>task.<task>.q`, for those answers
-alone (argus/runtime/embedded.py, `_finish_query`). Different writers' commits run side by side
+alone (argus/runtime/committer.py, `_finish_query`). Different writers' commits run side by side
 (`concurrent_commits`); one writer's run one after another.
 """
 
@@ -509,7 +509,7 @@ class KafkaBus(Bus):
         """Whether a task's read at `offset` would return a message now. `end_offset` (the
         watermark) can be ahead of what the reader's fetcher holds: a record whose fetch is in
         flight, or one in a transaction not yet committed. The runtime asks this of a field
-        query it has stopped waiting for (embedded.py, `_queries_queued`), between the records
+        query it has stopped waiting for (scheduler.py, `_queries_queued`), between the records
         of a long ingest batch: it looks at the fetcher's queue once, without waiting, and what
         it takes to see is kept for the next read."""
         key = (topic, partition, reader)
@@ -582,7 +582,7 @@ class KafkaBus(Bus):
     def _group_consumer(self, group: str) -> Consumer:
         c = self._groups.get(group)
         if c is None:
-            with self._lock:  # tasks' commits can run on several threads (argus/runtime/embedded.py)
+            with self._lock:  # tasks' commits can run on several threads (argus/runtime/committer.py)
                 c = self._groups.get(group)
                 if c is None:
                     c = Consumer(

@@ -22,7 +22,8 @@ from typing import Any
 import orjson
 
 from argus.alerts import format_alert
-from argus.runtime.embedded import EmbeddedRuntime, read_topic
+from argus.backends import read_topic
+from argus.runtime.core import Runtime
 from argus.synthetic import Generator
 from argus.topology import load_topology
 
@@ -260,7 +261,7 @@ def run_demo(
         f"  sample data: {counts['rms']} RMS reports (JSON lines and CSV), {counts['cad']} CAD incidents, "
         f"{counts['sar']} SARs from 7 agencies"
     )
-    with EmbeddedRuntime(topo) as rt:
+    with Runtime(topo) as rt:
         t = time.perf_counter()
         rt.run_until_idle()
         ingest_s = time.perf_counter() - t

@@ -30,10 +30,10 @@ def train_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the fitted weights as JSON")] = False,
 ) -> None:
     """Fit m and u to the persons of every report on the bus and write the model."""
+    from argus.backends import read_topic
     from argus.cli import _load, _reader
     from argus.linkage.person import LEVELS
     from argus.linkage.train import train
-    from argus.runtime.embedded import read_topic
 
     topo = _load(topology, data_dir)
     topic = next((n for n, t in topo.topics.items() if t.schema_ == "report.v2"), None)
@@ -63,8 +63,8 @@ def train_cmd(
 def _confirmed(topo: Any) -> list[Any]:
     """The possible matches since found to be one person (an analyst's SAME, or a record that
     bridged them), as comparison vectors: the labels the fit takes as certain."""
+    from argus.backends import open_store
     from argus.linkage.model import vector_of
-    from argus.runtime.embedded import open_store
 
     g = open_store(topo, "graph")
     try:

@@ -55,7 +55,7 @@ def validate_cmd(
 def import_cmd(path: Path, agency: AgencyOpt, by: ByOpt, topology: TopoOpt, data_dir: DataOpt = None) -> None:
     """Store a playbook (a new version by its `modified`) for an agency."""
     topo = _topo(topology, data_dir)
-    from argus.runtime.embedded import open_store
+    from argus.backends import open_store
 
     store, audit = open_store(topo, "playbooks"), open_audit(topo)
     try:
@@ -81,7 +81,7 @@ def export_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o")] = None,
 ) -> None:  # fmt: skip
     """Write a playbook exactly as it was imported (or as STIX)."""
-    from argus.runtime.embedded import open_store
+    from argus.backends import open_store
 
     store = open_store(_topo(topology, data_dir), "playbooks")
     try:
@@ -101,7 +101,7 @@ def export_cmd(
 @playbook_app.command("list")
 def list_cmd(agency: AgencyOpt, topology: TopoOpt, data_dir: DataOpt = None) -> None:
     """The playbooks an agency sees: the latest version of each."""
-    from argus.runtime.embedded import open_store
+    from argus.backends import open_store
 
     store = open_store(_topo(topology, data_dir), "playbooks")
     try:

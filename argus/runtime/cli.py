@@ -71,8 +71,8 @@ def dlq_list(
     bus_url: BusOpt = None,
 ) -> None:
     """Show dead letters: node, where it came from, why (the newest `limit`)."""
+    from argus.backends import read_topic
     from argus.cli import _load, _reader
-    from argus.runtime.embedded import read_topic
 
     topo = _load(topology, data_dir, bus_url)
     bus, schemas = _reader(topo)
@@ -110,8 +110,8 @@ def dlq_replay(
 ) -> None:
     """Replay dead letters after a fix: records that failed in a node go back onto the node's input
     topic; raw input a connector refused is written to --out for correction and re-ingest."""
+    from argus.backends import read_topic
     from argus.cli import _load, _reader
-    from argus.runtime.embedded import read_topic
 
     topo = _load(topology, data_dir, bus_url)
     bus, schemas = _reader(topo, write=True)
@@ -175,8 +175,8 @@ ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded
 
 def _kafka(topology: Path, data_dir: Path | None, bus_url: str | None) -> tuple[Any, Any, str]:
     """The topology, its Kafka bus, and the broker's name of the alert topic."""
+    from argus.backends import open_bus
     from argus.cli import _load
-    from argus.runtime.embedded import open_bus
 
     topo = _load(topology, data_dir, bus_url)
     if not topo.bus_url.startswith("kafka:"):

@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
@@ -28,7 +27,8 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
 from argus import metrics
 from argus.bus.base import Fenced
 from argus.bus.kafka import KafkaBus
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.assignment import Assignment
+from argus.runtime.core import Runtime
 from argus.runtime.tasks import Task, plan_digest, units
 
 try:
@@ -39,26 +39,30 @@ except ImportError as exc:  # pragma: no cover - the registry reports the pip ex
 log = logging.getLogger("argus.worker")
 
 
-class GroupWorker(EmbeddedRuntime):
+class GroupAssignment(Assignment):
+    """The tasks the group hands this worker (the runtime's assignment strategy on Kafka)."""
+
     session_timeout_ms = 10_000
 
-    def __init__(self, *args: Any, instance: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, instance: str | None = None) -> None:
         """`instance`: a stable name (static membership): restarted under the same name, the
         worker gets its tasks back without a rebalance; a stopped one's tasks move only after
         the session timeout."""
-        super().__init__(*args, **kwargs)
         self.instance = instance
+        self.rt: Runtime | None = None
+        self._coord: Any = None
+        self._assigned_once = False
 
-    def _initial_tasks(self) -> list[Task]:
-        bus = self.bus
+    def initial_tasks(self, rt: Runtime) -> list[Task]:
+        self.rt = rt
+        bus = rt.bus
         if not isinstance(bus, KafkaBus):
-            raise ValueError(f"a worker group needs a Kafka bus (bus: kafka://...), not {self.topo.bus_url}")
-        grouped = units(self.topo, self.tasks)  # colocated nodes' tasks: one partition
+            raise ValueError(f"a worker group needs a Kafka bus (bus: kafka://...), not {rt.topo.bus_url}")
+        grouped = units(rt.topo, rt.tasks)  # colocated nodes' tasks: one partition
         digest = plan_digest(grouped)
         self._coord_topic = bus.kafka_topic(f"tasks.{digest}")
         bus.create_topic(self._coord_topic, len(grouped))
         self._by_partition = dict(enumerate(grouped))
-        self._assigned_once = False
         self._coord = Consumer(
             {
                 "bootstrap.servers": bus.bootstrap,
@@ -75,18 +79,18 @@ class GroupWorker(EmbeddedRuntime):
         self._coord.subscribe(
             [self._coord_topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
         )
-        threading.Thread(target=self._watch_commits, args=(bus,), name="argus-commit-watch", daemon=True).start()
+        threading.Thread(target=self._watch_commits, args=(rt, bus), name="argus-commit-watch", daemon=True).start()
         return []
 
-    def _watch_commits(self, bus: KafkaBus) -> None:
+    def _watch_commits(self, rt: Runtime, bus: KafkaBus) -> None:
         """A commit that never returns (a librdkafka hang: KafkaBus.stuck_commits) leaves its
         tasks held by a worker that will not move them, while its heartbeats, sent by
         librdkafka's own thread, keep the group from noticing. The only way out is to end the
         process: its stacks go to stderr, it exits with 75 (EX_TEMPFAIL) and its supervisor
         starts it again; the open transaction is aborted when the tasks are claimed next, so
         nothing is lost or doubled (that is the SIGKILL case, tested)."""
-        while not self._stop.wait(5.0):
-            stuck = bus.stuck_commits(self.topo.model.commit_hang_s)
+        while not rt._stop.wait(5.0):
+            stuck = bus.stuck_commits(rt.topo.model.commit_hang_s)
             if stuck:
                 writer, secs = stuck[0]
                 log.critical(
@@ -100,10 +104,11 @@ class GroupWorker(EmbeddedRuntime):
 
     # --- group callbacks (run inside poll, on the scheduling thread, between batches) -----------
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
-        tasks = self._tasks_in(partitions)
+        rt, tasks = self.rt, self._tasks_in(partitions)
+        assert rt is not None
         started = time.perf_counter()
-        for task, got in zip(tasks, self._recover_all(tasks), strict=True):
-            self._start_task(task, got)
+        for task, got in zip(tasks, rt._recover_all(tasks), strict=True):
+            rt._start_task(task, got)
             log.info("took task %s", task.id)
         if tasks:
             took = time.perf_counter() - started
@@ -114,7 +119,13 @@ class GroupWorker(EmbeddedRuntime):
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         metrics.GROUP_EVENTS.labels("revoked").inc()
-        self._give_up(partitions)
+        assert self.rt is not None
+        for task in self._tasks_in(partitions):
+            try:
+                self.rt._stop_task(task.id)  # commits what it holds, for the next owner
+            except Fenced:  # the next owner has it already: what was held is redone there
+                self.rt.drop_task(task.id)
+            log.info("gave up task %s", task.id)
 
     def _on_lost(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         """This worker was dropped from the group (it missed heartbeats past the session
@@ -122,23 +133,16 @@ class GroupWorker(EmbeddedRuntime):
         someone else's now, so nothing more is committed for them: they are dropped, and
         librdkafka rejoins the group, which hands this worker tasks again."""
         metrics.GROUP_EVENTS.labels("lost").inc()
+        assert self.rt is not None
         for task in self._tasks_in(partitions):
-            self.drop_task(task.id)
+            self.rt.drop_task(task.id)
             log.warning("lost task %s (this worker was dropped from the group)", task.id)
-
-    def _give_up(self, partitions: list[TopicPartition]) -> None:
-        for task in self._tasks_in(partitions):
-            try:
-                self._stop_task(task.id)  # commits what it holds, for the next owner
-            except Fenced:  # the next owner has it already: what was held is redone there
-                self.drop_task(task.id)
-            log.info("gave up task %s", task.id)
 
     def _tasks_in(self, partitions: list[TopicPartition]) -> list[Task]:
         """The tasks of the coordination partitions the group hands over or takes back."""
         return [t for tp in partitions for t in self._by_partition[tp.partition]]
 
-    def _drop_fenced(self, tasks: set[str]) -> None:
+    def _drop_fenced(self, rt: Runtime, tasks: set[str]) -> None:
         """A task's commit was fenced: another worker owns it now (this one stalled past its
         session timeout, and the group moved its tasks). Its whole unit goes, since colocated
         tasks move together; the group's revocation, when this worker next polls, finds them
@@ -146,48 +150,43 @@ class GroupWorker(EmbeddedRuntime):
         for tid in sorted(tasks):
             unit = next((u for u in self._by_partition.values() if any(t.id == tid for t in u)), [])
             for task in unit:
-                if task.id in self.hosts:
-                    self.drop_task(task.id)
+                if task.id in rt.hosts:
+                    rt.drop_task(task.id)
                     metrics.GROUP_EVENTS.labels("fenced").inc()
                     log.warning("dropped task %s: another worker owns it now (fenced)", task.id)
 
-    # --- scheduling -----------------------------------------------------------------------------
-    def step(self) -> int:
+    # --- the runtime's hooks ------------------------------------------------------------------
+    def before_step(self, rt: Runtime) -> None:
         self._coord.poll(0)  # heartbeats are in the background; (re)assignments are applied here
-        if self.fenced:  # found by the sink thread, which adds to it holding the units' lock
-            with self._units_lock:
-                found, self.fenced = self.fenced, set()
-            self._drop_fenced(found)
-        try:
-            return super().step()
-        except Fenced as exc:
-            tid = self._task_of_writer(exc.writer)
-            if tid is None:
-                raise
-            log.warning("%s", exc)
-            self._drop_fenced({tid})
-            return 0
+        if rt.fenced:  # found by the sink thread, which adds to it holding the units' lock
+            with rt._units_lock:
+                found, rt.fenced = rt.fenced, set()
+            self._drop_fenced(rt, found)
 
-    def wait_for_tasks(self, timeout: float = 60.0) -> None:
+    def fenced(self, rt: Runtime, exc: Fenced) -> bool:
+        tid = rt._task_of_writer(exc.writer)
+        if tid is None:
+            return False
+        log.warning("%s", exc)
+        self._drop_fenced(rt, {tid})
+        return True
+
+    def wait_for_tasks(self, rt: Runtime, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while not self._assigned_once:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no tasks from group {self._coord_topic} after {timeout}s")
             self._coord.poll(0.1)
 
-    def run_until_idle(self, max_seconds: float | None = None, on_step: Callable[[int], None] | None = None) -> int:
-        self.wait_for_tasks()
-        return super().run_until_idle(max_seconds, on_step)
-
-    def task_ids(self) -> list[str]:
-        return sorted(self.hosts)
-
     def close(self) -> None:
-        coord = getattr(self, "_coord", None)
+        coord, self._coord = self._coord, None
         if coord is not None:
             coord.close()  # leaves the group now: the others take these tasks without waiting
-            self._coord = None
-        super().close()
+
+
+def group_worker(topo: Any, instance: str | None = None) -> Runtime:
+    """A runtime taking the tasks its group on Kafka hands it."""
+    return Runtime(topo, assignment=GroupAssignment(instance))
 
 
 def _coordinator_busy(exc: BaseException) -> bool:

@@ -222,7 +222,7 @@ class AuditTrail(ABC):
 
 def open_audit(topo: Any) -> AuditTrail:
     """The topology's audit trail (ARGUS_AUDIT / stores.audit; `<data_dir>/audit.db` by default)."""
-    from argus.runtime.embedded import open_store
+    from argus.backends import open_store
 
     trail: AuditTrail = open_store(topo, "audit")
     return trail

@@ -346,7 +346,7 @@ class IdentityDirectory(ABC):
 
 def open_directory(topo: Any) -> IdentityDirectory:
     """The topology's directory (ARGUS_IDENTITY / stores.identity; `<data_dir>/identity.db` by default)."""
-    from argus.runtime.embedded import open_store
+    from argus.backends import open_store
 
     d: IdentityDirectory = open_store(topo, "identity")
     return d

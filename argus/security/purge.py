@@ -20,9 +20,9 @@ import uuid
 from typing import Any
 
 from argus.alerts import found_in
+from argus.backends import read_topic
 from argus.bus.base import Bus, Commit
 from argus.records import utcnow
-from argus.runtime.embedded import read_topic
 from argus.schemas import SchemaSet
 from argus.security.audit import AuditTrail
 from argus.topology import Topology

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from argus.backends import read_topic
 from argus.bus.base import Bus
 from argus.records import RETENTION, utcnow
-from argus.runtime.embedded import read_topic
 from argus.schemas import SchemaSet
 from argus.security.audit import AuditTrail
 from argus.security.purge import purge_records

@@ -21,7 +21,7 @@ feed_app = typer.Typer(help="TAXII 2.1 feeds the pipeline polls: add, list, remo
 
 def _feeds(topo) -> FeedStore:  # type: ignore[no-untyped-def]
     """The topology's feed registry (ARGUS_FEEDS / stores.feeds; embedded by default)."""
-    from argus.runtime.embedded import open_store
+    from argus.backends import open_store
 
     reg: FeedStore = open_store(topo, "feeds")
     return reg
@@ -154,8 +154,8 @@ def _bulk(
 ) -> None:
     """A bundle through the bulk path into the topology's STIX, graph and search stores; rejects
     go to the dead-letter topic with their reason; the import is audited."""
+    from argus.backends import open_store
     from argus.records import InvalidRecord
-    from argus.runtime.embedded import open_store
     from pipelines.stix_bulk import StoreOpener, bulk_import, objects_of
 
     topo = _topo(topology, data_dir)
@@ -243,7 +243,7 @@ def attack_show(
     data_dir: DataOpt = None,
 ) -> None:
     """Look up the mirror (public, TLP:CLEAR objects only: the CLI has no identity to decide by)."""
-    from argus.runtime.embedded import open_store
+    from argus.backends import open_store
     from argus.security.policy import FULL, ReportView
     from argus.stix.attack import KINDS, lookup
 
@@ -278,9 +278,10 @@ def _row(f: dict) -> tuple[str, ...]:
 
 
 def _dead_letters(topo, node: str, path: Path, objs: list, rejected: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    from argus.backends import open_bus
     from argus.bus.base import Commit
     from argus.records import as_bytes, utcnow
-    from argus.runtime.embedded import dead_letter_headers, dead_letter_value, open_bus
+    from argus.runtime.dead_letters import dead_letter_headers, dead_letter_value
     from argus.schemas import default_schemas
 
     dlq = topo.dead_letter_topic

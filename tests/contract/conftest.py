@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import pytest
 
-from argus.runtime.embedded import open_url
+from argus.backends import open_url
 from argus.stores.embedded_graph import EmbeddedGraphStore
 from argus.stores.embedded_search import EmbeddedSearchStore
 

@@ -6,8 +6,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from argus.backends import read_topic
 from argus.demo import prepare, write_inbox
-from argus.runtime.embedded import EmbeddedRuntime, read_topic
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 
 
@@ -28,25 +29,30 @@ def workdir_without_queries(tmp_path: Path, background: int = 200) -> Path:
 def quiet_run(topo: Path, data_dir: Path, node: str) -> tuple[dict, set[str], int]:
     """A run without the test's query, to compare with: `node`'s state, the alert ids, and how
     many records reached `resolved`."""
-    with EmbeddedRuntime(load_topology(topo, data_dir)) as rt:
+    with Runtime(load_topology(topo, data_dir)) as rt:
         rt.run_until_idle()
         assert rt.bus is not None
         alerts = {r.value["envelope"]["id"] for r in rt.read_topic("alerts")}
         return rt.bus.load_state(node), alerts, len(rt.read_topic("resolved"))
 
 
-def argus(*args: str, env: dict[str, str] | None = None, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
+FAULTY = Path(__file__).resolve().parent.parent / "faulty.py"
+
+
+def argus(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600, fault: str | None = None, **kw
+) -> subprocess.CompletedProcess:
+    """The `argus` command; with `fault` (NODE:PHASE:N), SIGKILLed there (tests/faulty.py)."""
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "argus", *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw
-    )
+    cmd = [sys.executable, str(FAULTY), fault] if fault else [sys.executable, "-m", "argus"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw)
 
 
 def snapshot(topology: Path, data_dir: Path) -> dict:
     """Everything every store holds, in a form that does not depend on processing order:
     which records each store has (and how often), and how mentions cluster into entities."""
     topo = load_topology(topology, data_dir)
-    with EmbeddedRuntime(topo) as rt:
+    with Runtime(topo) as rt:
         bus = rt.bus
         topics = {}
         for t in topo.topics:

@@ -22,7 +22,8 @@ import yaml
 from argus.contracts import Context
 from argus.records import Record
 from argus.registry import node_class
-from argus.runtime.embedded import ANSWERED_BY, EmbeddedRuntime
+from argus.runtime.core import Runtime
+from argus.runtime.host import ANSWERED_BY
 from argus.testing import frozen_clock
 from argus.topology import load_topology
 from processors.correlation import CorrelationProcessor
@@ -42,7 +43,7 @@ def _variant(topo: Path, name: str, here: bool) -> Path:
 def _ask(topo: Path, data_dir: Path) -> tuple[list[Record], dict[tuple[int, int], list[bytes]], dict[str, Any]]:
     """Ingest everything, then ask about plates correlation holds records of (and one it does
     not): the queries' alerts, the answers' headers, correlation's state afterwards."""
-    with EmbeddedRuntime(load_topology(topo, data_dir), clock=frozen_clock()) as rt:
+    with Runtime(load_topology(topo, data_dir), clock=frozen_clock()) as rt:
         rt.run_until_idle()
         vehicles, corr = rt.hosts["resolve_vehicles"].state, rt.hosts["correlation"].state
         plates = sorted(k for k, v in vehicles._committed.items() if k.startswith("pl:") and corr.get(f"ent:{v}"))[:12]
@@ -113,7 +114,7 @@ def test_a_node_that_fails_or_writes_in_process_reads_the_answer_from_the_bus(
     monkeypatch.setattr(_Flaky, "how", how)
     monkeypatch.setattr(_Flaky, "seen", set())
     real = node_class
-    monkeypatch.setattr("argus.runtime.embedded.node_class", lambda use: _Flaky if use == "correlation" else real(use))
+    monkeypatch.setattr("argus.runtime.recovery.node_class", lambda use: _Flaky if use == "correlation" else real(use))
     alerts, headers, state = _ask(_variant(work, "flaky", True), tmp_path / "flaky")
     assert _Flaky.seen, "the flaky correlation never ran"
     assert _same(alerts) == _same(base) and len(alerts) == len(base)  # each alert once, all there

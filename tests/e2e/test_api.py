@@ -16,7 +16,7 @@ import uvicorn
 from argus.api.app import create_app
 from argus.demo import OFFICER_AGENCY, OWNER
 from argus.records import deterministic_id
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.security.audit import open_audit
 from argus.security.identity import open_directory
 from argus.topology import load_topology
@@ -30,7 +30,7 @@ CIVIC = deterministic_id("vehicle", "CA", "8ABC123")
 class Live:
     def __init__(self, topology: Path) -> None:
         self.topo = load_topology(topology)
-        self.rt = EmbeddedRuntime(self.topo).open()
+        self.rt = Runtime(self.topo).open()
         self.rt.run_until_idle()
         self.pipeline = threading.Thread(target=self.rt.run_forever, daemon=True)
         self.pipeline.start()

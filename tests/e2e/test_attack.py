@@ -63,7 +63,8 @@ def test_api_lookups_go_through_the_policy(tmp_path: Path) -> None:
 
 
 def test_sar_narratives_are_matched_to_techniques_and_groups_in_the_pipeline(tmp_path: Path) -> None:
-    from argus.runtime.embedded import EmbeddedRuntime, read_topic
+    from argus.backends import read_topic
+    from argus.runtime.core import Runtime
     from argus.topology import load_topology
 
     topo = make_workdir(tmp_path, background=10)
@@ -87,7 +88,7 @@ def test_sar_narratives_are_matched_to_techniques_and_groups_in_the_pipeline(tmp
     (tmp_path / "inbox" / "sar" / "ttp.json").write_bytes(orjson.dumps([sar]))
     r = run(cli, ["run", "--until-idle", "--metrics-port", "0", *t])
     assert r.exit_code == 0, r.output
-    with EmbeddedRuntime(load_topology(topo)) as rt:
+    with Runtime(load_topology(topo)) as rt:
         matched = read_topic(rt.bus, rt.schemas, "ttp.matches")
     (mine,) = [m for m in matched if "T0884" in {x["attack_id"] for x in m.body["techniques"]}]
     assert mine.envelope["tlp"] == "AMBER" and mine.envelope["source_agency"] == "CA0100000"  # the SAR's marking

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 from tests.conftest import query_raw, rms_raw
 from tests.e2e.conftest import make_workdir
@@ -47,7 +47,7 @@ def test_bad_records_are_dead_lettered_and_nothing_else_is_lost(tmp_path: Path) 
     )
     (inbox / "sar" / "broken.json").write_bytes(b'[{"sar_id": "S1",')
     os.utime(inbox / "sar" / "broken.json", (time.time() - 60, time.time() - 60))  # a writer long gone
-    with EmbeddedRuntime(load_topology(topo)) as rt:
+    with Runtime(load_topology(topo)) as rt:
         rt.run_until_idle()
         dead = [r.value for r in rt.read_topic("deadletters")]
         reasons = [d["reason"] for d in dead]
@@ -79,7 +79,7 @@ def test_a_poison_record_inside_a_node_is_retried_then_dead_lettered(tmp_path: P
         return real(self, record, ctx)
 
     monkeypatch.setattr(entity_resolution.EntityResolutionProcessor, "_report", flaky)
-    with EmbeddedRuntime(load_topology(topo)) as rt:
+    with Runtime(load_topology(topo)) as rt:
         rt.run_until_idle()
         dead = [r.value for r in rt.read_topic("deadletters") if r.value["node"] == "resolve_persons"]
         assert len(dead) == 1 and dead[0]["attempts"] == 3 and calls["n"] == 3
@@ -96,7 +96,7 @@ def test_a_running_pipeline_picks_up_records_another_process_appends(tmp_path: P
     from tests.conftest import rms_record
 
     topo = make_workdir(tmp_path, background=10)
-    with EmbeddedRuntime(load_topology(topo)) as rt:
+    with Runtime(load_topology(topo)) as rt:
         rt.run_until_idle()
         before = rt.bus.size("resolved")
         other = EmbeddedBus(rt.bus.path)
@@ -162,7 +162,7 @@ def test_hostile_files_lose_no_good_record_and_stop_no_source(tmp_path: Path) ->
     (inbox / "stix" / "later.json").write_bytes(stix.replace(b"000000000002", b"000000000003"))
     run = argus("run", "--until-idle", "-t", str(topo))
     assert run.returncode == 0, run.stderr[-2000:]
-    with EmbeddedRuntime(load_topology(topo)) as rt:
+    with Runtime(load_topology(topo)) as rt:
         dead = [r.value for r in rt.read_topic("deadletters")]
         assert "ingested 8 records, 7 dead-lettered" in run.stdout, (run.stdout, [d["reason"] for d in dead])
         for raw, why in rms:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import yaml
 
+from argus.backends import read_topic
 from argus.bus.base import Commit
-from argus.runtime.embedded import EmbeddedRuntime, read_topic
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 from tests.conftest import query_record
 from tests.e2e.conftest import quiet_run, workdir_without_queries
@@ -40,7 +41,7 @@ def test_an_ingest_commit_in_flight_holds_up_neither_other_nodes_nor_a_field_que
     topo = _topology(tmp_path)
     quiet_state, quiet_alerts, quiet_resolved = quiet_run(topo, tmp_path / "quiet", NODE)
 
-    rt = EmbeddedRuntime(load_topology(topo, tmp_path / "flying")).open()
+    rt = Runtime(load_topology(topo, tmp_path / "flying")).open()
     gate = threading.Event()
     try:
         assert rt.bus is not None and rt._committer is None  # the embedded bus commits in place

@@ -44,8 +44,8 @@ def small_batches(topo: Path, linear: bool, commit_interval_ms: int | None = 0) 
     topo.write_text(yaml.safe_dump(doc))
 
 
-def run(topo: Path, data: Path, **env: str) -> subprocess.CompletedProcess:
-    return argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(data), "--metrics-port", "0", env=env)
+def run(topo: Path, data: Path, fault: str | None = None) -> subprocess.CompletedProcess:
+    return argus("run", "--until-idle", "-t", str(topo), "--data-dir", str(data), "--metrics-port", "0", fault=fault)
 
 
 def prepared(root: Path, linear: bool) -> tuple[Path, dict]:
@@ -101,7 +101,7 @@ FAULTS = [
 def test_sigkill_at_each_commit_point_linear(linear, tmp_path: Path, fault: str) -> None:
     topo, clean = linear
     data = tmp_path / "data"
-    crashed = run(topo, data, ARGUS_FAULT=fault)
+    crashed = run(topo, data, fault=fault)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     done = run(topo, data)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -112,7 +112,7 @@ def test_sigkill_at_each_commit_point_linear(linear, tmp_path: Path, fault: str)
 def test_sigkill_at_commit_points_full_topology(full, tmp_path: Path, fault: str) -> None:
     topo, clean = full
     data = tmp_path / "data"
-    assert run(topo, data, ARGUS_FAULT=fault).returncode == -signal.SIGKILL
+    assert run(topo, data, fault=fault).returncode == -signal.SIGKILL
     assert run(topo, data).returncode == 0
     assert_same_stores(snapshot(topo, data), clean, exact_alerts=True)  # source order: one answer
 
@@ -173,7 +173,7 @@ def holding(topo: Path, interval_ms: int) -> Path:
 
 
 def test_a_busy_task_gathers_batches_into_fewer_commits(linear, tmp_path: Path) -> None:
-    from argus.runtime.embedded import EmbeddedRuntime
+    from argus.runtime.core import Runtime
     from argus.topology import load_topology
 
     topo, clean = linear
@@ -191,7 +191,7 @@ def test_a_busy_task_gathers_batches_into_fewer_commits(linear, tmp_path: Path) 
             # input left after a batch whenever the source has written at all.
             doc["nodes"][name]["batch_size"] = 8
         held.write_text(yaml.safe_dump(doc))
-        rt = EmbeddedRuntime(load_topology(held, tmp_path / str(ms))).open()
+        rt = Runtime(load_topology(held, tmp_path / str(ms))).open()
         assert rt.bus is not None
         real = rt.bus.commit
 
@@ -230,7 +230,7 @@ def test_sigkill_while_batches_are_held_redoes_them(linear, tmp_path: Path, faul
     topo, clean = linear
     held = holding(topo, 60_000)
     data = tmp_path / "data"
-    crashed = run(held, data, ARGUS_FAULT=fault)
+    crashed = run(held, data, fault=fault)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     assert run(held, data).returncode == 0
     assert_same_stores(snapshot(topo, data), clean, exact_alerts=True)

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from argus.demo import prepare
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 from tests.conftest import REPO
 
@@ -37,7 +37,7 @@ def test_every_sample_is_taken_whole(tmp_path: Path) -> None:
     topo = _site(tmp_path)
     for name, sub in INBOX.items():
         shutil.copy(SAMPLES / name, tmp_path / "inbox" / sub / name)
-    with EmbeddedRuntime(load_topology(topo)) as rt:
+    with Runtime(load_topology(topo)) as rt:
         rt.run_until_idle()
         assert [r.value["reason"] for r in rt.read_topic("deadletters")] == []
         assert rt.ingest_counts() == (9, 0)  # 2 RMS lines, 1 CSV row, 1 incident, 2 queries, 1 SAR, 2 STIX
@@ -72,7 +72,7 @@ def test_each_documented_mistake_gets_its_reason(tmp_path: Path, sample: str, ch
     bad = {**_first(sample), **change}
     target = tmp_path / "inbox" / INBOX[sample] / sample
     target.write_bytes(orjson.dumps([bad] if sample.endswith(".json") else bad) + b"\n")
-    with EmbeddedRuntime(load_topology(topo)) as rt:
+    with Runtime(load_topology(topo)) as rt:
         rt.run_until_idle()
         reasons = [r.value["reason"] for r in rt.read_topic("deadletters")]
     assert len(reasons) == 1 and reason in reasons[0], reasons

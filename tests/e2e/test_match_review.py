@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 
 from argus.api.services import Services
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.testing import Harness
 from argus.topology import load_topology
 from processors.entity_resolution import EntityResolutionProcessor
@@ -32,7 +32,7 @@ def test_a_possible_match_is_kept_for_review_and_a_same_decision_merges_everywhe
         + _report("RV-2", {"role": "suspect", "name": "Liz Quartermain"})  # a short form, no DOB, no sex
     )
     topo = load_topology(topo_file, tmp_path / "data")
-    with EmbeddedRuntime(topo) as rt:
+    with Runtime(topo) as rt:
         rt.run_until_idle()
     svc = Services(topo)
     g = svc.graph()
@@ -41,7 +41,7 @@ def test_a_possible_match_is_kept_for_review_and_a_same_decision_merges_everywhe
     assert g.canonical(pm["src"]) != g.canonical(pm["dst"])
     svc.decide(pm["src"], pm["dst"], "SAME", "an-fresno", "CA0190000", "same woman")
     svc.close()
-    with EmbeddedRuntime(topo) as rt:
+    with Runtime(topo) as rt:
         rt.run_until_idle()
         persons = rt.bus.load_state("resolve_persons")
         assert persons[f"alias:{pm['src']}"] == pm["dst"]
@@ -51,7 +51,7 @@ def test_a_possible_match_is_kept_for_review_and_a_same_decision_merges_everywhe
     (tmp_path / "inbox" / "rms" / "zz-review-2.jsonl").write_bytes(
         _report("RV-3", {"role": "suspect", "name": "QUARTERMAIN, LIZ", "dob": "1983-05-17", "sex": "F"})
     )
-    with EmbeddedRuntime(topo) as rt:
+    with Runtime(topo) as rt:
         rt.run_until_idle()
         last = [r for r in rt.read_topic("resolved") if r.value["body"]["report"].get("report_id") == "RV-3"]
         person = next(e for e in last[0].value["body"]["entities"] if e["subtype"] == "person")

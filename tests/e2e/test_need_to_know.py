@@ -13,10 +13,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from argus.backends import read_topic
 from argus.cli import app as cli
 from argus.demo import OFFICER_AGENCY, OWNER
 from argus.records import utcnow
-from argus.runtime.embedded import read_topic
 from argus.security.audit import AuditLog
 from argus.security.retention import Retention
 from argus.stores.embedded_graph import EmbeddedGraphStore

@@ -17,8 +17,9 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
+from argus.backends import read_topic
 from argus.bus.base import Commit
-from argus.runtime.embedded import EmbeddedRuntime, read_topic
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 from tests.conftest import query_record
 from tests.e2e.conftest import quiet_run, workdir_without_queries
@@ -54,7 +55,7 @@ def test_a_field_query_commits_alone_while_its_node_holds_ingest(
     topo = _topology(tmp_path, here)
     quiet_state, quiet_alerts, _ = quiet_run(topo, tmp_path / "quiet", node)
 
-    rt = EmbeddedRuntime(load_topology(topo, tmp_path / "queried")).open()
+    rt = Runtime(load_topology(topo, tmp_path / "queried")).open()
     try:
         assert rt.bus is not None
         host, vehicles, corr = rt.hosts[node], rt.hosts["resolve_vehicles"].state, rt.hosts["correlation"].state
@@ -139,7 +140,7 @@ def test_an_empty_query_inbox_due_a_poll_does_not_cut_ingest_into_small_batches(
         return REGISTRY.get_sample_value("argus_batch_seconds_count", {"node": "rms"}) or 0.0
 
     before = batches()
-    with EmbeddedRuntime(load_topology(topo, tmp_path / "data")) as rt:
+    with Runtime(load_topology(topo, tmp_path / "data")) as rt:
         rt.run_until_idle()
         assert len(rt.read_topic("rms.records")) > 8 * 32  # read, bar the export's dead letters
     # the export file and the CSV file, each one batch, and a last look that found nothing new

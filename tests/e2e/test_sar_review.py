@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from argus.runtime.embedded import read_topic
+from argus.backends import read_topic
 from argus.security.audit import open_audit
 from tests.e2e.conftest import make_workdir
 from tests.e2e.test_api import Live

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from argus.bus.base import Commit
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.schemas import SchemaError, SchemaSet, default_schemas
 from argus.topology import load_topology
 from tests.e2e.conftest import make_workdir
@@ -34,19 +34,19 @@ def schemas_with(tmp: Path, field: dict) -> SchemaSet:
 
 def evolve(tmp_path: Path) -> None:
     topo = load_topology(make_workdir(tmp_path / "w", background=0))
-    with EmbeddedRuntime(topo).open() as rt:  # the v1 deployment: writes every topic
+    with Runtime(topo).open() as rt:  # the v1 deployment: writes every topic
         rt.run_until_idle()
         v1_reports = rt.read_topic("rms.records")
     assert v1_reports
 
     strict = schemas_with(tmp_path / "bad", {"name": "priority_hint", "type": "string"})
     with pytest.raises(SchemaError) as err:
-        EmbeddedRuntime(topo, schemas=strict).open()
+        Runtime(topo, schemas=strict).open()
     assert "rms_record.v2: reading rms_record.v2" in str(err.value) and "priority_hint" in str(err.value)
     assert "no default" in str(err.value)
 
     lenient = schemas_with(tmp_path / "ok", {"name": "priority_hint", "type": "string", "default": "routine"})
-    with EmbeddedRuntime(topo, schemas=lenient).open() as rt:  # the v2 deployment starts
+    with Runtime(topo, schemas=lenient).open() as rt:  # the v2 deployment starts
         got = rt.read_topic("rms.records")  # v1 data, v2 reader
         assert [r.value["priority_hint"] for r in got] == ["routine"] * len(v1_reports)
         assert [r.value["body"]["report_id"] for r in got] == [r.value["body"]["report_id"] for r in v1_reports]
@@ -57,7 +57,7 @@ def evolve(tmp_path: Path) -> None:
         c = Commit()
         c.append("rms.records", "k", lenient.encode(v2, new))
         rt.bus.commit(c)
-    with EmbeddedRuntime(topo).open() as rt:  # the v1 deployment again: reads what v2 wrote
+    with Runtime(topo).open() as rt:  # the v1 deployment again: reads what v2 wrote
         back = rt.read_topic("rms.records")
     last = next(r for r in back if r.value["envelope"]["id"] == new["envelope"]["id"])
     assert "priority_hint" not in last.value and last.value["body"]["report_id"] == new["body"]["report_id"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.runtime.order import parse_mark
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir, snapshot
@@ -48,7 +48,7 @@ def test_batch_sizes_and_commit_timing_do_not_change_the_answer_on_concurrent_so
     assert_same_stores(large, small, exact_alerts=True)
 
     # The marks ride in the topics, and nothing that reads records sees them.
-    with EmbeddedRuntime(load_topology(tmp_path / "topology-small.yaml", tmp_path / "small")) as rt:
+    with Runtime(load_topology(tmp_path / "topology-small.yaml", tmp_path / "small")) as rt:
         assert rt.bus is not None
         raw = rt.bus.read("reports", 0, 0, 100_000)
         marks = [parse_mark(m.key) for m in raw if not m.value]
@@ -71,7 +71,7 @@ def test_a_source_that_wakes_up_marks_before_its_first_record(tmp_path: Path) ->
         assert r.returncode == 0, r.stderr[-2000:]
         if later.exists():
             later.rename(export)  # the next night's export lands
-    with EmbeddedRuntime(load_topology(topo, tmp_path / "var")) as rt:
+    with Runtime(load_topology(topo, tmp_path / "var")) as rt:
         assert rt.bus is not None
         records = 0
         for p in range(rt.bus.partitions("rms.records")):

@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from argus.runtime.embedded import EmbeddedRuntime, open_store
+from argus.backends import open_store
+from argus.runtime.core import Runtime
 from argus.testing import frozen_clock
 from argus.topology import load_topology
 from pipelines.stix_bulk import bulk_import, objects_of
@@ -46,7 +47,7 @@ def test_bulk_import_equals_the_streaming_pipeline(tmp_path: Path) -> None:
     topo_path = make_workdir(tmp_path / "stream", background=0)
     shutil.copy(BUNDLE, tmp_path / "stream" / "inbox" / "stix" / "partner.json")
     topo = load_topology(topo_path)
-    with EmbeddedRuntime(topo, clock=frozen_clock()).open() as rt:
+    with Runtime(topo, clock=frozen_clock()).open() as rt:
         rt.run_until_idle()
         for _ in range(200):
             if rt.sinks_idle():

@@ -20,7 +20,7 @@ import yaml
 from prometheus_client import REGISTRY
 
 from argus.feeds import FeedRegistry, FeedSpec
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 from connectors.taxii import retry_after
 from tests.e2e.conftest import argus
@@ -81,7 +81,7 @@ def topology(
     return path
 
 
-def drive(rt: EmbeddedRuntime, until: Callable[[], bool], timeout: float = 60) -> None:
+def drive(rt: Runtime, until: Callable[[], bool], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not until():
         assert time.monotonic() < deadline, "timed out"
@@ -89,7 +89,7 @@ def drive(rt: EmbeddedRuntime, until: Callable[[], bool], timeout: float = 60) -
             time.sleep(0.005)
 
 
-def ids_on_topic(rt: EmbeddedRuntime) -> list[str]:
+def ids_on_topic(rt: Runtime) -> list[str]:
     return [r.body["stix_id"] for r in rt.read_topic("stix.objects")]
 
 
@@ -106,7 +106,7 @@ def test_pages_through_the_collection_once_and_resumes_after_the_last_date_added
 ) -> None:
     topo = load_topology(topology(tmp_path, [feed(server.url, "once")]))
     before = metric("argus_taxii_pages_total", feed="once")
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle(max_seconds=60)
         got = ids_on_topic(rt)
         assert len(got) == N and set(got) == expected_ids()
@@ -120,7 +120,7 @@ def test_pages_through_the_collection_once_and_resumes_after_the_last_date_added
     assert metric("argus_taxii_last_success_timestamp_seconds", feed="once") > time.time() - 120
 
     # the next poll asks only for what was added after the last committed date_added
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle(max_seconds=30)
         assert len(ids_on_topic(rt)) == N
     log = server.log.read_text().splitlines()
@@ -129,11 +129,9 @@ def test_pages_through_the_collection_once_and_resumes_after_the_last_date_added
 
 def test_sigkill_mid_page_neither_skips_nor_repeats(server: Medallion, tmp_path: Path) -> None:
     path = topology(tmp_path, [feed(server.url, "killed")])
-    killed = argus(
-        "run", "--until-idle", "-t", str(path), "--metrics-port", "0", env={"ARGUS_FAULT": "partners:before_commit:5"}
-    )
+    killed = argus("run", "--until-idle", "-t", str(path), "--metrics-port", "0", fault="partners:before_commit:5")
     assert killed.returncode == -9, killed.stderr[-2000:]
-    with EmbeddedRuntime(load_topology(path)).open() as rt:
+    with Runtime(load_topology(path)).open() as rt:
         partial = ids_on_topic(rt)
         assert 0 < len(partial) < N  # four commits of 7 landed, the fifth died with the process
         rt.run_until_idle(max_seconds=60)
@@ -143,7 +141,7 @@ def test_sigkill_mid_page_neither_skips_nor_repeats(server: Medallion, tmp_path:
 
 def test_server_restart_mid_paging_resumes_from_the_committed_cursor(server: Medallion, tmp_path: Path) -> None:
     topo = load_topology(topology(tmp_path, [feed(server.url, "restarted")]))
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         drive(rt, lambda: len(ids_on_topic(rt)) >= 60)
         server.restart()  # its `next` sessions are gone; the poller asks again from its cursor
         rt.run_until_idle(max_seconds=60)
@@ -197,7 +195,7 @@ def test_backs_off_on_429_and_503_honouring_retry_after(server: Medallion, tmp_p
     flaky = Flaky(upstream, {2: (429, {"Retry-After": "1"}), 4: (503, {}), 5: (502, {})})
     try:
         topo = load_topology(topology(tmp_path, [feed(flaky.url + "/api1/", "flaky")]))
-        with EmbeddedRuntime(topo).open() as rt:
+        with Runtime(topo).open() as rt:
             drive(rt, lambda: len(ids_on_topic(rt)) >= N)
             got = ids_on_topic(rt)
         t = flaky.times
@@ -212,7 +210,7 @@ def test_backs_off_on_429_and_503_honouring_retry_after(server: Medallion, tmp_p
 
 def test_wrong_credentials_are_refused_and_nothing_is_read(server: Medallion, tmp_path: Path) -> None:
     topo = load_topology(topology(tmp_path, [feed(server.url, "denied", password="wrong")]))
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         drive(rt, lambda: metric("argus_taxii_errors_total", feed="denied", kind="401") >= 1, timeout=20)
         assert ids_on_topic(rt) == []
         assert rt.hosts["partners"].state.get("feed:denied") is None
@@ -220,7 +218,7 @@ def test_wrong_credentials_are_refused_and_nothing_is_read(server: Medallion, tm
 
 def test_a_feed_added_at_run_time_is_polled_without_a_restart(server: Medallion, tmp_path: Path) -> None:
     topo = load_topology(topology(tmp_path, []))
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle(max_seconds=5)
         assert ids_on_topic(rt) == []
         reg = FeedRegistry(topo.data_dir / "feeds.db")
@@ -243,7 +241,7 @@ def test_an_analysts_feed_to_an_inside_address_is_never_fetched(server: Medallio
     reg = FeedRegistry(topo.data_dir / "feeds.db")
     reg.add(FeedSpec(**feed(server.url, "inside")), "analyst")
     reg.close()
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle(max_seconds=5)
         assert ids_on_topic(rt) == []
         problems = rt.source_problems()
@@ -253,7 +251,7 @@ def test_an_analysts_feed_to_an_inside_address_is_never_fetched(server: Medallio
 
 
 def ids_on_topic_after(topo: Any) -> list[str]:
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         return ids_on_topic(rt)
 
 
@@ -360,7 +358,7 @@ def test_a_hostile_object_on_a_feed_is_dead_lettered_and_the_partner_not_flooded
     m.start()
     try:
         topo = load_topology(topology(tmp_path / "argus", [feed(m.url, "deep", poll_interval=3600)]))
-        with EmbeddedRuntime(topo).open() as rt:
+        with Runtime(topo).open() as rt:
             rt.run_until_idle(max_seconds=20)
             t0 = time.monotonic()
             while time.monotonic() - t0 < 3:  # the pipeline keeps running: the partner is not asked again
@@ -399,7 +397,7 @@ def test_a_partner_that_never_answers_is_seen_failing_and_backed_off(tmp_path: P
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/api1/"
     topo = load_topology(topology(tmp_path, [feed(url, "silent", timeout=0.3, max_backoff=60)]))
     try:
-        with EmbeddedRuntime(topo).open() as rt:
+        with Runtime(topo).open() as rt:
             rt.run_until_idle(max_seconds=10)
             problems = rt.source_problems()
             assert any("silent" in p and "timeout 0.3s" in p for p in problems), problems

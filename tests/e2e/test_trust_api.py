@@ -72,7 +72,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
 
 def _hold_federal(api: Api, sid: str = INDICATOR, tlp: str = "GREEN") -> None:
     """The federal feed's indicator, as the STIX sink stores it."""
-    from argus.runtime.embedded import open_store
+    from argus.backends import open_store
 
     store = open_store(api.topo, "stix")
     store.put([StixItem(to_tlp2(indicator(id=sid)), f"fed-{sid}", FED, tlp, {"whole": True})])

@@ -62,7 +62,7 @@ def test_demo_scenario_on_kafka(kafka: str, tmp_path: Path, monkeypatch: pytest.
         ("dedup:before_commit:2", 0),
         ("correlation:before_commit:2", 0),
         ("graph_sink:after_flush:2", 0),
-        # killed with other tasks' commits in flight (commit_threads: argus/runtime/embedded.py)
+        # killed with other tasks' commits in flight (commit_threads: argus/runtime/committer.py)
         ("resolve_places:before_commit:3", 4),
     ],
 )
@@ -106,7 +106,8 @@ def test_sigkill_mid_batch_on_kafka_equals_the_embedded_run(
         str(data),
         "--metrics-port",
         "0",
-        env={**env, "ARGUS_FAULT": fault},
+        env=env,
+        fault=fault,
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     done = argus(

@@ -20,9 +20,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from argus.backends import bus_url_for, open_bus
 from argus.demo import OFFICER_AGENCY, QUERY_PLATE
-from argus.runtime.embedded import ANSWERED_BY, bus_url_for, open_bus
-from argus.runtime.worker import GroupWorker
+from argus.runtime.host import ANSWERED_BY
+from argus.runtime.worker import GroupAssignment
 from argus.schemas import default_schemas
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir, snapshot
@@ -399,7 +400,7 @@ def test_a_worker_stalled_past_its_session_timeout_loses_its_tasks_and_the_answe
         print(f"\nfrozen with {at_freeze} of {len(expected['topics']['alerts'])} alerts out", flush=True)
         assert at_freeze < len(expected["topics"]["alerts"]), "the group finished before the freeze: not mid-stream"
         workers[1].send_signal(signal.SIGSTOP)
-        time.sleep(GroupWorker.session_timeout_ms / 1000 + 8)  # dropped, its tasks taken over
+        time.sleep(GroupAssignment.session_timeout_ms / 1000 + 8)  # dropped, its tasks taken over
         st = group_status(topo, data, url)
         assert len(st["workers"]) == 1, st
         workers[1].send_signal(signal.SIGCONT)
@@ -498,7 +499,7 @@ def supervise_to_the_embedded_answer(
 def test_a_commit_that_does_not_return_ends_its_worker_and_the_restart_loses_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The commit watchdog (GroupWorker._watch_commits). librdkafka can wait for ever inside a
+    """The commit watchdog (GroupAssignment._watch_commits). librdkafka can wait for ever inside a
     transaction's commit (confluentinc/librdkafka#5456, #5511; seen here once, after a broker
     restart), and a worker stuck so holds its tasks while its heartbeats go on. Here the broker is
     frozen (SIGSTOP) mid-stream for longer than the topology's `commit_hang_s` (set to 8 s), so

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import pytest
 
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.schemas import default_schemas
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir
@@ -47,7 +47,7 @@ def test_confluent_deserializer_reads_what_argus_wrote(
     prefix = f"r{uuid.uuid4().hex[:8]}."
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
     topo = load_topology(make_workdir(tmp_path, background=20))
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle()
         ours = {t: rt.read_topic(t) for t in ("rms.records", "resolved", "alerts")}
     client = SchemaRegistryClient({"url": schema_registry})
@@ -101,7 +101,7 @@ def test_the_registry_holds_every_producer_to_argus_rule(
     client = SchemaRegistryClient({"url": schema_registry})
     prefix = f"c{uuid.uuid4().hex[:8]}."
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
-    with EmbeddedRuntime(load_topology(make_workdir(tmp_path / "a", background=0))).open() as rt:
+    with Runtime(load_topology(make_workdir(tmp_path / "a", background=0))).open() as rt:
         rt.run_until_idle()
     subject = f"{prefix}rms.records-value"
     ours = orjson.loads(client.get_latest_version(subject).schema.schema_str)
@@ -124,7 +124,7 @@ def test_the_registry_holds_every_producer_to_argus_rule(
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={other}&registry={schema_registry}")
     topo = make_workdir(tmp_path / "b", background=0)
     with pytest.raises(SchemaRegistryRefused, match=rf"{theirs}.*HTTP 409"):
-        EmbeddedRuntime(load_topology(topo)).open()
+        Runtime(load_topology(topo)).open()
     run = argus("run", "--until-idle", "-t", str(topo), "--metrics-port", "0")  # what an operator sees
     assert run.returncode == 2 and f"not starting: schema registry {schema_registry} refused" in run.stderr
     assert theirs in run.stderr and "Traceback" not in run.stderr
@@ -191,7 +191,7 @@ def test_an_upstream_producers_compatible_version_is_read_through_the_registry(
     prefix = f"v{uuid.uuid4().hex[:8]}."
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
     topo = load_topology(make_workdir(tmp_path, background=0))
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle()
         first = rt.read_topic("rms.records")[0].value
 
@@ -201,7 +201,7 @@ def test_an_upstream_producers_compatible_version_is_read_through_the_registry(
     produce(kafka, topic, (b"UPSTREAM-0001", value))
     assert len(client.get_versions(f"{topic}-value")) == 2  # theirs, registered beside Argus's
 
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle()
         got = {r.value["envelope"]["id"]: r.value for r in rt.read_topic("rms.records")}
         resolved = {r.value["body"]["report"].get("report_id") for r in rt.read_topic("resolved")}
@@ -254,14 +254,14 @@ def test_a_record_framed_with_an_id_the_registry_does_not_hold_goes_to_the_dead_
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
     topo_path = make_workdir(tmp_path, background=0)
     topo = load_topology(topo_path)
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle()
         first = rt.read_topic("rms.records")[0].value
     topic = f"{prefix}rms.records"
     poison = b"\x00" + struct.pack(">I", 987_654) + b"\x06garbage"
     _, behind = upstream_rms_record(SchemaRegistryClient({"url": schema_registry}), topic, first, "BEHIND-0001")
     produce(kafka, topic, (b"POISON", poison), (b"BEHIND-0001", behind))
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle()
         resolved = {r.value["body"]["report"].get("report_id") for r in rt.read_topic("resolved")}
         dead = [r.value for r in rt.read_topic("deadletters") if r.value["error_type"] == "SchemaError"]
@@ -333,7 +333,7 @@ def test_a_new_upstream_version_met_while_the_registry_is_down_stops_its_worker_
     Avro resolution, and the report is resolved exactly once."""
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
-    from argus.runtime.embedded import read_topic
+    from argus.backends import read_topic
     from tests.integration.test_kafka_workers import group_bus, start_worker, stop_all
     from tests.servers import SchemaRegistryServer
 
@@ -345,7 +345,7 @@ def test_a_new_upstream_version_met_while_the_registry_is_down_stops_its_worker_
     monkeypatch.setenv("ARGUS_BUS", url)
     topo_path = make_workdir(tmp_path / "work", background=0)
     topo = load_topology(topo_path)
-    with EmbeddedRuntime(topo).open() as rt:
+    with Runtime(topo).open() as rt:
         rt.run_until_idle()
         first = rt.read_topic("rms.records")[0].value
     topic = f"{prefix}rms.records"
@@ -402,7 +402,7 @@ def test_the_api_answers_503_with_retry_after_while_the_registry_is_down(
     data = tmp_path / "data"
     topo_path = make_workdir(tmp_path / "work", background=0)
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={schema_registry}")
-    with EmbeddedRuntime(load_topology(topo_path, data)).open() as rt:  # the pipeline has run
+    with Runtime(load_topology(topo_path, data)).open() as rt:  # the pipeline has run
         rt.run_until_idle()
     registry = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"  # nothing listens there now
     monkeypatch.setenv("ARGUS_BUS", f"kafka://{kafka}?prefix={prefix}&registry={registry}")

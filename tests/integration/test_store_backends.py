@@ -15,7 +15,7 @@ import pytest
 
 from argus.contracts import Context
 from argus.records import Record
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.state import NodeState
 from argus.topology import load_topology
 from sinks.graph import GraphSink
@@ -25,9 +25,9 @@ from tests.e2e.conftest import make_workdir
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def run_pipeline(tmp_path: Path) -> tuple[EmbeddedRuntime, list[Record]]:
+def run_pipeline(tmp_path: Path) -> tuple[Runtime, list[Record]]:
     topo = make_workdir(tmp_path, background=120)
-    rt = EmbeddedRuntime(load_topology(topo, tmp_path / "var")).open()
+    rt = Runtime(load_topology(topo, tmp_path / "var")).open()
     rt.run_until_idle()
     return rt, rt.read_topic("resolved")
 

@@ -73,7 +73,7 @@ def test_appends_by_another_process_are_seen_and_do_not_collide(tmp_path) -> Non
 
 
 def test_writers_besides_the_pipeline_get_their_own_kafka_transactional_id() -> None:
-    from argus.runtime.embedded import bus_url_for
+    from argus.backends import bus_url_for
 
     assert bus_url_for("kafka://h:9092?prefix=fc.", "api-x") == "kafka://h:9092?prefix=fc.&client=argus-api-x"
     assert bus_url_for("kafka://h:9092?client=w1", "cli") == "kafka://h:9092?client=w1-cli"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from argus.runtime import embedded
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime import scheduler
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +28,12 @@ class Cyclic:
 @pytest.fixture
 def rt(tmp_path: Path):  # type: ignore[no-untyped-def]
     gc.unfreeze()
-    runtime = EmbeddedRuntime(load_topology(ROOT / "topology.yaml", tmp_path))
+    runtime = Runtime(load_topology(ROOT / "topology.yaml", tmp_path))
     yield runtime
     gc.unfreeze()
 
 
-def test_the_first_turn_freezes_what_is_loaded_and_busy_turns_never_collect_it(rt: EmbeddedRuntime) -> None:
+def test_the_first_turn_freezes_what_is_loaded_and_busy_turns_never_collect_it(rt: Runtime) -> None:
     held = Cyclic()
     rt._tend_gc(idle=False)
     assert gc.get_freeze_count() > 0
@@ -42,12 +42,12 @@ def test_the_first_turn_freezes_what_is_loaded_and_busy_turns_never_collect_it(r
     gc.collect()  # what an automatic full collection does: frozen objects are not walked
     assert gone() is not None, "a frozen cycle was walked"
     rt._tend_gc(idle=False)  # busy: no full collection, however long since the last
-    rt._gc_full -= 10 * embedded.GC_FULL_EVERY
+    rt._gc_full -= 10 * scheduler.GC_FULL_EVERY
     rt._tend_gc(idle=False)
     assert gone() is not None
 
 
-def test_an_idle_turn_collects_everything_once_in_a_while(rt: EmbeddedRuntime) -> None:
+def test_an_idle_turn_collects_everything_once_in_a_while(rt: Runtime) -> None:
     rt._tend_gc(idle=False)
     garbage = Cyclic()
     gc.freeze()
@@ -55,13 +55,13 @@ def test_an_idle_turn_collects_everything_once_in_a_while(rt: EmbeddedRuntime) -
     del garbage
     rt._tend_gc(idle=True)  # idle, but a full collection was taken less than GC_FULL_EVERY ago
     assert gone() is not None
-    rt._gc_full -= embedded.GC_FULL_EVERY
+    rt._gc_full -= scheduler.GC_FULL_EVERY
     rt._tend_gc(idle=True)
     assert gone() is None, "idle: the frozen cycle should have been collected"
     assert gc.get_freeze_count() > 0  # and the survivors frozen again
 
 
-def test_closing_a_runtime_hands_its_objects_back_to_the_collector(rt: EmbeddedRuntime) -> None:
+def test_closing_a_runtime_hands_its_objects_back_to_the_collector(rt: Runtime) -> None:
     rt._tend_gc(idle=False)
     assert gc.get_freeze_count() > 0
     rt.close()
@@ -79,7 +79,7 @@ def test_stop_takes_no_lock_so_a_signal_handler_may_call_it_anywhere(tmp_path: P
 
     from tests.e2e.conftest import make_workdir
 
-    with EmbeddedRuntime(load_topology(make_workdir(tmp_path, background=0))) as rt:
+    with Runtime(load_topology(make_workdir(tmp_path, background=0))) as rt:
         returned = threading.Event()
 
         def in_the_handler() -> None:

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from argus.bus.base import Commit
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_query_partition_whose_end_is_not_yet_readable_does_not_hold_the_turn(tmp_path: Path) -> None:
-    with EmbeddedRuntime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
+    with Runtime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
         assert rt._hot, "the topology has a field-query lane"
         bus = rt.bus
         assert bus is not None
@@ -55,7 +55,7 @@ def test_a_query_partition_whose_end_is_not_yet_readable_does_not_hold_the_turn(
         assert rt._hot_waiting()  # until a lane run finds it readable again: then it is a query
 
 
-def quiet_sources(rt: EmbeddedRuntime) -> None:
+def quiet_sources(rt: Runtime) -> None:
     """The field-query connector is due every 10 ms: out of the way of what is looked at here."""
     for host in rt._hot_sources:
         host.next_poll = float("inf")
@@ -65,7 +65,7 @@ def test_a_stalled_query_unit_counts_as_waiting_again_as_soon_as_its_reader_can_
     """A unit the lane gave up waiting for is looked at between the records of an ingest batch:
     once a read there would return something, ingest steps aside for it (waiting for the next
     step would put it behind a whole batch: up to 0.4 s on a loaded machine)."""
-    with EmbeddedRuntime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
+    with Runtime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
         bus = rt.bus
         assert bus is not None
         hot_topics = {t for _, t in rt._hot}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-from argus.runtime.embedded import EmbeddedRuntime
+from argus.runtime.core import Runtime
 from argus.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ def held() -> dict[str, float]:
 
 def test_tasks_are_reported_while_run_and_not_after(tmp_path: Path) -> None:
     topo = load_topology(ROOT / "topology.yaml", tmp_path)
-    rt = EmbeddedRuntime(topo).open()
+    rt = Runtime(topo).open()
     try:
         assert held() == {name: 1.0 for name in topo.nodes}  # one process: every node, one task each
         assert REGISTRY.get_sample_value("argus_tasks_planned") == len(topo.nodes)
@@ -44,7 +44,7 @@ def test_each_task_is_charged_the_cpu_of_its_turns_once(tmp_path: Path) -> None:
 
     write_inputs(tmp_path, 600, 7)
     topo = load_topology(prepare(tmp_path), tmp_path / "data")
-    rt = EmbeddedRuntime(topo).open()
+    rt = Runtime(topo).open()
     try:
         before = time.process_time()
         rt.run_until_idle()

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from argus.api.deps import Caller, Problem, Reader, Submitter, bounded
 from argus.api.models import Taxii as TaxiiResource
 from argus.api.routes.stix import read_json
-from argus.runtime.embedded import open_store
+from argus.backends import open_store
 from argus.security.policy import FULL, Marking
 from argus.stix.export import audit_release
 from argus.stores.stix import StoredObject, Versions, instant, stamp
