@@ -18,16 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from argus.bus.base import TopicSpec
 from argus.registry import BACKENDS, RegistryError, backend_class, node_class, role_of
+from argus.runtime.order import plan_order
+from argus.runtime.tasks import colocation_path, partitioned
 from argus.schemas import SchemaError, SchemaSet, default_schemas
+from argus.topology_error import TopologyError
 
 STORE_KINDS = tuple(k for k in BACKENDS if k != "bus")  # graph, search, stix, feeds, audit, identity, taxii
 DEAD_LETTER_SCHEMA = "dead_letter.v1"
-
-
-class TopologyError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("topology has problems:\n  - " + "\n  - ".join(problems))
-        self.problems = problems
 
 
 class _Strict(BaseModel):
@@ -311,8 +308,6 @@ def load_topology(path: str | Path, data_dir: str | Path | None = None) -> Topol
 
 
 def _colocation_problems(topo: Topology, name: str) -> list[str]:
-    from argus.runtime.tasks import colocation_path, partitioned  # imports this module
-
     other = topo.nodes[name].colocate_with
     if other not in topo.nodes:
         return [f"colocate_with: no node {other!r}"]
@@ -400,8 +395,6 @@ def check(topo: Topology, schemas: SchemaSet | None = None) -> list[str]:
     for t in sorted(set(topics) - consumed - produced - {dlq} - {n for n, t in topics.items() if t.external}):
         warnings.append(f"topic {t!r} is declared but no node uses it")
     if not problems:
-        from argus.runtime.order import plan_order  # imports this module
-
         try:
             plan_order(topo)
         except TopologyError as exc:

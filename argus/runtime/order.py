@@ -43,11 +43,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argus.bus.base import Message
 from argus.registry import node_class, role_of
-from argus.topology import Topology, TopologyError
+from argus.topology_error import TopologyError
+
+if TYPE_CHECKING:
+    from argus.topology import Topology
 
 MARK = "argus:mark:"
 UNKNOWN = "*"  # records whose origin never marks

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from argus.registry import node_class, role_of
-from argus.topology import Topology
+
+if TYPE_CHECKING:
+    from argus.topology import Topology
 
 
 @dataclass(frozen=True)
