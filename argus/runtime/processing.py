@@ -16,7 +16,7 @@ from argus.records import Record
 from argus.runtime.dead_letters import dead_letter_headers, dead_letter_value
 from argus.runtime.host import ANSWERED_BY, ORDERED, Host
 from argus.runtime.order import STATE_KEY, mark_key, parse_mark
-from argus.schemas import SchemaError
+from argus.schemas import SchemaError, TopicSchema
 
 log = logging.getLogger("argus.runtime")
 
@@ -31,29 +31,8 @@ class Processing:
         assert self.bus is not None and host.order is not None
         self._settle(host)
         started = time.perf_counter()
-        order, reader = host.order, host.reader
-        got = 0
-        # Read on while no release can form (its marks are further on); while one is being worked
-        # through, read ahead only so far, or a large backlog would all sit decoded in memory.
-        # A turn reads (and decodes) one batch at most, and stops for a waiting field query.
-        ahead = order.release is None or order.buffered() < READ_AHEAD
-        budget = host.model.batch_size if ahead else 0
-        order.turn = (order.turn + 1) % len(order.channels)  # each turn starts one channel on
-        for t, p in order.channels[order.turn :] + order.channels[: order.turn]:
-            if budget <= 0 or (got and self._hot_waiting()):
-                break
-            # In chunks: adding decodes, and 500 records decoded at once held a query up 50-100 ms.
-            while budget > 0 and order.read_pos[(t, p)] < self.bus.end_offset(t, p, reader):
-                msgs = self.bus.read(t, p, order.read_pos[(t, p)], min(budget, READ_CHUNK), reader=reader)
-                if not msgs:
-                    break
-                budget -= len(msgs)
-                order.add(msgs)
-                host.positions[(t, p)] = order.read_pos[(t, p)]
-                metrics.RECORDS_IN.labels(host.name, t).inc(sum(1 for m in msgs if m.value))
-                got += len(msgs)
-                if self._hot_waiting():
-                    budget = 0
+        order = host.order
+        got = self._read_ordered(host)
         release = order.next_release()
         if release is None:
             return got
@@ -93,6 +72,33 @@ class Processing:
         self._observe_alerts(alerts)
         return got + max(done, 1)
 
+    def _read_ordered(self, host: Host) -> int:
+        """Read on while no release can form (its marks are further on); while one is being worked
+        through, read ahead only so far, or a large backlog would all sit decoded in memory. A
+        turn reads (and decodes) one batch at most, and stops for a waiting field query."""
+        assert self.bus is not None and host.order is not None
+        order, reader = host.order, host.reader
+        got = 0
+        ahead = order.release is None or order.buffered() < READ_AHEAD
+        budget = host.model.batch_size if ahead else 0
+        order.turn = (order.turn + 1) % len(order.channels)  # each turn starts one channel on
+        for t, p in order.channels[order.turn :] + order.channels[: order.turn]:
+            if budget <= 0 or (got and self._hot_waiting()):
+                break
+            # In chunks: adding decodes, and 500 records decoded at once held a query up 50-100 ms.
+            while budget > 0 and order.read_pos[(t, p)] < self.bus.end_offset(t, p, reader):
+                msgs = self.bus.read(t, p, order.read_pos[(t, p)], min(budget, READ_CHUNK), reader=reader)
+                if not msgs:
+                    break
+                budget -= len(msgs)
+                order.add(msgs)
+                host.positions[(t, p)] = order.read_pos[(t, p)]
+                metrics.RECORDS_IN.labels(host.name, t).inc(sum(1 for m in msgs if m.value))
+                got += len(msgs)
+                if self._hot_waiting():
+                    budget = 0
+        return got
+
     def _read(self, host: Host, topic: str) -> list[Message]:
         assert self.bus is not None
         msgs: list[Message] = []
@@ -127,29 +133,7 @@ class Processing:
                 break
             if is_sink and i % 8 == 0:
                 self._yield_to_queries()
-            if not msg.value:  # erased by a purge, or a source-order mark to pass on
-                if host.mark_topics and parse_mark(msg.key) is not None:
-                    for t in host.mark_topics:
-                        commit.append(t, msg.key, b"", partition=msg.partition)
-                continue
-            if msg.headers and host.name.encode() in msg.header(ANSWERED_BY):
-                continue  # answered in the process that wrote it, in the same transaction
-            try:
-                value = decode(self.schemas, msg, reader)
-            except SchemaError as exc:
-                self._dead_letter(
-                    commit,
-                    host,
-                    reason=str(exc),
-                    error_type="SchemaError",
-                    original=msg.value,
-                    topic=topic,
-                    partition=msg.partition,
-                    offset=msg.offset,
-                )
-                continue
-            rec = Record(value, key=msg.key, topic=topic, partition=msg.partition, offset=msg.offset, raw=msg.value)
-            self._process(host, commit, rec, msg, alerts)
+            self._take_message(host, commit, msg, reader, alerts)
         if is_sink:
             sink_ok = self._flush(host)
         if not sink_ok:
@@ -172,6 +156,29 @@ class Processing:
             hist.observe(max(0, now_us - msg.timestamp_us) / 1e6)
         self._observe_alerts(alerts)
         return len(msgs)
+
+    def _take_message(
+        self, host: Host, commit: Commit, msg: Message, reader: TopicSchema, alerts: list[dict[str, Any]]
+    ) -> None:
+        """One message of a batch: a mark passed on, a record skipped that was answered where it
+        was written, one that cannot be decoded dead-lettered, or the record processed."""
+        if not msg.value:  # erased by a purge, or a source-order mark to pass on
+            if host.mark_topics and parse_mark(msg.key) is not None:
+                for t in host.mark_topics:
+                    commit.append(t, msg.key, b"", partition=msg.partition)
+            return
+        if msg.headers and host.name.encode() in msg.header(ANSWERED_BY):
+            return  # answered in the process that wrote it, in the same transaction
+        try:
+            value = decode(self.schemas, msg, reader)
+        except SchemaError as exc:
+            self._dead_letter(
+                commit, host, reason=str(exc), error_type="SchemaError", original=msg.value,
+                topic=msg.topic, partition=msg.partition, offset=msg.offset,
+            )  # fmt: skip
+            return
+        rec = Record(value, key=msg.key, topic=msg.topic, partition=msg.partition, offset=msg.offset, raw=msg.value)
+        self._process(host, commit, rec, msg, alerts)
 
     @staticmethod
     def _observe_alerts(alerts: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from argus import metrics
 from argus.bus.base import Commit
 from argus.contracts import Connector, DeadLetterRecord
+from argus.records import Record
 from argus.runtime.host import MARK_STATE, Host
 from argus.runtime.order import mark_key
 from argus.schemas import SchemaError
@@ -39,51 +40,9 @@ class Sources:
                     exhausted = True
                     break
                 count += 1
-                if isinstance(item, DeadLetterRecord):
-                    host.dead_lettered += 1
-                    self._dead_letter(
-                        commit,
-                        host,
-                        reason=item.reason,
-                        error_type="InvalidRecord",
-                        original=item.original,
-                        source=item.source,
-                    )
-                    continue
-                try:
-                    out = self._encode_outputs(host, [item])
-                except SchemaError as exc:
-                    self._dead_letter(
-                        commit,
-                        host,
-                        reason=str(exc),
-                        error_type="SchemaError",
-                        original=repr(item.value).encode()[:65536],
-                        source=item.key or "",
-                    )
-                else:
-                    if marks is not None and marks["idle"] and marks["epoch"] > 0:
-                        # Awake again: say so before the record, or ordered nodes would take it
-                        # for a stray of an idle source and release it alone after a second.
-                        self._mark(host, commit, marks, idle=False)
-                    commit.appends.extend(out)
-                    host.ingested += 1
-                    if marks is not None:
-                        marks["since"] += 1
-                        if marks["since"] >= self.topo.model.order_mark_every:
-                            self._mark(host, commit, marks, idle=False)
+                self._take(host, commit, item, marks)
         except Exception as exc:  # the source itself failed (unreadable file, ...)
-            metrics.ERRORS.labels(host.name).inc()
-            host.problem = f"{type(exc).__name__}: {str(exc)[:300]}"
-            log.error("connector %s failed: %s; retrying in %.1fs", host.name, exc, max(host.poll_interval, 1.0))
-            host.state.rollback()
-            host.gen = None
-            host.next_poll = time.monotonic() + max(host.poll_interval, 1.0)
-            marks = self._marks(host) if host.mark_topics else None
-            if marks is not None and self._marks_due(marks):
-                commit = Commit()  # a failing source has nothing for now: ordered nodes go on without it
-                self._mark(host, commit, marks, idle=True)
-                self._commit(host, commit)
+            self._source_failed(host, exc)
             return 0
         host.problem = None
         if exhausted:
@@ -96,6 +55,53 @@ class Sources:
         if count or host.state.pending():
             self._finish(host, commit, started, wait=host in self._hot_sources)
         return count
+
+    def _take(self, host: Host, commit: Commit, item: Record | DeadLetterRecord, marks: dict[str, Any] | None) -> None:
+        """One item a source delivered: its record onto the topic (a mark first if the source
+        was idle, one every `order_mark_every` records), or a dead letter saying why not."""
+        if isinstance(item, DeadLetterRecord):
+            host.dead_lettered += 1
+            self._dead_letter(
+                commit, host, reason=item.reason, error_type="InvalidRecord", original=item.original, source=item.source
+            )
+            return
+        try:
+            out = self._encode_outputs(host, [item])
+        except SchemaError as exc:
+            self._dead_letter(
+                commit,
+                host,
+                reason=str(exc),
+                error_type="SchemaError",
+                original=repr(item.value).encode()[:65536],
+                source=item.key or "",
+            )
+            return
+        if marks is not None and marks["idle"] and marks["epoch"] > 0:
+            # Awake again: say so before the record, or ordered nodes would take it
+            # for a stray of an idle source and release it alone after a second.
+            self._mark(host, commit, marks, idle=False)
+        commit.appends.extend(out)
+        host.ingested += 1
+        if marks is not None:
+            marks["since"] += 1
+            if marks["since"] >= self.topo.model.order_mark_every:
+                self._mark(host, commit, marks, idle=False)
+
+    def _source_failed(self, host: Host, exc: Exception) -> None:
+        """The source itself failed: it is retried after a pause, what it read this turn is
+        not committed, and ordered nodes are told it is idle so they go on without it."""
+        metrics.ERRORS.labels(host.name).inc()
+        host.problem = f"{type(exc).__name__}: {str(exc)[:300]}"
+        log.error("connector %s failed: %s; retrying in %.1fs", host.name, exc, max(host.poll_interval, 1.0))
+        host.state.rollback()
+        host.gen = None
+        host.next_poll = time.monotonic() + max(host.poll_interval, 1.0)
+        marks = self._marks(host) if host.mark_topics else None
+        if marks is not None and self._marks_due(marks):
+            commit = Commit()
+            self._mark(host, commit, marks, idle=True)
+            self._commit(host, commit)
 
     @staticmethod
     def _marks(host: Host) -> dict[str, Any]:
