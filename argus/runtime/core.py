@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from argus import metrics
-from argus.backends import open_bus, prepare_bus, read_topic
-from argus.bus.base import Bus, Commit
+from argus.backends import decode, open_bus, prepare_bus, read_topic
+from argus.bus.base import Bus, Commit, Message
 from argus.contracts import Connector
 from argus.records import Record, utcnow
 from argus.registry import node_class, role_of
@@ -27,6 +27,7 @@ from argus.runtime import faults as _faults
 from argus.runtime.answers import Answers
 from argus.runtime.assignment import Assignment
 from argus.runtime.committer import Committer
+from argus.runtime.decoded import SharedDecoder
 from argus.runtime.faults import Faults
 from argus.runtime.host import Host
 from argus.runtime.order import OrderPlan, plan_order
@@ -90,6 +91,8 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
         self._committer: ThreadPoolExecutor | None = None  # see _commit
         self.order_plan: OrderPlan | None = None
         self._here: dict[str, list[Host]] | None = None  # see _answerers; None: look again
+        self._reader_counts: dict[tuple[str, int], int] | None = None  # see _readers_of; None: count again
+        self._decoded = SharedDecoder(self._readers_of)
         self.task_cpu: dict[str, float] = {}  # CPU seconds per task (see _cpu)
         self._cpu_lock = threading.Lock()
         self._cpu_counters: dict[str, Any] = {}  # each task's argus_task_cpu_seconds_total child
@@ -173,6 +176,24 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
         for (node, topic), n in out.items():
             metrics.CONSUMER_LAG.labels(node, topic).set(n)
         return out
+
+    def _readers_of(self, topic: str, partition: int) -> int:
+        """How many of this process's nodes read a partition (SharedDecoder)."""
+        counts = self._reader_counts
+        if counts is None:
+            counts = {}
+            for host in list(self.hosts.values()):
+                for tp in host.positions:
+                    counts[tp] = counts.get(tp, 0) + 1
+            self._reader_counts = counts
+        return counts.get((topic, partition), 0)
+
+    def _decode(self, msg: Message) -> dict[str, Any]:
+        """A message's record, decoded once for every reader in this process."""
+        return self._decoded.decode(msg, self._decode_alone)
+
+    def _decode_alone(self, msg: Message) -> dict[str, Any]:
+        return decode(self.schemas, msg, self._topic_schema[msg.topic])
 
     def task_ids(self) -> list[str]:
         return sorted(self.hosts)

@@ -9,14 +9,13 @@ import time
 from typing import Any
 
 from argus import metrics
-from argus.backends import decode
 from argus.bus.base import Commit, Message
 from argus.contracts import Sink
 from argus.records import Record
 from argus.runtime.dead_letters import dead_letter_headers, dead_letter_value
 from argus.runtime.host import ANSWERED_BY, ORDERED, Host
 from argus.runtime.order import STATE_KEY, mark_key, parse_mark
-from argus.schemas import SchemaError, TopicSchema
+from argus.schemas import SchemaError
 
 log = logging.getLogger("argus.runtime")
 
@@ -121,7 +120,6 @@ class Processing:
         if not msgs:
             return 0
         commit = Commit()
-        reader = self._topic_schema[topic]
         is_sink = isinstance(host.node, Sink)
         preemptible = not is_sink and not hot
         writes = host.state.writes
@@ -133,7 +131,7 @@ class Processing:
                 break
             if is_sink and i % 8 == 0:
                 self._yield_to_queries()
-            self._take_message(host, commit, msg, reader, alerts)
+            self._take_message(host, commit, msg, alerts)
         if is_sink:
             sink_ok = self._flush(host)
         if not sink_ok:
@@ -157,9 +155,7 @@ class Processing:
         self._observe_alerts(alerts)
         return len(msgs)
 
-    def _take_message(
-        self, host: Host, commit: Commit, msg: Message, reader: TopicSchema, alerts: list[dict[str, Any]]
-    ) -> None:
+    def _take_message(self, host: Host, commit: Commit, msg: Message, alerts: list[dict[str, Any]]) -> None:
         """One message of a batch: a mark passed on, a record skipped that was answered where it
         was written, one that cannot be decoded dead-lettered, or the record processed."""
         if not msg.value:  # erased by a purge, or a source-order mark to pass on
@@ -170,7 +166,7 @@ class Processing:
         if msg.headers and host.name.encode() in msg.header(ANSWERED_BY):
             return  # answered in the process that wrote it, in the same transaction
         try:
-            value = decode(self.schemas, msg, reader)
+            value = self._decode(msg)
         except SchemaError as exc:
             self._dead_letter(
                 commit, host, reason=str(exc), error_type="SchemaError", original=msg.value,

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from argus import metrics
-from argus.backends import decode, open_store
+from argus.backends import open_store
 from argus.contracts import Connector, Context, Sink
 from argus.registry import node_class, role_of
 from argus.runtime.host import ORDERED, Host, Recovered
@@ -112,12 +112,13 @@ class TaskLifecycle:
                 self.order_plan.reach[name],
                 {ch: positions[ch] for ch in chans},
                 committed.get(STATE_KEY),
-                lambda msg: decode(self.schemas, msg, self._topic_schema[msg.topic]),
+                self._decode,
             )
             units.append((host, ORDERED))
         with self._units_lock:
             self.hosts[task.id] = host
-            self._here = None
+            self._here = self._reader_counts = None
+            self._decoded.forget()
             if host.role == "connector":
                 if any(topo.topics[t].priority == "high" for t in model.outputs):
                     self._hot_sources.append(host)  # e.g. field queries: polled at every step
@@ -169,7 +170,8 @@ class TaskLifecycle:
             if host is None:
                 return
             _disown(task_id)
-            self._here = None
+            self._here = self._reader_counts = None
+            self._decoded.forget()
             self._units = [u for u in self._units if u[0] is not host]
             self._hot = [u for u in self._hot if u[0] is not host]
             self._sink_units = [u for u in self._sink_units if u[0] is not host]
