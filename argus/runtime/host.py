@@ -27,7 +27,7 @@ class NodeFailure(RuntimeError):
     """A node could not make progress (e.g. its store is gone); the runtime stops."""
 
 
-@dataclass
+@dataclass(eq=False)  # a host is itself: compared field by field, every unit lookup cost a walk of its state
 class Host:
     name: str
     node: Node
