@@ -43,10 +43,6 @@ from argus.topology import Topology
 log = logging.getLogger("argus.runtime")
 
 
-def installed_faults() -> Faults:
-    return _faults.installed
-
-
 class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, TaskLifecycle):
     def __init__(
         self,
@@ -83,7 +79,7 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
         self.tasks: list[Task] = []
         self._rr = 0
         self._gc_frozen, self._gc_full = 0.0, time.monotonic()  # freeze what open() loaded at once
-        self._fault = faults or installed_faults()
+        self._fault = faults or _faults.installed
         self.assignment = assignment or Assignment()
         self._stop = threading.Event()  # set once run_forever has returned (threads tied to it end)
         self._stopping = False  # see stop()
