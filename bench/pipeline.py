@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
+import resource
 import shutil
 import statistics
 import tempfile
@@ -162,6 +164,39 @@ class FieldTerminal(threading.Thread):
             self.stop.wait(1 / self.rate)
 
 
+class MemoryWatch(threading.Thread):
+    """Samples the process's resident set against the records resolved so far: memory must level
+    off while the log grows, so the samples are the measure, not only the peak."""
+
+    def __init__(self, rt: Runtime, every: float = 2.0) -> None:
+        super().__init__(daemon=True)
+        self.rt, self.every = rt, every
+        self.stop = threading.Event()
+        self.samples: list[tuple[int, float]] = []
+
+    @staticmethod
+    def rss_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            assert self.rt.bus is not None
+            self.samples.append((self.rt.bus.size("resolved"), round(self.rss_mb(), 1)))
+
+    def summary(self) -> dict[str, Any]:
+        """Peak, and the resident set at each tenth of the run (records resolved, MB)."""
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        pts = self.samples
+        tenths = [pts[min(len(pts) - 1, len(pts) * i // 10)] for i in range(1, 11)] if pts else []
+        half = [mb for n, mb in pts if pts and n >= pts[-1][0] // 2]
+        return {
+            "peak_rss_mb": round(peak, 1),
+            "rss_by_records": tenths,
+            "growth_over_second_half_mb": round(max(half) - half[0], 1) if half else None,
+        }
+
+
 def node_stats() -> dict[str, dict[str, float]]:
     stats: dict[str, dict[str, float]] = defaultdict(lambda: {"records": 0.0, "seconds": 0.0})
     for metric in REGISTRY.collect():
@@ -197,9 +232,12 @@ def main(argv: list[str] | None = None) -> None:
     with Runtime(topo) as rt:
         term = FieldTerminal(rt, plates, args.query_rate, start_after=1.0)
         term.start()
+        watch = MemoryWatch(rt)
+        watch.start()
         t0 = time.perf_counter()
         rt.run_until_idle()
         elapsed = time.perf_counter() - t0
+        watch.stop.set()
         term.stop.set()
         term.join()
         rt.run_until_idle()
@@ -233,6 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "entity_resolution": er,
         "graph": graph,
+        "memory": watch.summary(),
         "query_to_alert_ms": {
             "queries": len(term.sent),
             "alerts": len(lat),
