@@ -86,15 +86,33 @@ def kind_of(sid: str) -> str:
     return "series" if sid.startswith("series:") else "threat" if sid.startswith(THREATS) else "person"
 
 
-def sees(agency: str, marking: tuple[Any, ...]) -> bool:
+def sees(agency: str, marking: tuple[Any, ...] | list[Any]) -> bool:
     """The agency sees the report in full without the dissemination rules: own, CLEAR, named."""
     if not marking:
         return False
-    m = Marking(marking[0], marking[1], bool(marking[2]), tuple(marking[3]), tuple(marking[4]), tuple(marking[5]))
-    if m.agency != agency and m.tlp != "CLEAR" and agency not in m.recipients:
+    if marking[0] != agency and marking[1] != "CLEAR" and agency not in marking[5]:
         return False
+    m = Marking(marking[0], marking[1], bool(marking[2]), tuple(marking[3]), tuple(marking[4]), tuple(marking[5]))
     v = decide(m, Recipient(agency, "analyst"), None)
     return v is not None and v.level == FULL
+
+
+class Sight:
+    """`sees` for one agency, asked once per distinct marking: a subject's evidence and its
+    associations repeat a handful of markings many times over."""
+
+    def __init__(self, agency: str) -> None:
+        self.agency = agency
+        self._known: dict[tuple[Any, ...], bool] = {}
+
+    def __call__(self, marking: tuple[Any, ...] | list[Any]) -> bool:
+        if not marking:
+            return False
+        key = (marking[0], marking[1], marking[2], *map(tuple, marking[3:6]))
+        got = self._known.get(key)
+        if got is None:
+            got = self._known[key] = sees(self.agency, marking)
+        return got
 
 
 class RiskScoringProcessor(Processor):
@@ -168,11 +186,12 @@ class RiskScoringProcessor(Processor):
         sent: dict[str, int] = ctx.state.get(f"rk:n:{sid}", {})  # scores published per agency: the record ids
         out = []
         for agency in sorted({e.marking[0] for e in evidence if e.marking}):
-            seen = [e for e in evidence if sees(agency, e.marking)]
+            sight = Sight(agency)
+            seen = [e for e in evidence if sight(e.marking)]
             if not seen:
                 continue
             theirs = {o: (ctx.state.get(f"rk:last:{o}", {}).get(agency) or {}) for o, marks in assoc.items()
-                      if any(sees(agency, tuple(m)) for m in marks)}  # fmt: skip
+                      if any(sight(m) for m in marks)}  # fmt: skip
             now = as_of(seen)  # the agency's newest report: nothing it may not see moves its score
             s = score(seen, {o: v for o, v in theirs.items() if v}, now)
             before = last.get(agency) or {}

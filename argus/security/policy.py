@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from argus.records import Tlp
@@ -144,9 +145,10 @@ class Recipient:
         """Criminal intelligence goes to law-enforcement readers with current 28 CFR 23 training."""
         return self.law_enforcement and "28cfr23" not in self.lapsed
 
-    @property
+    @cached_property
     def principals(self) -> frozenset[str]:
-        """The names under which this reader can be a named recipient."""
+        """The names under which this reader can be a named recipient (asked for every marking a
+        reader is checked against, so worked out once per reader)."""
         out = {self.agency} | {f"list:{x}" for x in self.lists}
         if self.officer:
             out.add(f"user:{self.officer}")
