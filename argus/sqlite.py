@@ -19,6 +19,7 @@ def connect(
     synchronous: str = "NORMAL",
     autocommit: bool = True,
     checkpoint_pages: int = 1000,
+    cache_kib: int = CACHE_KIB,
 ) -> sqlite3.Connection:
     """autocommit=False: writes open a transaction that lasts until commit() (the stores' flush);
     autocommit=True: the caller issues BEGIN/COMMIT itself (the bus)."""
@@ -32,7 +33,7 @@ def connect(
         # FULL also survives power loss, at a cost per commit.
         db.execute(f"PRAGMA synchronous={synchronous}")
     db.execute("PRAGMA busy_timeout=5000")
-    db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    db.execute(f"PRAGMA cache_size=-{cache_kib}")
     db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     db.execute("PRAGMA temp_store=MEMORY")
     # A purged record's bytes are zeroed in the page it leaves, not just unlinked (28 CFR 23:

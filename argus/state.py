@@ -1,4 +1,4 @@
-"""Keyed node state: an in-memory view of what the bus has committed, plus uncommitted layers.
+"""Keyed node state: a view of what the bus has committed, plus uncommitted layers.
 
 Reads are dictionary lookups (entity resolution does several per record); writes collect in a
 batch layer the runtime commits with the batch's outputs and offsets, and a record layer so a
@@ -12,13 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from argus.bus.base import DELETED
+from argus.state_view import StateView
 
 _MISSING = object()
 
 
 class NodeState:
-    def __init__(self, committed: dict[str, Any] | None = None) -> None:
-        self._committed: dict[str, Any] = committed or {}
+    def __init__(self, committed: dict[str, Any] | StateView | None = None) -> None:
+        # All of it in a dict, or read through from the bus (argus/state_view.py).
+        self._committed: dict[str, Any] | StateView = committed if committed is not None else {}
         self._batch: dict[str, Any] = {}
         self._record: dict[str, Any] | None = None
         # A batch handed to the bus and not yet durable (detach/landed): read like the batch

@@ -185,7 +185,7 @@ class MemoryWatch(threading.Thread):
             self.samples.append((self.rt.bus.size("resolved"), round(self.rss_mb(), 1)))
 
     def summary(self) -> dict[str, Any]:
-        """Peak, and the resident set at each tenth of the run (records resolved, MB)."""
+        """Peak so far, and the resident set at each tenth of the run (records resolved, MB)."""
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         pts = self.samples
         tenths = [pts[min(len(pts) - 1, len(pts) * i // 10)] for i in range(1, 11)] if pts else []
@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         rt.run_until_idle()
         elapsed = time.perf_counter() - t0
         watch.stop.set()
+        memory = watch.summary()  # before reading the topics back, which holds them all decoded
         term.stop.set()
         term.join()
         rt.run_until_idle()
@@ -271,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "entity_resolution": er,
         "graph": graph,
-        "memory": watch.summary(),
+        "memory": memory,
         "query_to_alert_ms": {
             "queries": len(term.sent),
             "alerts": len(lat),

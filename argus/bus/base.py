@@ -10,7 +10,10 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from argus.state_view import StateView
 
 DELETED: Any = object()  # a state value meaning "delete this key" in a Commit
 
@@ -181,6 +184,11 @@ class Bus(ABC):
     @abstractmethod
     def commit(self, commit: Commit) -> list[tuple[str, int, int]]:
         """Apply atomically; return (topic, partition, offset) of each append, in order."""
+
+    def state_view(self, node: str, partition: int = 0, partitions: int = 1) -> StateView | None:
+        """The node's committed state read through key by key with a bounded part held in memory,
+        where the bus can look a key up; None: the runtime loads the whole of it (load_state)."""
+        return None
 
     @abstractmethod
     def load_state(self, node: str, partition: int = 0, partitions: int = 1) -> dict[str, Any]:

@@ -22,6 +22,11 @@ import orjson
 from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec
 from argus.metrics import BUS_CLEANED
 from argus.sqlite import connect
+from argus.state_view import StateView
+
+# State lookups read pages the writer has just written (hot in the OS cache, memory-mapped):
+# their own page cache need not be large.
+STATE_CACHE_KIB = 16_384
 
 log = logging.getLogger("argus.bus")
 
@@ -137,6 +142,8 @@ class EmbeddedBus(Bus):
             )
             self._checkpointer.start()
         self._lock = threading.RLock()
+        self._state_lock = threading.Lock()
+        self._state_db: sqlite3.Connection | None = None
         self._topics: dict[str, TopicSpec] = {}
         self._ends: dict[tuple[str, int], int] = {}
         self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -311,6 +318,25 @@ class EmbeddedBus(Bus):
                 raise
             return n
 
+    def state_view(self, node: str, partition: int = 0, partitions: int = 1) -> StateView | None:
+        """The node's state read through key by key (one process holds every task: the whole
+        node's), on a connection of its own: a lookup never waits on a commit in flight."""
+        if self.read_only:
+            return None
+
+        def load(key: str) -> bytes | None:
+            with self._state_lock:
+                if self._state_db is None:
+                    self._state_db = connect(self.path, read_only=True, cache_kib=STATE_CACHE_KIB)
+                row = self._state_db.execute("SELECT v FROM state WHERE node=? AND k=?", (node, key)).fetchone()
+            return None if row is None else row[0]
+
+        def count() -> int:
+            with self._lock:
+                return self._db.execute("SELECT COUNT(*) FROM state WHERE node=?", (node,)).fetchone()[0]
+
+        return StateView(load, count)
+
     def load_state(self, node: str, partition: int = 0, partitions: int = 1) -> dict[str, Any]:
         """One process holds every task: the whole node's state."""
         with self._lock:
@@ -368,3 +394,7 @@ class EmbeddedBus(Bus):
             self._checkpointer.join()
         with self._lock:
             self._db.close()
+        with self._state_lock:
+            if self._state_db is not None:
+                self._state_db.close()
+                self._state_db = None

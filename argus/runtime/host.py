@@ -11,10 +11,11 @@ from argus.contracts import Context, Node
 from argus.runtime.order import OrderedInput
 from argus.runtime.tasks import Task
 from argus.state import NodeState
+from argus.state_view import StateView
 from argus.topology import NodeModel
 
 # What a task's new owner reads before it runs: its state, and its committed input offsets.
-Recovered = tuple[dict[str, Any], dict[tuple[str, int], int]]
+Recovered = tuple[dict[str, Any] | StateView, dict[tuple[str, int], int]]
 
 ORDERED = "argus:ordered"  # the work unit of an ordered node's source-ordered inputs
 # Header on a record a node in the producing process already answered (_answer_here): the

@@ -47,7 +47,10 @@ class TaskLifecycle:
             self.bus.claim(self._query_writer(task))  # and its query lane's open transaction aborted
         # Sinks keep no state (their store is their state): no changelog to read or create.
         sink = role_of(node_class(model.use)) == "sink"
-        state = {} if sink else self.bus.load_state(name, task.index, task.count)
+        # Read through where the bus can look a key up (memory then holds only the keys in use),
+        # loaded whole where it cannot.
+        view = None if sink else self.bus.state_view(name, task.index, task.count)
+        state = {} if sink else view if view is not None else self.bus.load_state(name, task.index, task.count)
         positions = {
             (t, p): self.bus.committed(name, t, p)
             for t in model.inputs

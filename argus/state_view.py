@@ -1,0 +1,59 @@
+"""A node's committed state read through from where the bus keeps it, with only the most recently
+used keys held in memory: a node's state grows with what it has seen (every report, entity and
+alias), so a view that mirrored all of it would grow with the log.
+
+Sound because the runtime folds a batch into the committed view only once the bus has made it
+durable (argus/state.py): any key let go of can be read back as it was. Absent keys are held
+too (entity resolution looks up many keys that are not there), and a fold overwrites either.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+KEEP = 20_000  # keys held per node: a few tens of MB at the pipeline's value sizes
+_ABSENT = object()  # held: the key is not there
+_UNKNOWN = object()  # not held: ask the bus
+
+
+class StateView:
+    """The committed layer of a NodeState (what `get` falls back to), read through `load`."""
+
+    def __init__(self, load: Callable[[str], bytes | None], count: Callable[[], int], keep: int | None = None) -> None:
+        self._load, self._count = load, count
+        self.keep = KEEP if keep is None else keep
+        self._held: dict[str, Any] = {}
+        self._lock = threading.Lock()  # a field query's lane and ingest may read one node's state
+
+    def get(self, key: str, default: Any = None) -> Any:
+        v = self._held.get(key, _UNKNOWN)
+        if v is _UNKNOWN:
+            raw = self._load(key)
+            v = _ABSENT if raw is None else orjson.loads(raw)
+            self._hold(key, v)
+        return default if v is _ABSENT else v
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._hold(key, value)
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        self._hold(key, _ABSENT)
+        return default
+
+    def __len__(self) -> int:
+        return self._count()
+
+    def held(self) -> int:
+        return len(self._held)
+
+    def _hold(self, key: str, value: Any) -> None:
+        with self._lock:
+            held = self._held
+            held.pop(key, None)  # re-inserted last: the keys held longest are let go of first
+            held[key] = value
+            while len(held) > self.keep:
+                del held[next(iter(held))]
