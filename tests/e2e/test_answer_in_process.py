@@ -45,8 +45,9 @@ def _ask(topo: Path, data_dir: Path) -> tuple[list[Record], dict[tuple[int, int]
     not): the queries' alerts, the answers' headers, correlation's state afterwards."""
     with Runtime(load_topology(topo, data_dir), clock=frozen_clock()) as rt:
         rt.run_until_idle()
-        vehicles, corr = rt.hosts["resolve_vehicles"].state, rt.hosts["correlation"].state
-        plates = sorted(k for k, v in vehicles._committed.items() if k.startswith("pl:") and corr.get(f"ent:{v}"))[:12]
+        assert rt.bus is not None
+        vehicles, corr = rt.bus.load_state("resolve_vehicles"), rt.hosts["correlation"].state
+        plates = sorted(k for k, v in vehicles.items() if k.startswith("pl:") and corr.get(f"ent:{v}"))[:12]
         assert len(plates) == 12
         qs = [
             query_record(query_id=f"Q-{i}", plate=plate, state=state)
