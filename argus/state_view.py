@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+
 # Keys held per node (ARGUS_STATE_KEYS): a few tens of MB at the pipeline's value sizes. A key not
 # held costs a lookup on the bus (about 8 µs alone, 30 µs in a busy pipeline).
 def _keep() -> int:
