@@ -215,10 +215,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--query-rate", type=float, default=50.0, help="field queries per second while ingesting")
-    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--workdir", type=Path, default=None, help="keep inputs and data here (else a temp dir, removed)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args(argv)
     root = args.workdir or Path(tempfile.mkdtemp(prefix="argus-bench-"))
+    try:
+        run(args, root)
+    finally:
+        if args.workdir is None:  # a run of 100,000 records leaves about 8 GB of bus and stores
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, root: Path) -> None:
     if (root / "var").exists():
         shutil.rmtree(root / "var")
     t = time.perf_counter()
