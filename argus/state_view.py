@@ -10,7 +10,6 @@ too (entity resolution looks up many keys that are not there), and a fold overwr
 from __future__ import annotations
 
 import os
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -33,13 +32,13 @@ _UNKNOWN = object()  # not held: ask the bus
 
 
 class StateView:
-    """The committed layer of a NodeState (what `get` falls back to), read through `load`."""
+    """The committed layer of a NodeState (what `get` falls back to), read through `load`. Like
+    the rest of a node's state it is read and folded into on the scheduling thread only."""
 
     def __init__(self, load: Callable[[str], bytes | None], count: Callable[[], int], keep: int | None = None) -> None:
         self._load, self._count = load, count
         self.keep = KEEP if keep is None else keep
         self._held: OrderedDict[str, Any] = OrderedDict()  # O(1) to let the oldest go, unlike a dict
-        self._lock = threading.Lock()  # a field query's lane and ingest may read one node's state
 
     def get(self, key: str, default: Any = None) -> Any:
         v = self._held.get(key, _UNKNOWN)
@@ -63,9 +62,8 @@ class StateView:
         return len(self._held)
 
     def _hold(self, key: str, value: Any) -> None:
-        with self._lock:
-            held = self._held
-            held[key] = value
-            held.move_to_end(key)  # the keys held longest are let go of first
-            while len(held) > self.keep:
-                held.popitem(last=False)
+        held = self._held
+        held[key] = value
+        held.move_to_end(key)  # the keys held longest are let go of first
+        while len(held) > self.keep:
+            held.popitem(last=False)

@@ -189,7 +189,7 @@ class MemoryWatch(threading.Thread):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         pts = self.samples
         tenths = [pts[min(len(pts) - 1, len(pts) * i // 10)] for i in range(1, 11)] if pts else []
-        half = [mb for n, mb in pts if pts and n >= pts[-1][0] // 2]
+        half = [mb for n, mb in pts if n >= pts[-1][0] // 2] if pts else []
         return {
             "peak_rss_mb": round(peak, 1),
             "rss_by_records": tenths,

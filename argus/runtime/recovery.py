@@ -15,6 +15,7 @@ from argus.runtime.host import ORDERED, Host, Recovered
 from argus.runtime.order import STATE_KEY, OrderedInput
 from argus.runtime.tasks import Task
 from argus.state import NodeState
+from argus.state_view import StateView
 
 log = logging.getLogger("argus.runtime")
 
@@ -49,8 +50,10 @@ class TaskLifecycle:
         sink = role_of(node_class(model.use)) == "sink"
         # Read through where the bus can look a key up (memory then holds only the keys in use),
         # loaded whole where it cannot.
-        view = None if sink else self.bus.state_view(name, task.index, task.count)
-        state = {} if sink else view if view is not None else self.bus.load_state(name, task.index, task.count)
+        state: dict[str, Any] | StateView = {}
+        if not sink:
+            view = self.bus.state_view(name, task.index, task.count)
+            state = view if view is not None else self.bus.load_state(name, task.index, task.count)
         positions = {
             (t, p): self.bus.committed(name, t, p)
             for t in model.inputs

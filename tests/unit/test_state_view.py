@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 import argus.state_view
-from argus.backends import read_topic
 from argus.bus.base import DELETED, Commit
 from argus.bus.embedded import EmbeddedBus
 from argus.demo import prepare
@@ -76,8 +75,7 @@ def _run(root: Path) -> dict[str, list[Any]]:
         model.batch_size = 25  # small batches: later ones read what earlier ones committed
     with Runtime(topo) as rt:
         rt.run_until_idle()
-        assert rt.bus is not None
-        topics = {t: read_topic(rt.bus, rt.schemas, t) for t in topo.topics}
+        topics = {t: rt.read_topic(t) for t in topo.topics}
     return {t: [(r.partition, r.key, _norm(r.value)) for r in recs] for t, recs in topics.items()}
 
 
