@@ -72,6 +72,11 @@ class Node:
     #: True if every state key the node touches is determined by the input record's key, so each
     #: input partition can run in a process of its own (argus/runtime/tasks.py)
     partitioned: ClassVar[bool] = False
+    #: False if the node never changes a record it is handed, nor anything in it later (state
+    #: holding parts of it included): it is then handed the decoded value that every such reader
+    #: in the process shares, uncopied (argus/runtime/decoded.py). The pipeline test holds each
+    #: node that says so to it.
+    changes_input: ClassVar[bool] = True
 
     def __init__(self, config: NodeConfig | None = None, name: str | None = None) -> None:
         self.config = config if config is not None else self.Config()

@@ -108,6 +108,7 @@ class CorrelationProcessor(Processor):
     emits = ("alert.v1", LINK, "report_hits.v1")
     ordered = True  # which report comes first matters: source order (argus/runtime/order.py)
     stateless_inputs = ("query_resolved.v2",)  # a query reads the holdings, changes nothing
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
 
     def __init__(self, config: CorrelationConfig | None = None, name: str | None = None) -> None:
         super().__init__(config, name)

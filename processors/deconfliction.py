@@ -37,6 +37,7 @@ class DeconflictionProcessor(Processor):
     config: DeconflictionConfig
     accepts = ("operation_event.v1", "query_resolved.v2", "resolved.v2")
     emits = ("deconfliction_notice.v1",)
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
     ordered = True  # an encounter is checked against the operations registered before it
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:

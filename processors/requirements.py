@@ -66,6 +66,7 @@ class RequirementsProcessor(Processor):
     emits = ("requirement_hit.v1",)
     stores = ("requirements",)
     partitioned = True
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
 
     def setup(self, ctx: Context) -> None:
         self._store: RequirementStore = ctx.stores["requirements"]

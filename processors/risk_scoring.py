@@ -120,6 +120,7 @@ class RiskScoringProcessor(Processor):
     config: RiskConfig
     accepts = ("resolved.v2", "purge.v1")
     emits = ("risk_score.v1",)
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
     ordered = True  # a score depends on what came before it: the sources' order, whatever the timing
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:

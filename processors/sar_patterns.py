@@ -87,6 +87,7 @@ class SarPatternsProcessor(Processor):
     config: SarPatternsConfig
     accepts = ("sar_triage.v1",)
     emits = ("sar_pattern.v1",)
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
     ordered = True  # a pattern depends on the order SARs come in: the sources', whatever the timing
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:

@@ -76,6 +76,7 @@ class SarTriageProcessor(Processor):
     config: SarTriageConfig
     accepts = ("resolved.v2", "sar_event.v1", "ttp_match.v1")
     emits = ("sar_triage.v1",)
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
     ordered = True  # nearby SARs and track records depend on the order SARs arrive in: the sources'
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:

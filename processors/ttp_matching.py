@@ -62,6 +62,7 @@ class TtpMatchingProcessor(Processor):
     emits = ("ttp_match.v1",)
     stores = ("stix",)
     partitioned = True
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
 
     def setup(self, ctx: Context) -> None:
         self._store = ctx.stores["stix"]

@@ -20,6 +20,7 @@ from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow
 class GraphSink(Sink):
     accepts = ("resolved.v2", "purge.v1", "decision.v2", "ttp_match.v1")
     stores = ("graph",)
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
 
     def setup(self, ctx: Context) -> None:
         self.store: GraphStore = ctx.stores["graph"]

@@ -31,6 +31,7 @@ class SarQueueSink(Sink):
     config: SarQueueConfig
     accepts = ("sar_triage.v1",)
     stores = ("sar_reviews",)
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
 
     def setup(self, ctx: Context) -> None:
         self._store: SarReviewStore = ctx.stores["sar_reviews"]

@@ -52,6 +52,7 @@ def _marks(env: dict[str, Any]) -> dict[str, Any]:
 class SearchSink(Sink):
     accepts = ("resolved.v2", "purge.v1", "ttp_match.v1")
     stores = ("search",)
+    changes_input = False  # reads what it is handed, shares it (argus/runtime/decoded.py)
 
     def setup(self, ctx: Context) -> None:
         self.store: SearchStore = ctx.stores["search"]

@@ -184,9 +184,10 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
             self._reader_counts = counts
         return counts.get((topic, partition), 0)
 
-    def _decode(self, msg: Message) -> dict[str, Any]:
-        """A message's record, decoded once for every reader in this process."""
-        return self._decoded.decode(msg, self._decode_alone)
+    def _decode(self, msg: Message, shares: bool = False) -> dict[str, Any]:
+        """A message's record, decoded once for every reader in this process; `shares`: the
+        reader's node never changes it (`Node.changes_input`)."""
+        return self._decoded.decode(msg, self._decode_alone, shares)
 
     def _decode_alone(self, msg: Message) -> dict[str, Any]:
         return decode(self.schemas, msg, self._topic_schema[msg.topic])

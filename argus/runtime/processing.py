@@ -166,7 +166,7 @@ class Processing:
         if msg.headers and host.name.encode() in msg.header(ANSWERED_BY):
             return  # answered in the process that wrote it, in the same transaction
         try:
-            value = self._decode(msg)
+            value = self._decode(msg, not host.node.changes_input)
         except SchemaError as exc:
             self._dead_letter(
                 commit, host, reason=str(exc), error_type="SchemaError", original=msg.value,

@@ -60,3 +60,21 @@ def test_a_record_that_cannot_be_decoded_fails_for_every_reader() -> None:
         with pytest.raises(ValueError):
             shared.decode(msg(1), bad)
     assert not shared._kept
+
+
+def test_readers_that_never_change_it_share_one_value_and_the_others_get_their_own() -> None:
+    value = {"body": {"entities": [{"id": "e1"}]}}
+    calls, decode = counting(value)
+    shared = SharedDecoder(lambda t, p: 4)
+    a = shared.decode(msg(3), decode, shares=True)
+    own = shared.decode(msg(3), decode)
+    b = shared.decode(msg(3), decode, shares=True)
+    last = shared.decode(msg(3), decode)  # last, but the value went out shared: a copy still
+    assert calls == [3] and a is b
+    assert own is not a and last is not a and own == last == a == value
+    own["body"]["entities"].clear()
+    last["body"]["entities"].clear()
+    assert a == value and not shared._kept
+    calls, decode = counting(value)
+    only_sharing = SharedDecoder(lambda t, p: 2)
+    assert only_sharing.decode(msg(1), decode, shares=True) is only_sharing.decode(msg(1), decode, shares=True)
