@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
-# SQLite's default page cache is 2 MB; with random UUID keys a graph of a few hundred thousand
-# nodes then reads most B-tree pages from disk on every upsert. 256 MB per file (an upper bound,
-# grown on demand) and memory-mapped reads keep the working set in memory.
-CACHE_KIB = 262_144
+
+# Each connection's page cache (ARGUS_SQLITE_CACHE_MB, an upper bound grown on demand). SQLite's
+# default, 2 MB, made a graph of a few hundred thousand random UUID keys read most B-tree pages
+# from disk on every upsert; memory-mapped reads (the first GB of a file) serve pages already
+# written without the cache holding them, so the cache is what a process keeps of its own.
+def _cache_kib() -> int:
+    raw = os.environ.get("ARGUS_SQLITE_CACHE_MB", "32")
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"ARGUS_SQLITE_CACHE_MB must be a whole number of MB above 0, not {raw!r}")
+    return int(raw) * 1024
+
+
+CACHE_KIB = _cache_kib()
 MMAP_BYTES = 1 << 30
 
 
