@@ -9,6 +9,7 @@ Rule for processors: treat values you `get` as immutable; build a new value and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from argus.bus.base import DELETED
@@ -42,6 +43,13 @@ class NodeState:
         if layer and (v := layer.get(key, _MISSING)) is not _MISSING:
             return default if v is DELETED else v
         return self._committed.get(key, default)
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """A hint: the record will read these keys. Where the committed state is read through
+        (argus/state_view.py), those not yet held are looked up together, one round trip for
+        all; a key the node wrote since is answered from its own layer as ever."""
+        if isinstance(self._committed, StateView):
+            self._committed.prefetch(keys)
 
     def put(self, key: str, value: Any) -> None:
         self.writes += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -35,8 +35,14 @@ class StateView:
     """The committed layer of a NodeState (what `get` falls back to), read through `load`. Like
     the rest of a node's state it is read and folded into on the scheduling thread only."""
 
-    def __init__(self, load: Callable[[str], bytes | None], count: Callable[[], int], keep: int | None = None) -> None:
-        self._load, self._count = load, count
+    def __init__(
+        self,
+        load: Callable[[str], bytes | None],
+        count: Callable[[], int],
+        keep: int | None = None,
+        load_many: Callable[[list[str]], dict[str, bytes]] | None = None,
+    ) -> None:
+        self._load, self._count, self._load_many = load, count, load_many
         self.keep = KEEP if keep is None else keep
         self._held: OrderedDict[str, Any] = OrderedDict()  # O(1) to let the oldest go, unlike a dict
 
@@ -47,6 +53,21 @@ class StateView:
             v = _ABSENT if raw is None else orjson.loads(raw)
             self._hold(key, v)
         return default if v is _ABSENT else v
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Look the keys not held up in one round trip (a miss alone costs one each)."""
+        held = self._held
+        unknown = [k for k in dict.fromkeys(keys) if k not in held]
+        if not unknown:
+            return
+        if self._load_many is None or len(unknown) == 1:
+            for k in unknown:
+                self.get(k)
+            return
+        found = self._load_many(unknown)
+        for k in unknown:
+            raw = found.get(k)
+            self._hold(k, _ABSENT if raw is None else orjson.loads(raw))
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._hold(key, value)

@@ -323,6 +323,8 @@ class CorrelationProcessor(Processor):
                 ctx.state.put(key, [*lst, rid])
         prior: list[tuple[dict, list]] = []
         cap = self.config.max_reports_per_entity
+        ids = [e["entity_id"] for e in mine]
+        ctx.state.prefetch([*(f"alias:{e}" for e in ids), *(f"ent:{e}" for e in ids)])  # one round trip
         for ent in mine:
             eid = self._canon(ctx, ent["entity_id"])
             have = ctx.state.get(f"ent:{eid}", [])
@@ -330,6 +332,8 @@ class CorrelationProcessor(Processor):
             prior.append((dict(ent, entity_id=eid), others))
             if not any(x[0] == rid for x in have):
                 ctx.state.put(f"ent:{eid}", [*have, [rid, ent["role"]]][-cap:])
+        subjects = [others for ent, others in prior if ent["role"] in SUBJECT_ROLES]
+        ctx.state.prefetch(f"rep:{x[0]}" for others in subjects for x in self._recent(others))
         return summary, prior
 
     def _recent(self, refs: list[list[str]]) -> list[list[str]]:

@@ -326,16 +326,30 @@ class EmbeddedBus(Bus):
 
         def load(key: str) -> bytes | None:
             with self._state_lock:
-                if self._state_db is None:
-                    self._state_db = connect(self.path, read_only=True, cache_kib=STATE_CACHE_KIB)
-                row = self._state_db.execute("SELECT v FROM state WHERE node=? AND k=?", (node, key)).fetchone()
+                row = self._state_reader().execute("SELECT v FROM state WHERE node=? AND k=?", (node, key)).fetchone()
             return None if row is None else row[0]
+
+        def load_many(keys: list[str]) -> dict[str, bytes]:
+            out: dict[str, bytes] = {}
+            with self._state_lock:
+                db = self._state_reader()
+                for i in range(0, len(keys), 500):  # within SQLite's bound on parameters
+                    part = keys[i : i + 500]
+                    sql = f"SELECT k, v FROM state WHERE node=? AND k IN ({','.join('?' * len(part))})"
+                    out.update(db.execute(sql, (node, *part)).fetchall())
+            return out
 
         def count() -> int:
             with self._lock:
                 return self._db.execute("SELECT COUNT(*) FROM state WHERE node=?", (node,)).fetchone()[0]
 
-        return StateView(load, count)
+        return StateView(load, count, load_many=load_many)
+
+    def _state_reader(self) -> sqlite3.Connection:
+        """The state lookups' own read connection (under _state_lock)."""
+        if self._state_db is None:
+            self._state_db = connect(self.path, read_only=True, cache_kib=STATE_CACHE_KIB)
+        return self._state_db
 
     def load_state(self, node: str, partition: int = 0, partitions: int = 1) -> dict[str, Any]:
         """One process holds every task: the whole node's state."""

@@ -17,6 +17,7 @@ and `tf:<field>:<value>` / `tf:n` the name frequencies the model's term adjustme
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -39,6 +40,7 @@ class State(Protocol):
     def get(self, key: str, default: Any = None) -> Any: ...
     def put(self, key: str, value: Any) -> None: ...
     def delete(self, key: str) -> None: ...
+    def prefetch(self, keys: Iterable[str]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -212,7 +214,9 @@ class PersonResolver:
         raw: set[str] = set()
         out: list[tuple[str, Scored]] = []
         tf = self._tf()
-        for b in query_blocks(m):
+        blocks = query_blocks(m)
+        self._prefetch(m, blocks)
+        for b in blocks:
             for e in reversed(self.state.get(b, [])[-self.cap :]):
                 if e in raw:
                     continue
@@ -229,6 +233,15 @@ class PersonResolver:
                     out.append((e, s))
         out.sort(key=lambda x: (-x[1].weight, x[0]))
         return out
+
+    def _prefetch(self, m: Mention, blocks: list[str]) -> None:
+        """Every key the mention will read, in two round trips (its blocks and counts, then its
+        candidates' aliases and profiles) instead of one each: most are not held in memory."""
+        counts = [f"tf:{f}:{v}" for f, v in (("surname", m.last), ("given", m.first)) if v]
+        filed = index_blocks(m.last, m.first, m.dob, m) | index_blocks(m.first, m.last, m.dob, m)
+        self.state.prefetch([*blocks, *counts, *filed])
+        ids = dict.fromkeys(e for b in blocks for e in self.state.get(b, [])[-self.cap :])
+        self.state.prefetch([k for e in ids for k in (f"alias:{e}", f"p:{e}")])
 
     def resolve(self, m: Mention, record_id: str, idx: int) -> Resolution:
         scored = self.candidates(m)

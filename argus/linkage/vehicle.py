@@ -11,6 +11,7 @@ to disagree. Two candidates make it ambiguous, and nothing is matched.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from argus.linkage.records import entity
@@ -26,6 +27,7 @@ class State(Protocol):
     def get(self, key: str, default: Any = None) -> Any: ...
     def put(self, key: str, value: Any) -> None: ...
     def delete(self, key: str) -> None: ...
+    def prefetch(self, keys: Iterable[str]) -> None: ...
 
 
 def near_keys(value: str) -> list[str]:
@@ -83,6 +85,18 @@ def file_near(state: State, eid: str, pk: str | None, plate_state: str | None, v
         lst = state.get(k) or []
         if eid not in lst:
             state.put(k, [*lst, eid][-CAP:])
+
+
+def _keys_read(pk: str | None, state: str | None, vin: str | None, good_vin: str | None) -> list[str]:
+    """The keys a mention reads before it knows its entity (exact keys, one-keystroke patterns):
+    looked up together, one round trip instead of one each."""
+    keys = [f"vin:{good_vin}"] if good_vin else []
+    if pk:
+        keys += [f"pn:{pk}", *([f"pl:{state}:{pk}"] if state else [])]
+        keys += [f"pw:{sp}:{x}" for sp in ([state, "-"] if state else ["-"]) for x in near_keys(pk)]
+    if vin and len(vin) == 17:
+        keys += [f"vw:{x}" for x in near_keys(vin)]
+    return keys
 
 
 def _s(v: Any) -> str:
@@ -147,6 +161,7 @@ class VehicleResolver:
         good_vin = vin if vin and vin_valid(vin) else None
         state = v.get("plate_state")
         pk = plate_key(v.get("plate"))
+        self.state.prefetch(_keys_read(pk, state, vin, good_vin))
         cands = self.candidates(v.get("plate"), state, vin)
         # A plate moves between vehicles over time: a plate hit whose VIN differs is another car.
         if good_vin:

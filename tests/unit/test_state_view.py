@@ -47,6 +47,32 @@ def test_a_view_reads_committed_keys_holds_at_most_its_bound_and_follows_folds(t
     bus.close()
 
 
+def test_keys_prefetched_are_looked_up_in_one_round_trip_and_held_present_or_absent(tmp_path: Path) -> None:
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    c = Commit()
+    c.state["er"] = {f"k{i}": i for i in range(1200)}
+    c.state["other"] = {"k5": "not er's"}
+    bus.commit(c)
+    view = bus.state_view("er")
+    assert view is not None
+    singles: list[str] = []
+    many: list[list[str]] = []
+    load, load_many = view._load, view._load_many
+    assert load_many is not None
+    view._load = lambda k: singles.append(k) or load(k)  # type: ignore[method-assign]
+    view._load_many = lambda ks: many.append(ks) or load_many(ks)  # type: ignore[assignment]
+    state = NodeState(view)
+    state.get("k0")
+    wanted = [f"k{i}" for i in range(1100)] + ["gone", "k0", "k3"]
+    state.prefetch(wanted)
+    assert many == [[k for k in dict.fromkeys(wanted) if k != "k0"]]  # held keys are not asked again
+    assert [state.get(k) for k in wanted] == [*range(1100), None, 0, 3] and singles == ["k0"]
+    state.prefetch(["k1150"])  # one key: one lookup
+    assert singles == ["k0", "k1150"] and len(many) == 1
+    NodeState({"a": 1}).prefetch(["a", "b"])  # the whole state in memory: nothing to do
+    bus.close()
+
+
 def test_an_empty_view_is_kept_not_swapped_for_an_empty_dict(tmp_path: Path) -> None:
     bus = EmbeddedBus(tmp_path / "bus.db")
     view = bus.state_view("fresh")
