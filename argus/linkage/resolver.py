@@ -208,14 +208,15 @@ class PersonResolver:
 
         return tf
 
-    def candidates(self, m: Mention) -> list[tuple[str, Scored]]:
-        """Every entity filed under the mention's blocks, scored, best first; vetoed ones out."""
+    def candidates(self, m: Mention, filing: bool = False) -> list[tuple[str, Scored]]:
+        """Every entity filed under the mention's blocks, scored, best first; vetoed ones out.
+        `filing`: the mention will be filed too (not a field query's lookup)."""
         seen: set[str] = set()
         raw: set[str] = set()
         out: list[tuple[str, Scored]] = []
         tf = self._tf()
         blocks = query_blocks(m)
-        self._prefetch(m, blocks)
+        self._prefetch(m, blocks, filing)
         for b in blocks:
             for e in reversed(self.state.get(b, [])[-self.cap :]):
                 if e in raw:
@@ -234,17 +235,20 @@ class PersonResolver:
         out.sort(key=lambda x: (-x[1].weight, x[0]))
         return out
 
-    def _prefetch(self, m: Mention, blocks: list[str]) -> None:
-        """Every key the mention will read, in two round trips (its blocks and counts, then its
-        candidates' aliases and profiles) instead of one each: most are not held in memory."""
-        counts = [f"tf:{f}:{v}" for f, v in (("surname", m.last), ("given", m.first)) if v]
-        filed = index_blocks(m.last, m.first, m.dob, m) | index_blocks(m.first, m.last, m.dob, m)
-        self.state.prefetch([*blocks, *counts, *filed])
+    def _prefetch(self, m: Mention, blocks: list[str], filing: bool) -> None:
+        """Every key the mention will read, in two round trips (its blocks, and its counts and
+        filing keys if it is filed; then its candidates' aliases and profiles) instead of one
+        each: most are not held in memory."""
+        keys = list(blocks)
+        if filing:
+            keys += [f"tf:{f}:{v}" for f, v in (("surname", m.last), ("given", m.first)) if v]
+            keys += index_blocks(m.last, m.first, m.dob, m) | index_blocks(m.first, m.last, m.dob, m)
+        self.state.prefetch(keys)
         ids = dict.fromkeys(e for b in blocks for e in self.state.get(b, [])[-self.cap :])
         self.state.prefetch([k for e in ids for k in (f"alias:{e}", f"p:{e}")])
 
     def resolve(self, m: Mention, record_id: str, idx: int) -> Resolution:
-        scored = self.candidates(m)
+        scored = self.candidates(m, filing=True)
         sure = [(e, s) for e, s in scored if s.weight >= self.match_weight]
         ambiguous = False
         if sure:
