@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
+
+from argus.env import whole_number
 
 
 # Each connection's page cache (ARGUS_SQLITE_CACHE_MB, an upper bound grown on demand). SQLite's
@@ -12,10 +13,7 @@ from pathlib import Path
 # from disk on every upsert; memory-mapped reads (the first GB of a file) serve pages already
 # written without the cache holding them, so the cache is what a process keeps of its own.
 def _cache_kib() -> int:
-    raw = os.environ.get("ARGUS_SQLITE_CACHE_MB", "32")
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"ARGUS_SQLITE_CACHE_MB must be a whole number of MB above 0, not {raw!r}")
-    return int(raw) * 1024
+    return whole_number("ARGUS_SQLITE_CACHE_MB", 32, "MB") * 1024
 
 
 CACHE_KIB = _cache_kib()

@@ -9,21 +9,19 @@ too (entity resolution looks up many keys that are not there), and a fold overwr
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
+from argus.env import whole_number
+
 
 # Keys held per node (ARGUS_STATE_KEYS): a few tens of MB at the pipeline's value sizes. A key not
 # held costs a lookup on the bus (about 8 µs alone, 30 µs in a busy pipeline).
 def _keep() -> int:
-    raw = os.environ.get("ARGUS_STATE_KEYS", "20000")
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"ARGUS_STATE_KEYS must be a whole number of keys above 0, not {raw!r}")
-    return int(raw)
+    return whole_number("ARGUS_STATE_KEYS", 20_000, "keys")
 
 
 KEEP = _keep()

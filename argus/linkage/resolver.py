@@ -215,37 +215,37 @@ class PersonResolver:
         raw: set[str] = set()
         out: list[tuple[str, Scored]] = []
         tf = self._tf()
-        blocks = query_blocks(m)
-        self._prefetch(m, blocks, filing)
-        for b in blocks:
-            for e in reversed(self.state.get(b, [])[-self.cap :]):
-                if e in raw:
-                    continue
-                raw.add(e)
-                e = canonical(self.state, e)
-                if e in seen:
-                    continue
-                seen.add(e)
-                prof = profile_of(self.state, e)
-                if prof is None:
-                    continue
-                s = self.model.score(m, prof, tf)
-                if s.veto is None:
-                    out.append((e, s))
+        for e in self._filed_under(m, filing):
+            if e in raw:
+                continue
+            raw.add(e)
+            e = canonical(self.state, e)
+            if e in seen:
+                continue
+            seen.add(e)
+            prof = profile_of(self.state, e)
+            if prof is None:
+                continue
+            s = self.model.score(m, prof, tf)
+            if s.veto is None:
+                out.append((e, s))
         out.sort(key=lambda x: (-x[1].weight, x[0]))
         return out
 
-    def _prefetch(self, m: Mention, blocks: list[str], filing: bool) -> None:
-        """Every key the mention will read, in two round trips (its blocks, and its counts and
-        filing keys if it is filed; then its candidates' aliases and profiles) instead of one
-        each: most are not held in memory."""
+    def _filed_under(self, m: Mention, filing: bool) -> list[str]:
+        """The entity ids filed under the mention's blocks (newest first in each, up to the cap),
+        with every key the mention will read looked up in two round trips instead of one each
+        (most are not held in memory): its blocks, and its counts and filing keys if it is to be
+        filed; then its candidates' aliases and profiles."""
+        blocks = query_blocks(m)
         keys = list(blocks)
         if filing:
             keys += [f"tf:{f}:{v}" for f, v in (("surname", m.last), ("given", m.first)) if v]
             keys += index_blocks(m.last, m.first, m.dob, m) | index_blocks(m.first, m.last, m.dob, m)
         self.state.prefetch(keys)
-        ids = dict.fromkeys(e for b in blocks for e in self.state.get(b, [])[-self.cap :])
-        self.state.prefetch([k for e in ids for k in (f"alias:{e}", f"p:{e}")])
+        ids = [e for b in blocks for e in reversed(self.state.get(b, [])[-self.cap :])]
+        self.state.prefetch([k for e in dict.fromkeys(ids) for k in (f"alias:{e}", f"p:{e}")])
+        return ids
 
     def resolve(self, m: Mention, record_id: str, idx: int) -> Resolution:
         scored = self.candidates(m, filing=True)
