@@ -91,3 +91,30 @@ def test_stop_takes_no_lock_so_a_signal_handler_may_call_it_anywhere(tmp_path: P
         assert returned.wait(5), "stop() waited for a lock its own thread held"
         rt.run_forever()
         assert rt._stop.is_set()
+
+
+def test_a_busy_run_makes_no_full_collection_and_close_gives_the_thresholds_back(tmp_path: Path) -> None:
+    """A batch's objects live for the whole batch; at Python's default thresholds they reached
+    the old generation by the hundred thousand and a full collection followed about once a
+    second (GC_THRESHOLDS). Here the production topology ingests a few hundred records."""
+    from argus.demo import prepare
+    from bench.pipeline import write_inputs
+
+    write_inputs(tmp_path, 800, 5)
+    before = gc.get_threshold()
+    full: list[float] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append(1.0)
+
+    with Runtime(load_topology(prepare(tmp_path))) as rt:
+        assert gc.get_threshold() == scheduler.GC_THRESHOLDS
+        gc.callbacks.append(count)
+        try:
+            handled = rt.run_until_idle()
+        finally:
+            gc.callbacks.remove(count)
+    assert handled > 800
+    assert not full, f"{len(full)} full collections while ingesting"
+    assert gc.get_threshold() == before
