@@ -7,7 +7,6 @@ offsets in one bus transaction."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 import threading
@@ -33,7 +32,7 @@ from argus.runtime.host import Host
 from argus.runtime.order import OrderPlan, plan_order
 from argus.runtime.processing import Processing
 from argus.runtime.recovery import TaskLifecycle, _disown
-from argus.runtime.scheduler import GC_THRESHOLDS, Scheduler
+from argus.runtime.scheduler import Scheduler
 from argus.runtime.sink_thread import SinkThread
 from argus.runtime.sources import Sources
 from argus.runtime.tasks import Task, plan
@@ -79,7 +78,7 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
         self.tasks: list[Task] = []
         self._rr = 0
         self._gc_frozen, self._gc_full = 0.0, time.monotonic()  # freeze what open() loaded at once
-        self._gc_before: tuple[int, int, int] | None = None  # the thresholds to restore (GC_THRESHOLDS)
+        self._gc_before: tuple[int, int, int] | None = None  # see _take_gc
         self._fault = faults or _faults.installed
         self.assignment = assignment or Assignment()
         self._stop = threading.Event()  # set once run_forever has returned (threads tied to it end)
@@ -98,9 +97,7 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
         # Threads in this process (a field API, a test's terminal) hand work to the scheduler;
         # the default 5 ms GIL switch interval would add up to 5 ms to every field query.
         sys.setswitchinterval(0.0005)
-        if self._gc_before is None:
-            self._gc_before = gc.get_threshold()
-            gc.set_threshold(*GC_THRESHOLDS)
+        self._take_gc()
         topo = self.topo
         topo.data_dir.mkdir(parents=True, exist_ok=True)
         self.bus = open_bus(topo)
@@ -146,10 +143,7 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
         if self.bus is not None:
             self.bus.close()
             self.bus = None
-        gc.unfreeze()  # what this runtime held goes back to the collector
-        if self._gc_before is not None:
-            gc.set_threshold(*self._gc_before)
-            self._gc_before = None
+        self._give_back_gc()
 
     def __enter__(self) -> Runtime:
         return self.open() if self.bus is None else self

@@ -102,11 +102,11 @@ def test_a_busy_run_makes_no_full_collection_and_close_gives_the_thresholds_back
 
     write_inputs(tmp_path, 800, 5)
     before = gc.get_threshold()
-    full: list[float] = []
+    full: list[dict[str, int]] = []
 
     def count(phase: str, info: dict[str, int]) -> None:
         if phase == "stop" and info["generation"] == 2:
-            full.append(1.0)
+            full.append(info)
 
     with Runtime(load_topology(prepare(tmp_path))) as rt:
         assert gc.get_threshold() == scheduler.GC_THRESHOLDS
