@@ -3,8 +3,10 @@ PYTHON ?= python3
 
 .PHONY: install demo test lint bench lock
 
+# The workbench's test tooling (axe-core for the accessibility test) comes from web/'s lock file.
 install:
 	$(PYTHON) -m pip install -q -e '.[dev]'
+	@if [ ! -d web/node_modules ] && command -v npm >/dev/null; then cd web && npm ci --no-audit --no-fund -q; fi
 
 demo:
 	$(PYTHON) -m pip install -q -e . && argus demo
