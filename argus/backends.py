@@ -85,6 +85,13 @@ def decode(schemas: SchemaSet, msg: Message, reader: TopicSchema | None) -> dict
     return schemas.decode(msg.value, reader)
 
 
+def decode_envelope(schemas: SchemaSet, msg: Message, reader: TopicSchema | None) -> dict[str, Any] | None:
+    """A message's envelope alone (SchemaSet.envelope)."""
+    if msg.unreadable is not None:
+        raise SchemaError(msg.unreadable)
+    return schemas.envelope(msg.value, reader)
+
+
 def read_topic(
     bus: Bus,
     schemas: SchemaSet,

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from argus import metrics
-from argus.backends import decode, open_bus, prepare_bus, read_topic
+from argus.backends import decode, decode_envelope, open_bus, prepare_bus, read_topic
 from argus.bus.base import Bus, Commit, Message
 from argus.contracts import Connector
 from argus.records import Record, utcnow
@@ -192,6 +192,10 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
 
     def _decode_alone(self, msg: Message) -> dict[str, Any]:
         return decode(self.schemas, msg, self._topic_schema[msg.topic])
+
+    def _envelope(self, msg: Message) -> dict[str, Any] | None:
+        """What an ordered node's buffer sorts a message by (argus/runtime/order.py)."""
+        return decode_envelope(self.schemas, msg, self._topic_schema[msg.topic])
 
     def task_ids(self) -> list[str]:
         return sorted(self.hosts)

@@ -182,8 +182,7 @@ class Item:
     msg: Message
     origin: str
     mark: tuple[str, int, bool] | None  # (origin, epoch, idle) for a mark
-    value: Any = None  # the decoded record (None for a mark, or where decoding failed)
-    error: Exception | None = None
+    error: Exception | None = None  # its envelope could not be read
     sort: tuple[Any, ...] = ()
     seen: float = 0.0
 
@@ -192,8 +191,7 @@ class Item:
         return (self.msg.topic, self.msg.partition)
 
 
-def sort_key(value: Any, origin: str, msg: Message) -> tuple[Any, ...]:
-    env = value.get("envelope") if isinstance(value, dict) else None
+def sort_key(env: dict[str, Any] | None, origin: str, msg: Message) -> tuple[Any, ...]:
     if not env:
         return (0, "", origin, msg.partition, msg.offset)
     at = env.get("observed_at")
@@ -247,14 +245,17 @@ class OrderedInput:
         reach: dict[str, frozenset[str]],
         committed: dict[Channel, int],
         saved: dict[str, Any] | None,
-        decode: Callable[[Message], Any],
+        envelope: Callable[[Message], dict[str, Any] | None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`envelope`: a message's envelope (raising where it cannot be read). The buffer keeps
+        messages as read, undecoded: what sorts them is their envelope alone, and the runtime
+        decodes each record as its release is worked through."""
         self.channels = sorted(channels)
         self.origins = origins
         # origin -> the channels its marks arrive on (every partition of the topics it reaches)
         self.reach = {o: [c for c in self.channels if c[0] in ts] for o, ts in reach.items()}
-        self.decode = decode
+        self.envelope = envelope
         self.clock = clock
         self.read_pos: dict[Channel, int] = {c: committed.get(c, 0) for c in self.channels}
         self.lanes: dict[Channel, dict[str, Lane]] = {c: {} for c in self.channels}
@@ -287,13 +288,12 @@ class OrderedInput:
             if not msg.value and mark is None:
                 continue  # erased by a purge
             origin = mark[0] if mark else None
-            value, error = None, None
+            env, error = None, None
             if mark is None:
                 try:
-                    value = self.decode(msg)
+                    env = self.envelope(msg)
                 except Exception as exc:  # dead-lettered when its release is processed
                     error = exc
-                env = value.get("envelope") if isinstance(value, dict) else None
                 origin = env.get("source_system") if env else None
             if origin not in self.origins:
                 if mark is not None:
@@ -302,9 +302,9 @@ class OrderedInput:
             assert origin is not None
             if msg.offset < self.cursors[ch].get(origin, -1):
                 continue  # consumed before a restart
-            item = Item(msg, origin, mark, value, error, seen=now)
+            item = Item(msg, origin, mark, error, seen=now)
             if mark is None:
-                item.sort = sort_key(value, origin, msg)
+                item.sort = sort_key(env, origin, msg)
             self._lane(ch, origin).append(item)
             self.changed = True
 

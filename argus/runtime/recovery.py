@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import Any
 
 from argus import metrics
@@ -119,7 +118,7 @@ class TaskLifecycle:
                 self.order_plan.reach[name],
                 {ch: positions[ch] for ch in chans},
                 committed.get(STATE_KEY),
-                partial(self._decode, shares=not node.changes_input),
+                self._envelope,
             )
             units.append((host, ORDERED))
         with self._units_lock:

@@ -90,10 +90,14 @@ def _record(origin: str, i: int, minutes: int) -> bytes:
     return orjson.dumps({"envelope": env})
 
 
-def _decode(msg: Message) -> Any:
-    value = orjson.loads(msg.value)
-    value["envelope"]["observed_at"] = datetime.fromisoformat(value["envelope"]["observed_at"])
-    return value
+def _envelope(msg: Message) -> Any:
+    env = orjson.loads(msg.value)["envelope"]
+    env["observed_at"] = datetime.fromisoformat(env["observed_at"])
+    return env
+
+
+def _id(item: Any) -> str:
+    return orjson.loads(item.msg.value)["envelope"]["id"]
 
 
 def source_streams(spec: dict[str, list[int]], channels: int, every: int) -> dict[str, list[list[tuple]]]:
@@ -147,7 +151,7 @@ def drain(
     done: list[str] = []
     crashed = crash_after is None
     while True:
-        inp = OrderedInput(channels, origins, reach, committed, saved, _decode)
+        inp = OrderedInput(channels, origins, reach, committed, saved, _envelope)
         processed_since_commit: list[str] = []
         while True:
             ch = rng.choice(channels)
@@ -164,7 +168,7 @@ def drain(
             n = rng.randint(1, 5)
             chunk = rel.records[rel.done : rel.done + n]
             rel.done += len(chunk)
-            processed_since_commit.extend(it.value["envelope"]["id"] for it in chunk)
+            processed_since_commit.extend(_id(it) for it in chunk)
             if rel.done >= len(rel.records):
                 committed.update(inp.finish())
             saved = orjson.loads(orjson.dumps(inp.to_state()))  # what the commit makes durable
@@ -219,7 +223,7 @@ def test_an_idle_source_does_not_hold_up_the_others_and_a_source_not_yet_heard_f
         {"rms": frozenset({"reports"}), "sar": frozenset({"reports"})},
         {("reports", 0): 0},
         None,
-        _decode,
+        _envelope,
         clock=lambda: clock[0],
     )
     log = [
@@ -230,7 +234,7 @@ def test_an_idle_source_does_not_hold_up_the_others_and_a_source_not_yet_heard_f
     assert inp.next_release() is None  # sar has said nothing yet: its records may be on the way
     inp.add([Message("reports", 0, 2, mark_key("sar", 1, True), b"", 0)])
     rel = inp.next_release()
-    assert rel is not None and [it.value["envelope"]["id"] for it in rel.records] == ["rms-0"]
+    assert rel is not None and [_id(it) for it in rel.records] == ["rms-0"]
     assert inp.finish() == {("reports", 0): 3}
     # Both idle now; new rms records with their mark go at once, sar being idle with nothing waiting.
     inp.add(
@@ -240,7 +244,7 @@ def test_an_idle_source_does_not_hold_up_the_others_and_a_source_not_yet_heard_f
         ]
     )
     rel = inp.next_release()
-    assert rel is not None and [it.value["envelope"]["id"] for it in rel.records] == ["rms-1"]
+    assert rel is not None and [_id(it) for it in rel.records] == ["rms-1"]
     assert rel.marks == {"rms": [2, True], "sar": [1, True]}  # every source's mark is passed on
     inp.finish()
     # A record of an idle source without a mark (a replayed dead letter): it waits a little, then goes.
@@ -248,4 +252,4 @@ def test_an_idle_source_does_not_hold_up_the_others_and_a_source_not_yet_heard_f
     assert inp.next_release() is None
     clock[0] += STRAY_SECONDS
     rel = inp.next_release()
-    assert rel is not None and [it.value["envelope"]["id"] for it in rel.records] == ["sar-9"]
+    assert rel is not None and [_id(it) for it in rel.records] == ["sar-9"]

@@ -21,6 +21,30 @@ def test_every_schema_round_trips_generated_records(name: str) -> None:
         assert SCHEMAS.decode(SCHEMAS.encode(ts, decoded), ts) == decoded
 
 
+@pytest.mark.parametrize("name", sorted(SCHEMAS.topics))
+def test_the_envelope_alone_reads_as_the_whole_record_gives_it(name: str) -> None:
+    """What an ordered node sorts its buffer by (SchemaSet.envelope), for every writer and
+    every later reader of its subject; a schema not beginning with an envelope reads whole."""
+    ts = SCHEMAS.get(name)
+    readers = [None, *(r for r in SCHEMAS.topics.values() if r.subject == ts.subject and r.version >= ts.version)]
+    for datum in generate_many(ts.parsed, 10):
+        data = SCHEMAS.encode(ts, datum)
+        for reader in readers:
+            assert SCHEMAS.envelope(data, reader) == SCHEMAS.decode(data, reader).get("envelope")
+
+
+def test_an_envelope_that_cannot_be_read_is_a_clear_error() -> None:
+    ts = SCHEMAS.get("resolved.v2")
+    data = SCHEMAS.encode(ts, next(iter(generate_many(ts.parsed, 1))))
+    with pytest.raises(SchemaError, match="cannot decode record"):
+        SCHEMAS.envelope(data[:12], ts)
+    with pytest.raises(SchemaError, match="magic byte"):
+        SCHEMAS.envelope(b"\x07" + data[1:], ts)
+    with pytest.raises(SchemaError):
+        SCHEMAS.decode(data[:-1], ts)
+    assert SCHEMAS.envelope(data[:-1], ts) == SCHEMAS.decode(data, ts)["envelope"]  # the body is not read
+
+
 def test_the_required_topic_schemas_exist() -> None:
     for name in (
         "rms_record.v2",
