@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from argus.bus.base import TopicSpec
 from argus.registry import BACKENDS, RegistryError, backend_class, node_class, role_of
-from argus.runtime.order import plan_order
+from argus.runtime.order_plan import plan_order
 from argus.runtime.tasks import colocation_path, partitioned
 from argus.schemas import SchemaError, SchemaSet, default_schemas
 from argus.topology_error import TopologyError

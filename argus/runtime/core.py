@@ -29,7 +29,7 @@ from argus.runtime.committer import Committer
 from argus.runtime.decoded import SharedDecoder
 from argus.runtime.faults import Faults
 from argus.runtime.host import Host
-from argus.runtime.order import OrderPlan, plan_order
+from argus.runtime.order_plan import OrderPlan, plan_order
 from argus.runtime.processing import Processing
 from argus.runtime.recovery import TaskLifecycle, _disown
 from argus.runtime.scheduler import Scheduler

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from argus.bus.base import Message
-from argus.runtime.order import STRAY_SECONDS, OrderedInput, mark_key, parse_mark, plan_order
+from argus.runtime.order import STRAY_SECONDS, OrderedInput, mark_key, parse_mark
+from argus.runtime.order_plan import plan_order
 from argus.topology import TopologyError, load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
