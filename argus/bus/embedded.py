@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from argus.bus.base import DELETED, Bus, Commit, Message, TopicSpec
-from argus.metrics import BUS_CLEANED
+from argus.bus.cleaner import clean
 from argus.sqlite import connect
 from argus.state_view import StateView
 
@@ -46,64 +46,6 @@ CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY, subject TEXT NOT NULL
 
 
 MAINTAIN_EVERY = 60.0  # s between applying topics' retention and compaction
-TOMBSTONE_KEEP_S = 24 * 3600  # Kafka's delete.retention.ms: readers get a day to see a delete
-
-
-def _maintain(db: sqlite3.Connection, now: float) -> int:
-    """Retention and compaction, as a broker's log cleaner does them. A partition's last row is
-    never deleted: the next offset is one past it, and offsets are never reused (a reader's
-    position stays valid, as on Kafka, where the active segment stays). Compaction keeps each
-    key's latest row; tombstones (no value: a delete, a source-order mark, a purged record) go
-    once TOMBSTONE_KEEP_S old, and rows without a key (purged) at once. What goes is found by
-    reading, then deleted in small transactions: a commit (a field query's answer) never waits
-    behind a scan of the log."""
-    deleted = 0
-    topics = db.execute(
-        "SELECT name, compacted, retention_hours FROM topics WHERE compacted OR retention_hours IS NOT NULL"
-    ).fetchall()
-    for name, compacted, hours in topics:
-        ends = db.execute("SELECT part, MAX(off) FROM log WHERE topic=? GROUP BY part", (name,)).fetchall()
-        for part, last in ends:
-            victims: list[int] = []
-            if hours is not None:
-                # Rows are appended in commit-time order, so those past the retention are a prefix.
-                cutoff = int((now - hours * 3600) * 1_000_000)  # ts is in microseconds
-                (kept,) = db.execute(
-                    "SELECT MIN(off) FROM log WHERE topic=? AND part=? AND ts>=?", (name, part, cutoff)
-                ).fetchone()
-                bound = last if kept is None else min(kept, last)
-                rows = db.execute("SELECT off FROM log WHERE topic=? AND part=? AND off<?", (name, part, bound))
-                victims += [o for (o,) in rows]
-            if compacted:
-                stale = int((now - TOMBSTONE_KEEP_S) * 1_000_000)
-                latest: dict[str, int] = {}
-                rows = db.execute(
-                    "SELECT off, key, length(value), ts FROM log WHERE topic=? AND part=? ORDER BY off", (name, part)
-                )
-                for off, key, size, ts in rows.fetchall():
-                    if key is None or (size == 0 and ts < stale):
-                        if off != last:
-                            victims.append(off)
-                        continue
-                    before = latest.get(key)
-                    if before is not None:
-                        victims.append(before)  # superseded by this row
-                    latest[key] = off
-            gone = sorted(set(victims))
-            for i in range(0, len(gone), 2000):
-                chunk = gone[i : i + 2000]
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    n = db.executemany(
-                        "DELETE FROM log WHERE topic=? AND part=? AND off=?", [(name, part, o) for o in chunk]
-                    ).rowcount
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                deleted += n
-                BUS_CLEANED.labels(name).inc(n)
-    return deleted
 
 
 def _headers_out(headers: list[tuple[str, bytes]] | None) -> bytes | None:
@@ -198,7 +140,7 @@ class EmbeddedBus(Bus):
         if self.read_only:
             raise PermissionError("bus opened read-only")
         with self._lock:
-            return _maintain(self._db, time.time() if now is None else now)
+            return clean(self._db, time.time() if now is None else now)
 
     def topics(self) -> dict[str, TopicSpec]:
         if not self._topics:
@@ -386,7 +328,7 @@ class EmbeddedBus(Bus):
                 if time.monotonic() - maintained >= MAINTAIN_EVERY:
                     maintained = time.monotonic()
                     try:
-                        _maintain(db, time.time())
+                        clean(db, time.time())
                     except sqlite3.OperationalError:  # busy past the timeout: next time
                         log.warning("retention and compaction skipped this time", exc_info=True)
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -112,6 +112,26 @@ def test_retention_deletes_what_is_older_but_never_a_partition_s_end(tmp_path) -
     assert again.enforce_retention(now + 400 * 86400) == 0
 
 
+def test_a_retention_pass_over_recent_records_does_not_walk_the_log(tmp_path) -> None:
+    """The checkpoint thread runs it every minute over every retained topic: with nothing to
+    delete it must cost a few seeks per partition, not a walk over every row of the log."""
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    bus.ensure_topic(TopicSpec("raw", 4, "x.v1", retention_hours=24))
+    now = 1_800_000_000.0
+    for i in range(10):
+        _append(bus, "raw", [(f"k{i}-{j}", b"x" * 100) for j in range(500)], now - 3600)
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    bus._db.set_progress_handler(count, 100)  # called every 100 virtual-machine instructions
+    assert bus.enforce_retention(now) == 0
+    bus._db.set_progress_handler(None, 0)
+    assert steps[0] < 20, f"{steps[0] * 100} instructions for 5,000 recent rows"
+
+
 def test_compaction_keeps_each_key_s_latest_and_lets_tombstones_age_out(tmp_path) -> None:
     bus = EmbeddedBus(tmp_path / "bus.db")
     bus.ensure_topic(TopicSpec("latest", 1, "x.v1", compacted=True))
