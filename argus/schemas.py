@@ -275,7 +275,7 @@ class SchemaSet:
         if key not in self._envelopes:
             self._envelopes[key] = self._envelope_schemas(sid, reader)
         schemas = self._envelopes[key]
-        if schemas is None:
+        if schemas is None:  # no leading envelope (decision, purge): read whole, the rare case
             return self.decode(data, reader).get("envelope")
         buf = io.BytesIO(data)
         buf.seek(5)

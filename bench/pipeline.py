@@ -168,8 +168,8 @@ class MemoryWatch(threading.Thread):
     while the log grows, so the samples are the measure, not only the peak. Both the resident
     set and its anonymous part: the rest is pages of the SQLite files read through their memory
     maps (the first GB of each file), which the kernel takes back when memory runs short. The
-    peak is of the samples: the process's own (`ru_maxrss`) includes writing the inputs and the
-    baseline, which hold every record at once."""
+    peak is of the samples; the process's own (`ru_maxrss`, reported beside it) also catches
+    swings shorter than a sample, such as a walk over a file through its memory map."""
 
     def __init__(self, rt: Runtime, every: float = 2.0) -> None:
         super().__init__(daemon=True)
