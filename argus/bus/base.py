@@ -30,7 +30,7 @@ class RegistryUnavailable(RuntimeError):
     at start-up, registering the topics' schemas, or later, asked for a schema id met on the wire.
     A transient condition (it may be restarting): `argus run` and every other command exit 75 for
     their supervisor or operator to retry, where a registry refusing a schema
-    (argus.bus.kafka.SchemaRegistryRefused) exits 2; the API answers 503."""
+    (argus.bus.kafka_registry.SchemaRegistryRefused) exits 2; the API answers 503."""
 
 
 class Fenced(Exception):

@@ -273,14 +273,14 @@ def test_a_task_reads_all_its_partitions_through_one_consumer_each_in_order(
     returns its own partition's records, in order, whatever the consumer fetched for the others
     meanwhile; a read from an earlier offset (a takeover's rollback) starts there again; and a
     partition whose unread records reach `FETCH_BUFFER` is paused and, once read, fetched again
-    with nothing lost. Before, a worker kept a consumer per task and partition, a hundred or so,
+    with nothing lost: a worker does not keep a consumer per task and partition, a hundred or so,
     each long-polling the broker."""
-    from argus.bus import kafka as kafka_bus
+    from argus.bus import kafka_reads
     from argus.bus.base import Commit, TopicSpec, partition_for
     from argus.bus.kafka import KafkaBus
 
-    monkeypatch.setattr(kafka_bus, "FETCH_BUFFER", 50)
-    monkeypatch.setattr(kafka_bus, "FETCH_CHUNK", 20)
+    monkeypatch.setattr(kafka_reads, "FETCH_BUFFER", 50)
+    monkeypatch.setattr(kafka_reads, "FETCH_CHUNK", 20)
     bus = KafkaBus(bus_url(kafka))
     try:
         bus.ensure_topics([TopicSpec("in", 4, "x.v1"), TopicSpec("asks", 2, "x.v1", priority="high")])
@@ -298,18 +298,18 @@ def test_a_task_reads_all_its_partitions_through_one_consumer_each_in_order(
                 msgs = bus.read("in", p, len(got[p]), 7, reader="task")
                 assert [m.offset for m in msgs] == list(range(len(got[p]), len(got[p]) + len(msgs)))
                 got[p] += [m.value for m in msgs]
-                paused |= bus._paused
+                paused |= bus.reads._paused
             time.sleep(0.01)
         assert got == want
-        assert paused and not bus._paused  # some were paused while partition 0 was read; none now
+        assert paused and not bus.reads._paused  # some were paused while partition 0 was read; none now
         asked: list[bytes] = []
         while len(asked) < 10 and time.time() < deadline:
             for p in range(2):
                 start = sum(1 for k in keys[:10] if partition_for(k, 2) == p and k.encode() in asked)
                 asked += [m.value for m in bus.read("asks", p, start, 10, reader="task")]
         assert sorted(asked) == sorted(k.encode() for k in keys[:10])
-        assert set(bus._fetchers) == {"task"}  # one consumer for the four partitions of "in"
-        assert {k for k in bus._readers if k[0] == "asks"} == {("asks", 0, "task"), ("asks", 1, "task")}
+        assert set(bus.reads._fetchers) == {"task"}  # one consumer for the four partitions of "in"
+        assert {k for k in bus.reads._readers if k[0] == "asks"} == {("asks", 0, "task"), ("asks", 1, "task")}
 
         again: list = []
         while len(again) < 5 and time.time() < deadline:

@@ -96,7 +96,7 @@ def test_the_registry_holds_every_producer_to_argus_rule(
     from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
     from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-    from argus.bus.kafka import SchemaRegistryRefused
+    from argus.bus.kafka_registry import SchemaRegistryRefused
 
     client = SchemaRegistryClient({"url": schema_registry})
     prefix = f"c{uuid.uuid4().hex[:8]}."
@@ -137,7 +137,7 @@ def test_workers_starting_together_register_the_same_subjects_at_once(schema_reg
     registry's one id and the rule in place, not refuse to start."""
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
-    from argus.bus.kafka import SchemaRegistry
+    from argus.bus.kafka_registry import SchemaRegistry
 
     class Bus:  # what SchemaRegistry keeps of its bus: a weak reference, unused here
         pass
