@@ -34,28 +34,29 @@ A field query matches one kind only and is answered by the node holding it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from argus.alerts import found_block
+from argus.alert_writer import AlertWriter, report_hits
+from argus.alerts import found_block, level
 from argus.chains import ChainView, chain_view
 from argus.contracts import Context, NodeConfig, Processor
-from argus.nibrs import offense_name
-from argus.records import RELIABILITY_TEXT, REPORT_BRANCH, VALIDITY_TEXT, Record, deterministic_id
+from argus.hits import (
+    contact,
+    encounter_hit,
+    entity_label,
+    entity_step,
+    hit_fields,
+    marking_of,
+    report_step,
+    summarize,
+)
+from argus.records import REPORT_BRANCH, Record, deterministic_id
 from argus.registry import node_class
+from argus.scoring import score_hit
 from argus.security.policy import EXISTENCE, Marking, Recipient, ReportView, decide, report_view
 from argus.topology import Topology
-from processors.alert_composer import (
-    KIND_LABEL,
-    AlertComposerProcessor,
-    AlertWriter,
-    contact,
-    encounter_context,
-    report_hits,
-)
-from processors.scoring import level, score_hit
 
 LINKABLE = ("PERSON", "OBJECT")
 KINDS = ("person", "vehicle")  # the subtypes correlated, in the order a report's are
@@ -83,22 +84,6 @@ class CorrelationConfig(NodeConfig):
         description="Compose a report's alerts here (the node completing the kinds does); false: what the chain "
         "finds about a report goes, encoded, to a report_hits.v1 topic, for an alert_composer node",
     )
-
-
-def marking_of(s: dict[str, Any], access: str) -> dict[str, Any]:
-    """A hit's copy of its report's marking and how much of the report it shows, so every
-    delivery can decide again for its own subscriber (argus.api.access.Gate.deliver)."""
-    return {
-        "access": access,
-        "report_ci": bool(s.get("criminal_intelligence")),
-        "report_handling": list(s.get("handling") or ()),
-        "report_cases": list(s.get("cases") or ()),
-        "report_recipients": list(s.get("recipients") or ()),
-    }
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
 
 
 class CorrelationProcessor(Processor):
@@ -164,9 +149,7 @@ class CorrelationProcessor(Processor):
         if not own and completes:
             if found is None:
                 problems.append("compose_alerts is false but it writes no report_hits.v1 topic for the composer")
-            elif not any(
-                found in m.inputs and issubclass(node_class(m.use), AlertComposerProcessor) for m in nodes.values()
-            ):
+            elif not any(found in m.inputs and "report_hits.v1" in node_class(m.use).accepts for m in nodes.values()):
                 problems.append(f"{found!r} is read by no alert_composer node: its alerts would never be sent")
         return problems
 
@@ -247,56 +230,6 @@ class CorrelationProcessor(Processor):
             key = f"ser:{s['series_entity']}"
             ctx.state.put(key, [y for y in ctx.state.get(key, []) if y != rid])
 
-    def _summary(self, record: Record) -> dict[str, Any]:
-        env, body = record.envelope, record.body
-        rep = body["report"]
-        ents = body["entities"]
-        series = next((e for e in ents if e["subtype"] == "series"), None)
-        when = rep.get("occurred_at") or rep.get("received_at")
-        return {
-            "id": env["id"],
-            "type": env["type"],
-            "kind": env["type"].split(".")[0],
-            "source_id": rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id") or rep.get("stix_id"),
-            "event_id": body["event_id"],
-            "agency": env["source_agency"],
-            "tlp": env["tlp"],
-            "reliability": env["reliability"],
-            "validity": env["validity"],
-            "criminal_intelligence": env["criminal_intelligence"],
-            "law_enforcement": bool(env.get("source_law_enforcement")),
-            "handling": env["handling"],
-            "cases": env.get("cases", []),
-            "recipients": env.get("recipients", []),
-            "offenses": rep.get("offenses", []),
-            "behavior": rep.get("behavior"),
-            "call_type": rep.get("call_type"),
-            "series_id": rep.get("series_id"),
-            "series_entity": series["entity_id"] if series else None,
-            "occurred_at": _iso(when),
-            "case_owner": rep.get("case_owner"),
-            "narrative": (rep.get("narrative") or "")[: self.config.narrative_chars],
-            "units": rep.get("units", []),
-            "vehicles": [
-                {"entity_id": e["entity_id"], "role": e["role"], "display": e["display"]}
-                for e in ents
-                if e["subtype"] == "vehicle"
-            ],
-            "persons": [
-                {
-                    "entity_id": e["entity_id"],
-                    "role": e["role"],
-                    "display": e["display"],
-                    "dob": e["attributes"].get("dob"),
-                    "sex": e["attributes"].get("sex"),
-                    "race": e["attributes"].get("race"),
-                }
-                for e in ents
-                if e["subtype"] == "person"
-            ],
-            "locations": [{"role": e["role"], "display": e["display"]} for e in ents if e["kind"] == "LOCATION"],
-        }
-
     def _remember(self, record: Record, ctx: Context) -> tuple[dict[str, Any], list[tuple[dict, list]]]:
         """Store the report; return its summary and, per linkable entity of this node's kinds
         (persons first, then vehicles), the prior holdings."""
@@ -308,7 +241,7 @@ class CorrelationProcessor(Processor):
         for m in body["merges"]:
             if kind_of.get(m["survivor_id"], "vehicle") in kinds:
                 self._merge(ctx, m["survivor_id"], m["merged_id"])
-        summary = self._summary(record)
+        summary = summarize(record, self.config.narrative_chars)
         rid = summary["id"]
         mine = [e for k in KINDS if k in kinds for e in body["entities"] if e["kind"] in LINKABLE and e["subtype"] == k]
         if mine:
@@ -358,67 +291,6 @@ class CorrelationProcessor(Processor):
                     yield ent, kind_word, s, role
 
     # --- building hits -------------------------------------------------------------------------
-    def _fields(self, s: dict[str, Any], view: ReportView) -> dict[str, str]:
-        f: dict[str, str] = {}
-        if view.can("offenses") and s["offenses"]:
-            f["offenses"] = ", ".join(f"{c} {offense_name(c)}" for c in s["offenses"])
-        if view.can("offenses") and s.get("behavior"):
-            f["sar_behavior"] = s["behavior"]
-        if view.can("offenses") and s.get("call_type"):
-            f["call_type"] = s["call_type"]
-        if view.can("series_id") and s["series_id"]:
-            f["series_id"] = s["series_id"]
-        if view.can("occurred_at") and s["occurred_at"]:
-            f["occurred_at"] = s["occurred_at"]
-        if view.can("ratings"):
-            f["ratings"] = (
-                f"{s['reliability']}{s['validity']} ({RELIABILITY_TEXT[s['reliability']]}, "
-                f"{VALIDITY_TEXT[s['validity']]})"
-            )
-        if view.can("vehicles") and s["vehicles"]:
-            f["vehicles"] = "; ".join(f"{v['role']}: {v['display']}" for v in s["vehicles"])
-        if view.can("persons") and s["persons"]:
-            parts = []
-            for p in s["persons"]:
-                desc = "/".join(x for x in (p.get("sex"), p.get("race")) if x) or "description not given"
-                txt = f"{p['role']}: {desc}"
-                if view.can("person_names"):
-                    txt += f" {p['display']}"
-                if view.can("person_dobs") and p.get("dob"):
-                    txt += f" DOB {p['dob']}"
-                parts.append(txt)
-            f["persons"] = "; ".join(parts)
-        if view.can("locations") and s["locations"]:
-            f["locations"] = "; ".join(f"{x['role']}: {x['display']}" for x in s["locations"])
-        if view.can("narrative") and s["narrative"]:
-            f["narrative"] = s["narrative"]
-        return f
-
-    @staticmethod
-    def _contact(s: dict[str, Any]) -> str:
-        return contact(s["agency"], s.get("case_owner"))
-
-    @staticmethod
-    def _entity_step(kind_word: str, entity_id: str, relation: str | None, label: str) -> dict[str, Any]:
-        return {"kind": kind_word.upper(), "id": entity_id, "relation": relation, "label": label}
-
-    def _report_step(self, s: dict[str, Any], view: ReportView, relation: str | None) -> dict[str, Any]:
-        if view.level == EXISTENCE:
-            return {
-                "kind": "RECORD",
-                "id": s["event_id"],
-                "relation": relation,
-                "label": f"restricted record, contact {s['agency']}",
-            }
-        what = KIND_LABEL.get(s["type"], s["type"])
-        offs = ", ".join(offense_name(c) for c in s["offenses"]) if view.can("offenses") else ""
-        return {
-            "kind": "RECORD",
-            "id": s["event_id"],
-            "relation": relation,
-            "label": f"{what} {s['agency']} {s['source_id']}" + (f" ({offs})" if offs else ""),
-        }
-
     def _series_size(self, ctx: Context, s: dict[str, Any], to: Recipient) -> int:
         """How many reports of the series `to` may know of: a count must not betray the others."""
         if not s["series_entity"]:
@@ -444,7 +316,7 @@ class CorrelationProcessor(Processor):
         head: list[dict[str, Any]],
         other_agency: bool,
     ) -> dict[str, Any]:
-        path = [*head, self._report_step(s, view, f"LISTED_AS_{role.upper()}" if view.level != EXISTENCE else "LISTED")]
+        path = [*head, report_step(s, view, f"LISTED_AS_{role.upper()}" if view.level != EXISTENCE else "LISTED")]
         series_n = self._series_size(ctx, s, to)
         if view.can("series_id") and s["series_id"]:
             path.append(
@@ -469,8 +341,8 @@ class CorrelationProcessor(Processor):
             "report_id": s["source_id"],
             "report_agency": s["agency"],
             "report_tlp": s["tlp"],
-            "contact": self._contact(s),
-            "fields": self._fields(s, view),
+            "contact": contact(s["agency"], s.get("case_owner")),
+            "fields": hit_fields(s, view),
             "withheld": list(view.withheld),
             **marking_of(s, view.level),
         }
@@ -519,8 +391,8 @@ class CorrelationProcessor(Processor):
                 view = report_view(s, to)
                 other = s["agency"] != agency
                 if view is not None:
-                    ent_label = self._entity_label(s, eid, view, kind_word, asked)
-                    step = self._entity_step(kind_word, eid, "MATCHED", ent_label)
+                    ent_label = entity_label(s, eid, view, kind_word, asked)
+                    step = entity_step(kind_word, eid, "MATCHED", ent_label)
                     why, score = m["match_reason"], m["match_score"]
                     h = self._hit(ctx, to, s, view, role, eid, ent_label, why, score, [*head, step], other)
                     if h["score"] >= self.config.min_score:
@@ -547,82 +419,8 @@ class CorrelationProcessor(Processor):
                     ctx, env, deterministic_id("alert", env["id"], agency), "QUERY_HIT", to, hits, summary, instr
                 )
             )
-        notices = [self._encounter(record, *x) for x in touched]
+        notices = [encounter_hit(record, *x) for x in touched]
         return out + self._writer.encounter_alerts(ctx, env, q, [], notices)
-
-    @staticmethod
-    def _entity_label(s: dict[str, Any], eid: str, view: ReportView, kind_word: str, asked: str) -> str:
-        """What was matched, in words this recipient may see."""
-        if kind_word == "vehicle" and view.can("vehicles"):
-            v = next((v for v in s["vehicles"] if v["entity_id"] == eid), None)
-            if v:
-                return f"vehicle {v['display']}"
-        if kind_word == "person" and view.can("person_names"):
-            p = next((p for p in s["persons"] if p["entity_id"] == eid), None)
-            if p:
-                return f"person {p['display']}"
-        return f"{kind_word} {asked}"
-
-    def _encounter(
-        self, record: Record, s: dict[str, Any], eid: str, role: str, kind_word: str
-    ) -> tuple[str, str, dict[str, Any]]:
-        """The hit telling the owner of record `s` that its subject or vehicle `eid` was
-        encountered, and by whom: (owning agency, what was matched in its words, hit)."""
-        env = record.envelope
-        q = record.body.get("query") or {}
-        loc, when, unit, reason = self._trigger_context(record)
-        owner = Recipient(agency=s["agency"], role="analyst")
-        view = report_view(s, owner)
-        assert view is not None  # the owner always sees its own record
-        label = self._entity_label(s, eid, view, kind_word, "")
-        hit = {
-            "matched_entity_id": eid,
-            "matched": label,
-            "match_reason": f"{reason} by {env['source_agency']}",
-            "path": [
-                {
-                    "kind": "RECORD",
-                    "id": s["event_id"],
-                    "relation": None,
-                    "label": f"your {KIND_LABEL.get(s['type'], s['type'])} {s['source_id']}",
-                },
-                self._entity_step(kind_word, eid, f"LISTED_AS_{role.upper()}", label),
-                {
-                    "kind": "ENCOUNTER",
-                    "id": env["id"],
-                    "relation": "ENCOUNTERED",
-                    "label": f"{reason} by {env['source_agency']} unit {unit or '?'}",
-                },
-            ],
-            "score": 0.0,
-            "reasons": ["deconfliction notice"],
-            "report_id": s["source_id"],
-            "report_agency": env["source_agency"],
-            "report_tlp": env["tlp"],
-            "contact": f"{env['source_agency']} unit {unit or '?'}",
-            "fields": {
-                k: v
-                for k, v in {
-                    "encountered_by": env["source_agency"],
-                    "unit": unit,
-                    "officer": q.get("officer_id") or "",
-                    "when": when,
-                    "where": loc,
-                    "reason": reason,
-                }.items()
-                if v
-            },
-            "withheld": [],
-            # the owner is told as a named recipient of what the encountering agency recorded
-            **marking_of({"agency": env["source_agency"], "tlp": env["tlp"], "recipients": [s["agency"]]}, "full"),
-        }
-        return s["agency"], label, hit
-
-    @staticmethod
-    def _trigger_context(record: Record) -> tuple[str, str, str, str]:
-        body = record.body
-        units = body["report"].get("units", []) if "report" in body else []
-        return encounter_context(record.envelope, body.get("query") or {}, units)
 
     def _on_report(self, record: Record, ctx: Context) -> list[Record]:
         """Remember the report and find what this node's kinds hold about its subjects, adding to
@@ -704,10 +502,10 @@ class CorrelationProcessor(Processor):
         for ent, kind_word, s, role in self._shared_subjects(ctx, prior, summary["agency"]):
             view = report_view(s, to)
             if view is not None:
-                label = self._entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
-                step = self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label)
+                label = entity_label(s, ent["entity_id"], view, kind_word, ent["display"])
+                step = entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label)
                 hits.append(self._subject_hit(ctx, to, s, view, role, ent, label, [head_base, step]))
-            notices.append(self._encounter(record, s, ent["entity_id"], role, kind_word))
+            notices.append(encounter_hit(record, s, ent["entity_id"], role, kind_word))
 
     def _related_hits(
         self,
@@ -736,10 +534,10 @@ class CorrelationProcessor(Processor):
             ctx.state.put(f"rc:{pair}", 1)
             view = report_view(s, me)
             if view is not None:
-                label = self._entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
+                label = entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
                 head = [
-                    self._report_step(mine, my_view, None),
-                    self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label),
+                    report_step(mine, my_view, None),
+                    entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{ent['role'].upper()}", label),
                 ]
                 to_me.append(self._subject_hit(ctx, me, s, view, role, ent, label, head))
             them = Recipient(agency=s["agency"], role="analyst", law_enforcement=bool(s.get("law_enforcement")))
@@ -748,10 +546,10 @@ class CorrelationProcessor(Processor):
             assert their_view is not None
             told = any(a == s["agency"] and h["matched_entity_id"] == ent["entity_id"] for a, _, h in to_them)
             if view_them is not None and not told:
-                label = self._entity_label(s, ent["entity_id"], their_view, kind_word, ent["display"])
+                label = entity_label(s, ent["entity_id"], their_view, kind_word, ent["display"])
                 head = [
-                    self._report_step(s, their_view, None),
-                    self._entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{role.upper()}", label),
+                    report_step(s, their_view, None),
+                    entity_step(kind_word, ent["entity_id"], f"LISTED_AS_{role.upper()}", label),
                 ]
                 hit = self._subject_hit(ctx, them, mine, view_them, ent["role"], ent, label, head)
                 to_them.append((s["agency"], label, hit))

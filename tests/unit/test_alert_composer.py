@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from argus.alert_writer import report_hits
 from argus.alerts import found_block, found_in
 from argus.records import Record
 from argus.testing import Harness
-from processors.alert_composer import AlertComposerProcessor, report_hits
+from processors.alert_composer import AlertComposerProcessor
 
 T = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 BRIEF = {"type": "rms.incident", "source_id": "RMS-77", "units": [], "case_owner": "Det. Ruiz"}
