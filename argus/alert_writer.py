@@ -72,6 +72,24 @@ class AlertWriter:
         }
         return Record({"envelope": envelope, "body": body}, key=f"{to.agency}:{to.unit or '-'}", topic="alert.v1")
 
+    def query_hit(self, ctx: Context, env: dict[str, Any], to: Recipient, hits: list[dict[str, Any]]) -> Record:
+        """The officer's alert on a field query: the top hit first, in what the officer may see."""
+        top = max(hits, key=lambda h: h["score"])
+        series = top["fields"].get("series_id")
+        summary = (
+            f"{level(top['score'])}: {top['matched']} is on file with {top['report_agency']}"
+            + (f" ({top['fields']['offenses']}" if "offenses" in top["fields"] else "")
+            + (f", series {series}" if series else "")
+            + (")" if "offenses" in top["fields"] else "")
+            + (f"; {len(hits)} record(s) in all" if len(hits) > 1 else "")
+        )
+        instr = (
+            "A hit on another agency's record is a lead, not probable cause. Confirm with "
+            f"{top['contact']} before acting. Officer safety: treat as {level(top['score'])}."
+        )
+        alert_id = deterministic_id("alert", env["id"], env["source_agency"])
+        return self.alert(ctx, env, alert_id, "QUERY_HIT", to, hits, summary, instr)
+
     def encounter_alerts(
         self, ctx: Context, env: dict[str, Any], query: dict[str, Any], units: list[str], items: list[Notice]
     ) -> list[Record]:

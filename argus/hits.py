@@ -5,11 +5,13 @@ build hits with them, and the alert writer (argus/alert_writer.py) puts the word
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from argus.nibrs import offense_name
 from argus.records import RELIABILITY_TEXT, VALIDITY_TEXT, Record
+from argus.scoring import score_hit
 from argus.security.policy import EXISTENCE, Recipient, ReportView, report_view
 
 KIND_LABEL = {"rms.incident": "RMS report", "cad.incident": "CAD incident", "sar": "SAR", "stix": "STIX"}
@@ -225,3 +227,57 @@ def encounter_hit(
         **marking_of({"agency": env["source_agency"], "tlp": env["tlp"], "recipients": [s["agency"]]}, "full"),
     }
     return s["agency"], label, hit
+
+
+@dataclass(frozen=True)
+class Match:
+    """What tied a trigger to a record: the entity, in words the recipient may see, and how surely."""
+
+    entity_id: str
+    label: str
+    reason: str
+    score: float
+
+
+def build_hit(
+    s: dict[str, Any],
+    view: ReportView,
+    role: str,
+    match: Match,
+    head: list[dict[str, Any]],
+    series_n: int,
+    now: datetime,
+    other_agency: bool,
+) -> dict[str, Any]:
+    """A hit on record `s` (its summary) as `view` lets its recipient see it. `head`: the path
+    from the trigger to the matched entity; `series_n`: the reports of its series the recipient
+    may know of (a count must not betray the others)."""
+    path = [*head, report_step(s, view, f"LISTED_AS_{role.upper()}" if view.level != EXISTENCE else "LISTED")]
+    if view.can("series_id") and s["series_id"]:
+        path.append(
+            {
+                "kind": "SERIES",
+                "id": s["series_entity"],
+                "relation": "PART_OF_SERIES",
+                "label": f"series {s['series_id']} ({series_n} report(s) on file)",
+            }
+        )
+    score, reasons = score_hit(s, role, match.score, now, series_n, other_agency)
+    if view.level == EXISTENCE:
+        reasons = [r for r in reasons if not r.startswith("+") or "listed as" in r]
+        reasons.append("details withheld by the record's marking")
+    return {
+        "matched_entity_id": match.entity_id,
+        "matched": match.label,
+        "match_reason": match.reason,
+        "path": path,
+        "score": score,
+        "reasons": reasons,
+        "report_id": s["source_id"],
+        "report_agency": s["agency"],
+        "report_tlp": s["tlp"],
+        "contact": contact(s["agency"], s.get("case_owner")),
+        "fields": hit_fields(s, view),
+        "withheld": list(view.withheld),
+        **marking_of(s, view.level),
+    }

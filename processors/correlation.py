@@ -9,9 +9,9 @@
 - A new RMS report or SAR about a subject already in another agency's holdings raises a
   "related case exists" notice to both owners, once per pair of agencies and subject.
 
-State: `ent:<entity>` -> [[record id, role], ...]; `rep:<record id>` -> summary;
-`ser:<series entity>` -> [record ids]; `alias:<entity>` -> survivor after merges;
-`rc:<agency>|<agency>|<entity>` -> 1 once two agencies were told they share that subject.
+State: the node's holdings (argus/holdings.py): the records naming each entity (`ent:`), each
+record's summary (`rep:`), a series' reports (`ser:`), merged entities' survivors (`alias:`) and
+the pairs of agencies told they share a subject (`rc:`).
 
 Split by kind, like entity resolution. A node may hold the records of persons only or vehicles
 only (`kinds:` in its config); a chain of such nodes correlates a report kind by kind:
@@ -39,23 +39,21 @@ from typing import Any, Literal
 from pydantic import Field
 
 from argus.alert_writer import AlertWriter, report_hits
-from argus.alerts import found_block, level
-from argus.chains import ChainView, chain_view
+from argus.alerts import found_block
+from argus.chains import correlation_problems
 from argus.contracts import Context, NodeConfig, Processor
 from argus.hits import (
-    contact,
+    Match,
+    build_hit,
     encounter_hit,
     entity_label,
     entity_step,
-    hit_fields,
-    marking_of,
     report_step,
     summarize,
 )
-from argus.records import REPORT_BRANCH, Record, deterministic_id
-from argus.registry import node_class
-from argus.scoring import score_hit
-from argus.security.policy import EXISTENCE, Marking, Recipient, ReportView, decide, report_view
+from argus.holdings import Holdings
+from argus.records import REPORT_BRANCH, Record
+from argus.security.policy import Marking, Recipient, ReportView, decide, report_view
 from argus.topology import Topology
 
 LINKABLE = ("PERSON", "OBJECT")
@@ -104,169 +102,55 @@ class CorrelationProcessor(Processor):
         """Along a chain of these nodes each kind is correlated once; the node completing the
         kinds writes alerts, any other passes the report on to the next node of the chain. With
         `compose_alerts: false` the completing node writes what the chain found for an alert composer."""
-        nodes = topo.nodes
-        view = chain_view(cls, name, topo, LINK)
-        problems: list[str] = []
-        mine, before = view.mine, view.before
-        if mine & before:
-            problems.append(f"correlates {', '.join(sorted(mine & before))} again: a node upstream already does")
-        outs = {topo.topics[t].schema_: t for t in nodes[name].outputs}
-        if "alert.v1" not in outs:
-            problems.append("writes no topic of schema alert.v1: its alerts would have nowhere to go")
-        if mine | before != set(KINDS) and LINK not in outs:
-            missing = ", ".join(sorted(set(KINDS) - mine - before))
-            problems.append(f"leaves {missing} uncorrelated and writes no {LINK} topic to pass reports on")
-        problems += cls._composing_problems(name, topo, view, outs)
-        for t in nodes[name].outputs:
-            if topo.topics[t].schema_ == LINK:
-                if mine | before == set(KINDS):
-                    problems.append(f"correlates every kind, so nothing reaches {t!r}")
-                readers = [n for n, m in nodes.items() if t in m.inputs and n not in view.members]
-                if readers:
-                    problems.append(f"{t!r} is read by {', '.join(sorted(readers))}, which are not correlation")
-        return problems
-
-    @classmethod
-    def _composing_problems(cls, name: str, topo: Topology, view: ChainView, outs: dict[str, str]) -> list[str]:
-        """Where a report's alerts are composed: by the node completing the kinds, or
-        (compose_alerts: false) by an alert composer reading what that node writes. The whole
-        chain must agree: a node composing here would never see what the nodes before it
-        passed on encoded."""
-        nodes = topo.nodes
-        own = cls.Config.model_validate(nodes[name].config).compose_alerts
-        problems: list[str] = []
-        others = sorted(m for m in view.members if cls.Config.model_validate(nodes[m].config).compose_alerts != own)
-        if others:
-            problems.append(
-                f"compose_alerts is {str(own).lower()} here but not on {', '.join(others)}: "
-                "every correlation node must compose alerts the same way"
-            )
-        found = outs.get("report_hits.v1")
-        completes = view.mine | view.before == set(KINDS)
-        if found and (own or not completes):
-            why = "composes its alerts itself (compose_alerts: true)" if own else "does not complete the kinds"
-            problems.append(f"writes {found!r} (report_hits.v1) but {why}: only the node completing them writes it")
-        if not own and completes:
-            if found is None:
-                problems.append("compose_alerts is false but it writes no report_hits.v1 topic for the composer")
-            elif not any(found in m.inputs and "report_hits.v1" in node_class(m.use).accepts for m in nodes.values()):
-                problems.append(f"{found!r} is read by no alert_composer node: its alerts would never be sent")
-        return problems
+        return correlation_problems(cls, name, topo, KINDS, LINK)
 
     def process(self, record: Record, ctx: Context) -> Iterable[Record]:
         kinds = self.config.kinds
         if "decision_id" in record.value:
-            self._decide(record.value, ctx)  # a no-op in a node holding neither entity
+            Holdings(ctx.state).decide(record.value)  # a no-op in a node holding neither entity
             return []
         if "purge_id" in record.value:
-            self._forget(record.value["record_id"], ctx)
+            Holdings(ctx.state).forget(record.value["record_id"])
             return []
         if record.envelope["type"] == "cad.query":
             wanted = "vehicle" if record.body["query"]["query_type"] == "VEHICLE" else "person"
             return self._on_query(record, ctx) if wanted in kinds else []
         return self._on_report(record, ctx)
 
-    # --- state ------------------------------------------------------------------------------
-    @staticmethod
-    def _canon(ctx: Context, eid: str) -> str:
-        for _ in range(64):
-            nxt = ctx.state.get(f"alias:{eid}")
-            if nxt is None:
-                break
-            eid = nxt
-        return eid
-
-    def _merge(self, ctx: Context, surv: str, gone: str) -> None:
-        surv = self._canon(ctx, surv)
-        if surv == gone:
-            return
-        ctx.state.put(f"alias:{gone}", surv)
-        moved = ctx.state.get(f"ent:{gone}", [])
-        if moved:
-            have = ctx.state.get(f"ent:{surv}", [])
-            ctx.state.put(f"ent:{surv}", have + [x for x in moved if x not in have])
-            ctx.state.delete(f"ent:{gone}")
-
-    def _decide(self, decision: dict[str, Any], ctx: Context) -> None:
-        """SAME (an analyst confirmed a possible match): the two entities' holdings become one,
-        in the node that holds them. APART (undo a merge): the records that named the merged
-        entity go back to it, so a hit on one no longer reports the other's holdings."""
-        if decision.get("verdict") == "SAME":
-            gone, surv = self._canon(ctx, decision["entity_id"]), self._canon(ctx, decision["other_id"])
-            if gone != surv and (ctx.state.get(f"ent:{gone}") or ctx.state.get(f"ent:{surv}")):
-                self._merge(ctx, surv, gone)
-            return
-        gone = decision["entity_id"]
-        surv = ctx.state.get(f"alias:{gone}")
-        if surv is None:
-            return
-        ctx.state.delete(f"alias:{gone}")
-        surv = self._canon(ctx, surv)
-        back, keep = [], []
-        for item in ctx.state.get(f"ent:{surv}", []):
-            rep = ctx.state.get(f"rep:{item[0]}") or {}
-            named = {x["entity_id"] for x in rep.get("vehicles", []) + rep.get("persons", [])}
-            (back if gone in named else keep).append(item)
-        ctx.state.put(f"ent:{surv}", keep)
-        if back:
-            ctx.state.put(f"ent:{gone}", back)
-
-    def _forget(self, rid: str, ctx: Context) -> None:
-        """A purge: the report's summary goes, and so does every reference to it, so no later
-        query is answered from it."""
-        s = ctx.state.get(f"rep:{rid}")
-        if s is None:
-            return
-        ctx.state.delete(f"rep:{rid}")
-        for x in s["vehicles"] + s["persons"]:
-            key = f"ent:{self._canon(ctx, x['entity_id'])}"
-            have = ctx.state.get(key, [])
-            keep = [y for y in have if y[0] != rid]
-            if keep:
-                ctx.state.put(key, keep)
-            elif have:
-                ctx.state.delete(key)
-        if s["series_entity"]:
-            key = f"ser:{s['series_entity']}"
-            ctx.state.put(key, [y for y in ctx.state.get(key, []) if y != rid])
-
     def _remember(self, record: Record, ctx: Context) -> tuple[dict[str, Any], list[tuple[dict, list]]]:
         """Store the report; return its summary and, per linkable entity of this node's kinds
         (persons first, then vehicles), the prior holdings."""
-        body = record.body
+        body, held = record.body, Holdings(ctx.state)
         kinds = self.config.kinds
         # A merge is of the survivor's kind (the mention that bridged two entities is listed):
         # the node holding that kind applies it.
         kind_of = {e["entity_id"]: e["subtype"] for e in body["entities"]}
         for m in body["merges"]:
             if kind_of.get(m["survivor_id"], "vehicle") in kinds:
-                self._merge(ctx, m["survivor_id"], m["merged_id"])
+                held.merge(m["survivor_id"], m["merged_id"])
         summary = summarize(record, self.config.narrative_chars)
         rid = summary["id"]
         mine = [e for k in KINDS if k in kinds for e in body["entities"] if e["kind"] in LINKABLE and e["subtype"] == k]
         if mine:
-            ctx.state.put(f"rep:{rid}", summary)
+            held.keep_summary(rid, summary)
         elif summary["series_entity"]:  # none of ours: the series it counts in (for a purge) and its marking
             keep = ("series_entity", "agency", "tlp", "criminal_intelligence", "handling", "cases", "recipients")
-            ctx.state.put(f"rep:{rid}", {k: summary[k] for k in keep} | {"persons": [], "vehicles": []})
+            held.keep_summary(rid, {k: summary[k] for k in keep} | {"persons": [], "vehicles": []})
         if summary["series_entity"]:
-            key = f"ser:{summary['series_entity']}"
-            lst = ctx.state.get(key, [])
-            if rid not in lst:
-                ctx.state.put(key, [*lst, rid])
+            held.add_to_series(summary["series_entity"], rid)
         prior: list[tuple[dict, list]] = []
         cap = self.config.max_reports_per_entity
         ids = [e["entity_id"] for e in mine]
-        ctx.state.prefetch([*(f"alias:{e}" for e in ids), *(f"ent:{e}" for e in ids)])  # one round trip
+        held.prefetch_entities(ids)
         for ent in mine:
-            eid = self._canon(ctx, ent["entity_id"])
-            have = ctx.state.get(f"ent:{eid}", [])
+            eid = held.canon(ent["entity_id"])
+            have = held.refs(eid)
             others = [x for x in have if x[0] != rid]
             prior.append((dict(ent, entity_id=eid), others))
             if not any(x[0] == rid for x in have):
-                ctx.state.put(f"ent:{eid}", [*have, [rid, ent["role"]]][-cap:])
+                held.set_refs(eid, [*have, [rid, ent["role"]]][-cap:])
         subjects = [others for ent, others in prior if ent["role"] in SUBJECT_ROLES]
-        ctx.state.prefetch(f"rep:{x[0]}" for others in subjects for x in self._recent(others))
+        held.prefetch_summaries(x[0] for others in subjects for x in self._recent(others))
         return summary, prior
 
     def _recent(self, refs: list[list[str]]) -> list[list[str]]:
@@ -279,12 +163,13 @@ class CorrelationProcessor(Processor):
     ) -> Iterable[tuple[dict[str, Any], str, dict[str, Any], str]]:
         """(entity, "person"/"vehicle", other record's summary, its role there) for each subject
         of this report that another agency's RMS report or SAR also holds as a subject."""
+        held = Holdings(ctx.state)
         for ent, others in prior:
             if ent["role"] not in SUBJECT_ROLES:
                 continue
             kind_word = "vehicle" if ent["subtype"] == "vehicle" else "person"
             for rid, role in self._recent(others):
-                s = ctx.state.get(f"rep:{rid}")
+                s = held.summary(rid)
                 if s is None or s["agency"] == agency or s["type"] not in ("rms.incident", "sar"):
                     continue
                 if role in SUBJECT_ROLES:
@@ -295,9 +180,9 @@ class CorrelationProcessor(Processor):
         """How many reports of the series `to` may know of: a count must not betray the others."""
         if not s["series_entity"]:
             return 0
-        seen = 0
-        for rid in ctx.state.get(f"ser:{s['series_entity']}", []):
-            other = s if rid == s["id"] else ctx.state.get(f"rep:{rid}")
+        seen, held = 0, Holdings(ctx.state)
+        for rid in held.series(s["series_entity"]):
+            other = s if rid == s["id"] else held.summary(rid)
             if other is not None and decide(Marking.of(other), to) is not None:
                 seen += 1
         return seen
@@ -309,43 +194,12 @@ class CorrelationProcessor(Processor):
         s: dict[str, Any],
         view: ReportView,
         role: str,
-        matched_id: str,
-        matched_label: str,
-        match_reason: str,
-        match_score: float,
+        match: Match,
         head: list[dict[str, Any]],
         other_agency: bool,
     ) -> dict[str, Any]:
-        path = [*head, report_step(s, view, f"LISTED_AS_{role.upper()}" if view.level != EXISTENCE else "LISTED")]
         series_n = self._series_size(ctx, s, to)
-        if view.can("series_id") and s["series_id"]:
-            path.append(
-                {
-                    "kind": "SERIES",
-                    "id": s["series_entity"],
-                    "relation": "PART_OF_SERIES",
-                    "label": f"series {s['series_id']} ({series_n} report(s) on file)",
-                }
-            )
-        score, reasons = score_hit(s, role, match_score, ctx.now(), series_n, other_agency)
-        if view.level == EXISTENCE:
-            reasons = [r for r in reasons if not r.startswith("+") or "listed as" in r]
-            reasons.append("details withheld by the record's marking")
-        return {
-            "matched_entity_id": matched_id,
-            "matched": matched_label,
-            "match_reason": match_reason,
-            "path": path,
-            "score": score,
-            "reasons": reasons,
-            "report_id": s["source_id"],
-            "report_agency": s["agency"],
-            "report_tlp": s["tlp"],
-            "contact": contact(s["agency"], s.get("case_owner")),
-            "fields": hit_fields(s, view),
-            "withheld": list(view.withheld),
-            **marking_of(s, view.level),
-        }
+        return build_hit(s, view, role, match, head, series_n, ctx.now(), other_agency)
 
     def _subject_hit(
         self,
@@ -359,8 +213,8 @@ class CorrelationProcessor(Processor):
         head: list[dict[str, Any]],
     ) -> dict[str, Any]:
         """A hit on record `s` through a subject `ent` of a report, which another agency holds."""
-        eid, why, score = ent["entity_id"], ent["match_reason"], ent["match_score"]
-        return self._hit(ctx, to, s, view, role, eid, label, why, score, head, True)
+        match = Match(ent["entity_id"], label, ent["match_reason"], ent["match_score"])
+        return self._hit(ctx, to, s, view, role, match, head, True)
 
     # --- triggers ----------------------------------------------------------------------------
     def _on_query(self, record: Record, ctx: Context) -> list[Record]:
@@ -381,11 +235,12 @@ class CorrelationProcessor(Processor):
         ]
         hits: list[dict[str, Any]] = []
         touched: list[tuple[dict[str, Any], str, str, str]] = []
+        held = Holdings(ctx.state)
         for m in record.body["matches"]:
-            eid = self._canon(ctx, m["entity_id"])
+            eid = held.canon(m["entity_id"])
             kind_word = "vehicle" if m["subtype"] == "vehicle" else "person"
-            for rid, role in self._recent(ctx.state.get(f"ent:{eid}", [])):
-                s = ctx.state.get(f"rep:{rid}")
+            for rid, role in self._recent(held.refs(eid)):
+                s = held.summary(rid)
                 if s is None or s["kind"] == "stix":
                     continue
                 view = report_view(s, to)
@@ -393,32 +248,13 @@ class CorrelationProcessor(Processor):
                 if view is not None:
                     ent_label = entity_label(s, eid, view, kind_word, asked)
                     step = entity_step(kind_word, eid, "MATCHED", ent_label)
-                    why, score = m["match_reason"], m["match_score"]
-                    h = self._hit(ctx, to, s, view, role, eid, ent_label, why, score, [*head, step], other)
+                    match = Match(eid, ent_label, m["match_reason"], m["match_score"])
+                    h = self._hit(ctx, to, s, view, role, match, [*head, step], other)
                     if h["score"] >= self.config.min_score:
                         hits.append(h)
                 if other:
                     touched.append((s, eid, role, kind_word))
-        out: list[Record] = []
-        if hits:
-            top = max(hits, key=lambda h: h["score"])
-            series = top["fields"].get("series_id")
-            summary = (
-                f"{level(top['score'])}: {top['matched']} is on file with {top['report_agency']}"
-                + (f" ({top['fields']['offenses']}" if "offenses" in top["fields"] else "")
-                + (f", series {series}" if series else "")
-                + (")" if "offenses" in top["fields"] else "")
-                + (f"; {len(hits)} record(s) in all" if len(hits) > 1 else "")
-            )
-            instr = (
-                "A hit on another agency's record is a lead, not probable cause. Confirm with "
-                f"{top['contact']} before acting. Officer safety: treat as {level(top['score'])}."
-            )
-            out.append(
-                self._writer.alert(
-                    ctx, env, deterministic_id("alert", env["id"], agency), "QUERY_HIT", to, hits, summary, instr
-                )
-            )
+        out = [self._writer.query_hit(ctx, env, to, hits)] if hits else []
         notices = [encounter_hit(record, *x) for x in touched]
         return out + self._writer.encounter_alerts(ctx, env, q, [], notices)
 
@@ -521,17 +357,15 @@ class CorrelationProcessor(Processor):
         (`max_hits_per_alert`) shapes the owner's alert (its highest-scored hits, and how many in
         all), not who learns of whom: two agencies working one subject must not go on not knowing
         of each other because a report named many."""
-        agency = mine["agency"]
+        agency, held = mine["agency"], Holdings(ctx.state)
         me = Recipient(agency=agency, role="analyst", law_enforcement=mine["law_enforcement"])
         my_view = report_view(mine, me)
         assert my_view is not None
         for ent, kind_word, s, role in self._shared_subjects(ctx, prior, agency):
             # Deconfliction tells two agencies once that they hold the same subject; a
             # further report by either about that subject is not news to the other.
-            pair = "|".join(sorted((agency, s["agency"]))) + "|" + ent["entity_id"]
-            if ctx.state.get(f"rc:{pair}"):
+            if not held.first_telling((agency, s["agency"]), ent["entity_id"]):
                 continue
-            ctx.state.put(f"rc:{pair}", 1)
             view = report_view(s, me)
             if view is not None:
                 label = entity_label(mine, ent["entity_id"], my_view, kind_word, ent["display"])
