@@ -4,7 +4,7 @@ reads the record at once, and its answer joins the producer's transaction."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argus.bus.base import partition_for
 from argus.contracts import Processor
@@ -12,10 +12,26 @@ from argus.records import Record
 from argus.runtime.host import Host
 from argus.schemas import SchemaError
 
+if TYPE_CHECKING:
+    from argus.bus.base import Bus
+    from argus.schemas import SchemaSet, TopicSchema
+    from argus.topology import Topology
+
 log = logging.getLogger("argus.runtime")
 
 
 class Answers:
+    # What this part uses of the runtime's other parts (core.py composes them into one
+    # runtime; tests/unit/test_runtime_parts.py checks this list is whole and provided).
+    _topic_schema: dict[str, TopicSchema]
+    bus: Bus | None
+    hosts: dict[str, Host]
+    schemas: SchemaSet
+    topo: Topology
+    if TYPE_CHECKING:
+
+        def _encode_outputs(self, host: Host, outs: list[Record]) -> list[tuple[str, str | None, bytes]]: ...
+
     def _answerers(self, host: Host, topic: str, key: str | None) -> list[Host]:
         """The nodes in this process that may answer a record `host` writes to `topic` at once
         (_answer_here): on the field-query lane, declaring the topic's schema stateless, and

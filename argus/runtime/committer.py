@@ -7,11 +7,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from argus import metrics
 from argus.bus.base import Commit
 from argus.runtime.host import Host
 from argus.runtime.tasks import Task
+
+if TYPE_CHECKING:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import AbstractContextManager
+
+    from argus.bus.base import Bus
+    from argus.runtime.faults import Faults
 
 log = logging.getLogger("argus.runtime")
 
@@ -19,6 +28,23 @@ QUERY_WRITER = ".q"  # a task's field-query lane commits as `<task>.q` (_finish_
 
 
 class Committer:
+    # What this part uses of the runtime's other parts (core.py composes them into one
+    # runtime; tests/unit/test_runtime_parts.py checks this list is whole and provided).
+    _commit_interval: float
+    _committer: ThreadPoolExecutor | None
+    _fault: Faults
+    _sink_units: list[tuple[Host, str]]
+    _sink_wake: threading.Event
+    bus: Bus | None
+    hosts: dict[str, Host]
+    if TYPE_CHECKING:
+
+        def _cpu(self, host: Host) -> AbstractContextManager[None]: ...
+        def _hot_waiting(self) -> bool: ...
+        @staticmethod
+        def _inputs(host: Host) -> set[str]: ...
+        def _pending(self, host: Host, topic: str) -> bool: ...
+
     def _finish(
         self,
         host: Host,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argus import metrics
 from argus.bus.base import Commit, Message
@@ -17,6 +17,13 @@ from argus.runtime.host import ANSWERED_BY, ORDERED, Host
 from argus.runtime.order import STATE_KEY, mark_key, parse_mark
 from argus.schemas import SchemaError
 
+if TYPE_CHECKING:
+    from argus.bus.base import Bus
+    from argus.runtime.faults import Faults
+    from argus.runtime.order_plan import OrderPlan
+    from argus.schemas import SchemaSet, TopicSchema
+    from argus.topology import Topology
+
 log = logging.getLogger("argus.runtime")
 
 READ_AHEAD = 20_000  # records an ordered node buffers past the release it is working through
@@ -24,6 +31,36 @@ READ_CHUNK = 64  # records an ordered node reads and decodes between looks at th
 
 
 class Processing:
+    # What this part uses of the runtime's other parts (core.py composes them into one
+    # runtime; tests/unit/test_runtime_parts.py checks this list is whole and provided).
+    _fault: Faults
+    _hot: list[tuple[Host, str]]
+    _topic_schema: dict[str, TopicSchema]
+    bus: Bus | None
+    order_plan: OrderPlan | None
+    schemas: SchemaSet
+    topo: Topology
+    if TYPE_CHECKING:
+
+        def _answer_here(
+            self, host: Host, topic: str, key: str | None, data: bytes, alerts: list[dict[str, Any]]
+        ) -> tuple[list[Host], list[tuple[str, str | None, bytes]]]: ...
+        def _append_mark(self, host: Host, commit: Commit, key: str) -> None: ...
+        def _decode(self, msg: Message, shares: bool = False) -> dict[str, Any]: ...
+        def _finish(
+            self,
+            host: Host,
+            commit: Commit,
+            started: float,
+            topic: str | None = None,
+            alone: bool = False,
+            wait: bool = False,
+        ) -> None: ...
+        def _flush(self, host: Host) -> bool: ...
+        def _hot_waiting(self) -> bool: ...
+        def _settle(self, host: Host, block: bool = True) -> bool: ...
+        def _yield_to_queries(self, limit: float = 0.05) -> None: ...
+
     def _run_ordered(self, host: Host) -> int:
         """Read an ordered node's source-ordered inputs into its buffer, and work through the
         release they make, one batch at a time (preempted by field queries like any ingest)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argus import metrics
 from argus.backends import open_store
@@ -16,6 +16,18 @@ from argus.runtime.order import STATE_KEY, OrderedInput
 from argus.runtime.tasks import Task
 from argus.state import NodeState
 from argus.state_view import StateView
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from argus.bus.base import Bus, Commit, Message
+    from argus.runtime.assignment import Assignment
+    from argus.runtime.decoded import SharedDecoder
+    from argus.runtime.order_plan import OrderPlan
+    from argus.schemas import TopicSchema
+    from argus.topology import Topology
 
 log = logging.getLogger("argus.runtime")
 
@@ -33,6 +45,30 @@ def _disown(task_id: str) -> None:
 
 
 class TaskLifecycle:
+    # What this part uses of the runtime's other parts (core.py composes them into one
+    # runtime; tests/unit/test_runtime_parts.py checks this list is whole and provided).
+    _committer: ThreadPoolExecutor | None
+    _decoded: SharedDecoder
+    _topic_schema: dict[str, TopicSchema]
+    _units_lock: threading.Lock
+    assignment: Assignment
+    bus: Bus | None
+    clock: Callable[[], datetime]
+    hosts: dict[str, Host]
+    ids: Callable[[], str] | None
+    order_plan: OrderPlan | None
+    stores: dict[str, Any]
+    topo: Topology
+    if TYPE_CHECKING:
+
+        def _commit(
+            self, host: Host, commit: Commit, with_state: bool = True, wait: bool = True, query: bool = False
+        ) -> None: ...
+        def _envelope(self, msg: Message) -> dict[str, Any] | None: ...
+        @staticmethod
+        def _query_writer(task: Task) -> str: ...
+        def _settle(self, host: Host, block: bool = True) -> bool: ...
+
     def _initial_tasks(self) -> list[Task]:
         """What this process runs from the start, as its assignment says (a group worker: none)."""
         return self.assignment.initial_tasks(self)

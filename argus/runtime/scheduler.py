@@ -11,11 +11,18 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED
 from concurrent.futures import wait as wait_any
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from argus import metrics
 from argus.bus.base import Fenced
 from argus.contracts import Connector
 from argus.runtime.host import ORDERED, Host
+
+if TYPE_CHECKING:
+    import threading
+
+    from argus.bus.base import Bus
+    from argus.runtime.assignment import Assignment
 
 log = logging.getLogger("argus.runtime")
 
@@ -39,6 +46,31 @@ HOT_FETCH_WAIT = 0.02  # s: how long the query lane waits for a query it sees bu
 
 
 class Scheduler:
+    # What this part uses of the runtime's other parts (core.py composes them into one
+    # runtime; tests/unit/test_runtime_parts.py checks this list is whole and provided).
+    _cpu_counters: dict[str, Any]
+    _cpu_lock: threading.Lock
+    _hot: list[tuple[Host, str]]
+    _hot_sources: list[Host]
+    _sink_units: list[tuple[Host, str]]
+    _sink_wake: threading.Event
+    _stop: threading.Event
+    _stopping: bool
+    _units: list[tuple[Host, str | None]]
+    assignment: Assignment
+    bus: Bus | None
+    hosts: dict[str, Host]
+    task_cpu: dict[str, float]
+    if TYPE_CHECKING:
+
+        def _check_sinks(self) -> None: ...
+        def _commit_held(self, force: bool = False) -> None: ...
+        def _run_batch(self, host: Host, topic: str) -> int: ...
+        def _run_connector(self, host: Host) -> int: ...
+        def _run_ordered(self, host: Host) -> int: ...
+        def _settle(self, host: Host, block: bool = True) -> bool: ...
+        def lag(self) -> dict[tuple[str, str], int]: ...
+
     @contextmanager
     def _cpu(self, host: Host) -> Iterator[None]:
         """Charge the CPU this thread spends inside to the host's task (argus_task_cpu_seconds_total).

@@ -6,16 +6,34 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from argus import metrics
 from argus.bus.base import Fenced, RegistryUnavailable
 from argus.contracts import Backpressure, Sink
 from argus.runtime.host import Host, NodeFailure
 
+if TYPE_CHECKING:
+    import threading
+    from contextlib import AbstractContextManager
+
 log = logging.getLogger("argus.runtime")
 
 
 class SinkThread:
+    # What this part uses of the runtime's other parts (core.py composes them into one
+    # runtime; tests/unit/test_runtime_parts.py checks this list is whole and provided).
+    _sink_stop: threading.Event
+    _sink_wake: threading.Event
+    _units_lock: threading.Lock
+    fenced: set[str]
+    if TYPE_CHECKING:
+
+        def _cpu(self, host: Host) -> AbstractContextManager[None]: ...
+        def _pending(self, host: Host, topic: str) -> bool: ...
+        def _queries_queued(self) -> bool: ...
+        def _run_batch(self, host: Host, topic: str) -> int: ...
+
     def _sink_loop(self) -> None:
         try:
             while not self._sink_stop.is_set():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argus import metrics
 from argus.bus.base import Commit
@@ -15,10 +15,51 @@ from argus.runtime.host import MARK_STATE, Host
 from argus.runtime.order import mark_key
 from argus.schemas import SchemaError
 
+if TYPE_CHECKING:
+    from argus.bus.base import Bus
+    from argus.topology import Topology
+
 log = logging.getLogger("argus.runtime")
 
 
 class Sources:
+    # What this part uses of the runtime's other parts (core.py composes them into one
+    # runtime; tests/unit/test_runtime_parts.py checks this list is whole and provided).
+    _hot_sources: list[Host]
+    bus: Bus | None
+    topo: Topology
+    if TYPE_CHECKING:
+
+        def _commit(
+            self, host: Host, commit: Commit, with_state: bool = True, wait: bool = True, query: bool = False
+        ) -> None: ...
+        def _dead_letter(
+            self,
+            commit: Commit,
+            host: Host,
+            *,
+            reason: str,
+            error_type: str,
+            original: bytes,
+            topic: str | None = None,
+            partition: int = -1,
+            offset: int = -1,
+            source: str | None = None,
+            attempts: int = 1,
+        ) -> None: ...
+        def _encode_outputs(self, host: Host, outs: list[Record]) -> list[tuple[str, str | None, bytes]]: ...
+        def _finish(
+            self,
+            host: Host,
+            commit: Commit,
+            started: float,
+            topic: str | None = None,
+            alone: bool = False,
+            wait: bool = False,
+        ) -> None: ...
+        def _hot_waiting(self) -> bool: ...
+        def _settle(self, host: Host, block: bool = True) -> bool: ...
+
     def _run_connector(self, host: Host) -> int:
         self._settle(host)
         started = time.perf_counter()
