@@ -50,7 +50,7 @@ def test_a_process_that_is_gone_counts_nothing_more() -> None:
 def test_task_cpu_sums_a_groups_workers_and_bounds_it_by_its_largest_task(tmp_path: Path) -> None:
     """bench/kafka.py's ceiling: a task moved between workers is one task (its CPU summed), and
     the group can go no faster than its largest task alone."""
-    from bench.kafka import task_cpu
+    from bench.kafka_group import task_cpu
 
     (tmp_path / "w0.json").write_text('{"correlation": 3.0, "dedup#0": 1.0}')
     (tmp_path / "w1.json").write_text('{"correlation": 1.0, "dedup#1": 1.0, "graph_sink#0": 2.0}')
