@@ -45,7 +45,7 @@ BACKENDS: dict[str, dict[str, tuple[str, str | None]]] = {
         "https": ("argus.stores.opensearch_audit:OpenSearchAuditLog", "opensearch"),
     },
     "identity": {
-        "embedded": ("argus.security.identity:Directory", None),
+        "embedded": ("argus.stores.sqlite_identity:Directory", None),
         "http": ("argus.stores.opensearch_identity:OpenSearchDirectory", "opensearch"),
         "https": ("argus.stores.opensearch_identity:OpenSearchDirectory", "opensearch"),
     },

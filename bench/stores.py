@@ -29,8 +29,8 @@ import httpx
 from argus.contracts import Context
 from argus.demo import prepare
 from argus.records import Record
-from argus.security.identity import Directory
 from argus.state import NodeState
+from argus.stores.sqlite_identity import Directory
 from argus.testing import Harness
 from argus.topology import load_topology
 from bench import generator, report

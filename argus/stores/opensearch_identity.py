@@ -1,6 +1,6 @@
 """The identity directory on OpenSearch, for API processes on several hosts.
 
-The embedded directory (argus/security/identity.py) is a SQLite file every API process must share
+The embedded directory (argus/stores/sqlite_identity.py) is a SQLite file every API process must share
 a disk to read. Here agencies, subjects (with their case and list memberships), API keys and JWT
 issuers are documents in four indices named from one prefix; the logic (validation, key and token
 checks, what a subject resolves to) is the same code as the embedded directory's.

@@ -163,7 +163,7 @@ def test_amber_is_shown_in_full_only_to_members_of_the_case(live: Live, submitte
     assert all(h["id"] != rid or h["access"] == "amber" for h in outsider["hits"])
     raw = live.client(OFFICER_AGENCY).get(f"/api/v1/entities/{CIVIC}/timeline").content
     assert TOKEN.encode() not in raw and b"QUILLFEATHER" not in raw
-    from argus.security.identity import Directory
+    from argus.stores.sqlite_identity import Directory
 
     d = Directory.for_data_dir(live.topo.data_dir)
     d.add_agency(OFFICER_AGENCY, "Fresno PD")

@@ -18,7 +18,7 @@ import httpx
 import orjson
 
 from argus.playbooks.samples import Builder
-from argus.security.identity import Directory
+from argus.stores.sqlite_identity import Directory
 from argus.topology import load_topology
 from tests.e2e.conftest import make_workdir
 from tests.servers import free_port

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from argus.security.identity import Directory
+from argus.stores.sqlite_identity import Directory
 from argus.topology import load_topology
 from tests.e2e.conftest import argus, make_workdir
 from tests.servers import free_port

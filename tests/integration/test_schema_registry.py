@@ -395,7 +395,7 @@ def test_the_api_answers_503_with_retry_after_while_the_registry_is_down(
     from fastapi.testclient import TestClient
 
     from argus.api.app import create_app
-    from argus.security.identity import Directory
+    from argus.stores.sqlite_identity import Directory
     from tests.servers import free_port
 
     prefix = f"a{uuid.uuid4().hex[:8]}."

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from argus.api.services import Services
 from argus.feeds import FeedRegistry, FeedSpec
-from argus.security.identity import Directory
 from argus.security.policy import FULL, Marking, Recipient, ReportView, decide
 from argus.stix.markings import to_tlp2
 from argus.stores.embedded_graph import EmbeddedGraphStore
@@ -33,6 +32,7 @@ from argus.stores.sql_products import EmbeddedProducts
 from argus.stores.sql_requirements import EmbeddedRequirements
 from argus.stores.sql_risk import EmbeddedRisk
 from argus.stores.sql_sar_reviews import EmbeddedSarReviews
+from argus.stores.sqlite_identity import Directory
 from argus.stores.stix import EmbeddedStixStore, StixItem
 from argus.stores.taxii_status import Statuses
 from argus.topology import Topology, load_topology

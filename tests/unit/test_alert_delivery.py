@@ -16,8 +16,9 @@ import pytest
 
 from argus.api.access import Gate
 from argus.records import InvalidRecord, parse_handling
-from argus.security.identity import Directory, IdentityError
+from argus.security.identity import IdentityError
 from argus.security.policy import Recipient
+from argus.stores.sqlite_identity import Directory
 from argus.testing import Harness
 from connectors.rms import RmsConnector
 from processors.correlation import CorrelationProcessor

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from argus.security.audit import AuditLog
-from argus.security.identity import Directory
 from argus.security.policy import Marking
 from argus.stores.sql_products import EmbeddedProducts
+from argus.stores.sqlite_identity import Directory
 from argus.workflows.product_model import Dissemination, Paragraph, Portion, Product
 from argus.workflows.product_publish import Channels, Publisher
 from argus.workflows.product_render import copy_for, html, pdf
