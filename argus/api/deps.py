@@ -34,7 +34,8 @@ from fastapi.security import (
 )
 
 from argus.api.access import Gate
-from argus.api.services import FieldDesk, Services, Submissions
+from argus.api.intake import FieldDesk, Submissions
+from argus.api.services import Services
 from argus.security.audit import AuditTrail
 from argus.security.identity import AuthError, Identity, IdentityError
 from argus.security.policy import Recipient

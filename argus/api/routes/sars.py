@@ -33,7 +33,7 @@ from argus.api.sar_models import (
     Vetting,
     categories,
 )
-from argus.api.services import ServiceError, _topic_with, topic_or_none
+from argus.api.services import ServiceError, topic_or_none, topic_with
 from argus.stores.sar_reviews import SarCase, StaleVersion
 from argus.workflows.sar_intake import SarIntake
 from argus.workflows.sar_model import OPEN, STATES
@@ -272,7 +272,7 @@ class SlaClock:
 
     def start(self) -> None:
         try:
-            self.topic = _topic_with(self.svc.topo, "sar_event.v1")
+            self.topic = topic_with(self.svc.topo, "sar_event.v1")
         except ServiceError:  # no SAR review in this topology
             return
         self._thread = threading.Thread(target=self._run, name="sar-sla", daemon=True)
