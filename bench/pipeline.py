@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 from prometheus_client import REGISTRY
 
-from argus.backends import read_topic
+from argus.backends import iter_topic
 from argus.contracts import Context
 from argus.demo import prepare
 from argus.runtime.core import Runtime
@@ -107,7 +107,7 @@ def score_er(rt: Runtime, gen: Generator) -> dict[str, Any]:
 
     prefix = {"rms.incident": "rms", "cad.incident": "cad", "sar": "sar"}
     pred: dict[str, dict[Any, str]] = {"person": {}, "vehicle": {}}
-    for rec in read_topic(rt.bus, rt.schemas, "resolved"):
+    for rec in iter_topic(rt.bus, rt.schemas, "resolved"):
         env, body = rec.envelope, rec.body
         rep = body["report"]
         sid = rep.get("report_id") or rep.get("incident_id") or rep.get("sar_id")
@@ -270,7 +270,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
         stats = node_stats()
         er = score_er(rt, gen)
         lat = []
-        for rec in read_topic(rt.bus, rt.schemas, "alerts"):
+        for rec in iter_topic(rt.bus, rt.schemas, "alerts"):
             b = rec.body
             if b["alert_type"] == "QUERY_HIT" and b["trigger_id"] in term.sent:
                 committed = rt.bus.read("alerts", rec.partition, rec.offset, 1)[0].timestamp_us / 1e6
