@@ -41,11 +41,14 @@ def marking_of(s: dict[str, Any], access: str) -> dict[str, Any]:
     }
 
 
-def iso(dt: datetime | None) -> str | None:
+def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
 
 
 def summarize(record: Record, narrative_chars: int) -> dict[str, Any]:
+    """What a correlation node keeps of a report (its holdings' summary): everything a later hit
+    on it may show and the marking that decides how much, with the narrative cut short, so no
+    trigger has to read the report itself again."""
     env, body = record.envelope, record.body
     rep = body["report"]
     ents = body["entities"]
@@ -71,7 +74,7 @@ def summarize(record: Record, narrative_chars: int) -> dict[str, Any]:
         "call_type": rep.get("call_type"),
         "series_id": rep.get("series_id"),
         "series_entity": series["entity_id"] if series else None,
-        "occurred_at": iso(when),
+        "occurred_at": _iso(when),
         "case_owner": rep.get("case_owner"),
         "narrative": (rep.get("narrative") or "")[:narrative_chars],
         "units": rep.get("units", []),
