@@ -42,7 +42,7 @@ except ImportError as exc:  # pragma: no cover - the registry reports the pip ex
 
 from argus.bus.base import DELETED, Bus, Commit, Fenced, Message, SchemaRow, TopicSpec
 from argus.bus.kafka_reads import KafkaReads, lock_in, watermark
-from argus.bus.kafka_registry import SchemaRegistry, UnknownRegistrySchema
+from argus.bus.kafka_registry import SchemaRegistry
 from argus.bus.kafka_topics import STATE_CONFIG, TIMEOUT, TopicAdmin, topic_config
 
 _FENCING = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH}
@@ -76,9 +76,10 @@ class KafkaBus(Bus):
         self._wlocks: dict[str | None, threading.Lock] = {}
         self._groups: dict[str, Consumer] = {}
         self._topics: dict[str, TopicSpec] = {}
-        self.reads = KafkaReads(self.bootstrap, self.client, self.prefix, self._topics, self._message)
+        self.reads = KafkaReads(self.bootstrap, self.client, self.prefix, self._topics)
         self._topic_admin.ensure(self._t("schemas"), 1, STATE_CONFIG)
         self.registry = SchemaRegistry(q["registry"], self) if q.get("registry") else None
+        self.reads.registry = self.registry
 
     # --- for the worker group (argus/runtime/worker.py) ---------------------------------------
     def kafka_topic(self, name: str) -> str:
@@ -97,16 +98,6 @@ class KafkaBus(Bus):
             f.result(timeout) for f in self._admin.describe_consumer_groups([group], request_timeout=timeout).values()
         ]
         return desc
-
-    def _message(self, topic: str, partition: int, m: Any) -> Message:
-        key = m.key().decode() if m.key() is not None else None
-        value, unreadable = m.value(), None
-        if self.registry is not None and value:
-            try:
-                value = self.registry.from_wire(value)
-            except UnknownRegistrySchema as exc:  # a poison record: to the dead letters, not a stop
-                unreadable = str(exc)
-        return Message(topic, partition, m.offset(), key, value, m.timestamp()[1] * 1000, m.headers(), unreadable)
 
     # --- names --------------------------------------------------------------------------------
     def _t(self, topic: str) -> str:

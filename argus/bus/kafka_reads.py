@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_fixed
 
 from argus.bus.base import Message, TopicSpec
+from argus.bus.kafka_registry import SchemaRegistry, UnknownRegistrySchema
 from argus.bus.kafka_topics import TIMEOUT
 
 # How long the broker holds a task reader's fetch when there is nothing new. It answers at once
@@ -70,8 +70,10 @@ def watermark(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
 
 class KafkaReads:
     """The bus's readers and what they know of each partition's end. `topics` is the bus's own
-    map of the topology's topics (which are field-query topics); `message` turns a fetched
-    Kafka message into the bus's `Message` (the registry's framing undone)."""
+    map of the topology's topics (which are field-query topics); `registry`, when the bus has
+    one, undoes its framing of what is read. Nothing here refers back to the bus: a cycle would
+    keep a closed bus and its librdkafka clients until a full collection, and each client holds
+    one of the process's 1,024 thread-local keys."""
 
     def __init__(
         self,
@@ -79,11 +81,10 @@ class KafkaReads:
         client: str,
         prefix: str,
         topics: dict[str, TopicSpec],
-        message: Callable[[str, int, Any], Message],
     ) -> None:
         self.bootstrap, self.client, self.prefix = bootstrap, client, prefix
         self._topics = topics
-        self._message = message
+        self.registry: SchemaRegistry | None = None
         self._lock = threading.RLock()
         # (topic, partition, reader) -> (consumer, its next offset, whether it has seen the end)
         self._readers: dict[ReaderKey, tuple[Consumer, int, bool]] = {}
@@ -104,6 +105,16 @@ class KafkaReads:
         # found nothing more. Only a higher watermark than that means new records.
         self._hw: dict[tuple[str, int], int] = {}
         self._hw_drained: dict[tuple[str, int], int] = {}
+
+    def _message(self, topic: str, partition: int, m: Any) -> Message:
+        key = m.key().decode() if m.key() is not None else None
+        value, unreadable = m.value(), None
+        if self.registry is not None and value:
+            try:
+                value = self.registry.from_wire(value)
+            except UnknownRegistrySchema as exc:  # a poison record: to the dead letters, not a stop
+                unreadable = str(exc)
+        return Message(topic, partition, m.offset(), key, value, m.timestamp()[1] * 1000, m.headers(), unreadable)
 
     def _t(self, topic: str) -> str:
         return f"{self.prefix}{topic}"

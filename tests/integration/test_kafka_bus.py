@@ -149,6 +149,35 @@ def test_a_topology_s_topics_and_schemas_are_set_up_in_one_go_and_a_changed_part
         bus.close()
 
 
+def test_a_closed_bus_is_freed_at_once_without_the_collector(kafka: str) -> None:
+    """Each librdkafka client holds one of the process's 1,024 thread-local keys until it is
+    freed. A closed bus caught in a reference cycle (its readers pointing back at it, say) keeps
+    its clients until a full collection, and a process that opens many (a worker taking tasks
+    over, a test session) fails with "Failed to initialize thread local storage"."""
+    import gc
+    import weakref
+
+    from argus.bus.base import Commit, TopicSpec, partition_for
+    from argus.bus.kafka import KafkaBus
+
+    bus = KafkaBus(bus_url(kafka))
+    bus.ensure_topics([TopicSpec("t", 2, "x.v1")])
+    bus.commit(Commit(appends=[("t", "k", b"v")], writer="w"))
+    part = partition_for("k", 2)
+    deadline = time.time() + 30
+    while not bus.read("t", part, 0, 10, reader="task") and time.time() < deadline:
+        time.sleep(0.05)
+    assert bus.end_offset("t", part, "task") >= 1 and bus.read("t", part, 0, 10)  # a tool's read too
+    bus.close()
+    gc.disable()
+    try:
+        gone, reads_gone = weakref.ref(bus), weakref.ref(bus.reads)
+        del bus
+        assert gone() is None and reads_gone() is None
+    finally:
+        gc.enable()
+
+
 def test_retention_and_compaction_in_the_topology_are_the_topics_settings_on_the_broker(kafka: str) -> None:
     """`retention_hours` and `compacted` in topology.yaml become the topic's retention.ms and
     cleanup.policy (and a segment.ms that lets them act within a day) when Argus creates it, and
