@@ -38,6 +38,9 @@ class State(Protocol):
     def get(self, key: str, default: Any = None) -> Any: ...
     def put(self, key: str, value: Any) -> None: ...
     def delete(self, key: str) -> None: ...
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """A hint: these keys are read next, so a state read through from the bus may look them
+        up in one query. It changes nothing a node reads."""
 
 
 class Context:

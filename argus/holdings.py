@@ -45,10 +45,10 @@ class Holdings:
 
     def prefetch_entities(self, ids: list[str]) -> None:
         """Aliases and references of these entities in one round trip."""
-        self.state.prefetch([*(f"alias:{e}" for e in ids), *(f"ent:{e}" for e in ids)])  # type: ignore[attr-defined]
+        self.state.prefetch([*(f"alias:{e}" for e in ids), *(f"ent:{e}" for e in ids)])
 
     def prefetch_summaries(self, rids: Iterable[str]) -> None:
-        self.state.prefetch(f"rep:{r}" for r in rids)  # type: ignore[attr-defined]
+        self.state.prefetch(f"rep:{r}" for r in rids)
 
     # --- writing -----------------------------------------------------------------------------
     def keep_summary(self, rid: str, summary: dict[str, Any]) -> None:

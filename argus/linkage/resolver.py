@@ -17,11 +17,11 @@ and `tf:<field>:<value>` / `tf:n` the name frequencies the model's term adjustme
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
+from argus.contracts import State
 from argus.linkage.model import PersonModel, Scored
 from argus.linkage.person import Mention, absorb, dobs_far_apart, identifier_level, merged
 from argus.normalize import formal_names, soundex
@@ -34,13 +34,6 @@ PRIOR_ENTITIES = 10_000
 RIVAL_MARGIN = 3.0  # bits the best of several people who cannot be one must lead by
 POSSIBLE = 2  # possible matches kept per mention, best first
 NAME_FIELDS = ("surname", "given", "name order")
-
-
-class State(Protocol):
-    def get(self, key: str, default: Any = None) -> Any: ...
-    def put(self, key: str, value: Any) -> None: ...
-    def delete(self, key: str) -> None: ...
-    def prefetch(self, keys: Iterable[str]) -> None: ...
 
 
 @dataclass(slots=True)

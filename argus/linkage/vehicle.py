@@ -11,9 +11,9 @@ to disagree. Two candidates make it ambiguous, and nothing is matched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
+from argus.contracts import State
 from argus.linkage.records import entity
 from argus.linkage.resolver import apart_key, canonical
 from argus.normalize import plate_folded, plate_key, vin_normal, vin_valid
@@ -21,13 +21,6 @@ from argus.records import deterministic_id
 
 DETAILS = ("model", "colour", "year")
 CAP = 16
-
-
-class State(Protocol):
-    def get(self, key: str, default: Any = None) -> Any: ...
-    def put(self, key: str, value: Any) -> None: ...
-    def delete(self, key: str) -> None: ...
-    def prefetch(self, keys: Iterable[str]) -> None: ...
 
 
 def near_keys(value: str) -> list[str]:
