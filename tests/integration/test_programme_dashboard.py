@@ -103,8 +103,9 @@ def test_every_programme_panel_answers_from_a_real_prometheus(exporter: int, tmp
         deadline = time.monotonic() + 60
         while True:
             try:
-                r = httpx.get(url, params={"query": "argus_products"}, timeout=2).json()
-                if r["data"]["result"]:
+                # Prometheus answers 503 "Service Unavailable" until its TSDB has opened.
+                resp = httpx.get(url, params={"query": "argus_products"}, timeout=2)
+                if resp.status_code == 200 and resp.json()["data"]["result"]:
                     break
             except httpx.TransportError:
                 pass
