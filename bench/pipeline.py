@@ -41,6 +41,7 @@ from argus.state import NodeState
 from argus.synthetic import Generator
 from argus.topology import load_topology
 from bench import generator, report
+from bench.bus_lock import time_lock
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
 
@@ -246,6 +247,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--query-rate", type=float, default=50.0, help="field queries per second while ingesting")
     ap.add_argument("--workdir", type=Path, default=None, help="keep inputs and data here (else a temp dir, removed)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument(
+        "--time-bus-lock", action="store_true", help="time who holds the embedded bus's lock (bench/bus_lock.py)"
+    )
     args = ap.parse_args(argv)
     root = args.workdir or Path(tempfile.mkdtemp(prefix="argus-bench-"))
     try:
@@ -267,6 +271,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
     topo = load_topology(prepare(root))
     plates = [(v["plate"], v["state"]) for v in gen.vehicles[: max(10, len(gen.vehicles) // 20)]]
     with Runtime(topo) as rt:
+        lock = time_lock(rt.bus) if args.time_bus_lock else None
         term = FieldTerminal(rt, plates, args.query_rate, start_after=1.0)
         term.start()
         watch = MemoryWatch(rt)
@@ -319,6 +324,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
             "mean": round(statistics.fmean(lat), 2) if lat else None,
         },
     }
+    if lock is not None:
+        res["bus_lock"] = lock.report()
     print(json.dumps(res, indent=2))
     checks = [
         ("end to end records/s", e2e, TARGETS["records_per_s"], ">="),
