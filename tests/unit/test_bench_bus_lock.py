@@ -18,16 +18,18 @@ def test_holds_and_waits_are_charged_to_who_took_the_lock(tmp_path: Path) -> Non
         bus.ensure_topic(TopicSpec("t", 1, "x.v1"))
         timed = time_lock(bus)
         assert timed is not None
-        held, done = threading.Event(), threading.Event()
+        held, asking, done = threading.Event(), threading.Event(), threading.Event()
 
         def scan() -> None:  # a long holder, as a count over a topic is
             with bus._lock:
                 held.set()
-                time.sleep(0.1)
+                asking.wait(5)
+                time.sleep(0.1)  # from when the write asks, so it waits about this long
             done.set()
 
         threading.Thread(target=scan).start()
         assert held.wait(5)
+        asking.set()
         bus.commit(Commit(appends=[("t", "k", b"v")]))  # waits for the scan
         assert done.wait(5)
         assert [m.value for m in bus.read("t", 0, 0, 10)] == [b"v"]
