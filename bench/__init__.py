@@ -34,6 +34,11 @@ def cpu_calibration() -> float:
     return round(time.perf_counter() - t, 3)
 
 
+def quantile(ordered: list[float], f: float) -> float:
+    """The value at fraction `f` of `ordered` (sorted, not empty): p99 of 100 values is the last."""
+    return ordered[min(len(ordered) - 1, int(len(ordered) * f))]
+
+
 def report(checks: list[tuple[str, float, float, str]], digits: int = 1) -> None:
     """One line per target: MET or MISS, what was measured, what was asked."""
     for name, got, want, op in checks:

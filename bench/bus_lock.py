@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from argus.bus.embedded import EmbeddedBus
+from bench import quantile
 
 
 class TimedLock:
@@ -62,8 +63,8 @@ def _summary(times: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
         out[name] = {
             "count": n,
             "seconds": round(sum(ts), 3),
-            "p50_ms": round(ts[n // 2] * 1000, 2),
-            "p99_ms": round(ts[min(n - 1, int(n * 0.99))] * 1000, 2),
+            "p50_ms": round(quantile(ts, 0.5) * 1000, 2),
+            "p99_ms": round(quantile(ts, 0.99) * 1000, 2),
             "max_ms": round(ts[-1] * 1000, 1),
             "over_20_ms": sum(t > 0.02 for t in ts),
         }

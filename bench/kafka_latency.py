@@ -24,7 +24,7 @@ from argus.contracts import Context
 from argus.schemas import default_schemas
 from argus.state import NodeState
 from argus.topology import load_topology
-from bench import CpuMeter
+from bench import CpuMeter, quantile
 from bench.kafka_group import bench_bus, count, run_argus
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
@@ -37,7 +37,7 @@ TERMINAL_KEY = f"{TERMINAL['agency']}:{TERMINAL['unit_id']}".encode()
 
 def _quantile(ordered: list[float], f: float) -> float:
     """The value at fraction `f` of `ordered` (sorted, not empty), in ms to one decimal."""
-    return round(ordered[min(len(ordered) - 1, int(len(ordered) * f))], 1)
+    return round(quantile(ordered, f), 1)
 
 
 class AlertWatcher(threading.Thread):

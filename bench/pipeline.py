@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 from prometheus_client import REGISTRY
 
+from argus import metrics
 from argus.backends import iter_topic
 from argus.contracts import Context
 from argus.demo import prepare
@@ -40,7 +41,7 @@ from argus.schemas import default_schemas
 from argus.state import NodeState
 from argus.synthetic import Generator
 from argus.topology import load_topology
-from bench import generator, report
+from bench import generator, quantile, report
 from bench.bus_lock import time_lock
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
@@ -197,10 +198,9 @@ class MemoryWatch(threading.Thread):
         return int(
             sum(
                 s.value
-                for metric in REGISTRY.collect()
-                if metric.name == "argus_records_out"
+                for metric in metrics.RECORDS_OUT.collect()
                 for s in metric.samples
-                if s.name == "argus_records_out_total" and s.labels.get("topic") == "resolved"
+                if s.name.endswith("_total") and s.labels["topic"] == "resolved"
             )
         )
 
@@ -297,7 +297,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
         graph = rt.stores["graph"].counts()
     e2e = ingested / elapsed
     lat.sort()
-    q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")  # noqa: E731
+    q = lambda p: quantile(lat, p) if lat else float("nan")  # noqa: E731
     res = {
         "records": args.records,
         "ingested": ingested,
