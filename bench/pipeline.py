@@ -25,7 +25,6 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from argus.synthetic import Generator
 from argus.topology import load_topology
 from bench import generator, quantile, report
 from bench.bus_lock import time_lock
+from bench.field_process import ProcessTerminal, query_fields
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
 
@@ -146,20 +146,7 @@ class FieldTerminal(threading.Thread):
             if self.stop.is_set():
                 return
             plate, state = self.plates[i % len(self.plates)]
-            rec = build_query(
-                {
-                    "query_id": f"BQ-{i}",
-                    "agency": "CA0430000",
-                    "officer_id": "4471",
-                    "unit_id": "2A31",
-                    "plate": plate,
-                    "state": state,
-                    "issued_at": datetime.now(UTC).isoformat(),
-                },
-                ctx,
-                "bench_terminal",
-                cfg,
-            )
+            rec = build_query(query_fields(i, plate, state), ctx, "bench_terminal", cfg)
             self.rt.publish("cad.queries", rec.value, rec.key)
             self.sent[rec.envelope["id"]] = rec.envelope["ingested_at"].timestamp()
             self.stop.wait(1 / self.rate)
@@ -248,6 +235,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="keep inputs and data here (else a temp dir, removed)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument(
+        "--queries-from",
+        choices=["thread", "process"],
+        default="thread",
+        help="write the field queries from a thread of this process, or from a process of their own"
+        " on its own connection to the bus, as `argus api` does (bench/field_process.py)",
+    )
+    ap.add_argument(
         "--time-bus-lock", action="store_true", help="time who holds the embedded bus's lock (bench/bus_lock.py)"
     )
     args = ap.parse_args(argv)
@@ -268,11 +262,16 @@ def run(args: argparse.Namespace, root: Path) -> None:
     base = baseline(root)
     print(f"baseline (parse + validate + Avro-encode one RMS line): {base:,.0f} records/s")
 
-    topo = load_topology(prepare(root))
+    topo_path = prepare(root)
+    topo = load_topology(topo_path)
     plates = [(v["plate"], v["state"]) for v in gen.vehicles[: max(10, len(gen.vehicles) // 20)]]
     with Runtime(topo) as rt:
         lock = time_lock(rt.bus) if args.time_bus_lock else None
-        term = FieldTerminal(rt, plates, args.query_rate, start_after=1.0)
+        term: FieldTerminal | ProcessTerminal
+        if args.queries_from == "process":
+            term = ProcessTerminal(topo_path, plates, args.query_rate, start_after=1.0)
+        else:
+            term = FieldTerminal(rt, plates, args.query_rate, start_after=1.0)
         term.start()
         watch = MemoryWatch(rt)
         watch.start()

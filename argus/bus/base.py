@@ -229,8 +229,9 @@ class Bus(ABC):
         """This process no longer runs the task (another worker took it over)."""
         return None
 
-    def refresh(self) -> bool:
-        """Pick up what other processes wrote; buses that always read through need nothing."""
+    def refresh(self, block: bool = True) -> bool:
+        """Pick up what other processes wrote; buses that always read through need nothing.
+        `block=False`: while another thread is using the bus, do not wait to look (False)."""
         return False
 
     @abstractmethod

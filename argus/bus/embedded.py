@@ -91,17 +91,22 @@ class EmbeddedBus(Bus):
         self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         self._load_topics()
 
-    def refresh(self) -> bool:
-        """Notice commits by other processes (`argus dlq replay`, a producer): cached log ends
-        are dropped when SQLite says another connection changed the file. Cheap; the runtime
-        calls it once per scheduling step. Returns whether anything changed."""
-        with self._lock:
+    def refresh(self, block: bool = True) -> bool:
+        """Notice commits by other processes (`argus api`, `argus dlq replay`, a producer): cached
+        log ends are dropped when SQLite says another connection changed the file. Cheap; the
+        runtime calls it once per scheduling step and between ingest records. Returns whether
+        anything changed."""
+        if not self._lock.acquire(blocking=block):
+            return False
+        try:
             version = self._db.execute("PRAGMA data_version").fetchone()[0]
             if version == self._data_version:
                 return False
             self._data_version = version
             self._ends = {}
             return True
+        finally:
+            self._lock.release()
 
     def _load_topics(self) -> None:
         with self._lock:

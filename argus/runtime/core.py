@@ -68,6 +68,7 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
         # Query units that showed input the last lane run could not read (see _run_hot).
         self._hot_stalled: set[tuple[str, str]] = set()
         self._hot_sources: list[Host] = []
+        self._next_foreign_look = 0.0  # see Scheduler._look_for_writers
         self._sink_units: list[tuple[Host, str]] = []
         self._sink_thread: threading.Thread | None = None
         self._sink_stop = threading.Event()

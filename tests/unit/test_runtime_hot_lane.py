@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from argus.bus.base import Commit
+from argus.bus.embedded import EmbeddedBus
 from argus.runtime.core import Runtime
 from argus.topology import load_topology
 
@@ -89,3 +90,46 @@ def test_a_stalled_query_unit_counts_as_waiting_again_as_soon_as_its_reader_can_
         behind[(topic, part)] = 1
         assert bus.readable(topic, part, pos, host.reader)
         assert rt._hot_waiting(), "a readable query on a stalled unit did not cut the ingest batch"
+
+
+def test_a_query_another_process_wrote_cuts_the_ingest_batch(tmp_path: Path) -> None:
+    """`argus api` writes an officer's query on its own connection to the embedded bus. The
+    runtime must see it between the records of an ingest batch, not only at its next step (a
+    batch runs up to half a second), and looking must never wait on the bus's lock, which the
+    sink thread holds while it reads."""
+    with Runtime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
+        bus = rt.bus
+        assert isinstance(bus, EmbeddedBus)
+        quiet_sources(rt)
+        rt._run_hot()
+        assert not rt._hot_waiting()
+        host, topic = rt._hot[0]
+        (_t, part), _pos = next(((t, p), pos) for (t, p), pos in host.positions.items() if t == topic)
+        api = EmbeddedBus(bus.path)  # the API process's connection
+        try:
+            commit = Commit()
+            commit.append(topic, "k", b"a query's bytes", partition=part)
+            api.commit(commit)
+        finally:
+            api.close()
+        held = threading.Event()
+        release = threading.Event()
+
+        def hold() -> None:
+            with bus._lock:
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        held.wait(5)
+        rt._next_foreign_look = 0.0
+        looked: list[bool] = []
+        looker = threading.Thread(target=lambda: looked.append(rt._hot_waiting()), daemon=True)
+        looker.start()
+        looker.join(2)
+        release.set()
+        holder.join(5)
+        assert looked == [False], "looking for other writers waited for the bus's lock"
+        rt._next_foreign_look = 0.0
+        assert rt._hot_waiting(), "a query written by another process did not cut the ingest batch"
