@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class ProcessTerminal:
         self.file = topology.parent / "field-process-sent.jsonl"
         self.stop = threading.Event()
         self.sent: dict[str, float] = {}
+        self.write_ms: list[float] = []  # each query's commit, from the child's side
         self.child: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -47,8 +49,9 @@ class ProcessTerminal:
         if self.child.wait(30) != 0:
             raise RuntimeError(f"the field-query process exited with {self.child.returncode}")
         for line in self.file.read_bytes().splitlines():
-            rid, at = orjson.loads(line)
+            rid, at, wrote = orjson.loads(line)
             self.sent[rid] = at
+            self.write_ms.append(wrote)
 
 
 def publish_queries(topology: Path, plates: list[list[str]], rate: float, start_after: float, out: Path) -> None:
@@ -68,8 +71,11 @@ def publish_queries(topology: Path, plates: list[list[str]], rate: float, start_
                 break
             plate, state = plates[i % len(plates)]
             rec = build_query(query_fields(i, plate, state), ctx, "bench_terminal", cfg)
-            bus.commit(Commit(appends=[("cad.queries", rec.key, schemas.encode(schema, rec.value))]))
-            f.write(orjson.dumps([rec.envelope["id"], rec.envelope["ingested_at"].timestamp()]) + b"\n")
+            data = schemas.encode(schema, rec.value)
+            t0 = time.perf_counter()
+            bus.commit(Commit(appends=[("cad.queries", rec.key, data)]))
+            wrote = (time.perf_counter() - t0) * 1000
+            f.write(orjson.dumps([rec.envelope["id"], rec.envelope["ingested_at"].timestamp(), wrote]) + b"\n")
             stop.wait(1 / rate)
     bus.close()
 

@@ -323,6 +323,11 @@ def run(args: argparse.Namespace, root: Path) -> None:
             "mean": round(statistics.fmean(lat), 2) if lat else None,
         },
     }
+    if isinstance(term, ProcessTerminal):
+        w = sorted(term.write_ms)
+        res["query_to_alert_ms"]["written_p50_p99_max"] = (
+            [round(quantile(w, 0.5), 2), round(quantile(w, 0.99), 2), round(w[-1], 2)] if w else None
+        )
     if lock is not None:
         res["bus_lock"] = lock.report()
     print(json.dumps(res, indent=2))

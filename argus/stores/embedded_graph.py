@@ -9,7 +9,8 @@ from typing import Any
 import orjson
 
 from argus.sqlite import connect
-from argus.stores.graph import TOLD, GraphEdge, GraphNode, GraphStore, SourceRow, marks_json, settled, spellings
+from argus.stores.graph import GraphEdge, GraphNode, GraphStore, SourceRow, marks_json, settled, spellings
+from argus.stores.spelling_tally import elected, held_tallies, tally_counter
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, kind TEXT NOT NULL, subtype TEXT NOT NULL,
@@ -183,7 +184,7 @@ class EmbeddedGraphStore(GraphStore):
             key = f"{field}\x1f{value}"
             counts = by.setdefault(e0, {})
             counts[key] = counts.get(key, 0) + d
-        held = self._held_tallies(sorted(by))
+        held = held_tallies(self._db, sorted(by))
         self._tallied.update(by)
         rows, gone = [], []
         joined = set(self._alias) | set(self._alias.values())
@@ -210,24 +211,16 @@ class EmbeddedGraphStore(GraphStore):
         new since the last commit holds the one mention written; one settled before holds what
         `before` elected, so an unchanged election leaves it right."""
         if before:
-            return _elected(before) == _elected(after)
+            return elected(before) == elected(after)
         first = self._written.get(e0)
-        return first is not None and settled(first, _counter(after)) is None
-
-    def _held_tallies(self, ids: list[str]) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = f"SELECT entity0, counts FROM spellings WHERE entity0 IN ({','.join('?' * len(chunk))})"
-            out.update((e0, orjson.loads(c)) for e0, c in self._db.execute(q, chunk))
-        return out
+        return first is not None and settled(first, tally_counter(after)) is None
 
     def _tallies(self, ids: list[str]) -> dict[str, Counter[tuple[str, str]]]:
         """Each entity's spelling tally, over every id merged into it."""
         owner = {e0: i for i in ids for e0 in self._subtree(i)}
         out: dict[str, Counter[tuple[str, str]]] = {i: Counter() for i in ids}
-        for e0, counts in self._held_tallies(sorted(owner)).items():
-            out[owner[e0]].update(_counter(counts))
+        for e0, counts in held_tallies(self._db, sorted(owner)).items():
+            out[owner[e0]].update(tally_counter(counts))
         return out
 
     def merge(self, survivor: str, merged: str, reason: str, score: float) -> None:
@@ -391,26 +384,6 @@ class EmbeddedGraphStore(GraphStore):
     def close(self) -> None:
         self._db.commit()
         self._db.close()
-
-
-def _elected(counts: dict[str, int]) -> dict[str, str]:
-    """winners() on a stored tally as it is kept ("field\\x1fvalue": n), without unpacking it."""
-    best: dict[str, tuple[int, str]] = {}
-    for k, n in counts.items():
-        field, _, value = k.partition("\x1f")
-        if n > 0 and field != TOLD:
-            held = best.get(field)
-            if held is None or (-n, value) < held:
-                best[field] = (-n, value)
-    return {f: v for f, (_, v) in best.items()}
-
-
-def _counter(counts: dict[str, int]) -> Counter[tuple[str, str]]:
-    out: Counter[tuple[str, str]] = Counter()
-    for k, n in counts.items():
-        field, _, value = k.partition("\x1f")
-        out[(field, value)] += n
-    return out
 
 
 def _source(r: tuple[Any, ...]) -> SourceRow:
