@@ -37,6 +37,9 @@ class Host:
     state: NodeState
     ctx: Context
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Each unit's partitions, from positions' keys (fixed once the host starts): looked at
+    # between every two ingest records for a waiting field query (Scheduler._pending).
+    parts_of: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     gen: Any = None
     next_poll: float = 0.0
     poll_interval: float = 0.25

@@ -28,6 +28,11 @@ log = logging.getLogger("argus.runtime")
 
 READ_AHEAD = 20_000  # records an ordered node buffers past the release it is working through
 READ_CHUNK = 64  # records an ordered node reads and decodes between looks at the field-query lane
+# An ingest batch looks for a waiting field query before each record (about 10 µs a look): a
+# query written mid-batch waits for one record of the stage in hand, not eight. On 10,000
+# records with queries at 50/s from another process, four runs each: query-to-alert p50 8.3-9.2
+# against 10.1-10.6 ms and p99 24.6-29.7 against 30.4-38.1 ms, for 107-124 against 116-129
+# records/s. The field comes first.
 
 
 class Processing:
@@ -77,7 +82,7 @@ class Processing:
         todo = release.records[release.done : release.done + host.model.batch_size]
         done = 0
         for item in todo:
-            if done and done % 8 == 0 and self._hot_waiting():
+            if done and self._hot_waiting():
                 break  # yield to a waiting field query; the release goes on next time
             done += 1
             msg, error = item.msg, item.error
@@ -164,7 +169,7 @@ class Processing:
         alerts: list[dict[str, Any]] = []
         sink_ok = True
         for i, msg in enumerate(msgs):
-            if preemptible and i and i % 8 == 0 and self._hot_waiting():
+            if preemptible and i and self._hot_waiting():
                 msgs = msgs[:i]  # yield to a waiting field query; commit what is done
                 break
             if is_sink and i % 8 == 0:

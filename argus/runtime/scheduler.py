@@ -96,7 +96,14 @@ class Scheduler:
         assert self.bus is not None
         if topic == ORDERED:
             return self._ordered_pending(host)
-        return any(pos < self.bus.end_offset(t, p, host.reader) for (t, p), pos in host.positions.items() if t == topic)
+        parts = host.parts_of.get(topic)
+        if parts is None:
+            parts = host.parts_of[topic] = tuple(tp for tp in host.positions if tp[0] == topic)
+        positions, end, reader = host.positions, self.bus.end_offset, host.reader
+        for tp in parts:
+            if positions[tp] < end(tp[0], tp[1], reader):
+                return True
+        return False
 
     @staticmethod
     def _inputs(host: Host) -> set[str]:
