@@ -133,3 +133,22 @@ def test_a_query_another_process_wrote_cuts_the_ingest_batch(tmp_path: Path) -> 
         assert looked == [False], "looking for other writers waited for the bus's lock"
         rt._next_foreign_look = 0.0
         assert rt._hot_waiting(), "a query written by another process did not cut the ingest batch"
+
+
+def test_a_waiting_query_cuts_an_ingest_batch_after_the_record_in_hand(tmp_path: Path) -> None:
+    """A query that arrives while a batch is under way waits for the record being processed,
+    not for a run of further records of the slowest stage."""
+    with Runtime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
+        bus = rt.bus
+        assert bus is not None
+        quiet_sources(rt)
+        host = rt.hosts["compose_alerts"]
+        ingest = Commit()
+        for i in range(20):  # unreadable: each is dead-lettered, one record of work all the same
+            ingest.append("report.hits", f"r{i}", b"not avro", partition=0)
+        bus.commit(ingest)
+        query = Commit()
+        query.append(rt._hot[0][1], "q", b"a query's bytes", partition=0)
+        bus.commit(query)
+        assert rt._hot_waiting()
+        assert rt._run_batch(host, "report.hits") == 1
