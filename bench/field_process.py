@@ -48,6 +48,8 @@ class ProcessTerminal:
         self.child.send_signal(signal.SIGTERM)
         if self.child.wait(30) != 0:
             raise RuntimeError(f"the field-query process exited with {self.child.returncode}")
+        if not self.file.exists():
+            return  # stopped before its first query (a run shorter than start_after)
         for line in self.file.read_bytes().splitlines():
             rid, at, wrote = orjson.loads(line)
             self.sent[rid] = at
