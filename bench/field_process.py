@@ -34,7 +34,7 @@ class ProcessTerminal:
     def __init__(self, topology: Path, plates: list[tuple[str, str]], rate: float, start_after: float) -> None:
         self.args = [str(topology), orjson.dumps(plates).decode(), str(rate), str(start_after)]
         self.file = topology.parent / "field-process-sent.jsonl"
-        self.stop = threading.Event()
+        self.stop = threading.Event()  # the in-process terminal's; join() stops the child
         self.sent: dict[str, float] = {}
         self.write_ms: list[float] = []  # each query's commit, from the child's side
         self.child: subprocess.Popen[bytes] | None = None
@@ -57,15 +57,16 @@ class ProcessTerminal:
 
 
 def publish_queries(topology: Path, plates: list[list[str]], rate: float, start_after: float, out: Path) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # first: a stop while the bus opens is a stop
     topo = load_topology(topology)
     bus = open_bus(topo, role="bench-field")
     schemas = default_schemas()
     schema = prepare_bus(topo, bus, schemas)["cad.queries"]
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     cfg = CadConfig(path="-")
     ctx = Context("bench_terminal", NodeState())
     if stop.wait(start_after):
+        bus.close()
         return
     with out.open("wb") as f:
         for i in itertools.count():
