@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from argus.records import utcnow
+from argus.records import Tlp, utcnow
 from argus.security.audit import AuditTrail
 from argus.security.identity import IdentityDirectory, IdentityError
 from argus.security.policy import FULL, Recipient, Rules, decide
@@ -193,14 +193,15 @@ class Casework:
 
 
 def case_event(case: Case, e: Entry, now: datetime) -> dict[str, Any]:
-    """case_event.v1, under the case's own marking."""
+    """case_event.v1, under the case's own marking. A case keeps the TLP as its form spelled it
+    ("AMBER+STRICT"); the envelope's enum has the canonical symbol ("AMBER_STRICT")."""
     m = case.marking
     env = {
         "id": e.id,
         "type": "case_event",
         "source_agency": m.agency,
         "source_system": "cases",
-        "tlp": m.tlp,
+        "tlp": Tlp.parse(m.tlp).value,
         "reliability": "F",
         "validity": 6,
         "criminal_intelligence": m.ci,
