@@ -3,10 +3,8 @@ attack, er."""
 
 from __future__ import annotations
 
-import faulthandler
 import logging
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -16,21 +14,23 @@ from typing import Annotated
 import orjson
 import typer
 
-from argus import console, logs
+from argus import logs
 from argus.alerts import alert_json, for_recipient, format_alert
 from argus.bus.base import RegistryUnavailable
 from argus.linkage.cli import er_app
+from argus.load import load_checked
 from argus.playbooks.cli import playbook_app
-from argus.reach import EX_UNAVAILABLE, HINTS, probe, servers, unreachable
-from argus.registry import RegistryError
+from argus.reach import EX_UNAVAILABLE, HINTS, probe, servers
 from argus.runtime.cli import dlq_app, integrator_app, status_cmd
-from argus.schemas import SchemaError, default_schemas
+from argus.runtime.run_cmd import run_cmd
+from argus.schemas import default_schemas
 from argus.security.cli import admin_app, audit_app, retention_app
 from argus.stix.cli import attack_app, feed_app, stix_app
-from argus.topology import TopologyError, check, load_topology
+from argus.topology import load_topology
 
 app = typer.Typer(help="Argus fusion-centre pipeline.", no_args_is_help=True, add_completion=False)
 app.command("status")(status_cmd)
+app.command("run")(run_cmd)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(integrator_app, name="integrator")
 app.add_typer(admin_app, name="admin")
@@ -52,27 +52,6 @@ LogFormatOpt = Annotated[
 BusOpt = Annotated[
     str | None, typer.Option("--bus", help="The bus to read, e.g. kafka://host:9092?prefix=fusion. (else ARGUS_BUS)")
 ]
-
-
-def _load(topology: Path, data_dir: Path | None, bus: str | None = None, reach: bool = True):
-    """The topology, checked; with `reach`, every server it names answers first, or one line
-    each saying which does not and what to check, and exit 69."""
-    if bus:
-        os.environ["ARGUS_BUS"] = bus  # read by the topology wherever it opens its bus
-    try:
-        topo = load_topology(topology, data_dir)
-        for w in check(topo):
-            typer.echo(f"warning: {w}", err=True)
-    except (TopologyError, RegistryError) as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    if reach:
-        down = unreachable(topo)
-        for u in down:
-            typer.echo(u.line(), err=True)
-        if down:
-            raise typer.Exit(EX_UNAVAILABLE)
-    return topo
 
 
 @app.command()
@@ -123,7 +102,7 @@ def check_cmd(
     connect: Annotated[bool, typer.Option("--connect", help="Also check that every server it names answers")] = False,
 ) -> None:
     """Validate topology.yaml: keys, node configs, wiring, schemas, backends; every problem at once."""
-    topo = _load(topology, data_dir, reach=False)
+    topo = load_checked(topology, data_dir, reach=False)
     typer.echo(f"{topology}: OK ({len(topo.nodes)} nodes, {len(topo.topics)} topics; bus {topo.bus_url})")
     if not connect:
         return
@@ -135,103 +114,6 @@ def check_cmd(
         down += u is not None
     if down:
         raise typer.Exit(EX_UNAVAILABLE)
-
-
-STOP_STACKS_AFTER = 30.0  # seconds: systemd's and Kubernetes' default grace periods are 90 and 30
-
-
-@app.command()
-def run(
-    topology: TopoOpt = Path("topology.yaml"),
-    data_dir: DataOpt = None,
-    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics here (0: off)")] = None,
-    metrics_host: Annotated[
-        str | None, typer.Option(help="Address /metrics listens on (default: topology metrics_host, 127.0.0.1)")
-    ] = None,
-    until_idle: Annotated[bool, typer.Option(help="Stop when all input is processed")] = False,
-    log_level: Annotated[str, typer.Option()] = "INFO",
-    log_format: LogFormatOpt = "json",
-    instance: Annotated[
-        str | None,
-        typer.Option(
-            help="Kafka: this worker's stable name in the group (a restart under it takes its tasks back at once)"
-        ),
-    ] = None,
-    cpu_report: Annotated[
-        Path | None,
-        typer.Option(help="On exit, write the CPU seconds each task used here (JSON; bench/kafka.py reads it)"),
-    ] = None,
-) -> None:
-    """Run topology.yaml continuously, serving Prometheus /metrics. On the embedded bus, one
-    process runs everything; on Kafka, each process is a worker of a group sharing the tasks."""
-    from argus import metrics
-    from argus.runtime.core import Runtime
-
-    logs.configure(log_level, log_format)
-    topo = _load(topology, data_dir)
-    port = metrics_port if metrics_port is not None else topo.model.metrics_port
-    if port:
-        where = metrics_host or os.environ.get("ARGUS_METRICS_HOST") or topo.model.metrics_host
-        metrics.serve(port, where)
-        typer.echo(f"metrics on http://{where}:{port}/metrics", err=True)
-    try:
-        if topo.bus_url.startswith("kafka:"):
-            from argus.runtime.worker import group_worker
-
-            rt: Runtime = group_worker(topo, instance).open()
-        else:
-            rt = Runtime(topo).open()
-    except SchemaError as exc:  # incompatible schemas, or a registry refusing one: nothing produced
-        typer.echo(f"not starting: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except RegistryUnavailable as exc:  # for the supervisor to try again, as after a hung commit
-        typer.echo(f"not starting: {exc}", err=True)
-        raise typer.Exit(75) from None
-
-    # The process's own stderr (the journal under systemd), not a stand-in without a file
-    # descriptor such as a test runner's capture: faulthandler writes from C, to a descriptor.
-    stacks_to = sys.__stderr__ if sys.__stderr__ is not None and not sys.__stderr__.closed else None
-
-    def on_term(*_: object) -> None:
-        rt.stop()  # the batch in hand finishes and commits; held batches commit at close
-        # A stop that has not finished in STOP_STACKS_AFTER prints every thread's stack once,
-        # so the log of a worker its supervisor then kills says where it was stuck.
-        if stacks_to is not None:
-            faulthandler.dump_traceback_later(STOP_STACKS_AFTER, exit=False, file=stacks_to)
-
-    signal.signal(signal.SIGTERM, on_term)
-    if stacks_to is not None:
-        # `kill -USR1 <pid>`: every thread's stack, for a worker that is up but not moving.
-        faulthandler.register(signal.SIGUSR1, all_threads=True, file=stacks_to)
-    try:
-        if until_idle:
-            with console.progress(f"running {topo.model.name} until idle", unit="records handled") as done:
-                rt.run_until_idle(on_step=done)
-            ingested, dead = rt.ingest_counts()
-            typer.echo(f"ingested {ingested} records, {dead} dead-lettered; lag {sum(rt.lag().values())}")
-            problems = rt.source_problems()
-            for p in problems:
-                typer.echo(f"not delivering: {p}", err=True)
-            if problems:
-                raise typer.Exit(3)
-        else:
-            typer.echo(f"running {topo.model.name} on {topo.bus_url} (Ctrl-C to stop)", err=True)
-            rt.run_forever()
-    except KeyboardInterrupt:
-        pass
-    except RegistryUnavailable as exc:
-        # A record framed with a registry id this process has not met (an upstream producer's
-        # new version) and the registry down: it cannot be read, and must not be passed over.
-        # Nothing more is committed (the batch in hand may be part done); the open
-        # transactions are aborted when the tasks are next claimed, as after a SIGKILL.
-        print(f"stopping: {exc}; exiting 75 for the supervisor to restart this worker", file=sys.stderr, flush=True)
-        os._exit(75)
-    finally:
-        rt.close()
-        faulthandler.cancel_dump_traceback_later()
-        if cpu_report is not None:
-            used = {t: round(s, 3) for t, s in sorted(rt.task_cpu.items())}
-            cpu_report.write_bytes(orjson.dumps(used, option=orjson.OPT_INDENT_2))
 
 
 @app.command()
@@ -248,7 +130,6 @@ def api(
     ] = False,
 ) -> None:
     """Serve the workbench and the analyst and field API (OpenAPI at /docs) over the topology's stores and bus."""
-    import os
 
     import uvicorn
 
@@ -259,7 +140,7 @@ def api(
 
         sys.stdout.write(openapi_document())
         return
-    topo = _load(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     if workers > 1:
         os.environ["ARGUS_API_TOPOLOGY"] = str(topology.resolve())
         if data_dir:
@@ -297,7 +178,7 @@ def purge(
     from argus.security.audit import open_audit
     from argus.security.purge import purge_records
 
-    topo = _load(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     bus, schemas = _reader(topo, write=True)
     audit = open_audit(topo)
     try:
@@ -356,7 +237,7 @@ def tail(
     cad_alert_consumer.py is the same without Argus installed)."""
     from argus.backends import read_topic
 
-    topo = _load(topology, data_dir, bus_url)
+    topo = load_checked(topology, data_dir, bus_url)
     if topic not in topo.topics:
         typer.echo(f"unknown topic {topic!r}; topics: {', '.join(topo.topics)}", err=True)
         raise typer.Exit(2)

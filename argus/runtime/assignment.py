@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from argus.bus.base import Fenced
+from argus.registry import node_class, role_of
 from argus.runtime.tasks import Task
 
 if TYPE_CHECKING:
@@ -32,3 +33,26 @@ class Assignment:
 
     def close(self) -> None:
         """Leave whatever this process joined."""
+
+
+PARTS: dict[str, frozenset[str]] = {
+    "all": frozenset({"connector", "processor", "sink"}),
+    "pipeline": frozenset({"connector", "processor"}),
+    "sinks": frozenset({"sink"}),
+}
+
+
+class Part(Assignment):
+    """The tasks of some roles only, on the embedded bus, which every process on the machine
+    shares: the pipeline in one process and the sinks in another, so the sinks' Python (the
+    graph, search and risk stores' writes) no longer takes the pipeline's interpreter. The two
+    sets are disjoint, so no task has two owners."""
+
+    def __init__(self, part: str) -> None:
+        if part not in PARTS:
+            raise ValueError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
+        self.part = part
+        self.roles = PARTS[part]
+
+    def initial_tasks(self, rt: Runtime) -> list[Task]:
+        return [t for t in rt.tasks if role_of(node_class(rt.topo.nodes[t.node].use)) in self.roles]

@@ -1,0 +1,61 @@
+"""Two processes sharing the embedded bus: `argus run --part pipeline` (connectors and
+processors) and `argus run --part sinks`. Each runs only its own tasks, and the stores end equal
+to one process's run, though the sinks' process is SIGKILLed mid-stream and started again."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import argus, snapshot
+from tests.e2e.test_crash import assert_same_stores, prepared
+
+pytestmark = pytest.mark.slow
+
+
+def part(topo: Path, data: Path, which: str, *extra: str) -> list[str]:
+    return ["run", "--part", which, "-t", str(topo), "--data-dir", str(data), "--metrics-port", "0", *extra]
+
+
+def graph_sources(data: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{data / 'graph.db'}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_pipeline_and_sinks_in_two_processes(tmp_path: Path) -> None:
+    topo, clean = prepared(tmp_path / "work", linear=False)
+    data = tmp_path / "data"
+
+    pipeline = argus(*part(topo, data, "pipeline", "--until-idle"))
+    assert pipeline.returncode == 0, pipeline.stderr[-2000:]
+    assert graph_sources(data) == 0 and not (data / "search.db").exists()  # no sink ran
+
+    total = clean["graph_counts"]["sources"]
+    sinks = subprocess.Popen(
+        [sys.executable, "-m", "argus", *part(topo, data, "sinks")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.time() + 120
+    while sinks.poll() is None and graph_sources(data) < total // 3 and time.time() < deadline:
+        time.sleep(0.005)
+    assert sinks.poll() is None, sinks.stderr.read().decode()[-2000:] if sinks.stderr else ""
+    sinks.send_signal(signal.SIGKILL)
+    sinks.wait()
+    assert 0 < graph_sources(data) < total  # killed mid-stream
+
+    again = argus(*part(topo, data, "sinks", "--until-idle"))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert_same_stores(snapshot(topo, data), clean, exact_alerts=True)
+
+
+def test_a_part_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    r = argus(*part(tmp_path / "topology.yaml", tmp_path, "graph"))
+    assert r.returncode == 2
