@@ -32,9 +32,10 @@ import orjson
 from prometheus_client import REGISTRY
 
 from argus import metrics
-from argus.backends import iter_topic
+from argus.backends import iter_topic, open_store
 from argus.contracts import Context
 from argus.demo import prepare
+from argus.runtime.assignment import Part
 from argus.runtime.core import Runtime
 from argus.schemas import default_schemas
 from argus.state import NodeState
@@ -43,6 +44,7 @@ from argus.topology import load_topology
 from bench import generator, quantile, report
 from bench.bus_lock import time_lock
 from bench.field_process import ProcessTerminal, query_fields
+from bench.sinks_process import SinkProcess
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
 
@@ -242,6 +244,12 @@ def main(argv: list[str] | None = None) -> None:
         " on its own connection to the bus, as `argus api` does (bench/field_process.py)",
     )
     ap.add_argument(
+        "--sinks",
+        choices=["together", "apart"],
+        default="together",
+        help="run the sinks in this process, or in a process of their own (`argus run --part sinks`)",
+    )
+    ap.add_argument(
         "--time-bus-lock", action="store_true", help="time who holds the embedded bus's lock (bench/bus_lock.py)"
     )
     args = ap.parse_args(argv)
@@ -265,7 +273,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
     topo_path = prepare(root)
     topo = load_topology(topo_path)
     plates = [(v["plate"], v["state"]) for v in gen.vehicles[: max(10, len(gen.vehicles) // 20)]]
-    with Runtime(topo) as rt:
+    sinks = SinkProcess(topo_path, root / "sinks.log") if args.sinks == "apart" else None
+    with Runtime(topo, assignment=Part("pipeline") if sinks else None) as rt:
         lock = time_lock(rt.bus) if args.time_bus_lock else None
         term: FieldTerminal | ProcessTerminal
         if args.queries_from == "process":
@@ -277,6 +286,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
         watch.start()
         t0 = time.perf_counter()
         rt.run_until_idle()
+        if sinks is not None:
+            sinks.wait_caught_up(rt)
         elapsed = time.perf_counter() - t0
         watch.stop.set()
         memory = watch.summary()  # before reading the topics back, which holds them all decoded
@@ -293,7 +304,10 @@ def run(args: argparse.Namespace, root: Path) -> None:
             if b["alert_type"] == "QUERY_HIT" and b["trigger_id"] in term.sent:
                 committed = rt.bus.read("alerts", rec.partition, rec.offset, 1)[0].timestamp_us / 1e6
                 lat.append((committed - term.sent[b["trigger_id"]]) * 1000)
-        graph = rt.stores["graph"].counts()
+        graph = (rt.stores.get("graph") or open_store(topo, "graph")).counts()
+    if sinks is not None:
+        sinks_rss = sinks.peak_rss_mb()
+        sinks.stop()
     e2e = ingested / elapsed
     lat.sort()
     q = lambda p: quantile(lat, p) if lat else float("nan")  # noqa: E731
@@ -331,6 +345,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
                 "p99": round(quantile(w, 0.99), 2),
                 "max": round(w[-1], 2),
             }
+    if sinks is not None:  # their stages' rates are in that process's metrics, not these
+        res["sinks_process"] = {"peak_rss_mb": sinks_rss}
     if lock is not None:
         res["bus_lock"] = lock.report()
     print(json.dumps(res, indent=2))

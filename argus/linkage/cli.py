@@ -31,9 +31,10 @@ def train_cmd(
 ) -> None:
     """Fit m and u to the persons of every report on the bus and write the model."""
     from argus.backends import read_topic
-    from argus.cli import _load, _reader
+    from argus.cli import _reader
     from argus.linkage.person import LEVELS
     from argus.linkage.train import train
+    from argus.load import load_checked as _load
 
     topo = _load(topology, data_dir)
     topic = next((n for n, t in topo.topics.items() if t.schema_ == "report.v2"), None)

@@ -30,7 +30,8 @@ def status_cmd(
     bus_url: BusOpt = None,
 ) -> None:
     """Lag per node and, on Kafka, which worker of the group runs which task."""
-    from argus.cli import _load, _reader
+    from argus.cli import _reader
+    from argus.load import load_checked as _load
 
     topo = _load(topology, data_dir, bus_url)
     bus, _schemas = _reader(topo)
@@ -72,7 +73,8 @@ def dlq_list(
 ) -> None:
     """Show dead letters: node, where it came from, why (the newest `limit`)."""
     from argus.backends import read_topic
-    from argus.cli import _load, _reader
+    from argus.cli import _reader
+    from argus.load import load_checked as _load
 
     topo = _load(topology, data_dir, bus_url)
     bus, schemas = _reader(topo)
@@ -111,7 +113,8 @@ def dlq_replay(
     """Replay dead letters after a fix: records that failed in a node go back onto the node's input
     topic; raw input a connector refused is written to --out for correction and re-ingest."""
     from argus.backends import read_topic
-    from argus.cli import _load, _reader
+    from argus.cli import _reader
+    from argus.load import load_checked as _load
 
     topo = _load(topology, data_dir, bus_url)
     bus, schemas = _reader(topo, write=True)
@@ -176,7 +179,7 @@ ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded
 def _kafka(topology: Path, data_dir: Path | None, bus_url: str | None) -> tuple[Any, Any, str]:
     """The topology, its Kafka bus, and the broker's name of the alert topic."""
     from argus.backends import open_bus
-    from argus.cli import _load
+    from argus.load import load_checked as _load
 
     topo = _load(topology, data_dir, bus_url)
     if not topo.bus_url.startswith("kafka:"):

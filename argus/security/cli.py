@@ -31,7 +31,7 @@ ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded
 
 def _topo(topology: Path, data_dir: Path | None):  # type: ignore[no-untyped-def]
     """The topology, with --data-dir applied (the CLI's own loader, imported late: it imports this)."""
-    from argus.cli import _load
+    from argus.load import load_checked as _load
 
     return _load(topology, data_dir)
 
