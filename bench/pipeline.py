@@ -286,6 +286,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
         watch.start()
         t0 = time.perf_counter()
         rt.run_until_idle()
+        pipeline_done = time.perf_counter() - t0
         if sinks is not None:
             sinks.wait_caught_up(rt)
         elapsed = time.perf_counter() - t0
@@ -346,7 +347,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
                 "max": round(w[-1], 2),
             }
     if sinks is not None:  # their stages' rates are in that process's metrics, not these
-        res["sinks_process"] = {"peak_rss_mb": sinks_rss}
+        res["sinks_process"] = {"peak_rss_mb": sinks_rss, "caught_up_after_s": round(elapsed - pipeline_done, 2)}
     if lock is not None:
         res["bus_lock"] = lock.report()
     print(json.dumps(res, indent=2))
