@@ -99,7 +99,12 @@ def _serve_metrics(topo: Topology, metrics_port: int | None, metrics_host: str |
     port = metrics_port if metrics_port is not None else topo.model.metrics_port
     if port:
         where = metrics_host or os.environ.get("ARGUS_METRICS_HOST") or topo.model.metrics_host
-        metrics.serve(port, where)
+        try:
+            metrics.serve(port, where)
+        except OSError as exc:  # two processes on one host (--part pipeline and --part sinks): one port each
+            why = f"{exc.strerror}; give this process a port of its own"
+            typer.echo(f"--metrics-port {port} on {where}: {why}", err=True)
+            raise typer.Exit(2) from None
         typer.echo(f"metrics on http://{where}:{port}/metrics", err=True)
 
 

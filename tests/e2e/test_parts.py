@@ -5,6 +5,7 @@ to one process's run, though the sinks' process is SIGKILLed mid-stream and star
 from __future__ import annotations
 
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import argus, snapshot
+from tests.e2e.conftest import argus, make_workdir, snapshot
 from tests.e2e.test_crash import assert_same_stores, prepared
 
 pytestmark = pytest.mark.slow
@@ -56,6 +57,15 @@ def test_pipeline_and_sinks_in_two_processes(tmp_path: Path) -> None:
     assert_same_stores(snapshot(topo, data), clean, exact_alerts=True)
 
 
-def test_a_part_that_is_not_one_is_refused(tmp_path: Path) -> None:
-    r = argus(*part(tmp_path / "topology.yaml", tmp_path, "graph"))
-    assert r.returncode == 2
+def test_a_part_that_is_not_one_and_a_metrics_port_in_use_are_refused(tmp_path: Path) -> None:
+    topo = make_workdir(tmp_path / "site", background=20)
+    r = argus(*part(topo, tmp_path / "data", "graph"))
+    assert r.returncode == 2 and "--part 'graph': one of all, pipeline, sinks" in r.stderr, r.stderr[-2000:]
+    with socket.socket() as taken:  # the other process's /metrics
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cmd = ["run", "--part", "sinks", "-t", str(topo), "--data-dir", str(tmp_path / "data")]
+        r = argus(*cmd, "--metrics-port", str(port), "--until-idle")
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert f"--metrics-port {port} on 127.0.0.1" in r.stderr and "a port of its own" in r.stderr
