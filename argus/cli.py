@@ -18,7 +18,7 @@ from argus import logs
 from argus.alerts import alert_json, for_recipient, format_alert
 from argus.bus.base import RegistryUnavailable
 from argus.linkage.cli import er_app
-from argus.load import load_checked
+from argus.load import BusOpt, DataOpt, LogFormatOpt, TopoOpt, load_checked
 from argus.playbooks.cli import playbook_app
 from argus.reach import EX_UNAVAILABLE, HINTS, probe, servers
 from argus.runtime.cli import dlq_app, integrator_app, status_cmd
@@ -41,17 +41,6 @@ app.add_typer(stix_app, name="stix")
 app.add_typer(attack_app, name="attack")
 app.add_typer(er_app, name="er")
 app.add_typer(playbook_app, name="playbook")
-
-TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
-DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
-LogFormatOpt = Annotated[
-    str, typer.Option(help="json (one object per line) or text; both redact personal data", case_sensitive=False)
-]
-
-
-BusOpt = Annotated[
-    str | None, typer.Option("--bus", help="The bus to read, e.g. kafka://host:9092?prefix=fusion. (else ARGUS_BUS)")
-]
 
 
 @app.command()

@@ -16,10 +16,9 @@ import orjson
 import typer
 
 from argus import console
+from argus.load import DataOpt, TopoOpt
 
 er_app = typer.Typer(help="Entity resolution: fit the person model.", no_args_is_help=True)
-TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
-DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
 
 
 @er_app.command("train")

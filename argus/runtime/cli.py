@@ -11,15 +11,11 @@ import typer
 
 from argus import console
 from argus.bus.base import Commit
+from argus.load import BusOpt, DataOpt, TopoOpt
 from argus.schemas import SchemaError, SchemaSet
 
 dlq_app = typer.Typer(help="Dead letters: list and replay.", no_args_is_help=True)
 
-TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
-DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
-BusOpt = Annotated[
-    str | None, typer.Option("--bus", help="The bus to read, e.g. kafka://host:9092?prefix=fusion. (else ARGUS_BUS)")
-]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line, for a program")]
 
 

@@ -17,7 +17,7 @@ import typer
 
 from argus import console, logs
 from argus.bus.base import RegistryUnavailable
-from argus.load import load_checked
+from argus.load import DataOpt, LogFormatOpt, TopoOpt, load_checked
 from argus.runtime.assignment import PARTS, Part
 from argus.schemas import SchemaError
 from argus.topology import Topology
@@ -26,12 +26,6 @@ if TYPE_CHECKING:
     from argus.runtime.core import Runtime
 
 STOP_STACKS_AFTER = 30.0  # seconds: systemd's and Kubernetes' default grace periods are 90 and 30
-
-TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
-DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
-LogFormatOpt = Annotated[
-    str, typer.Option(help="json (one object per line) or text; both redact personal data", case_sensitive=False)
-]
 
 
 def run_cmd(

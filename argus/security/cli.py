@@ -11,6 +11,7 @@ import orjson
 import typer
 
 from argus import console
+from argus.load import DataOpt, TopoOpt
 from argus.security.audit import audit_once, open_audit
 from argus.security.identity import IdentityDirectory, IdentityError, open_directory
 
@@ -24,8 +25,6 @@ admin_app.add_typer(key_app, name="key")
 audit_app = typer.Typer(help="The audit trail: show and verify.", no_args_is_help=True)
 retention_app = typer.Typer(help="28 CFR 23 retention review: due, revalidate, lapse.", no_args_is_help=True)
 
-TopoOpt = Annotated[Path, typer.Option("--topology", "-t", help="topology.yaml")]
-DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Overrides data_dir / ARGUS_DATA_DIR")]
 ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded in the audit trail)")]
 
 
