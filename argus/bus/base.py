@@ -146,6 +146,11 @@ class Bus(ABC):
     #: True where each task writes through a client of its own (Kafka: a transactional producer
     #: per task): tasks' commits, and their recoveries at start-up, may then run side by side.
     concurrent_commits: ClassVar[bool] = False
+    #: How often (seconds) an ingest batch may look for a waiting field query. The embedded bus
+    #: keeps partitions' ends in memory, so it looks before every record; a Kafka look asks
+    #: the client about every partition of the query lane, about 0.1 ms a look (see
+    #: argus/runtime/scheduler.py).
+    hot_look_every: ClassVar[float] = 0.0
     #: Called with (schema id, schema JSON) for a writer's schema the bus met on the wire but did
     #: not register itself (Kafka with a registry: an upstream producer's compatible version), so
     #: the decoder can read it before the record reaches a node. Set by `open_bus` (the process's

@@ -58,6 +58,7 @@ class KafkaBus(Bus):
     partitioned_state = True
     commit_interval = 0.1
     concurrent_commits = True  # each writer (task) has its own producer
+    hot_look_every = 0.001
 
     def __init__(self, url: str) -> None:
         u = urlparse(url)

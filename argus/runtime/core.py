@@ -69,6 +69,7 @@ class Runtime(Scheduler, Processing, Sources, Answers, Committer, SinkThread, Ta
         self._hot_stalled: set[tuple[str, str]] = set()
         self._hot_sources: list[Host] = []
         self._next_foreign_look = 0.0  # see Scheduler._look_for_writers
+        self._next_hot_look = 0.0  # see Scheduler._hot_waiting
         self._sink_units: list[tuple[Host, str]] = []
         self._sink_thread: threading.Thread | None = None
         self._sink_stop = threading.Event()

@@ -152,3 +152,29 @@ def test_a_waiting_query_cuts_an_ingest_batch_after_the_record_in_hand(tmp_path:
         bus.commit(query)
         assert rt._hot_waiting()
         assert rt._run_batch(host, "report.hits") == 1
+
+
+def test_on_a_bus_whose_look_is_dear_an_ingest_batch_looks_at_most_every_hot_look_every(tmp_path: Path) -> None:
+    """Kafka: a look asks the client about every partition of the lane, so an ingest batch looks at
+    most every `hot_look_every`, not before every record; the embedded bus looks every time."""
+    with Runtime(load_topology(ROOT / "topology.yaml", tmp_path)) as rt:
+        bus = rt.bus
+        assert bus is not None and bus.hot_look_every == 0.0
+        quiet_sources(rt)
+        looks: list[str] = []
+        real_end = bus.end_offset
+
+        def end_offset(topic: str, partition: int, reader: str | None = None) -> int:
+            looks.append(topic)
+            return real_end(topic, partition, reader)
+
+        bus.end_offset = end_offset  # type: ignore[method-assign]
+        for _ in range(5):
+            rt._hot_waiting()
+        every_time = len(looks)
+        assert every_time >= 5
+        looks.clear()
+        bus.hot_look_every = 3600.0  # type: ignore[misc]
+        for _ in range(5):
+            rt._hot_waiting()
+        assert 0 < len(looks) == every_time // 5  # the first call looks; the next four within the interval do not
