@@ -63,6 +63,10 @@ class NodeModel(_Strict):
     # assigns the two as one. For a node answering the field-query lane in process
     # (answer_in_process), so no assignment puts a hop through the bus between them.
     colocate_with: str | None = None
+    # Which of two processes sharing the embedded bus runs the node (`argus run --part`):
+    # "alerts" (the default for connectors and processors) or "stores" (the default for sinks).
+    # A node joined to another by colocate_with runs where that one runs.
+    part: Literal["alerts", "stores"] | None = None
 
 
 class TaxiiCollection(_Strict):

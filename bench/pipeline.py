@@ -44,7 +44,7 @@ from argus.topology import load_topology
 from bench import generator, quantile, report
 from bench.bus_lock import time_lock
 from bench.field_process import ProcessTerminal, query_fields
-from bench.sinks_process import SinkProcess
+from bench.stores_process import StoresProcess
 from connectors.cad import CadConfig, build_query
 from connectors.rms import RmsConnector
 
@@ -244,10 +244,11 @@ def main(argv: list[str] | None = None) -> None:
         " on its own connection to the bus, as `argus api` does (bench/field_process.py)",
     )
     ap.add_argument(
-        "--sinks",
+        "--stores",
         choices=["together", "apart"],
         default="together",
-        help="run the sinks in this process, or in a process of their own (`argus run --part sinks`)",
+        help="run the stores (the sinks and the analyses feeding only them) in this process, or in a"
+        " process of their own (`argus run --part stores`)",
     )
     ap.add_argument(
         "--time-bus-lock", action="store_true", help="time who holds the embedded bus's lock (bench/bus_lock.py)"
@@ -273,8 +274,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
     topo_path = prepare(root)
     topo = load_topology(topo_path)
     plates = [(v["plate"], v["state"]) for v in gen.vehicles[: max(10, len(gen.vehicles) // 20)]]
-    sinks = SinkProcess(topo_path, root / "sinks.log") if args.sinks == "apart" else None
-    with Runtime(topo, assignment=Part("pipeline") if sinks else None) as rt:
+    stores = StoresProcess(topo_path, root / "stores.log") if args.stores == "apart" else None
+    with Runtime(topo, assignment=Part("alerts") if stores else None) as rt:
         lock = time_lock(rt.bus) if args.time_bus_lock else None
         term: FieldTerminal | ProcessTerminal
         if args.queries_from == "process":
@@ -287,8 +288,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
         t0 = time.perf_counter()
         rt.run_until_idle()
         pipeline_done = time.perf_counter() - t0
-        if sinks is not None:
-            sinks.wait_caught_up(rt)
+        if stores is not None:
+            stores.wait_caught_up(rt)
         elapsed = time.perf_counter() - t0
         watch.stop.set()
         memory = watch.summary()  # before reading the topics back, which holds them all decoded
@@ -306,9 +307,9 @@ def run(args: argparse.Namespace, root: Path) -> None:
                 committed = rt.bus.read("alerts", rec.partition, rec.offset, 1)[0].timestamp_us / 1e6
                 lat.append((committed - term.sent[b["trigger_id"]]) * 1000)
         graph = (rt.stores.get("graph") or open_store(topo, "graph")).counts()
-    if sinks is not None:
-        sinks_rss = sinks.peak_rss_mb()
-        sinks.stop()
+    if stores is not None:
+        stores_rss = stores.peak_rss_mb()
+        stores.stop()
     e2e = ingested / elapsed
     lat.sort()
     q = lambda p: quantile(lat, p) if lat else float("nan")  # noqa: E731
@@ -346,8 +347,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
                 "p99": round(quantile(w, 0.99), 2),
                 "max": round(w[-1], 2),
             }
-    if sinks is not None:  # their stages' rates are in that process's metrics, not these
-        res["sinks_process"] = {"peak_rss_mb": sinks_rss, "caught_up_after_s": round(elapsed - pipeline_done, 2)}
+    if stores is not None:  # its stages' rates are in that process's metrics, not these
+        res["stores_process"] = {"peak_rss_mb": stores_rss, "caught_up_after_s": round(elapsed - pipeline_done, 2)}
     if lock is not None:
         res["bus_lock"] = lock.report()
     print(json.dumps(res, indent=2))

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from argus.bus.base import Fenced
 from argus.registry import node_class, role_of
-from argus.runtime.tasks import Task
+from argus.runtime.tasks import Task, colocation_path
 
 if TYPE_CHECKING:
     from argus.runtime.core import Runtime
+    from argus.topology import Topology
 
 
 class Assignment:
@@ -35,24 +36,30 @@ class Assignment:
         """Leave whatever this process joined."""
 
 
-PARTS: dict[str, frozenset[str]] = {
-    "all": frozenset({"connector", "processor", "sink"}),
-    "pipeline": frozenset({"connector", "processor"}),
-    "sinks": frozenset({"sink"}),
-}
+PARTS = ("all", "alerts", "stores")
+
+
+def part_of(topo: Topology, name: str) -> str:
+    """Which process of a split embedded bus runs the node: its own `part`, or the part of the
+    node it is joined to by colocate_with; by default sinks "stores", the rest "alerts"."""
+    root = topo.nodes[colocation_path(topo, name)[-1]]
+    if root.part is not None:
+        return root.part
+    return "stores" if role_of(node_class(root.use)) == "sink" else "alerts"
 
 
 class Part(Assignment):
-    """The tasks of some roles only, on the embedded bus, which every process on the machine
-    shares: the pipeline in one process and the sinks in another, so the sinks' Python (the
-    graph, search and risk stores' writes) no longer takes the pipeline's interpreter. The two
-    sets are disjoint, so no task has two owners."""
+    """One part of the tasks on the embedded bus, which every process on the machine shares:
+    the path to an officer's alert (sources, resolution, correlation) in one process, the
+    stores and the analyses that feed only them in another, so their Python no longer takes
+    the alert path's interpreter. Each task is in one part, so no task has two owners."""
 
     def __init__(self, part: str) -> None:
         if part not in PARTS:
             raise ValueError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
         self.part = part
-        self.roles = PARTS[part]
 
     def initial_tasks(self, rt: Runtime) -> list[Task]:
-        return [t for t in rt.tasks if role_of(node_class(rt.topo.nodes[t.node].use)) in self.roles]
+        if self.part == "all":
+            return list(rt.tasks)
+        return [t for t in rt.tasks if part_of(rt.topo, t.node) == self.part]

@@ -1,5 +1,5 @@
 """`argus run`: the runtime as a long-running process under a supervisor. On the embedded bus one
-process runs every task, or two share the bus (`--part pipeline` and `--part sinks`); on Kafka
+process runs every task, or two share the bus (`--part alerts` and `--part stores`); on Kafka
 each process is a worker of a group sharing the tasks. Exit codes are the supervisor's contract:
 2 a topology or schema it must not start on, 3 a source that cannot deliver, 75 try again."""
 
@@ -51,8 +51,8 @@ def run_cmd(
     part: Annotated[
         str,
         typer.Option(
-            help="Embedded bus: every task (all), or the connectors and processors (pipeline) and the sinks"
-            " (sinks) in two processes, one `argus run` each"
+            help="Embedded bus: every task (all), or the path to an officer's alert (alerts) and the stores"
+            " with the analyses feeding them (stores) in two processes, one `argus run` each"
         ),
     ] = "all",
 ) -> None:
@@ -95,7 +95,7 @@ def _serve_metrics(topo: Topology, metrics_port: int | None, metrics_host: str |
         where = metrics_host or os.environ.get("ARGUS_METRICS_HOST") or topo.model.metrics_host
         try:
             metrics.serve(port, where)
-        except OSError as exc:  # two processes on one host (--part pipeline and --part sinks): one port each
+        except OSError as exc:  # two processes on one host (--part alerts and --part stores): one port each
             why = f"{exc.strerror}; give this process a port of its own"
             typer.echo(f"--metrics-port {port} on {where}: {why}", err=True)
             raise typer.Exit(2) from None

@@ -1,6 +1,7 @@
-"""Two processes sharing the embedded bus: `argus run --part pipeline` (connectors and
-processors) and `argus run --part sinks`. Each runs only its own tasks, and the stores end equal
-to one process's run, though the sinks' process is SIGKILLed mid-stream and started again."""
+"""Two processes sharing the embedded bus: `argus run --part alerts` (sources, resolution,
+correlation) and `argus run --part stores` (the sinks and the analyses feeding only them). Each
+runs only its own tasks, and the stores end equal to one process's run, though the stores'
+process is SIGKILLed mid-stream and started again."""
 
 from __future__ import annotations
 
@@ -32,27 +33,35 @@ def graph_sources(data: Path) -> int:
         return 0
 
 
-def test_pipeline_and_sinks_in_two_processes(tmp_path: Path) -> None:
+def topic_sizes(data: Path) -> dict[str, int]:
+    with sqlite3.connect(f"file:{data / 'bus.db'}?mode=ro", uri=True, timeout=5) as db:
+        return dict(db.execute("SELECT topic, COUNT(*) FROM log GROUP BY topic").fetchall())
+
+
+def test_alerts_and_stores_in_two_processes(tmp_path: Path) -> None:
     topo, clean = prepared(tmp_path / "work", linear=False)
     data = tmp_path / "data"
 
-    pipeline = argus(*part(topo, data, "pipeline", "--until-idle"))
-    assert pipeline.returncode == 0, pipeline.stderr[-2000:]
+    alerts = argus(*part(topo, data, "alerts", "--until-idle"))
+    assert alerts.returncode == 0, alerts.stderr[-2000:]
     assert graph_sources(data) == 0 and not (data / "search.db").exists()  # no sink ran
+    written = topic_sizes(data)
+    assert written["resolved"] > 500 and written["alerts"] > 50
+    assert written.get("risk.scores", 0) == written.get("ttp.matches", 0) == 0  # nor what feeds only stores
 
     total = clean["graph_counts"]["sources"]
-    sinks = subprocess.Popen(
-        [sys.executable, "-m", "argus", *part(topo, data, "sinks")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    stores = subprocess.Popen(
+        [sys.executable, "-m", "argus", *part(topo, data, "stores")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     deadline = time.time() + 120
-    while sinks.poll() is None and graph_sources(data) < total // 3 and time.time() < deadline:
+    while stores.poll() is None and graph_sources(data) < total // 3 and time.time() < deadline:
         time.sleep(0.005)
-    assert sinks.poll() is None, sinks.stderr.read().decode()[-2000:] if sinks.stderr else ""
-    sinks.send_signal(signal.SIGKILL)
-    sinks.wait()
+    assert stores.poll() is None, stores.stderr.read().decode()[-2000:] if stores.stderr else ""
+    stores.send_signal(signal.SIGKILL)
+    stores.wait()
     assert 0 < graph_sources(data) < total  # killed mid-stream
 
-    again = argus(*part(topo, data, "sinks", "--until-idle"))
+    again = argus(*part(topo, data, "stores", "--until-idle"))
     assert again.returncode == 0, again.stderr[-2000:]
     assert_same_stores(snapshot(topo, data), clean, exact_alerts=True)
 
@@ -60,12 +69,12 @@ def test_pipeline_and_sinks_in_two_processes(tmp_path: Path) -> None:
 def test_a_part_that_is_not_one_and_a_metrics_port_in_use_are_refused(tmp_path: Path) -> None:
     topo = make_workdir(tmp_path / "site", background=20)
     r = argus(*part(topo, tmp_path / "data", "graph"))
-    assert r.returncode == 2 and "--part 'graph': one of all, pipeline, sinks" in r.stderr, r.stderr[-2000:]
+    assert r.returncode == 2 and "--part 'graph': one of all, alerts, stores" in r.stderr, r.stderr[-2000:]
     with socket.socket() as taken:  # the other process's /metrics
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        cmd = ["run", "--part", "sinks", "-t", str(topo), "--data-dir", str(tmp_path / "data")]
+        cmd = ["run", "--part", "stores", "-t", str(topo), "--data-dir", str(tmp_path / "data")]
         r = argus(*cmd, "--metrics-port", str(port), "--until-idle")
     assert r.returncode == 2, r.stderr[-2000:]
     assert f"--metrics-port {port} on 127.0.0.1" in r.stderr and "a port of its own" in r.stderr

@@ -1,6 +1,7 @@
-"""The bench's sinks in a process of their own (`argus run --part sinks`), as an operator runs
-them beside `argus run --part pipeline`. The run is timed until the sinks have caught up: every
-sink's committed offset at the end of its inputs."""
+"""The bench's stores in a process of their own (`argus run --part stores`: the sinks and the
+analyses feeding only them), as an operator runs it beside `argus run --part alerts`. The run is
+timed until that process has caught up: each of its nodes' committed offsets at the end of its
+inputs."""
 
 from __future__ import annotations
 
@@ -10,37 +11,35 @@ import sys
 import time
 from pathlib import Path
 
-from argus.registry import node_class, role_of
+from argus.runtime.assignment import part_of
 from argus.runtime.core import Runtime
 
 
-class SinkProcess:
+class StoresProcess:
     def __init__(self, topo_path: Path, log: Path) -> None:
         self.log = log
-        cmd = [sys.executable, "-m", "argus", "run", "--part", "sinks", "-t", str(topo_path), "--metrics-port", "0"]
+        cmd = [sys.executable, "-m", "argus", "run", "--part", "stores", "-t", str(topo_path), "--metrics-port", "0"]
         with log.open("wb") as err:
             self.proc = subprocess.Popen([*cmd, "--log-level", "WARNING"], stdout=subprocess.DEVNULL, stderr=err)
 
     def lag(self, rt: Runtime) -> int:
-        """What the sinks have yet to commit, as the pipeline's process sees the shared bus."""
+        """What the stores' part has yet to commit, as the alerts' process sees the shared bus."""
         bus = rt.bus
         assert bus is not None
         bus.refresh()
-        sinks = [(n, m) for n, m in rt.topo.nodes.items() if role_of(node_class(m.use)) == "sink"]
-        return sum(
-            bus.end_offset(t, p) - bus.committed(n, t, p)
-            for n, m in sinks
-            for t in m.inputs
-            for p in range(bus.partitions(t))
-        )
+        nodes = [(n, m) for n, m in rt.topo.nodes.items() if part_of(rt.topo, n) == "stores"]
+        ends = [(n, t, p) for n, m in nodes for t in m.inputs for p in range(bus.partitions(t))]
+        return sum(bus.end_offset(t, p) - bus.committed(n, t, p) for n, t, p in ends)
 
     def wait_caught_up(self, rt: Runtime, timeout: float = 3600) -> None:
         deadline = time.monotonic() + timeout
         while self.lag(rt) > 0:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the sinks' process ended ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"the stores' process ended ({self.proc.returncode}): {self.log.read_text()[-2000:]}"
+                )
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the sinks did not catch up in {timeout:.0f} s")
+                raise TimeoutError(f"the stores' process did not catch up in {timeout:.0f} s")
             time.sleep(0.05)
 
     def peak_rss_mb(self) -> float | None:
