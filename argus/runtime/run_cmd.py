@@ -6,11 +6,12 @@ each process is a worker of a group sharing the tasks. Exit codes are the superv
 from __future__ import annotations
 
 import faulthandler
+import fcntl
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -20,7 +21,7 @@ from argus.bus.base import RegistryUnavailable
 from argus.load import DataOpt, LogFormatOpt, TopoOpt, load_checked
 from argus.runtime.assignment import PARTS, Part
 from argus.schemas import SchemaError
-from argus.topology import Topology
+from argus.topology import Topology, embedded_path
 
 if TYPE_CHECKING:
     from argus.runtime.core import Runtime
@@ -61,6 +62,7 @@ def run_cmd(
     group sharing the tasks."""
     logs.configure(log_level, log_format)
     topo = load_checked(topology, data_dir)
+    held = _hold_parts(topo, part)
     _serve_metrics(topo, metrics_port, metrics_host)
     rt = _open(topo, part, instance)
     _on_signals(rt)
@@ -81,10 +83,34 @@ def run_cmd(
         os._exit(75)
     finally:
         rt.close()
+        for f in held:
+            f.close()  # the part is free for the next `argus run`
         faulthandler.cancel_dump_traceback_later()
         if cpu_report is not None:
             used = {t: round(s, 3) for t, s in sorted(rt.task_cpu.items())}
             cpu_report.write_bytes(orjson.dumps(used, option=orjson.OPT_INDENT_2))
+
+
+def _hold_parts(topo: Topology, part: str) -> list[IO[str]]:
+    """One `argus run` per part of an embedded bus: the bus has no owner for a task (Kafka's
+    transactions fence a second one), so a second process running the same tasks would process
+    their records twice. A lock file beside the bus per part; the kernel lets go of it when the
+    process ends, however it ends."""
+    if topo.bus_url.startswith("kafka:") or part not in PARTS:
+        return []
+    bus = embedded_path(topo.bus_url)
+    bus.parent.mkdir(parents=True, exist_ok=True)
+    held = []
+    for p in ("alerts", "stores") if part == "all" else (part,):
+        f = (bus.parent / f"{bus.name}.run-{p}.lock").open("a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            typer.echo(f"another `argus run` is running the {p} part of {bus}: not starting a second", err=True)
+            raise typer.Exit(2) from None
+        held.append(f)
+    return held
 
 
 def _serve_metrics(topo: Topology, metrics_port: int | None, metrics_host: str | None) -> None:

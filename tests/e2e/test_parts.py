@@ -78,3 +78,30 @@ def test_a_part_that_is_not_one_and_a_metrics_port_in_use_are_refused(tmp_path: 
         r = argus(*cmd, "--metrics-port", str(port), "--until-idle")
     assert r.returncode == 2, r.stderr[-2000:]
     assert f"--metrics-port {port} on 127.0.0.1" in r.stderr and "a port of its own" in r.stderr
+
+
+def test_a_second_argus_run_of_the_same_part_is_refused(tmp_path: Path) -> None:
+    """The embedded bus has no owner for a task: two processes running it would process its
+    records twice. One `argus run` per part; the other part runs beside it."""
+    topo = make_workdir(tmp_path / "site", background=20)
+    data = tmp_path / "data"
+    stores = subprocess.Popen(
+        [sys.executable, "-m", "argus", *part(topo, data, "stores")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.time() + 60
+        while not any(data.glob("bus.db.run-stores.lock")) and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the lock taken
+        whole = argus(*part(topo, data, "all", "--until-idle"))
+        assert whole.returncode == 2, whole.stderr[-2000:]
+        assert "another `argus run` is running the stores part" in whole.stderr
+        again = argus(*part(topo, data, "stores", "--until-idle"))
+        assert again.returncode == 2 and "running the stores part" in again.stderr
+        beside = argus(*part(topo, data, "alerts", "--until-idle"))
+        assert beside.returncode == 0, beside.stderr[-2000:]
+    finally:
+        stores.send_signal(signal.SIGKILL)
+        stores.wait()
+    after = argus(*part(topo, data, "all", "--until-idle"))  # a killed process holds nothing
+    assert after.returncode == 0, after.stderr[-2000:]
