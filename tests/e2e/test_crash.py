@@ -118,9 +118,14 @@ def test_sigkill_at_commit_points_full_topology(full, tmp_path: Path, fault: str
 
 
 def log_size(bus: Path) -> int:
+    return rows_in(bus, "log")
+
+
+def rows_in(db_file: Path, table: str) -> int:
+    """Rows in a table of a SQLite file another process is writing (0 while it is not there yet)."""
     try:
-        with sqlite3.connect(f"file:{bus}?mode=ro", uri=True, timeout=1) as db:
-            return db.execute("SELECT COUNT(*) FROM log").fetchone()[0]
+        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
     except sqlite3.Error:
         return 0
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import argus, make_workdir, snapshot
-from tests.e2e.test_crash import assert_same_stores, prepared
+from tests.e2e.test_crash import assert_same_stores, prepared, rows_in
 
 pytestmark = pytest.mark.slow
 
@@ -26,11 +26,7 @@ def part(topo: Path, data: Path, which: str, *extra: str) -> list[str]:
 
 
 def graph_sources(data: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{data / 'graph.db'}?mode=ro", uri=True, timeout=1) as db:
-            return db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    return rows_in(data / "graph.db", "sources")
 
 
 def topic_sizes(data: Path) -> dict[str, int]:
