@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from argus.runtime.assignment import part_of
 from argus.runtime.core import Runtime
+from bench.kafka_group import peak_rss_mb, run_argus
 
 
 class StoresProcess:
     def __init__(self, topo_path: Path, log: Path) -> None:
         self.log = log
-        cmd = [sys.executable, "-m", "argus", "run", "--part", "stores", "-t", str(topo_path), "--metrics-port", "0"]
+        args = ["run", "--part", "stores", "-t", str(topo_path), "--metrics-port", "0", "--log-level", "WARNING"]
         with log.open("wb") as err:
-            self.proc = subprocess.Popen([*cmd, "--log-level", "WARNING"], stdout=subprocess.DEVNULL, stderr=err)
+            self.proc = run_argus(*args, url=None, stdout=subprocess.DEVNULL, stderr=err)
 
     def lag(self, rt: Runtime) -> int:
         """What the stores' part has yet to commit, as the alerts' process sees the shared bus."""
@@ -43,14 +43,7 @@ class StoresProcess:
             time.sleep(0.05)
 
     def peak_rss_mb(self) -> float | None:
-        """The process's peak resident set (VmHWM), read while it runs."""
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-        except OSError:
-            pass
-        return None
+        return peak_rss_mb(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)

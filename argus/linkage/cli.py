@@ -16,7 +16,7 @@ import orjson
 import typer
 
 from argus import console
-from argus.load import DataOpt, TopoOpt
+from argus.load import DataOpt, TopoOpt, load_checked
 
 er_app = typer.Typer(help="Entity resolution: fit the person model.", no_args_is_help=True)
 
@@ -33,9 +33,8 @@ def train_cmd(
     from argus.cli import _reader
     from argus.linkage.person import LEVELS
     from argus.linkage.train import train
-    from argus.load import load_checked as _load
 
-    topo = _load(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     topic = next((n for n, t in topo.topics.items() if t.schema_ == "report.v2"), None)
     if topic is None:
         typer.echo("this topology has no topic carrying report.v2", err=True)

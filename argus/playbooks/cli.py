@@ -11,12 +11,13 @@ import orjson
 import typer
 
 from argus import console
+from argus.load import DataOpt, TopoOpt, load_checked
 from argus.playbooks.model import Playbook
 from argus.playbooks.service import PlaybookRefused, Playbooks
 from argus.playbooks.stix import bundle, from_stix, to_coa
 from argus.playbooks.validation import InvalidPlaybook, Problem
 from argus.security.audit import open_audit
-from argus.security.cli import ByOpt, DataOpt, TopoOpt, _topo
+from argus.security.cli import ByOpt
 from argus.security.policy import Recipient
 from argus.stores.search import Audience
 from argus.workflows.sar_review import Actor
@@ -54,7 +55,7 @@ def validate_cmd(
 @playbook_app.command("import")
 def import_cmd(path: Path, agency: AgencyOpt, by: ByOpt, topology: TopoOpt, data_dir: DataOpt = None) -> None:
     """Store a playbook (a new version by its `modified`) for an agency."""
-    topo = _topo(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     from argus.backends import open_store
 
     store, audit = open_store(topo, "playbooks"), open_audit(topo)
@@ -83,7 +84,7 @@ def export_cmd(
     """Write a playbook exactly as it was imported (or as STIX)."""
     from argus.backends import open_store
 
-    store = open_store(_topo(topology, data_dir), "playbooks")
+    store = open_store(load_checked(topology, data_dir), "playbooks")
     try:
         held = store.get(playbook_id, modified)
     finally:
@@ -103,7 +104,7 @@ def list_cmd(agency: AgencyOpt, topology: TopoOpt, data_dir: DataOpt = None) -> 
     """The playbooks an agency sees: the latest version of each."""
     from argus.backends import open_store
 
-    store = open_store(_topo(topology, data_dir), "playbooks")
+    store = open_store(load_checked(topology, data_dir), "playbooks")
     try:
         rows = store.listing(Audience(agency, True, (agency,), (), (), True), 500)
     finally:

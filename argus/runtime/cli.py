@@ -11,7 +11,7 @@ import typer
 
 from argus import console
 from argus.bus.base import Commit
-from argus.load import BusOpt, DataOpt, TopoOpt
+from argus.load import BusOpt, DataOpt, TopoOpt, load_checked
 from argus.schemas import SchemaError, SchemaSet
 
 dlq_app = typer.Typer(help="Dead letters: list and replay.", no_args_is_help=True)
@@ -27,9 +27,8 @@ def status_cmd(
 ) -> None:
     """Lag per node and, on Kafka, which worker of the group runs which task."""
     from argus.cli import _reader
-    from argus.load import load_checked as _load
 
-    topo = _load(topology, data_dir, bus_url)
+    topo = load_checked(topology, data_dir, bus_url)
     bus, _schemas = _reader(topo)
     try:
         if topo.bus_url.startswith("kafka:"):
@@ -70,9 +69,8 @@ def dlq_list(
     """Show dead letters: node, where it came from, why (the newest `limit`)."""
     from argus.backends import read_topic
     from argus.cli import _reader
-    from argus.load import load_checked as _load
 
-    topo = _load(topology, data_dir, bus_url)
+    topo = load_checked(topology, data_dir, bus_url)
     bus, schemas = _reader(topo)
     try:
         recs = read_topic(bus, schemas, topo.dead_letter_topic)
@@ -110,9 +108,8 @@ def dlq_replay(
     topic; raw input a connector refused is written to --out for correction and re-ingest."""
     from argus.backends import read_topic
     from argus.cli import _reader
-    from argus.load import load_checked as _load
 
-    topo = _load(topology, data_dir, bus_url)
+    topo = load_checked(topology, data_dir, bus_url)
     bus, schemas = _reader(topo, write=True)
     try:
         recs = [r for r in read_topic(bus, schemas, topo.dead_letter_topic) if not ids or r.value["id"] in ids]
@@ -175,9 +172,8 @@ ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded
 def _kafka(topology: Path, data_dir: Path | None, bus_url: str | None) -> tuple[Any, Any, str]:
     """The topology, its Kafka bus, and the broker's name of the alert topic."""
     from argus.backends import open_bus
-    from argus.load import load_checked as _load
 
-    topo = _load(topology, data_dir, bus_url)
+    topo = load_checked(topology, data_dir, bus_url)
     if not topo.bus_url.startswith("kafka:"):
         typer.echo(f"integrators read Kafka; this topology's bus is {topo.bus_url}", err=True)
         raise typer.Exit(2)

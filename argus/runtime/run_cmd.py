@@ -62,6 +62,7 @@ def run_cmd(
     group sharing the tasks."""
     logs.configure(log_level, log_format)
     topo = load_checked(topology, data_dir)
+    _check_part(topo, part)
     held = _hold_parts(topo, part)
     _serve_metrics(topo, metrics_port, metrics_host)
     rt = _open(topo, part, instance)
@@ -91,12 +92,20 @@ def run_cmd(
             cpu_report.write_bytes(orjson.dumps(used, option=orjson.OPT_INDENT_2))
 
 
+def _check_part(topo: Topology, part: str) -> None:
+    kafka = topo.bus_url.startswith("kafka:")
+    if part not in PARTS or (kafka and part != "all"):
+        why = "on Kafka the group shares the tasks: start more workers" if kafka else f"one of {', '.join(PARTS)}"
+        typer.echo(f"--part {part!r}: {why}", err=True)
+        raise typer.Exit(2)
+
+
 def _hold_parts(topo: Topology, part: str) -> list[IO[str]]:
     """One `argus run` per part of an embedded bus: the bus has no owner for a task (Kafka's
     transactions fence a second one), so a second process running the same tasks would process
     their records twice. A lock file beside the bus per part; the kernel lets go of it when the
     process ends, however it ends."""
-    if topo.bus_url.startswith("kafka:") or part not in PARTS:
+    if topo.bus_url.startswith("kafka:"):
         return []
     bus = embedded_path(topo.bus_url)
     bus.parent.mkdir(parents=True, exist_ok=True)
@@ -132,13 +141,8 @@ def _open(topo: Topology, part: str, instance: str | None) -> Runtime:
     """The runtime this process is: every task, a part of them, or a group's worker (Kafka)."""
     from argus.runtime.core import Runtime
 
-    kafka = topo.bus_url.startswith("kafka:")
-    if part not in PARTS or (kafka and part != "all"):
-        why = "on Kafka the group shares the tasks: start more workers" if kafka else f"one of {', '.join(PARTS)}"
-        typer.echo(f"--part {part!r}: {why}", err=True)
-        raise typer.Exit(2)
     try:
-        if kafka:
+        if topo.bus_url.startswith("kafka:"):
             from argus.runtime.worker import group_worker
 
             return group_worker(topo, instance).open()

@@ -11,7 +11,7 @@ import orjson
 import typer
 
 from argus import console
-from argus.load import DataOpt, TopoOpt
+from argus.load import DataOpt, TopoOpt, load_checked
 from argus.security.audit import audit_once, open_audit
 from argus.security.identity import IdentityDirectory, IdentityError, open_directory
 
@@ -28,19 +28,12 @@ retention_app = typer.Typer(help="28 CFR 23 retention review: due, revalidate, l
 ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded in the audit trail)")]
 
 
-def _topo(topology: Path, data_dir: Path | None):  # type: ignore[no-untyped-def]
-    """The topology, with --data-dir applied (the CLI's own loader, imported late: it imports this)."""
-    from argus.load import load_checked as _load
-
-    return _load(topology, data_dir)
-
-
 def _directory(topology: Path, data_dir: Path | None) -> IdentityDirectory:
-    return open_directory(_topo(topology, data_dir))
+    return open_directory(load_checked(topology, data_dir))
 
 
 def _change(topology: Path, data_dir: Path | None, by: str, what: str, fn, **detail) -> None:  # type: ignore[no-untyped-def]
-    topo = _topo(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     directory = open_directory(topo)
     try:
         out = fn(directory)
@@ -244,7 +237,7 @@ def audit_verify(
 ) -> None:
     """Recompute the keyed hash chain; exit 1 naming the first entry that does not match."""
     want = _head(expect_head)
-    log = open_audit(_topo(topology, data_dir))
+    log = open_audit(load_checked(topology, data_dir))
     try:
         v = log.verify(want)
     finally:
@@ -262,7 +255,7 @@ def audit_verify(
 def audit_head(topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
     """The chain's head as SEQ:HASH, after verifying it: keep it outside Argus (an auditor's file,
     a partner, a ticket) and give it to `verify --expect-head` later to catch removed entries."""
-    log = open_audit(_topo(topology, data_dir))
+    log = open_audit(load_checked(topology, data_dir))
     try:
         v = log.verify()
     finally:
@@ -285,7 +278,7 @@ def audit_show(
     data_dir: DataOpt = None,
 ) -> None:
     """Audit entries, one JSON object per line."""
-    log = open_audit(_topo(topology, data_dir))
+    log = open_audit(load_checked(topology, data_dir))
     try:
         for e in log.query(actor=actor, action=action, object=obj, since=since, limit=limit, after=after):
             typer.echo(orjson.dumps(e).decode())
@@ -298,7 +291,7 @@ def _retention(topology: Path, data_dir: Path | None, write: bool = False):  # t
     from argus.cli import _reader
     from argus.security.retention import Retention
 
-    topo = _topo(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     bus, schemas = _reader(topo, write=write)
     return Retention(topo, bus, schemas, open_audit(topo)), bus
 

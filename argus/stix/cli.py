@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from argus import console
 from argus.feeds import FeedError, FeedSpec, FeedStore, feed_allow, feed_nodes, subscriptions
+from argus.load import DataOpt, TopoOpt, load_checked
 from argus.netguard import Forbidden, check_url
 from argus.security.audit import audit_once
-from argus.security.cli import ByOpt, DataOpt, TopoOpt, _topo
+from argus.security.cli import ByOpt
 
 feed_app = typer.Typer(help="TAXII 2.1 feeds the pipeline polls: add, list, remove.", no_args_is_help=True)
 
@@ -52,7 +53,7 @@ def feed_add(
     data_dir: DataOpt = None,
 ) -> None:
     """Subscribe to a partner's collection; a running pipeline starts polling it within seconds."""
-    topo = _topo(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     if not feed_nodes(topo):
         typer.echo("the topology has no TAXII poller node (use: taxii) to read feeds", err=True)
         raise typer.Exit(2)
@@ -99,7 +100,7 @@ def feed_list(
     """Every feed the pipeline polls, where it was declared, and where its next poll starts."""
     from argus.cli import _reader
 
-    topo = _topo(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     reg = _feeds(topo)
     from argus.topology import embedded_path
 
@@ -120,7 +121,7 @@ def feed_list(
 @feed_app.command("remove")
 def feed_remove(name: str, by: ByOpt, topology: TopoOpt = Path("topology.yaml"), data_dir: DataOpt = None) -> None:
     """Stop polling an analyst-added feed (topology feeds are removed from topology.yaml)."""
-    topo = _topo(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     reg = _feeds(topo)
     try:
         removed = reg.remove(name)
@@ -158,7 +159,7 @@ def _bulk(
     from argus.records import InvalidRecord
     from pipelines.stix_bulk import StoreOpener, bulk_import, objects_of
 
-    topo = _topo(topology, data_dir)
+    topo = load_checked(topology, data_dir)
     try:
         objs = objects_of(path.read_bytes())
     except (OSError, InvalidRecord, orjson.JSONDecodeError) as exc:
@@ -251,7 +252,7 @@ def attack_show(
         typer.echo(f"unknown kind {kind!r}; one of {', '.join(KINDS)}", err=True)
         raise typer.Exit(2)
     full = ReportView(FULL, frozenset())
-    store = open_store(_topo(topology, data_dir), "stix")
+    store = open_store(load_checked(topology, data_dir), "stix")
     found = lookup(
         store, lambda m: full if m.tlp == "CLEAR" else None, kind, ids=id, q=q, include_revoked=include_revoked,
         related=related,
